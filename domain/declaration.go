@@ -1,0 +1,194 @@
+package domain
+
+import (
+	"strings"
+)
+
+// FileDeclaration is the command that declares a patent open for licensing
+// (开放许可声明, PL 50, IR 85).
+type FileDeclaration struct {
+	Fee                 FeeTerms `json:"fee"`
+	TermMonths          int      `json:"term_months"`
+	DeclaredOn          Date     `json:"declared_on"`
+	EvaluationReportRef string   `json:"evaluation_report_ref"`
+	CoOwnerConsent      []string `json:"co_owner_consent"`
+	OtherTerms          string   `json:"other_terms"`
+}
+
+// maxTermMonths bounds a licence term: no patent lasts longer than 20 years.
+const maxTermMonths = 240
+
+// Validate checks the command's fields. Fee terms that break the mode's
+// requirements are a rule violation (invalid_fee_terms), checked by the
+// decision, not here; an unknown fee mode is invalid input.
+func (c FileDeclaration) Validate() error {
+	var fe FieldErrors
+	if _, err := ParseFeeMode(string(c.Fee.Mode)); err != nil {
+		fe.Add("fee.mode", err)
+	}
+	if c.TermMonths < 1 || c.TermMonths > maxTermMonths {
+		fe.Addf("term_months", "must be between 1 and %d", maxTermMonths)
+	}
+	requireDate(&fe, "declared_on", c.DeclaredOn)
+	fe.Add("evaluation_report_ref", checkText(c.EvaluationReportRef, false, 100))
+	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
+	fe.Add("other_terms", checkText(c.OtherTerms, false, maxAbstractRunes))
+	return fe.Err()
+}
+
+// promotionalWords are advertising words that IR 85 keeps out of a
+// declaration's terms. This is the one list the ledger checks against.
+var promotionalWords = []string{
+	"最", "第一", "顶级", "国家级", "世界级", "全球领先", "独一无二", "绝对", "唯一", "极致", "首选", "100%",
+	"best", "number one", "world-class", "guaranteed",
+}
+
+// PromotionalWord returns the first advertising word found in text, or "".
+func PromotionalWord(text string) string {
+	lower := strings.ToLower(text)
+	for _, w := range promotionalWords {
+		if strings.Contains(lower, w) {
+			return w
+		}
+	}
+	return ""
+}
+
+// TermEndsOn returns the last day of a term of months starting on start.
+func TermEndsOn(start Date, months int) Date { return start.AddMonths(months).AddDays(-1) }
+
+// Declare decides an open-licence declaration, enforcing every declaration
+// rule of DOMAIN.md in the order the table lists them.
+func (p *Patent) Declare(d decision, c FileDeclaration) ([]Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := requirePatentee(p, d.actor); err != nil {
+		return nil, err
+	}
+	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
+		return nil, err
+	}
+	ends := TermEndsOn(c.DeclaredOn, c.TermMonths)
+	if err := p.checkDeclarationRules(d, c, ends); err != nil {
+		return nil, err
+	}
+	ev := DeclarationFiled{Number: p.Number, DeclarationID: d.routedID(prefixDeclaration, p.Number),
+		Fee: c.Fee, TermMonths: c.TermMonths, DeclaredOn: c.DeclaredOn, TermEndsOn: ends,
+		EvaluationReportRef: strings.TrimSpace(c.EvaluationReportRef), CoOwnerConsent: c.CoOwnerConsent,
+		OtherTerms: c.OtherTerms, PatenteeIDs: p.PatenteeIDs}
+	return []Event{ev}, nil
+}
+
+func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date) error {
+	on := c.DeclaredOn
+	if s := p.StatusOn(on); s != StatusActive {
+		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
+	}
+	if p.AnnualFeeOverdueOn(on) {
+		return Violation(RuleAnnualFeeUnpaid, "an annual fee of %s is overdue on %s", p.Number, on)
+	}
+	if p.SuspendedOn(on) {
+		return Violation(RulePatentSuspended, "patent %s is suspended on %s", p.Number, on)
+	}
+	if l := p.ExclusiveLicenseOn(on); l != nil {
+		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force on %s", l.Type, l.LicenseID, on)
+	}
+	if pl := p.PledgeWithoutConsentOn(on); pl != nil {
+		return Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
+	}
+	if p.Kind != KindInvention && strings.TrimSpace(c.EvaluationReportRef) == "" {
+		return Violation(RuleEvaluationReportRequired, "a %s needs a patent evaluation report reference (PL 50)", p.Kind)
+	}
+	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
+		return err
+	}
+	if other := p.declarationOverlapping(on, ends); other != nil {
+		return Violation(RuleDeclarationAlreadyActive, "declaration %s is in effect from %s", other.DeclarationID, other.DeclaredOn)
+	}
+	if ends.After(p.ExpiresOn) {
+		return Violation(RuleTermExceedsPatent, "the term ends on %s, after the patent expires on %s", ends, p.ExpiresOn)
+	}
+	if w := PromotionalWord(c.OtherTerms); w != "" {
+		return Violation(RulePromotionalLanguage, "other_terms contains the advertising word %q", w)
+	}
+	return c.Fee.Validate()
+}
+
+// declarationOverlapping returns a declaration whose period in effect
+// shares a day with [from, to], or nil.
+func (p *Patent) declarationOverlapping(from, to Date) *Declaration {
+	for _, d := range p.Declarations {
+		last := d.lastDayInEffect()
+		if !last.Before(d.DeclaredOn) && !last.Before(from) && !to.Before(d.DeclaredOn) {
+			return d
+		}
+	}
+	return nil
+}
+
+// lastDayInEffect is the last day the declaration is in effect: the end of
+// its term or the day before its withdrawal takes effect.
+func (d *Declaration) lastDayInEffect() Date {
+	last := d.TermEndsOn
+	if !d.WithdrawnOn.IsZero() && d.WithdrawnOn.AddDays(-1).Before(last) {
+		last = d.WithdrawnOn.AddDays(-1)
+	}
+	return last
+}
+
+func statusWord(s PatentStatus) string {
+	if s == "" {
+		return "not yet granted"
+	}
+	return string(s)
+}
+
+// WithdrawDeclaration is the command that withdraws (撤回) a declaration.
+type WithdrawDeclaration struct {
+	DeclarationID  string   `json:"-"`
+	EffectiveOn    Date     `json:"effective_on"`
+	Reason         string   `json:"reason"`
+	CoOwnerConsent []string `json:"co_owner_consent"`
+}
+
+// Validate checks the command's fields.
+func (c WithdrawDeclaration) Validate() error {
+	var fe FieldErrors
+	requireDate(&fe, "effective_on", c.EffectiveOn)
+	fe.Add("reason", checkText(c.Reason, true, maxAbstractRunes))
+	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
+	return fe.Err()
+}
+
+// Withdraw decides a withdrawal. Licences obtained before its effective
+// date stay valid (PL 50(2)).
+func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	decl := p.Declaration(c.DeclarationID)
+	if decl == nil {
+		return nil, NotFound("declaration_id", "patent %s has no declaration %q", p.Number, c.DeclarationID)
+	}
+	if err := requirePatentee(p, d.actor); err != nil {
+		return nil, err
+	}
+	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
+		return nil, err
+	}
+	if c.EffectiveOn.Before(decl.DeclaredOn) {
+		return nil, Violation(RuleWithdrawalBeforeDecl, "effective_on %s is before the declaration on %s", c.EffectiveOn, decl.DeclaredOn)
+	}
+	if !decl.WithdrawnOn.IsZero() {
+		return nil, Violation(RuleNoActiveDeclaration, "declaration %s was already withdrawn effective %s", decl.DeclarationID, decl.WithdrawnOn)
+	}
+	if c.EffectiveOn.After(decl.TermEndsOn) {
+		return nil, Violation(RuleNoActiveDeclaration, "declaration %s ended with its term on %s", decl.DeclarationID, decl.TermEndsOn)
+	}
+	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
+		return nil, err
+	}
+	return []Event{DeclarationWithdrawn{Number: p.Number, DeclarationID: decl.DeclarationID,
+		EffectiveOn: c.EffectiveOn, Reason: strings.TrimSpace(c.Reason)}}, nil
+}

@@ -1,0 +1,231 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+)
+
+// GrantLicense is the command that records a concluded licence: an open
+// licence taken under a declaration, or a negotiated one.
+type GrantLicense struct {
+	Type          LicenseType `json:"type"`
+	LicenseeID    string      `json:"licensee_id"`
+	EffectiveOn   Date        `json:"effective_on"`
+	FeePaidFen    Fen         `json:"fee_paid_fen"`
+	DeclarationID string      `json:"declaration_id"`
+	EndsOn        Date        `json:"ends_on"`
+}
+
+// Validate checks the command's fields.
+func (c GrantLicense) Validate() error {
+	var fe FieldErrors
+	if _, err := ParseEnum(string(c.Type), LicenseTypes); err != nil {
+		fe.Add("type", err)
+	}
+	if strings.TrimSpace(c.LicenseeID) == "" {
+		fe.Addf("licensee_id", "is required")
+	}
+	requireDate(&fe, "effective_on", c.EffectiveOn)
+	fe.Add("fee_paid_fen", CheckFen(c.FeePaidFen))
+	switch c.Type {
+	case LicenseOpen:
+		if c.DeclarationID == "" {
+			fe.Addf("declaration_id", "is required for an open licence")
+		}
+		if !c.EndsOn.IsZero() {
+			fe.Addf("ends_on", "an open licence ends with its declaration's term; leave ends_on out")
+		}
+	case LicenseOrdinary, LicenseSole, LicenseExclusive:
+		if c.DeclarationID != "" {
+			fe.Addf("declaration_id", "only an open licence is taken under a declaration")
+		}
+		requireDate(&fe, "ends_on", c.EndsOn)
+		if !c.EndsOn.IsZero() && c.EndsOn.Before(c.EffectiveOn) {
+			fe.Addf("ends_on", "is before effective_on %s", c.EffectiveOn)
+		}
+	}
+	return fe.Err()
+}
+
+// checkActor checks who issues the command: the licensee for an open
+// licence, a patentee for a negotiated one.
+func (c GrantLicense) checkActor(p *Patent, actor Actor) error {
+	if c.Type == LicenseOpen {
+		if actor.is(c.LicenseeID) {
+			return nil
+		}
+		return Forbidden("only the licensee may take an open licence")
+	}
+	return requirePatentee(p, actor)
+}
+
+// GrantLicense decides a licence, enforcing the licence rules of DOMAIN.md
+// in the order the table lists them.
+func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.checkActor(p, d.actor); err != nil {
+		return nil, err
+	}
+	ends := c.EndsOn
+	if c.Type == LicenseOpen {
+		decl, err := p.checkOpenTerms(c)
+		if err != nil {
+			return nil, err
+		}
+		ends = decl.TermEndsOn
+	}
+	if err := p.checkLicenseRules(c, ends); err != nil {
+		return nil, err
+	}
+	return []Event{LicenseGranted{Number: p.Number, LicenseID: d.routedID(prefixLicense, p.Number),
+		Type: c.Type, LicensorIDs: p.PatenteeIDs, LicenseeID: c.LicenseeID, EffectiveOn: c.EffectiveOn,
+		EndsOn: ends, FeePaidFen: c.FeePaidFen, DeclarationID: c.DeclarationID}}, nil
+}
+
+// checkOpenTerms applies the rules of PL 51(1) to an open licence: the
+// declaration is this patent's, in effect that day, and the first payment
+// is the declared standard.
+func (p *Patent) checkOpenTerms(c GrantLicense) (*Declaration, error) {
+	decl := p.Declaration(c.DeclarationID)
+	if decl == nil {
+		return nil, Violation(RuleDeclarationNotInEffect, "declaration %q is not a declaration of %s", c.DeclarationID, p.Number)
+	}
+	if !decl.InEffectOn(c.EffectiveOn) {
+		return nil, Violation(RuleDeclarationNotInEffect, "declaration %s is not in effect on %s", decl.DeclarationID, c.EffectiveOn)
+	}
+	if want := decl.Fee.FirstPayment(); c.FeePaidFen != want {
+		return nil, Violation(RuleFeeMismatch, "the declared first payment is %d fen, not %d", want, c.FeePaidFen)
+	}
+	return decl, nil
+}
+
+func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
+	if slices.Contains(p.PatenteeIDs, c.LicenseeID) {
+		return Violation(RuleSelfLicense, "%s is a patentee of %s", c.LicenseeID, p.Number)
+	}
+	if c.Type == LicenseOpen && p.Declaration(c.DeclarationID).openLicensees[c.LicenseeID] {
+		return Violation(RuleDuplicateLicense, "%s already holds an open licence under %s", c.LicenseeID, c.DeclarationID)
+	}
+	if c.Type == LicenseSole || c.Type == LicenseExclusive {
+		if decl := p.declarationOverlapping(c.EffectiveOn, ends); decl != nil {
+			return Violation(RuleOpenLicenseActive, "declaration %s is in effect; a %s licence is not possible (PL 51(3))", decl.DeclarationID, c.Type)
+		}
+	}
+	if l := p.exclusiveLicenseOverlapping(c.EffectiveOn, ends); l != nil {
+		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force from %s to %s", l.Type, l.LicenseID, l.EffectiveOn, l.EndsOn)
+	}
+	if pl := p.PledgeWithoutConsentOn(c.EffectiveOn); pl != nil {
+		return Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
+	}
+	if s := p.StatusOn(c.EffectiveOn); s != StatusActive {
+		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), c.EffectiveOn)
+	}
+	return nil
+}
+
+// exclusiveLicenseOverlapping returns a sole or exclusive licence in force
+// on some day of [from, to], or nil.
+func (p *Patent) exclusiveLicenseOverlapping(from, to Date) *License {
+	for _, l := range p.Licenses {
+		if (l.Type == LicenseSole || l.Type == LicenseExclusive) && !l.EndsOn.Before(from) && !to.Before(l.EffectiveOn) {
+			return l
+		}
+	}
+	return nil
+}
+
+// RecordLicense is the command that records a licence's recordal (备案)
+// with CNIPA.
+type RecordLicense struct {
+	LicenseID  string `json:"-"`
+	RecordNo   string `json:"record_no"`
+	RecordedOn Date   `json:"recorded_on"`
+}
+
+// Validate checks the command's fields.
+func (c RecordLicense) Validate() error {
+	var fe FieldErrors
+	fe.Add("record_no", checkText(c.RecordNo, true, 64))
+	requireDate(&fe, "recorded_on", c.RecordedOn)
+	return fe.Err()
+}
+
+// recordalDeadlineMonths is the recordal period of IR 87.
+const recordalDeadlineMonths = 3
+
+// RecordalDeadline returns the last day a licence effective on day can be
+// recorded in time.
+func RecordalDeadline(effectiveOn Date) Date {
+	return TermEndsOn(effectiveOn, recordalDeadlineMonths)
+}
+
+// partyLicense finds a licence and checks that the actor is one of its parties.
+func (p *Patent) partyLicense(actor Actor, id string) (*License, error) {
+	l := p.License(id)
+	if l == nil {
+		return nil, NotFound("license_id", "no licence %q", id)
+	}
+	if actor.is(l.LicenseeID) || actor.isAny(l.LicensorIDs) || actor.isAny(p.PatenteeIDs) {
+		return l, nil
+	}
+	return nil, Forbidden("only a party to licence %s may do this", id)
+}
+
+// RecordLicense decides a recordal. A recordal later than three months
+// after the licence's effective date is accepted with a warning.
+func (p *Patent) RecordLicense(d decision, c RecordLicense) ([]Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	l, err := p.partyLicense(d.actor, c.LicenseID)
+	if err != nil {
+		return nil, err
+	}
+	if l.RecordNo != "" {
+		return nil, Violation(RuleLicenseAlreadyRecorded, "licence %s was recorded as %s on %s", l.LicenseID, l.RecordNo, l.RecordedOn)
+	}
+	if c.RecordedOn.Before(l.EffectiveOn) {
+		return nil, Violation(RuleDateBeforeFact, "recorded_on %s is before the licence takes effect on %s", c.RecordedOn, l.EffectiveOn)
+	}
+	return []Event{LicenseRecorded{Number: p.Number, LicenseID: l.LicenseID, RecordNo: strings.TrimSpace(c.RecordNo),
+		RecordedOn: c.RecordedOn, DueBy: RecordalDeadline(l.EffectiveOn)}}, nil
+}
+
+// PayRoyalty is the command that records a royalty payment under a licence.
+type PayRoyalty struct {
+	LicenseID string `json:"-"`
+	PaidOn    Date   `json:"paid_on"`
+	AmountFen Fen    `json:"amount_fen"`
+	Period    string `json:"period"`
+}
+
+// Validate checks the command's fields.
+func (c PayRoyalty) Validate() error {
+	var fe FieldErrors
+	requireDate(&fe, "paid_on", c.PaidOn)
+	if c.AmountFen <= 0 {
+		fe.Addf("amount_fen", "must be positive")
+	} else {
+		fe.Add("amount_fen", CheckFen(c.AmountFen))
+	}
+	fe.Add("period", checkText(c.Period, false, 64))
+	return fe.Err()
+}
+
+// PayRoyalty decides a royalty payment by either party of the licence.
+func (p *Patent) PayRoyalty(d decision, c PayRoyalty) ([]Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	l, err := p.partyLicense(d.actor, c.LicenseID)
+	if err != nil {
+		return nil, err
+	}
+	if c.PaidOn.Before(l.EffectiveOn) {
+		return nil, Violation(RuleDateBeforeFact, "paid_on %s is before the licence takes effect on %s", c.PaidOn, l.EffectiveOn)
+	}
+	return []Event{RoyaltyPaid{Number: p.Number, LicenseID: l.LicenseID, PaidOn: c.PaidOn,
+		AmountFen: c.AmountFen, Period: strings.TrimSpace(c.Period)}}, nil
+}

@@ -1,0 +1,318 @@
+package domain
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Request carries what the command service needs to know about a command
+// beyond its fields.
+type Request struct {
+	// Actor issues the command.
+	Actor Actor
+	// IdempotencyKey, when set, makes the command retry-safe: a repeat
+	// with the same actor, key and fields returns the first result and
+	// writes nothing; with other fields it fails with
+	// ErrIdempotencyMismatch.
+	IdempotencyKey string
+	// CorrelationID ties the events to the request that caused them.
+	CorrelationID string
+	// CausationID is the ID of the message that caused the command.
+	CausationID string
+}
+
+// Result is the outcome of a command.
+type Result struct {
+	// Position is the global position of the last event written.
+	Position int64
+	// ID is the ID the command created (organisation, declaration,
+	// licence, transfer, pledge, key), or the patent number.
+	ID string
+	// Events are the payloads written, in order.
+	Events []Event
+	// Warnings are soft-limit notes that did not prevent the command.
+	Warnings []string
+	// Repeat is true when the result is that of an earlier command with
+	// the same idempotency key; nothing was written this time.
+	Repeat bool
+}
+
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	// Clock returns the current time; time.Now when nil.
+	Clock func() time.Time
+	// NewID returns a fresh UUID string; required.
+	NewID func() string
+	// Codec decodes stored events; DefaultCodec when nil.
+	Codec *Codec
+	// MaxAttempts bounds how often a command is decided again after a
+	// concurrent write won; 8 when zero.
+	MaxAttempts int
+	// CacheSize is how many streams' states are kept in memory; 10,000
+	// when zero.
+	CacheSize int
+}
+
+// Service is the command service: it loads a command's streams, decides,
+// and appends with the expected versions, deciding again on a version
+// conflict. It is safe for concurrent use.
+type Service struct {
+	store       EventStore
+	clock       func() time.Time
+	newID       func() string
+	codec       *Codec
+	maxAttempts int
+	cache       *stateCache
+}
+
+// NewService returns a command service over store.
+func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
+	if opts.NewID == nil {
+		return nil, errors.New("domain: ServiceOptions.NewID is required")
+	}
+	s := &Service{store: store, clock: opts.Clock, newID: opts.NewID, codec: opts.Codec,
+		maxAttempts: opts.MaxAttempts, cache: newStateCache(opts.CacheSize)}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.codec == nil {
+		s.codec = DefaultCodec
+	}
+	if s.maxAttempts <= 0 {
+		s.maxAttempts = 8
+	}
+	if opts.CacheSize <= 0 {
+		s.cache = newStateCache(10_000)
+	}
+	return s, nil
+}
+
+// Store returns the event store the service writes to.
+func (s *Service) Store() EventStore { return s.store }
+
+// Today returns the current business date in Asia/Shanghai.
+func (s *Service) Today() Date { return DateOf(s.clock()) }
+
+// newState makes the empty aggregate of a stream from its name.
+func newState(stream string) aggregate {
+	if strings.HasPrefix(stream, "org-") {
+		return &Org{}
+	}
+	return &Patent{}
+}
+
+// decideFunc decides a command over the states of its streams, returning
+// the events for each stream in the same order.
+type decideFunc func(d decision, states []aggregate) ([][]Event, error)
+
+// command is one execution of a command over its streams.
+type command struct {
+	req     Request
+	hash    string
+	streams []string
+	decide  decideFunc
+}
+
+// execute runs a command: catch up, check for a repeat, decide, append,
+// and on a conflict do it all again, at most maxAttempts times.
+func (s *Service) execute(ctx context.Context, c command) (Result, error) {
+	entries := s.cache.acquire(c.streams, newState)
+	broken := false
+	defer func() { s.cache.release(entries, broken, newState) }()
+	for attempt := 0; attempt < s.maxAttempts; attempt++ {
+		if err := s.catchUp(ctx, entries); err != nil {
+			broken = true
+			return Result{}, err
+		}
+		if res, ok, err := s.repeated(c, entries); ok || err != nil {
+			return res, err
+		}
+		res, err := s.decideAndAppend(ctx, c, entries)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil && !isDomainError(err) {
+			broken = true
+		}
+		return res, err
+	}
+	return Result{}, Conflict(nil, "concurrent writes to %s won %d times; retry", strings.Join(c.streams, ", "), s.maxAttempts)
+}
+
+func isDomainError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// catchUp applies the events appended to each entry's stream since its
+// state was last brought up to date.
+func (s *Service) catchUp(ctx context.Context, entries []*cacheEntry) error {
+	for _, e := range entries {
+		if err := s.loadInto(ctx, e.stream, e.state); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadBatch is how many events a load reads per call.
+const loadBatch = 5000
+
+// loadInto reads the events of stream after state's version and applies
+// them.
+func (s *Service) loadInto(ctx context.Context, stream string, state aggregate) error {
+	for {
+		batch, err := s.store.ReadStream(ctx, stream, state.base().Version(), loadBatch)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, re := range batch {
+			e, err := s.codec.Decode(re.Type, re.Data)
+			if err != nil {
+				return fmt.Errorf("%s version %d: %w", stream, re.Version, err)
+			}
+			state.Apply(e)
+			state.base().track(re, e)
+		}
+		if len(batch) < loadBatch {
+			return nil
+		}
+	}
+}
+
+// repeated reports whether the command's idempotency key was already used
+// on its first stream, and answers the first result if so.
+func (s *Service) repeated(c command, entries []*cacheEntry) (Result, bool, error) {
+	if c.req.IdempotencyKey == "" {
+		return Result{}, false, nil
+	}
+	id := CommandID(c.req.Actor.String(), c.req.IdempotencyKey)
+	rec := entries[0].state.base().commands[id]
+	if rec == nil {
+		return Result{}, false, nil
+	}
+	if rec.hash != c.hash {
+		return Result{}, true, &Error{Code: CodeIdempotencyMismatch,
+			Message: "this Idempotency-Key was used for a different request"}
+	}
+	res := Result{Repeat: true, Position: rec.lastPosition}
+	for _, e := range entries {
+		if r := e.state.base().commands[id]; r != nil {
+			res.Position = max(res.Position, r.lastPosition)
+			res.Events = append(res.Events, r.events...)
+		}
+	}
+	res.ID, res.Warnings = createdID(res.Events), warningsOf(res.Events)
+	return res, true, nil
+}
+
+// decideAndAppend decides over the current states and appends the events
+// with each stream's version as the expectation. On success it applies the
+// events to the cached states.
+func (s *Service) decideAndAppend(ctx context.Context, c command, entries []*cacheEntry) (Result, error) {
+	d := decision{actor: c.req.Actor, today: s.Today(), newID: s.newID}
+	cmdID := ""
+	if c.req.IdempotencyKey != "" {
+		cmdID = CommandID(c.req.Actor.String(), c.req.IdempotencyKey)
+		d.newID = derivedIDSource(cmdID)
+	}
+	states := make([]aggregate, len(entries))
+	for i, e := range entries {
+		states[i] = e.state
+	}
+	perStream, err := c.decide(d, states)
+	if err != nil {
+		return Result{}, err
+	}
+	appends, err := s.buildAppends(c, cmdID, entries, perStream)
+	if err != nil {
+		return Result{}, err
+	}
+	ar, err := s.store.Append(ctx, appends...)
+	if err != nil {
+		return Result{}, err
+	}
+	s.applyAppended(entries, appends, perStream, ar)
+	res := Result{Position: ar.Position}
+	for _, evs := range perStream {
+		res.Events = append(res.Events, evs...)
+	}
+	res.ID, res.Warnings = createdID(res.Events), warningsOf(res.Events)
+	return res, nil
+}
+
+func (s *Service) buildAppends(c command, cmdID string, entries []*cacheEntry, perStream [][]Event) ([]StreamAppend, error) {
+	now := s.clock().UTC().Truncate(time.Microsecond)
+	var appends []StreamAppend
+	for i, events := range perStream {
+		if len(events) == 0 {
+			continue
+		}
+		sa := StreamAppend{Stream: entries[i].stream, Expected: ExpectVersion(entries[i].state.base().Version())}
+		for j, e := range events {
+			typ, data, err := s.codec.Encode(e)
+			if err != nil {
+				return nil, err
+			}
+			id := s.newID()
+			if cmdID != "" {
+				id = eventIDFor(cmdID, sa.Stream, j)
+			}
+			sa.Events = append(sa.Events, EventData{ID: id, Type: typ, Data: data, Meta: Metadata{
+				RecordedAt: now, Actor: c.req.Actor.String(), CorrelationID: c.req.CorrelationID,
+				CausationID: c.req.CausationID, IdempotencyKey: c.req.IdempotencyKey,
+				CommandHash: c.hash, SchemaVersion: SchemaVersion(typ)}})
+		}
+		appends = append(appends, sa)
+	}
+	if len(appends) == 0 {
+		return nil, Violation(RuleNothingToChange, "the command changes nothing")
+	}
+	return appends, nil
+}
+
+// applyAppended folds freshly appended events into the cached states when
+// the store confirms they landed right after the versions the states
+// reflect; otherwise the states stay as they were and catch up on next use.
+func (s *Service) applyAppended(entries []*cacheEntry, appends []StreamAppend, perStream [][]Event, ar AppendResult) {
+	var targets []aggregate
+	var batches [][]Event
+	for i, events := range perStream {
+		if len(events) > 0 {
+			targets = append(targets, entries[i].state)
+			batches = append(batches, events)
+		}
+	}
+	total := 0
+	for k, state := range targets {
+		if ar.Streams[k].Version != state.base().Version()+int64(len(batches[k])) {
+			return
+		}
+		total += len(batches[k])
+	}
+	pos := ar.Position - int64(total)
+	for k, state := range targets {
+		for j, e := range batches[k] {
+			pos++
+			state.Apply(e)
+			state.base().track(RecordedEvent{Position: pos, Stream: appends[k].Stream,
+				Version: state.base().Version() + 1, EventData: appends[k].Events[j]}, e)
+		}
+	}
+}
+
+// commandHash fingerprints a command's kind, target and fields.
+func commandHash(kind, target string, fields any) string {
+	data, err := json.Marshal(fields)
+	if err != nil {
+		data = []byte(fmt.Sprintf("%#v", fields))
+	}
+	sum := sha256.Sum256([]byte(kind + "\x00" + target + "\x00" + string(data)))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,63 @@
+package domain
+
+import "slices"
+
+// TransferPatent is the command that assigns a patent (专利权转让) to new
+// patentees.
+type TransferPatent struct {
+	ToIDs          []string `json:"to_ids"`
+	EffectiveOn    Date     `json:"effective_on"`
+	PriceFen       Fen      `json:"price_fen"`
+	CoOwnerConsent []string `json:"co_owner_consent"`
+}
+
+// Validate checks the command's fields.
+func (c TransferPatent) Validate() error {
+	var fe FieldErrors
+	fe.Add("to_ids", checkIDList("to_ids", c.ToIDs, true))
+	requireDate(&fe, "effective_on", c.EffectiveOn)
+	fe.Add("price_fen", CheckFen(c.PriceFen))
+	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
+	return fe.Err()
+}
+
+// Transfer decides an assignment. Declarations and licences granted before
+// it stay valid and bind the new patentees.
+func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := requirePatentee(p, d.actor); err != nil {
+		return nil, err
+	}
+	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
+		return nil, err
+	}
+	on := c.EffectiveOn
+	if s := p.StatusOn(on); s != StatusActive {
+		return nil, Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
+	}
+	if pl := p.PledgeWithoutConsentOn(on); pl != nil {
+		return nil, Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
+	}
+	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
+		return nil, err
+	}
+	if sameSet(p.PatenteeIDs, c.ToIDs) {
+		return nil, Violation(RuleSelfTransfer, "the new patentees are the current ones")
+	}
+	return []Event{PatentTransferred{Number: p.Number, TransferID: d.routedID(prefixTransfer, p.Number),
+		FromIDs: p.PatenteeIDs, ToIDs: c.ToIDs, EffectiveOn: on, PriceFen: c.PriceFen}}, nil
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
