@@ -22,6 +22,8 @@ type cacheEntry struct {
 	stream string
 	mu     sync.Mutex
 	state  aggregate
+	// loaded is set once state has been read from the store.
+	loaded bool
 	users  int // guarded by stateCache.mu
 }
 
@@ -81,7 +83,7 @@ func (c *stateCache) evict() {
 func (c *stateCache) release(entries []*cacheEntry, broken bool, newState func(string) aggregate) {
 	for _, e := range entries {
 		if broken {
-			e.state = newState(e.stream)
+			e.state, e.loaded = newState(e.stream), false
 		}
 		e.mu.Unlock()
 	}

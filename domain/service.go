@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,6 +70,7 @@ type Service struct {
 	codec       *Codec
 	maxAttempts int
 	cache       *stateCache
+	kinds       sync.Map // organisation ID → OrgKind of registered organisations
 }
 
 // NewService returns a command service over store.
@@ -119,30 +121,52 @@ type command struct {
 	decide  decideFunc
 }
 
-// execute runs a command: catch up, check for a repeat, decide, append,
-// and on a conflict do it all again, at most maxAttempts times.
+// execute runs a command over its streams' states. A state the cache
+// already holds is taken as current without reading the store: if another
+// process has written since, the expected-version check refuses the append
+// and the command catches up and decides again. A refusal, too, is only
+// returned once it was decided on states just read from the store, so a
+// stale cache never turns a valid command away. At most maxAttempts
+// decisions are made.
 func (s *Service) execute(ctx context.Context, c command) (Result, error) {
 	entries := s.cache.acquire(c.streams, newState)
 	broken := false
 	defer func() { s.cache.release(entries, broken, newState) }()
+	fresh := false
+	for _, e := range entries {
+		if !e.loaded {
+			fresh = true
+		}
+	}
 	for attempt := 0; attempt < s.maxAttempts; attempt++ {
-		if err := s.catchUp(ctx, entries); err != nil {
+		if fresh {
+			if err := s.catchUp(ctx, entries); err != nil {
+				broken = true
+				return Result{}, err
+			}
+		}
+		res, err := s.attempt(ctx, c, entries)
+		switch {
+		case err == nil:
+			return res, nil
+		case errors.Is(err, ErrConflict) || (isDomainError(err) && !fresh):
+			fresh = true
+		case isDomainError(err):
+			return Result{}, err
+		default:
 			broken = true
 			return Result{}, err
 		}
-		if res, ok, err := s.repeated(c, entries); ok || err != nil {
-			return res, err
-		}
-		res, err := s.decideAndAppend(ctx, c, entries)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil && !isDomainError(err) {
-			broken = true
-		}
-		return res, err
 	}
 	return Result{}, Conflict(nil, "concurrent writes to %s won %d times; retry", strings.Join(c.streams, ", "), s.maxAttempts)
+}
+
+// attempt answers a repeat from the states, or decides and appends.
+func (s *Service) attempt(ctx context.Context, c command, entries []*cacheEntry) (Result, error) {
+	if res, ok, err := s.repeated(c, entries); ok || err != nil {
+		return res, err
+	}
+	return s.decideAndAppend(ctx, c, entries)
 }
 
 func isDomainError(err error) bool {
@@ -157,18 +181,23 @@ func (s *Service) catchUp(ctx context.Context, entries []*cacheEntry) error {
 		if err := s.loadInto(ctx, e.stream, e.state); err != nil {
 			return err
 		}
+		e.loaded = true
 	}
 	return nil
 }
 
-// loadBatch is how many events a load reads per call.
-const loadBatch = 5000
+// Load batch sizes: a catch-up usually finds a few new events or none, so
+// the first read asks for few; a long stream is then read in large batches.
+const (
+	firstLoadBatch = 64
+	loadBatch      = 5000
+)
 
 // loadInto reads the events of stream after state's version and applies
 // them.
 func (s *Service) loadInto(ctx context.Context, stream string, state aggregate) error {
-	for {
-		batch, err := s.store.ReadStream(ctx, stream, state.base().Version(), loadBatch)
+	for limit := firstLoadBatch; ; limit = loadBatch {
+		batch, err := s.store.ReadStream(ctx, stream, state.base().Version(), limit)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", stream, err)
 		}
@@ -180,7 +209,7 @@ func (s *Service) loadInto(ctx context.Context, stream string, state aggregate) 
 			state.Apply(e)
 			state.base().track(re, e)
 		}
-		if len(batch) < loadBatch {
+		if len(batch) < limit {
 			return nil
 		}
 	}

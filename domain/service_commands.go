@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Org returns a copy of the organisation id. It fails with ErrNotFound
@@ -40,20 +41,34 @@ func (s *Service) LoadPatent(ctx context.Context, number PatentNumber) (*Patent,
 	return p, nil
 }
 
+// orgKind returns the kind of a registered organisation. Kinds never
+// change, so once known they are remembered and cost no read.
+func (s *Service) orgKind(ctx context.Context, id string) (OrgKind, error) {
+	if k, ok := s.kinds.Load(id); ok {
+		return k.(OrgKind), nil
+	}
+	org, err := s.Org(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	s.kinds.Store(id, org.Kind)
+	return org.Kind, nil
+}
+
 // checkActor makes sure the actor may write at all: the admin, or a
 // registered organisation that is not a regulator.
 func (s *Service) checkActor(ctx context.Context, a Actor) error {
 	if a.Admin {
 		return nil
 	}
-	org, err := s.Org(ctx, a.OrgID)
+	kind, err := s.orgKind(ctx, a.OrgID)
 	if ErrorCode(err) == CodeNotFound {
 		return Forbidden("unknown acting organisation %q", a.OrgID)
 	}
 	if err != nil {
 		return err
 	}
-	if org.Kind == OrgRegulator {
+	if kind == OrgRegulator {
 		return Forbidden("regulators read the ledger and write nothing")
 	}
 	return nil
@@ -67,30 +82,21 @@ func (s *Service) checkParties(ctx context.Context, field string, ids []string, 
 		if len(ids) > 1 || field == "patentee_ids" || field == "to_ids" {
 			name = fmt.Sprintf("%s[%d]", field, i)
 		}
-		org, err := s.Org(ctx, id)
+		kind, err := s.orgKind(ctx, id)
 		if ErrorCode(err) == CodeNotFound {
 			return NotFound(name, "no organisation %q", id)
 		}
 		if err != nil {
 			return err
 		}
-		if org.Kind == OrgRegulator {
+		if kind == OrgRegulator {
 			return Invalid(name, "%s is a regulator and cannot be a party", id)
 		}
-		if len(kinds) > 0 && !containsKind(kinds, org.Kind) {
-			return Invalid(name, "%s is a %s; want %v", id, org.Kind, kinds)
+		if len(kinds) > 0 && !slices.Contains(kinds, kind) {
+			return Invalid(name, "%s is a %s; want %v", id, kind, kinds)
 		}
 	}
 	return nil
-}
-
-func containsKind(kinds []OrgKind, k OrgKind) bool {
-	for _, x := range kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // RegisterOrg registers an organisation (admin only) and returns its new

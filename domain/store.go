@@ -107,13 +107,25 @@ type EventStore interface {
 	// returns only once the events are durable.
 	//
 	// Idempotency: when the first event's ID is already stored, Append
-	// writes nothing and checks that every given event is stored with the
-	// same ID, stream, type and data; if so it returns the original
-	// result, otherwise an error matching ErrIdempotencyMismatch.
-	// Expected versions are not checked for such a repeat.
+	// writes nothing and checks that the call repeats a whole earlier
+	// append: every given event stored with the same ID, stream, type and
+	// data, at consecutive positions in the order given. If so it returns
+	// the original result, otherwise an error matching
+	// ErrIdempotencyMismatch; so does a call whose first event is new but a
+	// later one is stored. Expected versions are not checked for a repeat,
+	// and metadata is not compared: the command service compares command
+	// hashes itself.
 	//
-	// Invalid appends (no events, empty stream name or ID, duplicate IDs
-	// within one call) return an error matching ErrInvalidArgument.
+	// Meta.RecordedAt is set by the caller (the store keeps microseconds);
+	// a zero RecordedAt is stamped with the store's clock.
+	//
+	// Invalid appends (no events, the same stream twice, an empty stream
+	// name, ID or type, duplicate IDs within one call, an expected version
+	// below ExpectAny) return an error matching ErrInvalidArgument.
+	//
+	// When ctx ends before the store has taken the append up, Append
+	// returns ctx.Err() and nothing is written; once taken up, the append
+	// completes and its result is returned.
 	Append(ctx context.Context, appends ...StreamAppend) (AppendResult, error)
 
 	// ReadStream returns up to limit events of stream with a version
@@ -133,7 +145,8 @@ type EventStore interface {
 
 	// WaitForPosition blocks until the global log holds an event with a
 	// position greater than afterPosition, or ctx is done (then it returns
-	// ctx.Err()). Adapters wake waiters as soon as they know of a commit
+	// ctx.Err()), or the store is closed (then it returns an error).
+	// Adapters wake waiters as soon as they know of a commit
 	// and poll as a fallback for commits made by other processes.
 	WaitForPosition(ctx context.Context, afterPosition int64) error
 

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// decodeBody reads the request's JSON object into v, a pointer to a struct
+// with json tags. Every problem becomes one invalid_argument error naming
+// the fields: malformed JSON, an unknown field, a value of the wrong type
+// or format (dates, enums). An empty body decodes as {}.
+func decodeBody(c echo.Context, v any) error {
+	req := c.Request()
+	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
+		}
+	}
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		return domain.Invalid("body", "could not be read: %v", err)
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		data = []byte("{}")
+	}
+	var fe domain.FieldErrors
+	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "")
+	return fe.Err()
+}
+
+// decodeObject decodes a JSON object field by field into the struct rv so
+// that each error is reported under its field's name (prefix + name).
+func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+		name := strings.TrimSuffix(prefix, ".")
+		if name == "" {
+			name = "body"
+		}
+		fe.Addf(name, "must be a JSON object%s", syntaxDetail(err))
+		return
+	}
+	fields := jsonFields(rv.Type())
+	for key, msg := range raw {
+		idx, ok := fields[key]
+		if !ok {
+			fe.Addf(prefix+key, "unknown field")
+			continue
+		}
+		fv := rv.Field(idx)
+		if isPlainStruct(fv.Type()) {
+			decodeObject(fe, msg, fv, prefix+key+".")
+			continue
+		}
+		if err := json.Unmarshal(msg, fv.Addr().Interface()); err != nil {
+			fe.Add(prefix+key, describeJSONError(err))
+		}
+	}
+}
+
+// jsonFields maps the JSON names of a struct's fields to their indexes.
+func jsonFields(t reflect.Type) map[string]int {
+	out := map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = i
+	}
+	return out
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// isPlainStruct reports whether t is a struct decoded field by field, not
+// one with its own JSON decoding (like domain.Date).
+func isPlainStruct(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType)
+}
+
+// describeJSONError turns a decoding error into a message for the client.
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de):
+		return de
+	case errors.As(err, &te):
+		return fmt.Errorf("want %s, got JSON %s", kindName(te.Type), te.Value)
+	}
+	return fmt.Errorf("invalid value%s", syntaxDetail(err))
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	}
+	return "a number"
+}
+
+func syntaxDetail(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf(" (malformed JSON at byte %d)", se.Offset)
+	}
+	return ""
+}
+
+// writeJSONBody encodes v as the response body without HTML escaping, so
+// Chinese text and symbols stay readable.
+func writeJSONBody(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// writeJSON answers status with v as JSON.
+func writeJSON(c echo.Context, status int, v any) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	c.Response().WriteHeader(status)
+	return writeJSONBody(c.Response(), v)
+}

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// Problem is an RFC 9457 problem document with the ledger's extensions:
+// a stable code, the rule of a rule violation, and the offending fields.
+type Problem struct {
+	Type   string              `json:"type"`
+	Title  string              `json:"title"`
+	Status int                 `json:"status"`
+	Detail string              `json:"detail,omitempty"`
+	Code   string              `json:"code"`
+	Rule   string              `json:"rule,omitempty"`
+	Errors []domain.FieldError `json:"errors,omitempty"`
+}
+
+// Codes the API adds to the domain's (CONTRACT.md).
+const (
+	codeTooLarge         = "too_large"
+	codeRateLimited      = "rate_limited"
+	codeMethodNotAllowed = "method_not_allowed"
+	codeUnavailable      = "unavailable"
+	codeUnsupportedMedia = "unsupported_media_type"
+)
+
+// statusOfCode is the one table from error codes to HTTP statuses.
+var statusOfCode = map[string]int{
+	string(domain.CodeInvalidArgument):     http.StatusBadRequest,
+	string(domain.CodeUnauthenticated):     http.StatusUnauthorized,
+	string(domain.CodeForbidden):           http.StatusForbidden,
+	string(domain.CodeNotFound):            http.StatusNotFound,
+	codeMethodNotAllowed:                   http.StatusMethodNotAllowed,
+	string(domain.CodeRuleViolation):       http.StatusConflict,
+	string(domain.CodeConflict):            http.StatusConflict,
+	codeTooLarge:                           http.StatusRequestEntityTooLarge,
+	codeUnsupportedMedia:                   http.StatusUnsupportedMediaType,
+	string(domain.CodeIdempotencyMismatch): http.StatusUnprocessableEntity,
+	codeRateLimited:                        http.StatusTooManyRequests,
+	string(domain.CodeInternal):            http.StatusInternalServerError,
+	codeUnavailable:                        http.StatusServiceUnavailable,
+}
+
+// titleOfCode is the human title of each code.
+var titleOfCode = map[string]string{
+	string(domain.CodeInvalidArgument):     "Invalid argument",
+	string(domain.CodeUnauthenticated):     "Unauthenticated",
+	string(domain.CodeForbidden):           "Forbidden",
+	string(domain.CodeNotFound):            "Not found",
+	codeMethodNotAllowed:                   "Method not allowed",
+	string(domain.CodeRuleViolation):       "Rule violation",
+	string(domain.CodeConflict):            "Conflict",
+	codeTooLarge:                           "Request too large",
+	codeUnsupportedMedia:                   "Unsupported media type",
+	string(domain.CodeIdempotencyMismatch): "Idempotency key mismatch",
+	codeRateLimited:                        "Too many requests",
+	string(domain.CodeInternal):            "Internal error",
+	codeUnavailable:                        "Service unavailable",
+}
+
+// problemTypeBase prefixes every problem type URI; each code has its own.
+const problemTypeBase = "https://patentledger.dev/problems/"
+
+// newProblem builds the problem document for a code.
+func newProblem(code, detail string) Problem {
+	return Problem{Type: problemTypeBase + code, Title: titleOfCode[code], Status: statusOfCode[code], Detail: detail, Code: code}
+}
+
+// unavailableError answers 503 with a Retry-After header.
+type unavailableError struct {
+	detail     string
+	retryAfter string
+}
+
+func (e *unavailableError) Error() string { return e.detail }
+
+// problemOf maps any error a handler returns to its problem document. This is
+// the one place errors become HTTP.
+func problemOf(err error) Problem {
+	var de *domain.Error
+	var he *echo.HTTPError
+	var ue *unavailableError
+	switch {
+	case errors.As(err, &de):
+		p := newProblem(string(de.Code), de.Message)
+		p.Rule, p.Errors = string(de.Rule), de.Fields
+		if p.Status == 0 {
+			p = newProblem(string(domain.CodeInternal), "")
+		}
+		return p
+	case errors.As(err, &ue):
+		return newProblem(codeUnavailable, ue.detail)
+	case errors.Is(err, context.DeadlineExceeded):
+		return newProblem(codeUnavailable, "the request took too long; retry")
+	case errors.As(err, &he):
+		return problemOfHTTPError(he)
+	}
+	return newProblem(string(domain.CodeInternal), "")
+}
+
+func problemOfHTTPError(he *echo.HTTPError) Problem {
+	detail, _ := he.Message.(string)
+	switch he.Code {
+	case http.StatusNotFound:
+		return newProblem(string(domain.CodeNotFound), "no such route")
+	case http.StatusMethodNotAllowed:
+		return newProblem(codeMethodNotAllowed, "this route does not accept the method")
+	case http.StatusRequestEntityTooLarge:
+		return newProblem(codeTooLarge, "the request body is over the size limit")
+	case http.StatusTooManyRequests:
+		return newProblem(codeRateLimited, "too many requests from this key or address; slow down")
+	case http.StatusUnsupportedMediaType:
+		return newProblem(codeUnsupportedMedia, detail)
+	case http.StatusBadRequest:
+		return newProblem(string(domain.CodeInvalidArgument), detail)
+	case http.StatusUnauthorized:
+		return newProblem(string(domain.CodeUnauthenticated), detail)
+	case http.StatusForbidden:
+		return newProblem(string(domain.CodeForbidden), detail)
+	case http.StatusServiceUnavailable:
+		return newProblem(codeUnavailable, detail)
+	}
+	return newProblem(string(domain.CodeInternal), "")
+}
+
+// handleError is echo's HTTPErrorHandler: it writes the problem document and
+// logs server-side failures with the request ID.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := problemOf(err)
+	if p.Status >= 500 {
+		s.log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method,
+			"path", c.Request().URL.Path, "error", err)
+	}
+	var ue *unavailableError
+	if errors.As(err, &ue) && ue.retryAfter != "" {
+		c.Response().Header().Set("Retry-After", ue.retryAfter)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	if c.Request().Method != http.MethodHead {
+		_ = writeJSONBody(c.Response(), p)
+	}
+}

@@ -1,0 +1,36 @@
+package api
+
+// routes registers every route of the server. This is the one place routes
+// are registered; the OpenAPI test checks the document against it.
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.health)
+	e.GET("/openapi.json", s.openAPI)
+
+	v1 := e.Group("/v1")
+	v1.POST("/orgs", s.createOrg)
+	v1.GET("/orgs/:id", s.getOrg)
+	v1.POST("/orgs/:id/keys", s.createKey)
+
+	v1.POST("/patents", s.registerPatent)
+	v1.GET("/patents/:number", s.getPatent)
+	v1.GET("/patents/:number/history", s.patentHistory)
+	v1.POST("/patents/:number/status", s.changeStatus)
+	v1.POST("/patents/:number/declarations", s.fileDeclaration)
+	v1.POST("/patents/:number/declarations/:declaration_id/withdrawal", s.withdrawDeclaration)
+	v1.POST("/patents/:number/licenses", s.grantLicense)
+	v1.POST("/patents/:number/transfers", s.transferPatent)
+	v1.POST("/patents/:number/reviews", s.recordReview)
+	v1.PUT("/patents/:number/reviews/:campaign", s.correctReview)
+
+	v1.POST("/licenses/:license_id/recordal", s.recordLicense)
+	v1.POST("/licenses/:license_id/royalties", s.payRoyalty)
+
+	v1.POST("/pledges", s.registerPledge)
+	v1.POST("/pledges/:pledge_id/consent", s.consentPledge)
+	v1.POST("/pledges/:pledge_id/release", s.releasePledge)
+
+	v1.GET("/ledger/head", s.ledgerHead)
+
+	// Reads served by the projections (listings, tallies, rankings).
+}

@@ -1,0 +1,158 @@
+// Package api is the HTTP interface of the ledger (CONTRACT.md): an echo v4
+// server with the writes and reads of the public contract, authentication by
+// bearer keys, RFC 9457 problem responses and the OpenAPI document.
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Service executes commands; required.
+	Service *domain.Service
+	// Store serves history and the ledger head; required.
+	Store domain.EventStore
+	// AdminKey is the bearer key with the admin role; empty disables it.
+	AdminKey string
+	// Logger receives structured logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// BodyLimit caps request bodies, e.g. "1M" (the default).
+	BodyLimit string
+	// RateLimit is the sustained requests per second allowed per key, or
+	// per client address for requests without a key; 0 means 200. Burst is
+	// the allowed burst; 0 means 2 × RateLimit.
+	RateLimit float64
+	Burst     int
+	// TrustProxy makes the client address come from X-Forwarded-For, as
+	// set by a reverse proxy on loopback or a private network; otherwise
+	// the header is ignored and the peer address is used.
+	TrustProxy bool
+	// ReadWaitLimit bounds how long a read with min_position waits; 5 s
+	// when zero.
+	ReadWaitLimit time.Duration
+}
+
+// Server is the HTTP server of the ledger.
+type Server struct {
+	echo      *echo.Echo
+	svc       *domain.Service
+	store     domain.EventStore
+	orgs      Orgs
+	adminKey  string
+	keySecret []byte
+	log       *slog.Logger
+	readWait  time.Duration
+}
+
+// New returns a server for cfg with every route registered.
+func New(cfg Config) *Server {
+	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
+		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.readWait <= 0 {
+		s.readWait = 5 * time.Second
+	}
+	s.keySecret = keyDerivationSecret(cfg.AdminKey)
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit(orDefault(cfg.BodyLimit, "1M")))
+	e.Use(s.authenticate)
+	e.Use(rateLimiter(cfg.RateLimit, cfg.Burst))
+	s.routes()
+	return s
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo returns the echo instance, for listing routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// keyDerivationSecret is the HMAC key under which repeatable API keys are
+// derived: fixed for a given admin key, random when there is none.
+func keyDerivationSecret(adminKey string) []byte {
+	if adminKey == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	}
+	sum := sha256.Sum256([]byte("patent-ledger api key derivation\x00" + adminKey))
+	return sum[:]
+}
+
+// rateLimiter limits requests per key, or per client address without one.
+func rateLimiter(perSecond float64, burst int) echo.MiddlewareFunc {
+	if perSecond <= 0 {
+		perSecond = 200
+	}
+	if burst <= 0 {
+		burst = int(2 * perSecond)
+	}
+	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute})
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: store,
+		IdentifierExtractor: func(c echo.Context) (string, error) {
+			p := principalOfContext(c)
+			switch {
+			case p.admin:
+				return "admin", nil
+			case p.org.ID != "":
+				return "org:" + p.org.ID, nil
+			}
+			return "ip:" + c.RealIP(), nil
+		},
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "1")
+			return echo.NewHTTPError(http.StatusTooManyRequests)
+		},
+	})
+}
+
+// logRequests writes one structured log line per request.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		s.log.Info("request", "request_id", requestID(c), "method", req.Method, "path", req.URL.Path,
+			"status", c.Response().Status, "duration_ms", float64(time.Since(start).Microseconds())/1000,
+			"remote", c.RealIP())
+		return nil
+	}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 200
+
+// commandRequest builds the domain request of a write: who acts, the
+// idempotency key, and the request ID as correlation ID.
+func commandRequest(c echo.Context, p principal) (domain.Request, error) {
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		return domain.Request{}, domain.Invalid("Idempotency-Key", "is longer than %d characters", maxIdempotencyKey)
+	}
+	return domain.Request{Actor: p.actor(), IdempotencyKey: key, CorrelationID: requestID(c)}, nil
+}
+
+// writeContext decodes the body into cmd and returns the domain request; it
+// answers 401/403 first, before looking at the body.
+func writeContext(c echo.Context, cmd any) (domain.Request, error) {
+	p, err := requireWriter(c)
+	if err != nil {
+		return domain.Request{}, err
+	}
+	req, err := commandRequest(c, p)
+	if err != nil {
+		return req, err
+	}
+	if cmd != nil {
+		if err := decodeBody(c, cmd); err != nil {
+			return req, err
+		}
+	}
+	return req, nil
+}
+
+// written answers a successful write: status, the Ledger-Position header,
+// and body with position (and warnings, when any) added.
+func written(c echo.Context, status int, res domain.Result, body map[string]any) error {
+	c.Response().Header().Set("Ledger-Position", strconv.FormatInt(res.Position, 10))
+	if body == nil {
+		body = map[string]any{}
+	}
+	body["position"] = res.Position
+	body["warnings"] = res.Warnings
+	if res.Warnings == nil {
+		body["warnings"] = []string{}
+	}
+	return writeJSON(c, status, body)
+}
+
+// patentParam parses the :number path parameter.
+func patentParam(c echo.Context) (domain.PatentNumber, error) {
+	n, err := domain.ParsePatentNumber(c.Param("number"))
+	if err != nil {
+		var fe domain.FieldErrors
+		fe.Add("number", err)
+		return "", fe.Err()
+	}
+	return n, nil
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
+)
+
+// config is the configuration of CONTRACT.md: flags, each with an
+// environment variable; a flag given on the command line wins.
+type config struct {
+	addr     string
+	data     string
+	store    string
+	storeURL string
+	bus      string
+	natsURL  string
+	adminKey string
+}
+
+// setting is one flag with its environment variable and default.
+type setting struct {
+	target *string
+	flag   string
+	env    string
+	def    string
+	usage  string
+}
+
+func (c *config) settings() []setting {
+	return []setting{
+		{&c.addr, "addr", "LEDGER_ADDR", "127.0.0.1:8080", "address to listen on"},
+		{&c.data, "data", "LEDGER_DATA", "./data", "data folder (SQLite event store and read models)"},
+		{&c.store, "store", "LEDGER_STORE", "sqlite", "event store: sqlite, postgres or esdb"},
+		{&c.storeURL, "store-url", "LEDGER_STORE_URL", "", "store URL for postgres (postgres://…) and esdb (esdb://…)"},
+		{&c.bus, "bus", "LEDGER_BUS", "gochannel", "event bus: gochannel or nats"},
+		{&c.natsURL, "nats-url", "LEDGER_NATS_URL", "nats://127.0.0.1:4222", "NATS server URL"},
+		{&c.adminKey, "admin-key", "LEDGER_ADMIN_KEY", "", "bearer key with the admin role"},
+	}
+}
+
+// newFlagSet returns a flag set for a subcommand with the named settings
+// registered, their defaults taken from the environment.
+func (c *config) newFlagSet(name string, stderr io.Writer, names ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range c.settings() {
+		if !contains(names, s.flag) {
+			continue
+		}
+		def := s.def
+		if v, ok := os.LookupEnv(s.env); ok {
+			def = v
+		}
+		fs.StringVar(s.target, s.flag, def, s.usage+" (env "+s.env+")")
+	}
+	return fs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// openStore opens the configured event store. readOnly opens an existing
+// store without creating or changing it.
+func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStore, error) {
+	switch c.store {
+	case "sqlite":
+		if !readOnly {
+			if err := os.MkdirAll(c.data, 0o750); err != nil {
+				return nil, fmt.Errorf("create data folder: %w", err)
+			}
+		}
+		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: readOnly})
+	case "postgres", "esdb":
+		return nil, fmt.Errorf("store %q is not available in this build yet; only sqlite is", c.store)
+	default:
+		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
+	}
+}

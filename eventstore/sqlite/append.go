@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// Append writes the events of every StreamAppend atomically, as
+// domain.EventStore.Append describes, and returns once they are durable
+// (the WAL is fsync'd). It returns errors matching domain.ErrConflict,
+// domain.ErrIdempotencyMismatch and domain.ErrInvalidArgument as the port
+// says. Beyond the port, an append that names the same stream twice, an
+// empty event type or an expected version below ExpectAny matches
+// domain.ErrInvalidArgument, and an append whose first event is new but a
+// later event's ID is stored matches domain.ErrIdempotencyMismatch. A zero
+// Meta.RecordedAt is stamped with the current time; every RecordedAt is
+// stored in UTC to the microsecond.
+//
+// If ctx ends before the writer takes the append up, Append returns
+// ctx.Err() and writes nothing; once taken up, the append completes and
+// Append reports its outcome. Append returns ErrReadOnly on a read-only
+// store, ErrClosed after Close, and a wrapped SQLite error when the
+// transaction fails.
+func (s *Store) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
+	if s.w == nil {
+		return domain.AppendResult{}, ErrReadOnly
+	}
+	if err := validate(appends); err != nil {
+		return domain.AppendResult{}, err
+	}
+	req := &appendRequest{ctx: ctx, reply: make(chan appendReply, 1)}
+	req.appends, req.events = normalize(appends, time.Now())
+	if err := s.enqueue(ctx, req); err != nil {
+		return domain.AppendResult{}, err
+	}
+	rep := <-req.reply
+	return rep.res, rep.err
+}
+
+// enqueue hands req to the writer unless the store is closed or ctx ends
+// first.
+func (s *Store) enqueue(ctx context.Context, req *appendRequest) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.w.reqs <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// validate returns an invalid_argument error for an append the store must
+// refuse before looking at the log.
+func validate(appends []domain.StreamAppend) error {
+	if len(appends) == 0 {
+		return domain.Invalid("appends", "no events to append")
+	}
+	streams := make(map[string]bool, len(appends))
+	ids := make(map[string]bool)
+	for i, a := range appends {
+		if err := validateStream(i, a, streams); err != nil {
+			return err
+		}
+		for j, e := range a.Events {
+			if err := validateEvent(i, j, e, ids); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// validateStream checks the i-th StreamAppend apart from its events.
+func validateStream(i int, a domain.StreamAppend, seen map[string]bool) error {
+	switch {
+	case a.Stream == "":
+		return domain.Invalid(fmt.Sprintf("appends[%d].stream", i), "must not be empty")
+	case seen[a.Stream]:
+		return domain.Invalid(fmt.Sprintf("appends[%d].stream", i), "stream %q appears twice in one append", a.Stream)
+	case a.Expected < domain.ExpectAny:
+		return domain.Invalid(fmt.Sprintf("appends[%d].expected", i), "expected version %d is below %d", a.Expected, domain.ExpectAny)
+	case len(a.Events) == 0:
+		return domain.Invalid(fmt.Sprintf("appends[%d].events", i), "no events")
+	}
+	seen[a.Stream] = true
+	return nil
+}
+
+// validateEvent checks event j of the i-th StreamAppend.
+func validateEvent(i, j int, e domain.EventData, seen map[string]bool) error {
+	field := func(name string) string { return fmt.Sprintf("appends[%d].events[%d].%s", i, j, name) }
+	switch {
+	case e.ID == "":
+		return domain.Invalid(field("id"), "must not be empty")
+	case e.Type == "":
+		return domain.Invalid(field("type"), "must not be empty")
+	case seen[e.ID]:
+		return domain.Invalid(field("id"), "event ID %s appears twice in one append", e.ID)
+	}
+	seen[e.ID] = true
+	return nil
+}
+
+// normalize returns a copy of appends whose events carry their recorded time
+// in UTC to the microsecond (now for a zero time) and non-nil data, and the
+// number of events.
+func normalize(appends []domain.StreamAppend, now time.Time) ([]domain.StreamAppend, int) {
+	out := make([]domain.StreamAppend, len(appends))
+	n := 0
+	for i, a := range appends {
+		events := make([]domain.EventData, len(a.Events))
+		for j, e := range a.Events {
+			if e.Meta.RecordedAt.IsZero() {
+				e.Meta.RecordedAt = now
+			}
+			e.Meta.RecordedAt = time.UnixMicro(e.Meta.RecordedAt.UnixMicro()).UTC()
+			if e.Data == nil {
+				e.Data = []byte{}
+			}
+			events[j] = e
+		}
+		a.Events = events
+		out[i] = a
+		n += len(events)
+	}
+	return out, n
+}
+
+// apply writes one validated append in the open transaction and, on
+// success only, moves head to the last event written. It returns a domain
+// error for a conflict or an idempotency mismatch.
+//
+// A repeat (the first event's ID already stored) is answered whatever the
+// expected versions say. apply looks for one only when the write fails, on
+// a conflict or on an insert that the unique index on id refuses, which
+// saves a query on every ordinary append.
+func (w *writer) apply(head *domain.Head, appends []domain.StreamAppend) (domain.AppendResult, error) {
+	res, err := w.write(head, appends)
+	if err != nil {
+		return w.repeatOr(appends, err)
+	}
+	return res, nil
+}
+
+// write checks the expected versions and inserts the events of appends,
+// moving head along.
+func (w *writer) write(head *domain.Head, appends []domain.StreamAppend) (domain.AppendResult, error) {
+	versions, err := w.checkVersions(appends)
+	if err != nil {
+		return domain.AppendResult{}, err
+	}
+	recs := chain(*head, appends, versions)
+	if err := w.insert(recs); err != nil {
+		return domain.AppendResult{}, err
+	}
+	res := domain.AppendResult{Streams: make([]domain.StreamVersion, len(appends))}
+	for i, a := range appends {
+		res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: versions[i] + int64(len(a.Events))}
+	}
+	last := recs[len(recs)-1]
+	*head = domain.Head{Position: last.Position, Hash: last.Hash}
+	res.Position = last.Position
+	return res, nil
+}
+
+// repeatOr answers appends as a repeat when its first event is stored, and
+// returns err otherwise.
+func (w *writer) repeatOr(appends []domain.StreamAppend, err error) (domain.AppendResult, error) {
+	_, found, lookupErr := w.lookup(appends[0].Events[0].ID)
+	switch {
+	case lookupErr != nil:
+		return domain.AppendResult{}, errors.Join(err, lookupErr)
+	case found:
+		return w.repeat(appends)
+	}
+	return domain.AppendResult{}, err
+}
+
+// chain returns the events of appends as recorded after head: at the next
+// positions, at the next versions of their streams (whose current versions
+// are given) and with their chained hashes.
+func chain(head domain.Head, appends []domain.StreamAppend, versions []int64) []domain.RecordedEvent {
+	var recs []domain.RecordedEvent
+	for i, a := range appends {
+		for j, e := range a.Events {
+			rec := domain.RecordedEvent{Position: head.Position + 1, Stream: a.Stream, Version: versions[i] + int64(j) + 1, EventData: e}
+			rec.Hash = domain.ChainHash(head.Hash, rec)
+			head = domain.Head{Position: rec.Position, Hash: rec.Hash}
+			recs = append(recs, rec)
+		}
+	}
+	return recs
+}
+
+// checkVersions returns each stream's current version, or a conflict error
+// when an expected version does not hold.
+func (w *writer) checkVersions(appends []domain.StreamAppend) ([]int64, error) {
+	versions := make([]int64, len(appends))
+	for i, a := range appends {
+		if err := w.stmts.streamVersion.QueryRow(a.Stream).Scan(&versions[i]); err != nil {
+			return nil, fmt.Errorf("read version of stream %q: %w", a.Stream, err)
+		}
+		if a.Expected != domain.ExpectAny && int64(a.Expected) != versions[i] {
+			return nil, domain.Conflict(nil, "stream %q is at version %d, expected %d", a.Stream, versions[i], a.Expected)
+		}
+	}
+	return versions, nil
+}
+
+// storedEvent is what the idempotency check compares of a stored event.
+type storedEvent struct {
+	position, version int64
+	stream, typ       string
+	data              []byte
+}
+
+// lookup reads the stored event with the given ID.
+func (w *writer) lookup(id string) (storedEvent, bool, error) {
+	var e storedEvent
+	err := w.stmts.byID.QueryRow(id).Scan(&e.position, &e.stream, &e.version, &e.typ, &e.data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, fmt.Errorf("look up event %s: %w", id, err)
+	}
+	return e, true, nil
+}
+
+// repeat answers an append whose first event is already stored: when every
+// event is stored as given, at consecutive positions in the order given, it
+// returns the original result; otherwise an idempotency mismatch.
+func (w *writer) repeat(appends []domain.StreamAppend) (domain.AppendResult, error) {
+	res := domain.AppendResult{Streams: make([]domain.StreamVersion, len(appends))}
+	for i, a := range appends {
+		for _, e := range a.Events {
+			stored, found, err := w.lookup(e.ID)
+			if err != nil {
+				return domain.AppendResult{}, err
+			}
+			if err := sameEvent(stored, found, a.Stream, e, res.Position); err != nil {
+				return domain.AppendResult{}, err
+			}
+			res.Position = stored.position
+			res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: stored.version}
+		}
+	}
+	return res, nil
+}
+
+// sameEvent returns an idempotency mismatch unless e is stored in stream with
+// the same type and data, right after position prev (0: the first event).
+func sameEvent(stored storedEvent, found bool, stream string, e domain.EventData, prev int64) error {
+	switch {
+	case !found:
+		return mismatch("event %s is not stored, but the append's first event is", e.ID)
+	case stored.stream != stream:
+		return mismatch("event %s is stored in stream %q, not %q", e.ID, stored.stream, stream)
+	case stored.typ != e.Type:
+		return mismatch("event %s is stored with type %q, not %q", e.ID, stored.typ, e.Type)
+	case !bytes.Equal(stored.data, e.Data):
+		return mismatch("event %s is stored with other data", e.ID)
+	case prev != 0 && stored.position != prev+1:
+		return mismatch("event %s is stored at position %d, not right after %d", e.ID, stored.position, prev)
+	}
+	return nil
+}
+
+// mismatch returns an idempotency_mismatch error.
+func mismatch(format string, args ...any) error {
+	return &domain.Error{Code: domain.CodeIdempotencyMismatch, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrations are the schema changes in order; migration i brings the file
+// from PRAGMA user_version i to i+1. Never edit one that has shipped: append
+// a new one.
+var migrations = []string{
+	`CREATE TABLE events (
+		position        INTEGER PRIMARY KEY,
+		stream          TEXT    NOT NULL,
+		version         INTEGER NOT NULL,
+		id              TEXT    NOT NULL UNIQUE,
+		type            TEXT    NOT NULL,
+		data            BLOB    NOT NULL,
+		recorded_at     INTEGER NOT NULL,
+		actor           TEXT    NOT NULL,
+		correlation_id  TEXT    NOT NULL,
+		causation_id    TEXT    NOT NULL,
+		idempotency_key TEXT    NOT NULL,
+		command_hash    TEXT    NOT NULL,
+		schema_version  INTEGER NOT NULL,
+		hash            BLOB    NOT NULL,
+		UNIQUE (stream, version)
+	) STRICT`,
+}
+
+// schemaVersion is the user_version of a fully migrated file.
+var schemaVersion = len(migrations)
+
+// migrate brings the database of conn up to schemaVersion in one immediate
+// transaction, so that two processes opening a new file at once do not both
+// create the schema.
+func migrate(ctx context.Context, conn *sql.Conn) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			err = errors.Join(err, rbErr)
+		}
+	}()
+	current, err := userVersion(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if current > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this program's %d", current, schemaVersion)
+	}
+	for i := current; i < schemaVersion; i++ {
+		if _, err := conn.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			return fmt.Errorf("set schema version %d: %w", i+1, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit migration: %w", err)
+	}
+	return nil
+}
+
+// checkSchema returns an error unless the database of q is at schemaVersion.
+func checkSchema(ctx context.Context, q queryer) error {
+	v, err := userVersion(ctx, q)
+	if err != nil {
+		return err
+	}
+	if v != schemaVersion {
+		return fmt.Errorf("schema version is %d, want %d (is this an event store?)", v, schemaVersion)
+	}
+	return nil
+}
+
+// queryer is what userVersion needs of a *sql.DB or *sql.Conn.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// userVersion reads PRAGMA user_version.
+func userVersion(ctx context.Context, q queryer) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Factory{
+		Name: "sqlite",
+		Open: func(t testing.TB, location string) domain.EventStore {
+			return openTest(t, location, Options{})
+		},
+		NewLocation: func(t testing.TB) string { return filepath.Join(t.TempDir(), "events.db") },
+	})
+}
+
+// openTest opens the store at path and fails the test on error.
+func openTest(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+// fill appends n single events to one stream and closes the store.
+func fill(t testing.TB, path string, n int) {
+	t.Helper()
+	s := openTest(t, path, Options{})
+	for i := range n {
+		e := storetest.NewEventData()
+		if _, err := s.Append(context.Background(), domain.StreamAppend{Stream: "s", Expected: domain.ExpectVersion(int64(i)), Events: []domain.EventData{e}}); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// flipByte changes one byte of column (data or hash) of the event at pos,
+// with raw SQL through the driver.
+func flipByte(t testing.TB, path, column string, pos int64) {
+	t.Helper()
+	db, err := sql.Open(driverName, dsn(path, true, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var b []byte
+	if err := db.QueryRow("SELECT "+column+" FROM events WHERE position = ?", pos).Scan(&b); err != nil {
+		t.Fatalf("read %s at %d: %v", column, pos, err)
+	}
+	b[len(b)/2] ^= 0x01
+	if _, err := db.Exec("UPDATE events SET "+column+" = ? WHERE position = ?", b, pos); err != nil {
+		t.Fatalf("tamper with %s at %d: %v", column, pos, err)
+	}
+}
+
+func TestVerifyFindsTampering(t *testing.T) {
+	const k = 13
+	for _, column := range []string{"data", "hash"} {
+		t.Run(column, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "events.db")
+			fill(t, path, 20)
+			flipByte(t, path, column, k)
+			s := openTest(t, path, Options{ReadOnly: true})
+			defer s.Close()
+			res, err := domain.VerifyChain(context.Background(), s, nil)
+			if err != nil {
+				t.Fatalf("VerifyChain: %v", err)
+			}
+			if res.BadPosition != k {
+				t.Fatalf("VerifyChain = %+v, want bad position %d", res, k)
+			}
+		})
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	fill(t, path, 5)
+	s := openTest(t, path, Options{ReadOnly: true})
+	defer s.Close()
+	e := storetest.NewEventData()
+	_, err := s.Append(context.Background(), domain.StreamAppend{Stream: "s", Expected: domain.ExpectAny, Events: []domain.EventData{e}})
+	if !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Append on a read-only store = %v, want %v", err, ErrReadOnly)
+	}
+	res, err := domain.VerifyChain(context.Background(), s, nil)
+	if err != nil || !res.Intact() || res.Events != 5 {
+		t.Fatalf("VerifyChain = %+v, %v; want 5 events intact", res, err)
+	}
+}
+
+func TestReadOnlyRefusesMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing.db")
+	if s, err := Open(context.Background(), path, Options{ReadOnly: true}); err == nil {
+		s.Close()
+		t.Fatal("read-only Open of a missing file succeeded")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("read-only Open left a file behind: %v", err)
+	}
+}
+
+// TestWaitForPositionPolls proves the polling fallback: a store sees commits
+// made through another Store on the same file, as if by another process.
+func TestWaitForPositionPolls(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	writer := openTest(t, path, Options{})
+	defer writer.Close()
+	follower := openTest(t, path, Options{ReadOnly: true, PollInterval: 10 * time.Millisecond})
+	defer follower.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- follower.WaitForPosition(ctx, 0) }()
+	e := storetest.NewEventData()
+	if _, err := writer.Append(ctx, domain.StreamAppend{Stream: "s", Expected: domain.ExpectNoStream, Events: []domain.EventData{e}}); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("WaitForPosition: %v", err)
+	}
+}
+
+// TestGroupCommitBatch runs one batch by hand: a conflict in the middle is
+// rolled back alone, and a repeat of an append earlier in the same batch is
+// answered with that append's result.
+func TestGroupCommitBatch(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "events.db"), Options{})
+	defer s.Close()
+	first := []domain.StreamAppend{{Stream: "a", Expected: domain.ExpectNoStream, Events: []domain.EventData{storetest.NewEventData(), storetest.NewEventData()}}}
+	conflict := []domain.StreamAppend{{Stream: "a", Expected: domain.ExpectVersion(5), Events: []domain.EventData{storetest.NewEventData()}}}
+	third := []domain.StreamAppend{{Stream: "b", Expected: domain.ExpectNoStream, Events: []domain.EventData{storetest.NewEventData()}}}
+	batch := []*appendRequest{request(first), request(conflict), request(third), request(first)}
+	s.w.commit(batch, s.notify) // the writer goroutine is idle: nothing is queued
+
+	wantPositions := []int64{2, 0, 3, 2}
+	for i, r := range batch {
+		rep := <-r.reply
+		if i == 1 {
+			if !errors.Is(rep.err, domain.ErrConflict) {
+				t.Fatalf("append %d: error %v, want a conflict", i, rep.err)
+			}
+			continue
+		}
+		if rep.err != nil || rep.res.Position != wantPositions[i] {
+			t.Fatalf("append %d = %+v, %v; want position %d", i, rep.res, rep.err, wantPositions[i])
+		}
+	}
+	res, err := domain.VerifyChain(context.Background(), s, nil)
+	if err != nil || !res.Intact() || res.Events != 3 {
+		t.Fatalf("VerifyChain = %+v, %v; want 3 events intact", res, err)
+	}
+}
+
+// request builds the writer's request for a valid append.
+func request(appends []domain.StreamAppend) *appendRequest {
+	r := &appendRequest{ctx: context.Background(), reply: make(chan appendReply, 1)}
+	r.appends, r.events = normalize(appends, time.Now())
+	return r
+}
+
+func TestSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	fill(t, path, 1)
+	db, err := sql.Open(driverName, dsn(path, false, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := userVersion(context.Background(), db); err != nil || v != len(migrations) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
+	}
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}

@@ -1,0 +1,190 @@
+// Package sqlite is the embedded event store: a domain.EventStore kept in one
+// SQLite file (DESIGN.md §3, and the embedded mode of §5).
+//
+// One writer goroutine owns the only write connection. It takes every append
+// waiting at the time, runs each in its own savepoint inside one transaction
+// and commits once, so that concurrent appends share one fsync (group
+// commit). Reads use a separate pool of read-only connections, which WAL mode
+// lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+var _ domain.EventStore = (*Store)(nil)
+
+// ErrClosed is returned by every call made after Close.
+var ErrClosed = errors.New("sqlite event store: closed")
+
+// ErrReadOnly is returned by Append on a store opened with Options.ReadOnly.
+var ErrReadOnly = errors.New("sqlite event store: opened read-only")
+
+// Options tune a Store. The zero value is a sensible default.
+type Options struct {
+	// ReadOnly opens an existing store for reading only, as `ledger verify`
+	// does: the file is neither created nor migrated and Append returns
+	// ErrReadOnly.
+	ReadOnly bool
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process before failing; 0 means 5 seconds.
+	BusyTimeout time.Duration
+	// PollInterval is how often WaitForPosition looks for commits made by
+	// other processes; 0 means 100 milliseconds.
+	PollInterval time.Duration
+	// MaxReaders caps the read connection pool; 0 means 4.
+	MaxReaders int
+}
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 100 * time.Millisecond
+	}
+	if o.MaxReaders <= 0 {
+		o.MaxReaders = 4
+	}
+	return o
+}
+
+// Store is the SQLite event store. It is safe for concurrent use.
+type Store struct {
+	opts   Options
+	r      *reader
+	w      *writer // nil when read-only
+	notify *notifier
+
+	mu     sync.RWMutex // guards closed against appends being queued
+	closed bool
+	done   chan struct{} // closed by Close to wake waiters
+}
+
+// Open opens the event store in the SQLite file at path. Unless
+// opts.ReadOnly is set it creates the file and migrates its schema when
+// needed; a read-only open fails when the file is missing or is not an event
+// store of this schema version.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s, err := open(ctx, abs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// open does the work of Open on an absolute path.
+func open(ctx context.Context, path string, opts Options) (_ *Store, err error) {
+	s := &Store{opts: opts, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.closeDBs())
+		}
+	}()
+	if !opts.ReadOnly {
+		if s.w, err = openWriter(ctx, path, opts); err != nil {
+			return nil, err
+		}
+	}
+	if s.r, err = openReader(ctx, path, opts); err != nil {
+		return nil, err
+	}
+	last, err := s.r.lastPosition(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.notify = newNotifier(last)
+	if s.w != nil {
+		go s.w.run(s.notify)
+	}
+	return s, nil
+}
+
+// Close stops accepting calls, lets the appends already queued commit and
+// releases the database. It returns ErrClosed when the store is already
+// closed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	if s.w != nil {
+		s.w.stop()
+	}
+	return s.closeDBs()
+}
+
+// closeDBs closes the read pool, then the write connection: the last
+// connection to a WAL file checkpoints it and removes the WAL, which only a
+// writable connection can do.
+func (s *Store) closeDBs() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.closeDB())
+	}
+	return errors.Join(errs...)
+}
+
+// checkOpen returns ErrClosed after Close.
+func (s *Store) checkOpen() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// notifier tells waiters that the log grew: each advance closes the current
+// channel and makes a new one.
+type notifier struct {
+	mu  sync.Mutex
+	pos int64
+	ch  chan struct{}
+}
+
+// newNotifier returns a notifier that knows of the log up to pos.
+func newNotifier(pos int64) *notifier {
+	return &notifier{pos: pos, ch: make(chan struct{})}
+}
+
+// advance records that the log holds position pos and wakes every waiter
+// when that is news.
+func (n *notifier) advance(pos int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if pos <= n.pos {
+		return
+	}
+	n.pos = pos
+	close(n.ch)
+	n.ch = make(chan struct{})
+}
+
+// current returns the last known position and a channel closed on the next
+// advance.
+func (n *notifier) current() (int64, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pos, n.ch
+}
