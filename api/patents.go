@@ -103,26 +103,26 @@ func (s *Server) patentWrite(c echo.Context, status int, cmd any, run patentComm
 
 // patentView is a patent as GET /v1/patents/{number} shows it.
 type patentView struct {
-	Number           domain.PatentNumber `json:"number"`
-	Kind             domain.PatentKind   `json:"kind"`
-	Title            string              `json:"title"`
-	Abstract         string              `json:"abstract"`
-	IPC              []domain.IPCCode    `json:"ipc"`
-	Locarno          string              `json:"locarno,omitempty"`
-	PatenteeIDs      []string            `json:"patentee_ids"`
-	FiledOn          domain.Date         `json:"filed_on"`
-	GrantedOn        domain.Date         `json:"granted_on"`
-	ExpiresOn        domain.Date         `json:"expires_on"`
-	Status           domain.PatentStatus `json:"status"`
-	Suspended        bool                `json:"suspended"`
-	AnnualFeeOverdue bool                `json:"annual_fee_overdue"`
-	Declaration      *declarationView    `json:"declaration"`
-	Declarations     []declarationView   `json:"declarations"`
-	Licenses         []licenseView       `json:"licenses"`
-	Pledges          []pledgeView        `json:"pledges"`
-	Reviews          []domain.ReviewRecorded `json:"reviews"`
+	Number           domain.PatentNumber        `json:"number"`
+	Kind             domain.PatentKind          `json:"kind"`
+	Title            string                     `json:"title"`
+	Abstract         string                     `json:"abstract"`
+	IPC              []domain.IPCCode           `json:"ipc"`
+	Locarno          string                     `json:"locarno,omitempty"`
+	PatenteeIDs      []string                   `json:"patentee_ids"`
+	FiledOn          domain.Date                `json:"filed_on"`
+	GrantedOn        domain.Date                `json:"granted_on"`
+	ExpiresOn        domain.Date                `json:"expires_on"`
+	Status           domain.PatentStatus        `json:"status"`
+	Suspended        bool                       `json:"suspended"`
+	AnnualFeeOverdue bool                       `json:"annual_fee_overdue"`
+	Declaration      *declarationView           `json:"declaration"`
+	Declarations     []declarationView          `json:"declarations"`
+	Licenses         []licenseView              `json:"licenses"`
+	Pledges          []pledgeView               `json:"pledges"`
+	Reviews          []domain.ReviewRecorded    `json:"reviews"`
 	Transfers        []domain.PatentTransferred `json:"transfers"`
-	Version          int64               `json:"version"`
+	Version          int64                      `json:"version"`
 }
 
 type declarationView struct {
@@ -152,18 +152,18 @@ type licenseView struct {
 }
 
 type pledgeView struct {
-	PledgeID           string               `json:"pledge_id"`
-	RegistrationNo     string               `json:"registration_no,omitempty"`
-	PledgorID          string               `json:"pledgor_id"`
-	PledgeeID          string               `json:"pledgee_id"`
+	PledgeID           string                `json:"pledge_id"`
+	RegistrationNo     string                `json:"registration_no,omitempty"`
+	PledgorID          string                `json:"pledgor_id"`
+	PledgeeID          string                `json:"pledgee_id"`
 	Patents            []domain.PatentNumber `json:"patents"`
-	SecuredAmountFen   domain.Fen           `json:"secured_amount_fen"`
-	RegisteredOn       domain.Date          `json:"registered_on"`
-	DebtDueOn          domain.Date          `json:"debt_due_on"`
-	OpenLicenseConsent bool                 `json:"open_license_consent"`
-	ConsentedOn        domain.Date          `json:"consented_on"`
-	ReleasedOn         domain.Date          `json:"released_on"`
-	ReleaseReason      domain.ReleaseReason `json:"release_reason,omitempty"`
+	SecuredAmountFen   domain.Fen            `json:"secured_amount_fen"`
+	RegisteredOn       domain.Date           `json:"registered_on"`
+	DebtDueOn          domain.Date           `json:"debt_due_on"`
+	OpenLicenseConsent bool                  `json:"open_license_consent"`
+	ConsentedOn        domain.Date           `json:"consented_on"`
+	ReleasedOn         domain.Date           `json:"released_on"`
+	ReleaseReason      domain.ReleaseReason  `json:"release_reason,omitempty"`
 }
 
 func (s *Server) getPatent(c echo.Context) error {
@@ -226,11 +226,11 @@ func viewDeclaration(d *domain.Declaration) declarationView {
 
 // historyEntry is one event of a patent's history.
 type historyEntry struct {
-	Position   int64          `json:"position"`
-	Version    int64          `json:"version"`
-	Type       string         `json:"type"`
-	RecordedAt string         `json:"recorded_at"`
-	Actor      string         `json:"actor"`
+	Position   int64           `json:"position"`
+	Version    int64           `json:"version"`
+	Type       string          `json:"type"`
+	RecordedAt string          `json:"recorded_at"`
+	Actor      string          `json:"actor"`
 	Data       json.RawMessage `json:"data"`
 }
 
