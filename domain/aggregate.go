@@ -6,13 +6,18 @@ package domain
 type aggregateBase struct {
 	version  int64
 	commands map[string]*commandRecord
+	// snapshotVersion is the version of the latest snapshot known to
+	// hold this state, or of the one it was loaded from.
+	snapshotVersion int64
+	// lastEventID is the ID of the event at version.
+	lastEventID string
 }
 
 // commandRecord is what the stream holds of one idempotent command.
 type commandRecord struct {
-	hash         string
-	lastPosition int64
-	events       []Event
+	Hash         string
+	LastPosition int64
+	Events       []Event
 }
 
 // Version returns the stream version the state reflects (0: no events).
@@ -23,7 +28,7 @@ func (b *aggregateBase) base() *aggregateBase { return b }
 // track notes a recorded event's version and, when it was written under an
 // idempotency key, files it under its command ID.
 func (b *aggregateBase) track(re RecordedEvent, e Event) {
-	b.version = re.Version
+	b.version, b.lastEventID = re.Version, re.ID
 	if re.Meta.IdempotencyKey == "" {
 		return
 	}
@@ -33,11 +38,11 @@ func (b *aggregateBase) track(re RecordedEvent, e Event) {
 	}
 	rec := b.commands[id]
 	if rec == nil {
-		rec = &commandRecord{hash: re.Meta.CommandHash}
+		rec = &commandRecord{Hash: re.Meta.CommandHash}
 		b.commands[id] = rec
 	}
-	rec.lastPosition = max(rec.lastPosition, re.Position)
-	rec.events = append(rec.events, e)
+	rec.LastPosition = max(rec.LastPosition, re.Position)
+	rec.Events = append(rec.Events, e)
 }
 
 // aggregate is a state the command service loads from a stream.

@@ -110,6 +110,22 @@ func BenchmarkTakeOpenLicense(b *testing.B) {
 func BenchmarkLoadPatent10000(b *testing.B) {
 	st := openStore(b)
 	svc := newService(b, st)
+	n := seedPopularPatent(b, st)
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := svc.LoadPatent(context.Background(), n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p.Version() != 10_000 {
+			b.Fatalf("loaded version %d", p.Version())
+		}
+	}
+}
+
+// seedPopularPatent writes a declared patent with 9,998 open licences:
+// 10,000 events in its stream.
+func seedPopularPatent(b *testing.B, st domain.EventStore) domain.PatentNumber {
 	uni := "uni"
 	numbers, decls := declaredPatents(b, st, uni, 1)
 	n := numbers[0]
@@ -120,14 +136,33 @@ func BenchmarkLoadPatent10000(b *testing.B) {
 			EndsOn: bday("2027-01-01"), FeePaidFen: 5_000_000, DeclarationID: decls[0]})
 	}
 	seedEvents(b, st, map[string][]domain.Event{domain.PatentStream(n): events}, []string{domain.PatentStream(n)})
+	return n
+}
+
+// BenchmarkLoadPatent10000Snapshot loads the same 10,000-event patent from
+// a snapshot taken at its last event.
+func BenchmarkLoadPatent10000Snapshot(b *testing.B) {
+	st := openStore(b)
+	snaps := openSnapshots(b)
+	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: uuid.NewString, Snapshots: snaps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := seedPopularPatent(b, st)
+	if _, err := svc.LoadPatent(context.Background(), n); err != nil { // takes the snapshot
+		b.Fatal(err)
+	}
+	if snap, ok, _ := snaps.LoadSnapshot(context.Background(), domain.PatentStream(n)); !ok || snap.Version != 10_000 {
+		b.Fatalf("no snapshot at version 10,000")
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		p, err := svc.LoadPatent(context.Background(), n)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if p.Version() != 10_000 {
-			b.Fatalf("loaded version %d", p.Version())
+		if p.Version() != 10_000 || len(p.Licenses) != 9_998 {
+			b.Fatalf("loaded version %d with %d licences", p.Version(), len(p.Licenses))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -269,4 +270,27 @@ func quoted(s string) string {
 		return strconv.Quote(s[:limit]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// MarshalBinary encodes d compactly for gob (snapshots): nothing for the
+// zero Date, else the day number as a varint.
+func (d Date) MarshalBinary() ([]byte, error) {
+	if !d.ok {
+		return nil, nil
+	}
+	return binary.AppendVarint(nil, d.days), nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary wrote.
+func (d *Date) UnmarshalBinary(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	days, n := binary.Varint(b)
+	if n != len(b) {
+		return invalidValue("malformed binary date")
+	}
+	*d = Date{days: days, ok: true}
+	return nil
 }

@@ -277,20 +277,20 @@ type timeline[T any] struct {
 }
 
 type dated[T any] struct {
-	on    Date
-	value T
+	On    Date
+	Value T
 }
 
 func (t *timeline[T]) set(on Date, v T) {
-	i := sort.Search(len(t.changes), func(i int) bool { return t.changes[i].on.After(on) })
-	t.changes = slices.Insert(t.changes, i, dated[T]{on: on, value: v})
+	i := sort.Search(len(t.changes), func(i int) bool { return t.changes[i].On.After(on) })
+	t.changes = slices.Insert(t.changes, i, dated[T]{On: on, Value: v})
 }
 
 func (t *timeline[T]) on(day Date) (T, bool) {
-	i := sort.Search(len(t.changes), func(i int) bool { return t.changes[i].on.After(day) })
+	i := sort.Search(len(t.changes), func(i int) bool { return t.changes[i].On.After(day) })
 	if i == 0 {
 		var zero T
 		return zero, false
 	}
-	return t.changes[i-1].value, true
+	return t.changes[i-1].Value, true
 }

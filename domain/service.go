@@ -58,6 +58,15 @@ type ServiceOptions struct {
 	// CacheSize is how many streams' states are kept in memory; 10,000
 	// when zero.
 	CacheSize int
+	// Snapshots, when set, keeps snapshots of patents with long streams so
+	// that loading them does not replay every event.
+	Snapshots SnapshotStore
+	// SnapshotEvery is how many events a stream grows by before a new
+	// snapshot is taken; 500 when zero.
+	SnapshotEvery int
+	// OnSnapshotError receives failures to read or write snapshots, which
+	// never fail a command; nil ignores them.
+	OnSnapshotError func(error)
 }
 
 // Service is the command service: it loads a command's streams, decides,
@@ -71,6 +80,9 @@ type Service struct {
 	maxAttempts int
 	cache       *stateCache
 	kinds       sync.Map // organisation ID → OrgKind of registered organisations
+	snapshots   SnapshotStore
+	snapEvery   int64
+	onSnapErr   func(error)
 }
 
 // NewService returns a command service over store.
@@ -79,7 +91,14 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 		return nil, errors.New("domain: ServiceOptions.NewID is required")
 	}
 	s := &Service{store: store, clock: opts.Clock, newID: opts.NewID, codec: opts.Codec,
-		maxAttempts: opts.MaxAttempts, cache: newStateCache(opts.CacheSize)}
+		maxAttempts: opts.MaxAttempts, cache: newStateCache(opts.CacheSize),
+		snapshots: opts.Snapshots, snapEvery: int64(opts.SnapshotEvery), onSnapErr: opts.OnSnapshotError}
+	if s.snapEvery <= 0 {
+		s.snapEvery = 500
+	}
+	if s.onSnapErr == nil {
+		s.onSnapErr = func(error) {}
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -178,9 +197,13 @@ func isDomainError(err error) bool {
 // state was last brought up to date.
 func (s *Service) catchUp(ctx context.Context, entries []*cacheEntry) error {
 	for _, e := range entries {
+		if e.state.base().Version() == 0 {
+			e.state = s.fromSnapshot(ctx, e.stream, e.state)
+		}
 		if err := s.loadInto(ctx, e.stream, e.state); err != nil {
 			return err
 		}
+		s.maybeSnapshot(ctx, e.stream, e.state)
 		e.loaded = true
 	}
 	return nil
@@ -226,15 +249,15 @@ func (s *Service) repeated(c command, entries []*cacheEntry) (Result, bool, erro
 	if rec == nil {
 		return Result{}, false, nil
 	}
-	if rec.hash != c.hash {
+	if rec.Hash != c.hash {
 		return Result{}, true, &Error{Code: CodeIdempotencyMismatch,
 			Message: "this Idempotency-Key was used for a different request"}
 	}
-	res := Result{Repeat: true, Position: rec.lastPosition}
+	res := Result{Repeat: true, Position: rec.LastPosition}
 	for _, e := range entries {
 		if r := e.state.base().commands[id]; r != nil {
-			res.Position = max(res.Position, r.lastPosition)
-			res.Events = append(res.Events, r.events...)
+			res.Position = max(res.Position, r.LastPosition)
+			res.Events = append(res.Events, r.Events...)
 		}
 	}
 	res.ID, res.Warnings = createdID(res.Events), warningsOf(res.Events)
@@ -268,6 +291,9 @@ func (s *Service) decideAndAppend(ctx context.Context, c command, entries []*cac
 		return Result{}, err
 	}
 	s.applyAppended(entries, appends, perStream, ar)
+	for _, e := range entries {
+		s.maybeSnapshot(ctx, e.stream, e.state)
+	}
 	res := Result{Position: ar.Position}
 	for _, evs := range perStream {
 		res.Events = append(res.Events, evs...)

@@ -31,10 +31,12 @@ func (s *Service) Org(ctx context.Context, id string) (Org, error) {
 // LoadPatent reads a patent's whole stream into a fresh aggregate, for
 // readers. It fails with ErrNotFound when the patent is not registered.
 func (s *Service) LoadPatent(ctx context.Context, number PatentNumber) (*Patent, error) {
-	p := &Patent{}
-	if err := s.loadInto(ctx, PatentStream(number), p); err != nil {
+	stream := PatentStream(number)
+	p := s.fromSnapshot(ctx, stream, &Patent{}).(*Patent)
+	if err := s.loadInto(ctx, stream, p); err != nil {
 		return nil, err
 	}
+	s.maybeSnapshot(ctx, stream, p)
 	if !p.Registered() {
 		return nil, NotFound("number", "no patent %s", number)
 	}

@@ -10,12 +10,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/patentledger/ledger/api"
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
 )
 
 // serveFlags are the flags of `ledger serve` beyond the shared settings.
@@ -54,7 +56,13 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer store.Close()
-	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID})
+	snapshots, err := sqlite.OpenSnapshots(ctx, filepath.Join(cfg.data, "snapshots.db"))
+	if err != nil {
+		return err
+	}
+	defer snapshots.Close()
+	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID, Snapshots: snapshots,
+		OnSnapshotError: func(err error) { log.Warn("snapshot", "error", err) }})
 	if err != nil {
 		return err
 	}
