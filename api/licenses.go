@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -9,29 +10,15 @@ import (
 )
 
 func (s *Server) recordLicense(c echo.Context) error {
-	var cmd domain.RecordLicense
-	req, err := writeContext(c, &cmd)
-	if err != nil {
-		return err
-	}
-	cmd.LicenseID = c.Param("license_id")
-	res, err := s.svc.RecordLicense(c.Request().Context(), req, cmd)
-	if err != nil {
-		return err
-	}
-	return written(c, http.StatusOK, res, nil)
+	return runWrite(c, http.StatusOK, "", func(ctx context.Context, req domain.Request, cmd domain.RecordLicense) (domain.Result, error) {
+		cmd.LicenseID = c.Param("license_id")
+		return s.svc.RecordLicense(ctx, req, cmd)
+	})
 }
 
 func (s *Server) payRoyalty(c echo.Context) error {
-	var cmd domain.PayRoyalty
-	req, err := writeContext(c, &cmd)
-	if err != nil {
-		return err
-	}
-	cmd.LicenseID = c.Param("license_id")
-	res, err := s.svc.PayRoyalty(c.Request().Context(), req, cmd)
-	if err != nil {
-		return err
-	}
-	return written(c, http.StatusCreated, res, nil)
+	return runWrite(c, http.StatusCreated, "", func(ctx context.Context, req domain.Request, cmd domain.PayRoyalty) (domain.Result, error) {
+		cmd.LicenseID = c.Param("license_id")
+		return s.svc.PayRoyalty(ctx, req, cmd)
+	})
 }

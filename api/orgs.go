@@ -23,16 +23,7 @@ func (s *Server) createOrg(c echo.Context) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	var cmd domain.RegisterOrg
-	req, err := writeContext(c, &cmd)
-	if err != nil {
-		return err
-	}
-	res, err := s.svc.RegisterOrg(c.Request().Context(), req, cmd)
-	if err != nil {
-		return err
-	}
-	return written(c, http.StatusCreated, res, map[string]any{"id": res.ID})
+	return runWrite(c, http.StatusCreated, "id", s.svc.RegisterOrg)
 }
 
 func (s *Server) getOrg(c echo.Context) error {

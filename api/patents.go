@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -25,80 +26,43 @@ func (s *Server) registerPatent(c echo.Context) error {
 }
 
 func (s *Server) changeStatus(c echo.Context) error {
-	return s.patentWrite(c, http.StatusOK, &domain.ChangeStatus{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		return s.svc.ChangeStatus(ctx.Request().Context(), req, n, *cmd.(*domain.ChangeStatus))
-	}, "")
+	return runWrite(c, http.StatusOK, "", onPatent(c, s.svc.ChangeStatus))
 }
 
 func (s *Server) fileDeclaration(c echo.Context) error {
-	return s.patentWrite(c, http.StatusCreated, &domain.FileDeclaration{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		return s.svc.FileDeclaration(ctx.Request().Context(), req, n, *cmd.(*domain.FileDeclaration))
-	}, "declaration_id")
+	return runWrite(c, http.StatusCreated, "declaration_id", onPatent(c, s.svc.FileDeclaration))
 }
 
 func (s *Server) withdrawDeclaration(c echo.Context) error {
-	return s.patentWrite(c, http.StatusOK, &domain.WithdrawDeclaration{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		w := *cmd.(*domain.WithdrawDeclaration)
-		w.DeclarationID = ctx.Param("declaration_id")
-		return s.svc.WithdrawDeclaration(ctx.Request().Context(), req, n, w)
-	}, "")
+	return runWrite(c, http.StatusOK, "", onPatent(c, func(ctx context.Context, req domain.Request, n domain.PatentNumber, cmd domain.WithdrawDeclaration) (domain.Result, error) {
+		cmd.DeclarationID = c.Param("declaration_id")
+		return s.svc.WithdrawDeclaration(ctx, req, n, cmd)
+	}))
 }
 
 func (s *Server) grantLicense(c echo.Context) error {
-	return s.patentWrite(c, http.StatusCreated, &domain.GrantLicense{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		return s.svc.GrantLicense(ctx.Request().Context(), req, n, *cmd.(*domain.GrantLicense))
-	}, "license_id")
+	return runWrite(c, http.StatusCreated, "license_id", onPatent(c, s.svc.GrantLicense))
 }
 
 func (s *Server) transferPatent(c echo.Context) error {
-	return s.patentWrite(c, http.StatusCreated, &domain.TransferPatent{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		return s.svc.TransferPatent(ctx.Request().Context(), req, n, *cmd.(*domain.TransferPatent))
-	}, "transfer_id")
+	return runWrite(c, http.StatusCreated, "transfer_id", onPatent(c, s.svc.TransferPatent))
 }
 
 func (s *Server) recordReview(c echo.Context) error {
-	return s.patentWrite(c, http.StatusCreated, &domain.RecordReview{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		return s.svc.RecordReview(ctx.Request().Context(), req, n, *cmd.(*domain.RecordReview))
-	}, "")
+	return runWrite(c, http.StatusCreated, "", onPatent(c, s.svc.RecordReview))
 }
 
 // correctReview takes the campaign from the path; a body that names another
 // campaign is refused.
 func (s *Server) correctReview(c echo.Context) error {
-	return s.patentWrite(c, http.StatusOK, &domain.RecordReview{}, func(ctx echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error) {
-		r := *cmd.(*domain.RecordReview)
-		if r.Campaign != "" && r.Campaign != ctx.Param("campaign") {
-			return domain.Result{}, domain.Invalid("campaign", "the body names campaign %q, the path %q", r.Campaign, ctx.Param("campaign"))
+	return runWrite(c, http.StatusOK, "", onPatent(c, func(ctx context.Context, req domain.Request, n domain.PatentNumber, cmd domain.RecordReview) (domain.Result, error) {
+		campaign := c.Param("campaign")
+		if cmd.Campaign != "" && cmd.Campaign != campaign {
+			return domain.Result{}, domain.Invalid("campaign", "the body names campaign %q, the path %q", cmd.Campaign, campaign)
 		}
-		r.Campaign = ctx.Param("campaign")
-		return s.svc.CorrectReview(ctx.Request().Context(), req, n, r)
-	}, "")
-}
-
-// patentCommand runs a decoded command on a patent.
-type patentCommand func(c echo.Context, req domain.Request, n domain.PatentNumber, cmd any) (domain.Result, error)
-
-// patentWrite is the shape of every write on /v1/patents/{number}/…:
-// authenticate, parse the number, decode the body into cmd, run, answer with
-// the created ID under idField (when not empty).
-func (s *Server) patentWrite(c echo.Context, status int, cmd any, run patentCommand, idField string) error {
-	req, err := writeContext(c, cmd)
-	if err != nil {
-		return err
-	}
-	n, err := patentParam(c)
-	if err != nil {
-		return err
-	}
-	res, err := run(c, req, n, cmd)
-	if err != nil {
-		return err
-	}
-	body := map[string]any{}
-	if idField != "" {
-		body[idField] = res.ID
-	}
-	return written(c, status, res, body)
+		cmd.Campaign = campaign
+		return s.svc.CorrectReview(ctx, req, n, cmd)
+	}))
 }
 
 // patentView is a patent as GET /v1/patents/{number} shows it.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -9,42 +10,19 @@ import (
 )
 
 func (s *Server) registerPledge(c echo.Context) error {
-	var cmd domain.RegisterPledge
-	req, err := writeContext(c, &cmd)
-	if err != nil {
-		return err
-	}
-	res, err := s.svc.RegisterPledge(c.Request().Context(), req, cmd)
-	if err != nil {
-		return err
-	}
-	return written(c, http.StatusCreated, res, map[string]any{"pledge_id": res.ID})
+	return runWrite(c, http.StatusCreated, "pledge_id", s.svc.RegisterPledge)
 }
 
 func (s *Server) consentPledge(c echo.Context) error {
-	var cmd domain.ConsentPledge
-	req, err := writeContext(c, &cmd)
-	if err != nil {
-		return err
-	}
-	cmd.PledgeID = c.Param("pledge_id")
-	res, err := s.svc.ConsentPledge(c.Request().Context(), req, cmd)
-	if err != nil {
-		return err
-	}
-	return written(c, http.StatusOK, res, nil)
+	return runWrite(c, http.StatusOK, "", func(ctx context.Context, req domain.Request, cmd domain.ConsentPledge) (domain.Result, error) {
+		cmd.PledgeID = c.Param("pledge_id")
+		return s.svc.ConsentPledge(ctx, req, cmd)
+	})
 }
 
 func (s *Server) releasePledge(c echo.Context) error {
-	var cmd domain.ReleasePledge
-	req, err := writeContext(c, &cmd)
-	if err != nil {
-		return err
-	}
-	cmd.PledgeID = c.Param("pledge_id")
-	res, err := s.svc.ReleasePledge(c.Request().Context(), req, cmd)
-	if err != nil {
-		return err
-	}
-	return written(c, http.StatusOK, res, nil)
+	return runWrite(c, http.StatusOK, "", func(ctx context.Context, req domain.Request, cmd domain.ReleasePledge) (domain.Result, error) {
+		cmd.PledgeID = c.Param("pledge_id")
+		return s.svc.ReleasePledge(ctx, req, cmd)
+	})
 }

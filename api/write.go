@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -64,4 +65,36 @@ func patentParam(c echo.Context) (domain.PatentNumber, error) {
 		return "", fe.Err()
 	}
 	return n, nil
+}
+
+// runWrite is the shape of every write: authenticate, decode the body into
+// a C, run the command, answer status with the created ID under idField
+// (when not empty), the position and the warnings.
+func runWrite[C any](c echo.Context, status int, idField string, run func(ctx context.Context, req domain.Request, cmd C) (domain.Result, error)) error {
+	var cmd C
+	req, err := writeContext(c, &cmd)
+	if err != nil {
+		return err
+	}
+	res, err := run(c.Request().Context(), req, cmd)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{}
+	if idField != "" {
+		body[idField] = res.ID
+	}
+	return written(c, status, res, body)
+}
+
+// onPatent adapts a command on the patent named by the :number path
+// parameter to runWrite.
+func onPatent[C any](c echo.Context, run func(context.Context, domain.Request, domain.PatentNumber, C) (domain.Result, error)) func(context.Context, domain.Request, C) (domain.Result, error) {
+	return func(ctx context.Context, req domain.Request, cmd C) (domain.Result, error) {
+		n, err := patentParam(c)
+		if err != nil {
+			return domain.Result{}, err
+		}
+		return run(ctx, req, n, cmd)
+	}
 }
