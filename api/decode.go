@@ -30,7 +30,8 @@ func decodeBody(c echo.Context, v any) error {
 	data, err := io.ReadAll(req.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		var he *echo.HTTPError
+		if errors.As(err, &tooLarge) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}
 		return domain.Invalid("body", "could not be read: %v", err)

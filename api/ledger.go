@@ -4,17 +4,23 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
 )
 
 func (s *Server) ledgerHead(c echo.Context) error {
 	if _, err := requireReader(c); err != nil {
+		return err
+	}
+	if err := s.waitForStore(c); err != nil {
 		return err
 	}
 	h, err := s.store.Head(c.Request().Context())
@@ -24,7 +30,9 @@ func (s *Server) ledgerHead(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, map[string]any{"position": h.Position, "hash": hex.EncodeToString(h.Hash)})
 }
 
-// health answers 200 while the server can read its store.
+// health answers 200 while the server can read its store and every
+// projection applies events, with each projection's checkpoint and lag
+// (head − checkpoint); 503 naming the projections that stopped otherwise.
 func (s *Server) health(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
@@ -32,7 +40,21 @@ func (s *Server) health(c echo.Context) error {
 	if err != nil {
 		return &unavailableError{detail: "the event store cannot be read: " + err.Error()}
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"status": "ok", "position": h.Position, "projections": []any{}})
+	views := []map[string]any{}
+	var stopped []string
+	if s.reads != nil {
+		for _, st := range s.reads.Statuses() {
+			views = append(views, map[string]any{"name": st.Name, "checkpoint": st.Checkpoint,
+				"lag": max(0, h.Position-st.Checkpoint), "healthy": st.Healthy})
+			if !st.Healthy {
+				stopped = append(stopped, fmt.Sprintf("projection %s stopped at position %d: %s", st.Name, st.Checkpoint, st.Error))
+			}
+		}
+	}
+	if len(stopped) > 0 {
+		return &unavailableError{detail: strings.Join(stopped, "; "), retryAfter: "60"}
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"status": "ok", "position": h.Position, "projections": views})
 }
 
 // waitForStore honours min_position for reads served from the event store:
@@ -59,6 +81,30 @@ func (s *Server) waitForStore(c echo.Context) error {
 			return err
 		}
 	}
+}
+
+// waitForReadModels honours min_position for reads served by the named
+// projections: it waits, up to the server's limit, until they have applied
+// that position. It answers 503 when there are no read models or one of
+// them has stopped.
+func (s *Server) waitForReadModels(c echo.Context, names ...string) error {
+	if s.reads == nil {
+		return &unavailableError{detail: "this server has no read models", retryAfter: "60"}
+	}
+	pos, err := intQuery(c, "min_position", 0, 0, 1<<62)
+	if err != nil || pos == 0 {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.readWait)
+	defer cancel()
+	err = s.reads.WaitFor(ctx, pos, names...)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &unavailableError{detail: "the read models have not reached position " + strconv.FormatInt(pos, 10) + " yet", retryAfter: "1"}
+	case errors.Is(err, projections.ErrStopped):
+		return &unavailableError{detail: err.Error(), retryAfter: "60"}
+	}
+	return err
 }
 
 // intQuery parses an integer query parameter within [lo, hi], def when

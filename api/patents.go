@@ -156,6 +156,9 @@ func viewPatent(p *domain.Patent, today domain.Date) patentView {
 	if v.Transfers == nil {
 		v.Transfers = []domain.PatentTransferred{}
 	}
+	if v.IPC == nil {
+		v.IPC = []domain.IPCCode{}
+	}
 	for _, d := range p.Declarations {
 		v.Declarations = append(v.Declarations, viewDeclaration(d))
 	}

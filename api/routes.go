@@ -1,11 +1,27 @@
 package api
 
+import "github.com/labstack/echo/v4"
+
+import "github.com/patentledger/ledger/projections"
+
 // routes registers every route of the server. This is the one place routes
 // are registered; the OpenAPI test checks the document against it.
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.health)
 	e.GET("/openapi.json", s.openAPI)
+
+	// Web pages (server-rendered, no JavaScript needed).
+	e.GET("/static/*", echo.WrapHandler(staticFiles()))
+	e.GET("/", s.searchPageHandler)
+	e.GET("/dashboard", s.dashboardPage)
+	e.GET("/patents/:number", s.patentPage)
+	e.POST("/patents/:number/declare", s.webDeclare)
+	e.POST("/patents/:number/withdraw", s.webWithdraw)
+	e.GET("/signin", s.signinPage)
+	e.POST("/signin", s.signin)
+	e.POST("/signout", s.signout)
+	e.GET("/me", s.mePage)
 
 	v1 := e.Group("/v1")
 	v1.POST("/orgs", s.createOrg)
@@ -22,6 +38,7 @@ func (s *Server) routes() {
 	v1.POST("/patents/:number/transfers", s.transferPatent)
 	v1.POST("/patents/:number/reviews", s.recordReview)
 	v1.PUT("/patents/:number/reviews/:campaign", s.correctReview)
+	v1.POST("/imports/patents", s.importPatents)
 
 	v1.POST("/licenses/:license_id/recordal", s.recordLicense)
 	v1.POST("/licenses/:license_id/royalties", s.payRoyalty)
@@ -33,4 +50,10 @@ func (s *Server) routes() {
 	v1.GET("/ledger/head", s.ledgerHead)
 
 	// Reads served by the projections (listings, tallies, rankings).
+	v1.GET("/listings", s.listings)
+	for _, subject := range projections.Subjects {
+		v1.GET("/tallies/"+subject, s.tally(subject))
+	}
+	v1.GET("/rankings/patentees", s.rankings)
+	e.GET("/metrics", s.metrics)
 }

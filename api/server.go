@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"github.com/patentledger/ledger/domain"
@@ -41,6 +42,12 @@ type Config struct {
 	// ReadWaitLimit bounds how long a read with min_position waits; 5 s
 	// when zero.
 	ReadWaitLimit time.Duration
+	// ReadModels serve listings, tallies, rankings and the projections'
+	// health; without them those reads answer 503.
+	ReadModels ReadModels
+	// Metrics gets the HTTP latency histogram and is served at /metrics;
+	// a registry of the server's own when nil.
+	Metrics MetricsRegistry
 }
 
 // Server is the HTTP server of the ledger.
@@ -51,14 +58,18 @@ type Server struct {
 	orgs      Orgs
 	adminKey  string
 	keySecret []byte
+	sessions  *sealer
 	log       *slog.Logger
 	readWait  time.Duration
+	reads     ReadModels
+
+	metricsGatherer prometheus.Gatherer
 }
 
 // New returns a server for cfg with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
-		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit}
+		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -66,6 +77,7 @@ func New(cfg Config) *Server {
 		s.readWait = 5 * time.Second
 	}
 	s.keySecret = keyDerivationSecret(cfg.AdminKey)
+	s.sessions = newSealer(s.keySecret)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -74,6 +86,7 @@ func New(cfg Config) *Server {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(middleware.RequestID())
+	e.Use(s.instrument(cfg.Metrics))
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit(orDefault(cfg.BodyLimit, "1M")))

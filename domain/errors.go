@@ -28,42 +28,36 @@ type Rule string
 // Rule codes of DOMAIN.md, plus a few the ledger adds for facts that would
 // otherwise contradict earlier ones (marked "ledger").
 const (
-	RulePatentNotActive           Rule = "patent_not_active"
-	RuleAnnualFeeUnpaid           Rule = "annual_fee_unpaid"
-	RulePatentSuspended           Rule = "patent_suspended"
-	RuleExclusiveLicenseInForce   Rule = "exclusive_license_in_force"
-	RulePledgedWithoutConsent     Rule = "pledged_without_consent"
-	RuleEvaluationReportRequired  Rule = "evaluation_report_required"
-	RuleCoOwnerConsentMissing     Rule = "co_owner_consent_missing"
-	RuleDeclarationAlreadyActive  Rule = "declaration_already_active"
-	RuleTermExceedsPatent         Rule = "term_exceeds_patent"
-	RulePromotionalLanguage       Rule = "promotional_language"
-	RuleInvalidFeeTerms           Rule = "invalid_fee_terms"
-	RuleNoActiveDeclaration       Rule = "no_active_declaration"
-	RuleWithdrawalBeforeDecl      Rule = "withdrawal_before_declaration"
-	RuleDeclarationNotInEffect    Rule = "declaration_not_in_effect"
-	RuleFeeMismatch               Rule = "fee_mismatch"
-	RuleSelfLicense               Rule = "self_license"
-	RuleDuplicateLicense          Rule = "duplicate_license"
-	RuleOpenLicenseActive         Rule = "open_license_active"
-	RuleSelfTransfer              Rule = "self_transfer"
-	RuleNotPatentee               Rule = "not_patentee"
-	RuleAlreadyPledged            Rule = "already_pledged"
-	RuleDebtExceedsPatentTerm     Rule = "debt_exceeds_patent_term"
-	RuleReviewExists              Rule = "review_exists"
-	RulePatentAlreadyRegistered   Rule = "patent_already_registered"   // ledger
-	RuleOrgAlreadyRegistered      Rule = "org_already_registered"      // ledger
-	RuleLicenseAlreadyRecorded    Rule = "license_already_recorded"    // ledger
-	RulePledgeReleased            Rule = "pledge_released"             // ledger
-	RulePledgeAlreadyConsented    Rule = "pledge_already_consented"    // ledger
-	RuleDateBeforeFact            Rule = "date_before_fact"            // ledger
-	RuleRegulatorCannotWrite      Rule = "regulator_cannot_write"      // ledger
-	RuleCounterpartyKindMismatch  Rule = "counterparty_kind_mismatch"  // ledger
-	RuleNothingToChange           Rule = "nothing_to_change"           // ledger
-	RuleLicenseTermExceedsPatent  Rule = "license_term_exceeds_patent" // ledger
-	RuleTransferBeforeGrant       Rule = "transfer_before_grant"       // ledger
-	RuleReviewOfUnknownCampaign   Rule = "review_not_found"            // ledger
-	RuleDeclarationTermNotStarted Rule = "declaration_term_not_started"
+	RulePatentNotActive          Rule = "patent_not_active"
+	RuleAnnualFeeUnpaid          Rule = "annual_fee_unpaid"
+	RulePatentSuspended          Rule = "patent_suspended"
+	RuleExclusiveLicenseInForce  Rule = "exclusive_license_in_force"
+	RulePledgedWithoutConsent    Rule = "pledged_without_consent"
+	RuleEvaluationReportRequired Rule = "evaluation_report_required"
+	RuleCoOwnerConsentMissing    Rule = "co_owner_consent_missing"
+	RuleDeclarationAlreadyActive Rule = "declaration_already_active"
+	RuleTermExceedsPatent        Rule = "term_exceeds_patent"
+	RulePromotionalLanguage      Rule = "promotional_language"
+	RuleInvalidFeeTerms          Rule = "invalid_fee_terms"
+	RuleNoActiveDeclaration      Rule = "no_active_declaration"
+	RuleWithdrawalBeforeDecl     Rule = "withdrawal_before_declaration"
+	RuleDeclarationNotInEffect   Rule = "declaration_not_in_effect"
+	RuleFeeMismatch              Rule = "fee_mismatch"
+	RuleSelfLicense              Rule = "self_license"
+	RuleDuplicateLicense         Rule = "duplicate_license"
+	RuleOpenLicenseActive        Rule = "open_license_active"
+	RuleSelfTransfer             Rule = "self_transfer"
+	RuleNotPatentee              Rule = "not_patentee"
+	RuleAlreadyPledged           Rule = "already_pledged"
+	RuleDebtExceedsPatentTerm    Rule = "debt_exceeds_patent_term"
+	RuleReviewExists             Rule = "review_exists"
+	RulePatentAlreadyRegistered  Rule = "patent_already_registered" // ledger
+	RuleOrgAlreadyRegistered     Rule = "org_already_registered"    // ledger
+	RuleLicenseAlreadyRecorded   Rule = "license_already_recorded"  // ledger
+	RulePledgeReleased           Rule = "pledge_released"           // ledger
+	RulePledgeAlreadyConsented   Rule = "pledge_already_consented"  // ledger
+	RuleDateBeforeFact           Rule = "date_before_fact"          // ledger
+	RuleNothingToChange          Rule = "nothing_to_change"         // ledger
 )
 
 // FieldError names one offending input field.

@@ -117,6 +117,9 @@ func (p *Patent) Register(d decision, c RegisterPatent) ([]Event, error) {
 	if !d.actor.isAny(ev.PatenteeIDs) {
 		return nil, Forbidden("only a patentee may register a patent")
 	}
+	if ev.GrantedOn.After(d.today) {
+		return nil, Invalid("granted_on", "%s is in the future; register a patent once it is granted", ev.GrantedOn)
+	}
 	if p.Registered() {
 		return nil, Violation(RulePatentAlreadyRegistered, "patent %s is already registered", p.Number)
 	}

@@ -571,3 +571,16 @@ func TestRegisterPatentValidation(t *testing.T) {
 }
 
 func asError(err error, target **Error) bool { return errors.As(err, target) }
+
+func TestRegisterRefusesFutureGrant(t *testing.T) {
+	c := RegisterPatent{Number: string(number(t, "202010123456")), Title: "t", PatenteeIDs: []string{uni},
+		IPC: []string{"H01M 10/0525"}, FiledOn: day("2020-03-15"), GrantedOn: day("2024-07-02")}
+	d := decision{actor: OrgActor(uni), today: day("2024-07-01"), newID: func() string { return "x" }}
+	if _, err := (&Patent{}).Register(d, c); ErrorCode(err) != CodeInvalidArgument {
+		t.Fatalf("a grant tomorrow: %v", err)
+	}
+	c.GrantedOn = day("2024-07-01")
+	if _, err := (&Patent{}).Register(d, c); err != nil {
+		t.Fatalf("a grant today: %v", err)
+	}
+}

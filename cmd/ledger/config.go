@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/esdb"
 	"github.com/patentledger/ledger/eventstore/sqlite"
 )
 
@@ -75,16 +76,21 @@ func contains(list []string, s string) bool {
 // openStore opens the configured event store. readOnly opens an existing
 // store without creating or changing it.
 func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStore, error) {
+	if !readOnly {
+		if err := os.MkdirAll(c.data, 0o750); err != nil {
+			return nil, fmt.Errorf("create data folder: %w", err)
+		}
+	}
 	switch c.store {
 	case "sqlite":
-		if !readOnly {
-			if err := os.MkdirAll(c.data, 0o750); err != nil {
-				return nil, fmt.Errorf("create data folder: %w", err)
-			}
-		}
 		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: readOnly})
-	case "postgres", "esdb":
-		return nil, fmt.Errorf("store %q is not available in this build yet; only sqlite is", c.store)
+	case "esdb":
+		if c.storeURL == "" {
+			return nil, fmt.Errorf("--store esdb needs --store-url esdb://host:2113?tls=false")
+		}
+		return esdb.Connect(ctx, c.storeURL, esdb.Options{})
+	case "postgres":
+		return nil, fmt.Errorf("store %q is not available in this build yet; sqlite and esdb are", c.store)
 	default:
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/esdb/esdbtest"
 )
 
 const testAdminKey = "e2e-admin-key"
@@ -467,5 +468,28 @@ func TestE2EGracefulShutdown(t *testing.T) {
 	}
 	if c := <-code; c != 0 {
 		t.Fatalf("serve exited %d", c)
+	}
+}
+
+// TestE2EServeOnEventStoreDBWireServer runs `ledger serve --store esdb`
+// against the in-process wire-compatibility server built on
+// EventStore-Client-Go's protos (not EventStoreDB) and drives a licence
+// through the API, reading it back from the listings.
+func TestE2EServeOnEventStoreDBWireServer(t *testing.T) {
+	wire, err := esdbtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wire.Close)
+	t.Log("in-process wire-compatibility server built on EventStore-Client-Go's protos; not EventStoreDB")
+	s := startServer(t, "--store", "esdb", "--store-url", wire.URL())
+	p := s.parties(t)
+	n := s.registerPatent(t, p, "202010123456")
+	declID := s.declare(t, p, n)
+	lic := must(t, s.call(t, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201)
+	list := must(t, s.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", lic.num("position")), "", nil), 200)
+	items, _ := list.body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["licenses"] != float64(1) {
+		t.Fatalf("listings on the esdb store: %s", list.raw)
 	}
 }

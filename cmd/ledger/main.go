@@ -23,6 +23,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the HTTP server (API) on the configured store", runServe},
 		{"verify", "walk the global log and check its hash chain", runVerify},
+		{"import", "import a CSV or Excel list of patents (and declarations)", runImport},
+		{"rebuild", "drop read models and rebuild them from the event store", runRebuild},
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 
 	"fmt"
@@ -14,14 +16,21 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/patentledger/ledger/api"
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections"
 )
+
+// The embedded pipeline serves the API's reads.
+var _ api.ReadModels = (*projections.Pipeline)(nil)
 
 // serveFlags are the flags of `ledger serve` beyond the shared settings.
 type serveFlags struct {
+	demo       bool
 	trustProxy bool
 	rateLimit  float64
 	bodyLimit  string
@@ -33,6 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var cfg config
 	var sf serveFlags
 	fs := cfg.newFlagSet("serve", stderr, "addr", "data", "store", "store-url", "bus", "nats-url", "admin-key")
+	fs.BoolVar(&sf.demo, "demo", false, "on an empty data folder, load the demo ledger and print a key per role")
 	fs.BoolVar(&sf.trustProxy, "trust-proxy", envBool("LEDGER_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
 	fs.Float64Var(&sf.rateLimit, "rate-limit", 200, "requests per second allowed per key or client address")
 	fs.StringVar(&sf.bodyLimit, "body-limit", "1M", "largest request body accepted")
@@ -66,8 +76,21 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	if err != nil {
 		return err
 	}
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector())
+	reads, err := projections.Start(ctx, store, filepath.Join(cfg.data, projections.FileName),
+		projections.Options{Logger: log, Registerer: metrics})
+	if err != nil {
+		return err
+	}
+	defer reads.Close()
+	if sf.demo && cfg.adminKey == "" {
+		cfg.adminKey = randomKey()
+		fmt.Fprintf(stdout, "demo admin key (this run only): %s\n", cfg.adminKey)
+	}
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
-		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy})
+		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy,
+		ReadModels: reads, Metrics: metrics})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -75,6 +98,12 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "ledger listening on http://%s\n", ln.Addr())
+	if sf.demo {
+		if err := loadDemoOnce(ctx, svc, "http://"+ln.Addr().String(), stdout); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	select {
@@ -104,3 +133,21 @@ func envBool(name string) bool {
 // newID returns a time-ordered UUID (version 7): new events then land at the
 // end of the store's ID index instead of on random pages.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// loadDemoOnce loads the demo ledger into an empty store; on a store that
+// already holds events it says so and loads nothing.
+func loadDemoOnce(ctx context.Context, svc *domain.Service, baseURL string, out io.Writer) error {
+	_, err := loadDemo(ctx, svc, baseURL, out)
+	if errors.Is(err, errDemoNotEmpty) {
+		fmt.Fprintln(out, "demo: the data folder already holds a ledger; nothing loaded (start with an empty --data folder for a fresh demo)")
+		return nil
+	}
+	return err
+}
+
+// randomKey returns a fresh random bearer key.
+func randomKey() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return "adm_" + hex.EncodeToString(b)
+}

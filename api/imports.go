@@ -1,0 +1,188 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/importer"
+)
+
+// Limits of POST /v1/imports/patents. The body is read as a stream, so the
+// limit bounds the time an import may take rather than memory; a workbook
+// is spooled to a temporary file. The route needs the server-wide body
+// limit lifted for it (see Config.BodyLimit), or it is capped there first.
+const (
+	ImportBodyLimit = 256 << 20
+	importDeadline  = 30 * time.Minute
+)
+
+// MIMEXLSX is the media type of an Excel workbook.
+const MIMEXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// importMediaTypes are the media types a file may be sent as; the format
+// is detected from the content (an .xlsx is a ZIP archive).
+var importMediaTypes = map[string]bool{
+	"text/csv": true, "application/csv": true, "text/plain": true, "text/tab-separated-values": true,
+	"application/vnd.ms-excel": true, MIMEXLSX: true, "application/octet-stream": true,
+}
+
+// ImportAnswer is the answer of POST /v1/imports/patents (the
+// ImportReport of the OpenAPI document). The CLI prints the same.
+type ImportAnswer struct {
+	Rows      int              `json:"rows"`
+	Imported  int              `json:"imported"`
+	Unchanged int              `json:"unchanged"`
+	Rejected  []ImportRejected `json:"rejected"`
+	Position  int64            `json:"position"`
+	Warnings  []string         `json:"warnings"`
+}
+
+// ImportRejected is one problem of a rejected row: its column and the
+// error code, or the rule of a rule violation.
+type ImportRejected struct {
+	Row     int    `json:"row"`
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// NewImportAnswer returns the wire form of a report.
+func NewImportAnswer(r domain.ImportReport) ImportAnswer {
+	a := ImportAnswer{Rows: r.Rows, Imported: r.Imported, Unchanged: r.Unchanged, Position: r.Position,
+		Rejected: make([]ImportRejected, len(r.Rejected)), Warnings: make([]string, len(r.Warnings))}
+	for i, x := range r.Rejected {
+		a.Rejected[i] = ImportRejected{Row: x.Row, Field: x.Field, Code: x.Code, Message: x.Message}
+	}
+	for i, w := range r.Warnings {
+		a.Warnings[i] = fmt.Sprintf("row %d: %s", w.Row, w.Message)
+	}
+	return a
+}
+
+// orgNameIndexes holds one organisation-name index per service, so that
+// imports read the log for names once and then only what is new.
+var orgNameIndexes sync.Map // *domain.Service → *domain.OrgNameIndex
+
+func (s *Server) orgNames() domain.OrgNames {
+	if x, ok := orgNameIndexes.Load(s.svc); ok {
+		return x.(*domain.OrgNameIndex)
+	}
+	x, _ := orgNameIndexes.LoadOrStore(s.svc, domain.NewOrgNameIndex(s.store))
+	return x.(*domain.OrgNameIndex)
+}
+
+// importPatents imports a CSV or Excel list of patents (and declarations):
+// the file as the body, or in the multipart field "file". The rows are read
+// and written chunk by chunk while the body arrives.
+func (s *Server) importPatents(c echo.Context) error {
+	p, err := requireWriter(c)
+	if err != nil {
+		return err
+	}
+	req, err := commandRequest(c, p)
+	if err != nil {
+		return err
+	}
+	dryRun, err := boolQuery(c, "dry_run")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var rd *importer.Reader
+	im, err := s.svc.NewImport(ctx, req, domain.ImportOptions{DryRun: dryRun, Names: s.orgNames(),
+		ColumnLabel: func(col string) string { return rd.ColumnLabel(col) }})
+	if err != nil {
+		return err
+	}
+	body, err := importBody(c)
+	if err != nil {
+		return err
+	}
+	// An import may take longer than the server's request timeouts allow.
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
+	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
+	if rd, err = importer.NewReader(body); err != nil {
+		return importError(err)
+	}
+	defer rd.Close()
+	if err := importer.Run(ctx, rd, im, nil); err != nil {
+		return importError(err)
+	}
+	rep := im.Report()
+	if rep.Position > 0 {
+		c.Response().Header().Set("Ledger-Position", strconv.FormatInt(rep.Position, 10))
+	}
+	return writeJSON(c, http.StatusOK, NewImportAnswer(rep))
+}
+
+// importBody returns the file of an import request, limited to
+// ImportBodyLimit: the body itself, or the multipart part named "file".
+func importBody(c echo.Context) (io.Reader, error) {
+	r := c.Request()
+	if r.ContentLength > ImportBodyLimit {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	body := http.MaxBytesReader(c.Response(), r.Body, ImportBodyLimit)
+	ct := r.Header.Get(echo.HeaderContentType)
+	if ct == "" {
+		return body, nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	switch {
+	case err == nil && mt == "multipart/form-data" && params["boundary"] != "":
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return nil, domain.Invalid("file", "the multipart form has no field named file")
+			}
+			if err != nil {
+				return nil, importError(fmt.Errorf("%w: %w", errMalformedMultipart, err))
+			}
+			if part.FormName() == "file" {
+				return part, nil
+			}
+		}
+	case err == nil && importMediaTypes[mt]:
+		return body, nil
+	}
+	return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType,
+		"send the list as text/csv, as "+MIMEXLSX+", or as multipart/form-data with the file in field file")
+}
+
+var errMalformedMultipart = errors.New("malformed multipart body")
+
+// importError maps an error of reading the file: a body over the limit
+// answers 413, a malformed multipart body 400; domain errors pass.
+func importError(err error) error {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	case errors.Is(err, errMalformedMultipart):
+		return domain.Invalid("file", "%v", err)
+	}
+	return err
+}
+
+// boolQuery parses a boolean query parameter; absent is false.
+func boolQuery(c echo.Context, name string) (bool, error) {
+	switch c.QueryParam(name) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, domain.Invalid(name, "must be true or false")
+}

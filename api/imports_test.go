@@ -1,0 +1,364 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/api"
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
+)
+
+const importAdminKey = "import-test-admin"
+
+// importWorld is a served ledger with the organisations the sample file
+// names, and their keys.
+type importWorld struct {
+	url                    string
+	store                  domain.EventStore
+	uniKey, smeKey, regKey string
+}
+
+func newImportWorld(t *testing.T) *importWorld { return newImportWorldLimit(t, "") }
+
+// newImportWorldLimit serves with the given server-wide body limit.
+func newImportWorldLimit(t *testing.T, bodyLimit string) *importWorld {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: func() string { return uuid.Must(uuid.NewV7()).String() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(api.New(api.Config{Service: svc, Store: st, AdminKey: importAdminKey, Logger: discardLogger(),
+		BodyLimit: bodyLimit}).Handler())
+	t.Cleanup(ts.Close)
+	w := &importWorld{url: ts.URL, store: st}
+	org := func(name string, kind domain.OrgKind, body string, sme bool) string {
+		c, err := domain.CreditCheckChar(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := svc.RegisterOrg(ctx, domain.Request{Actor: domain.AdminActor}, domain.RegisterOrg{Name: name, Kind: kind,
+			RegionCode: "440105", CreditCode: domain.CreditCode(body + string(c)), SME: sme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := w.do(t, "POST", "/v1/orgs/"+res.ID+"/keys", importAdminKey, "", nil)
+		var out struct{ Key string }
+		if err := json.Unmarshal(r.body, &out); err != nil || out.Key == "" {
+			t.Fatalf("key: %s", r.body)
+		}
+		return out.Key
+	}
+	w.uniKey = org("中山大学", domain.OrgUniversity, "12100000425006117", false)
+	w.smeKey = org("广州星能电池科技有限公司", domain.OrgEnterprise, "91440101MA5CXXXX1", true)
+	w.regKey = org("广州市市场监督管理局", domain.OrgRegulator, "11440100MB2C9XXXX", false)
+	return w
+}
+
+type importReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (w *importWorld) do(t *testing.T, method, path, key, contentType string, body io.Reader) importReply {
+	t.Helper()
+	req, err := http.NewRequest(method, w.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return importReply{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+func (w *importWorld) head(t *testing.T) int64 {
+	t.Helper()
+	h, err := w.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Position
+}
+
+// answer decodes an import answer and checks it has exactly the fields of
+// the OpenAPI document's ImportReport.
+func answer(t *testing.T, r importReply) api.ImportAnswer {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("want 200, got %d: %s", r.status, r.body)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(r.body, &fields); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if strings.Join(keys, ",") != "imported,position,rejected,rows,unchanged,warnings" {
+		t.Fatalf("answer fields %v", keys)
+	}
+	var a api.ImportAnswer
+	if err := json.Unmarshal(r.body, &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func sampleCSV(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../examples/patents-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestImportSampleFileOverHTTP(t *testing.T) {
+	w := newImportWorld(t)
+	data := sampleCSV(t)
+	before := w.head(t)
+
+	dry := answer(t, w.do(t, "POST", "/v1/imports/patents?dry_run=true", w.uniKey, "text/csv", bytes.NewReader(data)))
+	if dry.Rows != 28 || dry.Imported != 28 || len(dry.Rejected) != 0 || dry.Position != 0 || w.head(t) != before {
+		t.Fatalf("dry run %+v (head %d, before %d)", dry, w.head(t), before)
+	}
+
+	r := w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv; charset=utf-8", bytes.NewReader(data))
+	a := answer(t, r)
+	if a.Rows != 28 || a.Imported != 28 || a.Unchanged != 0 || len(a.Rejected) != 0 {
+		t.Fatalf("import %+v", a)
+	}
+	// 28 registrations and 18 declarations.
+	if a.Position != before+46 || r.header.Get("Ledger-Position") != strconv.FormatInt(a.Position, 10) || w.head(t) != a.Position {
+		t.Fatalf("position %d, header %q, head %d", a.Position, r.header.Get("Ledger-Position"), w.head(t))
+	}
+	if len(a.Warnings) != 1 || !strings.HasPrefix(a.Warnings[0], "row 24: IPC code G16H 50/20") {
+		t.Fatalf("warnings %q", a.Warnings)
+	}
+	p := w.do(t, "GET", "/v1/patents/ZL201910345603.8", "", "", nil)
+	if p.status != 200 || !strings.Contains(string(p.body), `"royalty_bp":300`) {
+		t.Fatalf("imported patent: %d %s", p.status, p.body)
+	}
+
+	again := w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", bytes.NewReader(data))
+	b := answer(t, again)
+	if b.Imported != 0 || b.Unchanged != 28 || b.Position != 0 || again.header.Get("Ledger-Position") != "" || w.head(t) != a.Position {
+		t.Fatalf("import again %+v, head %d", b, w.head(t))
+	}
+
+	// A changed title is rejected naming the column; nothing is written.
+	changed := strings.Replace(string(data), "一种高镍三元正极材料的包覆改性方法", "一种高镍正极材料", 1)
+	c := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader(changed)))
+	if c.Unchanged != 27 || len(c.Rejected) != 1 || c.Rejected[0].Row != 3 || c.Rejected[0].Field != "title" ||
+		c.Rejected[0].Code != "conflicts_with_ledger" || w.head(t) != a.Position {
+		t.Fatalf("changed row %+v", c)
+	}
+}
+
+func TestImportBadRowsOverHTTP(t *testing.T) {
+	w := newImportWorld(t)
+	data := "number,title,patentees,ipc,filed_on,granted_on,fee_mode,lump_sum_fen,term_months,declared_on\n" +
+		"ZL202010123456.2,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10,lump_sum,5000000,36,2024-03-01\n" +
+		"ZL202010123456.3,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10,,,,\n" +
+		"ZL202010654321.9,一种芯片,广州星能电池科技有限公司,H01L 21/00,2020-03-15,2022-01-10,,,,\n"
+	before := w.head(t)
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader(data)))
+	got := ""
+	for _, r := range a.Rejected {
+		got += r.Field + ":" + r.Code + " "
+	}
+	if a.Imported != 1 || got != "number:invalid_argument patentees:forbidden " || a.Rejected[0].Row != 3 || a.Rejected[1].Row != 4 {
+		t.Fatalf("answer %+v", a)
+	}
+	if w.head(t) != before+2 {
+		t.Fatalf("head %d, before %d", w.head(t), before)
+	}
+}
+
+func TestImportWorkbookAsMultipart(t *testing.T) {
+	w := newImportWorld(t)
+	f := excelize.NewFile()
+	rows := [][]any{
+		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日", "许可费支付方式", "lump_sum_fen", "许可期限(月)", "declared_on"},
+		{"ZL202010123456.2", "一种固态锂电池电解质", "中山大学", "H01M 10/0562", time.Date(2020, 3, 15, 0, 0, 0, 0, time.UTC), "2022/1/10", "一次性支付", 5000000, 36, "2024-03-01"},
+	}
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	f.SetCellStyle("Sheet1", "E2", "E2", style)
+	var book bytes.Buffer
+	if _, err := f.WriteTo(&book); err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("note", "专利清单")
+	part, _ := mw.CreateFormFile("file", "专利清单.xlsx")
+	part.Write(book.Bytes())
+	mw.Close()
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, mw.FormDataContentType(), &body))
+	if a.Rows != 1 || a.Imported != 1 || len(a.Rejected) != 0 {
+		t.Fatalf("answer %+v", a)
+	}
+	// The same workbook as the body.
+	a = answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, api.MIMEXLSX, bytes.NewReader(book.Bytes())))
+	if a.Unchanged != 1 {
+		t.Fatalf("answer %+v", a)
+	}
+}
+
+func TestImportRefusals(t *testing.T) {
+	w := newImportWorld(t)
+	csv := string(sampleCSV(t))
+	problem := func(r importReply, status int, code string) {
+		t.Helper()
+		var p api.Problem
+		if r.status != status || json.Unmarshal(r.body, &p) != nil || p.Code != code || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("want %d %s, got %d %s", status, code, r.status, r.body)
+		}
+	}
+	before := w.head(t)
+	problem(w.do(t, "POST", "/v1/imports/patents", "", "text/csv", strings.NewReader(csv)), 401, "unauthenticated")
+	problem(w.do(t, "POST", "/v1/imports/patents", w.regKey, "text/csv", strings.NewReader(csv)), 403, "forbidden")
+	problem(w.do(t, "POST", "/v1/imports/patents", w.uniKey, "application/json", strings.NewReader(csv)), 415, "unsupported_media_type")
+	problem(w.do(t, "POST", "/v1/imports/patents?dry_run=maybe", w.uniKey, "text/csv", strings.NewReader(csv)), 400, "invalid_argument")
+	problem(w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader("a,b\n1,2\n")), 400, "invalid_argument")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("other", "x")
+	mw.Close()
+	problem(w.do(t, "POST", "/v1/imports/patents", w.uniKey, mw.FormDataContentType(), &body), 400, "invalid_argument")
+	// An SME's key may import only its own patents: every row is rejected.
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.smeKey, "text/csv", strings.NewReader(csv)))
+	if len(a.Rejected) != 26 || a.Imported != 2 { // two rows name the SME as a co-owner
+		t.Fatalf("answer %+v", a)
+	}
+	if w.head(t) != before+2 {
+		t.Fatalf("head moved from %d to %d", before, w.head(t))
+	}
+}
+
+// TestImportAnswersAsDocumented checks a CSV import and its answer against
+// the OpenAPI document, as the conformance test does for the other routes.
+func TestImportAnswersAsDocumented(t *testing.T) {
+	w := newImportWorld(t)
+	data := sampleCSV(t)
+	doc, err := openapi3.NewLoader().LoadFromFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+		AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil }}
+	for _, path := range []string{"/v1/imports/patents?dry_run=true", "/v1/imports/patents", "/v1/imports/patents"} {
+		req, _ := http.NewRequest("POST", w.url+path, bytes.NewReader(data))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+w.uniKey)
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			t.Fatalf("request: %v", err)
+		}
+		r := w.do(t, "POST", path, w.uniKey, "text/csv", bytes.NewReader(data))
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.status, Header: r.header,
+			Body: io.NopCloser(bytes.NewReader(r.body)), Options: opts}
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Fatalf("%s answered %d %s: %v", path, r.status, r.body, err)
+		}
+	}
+}
+
+// TestImportTooLarge sends a request whose Content-Length is over the
+// import's limit: it is refused with 413 before anything is read.
+func TestImportTooLarge(t *testing.T) {
+	w := newImportWorld(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(w.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/imports/patents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: %d\r\nConnection: close\r\n\r\nnumber,title\r\n",
+		w.uniKey, api.ImportBodyLimit+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"code":"too_large"`) {
+		t.Fatalf("want 413 too_large, got %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestImportLargeBody streams a file of several megabytes through the
+// route (with the server-wide body limit lifted, as serve must for it).
+func TestImportLargeBody(t *testing.T) {
+	w := newImportWorldLimit(t, "300M")
+	var b strings.Builder
+	b.WriteString("number,title,patentees,ipc,filed_on,granted_on,abstract\n")
+	abstract := strings.Repeat("本发明公开了一种储能电池管理系统。", 10)
+	const rows = 6000
+	for i := range rows {
+		digits := fmt.Sprintf("20201%07d", i)
+		c, _ := domain.PatentCheckChar(digits)
+		fmt.Fprintf(&b, "ZL%s.%c,一种储能电池管理系统%d,中山大学,H01M 10/42,2020-03-15,2022-01-10,%s\n", digits, c, i, abstract)
+	}
+	if b.Len() < 3<<20 {
+		t.Fatalf("the file is only %d bytes", b.Len())
+	}
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader(b.String())))
+	if a.Rows != rows || a.Imported != rows || len(a.Rejected) != 0 {
+		t.Fatalf("answer rows %d imported %d rejected %d", a.Rows, a.Imported, len(a.Rejected))
+	}
+}

@@ -1,0 +1,334 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/api"
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections"
+)
+
+// readsNow is the server's clock in these tests: 2024-07-01 in Shanghai.
+var readsNow = time.Date(2024, 7, 1, 2, 30, 0, 0, time.UTC)
+
+// readsHarness is a real server with its store, command service and read
+// models in a temporary folder.
+type readsHarness struct {
+	t     *testing.T
+	svc   *domain.Service
+	store *sqlite.Store
+	url   string
+	uni   string
+	sme   string
+}
+
+// readsOptions tune newReadsHarness.
+type readsOptions struct {
+	wait        time.Duration
+	projections []projections.Projection
+}
+
+func newReadsHarness(t *testing.T, o readsOptions) *readsHarness {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, err := domain.NewService(st, domain.ServiceOptions{Clock: func() time.Time { return readsNow }, NewID: uuid.NewString})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := prometheus.NewRegistry()
+	reads, err := projections.Start(ctx, st, filepath.Join(dir, projections.FileName), projections.Options{Logger: quiet,
+		Registerer: reg, Runner: projections.RunnerOptions{Projections: o.projections, MaxRetries: 1, RetryInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reads.Close() })
+	srv := api.New(api.Config{Service: svc, Store: st, Logger: quiet, ReadModels: reads, Metrics: reg,
+		ReadWaitLimit: o.wait, RateLimit: 10_000})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	h := &readsHarness{t: t, svc: svc, store: st, url: ts.URL}
+	h.uni = h.org(1, "华南理工大学", domain.OrgUniversity, "440106", false)
+	h.sme = h.org(2, "广州星能电池科技有限公司", domain.OrgEnterprise, "440113", true)
+	return h
+}
+
+func (h *readsHarness) org(serial int, name string, kind domain.OrgKind, region string, sme bool) string {
+	body := fmt.Sprintf("91440101MA%07d", serial)
+	c, err := domain.CreditCheckChar(body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res, err := h.svc.RegisterOrg(context.Background(), domain.Request{Actor: domain.AdminActor}, domain.RegisterOrg{
+		Name: name, Kind: kind, RegionCode: domain.RegionCode(region), CreditCode: domain.CreditCode(body + string(c)), SME: sme})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res.ID
+}
+
+// declared registers and declares a battery patent and grants an open
+// licence to the SME; it returns the last position written.
+func (h *readsHarness) declared(serial int) int64 {
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	digits := fmt.Sprintf("2020100%05d", serial)
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n := domain.PatentNumber("ZL" + digits + "." + string(c))
+	from := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
+	_, err = h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种固态锂电池电解质",
+		PatenteeIDs: []string{h.uni}, IPC: []string{"H01M 10/0562"}, FiledOn: from("2020-03-15"), GrantedOn: from("2022-01-10")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeLumpSum,
+		LumpSumFen: 5_000_000}, TermMonths: 36, DeclaredOn: from("2024-01-02")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
+		EffectiveOn: from("2024-03-01"), FeePaidFen: 5_000_000, DeclarationID: decl.ID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return lic.Position
+}
+
+// get answers a GET of path.
+func (h *readsHarness) get(path string) (*http.Response, []byte) {
+	h.t.Helper()
+	resp, err := http.Get(h.url + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp, body
+}
+
+// getJSON answers a GET of path that must succeed, decoded into v.
+func (h *readsHarness) getJSON(path string, v any) {
+	h.t.Helper()
+	resp, body := h.get(path)
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		h.t.Fatalf("GET %s: %v in %s", path, err, body)
+	}
+}
+
+type readsProblem struct {
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field string `json:"field"`
+	} `json:"errors"`
+}
+
+func TestReadsSeeTheirOwnWrites(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.declared(1)
+	var page struct {
+		Items []struct {
+			Number   string `json:"number"`
+			Licenses int    `json:"licenses"`
+		} `json:"items"`
+		Total      int     `json:"total"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	h.getJSON("/v1/listings?q=%E7%94%B5%E6%B1%A0&ipc=H01M&min_position="+strconv.FormatInt(pos, 10), &page)
+	if page.Total != 1 || len(page.Items) != 1 || page.Items[0].Licenses != 1 || page.NextCursor != nil {
+		t.Fatalf("listing %+v", page)
+	}
+	var tally struct {
+		Buckets []map[string]any `json:"buckets"`
+		Total   map[string]any   `json:"total"`
+	}
+	h.getJSON("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-12-31&sme=true&min_position="+strconv.FormatInt(pos, 10), &tally)
+	if len(tally.Buckets) != 4 || tally.Buckets[0]["period"] != "2024-Q1" || tally.Buckets[0]["deals"] != 1.0 ||
+		tally.Total["fees_fen"] != 5_000_000.0 || tally.Total["period"] != "total" {
+		t.Fatalf("tally %+v", tally)
+	}
+	var ranks []map[string]any
+	h.getJSON("/v1/rankings/patentees?metric=fees_fen&min_position="+strconv.FormatInt(pos, 10), &ranks)
+	if len(ranks) != 1 || ranks[0]["patentee_id"] != h.uni || ranks[0]["name"] != "华南理工大学" || ranks[0]["value"] != 5_000_000.0 {
+		t.Fatalf("ranking %+v", ranks)
+	}
+}
+
+func TestReadsWaitForMinPositionThenAnswer503(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{wait: 100 * time.Millisecond})
+	for _, path := range []string{"/v1/listings", "/v1/tallies/pledges?from=2024-01-01&to=2024-01-31", "/v1/rankings/patentees"} {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		resp, body := h.get(path + sep + "min_position=1000000")
+		var p readsProblem
+		_ = json.Unmarshal(body, &p)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || p.Code != "unavailable" {
+			t.Errorf("%s: %d Retry-After %q %s", path, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+}
+
+func TestReadsNameTheInvalidParameter(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	const tally = "/v1/tallies/deals?from=2024-01-01&to=2024-12-31"
+	for _, c := range []struct{ path, field string }{
+		{"/v1/listings?ipc=Z99", "ipc"},
+		{"/v1/listings?limit=0", "limit"},
+		{"/v1/listings?limit=101", "limit"},
+		{"/v1/listings?max_fee_fen=-1", "max_fee_fen"},
+		{"/v1/listings?region=44a", "region"},
+		{"/v1/listings?kind=plant", "kind"},
+		{"/v1/listings?fee_mode=barter", "fee_mode"},
+		{"/v1/listings?sort=relevance", "sort"},
+		{"/v1/listings?cursor=zz", "cursor"},
+		{"/v1/listings?q=" + strings.Repeat("x", 201), "q"},
+		{"/v1/listings?min_position=-1", "min_position"},
+		{"/v1/tallies/deals?from=2024-01-01", "to"},
+		{"/v1/tallies/deals?from=2024-02-30&to=2024-03-01", "from"},
+		{"/v1/tallies/deals?from=2024-03-01&to=2024-01-01", "to"},
+		{tally + "&period=decade", "period"},
+		{"/v1/tallies/deals?period=day&from=2000-01-01&to=2024-12-31", "to"},
+		{tally + "&sme=maybe", "sme"},
+		{tally + "&type=lease", "type"},
+		{tally + "&campaign=2024", "campaign"},
+		{tally + "&format=pdf", "format"},
+		{"/v1/tallies/declarations?from=2024-01-01&to=2024-12-31&licensee_id=x", "licensee_id"},
+		{"/v1/tallies/pledges?from=2024-01-01&to=2024-12-31&sme=true", "sme"},
+		{"/v1/tallies/reviews?from=2024-01-01&to=2024-12-31&type=open", "type"},
+		{"/v1/rankings/patentees?metric=popularity", "metric"},
+		{"/v1/rankings/patentees?limit=1000", "limit"},
+		{"/v1/rankings/patentees?from=2024-01-01&to=2023-01-01", "to"},
+	} {
+		resp, body := h.get(c.path)
+		var p readsProblem
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+			p.Code != "invalid_argument" || len(p.Errors) == 0 || p.Errors[0].Field != c.field {
+			t.Errorf("%s: %d %s, want 400 naming %s", c.path, resp.StatusCode, body, c.field)
+		}
+	}
+}
+
+func TestReadsDownloadTalliesAndRankings(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := strconv.FormatInt(h.declared(1), 10)
+	resp, body := h.get("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&format=csv&min_position=" + pos)
+	want := "period,deals,licensees,patents,fees_fen\n2024-Q1,1,1,1,5000000\n2024-Q2,0,0,0,0\ntotal,1,1,1,5000000\n"
+	if resp.StatusCode != http.StatusOK || string(body) != want ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv"` ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = h.get("/v1/tallies/reviews?period=year&from=2024-01-01&to=2024-12-31&format=xlsx")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("xlsx: %d %v", resp.StatusCode, resp.Header)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil || len(rows) != 3 || rows[0][1] != "reviewed" || rows[0][2] != "by_grade_high" || rows[2][0] != "total" {
+		t.Fatalf("xlsx rows %v, %v", rows, err)
+	}
+	resp, body = h.get("/v1/rankings/patentees?format=csv")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "rank,patentee_id,name,value\n1,"+h.uni+",华南理工大学,1\n") {
+		t.Fatalf("ranking csv: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestReadsHealthAndMetrics(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.declared(1)
+	h.get("/v1/listings?min_position=" + strconv.FormatInt(pos, 10))
+	h.get("/v1/tallies/deals?from=2024-01-01&to=2024-01-31&min_position=" + strconv.FormatInt(pos, 10))
+	var health struct {
+		Status      string                   `json:"status"`
+		Position    int64                    `json:"position"`
+		Projections []map[string]interface{} `json:"projections"`
+	}
+	h.getJSON("/healthz", &health)
+	if health.Status != "ok" || health.Position != pos || len(health.Projections) != 2 ||
+		health.Projections[0]["name"] != projections.ListingsName || health.Projections[0]["lag"] != 0.0 ||
+		health.Projections[1]["checkpoint"] != float64(pos) || health.Projections[1]["healthy"] != true {
+		t.Fatalf("health %+v", health)
+	}
+	resp, body := h.get("/metrics")
+	for _, want := range []string{`ledger_projection_checkpoint{projection="tallies"} ` + strconv.FormatInt(pos, 10),
+		`ledger_projection_lag_events{projection="listings"} 0`, `ledger_projection_healthy{projection="listings"} 1`,
+		`ledger_events_appended_total{type="patent.license_granted.v1"} 1`,
+		`ledger_http_request_duration_seconds_count{method="GET",route="/v1/listings",status="200"} 1`} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
+	}
+}
+
+// readsBroken is a projection that cannot apply the second organisation.
+type readsBroken struct{}
+
+func (readsBroken) Name() string     { return "broken" }
+func (readsBroken) Tables() []string { return []string{"broken"} }
+func (readsBroken) Schema() []string { return []string{"CREATE TABLE broken (id TEXT)"} }
+func (readsBroken) Apply(tx *projections.Tx, e domain.RecordedEvent, _ domain.Event) error {
+	if e.Position == 2 {
+		return errors.New("no room for a second organisation")
+	}
+	return tx.Exec("INSERT INTO broken (id) VALUES (?)", e.ID)
+}
+
+func TestReadsReportAStoppedProjection(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{projections: append(projections.All(), readsBroken{})})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body := h.get("/healthz")
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if !strings.Contains(string(body), "broken stopped at position 1") {
+				t.Fatalf("health: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never reported the stopped projection: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, body := h.get("/v1/listings?min_position=2")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a listing does not read the stopped projection: %d %s", resp.StatusCode, body)
+	}
+}

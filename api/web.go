@@ -1,0 +1,358 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// webAssets are the page templates and static files, embedded so the
+// binary needs no files and no network at run time.
+//
+//go:embed webassets
+var webAssets embed.FS
+
+// pageTemplates holds one template set per page: the layout and forms plus
+// the page's own "content".
+var pageTemplates = parsePages("patent", "signin", "error", "me", "search", "dashboard")
+
+func parsePages(names ...string) map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, name := range names {
+		t := template.New(name).Funcs(template.FuncMap{
+			"t": func(string) string { return "" }, "fen": fenWords, "feeWords": func(domain.FeeTerms) string { return "" },
+			"orgName": func(string) string { return "" },
+		})
+		out[name] = template.Must(t.ParseFS(webAssets, "webassets/templates/layout.html",
+			"webassets/templates/forms.html", "webassets/templates/"+name+".html"))
+	}
+	return out
+}
+
+func fenWords(f domain.Fen) string { return f.String() }
+
+// page is what every page template gets.
+type page struct {
+	Lang, Title, LangQuery, SwitchURL string
+	Org                               *domain.Org
+	CSRF                              string
+	Notice                            string
+	Problem                           *pageProblem
+	Form                              map[string]string
+
+	Patent                  *patentView
+	Patentees               []string
+	History                 []historyEntry
+	Example                 string
+	CanDeclare, CanWithdraw bool
+	FeeModes                []domain.FeeMode
+
+	Search    *searchPage
+	Dashboard *dashboard
+}
+
+// pageProblem is an error as a page shows it, in the page's language.
+type pageProblem struct {
+	Title string
+	Lines []string
+}
+
+// newPage starts the data of a page for the request.
+func (s *Server) newPage(c echo.Context, title string) *page {
+	lang := pageLang(c)
+	p := &page{Lang: lang, Title: title, Form: map[string]string{}, FeeModes: []domain.FeeMode{domain.FeeFree,
+		domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty, domain.FeeEntryPlusRoyalty}}
+	if lang == langEN {
+		p.LangQuery = "?lang=en"
+	}
+	q := c.Request().URL.Query()
+	q.Set("lang", map[string]string{langZH: langEN, langEN: langZH}[lang])
+	q.Del("saved")
+	p.SwitchURL = c.Request().URL.Path + "?" + q.Encode()
+	if who, csrf := s.webSession(c); who.org.ID != "" {
+		org := who.org
+		p.Org, p.CSRF = &org, csrf
+	}
+	return p
+}
+
+// render executes the named page with the request's language.
+func (s *Server) render(c echo.Context, status int, name string, p *page) error {
+	t := translator(p.Lang)
+	ctx := c.Request().Context()
+	tmpl := template.Must(pageTemplates[name].Clone()).Funcs(template.FuncMap{
+		"t":        t,
+		"feeWords": func(f domain.FeeTerms) string { return f.Describe(p.Lang) },
+		"orgName":  func(id string) string { return s.orgName(ctx, id) },
+	})
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (s *Server) orgName(ctx context.Context, id string) string {
+	org, err := s.svc.Org(ctx, id)
+	if err != nil {
+		return id
+	}
+	return org.Name
+}
+
+// problemLines turns an error into a page problem in the page's language:
+// the code's title, the rule's explanation, and each offending field.
+func problemLines(err error, lang string) *pageProblem {
+	t := translator(lang)
+	p := problemOf(err)
+	out := &pageProblem{Title: t("code." + p.Code)}
+	if p.Rule != "" {
+		out.Lines = append(out.Lines, t("rule."+p.Rule))
+	}
+	for _, f := range p.Errors {
+		out.Lines = append(out.Lines, f.Field+": "+f.Message)
+	}
+	if len(out.Lines) == 0 && p.Detail != "" {
+		out.Lines = append(out.Lines, p.Detail)
+	}
+	return out
+}
+
+// webError renders a failure as a page with the problem's status.
+func (s *Server) webError(c echo.Context, err error) error {
+	p := s.newPage(c, translator(pageLang(c))("error.title"))
+	p.Problem = problemLines(err, p.Lang)
+	return s.render(c, problemOf(err).Status, "error", p)
+}
+
+func (s *Server) patentPage(c echo.Context) error {
+	p, err := s.patentPageData(c)
+	if err != nil {
+		return s.webError(c, err)
+	}
+	if saved := c.QueryParam("saved"); saved != "" {
+		p.Notice = translator(p.Lang)("form.saved") + " " + saved
+	}
+	return s.render(c, http.StatusOK, "patent", p)
+}
+
+// patentPageData loads a patent and everything its page shows.
+func (s *Server) patentPageData(c echo.Context) (*page, error) {
+	n, err := patentParam(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	pat, err := s.svc.LoadPatent(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	view := viewPatent(pat, s.svc.Today())
+	p := s.newPage(c, view.Title)
+	p.Patent = &view
+	for _, id := range view.PatenteeIDs {
+		p.Patentees = append(p.Patentees, s.orgName(ctx, id))
+	}
+	if p.History, err = s.historyOf(ctx, n); err != nil {
+		return nil, err
+	}
+	if view.Declaration != nil {
+		p.Example = curlExample(view)
+	}
+	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
+	p.CanDeclare = owner && view.Declaration == nil
+	p.CanWithdraw = owner && view.Declaration != nil
+	p.Form["declared_on"] = s.svc.Today().String()
+	p.Form["effective_on"] = s.svc.Today().String()
+	p.Form["term_months"] = "36"
+	return p, nil
+}
+
+func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber) ([]historyEntry, error) {
+	events, err := s.store.ReadStream(ctx, domain.PatentStream(n), 0, maxHistory)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]historyEntry, len(events))
+	for i, e := range events {
+		out[i] = historyEntry{Position: e.Position, Version: e.Version, Type: e.Type,
+			RecordedAt: e.Meta.RecordedAt.UTC().Format("2006-01-02 15:04 UTC"), Actor: e.Meta.Actor}
+	}
+	return out, nil
+}
+
+// curlExample is the API call that takes the open licence of a patent.
+func curlExample(v patentView) string {
+	body, _ := json.Marshal(map[string]any{"type": "open", "licensee_id": "<your organisation id>",
+		"effective_on": "YYYY-MM-DD", "fee_paid_fen": v.Declaration.Fee.FirstPayment(),
+		"declaration_id": v.Declaration.DeclarationID})
+	return fmt.Sprintf("curl -X POST https://<ledger>/v1/patents/%s/licenses \\\n  -H 'Authorization: Bearer <your key>' \\\n  -H 'Content-Type: application/json' \\\n  -H 'Idempotency-Key: <your order number>' \\\n  -d '%s'", v.Number, body)
+}
+
+// webDeclare handles the declaration form of a signed-in patentee.
+func (s *Server) webDeclare(c echo.Context) error {
+	return s.webPatentForm(c, func(ctx context.Context, req domain.Request, n domain.PatentNumber) (domain.Result, error) {
+		cmd, err := declarationFromForm(c)
+		if err != nil {
+			return domain.Result{}, err
+		}
+		return s.svc.FileDeclaration(ctx, req, n, cmd)
+	})
+}
+
+// webWithdraw handles the withdrawal form of a signed-in patentee.
+func (s *Server) webWithdraw(c echo.Context) error {
+	return s.webPatentForm(c, func(ctx context.Context, req domain.Request, n domain.PatentNumber) (domain.Result, error) {
+		var cmd domain.WithdrawDeclaration
+		cmd.DeclarationID, cmd.Reason = c.FormValue("declaration_id"), c.FormValue("reason")
+		var fe domain.FieldErrors
+		cmd.EffectiveOn = formDate(&fe, c, "effective_on")
+		if err := fe.Err(); err != nil {
+			return domain.Result{}, err
+		}
+		return s.svc.WithdrawDeclaration(ctx, req, n, cmd)
+	})
+}
+
+// webPatentForm runs a form command of the signed-in organisation on a
+// patent: on success it redirects to the patent page (POST-redirect-GET);
+// on failure it shows the page again with the problem and the values typed.
+func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.Request, domain.PatentNumber) (domain.Result, error)) error {
+	who, csrf := s.webSession(c)
+	if who.org.ID == "" {
+		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
+	}
+	var res domain.Result
+	var err error = domain.Forbidden("csrf")
+	if checkCSRF(c, csrf) {
+		n, perr := patentParam(c)
+		err = perr
+		if perr == nil {
+			res, err = run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
+		}
+	}
+	if err == nil {
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patents/%s?saved=%d%s", c.Param("number"), res.Position, langAmp(c)))
+	}
+	p, perr := s.patentPageData(c)
+	if perr != nil {
+		return s.webError(c, perr)
+	}
+	p.Problem = problemLines(err, p.Lang)
+	if !checkCSRF(c, csrf) {
+		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}
+	}
+	form, _ := c.FormParams()
+	for k := range form {
+		p.Form[k] = form.Get(k)
+	}
+	return s.render(c, problemOf(err).Status, "patent", p)
+}
+
+// declarationFromForm reads the declaration form into the command, naming
+// any field that is not a number or date.
+func declarationFromForm(c echo.Context) (domain.FileDeclaration, error) {
+	var fe domain.FieldErrors
+	cmd := domain.FileDeclaration{
+		Fee: domain.FeeTerms{Mode: domain.FeeMode(c.FormValue("mode")), RoyaltyBase: domain.RoyaltyBase(c.FormValue("royalty_base")),
+			LumpSumFen: domain.Fen(formInt(&fe, c, "lump_sum_fen")), InstalmentFen: domain.Fen(formInt(&fe, c, "instalment_fen")),
+			Instalments: int(formInt(&fe, c, "instalments")), EntryFeeFen: domain.Fen(formInt(&fe, c, "entry_fee_fen")),
+			RoyaltyBP: int(formInt(&fe, c, "royalty_bp"))},
+		TermMonths:          int(formInt(&fe, c, "term_months")),
+		DeclaredOn:          formDate(&fe, c, "declared_on"),
+		EvaluationReportRef: c.FormValue("evaluation_report_ref"),
+		OtherTerms:          c.FormValue("other_terms"),
+	}
+	return cmd, fe.Err()
+}
+
+func formInt(fe *domain.FieldErrors, c echo.Context, name string) int64 {
+	v := strings.TrimSpace(c.FormValue(name))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		fe.Addf(name, "must be a whole number")
+	}
+	return n
+}
+
+func formDate(fe *domain.FieldErrors, c echo.Context, name string) domain.Date {
+	v := strings.TrimSpace(c.FormValue(name))
+	if v == "" {
+		return domain.Date{}
+	}
+	d, err := domain.ParseDate(v)
+	fe.Add(name, err)
+	return d
+}
+
+func langSuffix(c echo.Context) string {
+	if pageLang(c) == langEN {
+		return "?lang=en"
+	}
+	return ""
+}
+
+func langAmp(c echo.Context) string {
+	if pageLang(c) == langEN {
+		return "&lang=en"
+	}
+	return ""
+}
+
+func (s *Server) signinPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "signin", s.newPage(c, translator(pageLang(c))("signin.title")))
+}
+
+// signin checks the key and keeps it in the sealed session cookie. The
+// form needs no CSRF token: it grants nothing the key does not already.
+func (s *Server) signin(c echo.Context) error {
+	key := strings.TrimSpace(c.FormValue("key"))
+	who, err := s.principalOf(c.Request().Context(), key)
+	if err != nil || who.admin {
+		p := s.newPage(c, translator(pageLang(c))("signin.title"))
+		p.Problem = &pageProblem{Title: translator(p.Lang)("signin.bad")}
+		return s.render(c, http.StatusUnauthorized, "signin", p)
+	}
+	s.setSession(c, key)
+	return c.Redirect(http.StatusSeeOther, "/me"+langSuffix(c))
+}
+
+func (s *Server) signout(c echo.Context) error {
+	if _, csrf := s.webSession(c); csrf != "" && !checkCSRF(c, csrf) {
+		return s.webError(c, domain.Forbidden("the form has expired"))
+	}
+	clearSession(c)
+	return c.Redirect(http.StatusSeeOther, "/"+langSuffix(c))
+}
+
+// mePage is the signed-in organisation's own page.
+func (s *Server) mePage(c echo.Context) error {
+	p := s.newPage(c, translator(pageLang(c))("me.title"))
+	if p.Org == nil {
+		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
+	}
+	return s.render(c, http.StatusOK, "me", p)
+}
+
+// staticFiles serves the embedded stylesheet and other assets.
+func staticFiles() http.Handler {
+	sub, err := fs.Sub(webAssets, "webassets/static")
+	if err != nil {
+		panic(err)
+	}
+	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+}

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
+)
+
+// dashboard is the data of the regulator's dashboard beside the common page.
+type dashboard struct {
+	Period    string
+	From, To  string
+	Periods   []string
+	Charts    []chart
+	Districts []districtRow
+	Rankings  []projections.Ranking
+	Downloads []downloadLink
+}
+
+// districtRow is one district's deals in the dashboard's range.
+type districtRow struct {
+	Label   string
+	Deals   int64
+	FeesFen domain.Fen
+}
+
+// downloadLink is a link to the same figures as a file.
+type downloadLink struct {
+	Label, CSV, XLSX string
+}
+
+// dashboardSeries are the charts: a tally subject and the column drawn.
+var dashboardSeries = []struct{ subject, column, title string }{
+	{projections.Deals, "deals", "dash.deals"},
+	{projections.Declarations, "declared", "dash.declarations"},
+	{projections.Pledges, "registered", "dash.pledges"},
+}
+
+// dashboardPage draws deals, declarations and pledges per period, deals by
+// district and the patentee ranking, with CSV and Excel downloads.
+func (s *Server) dashboardPage(c echo.Context) error {
+	t := translator(pageLang(c))
+	p := s.newPage(c, t("nav.dashboard"))
+	d, err := s.dashboardQuery(c)
+	p.Dashboard = d
+	if err == nil && s.reads == nil {
+		err = &unavailableError{detail: "read models are not running"}
+	}
+	if err == nil {
+		err = s.fillDashboard(c.Request().Context(), d, t)
+	}
+	if err != nil {
+		p.Problem = problemLines(err, p.Lang)
+		return s.render(c, problemOf(err).Status, "dashboard", p)
+	}
+	return s.render(c, http.StatusOK, "dashboard", p)
+}
+
+// dashboardQuery reads the period and range, defaulting to months from the
+// start of the year before last until today.
+func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
+	today := s.svc.Today()
+	d := &dashboard{Period: c.QueryParam("period"), From: c.QueryParam("from"), To: c.QueryParam("to"),
+		Periods: []string{string(projections.Month), string(projections.Quarter), string(projections.Year)}}
+	if d.Period == "" {
+		d.Period = string(projections.Month)
+	}
+	if d.From == "" {
+		d.From = domain.NewDate(today.Year()-2, 1, 1).String()
+	}
+	if d.To == "" {
+		d.To = today.String()
+	}
+	var fe domain.FieldErrors
+	if !slices.Contains(d.Periods, d.Period) {
+		fe.Addf("period", "must be month, quarter or year")
+	}
+	from, err := domain.ParseDate(d.From)
+	fe.Add("from", err)
+	to, err := domain.ParseDate(d.To)
+	fe.Add("to", err)
+	if err == nil && to.Before(from) {
+		fe.Addf("to", "is before from")
+	}
+	return d, fe.Err()
+}
+
+func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string) string) error {
+	from, _ := domain.ParseDate(d.From)
+	to, _ := domain.ParseDate(d.To)
+	q := url.Values{"period": {d.Period}, "from": {d.From}, "to": {d.To}}
+	for _, series := range dashboardSeries {
+		tally, err := s.reads.Tally(ctx, projections.TallyQuery{Subject: series.subject, Period: projections.Period(d.Period), From: from, To: to})
+		if err != nil {
+			return err
+		}
+		d.Charts = append(d.Charts, chartOf(tally, series.column, series.subject, t(series.title)))
+		d.Downloads = append(d.Downloads, downloadLinks(t(series.title), "/v1/tallies/"+series.subject, q))
+	}
+	for _, r := range districts[1:] {
+		tally, err := s.reads.Tally(ctx, projections.TallyQuery{Subject: projections.Deals, Period: projections.Year, From: from, To: to, Region: r[0]})
+		if err != nil {
+			return err
+		}
+		d.Districts = append(d.Districts, districtRow{Label: t(r[1]), Deals: column(tally, tally.Total, "deals"), FeesFen: domain.Fen(column(tally, tally.Total, "fees_fen"))})
+	}
+	ranks, err := s.reads.Rankings(ctx, projections.RankingQuery{Metric: projections.MetricLicenses, From: from, To: to, Limit: 10})
+	if err != nil {
+		return err
+	}
+	d.Rankings = ranks
+	d.Downloads = append(d.Downloads, downloadLinks(t("dash.ranking"), "/v1/rankings/patentees",
+		url.Values{"metric": {projections.MetricLicenses}, "from": {d.From}, "to": {d.To}}))
+	return nil
+}
+
+// column returns the value of the named column in a bucket.
+func column(t projections.Tally, b projections.Bucket, name string) int64 {
+	if i := slices.Index(t.Columns, name); i >= 0 && i < len(b.Values) {
+		return b.Values[i]
+	}
+	return 0
+}
+
+func chartOf(t projections.Tally, col, id, title string) chart {
+	labels := make([]string, len(t.Buckets))
+	values := make([]int64, len(t.Buckets))
+	for i, b := range t.Buckets {
+		labels[i], values[i] = b.Label, column(t, b, col)
+	}
+	return newChart(id, title, labels, values)
+}
+
+func downloadLinks(label, path string, q url.Values) downloadLink {
+	csvQ, xlsxQ := url.Values{}, url.Values{}
+	for k, v := range q {
+		csvQ[k], xlsxQ[k] = v, v
+	}
+	csvQ.Set("format", "csv")
+	xlsxQ.Set("format", "xlsx")
+	return downloadLink{Label: label, CSV: path + "?" + csvQ.Encode(), XLSX: path + "?" + xlsxQ.Encode()}
+}

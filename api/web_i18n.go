@@ -1,0 +1,215 @@
+package api
+
+import (
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// A language of the web pages; Chinese is the default.
+const (
+	langZH = "zh"
+	langEN = "en"
+)
+
+// messages is the one catalogue per language of every text the pages show.
+var messages = map[string]map[string]string{
+	langZH: {
+		"site.title":              "专利开放许可登记簿",
+		"nav.search":              "检索开放许可",
+		"nav.dashboard":           "统计看板",
+		"nav.signin":              "登录",
+		"nav.signout":             "退出",
+		"nav.me":                  "我的机构",
+		"lang.switch":             "English",
+		"patent.number":           "专利号",
+		"patent.kind":             "类型",
+		"patent.title":            "名称",
+		"patent.abstract":         "摘要",
+		"patent.ipc":              "IPC分类号",
+		"patent.patentees":        "专利权人",
+		"patent.filed":            "申请日",
+		"patent.granted":          "授权公告日",
+		"patent.expires":          "届满日",
+		"patent.status":           "法律状态",
+		"patent.suspended":        "中止",
+		"patent.declaration":      "开放许可声明",
+		"patent.no_decl":          "该专利目前没有有效的开放许可声明。",
+		"patent.fee":              "许可使用费",
+		"patent.term":             "许可期限",
+		"patent.months":           "个月",
+		"patent.declared_on":      "声明日",
+		"patent.term_ends":        "期限届满",
+		"patent.howto":            "如何获得许可",
+		"patent.howto_text":       "以书面方式通知专利权人并按公告的标准支付许可使用费，即获得许可。通过接口办理：",
+		"patent.licenses":         "已达成的许可",
+		"patent.no_licenses":      "尚无许可。",
+		"patent.pledges":          "质押",
+		"patent.no_pledges":       "无质押。",
+		"patent.reviews":          "存量专利盘活评价",
+		"patent.no_reviews":       "尚无评价。",
+		"patent.history":          "事件记录",
+		"license.type":            "许可类型",
+		"license.licensee":        "被许可人",
+		"license.effective":       "生效日",
+		"license.ends":            "终止日",
+		"license.fee":             "已付费用",
+		"license.recorded":        "备案",
+		"pledge.pledgee":          "质权人",
+		"pledge.amount":           "担保金额",
+		"pledge.registered":       "登记日",
+		"pledge.released":         "注销日",
+		"review.campaign":         "批次",
+		"review.grade":            "评级",
+		"review.disposition":      "处置方式",
+		"signin.title":            "机构登录",
+		"signin.key":              "API 密钥",
+		"signin.submit":           "登录",
+		"signin.help":             "输入管理员为贵机构签发的密钥。密钥只保存在本浏览器的会话 Cookie 中。",
+		"signin.bad":              "密钥无效。",
+		"form.declare":            "发布开放许可声明",
+		"form.mode":               "付费方式",
+		"form.lump_sum":           "一次性金额（分）",
+		"form.instalment":         "每期金额（分）",
+		"form.instalments":        "期数",
+		"form.entry_fee":          "入门费（分）",
+		"form.royalty_bp":         "提成比例（基点，1% = 100）",
+		"form.royalty_base":       "提成基数",
+		"form.term_months":        "许可期限（月）",
+		"form.declared_on":        "声明日",
+		"form.report_ref":         "专利权评价报告编号",
+		"form.other_terms":        "其他条件",
+		"form.submit_declare":     "发布声明",
+		"form.withdraw":           "撤回声明",
+		"form.effective_on":       "生效日",
+		"form.reason":             "撤回理由",
+		"form.submit_withdraw":    "撤回",
+		"form.saved":              "已记录，账本位置",
+		"error.title":             "出错了",
+		"error.not_found":         "未找到该专利。",
+		"me.title":                "我的机构",
+		"mode.free":               "免费",
+		"mode.lump_sum":           "一次性支付",
+		"mode.instalment":         "分期支付",
+		"mode.royalty":            "提成支付",
+		"mode.entry_plus_royalty": "入门费加提成",
+		"base.net_sales":          "净销售额",
+		"base.profit":             "利润",
+	},
+	langEN: {
+		"site.title":              "Patent open-licensing ledger",
+		"nav.search":              "Search open licences",
+		"nav.dashboard":           "Dashboard",
+		"nav.signin":              "Sign in",
+		"nav.signout":             "Sign out",
+		"nav.me":                  "My organisation",
+		"lang.switch":             "中文",
+		"patent.number":           "Patent number",
+		"patent.kind":             "Kind",
+		"patent.title":            "Title",
+		"patent.abstract":         "Abstract",
+		"patent.ipc":              "IPC",
+		"patent.patentees":        "Patentees",
+		"patent.filed":            "Filed",
+		"patent.granted":          "Granted",
+		"patent.expires":          "Expires",
+		"patent.status":           "Status",
+		"patent.suspended":        "suspended",
+		"patent.declaration":      "Open-licence declaration",
+		"patent.no_decl":          "This patent has no open-licence declaration in effect.",
+		"patent.fee":              "Licence fee",
+		"patent.term":             "Licence term",
+		"patent.months":           "months",
+		"patent.declared_on":      "Declared",
+		"patent.term_ends":        "Term ends",
+		"patent.howto":            "How to take the licence",
+		"patent.howto_text":       "Notify the patentee in writing and pay the published fee: the licence is yours at once. Through the API:",
+		"patent.licenses":         "Licences concluded",
+		"patent.no_licenses":      "No licences yet.",
+		"patent.pledges":          "Pledges",
+		"patent.no_pledges":       "No pledges.",
+		"patent.reviews":          "Stock-patent reviews",
+		"patent.no_reviews":       "No reviews yet.",
+		"patent.history":          "Event history",
+		"license.type":            "Type",
+		"license.licensee":        "Licensee",
+		"license.effective":       "Effective",
+		"license.ends":            "Ends",
+		"license.fee":             "Fee paid",
+		"license.recorded":        "Recordal",
+		"pledge.pledgee":          "Pledgee",
+		"pledge.amount":           "Secured amount",
+		"pledge.registered":       "Registered",
+		"pledge.released":         "Released",
+		"review.campaign":         "Campaign",
+		"review.grade":            "Grade",
+		"review.disposition":      "Disposition",
+		"signin.title":            "Sign in as an organisation",
+		"signin.key":              "API key",
+		"signin.submit":           "Sign in",
+		"signin.help":             "Enter the key the administrator issued to your organisation. It is kept only in this browser's session cookie.",
+		"signin.bad":              "The key is not valid.",
+		"form.declare":            "Declare an open licence",
+		"form.mode":               "Fee mode",
+		"form.lump_sum":           "Lump sum (fen)",
+		"form.instalment":         "Instalment (fen)",
+		"form.instalments":        "Instalments",
+		"form.entry_fee":          "Entry fee (fen)",
+		"form.royalty_bp":         "Royalty (basis points, 1% = 100)",
+		"form.royalty_base":       "Royalty base",
+		"form.term_months":        "Licence term (months)",
+		"form.declared_on":        "Declaration date",
+		"form.report_ref":         "Evaluation report reference",
+		"form.other_terms":        "Other terms",
+		"form.submit_declare":     "Declare",
+		"form.withdraw":           "Withdraw the declaration",
+		"form.effective_on":       "Effective on",
+		"form.reason":             "Reason",
+		"form.submit_withdraw":    "Withdraw",
+		"form.saved":              "Recorded at ledger position",
+		"error.title":             "Something went wrong",
+		"error.not_found":         "No such patent.",
+		"me.title":                "My organisation",
+		"mode.free":               "Free",
+		"mode.lump_sum":           "Lump sum",
+		"mode.instalment":         "Instalments",
+		"mode.royalty":            "Royalty",
+		"mode.entry_plus_royalty": "Entry fee plus royalty",
+		"base.net_sales":          "net sales",
+		"base.profit":             "profit",
+	},
+}
+
+// pageLang picks the page language: ?lang= wins, then the browser's
+// Accept-Language, then Chinese.
+func pageLang(c echo.Context) string {
+	switch c.QueryParam("lang") {
+	case langEN:
+		return langEN
+	case langZH:
+		return langZH
+	}
+	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return langZH
+		case strings.HasPrefix(tag, "en"):
+			return langEN
+		}
+	}
+	return langZH
+}
+
+// translator returns the message of key in lang, or the key itself when
+// the catalogue lacks it (a test checks that both catalogues have the same
+// keys).
+func translator(lang string) func(key string) string {
+	cat := messages[lang]
+	return func(key string) string {
+		if m, ok := cat[key]; ok {
+			return m
+		}
+		return key
+	}
+}

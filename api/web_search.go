@@ -1,0 +1,101 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
+)
+
+// searchResult is one listed patent as the search page shows it.
+type searchResult struct {
+	Number, Title, Kind, DeclaredOn string
+	IPC, Patentees                  []string
+	FeeWords                        string
+	Licenses                        int64
+}
+
+// searchPage is the data of the listing search page beside the common page.
+type searchPage struct {
+	Query    map[string]string
+	Results  []searchResult
+	Total    int64
+	NextURL  string
+	Searched bool
+	Regions  [][2]string
+	Kinds    []domain.PatentKind
+}
+
+// districts are the region choices of the search and dashboard pages.
+var districts = [][2]string{{"4401", "region.4401"}, {"440106", "region.440106"}, {"440105", "region.440105"}, {"440113", "region.440113"}}
+
+// searchPageHandler is the listing search (/): the API's filters as a form,
+// results with fee terms in words, and paging.
+func (s *Server) searchPageHandler(c echo.Context) error {
+	p := s.newPage(c, translator(pageLang(c))("nav.search"))
+	sp := &searchPage{Query: map[string]string{}, Regions: districts,
+		Kinds: []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign}}
+	for _, k := range []string{"q", "ipc", "kind", "region", "fee_mode", "max_fee_yuan"} {
+		sp.Query[k] = c.QueryParam(k)
+	}
+	p.Search = sp
+	if s.reads == nil {
+		p.Problem = problemLines(&unavailableError{detail: "read models are not running"}, p.Lang)
+		return s.render(c, http.StatusServiceUnavailable, "search", p)
+	}
+	status := http.StatusOK
+	if err := s.runSearch(c, p, sp); err != nil {
+		p.Problem = problemLines(err, p.Lang)
+		status = problemOf(err).Status
+	}
+	return s.render(c, status, "search", p)
+}
+
+func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
+	q, err := listingQuery(c, s.svc.Today())
+	if err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(c.QueryParam("max_fee_yuan")); v != "" {
+		yuan, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || yuan < 0 || yuan > int64(domain.MaxFen/100) {
+			return domain.Invalid("max_fee_yuan", "must be a whole number of yuan")
+		}
+		fen := domain.Fen(yuan * 100)
+		q.MaxFeeFen = &fen
+	}
+	res, err := s.reads.Listings(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	sp.Searched, sp.Total = true, res.Total
+	for _, it := range res.Items {
+		sp.Results = append(sp.Results, s.searchResult(c, p.Lang, it))
+	}
+	if res.NextCursor != nil {
+		next := c.Request().URL.Query()
+		next.Set("cursor", *res.NextCursor)
+		sp.NextURL = "/?" + next.Encode()
+	}
+	return nil
+}
+
+func (s *Server) searchResult(c echo.Context, lang string, it projections.ListingItem) searchResult {
+	r := searchResult{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclaredOn: it.DeclaredOn, Licenses: it.Licenses}
+	var fee domain.FeeTerms
+	var ids []string
+	_ = json.Unmarshal(it.IPC, &r.IPC)
+	_ = json.Unmarshal(it.PatenteeIDs, &ids)
+	if json.Unmarshal(it.Fee, &fee) == nil {
+		r.FeeWords = fee.Describe(lang)
+	}
+	for _, id := range ids {
+		r.Patentees = append(r.Patentees, s.orgName(c.Request().Context(), id))
+	}
+	return r
+}

@@ -1,0 +1,262 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
+)
+
+func TestCataloguesHaveTheSameKeys(t *testing.T) {
+	var zh, en []string
+	for k := range messages[langZH] {
+		zh = append(zh, k)
+	}
+	for k := range messages[langEN] {
+		en = append(en, k)
+	}
+	slices.Sort(zh)
+	slices.Sort(en)
+	if !slices.Equal(zh, en) {
+		t.Fatalf("the catalogues differ:\nzh only: %v\nen only: %v", missing(zh, en), missing(en, zh))
+	}
+	for _, rule := range []domain.Rule{domain.RulePatentNotActive, domain.RuleFeeMismatch, domain.RuleInvalidFeeTerms, domain.RuleDeclarationAlreadyActive} {
+		if _, ok := messages[langEN]["rule."+string(rule)]; !ok {
+			t.Errorf("no message for rule %s", rule)
+		}
+	}
+	for _, typ := range domain.EventTypes() {
+		if _, ok := messages[langZH]["event."+typ]; !ok {
+			t.Errorf("no message for event type %s", typ)
+		}
+	}
+}
+
+func missing(a, b []string) []string {
+	var out []string
+	for _, k := range a {
+		if !slices.Contains(b, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// webFixture is a served ledger with a university (key known), an SME and
+// one registered patent.
+type webFixture struct {
+	url, uniKey, smeKey string
+	svc                 *Server
+	number              domain.PatentNumber
+	store               domain.EventStore
+}
+
+func newWebFixture(t *testing.T) *webFixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: uuid.NewString,
+		Clock: func() time.Time { return time.Date(2024, 7, 1, 2, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Config{Service: svc, Store: st, AdminKey: "adm", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	f := &webFixture{url: ts.URL, svc: srv, store: st}
+	admin := domain.Request{Actor: domain.AdminActor}
+	org := func(name string, kind domain.OrgKind, body string) (string, string) {
+		c, _ := domain.CreditCheckChar(body)
+		res, err := svc.RegisterOrg(ctx, admin, domain.RegisterOrg{Name: name, Kind: kind, RegionCode: "440106", CreditCode: domain.CreditCode(body + string(c))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := "secret-" + res.ID
+		key, err := svc.IssueKey(ctx, admin, res.ID, domain.HashKeySecret(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID, formatKey(res.ID, key.ID, secret)
+	}
+	uni, uniKey := org("华南理工大学", domain.OrgUniversity, "12440000455416125")
+	_, f.smeKey = org("广州星能电池科技有限公司", domain.OrgEnterprise, "91440101MA5CXXXX1")
+	f.uniKey = uniKey
+	c, _ := domain.PatentCheckChar("202010123456")
+	f.number = domain.PatentNumber("ZL202010123456." + string(c))
+	if _, err := svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(f.number), Title: "一种固态锂电池电解质",
+		PatenteeIDs: []string{uni}, IPC: []string{"H01M 10/0562"}, FiledOn: mustDay("2020-03-15"), GrantedOn: mustDay("2022-01-10")}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func mustDay(s string) domain.Date {
+	d, err := domain.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// browser is an HTTP client with cookies that does not follow redirects.
+func browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, u string, header ...string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// csrfOf picks the CSRF token out of a page.
+func csrfOf(t *testing.T, html string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(html, `name="csrf" value="`)
+	if !ok {
+		t.Fatal("no CSRF token on the page")
+	}
+	token, _, _ := strings.Cut(rest, `"`)
+	return token
+}
+
+func TestPatentPageLanguages(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	page := f.url + "/patents/" + string(f.number)
+	status, zh, _ := get(t, c, page)
+	if status != 200 || !strings.Contains(zh, "专利号") || !strings.Contains(zh, "一种固态锂电池电解质") || !strings.Contains(zh, "尚无许可") {
+		t.Fatalf("Chinese page: %d\n%s", status, zh)
+	}
+	_, en, _ := get(t, c, page+"?lang=en")
+	if !strings.Contains(en, "Patent number") || !strings.Contains(en, "No licences yet.") || !strings.Contains(en, `lang="en"`) {
+		t.Fatalf("English page:\n%s", en)
+	}
+	_, neg, _ := get(t, c, page, "Accept-Language", "en-GB,en;q=0.9")
+	if !strings.Contains(neg, "Patent number") {
+		t.Fatal("Accept-Language: en did not give English")
+	}
+	if strings.Contains(zh, "<script") {
+		t.Fatal("pages must work without JavaScript")
+	}
+	status, missing, _ := get(t, c, f.url+"/patents/ZL202010999999.9")
+	if status < 400 || !strings.Contains(missing, "出错了") {
+		t.Fatalf("page of a bad number: %d", status)
+	}
+	status, css, h := get(t, c, f.url+"/static/style.css")
+	if status != 200 || !strings.Contains(css, "@media") || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
+		t.Fatalf("stylesheet: %d %s", status, h.Get("Content-Type"))
+	}
+}
+
+func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	if status, body, _ := post(t, c, f.url+"/signin", url.Values{"key": {"lk_wrong_key_here"}}); status != 401 || !strings.Contains(body, "密钥无效") {
+		t.Fatalf("bad key: %d", status)
+	}
+	status, _, h := post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	cookie := h.Get("Set-Cookie")
+	if status != 303 || !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Strict") || strings.Contains(cookie, f.uniKey) {
+		t.Fatalf("sign-in: %d, cookie %q", status, cookie)
+	}
+	_, me, _ := get(t, c, f.url+"/me")
+	if !strings.Contains(me, "华南理工大学") {
+		t.Fatalf("signed-in view:\n%s", me)
+	}
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	token := csrfOf(t, html)
+	head := func() int64 {
+		h, err := f.store.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Position
+	}
+	before := head()
+	form := url.Values{"mode": {"lump_sum"}, "lump_sum_fen": {"5000000"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	if status, _, _ := post(t, c, page+"/declare", form); status != 403 || head() != before {
+		t.Fatalf("a form without the CSRF token: %d, head %d→%d", status, before, head())
+	}
+	bad := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_fen": {"0"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	status, body, _ := post(t, c, page+"/declare?lang=en", bad)
+	if status != 409 || !strings.Contains(body, "The fee terms are incomplete or out of range.") || head() != before {
+		t.Fatalf("a rule violation through the form: %d\n%s", status, body)
+	}
+	_, zhBody, _ := post(t, c, page+"/declare", bad)
+	if !strings.Contains(zhBody, "许可使用费的支付方式或标准不完整或不合理") {
+		t.Fatal("the rule error is not shown in Chinese")
+	}
+	form.Set("csrf", token)
+	status, _, h = post(t, c, page+"/declare", form)
+	if status != 303 || !strings.Contains(h.Get("Location"), "saved=") || head() != before+1 {
+		t.Fatalf("declaration through the form: %d %q", status, h.Get("Location"))
+	}
+	_, html, _ = get(t, c, page)
+	if !strings.Contains(html, "一次性支付 ¥50,000.00") || !strings.Contains(html, "撤回声明") {
+		t.Fatalf("the declared patent's page:\n%s", html)
+	}
+	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {declarationIDOf(t, html)}, "effective_on": {"2024-06-01"}, "reason": {"重新定价"}}
+	if status, _, _ := post(t, c, page+"/withdraw", withdraw); status != 303 || head() != before+2 {
+		t.Fatalf("withdrawal through the form: %d", status)
+	}
+	// An SME signed in sees no declaration form on another's patent.
+	other := browser(t)
+	post(t, other, f.url+"/signin", url.Values{"key": {f.smeKey}})
+	_, smeView, _ := get(t, other, page)
+	if strings.Contains(smeView, `action="/patents/`+string(f.number)+`/declare`) {
+		t.Fatal("an SME is offered the declaration form")
+	}
+}
+
+func declarationIDOf(t *testing.T, html string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(html, `name="declaration_id" value="`)
+	if !ok {
+		t.Fatal("no declaration id on the page")
+	}
+	id, _, _ := strings.Cut(rest, `"`)
+	return id
+}

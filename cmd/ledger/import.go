@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/patentledger/ledger/api"
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/importer"
+)
+
+// importFlags are the flags of `ledger import` beyond the shared settings.
+type importFlags struct {
+	dryRun bool
+	server string
+	key    string
+	as     string
+	json   bool
+}
+
+// runImport imports a CSV or Excel list of patents (and declarations), as
+// POST /v1/imports/patents does: into the local data folder, or through a
+// running server with --server and --key. It prints a progress bar when
+// stdout is a terminal, then the report. It exits 0 when no row was
+// rejected, 1 when a row was, and 2 when the import could not run (bad
+// flags, an unreadable file, a store or server failure; rows of batches
+// written before a failure stay written, and importing the file again
+// completes the import).
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var cfg config
+	var f importFlags
+	fs := cfg.newFlagSet("import", stderr, "data", "store", "store-url")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "validate every row against the ledger and write nothing")
+	fs.StringVar(&f.server, "server", os.Getenv("LEDGER_SERVER"), "import through the server at this URL instead of into the data folder (env LEDGER_SERVER)")
+	fs.StringVar(&f.key, "key", os.Getenv("LEDGER_KEY"), "bearer key for --server: the admin's or a patentee's (env LEDGER_KEY)")
+	fs.StringVar(&f.as, "as", "", "local import only: act as this organisation ID, which must be a patentee of every row (default: the admin)")
+	fs.BoolVar(&f.json, "json", false, "print the report as the JSON the API answers")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8 or GB18030) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	files, ok := parseInterspersed(fs, args)
+	if !ok {
+		return 2
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return 2
+	}
+	if f.server != "" && f.key == "" {
+		fmt.Fprintln(stderr, "ledger import: --server needs --key (or LEDGER_KEY)")
+		return 2
+	}
+	if f.server != "" && f.as != "" {
+		fmt.Fprintln(stderr, "ledger import: --as is for local imports; with --server the key says who acts")
+		return 2
+	}
+	bar := newImportBar(stdout, files[0])
+	var answer api.ImportAnswer
+	var labels func(string) string
+	var err error
+	if f.server != "" {
+		answer, err = importRemote(ctx, f, files[0], bar)
+	} else {
+		var rep domain.ImportReport
+		rep, labels, err = importLocal(ctx, cfg, f, files[0], bar)
+		answer = api.NewImportAnswer(rep)
+	}
+	bar.finish()
+	if err != nil {
+		if answer.Rows > 0 {
+			printImportReport(stdout, answer, labels, f)
+		}
+		fmt.Fprintf(stderr, "ledger import: %v\n", err)
+		return 2
+	}
+	printImportReport(stdout, answer, labels, f)
+	if len(answer.Rejected) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// parseInterspersed parses flags given before and after the positional
+// arguments (ledger import FILE --dry-run) and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, false
+		}
+		if fs.NArg() == 0 {
+			return positional, true
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// importLocal imports the file into the configured store as the admin, or
+// as the organisation of --as. It returns the report so far with the
+// error, and the file's column labels.
+func importLocal(ctx context.Context, cfg config, f importFlags, path string, bar *importBar) (domain.ImportReport, func(string) string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return domain.ImportReport{}, nil, err
+	}
+	defer file.Close()
+	store, err := cfg.openStore(ctx, false)
+	if err != nil {
+		return domain.ImportReport{}, nil, err
+	}
+	defer store.Close()
+	// No snapshot store: an import reads each patent once, and snapshots are
+	// only a cache for long streams that `ledger serve` keeps.
+	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID})
+	if err != nil {
+		return domain.ImportReport{}, nil, err
+	}
+	actor := domain.AdminActor
+	if f.as != "" {
+		actor = domain.OrgActor(f.as)
+	}
+	var rd *importer.Reader
+	labels := func(col string) string { return rd.ColumnLabel(col) }
+	im, err := svc.NewImport(ctx, domain.Request{Actor: actor, CorrelationID: newID()},
+		domain.ImportOptions{DryRun: f.dryRun, ColumnLabel: labels})
+	if err != nil {
+		return domain.ImportReport{}, nil, err
+	}
+	if rd, err = importer.NewReader(file); err != nil {
+		return domain.ImportReport{}, nil, err
+	}
+	defer rd.Close()
+	if rd.Format() == "xlsx" {
+		bar.countRows()
+	}
+	err = importer.Run(ctx, rd, im, func(rows int) { bar.progress(rd.BytesRead(), rows) })
+	return im.Report(), labels, err
+}
+
+// importRemote sends the file to POST /v1/imports/patents and returns the
+// server's report. The progress bar follows the upload, which the server
+// imports as it arrives.
+func importRemote(ctx context.Context, f importFlags, path string, bar *importBar) (api.ImportAnswer, error) {
+	var answer api.ImportAnswer
+	file, err := os.Open(path)
+	if err != nil {
+		return answer, err
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return answer, err
+	}
+	br := bufio.NewReader(file)
+	contentType := "text/csv"
+	if magic, _ := br.Peek(4); bytes.Equal(magic, []byte("PK\x03\x04")) {
+		contentType = api.MIMEXLSX
+	}
+	target, err := url.JoinPath(f.server, "/v1/imports/patents")
+	if err != nil {
+		return answer, fmt.Errorf("--server %q: %w", f.server, err)
+	}
+	if f.dryRun {
+		target += "?dry_run=true"
+	}
+	body := &uploadReader{r: br, onRead: func(n int64) { bar.progress(n, 0) }}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, body)
+	if err != nil {
+		return answer, err
+	}
+	req.ContentLength = info.Size()
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+f.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return answer, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return answer, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return answer, problemError(resp.StatusCode, data)
+	}
+	if err := json.Unmarshal(data, &answer); err != nil {
+		return answer, fmt.Errorf("the server's answer is not an import report: %w", err)
+	}
+	return answer, nil
+}
+
+// problemError describes a problem document the server answered.
+func problemError(status int, data []byte) error {
+	var p api.Problem
+	if json.Unmarshal(data, &p) != nil || p.Code == "" {
+		return fmt.Errorf("the server answered %d: %s", status, bytes.TrimSpace(data))
+	}
+	msg := fmt.Sprintf("the server answered %d %s", status, p.Code)
+	if p.Detail != "" {
+		msg += ": " + p.Detail
+	}
+	return errors.New(msg)
+}
+
+// uploadReader reports how much of the body has been sent.
+type uploadReader struct {
+	r      io.Reader
+	n      int64
+	onRead func(n int64)
+}
+
+func (u *uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	u.n += int64(n)
+	u.onRead(u.n)
+	return n, err
+}
+
+// printImportReport prints the report: as the API's JSON with --json,
+// otherwise as lines for people.
+func printImportReport(w io.Writer, a api.ImportAnswer, labels func(string) string, f importFlags) {
+	if f.json {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(a)
+		return
+	}
+	rejectedRows := map[int]bool{}
+	for _, r := range a.Rejected {
+		rejectedRows[r.Row] = true
+	}
+	fmt.Fprintf(w, "%d rows: %d imported, %d unchanged, %d rejected", a.Rows, a.Imported, a.Unchanged, len(rejectedRows))
+	switch {
+	case f.dryRun:
+		fmt.Fprintln(w, " (dry run: nothing written)")
+	case a.Position > 0:
+		fmt.Fprintf(w, "; position %d\n", a.Position)
+	default:
+		fmt.Fprintln(w, "; nothing written")
+	}
+	for _, r := range a.Rejected {
+		column := r.Field
+		if labels != nil {
+			if l := labels(r.Field); l != "" && l != r.Field {
+				column = l + " (" + r.Field + ")"
+			}
+		}
+		fmt.Fprintf(w, "row %d\t%s\t%s\t%s\n", r.Row, column, r.Code, r.Message)
+	}
+	for _, msg := range a.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", msg)
+	}
+}
+
+// importBar is the progress bar of an import, drawn only on a terminal:
+// by bytes of the file, or by rows for a workbook (whose size says little
+// about its rows).
+type importBar struct {
+	bar   *progressbar.ProgressBar
+	w     io.Writer
+	size  int64
+	rows  atomic.Bool
+	ended atomic.Bool
+}
+
+func newImportBar(stdout io.Writer, path string) *importBar {
+	b := &importBar{w: stdout}
+	f, ok := stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return b
+	}
+	if info, err := os.Stat(path); err == nil {
+		b.size = info.Size()
+	}
+	b.bar = progressbar.NewOptions64(b.size, progressbar.OptionSetWriter(stdout),
+		progressbar.OptionSetDescription("importing"), progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
+		progressbar.OptionFullWidth())
+	return b
+}
+
+// countRows switches the bar to counting rows.
+func (b *importBar) countRows() {
+	if b.bar == nil {
+		return
+	}
+	b.rows.Store(true)
+	b.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(b.w),
+		progressbar.OptionSetDescription("importing rows"), progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
+// progress moves the bar to bytes read (or rows, when counting rows).
+func (b *importBar) progress(bytesRead int64, rows int) {
+	if b.bar == nil || b.ended.Load() {
+		return
+	}
+	if b.rows.Load() {
+		_ = b.bar.Set64(int64(rows))
+		return
+	}
+	_ = b.bar.Set64(min(bytesRead, b.size))
+}
+
+func (b *importBar) finish() {
+	if b.bar == nil || b.ended.Swap(true) {
+		return
+	}
+	_ = b.bar.Finish()
+	_ = b.bar.Clear()
+}

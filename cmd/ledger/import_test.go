@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/patentledger/ledger/api"
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
+)
+
+const samplePath = "../../examples/patents-sample.csv"
+
+// localLedger registers the organisations the sample file names in a new
+// data folder, as `ledger serve` would have, and returns the folder and the
+// university's ID.
+func localLedger(t *testing.T) (data, uni string) {
+	t.Helper()
+	ctx := context.Background()
+	data = t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(data, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: newID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []struct {
+		name, credit string
+		kind         domain.OrgKind
+	}{{"中山大学", "12100000425006117", domain.OrgUniversity}, {"广州星能电池科技有限公司", "91440101MA5CXXXX1", domain.OrgEnterprise}} {
+		c, _ := domain.CreditCheckChar(o.credit)
+		res, err := svc.RegisterOrg(ctx, domain.Request{Actor: domain.AdminActor}, domain.RegisterOrg{Name: o.name, Kind: o.kind,
+			RegionCode: "440105", CreditCode: domain.CreditCode(o.credit + string(c))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uni == "" {
+			uni = res.ID
+		}
+	}
+	return data, uni
+}
+
+// runCLI runs the binary's entry point and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func localHead(t *testing.T, data string) int64 {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(data, "events.db"), sqlite.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := st.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Position
+}
+
+func TestImportLocal(t *testing.T) {
+	data, uni := localLedger(t)
+	before := localHead(t, data)
+
+	code, out, errOut := runCLI(t, "import", samplePath, "--data", data, "--dry-run")
+	if code != 0 || !strings.Contains(out, "28 rows: 28 imported, 0 unchanged, 0 rejected (dry run: nothing written)") || localHead(t, data) != before {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "import", "--data", data, "--as", uni, samplePath)
+	if code != 0 || !strings.Contains(out, "28 rows: 28 imported, 0 unchanged, 0 rejected; position") ||
+		!strings.Contains(out, "warning: row 24: IPC code G16H 50/20") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+	}
+	after := localHead(t, data)
+	if after != before+46 {
+		t.Fatalf("head %d, want %d", after, before+46)
+	}
+
+	code, out, _ = runCLI(t, "import", samplePath, "--data", data, "--json")
+	var a api.ImportAnswer
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Unchanged != 28 || a.Position != 0 || localHead(t, data) != after {
+		t.Fatalf("import again: exit %d %s", code, out)
+	}
+
+	// A file with a bad row exits 1 and names the row and its column as the
+	// file spells it; the good row is written.
+	lines := strings.SplitN(string(must2(os.ReadFile(samplePath))), "\n", 3)
+	bad := strings.Replace(lines[1], "2018-03-15", "2018-02-30", 1)
+	bad = strings.Replace(bad, "ZL201810123401.4", "ZL201810123402.9", 1)
+	good := strings.Replace(lines[1], "ZL201810123401.4", "ZL201810123403.3", 1)
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(path, []byte(lines[0]+"\n"+bad+"\n"+good+"\n"), 0o600)
+	code, out, errOut = runCLI(t, "import", path, "--data", data)
+	if code != 1 || !strings.Contains(out, "2 rows: 1 imported, 0 unchanged, 1 rejected") ||
+		!strings.Contains(out, "row 2\t申请日 (filed_on)\tinvalid_argument") {
+		t.Fatalf("bad row: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func must2[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestImportLocalFailures(t *testing.T) {
+	data, _ := localLedger(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import"}, "usage: ledger import FILE"},
+		{[]string{"import", "a.csv", "b.csv"}, "usage: ledger import FILE"},
+		{[]string{"import", filepath.Join(data, "missing.csv"), "--data", data}, "no such file"},
+		{[]string{"import", samplePath, "--server", "http://127.0.0.1:1"}, "--server needs --key"},
+		{[]string{"import", "--data", data, "--as", "7f1f0e8e-0000-7000-8000-000000000000", samplePath}, "forbidden"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Fatalf("%v: exit %d, stderr %q", tc.args, code, errOut)
+		}
+	}
+	notAList := filepath.Join(t.TempDir(), "list.csv")
+	os.WriteFile(notAList, []byte("name,value\na,1\n"), 0o600)
+	if code, _, errOut := runCLI(t, "import", notAList, "--data", data); code != 2 || !strings.Contains(errOut, "no header row") {
+		t.Fatalf("not a list: exit %d %s", code, errOut)
+	}
+}
+
+func TestImportThroughServer(t *testing.T) {
+	s := startServer(t)
+	_, uniKey := s.org(t, "中山大学", "university", "440105", "12100000425006117", false)
+	s.org(t, "广州星能电池科技有限公司", "enterprise", "440113", "91440101MA5CXXXX1", true)
+	before := s.head(t)
+
+	code, out, errOut := runCLI(t, "import", samplePath, "--server", s.base, "--key", uniKey)
+	if code != 0 || !strings.Contains(out, "28 rows: 28 imported, 0 unchanged, 0 rejected; position") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+	}
+	if s.head(t) != before+46 {
+		t.Fatalf("head %d, want %d", s.head(t), before+46)
+	}
+	code, out, _ = runCLI(t, "import", samplePath, "--server", s.base+"/", "--key", uniKey, "--dry-run", "--json")
+	var a api.ImportAnswer
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Unchanged != 28 {
+		t.Fatalf("again: exit %d %s", code, out)
+	}
+	code, _, errOut = runCLI(t, "import", samplePath, "--server", s.base, "--key", "lk_nobody_x_y")
+	if code != 2 || !strings.Contains(errOut, "401 unauthenticated") {
+		t.Fatalf("bad key: exit %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/patentledger/ledger/projections"
+)
+
+// runRebuild drops the read models named in args (every one when none) and
+// replays the event store into them in large batches, printing progress.
+// It exits 0 when every one was rebuilt, 1 when one stopped on an event it
+// cannot apply or the work failed, 2 on bad flags. Stop `ledger serve` on
+// the same data folder first: it keeps its own idea of the checkpoints.
+func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var cfg config
+	fs := cfg.newFlagSet("rebuild", stderr, "data", "store", "store-url")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ledger rebuild [flags] [NAME…]\n\nread models: %s\n\nflags:\n",
+			strings.Join(projectionNames(), ", "))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := rebuild(ctx, cfg, fs.Args(), stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "ledger rebuild: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// rebuild does the work of runRebuild.
+func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.Writer) error {
+	store, err := cfg.openStore(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	db, err := projections.OpenDB(ctx, filepath.Join(cfg.data, projections.FileName))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	runner, err := projections.NewRunner(ctx, db, store, projections.RunnerOptions{Logger: log})
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		names = runner.Names()
+	}
+	p := &progressPrinter{w: stdout, what: strings.Join(names, ", ")}
+	if err := runner.Rebuild(ctx, names, p.report); err != nil {
+		return err
+	}
+	p.done()
+	return stoppedProjections(runner.Statuses(), names)
+}
+
+// stoppedProjections returns an error naming every named projection that
+// stopped.
+func stoppedProjections(statuses []projections.Status, names []string) error {
+	var errs []error
+	for _, s := range statuses {
+		if !s.Healthy && contains(names, s.Name) {
+			errs = append(errs, fmt.Errorf("%s stopped at position %d: %s", s.Name, s.Checkpoint, s.Error))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// projectionNames lists the read models `ledger rebuild` knows.
+func projectionNames() []string {
+	var names []string
+	for _, p := range projections.All() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+// progressPrinter prints a rebuild's progress at most once a second, and a
+// summary at the end.
+type progressPrinter struct {
+	w       io.Writer
+	what    string
+	last    projections.Progress
+	printed time.Time
+}
+
+// report is the progress callback of Runner.Rebuild.
+func (p *progressPrinter) report(pr projections.Progress) {
+	p.last = pr
+	if time.Since(p.printed) < time.Second {
+		return
+	}
+	p.printed = time.Now()
+	percent := 100.0
+	if pr.Head > 0 {
+		percent = 100 * float64(min(pr.Position, pr.Head)) / float64(pr.Head)
+	}
+	fmt.Fprintf(p.w, "rebuilding %s: position %d of %d (%.0f%%), %.0f events/s\n",
+		p.what, pr.Position, pr.Head, percent, rate(pr))
+}
+
+// done prints the summary.
+func (p *progressPrinter) done() {
+	fmt.Fprintf(p.w, "rebuilt %s: %d events in %s (%.0f events/s), checkpoint %d\n",
+		p.what, p.last.Events, p.last.Elapsed.Round(time.Millisecond), rate(p.last), p.last.Position)
+}
+
+// rate returns the events per second of a progress report.
+func rate(pr projections.Progress) float64 {
+	if pr.Elapsed <= 0 {
+		return 0
+	}
+	return float64(pr.Events) / pr.Elapsed.Seconds()
+}

@@ -1,0 +1,247 @@
+// Package postgres is the distributed event store: a domain.EventStore kept
+// in one schema of a PostgreSQL database (DESIGN.md §3, and the distributed
+// mode of §5). Several processes ("nodes") may open the same schema at once.
+//
+// # Positions in commit order
+//
+// A bigserial column hands out positions when rows are inserted, not when
+// they commit: a transaction that took 7 may commit after one that took 8,
+// and a follower that has read 8 never reads 7. This store serialises
+// position assignment instead. Every append transaction first locks the one
+// row of the append_lock table (SELECT … FOR UPDATE), and only then, in a
+// new statement, reads the last stored event and numbers its own events
+// from there. The transaction runs at READ COMMITTED whatever the server's
+// default, so that this statement's snapshot is taken after the lock is
+// granted. The row lock is held until the transaction ends, so no two
+// appends from any node overlap; and PostgreSQL makes a committing
+// transaction visible to new snapshots before it releases its locks
+// (CommitTransaction leaves the proc array, then releases the locks), so the
+// next append's read sees the previous one's events. Positions therefore
+// follow commit order, every snapshot sees a prefix 1..N of the log, and a
+// reader that has seen position N has seen all below it. The same read
+// yields the previous event's hash, so the hash chain is extended inside the
+// transaction that extends the log. A row lock rather than a table lock
+// leaves autovacuum free to work on the events table; a row rather than an
+// advisory lock keeps stores in different schemas of one database
+// independent.
+//
+// # Group commit
+//
+// One writer goroutine per Store, with a connection of its own, takes every
+// append waiting at the time and writes them in one transaction with one
+// commit, so concurrent appends share one WAL flush and (below 256 rows)
+// two round trips. Under the lock it reads, in one round trip, the last event,
+// the version of every stream the batch touches and every stored event whose
+// ID starts one of the appends. It then decides each append in memory, in
+// order: a conflict, an idempotent repeat (also of an append earlier in the
+// same batch) or an idempotency mismatch is answered without writing, so it
+// fails alone. The events of the appends that hold are written with one
+// statement: an INSERT from unnest(…) arrays sent in the same round trip as
+// NOTIFY and COMMIT, or a COPY (faster for 256 rows and more, but a round
+// trip of its own). Should PostgreSQL refuse the rows (a value it cannot
+// store, a constraint added by hand, or a later event's ID that turns out to
+// be stored), the writer rolls back and redoes the batch with a SAVEPOINT
+// per append, so that the append that fails is undone alone and the others
+// commit. When fewer appends are queued than half the last batch held, the
+// writer waits up to half a millisecond for the appenders it has just
+// answered to come back, so that batches do not alternate between large and
+// small.
+//
+// # Waking followers
+//
+// The append transaction sends a notification on a channel of the schema,
+// carrying the new last position (PostgreSQL delivers it once the
+// transaction commits). Each Store listens on a dedicated connection, so
+// WaitForPosition wakes on commits made by any node. The same
+// goroutine polls the last position every Options.PollInterval when no
+// notification arrives, as a fallback for notifications lost while the
+// listening connection reconnects and for writers that do not notify.
+//
+// # Durability
+//
+// Every connection sets synchronous_commit to on, so an append returns only
+// once PostgreSQL has flushed the commit to its WAL (and, where synchronous
+// replicas are configured, replicated it). When a COMMIT fails in flight the
+// outcome is unknown; the callers get an error, and repeating the same
+// append is safe because appends are idempotent by event ID.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+var _ domain.EventStore = (*Store)(nil)
+
+// ErrClosed is returned by every call made after Close.
+var ErrClosed = errors.New("postgres event store: closed")
+
+// Options tune a Store. The zero value is a sensible default.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the store's tables; it is
+	// created when missing. Empty means the first schema of the URL's
+	// search_path parameter, or "public" when the URL gives none.
+	Schema string
+	// PollInterval is how long the store waits for a notification before
+	// it reads the last position itself; 0 means 250 milliseconds.
+	PollInterval time.Duration
+	// MaxConns caps the connection pool of reads; 0 keeps the URL's
+	// pool_max_conns, or pgxpool's default. The writer and the listener
+	// have one connection each besides.
+	MaxConns int32
+}
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.PollInterval <= 0 {
+		o.PollInterval = 250 * time.Millisecond
+	}
+	return o
+}
+
+// Store is the PostgreSQL event store. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool // reads
+	wpool  *pgxpool.Pool // the writer's one connection
+	w      *writer
+	l      *listener
+	notify *notifier
+
+	mu     sync.RWMutex // guards closed against appends being queued
+	closed bool
+	done   chan struct{} // closed by Close to wake waiters
+}
+
+// Open connects to the PostgreSQL database at url (a postgres:// URL or a
+// key=value connection string, as pgx accepts), creates the schema when
+// missing, applies the migrations it lacks and starts the writer and the
+// listener. It returns an error when the database cannot be reached, the
+// schema is newer than this program, or a migration fails.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	s, err := open(ctx, url, opts.withDefaults())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	return s, nil
+}
+
+// open does the work of Open.
+func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
+	cfg, schema, err := poolConfig(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	wcfg := cfg.Copy()
+	wcfg.MaxConns, wcfg.MinConns = 1, 0
+	s := &Store{done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.release()
+		}
+	}()
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if s.wpool, err = pgxpool.NewWithConfig(ctx, wcfg); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, s.wpool, schema); err != nil {
+		return nil, err
+	}
+	channel := newChannel(schema)
+	// Listen before reading the last position, so that no commit falls
+	// between the two.
+	s.notify = newNotifier(0)
+	if s.l, err = listen(ctx, cfg.ConnConfig, s.pool, channel, opts.PollInterval, s.notify); err != nil {
+		return nil, err
+	}
+	last, err := lastPosition(ctx, s.pool)
+	if err != nil {
+		return nil, err
+	}
+	s.notify.advance(last)
+	s.w = newWriter(s.wpool, channel)
+	go s.w.run(s.notify)
+	return s, nil
+}
+
+// Close stops accepting calls, lets the appends already queued commit, then
+// stops the listener and closes the connections once the reads in flight
+// have returned. It returns ErrClosed when the store is already closed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	s.w.stop()
+	s.release()
+	return nil
+}
+
+// release stops the listener and closes the pools, those that were
+// started.
+func (s *Store) release() {
+	if s.l != nil {
+		s.l.stop()
+	}
+	for _, p := range []*pgxpool.Pool{s.pool, s.wpool} {
+		if p != nil {
+			p.Close()
+		}
+	}
+}
+
+// checkOpen returns ErrClosed after Close.
+func (s *Store) checkOpen() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// notifier tells waiters that the log grew: each advance closes the current
+// channel and makes a new one.
+type notifier struct {
+	mu  sync.Mutex
+	pos int64
+	ch  chan struct{}
+}
+
+// newNotifier returns a notifier that knows of the log up to pos.
+func newNotifier(pos int64) *notifier {
+	return &notifier{pos: pos, ch: make(chan struct{})}
+}
+
+// advance records that the log holds position pos and wakes every waiter
+// when that is news.
+func (n *notifier) advance(pos int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if pos <= n.pos {
+		return
+	}
+	n.pos = pos
+	close(n.ch)
+	n.ch = make(chan struct{})
+}
+
+// current returns the last known position and a channel closed on the next
+// advance.
+func (n *notifier) current() (int64, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pos, n.ch
+}

@@ -1,0 +1,154 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// sniffWindow is how much text the CSV reader looks at to decide an
+// encoding or a delimiter; it is also its buffer size.
+const sniffWindow = 64 << 10
+
+// csvSource reads the records of a CSV file and numbers them as a
+// spreadsheet shows them: blank lines count as rows, a quoted cell with line
+// breaks does not add rows.
+type csvSource struct {
+	r        *csv.Reader
+	sniff    *sniffReader
+	row      int // row number of the last record
+	lastLine int // line on which the last record ended
+}
+
+// openCSV reads CSV text from br: UTF-8 after a BOM; otherwise UTF-8 or
+// GB18030, as the first non-ASCII bytes tell; comma-separated, or
+// tab-separated when the first line has more tabs than commas.
+func openCSV(br *bufio.Reader) (*csvSource, error) {
+	s := &sniffReader{br: br, enc: EncodingUTF8}
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+		s.enc, s.out = EncodingUTF8BOM, br
+	}
+	text := bufio.NewReaderSize(s, sniffWindow)
+	first, err := text.Peek(sniffWindow)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	r := csv.NewReader(text)
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	if bytes.Count(first, []byte{'\t'}) > bytes.Count(first, []byte{','}) {
+		r.Comma = '\t'
+	}
+	return &csvSource{r: r, sniff: s}, nil
+}
+
+func (s *csvSource) encoding() string { return s.sniff.encoding() }
+
+func (s *csvSource) next() (int, []string, error) {
+	rec, err := s.r.Read()
+	var pe *csv.ParseError
+	if errors.As(err, &pe) && isSyntax(pe.Err) {
+		s.advance(pe.StartLine, pe.Line)
+		return 0, nil, &rowError{row: s.row, msg: fmt.Sprintf("the CSV line is malformed (%v at line %d, column %d); put a cell with quotes or commas in double quotes", pe.Err, pe.Line, pe.Column)}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	start, _ := s.r.FieldPos(0)
+	last, _ := s.r.FieldPos(len(rec) - 1)
+	s.advance(start, last+strings.Count(rec[len(rec)-1], "\n"))
+	return s.row, rec, nil
+}
+
+// isSyntax reports whether err is one of the CSV syntax errors after which
+// reading can go on.
+func isSyntax(err error) bool {
+	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrFieldCount)
+}
+
+// advance numbers a record that runs from line start to line end: blank
+// lines since the last record are rows too.
+func (s *csvSource) advance(start, end int) {
+	s.row += 1 + max(0, start-s.lastLine-1)
+	s.lastLine = end
+}
+
+func (s *csvSource) close() error { return nil }
+
+// sniffReader passes ASCII through and decides the encoding at the first
+// non-ASCII byte: UTF-8 when the text from there (up to sniffWindow bytes)
+// is valid UTF-8, GB18030 otherwise. Everything before was ASCII, which
+// both encodings share, so the decision is never made too late.
+type sniffReader struct {
+	br  *bufio.Reader
+	out io.Reader
+	enc string
+}
+
+func (s *sniffReader) encoding() string { return s.enc }
+
+func (s *sniffReader) Read(p []byte) (int, error) {
+	if s.out != nil {
+		return s.out.Read(p)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	buf, err := s.br.Peek(min(len(p), sniffWindow))
+	n := 0
+	for n < len(buf) && buf[n] < utf8.RuneSelf {
+		n++
+	}
+	if n > 0 {
+		copy(p, buf[:n])
+		s.br.Discard(n)
+		return n, nil
+	}
+	if len(buf) == 0 {
+		return 0, err
+	}
+	window, werr := s.br.Peek(sniffWindow)
+	if looksUTF8(window, werr != nil) {
+		s.out = s.br
+	} else {
+		s.enc = EncodingGB18030
+		s.out = transform.NewReader(s.br, simplifiedchinese.GB18030.NewDecoder())
+	}
+	return s.out.Read(p)
+}
+
+// looksUTF8 reports whether b is UTF-8 text: valid, or with a stray
+// invalid byte per hundred multi-byte characters at most (such bytes then
+// make their rows fail validation, instead of turning the whole file into
+// mojibake as a wrong guess of GB18030 would). GB18030 Chinese text has
+// most of its byte pairs invalid as UTF-8. A character cut off at the end
+// of b does not count when more text follows.
+func looksUTF8(b []byte, atEOF bool) bool {
+	valid, invalid := 0, 0
+	for len(b) > 0 {
+		if !atEOF && !utf8.FullRune(b) {
+			break
+		}
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			invalid++
+		case size > 1:
+			valid++
+		}
+		b = b[size:]
+	}
+	return invalid == 0 || valid > 0 && invalid*100 <= valid
+}

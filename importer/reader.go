@@ -1,0 +1,516 @@
+// Package importer reads patent lists — CSV (UTF-8, UTF-8 with a BOM or
+// GB18030) and Excel .xlsx workbooks with the Chinese or English headers of
+// CONTRACT.md — as a stream of domain.ImportRow values, chunk by chunk, so
+// that a file of any length is imported in bounded memory. A row the reader
+// cannot make sense of becomes a row with Problems, never a failure of the
+// whole file.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// headerAliases maps each header a file may use, in its folded form (see
+// foldHeader), to its column.
+var headerAliases = map[string]string{
+	"number": domain.ColNumber, "patent_number": domain.ColNumber, "专利号": domain.ColNumber,
+	"title": domain.ColTitle, "专利名称": domain.ColTitle,
+	"patentees": domain.ColPatentees, "patentee": domain.ColPatentees, "专利权人": domain.ColPatentees,
+	"ipc": domain.ColIPC, "ipc分类号": domain.ColIPC,
+	"locarno": domain.ColLocarno, "洛迦诺分类号": domain.ColLocarno,
+	"filed_on": domain.ColFiledOn, "申请日": domain.ColFiledOn,
+	"granted_on": domain.ColGrantedOn, "授权公告日": domain.ColGrantedOn,
+	"abstract": domain.ColAbstract, "摘要": domain.ColAbstract,
+	"fee_mode": domain.ColFeeMode, "许可费支付方式": domain.ColFeeMode,
+	"lump_sum_fen":   domain.ColLumpSumFen,
+	"instalment_fen": domain.ColInstalmentFen, "installment_fen": domain.ColInstalmentFen,
+	"instalments": domain.ColInstalments, "installments": domain.ColInstalments,
+	"entry_fee_fen": domain.ColEntryFeeFen,
+	"royalty_bp":    domain.ColRoyaltyBP,
+	"royalty_base":  domain.ColRoyaltyBase, "提成基数": domain.ColRoyaltyBase,
+	"term_months": domain.ColTermMonths, "许可期限(月)": domain.ColTermMonths,
+	"declared_on": domain.ColDeclaredOn, "声明日期": domain.ColDeclaredOn,
+	"evaluation_report_ref": domain.ColEvaluationReportRef, "评价报告编号": domain.ColEvaluationReportRef,
+	"co_owner_consent": domain.ColCoOwnerConsent, "共有人同意": domain.ColCoOwnerConsent,
+	"other_terms": domain.ColOtherTerms, "其他条件": domain.ColOtherTerms,
+}
+
+// requiredColumns must each have a header; a file needs ipc or locarno
+// besides.
+var requiredColumns = []string{domain.ColNumber, domain.ColTitle, domain.ColPatentees, domain.ColFiledOn, domain.ColGrantedOn}
+
+// declarationColumns are the columns of a declaration: a row with any of
+// them filled in declares its patent.
+var declarationColumns = []string{domain.ColFeeMode, domain.ColLumpSumFen, domain.ColInstalmentFen, domain.ColInstalments,
+	domain.ColEntryFeeFen, domain.ColRoyaltyBP, domain.ColRoyaltyBase, domain.ColTermMonths, domain.ColDeclaredOn,
+	domain.ColEvaluationReportRef, domain.ColCoOwnerConsent, domain.ColOtherTerms}
+
+// feeModeWords maps fee modes in Chinese (and English) to their codes.
+var feeModeWords = map[string]domain.FeeMode{
+	"免费": domain.FeeFree, "free": domain.FeeFree,
+	"一次性": domain.FeeLumpSum, "一次性支付": domain.FeeLumpSum, "一次性付款": domain.FeeLumpSum, "一次总付": domain.FeeLumpSum, "lump_sum": domain.FeeLumpSum,
+	"分期": domain.FeeInstalment, "分期支付": domain.FeeInstalment, "分期付款": domain.FeeInstalment, "instalment": domain.FeeInstalment, "installment": domain.FeeInstalment,
+	"提成": domain.FeeRoyalty, "提成支付": domain.FeeRoyalty, "royalty": domain.FeeRoyalty,
+	"入门费+提成": domain.FeeEntryPlusRoyalty, "入门费加提成": domain.FeeEntryPlusRoyalty, "entry_plus_royalty": domain.FeeEntryPlusRoyalty,
+}
+
+// royaltyBaseWords maps royalty bases in Chinese (and English) to their
+// codes.
+var royaltyBaseWords = map[string]domain.RoyaltyBase{
+	"净销售额": domain.BaseNetSales, "销售额": domain.BaseNetSales, "net_sales": domain.BaseNetSales,
+	"利润": domain.BaseProfit, "净利润": domain.BaseProfit, "profit": domain.BaseProfit,
+}
+
+// headerSearchRows is how many non-empty rows at the top of a sheet may
+// come before the header row (a title line such as "2024年开放许可专利清单").
+const headerSearchRows = 10
+
+// Encodings a CSV file may be in.
+const (
+	EncodingUTF8    = "UTF-8"
+	EncodingUTF8BOM = "UTF-8 with BOM"
+	EncodingGB18030 = "GB18030"
+)
+
+// source yields the rows of a sheet in order.
+type source interface {
+	// next returns the next row that has a cell, with its number as the
+	// spreadsheet shows it; io.EOF after the last. A *rowError is a
+	// malformed row: reading can go on.
+	next() (row int, cells []string, err error)
+	close() error
+}
+
+// rowError is a row that cannot be read (a malformed CSV line).
+type rowError struct {
+	row int
+	msg string
+}
+
+func (e *rowError) Error() string { return fmt.Sprintf("row %d: %s", e.row, e.msg) }
+
+// Reader reads a patent list row by row. It is not safe for concurrent use.
+type Reader struct {
+	src      source
+	serials  bool // dates may be Excel serial numbers
+	date1904 bool
+	format   string
+	encoding func() string
+	counted  *countingReader
+	index    map[string]int    // column → cell index
+	labels   map[string]string // column → header as the file spells it
+	ignored  []string
+	dup      string // two columns with the same meaning, when found
+}
+
+// NewReader detects the format of r (an .xlsx workbook by its ZIP
+// signature, CSV otherwise), reads up to the header row and returns a
+// reader positioned on the first data row. A workbook is read from its
+// first sheet; when r is not an *os.File it is first copied to a temporary
+// file, so that it is never held in memory whole. NewReader returns an
+// invalid_argument *domain.Error naming the field "file" when the file is
+// not a patent list (a legacy .xls, UTF-16 text, no header row, a required
+// column missing or given twice), and the reading error when r fails.
+func NewReader(r io.Reader) (*Reader, error) {
+	counted := &countingReader{r: r}
+	br := bufio.NewReaderSize(counted, sniffWindow)
+	magic, err := br.Peek(8)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	rd := &Reader{counted: counted}
+	switch {
+	case bytes.HasPrefix(magic, []byte("PK\x03\x04")):
+		rd.format = "xlsx"
+		xs, err := openXLSX(r, br)
+		if err != nil {
+			return nil, err
+		}
+		rd.src, rd.serials, rd.date1904 = xs, true, xs.date1904
+		rd.encoding = func() string { return "" }
+	case bytes.HasPrefix(magic, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return nil, domain.Invalid("file", "is a legacy Excel .xls workbook (or an encrypted one); save it as .xlsx or CSV")
+	case bytes.HasPrefix(magic, []byte{0xFF, 0xFE}) || bytes.HasPrefix(magic, []byte{0xFE, 0xFF}):
+		return nil, domain.Invalid("file", "is UTF-16 text; save it as CSV UTF-8 (逗号分隔) or as .xlsx")
+	default:
+		rd.format = "csv"
+		cs, err := openCSV(br)
+		if err != nil {
+			return nil, err
+		}
+		rd.src, rd.encoding = cs, cs.encoding
+	}
+	if err := rd.readHeader(); err != nil {
+		rd.src.close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Format returns "csv" or "xlsx".
+func (r *Reader) Format() string { return r.format }
+
+// Encoding returns the text encoding of a CSV file as detected so far
+// (EncodingUTF8 until a non-ASCII byte says otherwise), "" for a workbook.
+func (r *Reader) Encoding() string { return r.encoding() }
+
+// BytesRead returns how many bytes of the input have been read.
+// It is safe to call from any goroutine.
+func (r *Reader) BytesRead() int64 { return r.counted.n.Load() }
+
+// Ignored returns the headers the reader does not know; their columns are
+// not imported.
+func (r *Reader) Ignored() []string { return r.ignored }
+
+// ColumnLabel returns the header of column (domain.Col…) as the file spells
+// it, or "" when the file has no such column.
+func (r *Reader) ColumnLabel(column string) string { return r.labels[column] }
+
+// Close releases the reader's temporary files. It does not close the input.
+func (r *Reader) Close() error { return r.src.close() }
+
+// Next returns up to max rows; at the end of the file it returns io.EOF
+// and no rows. Empty rows are skipped; a row that cannot be read has its
+// problem in Problems under the column domain.ColRow. The error is that of
+// the input otherwise (for a request body over its limit, an
+// *http.MaxBytesError).
+func (r *Reader) Next(max int) ([]domain.ImportRow, error) {
+	var out []domain.ImportRow
+	for len(out) < max {
+		row, cells, err := r.src.next()
+		var re *rowError
+		switch {
+		case errors.Is(err, io.EOF):
+			if len(out) == 0 {
+				return nil, io.EOF
+			}
+			return out, nil
+		case errors.As(err, &re):
+			out = append(out, domain.ImportRow{Row: re.row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: re.msg}}})
+			continue
+		case err != nil:
+			return out, err
+		}
+		if ir, ok := r.convert(row, cells); ok {
+			out = append(out, ir)
+		}
+	}
+	return out, nil
+}
+
+// readHeader finds the header row among the first rows and maps its cells
+// to columns.
+func (r *Reader) readHeader() error {
+	for seen := 0; seen < headerSearchRows; seen++ {
+		_, cells, err := r.src.next()
+		var re *rowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return domain.Invalid("file", "has no header row; the first row must name the columns (专利号 or number, 专利名称 or title, …)")
+		case errors.As(err, &re):
+			continue
+		case err != nil:
+			return err
+		}
+		if r.mapHeader(cells) {
+			return r.checkHeader()
+		}
+	}
+	return domain.Invalid("file", "has no header row with 专利号 or number in its first %d rows", headerSearchRows)
+}
+
+// mapHeader maps the cells of a candidate header row; it reports whether
+// the row is the header (it names the number column).
+func (r *Reader) mapHeader(cells []string) bool {
+	index, labels := map[string]int{}, map[string]string{}
+	var ignored []string
+	dup := ""
+	for i, cell := range cells {
+		label := strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff"))
+		if label == "" {
+			continue
+		}
+		col, ok := headerAliases[foldHeader(label)]
+		if !ok {
+			ignored = append(ignored, label)
+			continue
+		}
+		if _, twice := index[col]; twice && dup == "" {
+			dup = fmt.Sprintf("columns %s and %s are both %s", columnName(index[col]), columnName(i), col)
+		}
+		index[col], labels[col] = i, label
+	}
+	if _, ok := index[domain.ColNumber]; !ok {
+		return false
+	}
+	r.index, r.labels, r.ignored, r.dup = index, labels, ignored, dup
+	return true
+}
+
+func (r *Reader) checkHeader() error {
+	if r.dup != "" {
+		return domain.Invalid("file", "%s; give each column once", r.dup)
+	}
+	var missing []string
+	for _, col := range requiredColumns {
+		if _, ok := r.index[col]; !ok {
+			missing = append(missing, col)
+		}
+	}
+	_, ipc := r.index[domain.ColIPC]
+	_, locarno := r.index[domain.ColLocarno]
+	if !ipc && !locarno {
+		missing = append(missing, domain.ColIPC)
+	}
+	if len(missing) > 0 {
+		return domain.Invalid("file", "the header row has no column %s (see CONTRACT.md for the Chinese and English names)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// columnName returns the spreadsheet name of the i-th column (0 → A).
+func columnName(i int) string {
+	name := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		name = string(rune('A'+(i-1)%26)) + name
+	}
+	return name
+}
+
+// foldHeader is the form in which headers are compared: full-width
+// characters folded to ASCII, spaces, BOMs and required-field stars
+// dropped, ASCII letters in lower case.
+func foldHeader(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '\t' || r == '\u3000' || r == '\ufeff' || r == '*' || r == '＊' || r == '\n' || r == '\r':
+			return -1
+		case r >= '！' && r <= '～':
+			r -= '！' - '!'
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+// rowBuilder converts the cells of one row.
+type rowBuilder struct {
+	r     *Reader
+	cells []string
+	row   domain.ImportRow
+}
+
+// cell returns the trimmed cell of a column, "" when the file has no such
+// column or the row is short.
+func (b *rowBuilder) cell(col string) string {
+	i, ok := b.r.index[col]
+	if !ok || i >= len(b.cells) {
+		return ""
+	}
+	return strings.TrimSpace(b.cells[i])
+}
+
+func (b *rowBuilder) problem(col, format string, args ...any) {
+	b.row.Problems = append(b.row.Problems, domain.FieldError{Field: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// convert builds the ImportRow of a data row; ok is false for a row with no
+// cell in any known column.
+func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
+	empty := true
+	for _, i := range r.index {
+		if i < len(cells) && strings.TrimSpace(cells[i]) != "" {
+			empty = false
+			break
+		}
+	}
+	if empty {
+		return domain.ImportRow{}, false
+	}
+	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
+	b.row.Patent = domain.RegisterPatent{
+		Number:      b.cell(domain.ColNumber),
+		Title:       b.cell(domain.ColTitle),
+		Abstract:    b.cell(domain.ColAbstract),
+		PatenteeIDs: splitList(b.cell(domain.ColPatentees)),
+		IPC:         domain.SplitIPCList(strings.ReplaceAll(b.cell(domain.ColIPC), "\n", ";")),
+		Locarno:     b.cell(domain.ColLocarno),
+		FiledOn:     b.date(domain.ColFiledOn),
+		GrantedOn:   b.date(domain.ColGrantedOn),
+	}
+	declared := false
+	for _, col := range declarationColumns {
+		if b.cell(col) != "" {
+			declared = true
+			break
+		}
+	}
+	if declared {
+		b.row.Declaration = &domain.FileDeclaration{
+			Fee: domain.FeeTerms{
+				Mode:          b.feeMode(),
+				LumpSumFen:    domain.Fen(b.integer(domain.ColLumpSumFen)),
+				InstalmentFen: domain.Fen(b.integer(domain.ColInstalmentFen)),
+				Instalments:   int(b.integer(domain.ColInstalments)),
+				EntryFeeFen:   domain.Fen(b.integer(domain.ColEntryFeeFen)),
+				RoyaltyBP:     int(b.integer(domain.ColRoyaltyBP)),
+				RoyaltyBase:   b.royaltyBase(),
+			},
+			TermMonths:          int(b.integer(domain.ColTermMonths)),
+			DeclaredOn:          b.date(domain.ColDeclaredOn),
+			EvaluationReportRef: b.cell(domain.ColEvaluationReportRef),
+			CoOwnerConsent:      splitList(b.cell(domain.ColCoOwnerConsent)),
+			OtherTerms:          b.cell(domain.ColOtherTerms),
+		}
+	}
+	return b.row, true
+}
+
+// splitList splits a list of organisations on ; ； and line breaks.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '；' || r == '\n' || r == '\r' }) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func (b *rowBuilder) feeMode() domain.FeeMode {
+	s := b.cell(domain.ColFeeMode)
+	if m, ok := feeModeWords[foldHeader(s)]; ok {
+		return m
+	}
+	return domain.FeeMode(s)
+}
+
+func (b *rowBuilder) royaltyBase() domain.RoyaltyBase {
+	s := b.cell(domain.ColRoyaltyBase)
+	if m, ok := royaltyBaseWords[foldHeader(s)]; ok {
+		return m
+	}
+	return domain.RoyaltyBase(s)
+}
+
+var (
+	// numberNoise are thousands separators and spaces in numbers.
+	numberNoise = strings.NewReplacer(",", "", "，", "", " ", "", "_", "")
+	// dateSeparators turns the separators of 2024/3/5, 2024.3.5 and
+	// 2024年3月5日 into dashes.
+	dateSeparators = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-")
+)
+
+// integer parses a whole number (thousands separators allowed; 5000000.0
+// and 5E6 from spreadsheets too); a blank cell is 0.
+func (b *rowBuilder) integer(col string) int64 {
+	s := b.cell(col)
+	if s == "" {
+		return 0
+	}
+	clean := numberNoise.Replace(s)
+	if v, err := strconv.ParseInt(clean, 10, 64); err == nil {
+		return v
+	}
+	if f, err := strconv.ParseFloat(clean, 64); err == nil && math.Abs(f) < 1<<53 && math.Abs(f-math.Round(f)) < 1e-6 {
+		return int64(math.Round(f))
+	}
+	b.problem(col, "%q is not a whole number", s)
+	return 0
+}
+
+// date parses a date cell: YYYY-MM-DD, also 2024/3/5, 2024.3.5,
+// 2024年3月5日, 20240305, a trailing time of day, and in a workbook a date
+// cell (an Excel serial number). A blank cell is the zero Date.
+func (b *rowBuilder) date(col string) domain.Date {
+	s := b.cell(col)
+	if s == "" {
+		return domain.Date{}
+	}
+	d, err := parseDate(s, b.r.serials, b.r.date1904)
+	if err != nil {
+		b.problem(col, "%s", err)
+	}
+	return d
+}
+
+// parseDate parses the date forms of rowBuilder.date.
+func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
+	if len(s) == 8 && allDigits(s) {
+		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
+	}
+	if serials && (allDigits(s) || isDecimal(s)) {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 2958466 {
+			t, err := excelDate(f, date1904)
+			if err == nil {
+				return domain.NewDate(t.Year(), t.Month(), t.Day()), nil
+			}
+		}
+	}
+	if i := strings.IndexAny(s, " T"); i > 0 {
+		s = s[:i]
+	}
+	norm := dateSeparators.Replace(s)
+	parts := strings.Split(norm, "-")
+	if len(parts) == 3 && len(parts[0]) == 4 && allDigits(parts[0]) && isShortNumber(parts[1]) && isShortNumber(parts[2]) {
+		norm = parts[0] + "-" + twoDigits(parts[1]) + "-" + twoDigits(parts[2])
+	}
+	d, err := domain.ParseDate(norm)
+	if err != nil {
+		return domain.Date{}, fmt.Errorf("%q is not a date; write YYYY-MM-DD (e.g. 2024-03-05)", s)
+	}
+	return d, nil
+}
+
+// excelDate converts an Excel serial date number to a time.
+func excelDate(serial float64, date1904 bool) (time.Time, error) {
+	return excelDateToTime(math.Floor(serial), date1904)
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func twoDigits(s string) string {
+	if len(s) == 1 {
+		return "0" + s
+	}
+	return s
+}
+
+func isShortNumber(s string) bool { return len(s) >= 1 && len(s) <= 2 && allDigits(s) }
+
+func isDecimal(s string) bool {
+	whole, frac, ok := strings.Cut(s, ".")
+	return ok && allDigits(whole) && allDigits(frac)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

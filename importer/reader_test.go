@@ -1,0 +1,355 @@
+package importer_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/importer"
+)
+
+var updateTestdata = flag.Bool("update-testdata", false, "rewrite the files in testdata from the tables of this test")
+
+// number returns a valid patent number with the given 12 digits.
+func number(t testing.TB, digits string) string {
+	t.Helper()
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "ZL" + digits + "." + string(c)
+}
+
+// sheet is the table most tests write in one format or another: a Chinese
+// header, a title line above it is added by some.
+func sheet(t testing.TB) [][]string {
+	return [][]string{
+		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日", "摘要", "发明人", "许可费支付方式", "lump_sum_fen", "royalty_bp", "royalty_base", "许可期限(月)", "declared_on"},
+		{number(t, "202010123456"), "一种固态锂电池电解质", "华南理工大学", "H01M 10/0562 (2010.01)；H01M 10/052", "2020-03-15", "2022-01-10", "硫化物固态电解质。", "张三", "一次性支付", "5,000,000", "", "", "36", "2024-03-01"},
+		{number(t, "202010654321"), "一种图像分割方法", "华南理工大学; 广州星能电池科技有限公司", "G06T 7/00", "2020/3/5", "2022年1月10日", "", "李四", "提成", "", "300", "净销售额", "24", "2024-03-01"},
+		{number(t, "202010000001"), "一种检测试剂盒", "华南理工大学", "G01N 33/53", "2020-02-30", "2022-01-10", "", "", "", "", "", "", "", ""},
+		{number(t, "202010000002"), "一种海水淡化膜", "华南理工大学", "C02F 1/44", "2020-05-01", "2022-01-10", "", "", "免费", "", "", "", "十二", "2024-03-01"},
+	}
+}
+
+// checkSheetRows checks what the reader makes of sheet's rows, numbered
+// from firstRow.
+func checkSheetRows(t *testing.T, rows []domain.ImportRow, firstRow int) {
+	t.Helper()
+	if len(rows) != 4 {
+		t.Fatalf("want 4 rows, got %d: %+v", len(rows), rows)
+	}
+	for i, r := range rows {
+		if r.Row != firstRow+i {
+			t.Fatalf("row %d numbered %d, want %d", i, r.Row, firstRow+i)
+		}
+	}
+	a := rows[0]
+	if a.Patent.Title != "一种固态锂电池电解质" || strings.Join(a.Patent.IPC, "|") != "H01M 10/0562 (2010.01)|H01M 10/052" ||
+		a.Patent.FiledOn.String() != "2020-03-15" || len(a.Problems) != 0 {
+		t.Fatalf("row a: %+v", a)
+	}
+	if d := a.Declaration; d == nil || d.Fee.Mode != domain.FeeLumpSum || d.Fee.LumpSumFen != 5_000_000 || d.TermMonths != 36 || d.DeclaredOn.String() != "2024-03-01" {
+		t.Fatalf("declaration a: %+v", a.Declaration)
+	}
+	b := rows[1]
+	if strings.Join(b.Patent.PatenteeIDs, "|") != "华南理工大学|广州星能电池科技有限公司" || b.Patent.FiledOn.String() != "2020-03-05" ||
+		b.Patent.GrantedOn.String() != "2022-01-10" || len(b.Problems) != 0 {
+		t.Fatalf("row b: %+v", b)
+	}
+	if d := b.Declaration; d == nil || d.Fee.Mode != domain.FeeRoyalty || d.Fee.RoyaltyBP != 300 || d.Fee.RoyaltyBase != domain.BaseNetSales {
+		t.Fatalf("declaration b: %+v", b.Declaration)
+	}
+	if c := rows[2]; c.Declaration != nil || len(c.Problems) != 1 || c.Problems[0].Field != domain.ColFiledOn {
+		t.Fatalf("row c (2020-02-30): %+v", c)
+	}
+	if d := rows[3]; len(d.Problems) != 1 || d.Problems[0].Field != domain.ColTermMonths || d.Declaration.Fee.Mode != domain.FeeFree {
+		t.Fatalf("row d (十二 months): %+v", d)
+	}
+}
+
+func readAll(t *testing.T, r io.Reader) (*importer.Reader, []domain.ImportRow) {
+	t.Helper()
+	rd, err := importer.NewReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	var rows []domain.ImportRow
+	for {
+		chunk, err := rd.Next(3)
+		if errors.Is(err, io.EOF) {
+			return rd, rows
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chunk) == 0 || len(chunk) > 3 {
+			t.Fatalf("chunk of %d rows", len(chunk))
+		}
+		rows = append(rows, chunk...)
+	}
+}
+
+func csvText(table [][]string) string {
+	var b strings.Builder
+	for _, row := range table {
+		for i, cell := range row {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if strings.ContainsAny(cell, ",\"\n") {
+				cell = `"` + strings.ReplaceAll(cell, `"`, `""`) + `"`
+			}
+			b.WriteString(cell)
+		}
+		b.WriteString("\r\n")
+	}
+	return b.String()
+}
+
+func TestCSVEncodings(t *testing.T) {
+	text := csvText(sheet(t))
+	gb, err := simplifiedchinese.GB18030.NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, data, encoding string
+	}{
+		{"utf8", text, importer.EncodingUTF8},
+		{"bom", "\ufeff" + text, importer.EncodingUTF8BOM},
+		{"gb18030", gb, importer.EncodingGB18030},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rd, rows := readAll(t, strings.NewReader(tc.data))
+			checkSheetRows(t, rows, 2)
+			if rd.Encoding() != tc.encoding || rd.Format() != "csv" {
+				t.Fatalf("encoding %q format %q", rd.Encoding(), rd.Format())
+			}
+			if got := rd.ColumnLabel(domain.ColTermMonths); got != "许可期限(月)" {
+				t.Fatalf("label %q", got)
+			}
+			if strings.Join(rd.Ignored(), ",") != "发明人" {
+				t.Fatalf("ignored %v", rd.Ignored())
+			}
+		})
+	}
+}
+
+func TestCSVGB18030AfterALongASCIIPrefix(t *testing.T) {
+	// The first Chinese text comes after 100 KB of ASCII rows: the reader
+	// decides the encoding at the first non-ASCII byte, not at the start.
+	var b strings.Builder
+	b.WriteString("number,title,patentees,ipc,filed_on,granted_on\n")
+	for i := 0; b.Len() < 100<<10; i++ {
+		fmt.Fprintf(&b, "%s,Battery %d,SCUT,H01M 10/42,2020-03-15,2022-01-10\n", number(t, fmt.Sprintf("2020100%05d", i)), i)
+	}
+	b.WriteString(number(t, "202010999999") + ",一种电池,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\n")
+	gb, _ := simplifiedchinese.GB18030.NewEncoder().String(b.String())
+	rd, rows := readAll(t, strings.NewReader(gb))
+	last := rows[len(rows)-1]
+	if last.Patent.Title != "一种电池" || last.Patent.PatenteeIDs[0] != "华南理工大学" || rd.Encoding() != importer.EncodingGB18030 {
+		t.Fatalf("last row %+v, encoding %s", last.Patent, rd.Encoding())
+	}
+}
+
+func TestCSVStrayByteInUTF8(t *testing.T) {
+	// One byte that is not UTF-8 in a UTF-8 file spoils its row, not the
+	// whole file.
+	var b strings.Builder
+	b.WriteString("专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\n")
+	for i := range 200 {
+		title := "一种电池"
+		if i == 7 {
+			title = "一种\xff电池"
+		}
+		fmt.Fprintf(&b, "%s,%s,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\n", number(t, fmt.Sprintf("2020100%05d", i)), title)
+	}
+	rd, rows := readAll(t, strings.NewReader(b.String()))
+	if rd.Encoding() != importer.EncodingUTF8 || rows[0].Patent.Title != "一种电池" || rows[7].Patent.Title != "一种\xff电池" {
+		t.Fatalf("encoding %s, rows %q %q", rd.Encoding(), rows[0].Patent.Title, rows[7].Patent.Title)
+	}
+}
+
+func TestCSVRowNumbersAndBadLines(t *testing.T) {
+	data := "2024年开放许可专利清单\n" + // a title line above the header
+		"number,title,patentees,ipc,filed_on,granted_on,abstract,fee_mode,term_months,declared_on\n" +
+		number(t, "202010000001") + ",A,SCUT,H01M 10/42,2020-03-15,2022-01-10,\"two\nlines\",,,\n" + // row 3, two lines
+		"\n" + // row 4, blank
+		number(t, "202010000002") + ",B\"roken,SCUT,H01M 10/42,2020-03-15,2022-01-10,,,,\n" + // row 5, bare quote
+		",,,,,,,,,\n" + // row 6, empty cells
+		number(t, "202010000003") + ",C,SCUT,H01M 10/42,2020-03-15 00:00:00,20220110,,lump_sum,abc,2024-3-1\n" // row 7
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if rows[0].Row != 3 || rows[0].Patent.Abstract != "two\nlines" || rows[0].Declaration != nil {
+		t.Fatalf("row 3: %+v", rows[0])
+	}
+	if rows[1].Row != 5 || rows[1].Problems[0].Field != domain.ColRow {
+		t.Fatalf("row 5: %+v", rows[1])
+	}
+	r := rows[2]
+	if r.Row != 7 || r.Patent.FiledOn.String() != "2020-03-15" || r.Patent.GrantedOn.String() != "2022-01-10" ||
+		r.Declaration.DeclaredOn.String() != "2024-03-01" || len(r.Problems) != 1 || r.Problems[0].Field != domain.ColTermMonths {
+		t.Fatalf("row 7: %+v", r)
+	}
+}
+
+func TestCSVTabSeparated(t *testing.T) {
+	data := "number\ttitle\tpatentees\tipc\tfiled_on\tgranted_on\n" + number(t, "202010000001") + "\tA, B\tSCUT\tH01M 10/42\t2020-03-15\t2022-01-10\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 1 || rows[0].Patent.Title != "A, B" {
+		t.Fatalf("rows %+v", rows)
+	}
+}
+
+func TestNotAPatentList(t *testing.T) {
+	for _, tc := range []struct{ name, data, want string }{
+		{"no number column", "title,patentees\nA,B\n", "no header row"},
+		{"missing columns", "专利号,专利名称\nZL1,A\n", "no column patentees, filed_on, granted_on, ipc"},
+		{"twice", "number,专利号,title,patentees,ipc,filed_on,granted_on\n", "columns A and B are both number"},
+		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "legacy Excel"},
+		{"utf16", "\xFF\xFEn\x00u\x00", "UTF-16"},
+		{"empty", "", "no header row"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := importer.NewReader(strings.NewReader(tc.data))
+			if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want invalid_argument with %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+// writeXLSX writes table to a workbook as Excel does (shared strings): text
+// cells, numbers in the amount columns and real date cells in the date
+// columns; rows start at startRow.
+func writeXLSX(t testing.TB, table [][]string, startRow int) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	dateStyle, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	for i, row := range table {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+			if i == 0 {
+				continue
+			}
+			if n, ok := asInt(v); ok && j > 6 {
+				cells[j] = n
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, startRow+i)
+		if err := f.SetSheetRow("Sheet1", cell, &cells); err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range row {
+			if d, err := domain.ParseDate(v); err == nil && j < 6 && i > 0 {
+				name, _ := excelize.CoordinatesToCellName(j+1, startRow+i)
+				f.SetCellValue("Sheet1", name, d.Time().UTC().Add(8*60*60*1e9))
+				f.SetCellStyle("Sheet1", name, name, dateStyle)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func asInt(s string) (int, bool) {
+	var n int
+	_, err := fmt.Sscanf(strings.ReplaceAll(s, ",", ""), "%d", &n)
+	return n, err == nil && fmt.Sprint(n) == strings.ReplaceAll(s, ",", "")
+}
+
+func TestXLSX(t *testing.T) {
+	data := writeXLSX(t, sheet(t), 3) // rows 1–2 empty: the header is row 3
+	for _, tc := range []struct {
+		name string
+		open func() io.Reader
+	}{
+		{"body", func() io.Reader { return bytes.NewReader(data) }},
+		{"file", func() io.Reader {
+			path := filepath.Join(t.TempDir(), "patents.xlsx")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			return f
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rd, rows := readAll(t, tc.open())
+			if rd.Format() != "xlsx" {
+				t.Fatalf("format %s", rd.Format())
+			}
+			checkSheetRows(t, rows, 4)
+		})
+	}
+}
+
+func TestXLSXRowNumbersSkipEmptyRows(t *testing.T) {
+	table := [][]string{
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{},
+		{},
+		{number(t, "202010000002"), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	_, rows := readAll(t, bytes.NewReader(writeXLSX(t, table, 1)))
+	if len(rows) != 2 || rows[0].Row != 2 || rows[1].Row != 5 || rows[1].Patent.FiledOn.String() != "2020-03-15" {
+		t.Fatalf("rows %+v", rows)
+	}
+}
+
+// The files in testdata are the sheet of these tests in each format; they
+// are there for people trying the importer by hand, and the tests read
+// them to make sure they stay valid.
+func TestTestdataFiles(t *testing.T) {
+	text := csvText(sheet(t))
+	gb, _ := simplifiedchinese.GB18030.NewEncoder().String(text)
+	en := strings.Replace(text, "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,摘要,发明人,许可费支付方式", "number,title,patentees,ipc,filed_on,granted_on,abstract,inventors,fee_mode", 1)
+	en = strings.Replace(en, "许可期限(月)", "term_months", 1)
+	files := map[string][]byte{
+		"patents-zh-utf8.csv":    []byte(text),
+		"patents-zh-gb18030.csv": []byte(gb),
+		"patents-en-bom.csv":     []byte("\ufeff" + en),
+		"patents-zh.xlsx":        writeXLSX(t, sheet(t), 1),
+	}
+	for name, data := range files {
+		path := filepath.Join("testdata", name)
+		if *updateTestdata {
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./importer -run TestTestdataFiles -update-testdata)", err)
+			}
+			defer f.Close()
+			_, rows := readAll(t, f)
+			checkSheetRows(t, rows, 2)
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package importer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// xlsxSource reads the first sheet of a workbook with excelize's streaming
+// rows iterator.
+type xlsxSource struct {
+	f        *excelize.File
+	rows     *excelize.Rows
+	row      int
+	date1904 bool
+	temp     string // the temporary copy of the input, removed on close
+}
+
+// openXLSX opens the workbook r (whose first bytes br has buffered). A
+// regular *os.File is opened again by name (from its start); any other
+// reader is first copied to a temporary file, because a ZIP archive is read
+// from its end.
+func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxSource, err error) {
+	s := &xlsxSource{}
+	path := ""
+	if f, ok := r.(*os.File); ok && isRegular(f) {
+		path = f.Name()
+	} else {
+		tmp, err := os.CreateTemp("", "ledger-import-*.xlsx")
+		if err != nil {
+			return nil, err
+		}
+		s.temp = tmp.Name()
+		_, err = io.Copy(tmp, br)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(s.temp)
+			return nil, err
+		}
+		path = s.temp
+	}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	s.f, err = excelize.OpenFile(path)
+	if err != nil {
+		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
+	}
+	sheets := s.f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, domain.Invalid("file", "has no worksheet")
+	}
+	if props, err := s.f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
+		s.date1904 = *props.Date1904
+	}
+	if s.rows, err = s.f.Rows(sheets[0]); err != nil {
+		return nil, domain.Invalid("file", "sheet %q cannot be read: %v", sheets[0], err)
+	}
+	return s, nil
+}
+
+// isRegular reports whether f is a regular file, which can be opened again
+// by name (a pipe cannot).
+func isRegular(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// next returns the next row with a cell; rows are numbered as the sheet
+// numbers them.
+func (s *xlsxSource) next() (int, []string, error) {
+	for s.rows.Next() {
+		s.row++
+		cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return 0, nil, fmt.Errorf("read row %d: %w", s.row, err)
+		}
+		if len(cells) > 0 {
+			return s.row, cells, nil
+		}
+	}
+	if err := s.rows.Error(); err != nil {
+		if errors.Is(err, excelize.ErrMaxRows) {
+			return 0, nil, domain.Invalid("file", "has more rows than a worksheet can hold")
+		}
+		return 0, nil, err
+	}
+	return 0, nil, io.EOF
+}
+
+func (s *xlsxSource) close() error {
+	var errs []error
+	if s.rows != nil {
+		errs = append(errs, s.rows.Close())
+	}
+	if s.f != nil {
+		errs = append(errs, s.f.Close())
+	}
+	if s.temp != "" {
+		errs = append(errs, os.Remove(s.temp))
+		s.temp = ""
+	}
+	return errors.Join(errs...)
+}
+
+// excelDateToTime converts a whole Excel serial date to a time.
+func excelDateToTime(serial float64, date1904 bool) (time.Time, error) {
+	return excelize.ExcelDateToTime(serial, date1904)
+}

@@ -1,0 +1,355 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// Benchmarks of the read side. Sizes come from the environment so that a
+// run on a shared machine stays modest by default:
+//
+//	LEDGER_BENCH_EVENTS   events of the synthetic ledger (default 20,000)
+//
+// e.g. LEDGER_BENCH_EVENTS=200000 go test -run '^$' -bench . -benchtime 1x ./projections
+// Figures are reported with b.ReportMetric; nothing is asserted about time.
+
+func benchEvents() int {
+	if n, err := strconv.Atoi(os.Getenv("LEDGER_BENCH_EVENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 20_000
+}
+
+var benchIPC = []string{"H01M 10/0562", "H01M 4/13", "H01M 10/44", "H01L 23/367", "H01L 33/48", "G06F 17/30", "G06N 3/08",
+	"A61K 31/00", "C12N 15/10", "B60L 58/12", "H04W 72/04", "F24S 10/00"}
+
+// synth writes a synthetic ledger straight to the store: decodable events
+// of every kind the projections read, without going through the domain's
+// rules (which the other tests cover). It returns the number of patents.
+type synth struct {
+	rng    *rand.Rand
+	unis   []string
+	firms  []string
+	events []domain.StreamAppend
+	count  int
+}
+
+func (s *synth) add(stream string, evs ...domain.Event) {
+	sa := domain.StreamAppend{Stream: stream, Expected: domain.ExpectAny}
+	for _, ev := range evs {
+		typ, data, err := domain.DefaultCodec.Encode(ev)
+		if err != nil {
+			panic(err)
+		}
+		sa.Events = append(sa.Events, domain.EventData{ID: uuid.NewString(), Type: typ, Data: data,
+			Meta: domain.Metadata{RecordedAt: time.Now().UTC(), Actor: "admin", SchemaVersion: 1}})
+	}
+	s.events = append(s.events, sa)
+	s.count += len(evs)
+}
+
+func (s *synth) flush(b testing.TB, st domain.EventStore) {
+	for len(s.events) > 0 {
+		n := min(len(s.events), 200)
+		if _, err := st.Append(context.Background(), s.events[:n]...); err != nil {
+			b.Fatal(err)
+		}
+		s.events = s.events[n:]
+	}
+}
+
+func (s *synth) day() domain.Date { return date("2021-01-01").AddDays(s.rng.IntN(5 * 365)) }
+
+func (s *synth) words(n int) string {
+	out := ""
+	for range n {
+		out += searchWords[s.rng.IntN(len(searchWords))]
+	}
+	return out
+}
+
+// synthLedger appends about n events and returns how many patents it made.
+func synthLedger(b testing.TB, st domain.EventStore, n int) int {
+	s := &synth{rng: rand.New(rand.NewPCG(1, 2))}
+	for i := range 300 {
+		s.unis = append(s.unis, uuid.NewString())
+		s.add("org-"+s.unis[i], domain.OrgRegistered{OrgID: s.unis[i], Name: fmt.Sprintf("大学%d", i), Kind: domain.OrgUniversity,
+			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)])})
+	}
+	for i := range 3000 {
+		s.firms = append(s.firms, uuid.NewString())
+		s.add("org-"+s.firms[i], domain.OrgRegistered{OrgID: s.firms[i], Name: fmt.Sprintf("企业%d", i), Kind: domain.OrgEnterprise,
+			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: i%2 == 0})
+	}
+	s.flush(b, st)
+	patents := 0
+	for s.count < n {
+		s.patent(patentNumber(b, 2019+patents%2, 1, patents+1))
+		patents++
+		if len(s.events) >= 1000 {
+			s.flush(b, st)
+		}
+	}
+	s.flush(b, st)
+	return patents
+}
+
+// patent adds a patent's life: registration, usually a declaration with a
+// few licences and royalties, sometimes a withdrawal, transfer or review.
+func (s *synth) patent(n domain.PatentNumber) {
+	owner := s.unis[s.rng.IntN(len(s.unis))]
+	evs := []domain.Event{domain.PatentRegistered{Number: n, Kind: domain.KindInvention, Title: "一种" + s.words(3),
+		Abstract: s.words(12), PatenteeIDs: []string{owner}, IPC: []domain.IPCCode{domain.IPCCode(benchIPC[s.rng.IntN(len(benchIPC))])},
+		FiledOn: date("2019-03-01"), GrantedOn: date("2020-06-01"), ExpiresOn: date("2039-02-28")}}
+	if s.rng.IntN(10) < 9 {
+		on := s.day()
+		declID := "D" + string(n)
+		fee := lumpSum(domain.Fen(1+s.rng.IntN(50)) * 100_000)
+		evs = append(evs, domain.DeclarationFiled{Number: n, DeclarationID: declID, Fee: fee, TermMonths: 36,
+			DeclaredOn: on, TermEndsOn: domain.TermEndsOn(on, 36), PatenteeIDs: []string{owner}})
+		for i := range s.rng.IntN(4) {
+			lic := fmt.Sprintf("L%s-%d", n, i)
+			eff := on.AddDays(s.rng.IntN(300))
+			evs = append(evs, domain.LicenseGranted{Number: n, LicenseID: lic, Type: domain.LicenseOpen, LicensorIDs: []string{owner},
+				LicenseeID: s.firms[s.rng.IntN(len(s.firms))], EffectiveOn: eff, EndsOn: domain.TermEndsOn(on, 36),
+				FeePaidFen: fee.LumpSumFen, DeclarationID: declID})
+			if s.rng.IntN(2) == 0 {
+				evs = append(evs, domain.RoyaltyPaid{Number: n, LicenseID: lic, PaidOn: eff.AddDays(90), AmountFen: 12_345})
+			}
+		}
+		if s.rng.IntN(10) == 0 {
+			evs = append(evs, domain.DeclarationWithdrawn{Number: n, DeclarationID: declID, EffectiveOn: on.AddDays(200), Reason: "调整"})
+		}
+	}
+	if s.rng.IntN(20) == 0 {
+		to := s.firms[s.rng.IntN(len(s.firms))]
+		evs = append(evs, domain.PatentTransferred{Number: n, TransferID: "T" + string(n), FromIDs: []string{owner},
+			ToIDs: []string{to}, EffectiveOn: s.day(), PriceFen: 1_000_000})
+	}
+	if s.rng.IntN(5) == 0 {
+		evs = append(evs, domain.ReviewRecorded{Number: n, Campaign: "2024", ReviewerID: owner, ReviewedOn: s.day(),
+			Grade: domain.GradeMedium, Disposition: domain.DispositionOpenLicense})
+	}
+	s.add(domain.PatentStream(n), evs...)
+}
+
+// TermEndsOnForBench is a 36-month term from on.
+func TermEndsOnForBench(on domain.Date) domain.Date { return domain.TermEndsOn(on, 36) }
+
+// TestMain removes the synthetic ledger of the benchmarks, if one was made.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchLedger.dir != "" {
+		os.RemoveAll(benchLedger.dir)
+	}
+	os.Exit(code)
+}
+
+// benchLedger is a synthetic ledger shared by the benchmarks of one run.
+var benchLedger struct {
+	once    sync.Once
+	dir     string
+	patents int
+	events  int64
+}
+
+// sharedLedger builds (once per process) the synthetic store and its read
+// models, and returns the folder holding them.
+func sharedLedger(b *testing.B) string {
+	benchLedger.once.Do(func() {
+		dir, err := os.MkdirTemp("", "ledger-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		st := openStore(b, dir)
+		start := time.Now()
+		benchLedger.patents = synthLedger(b, st, benchEvents())
+		h, _ := st.Head(context.Background())
+		benchLedger.events, benchLedger.dir = h.Position, dir
+		b.Logf("synthetic ledger: %d events, %d patents, written in %s", h.Position, benchLedger.patents, time.Since(start))
+		db, err := OpenDB(context.Background(), filepath.Join(dir, FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		r, err := NewRunner(context.Background(), db, st, RunnerOptions{Logger: quietLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Rebuild(context.Background(), nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	})
+	if benchLedger.dir == "" {
+		b.Fatal("no synthetic ledger")
+	}
+	return benchLedger.dir
+}
+
+// BenchmarkRebuild replays the synthetic ledger into empty read models and
+// reports events per second.
+func BenchmarkRebuild(b *testing.B) {
+	dir := sharedLedger(b)
+	st := openStore(b, dir)
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		db := openDB(b, b.TempDir())
+		r, err := NewRunner(context.Background(), db, st, RunnerOptions{Logger: quietLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := r.Rebuild(context.Background(), nil, nil); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(benchLedger.events)*float64(b.N)/total.Seconds(), "events/s")
+	b.ReportMetric(float64(benchLedger.events), "events")
+}
+
+// quantiles runs f n times and reports the 50th and 99th percentile.
+func quantiles(b *testing.B, n int, f func(i int)) {
+	lat := make([]time.Duration, n)
+	for i := range n {
+		start := time.Now()
+		f(i)
+		lat[i] = time.Since(start)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[n/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[n*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkListingSearch asks for a two-character Chinese word within an
+// IPC subclass, first page, and reports latency and the read-model size per
+// listed patent.
+func BenchmarkListingSearch(b *testing.B) {
+	dir := sharedLedger(b)
+	db := openDB(b, dir)
+	queries := []string{"电池", "芯片", "药物", "系统", "通信"}
+	var total int64
+	b.ResetTimer()
+	quantiles(b, max(b.N, 200), func(i int) {
+		page, err := db.Listings(context.Background(), ListingQuery{Today: date("2024-07-01"), Text: queries[i%len(queries)],
+			IPCPrefix: "H01M", Limit: 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		total = page.Total
+	})
+	b.StopTimer()
+	var listed int64
+	if err := db.Reader().QueryRow(`SELECT COUNT(*) FROM lst_declarations WHERE declared_on <= '2024-07-01' AND last_day >= '2024-07-01'`).Scan(&listed); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(listed), "listed")
+	b.ReportMetric(float64(total), "matches")
+	b.ReportMetric(float64(fi.Size())/float64(benchLedger.patents), "file-bytes/patent")
+}
+
+// BenchmarkDealsTally asks for three years of deals per month.
+func BenchmarkDealsTally(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	var deals int64
+	b.ResetTimer()
+	quantiles(b, max(b.N, 100), func(int) {
+		t, err := db.Tally(context.Background(), TallyQuery{Subject: Deals, Period: Month, From: date("2022-01-01"), To: date("2024-12-31")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		deals = t.Total.Values[0]
+	})
+	b.ReportMetric(float64(deals), "deals")
+}
+
+// BenchmarkProjectionLag appends licences through the command service from
+// four writers while the live pipeline follows, and reports how long each
+// write takes to be readable (WaitFor on every projection) and the largest
+// lag in events seen.
+func BenchmarkProjectionLag(b *testing.B) {
+	dir := b.TempDir()
+	st := openStore(b, dir)
+	svc := newService(b, st)
+	uni := registerOrg(b, svc, 1, orgSpec{"大学", domain.OrgUniversity, "440106", false})
+	firm := registerOrg(b, svc, 2, orgSpec{"企业", domain.OrgEnterprise, "440113", true})
+	n := patentNumber(b, 2020, 1, 1)
+	registerPatent(b, svc, n, "电池", []string{"H01M 10/0562"}, date("2020-01-01"), uni)
+	p := startPipeline(b, st, dir)
+	var maxLag atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			h, _ := st.Head(context.Background())
+			for _, s := range p.Statuses() {
+				if lag := h.Position - s.Checkpoint; lag > maxLag.Load() {
+					maxLag.Store(lag)
+				}
+			}
+		}
+	}()
+	writes := max(b.N, 400)
+	lat := make([]time.Duration, writes)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < writes; i = int(next.Add(1)) - 1 {
+				res, err := svc.GrantLicense(context.Background(), admin, n, domain.GrantLicense{Type: domain.LicenseOrdinary,
+					LicenseeID: firm, EffectiveOn: date("2024-01-01").AddDays(i % 300), EndsOn: date("2030-01-01"), FeePaidFen: 100})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				t0 := time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				if err := p.WaitFor(ctx, res.Position); err != nil {
+					b.Error(err)
+				}
+				cancel()
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	slices.Sort(lat)
+	b.ReportMetric(float64(writes)/elapsed.Seconds(), "writes/s")
+	b.ReportMetric(float64(lat[writes/2].Microseconds())/1000, "p50-visible-ms")
+	b.ReportMetric(float64(lat[writes*99/100].Microseconds())/1000, "p99-visible-ms")
+	b.ReportMetric(float64(maxLag.Load()), "max-lag-events")
+}

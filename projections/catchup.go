@@ -1,0 +1,206 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Progress reports how far a catch-up or rebuild has come.
+type Progress struct {
+	// Position is the last position read from the log.
+	Position int64
+	// Head is the head of the log when the work began.
+	Head int64
+	// Events is how many events were read so far.
+	Events int64
+	// Elapsed is the time since the work began.
+	Elapsed time.Duration
+}
+
+// CatchUp brings every projection that has not stopped up to the head of
+// the log, reading the store in batches of BatchSize events, each applied
+// in one transaction per projection. progress, when not nil, is called after
+// each batch. It returns the lowest checkpoint afterwards, where a relay
+// should start; ctx.Err() when ctx ends first; or an error reading the
+// store. A projection that cannot apply an event stops; the others go on.
+func (r *Runner) CatchUp(ctx context.Context, progress func(Progress)) (int64, error) {
+	unlock := lockAll(r.states)
+	defer unlock()
+	if err := r.catchUpLocked(ctx, r.states, progress); err != nil {
+		return 0, err
+	}
+	lowest := r.states[0].position()
+	for _, st := range r.states[1:] {
+		lowest = min(lowest, st.position())
+	}
+	return lowest, nil
+}
+
+// Rebuild drops the named projections (every one when none is named),
+// creates their tables empty and replays the whole log into them from the
+// store, as CatchUp does. A stopped projection that is rebuilt runs again.
+// It returns an error for an unknown name, ctx.Err() when ctx ends first,
+// or an error reading the store or writing the file.
+func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Progress)) error {
+	states, err := r.pick(names)
+	if err != nil {
+		return err
+	}
+	unlock := lockAll(states)
+	defer unlock()
+	// A rebuild writes every row again, so it skips the fsyncs while it
+	// runs (after a power cut in the middle, rebuild again) and makes the
+	// result durable at the end with a checkpoint.
+	if err := r.db.pragma(ctx, "synchronous = OFF"); err != nil {
+		return err
+	}
+	defer r.db.pragma(context.WithoutCancel(ctx), "wal_checkpoint(TRUNCATE)") // runs last
+	defer r.db.pragma(context.WithoutCancel(ctx), "synchronous = NORMAL")
+	for _, st := range states {
+		if err := r.reset(ctx, st); err != nil {
+			return err
+		}
+	}
+	return r.catchUpLocked(ctx, states, progress)
+}
+
+// lockAll takes the apply lock of every state, in order, and returns the
+// function that releases them.
+func lockAll(states []*state) func() {
+	for _, st := range states {
+		st.apply.Lock()
+	}
+	return func() {
+		for _, st := range states {
+			st.apply.Unlock()
+		}
+	}
+}
+
+// catchUpLocked replays the log from the lowest checkpoint of states to the
+// head. Each batch is read and decoded once, while the previous one is
+// applied, and applied to each projection in its own transaction. The
+// caller holds every state's apply lock.
+func (r *Runner) catchUpLocked(ctx context.Context, states []*state, progress func(Progress)) error {
+	start := time.Now()
+	head, err := r.store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("catch up: %w", err)
+	}
+	from, ok := lowestRunning(states)
+	if !ok {
+		return nil
+	}
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	p := Progress{Position: from, Head: head.Position}
+	for b := range r.readAhead(readCtx, from) {
+		if b.err != nil {
+			return b.err
+		}
+		for _, st := range states {
+			if err := r.commitRetrying(ctx, st, b.events); err != nil {
+				return err
+			}
+		}
+		p.Position, p.Events, p.Elapsed = b.events[len(b.events)-1].Position, p.Events+int64(len(b.events)), time.Since(start)
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return ctx.Err()
+}
+
+// readBatch is a batch of decoded events, or the error that ended reading.
+type readBatch struct {
+	events []decoded
+	err    error
+}
+
+// readAhead reads and decodes the log after position from, one batch ahead
+// of the consumer, until the end of the log, an error (sent last) or ctx
+// is done.
+func (r *Runner) readAhead(ctx context.Context, from int64) <-chan readBatch {
+	out := make(chan readBatch, 1)
+	go func() {
+		defer close(out)
+		for {
+			events, err := r.store.ReadAll(ctx, from, r.batch)
+			if err != nil {
+				err = fmt.Errorf("catch up after position %d: %w", from, err)
+			}
+			if len(events) == 0 && err == nil {
+				return
+			}
+			select {
+			case out <- readBatch{events: r.decodeAll(events, 0), err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			from = events[len(events)-1].Position
+		}
+	}()
+	return out
+}
+
+// lowestRunning returns the lowest checkpoint of the states that have not
+// stopped, and false when every one has.
+func lowestRunning(states []*state) (int64, bool) {
+	lowest, found := int64(0), false
+	for _, st := range states {
+		if st.stopped() {
+			continue
+		}
+		if !found || st.position() < lowest {
+			lowest, found = st.position(), true
+		}
+	}
+	return lowest, found
+}
+
+// commitRetrying commits batch to a running projection, retrying failures.
+// When the batch still fails, it is applied event by event so that the
+// projection stops right before the event it cannot apply. It returns only
+// ctx.Err(); failures stop the projection instead.
+func (r *Runner) commitRetrying(ctx context.Context, st *state, batch []decoded) error {
+	if st.stopped() || len(batch) == 0 || batch[len(batch)-1].Position <= st.position() {
+		return nil
+	}
+	err := r.retry(ctx, func() error { return r.commit(ctx, st, batch) })
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case len(batch) > 1:
+		for i := range batch {
+			if err := r.commitRetrying(ctx, st, batch[i:i+1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	r.stop(st, batch[0].Position, err)
+	return nil
+}
+
+// retry calls fn until it succeeds, at most 1 + MaxRetries times, pausing
+// RetryInterval, then twice as long each time up to 2 s.
+func (r *Runner) retry(ctx context.Context, fn func() error) error {
+	delay := r.interval
+	err := fn()
+	for i := 0; i < r.retries && err != nil; i++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+		err = fn()
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// driverName is the database/sql name of the SQLite driver, the same one the
+// embedded event store uses.
+const driverName = "sqlite"
+
+// FileName is the name of the read-model file in the data folder.
+const FileName = "readmodels.db"
+
+// checkpointSchema holds one row per projection: how far it has applied the
+// global log, and the fingerprint of the schema its rows were built with.
+const checkpointSchema = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
+	name        TEXT PRIMARY KEY,
+	position    INTEGER NOT NULL,
+	fingerprint TEXT NOT NULL
+) STRICT`
+
+// DB is the SQLite file of the read models (WAL mode). Writes go through one
+// connection, serialised by Update; queries use a pool of read-only
+// connections that WAL lets run beside the writer. It is safe for concurrent
+// use.
+type DB struct {
+	mu    sync.Mutex // serialises write transactions on conn
+	pool  *sql.DB    // the write pool: exactly one connection
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt // prepared on conn, by text; guarded by mu
+	read  *sql.DB
+}
+
+// OpenDB opens (creating when needed) the read-model file at path. It returns
+// a wrapped SQLite error when the file cannot be opened.
+func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read models: open %s: %w", path, err)
+	}
+	db := &DB{stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		if err != nil {
+			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
+		}
+	}()
+	if db.pool, err = sql.Open(driverName, dsn(abs, true)); err != nil {
+		return nil, err
+	}
+	db.pool.SetMaxOpenConns(1)
+	if db.conn, err = db.pool.Conn(ctx); err != nil {
+		return nil, err
+	}
+	if _, err = db.conn.ExecContext(ctx, checkpointSchema); err != nil {
+		return nil, err
+	}
+	if db.read, err = sql.Open(driverName, dsn(abs, false)); err != nil {
+		return nil, err
+	}
+	db.read.SetMaxOpenConns(4)
+	db.read.SetMaxIdleConns(4)
+	return db, nil
+}
+
+// dsn returns the connection string of the file at path. The write
+// connection uses WAL with synchronous=NORMAL: a read model can always be
+// rebuilt from the store, and a commit stays atomic with its checkpoint, so
+// a power cut can only lose the last commits, which are applied again.
+func dsn(path string, write bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", "5000")
+	if write {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "NORMAL")
+		q.Add("_pragma", "temp_store(MEMORY)")
+		q.Add("_pragma", "cache_size(-65536)")
+	} else {
+		q.Set("mode", "ro")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes the statements and connections.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var errs []error
+	for _, s := range db.stmts {
+		errs = append(errs, s.Close())
+	}
+	db.stmts = map[string]*sql.Stmt{}
+	if db.conn != nil {
+		errs = append(errs, db.conn.Close())
+		db.conn = nil
+	}
+	for _, pool := range []*sql.DB{db.read, db.pool} {
+		if pool != nil {
+			errs = append(errs, pool.Close())
+		}
+	}
+	db.read, db.pool = nil, nil
+	return errors.Join(errs...)
+}
+
+// Reader returns the pool of read-only connections, for queries.
+func (db *DB) Reader() *sql.DB { return db.read }
+
+// Update runs fn in one IMMEDIATE write transaction and commits it when fn
+// returns nil; otherwise it rolls back and returns fn's error.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return errors.New("read models: closed")
+	}
+	tx := &Tx{ctx: ctx, db: db}
+	if err := tx.Exec("BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			rb := &Tx{ctx: context.WithoutCancel(ctx), db: db}
+			_ = rb.Exec("ROLLBACK") // fails harmlessly when SQLite already rolled back
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Exec("COMMIT")
+}
+
+// pragma runs a PRAGMA statement on the write connection, outside any
+// transaction.
+func (db *DB) pragma(ctx context.Context, stmt string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return errors.New("read models: closed")
+	}
+	_, err := db.conn.ExecContext(ctx, "PRAGMA "+stmt)
+	return err
+}
+
+// Tx is a write transaction on the read models: the only way projections
+// change rows. Statements are prepared once per text and reused. A Tx is
+// valid only inside the Update call that made it.
+type Tx struct {
+	ctx context.Context
+	db  *DB
+}
+
+// Exec runs a statement. It returns the SQLite error, with the statement.
+func (tx *Tx) Exec(query string, args ...any) error {
+	s, err := tx.stmt(query)
+	if err == nil {
+		_, err = s.ExecContext(tx.ctx, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	return nil
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	s, err := tx.stmt(query)
+	if err != nil {
+		return tx.db.conn.QueryRowContext(tx.ctx, query, args...) // reports the same error on Scan
+	}
+	return s.QueryRowContext(tx.ctx, args...)
+}
+
+// stmt returns the prepared statement of query, preparing it on first use.
+// The caller holds db.mu (inside Update).
+func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
+	if s, ok := tx.db.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := tx.db.conn.PrepareContext(tx.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	tx.db.stmts[query] = s
+	return s, nil
+}
+
+// firstLine shortens a statement for an error message.
+func firstLine(query string) string {
+	for i, c := range query {
+		if c == '\n' || i >= 60 {
+			return query[:i] + "…"
+		}
+	}
+	return query
+}

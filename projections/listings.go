@@ -1,0 +1,188 @@
+package projections
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// Listings is the read model of GET /v1/listings: every declaration with its
+// dates (whether one is in effect is decided at query time, from the date),
+// the patents ever declared in a full-text index, and the patentees'
+// regions.
+type Listings struct{}
+
+var _ Projection = Listings{}
+
+// Name implements Projection.
+func (Listings) Name() string { return ListingsName }
+
+// Tables implements Projection.
+func (Listings) Tables() []string {
+	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search"}
+}
+
+// Schema implements Projection. A patent's abstract is kept only until the
+// patent enters the search index, on its first declaration; the index also
+// holds the IPC codes (see CodeTokens), which the ipc filter searches by
+// prefix. last_day is the last day a declaration is in effect: the end of
+// its term, or the day before its withdrawal takes effect. fee_fen is the
+// fixed part of the fee (lump sum, every instalment, or entry fee; 0 for
+// free and royalty-only terms).
+func (Listings) Schema() []string {
+	return []string{
+		`CREATE TABLE lst_orgs (id TEXT PRIMARY KEY, region TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE lst_patents (
+			id           INTEGER PRIMARY KEY,
+			number       TEXT NOT NULL UNIQUE,
+			kind         TEXT NOT NULL,
+			title        TEXT NOT NULL,
+			abstract     TEXT,
+			ipc          TEXT NOT NULL,
+			patentee_ids TEXT NOT NULL,
+			indexed      INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		`CREATE TABLE lst_patentees (number TEXT NOT NULL, org_id TEXT NOT NULL, PRIMARY KEY (number, org_id)) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX lst_patentees_org ON lst_patentees (org_id)`,
+		`CREATE TABLE lst_declarations (
+			number         TEXT NOT NULL,
+			declaration_id TEXT NOT NULL,
+			fee            TEXT NOT NULL,
+			fee_mode       TEXT NOT NULL,
+			fee_fen        INTEGER NOT NULL,
+			declared_on    TEXT NOT NULL,
+			term_ends_on   TEXT NOT NULL,
+			last_day       TEXT NOT NULL,
+			licenses       INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (number, declaration_id)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX lst_declarations_last_day ON lst_declarations (last_day)`,
+		`CREATE VIRTUAL TABLE lst_search USING fts5(title, abstract, codes, content='', tokenize='ascii')`,
+	}
+}
+
+// Apply implements Projection.
+func (Listings) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
+	switch v := ev.(type) {
+	case domain.OrgRegistered:
+		return tx.Exec("INSERT INTO lst_orgs (id, region) VALUES (?, ?)", v.OrgID, string(v.RegionCode))
+	case domain.PatentRegistered:
+		return listPatent(tx, v)
+	case domain.DeclarationFiled:
+		return listDeclaration(tx, v)
+	case domain.DeclarationWithdrawn:
+		return tx.Exec("UPDATE lst_declarations SET last_day = min(last_day, ?) WHERE number = ? AND declaration_id = ?",
+			v.EffectiveOn.AddDays(-1).String(), string(v.Number), v.DeclarationID)
+	case domain.LicenseGranted:
+		if v.Type != domain.LicenseOpen {
+			return nil
+		}
+		return tx.Exec("UPDATE lst_declarations SET licenses = licenses + 1 WHERE number = ? AND declaration_id = ?",
+			string(v.Number), v.DeclarationID)
+	case domain.PatentTransferred:
+		return setPatentees(tx, v.Number, v.ToIDs)
+	}
+	return nil
+}
+
+// listPatent records a registered patent and its IPC codes and patentees.
+func listPatent(tx *Tx, v domain.PatentRegistered) error {
+	ipc, err := json.Marshal(ipcStrings(v.IPC))
+	if err != nil {
+		return err
+	}
+	owners, err := json.Marshal(v.PatenteeIDs)
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`INSERT INTO lst_patents (number, kind, title, abstract, ipc, patentee_ids) VALUES (?, ?, ?, ?, ?, ?)`,
+		string(v.Number), string(v.Kind), v.Title, v.Abstract, string(ipc), string(owners))
+	if err != nil {
+		return err
+	}
+	return insertPatentees(tx, v.Number, v.PatenteeIDs)
+}
+
+// insertPatentees records the patentees of a patent.
+func insertPatentees(tx *Tx, number domain.PatentNumber, ids []string) error {
+	for _, id := range ids {
+		if err := tx.Exec("INSERT OR IGNORE INTO lst_patentees (number, org_id) VALUES (?, ?)", string(number), id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setPatentees replaces the patentees of a patent after a transfer.
+func setPatentees(tx *Tx, number domain.PatentNumber, ids []string) error {
+	if err := tx.Exec("DELETE FROM lst_patentees WHERE number = ?", string(number)); err != nil {
+		return err
+	}
+	if err := insertPatentees(tx, number, ids); err != nil {
+		return err
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	return tx.Exec("UPDATE lst_patents SET patentee_ids = ? WHERE number = ?", string(list), string(number))
+}
+
+// listDeclaration records a declaration and puts its patent in the search
+// index if it is not there yet.
+func listDeclaration(tx *Tx, v domain.DeclarationFiled) error {
+	fee, err := json.Marshal(v.Fee)
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(`INSERT INTO lst_declarations (declaration_id, number, fee, fee_mode, fee_fen, declared_on, term_ends_on, last_day)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.DeclarationID, string(v.Number), string(fee), string(v.Fee.Mode),
+		int64(v.Fee.FixedTotal()), v.DeclaredOn.String(), v.TermEndsOn.String(), v.TermEndsOn.String())
+	if err != nil {
+		return err
+	}
+	return indexPatent(tx, v.Number)
+}
+
+// indexPatent adds a patent's title, abstract and IPC codes to the search
+// index, once, and then forgets the abstract.
+func indexPatent(tx *Tx, number domain.PatentNumber) error {
+	var id int64
+	var title, ipc string
+	var abstract sql.NullString
+	var indexed bool
+	err := tx.QueryRow("SELECT id, title, abstract, ipc, indexed FROM lst_patents WHERE number = ?", string(number)).
+		Scan(&id, &title, &abstract, &ipc, &indexed)
+	if err != nil {
+		return fmt.Errorf("patent %s: %w", number, err)
+	}
+	if indexed {
+		return nil
+	}
+	var codes []domain.IPCCode
+	if err := json.Unmarshal([]byte(ipc), &codes); err != nil {
+		return err
+	}
+	err = tx.Exec("INSERT INTO lst_search (rowid, title, abstract, codes) VALUES (?, ?, ?, ?)",
+		id, IndexTokens(title), IndexTokens(abstract.String), CodeTokens(codes))
+	if err != nil {
+		return err
+	}
+	return tx.Exec("UPDATE lst_patents SET indexed = 1, abstract = NULL WHERE id = ?", id)
+}
+
+// ipcStrings returns codes as strings, an empty list rather than nil.
+func ipcStrings(codes []domain.IPCCode) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = string(c)
+	}
+	return out
+}
+
+// compactIPC drops the spaces of an IPC code or prefix: "H01M 10/0525"
+// becomes "H01M10/0525", so that a prefix is a range of an index.
+func compactIPC[S ~string](c S) string { return strings.ReplaceAll(string(c), " ", "") }

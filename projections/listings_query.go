@@ -1,0 +1,292 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// Listing sort orders.
+const (
+	SortRelevance = "relevance" // best BM25 match first; needs a query text
+	SortNewest    = "newest"    // latest declaration first
+	SortFee       = "fee"       // lowest fixed fee first
+)
+
+// Listing page sizes.
+const (
+	DefaultListingLimit = 20
+	MaxListingLimit     = 100
+)
+
+// ListingQuery selects listed patents: those with a declaration in effect
+// on Today. Empty fields do not filter.
+type ListingQuery struct {
+	// Today is the business date that decides which declarations are in
+	// effect.
+	Today domain.Date
+	// Text is the full-text query over titles, abstracts and IPC codes.
+	Text string
+	// IPCPrefix is a normalised IPC prefix (domain.NormalizeIPCPrefix).
+	IPCPrefix string
+	// Kind is the patent kind.
+	Kind domain.PatentKind
+	// PatenteeID is one of the patentees.
+	PatenteeID string
+	// Region is a prefix of a patentee's region code.
+	Region string
+	// FeeMode is the declaration's fee mode.
+	FeeMode domain.FeeMode
+	// MaxFeeFen, when not nil, bounds the fixed fee: the lump sum, every
+	// instalment together, or the entry fee (free and royalty-only terms
+	// count as 0).
+	MaxFeeFen *domain.Fen
+	// Sort is SortRelevance, SortNewest or SortFee; empty means relevance
+	// when Text is given, else newest.
+	Sort string
+	// Limit is the page size, 1–MaxListingLimit; DefaultListingLimit when 0.
+	Limit int
+	// Cursor continues from the page that returned it.
+	Cursor string
+}
+
+// ListingItem is one listed patent.
+type ListingItem struct {
+	Number        string          `json:"number"`
+	Title         string          `json:"title"`
+	Kind          string          `json:"kind"`
+	IPC           json.RawMessage `json:"ipc"`
+	PatenteeIDs   json.RawMessage `json:"patentee_ids"`
+	DeclarationID string          `json:"declaration_id"`
+	Fee           json.RawMessage `json:"fee"`
+	DeclaredOn    string          `json:"declared_on"`
+	TermEndsOn    string          `json:"term_ends_on"`
+	// Licenses counts the open licences taken under the declaration.
+	Licenses int64 `json:"licenses"`
+	sortKey  string
+}
+
+// ListingPage is one page of listings.
+type ListingPage struct {
+	Items []ListingItem `json:"items"`
+	// Total counts every listed patent the query matches.
+	Total int64 `json:"total"`
+	// NextCursor continues with the next page; null on the last one.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// listingOrder is how a sort order reads in SQL.
+type listingOrder struct {
+	key     string // the sort expression, selected as the item's sort key
+	orderBy string
+	after   string // condition for rows after a cursor (key, key, number)
+}
+
+var listingOrders = map[string]listingOrder{
+	SortRelevance: {key: "bm25(lst_search, 4.0, 1.0, 2.0)", orderBy: "1 ASC, p.number ASC",
+		after: "(bm25(lst_search, 4.0, 1.0, 2.0) > ? OR (bm25(lst_search, 4.0, 1.0, 2.0) = ? AND p.number > ?))"},
+	SortNewest: {key: "d.declared_on", orderBy: "d.declared_on DESC, p.number ASC",
+		after: "(d.declared_on < ? OR (d.declared_on = ? AND p.number > ?))"},
+	SortFee: {key: "d.fee_fen", orderBy: "d.fee_fen ASC, p.number ASC",
+		after: "(d.fee_fen > ? OR (d.fee_fen = ? AND p.number > ?))"},
+}
+
+// listingColumns are the columns scanListing reads, after the sort key.
+const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.declaration_id, d.fee,
+	d.declared_on, d.term_ends_on, d.licenses`
+
+// Listings returns a page of listed patents. It returns an invalid_argument
+// *domain.Error naming "q", "sort" or "cursor" for a query text with nothing
+// to search, relevance without a text, or a cursor of another order.
+func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error) {
+	sortName, match, err := q.plan()
+	if err != nil {
+		return ListingPage{}, err
+	}
+	order := listingOrders[sortName]
+	from, args := q.fromWhere(match)
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return ListingPage{}, err
+	}
+	defer tx.Rollback()
+	var page ListingPage
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&page.Total); err != nil {
+		return ListingPage{}, fmt.Errorf("count listings: %w", err)
+	}
+	if q.Cursor != "" {
+		key, number, err := decodeCursor(q.Cursor, sortName)
+		if err != nil {
+			return ListingPage{}, err
+		}
+		from += " AND " + order.after
+		args = append(args, key, key, number)
+	}
+	limit := cmp.Or(q.Limit, DefaultListingLimit)
+	query := "SELECT " + order.key + ", " + listingColumns + from + " ORDER BY " + order.orderBy + " LIMIT ?"
+	if page.Items, err = scanListings(ctx, tx, query, append(args, limit+1)...); err != nil {
+		return ListingPage{}, err
+	}
+	if len(page.Items) > limit {
+		last := page.Items[limit-1]
+		next := encodeCursor(sortName, last.sortKey, last.Number)
+		page.Items, page.NextCursor = page.Items[:limit], &next
+	}
+	return page, nil
+}
+
+// plan checks the query and returns its sort order and FTS5 expression:
+// the text's terms and, for an IPC filter, a prefix term on the codes, so
+// that the index intersects both.
+func (q ListingQuery) plan() (sortName, match string, err error) {
+	if q.Text != "" {
+		if match = MatchExpression(q.Text); match == "" {
+			return "", "", domain.Invalid("q", "holds no letters, digits or Chinese characters to search for")
+		}
+	}
+	sortName = q.Sort
+	if sortName == "" {
+		sortName = SortNewest
+		if match != "" {
+			sortName = SortRelevance
+		}
+	}
+	if _, ok := listingOrders[sortName]; !ok {
+		return "", "", domain.Invalid("sort", "unknown order %q; want relevance, newest or fee", sortName)
+	}
+	if sortName == SortRelevance && match == "" {
+		return "", "", domain.Invalid("sort", "relevance needs a search text in q")
+	}
+	if q.Limit < 0 || q.Limit > MaxListingLimit {
+		return "", "", domain.Invalid("limit", "must be from 1 to %d", MaxListingLimit)
+	}
+	if q.IPCPrefix != "" {
+		ipc := `codes : "` + IPCToken(q.IPCPrefix) + `" *`
+		match = strings.TrimPrefix(match+" AND "+ipc, " AND ")
+	}
+	return sortName, match, nil
+}
+
+// fromWhere returns the FROM and WHERE clauses of the query and their
+// arguments.
+func (q ListingQuery) fromWhere(match string) (string, []any) {
+	today := q.Today.String()
+	var b strings.Builder
+	args := []any{today, today}
+	if match != "" {
+		b.WriteString(" FROM lst_search JOIN lst_patents p ON p.id = lst_search.rowid JOIN lst_declarations d ON d.number = p.number")
+	} else {
+		b.WriteString(" FROM lst_declarations d JOIN lst_patents p ON p.number = d.number")
+	}
+	b.WriteString(" WHERE d.declared_on <= ? AND d.last_day >= ?")
+	add := func(cond string, a ...any) {
+		b.WriteString(" AND " + cond)
+		args = append(args, a...)
+	}
+	if match != "" {
+		add("lst_search MATCH ?", match)
+	}
+	if q.Kind != "" {
+		add("p.kind = ?", string(q.Kind))
+	}
+	if q.PatenteeID != "" {
+		add("EXISTS (SELECT 1 FROM lst_patentees x WHERE x.number = p.number AND x.org_id = ?)", q.PatenteeID)
+	}
+	if q.Region != "" {
+		lo, hi := prefixRange(q.Region)
+		add(`EXISTS (SELECT 1 FROM lst_patentees x JOIN lst_orgs o ON o.id = x.org_id
+			WHERE x.number = p.number AND o.region >= ? AND o.region < ?)`, lo, hi)
+	}
+	if q.FeeMode != "" {
+		add("d.fee_mode = ?", string(q.FeeMode))
+	}
+	if q.MaxFeeFen != nil {
+		add("d.fee_fen <= ?", int64(*q.MaxFeeFen))
+	}
+	return b.String(), args
+}
+
+// scanListings runs a listing query whose first column is the sort key.
+func scanListings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]ListingItem, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query listings: %w", err)
+	}
+	defer rows.Close()
+	items := []ListingItem{}
+	for rows.Next() {
+		var it ListingItem
+		var key any
+		var ipc, patentees, fee string
+		if err := rows.Scan(&key, &it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
+			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses); err != nil {
+			return nil, err
+		}
+		it.IPC, it.PatenteeIDs, it.Fee = json.RawMessage(ipc), json.RawMessage(patentees), json.RawMessage(fee)
+		it.sortKey = keyString(key)
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}
+
+// keyString formats a sort key so that parsing it back gives the same value.
+func keyString(key any) string {
+	switch k := key.(type) {
+	case float64:
+		return "f" + strconv.FormatFloat(k, 'g', -1, 64)
+	case int64:
+		return "i" + strconv.FormatInt(k, 10)
+	}
+	return fmt.Sprintf("s%v", key)
+}
+
+// cursor is the decoded form of a listing cursor.
+type cursor struct {
+	Sort   string `json:"s"`
+	Key    string `json:"k"`
+	Number string `json:"n"`
+}
+
+func encodeCursor(sortName, key, number string) string {
+	data, _ := json.Marshal(cursor{Sort: sortName, Key: key, Number: number}) // cannot fail: strings only
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+// decodeCursor returns the sort key and number a cursor continues after.
+func decodeCursor(s, sortName string) (any, string, error) {
+	bad := domain.Invalid("cursor", "is not a cursor of this listing order; start again without it")
+	data, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(data, &c) != nil || c.Sort != sortName || len(c.Key) < 1 {
+		return nil, "", bad
+	}
+	raw := c.Key[1:]
+	switch c.Key[0] {
+	case 'f':
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return nil, "", bad
+		}
+		return f, c.Number, nil
+	case 'i':
+		i, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, "", bad
+		}
+		return i, c.Number, nil
+	case 's':
+		return raw, c.Number, nil
+	}
+	return nil, "", bad
+}
+
+// prefixRange returns the bounds of the strings that start with prefix,
+// for codes of ASCII letters, digits and '/': [prefix, prefix + "~").
+func prefixRange(prefix string) (string, string) { return prefix, prefix + "~" }

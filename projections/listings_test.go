@@ -1,0 +1,203 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// listingWorld is a small ledger: two universities in different cities,
+// an SME, and five declared patents with different terms and fees.
+type listingWorld struct {
+	svc                *domain.Service
+	st                 domain.EventStore
+	p                  *Pipeline
+	guangzhou, shenzen string
+	sme                string
+	n                  []domain.PatentNumber
+	decl               []string
+}
+
+func newListingWorld(t *testing.T) *listingWorld {
+	dir := t.TempDir()
+	w := &listingWorld{st: openStore(t, dir)}
+	w.svc = newService(t, w.st)
+	w.p = startPipeline(t, w.st, dir)
+	w.guangzhou = registerOrg(t, w.svc, 1, orgSpec{"华南理工大学", domain.OrgUniversity, "440106", false})
+	w.shenzen = registerOrg(t, w.svc, 2, orgSpec{"深圳大学", domain.OrgUniversity, "440305", false})
+	w.sme = registerOrg(t, w.svc, 3, orgSpec{"广州星能电池科技有限公司", domain.OrgEnterprise, "440113", true})
+	titles := []string{"一种固态锂电池电解质及其制备方法", "锂离子电池正极材料", "一种芯片散热装置", "基于深度学习的图像识别方法", "LED芯片封装结构"}
+	ipcs := [][]string{{"H01M 10/0562"}, {"H01M 4/13"}, {"H01L 23/367"}, {"G06K 9/62"}, {"H01L 33/48", "H01L 23/367"}}
+	owners := []string{w.guangzhou, w.guangzhou, w.shenzen, w.shenzen, w.guangzhou}
+	fees := []domain.FeeTerms{lumpSum(5_000_000), lumpSum(100_000), {Mode: domain.FeeFree},
+		{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales},
+		{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 2_000_000, RoyaltyBP: 100, RoyaltyBase: domain.BaseProfit}}
+	declared := []string{"2024-01-02", "2024-03-01", "2023-05-10", "2024-06-30", "2022-07-01"}
+	months := []int{36, 12, 12, 24, 24} // the third ended 2024-05-09; the fifth ends 2024-06-30
+	for i := range titles {
+		n := patentNumber(t, 2020, 1, 100+i)
+		registerPatent(t, w.svc, n, titles[i], ipcs[i], date("2020-03-15"), owners[i])
+		res := declare(t, w.svc, n, date(declared[i]), months[i], fees[i])
+		w.n, w.decl = append(w.n, n), append(w.decl, res.ID)
+	}
+	waitHead(t, w.p, w.st)
+	return w
+}
+
+// numbers runs a listing query and returns the numbers it lists, in order.
+func (w *listingWorld) numbers(t *testing.T, q ListingQuery) []string {
+	t.Helper()
+	if q.Today.IsZero() {
+		q.Today = date("2024-07-01")
+	}
+	page, err := w.p.Listings(context.Background(), q)
+	if err != nil {
+		t.Fatalf("listings %+v: %v", q, err)
+	}
+	var out []string
+	for _, it := range page.Items {
+		out = append(out, it.Number)
+	}
+	if int(page.Total) < len(out) {
+		t.Fatalf("total %d < %d items", page.Total, len(out))
+	}
+	return out
+}
+
+func (w *listingWorld) want(idx ...int) []string {
+	var out []string
+	for _, i := range idx {
+		out = append(out, string(w.n[i]))
+	}
+	return out
+}
+
+func TestListingsInEffectFollowsTheDate(t *testing.T) {
+	w := newListingWorld(t)
+	fen := domain.Fen(100_000)
+	cases := []struct {
+		name string
+		q    ListingQuery
+		want []int
+	}{
+		{"newest first, ended terms left out", ListingQuery{}, []int{3, 1, 0}},
+		{"the day a term ends is still in effect", ListingQuery{Today: date("2024-06-30")}, []int{3, 1, 0, 4}},
+		{"before a declaration it is not listed", ListingQuery{Today: date("2023-06-01")}, []int{2, 4}},
+		{"ipc prefix", ListingQuery{IPCPrefix: "H01M", Today: date("2024-06-30")}, []int{1, 0}},
+		{"ipc group", ListingQuery{IPCPrefix: "H01L 23", Today: date("2024-06-30")}, []int{4}},
+		{"patentee", ListingQuery{PatenteeID: w.shenzen, Today: date("2024-06-30")}, []int{3}},
+		{"region prefix", ListingQuery{Region: "4403", Today: date("2024-06-30")}, []int{3}},
+		{"fee mode", ListingQuery{FeeMode: domain.FeeLumpSum}, []int{1, 0}},
+		{"max fee", ListingQuery{MaxFeeFen: &fen, Today: date("2024-06-30")}, []int{3, 1}},
+		{"sort by fee", ListingQuery{Sort: SortFee, Today: date("2024-06-30")}, []int{3, 1, 4, 0}},
+		{"search", ListingQuery{Text: "电池", Today: date("2024-06-30")}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := w.numbers(t, c.q)
+			if c.want == nil {
+				if len(got) != 2 || !slices.Contains(got, string(w.n[0])) || !slices.Contains(got, string(w.n[1])) {
+					t.Fatalf("got %v", got)
+				}
+				return
+			}
+			if want := w.want(c.want...); !slices.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestListingsWithdrawalAndTransferAndLicences(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	_, err := w.svc.WithdrawDeclaration(ctx, admin, w.n[1], domain.WithdrawDeclaration{DeclarationID: w.decl[1],
+		EffectiveOn: date("2024-08-01"), Reason: "转让"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.GrantLicense(ctx, admin, w.n[0], domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: w.sme,
+		EffectiveOn: date("2024-04-01"), FeePaidFen: 5_000_000, DeclarationID: w.decl[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.svc.TransferPatent(ctx, admin, w.n[0], domain.TransferPatent{ToIDs: []string{w.shenzen},
+		EffectiveOn: date("2024-05-01"), PriceFen: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.p.WaitFor(ctx, res.Position); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := w.numbers(t, ListingQuery{Today: date("2024-07-31")}), w.want(3, 1, 0); !slices.Equal(got, want) {
+		t.Fatalf("before the withdrawal takes effect: %v, want %v", got, want)
+	}
+	if got, want := w.numbers(t, ListingQuery{Today: date("2024-08-01")}), w.want(3, 0); !slices.Equal(got, want) {
+		t.Fatalf("on the withdrawal's date: %v, want %v", got, want)
+	}
+	page, err := w.p.Listings(ctx, ListingQuery{Today: date("2024-08-01"), PatenteeID: w.shenzen, IPCPrefix: "H01M"})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("transferred patent by its new patentee: %+v, %v", page, err)
+	}
+	it := page.Items[0]
+	var owners []string
+	if err := json.Unmarshal(it.PatenteeIDs, &owners); err != nil || !slices.Equal(owners, []string{w.shenzen}) || it.Licenses != 1 {
+		t.Fatalf("item %+v", it)
+	}
+	var fee domain.FeeTerms
+	if err := json.Unmarshal(it.Fee, &fee); err != nil || fee != lumpSum(5_000_000) {
+		t.Fatalf("fee %s", it.Fee)
+	}
+}
+
+func TestListingsPagesCoverEveryItemOnce(t *testing.T) {
+	w := newListingWorld(t)
+	for _, sortName := range []string{SortNewest, SortFee, SortRelevance} {
+		q := ListingQuery{Today: date("2024-06-30"), Sort: sortName, Limit: 1}
+		if sortName == SortRelevance {
+			q.Text = "芯片"
+		}
+		all := w.numbers(t, ListingQuery{Today: q.Today, Sort: sortName, Text: q.Text, Limit: 100})
+		var paged []string
+		for i := 0; i < 10; i++ {
+			page, err := w.p.Listings(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Items {
+				paged = append(paged, it.Number)
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			q.Cursor = *page.NextCursor
+		}
+		if !slices.Equal(paged, all) || len(all) == 0 {
+			t.Fatalf("%s: paged %v, all %v", sortName, paged, all)
+		}
+	}
+}
+
+func TestListingsRefusesBadQueries(t *testing.T) {
+	w := newListingWorld(t)
+	for _, c := range []struct {
+		q     ListingQuery
+		field string
+	}{
+		{ListingQuery{Text: "，。！"}, "q"},
+		{ListingQuery{Sort: SortRelevance}, "sort"},
+		{ListingQuery{Sort: "cheapest"}, "sort"},
+		{ListingQuery{Cursor: "garbage"}, "cursor"},
+		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortNewest, "s2024-01-01", "ZL")}, "cursor"},
+	} {
+		_, err := w.p.Listings(context.Background(), c.q)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != c.field {
+			t.Errorf("%+v: got %v, want invalid %s", c.q, err, c.field)
+		}
+	}
+}

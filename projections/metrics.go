@@ -1,0 +1,69 @@
+package projections
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// collector exports the progress of the read side on every scrape.
+type collector struct {
+	store                          domain.EventStore
+	runner                         *Runner
+	relay                          *Relay
+	head, checkpoint, lag, healthy *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*collector)(nil)
+
+// NewCollector returns a Prometheus collector of the head of store, each
+// projection's checkpoint, lag (head − checkpoint) and health, and the
+// events the relay published.
+func NewCollector(store domain.EventStore, runner *Runner, relay *Relay) prometheus.Collector {
+	byProjection := []string{"projection"}
+	return &collector{store: store, runner: runner, relay: relay,
+		head: prometheus.NewDesc("ledger_store_head_position", "Position of the last event in the global log.", nil, nil),
+		checkpoint: prometheus.NewDesc("ledger_projection_checkpoint",
+			"Position of the last event a projection applied.", byProjection, nil),
+		lag: prometheus.NewDesc("ledger_projection_lag_events",
+			"Events in the global log a projection has not applied yet (head − checkpoint).", byProjection, nil),
+		healthy: prometheus.NewDesc("ledger_projection_healthy",
+			"1 while a projection applies events, 0 once it stopped on one it cannot apply.", byProjection, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.head, c.checkpoint, c.lag, c.healthy} {
+		ch <- d
+	}
+	c.relay.events.Describe(ch)
+}
+
+// Collect implements prometheus.Collector. When the head cannot be read,
+// the head and lag are left out.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	head, err := c.store.Head(ctx)
+	if err == nil {
+		ch <- prometheus.MustNewConstMetric(c.head, prometheus.GaugeValue, float64(head.Position))
+	}
+	for _, s := range c.runner.Statuses() {
+		ch <- prometheus.MustNewConstMetric(c.checkpoint, prometheus.GaugeValue, float64(s.Checkpoint), s.Name)
+		ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, boolFloat(s.Healthy), s.Name)
+		if err == nil {
+			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(max(0, head.Position-s.Checkpoint)), s.Name)
+		}
+	}
+	c.relay.events.Collect(ch)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,269 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/google/uuid"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// appendRaw appends n events of a test type to stream, one per call.
+func appendRaw(t testing.TB, st domain.EventStore, stream string, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := st.Append(context.Background(), domain.StreamAppend{Stream: stream, Expected: domain.ExpectAny,
+			Events: []domain.EventData{{ID: uuid.NewString(), Type: domain.TypeOrgKeyRevoked,
+				Data: []byte(fmt.Sprintf(`{"org_id":%q,"key_id":"k%d"}`, stream, i)),
+				Meta: domain.Metadata{CorrelationID: "corr-" + stream, SchemaVersion: 1}}}})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+	}
+}
+
+func newBus(t testing.TB) *gochannel.GoChannel {
+	bus := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, nil)
+	t.Cleanup(func() { bus.Close() })
+	return bus
+}
+
+func TestRelayPublishesEveryEventOnceInCommitOrder(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendRaw(t, st, "before", 5)
+	bus := newBus(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, err := bus.Subscribe(ctx, Topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := NewRelay(st, bus, RelayOptions{Logger: quietLogger(), BatchSize: 7})
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- relay.Run(ctx, 0) }()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			appendRaw(t, st, "writer-"+strconv.Itoa(g), 25)
+		}()
+	}
+	wg.Wait()
+	const total = 5 + 4*25
+	seen := map[string]bool{}
+	var last int64
+	for last < total {
+		select {
+		case msg := <-msgs:
+			e, prev, err := DecodeMessage(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prev != last || e.Position != last+1 || msg.UUID != e.ID || seen[e.ID] {
+				t.Fatalf("message %s at %d after %d (last %d), seen %v", msg.UUID, e.Position, prev, last, seen[e.ID])
+			}
+			if msg.Metadata.Get(MetaStream) != e.Stream || msg.Metadata.Get(MetaEventType) != e.Type ||
+				middleware.MessageCorrelationID(msg) != "corr-"+e.Stream {
+				t.Fatalf("metadata %v of %+v", msg.Metadata, e)
+			}
+			seen[e.ID], last = true, e.Position
+			msg.Ack()
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d events relayed", last, total)
+		}
+	}
+	cancel()
+	if err := <-relayDone; err != nil {
+		t.Fatal(err)
+	}
+	if relay.Position() != total {
+		t.Fatalf("relay position %d", relay.Position())
+	}
+}
+
+// recorder is a test projection that records the position of every event
+// it applies, in the order applied, and fails or panics on request.
+type recorder struct {
+	failAt, panicAt int64
+}
+
+func (recorder) Name() string     { return "recorder" }
+func (recorder) Tables() []string { return []string{"rec"} }
+func (recorder) Schema() []string {
+	return []string{"CREATE TABLE rec (seq INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE)"}
+}
+
+func (r recorder) Apply(tx *Tx, e domain.RecordedEvent, _ domain.Event) error {
+	switch e.Position {
+	case r.failAt:
+		return errors.New("cannot apply this one")
+	case r.panicAt:
+		panic("boom")
+	}
+	return tx.Exec("INSERT INTO rec (position) VALUES (?)", e.Position)
+}
+
+// recorded returns the positions the recorder applied, in order.
+func recorded(t testing.TB, db *DB) []int64 {
+	t.Helper()
+	rows, err := db.Reader().Query("SELECT position FROM rec ORDER BY seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func upTo(n int64) []int64 {
+	var out []int64
+	for i := int64(1); i <= n; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// routedRecorder runs a runner with the recorder behind a router on a bus.
+func routedRecorder(t *testing.T, st domain.EventStore, rec recorder) (*Runner, *DB, *gochannel.GoChannel) {
+	t.Helper()
+	db := openDB(t, t.TempDir())
+	opts := fastRetries()
+	opts.Projections = []Projection{rec}
+	opts.BatchSize = 3
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus := newBus(t)
+	router, err := message.NewRouter(message.RouterConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.AddHandlers(router, bus)
+	go func() { _ = router.Run(context.Background()) }()
+	t.Cleanup(func() { router.Close() })
+	<-router.Running()
+	return r, db, bus
+}
+
+// publish publishes the store's event at pos as if its predecessor were
+// at prev.
+func publish(t *testing.T, st domain.EventStore, bus message.Publisher, pos, prev int64) {
+	t.Helper()
+	events, err := st.ReadAll(context.Background(), pos-1, 1)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("read %d: %v", pos, err)
+	}
+	msg, err := NewMessage(events[0], prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Publish(Topic, msg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, r *Runner, pos int64) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return r.WaitFor(ctx, pos)
+}
+
+func TestRunnerHealsGapsAndSkipsRedeliveries(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 12)
+	r, db, bus := routedRecorder(t, st, recorder{})
+	for _, m := range [][2]int64{{1, 0}, {2, 1}, {9, 8}, {2, 1}, {4, 3}, {10, 9}, {12, 11}, {11, 10}} {
+		publish(t, st, bus, m[0], m[1])
+	}
+	if err := waitFor(t, r, 12); err != nil {
+		t.Fatal(err)
+	}
+	if got := recorded(t, db); !slices.Equal(got, upTo(12)) {
+		t.Fatalf("applied %v, want 1..12 once each, in order", got)
+	}
+	var cp int64
+	if err := db.Reader().QueryRow("SELECT position FROM projection_checkpoints WHERE name = 'recorder'").Scan(&cp); err != nil || cp != 12 {
+		t.Fatalf("stored checkpoint %d, %v", cp, err)
+	}
+}
+
+func TestRunnerStopsOnAnEventItCannotApply(t *testing.T) {
+	for _, rec := range []recorder{{failAt: 4}, {panicAt: 4}} {
+		t.Run(fmt.Sprintf("%+v", rec), func(t *testing.T) {
+			st := openStore(t, t.TempDir())
+			appendRaw(t, st, "s", 6)
+			r, db, bus := routedRecorder(t, st, rec)
+			for pos := int64(1); pos <= 6; pos++ {
+				publish(t, st, bus, pos, pos-1)
+			}
+			err := waitFor(t, r, 6)
+			var stopped *StoppedError
+			if !errors.As(err, &stopped) || !errors.Is(err, ErrStopped) || stopped.Checkpoint != 3 || stopped.Name != "recorder" {
+				t.Fatalf("WaitFor: %v", err)
+			}
+			if s := r.Statuses()[0]; s.Healthy || s.Checkpoint != 3 || s.Error == "" {
+				t.Fatalf("status %+v", s)
+			}
+			if got := recorded(t, db); !slices.Equal(got, upTo(3)) {
+				t.Fatalf("applied %v, want 1..3 and nothing after the failure", got)
+			}
+		})
+	}
+}
+
+func TestCatchUpStopsRightBeforeTheBadEvent(t *testing.T) {
+	for _, rec := range []recorder{{failAt: 7}, {panicAt: 7}} {
+		t.Run(fmt.Sprintf("%+v", rec), func(t *testing.T) {
+			st := openStore(t, t.TempDir())
+			appendRaw(t, st, "s", 10)
+			db := openDB(t, t.TempDir())
+			opts := fastRetries()
+			opts.Projections, opts.BatchSize = []Projection{rec}, 4
+			r, err := NewRunner(context.Background(), db, st, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.CatchUp(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if s := r.Statuses()[0]; s.Healthy || s.Checkpoint != 6 {
+				t.Fatalf("status %+v", s)
+			}
+			if got := recorded(t, db); !slices.Equal(got, upTo(6)) {
+				t.Fatalf("applied %v", got)
+			}
+			opts.Projections = []Projection{recorder{}}
+			fixed, err := NewRunner(context.Background(), db, st, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fixed.Rebuild(context.Background(), []string{"recorder"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := recorded(t, db); !slices.Equal(got, upTo(10)) || !fixed.Statuses()[0].Healthy {
+				t.Fatalf("after the fix and a rebuild: %v %+v", got, fixed.Statuses())
+			}
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// snapshot answers a fixed set of queries as JSON, to compare read models.
+func snapshot(t testing.TB, db *DB) string {
+	t.Helper()
+	ctx := context.Background()
+	var out []any
+	for _, subj := range Subjects {
+		for _, p := range []Period{Week, Quarter} {
+			tl, err := db.Tally(ctx, TallyQuery{Subject: subj, Period: p, From: date("2021-01-01"), To: date("2025-12-31")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, tl)
+		}
+	}
+	for _, q := range []ListingQuery{{Today: date("2024-07-01"), Limit: 100}, {Today: date("2023-01-01"), Text: "电池", Limit: 100},
+		{Today: date("2025-01-01"), Sort: SortFee, IPCPrefix: "H01"}} {
+		page, err := db.Listings(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page)
+	}
+	for _, m := range []string{MetricLicenses, MetricFees, MetricDeclared} {
+		r, err := db.Rankings(ctx, RankingQuery{Metric: m, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// cancelAt wraps a projection and cancels the catch-up while it applies
+// the event at pos, inside the transaction, like a crash mid-batch.
+type cancelAt struct {
+	Projection
+	pos    int64
+	cancel context.CancelFunc
+}
+
+func (c cancelAt) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
+	if e.Position == c.pos {
+		c.cancel()
+	}
+	return c.Projection.Apply(tx, e, ev)
+}
+
+func TestCatchUpResumesExactlyAfterAnInterruption(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	h := newHistory(t, newService(t, st), 7)
+	h.run(150)
+	ref := openDB(t, t.TempDir())
+	r0, err := NewRunner(context.Background(), ref, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r0.Rebuild(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := snapshot(t, ref)
+
+	t.Run("stopped between batches", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), FileName)
+		ctx, cancel := context.WithCancel(context.Background())
+		batches := 0
+		r := interruptedRunner(t, st, path, nil, func(r *Runner) error {
+			_, err := r.CatchUp(ctx, func(Progress) {
+				if batches++; batches == 3 {
+					cancel()
+				}
+			})
+			return err
+		})
+		for _, s := range r {
+			if s.Checkpoint != 3*17 {
+				t.Fatalf("checkpoint after three batches of 17: %+v", s)
+			}
+		}
+		if got := resume(t, st, path); got != want {
+			t.Fatalf("after a restart:\n%s\nwant\n%s", got, want)
+		}
+	})
+	t.Run("stopped inside a batch", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), FileName)
+		ctx, cancel := context.WithCancel(context.Background())
+		ps := []Projection{cancelAt{Listings{}, 40, cancel}, Tallies{}}
+		statuses := interruptedRunner(t, st, path, ps, func(r *Runner) error {
+			_, err := r.CatchUp(ctx, nil)
+			return err
+		})
+		if statuses[0].Checkpoint != 2*17 || !statuses[0].Healthy {
+			t.Fatalf("listings must roll back to the end of batch 2: %+v", statuses)
+		}
+		if got := resume(t, st, path); got != want {
+			t.Fatalf("after a restart:\n%s\nwant\n%s", got, want)
+		}
+	})
+}
+
+// interruptedRunner opens the read models at path, runs work with a runner
+// of batches of 17 events (which must end with context.Canceled), closes
+// the file and returns the statuses as they were.
+func interruptedRunner(t *testing.T, st domain.EventStore, path string, ps []Projection, work func(*Runner) error) []Status {
+	t.Helper()
+	db, err := OpenDB(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	opts := fastRetries()
+	opts.BatchSize, opts.Projections = 17, ps
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := work(r); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted work: %v", err)
+	}
+	return r.Statuses()
+}
+
+// resume reopens the read models at path, catches up and snapshots them.
+func resume(t *testing.T, st domain.EventStore, path string) string {
+	t.Helper()
+	db, err := OpenDB(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	opts := fastRetries()
+	opts.BatchSize = 17
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return snapshot(t, db)
+}

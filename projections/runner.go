@@ -1,0 +1,448 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// ErrStopped matches the error of a projection that could not apply an event
+// after its retries and stopped (see Runner).
+var ErrStopped = errors.New("projection stopped")
+
+// StoppedError says which projection stopped, where, and why. It matches
+// ErrStopped.
+type StoppedError struct {
+	Name       string
+	Checkpoint int64
+	Err        error
+}
+
+// Error implements the error interface.
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("projection %s stopped at position %d: %v", e.Name, e.Checkpoint, e.Err)
+}
+
+// Is reports whether target is ErrStopped.
+func (e *StoppedError) Is(target error) bool { return target == ErrStopped }
+
+// Unwrap returns the cause.
+func (e *StoppedError) Unwrap() error { return e.Err }
+
+// RunnerOptions configure a Runner. The zero value is a sensible default.
+type RunnerOptions struct {
+	// Projections are the read models to maintain; All() when nil.
+	Projections []Projection
+	// Logger receives errors; slog.Default() when nil.
+	Logger *slog.Logger
+	// Codec decodes stored events; domain.DefaultCodec when nil.
+	Codec *domain.Codec
+	// BatchSize is how many events a catch-up or rebuild reads and applies
+	// in one transaction; 5,000 when zero.
+	BatchSize int
+	// MaxRetries is how often a failed apply is retried before the
+	// projection stops; 3 when zero.
+	MaxRetries int
+	// RetryInterval is the first pause between retries, doubled each time
+	// up to 2 s; 100 ms when zero.
+	RetryInterval time.Duration
+}
+
+// Status is the state of one projection.
+type Status struct {
+	Name       string `json:"name"`
+	Checkpoint int64  `json:"checkpoint"`
+	Healthy    bool   `json:"healthy"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Runner applies the global log to projections and keeps their checkpoints.
+// Events reach it as watermill messages (AddHandlers) or straight from the
+// store (CatchUp, Rebuild). Each projection applies events strictly in
+// position order: a message at or below its checkpoint is skipped, and a
+// message whose predecessor is not the checkpoint first makes it read the
+// missing range from the store. A projection that still cannot apply an
+// event after its retries stops: it applies nothing more, reports the error
+// in Statuses and fails WaitFor, until the process restarts or it is
+// rebuilt. A Runner is safe for concurrent use.
+type Runner struct {
+	db       *DB
+	store    domain.EventStore
+	codec    *domain.Codec
+	log      *slog.Logger
+	batch    int
+	retries  int
+	interval time.Duration
+	states   []*state
+	byName   map[string]*state
+}
+
+// state is the runtime state of one projection.
+type state struct {
+	p           Projection
+	fingerprint string
+	apply       sync.Mutex // held while applying: one apply at a time
+
+	mu         sync.Mutex // guards the fields below
+	checkpoint int64
+	err        error         // non-nil once stopped
+	changed    chan struct{} // closed and replaced on every change
+}
+
+// NewRunner returns a runner of the projections in db, fed from store. A
+// projection whose schema changed since its rows were built is dropped
+// and starts again from position 0. It returns an error when the file
+// cannot be read or prepared.
+func NewRunner(ctx context.Context, db *DB, store domain.EventStore, opts RunnerOptions) (*Runner, error) {
+	r := &Runner{db: db, store: store, codec: opts.Codec, log: opts.Logger, batch: opts.BatchSize,
+		retries: opts.MaxRetries, interval: opts.RetryInterval, byName: map[string]*state{}}
+	r.setDefaults(opts.Projections)
+	for _, st := range r.states {
+		if err := r.load(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *Runner) setDefaults(ps []Projection) {
+	if ps == nil {
+		ps = All()
+	}
+	if r.codec == nil {
+		r.codec = domain.DefaultCodec
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.batch <= 0 {
+		r.batch = 5000
+	}
+	if r.retries <= 0 {
+		r.retries = 3
+	}
+	if r.interval <= 0 {
+		r.interval = 100 * time.Millisecond
+	}
+	for _, p := range ps {
+		st := &state{p: p, fingerprint: fingerprint(p), changed: make(chan struct{})}
+		r.states = append(r.states, st)
+		r.byName[p.Name()] = st
+	}
+}
+
+// load reads a projection's checkpoint, resetting the projection when it
+// has none or its schema changed.
+func (r *Runner) load(ctx context.Context, st *state) error {
+	var pos int64
+	var fp string
+	err := r.db.Reader().QueryRowContext(ctx,
+		"SELECT position, fingerprint FROM projection_checkpoints WHERE name = ?", st.p.Name()).Scan(&pos, &fp)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && fp != st.fingerprint):
+		return r.reset(ctx, st)
+	case err != nil:
+		return fmt.Errorf("read checkpoint of %s: %w", st.p.Name(), err)
+	}
+	st.advance(pos)
+	return nil
+}
+
+// reset drops a projection's tables, creates them empty and sets its
+// checkpoint to 0. The caller holds st.apply or owns st alone.
+func (r *Runner) reset(ctx context.Context, st *state) error {
+	err := r.db.Update(ctx, func(tx *Tx) error {
+		for _, t := range st.p.Tables() {
+			if err := tx.Exec("DROP TABLE IF EXISTS " + t); err != nil {
+				return err
+			}
+		}
+		for _, s := range st.p.Schema() {
+			if err := tx.Exec(s); err != nil {
+				return err
+			}
+		}
+		return tx.Exec("INSERT OR REPLACE INTO projection_checkpoints (name, position, fingerprint) VALUES (?, 0, ?)",
+			st.p.Name(), st.fingerprint)
+	})
+	if err != nil {
+		return fmt.Errorf("reset projection %s: %w", st.p.Name(), err)
+	}
+	st.mu.Lock()
+	st.checkpoint, st.err = 0, nil
+	st.notifyLocked()
+	st.mu.Unlock()
+	return nil
+}
+
+// Names returns the names of the runner's projections, in order.
+func (r *Runner) Names() []string {
+	names := make([]string, len(r.states))
+	for i, st := range r.states {
+		names[i] = st.p.Name()
+	}
+	return names
+}
+
+// Statuses returns the state of every projection, in order.
+func (r *Runner) Statuses() []Status {
+	out := make([]Status, len(r.states))
+	for i, st := range r.states {
+		cp, _, err := st.progress()
+		out[i] = Status{Name: st.p.Name(), Checkpoint: cp, Healthy: err == nil}
+		if err != nil {
+			out[i].Error = err.Error()
+		}
+	}
+	return out
+}
+
+// WaitFor blocks until each named projection (every one when none is named)
+// has applied the log up to position. It returns a *StoppedError when one
+// of them has stopped, ctx.Err() when ctx ends first, and an error for an
+// unknown name.
+func (r *Runner) WaitFor(ctx context.Context, position int64, names ...string) error {
+	states, err := r.pick(names)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		for {
+			cp, changed, stopErr := st.progress()
+			if stopErr != nil {
+				return &StoppedError{Name: st.p.Name(), Checkpoint: cp, Err: stopErr}
+			}
+			if cp >= position {
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// pick returns the states of the named projections (all of them when none
+// is named) in the runner's order, the order in which they are locked.
+func (r *Runner) pick(names []string) ([]*state, error) {
+	for _, n := range names {
+		if _, ok := r.byName[n]; !ok {
+			return nil, fmt.Errorf("no projection %q (have %v)", n, r.Names())
+		}
+	}
+	var out []*state
+	for _, st := range r.states {
+		if len(names) == 0 || slices.Contains(names, st.p.Name()) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// AddHandlers subscribes one handler per projection, named after it, to
+// Topic on sub. The router should serve the projections only: the
+// middleware added here applies to all its handlers. Outermost first: the
+// runner's halt (a projection that failed after the retries stops, and its
+// later messages are acknowledged without effect), correlation ID, retry,
+// and the recoverer, innermost so that a panic becomes an error the retry
+// sees. Call it before the router runs.
+func (r *Runner) AddHandlers(router *message.Router, sub message.Subscriber) {
+	retry := middleware.Retry{MaxRetries: r.retries, InitialInterval: r.interval, MaxInterval: 2 * time.Second,
+		Multiplier: 2}
+	router.AddMiddleware(r.halt, middleware.CorrelationID, retry.Middleware, middleware.Recoverer)
+	for _, st := range r.states {
+		router.AddConsumerHandler(st.p.Name(), Topic, sub, r.handler(st))
+	}
+}
+
+// halt is the outermost middleware: it drops messages for a stopped
+// projection and stops a projection whose handler still fails after the
+// retries. Failures caused by shutting down are passed on.
+func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		st := r.byName[message.HandlerNameFromCtx(msg.Context())]
+		if st == nil {
+			return h(msg)
+		}
+		if st.stopped() {
+			return nil, nil
+		}
+		out, err := h(msg)
+		if err == nil || msg.Context().Err() != nil {
+			return out, err
+		}
+		pos, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
+		r.stop(st, pos, err)
+		return nil, nil
+	}
+}
+
+// handler applies one relayed event to a projection, healing a gap first.
+func (r *Runner) handler(st *state) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		e, prev, err := DecodeMessage(msg)
+		if err != nil {
+			return err
+		}
+		st.apply.Lock()
+		defer st.apply.Unlock()
+		if st.stopped() || e.Position <= st.position() {
+			return nil
+		}
+		ctx := msg.Context()
+		if prev != st.position() {
+			if err := r.heal(ctx, st, e.Position); err != nil {
+				return err
+			}
+		}
+		return r.commit(ctx, st, []decoded{r.decode(e)})
+	}
+}
+
+// heal applies, straight from the store, the events after the checkpoint
+// and before position. The caller holds st.apply.
+func (r *Runner) heal(ctx context.Context, st *state, before int64) error {
+	for st.position() < before-1 {
+		events, err := r.store.ReadAll(ctx, st.position(), r.batch)
+		if err != nil {
+			return fmt.Errorf("heal the gap before position %d: %w", before, err)
+		}
+		batch := r.decodeAll(events, before-1)
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.commit(ctx, st, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decoded is a stored event with its payload decoded, or the decoding error.
+type decoded struct {
+	domain.RecordedEvent
+	ev  domain.Event
+	err error
+}
+
+// decode decodes the payload of e.
+func (r *Runner) decode(e domain.RecordedEvent) decoded {
+	ev, err := r.codec.Decode(e.Type, e.Data)
+	return decoded{RecordedEvent: e, ev: ev, err: err}
+}
+
+// decodeAll decodes the events up to position until (all when until is 0).
+func (r *Runner) decodeAll(events []domain.RecordedEvent, until int64) []decoded {
+	out := make([]decoded, 0, len(events))
+	for _, e := range events {
+		if until > 0 && e.Position > until {
+			break
+		}
+		out = append(out, r.decode(e))
+	}
+	return out
+}
+
+// commit applies the events of batch above the checkpoint and stores the
+// new checkpoint in the same transaction. The caller holds st.apply.
+func (r *Runner) commit(ctx context.Context, st *state, batch []decoded) error {
+	from := st.position()
+	last := from
+	err := r.db.Update(ctx, func(tx *Tx) error {
+		for _, d := range batch {
+			if d.Position <= last {
+				continue
+			}
+			if d.err != nil {
+				return fmt.Errorf("position %d: %w", d.Position, d.err)
+			}
+			if err := applySafely(st.p, tx, d); err != nil {
+				return fmt.Errorf("apply %s at position %d: %w", d.Type, d.Position, err)
+			}
+			last = d.Position
+		}
+		if last == from {
+			return nil
+		}
+		return tx.Exec("UPDATE projection_checkpoints SET position = ? WHERE name = ?", last, st.p.Name())
+	})
+	if err != nil {
+		return err
+	}
+	st.advance(last)
+	return nil
+}
+
+// applySafely applies one event, turning a panic into an error.
+func applySafely(p Projection, tx *Tx, d decoded) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return p.Apply(tx, d.RecordedEvent, d.ev)
+}
+
+// stop marks a projection stopped on the event at pos and logs why.
+func (r *Runner) stop(st *state, pos int64, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err != nil {
+		return
+	}
+	st.err = fmt.Errorf("cannot apply the event at position %d: %w", pos, err)
+	st.notifyLocked()
+	r.log.Error("projection stopped: it applies nothing more until rebuilt or restarted",
+		"projection", st.p.Name(), "checkpoint", st.checkpoint, "position", pos, "error", err)
+}
+
+// position returns the checkpoint.
+func (st *state) position() int64 {
+	cp, _, _ := st.progress()
+	return cp
+}
+
+// stopped reports whether the projection has stopped.
+func (st *state) stopped() bool {
+	_, _, err := st.progress()
+	return err != nil
+}
+
+// progress returns the checkpoint, a channel closed on the next change and
+// the stop error.
+func (st *state) progress() (int64, <-chan struct{}, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.checkpoint, st.changed, st.err
+}
+
+// advance moves the checkpoint to pos and wakes waiters.
+func (st *state) advance(pos int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if pos > st.checkpoint {
+		st.checkpoint = pos
+		st.notifyLocked()
+	}
+}
+
+// notifyLocked wakes every waiter; the caller holds st.mu.
+func (st *state) notifyLocked() {
+	close(st.changed)
+	st.changed = make(chan struct{})
+}

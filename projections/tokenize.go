@@ -1,0 +1,177 @@
+package projections
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// The search index stores, for each text, a string of tokens separated by
+// spaces, in an FTS5 table with the "ascii" tokenizer: it splits on ASCII
+// spaces and punctuation only, so every token the functions below make
+// (lower-case ASCII letters and digits, or CJK characters) stays whole.
+//
+// CJK text has no spaces, so each run of CJK characters is indexed as its
+// overlapping bigrams followed by its last character alone: 固态电池 gives
+// 固态 态电 电池 池. A query run of two or more characters becomes the phrase
+// of its bigrams, which matches exactly the texts that contain the run; a
+// single character becomes a prefix query, which finds it at any place in a
+// run (inside a bigram or as the last character). Other letters and digits
+// form lower-cased words. IPC codes become tokens of their own (see
+// ipcTokens).
+
+// isCJK reports whether r is indexed by bigrams.
+func isCJK(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+}
+
+// fold maps full-width ASCII forms to ASCII and the ideographic space to a
+// space.
+func fold(r rune) rune {
+	switch {
+	case r >= '！' && r <= '～':
+		return r - ('！' - '!')
+	case r == '\u3000':
+		return ' '
+	}
+	return r
+}
+
+// segment is a run of CJK characters or a word of other letters and digits.
+type segment struct {
+	text string
+	cjk  bool
+}
+
+// segments splits text into CJK runs and lower-cased words, in order.
+func segments(text string) []segment {
+	var out []segment
+	var cur []rune
+	cjk := false
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, segment{text: string(cur), cjk: cjk})
+			cur = cur[:0]
+		}
+	}
+	for _, r := range text {
+		r = fold(r)
+		switch {
+		case isCJK(r):
+			if !cjk {
+				flush()
+			}
+			cjk = true
+			cur = append(cur, r)
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if cjk {
+				flush()
+			}
+			cjk = false
+			cur = append(cur, unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// IndexTokens returns the token string of text for the search index.
+func IndexTokens(text string) string {
+	var b strings.Builder
+	for _, s := range segments(text) {
+		if !s.cjk {
+			addToken(&b, s.text)
+			continue
+		}
+		runes := []rune(s.text)
+		for i := 0; i+1 < len(runes); i++ {
+			addToken(&b, string(runes[i:i+2]))
+		}
+		addToken(&b, string(runes[len(runes)-1]))
+	}
+	return b.String()
+}
+
+func addToken(b *strings.Builder, tok string) {
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	b.WriteString(tok)
+}
+
+// ipcTokens returns the index tokens of an IPC code: its subclass, main
+// group and whole code, e.g. "h01m h01m10 h01m10x0525" for H01M 10/0525.
+// The whole code's token is IPCToken's, so that a prefix of a code is a
+// prefix of its token.
+func ipcTokens(code domain.IPCCode) []string {
+	sub, rest, ok := strings.Cut(string(code), " ")
+	group, _, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		return nil
+	}
+	sub = strings.ToLower(sub)
+	return []string{sub, sub + group, IPCToken(string(code))}
+}
+
+// IPCToken returns the search token of an IPC code or of a normalised
+// prefix of one (domain.NormalizeIPCPrefix): lower case, without spaces,
+// "x" for "/": "H01M 10/0525" gives "h01m10x0525", "H01M 10/05" gives
+// "h01m10x05".
+func IPCToken(code string) string {
+	return strings.ReplaceAll(strings.ToLower(compactIPC(code)), "/", "x")
+}
+
+// CodeTokens returns the token string of a patent's IPC codes.
+func CodeTokens(codes []domain.IPCCode) string {
+	var b strings.Builder
+	for _, c := range codes {
+		for _, t := range ipcTokens(c) {
+			addToken(&b, t)
+		}
+	}
+	return b.String()
+}
+
+// ipcInQuery finds IPC groups and subgroups written in a query, such as
+// "H01M 10/0525" or "h01m10".
+var ipcInQuery = regexp.MustCompile(`(?i)\b([a-h][0-9]{2}[a-z])\s*([0-9]{1,4})(?:\s*/\s*([0-9]{2,6}))?\b`)
+
+// MatchExpression turns a user's query into an FTS5 MATCH expression whose
+// terms must all match: a phrase of bigrams per CJK run of two or more
+// characters, a prefix term per single CJK character, a term per word and
+// per IPC code. Every term is quoted, so the user's text cannot inject
+// FTS5 syntax. It returns "" when the query holds nothing searchable.
+func MatchExpression(q string) string {
+	var terms []string
+	q = ipcInQuery.ReplaceAllStringFunc(strings.Map(fold, q), func(m string) string {
+		sm := ipcInQuery.FindStringSubmatch(m)
+		group, _ := strconv.Atoi(sm[2])
+		tok := strings.ToLower(sm[1]) + strconv.Itoa(group)
+		if sm[3] != "" {
+			tok += "x" + sm[3]
+		}
+		terms = append(terms, `"`+tok+`"`)
+		return " "
+	})
+	for _, s := range segments(q) {
+		runes := []rune(s.text)
+		switch {
+		case !s.cjk:
+			terms = append(terms, `"`+s.text+`"`)
+		case len(runes) == 1:
+			terms = append(terms, `"`+s.text+`" *`)
+		default:
+			bigrams := make([]string, 0, len(runes)-1)
+			for i := 0; i+1 < len(runes); i++ {
+				bigrams = append(bigrams, string(runes[i:i+2]))
+			}
+			terms = append(terms, `"`+strings.Join(bigrams, " ")+`"`)
+		}
+	}
+	return strings.Join(terms, " AND ")
+}
