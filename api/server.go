@@ -89,7 +89,9 @@ func New(cfg Config) *Server {
 	e.Use(s.instrument(cfg.Metrics))
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit(orDefault(cfg.BodyLimit, "1M")))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: orDefault(cfg.BodyLimit, "1M"),
+		// Imports take whole spreadsheets; their route sets its own limit.
+		Skipper: func(c echo.Context) bool { return c.Path() == "/v1/imports/patents" }}))
 	e.Use(s.authenticate)
 	e.Use(rateLimiter(cfg.RateLimit, cfg.Burst))
 	s.routes()

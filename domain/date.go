@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Shanghai is Asia/Shanghai as a fixed UTC+8 zone (China has had no DST since
@@ -267,7 +268,11 @@ func invalidValue(format string, args ...any) *Error {
 func quoted(s string) string {
 	const limit = 40
 	if len(s) > limit {
-		return strconv.Quote(s[:limit]) + "…"
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
 	}
 	return strconv.Quote(s)
 }

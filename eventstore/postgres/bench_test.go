@@ -17,9 +17,12 @@ import (
 // The benchmarks write durably (synchronous_commit on) to a fresh schema of
 // the database that LEDGER_TEST_POSTGRES_URL names, and skip without it.
 // Each measures the store and, in the same run on the same rows, plain
-// baselines, and reports the rates and the store's ratio to each. Run them
-// with a fixed count to keep them short, e.g. -benchtime=5000x for
-// BenchmarkSingle64 and -benchtime=20x for BenchmarkBatch1000.
+// baselines, and reports the rates and the store's ratio to each. Run each
+// on its own with a fixed count, as the count means events for the first
+// and batches of 1,000 events for the second:
+//
+//	go test -run '^$' -bench '^BenchmarkSingle64$' -benchtime=5000x ./eventstore/postgres
+//	go test -run '^$' -bench '^BenchmarkBatch1000$' -benchtime=20x ./eventstore/postgres
 
 // goroutines is how many appenders the single-event benchmark runs.
 const goroutines = 64

@@ -123,7 +123,7 @@ func query(ctx context.Context, stmt *sql.Stmt, sizeHint int, args ...any) ([]do
 		return nil, err
 	}
 	defer rows.Close()
-	events := make([]domain.RecordedEvent, 0, max(0, min(sizeHint, 1024)))
+	events := make([]domain.RecordedEvent, 0, max(0, min(sizeHint, 16)))
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
