@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -58,11 +59,22 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		p, err := s.principalOf(c.Request().Context(), strings.TrimSpace(key))
 		if err != nil {
-			return err
+			return s.failedKey(c, err)
 		}
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// failedKey answers a request whose key did not authenticate: 401, or 429
+// when its address has failed too often, so keys cannot be guessed at the
+// speed of the network.
+func (s *Server) failedKey(c echo.Context, err error) error {
+	if ok, _ := s.failedKeys.Allow(c.RealIP()); !ok {
+		c.Response().Header().Set("Retry-After", "1")
+		return echo.NewHTTPError(http.StatusTooManyRequests)
+	}
+	return err
 }
 
 func unauthenticated(detail string) error {

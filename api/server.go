@@ -59,9 +59,11 @@ type Server struct {
 	adminKey  string
 	keySecret []byte
 	sessions  *sealer
-	log       *slog.Logger
-	readWait  time.Duration
-	reads     ReadModels
+	// failedKeys limits requests with unknown keys per client address.
+	failedKeys *middleware.RateLimiterMemoryStore
+	log        *slog.Logger
+	readWait   time.Duration
+	reads      ReadModels
 
 	metricsGatherer prometheus.Gatherer
 }
@@ -78,6 +80,8 @@ func New(cfg Config) *Server {
 	}
 	s.keySecret = keyDerivationSecret(cfg.AdminKey)
 	s.sessions = newSealer(s.keySecret)
+	s.failedKeys = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: failedKeyRate, Burst: failedKeyBurst, ExpiresIn: 10 * time.Minute})
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -110,6 +114,13 @@ func orDefault(v, def string) string {
 	}
 	return v
 }
+
+// Requests with a key that does not authenticate are limited per address
+// to failedKeyRate per second after a burst of failedKeyBurst.
+const (
+	failedKeyRate  = 2
+	failedKeyBurst = 20
+)
 
 // keyDerivationSecret is the HMAC key under which repeatable API keys are
 // derived: fixed for a given admin key, random when there is none.

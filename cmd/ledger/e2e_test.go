@@ -493,3 +493,18 @@ func TestE2EServeOnEventStoreDBWireServer(t *testing.T) {
 		t.Fatalf("listings on the esdb store: %s", list.raw)
 	}
 }
+
+// TestE2EGuessingKeysIsSlowedDown: an address that keeps presenting unknown
+// keys is answered 429 after a burst, so keys cannot be guessed quickly.
+func TestE2EGuessingKeysIsSlowedDown(t *testing.T) {
+	s := startServer(t)
+	statuses := map[int]int{}
+	for i := range 40 {
+		r := s.call(t, "GET", "/v1/ledger/head", fmt.Sprintf("lk_org_key_guess%d", i), nil)
+		statuses[r.status]++
+	}
+	if statuses[401] == 0 || statuses[429] == 0 || statuses[401]+statuses[429] != 40 {
+		t.Fatalf("40 wrong keys answered %v", statuses)
+	}
+	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 200)
+}
