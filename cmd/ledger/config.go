@@ -10,6 +10,7 @@ import (
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/esdb"
+	"github.com/patentledger/ledger/eventstore/postgres"
 	"github.com/patentledger/ledger/eventstore/sqlite"
 )
 
@@ -90,7 +91,10 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		}
 		return esdb.Connect(ctx, c.storeURL, esdb.Options{})
 	case "postgres":
-		return nil, fmt.Errorf("store %q is not available in this build yet; sqlite and esdb are", c.store)
+		if c.storeURL == "" {
+			return nil, fmt.Errorf("--store postgres needs --store-url postgres://user@host:5432/db")
+		}
+		return postgres.Open(ctx, c.storeURL, postgres.Options{})
 	default:
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/esdb/esdbtest"
@@ -507,4 +510,51 @@ func TestE2EGuessingKeysIsSlowedDown(t *testing.T) {
 		t.Fatalf("40 wrong keys answered %v", statuses)
 	}
 	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 200)
+}
+
+// TestE2EServeOnPostgreSQL runs `ledger serve --store postgres` on a fresh
+// schema of the PostgreSQL named by LEDGER_TEST_POSTGRES_URL and drives a
+// licence through the API, reading it back from the listings.
+func TestE2EServeOnPostgreSQL(t *testing.T) {
+	base := os.Getenv("LEDGER_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("SKIPPED: set LEDGER_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run serve on PostgreSQL")
+	}
+	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	s := startServer(t, "--store", "postgres", "--store-url", base+sep+"search_path="+schema)
+	t.Cleanup(func() { dropSchema(t, base, schema) })
+	p := s.parties(t)
+	n := s.registerPatent(t, p, "202010123456")
+	declID := s.declare(t, p, n)
+	lic := must(t, s.call(t, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201)
+	list := must(t, s.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", lic.num("position")), "", nil), 200)
+	items, _ := list.body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["licenses"] != float64(1) {
+		t.Fatalf("listings on the postgres store: %s", list.raw)
+	}
+	head := s.head(t)
+	if code := s.stop(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", base+sep+"search_path="+schema)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("head position %d,", head)) {
+		t.Fatalf("verify on postgres: exit %d, %s", code, out)
+	}
+}
+
+// dropSchema removes a test schema.
+func dropSchema(t *testing.T, url, schema string) {
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Logf("drop schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		t.Logf("drop schema %s: %v", schema, err)
+	}
 }
