@@ -90,14 +90,11 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 	if opts.NewID == nil {
 		return nil, errors.New("domain: ServiceOptions.NewID is required")
 	}
-	s := &Service{store: store, clock: opts.Clock, newID: opts.NewID, codec: opts.Codec,
-		maxAttempts: opts.MaxAttempts, cache: newStateCache(opts.CacheSize),
-		snapshots: opts.Snapshots, snapEvery: int64(opts.SnapshotEvery), onSnapErr: opts.OnSnapshotError}
-	if s.snapEvery <= 0 {
-		s.snapEvery = 500
-	}
-	if s.onSnapErr == nil {
-		s.onSnapErr = func(error) {}
+	s := &Service{store: store, newID: opts.NewID, clock: opts.Clock, codec: opts.Codec,
+		snapshots: opts.Snapshots, onSnapErr: opts.OnSnapshotError,
+		maxAttempts: positiveOr(opts.MaxAttempts, 8),
+		snapEvery:   int64(positiveOr(opts.SnapshotEvery, 500)),
+		cache:       newStateCache(positiveOr(opts.CacheSize, 10_000)),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -105,13 +102,18 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 	if s.codec == nil {
 		s.codec = DefaultCodec
 	}
-	if s.maxAttempts <= 0 {
-		s.maxAttempts = 8
-	}
-	if opts.CacheSize <= 0 {
-		s.cache = newStateCache(10_000)
+	if s.onSnapErr == nil {
+		s.onSnapErr = func(error) {}
 	}
 	return s, nil
+}
+
+// positiveOr returns v when it is positive, else def.
+func positiveOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // Store returns the event store the service writes to.
