@@ -168,7 +168,7 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 		return nil, err
 	}
 	if view.Declaration != nil {
-		p.Example = curlExample(view)
+		p.Example = curlExample(view, c.Scheme()+"://"+c.Request().Host)
 	}
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
 	p.CanDeclare = owner && view.Declaration == nil
@@ -192,12 +192,17 @@ func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber) ([]histor
 	return out, nil
 }
 
-// curlExample is the API call that takes the open licence of a patent.
-func curlExample(v patentView) string {
-	body, _ := json.Marshal(map[string]any{"type": "open", "licensee_id": "<your organisation id>",
+// curlExample is the API call that takes the open licence of a patent on
+// the ledger at base.
+func curlExample(v patentView, base string) string {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{"type": "open", "licensee_id": "<your organisation id>",
 		"effective_on": "YYYY-MM-DD", "fee_paid_fen": v.Declaration.Fee.FirstPayment(),
 		"declaration_id": v.Declaration.DeclarationID})
-	return fmt.Sprintf("curl -X POST https://<ledger>/v1/patents/%s/licenses \\\n  -H 'Authorization: Bearer <your key>' \\\n  -H 'Content-Type: application/json' \\\n  -H 'Idempotency-Key: <your order number>' \\\n  -d '%s'", v.Number, body)
+	return fmt.Sprintf("curl -X POST %s/v1/patents/%s/licenses \\\n  -H 'Authorization: Bearer <your key>' \\\n  -H 'Content-Type: application/json' \\\n  -H 'Idempotency-Key: <your order number>' \\\n  -d '%s'",
+		base, v.Number, strings.TrimSpace(body.String()))
 }
 
 // webDeclare handles the declaration form of a signed-in patentee.

@@ -235,6 +235,9 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 		t.Fatalf("declaration through the form: %d %q", status, h.Get("Location"))
 	}
 	_, html, _ = get(t, c, page)
+	if !strings.Contains(html, "&lt;your organisation id&gt;") || strings.Contains(html, `\u003c`) || !strings.Contains(html, f.url+"/v1/patents/") {
+		t.Fatalf("the copyable example is not readable:\n%s", html)
+	}
 	if !strings.Contains(html, "一次性支付 ¥50,000.00") || !strings.Contains(html, "撤回声明") {
 		t.Fatalf("the declared patent's page:\n%s", html)
 	}
