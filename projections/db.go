@@ -159,14 +159,21 @@ type Tx struct {
 
 // Exec runs a statement. It returns the SQLite error, with the statement.
 func (tx *Tx) Exec(query string, args ...any) error {
+	_, err := tx.execCount(query, args...)
+	return err
+}
+
+// execCount runs a statement and returns how many rows it changed.
+func (tx *Tx) execCount(query string, args ...any) (int64, error) {
 	s, err := tx.stmt(query)
+	var res sql.Result
 	if err == nil {
-		_, err = s.ExecContext(tx.ctx, args...)
+		res, err = s.ExecContext(tx.ctx, args...)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", firstLine(query), err)
+		return 0, fmt.Errorf("%s: %w", firstLine(query), err)
 	}
-	return nil
+	return res.RowsAffected()
 }
 
 // QueryRow runs a query expected to return at most one row.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,20 +83,19 @@ type ListingPage struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// listingOrder is how a sort order reads in SQL.
+// listingOrder is how a sort order reads in SQL: by the key, then by
+// number.
 type listingOrder struct {
-	key     string // the sort expression, selected as the item's sort key
-	orderBy string
-	after   string // condition for rows after a cursor (key, key, number)
+	key   string // the sort expression, selected as the item's sort key
+	dir   string // ASC or DESC
+	after string // condition for rows after a cursor (key, key, number)
 }
 
 var listingOrders = map[string]listingOrder{
-	SortRelevance: {key: "bm25(lst_search, 4.0, 1.0, 2.0)", orderBy: "1 ASC, p.number ASC",
+	SortRelevance: {key: "bm25(lst_search, 4.0, 1.0, 2.0)", dir: "ASC",
 		after: "(bm25(lst_search, 4.0, 1.0, 2.0) > ? OR (bm25(lst_search, 4.0, 1.0, 2.0) = ? AND p.number > ?))"},
-	SortNewest: {key: "d.declared_on", orderBy: "d.declared_on DESC, p.number ASC",
-		after: "(d.declared_on < ? OR (d.declared_on = ? AND p.number > ?))"},
-	SortFee: {key: "d.fee_fen", orderBy: "d.fee_fen ASC, p.number ASC",
-		after: "(d.fee_fen > ? OR (d.fee_fen = ? AND p.number > ?))"},
+	SortNewest: {key: "d.declared_on", dir: "DESC", after: "(d.declared_on < ? OR (d.declared_on = ? AND p.number > ?))"},
+	SortFee:    {key: "d.fee_fen", dir: "ASC", after: "(d.fee_fen > ? OR (d.fee_fen = ? AND p.number > ?))"},
 }
 
 // listingColumns are the columns scanListing reads, after the sort key.
@@ -118,21 +118,28 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 	}
 	defer tx.Rollback()
 	var page ListingPage
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&page.Total); err != nil {
-		return ListingPage{}, fmt.Errorf("count listings: %w", err)
-	}
+	pageFrom, pageArgs := from, args
 	if q.Cursor != "" {
 		key, number, err := decodeCursor(q.Cursor, sortName)
 		if err != nil {
 			return ListingPage{}, err
 		}
-		from += " AND " + order.after
-		args = append(args, key, key, number)
+		pageFrom += " AND " + order.after
+		pageArgs = append(slices.Clip(args), key, key, number)
 	}
 	limit := cmp.Or(q.Limit, DefaultListingLimit)
-	query := "SELECT " + order.key + ", " + listingColumns + from + " ORDER BY " + order.orderBy + " LIMIT ?"
-	if page.Items, err = scanListings(ctx, tx, query, append(args, limit+1)...); err != nil {
+	// The window counts every row before the LIMIT: on the first page that
+	// is the total, which spares a second pass over the matches. (FTS5's
+	// bm25 cannot share a query with a window, hence the subquery.)
+	query := "SELECT *, COUNT(*) OVER () FROM (SELECT " + order.key + " AS sort_key, " + listingColumns + pageFrom +
+		") ORDER BY sort_key " + order.dir + ", number ASC LIMIT ?"
+	if page.Items, page.Total, err = scanListings(ctx, tx, query, append(pageArgs, limit+1)...); err != nil {
 		return ListingPage{}, err
+	}
+	if q.Cursor != "" {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&page.Total); err != nil {
+			return ListingPage{}, fmt.Errorf("count listings: %w", err)
+		}
 	}
 	if len(page.Items) > limit {
 		last := page.Items[limit-1]
@@ -213,27 +220,30 @@ func (q ListingQuery) fromWhere(match string) (string, []any) {
 	return b.String(), args
 }
 
-// scanListings runs a listing query whose first column is the sort key.
-func scanListings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]ListingItem, error) {
+// scanListings runs a listing query whose first column is the sort key and
+// last the number of rows before the LIMIT; it returns the items and that
+// number.
+func scanListings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]ListingItem, int64, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("query listings: %w", err)
+		return nil, 0, fmt.Errorf("query listings: %w", err)
 	}
 	defer rows.Close()
 	items := []ListingItem{}
+	var count int64
 	for rows.Next() {
 		var it ListingItem
 		var key any
 		var ipc, patentees, fee string
 		if err := rows.Scan(&key, &it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
-			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses); err != nil {
-			return nil, err
+			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses, &count); err != nil {
+			return nil, 0, err
 		}
 		it.IPC, it.PatenteeIDs, it.Fee = json.RawMessage(ipc), json.RawMessage(patentees), json.RawMessage(fee)
 		it.sortKey = keyString(key)
 		items = append(items, it)
 	}
-	return items, rows.Err()
+	return items, count, rows.Err()
 }
 
 // keyString formats a sort key so that parsing it back gives the same value.

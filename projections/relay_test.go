@@ -267,3 +267,28 @@ func TestCatchUpStopsRightBeforeTheBadEvent(t *testing.T) {
 		})
 	}
 }
+
+func TestRunnerStopsWhenAnotherProcessMovesTheCheckpoint(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 6)
+	r, db, bus := routedRecorder(t, st, recorder{})
+	for pos := int64(1); pos <= 3; pos++ {
+		publish(t, st, bus, pos, pos-1)
+	}
+	if err := waitFor(t, r, 3); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(context.Background(), func(tx *Tx) error {
+		return tx.Exec("UPDATE projection_checkpoints SET position = 5 WHERE name = 'recorder'")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, st, bus, 4, 3)
+	if err := waitFor(t, r, 4); !errors.Is(err, ErrStopped) || !errors.Is(err, ErrCheckpointMoved) {
+		t.Fatalf("WaitFor: %v", err)
+	}
+	if got := recorded(t, db); !slices.Equal(got, upTo(3)) {
+		t.Fatalf("applied %v, want nothing after the checkpoint moved", got)
+	}
+}

@@ -379,13 +379,29 @@ func (r *Runner) commit(ctx context.Context, st *state, batch []decoded) error {
 		if last == from {
 			return nil
 		}
-		return tx.Exec("UPDATE projection_checkpoints SET position = ? WHERE name = ?", last, st.p.Name())
+		return moveCheckpoint(tx, st.p.Name(), from, last)
 	})
 	if err != nil {
 		return err
 	}
 	st.advance(last)
 	return nil
+}
+
+// ErrCheckpointMoved is the failure of a commit that finds the stored
+// checkpoint elsewhere than this process left it: another process (a
+// `ledger rebuild`, a second server on the same file) wrote the read
+// model. The transaction is rolled back rather than applying events twice.
+var ErrCheckpointMoved = errors.New("the stored checkpoint moved: another process writes this read model")
+
+// moveCheckpoint moves a projection's stored checkpoint from one position
+// to another, failing with ErrCheckpointMoved when it is not at from.
+func moveCheckpoint(tx *Tx, name string, from, to int64) error {
+	n, err := tx.execCount("UPDATE projection_checkpoints SET position = ? WHERE name = ? AND position = ?", to, name, from)
+	if err == nil && n != 1 {
+		err = fmt.Errorf("%s, expected at %d: %w", name, from, ErrCheckpointMoved)
+	}
+	return err
 }
 
 // applySafely applies one event, turning a panic into an error.
