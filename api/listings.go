@@ -42,6 +42,13 @@ type ReadModels interface {
 	ListingSearch
 	TallyReader
 	ReadProgress
+	OrgPortfolio
+}
+
+// OrgPortfolio lists what an organisation holds and has taken, for its own
+// page.
+type OrgPortfolio interface {
+	Portfolio(ctx context.Context, org string, today domain.Date) (projections.Portfolio, error)
 }
 
 // maxQueryRunes bounds the full-text query.

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
 )
 
 // webAssets are the page templates and static files, embedded so the
@@ -60,6 +61,7 @@ type page struct {
 
 	Search    *searchPage
 	Dashboard *dashboard
+	Portfolio *projections.Portfolio
 }
 
 // pageProblem is an error as a page shows it, in the page's language.
@@ -350,6 +352,15 @@ func (s *Server) mePage(c echo.Context) error {
 	if p.Org == nil {
 		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
 	}
+	if s.reads == nil {
+		p.Problem = problemLines(&unavailableError{detail: "read models are not running"}, p.Lang)
+		return s.render(c, http.StatusServiceUnavailable, "me", p)
+	}
+	portfolio, err := s.reads.Portfolio(c.Request().Context(), p.Org.ID, s.svc.Today())
+	if err != nil {
+		return s.webError(c, err)
+	}
+	p.Portfolio = &portfolio
 	return s.render(c, http.StatusOK, "me", p)
 }
 

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -262,4 +264,27 @@ func declarationIDOf(t *testing.T, html string) string {
 	}
 	id, _, _ := strings.Cut(rest, `"`)
 	return id
+}
+
+// TestTemplatesUseOnlyCatalogueKeys: every literal key a template
+// translates is in both catalogues, so no page shows a raw key.
+func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
+	files, err := fs.Glob(webAssets, "webassets/templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("templates: %v %v", files, err)
+	}
+	key := regexp.MustCompile(`\bt "([^"]+)"`)
+	for _, f := range files {
+		b, err := fs.ReadFile(webAssets, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			for _, lang := range []string{langZH, langEN} {
+				if _, ok := messages[lang][m[1]]; !ok {
+					t.Errorf("%s uses %q, missing from the %s catalogue", f, m[1], lang)
+				}
+			}
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -556,5 +558,38 @@ func dropSchema(t *testing.T, url, schema string) {
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
 		t.Logf("drop schema %s: %v", schema, err)
+	}
+}
+
+// TestE2ESignedInViews: a university signed in on the web sees its
+// patents, an SME the licences it has taken.
+func TestE2ESignedInViews(t *testing.T) {
+	s := startServer(t)
+	p := s.parties(t)
+	n := s.registerPatent(t, p, "202010123456")
+	declID := s.declare(t, p, n)
+	lic := must(t, s.call(t, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201)
+	must(t, s.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", lic.num("position")), "", nil), 200)
+	page := func(key string) string {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm(s.base+"/signin", url.Values{"key": {key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Request.URL.Path, "/me") {
+			t.Fatalf("sign-in ended at %s with %d", resp.Request.URL, resp.StatusCode)
+		}
+		return string(body)
+	}
+	uni := page(p.uniKey)
+	if !strings.Contains(uni, `id="my-patents"`) || !strings.Contains(uni, n) || !strings.Contains(uni, "开放许可中") {
+		t.Fatalf("the university's page does not list its declared patent:\n%s", uni)
+	}
+	sme := page(p.smeKey)
+	if !strings.Contains(sme, `id="my-licenses"`) || !strings.Contains(sme, n) || !strings.Contains(sme, "2024-03-01") {
+		t.Fatalf("the SME's page does not list its licence:\n%s", sme)
 	}
 }

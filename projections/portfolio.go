@@ -1,0 +1,82 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// maxPortfolioRows bounds each list of a portfolio.
+const maxPortfolioRows = 500
+
+// Portfolio is what an organisation's own page lists: the patents it holds
+// and the licences it has taken, from the listings and tallies read models.
+type Portfolio struct {
+	Patents  []PortfolioPatent
+	Licenses []PortfolioLicense
+}
+
+// PortfolioPatent is a patent an organisation holds.
+type PortfolioPatent struct {
+	Number, Title, Kind string
+	// DeclarationID is the declaration in effect today, or "".
+	DeclarationID string
+}
+
+// PortfolioLicense is a licence an organisation has taken.
+type PortfolioLicense struct {
+	LicenseID, Number, Title, Type, EffectiveOn string
+}
+
+// Portfolio returns the patents org holds (by number) and the licences it
+// has taken (newest first), at most maxPortfolioRows of each; today decides
+// which declarations are in effect.
+func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Portfolio, error) {
+	var out Portfolio
+	rows, err := db.read.QueryContext(ctx, `SELECT p.number, p.title, p.kind,
+			COALESCE((SELECT d.declaration_id FROM lst_declarations d
+				WHERE d.number = p.number AND d.declared_on <= ?1 AND d.last_day >= ?1 LIMIT 1), '')
+		FROM lst_patentees o JOIN lst_patents p ON p.number = o.number
+		WHERE o.org_id = ?2 ORDER BY p.number LIMIT ?3`, today.String(), org, maxPortfolioRows)
+	if err != nil {
+		return out, err
+	}
+	if err := scanRows(rows, func(r *sql.Rows) error {
+		var p PortfolioPatent
+		err := r.Scan(&p.Number, &p.Title, &p.Kind, &p.DeclarationID)
+		out.Patents = append(out.Patents, p)
+		return err
+	}); err != nil {
+		return out, err
+	}
+	rows, err = db.read.QueryContext(ctx, `SELECT l.license_id, l.number, COALESCE(p.title, ''), l.type, l.effective_on
+		FROM tly_licenses l LEFT JOIN lst_patents p ON p.number = l.number
+		WHERE l.licensee_id = ? ORDER BY l.effective_on DESC, l.license_id LIMIT ?`, org, maxPortfolioRows)
+	if err != nil {
+		return out, err
+	}
+	err = scanRows(rows, func(r *sql.Rows) error {
+		var l PortfolioLicense
+		err := r.Scan(&l.LicenseID, &l.Number, &l.Title, &l.Type, &l.EffectiveOn)
+		out.Licenses = append(out.Licenses, l)
+		return err
+	})
+	return out, err
+}
+
+// scanRows calls scan for every row and closes rows.
+func scanRows(rows *sql.Rows, scan func(*sql.Rows) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Portfolio returns an organisation's patents and licences.
+func (p *Pipeline) Portfolio(ctx context.Context, org string, today domain.Date) (Portfolio, error) {
+	return p.db.Portfolio(ctx, org, today)
+}
