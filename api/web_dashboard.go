@@ -109,6 +109,8 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 			return err
 		}
 		d.Districts = append(d.Districts, districtRow{Label: t(r[1]), Deals: column(tally, tally.Total, "deals"), FeesFen: domain.Fen(column(tally, tally.Total, "fees_fen"))})
+		d.Downloads = append(d.Downloads, downloadLinks(t("dash.deals")+" · "+t(r[1]), "/v1/tallies/deals",
+			url.Values{"period": {d.Period}, "from": {d.From}, "to": {d.To}, "region": {r[0]}}))
 	}
 	ranks, err := s.reads.Rankings(ctx, projections.RankingQuery{Metric: projections.MetricLicenses, From: from, To: to, Limit: 10})
 	if err != nil {

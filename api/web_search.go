@@ -15,10 +15,14 @@ import (
 // searchResult is one listed patent as the search page shows it.
 type searchResult struct {
 	Number, Title, Kind, DeclaredOn string
-	IPC, Patentees                  []string
+	IPC                             []string
+	Patentees                       []orgLink
 	FeeWords                        string
 	Licenses                        int64
 }
+
+// orgLink is an organisation shown with a link to its listed patents.
+type orgLink struct{ ID, Name string }
 
 // searchPage is the data of the listing search page beside the common page.
 type searchPage struct {
@@ -29,6 +33,7 @@ type searchPage struct {
 	Searched bool
 	Regions  [][2]string
 	Kinds    []domain.PatentKind
+	Sorts    []string
 }
 
 // districts are the region choices of the search and dashboard pages.
@@ -39,8 +44,9 @@ var districts = [][2]string{{"4401", "region.4401"}, {"440106", "region.440106"}
 func (s *Server) searchPageHandler(c echo.Context) error {
 	p := s.newPage(c, translator(pageLang(c))("nav.search"))
 	sp := &searchPage{Query: map[string]string{}, Regions: districts,
-		Kinds: []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign}}
-	for _, k := range []string{"q", "ipc", "kind", "region", "fee_mode", "max_fee_yuan"} {
+		Kinds: []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign},
+		Sorts: []string{"relevance", "newest", "fee"}}
+	for _, k := range []string{"q", "ipc", "kind", "region", "fee_mode", "max_fee_yuan", "sort", "patentee_id"} {
 		sp.Query[k] = c.QueryParam(k)
 	}
 	p.Search = sp
@@ -95,7 +101,7 @@ func (s *Server) searchResult(c echo.Context, lang string, it projections.Listin
 		r.FeeWords = fee.Describe(lang)
 	}
 	for _, id := range ids {
-		r.Patentees = append(r.Patentees, s.orgName(c.Request().Context(), id))
+		r.Patentees = append(r.Patentees, orgLink{ID: id, Name: s.orgName(c.Request().Context(), id)})
 	}
 	return r
 }

@@ -69,7 +69,7 @@ func newBrowser(t *testing.T) (context.Context, func(name string)) {
 // TestBrowserUniversityDeclaresThroughTheForm signs in as a university in a
 // phone-width headless Chromium, opens its patent, declares an open licence
 // through the form and sees it on the page, in English (as the browser asks)
-// and in Chinese.
+// and in Chinese, and listed by the search page.
 func TestBrowserUniversityDeclaresThroughTheForm(t *testing.T) {
 	ctx, _ := newBrowser(t)
 	s := startServer(t)
@@ -100,6 +100,14 @@ func TestBrowserUniversityDeclaresThroughTheForm(t *testing.T) {
 	// Headless Chromium asks for English (Accept-Language); ?lang=zh switches.
 	if !strings.Contains(notice, "Recorded at ledger position") || fee != "Lump sum ¥50,000.00" || feeZH != "一次性支付 ¥50,000.00" {
 		t.Fatalf("after the form: notice %q, fee %q / %q", notice, fee, feeZH)
+	}
+	// The declared patent is now listed: the search page finds it.
+	must(t, s.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", s.head(t)), "", nil), 200)
+	if err := do(ctx, chromedp.Navigate(s.base+"/?q="+url.QueryEscape("固态锂电池")), chromedp.WaitVisible(chromedp.CSS(".results"))); err != nil {
+		t.Fatalf("the declared patent is not listed: %v", err)
+	}
+	if got := text(t, ctx, ".result-title a"); got != "一种固态锂电池电解质及其制备方法" {
+		t.Fatalf("the search lists %q", got)
 	}
 	view := must(t, s.call(t, "GET", "/v1/patents/"+n, "", nil), 200)
 	decl, _ := view.body["declaration"].(map[string]any)
