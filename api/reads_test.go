@@ -247,9 +247,9 @@ func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := strconv.FormatInt(h.declared(1), 10)
 	resp, body := h.get("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&format=csv&min_position=" + pos)
-	want := "period,deals,licensees,patents,fees_fen\n2024-Q1,1,1,1,5000000\n2024-Q2,0,0,0,0\ntotal,1,1,1,5000000\n"
-	if resp.StatusCode != http.StatusOK || string(body) != want ||
-		resp.Header.Get("Content-Disposition") != `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv"` ||
+	want := "\n\n统计周期,许可成交(件),被许可人(个),涉及专利(件),许可费(元)\n2024-Q1,1,1,1,50000.00\n2024-Q2,0,0,0,0.00\n合计,1,1,1,50000.00\n"
+	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), want) ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv";`) ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}
@@ -262,11 +262,11 @@ func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := f.GetRows(f.GetSheetName(0))
-	if err != nil || len(rows) != 3 || rows[0][1] != "reviewed" || rows[0][2] != "by_grade_high" || rows[2][0] != "total" {
+	if err != nil || len(rows) < 3 || rows[len(rows)-3][1] != "评价(件)" || rows[len(rows)-3][2] != "评级-高(件)" || rows[len(rows)-1][0] != "合计" {
 		t.Fatalf("xlsx rows %v, %v", rows, err)
 	}
 	resp, body = h.get("/v1/rankings/patentees?format=csv")
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "rank,patentee_id,name,value\n1,"+h.uni+",华南理工大学,1\n") {
+	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "\n\n名次,专利权人编号,专利权人,许可(件)\n1,"+h.uni+",华南理工大学,1\n") {
 		t.Fatalf("ranking csv: %d\n%s", resp.StatusCode, body)
 	}
 }

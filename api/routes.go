@@ -54,6 +54,10 @@ func (s *Server) routes() {
 	for _, subject := range projections.Subjects {
 		v1.GET("/tallies/"+subject, s.tally(subject))
 	}
+	v1.GET("/tallies/"+projections.Recordals, s.extraTally(projections.Recordals))
+	v1.GET("/tallies/"+projections.MultiLicensee, s.extraTally(projections.MultiLicensee))
+	v1.GET("/tallies/"+projections.FeeReductions, s.extraTally(projections.FeeReductions))
+	v1.GET("/tallies/"+projections.TimeToFirstLicence, s.extraTally(projections.TimeToFirstLicence))
 	v1.GET("/rankings/patentees", s.rankings)
 	e.GET("/metrics", s.metrics)
 }

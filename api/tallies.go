@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/projections"
@@ -119,7 +117,7 @@ func (s *Server) rankings(c echo.Context) error {
 	if format == formatJSON {
 		return writeJSON(c, http.StatusOK, ranks)
 	}
-	return sendTable(c, format, "ranking-"+q.Metric, rankingTable(ranks))
+	return download(c, format, rankingFileName(q), rankingTableFor(q.Metric, ranks))
 }
 
 // downloadFormat parses the format query parameter.
@@ -133,82 +131,56 @@ func downloadFormat(c echo.Context) (string, error) {
 	return "", domain.Invalid("format", "want json, csv or xlsx")
 }
 
-// tallyTable lays a tally out as rows: a header, one row per bucket and the
-// total. Nested columns are joined with '_' ("by_grade_high").
+// tallyTable lays a tally out as rows for download: a header of column
+// headings (translated there; an untranslated nested column is joined with
+// '_', "by_grade_high"), one row per bucket and the total. Values of *_fen
+// columns are money (yuan in the file), the others counts (int64).
 func tallyTable(t projections.Tally) [][]any {
-	header := []any{"period"}
+	header := []any{heading("period")}
 	for _, col := range t.Columns {
-		header = append(header, strings.ReplaceAll(col, ".", "_"))
+		header = append(header, heading(col))
 	}
 	rows := [][]any{header}
-	for _, b := range append(t.Buckets, t.Total) {
-		row := []any{b.Label}
-		for _, v := range b.Values {
-			row = append(row, v)
+	addRow := func(label any, b projections.Bucket) {
+		row := []any{label}
+		for i, v := range b.Values {
+			col := ""
+			if i < len(t.Columns) {
+				col = t.Columns[i]
+			}
+			row = append(row, amountCell(col, v))
 		}
 		rows = append(rows, row)
 	}
+	for _, b := range t.Buckets {
+		addRow(b.Label, b)
+	}
+	addRow(term("dash.total"), t.Total)
 	return rows
 }
 
-// rankingTable lays a ranking out as rows with a header.
+// rankingTable lays a ranking of unknown metric out as rows with a header;
+// the values are counts. rankingTableFor knows the metric's unit.
 func rankingTable(ranks []projections.Ranking) [][]any {
-	rows := [][]any{{"rank", "patentee_id", "name", "value"}}
-	for i, r := range ranks {
-		rows = append(rows, []any{int64(i + 1), r.PatenteeID, r.Name, r.Value})
-	}
-	return rows
+	return rankingTableFor("", ranks)
 }
 
-// sendTable answers rows as a CSV or Excel attachment named name.
+// sendTable answers rows as a CSV or Excel attachment named name; it is
+// download (api/download.go), kept under its old name.
 func sendTable(c echo.Context, format, name string, rows [][]any) error {
-	var body bytes.Buffer
-	contentType := "text/csv; charset=utf-8"
-	var err error
-	if format == formatXLSX {
-		contentType = mimeXLSX
-		err = writeXLSX(&body, rows)
-	} else {
-		err = writeCSV(&body, rows)
-	}
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name+"."+format))
-	return c.Blob(http.StatusOK, contentType, body.Bytes())
+	return download(c, format, name, rows)
 }
 
-// writeCSV writes rows as CSV.
+// writeCSV writes rows as CSV without a header block: UTF-8 with a BOM,
+// money as yuan with two decimals. download writes the whole file.
 func writeCSV(w *bytes.Buffer, rows [][]any) error {
-	cw := csv.NewWriter(w)
-	for _, row := range rows {
-		rec := make([]string, len(row))
-		for i, v := range row {
-			rec[i] = fmt.Sprint(v)
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	w.WriteString(csvBOM)
+	return writeCSVRows(csv.NewWriter(w), rows)
 }
 
-// writeXLSX writes rows to the first sheet of an Excel workbook, numbers as
-// numbers.
+// writeXLSX writes rows to the first sheet of an Excel workbook without a
+// header block, numbers as numbers and money as yuan. download writes the
+// whole file.
 func writeXLSX(w *bytes.Buffer, rows [][]any) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	for i, row := range rows {
-		cell, err := excelize.CoordinatesToCellName(1, i+1)
-		if err != nil {
-			return err
-		}
-		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
-			return err
-		}
-	}
-	return f.Write(w)
+	return writeWorkbook(w, document{table: rows})
 }

@@ -19,7 +19,7 @@ func (Tallies) Name() string { return TalliesName }
 func (Tallies) Tables() []string {
 	return []string{"tly_orgs", "tly_patents", "tly_patent_ipc", "tly_licenses", "tly_license_orgs", "tly_payments",
 		"tly_declarations", "tly_declaration_orgs", "tly_pledges", "tly_pledge_patents", "tly_transfers",
-		"tly_transfer_orgs", "tly_reviews"}
+		"tly_transfer_orgs", "tly_reviews", "tly_recordals", "tly_first_licences"}
 }
 
 // Schema implements Projection. Payments are the fee paid on taking a
@@ -68,11 +68,15 @@ func (Tallies) Schema() []string {
 			reviewed_on TEXT NOT NULL, grade TEXT NOT NULL, disposition TEXT NOT NULL,
 			PRIMARY KEY (number, campaign)) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_reviews_on ON tly_reviews (reviewed_on)`,
+		extraTallySchema[0], extraTallySchema[1],
 	}
 }
 
 // Apply implements Projection.
 func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
+	if err := applyExtraTallies(tx, ev); err != nil {
+		return err
+	}
 	switch v := ev.(type) {
 	case domain.OrgRegistered:
 		return tx.Exec("INSERT INTO tly_orgs (id, name, kind, region, sme) VALUES (?, ?, ?, ?, ?)",

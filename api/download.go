@@ -1,0 +1,535 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
+)
+
+// Cells of a download table. tallyTable and rankingTableFor lay figures out
+// with these types; download translates and formats them for the request's
+// language. Plain strings, int64 and other values pass through as they are.
+type (
+	// heading is a column heading: the name of a tally column ("fees_fen",
+	// "by_grade.high") or of a ranking column; the catalogue entry
+	// col.<name> translates it.
+	heading string
+	// fen is an amount of money in fen: CSV shows it as yuan with exactly
+	// two decimals ("1234.50"), Excel as a number of yuan formatted "#,##0.00".
+	fen int64
+	// term is a text the catalogue translates, such as the total row's
+	// label "dash.total".
+	term string
+)
+
+// csvBOM starts every CSV download so that Excel (notably on Chinese
+// Windows) reads it as UTF-8.
+const csvBOM = "\ufeff"
+
+// csvMetaMark starts the first cell of each row of a CSV download's header
+// block, so that a program can skip the block (pandas: comment="#").
+const csvMetaMark = "# "
+
+// document is a download: a title, label–value rows saying what was asked
+// and when, then the table (first row the headings).
+type document struct {
+	title string
+	meta  [][2]string
+	table [][]any
+}
+
+// download answers rows (from tallyTable, rankingTableFor or any [][]any
+// whose first row holds the headings) as a CSV or Excel attachment whose
+// file name starts with name. Headings and terms are translated into the
+// request's language (pageLang: ?lang=, Accept-Language, then Chinese), and
+// a header block names the figures, the request's filters and the
+// generation time.
+func download(c echo.Context, format, name string, rows [][]any) error {
+	lang := pageLang(c)
+	t := translator(lang)
+	doc := document{title: downloadTitle(c, lang), meta: downloadFilters(c, t)}
+	now := time.Now()
+	doc.meta = append(doc.meta,
+		[2]string{t("download.generated_utc"), now.UTC().Format(time.RFC3339)},
+		[2]string{t("download.generated_local"), now.In(domain.Shanghai).Format(time.RFC3339)})
+	doc.table = translateTable(rows, t)
+	var body bytes.Buffer
+	contentType := "text/csv; charset=utf-8"
+	var err error
+	if format == formatXLSX {
+		contentType = mimeXLSX
+		err = writeWorkbook(&body, doc)
+	} else {
+		err = writeCSVDocument(&body, doc)
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition(name, doc.title, format))
+	return c.Blob(http.StatusOK, contentType, body.Bytes())
+}
+
+// rankingTableFor lays a ranking by metric out as rows with a header; the
+// value of fees_fen is money (yuan in the file), the others counts.
+func rankingTableFor(metric string, ranks []projections.Ranking) [][]any {
+	rows := [][]any{{heading("rank"), heading("patentee_id"), heading("name"), heading("value." + metric)}}
+	for i, r := range ranks {
+		var v any = r.Value
+		if strings.HasSuffix(metric, "_fen") {
+			v = fen(r.Value)
+		}
+		rows = append(rows, []any{int64(i + 1), r.PatenteeID, r.Name, v})
+	}
+	return rows
+}
+
+// rankingFileName names a ranking download: metric and range.
+func rankingFileName(q projections.RankingQuery) string {
+	name := "ranking-" + q.Metric
+	if !q.From.IsZero() || !q.To.IsZero() {
+		name += "-" + dateOrOpen(q.From) + "-" + dateOrOpen(q.To)
+	}
+	return name
+}
+
+func dateOrOpen(d domain.Date) string {
+	if d.IsZero() {
+		return "open"
+	}
+	return d.String()
+}
+
+// amountCell returns the cell of a column's value: money for *_fen columns.
+func amountCell(column string, v int64) any {
+	if strings.HasSuffix(column, "_fen") {
+		return fen(v)
+	}
+	return v
+}
+
+// yuan writes fen as yuan with exactly two decimals, in integers only.
+func yuan(f fen) string {
+	sign, u := "", uint64(f)
+	if f < 0 {
+		sign, u = "-", uint64(-(f+1))+1
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
+}
+
+// yuanFloat is the double nearest to the exact yuan amount of f, for a
+// spreadsheet cell (Excel stores numbers as doubles).
+func yuanFloat(f fen) float64 {
+	v, _ := strconv.ParseFloat(yuan(f), 64)
+	return v
+}
+
+// translateTable resolves headings and terms into text of the language of
+// t; other cells are kept.
+func translateTable(rows [][]any, t func(string) string) [][]any {
+	out := make([][]any, len(rows))
+	for i, row := range rows {
+		out[i] = make([]any, len(row))
+		for j, v := range row {
+			switch v := v.(type) {
+			case heading:
+				out[i][j] = headingText(string(v), t)
+			case term:
+				out[i][j] = t(string(v))
+			default:
+				out[i][j] = v
+			}
+		}
+	}
+	return out
+}
+
+// headingText translates a column name; a nested one ("by_grade.high")
+// joins its group and its value ("评级-高(件)"). An unknown name is shown as
+// the JSON field it comes from, dots as underscores.
+func headingText(name string, t func(string) string) string {
+	if m := t("col." + name); m != "col."+name {
+		return m
+	}
+	group, value, nested := strings.Cut(name, ".")
+	if nested {
+		g, v := t("col."+group), t(strings.TrimPrefix(group, "by_")+"."+value)
+		if g != "col."+group && v != strings.TrimPrefix(group, "by_")+"."+value {
+			return g + "-" + v + t("col.count_unit")
+		}
+	}
+	return strings.ReplaceAll(name, ".", "_")
+}
+
+// downloadSubject returns what the request downloads: the tally subject of
+// /v1/tallies/{subject}, "ranking" for rankings, else the path's last part.
+func downloadSubject(c echo.Context) string {
+	p := c.Path()
+	if p == "" {
+		p = c.Request().URL.Path
+	}
+	switch {
+	case strings.HasPrefix(p, "/v1/tallies/"):
+		return strings.TrimPrefix(p, "/v1/tallies/")
+	case strings.HasPrefix(p, "/v1/rankings/"):
+		return "ranking"
+	}
+	return p[strings.LastIndex(p, "/")+1:]
+}
+
+// downloadDefaults are the values that a download request's missing
+// parameters take, so that the header block says what was counted.
+func downloadDefaults(subject string) map[string]string {
+	if subject == "ranking" {
+		return map[string]string{"metric": projections.MetricLicenses, "limit": strconv.Itoa(projections.DefaultRankingLimit)}
+	}
+	return map[string]string{"period": string(projections.Month)}
+}
+
+// downloadTitle is "subject (period)" or "ranking (metric)".
+func downloadTitle(c echo.Context, lang string) string {
+	t := translator(lang)
+	subject := downloadSubject(c)
+	title := t("download.title." + subject)
+	if title == "download.title."+subject {
+		title = subject
+	}
+	qual := ""
+	defaults := downloadDefaults(subject)
+	if subject == "ranking" {
+		qual = t("metric." + cmpOr(c.QueryParam("metric"), defaults["metric"]))
+	} else if p, ok := defaults["period"]; ok {
+		qual = t("period." + cmpOr(c.QueryParam("period"), p))
+	}
+	if qual == "" {
+		return title
+	}
+	if lang == langZH {
+		return title + "（" + qual + "）"
+	}
+	return title + " (" + qual + ")"
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// downloadParamsOrder is the order of the known parameters in the header
+// block; other parameters follow in name order.
+var downloadParamsOrder = []string{"period", "from", "to", "metric", "type", "patentee_id", "licensee_id",
+	"region", "ipc", "kind", "sme", "campaign", "limit"}
+
+// downloadFilters lists the request's parameters (and the defaults of the
+// missing period or metric) as label–value rows; format, lang and
+// min_position are not filters.
+func downloadFilters(c echo.Context, t func(string) string) [][2]string {
+	q := c.QueryParams()
+	subject := downloadSubject(c)
+	values := map[string]string{}
+	for k, v := range downloadDefaults(subject) {
+		values[k] = v
+	}
+	var extra []string
+	for k, vs := range q {
+		switch k {
+		case "format", "lang", "min_position":
+			continue
+		}
+		if len(vs) == 0 || vs[0] == "" {
+			continue
+		}
+		values[k] = vs[0]
+		if !slices.Contains(downloadParamsOrder, k) {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	var out [][2]string
+	for _, k := range append(slices.Clone(downloadParamsOrder), extra...) {
+		v, ok := values[k]
+		if !ok {
+			continue
+		}
+		label := t("filter." + k)
+		if label == "filter."+k {
+			label = k
+		}
+		out = append(out, [2]string{label, filterValue(k, v, t)})
+	}
+	return out
+}
+
+// filterValue translates an enumerated filter value where the catalogue
+// knows it; a region code keeps its code before its name.
+func filterValue(name, v string, t func(string) string) string {
+	key := ""
+	switch name {
+	case "period":
+		key = "period." + v
+	case "type":
+		key = "license." + v
+	case "kind":
+		key = "kind." + v
+	case "metric":
+		key = "metric." + v
+	case "sme":
+		if b, err := strconv.ParseBool(v); err == nil {
+			return map[bool]string{true: t("download.yes"), false: t("download.no")}[b]
+		}
+	case "region":
+		if m := t("region." + v); m != "region."+v {
+			return v + " " + m
+		}
+	}
+	if key != "" {
+		if m := t(key); m != key {
+			return m
+		}
+	}
+	return v
+}
+
+// contentDisposition names the attachment: an ASCII file name from name,
+// and the UTF-8 one (RFC 5987 filename*) starting with the title.
+func contentDisposition(name, title, format string) string {
+	ascii := asciiFileName(name) + "." + format
+	full := strings.Map(func(r rune) rune {
+		if r < 0x20 || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, title) + "_" + ascii
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(full))
+}
+
+// asciiFileName keeps letters, digits, '.', '-' and '_' of name.
+func asciiFileName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "download"
+	}
+	return string(b)
+}
+
+// rfc5987 percent-encodes s as an RFC 5987 value-chars.
+func rfc5987(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// csvText is the text of a cell in a CSV download: money as yuan, numbers
+// in decimal, text that a spreadsheet would read as a formula with a
+// leading apostrophe.
+func csvText(v any) string {
+	switch v := v.(type) {
+	case fen:
+		return yuan(v)
+	case heading:
+		return string(v)
+	case term:
+		return string(v)
+	case string:
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			return "'" + v
+		}
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// writeCSVDocument writes doc as CSV: the BOM, the header block (each row
+// marked "# " in its first cell), a blank row, then the table. Every row
+// has as many fields as the table's, so that strict CSV readers accept it.
+func writeCSVDocument(w *bytes.Buffer, doc document) error {
+	w.WriteString(csvBOM)
+	cw := csv.NewWriter(w)
+	width := 2
+	for _, row := range doc.table {
+		width = max(width, len(row))
+	}
+	pad := func(rec ...string) []string {
+		return append(rec, make([]string, width-len(rec))...)
+	}
+	block := [][]string{pad(csvMetaMark + doc.title)}
+	for _, m := range doc.meta {
+		block = append(block, pad(csvMetaMark+m[0], csvText(m[1])))
+	}
+	if err := cw.WriteAll(block); err != nil {
+		return err
+	}
+	w.WriteString("\n")
+	return writeCSVRows(cw, doc.table)
+}
+
+func writeCSVRows(cw *csv.Writer, rows [][]any) error {
+	for _, row := range rows {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			rec[i] = csvText(v)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeWorkbook writes doc to the first sheet of an Excel workbook: the
+// title in bold, the header block, a blank row, the table with its heading
+// row in bold; counts as integers and money as yuan formatted "#,##0.00".
+func writeWorkbook(w *bytes.Buffer, doc document) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	titleStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
+	if err != nil {
+		return err
+	}
+	labelStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
+	if err != nil {
+		return err
+	}
+	moneyFmt := "#,##0.00"
+	moneyStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &moneyFmt})
+	if err != nil {
+		return err
+	}
+	intStyle, err := f.NewStyle(&excelize.Style{NumFmt: 1}) // "0"
+	if err != nil {
+		return err
+	}
+	widths := map[int]int{}
+	measure := func(col int, s string) {
+		n := 0
+		for _, r := range s {
+			n++
+			if utf8.RuneLen(r) > 1 {
+				n++ // CJK characters are about two columns wide
+			}
+		}
+		if n > widths[col] {
+			widths[col] = n
+		}
+	}
+	row := 1
+	set := func(col int, v any, style int) error {
+		cell, err := excelize.CoordinatesToCellName(col, row)
+		if err != nil {
+			return err
+		}
+		switch v := v.(type) {
+		case fen:
+			err = f.SetCellFloat(sheet, cell, yuanFloat(v), -1, 64)
+			if style == 0 {
+				style = moneyStyle
+			}
+			measure(col, yuan(v)+"  ")
+		case int64:
+			err = f.SetCellInt(sheet, cell, v)
+			measure(col, strconv.FormatInt(v, 10))
+			if style == 0 {
+				style = intStyle
+			}
+		case int:
+			err = f.SetCellInt(sheet, cell, int64(v))
+			if style == 0 {
+				style = intStyle
+			}
+		case heading, term:
+			err = f.SetCellStr(sheet, cell, fmt.Sprint(v))
+			measure(col, fmt.Sprint(v))
+		case string:
+			err = f.SetCellStr(sheet, cell, v)
+			if style != titleStyle {
+				measure(col, v)
+			}
+		default:
+			err = f.SetCellValue(sheet, cell, v)
+		}
+		if err != nil {
+			return err
+		}
+		if style != 0 {
+			return f.SetCellStyle(sheet, cell, cell, style)
+		}
+		return nil
+	}
+	if doc.title != "" || len(doc.meta) > 0 {
+		if err := set(1, doc.title, titleStyle); err != nil {
+			return err
+		}
+		row++
+		for _, m := range doc.meta {
+			if err := set(1, m[0], labelStyle); err != nil {
+				return err
+			}
+			if err := set(2, m[1], 0); err != nil {
+				return err
+			}
+			row++
+		}
+		row++ // a blank row before the table
+	}
+	headRow := row
+	for i, r := range doc.table {
+		for j, v := range r {
+			style := 0
+			if i == 0 {
+				style = headStyle
+			}
+			if err := set(j+1, v, style); err != nil {
+				return err
+			}
+		}
+		row++
+	}
+	for col, n := range widths {
+		name, err := excelize.ColumnNumberToName(col)
+		if err != nil {
+			return err
+		}
+		if err := f.SetColWidth(sheet, name, name, float64(min(max(n+2, 10), 42))); err != nil {
+			return err
+		}
+	}
+	if len(doc.table) > 1 {
+		if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: headRow, TopLeftCell: fmt.Sprintf("A%d", headRow+1),
+			ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+	}
+	return f.Write(w)
+}

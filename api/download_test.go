@@ -1,0 +1,340 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// licensedFor registers and declares a patent of the university and grants
+// an open licence to the SME for feeFen on 2024-03-01; it returns the last
+// position written.
+func (h *readsHarness) licensedFor(serial int, feeFen int64) string {
+	h.t.Helper()
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	digits := fmt.Sprintf("2021100%05d", serial)
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n := domain.PatentNumber("ZL" + digits + "." + string(c))
+	day := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
+	if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种钠离子电池正极材料",
+		PatenteeIDs: []string{h.uni}, IPC: []string{"H01M 4/36"}, FiledOn: day("2021-05-15"), GrantedOn: day("2022-02-10")}); err != nil {
+		h.t.Fatal(err)
+	}
+	decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeLumpSum,
+		LumpSumFen: domain.Fen(feeFen)}, TermMonths: 36, DeclaredOn: day("2024-01-02")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
+		EffectiveOn: day("2024-03-01"), FeePaidFen: domain.Fen(feeFen), DeclarationID: decl.ID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return strconv.FormatInt(lic.Position, 10)
+}
+
+// getWith answers a GET of path with the headers given as name, value pairs.
+func (h *readsHarness) getWith(path string, header ...string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, h.url+path, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		h.t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b.Bytes())
+	}
+	return resp, b.Bytes()
+}
+
+// splitCSV checks a CSV download's framing and returns its header block
+// (label → value, the "# " mark removed; the title under "") and its table.
+func splitCSV(t *testing.T, body []byte) (map[string]string, [][]string) {
+	t.Helper()
+	if !bytes.HasPrefix(body, []byte("\ufeff")) {
+		t.Fatalf("no BOM: %q", body[:min(len(body), 20)])
+	}
+	head, table, ok := strings.Cut(strings.TrimPrefix(string(body), "\ufeff"), "\n\n")
+	if !ok {
+		t.Fatalf("no blank row between header block and table:\n%s", body)
+	}
+	meta := map[string]string{}
+	r := csv.NewReader(strings.NewReader(head))
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		if !strings.HasPrefix(rec[0], "# ") {
+			t.Fatalf("header row %v not marked", rec)
+		}
+		if i == 0 {
+			meta[""] = strings.TrimPrefix(rec[0], "# ")
+			continue
+		}
+		meta[strings.TrimPrefix(rec[0], "# ")] = rec[1]
+	}
+	rows, err := csv.NewReader(strings.NewReader(table)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return meta, rows
+}
+
+var (
+	utcStamp   = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	localStamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$`)
+)
+
+func TestDownloadTallyCSVInBothLanguages(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	path := "/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&region=4401&sme=true&type=open&format=csv&min_position=" + pos
+	cases := []struct {
+		name    string
+		path    string
+		header  []string
+		title   string
+		meta    map[string]string
+		heading []string
+		total   string
+		utc     string
+		local   string
+	}{
+		{"zh by default", path, nil, "许可成交统计（按季度）",
+			map[string]string{"统计周期": "按季度", "起始日": "2024-01-01", "截止日": "2024-06-30", "地区": "4401 广州市", "中小企业": "是", "许可类型": "开放许可"},
+			[]string{"统计周期", "许可成交(件)", "被许可人(个)", "涉及专利(件)", "许可费(元)"}, "合计", "生成时间(UTC)", "生成时间(北京时间)"},
+		{"en by lang", path + "&lang=en", []string{"Accept-Language", "zh-CN"}, "Deals (Quarterly)",
+			map[string]string{"Period": "Quarterly", "From": "2024-01-01", "To": "2024-06-30", "Region": "4401 Guangzhou", "SME": "yes", "Licence type": "Open"},
+			[]string{"Period", "Deals", "Licensees", "Patents", "Fees (yuan)"}, "Total", "Generated (UTC)", "Generated (Beijing time)"},
+		{"en by Accept-Language", path, []string{"Accept-Language", "en-GB,en;q=0.9"}, "Deals (Quarterly)",
+			map[string]string{"Region": "4401 Guangzhou"}, []string{"Period", "Deals", "Licensees", "Patents", "Fees (yuan)"}, "Total",
+			"Generated (UTC)", "Generated (Beijing time)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := h.getWith(c.path, c.header...)
+			if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			cd := resp.Header.Get("Content-Disposition")
+			if !strings.HasPrefix(cd, `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv"; filename*=UTF-8''`) ||
+				!strings.Contains(cd, "deals-quarter-2024-01-01-2024-06-30.csv") || strings.ContainsAny(cd, "许（") {
+				t.Errorf("Content-Disposition %q", cd)
+			}
+			meta, rows := splitCSV(t, body)
+			if meta[""] != c.title {
+				t.Errorf("title %q, want %q", meta[""], c.title)
+			}
+			for k, v := range c.meta {
+				if meta[k] != v {
+					t.Errorf("header block %s = %q, want %q (%v)", k, meta[k], v, meta)
+				}
+			}
+			if !utcStamp.MatchString(meta[c.utc]) || !localStamp.MatchString(meta[c.local]) {
+				t.Errorf("generation time %q, %q", meta[c.utc], meta[c.local])
+			}
+			want := [][]string{c.heading, {"2024-Q1", "1", "1", "1", "1234.50"}, {"2024-Q2", "0", "0", "0", "0.00"}, {c.total, "1", "1", "1", "1234.50"}}
+			if !slices.EqualFunc(rows, want, slices.Equal) {
+				t.Errorf("table %q, want %q", rows, want)
+			}
+		})
+	}
+}
+
+// sheetRows returns the first sheet's rows and the index of the table's
+// heading row: the row after the blank one, whose first cell must be first.
+func sheetRows(t *testing.T, f *excelize.File, first string) ([][]string, int) {
+	t.Helper()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if len(r) == 0 && i+1 < len(rows) && len(rows[i+1]) > 0 && rows[i+1][0] == first {
+			return rows, i + 1
+		}
+	}
+	t.Fatalf("no row starting %q in %q", first, rows)
+	return nil, 0
+}
+
+// numberCell checks that a cell holds a number (not text) and returns its
+// raw value and number format.
+func numberCell(t *testing.T, f *excelize.File, cell string) (float64, string) {
+	t.Helper()
+	sheet := f.GetSheetName(0)
+	typ, err := f.GetCellType(sheet, cell)
+	if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+		t.Fatalf("%s: type %v, %v; want a number", cell, typ, err)
+	}
+	raw, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		t.Fatalf("%s: %q is not a number", cell, raw)
+	}
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	numFmt := strconv.Itoa(st.NumFmt)
+	if st.CustomNumFmt != nil {
+		numFmt = *st.CustomNumFmt
+	}
+	return v, numFmt
+}
+
+func openXLSX(t *testing.T, resp *http.Response, body []byte) *excelize.File {
+	t.Helper()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func TestDownloadTallyXLSX(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	resp, body := h.getWith("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&ipc=H01M&format=xlsx&lang=en&min_position=" + pos)
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="deals-quarter-2024-01-01-2024-06-30.xlsx"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	f := openXLSX(t, resp, body)
+	rows, head := sheetRows(t, f, "Period")
+	if rows[0][0] != "Deals (Quarterly)" || len(rows[head-1]) != 0 {
+		t.Errorf("title %q, row before the table %q", rows[0], rows[head-1])
+	}
+	meta := map[string]string{}
+	for _, r := range rows[1 : head-1] {
+		meta[r[0]] = r[1]
+	}
+	if meta["IPC"] != "H01M" || meta["From"] != "2024-01-01" || meta["To"] != "2024-06-30" || meta["Period"] != "Quarterly" ||
+		!utcStamp.MatchString(meta["Generated (UTC)"]) || !localStamp.MatchString(meta["Generated (Beijing time)"]) {
+		t.Errorf("header block %v", meta)
+	}
+	if want := []string{"Period", "Deals", "Licensees", "Patents", "Fees (yuan)"}; !slices.Equal(rows[head], want) {
+		t.Errorf("heading row %q", rows[head])
+	}
+	sheet := f.GetSheetName(0)
+	for _, cell := range []string{"A1", fmt.Sprintf("B%d", head+1)} {
+		id, _ := f.GetCellStyle(sheet, cell)
+		if st, err := f.GetStyle(id); err != nil || st.Font == nil || !st.Font.Bold {
+			t.Errorf("%s is not bold", cell)
+		}
+	}
+	q1 := head + 2 // 1-based row of 2024-Q1
+	if v, numFmt := numberCell(t, f, fmt.Sprintf("E%d", q1)); v != 1234.5 || !strings.Contains(numFmt, "0.00") {
+		t.Errorf("fees cell %v with format %q, want 1234.5 with two decimals", v, numFmt)
+	}
+	if v, _ := numberCell(t, f, fmt.Sprintf("E%d", q1+2)); v != 1234.5 {
+		t.Errorf("total fees %v", v)
+	}
+	for _, cell := range []string{fmt.Sprintf("B%d", q1), fmt.Sprintf("D%d", q1), fmt.Sprintf("B%d", q1+1)} {
+		if v, numFmt := numberCell(t, f, cell); v != float64(int64(v)) || strings.Contains(numFmt, ".") {
+			t.Errorf("count cell %s = %v (%q)", cell, v, numFmt)
+		}
+	}
+	if rows[q1+1][0] != "Total" {
+		t.Errorf("total row %q", rows[q1+1])
+	}
+	if w, err := f.GetColWidth(sheet, "E"); err != nil || w < 10 {
+		t.Errorf("column E width %v, %v", w, err)
+	}
+
+	// Every subject's columns are translated, nested ones included.
+	for subject, want := range map[string][]string{
+		"deals":        {"统计周期", "许可成交(件)", "被许可人(个)", "涉及专利(件)", "许可费(元)"},
+		"declarations": {"统计周期", "发布声明(件)", "撤回声明(件)", "期末有效声明(件)"},
+		"pledges":      {"统计周期", "质押登记(件)", "质押注销(件)", "担保金额(元)", "期末在押(件)"},
+		"transfers":    {"统计周期", "转让(件)", "涉及专利(件)", "转让价款(元)"},
+		"reviews": {"统计周期", "评价(件)", "评级-高(件)", "评级-中(件)", "评级-低(件)", "评级-无(件)",
+			"处置方式-开放许可(件)", "处置方式-许可(件)", "处置方式-转让(件)", "处置方式-维持(件)", "处置方式-放弃(件)"},
+	} {
+		resp, body := h.getWith("/v1/tallies/" + subject + "?period=year&from=2024-01-01&to=2024-12-31&format=xlsx")
+		f := openXLSX(t, resp, body)
+		rows, head := sheetRows(t, f, "统计周期")
+		if !slices.Equal(rows[head], want) || len(rows) != head+3 || rows[head+2][0] != "合计" {
+			t.Errorf("%s: heading %q, rows %q", subject, rows[head], rows[head:])
+		}
+		for j := range want[1:] {
+			cell, _ := excelize.CoordinatesToCellName(j+2, head+2)
+			numberCell(t, f, cell)
+		}
+	}
+}
+
+func TestDownloadRankingByFeesInYuan(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	_, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&to=2024-12-31&format=csv&min_position=" + pos)
+	meta, rows := splitCSV(t, body)
+	if meta[""] != "专利权人排名（许可费）" || meta["排名指标"] != "许可费" || meta["起始日"] != "2024-01-01" ||
+		!utcStamp.MatchString(meta["生成时间(UTC)"]) {
+		t.Errorf("header block %v", meta)
+	}
+	want := [][]string{{"名次", "专利权人编号", "专利权人", "许可费(元)"}, {"1", h.uni, "华南理工大学", "1234.50"}}
+	if !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("ranking %q, want %q", rows, want)
+	}
+
+	_, body = h.getWith("/v1/rankings/patentees?format=csv&lang=en")
+	meta, rows = splitCSV(t, body)
+	want = [][]string{{"Rank", "Patentee ID", "Patentee", "Licences"}, {"1", h.uni, "华南理工大学", "1"}}
+	if meta["Ranked by"] != "licences" || !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("ranking by licences %v %q", meta, rows)
+	}
+
+	resp, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&format=xlsx&lang=en")
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="ranking-fees_fen-2024-01-01-open.xlsx"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	f := openXLSX(t, resp, body)
+	rows2, head := sheetRows(t, f, "Rank")
+	if !slices.Equal(rows2[head], []string{"Rank", "Patentee ID", "Patentee", "Fees (yuan)"}) {
+		t.Errorf("heading %q", rows2[head])
+	}
+	if v, numFmt := numberCell(t, f, fmt.Sprintf("D%d", head+2)); v != 1234.5 || !strings.Contains(numFmt, "0.00") {
+		t.Errorf("fees %v (%q)", v, numFmt)
+	}
+	if v, _ := numberCell(t, f, fmt.Sprintf("A%d", head+2)); v != 1 {
+		t.Errorf("rank %v", v)
+	}
+}

@@ -1,0 +1,367 @@
+package projections
+
+import (
+	"errors"
+	"slices"
+	"sort"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// The tallies of DOMAIN.md ("Tallies regulators ask for") that CONTRACT.md
+// does not name. They take the same TallyQuery (period, from, to, the
+// filters that apply) and answer the same Tally shape: one bucket per
+// period, zeros included, and a total row.
+const (
+	// Recordals is recording compliance (备案, IR 87) of the licences
+	// concluded in each bucket.
+	Recordals = "recordals"
+	// MultiLicensee counts patents that reach two or more distinct
+	// licensees.
+	MultiLicensee = "multi-licensee"
+	// FeeReductions is the annual-fee reduction earned through open
+	// licensing (PL 51(2)); year buckets only.
+	FeeReductions = "fee-reductions"
+	// TimeToFirstLicence is the time from a declaration to its first open
+	// licence.
+	TimeToFirstLicence = "time-to-first-licence"
+)
+
+// ExtraSubjects lists the tally subjects of this file, in route order.
+// They are kept out of Subjects, whose tallies CONTRACT.md names.
+var ExtraSubjects = []string{Recordals, MultiLicensee, FeeReductions, TimeToFirstLicence}
+
+// FeeReductionBP is the annual-fee reduction while a declaration is in
+// effect (PL 51(2): 15%), in basis points.
+const FeeReductionBP = 1500
+
+// extraTallySchema are the tables the extra tallies add to the Tallies
+// projection: the recordal of each recorded licence (its date and the last
+// day of its three-month period), and the effective date of each
+// declaration's first open licence.
+var extraTallySchema = []string{
+	`CREATE TABLE tly_recordals (license_id TEXT PRIMARY KEY, recorded_on TEXT NOT NULL, due_by TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+	`CREATE TABLE tly_first_licences (declaration_id TEXT PRIMARY KEY, first_on TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+}
+
+func init() {
+	const licensors = "SELECT x.org_id FROM tly_license_orgs x WHERE x.license_id = l.license_id"
+	const declarants = "SELECT x.org_id FROM tly_declaration_orgs x WHERE x.declaration_id = d.declaration_id"
+	subjects[Recordals] = subject{table: "tly_licenses l LEFT JOIN tly_recordals r ON r.license_id = l.license_id",
+		patents: "p.number = l.number", patentees: licensors, counterparties: "SELECT l.licensee_id", typeColumn: "l.type",
+		columns: []string{"concluded", "recorded_in_time", "recorded_late", "not_recorded", "not_recorded_overdue"},
+		compute: (*tallier).recordals}
+	subjects[MultiLicensee] = subject{table: "tly_licenses l", patents: "p.number = l.number", patentees: licensors,
+		typeColumn: "l.type", columns: []string{"reached_multi", "multi_licensee_at_end", "licensed_at_end"},
+		compute: (*tallier).multiLicensee}
+	subjects[FeeReductions] = subject{table: "tly_declarations d", patents: "p.number = d.number", patentees: declarants,
+		columns: []string{"declared_patents", "declared_patent_days", "reduction_bp"}, compute: (*tallier).feeReductions}
+	subjects[TimeToFirstLicence] = subject{
+		table:   "tly_declarations d JOIN tly_first_licences f ON f.declaration_id = d.declaration_id",
+		patents: "p.number = d.number", patentees: declarants,
+		columns: []string{"first_licences", "median_days", "mean_days"}, compute: (*tallier).timeToFirstLicence}
+}
+
+// applyExtraTallies applies the events the extra tallies need beyond the
+// base tables. A licence is recorded at most once (license_already_recorded).
+func applyExtraTallies(tx *Tx, ev domain.Event) error {
+	switch v := ev.(type) {
+	case domain.LicenseRecorded:
+		return tx.Exec("INSERT OR REPLACE INTO tly_recordals (license_id, recorded_on, due_by) VALUES (?, ?, ?)",
+			v.LicenseID, v.RecordedOn.String(), v.DueBy.String())
+	case domain.LicenseGranted:
+		if v.Type != domain.LicenseOpen || v.DeclarationID == "" {
+			return nil
+		}
+		return tx.Exec(`INSERT INTO tly_first_licences (declaration_id, first_on) VALUES (?1, ?2)
+			ON CONFLICT (declaration_id) DO UPDATE SET first_on = min(first_on, excluded.first_on)`,
+			v.DeclarationID, v.EffectiveOn.String())
+	}
+	return nil
+}
+
+// recordals counts, per bucket of effective_on, the licences concluded and
+// their recording status as of the range's last day (To): recorded on or
+// before due_by (in time), recorded after due_by (late), not recorded by
+// To; and of those not recorded, the ones whose due_by is before To
+// (overdue: missing). A recordal dated after To counts as not recorded.
+// concluded = recorded_in_time + recorded_late + not_recorded.
+func (t *tallier) recordals() error {
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT l.effective_on, r.recorded_on, r.due_by FROM "+t.s.table+
+		" WHERE l.effective_on BETWEEN ? AND ?"+t.where, t.rangeArgs()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var on string
+		var recorded, due *string
+		if err := rows.Scan(&on, &recorded, &due); err != nil {
+			return err
+		}
+		i, err := t.bucketOfDate(on)
+		if err != nil {
+			return err
+		}
+		col := recordalColumn(on, recorded, due, t.to)
+		b := &t.tally.Buckets[i]
+		b.Values[0]++
+		b.Values[col]++
+		if col == 3 && recordalOverdue(on, t.q.To) {
+			b.Values[4]++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	t.sumTotals(allColumns(len(t.s.columns))...)
+	return nil
+}
+
+// recordalColumn returns the column of a licence effective on: 1 recorded
+// in time, 2 late, 3 not recorded by asOf.
+func recordalColumn(on string, recorded, due *string, asOf string) int {
+	switch {
+	case recorded == nil || *recorded > asOf:
+		return 3
+	case *recorded <= *due:
+		return 1
+	}
+	return 2
+}
+
+// recordalOverdue reports whether the recordal period of a licence
+// effective on ended before asOf.
+func recordalOverdue(on string, asOf domain.Date) bool {
+	d, err := domain.ParseDate(on)
+	return err == nil && domain.RecordalDeadline(d).Before(asOf)
+}
+
+// multiLicensee counts, per patent, the distinct licensees of the filtered
+// licences (every licence ever concluded up to To, whatever its end):
+// reached_multi is the patents whose second distinct licensee's licence
+// took effect in the bucket; multi_licensee_at_end and licensed_at_end
+// the patents with ≥ 2 and ≥ 1 distinct licensees on the bucket's last
+// day. The total sums reached_multi and takes the last bucket's figures.
+func (t *tallier) multiLicensee() error {
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT l.number, l.licensee_id, l.effective_on FROM "+t.s.table+
+		" WHERE l.effective_on <= ?"+t.where+" ORDER BY l.effective_on", append([]any{t.to}, t.args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	licensees := map[string]map[string]bool{}
+	var firsts, seconds []string // dates a patent reached 1 and 2 licensees, in order
+	for rows.Next() {
+		var number, licensee, on string
+		if err := rows.Scan(&number, &licensee, &on); err != nil {
+			return err
+		}
+		set := licensees[number]
+		if set == nil {
+			set = map[string]bool{}
+			licensees[number] = set
+		}
+		if set[licensee] {
+			continue
+		}
+		set[licensee] = true
+		switch len(set) {
+		case 1:
+			firsts = append(firsts, on)
+		case 2:
+			seconds = append(seconds, on)
+			if on >= t.from {
+				i, err := t.bucketOfDate(on)
+				if err != nil {
+					return err
+				}
+				t.tally.Buckets[i].Values[0]++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	t.sumTotals(0)
+	t.runningCount(seconds, 1)
+	t.runningCount(firsts, 2)
+	return nil
+}
+
+// runningCount sets column col of each bucket to the number of sorted
+// dates on or before its last day, and the total to the last bucket's.
+func (t *tallier) runningCount(dates []string, col int) {
+	var n int64
+	for i, sp := range t.spans {
+		last := sp.last.String()
+		for len(dates) > 0 && dates[0] <= last {
+			n, dates = n+1, dates[1:]
+		}
+		t.tally.Buckets[i].Values[col] = n
+	}
+	t.tally.Total.Values[col] = t.tally.Buckets[len(t.spans)-1].Values[col]
+}
+
+// feeReductions reports, per year, the patents with a (filtered)
+// declaration in effect on at least one day of the year within from..to
+// (declared_patents), the days in effect summed over those patents
+// (declared_patent_days, each day of a patent counted once), and the
+// reduction earned: round(declared_patent_days × FeeReductionBP ÷ days of
+// the calendar year), in basis points of one patent's annual fee — 10000
+// is one whole annual fee, a patent declared all year earns 1500. The
+// total counts distinct patents over the range and sums the days and the
+// buckets' reductions.
+func (t *tallier) feeReductions() error {
+	if t.q.Period != Year {
+		return domain.Invalid("period", "the %s tally has year buckets only; want period=year", t.q.Subject)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT d.number, d.declared_on, d.stop_on FROM "+t.s.table+
+		" WHERE d.declared_on <= ? AND d.stop_on > ? AND d.stop_on > d.declared_on"+t.where,
+		append([]any{t.to, t.from}, t.args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	spells := map[string][][2]domain.Date{} // per patent, [first, last] days in effect within the range
+	for rows.Next() {
+		var number, declared, stop string
+		if err := rows.Scan(&number, &declared, &stop); err != nil {
+			return err
+		}
+		first, err1 := domain.ParseDate(declared)
+		stopOn, err2 := domain.ParseDate(stop)
+		if err1 != nil || err2 != nil {
+			return errors.Join(err1, err2)
+		}
+		last := stopOn.AddDays(-1)
+		if first.Before(t.q.From) {
+			first = t.q.From
+		}
+		if last.After(t.q.To) {
+			last = t.q.To
+		}
+		if !last.Before(first) {
+			spells[number] = append(spells[number], [2]domain.Date{first, last})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, ss := range spells {
+		seen := make([]bool, len(t.spans))
+		for _, s := range mergeSpells(ss) {
+			for d := s[0]; !d.After(s[1]); {
+				i := t.byLabel[Year.Label(d)]
+				end := t.spans[i].last
+				if end.After(s[1]) {
+					end = s[1]
+				}
+				t.tally.Buckets[i].Values[1] += int64(end.DaysSince(d) + 1)
+				seen[i] = true
+				d = end.AddDays(1)
+			}
+		}
+		for i, ok := range seen {
+			if ok {
+				t.tally.Buckets[i].Values[0]++
+			}
+		}
+	}
+	for i := range t.tally.Buckets {
+		b := &t.tally.Buckets[i]
+		b.Values[2] = reductionBP(b.Values[1], t.spans[i].last.Year())
+	}
+	t.sumTotals(1, 2)
+	t.tally.Total.Values[0] = int64(len(spells))
+	return nil
+}
+
+// reductionBP is round(days × FeeReductionBP ÷ days in year), half up.
+func reductionBP(days int64, year int) int64 {
+	diy := int64(365)
+	if domain.NewDate(year, 12, 31).DaysSince(domain.NewDate(year, 1, 1)) == 365 {
+		diy = 366
+	}
+	return (2*days*FeeReductionBP + diy) / (2 * diy)
+}
+
+// mergeSpells merges overlapping or adjacent [first, last] spells.
+func mergeSpells(ss [][2]domain.Date) [][2]domain.Date {
+	sort.Slice(ss, func(i, j int) bool { return ss[i][0].Before(ss[j][0]) })
+	out := [][2]domain.Date{ss[0]}
+	for _, s := range ss[1:] {
+		cur := &out[len(out)-1]
+		if s[0].After(cur[1].AddDays(1)) {
+			out = append(out, s)
+		} else if s[1].After(cur[1]) {
+			cur[1] = s[1]
+		}
+	}
+	return out
+}
+
+// timeToFirstLicence reports, per bucket of the effective date of a
+// declaration's first open licence, the number of those declarations
+// (first_licences) and the median and mean of the days from declared_on
+// to that licence (whole days, rounded half up; the median of an even
+// count is the mean of the two middle values). The total takes the
+// median and mean over the whole range.
+func (t *tallier) timeToFirstLicence() error {
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT d.declared_on, f.first_on FROM "+t.s.table+
+		" WHERE f.first_on BETWEEN ? AND ?"+t.where, t.rangeArgs()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	days := make([][]int64, len(t.spans))
+	var all []int64
+	for rows.Next() {
+		var declared, first string
+		if err := rows.Scan(&declared, &first); err != nil {
+			return err
+		}
+		d0, err1 := domain.ParseDate(declared)
+		d1, err2 := domain.ParseDate(first)
+		if err1 != nil || err2 != nil {
+			return errors.Join(err1, err2)
+		}
+		i, err := t.bucketOfDate(first)
+		if err != nil {
+			return err
+		}
+		n := int64(d1.DaysSince(d0))
+		days[i] = append(days[i], n)
+		all = append(all, n)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range t.tally.Buckets {
+		copy(t.tally.Buckets[i].Values, daysSummary(days[i]))
+	}
+	copy(t.tally.Total.Values, daysSummary(all))
+	return nil
+}
+
+// daysSummary returns count, median and mean of ds (zeros when empty),
+// median and mean rounded half up.
+func daysSummary(ds []int64) []int64 {
+	n := int64(len(ds))
+	if n == 0 {
+		return []int64{0, 0, 0}
+	}
+	slices.Sort(ds)
+	var sum int64
+	for _, d := range ds {
+		sum += d
+	}
+	median := ds[n/2]
+	if n%2 == 0 {
+		median = roundHalfUp(ds[n/2-1]+ds[n/2], 2)
+	}
+	return []int64{n, median, roundHalfUp(sum, n)}
+}
+
+// roundHalfUp returns a ÷ b rounded half up (a ≥ 0, b > 0).
+func roundHalfUp(a, b int64) int64 { return (2*a + b) / (2 * b) }

@@ -1,0 +1,377 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// extraModel adds to the brute-force model what the extra tallies need:
+// the recordals, read straight from the store's events.
+type extraModel struct {
+	*model
+	recordals map[string]domain.LicenseRecorded
+}
+
+func buildExtraModel(t testing.TB, st domain.EventStore) *extraModel {
+	m := &extraModel{model: buildModel(t, st), recordals: map[string]domain.LicenseRecorded{}}
+	for pos := int64(0); ; {
+		events, err := st.ReadAll(context.Background(), pos, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			return m
+		}
+		for _, e := range events {
+			if e.Type == domain.TypeLicenseRecorded {
+				ev, err := domain.DefaultCodec.Decode(e.Type, e.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := ev.(domain.LicenseRecorded)
+				m.recordals[v.LicenseID] = v
+			}
+			pos = e.Position
+		}
+	}
+}
+
+// recordSome records about two thirds of the history's licences, some in
+// time and some late.
+func recordSome(t testing.TB, h *history) []domain.Date {
+	var n []domain.Date
+	for i, l := range h.licenses {
+		if h.rng.IntN(3) == 0 {
+			continue
+		}
+		due := domain.RecordalDeadline(l.on)
+		on := []domain.Date{l.on, due, due.AddDays(1), l.on.AddDays(h.rng.IntN(200))}[h.rng.IntN(4)]
+		_, err := h.svc.RecordLicense(context.Background(), admin, domain.RecordLicense{LicenseID: l.id,
+			RecordNo: fmt.Sprintf("2024440%09d", i), RecordedOn: on})
+		h.record(err)
+		if err == nil {
+			n = append(n, on)
+		}
+	}
+	return n
+}
+
+// expectExtra recounts an extra tally day by day from the model.
+func (m *extraModel) expectExtra(q TallyQuery) Tally {
+	cols := subjects[q.Subject].columns
+	r := newRecount(q, len(cols))
+	switch q.Subject {
+	case Recordals:
+		m.expectRecordals(r)
+	case MultiLicensee:
+		m.expectMultiLicensee(r)
+	case FeeReductions:
+		m.expectFeeReductions(r)
+	case TimeToFirstLicence:
+		m.expectTimeToFirstLicence(r)
+	}
+	return r.tally(cols)
+}
+
+func (m *extraModel) expectRecordals(r *recount) {
+	for _, l := range m.licenses {
+		if !m.matches(r.q, m.licenseRefs(l)) {
+			continue
+		}
+		r.add(l.EffectiveOn, 0, 1)
+		rec, ok := m.recordals[l.LicenseID]
+		switch {
+		case !ok || rec.RecordedOn.After(r.q.To):
+			r.add(l.EffectiveOn, 3, 1)
+			// Three months after the effective date (IR 87), counted with
+			// the time package.
+			t := l.EffectiveOn.Time()
+			due := time.Date(t.Year(), t.Month()+3, 1, 12, 0, 0, 0, time.UTC)
+			if last := due.AddDate(0, 1, -1).Day(); t.Day() <= last {
+				due = due.AddDate(0, 0, t.Day()-1)
+			} else {
+				due = due.AddDate(0, 0, last-1)
+			}
+			if due.AddDate(0, 0, -1).Format("2006-01-02") < r.q.To.String() {
+				r.add(l.EffectiveOn, 4, 1)
+			}
+		case !rec.RecordedOn.After(rec.DueBy):
+			r.add(l.EffectiveOn, 1, 1)
+		default:
+			r.add(l.EffectiveOn, 2, 1)
+		}
+	}
+}
+
+// multiOn counts the patents with at least n distinct licensees among the
+// filtered licences effective on or before day.
+func (m *extraModel) multiOn(q TallyQuery, day domain.Date, n int) int64 {
+	licensees := map[domain.PatentNumber]map[string]bool{}
+	for _, l := range m.licenses {
+		if l.EffectiveOn.After(day) || !m.matches(q, m.licenseRefs(l)) {
+			continue
+		}
+		if licensees[l.Number] == nil {
+			licensees[l.Number] = map[string]bool{}
+		}
+		licensees[l.Number][l.LicenseeID] = true
+	}
+	var c int64
+	for _, set := range licensees {
+		if len(set) >= n {
+			c++
+		}
+	}
+	return c
+}
+
+func (m *extraModel) expectMultiLicensee(r *recount) {
+	prev := m.multiOn(r.q, r.q.From.AddDays(-1), 2)
+	for _, l := range r.labels {
+		end := m.multiOn(r.q, r.lastDay[l], 2)
+		r.values[l][0] = end - prev
+		r.total[0] += end - prev
+		prev = end
+	}
+	r.atEnd(1, func(d domain.Date) int64 { return m.multiOn(r.q, d, 2) })
+	r.atEnd(2, func(d domain.Date) int64 { return m.multiOn(r.q, d, 1) })
+}
+
+func (m *extraModel) expectFeeReductions(r *recount) {
+	var kept []*domain.Declaration
+	for _, d := range m.decls {
+		if m.matches(r.q, refs{patentees: d.PatenteeIDs, patents: []domain.PatentNumber{d.Number}}) {
+			kept = append(kept, d)
+		}
+	}
+	for d := r.q.From; !d.After(r.q.To); d = d.AddDays(1) {
+		inEffect := map[domain.PatentNumber]bool{}
+		for _, decl := range kept {
+			if decl.InEffectOn(d) {
+				inEffect[decl.Number] = true
+			}
+		}
+		for n := range inEffect {
+			r.distinct(d, 0, string(n))
+			r.add(d, 1, 1)
+		}
+	}
+	for _, l := range r.labels {
+		var y int
+		fmt.Sscan(l, &y)
+		diy := float64(time.Date(y, 12, 31, 12, 0, 0, 0, time.UTC).YearDay())
+		bp := int64(math.Floor(float64(r.values[l][1])*0.15*10000/diy + 0.5))
+		r.values[l][2] = bp
+		r.total[2] += bp
+	}
+}
+
+func (m *extraModel) expectTimeToFirstLicence(r *recount) {
+	days := map[string][]int64{}
+	var all []int64
+	for _, d := range m.decls {
+		if !m.matches(r.q, refs{patentees: d.PatenteeIDs, patents: []domain.PatentNumber{d.Number}}) {
+			continue
+		}
+		var first domain.Date
+		for _, l := range m.licenses {
+			if l.Type == domain.LicenseOpen && l.DeclarationID == d.DeclarationID && (first.IsZero() || l.EffectiveOn.Before(first)) {
+				first = l.EffectiveOn
+			}
+		}
+		if !r.in(first) {
+			continue
+		}
+		n := int64(math.Round(first.Time().Sub(d.DeclaredOn.Time()).Hours() / 24))
+		label := bruteLabel(r.q.Period, first)
+		days[label] = append(days[label], n)
+		all = append(all, n)
+	}
+	summary := func(ds []int64) []int64 {
+		if len(ds) == 0 {
+			return []int64{0, 0, 0}
+		}
+		slices.Sort(ds)
+		var median, sum float64
+		if k := len(ds); k%2 == 1 {
+			median = float64(ds[k/2])
+		} else {
+			median = float64(ds[k/2-1]+ds[k/2]) / 2
+		}
+		for _, d := range ds {
+			sum += float64(d)
+		}
+		return []int64{int64(len(ds)), int64(math.Floor(median + 0.5)), int64(math.Floor(sum/float64(len(ds)) + 0.5))}
+	}
+	for _, l := range r.labels {
+		r.values[l] = summary(days[l])
+	}
+	r.total = summary(all)
+}
+
+// extraTallyQueries are the queries of the extra property test: every
+// extra subject and period (years only for fee reductions) over the ranges
+// of tallyQueries, without a filter and with one that applies.
+func extraTallyQueries(rng *rand.Rand, h *history, recorded []domain.Date) []TallyQuery {
+	ranges := [][2]string{{"2021-01-01", "2025-12-31"}, {"2022-12-26", "2023-01-09"}, {"2024-02-15", "2024-04-15"},
+		{"2024-12-23", "2025-01-05"}, {"2023-03-17", "2024-11-02"}, {"2023-01-01", "2023-12-31"}}
+	// Ranges starting or ending on the day of a licence.
+	for range 3 { // and on the day of a recordal
+		rec := recorded[rng.IntN(len(recorded))]
+		ranges = append(ranges, [2]string{rec.AddDays(-200).String(), rec.String()})
+		on := h.licenses[rng.IntN(len(h.licenses))].on
+		ranges = append(ranges, [2]string{on.String(), on.AddDays(150).String()}, [2]string{on.AddDays(-100).String(), on.String()})
+	}
+	var out []TallyQuery
+	for _, subj := range ExtraSubjects {
+		for _, p := range Periods {
+			if subj == FeeReductions && p != Year {
+				continue
+			}
+			for i, rg := range ranges {
+				if p == Day && i == 0 {
+					rg = [2]string{"2023-11-20", "2024-03-10"}
+				}
+				q := TallyQuery{Subject: subj, Period: p, From: date(rg[0]), To: date(rg[1])}
+				out = append(out, q, withFilter(rng, h, q), withFilter(rng, h, q))
+			}
+		}
+	}
+	return out
+}
+
+// TestExtraTallyProperty writes a random valid history (with recordals),
+// lets the live pipeline project it, and compares every extra tally with
+// a brute-force recount from the events; then again after a rebuild.
+func TestExtraTallyProperty(t *testing.T) {
+	seed := propertySeed(t) + 7
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	h := newHistory(t, newService(t, st), seed)
+	steps := 300
+	if testing.Short() {
+		steps = 150
+	}
+	h.run(steps)
+	recorded := recordSome(t, h)
+	p := startPipeline(t, st, dir)
+	waitHead(t, p, st)
+	m := buildExtraModel(t, st)
+	if len(m.licenses) < 10 || len(m.decls) < 10 || len(recorded) < 3 {
+		t.Fatalf("history too thin: %d licences, %d declarations, %d recordals", len(m.licenses), len(m.decls), len(recorded))
+	}
+	queries := extraTallyQueries(rand.New(rand.NewPCG(seed, 2)), h, recorded)
+	compareExtra(t, "live", p.db, m, queries)
+
+	rebuilt := openDB(t, t.TempDir())
+	r, err := NewRunner(context.Background(), rebuilt, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	compareExtra(t, "rebuilt", rebuilt, m, queries)
+}
+
+func compareExtra(t *testing.T, what string, db *DB, m *extraModel, queries []TallyQuery) {
+	t.Helper()
+	nonzero := map[string]bool{}
+	for _, q := range queries {
+		got, err := db.Tally(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s %+v: %v", what, q, err)
+		}
+		if want := m.expectExtra(q); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s tally %+v:\ngot  %s\nwant %s", what, q, mustJSON(got), mustJSON(want))
+		}
+		for i, c := range got.Columns {
+			if got.Total.Values[i] != 0 {
+				nonzero[q.Subject+"."+c] = true
+			}
+		}
+	}
+	// The history must exercise every column, or the comparison proves little.
+	for _, subj := range ExtraSubjects {
+		for _, c := range subjects[subj].columns {
+			if !nonzero[subj+"."+c] {
+				t.Errorf("%s: column %s.%s is zero in every query", what, subj, c)
+			}
+		}
+	}
+}
+
+// TestExtraTallyArguments checks the refusals of the extra tallies.
+func TestExtraTallyArguments(t *testing.T) {
+	dir := t.TempDir()
+	db := startPipeline(t, openStore(t, dir), dir).db
+	ctx := context.Background()
+	base := TallyQuery{Period: Month, From: date("2024-01-01"), To: date("2024-12-31")}
+	cases := []struct {
+		q     TallyQuery
+		field string
+	}{
+		{withSubject(base, FeeReductions), "period"},
+		{func() TallyQuery { q := withSubject(base, MultiLicensee); q.LicenseeID = "x"; return q }(), "licensee_id"},
+		{func() TallyQuery { q := withSubject(base, TimeToFirstLicence); q.Type = domain.LicenseOpen; return q }(), "type"},
+		{func() TallyQuery {
+			q := withSubject(base, FeeReductions)
+			q.Period = Year
+			q.Campaign = "2024"
+			return q
+		}(), "campaign"},
+	}
+	for _, c := range cases {
+		_, err := db.Tally(ctx, c.q)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || !slices.ContainsFunc(de.Fields, func(f domain.FieldError) bool { return f.Field == c.field }) {
+			t.Errorf("%s %+v: want invalid_argument naming %s, got %v", c.q.Subject, c.q, c.field, err)
+		}
+	}
+	// An empty ledger answers zero-filled buckets.
+	for _, subj := range ExtraSubjects {
+		q := withSubject(base, subj)
+		q.Period = Year
+		got, err := db.Tally(ctx, q)
+		if err != nil || len(got.Buckets) != 1 || got.Buckets[0].Label != "2024" || len(got.Total.Values) != len(got.Columns) {
+			t.Errorf("%s on an empty ledger: %+v, %v", subj, got, err)
+		}
+	}
+}
+
+func withSubject(q TallyQuery, s string) TallyQuery { q.Subject = s; return q }
+
+func TestDaysSummaryAndReduction(t *testing.T) {
+	for _, c := range []struct {
+		in   []int64
+		want []int64
+	}{
+		{nil, []int64{0, 0, 0}},
+		{[]int64{5}, []int64{1, 5, 5}},
+		{[]int64{1, 2}, []int64{2, 2, 2}},        // median 1.5 → 2, mean 1.5 → 2
+		{[]int64{10, 0, 3, 4}, []int64{4, 4, 4}}, // median 3.5 → 4, mean 4.25 → 4
+		{[]int64{1, 1, 100}, []int64{3, 1, 34}},
+	} {
+		if got := daysSummary(slices.Clone(c.in)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("daysSummary(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		days int64
+		year int
+		want int64
+	}{{365, 2023, 1500}, {366, 2024, 1500}, {0, 2024, 0}, {1, 2023, 4}, {730, 2023, 3000}} {
+		if got := reductionBP(c.days, c.year); got != c.want {
+			t.Errorf("reductionBP(%d, %d) = %d, want %d", c.days, c.year, got, c.want)
+		}
+	}
+}
