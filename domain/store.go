@@ -119,9 +119,11 @@ type EventStore interface {
 	// Meta.RecordedAt is set by the caller (the store keeps microseconds);
 	// a zero RecordedAt is stamped with the store's clock.
 	//
-	// Invalid appends (no events, the same stream twice, an empty stream
-	// name, ID or type, duplicate IDs within one call, an expected version
-	// below ExpectAny) return an error matching ErrInvalidArgument.
+	// Invalid appends (see ValidateAppend: no events, the same stream
+	// twice, an empty stream name, ID or type, duplicate IDs within one
+	// call, an expected version below ExpectAny, text that is not valid
+	// UTF-8 or holds NUL bytes) return an error matching ErrInvalidArgument.
+	// Adapters may refuse more (EventStoreDB needs UUID event IDs).
 	//
 	// When ctx ends before the store has taken the append up, Append
 	// returns ctx.Err() and nothing is written; once taken up, the append

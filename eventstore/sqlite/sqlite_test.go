@@ -169,7 +169,7 @@ func TestGroupCommitBatch(t *testing.T) {
 // request builds the writer's request for a valid append.
 func request(appends []domain.StreamAppend) *appendRequest {
 	r := &appendRequest{ctx: context.Background(), reply: make(chan appendReply, 1)}
-	r.appends, r.events = normalize(appends, time.Now())
+	r.appends, r.events = domain.NormalizeAppend(appends, time.Now())
 	return r
 }
 

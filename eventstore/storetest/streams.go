@@ -146,8 +146,8 @@ func pageAll(t testing.TB, st domain.EventStore, limit int) []domain.RecordedEve
 func (s *suite) testInvalidAppends(t *testing.T) {
 	st, _ := s.open(t)
 	mustAppend(t, st, to("ok", domain.ExpectNoStream, NewEventData()))
-	noID, noType, dup := NewEventData(), NewEventData(), NewEventData()
-	noID.ID, noType.Type = "", ""
+	noID, noType, dup, nulType, badActor := NewEventData(), NewEventData(), NewEventData(), NewEventData(), NewEventData()
+	noID.ID, noType.Type, nulType.Type, badActor.Meta.Actor = "", "", "org.registered\x00.v1", "\xff\xfe"
 	cases := []struct {
 		name    string
 		appends []domain.StreamAppend
@@ -158,6 +158,9 @@ func (s *suite) testInvalidAppends(t *testing.T) {
 		{"empty stream", []domain.StreamAppend{to("", domain.ExpectAny, NewEventData())}},
 		{"empty ID", []domain.StreamAppend{to("x", domain.ExpectAny, NewEventData(), noID)}},
 		{"empty type", []domain.StreamAppend{to("x", domain.ExpectAny, noType)}},
+		{"NUL byte in a type", []domain.StreamAppend{to("x", domain.ExpectAny, nulType)}},
+		{"invalid UTF-8 in an actor", []domain.StreamAppend{to("x", domain.ExpectAny, badActor)}},
+		{"NUL byte in a stream", []domain.StreamAppend{to("x\x00y", domain.ExpectAny, NewEventData())}},
 		{"expected version below any", []domain.StreamAppend{to("x", -2, NewEventData())}},
 		{"duplicate ID in a stream", []domain.StreamAppend{to("x", domain.ExpectAny, dup, NewEventData(), dup)}},
 		{"duplicate ID across streams", []domain.StreamAppend{to("x", domain.ExpectAny, dup), to("y", domain.ExpectAny, dup)}},
