@@ -212,7 +212,7 @@ func (s *Store) answer(ctx context.Context, batch []*request, outs []outcome, wr
 func (s *Store) committed(ctx context.Context, recs []record) {
 	last := recs[len(recs)-1]
 	s.head = domain.Head{Position: last.Position, Hash: last.Hash}
-	s.notify.advance(last.Position)
+	s.notify.Advance(last.Position)
 	if err := s.materialise(ctx, recs); err == nil {
 		s.applied.Store(last.Position)
 		_ = s.maybeCheckpoint(ctx, s.opts.CheckpointEvery) // a hint only: recovery starts earlier without it

@@ -69,7 +69,7 @@ func (s *Store) caughtUp(recs []record) {
 	}
 	s.applied.Store(last.Position)
 	if s.notify != nil {
-		s.notify.advance(last.Position)
+		s.notify.Advance(last.Position)
 	}
 }
 

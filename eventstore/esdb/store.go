@@ -10,6 +10,7 @@ import (
 
 	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
 var _ domain.EventStore = (*Store)(nil)
@@ -71,7 +72,7 @@ type Store struct {
 	owns   bool // Close closes c
 	opts   Options
 	names  names
-	notify *notifier
+	notify *headwatch.Notifier
 
 	// reqs carries appends to the writer goroutine; Close closes it.
 	reqs chan *request
@@ -133,7 +134,7 @@ func Open(ctx context.Context, c *esdbclient.Client, opts Options) (*Store, erro
 	if err := s.recover(ctx); err != nil {
 		return nil, fmt.Errorf("esdb: open: %w", err)
 	}
-	s.notify = newNotifier(s.head.Position)
+	s.notify = headwatch.New(s.head.Position)
 	s.writer.Add(1)
 	go s.write()
 	s.watcher.Add(1)
@@ -216,37 +217,3 @@ func (s *Store) lock(ctx context.Context) error {
 
 // unlock releases the writer's lock.
 func (s *Store) unlock() { <-s.sem }
-
-// notifier tells waiters that the log grew: each advance closes the current
-// channel and makes a new one.
-type notifier struct {
-	mu  sync.Mutex
-	pos int64
-	ch  chan struct{}
-}
-
-// newNotifier returns a notifier that knows of the log up to pos.
-func newNotifier(pos int64) *notifier {
-	return &notifier{pos: pos, ch: make(chan struct{})}
-}
-
-// advance records that the log holds position pos and wakes every waiter
-// when that is news.
-func (n *notifier) advance(pos int64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if pos <= n.pos {
-		return
-	}
-	n.pos = pos
-	close(n.ch)
-	n.ch = make(chan struct{})
-}
-
-// current returns the last known position and a channel closed on the next
-// advance.
-func (n *notifier) current() (int64, <-chan struct{}) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.pos, n.ch
-}

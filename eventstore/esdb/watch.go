@@ -20,7 +20,7 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 	}
 	defer s.inflight.Done()
 	for {
-		pos, advanced := s.notify.current()
+		pos, advanced := s.notify.Current()
 		if pos > afterPosition {
 			return nil
 		}
@@ -51,7 +51,7 @@ func (s *Store) watch() {
 	for ctx.Err() == nil {
 		s.follow(ctx)
 		if h, err := s.readHead(ctx); err == nil {
-			s.notify.advance(h.Position)
+			s.notify.Advance(h.Position)
 		}
 		select {
 		case <-time.After(s.opts.PollInterval):
@@ -63,7 +63,7 @@ func (s *Store) watch() {
 // follow subscribes to the log stream after the last known position and
 // advances the notifier with every event until the subscription drops.
 func (s *Store) follow(ctx context.Context) {
-	pos, _ := s.notify.current()
+	pos, _ := s.notify.Current()
 	from := esdbclient.StreamPosition(esdbclient.Start{})
 	if pos > 0 {
 		from = esdbclient.Revision(uint64(pos - 1)) // a subscription starts after the revision
@@ -79,7 +79,7 @@ func (s *Store) follow(ctx context.Context) {
 		case ev.SubscriptionDropped != nil:
 			return
 		case ev.EventAppeared != nil:
-			s.notify.advance(int64(ev.EventAppeared.OriginalEvent().EventNumber) + 1)
+			s.notify.Advance(int64(ev.EventAppeared.OriginalEvent().EventNumber) + 1)
 		}
 	}
 }

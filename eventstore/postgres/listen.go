@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
 // listener keeps a notifier up to date with commits made by any node: it
@@ -31,7 +32,7 @@ type listener struct {
 
 // listen connects, LISTENs on channel and starts passing every position it
 // learns of to notify until stop.
-func listen(ctx context.Context, cfg *pgx.ConnConfig, pool *pgxpool.Pool, channel channel, interval time.Duration, notify *notifier) (*listener, error) {
+func listen(ctx context.Context, cfg *pgx.ConnConfig, pool *pgxpool.Pool, channel channel, interval time.Duration, notify *headwatch.Notifier) (*listener, error) {
 	l := &listener{cfg: cfg, pool: pool, channel: channel, interval: interval, done: make(chan struct{})}
 	if err := l.connect(ctx); err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func (l *listener) stop() {
 }
 
 // run passes every position it learns of to notify until stop.
-func (l *listener) run(notify *notifier) {
+func (l *listener) run(notify *headwatch.Notifier) {
 	defer close(l.done)
 	for l.ctx.Err() == nil {
 		l.step(notify)
@@ -74,7 +75,7 @@ func (l *listener) run(notify *notifier) {
 // step waits up to one poll interval for a notification and polls when none
 // came. While disconnected it tries to reconnect, and polls after waiting
 // out the interval when that fails.
-func (l *listener) step(notify *notifier) {
+func (l *listener) step(notify *headwatch.Notifier) {
 	if l.conn == nil {
 		if err := l.connect(l.ctx); err != nil {
 			l.sleep()
@@ -88,7 +89,7 @@ func (l *listener) step(notify *notifier) {
 	cancel()
 	if err == nil {
 		if pos, ok := l.channel.position(n.Payload); ok {
-			notify.advance(pos)
+			notify.Advance(pos)
 			return
 		}
 	} else if l.conn.IsClosed() {
@@ -99,9 +100,9 @@ func (l *listener) step(notify *notifier) {
 
 // poll reads the last position and passes it to notify. A failure is left
 // for the next poll to mend.
-func (l *listener) poll(notify *notifier) {
+func (l *listener) poll(notify *headwatch.Notifier) {
 	if pos, err := lastPosition(l.ctx, l.pool); err == nil {
-		notify.advance(pos)
+		notify.Advance(pos)
 	}
 }
 

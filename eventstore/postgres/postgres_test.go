@@ -443,7 +443,7 @@ func TestListenerSurvivesTimeouts(t *testing.T) {
 	if err := s.WaitForPosition(ctx, 41); err != nil {
 		t.Fatalf("WaitForPosition(41) after a notification of 42: %v", err)
 	}
-	if pos, _ := s.notify.current(); pos != 42 {
+	if pos, _ := s.notify.Current(); pos != 42 {
 		t.Fatalf("the store knows of position %d, want 42 (the other schema's notification must be ignored)", pos)
 	}
 }

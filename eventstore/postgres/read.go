@@ -118,7 +118,7 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 		return err
 	}
 	for {
-		pos, advanced := s.notify.current()
+		pos, advanced := s.notify.Current()
 		if pos > afterPosition {
 			return nil
 		}

@@ -76,6 +76,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
 var _ domain.EventStore = (*Store)(nil)
@@ -112,7 +113,7 @@ type Store struct {
 	wpool  *pgxpool.Pool // the writer's one connection
 	w      *writer
 	l      *listener
-	notify *notifier
+	notify *headwatch.Notifier
 
 	mu     sync.RWMutex // guards closed against appends being queued
 	closed bool
@@ -158,7 +159,7 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	channel := newChannel(schema)
 	// Listen before reading the last position, so that no commit falls
 	// between the two.
-	s.notify = newNotifier(0)
+	s.notify = headwatch.New(0)
 	if s.l, err = listen(ctx, cfg.ConnConfig, s.pool, channel, opts.PollInterval, s.notify); err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.notify.advance(last)
+	s.notify.Advance(last)
 	s.w = newWriter(s.wpool, channel)
 	go s.w.run(s.notify)
 	return s, nil
@@ -210,38 +211,4 @@ func (s *Store) checkOpen() error {
 		return ErrClosed
 	}
 	return nil
-}
-
-// notifier tells waiters that the log grew: each advance closes the current
-// channel and makes a new one.
-type notifier struct {
-	mu  sync.Mutex
-	pos int64
-	ch  chan struct{}
-}
-
-// newNotifier returns a notifier that knows of the log up to pos.
-func newNotifier(pos int64) *notifier {
-	return &notifier{pos: pos, ch: make(chan struct{})}
-}
-
-// advance records that the log holds position pos and wakes every waiter
-// when that is news.
-func (n *notifier) advance(pos int64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if pos <= n.pos {
-		return
-	}
-	n.pos = pos
-	close(n.ch)
-	n.ch = make(chan struct{})
-}
-
-// current returns the last known position and a channel closed on the next
-// advance.
-func (n *notifier) current() (int64, <-chan struct{}) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.pos, n.ch
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
 // Group commit caps: a batch stops growing at maxBatchAppends queued appends
@@ -59,7 +60,7 @@ func (w *writer) stop() {
 
 // run commits batches of queued appends until the queue is closed and empty,
 // telling notify of each commit.
-func (w *writer) run(notify *notifier) {
+func (w *writer) run(notify *headwatch.Notifier) {
 	defer close(w.done)
 	for first := range w.reqs {
 		if batch := w.collect(first); len(batch) > 0 {
@@ -143,7 +144,7 @@ func (b *batch) await(reqs <-chan *appendRequest, target int, d time.Duration) {
 // refuses that insert, it redoes the batch with a savepoint per append so
 // that the refused append fails alone. When the transaction itself fails,
 // every append that had not failed on its own is answered with that failure.
-func (w *writer) commit(batch []*appendRequest, notify *notifier) {
+func (w *writer) commit(batch []*appendRequest, notify *headwatch.Notifier) {
 	ctx := context.Background() // an append taken up completes
 	replies, head, err := w.attempt(ctx, batch, (*txn).writeAll)
 	if errors.Is(err, errInsertRefused) {
@@ -152,7 +153,7 @@ func (w *writer) commit(batch []*appendRequest, notify *notifier) {
 	if err != nil {
 		failAll(replies, fmt.Errorf("postgres: append: %w", err))
 	} else {
-		notify.advance(head)
+		notify.Advance(head)
 	}
 	for i, r := range batch {
 		r.reply <- replies[i]

@@ -173,7 +173,7 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 	tick := time.NewTicker(s.opts.PollInterval)
 	defer tick.Stop()
 	for {
-		pos, advanced := s.notify.current()
+		pos, advanced := s.notify.Current()
 		if pos > afterPosition {
 			return nil
 		}
@@ -200,6 +200,6 @@ func (s *Store) poll(ctx context.Context) error {
 		}
 		return fmt.Errorf("sqlite: poll: %w", err)
 	}
-	s.notify.advance(pos)
+	s.notify.Advance(pos)
 	return nil
 }

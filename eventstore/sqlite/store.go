@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
 var _ domain.EventStore = (*Store)(nil)
@@ -62,7 +63,7 @@ type Store struct {
 	opts   Options
 	r      *reader
 	w      *writer // nil when read-only
-	notify *notifier
+	notify *headwatch.Notifier
 
 	mu     sync.RWMutex // guards closed against appends being queued
 	closed bool
@@ -106,7 +107,7 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	if err != nil {
 		return nil, err
 	}
-	s.notify = newNotifier(last)
+	s.notify = headwatch.New(last)
 	if s.w != nil {
 		go s.w.run(s.notify)
 	}
@@ -153,38 +154,4 @@ func (s *Store) checkOpen() error {
 		return ErrClosed
 	}
 	return nil
-}
-
-// notifier tells waiters that the log grew: each advance closes the current
-// channel and makes a new one.
-type notifier struct {
-	mu  sync.Mutex
-	pos int64
-	ch  chan struct{}
-}
-
-// newNotifier returns a notifier that knows of the log up to pos.
-func newNotifier(pos int64) *notifier {
-	return &notifier{pos: pos, ch: make(chan struct{})}
-}
-
-// advance records that the log holds position pos and wakes every waiter
-// when that is news.
-func (n *notifier) advance(pos int64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if pos <= n.pos {
-		return
-	}
-	n.pos = pos
-	close(n.ch)
-	n.ch = make(chan struct{})
-}
-
-// current returns the last known position and a channel closed on the next
-// advance.
-func (n *notifier) current() (int64, <-chan struct{}) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.pos, n.ch
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
 // Group commit caps: a batch stops growing at maxBatchAppends queued appends
@@ -124,7 +125,7 @@ func (w *writer) closeDB() error {
 
 // run commits batches of queued appends until the queue is closed and empty,
 // telling notify of each commit.
-func (w *writer) run(notify *notifier) {
+func (w *writer) run(notify *headwatch.Notifier) {
 	defer close(w.done)
 	for first := range w.reqs {
 		w.commit(w.collect(first), notify)
@@ -154,7 +155,7 @@ func (w *writer) collect(first *appendRequest) []*appendRequest {
 // request. An append that fails alone is undone alone and answered with its
 // own error; when the transaction itself fails, every append that had
 // succeeded is answered with that failure.
-func (w *writer) commit(batch []*appendRequest, notify *notifier) {
+func (w *writer) commit(batch []*appendRequest, notify *headwatch.Notifier) {
 	replies := make([]appendReply, len(batch))
 	head, err := w.begin()
 	if err == nil {
@@ -163,7 +164,7 @@ func (w *writer) commit(batch []*appendRequest, notify *notifier) {
 	if err != nil {
 		failAll(replies, fmt.Errorf("sqlite: append: %w", err))
 	} else {
-		notify.advance(head.Position)
+		notify.Advance(head.Position)
 	}
 	for i, r := range batch {
 		r.reply <- replies[i]

@@ -1,0 +1,356 @@
+package natsbus
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrLeaseTaken is the cause of a lost lease whose key another holder
+// changed or that expired before it was renewed.
+var ErrLeaseTaken = errors.New("natsbus: relay lease taken over or expired")
+
+// ErrLeaseReleased is the cause of a lease ended by Release.
+var ErrLeaseReleased = errors.New("natsbus: relay lease released")
+
+// LeaseOptions configure AcquireRelayLease. The zero value is a sensible
+// default.
+type LeaseOptions struct {
+	// TTL is the lease's lifetime without renewal; DefaultLeaseTTL when
+	// zero. Every candidate of a namespace should use the same TTL: it is
+	// the lock bucket's, and the last candidate to start sets it.
+	TTL time.Duration
+	// Replicas is the number of copies of the lock bucket; 1 when zero.
+	Replicas int
+}
+
+// Lease is the relay lease of a namespace, held by one node: while a node
+// holds it no other can acquire it. The holder renews it every TTL/3 with
+// an update that names the revision it last wrote, and loses it when an
+// update is refused (the key changed or expired) or when it could not renew
+// for 2/3 of the TTL: the lease is then lost before the server lets it
+// expire, so a holder stops before another can start. A relay that loses
+// its lease may still finish the publish in hand; the stream drops what a
+// successor republishes (the event ID is the Nats-Msg-Id) and projections
+// skip what they have applied. A Lease is safe for concurrent use.
+type Lease struct {
+	kv    jetstream.KeyValue
+	node  string
+	value []byte
+	ttl   time.Duration
+
+	stop     chan struct{} // closed by Release
+	done     chan struct{} // closed when the renewal loop ends
+	lost     chan struct{} // closed when the lease ends
+	stopOnce sync.Once
+	lostOnce sync.Once
+
+	mu  sync.Mutex // guards the fields below
+	rev uint64
+	err error
+}
+
+// AcquireRelayLease blocks until node holds the relay lease of namespace ns,
+// and returns it. The lease lives in the key RelayLeaseKey of the
+// key-value bucket Names.LocksBucket, created (or updated to opts) first; a
+// lease nobody renews expires after opts.TTL, and the candidates, which
+// retry every TTL/6, take it over. It returns ctx.Err() when ctx ends
+// first, and an error when ns or node is invalid or the server fails (the
+// caller retries; see Bus.RunAsRelay).
+func AcquireRelayLease(ctx context.Context, js jetstream.JetStream, ns, node string, opts LeaseOptions) (*Lease, error) {
+	names, err := NamesFor(ns)
+	if err != nil {
+		return nil, err
+	}
+	if node == "" {
+		return nil, errors.New("natsbus: a lease needs a node name")
+	}
+	ttl := opts.TTL
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      names.LocksBucket,
+		Description: "patent ledger " + ns + ": the relay lease",
+		History:     1,
+		TTL:         ttl,
+		Storage:     jetstream.MemoryStorage,
+		Replicas:    max(opts.Replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: lock bucket %s: %w", names.LocksBucket, err)
+	}
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	value := []byte(node + " " + hex.EncodeToString(nonce[:]))
+	poll := min(max(ttl/6, 50*time.Millisecond), 2*time.Second)
+	for {
+		sent := time.Now()
+		rev, err := kv.Create(ctx, RelayLeaseKey, value)
+		if err == nil {
+			l := &Lease{kv: kv, node: node, value: value, ttl: ttl, rev: rev,
+				stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+			go l.renew(sent)
+			return l, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !isConflict(err) {
+			return nil, fmt.Errorf("natsbus: acquire the relay lease of %s: %w", ns, err)
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// AcquireRelayLease is AcquireRelayLease for the bus's namespace, with the
+// TTL and replicas of its Config.
+func (b *Bus) AcquireRelayLease(ctx context.Context, node string) (*Lease, error) {
+	return AcquireRelayLease(ctx, b.js, b.names.Namespace, node,
+		LeaseOptions{TTL: b.cfg.LeaseTTL, Replicas: b.cfg.Replicas})
+}
+
+// isConflict reports whether err says that a key's revision was not the one
+// expected (a create of an existing key, an update of a changed one).
+func isConflict(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+// renew renews the lease until Release or until it is lost; lastOK is when
+// the last successful write was sent.
+func (l *Lease) renew(lastOK time.Time) {
+	defer close(l.done)
+	interval := l.ttl / 3
+	next := lastOK.Add(interval)
+	var lastErr error
+	for {
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-l.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		deadline := lastOK.Add(l.ttl * 2 / 3)
+		sent := time.Now()
+		if !sent.Before(deadline) {
+			l.lose(fmt.Errorf("natsbus: could not renew the relay lease within %s: %w", l.ttl*2/3, lastErr))
+			return
+		}
+		reqDeadline := sent.Add(interval)
+		if deadline.Before(reqDeadline) {
+			reqDeadline = deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), reqDeadline)
+		err := l.update(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			lastOK, next = sent, sent.Add(interval)
+		case errors.Is(err, ErrLeaseTaken):
+			l.lose(err)
+			return
+		default:
+			lastErr, next = err, time.Now().Add(l.ttl/10)
+		}
+	}
+}
+
+// update writes the lease again. When the revision does not match, an
+// earlier update whose answer was lost may have succeeded: if the key still
+// holds this lease's value, it adopts the key's revision and writes again.
+// It returns an error matching ErrLeaseTaken when the key is another's or
+// gone.
+func (l *Lease) update(ctx context.Context) error {
+	l.mu.Lock()
+	rev := l.rev
+	l.mu.Unlock()
+	newRev, err := l.kv.Update(ctx, RelayLeaseKey, l.value, rev)
+	if err != nil && isConflict(err) {
+		entry, getErr := l.kv.Get(ctx, RelayLeaseKey)
+		switch {
+		case errors.Is(getErr, jetstream.ErrKeyNotFound) || errors.Is(getErr, jetstream.ErrKeyDeleted) ||
+			(getErr == nil && !bytes.Equal(entry.Value(), l.value)):
+			return fmt.Errorf("%w: %w", ErrLeaseTaken, err)
+		case getErr != nil:
+			return getErr
+		}
+		newRev, err = l.kv.Update(ctx, RelayLeaseKey, l.value, entry.Revision())
+		if err != nil && isConflict(err) {
+			return fmt.Errorf("%w: %w", ErrLeaseTaken, err)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.rev = newRev
+	l.mu.Unlock()
+	return nil
+}
+
+// lose ends the lease with cause err.
+func (l *Lease) lose(err error) {
+	l.lostOnce.Do(func() {
+		l.mu.Lock()
+		l.err = err
+		l.mu.Unlock()
+		close(l.lost)
+	})
+}
+
+// Node returns the name of the node that holds the lease.
+func (l *Lease) Node() string { return l.node }
+
+// Lost returns a channel that is closed when the lease ends: when it could
+// not be renewed (see Lease) or after Release. The relay must stop then.
+func (l *Lease) Lost() <-chan struct{} { return l.lost }
+
+// Err returns why the lease ended (ErrLeaseReleased after Release; an error
+// matching ErrLeaseTaken, or a renewal error), or nil while it is held.
+func (l *Lease) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Release stops renewing the lease and, unless it was already lost, deletes
+// its key so that another node takes over at once; Lost is closed. It
+// returns the error of the deletion, or nil; the lease expires anyway.
+// Calling it again does nothing.
+func (l *Lease) Release(ctx context.Context) error {
+	first := false
+	l.stopOnce.Do(func() { first = true; close(l.stop) })
+	if !first {
+		return nil
+	}
+	<-l.done
+	select {
+	case <-l.lost:
+		return nil
+	default:
+	}
+	l.mu.Lock()
+	rev := l.rev
+	l.mu.Unlock()
+	l.lose(ErrLeaseReleased)
+	err := l.kv.Delete(ctx, RelayLeaseKey, jetstream.LastRevision(rev))
+	if err != nil && !isConflict(err) {
+		return fmt.Errorf("natsbus: release the relay lease: %w", err)
+	}
+	return nil
+}
+
+// RelayHolder returns the node that holds the relay lease of namespace ns,
+// or "" when none does. It returns an error when ns is invalid or the
+// bucket cannot be read.
+func RelayHolder(ctx context.Context, js jetstream.JetStream, ns string) (string, error) {
+	names, err := NamesFor(ns)
+	if err != nil {
+		return "", err
+	}
+	kv, err := js.KeyValue(ctx, names.LocksBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("natsbus: lock bucket %s: %w", names.LocksBucket, err)
+	}
+	entry, err := kv.Get(ctx, RelayLeaseKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("natsbus: read the relay lease: %w", err)
+	}
+	v := string(entry.Value())
+	if i := strings.LastIndexByte(v, ' '); i >= 0 {
+		v = v[:i]
+	}
+	return v, nil
+}
+
+// RunAsRelay runs run whenever node holds the bus's relay lease, until ctx
+// is done, and then returns nil. It acquires the lease, calls run with a
+// context that ends when the lease is lost, releases the lease when run
+// returns, and starts again. An error of run or of the lease is logged and
+// followed by a pause of one lease TTL. run is typically
+//
+//	func(ctx context.Context) error {
+//		from, err := bus.LastPosition(ctx)
+//		if err != nil {
+//			return err
+//		}
+//		return relay.Run(ctx, from)
+//	}
+//
+// possibly starting an empty stream (from == 0) at the node's lowest
+// checkpoint instead, since projections read any gap from the store.
+func (b *Bus) RunAsRelay(ctx context.Context, node string, run func(ctx context.Context) error) error {
+	log := b.cfg.Logger.With("namespace", b.names.Namespace, "node", node)
+	pause := func() {
+		t := time.NewTimer(b.cfg.LeaseTTL)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+	for ctx.Err() == nil {
+		lease, err := b.AcquireRelayLease(ctx, node)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("natsbus: cannot acquire the relay lease; retrying", "error", err)
+				pause()
+			}
+			continue
+		}
+		log.Info("natsbus: this node is the relay")
+		runCtx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lease.Lost():
+				cancel()
+			case <-runCtx.Done():
+			}
+		}()
+		err = run(runCtx)
+		cancel()
+		lostErr := lease.Err()
+		relCtx, relCancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.LeaseTTL)
+		relErr := lease.Release(relCtx)
+		relCancel()
+		switch {
+		case lostErr != nil:
+			log.Warn("natsbus: this node lost the relay lease", "cause", lostErr)
+		case relErr != nil:
+			log.Warn("natsbus: relay lease not released; it expires", "error", relErr)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Error("natsbus: the relay failed; retrying", "error", err)
+			pause()
+		} else if lostErr != nil {
+			pause()
+		}
+	}
+	return nil
+}

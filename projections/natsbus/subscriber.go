@@ -1,0 +1,275 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subscriber feeds one node's projections from the stream. It implements
+// message.Subscriber for Topic, so it plugs into projections'
+// Runner.AddHandlers, which subscribes once per projection.
+//
+// The node has one durable consumer (Names.Durable), created when the
+// subscriber is made, which starts with the events published from then on
+// and later resumes after the last event the node acknowledged. The first
+// Subscribe starts consuming it through watermill-nats in JetStream mode;
+// every message is handed, in stream order, to every subscription still
+// open, and acknowledged to the server once all of them have acknowledged
+// it, or negatively acknowledged (redelivered a second later) when one of
+// them nacks it or goes away first. A subscription opened after the first
+// receives the messages from then on. Delivery is at least once and in
+// order except after a redelivery; projections skip what they have applied
+// and read a gap straight from the store, which is exactly what they need.
+//
+// Two processes with the same node name share the consumer (it has a
+// deliver group) and each gets part of the feed: both stay correct, by
+// healing gaps from the store, but slower. Give every node its own name.
+//
+// Subscribe and Close are safe for concurrent use; Close may be called more
+// than once (the watermill router closes its subscribers itself).
+type Subscriber struct {
+	nc       *nats.Conn
+	ncClosed chan struct{} // closed once nc is closed (drained)
+	wm       *wmnats.Subscriber
+	cancel   context.CancelFunc // ends the consumption of wm
+	subCtx   context.Context
+	closing  chan struct{}
+	inflight sync.Mutex // held while the fan-out settles a message
+
+	mu      sync.Mutex // guards the fields below
+	outs    map[*output]struct{}
+	started bool
+	closed  bool
+	wg      sync.WaitGroup // the fan-out and the watchers
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// output is one subscription: a channel the fan-out alone sends on, and
+// closes once, under mu.
+type output struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	closed bool
+	ch     chan *message.Message
+}
+
+// NewSubscriber creates or updates the durable consumer of node and returns
+// a subscriber of it, on a connection of its own that Close drains. node
+// names the node (a host name, say); it is cleaned as Names.Durable says.
+// It returns an error when node is empty, the connection fails or the
+// server refuses the consumer.
+func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, error) {
+	if node == "" {
+		return nil, errors.New("natsbus: a subscriber needs a node name")
+	}
+	durable := b.names.Durable(node)
+	inactive := max(b.cfg.InactiveThreshold, 0)
+	_, err := b.js.CreateOrUpdatePushConsumer(ctx, b.names.Stream, jetstream.ConsumerConfig{
+		Durable:           durable,
+		Description:       "ledger projections of node " + node,
+		DeliverSubject:    b.names.DeliverSubject(node),
+		DeliverGroup:      durable,
+		DeliverPolicy:     jetstream.DeliverNewPolicy,
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           b.cfg.AckWait,
+		MaxDeliver:        -1,
+		FilterSubject:     b.names.Subjects,
+		ReplayPolicy:      jetstream.ReplayInstantPolicy,
+		MaxAckPending:     b.cfg.MaxAckPending,
+		InactiveThreshold: inactive,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: consumer %s on %s: %w", durable, b.names.Stream, err)
+	}
+	ncClosed := make(chan struct{})
+	nc, err := b.connect("projections "+node, nats.ClosedHandler(func(*nats.Conn) { close(ncClosed) }))
+	if err != nil {
+		return nil, err
+	}
+	wm, err := wmnats.NewSubscriberWithNatsConn(nc, wmnats.SubscriberSubscriptionConfig{
+		Unmarshaler:       &wmnats.NATSMarshaler{},
+		SubscribersCount:  1,
+		AckWaitTimeout:    b.cfg.AckWait,
+		CloseTimeout:      10 * time.Second,
+		SubscribeTimeout:  30 * time.Second,
+		SubjectCalculator: b.subjects,
+		NakDelay:          wmnats.NewStaticDelay(time.Second),
+		QueueGroupPrefix:  durable,
+		JetStream: wmnats.JetStreamConfig{
+			DurableCalculator: func(string, string) string { return durable },
+			SubscribeOptions:  []nats.SubOpt{nats.BindStream(b.names.Stream), nats.ManualAck()},
+		},
+	}, b.wlog)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("natsbus: subscriber: %w", err)
+	}
+	subCtx, cancel := context.WithCancel(context.Background())
+	return &Subscriber{nc: nc, ncClosed: ncClosed, wm: wm, cancel: cancel, subCtx: subCtx, closing: make(chan struct{}),
+		outs: map[*output]struct{}{}}, nil
+}
+
+// Subscribe returns the messages of topic, which must be Topic, until ctx is
+// done or the subscriber is closed; the channel is closed then. Acknowledge
+// each message (Ack or Nack) before the next one comes. It returns an error
+// for another topic, after Close, or when consuming cannot start (for
+// example when the node's consumer was deleted).
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	if topic != Topic {
+		return nil, fmt.Errorf("natsbus: cannot subscribe to topic %q: only %q", topic, Topic)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("natsbus: subscriber closed")
+	}
+	if !s.started {
+		in, err := s.wm.Subscribe(s.subCtx, Topic)
+		if err != nil {
+			return nil, fmt.Errorf("natsbus: subscribe: %w", err)
+		}
+		s.started = true
+		s.wg.Add(1)
+		go s.fanOut(in)
+	}
+	o := &output{ctx: ctx, ch: make(chan *message.Message)}
+	s.outs[o] = struct{}{}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-ctx.Done():
+		case <-s.closing:
+		}
+		s.mu.Lock()
+		delete(s.outs, o)
+		s.mu.Unlock()
+		o.close()
+	}()
+	return o.ch, nil
+}
+
+// fanOut hands every message of in to every open subscription and
+// acknowledges it once all have.
+func (s *Subscriber) fanOut(in <-chan *message.Message) {
+	defer s.wg.Done()
+	for msg := range in {
+		s.settle(msg)
+	}
+}
+
+// settle hands msg to every open subscription and acknowledges it once all
+// have, or negatively acknowledges it. An acknowledgement wins over a
+// subscription ending at the same time.
+func (s *Subscriber) settle(msg *message.Message) {
+	s.inflight.Lock()
+	defer s.inflight.Unlock()
+	s.mu.Lock()
+	outs := make([]*output, 0, len(s.outs))
+	for o := range s.outs {
+		outs = append(outs, o)
+	}
+	s.mu.Unlock()
+	type delivery struct {
+		o *output
+		m *message.Message
+	}
+	ok := len(outs) > 0
+	sent := make([]delivery, 0, len(outs))
+	for _, o := range outs {
+		c := msg.Copy()
+		c.SetContext(o.ctx)
+		if !o.send(c, s.closing) {
+			ok = false
+			continue
+		}
+		sent = append(sent, delivery{o, c})
+	}
+	for _, d := range sent {
+		select {
+		case <-d.m.Acked():
+		case <-d.m.Nacked():
+		case <-d.o.ctx.Done():
+		case <-s.closing:
+		}
+		select {
+		case <-d.m.Acked():
+		default:
+			ok = false
+		}
+	}
+	if ok {
+		msg.Ack()
+	} else {
+		msg.Nack()
+	}
+}
+
+// send hands m to the subscription and reports whether it took it.
+func (o *output) send(m *message.Message, closing <-chan struct{}) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false
+	}
+	select {
+	case o.ch <- m:
+		return true
+	case <-o.ctx.Done():
+	case <-closing:
+	}
+	return false
+}
+
+// close closes the subscription's channel once.
+func (o *output) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.closed {
+		o.closed = true
+		close(o.ch)
+	}
+}
+
+// Close closes every subscription, stops consuming, lets the server redeliver
+// what was not acknowledged, and drains the connection. The durable
+// consumer stays, so the node resumes where it stopped. It returns an error
+// when the connection cannot be drained in time.
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	s.mu.Unlock()
+	// Let the message in hand be settled, so that an acknowledgement given
+	// reaches the server, then stop consuming: that closes wm's channel and
+	// ends the fan-out.
+	s.inflight.Lock()
+	err := s.wm.Close()
+	s.inflight.Unlock()
+	if err != nil {
+		s.nc.Close() // wm drains it only when it closed in time
+	}
+	s.cancel()
+	s.wg.Wait()
+	// Wait for the drain, so that the server has forgotten this
+	// subscription when Close returns and a new one gets what follows.
+	select {
+	case <-s.ncClosed:
+	case <-time.After(10 * time.Second):
+		s.nc.Close()
+	}
+	return err
+}
