@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections/natsbus"
 )
 
 // Options configure Start.
@@ -26,28 +27,48 @@ type Options struct {
 	// default to Logger.
 	Runner RunnerOptions
 	Relay  RelayOptions
+	// Bus, when not nil, replaces the in-process GoChannel with the NATS
+	// JetStream bus (distributed mode): the projections consume the
+	// node's durable consumer on it, and the relay runs only while this
+	// node holds the bus's relay lease (natsbus.Bus.RunAsRelay), each term
+	// starting after the stream's last event, or at the lowest checkpoint
+	// when the stream is empty. The caller owns Bus and closes it after
+	// the pipeline.
+	Bus *natsbus.Bus
+	// Node names this node on Bus (its consumer and its lease); required
+	// with Bus, ignored without.
+	Node string
 }
 
-// Pipeline is the read side of one node in embedded mode: the read-model
-// file, the runner, a watermill router with one handler per projection, an
-// in-process GoChannel bus, and the relay publishing the store's log on it.
+// Pipeline is the read side of one node: the read-model file, the runner,
+// a watermill router with one handler per projection, a bus, and the relay
+// publishing the store's log on it. In embedded mode the bus is an
+// in-process GoChannel and the relay always runs; with Options.Bus it is
+// NATS JetStream and the relay runs while the node holds the relay lease.
 // It answers the read-model queries. It is safe for concurrent use.
 type Pipeline struct {
-	db     *DB
-	runner *Runner
-	relay  *Relay
-	bus    *gochannel.GoChannel
-	router *message.Router
-	log    *slog.Logger
-	cancel context.CancelFunc
-	done   chan struct{}
+	db        *DB
+	store     domain.EventStore
+	runner    *Runner
+	relay     *Relay // the embedded relay; in NATS mode, it only holds the event counter every term shares
+	relayOpts RelayOptions
+	publisher message.Publisher
+	closers   []func() error // the bus's subscriber and publisher, closed by Close
+	nats      *natsbus.Bus
+	node      string
+	router    *message.Router
+	log       *slog.Logger
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 // Start opens the read models at path and starts the pipeline: the router
 // subscribes, the projections catch up with the store, then the relay
-// follows the log from the lowest checkpoint. Queries are served at once,
-// from whatever the read models hold (use WaitFor to read one's writes).
-// It returns an error when the file cannot be opened or the router built.
+// follows the log from the lowest checkpoint (with Options.Bus: whenever
+// this node holds the relay lease, from the stream's last event). Queries
+// are served at once, from whatever the read models hold (use WaitFor to
+// read one's writes). It returns an error when the file cannot be opened,
+// the router built, or the NATS subscriber or publisher made.
 func Start(ctx context.Context, store domain.EventStore, path string, opts Options) (_ *Pipeline, err error) {
 	log := opts.Logger
 	if log == nil {
@@ -69,14 +90,39 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 		return nil, err
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	bus := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, wlog)
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wlog)
+	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
+		log: log, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, p.closeBus())
+		}
+	}()
+	var sub message.Subscriber
+	if opts.Bus == nil {
+		bus := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, wlog)
+		sub, p.publisher = bus, bus
+		p.closers = append(p.closers, bus.Close)
+	} else {
+		if opts.Node == "" {
+			return nil, errors.New("projections: the NATS bus needs a node name")
+		}
+		nsub, err := opts.Bus.NewSubscriber(ctx, opts.Node)
+		if err != nil {
+			return nil, err
+		}
+		sub = nsub
+		p.closers = append(p.closers, nsub.Close)
+		if p.publisher, err = opts.Bus.NewPublisher(); err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, p.publisher.Close)
+	}
+	p.relay = NewRelay(store, p.publisher, relayOpts)
+	p.router, err = message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, wlog)
 	if err != nil {
 		return nil, err
 	}
-	runner.AddHandlers(router, bus)
-	p := &Pipeline{db: db, runner: runner, relay: NewRelay(store, bus, relayOpts), bus: bus, router: router,
-		log: log, done: make(chan struct{})}
+	runner.AddHandlers(p.router, sub)
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(NewCollector(store, runner, p.relay)); err != nil {
 			return nil, err
@@ -110,9 +156,45 @@ func (p *Pipeline) run(ctx context.Context) {
 		p.log.Error("projections: catch-up failed; the relay heals the gap", "error", err)
 		from = lowestCheckpoint(p.runner.Statuses())
 	}
-	if ctx.Err() == nil {
-		_ = p.relay.Run(ctx, from) // returns nil when ctx is done
+	if ctx.Err() != nil {
+		return
 	}
+	if p.nats == nil {
+		_ = p.relay.Run(ctx, from) // returns nil when ctx is done
+		return
+	}
+	_ = p.nats.RunAsRelay(ctx, p.node, p.relayTerm) // returns nil when ctx is done
+}
+
+// relayTerm runs the relay for one term of this node as the holder of the
+// NATS relay lease, until ctx ends (the lease is lost or the pipeline
+// closes): after the stream's last event, or after the lowest checkpoint
+// when the stream is empty (the projections read any gap from the store).
+// Each term has a Relay of its own, sharing the embedded one's event
+// counter so that the metrics add up across terms.
+func (p *Pipeline) relayTerm(ctx context.Context) error {
+	from, err := p.nats.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	if from == 0 {
+		from = lowestCheckpoint(p.runner.Statuses())
+	}
+	relay := NewRelay(p.store, p.publisher, p.relayOpts)
+	relay.events = p.relay.events
+	p.log.Info("projections: relaying the log on NATS", "node", p.node, "after_position", from)
+	return relay.Run(ctx, from)
+}
+
+// closeBus closes the bus's subscriber and publisher (or the GoChannel),
+// last made first.
+func (p *Pipeline) closeBus() error {
+	var errs []error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		errs = append(errs, p.closers[i]())
+	}
+	p.closers = nil
+	return errors.Join(errs...)
 }
 
 func lowestCheckpoint(statuses []Status) int64 {
@@ -123,13 +205,14 @@ func lowestCheckpoint(statuses []Status) int64 {
 	return lowest
 }
 
-// Close stops the relay and the router, lets the messages in hand finish,
-// and closes the bus and the read models.
+// Close stops the relay (releasing the NATS relay lease, if held) and the
+// router, lets the messages in hand finish, and closes the bus's
+// subscriber and publisher (not Options.Bus itself) and the read models.
 func (p *Pipeline) Close() error {
 	p.cancel()
 	errs := []error{p.router.Close()}
 	<-p.done
-	return errors.Join(append(errs, p.bus.Close(), p.db.Close())...)
+	return errors.Join(append(errs, p.closeBus(), p.db.Close())...)
 }
 
 // Listings answers a listing query; see DB.Listings.

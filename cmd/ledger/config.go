@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -23,6 +24,7 @@ type config struct {
 	storeURL string
 	bus      string
 	natsURL  string
+	node     string
 	adminKey string
 }
 
@@ -43,6 +45,7 @@ func (c *config) settings() []setting {
 		{&c.storeURL, "store-url", "LEDGER_STORE_URL", "", "store URL for postgres (postgres://…) and esdb (esdb://…)"},
 		{&c.bus, "bus", "LEDGER_BUS", "gochannel", "event bus: gochannel or nats"},
 		{&c.natsURL, "nats-url", "LEDGER_NATS_URL", "nats://127.0.0.1:4222", "NATS server URL"},
+		{&c.node, "node", "LEDGER_NODE", "", "name of this node on the NATS bus; host name-listen port when empty"},
 		{&c.adminKey, "admin-key", "LEDGER_ADMIN_KEY", "", "bearer key with the admin role"},
 	}
 }
@@ -97,5 +100,32 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		return postgres.Open(ctx, c.storeURL, postgres.Options{})
 	default:
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
+	}
+}
+
+// storeIdentity names the configured event store, the same for every node
+// of one ledger: the store URL without its password for postgres and esdb,
+// the absolute path of the data folder for sqlite. The NATS namespace
+// derives from it (natsbus.NamespaceFor).
+func (c *config) storeIdentity() (string, error) {
+	switch c.store {
+	case "postgres", "esdb":
+		if c.storeURL == "" {
+			return "", fmt.Errorf("--store %s needs --store-url", c.store)
+		}
+		u, err := url.Parse(c.storeURL)
+		if err != nil {
+			return "", fmt.Errorf("store URL: %w", err)
+		}
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
+		}
+		return u.String(), nil
+	default:
+		abs, err := filepath.Abs(c.data)
+		if err != nil {
+			return "", fmt.Errorf("data folder: %w", err)
+		}
+		return abs, nil
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/sqlite"
 	"github.com/patentledger/ledger/projections"
+	"github.com/patentledger/ledger/projections/natsbus"
 )
 
 // The embedded pipeline serves the API's reads.
@@ -41,7 +42,7 @@ type serveFlags struct {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	var sf serveFlags
-	fs := cfg.newFlagSet("serve", stderr, "addr", "data", "store", "store-url", "bus", "nats-url", "admin-key")
+	fs := cfg.newFlagSet("serve", stderr, "addr", "data", "store", "store-url", "bus", "nats-url", "node", "admin-key")
 	fs.BoolVar(&sf.demo, "demo", false, "on an empty data folder, load the demo ledger and print a key per role")
 	fs.BoolVar(&sf.trustProxy, "trust-proxy", envBool("LEDGER_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
 	fs.Float64Var(&sf.rateLimit, "rate-limit", 200, "requests per second allowed per key or client address")
@@ -58,8 +59,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, stdout io.Writer) error {
-	if cfg.bus != "gochannel" {
-		return fmt.Errorf("bus %q is not available in this build yet; only gochannel is", cfg.bus)
+	if cfg.bus != "gochannel" && cfg.bus != "nats" {
+		return fmt.Errorf("unknown bus %q (want gochannel or nats)", cfg.bus)
 	}
 	store, err := cfg.openStore(ctx, false)
 	if err != nil {
@@ -78,8 +79,26 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector())
-	reads, err := projections.Start(ctx, store, filepath.Join(cfg.data, projections.FileName),
-		projections.Options{Logger: log, Registerer: metrics})
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			ln.Close()
+		}
+	}()
+	readOpts := projections.Options{Logger: log, Registerer: metrics}
+	if cfg.bus == "nats" {
+		bus, node, err := openBus(ctx, cfg, ln.Addr(), log)
+		if err != nil {
+			return err
+		}
+		defer bus.Close() // after reads.Close, deferred below
+		readOpts.Bus, readOpts.Node = bus, node
+	}
+	reads, err := projections.Start(ctx, store, filepath.Join(cfg.data, projections.FileName), readOpts)
 	if err != nil {
 		return err
 	}
@@ -91,20 +110,16 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
 		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy,
 		ReadModels: reads, Metrics: metrics})
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
 	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "ledger listening on http://%s\n", ln.Addr())
 	if sf.demo {
 		if err := loadDemoOnce(ctx, svc, "http://"+ln.Addr().String(), stdout); err != nil {
-			ln.Close()
 			return err
 		}
 	}
 	errc := make(chan error, 1)
+	serving = true
 	go func() { errc <- httpServer.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -118,6 +133,35 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	return nil
+}
+
+// openBus connects to the NATS bus of cfg (--bus nats) in the namespace of
+// the store (config.storeIdentity), and returns it with this node's name:
+// --node, or the host name and the port of addr.
+func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (*natsbus.Bus, string, error) {
+	identity, err := cfg.storeIdentity()
+	if err != nil {
+		return nil, "", err
+	}
+	node := cfg.node
+	if node == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "ledger"
+		}
+		port := "0"
+		if _, p, err := net.SplitHostPort(addr.String()); err == nil {
+			port = p
+		}
+		node = host + "-" + port
+	}
+	ns := natsbus.NamespaceFor(identity)
+	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.natsURL, Namespace: ns, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	log.Info("NATS bus", "url", cfg.natsURL, "namespace", ns, "node", node)
+	return bus, node, nil
 }
 
 // envBool reads a boolean environment variable ("1", "true", "yes").
