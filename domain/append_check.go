@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -101,4 +102,36 @@ func NormalizeAppend(appends []StreamAppend, now time.Time) ([]StreamAppend, int
 		n += len(events)
 	}
 	return out, n
+}
+
+// StoredEvent is what a store knows of an event it holds, enough to check
+// whether an append repeats it.
+type StoredEvent struct {
+	Position, Version int64
+	Stream, Type      string
+	Data              []byte
+}
+
+// CheckRepeat returns an idempotency_mismatch error unless e is stored
+// (found) in stream with the same type and data, right after position prev
+// (0: the append's first event, which may be anywhere).
+func CheckRepeat(stored StoredEvent, found bool, stream string, e EventData, prev int64) error {
+	switch {
+	case !found:
+		return IdempotencyMismatch("event %s is not stored, but the append's first event is", e.ID)
+	case stored.Stream != stream:
+		return IdempotencyMismatch("event %s is stored in stream %q, not %q", e.ID, stored.Stream, stream)
+	case stored.Type != e.Type:
+		return IdempotencyMismatch("event %s is stored with type %q, not %q", e.ID, stored.Type, e.Type)
+	case !bytes.Equal(stored.Data, e.Data):
+		return IdempotencyMismatch("event %s is stored with other data", e.ID)
+	case prev != 0 && stored.Position != prev+1:
+		return IdempotencyMismatch("event %s is stored at position %d, not right after %d", e.ID, stored.Position, prev)
+	}
+	return nil
+}
+
+// IdempotencyMismatch returns an idempotency_mismatch error.
+func IdempotencyMismatch(format string, args ...any) error {
+	return &Error{Code: CodeIdempotencyMismatch, Message: fmt.Sprintf(format, args...)}
 }

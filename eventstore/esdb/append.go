@@ -299,23 +299,18 @@ func original(stored []record, appends []domain.StreamAppend) (domain.AppendResu
 // in stream k positions after stored[0] with the same type and data.
 func sameEvent(stored []record, k int, stream string, e domain.EventData) error {
 	if k >= len(stored) || stored[k].Position != stored[0].Position+int64(k) {
-		return mismatch("event %s is not stored right after the append's previous event", e.ID)
+		return domain.IdempotencyMismatch("event %s is not stored right after the append's previous event", e.ID)
 	}
 	got := stored[k]
 	switch {
 	case canonicalID(got.ID) != canonicalID(e.ID):
-		return mismatch("position %d holds event %s, not %s", got.Position, got.ID, e.ID)
+		return domain.IdempotencyMismatch("position %d holds event %s, not %s", got.Position, got.ID, e.ID)
 	case got.Stream != stream:
-		return mismatch("event %s is stored in stream %q, not %q", e.ID, got.Stream, stream)
+		return domain.IdempotencyMismatch("event %s is stored in stream %q, not %q", e.ID, got.Stream, stream)
 	case got.Type != e.Type:
-		return mismatch("event %s is stored with type %q, not %q", e.ID, got.Type, e.Type)
+		return domain.IdempotencyMismatch("event %s is stored with type %q, not %q", e.ID, got.Type, e.Type)
 	case !bytes.Equal(got.Data, e.Data):
-		return mismatch("event %s is stored with other data", e.ID)
+		return domain.IdempotencyMismatch("event %s is stored with other data", e.ID)
 	}
 	return nil
-}
-
-// mismatch returns an idempotency_mismatch error.
-func mismatch(format string, args ...any) error {
-	return &domain.Error{Code: domain.CodeIdempotencyMismatch, Message: fmt.Sprintf(format, args...)}
 }

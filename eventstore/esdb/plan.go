@@ -108,7 +108,7 @@ func (p *batchPlan) decide(r *request) outcome {
 	for _, id := range r.ids[1:] {
 		_, stored := p.found[id]
 		if _, pending := p.pending[id]; stored || pending {
-			return outcome{err: mismatch("event %s is stored, but the append's first event %s is not", id, first)}
+			return outcome{err: domain.IdempotencyMismatch("event %s is stored, but the append's first event %s is not", id, first)}
 		}
 	}
 	for _, a := range r.appends {

@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"bytes"
-	"fmt"
-
 	"github.com/patentledger/ledger/domain"
 )
 
@@ -47,7 +44,7 @@ func (t *txn) accept(appends []domain.StreamAppend, recs []domain.RecordedEvent)
 		return
 	}
 	for _, r := range recs {
-		t.stored[r.ID] = storedEvent{position: r.Position, version: r.Version, stream: r.Stream, typ: r.Type, data: r.Data}
+		t.stored[r.ID] = domain.StoredEvent{Position: r.Position, Version: r.Version, Stream: r.Stream, Type: r.Type, Data: r.Data}
 		t.versions[r.Stream] = r.Version
 	}
 	last := recs[len(recs)-1]
@@ -74,7 +71,7 @@ func (t *txn) checkNew(appends []domain.StreamAppend) error {
 	for _, a := range appends {
 		for _, e := range a.Events {
 			if stored, ok := t.stored[e.ID]; ok {
-				return mismatch("event %s is already stored at position %d by another append", e.ID, stored.position)
+				return domain.IdempotencyMismatch("event %s is already stored at position %d by another append", e.ID, stored.Position)
 			}
 		}
 	}
@@ -119,35 +116,12 @@ func (t *txn) repeat(appends []domain.StreamAppend) (appendReply, error) {
 	for i, a := range appends {
 		for _, e := range a.Events {
 			stored, found := t.stored[e.ID]
-			if err := sameEvent(stored, found, a.Stream, e, res.Position); err != nil {
+			if err := domain.CheckRepeat(stored, found, a.Stream, e, res.Position); err != nil {
 				return appendReply{err: err}, nil
 			}
-			res.Position = stored.position
-			res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: stored.version}
+			res.Position = stored.Position
+			res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: stored.Version}
 		}
 	}
 	return appendReply{res: res}, nil
-}
-
-// sameEvent returns an idempotency mismatch unless e is stored in stream with
-// the same type and data, right after position prev (0: the first event).
-func sameEvent(stored storedEvent, found bool, stream string, e domain.EventData, prev int64) error {
-	switch {
-	case !found:
-		return mismatch("event %s is not stored, but the append's first event is", e.ID)
-	case stored.stream != stream:
-		return mismatch("event %s is stored in stream %q, not %q", e.ID, stored.stream, stream)
-	case stored.typ != e.Type:
-		return mismatch("event %s is stored with type %q, not %q", e.ID, stored.typ, e.Type)
-	case !bytes.Equal(stored.data, e.Data):
-		return mismatch("event %s is stored with other data", e.ID)
-	case prev != 0 && stored.position != prev+1:
-		return mismatch("event %s is stored at position %d, not right after %d", e.ID, stored.position, prev)
-	}
-	return nil
-}
-
-// mismatch returns an idempotency_mismatch error.
-func mismatch(format string, args ...any) error {
-	return &domain.Error{Code: domain.CodeIdempotencyMismatch, Message: fmt.Sprintf(format, args...)}
 }

@@ -45,14 +45,6 @@ const copyMinRows = 256
 var insertColumns = []string{"position", "stream", "version", "id", "type", "data", "recorded_at", "actor",
 	"correlation_id", "causation_id", "idempotency_key", "command_hash", "schema_version", "hash"}
 
-// storedEvent is what the idempotency check compares of an event stored, or
-// written earlier in the same transaction.
-type storedEvent struct {
-	position, version int64
-	stream, typ       string
-	data              []byte
-}
-
 // txn is an append transaction holding the append lock, and what it knows
 // of the log: the last event, the version of every stream of the batch and
 // the stored events it has looked up by ID. Planning an append moves this
@@ -63,7 +55,7 @@ type txn struct {
 	channel  channel
 	head     domain.Head
 	versions map[string]int64
-	stored   map[string]storedEvent
+	stored   map[string]domain.StoredEvent
 }
 
 // begin starts the transaction of batch on conn: in one round trip it
@@ -72,7 +64,7 @@ type txn struct {
 // append's first event.
 func begin(ctx context.Context, conn *pgxpool.Conn, channel channel, batch []*appendRequest) (*txn, error) {
 	t := &txn{ctx: ctx, conn: conn, channel: channel,
-		versions: map[string]int64{}, stored: map[string]storedEvent{}}
+		versions: map[string]int64{}, stored: map[string]domain.StoredEvent{}}
 	streams, firsts := touched(batch)
 	b := &pgx.Batch{}
 	b.Queue(beginSQL)
@@ -125,8 +117,8 @@ func touched(batch []*appendRequest) (streams, firsts []string) {
 // scanStored adds the events of rows (the columns of byIDSQL) to t.stored.
 func (t *txn) scanStored(rows pgx.Rows) error {
 	var id string
-	var e storedEvent
-	_, err := pgx.ForEachRow(rows, []any{&id, &e.position, &e.stream, &e.version, &e.typ, &e.data}, func() error {
+	var e domain.StoredEvent
+	_, err := pgx.ForEachRow(rows, []any{&id, &e.Position, &e.Stream, &e.Version, &e.Type, &e.Data}, func() error {
 		t.stored[id] = e
 		return nil
 	})
@@ -253,7 +245,7 @@ func (t *txn) storedError(recs []domain.RecordedEvent, insertErr error) (refused
 	}
 	for _, r := range recs {
 		if stored, ok := t.stored[r.ID]; ok {
-			return mismatch("event %s is already stored at position %d by another append", r.ID, stored.position), nil
+			return domain.IdempotencyMismatch("event %s is already stored at position %d by another append", r.ID, stored.Position), nil
 		}
 	}
 	return fmt.Errorf("postgres: insert events: %w", insertErr), nil

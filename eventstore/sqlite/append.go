@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -140,17 +139,10 @@ func (w *writer) checkVersions(appends []domain.StreamAppend) ([]int64, error) {
 	return versions, nil
 }
 
-// storedEvent is what the idempotency check compares of a stored event.
-type storedEvent struct {
-	position, version int64
-	stream, typ       string
-	data              []byte
-}
-
 // lookup reads the stored event with the given ID.
-func (w *writer) lookup(id string) (storedEvent, bool, error) {
-	var e storedEvent
-	err := w.stmts.byID.QueryRow(id).Scan(&e.position, &e.stream, &e.version, &e.typ, &e.data)
+func (w *writer) lookup(id string) (domain.StoredEvent, bool, error) {
+	var e domain.StoredEvent
+	err := w.stmts.byID.QueryRow(id).Scan(&e.Position, &e.Stream, &e.Version, &e.Type, &e.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, false, nil
 	}
@@ -171,35 +163,12 @@ func (w *writer) repeat(appends []domain.StreamAppend) (domain.AppendResult, err
 			if err != nil {
 				return domain.AppendResult{}, err
 			}
-			if err := sameEvent(stored, found, a.Stream, e, res.Position); err != nil {
+			if err := domain.CheckRepeat(stored, found, a.Stream, e, res.Position); err != nil {
 				return domain.AppendResult{}, err
 			}
-			res.Position = stored.position
-			res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: stored.version}
+			res.Position = stored.Position
+			res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: stored.Version}
 		}
 	}
 	return res, nil
-}
-
-// sameEvent returns an idempotency mismatch unless e is stored in stream with
-// the same type and data, right after position prev (0: the first event).
-func sameEvent(stored storedEvent, found bool, stream string, e domain.EventData, prev int64) error {
-	switch {
-	case !found:
-		return mismatch("event %s is not stored, but the append's first event is", e.ID)
-	case stored.stream != stream:
-		return mismatch("event %s is stored in stream %q, not %q", e.ID, stored.stream, stream)
-	case stored.typ != e.Type:
-		return mismatch("event %s is stored with type %q, not %q", e.ID, stored.typ, e.Type)
-	case !bytes.Equal(stored.data, e.Data):
-		return mismatch("event %s is stored with other data", e.ID)
-	case prev != 0 && stored.position != prev+1:
-		return mismatch("event %s is stored at position %d, not right after %d", e.ID, stored.position, prev)
-	}
-	return nil
-}
-
-// mismatch returns an idempotency_mismatch error.
-func mismatch(format string, args ...any) error {
-	return &domain.Error{Code: domain.CodeIdempotencyMismatch, Message: fmt.Sprintf(format, args...)}
 }

@@ -80,7 +80,7 @@ func (w *writer) insertError(recs []domain.RecordedEvent, err error) error {
 			return errors.Join(fmt.Errorf("insert events: %w", err), lookupErr)
 		}
 		if found {
-			return mismatch("event %s is already stored at position %d by another append", r.ID, stored.position)
+			return domain.IdempotencyMismatch("event %s is already stored at position %d by another append", r.ID, stored.Position)
 		}
 	}
 	return fmt.Errorf("insert events: %w", err)
