@@ -19,19 +19,7 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 		return err
 	}
 	defer s.inflight.Done()
-	for {
-		pos, advanced := s.notify.Current()
-		if pos > afterPosition {
-			return nil
-		}
-		select {
-		case <-advanced:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return ErrClosed
-		}
-	}
+	return s.notify.Wait(ctx, afterPosition, s.done, ErrClosed, 0, nil)
 }
 
 // watch keeps the notifier up to date with the log until Close: it follows

@@ -117,17 +117,5 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	for {
-		pos, advanced := s.notify.Current()
-		if pos > afterPosition {
-			return nil
-		}
-		select {
-		case <-advanced:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return ErrClosed
-		}
-	}
+	return s.notify.Wait(ctx, afterPosition, s.done, ErrClosed, 0, nil)
 }

@@ -170,25 +170,7 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	tick := time.NewTicker(s.opts.PollInterval)
-	defer tick.Stop()
-	for {
-		pos, advanced := s.notify.Current()
-		if pos > afterPosition {
-			return nil
-		}
-		select {
-		case <-advanced:
-		case <-tick.C:
-			if err := s.poll(ctx); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return ErrClosed
-		}
-	}
+	return s.notify.Wait(ctx, afterPosition, s.done, ErrClosed, s.opts.PollInterval, s.poll)
 }
 
 // poll reads the last position from the file and passes it to the notifier.

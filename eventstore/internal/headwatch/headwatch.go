@@ -2,7 +2,11 @@
 // WaitForPosition that the global log has grown. Every adapter uses it.
 package headwatch
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // Notifier knows the last position of the log it has been told of. Each
 // advance closes the current channel and makes a new one, so any number of
@@ -37,4 +41,35 @@ func (n *Notifier) Current() (int64, <-chan struct{}) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.pos, n.ch
+}
+
+// Wait blocks until the notifier knows of a position greater than after.
+// It returns ctx.Err() when ctx ends first and closedErr when done is
+// closed first. When poll is not nil it is called every interval, to learn
+// of commits made elsewhere (its error ends the wait).
+func (n *Notifier) Wait(ctx context.Context, after int64, done <-chan struct{}, closedErr error,
+	interval time.Duration, poll func(context.Context) error) error {
+	var tick <-chan time.Time
+	if poll != nil {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		pos, advanced := n.Current()
+		if pos > after {
+			return nil
+		}
+		select {
+		case <-advanced:
+		case <-tick:
+			if err := poll(ctx); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-done:
+			return closedErr
+		}
+	}
 }

@@ -1,8 +1,11 @@
 package headwatch
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestAdvanceWakesEveryWaiterOnce(t *testing.T) {
@@ -26,5 +29,36 @@ func TestAdvanceWakesEveryWaiterOnce(t *testing.T) {
 	wg.Wait()
 	if pos, next := n.Current(); pos != 7 || next == ch {
 		t.Fatalf("after the advance: position %d, same channel %v", pos, next == ch)
+	}
+}
+
+func TestWaitEndsOnAdvanceCancelCloseAndPoll(t *testing.T) {
+	errClosed := errors.New("closed")
+	n := New(1)
+	if err := n.Wait(context.Background(), 0, nil, errClosed, 0, nil); err != nil {
+		t.Fatalf("a position already known: %v", err)
+	}
+	go n.Advance(2)
+	if err := n.Wait(context.Background(), 1, nil, errClosed, 0, nil); err != nil {
+		t.Fatalf("after an advance: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := n.Wait(ctx, 5, nil, errClosed, 0, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled wait: %v", err)
+	}
+	done := make(chan struct{})
+	close(done)
+	if err := n.Wait(context.Background(), 5, done, errClosed, 0, nil); err != errClosed {
+		t.Fatalf("a closed store: %v", err)
+	}
+	polls := 0
+	poll := func(context.Context) error { polls++; n.Advance(6); return nil }
+	if err := n.Wait(context.Background(), 5, nil, errClosed, time.Millisecond, poll); err != nil || polls != 1 {
+		t.Fatalf("a poll that finds the position: %v after %d polls", err, polls)
+	}
+	failing := func(context.Context) error { return errClosed }
+	if err := n.Wait(context.Background(), 9, nil, nil, time.Millisecond, failing); err != errClosed {
+		t.Fatalf("a failing poll: %v", err)
 	}
 }
