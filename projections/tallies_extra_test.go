@@ -272,14 +272,7 @@ func TestExtraTallyProperty(t *testing.T) {
 	queries := extraTallyQueries(rand.New(rand.NewPCG(seed, 2)), h, recorded)
 	compareExtra(t, "live", p.db, m, queries)
 
-	rebuilt := openDB(t, t.TempDir())
-	r, err := NewRunner(context.Background(), rebuilt, st, fastRetries())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Rebuild(context.Background(), nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebuilt := rebuiltDB(t, st)
 	compareExtra(t, "rebuilt", rebuilt, m, queries)
 }
 

@@ -450,14 +450,7 @@ func TestTallyProperty(t *testing.T) {
 	queries := tallyQueries(rng, h)
 	compareTallies(t, "live", p.db, m, queries)
 
-	rebuilt := openDB(t, t.TempDir())
-	r, err := NewRunner(context.Background(), rebuilt, st, fastRetries())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Rebuild(context.Background(), nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebuilt := rebuiltDB(t, st)
 	compareTallies(t, "rebuilt", rebuilt, m, queries)
 }
 
@@ -512,4 +505,18 @@ func TestTallyPropertyInOtherTimeZones(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rebuiltDB rebuilds every read model of st into a fresh file.
+func rebuiltDB(t *testing.T, st domain.EventStore) *DB {
+	t.Helper()
+	db := openDB(t, t.TempDir())
+	r, err := NewRunner(context.Background(), db, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
