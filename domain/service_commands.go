@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Org returns a copy of the organisation id. It fails with ErrNotFound
@@ -81,7 +82,7 @@ func (s *Service) checkActor(ctx context.Context, a Actor) error {
 func (s *Service) checkParties(ctx context.Context, field string, ids []string, kinds ...OrgKind) error {
 	for i, id := range ids {
 		name := field
-		if len(ids) > 1 || field == "patentee_ids" || field == "to_ids" {
+		if strings.HasSuffix(field, "_ids") { // a list field: name the element
 			name = fmt.Sprintf("%s[%d]", field, i)
 		}
 		kind, err := s.orgKind(ctx, id)
