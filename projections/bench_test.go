@@ -22,6 +22,8 @@ import (
 // run on a shared machine stays modest by default:
 //
 //	LEDGER_BENCH_EVENTS   events of the synthetic ledger (default 20,000)
+//	LEDGER_BENCH_DIR      a folder that keeps the synthetic ledger between
+//	                      runs (built there when it holds none; kept after)
 //
 // e.g. LEDGER_BENCH_EVENTS=200000 go test -run '^$' -bench . -benchtime 1x ./projections
 // Figures are reported with b.ReportMetric; nothing is asserted about time.
@@ -152,7 +154,7 @@ func TermEndsOnForBench(on domain.Date) domain.Date { return domain.TermEndsOn(o
 // TestMain removes the synthetic ledger of the benchmarks, if one was made.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchLedger.dir != "" {
+	if benchLedger.dir != "" && os.Getenv("LEDGER_BENCH_DIR") == "" {
 		os.RemoveAll(benchLedger.dir)
 	}
 	os.Exit(code)
@@ -167,36 +169,77 @@ var benchLedger struct {
 }
 
 // sharedLedger builds (once per process) the synthetic store and its read
-// models, and returns the folder holding them.
+// models, and returns the folder holding them. With LEDGER_BENCH_DIR, a
+// store written there by an earlier run of the same size is used again, and
+// its read models are brought up to date (rebuilt if their schema changed).
 func sharedLedger(b *testing.B) string {
 	benchLedger.once.Do(func() {
-		dir, err := os.MkdirTemp("", "ledger-bench-")
-		if err != nil {
+		dir, keep := os.Getenv("LEDGER_BENCH_DIR"), true
+		if dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "ledger-bench-"); err != nil {
+				b.Fatal(err)
+			}
+			keep = false
+		}
+		benchLedger.dir = dir
+		marker := filepath.Join(dir, fmt.Sprintf("built-%d", benchEvents()))
+		data, err := os.ReadFile(marker)
+		if !keep || err != nil || len(data) == 0 {
+			writeBenchStore(b, dir)
+			if keep {
+				if err := os.WriteFile(marker, fmt.Appendf(nil, "%d %d", benchLedger.events, benchLedger.patents), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+		} else if _, err := fmt.Sscan(string(data), &benchLedger.events, &benchLedger.patents); err != nil {
 			b.Fatal(err)
 		}
-		st := openStore(b, dir)
-		start := time.Now()
-		benchLedger.patents = synthLedger(b, st, benchEvents())
-		h, _ := st.Head(context.Background())
-		benchLedger.events, benchLedger.dir = h.Position, dir
-		b.Logf("synthetic ledger: %d events, %d patents, written in %s", h.Position, benchLedger.patents, time.Since(start))
-		db, err := OpenDB(context.Background(), filepath.Join(dir, FileName))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		r, err := NewRunner(context.Background(), db, st, RunnerOptions{Logger: quietLogger()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := r.Rebuild(context.Background(), nil, nil); err != nil {
-			b.Fatal(err)
-		}
+		catchUpBenchLedger(b, dir)
 	})
-	if benchLedger.dir == "" {
+	if benchLedger.events == 0 {
 		b.Fatal("no synthetic ledger")
 	}
 	return benchLedger.dir
+}
+
+// writeBenchStore writes the synthetic store into dir, replacing any store
+// and read models there.
+func writeBenchStore(b *testing.B, dir string) {
+	for _, name := range []string{"events.db", FileName} {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(filepath.Join(dir, name+suffix)); err != nil && !os.IsNotExist(err) {
+				b.Fatal(err)
+			}
+		}
+	}
+	st := openStore(b, dir)
+	start := time.Now()
+	benchLedger.patents = synthLedger(b, st, benchEvents())
+	h, _ := st.Head(context.Background())
+	benchLedger.events = h.Position
+	b.Logf("synthetic ledger: %d events, %d patents, written in %s", h.Position, benchLedger.patents, time.Since(start))
+	if err := st.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// catchUpBenchLedger brings the read models in dir up to its store.
+func catchUpBenchLedger(b *testing.B, dir string) {
+	st := openStore(b, dir)
+	defer st.Close()
+	db, err := OpenDB(context.Background(), filepath.Join(dir, FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	r, err := NewRunner(context.Background(), db, st, RunnerOptions{Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkRebuild replays the synthetic ledger into empty read models and
@@ -273,6 +316,11 @@ func BenchmarkListingSearch(b *testing.B) {
 // BenchmarkDealsTally asks for three years of deals per month.
 func BenchmarkDealsTally(b *testing.B) {
 	db := openDB(b, sharedLedger(b))
+	start := time.Now()
+	if err := db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	warmUp := time.Since(start)
 	var deals int64
 	b.ResetTimer()
 	quantiles(b, max(b.N, 100), func(int) {
@@ -283,6 +331,7 @@ func BenchmarkDealsTally(b *testing.B) {
 		deals = t.Total.Values[0]
 	})
 	b.ReportMetric(float64(deals), "deals")
+	b.ReportMetric(float64(warmUp.Milliseconds()), "warm-up-ms")
 }
 
 // BenchmarkProjectionLag appends licences through the command service from

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // driverName is the database/sql name of the SQLite driver, the same one the
@@ -37,6 +39,7 @@ type DB struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt // prepared on conn, by text; guarded by mu
 	read  *sql.DB
+	deals *dealIndex // the deals tally's facts, mirrored in memory
 }
 
 // OpenDB opens (creating when needed) the read-model file at path. It returns
@@ -46,7 +49,7 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: open %s: %w", path, err)
 	}
-	db := &DB{stmts: map[string]*sql.Stmt{}}
+	db := &DB{stmts: map[string]*sql.Stmt{}, deals: &dealIndex{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
@@ -134,7 +137,13 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Exec("COMMIT")
+	if err := tx.Exec("COMMIT"); err != nil {
+		return err
+	}
+	if m, ok := tx.moves[TalliesName]; ok {
+		db.deals.committed(m, tx.dealFacts)
+	}
+	return nil
 }
 
 // pragma runs a PRAGMA statement on the write connection, outside any
@@ -155,6 +164,26 @@ func (db *DB) pragma(ctx context.Context, stmt string) error {
 type Tx struct {
 	ctx context.Context
 	db  *DB
+	// moves are the checkpoint changes of this transaction, by projection.
+	moves map[string]checkpointMove
+	// dealFacts are the events of this transaction that the in-memory
+	// deals index mirrors once it commits.
+	dealFacts []domain.Event
+}
+
+// checkpointMove is how a transaction changes a projection's checkpoint:
+// from one position to another, or back to 0 with emptied tables.
+type checkpointMove struct {
+	from, to int64
+	reset    bool
+}
+
+// moved records that the transaction moves a projection's checkpoint.
+func (tx *Tx) moved(name string, m checkpointMove) {
+	if tx.moves == nil {
+		tx.moves = map[string]checkpointMove{}
+	}
+	tx.moves[name] = m
 }
 
 // Exec runs a statement. It returns the SQLite error, with the statement.

@@ -134,8 +134,8 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	return p, nil
 }
 
-// run runs the router, catches the projections up and runs the relay until
-// ctx is done.
+// run runs the router, catches the projections up, loads the in-memory
+// deals index and runs the relay until ctx is done.
 func (p *Pipeline) run(ctx context.Context) {
 	defer close(p.done)
 	routerDone := make(chan struct{})
@@ -158,6 +158,9 @@ func (p *Pipeline) run(ctx context.Context) {
 	}
 	if ctx.Err() != nil {
 		return
+	}
+	if err := p.db.WarmUp(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("projections: deals tallies run in SQL", "error", err)
 	}
 	if p.nats == nil {
 		_ = p.relay.Run(ctx, from) // returns nil when ctx is done

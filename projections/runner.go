@@ -174,6 +174,7 @@ func (r *Runner) reset(ctx context.Context, st *state) error {
 				return err
 			}
 		}
+		tx.moved(st.p.Name(), checkpointMove{reset: true})
 		return tx.Exec("INSERT OR REPLACE INTO projection_checkpoints (name, position, fingerprint) VALUES (?, 0, ?)",
 			st.p.Name(), st.fingerprint)
 	})
@@ -400,6 +401,9 @@ func moveCheckpoint(tx *Tx, name string, from, to int64) error {
 	n, err := tx.execCount("UPDATE projection_checkpoints SET position = ? WHERE name = ? AND position = ?", to, name, from)
 	if err == nil && n != 1 {
 		err = fmt.Errorf("%s, expected at %d: %w", name, from, ErrCheckpointMoved)
+	}
+	if err == nil {
+		tx.moved(name, checkpointMove{from: from, to: to})
 	}
 	return err
 }

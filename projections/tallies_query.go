@@ -139,6 +139,18 @@ func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
 		return Tally{}, err
 	}
 	defer tx.Rollback()
+	if q.Subject == Deals {
+		var position int64
+		err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
+		if t := newTally(q, s, spans); err == nil && db.deals.tally(q, spans, position, &t) {
+			return t, nil
+		}
+	}
+	return tallyInSQL(ctx, tx, q, s, spans, where, args)
+}
+
+// tallyInSQL computes a tally from the tables, in the read transaction tx.
+func tallyInSQL(ctx context.Context, tx *sql.Tx, q TallyQuery, s subject, spans []span, where string, args []any) (Tally, error) {
 	t := newTallier(ctx, tx, q, s, spans, where, args)
 	if err := s.compute(t); err != nil {
 		return Tally{}, fmt.Errorf("tally %s: %w", q.Subject, err)
@@ -230,12 +242,19 @@ type tallier struct {
 
 func newTallier(ctx context.Context, tx *sql.Tx, q TallyQuery, s subject, spans []span, where string, args []any) *tallier {
 	t := &tallier{ctx: ctx, tx: tx, q: q, s: s, spans: spans, byLabel: map[string]int{}, where: where, args: args,
-		from: q.From.String(), to: q.To.String()}
-	t.tally = Tally{Subject: q.Subject, Period: q.Period, From: q.From, To: q.To, Columns: s.columns,
-		Buckets: make([]Bucket, len(spans)), Total: Bucket{Label: "total", Values: make([]int64, len(s.columns))}}
+		from: q.From.String(), to: q.To.String(), tally: newTally(q, s, spans)}
 	for i, sp := range spans {
 		t.byLabel[sp.label] = i
-		t.tally.Buckets[i] = Bucket{Label: sp.label, Values: make([]int64, len(s.columns))}
+	}
+	return t
+}
+
+// newTally returns the tally of q with its buckets, all zero.
+func newTally(q TallyQuery, s subject, spans []span) Tally {
+	t := Tally{Subject: q.Subject, Period: q.Period, From: q.From, To: q.To, Columns: s.columns,
+		Buckets: make([]Bucket, len(spans)), Total: Bucket{Label: "total", Values: make([]int64, len(s.columns))}}
+	for i, sp := range spans {
+		t.Buckets[i] = Bucket{Label: sp.label, Values: make([]int64, len(s.columns))}
 	}
 	return t
 }

@@ -371,6 +371,13 @@ func tallyQueries(rng *rand.Rand, h *history) []TallyQuery {
 	ranges := [][2]string{{"2021-01-01", "2025-12-31"}, {"2022-12-26", "2023-01-09"}, {"2024-02-15", "2024-04-15"},
 		{"2024-12-23", "2025-01-05"}}
 	var out []TallyQuery
+	for i := range 40 {
+		q := TallyQuery{Subject: Deals, Period: Periods[i%len(Periods)], From: date("2021-06-01"), To: date("2025-05-31")}
+		for range 1 + i%3 {
+			q = withFilter(rng, h, q)
+		}
+		out = append(out, q)
+	}
 	for _, subj := range Subjects {
 		for _, p := range Periods {
 			for i, rg := range ranges {
@@ -462,8 +469,16 @@ func compareTallies(t *testing.T, what string, db *DB, m *model, queries []Tally
 		if err != nil {
 			t.Fatalf("%s %+v: %v", what, q, err)
 		}
-		if want := m.expect(q); !reflect.DeepEqual(got, want) {
+		want := m.expect(q)
+		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s tally %+v:\ngot  %s\nwant %s", what, q, mustJSON(got), mustJSON(want))
+		}
+		if q.Subject != Deals {
+			continue
+		}
+		inMemory, inSQL := bothWays(t, db, q)
+		if !reflect.DeepEqual(inMemory, want) || !reflect.DeepEqual(inSQL, want) {
+			t.Fatalf("%s deals tally %+v:\nmemory %s\nSQL    %s\nwant   %s", what, q, mustJSON(inMemory), mustJSON(inSQL), mustJSON(want))
 		}
 	}
 	for _, metric := range []string{MetricLicenses, MetricFees, MetricDeclared} {
@@ -475,6 +490,39 @@ func compareTallies(t *testing.T, what string, db *DB, m *model, queries []Tally
 			t.Fatalf("%s ranking by %s:\ngot  %+v\nwant %+v", what, metric, got, want)
 		}
 	}
+}
+
+// bothWays computes a deals tally from the in-memory index and from the
+// tables; it fails when the index does not mirror the file.
+func bothWays(t *testing.T, db *DB, q TallyQuery) (inMemory, inSQL Tally) {
+	t.Helper()
+	ctx := context.Background()
+	s := subjects[q.Subject]
+	where, args, err := q.filters(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans, err := q.spans()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Reader().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var position int64
+	if err := tx.QueryRow("SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position); err != nil {
+		t.Fatal(err)
+	}
+	inMemory = newTally(q, s, spans)
+	if !db.deals.tally(q, spans, position, &inMemory) {
+		t.Fatalf("the deals index does not mirror checkpoint %d", position)
+	}
+	if inSQL, err = tallyInSQL(ctx, tx, q, s, spans, where, args); err != nil {
+		t.Fatal(err)
+	}
+	return inMemory, inSQL
 }
 
 func mustJSON(t Tally) string {

@@ -1,0 +1,549 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// dealIndex mirrors in memory the facts the deals tally reads: the
+// licences by effective date, the fees and royalties by payment date, and
+// the organisations and patents its filters look at. A tally over years of
+// deals is then a scan of arrays instead of a scan of SQLite rows.
+//
+// The tables stay the record. The index answers a query only while it
+// mirrors exactly the tallies checkpoint that the query's read sees; when
+// it is not loaded, or another process changed the file under it, the
+// query runs in SQL. It changes only when a write transaction of the
+// tallies projection commits (DB.Update calls committed), with the events
+// that transaction applied, and DB.WarmUp loads it from the tables.
+type dealIndex struct {
+	mu    sync.RWMutex
+	facts *dealFacts // nil while the index is not loaded
+}
+
+// dealFacts are the facts of the deals tally at one tallies checkpoint.
+type dealFacts struct {
+	position   int64            // the tallies checkpoint mirrored
+	orgIDs     map[string]int32 // organisation ID → index in orgs
+	orgs       []orgFacts
+	patentIDs  map[string]int32 // patent number → index in patents
+	patents    []patentFacts
+	licenceIDs map[string]int32  // licence ID → index in deals
+	deals      []dealFact        // in order of arrival
+	payments   []dealPayment     // in order of arrival
+	codes      map[string]string // interned compact IPC codes
+	// dealsByDay and paymentsByDay hold the first deals and payments
+	// sorted by day, as columns that a tally scans from memory in order;
+	// the later ones (the tail) are sorted when a tally reads them, until
+	// there are enough to sort everything again (see sortIfDue).
+	dealsByDay    dealColumns
+	paymentsByDay paymentColumns
+}
+
+// orgFacts are the attributes of an organisation the filters read; known
+// is false for an ID seen in a licence but never registered.
+type orgFacts struct {
+	region     string
+	sme, known bool
+}
+
+// patentFacts are the attributes of a patent the filters read; known is
+// false for a number seen in a licence but never registered.
+type patentFacts struct {
+	kind  domain.PatentKind
+	codes []string // compact IPC codes
+	known bool
+}
+
+// dealFact is one licence.
+type dealFact struct {
+	day, licensee, patent int32
+	typ                   domain.LicenseType
+	licensors             []int32
+}
+
+// dealPayment is a fee or royalty paid under the licence deals[deal].
+type dealPayment struct {
+	day, deal int32
+	amountFen int64
+}
+
+// dealColumns are deals sorted by day: deals[deal[i]] is effective on
+// day[i], with licensee[i] and patent[i].
+type dealColumns struct{ day, licensee, patent, deal []int32 }
+
+// paymentColumns are payments sorted by day: amountFen[i] paid on day[i]
+// under deals[deal[i]].
+type paymentColumns struct {
+	day, deal []int32
+	amountFen []int64
+}
+
+// epoch is day number 0.
+var epoch = domain.NewDate(1970, 1, 1)
+
+// dayNumber returns the number of days from 1970-01-01 to d.
+func dayNumber(d domain.Date) int32 { return int32(d.DaysSince(epoch)) }
+
+// newDealFacts returns empty facts at a tallies checkpoint.
+func newDealFacts(position int64) *dealFacts {
+	return &dealFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
+		licenceIDs: map[string]int32{}, codes: map[string]string{}}
+}
+
+// committed mirrors a committed transaction that moved the tallies
+// checkpoint: emptied by a reset, or advanced by the events it applied.
+// A transaction that does not start where the index stands (the index is
+// not loaded, or another process wrote the file) leaves it unloaded.
+func (idx *dealIndex) committed(m checkpointMove, events []domain.Event) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	switch f := idx.facts; {
+	case m.reset:
+		idx.facts = newDealFacts(0)
+	case f != nil && f.position == m.from:
+		for _, ev := range events {
+			f.apply(ev)
+		}
+		f.position = m.to
+		f.sortIfDue()
+	default:
+		idx.facts = nil
+	}
+}
+
+// apply mirrors one event the way Tallies.Apply writes it into the tables.
+func (f *dealFacts) apply(ev domain.Event) {
+	switch v := ev.(type) {
+	case domain.OrgRegistered:
+		f.org(v.OrgID, string(v.RegionCode), v.SME)
+	case domain.PatentRegistered:
+		f.patent(string(v.Number), string(v.Kind))
+		for _, c := range v.IPC {
+			f.ipc(string(v.Number), compactIPC(c))
+		}
+	case domain.LicenseGranted:
+		deal := f.licence(v.LicenseID, string(v.Number), string(v.Type), v.LicenseeID, dayNumber(v.EffectiveOn))
+		for _, o := range v.LicensorIDs {
+			f.licensor(deal, o)
+		}
+		if v.FeePaidFen != 0 {
+			f.pay(deal, dayNumber(v.EffectiveOn), int64(v.FeePaidFen))
+		}
+	case domain.RoyaltyPaid:
+		if deal, ok := f.licenceIDs[v.LicenseID]; ok {
+			f.pay(deal, dayNumber(v.PaidOn), int64(v.AmountFen))
+		}
+	}
+}
+
+// orgIndex returns the index of an organisation, adding it unknown.
+func (f *dealFacts) orgIndex(id string) int32 {
+	i, ok := f.orgIDs[id]
+	if !ok {
+		i = int32(len(f.orgs))
+		f.orgIDs[id] = i
+		f.orgs = append(f.orgs, orgFacts{})
+	}
+	return i
+}
+
+// patentIndex returns the index of a patent, adding it unknown.
+func (f *dealFacts) patentIndex(number string) int32 {
+	i, ok := f.patentIDs[number]
+	if !ok {
+		i = int32(len(f.patents))
+		f.patentIDs[number] = i
+		f.patents = append(f.patents, patentFacts{})
+	}
+	return i
+}
+
+func (f *dealFacts) org(id, region string, sme bool) {
+	f.orgs[f.orgIndex(id)] = orgFacts{region: region, sme: sme, known: true}
+}
+
+func (f *dealFacts) patent(number, kind string) {
+	p := &f.patents[f.patentIndex(number)]
+	p.kind, p.known = domain.PatentKind(kind), true
+}
+
+// ipc adds a compact code to a patent once, as the table's primary key
+// does.
+func (f *dealFacts) ipc(number, code string) {
+	p := &f.patents[f.patentIndex(number)]
+	if slices.Contains(p.codes, code) {
+		return
+	}
+	if interned, ok := f.codes[code]; ok {
+		code = interned
+	} else {
+		f.codes[code] = code
+	}
+	p.codes = append(p.codes, code)
+}
+
+// licence adds a licence without licensors and returns its index.
+func (f *dealFacts) licence(id, number, typ, licensee string, day int32) int32 {
+	i := int32(len(f.deals))
+	f.deals = append(f.deals, dealFact{day: day, licensee: f.orgIndex(licensee), patent: f.patentIndex(number),
+		typ: domain.LicenseType(typ)})
+	f.licenceIDs[id] = i
+	return i
+}
+
+// licensor adds a licensor to a licence once.
+func (f *dealFacts) licensor(deal int32, org string) {
+	o := f.orgIndex(org)
+	if d := &f.deals[deal]; !slices.Contains(d.licensors, o) {
+		d.licensors = append(d.licensors, o)
+	}
+}
+
+func (f *dealFacts) pay(deal, day int32, amountFen int64) {
+	f.payments = append(f.payments, dealPayment{day: day, deal: deal, amountFen: amountFen})
+}
+
+// sortIfDue sorts every deal and payment by day again once the unsorted
+// tails hold more than 1/64 of them (and at least 1,024): a counting
+// sort, linear in their number, that keeps the tails a tally sorts small.
+func (f *dealFacts) sortIfDue() {
+	if due := func(tail, all int) bool { return tail > max(1024, all/64) }; !due(len(f.deals)-len(f.dealsByDay.day), len(f.deals)) &&
+		!due(len(f.payments)-len(f.paymentsByDay.day), len(f.payments)) {
+		return
+	}
+	f.sortAll()
+}
+
+// sortAll sorts every deal and payment by day into the columns.
+func (f *dealFacts) sortAll() {
+	order := orderByDay(len(f.deals), func(i int) int32 { return f.deals[i].day })
+	d := dealColumns{day: make([]int32, len(order)), licensee: make([]int32, len(order)), patent: make([]int32, len(order)), deal: order}
+	for k, i := range order {
+		deal := &f.deals[i]
+		d.day[k], d.licensee[k], d.patent[k] = deal.day, deal.licensee, deal.patent
+	}
+	order = orderByDay(len(f.payments), func(i int) int32 { return f.payments[i].day })
+	p := paymentColumns{day: make([]int32, len(order)), deal: make([]int32, len(order)), amountFen: make([]int64, len(order))}
+	for k, i := range order {
+		pay := &f.payments[i]
+		p.day[k], p.deal[k], p.amountFen[k] = pay.day, pay.deal, pay.amountFen
+	}
+	f.dealsByDay, f.paymentsByDay = d, p
+}
+
+// orderByDay returns the indexes 0…n-1 sorted by day, stably, by counting.
+func orderByDay(n int, dayOf func(i int) int32) []int32 {
+	if n == 0 {
+		return nil
+	}
+	lo, hi := dayOf(0), dayOf(0)
+	for i := range n {
+		lo, hi = min(lo, dayOf(i)), max(hi, dayOf(i))
+	}
+	starts := make([]int32, hi-lo+2)
+	for i := range n {
+		starts[dayOf(i)-lo+1]++
+	}
+	for d := 1; d < len(starts); d++ {
+		starts[d] += starts[d-1]
+	}
+	order := make([]int32, n)
+	for i := range n {
+		d := dayOf(i) - lo
+		order[starts[d]] = int32(i)
+		starts[d]++
+	}
+	return order
+}
+
+// tailIn returns the indexes from first on whose day lies in from…to,
+// sorted by day.
+func tailIn(first, n int, dayOf func(i int) int32, from, to int32) []int32 {
+	var out []int32
+	for i := first; i < n; i++ {
+		if d := dayOf(i); d >= from && d <= to {
+			out = append(out, int32(i))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b int32) int { return int(dayOf(int(a)) - dayOf(int(b))) })
+	return out
+}
+
+// WarmUp loads the in-memory index of the deals tally from the tables,
+// unless it mirrors them already, so that deals tallies stop running in
+// SQL. It holds the write lock while it reads (a second or two for a
+// million events), so projections wait meanwhile. It returns an error
+// reading the file; deals tallies then keep running in SQL.
+func (db *DB) WarmUp(ctx context.Context) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return errors.New("read models: closed")
+	}
+	db.deals.mu.RLock()
+	loaded := db.deals.facts != nil
+	db.deals.mu.RUnlock()
+	if loaded {
+		return nil
+	}
+	f, err := loadDealFacts(ctx, db.conn)
+	if err != nil {
+		return fmt.Errorf("read models: load the deals index: %w", err)
+	}
+	db.deals.mu.Lock()
+	db.deals.facts = f
+	db.deals.mu.Unlock()
+	return nil
+}
+
+// loadDealFacts reads the facts from the tables. The caller holds the
+// write connection, so that nothing changes meanwhile.
+func loadDealFacts(ctx context.Context, conn *sql.Conn) (*dealFacts, error) {
+	var position int64
+	err := conn.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
+	if err != nil {
+		return nil, err
+	}
+	f := newDealFacts(position)
+	steps := []struct {
+		query string
+		row   func(c []string) error
+	}{
+		{"SELECT id, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2] == "1"); return nil }},
+		{"SELECT number, kind FROM tly_patents", func(c []string) error { f.patent(c[0], c[1]); return nil }},
+		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
+		{"SELECT license_id, number, type, licensee_id, effective_on FROM tly_licenses", func(c []string) error {
+			on, err := domain.ParseDate(c[4])
+			f.licence(c[0], c[1], c[2], c[3], dayNumber(on))
+			return err
+		}},
+		{"SELECT license_id, org_id FROM tly_license_orgs", func(c []string) error {
+			deal, err := f.licenceIndex(c[0])
+			if err == nil {
+				f.licensor(deal, c[1])
+			}
+			return err
+		}},
+		{"SELECT license_id, paid_on, amount_fen FROM tly_payments ORDER BY id", func(c []string) error {
+			deal, err := f.licenceIndex(c[0])
+			if err != nil {
+				return err
+			}
+			on, err := domain.ParseDate(c[1])
+			if err != nil {
+				return err
+			}
+			amount, err := strconv.ParseInt(c[2], 10, 64)
+			f.pay(deal, dayNumber(on), amount)
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := scanStrings(ctx, conn, s.query, s.row); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.query, err)
+		}
+	}
+	f.sortAll()
+	return f, nil
+}
+
+// licenceIndex returns the index of a licence loaded before.
+func (f *dealFacts) licenceIndex(id string) (int32, error) {
+	i, ok := f.licenceIDs[id]
+	if !ok {
+		return 0, fmt.Errorf("licence %s is not in tly_licenses", id)
+	}
+	return i, nil
+}
+
+// scanStrings calls row with the columns of every row of query, as text,
+// until it returns an error.
+func scanStrings(ctx context.Context, conn *sql.Conn, query string, row func(c []string) error) error {
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	cols, dest := make([]string, len(names)), make([]any, len(names))
+	for i := range cols {
+		dest[i] = &cols[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := row(cols); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// tally answers a deals tally from memory into t (made by newTally) when
+// the index mirrors the tallies checkpoint position; it reports whether it
+// did.
+func (idx *dealIndex) tally(q TallyQuery, spans []span, position int64, t *Tally) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	f := idx.facts
+	if f == nil || f.position != position {
+		return false
+	}
+	match := f.filter(q)
+	licensees, patents := newDistinct(len(f.orgs)), newDistinct(len(f.patents))
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	dealDay := func(i int) int32 { return f.deals[i].day }
+	payDay := func(i int) int32 { return f.payments[i].day }
+	dealTail := tailIn(len(f.dealsByDay.day), len(f.deals), dealDay, from, to)
+	payTail := tailIn(len(f.paymentsByDay.day), len(f.payments), payDay, from, to)
+	d, p := f.dealsByDay, f.paymentsByDay
+	k, j := lowerBound(d.day, from), lowerBound(p.day, from)
+	for i, sp := range spans {
+		b, last := t.Buckets[i].Values, dayNumber(sp.last)
+		for ; k < len(d.day) && d.day[k] <= last; k++ {
+			if match == nil || match(&f.deals[d.deal[k]]) {
+				b[0]++
+				licensees.add(d.licensee[k])
+				patents.add(d.patent[k])
+			}
+		}
+		for ; len(dealTail) > 0 && dealDay(int(dealTail[0])) <= last; dealTail = dealTail[1:] {
+			if deal := &f.deals[dealTail[0]]; match == nil || match(deal) {
+				b[0]++
+				licensees.add(deal.licensee)
+				patents.add(deal.patent)
+			}
+		}
+		for ; j < len(p.day) && p.day[j] <= last; j++ {
+			if match == nil || match(&f.deals[p.deal[j]]) {
+				b[3] += p.amountFen[j]
+			}
+		}
+		for ; len(payTail) > 0 && payDay(int(payTail[0])) <= last; payTail = payTail[1:] {
+			if pay := &f.payments[payTail[0]]; match == nil || match(&f.deals[pay.deal]) {
+				b[3] += pay.amountFen
+			}
+		}
+		b[1], b[2] = licensees.endBucket(), patents.endBucket()
+	}
+	t.Total.Values[1], t.Total.Values[2] = licensees.inTotal, patents.inTotal
+	for _, b := range t.Buckets {
+		t.Total.Values[0] += b.Values[0]
+		t.Total.Values[3] += b.Values[3]
+	}
+	return true
+}
+
+// lowerBound returns the index of the first day at or after day.
+func lowerBound(days []int32, day int32) int {
+	i, _ := slices.BinarySearch(days, day)
+	return i
+}
+
+// distinct counts the distinct items of each bucket, visited one bucket
+// after another, and of all of them, in bit sets small enough to stay in
+// the processor's cache.
+type distinct struct {
+	inBucketSet, inTotalSet []uint64
+	added                   []int32 // the items of inBucketSet, to clear it
+	inBucket, inTotal       int64
+}
+
+func newDistinct(items int) *distinct {
+	words := (items + 63) / 64
+	return &distinct{inBucketSet: make([]uint64, words), inTotalSet: make([]uint64, words)}
+}
+
+func (d *distinct) add(item int32) {
+	w, bit := item>>6, uint64(1)<<(item&63)
+	if d.inBucketSet[w]&bit != 0 {
+		return
+	}
+	d.inBucketSet[w] |= bit
+	d.added = append(d.added, item)
+	d.inBucket++
+	if d.inTotalSet[w]&bit == 0 {
+		d.inTotalSet[w] |= bit
+		d.inTotal++
+	}
+}
+
+// endBucket returns the number of distinct items of the bucket and starts
+// the next one.
+func (d *distinct) endBucket() int64 {
+	for _, item := range d.added {
+		d.inBucketSet[item>>6] = 0
+	}
+	n := d.inBucket
+	d.added, d.inBucket = d.added[:0], 0
+	return n
+}
+
+// filter returns whether a deal passes the query's filters, with the
+// meaning the SQL conditions of TallyQuery.filters give them; nil when the
+// query has none.
+func (f *dealFacts) filter(q TallyQuery) func(*dealFact) bool {
+	var conds []func(*dealFact) bool
+	if q.Type != "" {
+		conds = append(conds, func(d *dealFact) bool { return d.typ == q.Type })
+	}
+	if q.LicenseeID != "" {
+		id, ok := f.orgIDs[q.LicenseeID]
+		conds = append(conds, func(d *dealFact) bool { return ok && d.licensee == id })
+	}
+	if q.SME != nil {
+		conds = append(conds, func(d *dealFact) bool { o := f.orgs[d.licensee]; return o.known && o.sme == *q.SME })
+	}
+	if q.PatenteeID != "" {
+		id, ok := f.orgIDs[q.PatenteeID]
+		conds = append(conds, func(d *dealFact) bool { return ok && slices.Contains(d.licensors, id) })
+	}
+	if q.Region != "" {
+		inRegion := make([]bool, len(f.orgs))
+		for i, o := range f.orgs {
+			inRegion[i] = o.known && inPrefixRange(o.region, q.Region)
+		}
+		conds = append(conds, func(d *dealFact) bool {
+			return slices.ContainsFunc(d.licensors, func(o int32) bool { return inRegion[o] })
+		})
+	}
+	if q.IPCPrefix != "" {
+		prefix := compactIPC(q.IPCPrefix)
+		conds = append(conds, func(d *dealFact) bool {
+			return slices.ContainsFunc(f.patents[d.patent].codes, func(c string) bool { return inPrefixRange(c, prefix) })
+		})
+	}
+	if q.Kind != "" {
+		conds = append(conds, func(d *dealFact) bool { p := f.patents[d.patent]; return p.known && p.kind == q.Kind })
+	}
+	if len(conds) == 0 {
+		return nil
+	}
+	return func(d *dealFact) bool {
+		for _, c := range conds {
+			if !c(d) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// inPrefixRange reports whether s lies in prefixRange(prefix), comparing
+// bytes as SQLite's BINARY collation does.
+func inPrefixRange(s, prefix string) bool {
+	lo, hi := prefixRange(prefix)
+	return s >= lo && s < hi
+}

@@ -1,0 +1,167 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// TestDealIndexWarmUpAndExternalWriter checks the in-memory deals index
+// outside the live pipeline: a reopened file answers deals tallies in SQL
+// until WarmUp loads the index from the tables, which then answers the
+// same; and when another process moves the tallies checkpoint, the stale
+// index steps aside and the tallies see the new facts.
+func TestDealIndexWarmUpAndExternalWriter(t *testing.T) {
+	ctx := context.Background()
+	storeDir, dir := t.TempDir(), t.TempDir()
+	st := openStore(t, storeDir)
+	h := newHistory(t, newService(t, st), 7)
+	h.run(150)
+	rebuildInto(t, dir, st)
+
+	db := openDB(t, dir)
+	if db.deals.facts != nil {
+		t.Fatal("a reopened file has its deals index loaded before WarmUp")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	queries := dealQueries(rng, h)
+	m := buildModel(t, st)
+	for _, q := range queries {
+		if got, want := mustTally(t, db, q), m.expect(q); !reflect.DeepEqual(got, want) {
+			t.Fatalf("in SQL before WarmUp, %+v:\ngot  %s\nwant %s", q, mustJSON(got), mustJSON(want))
+		}
+	}
+	if err := db.WarmUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		inMemory, inSQL := bothWays(t, db, q)
+		if want := m.expect(q); !reflect.DeepEqual(inMemory, want) || !reflect.DeepEqual(inSQL, want) {
+			t.Fatalf("after WarmUp, %+v:\nmemory %s\nSQL    %s\nwant   %s", q, mustJSON(inMemory), mustJSON(inSQL), mustJSON(want))
+		}
+	}
+
+	h.run(60)
+	rebuildInto(t, dir, st) // another writer of the same file
+	m = buildModel(t, st)
+	for _, q := range queries {
+		if got, want := mustTally(t, db, q), m.expect(q); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after another writer, %+v:\ngot  %s\nwant %s", q, mustJSON(got), mustJSON(want))
+		}
+	}
+}
+
+// rebuildInto rebuilds the read models of the file in dir from st with a
+// DB and runner of their own, as `ledger rebuild` does.
+func rebuildInto(t *testing.T, dir string, st domain.EventStore) {
+	t.Helper()
+	db := openDB(t, dir)
+	defer db.Close()
+	r, err := NewRunner(context.Background(), db, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background(), []string{TalliesName}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dealQueries are deals tallies over every period, with and without
+// filters.
+func dealQueries(rng *rand.Rand, h *history) []TallyQuery {
+	var out []TallyQuery
+	for i := range 30 {
+		q := TallyQuery{Subject: Deals, Period: Periods[i%len(Periods)], From: date("2021-01-01"), To: date("2025-12-31")}
+		if q.Period == Day {
+			q.From = date("2023-06-01")
+		}
+		for range i % 3 {
+			q = withFilter(rng, h, q)
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func mustTally(t *testing.T, db *DB, q TallyQuery) Tally {
+	t.Helper()
+	got, err := db.Tally(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestDealTallyWhileWriting reads deals tallies from the in-memory index
+// while the live pipeline applies licences granted by concurrent writers
+// (run it with -race): every answer is a consistent state, and the last one
+// counts every licence, in memory and in SQL alike.
+func TestDealTallyWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	svc := newService(t, st)
+	uni := registerOrg(t, svc, 1, orgSpec{"大学", domain.OrgUniversity, "440106", false})
+	firm := registerOrg(t, svc, 2, orgSpec{"企业", domain.OrgEnterprise, "440113", true})
+	n := patentNumber(t, 2020, 1, 1)
+	registerPatent(t, svc, n, "电池", []string{"H01M 10/0562"}, date("2020-01-01"), uni)
+	p := startPipeline(t, st, dir)
+	const writers, each = 2, 60
+	q := TallyQuery{Subject: Deals, Period: Month, From: date("2024-01-01"), To: date("2024-12-31")}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_, err := svc.GrantLicense(context.Background(), admin, n, domain.GrantLicense{Type: domain.LicenseOrdinary,
+					LicenseeID: firm, EffectiveOn: date("2024-01-01").AddDays((w*each + i) % 366), EndsOn: date("2030-01-01"), FeePaidFen: 100})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(readErr)
+		var seen int64
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			got, err := p.Tally(context.Background(), q)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			var sum int64
+			for _, b := range got.Buckets {
+				sum += b.Values[0]
+			}
+			if deals := got.Total.Values[0]; deals < seen || deals != sum || got.Total.Values[3] != 100*deals {
+				readErr <- fmt.Errorf("inconsistent tally after %d deals: total %v, buckets add up to %d", seen, got.Total.Values, sum)
+				return
+			}
+			seen = got.Total.Values[0]
+		}
+	}()
+	wg.Wait()
+	waitHead(t, p, st)
+	close(done)
+	if err := <-readErr; err != nil {
+		t.Fatal(err)
+	}
+	inMemory, inSQL := bothWays(t, p.db, q)
+	if !reflect.DeepEqual(inMemory, inSQL) || inMemory.Total.Values[0] != writers*each || inMemory.Total.Values[1] != 1 {
+		t.Fatalf("after %d licences:\nmemory %s\nSQL    %s", writers*each, mustJSON(inMemory), mustJSON(inSQL))
+	}
+}
