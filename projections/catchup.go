@@ -39,7 +39,7 @@ func (r *Runner) CatchUp(ctx context.Context, progress func(Progress)) (int64, e
 
 // Rebuild drops the named projections (every one when none is named),
 // creates their tables empty and replays the whole log into them from the
-// store, as CatchUp does. A stopped projection that is rebuilt runs again.
+// store, as CatchUp does, then creates their secondary indexes. A stopped projection that is rebuilt runs again.
 // It returns an error for an unknown name, ctx.Err() when ctx ends first,
 // or an error reading the store or writing the file.
 func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Progress)) error {
@@ -58,11 +58,19 @@ func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Prog
 	defer r.db.pragma(context.WithoutCancel(ctx), "wal_checkpoint(TRUNCATE)") // runs last
 	defer r.db.pragma(context.WithoutCancel(ctx), "synchronous = NORMAL")
 	for _, st := range states {
-		if err := r.reset(ctx, st); err != nil {
+		if err := r.reset(ctx, st, false); err != nil {
 			return err
 		}
 	}
-	return r.catchUpLocked(ctx, states, progress)
+	if err := r.catchUpLocked(ctx, states, progress); err != nil {
+		return err
+	}
+	for _, st := range states {
+		if err := r.createIndexes(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lockAll takes the apply lock of every state, in order, and returns the

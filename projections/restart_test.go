@@ -154,3 +154,77 @@ func resume(t *testing.T, st domain.EventStore, path string) string {
 	}
 	return snapshot(t, db)
 }
+
+// TestRebuildCreatesIndexesAtTheEnd checks that a rebuild fills tables
+// without their secondary indexes, creates them at the end and only then
+// stores the schema fingerprint; so a rebuild interrupted in the middle is
+// started again from scratch by the next runner, and ends indexed.
+func TestRebuildCreatesIndexesAtTheEnd(t *testing.T) {
+	storeDir, dir := t.TempDir(), t.TempDir()
+	st := openStore(t, storeDir)
+	h := newHistory(t, newService(t, st), 11)
+	h.run(80)
+	db := openDB(t, dir)
+	opts := fastRetries()
+	opts.BatchSize = 40
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	err = r.Rebuild(ctx, nil, func(Progress) { cancel() })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted rebuild: %v", err)
+	}
+	for _, name := range r.Names() {
+		if fp := storedFingerprint(t, db, name); fp != "" {
+			t.Fatalf("%s has fingerprint %q in the middle of a rebuild", name, fp)
+		}
+	}
+	if n := secondaryIndexes(t, db); n != 0 {
+		t.Fatalf("%d secondary indexes in the middle of a rebuild", n)
+	}
+
+	r, err = NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Statuses() {
+		if s.Checkpoint != 0 {
+			t.Fatalf("after an interrupted rebuild, %s starts at %d, not 0", s.Name, s.Checkpoint)
+		}
+	}
+	if err := r.Rebuild(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, p := range All() {
+		_, indexes := splitSchema(p.Schema())
+		want += len(indexes)
+		if fp := storedFingerprint(t, db, p.Name()); fp != fingerprint(p) {
+			t.Fatalf("%s has fingerprint %q after its rebuild, want %q", p.Name(), fp, fingerprint(p))
+		}
+	}
+	if n := secondaryIndexes(t, db); n != want || want < 10 {
+		t.Fatalf("%d secondary indexes after the rebuild, want %d", n, want)
+	}
+}
+
+func storedFingerprint(t *testing.T, db *DB, name string) string {
+	t.Helper()
+	var fp string
+	if err := db.Reader().QueryRow("SELECT fingerprint FROM projection_checkpoints WHERE name = ?", name).Scan(&fp); err != nil {
+		t.Fatal(err)
+	}
+	return fp
+}
+
+// secondaryIndexes counts the indexes made by CREATE INDEX statements.
+func secondaryIndexes(t *testing.T, db *DB) int {
+	t.Helper()
+	var n int
+	if err := db.Reader().QueryRow("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND sql LIKE 'CREATE INDEX%'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,7 +153,7 @@ func (r *Runner) load(ctx context.Context, st *state) error {
 		"SELECT position, fingerprint FROM projection_checkpoints WHERE name = ?", st.p.Name()).Scan(&pos, &fp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || (err == nil && fp != st.fingerprint):
-		return r.reset(ctx, st)
+		return r.reset(ctx, st, true)
 	case err != nil:
 		return fmt.Errorf("read checkpoint of %s: %w", st.p.Name(), err)
 	}
@@ -161,22 +162,31 @@ func (r *Runner) load(ctx context.Context, st *state) error {
 }
 
 // reset drops a projection's tables, creates them empty and sets its
-// checkpoint to 0. The caller holds st.apply or owns st alone.
-func (r *Runner) reset(ctx context.Context, st *state) error {
+// checkpoint to 0. Without withIndexes it leaves out the secondary
+// indexes, which are cheaper to build once at the end of a rebuild
+// (createIndexes) than to keep up row by row, and it stores no schema
+// fingerprint until then, so that a process stopped in the middle of the
+// rebuild starts it again. The caller holds st.apply or owns st alone.
+func (r *Runner) reset(ctx context.Context, st *state, withIndexes bool) error {
+	tables, indexes := splitSchema(st.p.Schema())
+	fingerprint := ""
+	if withIndexes {
+		tables, fingerprint = append(tables, indexes...), st.fingerprint
+	}
 	err := r.db.Update(ctx, func(tx *Tx) error {
 		for _, t := range st.p.Tables() {
 			if err := tx.Exec("DROP TABLE IF EXISTS " + t); err != nil {
 				return err
 			}
 		}
-		for _, s := range st.p.Schema() {
+		for _, s := range tables {
 			if err := tx.Exec(s); err != nil {
 				return err
 			}
 		}
 		tx.moved(st.p.Name(), checkpointMove{reset: true})
 		return tx.Exec("INSERT OR REPLACE INTO projection_checkpoints (name, position, fingerprint) VALUES (?, 0, ?)",
-			st.p.Name(), st.fingerprint)
+			st.p.Name(), fingerprint)
 	})
 	if err != nil {
 		return fmt.Errorf("reset projection %s: %w", st.p.Name(), err)
@@ -186,6 +196,37 @@ func (r *Runner) reset(ctx context.Context, st *state) error {
 	st.notifyLocked()
 	st.mu.Unlock()
 	return nil
+}
+
+// createIndexes creates the secondary indexes that reset left out and
+// stores the projection's schema fingerprint.
+func (r *Runner) createIndexes(ctx context.Context, st *state) error {
+	_, indexes := splitSchema(st.p.Schema())
+	err := r.db.Update(ctx, func(tx *Tx) error {
+		for _, s := range indexes {
+			if err := tx.Exec(s); err != nil {
+				return err
+			}
+		}
+		return tx.Exec("UPDATE projection_checkpoints SET fingerprint = ? WHERE name = ?", st.fingerprint, st.p.Name())
+	})
+	if err != nil {
+		return fmt.Errorf("index projection %s: %w", st.p.Name(), err)
+	}
+	return nil
+}
+
+// splitSchema separates the statements that create secondary indexes from
+// the others.
+func splitSchema(schema []string) (tables, indexes []string) {
+	for _, s := range schema {
+		if strings.HasPrefix(s, "CREATE INDEX ") || strings.HasPrefix(s, "CREATE UNIQUE INDEX ") {
+			indexes = append(indexes, s)
+		} else {
+			tables = append(tables, s)
+		}
+	}
+	return tables, indexes
 }
 
 // Names returns the names of the runner's projections, in order.
