@@ -98,7 +98,7 @@ var listingOrders = map[string]listingOrder{
 	SortFee:    {key: "d.fee_fen", dir: "ASC", after: "(d.fee_fen > ? OR (d.fee_fen = ? AND p.number > ?))"},
 }
 
-// listingColumns are the columns scanListing reads, after the sort key.
+// listingColumns are the columns of a listing that readListings reads.
 const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.declaration_id, d.fee,
 	d.declared_on, d.term_ends_on, d.licenses`
 
@@ -128,14 +128,23 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 		pageArgs = append(slices.Clip(args), key, key, number)
 	}
 	limit := cmp.Or(q.Limit, DefaultListingLimit)
-	// The window counts every row before the LIMIT: on the first page that
-	// is the total, which spares a second pass over the matches. (FTS5's
-	// bm25 cannot share a query with a window, hence the subquery.)
-	query := "SELECT *, COUNT(*) OVER () FROM (SELECT " + order.key + " AS sort_key, " + listingColumns + pageFrom +
+	// The first query sorts only the keys of the matches and reads the
+	// listings of the page afterwards, so that no other column of a match
+	// off the page is read. Its window counts every row before the LIMIT:
+	// on the first page that is the total, which spares a second pass over
+	// the matches. (FTS5's bm25 cannot share a query with a window, hence
+	// the subquery.)
+	query := "SELECT sort_key, number, declaration_id, COUNT(*) OVER () FROM (SELECT " + order.key +
+		" AS sort_key, p.number AS number, d.declaration_id AS declaration_id" + pageFrom +
 		") ORDER BY sort_key " + order.dir + ", number ASC LIMIT ?"
-	if page.Items, page.Total, err = scanListings(ctx, tx, query, append(pageArgs, limit+1)...); err != nil {
+	keys, total, err := scanPageKeys(ctx, tx, query, append(pageArgs, limit+1)...)
+	if err != nil {
 		return ListingPage{}, err
 	}
+	if page.Items, err = readListings(ctx, tx, keys); err != nil {
+		return ListingPage{}, err
+	}
+	page.Total = total
 	if q.Cursor != "" {
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&page.Total); err != nil {
 			return ListingPage{}, fmt.Errorf("count listings: %w", err)
@@ -175,10 +184,19 @@ func (q ListingQuery) plan() (sortName, match string, err error) {
 		return "", "", domain.Invalid("limit", "must be from 1 to %d", MaxListingLimit)
 	}
 	if q.IPCPrefix != "" {
-		ipc := `codes : "` + IPCToken(q.IPCPrefix) + `" *`
-		match = strings.TrimPrefix(match+" AND "+ipc, " AND ")
+		match = strings.TrimPrefix(match+" AND "+ipcMatch(q.IPCPrefix), " AND ")
 	}
 	return sortName, match, nil
+}
+
+// ipcMatch returns the FTS5 term of a normalised IPC prefix: the token of a
+// subclass, which every code of the subclass has (see ipcTokens) and which
+// the index finds faster than a prefix, else a prefix of the codes' tokens.
+func ipcMatch(prefix string) string {
+	if len(prefix) == 4 {
+		return `codes : "` + IPCToken(prefix) + `"`
+	}
+	return `codes : "` + IPCToken(prefix) + `" *`
 }
 
 // fromWhere returns the FROM and WHERE clauses of the query and their
@@ -220,30 +238,73 @@ func (q ListingQuery) fromWhere(match string) (string, []any) {
 	return b.String(), args
 }
 
-// scanListings runs a listing query whose first column is the sort key and
-// last the number of rows before the LIMIT; it returns the items and that
-// number.
-func scanListings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]ListingItem, int64, error) {
+// pageKey is a listing of a page: its sort key, patent and declaration.
+type pageKey struct {
+	sortKey, number, declarationID string
+}
+
+// scanPageKeys runs a query of (sort key, number, declaration ID, number
+// of rows before the LIMIT) and returns the keys and that number.
+func scanPageKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]pageKey, int64, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("query listings: %w", err)
 	}
 	defer rows.Close()
-	items := []ListingItem{}
+	var keys []pageKey
 	var count int64
 	for rows.Next() {
-		var it ListingItem
+		var k pageKey
 		var key any
-		var ipc, patentees, fee string
-		if err := rows.Scan(&key, &it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
-			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses, &count); err != nil {
+		if err := rows.Scan(&key, &k.number, &k.declarationID, &count); err != nil {
 			return nil, 0, err
 		}
+		k.sortKey = keyString(key)
+		keys = append(keys, k)
+	}
+	return keys, count, rows.Err()
+}
+
+// readListings reads the listings of keys, in their order.
+func readListings(ctx context.Context, tx *sql.Tx, keys []pageKey) ([]ListingItem, error) {
+	items := make([]ListingItem, 0, len(keys))
+	if len(keys) == 0 {
+		return items, nil
+	}
+	args := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		args = append(args, k.number, k.declarationID)
+	}
+	pairs := strings.Repeat("(?, ?), ", len(keys))
+	rows, err := tx.QueryContext(ctx, "SELECT "+listingColumns+` FROM lst_declarations d JOIN lst_patents p ON p.number = d.number
+		WHERE (d.number, d.declaration_id) IN (VALUES `+pairs[:len(pairs)-2]+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read listings: %w", err)
+	}
+	defer rows.Close()
+	byKey := make(map[[2]string]ListingItem, len(keys))
+	for rows.Next() {
+		var it ListingItem
+		var ipc, patentees, fee string
+		if err := rows.Scan(&it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
+			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses); err != nil {
+			return nil, err
+		}
 		it.IPC, it.PatenteeIDs, it.Fee = json.RawMessage(ipc), json.RawMessage(patentees), json.RawMessage(fee)
-		it.sortKey = keyString(key)
+		byKey[[2]string{it.Number, it.DeclarationID}] = it
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		it, ok := byKey[[2]string{k.number, k.declarationID}]
+		if !ok {
+			return nil, fmt.Errorf("read listings: %s declaration %s vanished", k.number, k.declarationID)
+		}
+		it.sortKey = k.sortKey
 		items = append(items, it)
 	}
-	return items, count, rows.Err()
+	return items, nil
 }
 
 // keyString formats a sort key so that parsing it back gives the same value.
