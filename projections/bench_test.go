@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -284,6 +285,16 @@ func quantiles(b *testing.B, n int, f func(i int)) {
 func BenchmarkListingSearch(b *testing.B) {
 	dir := sharedLedger(b)
 	db := openDB(b, dir)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	if err := db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	warmUp := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
 	queries := []string{"电池", "芯片", "药物", "系统", "通信"}
 	var total int64
 	b.ResetTimer()
@@ -307,6 +318,8 @@ func BenchmarkListingSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(warmUp.Milliseconds()), "warm-up-ms")
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(listed), "index-bytes/listed")
 	b.ReportMetric(float64(listed), "listed")
 	b.ReportMetric(float64(total), "matches")
 	b.ReportMetric(float64(fi.Size())/float64(benchLedger.patents), "file-bytes/patent")

@@ -34,12 +34,13 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 // connections that WAL lets run beside the writer. It is safe for concurrent
 // use.
 type DB struct {
-	mu    sync.Mutex // serialises write transactions on conn
-	pool  *sql.DB    // the write pool: exactly one connection
-	conn  *sql.Conn
-	stmts map[string]*sql.Stmt // prepared on conn, by text; guarded by mu
-	read  *sql.DB
-	deals *dealIndex // the deals tally's facts, mirrored in memory
+	mu     sync.Mutex // serialises write transactions on conn
+	pool   *sql.DB    // the write pool: exactly one connection
+	conn   *sql.Conn
+	stmts  map[string]*sql.Stmt // prepared on conn, by text; guarded by mu
+	read   *sql.DB
+	deals  *dealIndex   // the deals tally's facts, mirrored in memory
+	search *searchIndex // the listings' search facts, mirrored in memory
 }
 
 // OpenDB opens (creating when needed) the read-model file at path. It returns
@@ -49,7 +50,7 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: open %s: %w", path, err)
 	}
-	db := &DB{stmts: map[string]*sql.Stmt{}, deals: &dealIndex{}}
+	db := &DB{stmts: map[string]*sql.Stmt{}, deals: &dealIndex{}, search: &searchIndex{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
@@ -143,6 +144,9 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if m, ok := tx.moves[TalliesName]; ok {
 		db.deals.committed(m, tx.dealFacts)
 	}
+	if m, ok := tx.moves[ListingsName]; ok {
+		db.search.committed(m, tx.listingFacts)
+	}
 	return nil
 }
 
@@ -169,6 +173,9 @@ type Tx struct {
 	// dealFacts are the events of this transaction that the in-memory
 	// deals index mirrors once it commits.
 	dealFacts []domain.Event
+	// listingFacts are the events of this transaction that the in-memory
+	// search index mirrors once it commits.
+	listingFacts []domain.Event
 }
 
 // checkpointMove is how a transaction changes a projection's checkpoint:

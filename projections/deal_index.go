@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -275,33 +274,6 @@ func tailIn(first, n int, dayOf func(i int) int32, from, to int32) []int32 {
 	}
 	slices.SortStableFunc(out, func(a, b int32) int { return int(dayOf(int(a)) - dayOf(int(b))) })
 	return out
-}
-
-// WarmUp loads the in-memory index of the deals tally from the tables,
-// unless it mirrors them already, so that deals tallies stop running in
-// SQL. It holds the write lock while it reads (a second or two for a
-// million events), so projections wait meanwhile. It returns an error
-// reading the file; deals tallies then keep running in SQL.
-func (db *DB) WarmUp(ctx context.Context) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.conn == nil {
-		return errors.New("read models: closed")
-	}
-	db.deals.mu.RLock()
-	loaded := db.deals.facts != nil
-	db.deals.mu.RUnlock()
-	if loaded {
-		return nil
-	}
-	f, err := loadDealFacts(ctx, db.conn)
-	if err != nil {
-		return fmt.Errorf("read models: load the deals index: %w", err)
-	}
-	db.deals.mu.Lock()
-	db.deals.facts = f
-	db.deals.mu.Unlock()
-	return nil
 }
 
 // loadDealFacts reads the facts from the tables. The caller holds the

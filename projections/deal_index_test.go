@@ -56,9 +56,10 @@ func TestDealIndexWarmUpAndExternalWriter(t *testing.T) {
 	}
 }
 
-// rebuildInto rebuilds the read models of the file in dir from st with a
-// DB and runner of their own, as `ledger rebuild` does.
-func rebuildInto(t *testing.T, dir string, st domain.EventStore) {
+// rebuildInto rebuilds the named read models (all when none is named) of
+// the file in dir from st with a DB and runner of their own, as `ledger
+// rebuild` does.
+func rebuildInto(t *testing.T, dir string, st domain.EventStore, names ...string) {
 	t.Helper()
 	db := openDB(t, dir)
 	defer db.Close()
@@ -66,7 +67,7 @@ func rebuildInto(t *testing.T, dir string, st domain.EventStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Rebuild(context.Background(), []string{TalliesName}, nil); err != nil {
+	if err := r.Rebuild(context.Background(), names, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -25,10 +24,11 @@ func (Listings) Tables() []string {
 	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search"}
 }
 
-// Schema implements Projection. A patent's abstract is kept only until the
-// patent enters the search index, on its first declaration; the index also
-// holds the IPC codes (see CodeTokens), which the ipc filter searches by
-// prefix. last_day is the last day a declaration is in effect: the end of
+// Schema implements Projection. A patent enters the search index on its
+// first declaration; the index also holds the IPC codes (see CodeTokens),
+// which the ipc filter searches by prefix. The contentless index keeps no
+// text, so lst_patents keeps the abstract for the in-memory search index
+// to load. last_day is the last day a declaration is in effect: the end of
 // its term, or the day before its withdrawal takes effect. fee_fen is the
 // fixed part of the fee (lump sum, every instalment, or entry fee; 0 for
 // free and royalty-only terms).
@@ -40,7 +40,7 @@ func (Listings) Schema() []string {
 			number       TEXT NOT NULL UNIQUE,
 			kind         TEXT NOT NULL,
 			title        TEXT NOT NULL,
-			abstract     TEXT,
+			abstract     TEXT NOT NULL,
 			ipc          TEXT NOT NULL,
 			patentee_ids TEXT NOT NULL,
 			indexed      INTEGER NOT NULL DEFAULT 0
@@ -66,6 +66,10 @@ func (Listings) Schema() []string {
 
 // Apply implements Projection.
 func (Listings) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
+	switch ev.(type) {
+	case domain.OrgRegistered, domain.PatentRegistered, domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred:
+		tx.listingFacts = append(tx.listingFacts, ev) // mirrored by the search index on commit
+	}
 	switch v := ev.(type) {
 	case domain.OrgRegistered:
 		return tx.Exec("INSERT INTO lst_orgs (id, region) VALUES (?, ?)", v.OrgID, string(v.RegionCode))
@@ -148,11 +152,10 @@ func listDeclaration(tx *Tx, v domain.DeclarationFiled) error {
 }
 
 // indexPatent adds a patent's title, abstract and IPC codes to the search
-// index, once, and then forgets the abstract.
+// index, once.
 func indexPatent(tx *Tx, number domain.PatentNumber) error {
 	var id int64
-	var title, ipc string
-	var abstract sql.NullString
+	var title, abstract, ipc string
 	var indexed bool
 	err := tx.QueryRow("SELECT id, title, abstract, ipc, indexed FROM lst_patents WHERE number = ?", string(number)).
 		Scan(&id, &title, &abstract, &ipc, &indexed)
@@ -167,11 +170,11 @@ func indexPatent(tx *Tx, number domain.PatentNumber) error {
 		return err
 	}
 	err = tx.Exec("INSERT INTO lst_search (rowid, title, abstract, codes) VALUES (?, ?, ?, ?)",
-		id, IndexTokens(title), IndexTokens(abstract.String), CodeTokens(codes))
+		id, IndexTokens(title), IndexTokens(abstract), CodeTokens(codes))
 	if err != nil {
 		return err
 	}
-	return tx.Exec("UPDATE lst_patents SET indexed = 1, abstract = NULL WHERE id = ?", id)
+	return tx.Exec("UPDATE lst_patents SET indexed = 1 WHERE id = ?", id)
 }
 
 // ipcStrings returns codes as strings, an empty list rather than nil.

@@ -106,50 +106,35 @@ const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.decl
 // *domain.Error naming "q", "sort" or "cursor" for a query text with nothing
 // to search, relevance without a text, or a cursor of another order.
 func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error) {
-	sortName, match, err := q.plan()
+	sortName, terms, err := q.plan()
 	if err != nil {
 		return ListingPage{}, err
 	}
-	order := listingOrders[sortName]
-	from, args := q.fromWhere(match)
+	var after *cursorKey
+	if q.Cursor != "" {
+		key, number, err := decodeCursor(q.Cursor, sortName)
+		if err != nil {
+			return ListingPage{}, err
+		}
+		after = &cursorKey{key: key, number: number}
+	}
+	limit := cmp.Or(q.Limit, DefaultListingLimit)
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return ListingPage{}, err
 	}
 	defer tx.Rollback()
 	var page ListingPage
-	pageFrom, pageArgs := from, args
-	if q.Cursor != "" {
-		key, number, err := decodeCursor(q.Cursor, sortName)
-		if err != nil {
+	keys, total, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, limit+1)
+	if !ok {
+		if keys, total, err = listingKeysInSQL(ctx, tx, q, terms, sortName, after, limit+1); err != nil {
 			return ListingPage{}, err
 		}
-		pageFrom += " AND " + order.after
-		pageArgs = append(slices.Clip(args), key, key, number)
-	}
-	limit := cmp.Or(q.Limit, DefaultListingLimit)
-	// The first query sorts only the keys of the matches and reads the
-	// listings of the page afterwards, so that no other column of a match
-	// off the page is read. Its window counts every row before the LIMIT:
-	// on the first page that is the total, which spares a second pass over
-	// the matches. (FTS5's bm25 cannot share a query with a window, hence
-	// the subquery.)
-	query := "SELECT sort_key, number, declaration_id, COUNT(*) OVER () FROM (SELECT " + order.key +
-		" AS sort_key, p.number AS number, d.declaration_id AS declaration_id" + pageFrom +
-		") ORDER BY sort_key " + order.dir + ", number ASC LIMIT ?"
-	keys, total, err := scanPageKeys(ctx, tx, query, append(pageArgs, limit+1)...)
-	if err != nil {
-		return ListingPage{}, err
 	}
 	if page.Items, err = readListings(ctx, tx, keys); err != nil {
 		return ListingPage{}, err
 	}
 	page.Total = total
-	if q.Cursor != "" {
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&page.Total); err != nil {
-			return ListingPage{}, fmt.Errorf("count listings: %w", err)
-		}
-	}
 	if len(page.Items) > limit {
 		last := page.Items[limit-1]
 		next := encodeCursor(sortName, last.sortKey, last.Number)
@@ -158,45 +143,78 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 	return page, nil
 }
 
-// plan checks the query and returns its sort order and FTS5 expression:
-// the text's terms and, for an IPC filter, a prefix term on the codes, so
-// that the index intersects both.
-func (q ListingQuery) plan() (sortName, match string, err error) {
+// listingKeysInMemory answers the first step of a listing query from the
+// search index, when it mirrors the listings checkpoint that tx reads.
+func (db *DB) listingKeysInMemory(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []searchTerm, sortName string,
+	after *cursorKey, limit int) ([]pageKey, int64, bool) {
+	var position int64
+	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", ListingsName).Scan(&position)
+	if err != nil {
+		return nil, 0, false
+	}
+	return db.search.page(q, terms, sortName, after, limit, position)
+}
+
+// listingKeysInSQL answers the first step of a listing query from the
+// tables: the keys of up to limit listings after the cursor, in order, and
+// the number of every match.
+func listingKeysInSQL(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []searchTerm, sortName string,
+	after *cursorKey, limit int) ([]pageKey, int64, error) {
+	order := listingOrders[sortName]
+	from, args := q.fromWhere(matchExpression(terms))
+	pageFrom, pageArgs := from, args
+	if after != nil {
+		pageFrom += " AND " + order.after
+		pageArgs = append(slices.Clip(args), after.key, after.key, after.number)
+	}
+	// The query sorts only the keys of the matches; DB.Listings reads the
+	// listings of the page afterwards, so that no other column of a match
+	// off the page is read. Its window counts every row before the LIMIT:
+	// on the first page that is the total, which spares a second pass over
+	// the matches. (FTS5's bm25 cannot share a query with a window, hence
+	// the subquery.)
+	query := "SELECT sort_key, number, declaration_id, COUNT(*) OVER () FROM (SELECT " + order.key +
+		" AS sort_key, p.number AS number, d.declaration_id AS declaration_id" + pageFrom +
+		") ORDER BY sort_key " + order.dir + ", number ASC LIMIT ?"
+	keys, total, err := scanPageKeys(ctx, tx, query, append(pageArgs, limit)...)
+	if err != nil || after == nil {
+		return keys, total, err
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count listings: %w", err)
+	}
+	return keys, total, nil
+}
+
+// plan checks the query and returns its sort order and search terms: the
+// text's terms and, for an IPC filter, a term on the codes, so that the
+// index intersects both.
+func (q ListingQuery) plan() (sortName string, terms []searchTerm, err error) {
 	if q.Text != "" {
-		if match = MatchExpression(q.Text); match == "" {
-			return "", "", domain.Invalid("q", "holds no letters, digits or Chinese characters to search for")
+		if terms = queryTerms(q.Text); len(terms) == 0 {
+			return "", nil, domain.Invalid("q", "holds no letters, digits or Chinese characters to search for")
 		}
 	}
 	sortName = q.Sort
 	if sortName == "" {
 		sortName = SortNewest
-		if match != "" {
+		if len(terms) > 0 {
 			sortName = SortRelevance
 		}
 	}
 	if _, ok := listingOrders[sortName]; !ok {
-		return "", "", domain.Invalid("sort", "unknown order %q; want relevance, newest or fee", sortName)
+		return "", nil, domain.Invalid("sort", "unknown order %q; want relevance, newest or fee", sortName)
 	}
-	if sortName == SortRelevance && match == "" {
-		return "", "", domain.Invalid("sort", "relevance needs a search text in q")
+	if sortName == SortRelevance && len(terms) == 0 {
+		return "", nil, domain.Invalid("sort", "relevance needs a search text in q")
 	}
 	if q.Limit < 0 || q.Limit > MaxListingLimit {
-		return "", "", domain.Invalid("limit", "must be from 1 to %d", MaxListingLimit)
+		return "", nil, domain.Invalid("limit", "must be from 1 to %d", MaxListingLimit)
 	}
 	if q.IPCPrefix != "" {
-		match = strings.TrimPrefix(match+" AND "+ipcMatch(q.IPCPrefix), " AND ")
+		terms = append(terms, ipcTerm(q.IPCPrefix))
 	}
-	return sortName, match, nil
-}
-
-// ipcMatch returns the FTS5 term of a normalised IPC prefix: the token of a
-// subclass, which every code of the subclass has (see ipcTokens) and which
-// the index finds faster than a prefix, else a prefix of the codes' tokens.
-func ipcMatch(prefix string) string {
-	if len(prefix) == 4 {
-		return `codes : "` + IPCToken(prefix) + `"`
-	}
-	return `codes : "` + IPCToken(prefix) + `" *`
+	return sortName, terms, nil
 }
 
 // fromWhere returns the FROM and WHERE clauses of the query and their

@@ -141,13 +141,48 @@ func CodeTokens(codes []domain.IPCCode) string {
 // "H01M 10/0525" or "h01m10".
 var ipcInQuery = regexp.MustCompile(`(?i)\b([a-h][0-9]{2}[a-z])\s*([0-9]{1,4})(?:\s*/\s*([0-9]{2,6}))?\b`)
 
+// searchTerm is one term of a search, which a listing must match: a
+// phrase of tokens that follow each other, or a single token taken as a
+// prefix; in any column, or in the IPC codes only.
+type searchTerm struct {
+	tokens    []string
+	prefix    bool // the single token is a prefix
+	codesOnly bool
+}
+
+// String returns the term in FTS5's query syntax, quoted so that no user
+// text is read as syntax.
+func (t searchTerm) String() string {
+	s := `"` + strings.Join(t.tokens, " ") + `"`
+	if t.prefix {
+		s += " *"
+	}
+	if t.codesOnly {
+		s = "codes : " + s
+	}
+	return s
+}
+
+// matchExpression returns the FTS5 MATCH expression that requires every
+// term, "" for none.
+func matchExpression(terms []searchTerm) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, " AND ")
+}
+
 // MatchExpression turns a user's query into an FTS5 MATCH expression whose
 // terms must all match: a phrase of bigrams per CJK run of two or more
 // characters, a prefix term per single CJK character, a term per word and
 // per IPC code. Every term is quoted, so the user's text cannot inject
 // FTS5 syntax. It returns "" when the query holds nothing searchable.
-func MatchExpression(q string) string {
-	var terms []string
+func MatchExpression(q string) string { return matchExpression(queryTerms(q)) }
+
+// queryTerms returns the terms of a user's query (see MatchExpression).
+func queryTerms(q string) []searchTerm {
+	var terms []searchTerm
 	q = ipcInQuery.ReplaceAllStringFunc(strings.Map(fold, q), func(m string) string {
 		sm := ipcInQuery.FindStringSubmatch(m)
 		group, _ := strconv.Atoi(sm[2])
@@ -155,23 +190,31 @@ func MatchExpression(q string) string {
 		if sm[3] != "" {
 			tok += "x" + sm[3]
 		}
-		terms = append(terms, `"`+tok+`"`)
+		terms = append(terms, searchTerm{tokens: []string{tok}})
 		return " "
 	})
 	for _, s := range segments(q) {
 		runes := []rune(s.text)
 		switch {
 		case !s.cjk:
-			terms = append(terms, `"`+s.text+`"`)
+			terms = append(terms, searchTerm{tokens: []string{s.text}})
 		case len(runes) == 1:
-			terms = append(terms, `"`+s.text+`" *`)
+			terms = append(terms, searchTerm{tokens: []string{s.text}, prefix: true})
 		default:
 			bigrams := make([]string, 0, len(runes)-1)
 			for i := 0; i+1 < len(runes); i++ {
 				bigrams = append(bigrams, string(runes[i:i+2]))
 			}
-			terms = append(terms, `"`+strings.Join(bigrams, " ")+`"`)
+			terms = append(terms, searchTerm{tokens: bigrams})
 		}
 	}
-	return strings.Join(terms, " AND ")
+	return terms
+}
+
+// ipcTerm returns the term of a normalised IPC prefix filter: the token of
+// a subclass, which every code of the subclass has (see ipcTokens) and
+// which the index finds faster than a prefix; else a prefix of the codes'
+// tokens.
+func ipcTerm(prefix string) searchTerm {
+	return searchTerm{tokens: []string{IPCToken(prefix)}, prefix: len(prefix) != 4, codesOnly: true}
 }

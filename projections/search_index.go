@@ -1,0 +1,642 @@
+package projections
+
+import (
+	"container/heap"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"modernc.org/libc"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// searchIndex mirrors in memory what a listing query reads of the listings
+// read model: the tokens FTS5 indexes for each patent (by column), the
+// declarations with their dates and fees, the patentees and their regions.
+// It answers the first step of a listing query (which listings match, in
+// which order, how many) with FTS5's own BM25 arithmetic, so that a search
+// whose words occur in tens of thousands of patents takes a pass over
+// arrays instead of a bm25() call and two joins per match; the page's
+// columns are still read from the tables.
+//
+// As for the deals index, the tables stay the record: the index answers
+// only while it mirrors exactly the listings checkpoint that the query's
+// read sees, and falls back to SQL otherwise. It changes only when a write
+// transaction of the listings projection commits (DB.Update calls
+// committed), and DB.WarmUp loads it from the tables.
+type searchIndex struct {
+	mu      sync.RWMutex
+	facts   *searchFacts // nil while the index is not loaded
+	scratch sync.Pool    // of *termScratch, so that queries allocate little
+}
+
+// termScratch is the memory a query needs for one term: the docs holding
+// it and its weighted frequency by doc, all 0 between queries.
+type termScratch struct {
+	hits   []int32
+	weight []uint16
+}
+
+// searchFacts are the facts of the listings at one listings checkpoint.
+type searchFacts struct {
+	position  int64             // the listings checkpoint mirrored
+	regions   map[string]string // organisation ID → region code
+	patentIDs map[string]int32  // patent number → index in docs
+	docs      []searchDoc
+	vocab     map[string]int32 // token → token ID
+	tokens    []int32          // the token IDs of every indexed doc, doc after doc
+	// postings[t] are the indexed docs holding token t in any column, each
+	// once, and weights[t] the sums of the column weights of its places in
+	// each; codePostings and codeWeights the same for the codes column.
+	postings, codePostings [][]int32
+	weights, codeWeights   [][]uint16
+	rows                   int64 // indexed docs, FTS5's row count
+	size                   int64 // tokens of every indexed doc, FTS5's total size
+}
+
+// searchDoc is one registered patent.
+type searchDoc struct {
+	number    string
+	kind      domain.PatentKind
+	patentees []string
+	pending   *pendingText // what to index on its first declaration
+	// Once indexed, tokens[start:ends[0]] are the title's token IDs,
+	// tokens[ends[0]:ends[1]] the abstract's and tokens[ends[1]:ends[2]]
+	// the codes'.
+	start int32
+	ends  [searchColumns]int32
+	decls []searchDecl
+}
+
+// pendingText is the text of a patent not indexed yet.
+type pendingText struct {
+	title, abstract string
+	codes           []domain.IPCCode
+}
+
+// searchDecl is one declaration, with the columns of lst_declarations the
+// filters and orders read (dates as day numbers, which order as the
+// columns' 'YYYY-MM-DD' text does).
+type searchDecl struct {
+	id, feeMode         string
+	declaredOn, lastDay int32
+	feeFen              int64
+}
+
+// The columns of lst_search and the bm25() weights the listing query gives
+// them.
+const searchColumns = 3
+
+var columnWeights = [searchColumns]float64{4.0, 1.0, 2.0}
+
+func newSearchFacts(position int64) *searchFacts {
+	return &searchFacts{position: position, regions: map[string]string{}, patentIDs: map[string]int32{},
+		vocab: map[string]int32{}}
+}
+
+// committed mirrors a committed transaction that moved the listings
+// checkpoint, as dealIndex.committed does.
+func (idx *searchIndex) committed(m checkpointMove, events []domain.Event) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	switch f := idx.facts; {
+	case m.reset:
+		idx.facts = newSearchFacts(0)
+	case f != nil && f.position == m.from:
+		for _, ev := range events {
+			f.apply(ev)
+		}
+		f.position = m.to
+	default:
+		idx.facts = nil
+	}
+}
+
+// apply mirrors one event the way Listings.Apply writes it into the tables.
+func (f *searchFacts) apply(ev domain.Event) {
+	switch v := ev.(type) {
+	case domain.OrgRegistered:
+		f.regions[v.OrgID] = string(v.RegionCode)
+	case domain.PatentRegistered:
+		f.patent(string(v.Number), string(v.Kind), v.PatenteeIDs, &pendingText{title: v.Title, abstract: v.Abstract, codes: v.IPC})
+	case domain.DeclarationFiled:
+		if i, ok := f.patentIDs[string(v.Number)]; ok {
+			d := &f.docs[i]
+			d.decls = append(d.decls, searchDecl{id: v.DeclarationID, feeMode: string(v.Fee.Mode), feeFen: int64(v.Fee.FixedTotal()),
+				declaredOn: dayNumber(v.DeclaredOn), lastDay: dayNumber(v.TermEndsOn)})
+			f.index(i)
+		}
+	case domain.DeclarationWithdrawn:
+		if decl := f.decl(string(v.Number), v.DeclarationID); decl != nil {
+			decl.lastDay = min(decl.lastDay, dayNumber(v.EffectiveOn.AddDays(-1)))
+		}
+	case domain.PatentTransferred:
+		if i, ok := f.patentIDs[string(v.Number)]; ok {
+			f.docs[i].patentees = slices.Clone(v.ToIDs)
+		}
+	}
+}
+
+func (f *searchFacts) patent(number, kind string, patentees []string, text *pendingText) {
+	f.patentIDs[number] = int32(len(f.docs))
+	f.docs = append(f.docs, searchDoc{number: number, kind: domain.PatentKind(kind), patentees: patentees, pending: text})
+}
+
+func (f *searchFacts) decl(number, id string) *searchDecl {
+	i, ok := f.patentIDs[number]
+	if !ok {
+		return nil
+	}
+	d := &f.docs[i]
+	for j := range d.decls {
+		if d.decls[j].id == id {
+			return &d.decls[j]
+		}
+	}
+	return nil
+}
+
+// index puts a patent's pending text into the index, as indexPatent puts
+// it into lst_search: once.
+func (f *searchFacts) index(i int32) {
+	d := &f.docs[i]
+	if d.pending == nil {
+		return
+	}
+	d.start = int32(len(f.tokens))
+	columns := [searchColumns]string{IndexTokens(d.pending.title), IndexTokens(d.pending.abstract), CodeTokens(d.pending.codes)}
+	for c, text := range columns {
+		for _, tok := range strings.Fields(text) {
+			id := f.tokenID(tok)
+			f.tokens = append(f.tokens, id)
+			f.postings[id], f.weights[id] = addPlace(f.postings[id], f.weights[id], i, columnWeights[c])
+			if c == searchColumns-1 {
+				f.codePostings[id], f.codeWeights[id] = addPlace(f.codePostings[id], f.codeWeights[id], i, columnWeights[c])
+			}
+		}
+		d.ends[c] = int32(len(f.tokens))
+	}
+	d.pending = nil
+	f.rows++
+	f.size += int64(d.ends[searchColumns-1] - d.start)
+}
+
+// tokenID returns the ID of a token, adding it to the vocabulary.
+func (f *searchFacts) tokenID(tok string) int32 {
+	id, ok := f.vocab[tok]
+	if !ok {
+		id = int32(len(f.vocab))
+		f.vocab[tok] = id
+		f.postings, f.codePostings = append(f.postings, nil), append(f.codePostings, nil)
+		f.weights, f.codeWeights = append(f.weights, nil), append(f.codeWeights, nil)
+	}
+	return id
+}
+
+// addPlace adds a place of a token in doc, of a column's weight, to the
+// token's postings (the doc being indexed is always the last one).
+func addPlace(docs []int32, weights []uint16, doc int32, weight float64) ([]int32, []uint16) {
+	if n := len(docs); n > 0 && docs[n-1] == doc {
+		weights[n-1] += uint16(weight)
+		return docs, weights
+	}
+	return append(docs, doc), append(weights, uint16(weight))
+}
+
+// loadSearchFacts reads the facts from the tables. The caller holds the
+// write connection, so that nothing changes meanwhile.
+func loadSearchFacts(ctx context.Context, conn *sql.Conn) (*searchFacts, error) {
+	var position int64
+	err := conn.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", ListingsName).Scan(&position)
+	if err != nil {
+		return nil, err
+	}
+	f := newSearchFacts(position)
+	var indexed []int32
+	steps := []struct {
+		query string
+		row   func(c []string) error
+	}{
+		{"SELECT id, region FROM lst_orgs", func(c []string) error { f.regions[c[0]] = c[1]; return nil }},
+		{"SELECT number, kind, title, abstract, ipc, patentee_ids, indexed FROM lst_patents ORDER BY id", func(c []string) error {
+			text := &pendingText{title: c[2], abstract: c[3]}
+			var patentees []string
+			if err := json.Unmarshal([]byte(c[4]), &text.codes); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(c[5]), &patentees); err != nil {
+				return err
+			}
+			if c[6] == "1" {
+				indexed = append(indexed, int32(len(f.docs)))
+			}
+			f.patent(c[0], c[1], patentees, text)
+			return nil
+		}},
+		{"SELECT number, declaration_id, fee_mode, fee_fen, declared_on, last_day FROM lst_declarations", func(c []string) error {
+			i, ok := f.patentIDs[c[0]]
+			if !ok {
+				return fmt.Errorf("declaration %s of patent %s, which is not in lst_patents", c[1], c[0])
+			}
+			fee, err := strconv.ParseInt(c[3], 10, 64)
+			if err != nil {
+				return err
+			}
+			on, err := domain.ParseDate(c[4])
+			if err != nil {
+				return err
+			}
+			last, err := domain.ParseDate(c[5])
+			f.docs[i].decls = append(f.docs[i].decls, searchDecl{id: c[1], feeMode: c[2], feeFen: fee,
+				declaredOn: dayNumber(on), lastDay: dayNumber(last)})
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := scanStrings(ctx, conn, s.query, s.row); err != nil {
+			return nil, fmt.Errorf("%s: %w", firstLine(s.query), err)
+		}
+	}
+	for _, i := range indexed {
+		f.index(i)
+	}
+	return f, nil
+}
+
+// listingRow is one matching listing: a doc and one of its declarations.
+type listingRow struct {
+	doc, decl int32
+	score     float64 // the bm25() value, for SortRelevance
+}
+
+// page answers the first step of a listing query (see
+// DB.Listings) from the index: the keys of the page after the cursor, up to
+// limit of them, and the number of every matching listing. It reports
+// false, for the query to run in SQL, when the index does not mirror the
+// listings checkpoint position or the cursor's key is not of the order's
+// type.
+func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string, after *cursorKey, limit int, position int64) ([]pageKey, int64, bool) {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	f := idx.facts
+	if f == nil || f.position != position {
+		return nil, 0, false
+	}
+	var cursor *cursorRow
+	if after != nil {
+		var ok bool
+		if cursor, ok = after.row(sortName); !ok {
+			return nil, 0, false
+		}
+	}
+	m := f.newMatcher(terms, &idx.scratch)
+	defer m.release(&idx.scratch)
+	order := rowOrder(f, sortName)
+	best := &rowHeap{worse: func(a, b listingRow) bool { return order(b, a) }}
+	today := dayNumber(q.Today)
+	var total int64
+	m.each(len(f.docs), func(doc int32) {
+		d := &f.docs[doc]
+		if !f.docPasses(d, q) {
+			return
+		}
+		scored, score := false, 0.0
+		for j := range d.decls {
+			if !declPasses(&d.decls[j], q, today) {
+				continue
+			}
+			total++
+			row := listingRow{doc: doc, decl: int32(j)}
+			if sortName == SortRelevance {
+				if !scored {
+					score, scored = m.score(f, doc), true
+				}
+				row.score = score
+			}
+			if cursor == nil || cursor.precedes(f, sortName, row) {
+				best.offer(row, limit)
+			}
+		}
+	})
+	var keys []pageKey
+	for _, r := range best.sorted(order) {
+		d := &f.docs[r.doc]
+		keys = append(keys, pageKey{sortKey: rowSortKey(d, r, sortName), number: d.number, declarationID: d.decls[r.decl].id})
+	}
+	return keys, total, true
+}
+
+// docPasses applies the filters of a query that concern the patent.
+func (f *searchFacts) docPasses(d *searchDoc, q ListingQuery) bool {
+	if len(d.decls) == 0 || (q.Kind != "" && d.kind != q.Kind) {
+		return false
+	}
+	if q.PatenteeID != "" && !slices.Contains(d.patentees, q.PatenteeID) {
+		return false
+	}
+	if q.Region != "" && !slices.ContainsFunc(d.patentees, func(o string) bool {
+		region, ok := f.regions[o]
+		return ok && inPrefixRange(region, q.Region)
+	}) {
+		return false
+	}
+	return true
+}
+
+// declPasses applies the filters of a query that concern the declaration:
+// in effect on today (q.Today's day number), fee mode and fee.
+func declPasses(d *searchDecl, q ListingQuery, today int32) bool {
+	switch {
+	case d.declaredOn > today || d.lastDay < today:
+		return false
+	case q.FeeMode != "" && d.feeMode != string(q.FeeMode):
+		return false
+	case q.MaxFeeFen != nil && d.feeFen > int64(*q.MaxFeeFen):
+		return false
+	}
+	return true
+}
+
+// rowOrder returns the order of sortName as "a comes before b": its key,
+// then the patent number.
+func rowOrder(f *searchFacts, sortName string) func(a, b listingRow) bool {
+	return func(a, b listingRow) bool {
+		da, db := &f.docs[a.doc], &f.docs[b.doc]
+		switch sortName {
+		case SortRelevance:
+			if a.score != b.score {
+				return a.score < b.score
+			}
+		case SortNewest:
+			if x, y := da.decls[a.decl].declaredOn, db.decls[b.decl].declaredOn; x != y {
+				return x > y
+			}
+		case SortFee:
+			if x, y := da.decls[a.decl].feeFen, db.decls[b.decl].feeFen; x != y {
+				return x < y
+			}
+		}
+		return da.number < db.number
+	}
+}
+
+// rowSortKey returns the sort key of a row as keyString formats it.
+func rowSortKey(d *searchDoc, r listingRow, sortName string) string {
+	switch sortName {
+	case SortRelevance:
+		return keyString(r.score)
+	case SortFee:
+		return keyString(d.decls[r.decl].feeFen)
+	}
+	return keyString(epoch.AddDays(int(d.decls[r.decl].declaredOn)).String())
+}
+
+// cursorKey is a decoded cursor: the sort key and number of the last
+// listing of the previous page.
+type cursorKey struct {
+	key    any
+	number string
+}
+
+// cursorRow is a cursor's key in the form of the index: a score, a fee or
+// a day number.
+type cursorRow struct {
+	score  float64
+	fee    int64
+	day    int32
+	number string
+}
+
+// row returns the cursor's key in the form of the index, and false when the
+// key is not of the order's type (the SQL query then compares it as SQLite
+// does).
+func (c *cursorKey) row(sortName string) (*cursorRow, bool) {
+	r := &cursorRow{number: c.number}
+	switch k := c.key.(type) {
+	case float64:
+		r.score = k
+		return r, sortName == SortRelevance
+	case int64:
+		r.fee = k
+		return r, sortName == SortFee
+	case string:
+		d, err := domain.ParseDate(k)
+		r.day = dayNumber(d)
+		return r, sortName == SortNewest && err == nil
+	}
+	return nil, false
+}
+
+// precedes reports whether the cursor's listing sorts before row r, as
+// the order's condition in listingOrders decides.
+func (c *cursorRow) precedes(f *searchFacts, sortName string, r listingRow) bool {
+	d := &f.docs[r.doc]
+	switch sortName {
+	case SortRelevance:
+		return r.score > c.score || (r.score == c.score && d.number > c.number)
+	case SortFee:
+		fee := d.decls[r.decl].feeFen
+		return fee > c.fee || (fee == c.fee && d.number > c.number)
+	}
+	on := d.decls[r.decl].declaredOn
+	return on < c.day || (on == c.day && d.number > c.number)
+}
+
+// matcher finds the docs that hold every term of a search and scores them
+// with FTS5's bm25().
+type matcher struct {
+	terms []matcherTerm
+	avgdl float64
+}
+
+// matcherTerm is a search term with the docs holding it, the weighted
+// frequency of the term in each doc (0 for the others) and its IDF.
+type matcherTerm struct {
+	hits   []int32
+	weight []uint16 // by doc
+	idf    float64
+}
+
+func (f *searchFacts) newMatcher(terms []searchTerm, scratch *sync.Pool) *matcher {
+	m := &matcher{}
+	if f.rows > 0 {
+		m.avgdl = float64(f.size) / float64(f.rows)
+	}
+	for _, t := range terms {
+		s, _ := scratch.Get().(*termScratch)
+		if s == nil {
+			s = &termScratch{}
+		}
+		if len(s.weight) < len(f.docs) {
+			s.weight = make([]uint16, len(f.docs)+len(f.docs)/8)
+		}
+		hits, weight := f.hits(t, s.hits[:0], s.weight)
+		// IDF = log((N - nHit + 0.5) / (nHit + 0.5)), at least 1e-6, as
+		// fts5_aux.c computes it, with the log of the C library SQLite is
+		// built with here (musl's on Linux, which can differ from
+		// math.Log in the last bit).
+		idf := libc.Xlog(nil, (float64(f.rows-int64(len(hits)))+0.5)/(float64(len(hits))+0.5))
+		if idf <= 0 {
+			idf = 1e-06
+		}
+		m.terms = append(m.terms, matcherTerm{hits: hits, weight: weight, idf: idf})
+	}
+	return m
+}
+
+// release zeroes the terms' memory and gives it back to scratch.
+func (m *matcher) release(scratch *sync.Pool) {
+	for _, t := range m.terms {
+		for _, doc := range t.hits {
+			t.weight[doc] = 0
+		}
+		scratch.Put(&termScratch{hits: t.hits, weight: t.weight})
+	}
+}
+
+// each calls fn for every doc that holds every term, or for all n docs
+// when there are no terms.
+func (m *matcher) each(n int, fn func(doc int32)) {
+	if len(m.terms) == 0 {
+		for doc := range int32(n) {
+			fn(doc)
+		}
+		return
+	}
+	rarest := slices.MinFunc(m.terms, func(a, b matcherTerm) int { return len(a.hits) - len(b.hits) })
+	for _, doc := range rarest.hits {
+		if !slices.ContainsFunc(m.terms, func(t matcherTerm) bool { return t.weight[doc] == 0 }) {
+			fn(doc)
+		}
+	}
+}
+
+// hits appends to hits the indexed docs that hold a term in its columns,
+// in no particular order, and adds to weight (all 0, one per doc) the
+// term's weighted frequency in every doc.
+func (f *searchFacts) hits(t searchTerm, hits []int32, weight []uint16) ([]int32, []uint16) {
+	postings, weights := f.postings, f.weights
+	if t.codesOnly {
+		postings, weights = f.codePostings, f.codeWeights
+	}
+	add := func(doc int32, w uint16) {
+		if weight[doc] == 0 {
+			hits = append(hits, doc)
+		}
+		weight[doc] += w
+	}
+	switch {
+	case t.prefix:
+		for tok, id := range f.vocab {
+			if strings.HasPrefix(tok, t.tokens[0]) {
+				for k, doc := range postings[id] {
+					add(doc, weights[id][k])
+				}
+			}
+		}
+	case len(t.tokens) == 1:
+		if id, ok := f.vocab[t.tokens[0]]; ok {
+			for k, doc := range postings[id] {
+				add(doc, weights[id][k])
+			}
+		}
+	default:
+		ids := make([]int32, len(t.tokens))
+		for i, tok := range t.tokens {
+			id, ok := f.vocab[tok]
+			if !ok {
+				return hits, weight
+			}
+			ids[i] = id
+		}
+		rarest := slices.MinFunc(ids, func(a, b int32) int { return len(postings[a]) - len(postings[b]) })
+		for _, doc := range postings[rarest] {
+			if w := f.phraseWeight(&f.docs[doc], ids, t.codesOnly); w > 0 {
+				add(doc, w)
+			}
+		}
+	}
+	return hits, weight
+}
+
+// score computes bm25(lst_search, 4.0, 1.0, 2.0) of a doc, in the order of
+// operations of fts5_aux.c's fts5Bm25Function, so that the result equals
+// SQLite's to the last bit.
+func (m *matcher) score(f *searchFacts, doc int32) float64 {
+	k1, b := float64(1.2), float64(0.75)
+	d := &f.docs[doc]
+	D := float64(d.ends[searchColumns-1] - d.start)
+	score := float64(0)
+	for _, t := range m.terms {
+		freq := float64(t.weight[doc])
+		score = score + float64(t.idf*(float64(freq*(k1+1))/(freq+float64(k1*(1-b+float64(b*D)/m.avgdl)))))
+	}
+	return float64(-1 * score)
+}
+
+// phraseWeight sums the column weights of every place where the phrase of
+// token IDs occurs in a doc (in the codes only, with codesOnly).
+func (f *searchFacts) phraseWeight(d *searchDoc, ids []int32, codesOnly bool) uint16 {
+	var w uint16
+	start := d.start
+	for c, end := range d.ends {
+		if !codesOnly || c == searchColumns-1 {
+			col := f.tokens[start:end]
+			for p := 0; p+len(ids) <= len(col); p++ {
+				if slices.Equal(col[p:p+len(ids)], ids) {
+					w += uint16(columnWeights[c])
+				}
+			}
+		}
+		start = end
+	}
+	return w
+}
+
+// rowHeap keeps the best rows offered, up to a limit, with the worst on
+// top.
+type rowHeap struct {
+	rows  []listingRow
+	worse func(a, b listingRow) bool
+}
+
+func (h *rowHeap) Len() int           { return len(h.rows) }
+func (h *rowHeap) Less(i, j int) bool { return h.worse(h.rows[i], h.rows[j]) }
+func (h *rowHeap) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
+func (h *rowHeap) Push(x any)         { h.rows = append(h.rows, x.(listingRow)) }
+func (h *rowHeap) Pop() any {
+	last := h.rows[len(h.rows)-1]
+	h.rows = h.rows[:len(h.rows)-1]
+	return last
+}
+
+// offer keeps r if it is among the best limit rows so far.
+func (h *rowHeap) offer(r listingRow, limit int) {
+	switch {
+	case len(h.rows) < limit:
+		heap.Push(h, r)
+	case h.worse(h.rows[0], r):
+		h.rows[0] = r
+		heap.Fix(h, 0)
+	}
+}
+
+// sorted returns the rows kept, best first.
+func (h *rowHeap) sorted(order func(a, b listingRow) bool) []listingRow {
+	slices.SortFunc(h.rows, func(a, b listingRow) int {
+		switch {
+		case order(a, b):
+			return -1
+		case order(b, a):
+			return 1
+		}
+		return 0
+	})
+	return h.rows
+}

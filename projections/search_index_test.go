@@ -1,0 +1,222 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// TestSearchIndexMirrorsSQL writes a varied ledger (several IPC codes per
+// patent, every fee mode, withdrawals and second declarations, transfers,
+// empty abstracts) and checks that random listing queries, paged through
+// with random page sizes, get the same keys (sort keys to the last bit of
+// BM25), order and totals from the in-memory search index as from SQLite:
+// after a rebuild, and again after reopening the file and WarmUp.
+func TestSearchIndexMirrorsSQL(t *testing.T) {
+	storeDir, dir := t.TempDir(), t.TempDir()
+	st := openStore(t, storeDir)
+	world := writeSearchWorld(t, st, 5)
+	rebuildInto(t, dir, st)
+	rng := rand.New(rand.NewPCG(5, 6))
+	queries := make([]ListingQuery, 400)
+	for i := range queries {
+		queries[i] = world.query(rng)
+	}
+
+	db := openDB(t, dir)
+	if db.search.facts != nil {
+		t.Fatal("a reopened file has its search index loaded before WarmUp")
+	}
+	if err := db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	found, paged := 0, 0
+	for _, q := range queries {
+		pages, total := compareListingPaths(t, db, q)
+		if total > 0 {
+			found++
+		}
+		if pages > 1 {
+			paged++
+		}
+	}
+	t.Logf("%d queries: %d find listings, %d take several pages", len(queries), found, paged)
+	if found < len(queries)/2 || paged < len(queries)/4 {
+		t.Fatalf("the queries test too little: %d of %d find listings, %d take several pages", found, len(queries), paged)
+	}
+
+	built := openDB(t, t.TempDir())
+	r, err := NewRunner(context.Background(), built, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background(), []string{ListingsName}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries[:60] {
+		compareListingPaths(t, built, q)
+	}
+}
+
+// compareListingPaths pages through q in memory and in SQL and fails on
+// the first difference; it returns the number of pages and the total.
+func compareListingPaths(t *testing.T, db *DB, q ListingQuery) (pages int, total int64) {
+	t.Helper()
+	ctx := context.Background()
+	sortName, terms, err := q.plan()
+	if err != nil {
+		t.Fatalf("%+v: %v", q, err)
+	}
+	tx, err := db.Reader().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var after *cursorKey
+	for page := 1; page <= 300; page++ {
+		inMemory, memTotal, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, q.Limit+1)
+		if !ok {
+			t.Fatalf("%+v: the search index does not answer", q)
+		}
+		inSQL, sqlTotal, err := listingKeysInSQL(ctx, tx, q, terms, sortName, after, q.Limit+1)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		if memTotal != sqlTotal || !reflect.DeepEqual(inMemory, inSQL) {
+			t.Fatalf("%+v (match %s), page %d:\nmemory total %d %v\nSQL    total %d %v", q, matchExpression(terms), page,
+				memTotal, inMemory, sqlTotal, inSQL)
+		}
+		if len(inMemory) <= q.Limit {
+			return page, memTotal
+		}
+		last := inMemory[q.Limit-1]
+		key, number, err := decodeCursor(encodeCursor(sortName, last.sortKey, last.number), sortName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after = &cursorKey{key: key, number: number}
+	}
+	t.Fatalf("%+v: too many pages", q)
+	return 0, 0
+}
+
+// searchWorld is what writeSearchWorld wrote, for making queries.
+type searchWorld struct {
+	unis  []string
+	texts []string
+}
+
+var searchIPC = []string{"H01M 10/0562", "H01M 10/44", "H01M 100/01", "H01M 4/13", "H01L 23/367", "G06F 17/30",
+	"G06N 3/08", "A61K 31/00", "C12N 15/10", "H04W 72/04"}
+
+// writeSearchWorld appends a varied synthetic ledger of 300 patents to st.
+func writeSearchWorld(t *testing.T, st domain.EventStore, seed uint64) *searchWorld {
+	s := &synth{rng: rand.New(rand.NewPCG(seed, 9))}
+	w := &searchWorld{}
+	for i := range 30 {
+		id, kind := uuid.NewString(), domain.OrgEnterprise
+		if i < 10 {
+			kind = domain.OrgUniversity
+			w.unis = append(w.unis, id)
+		} else {
+			s.firms = append(s.firms, id)
+		}
+		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf("机构%d", i), Kind: kind,
+			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: i%2 == 0})
+	}
+	fees := []domain.FeeTerms{lumpSum(500_000), lumpSum(2_000_000), {Mode: domain.FeeFree},
+		{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales},
+		{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 1_000_000, RoyaltyBP: 100, RoyaltyBase: domain.BaseProfit},
+		{Mode: domain.FeeInstalment, InstalmentFen: 300_000, Instalments: 3}}
+	for i := range 300 {
+		kind, digit := domain.KindInvention, 1
+		if i%4 == 3 {
+			kind, digit = domain.KindUtilityModel, 2
+		}
+		n := patentNumber(t, 2019+i%3, digit, i+1)
+		owner := w.unis[s.rng.IntN(len(w.unis))]
+		title, abstract := "一种"+s.words(1+s.rng.IntN(3)), s.words(s.rng.IntN(8))
+		w.texts = append(w.texts, title, abstract)
+		var codes []domain.IPCCode
+		for range 1 + s.rng.IntN(3) {
+			codes = append(codes, domain.IPCCode(searchIPC[s.rng.IntN(len(searchIPC))]))
+		}
+		evs := []domain.Event{domain.PatentRegistered{Number: n, Kind: kind, Title: title, Abstract: abstract,
+			PatenteeIDs: []string{owner}, IPC: codes, FiledOn: date("2019-03-01"), GrantedOn: date("2020-06-01"),
+			ExpiresOn: date("2039-02-28")}}
+		if s.rng.IntN(10) < 8 {
+			evs = append(evs, s.declarations(n, owner, fees)...)
+		}
+		if s.rng.IntN(10) == 0 {
+			evs = append(evs, domain.PatentTransferred{Number: n, TransferID: "T" + string(n), FromIDs: []string{owner},
+				ToIDs: []string{w.unis[s.rng.IntN(len(w.unis))]}, EffectiveOn: s.day(), PriceFen: 1_000_000})
+		}
+		s.add(domain.PatentStream(n), evs...)
+	}
+	s.flush(t, st)
+	return w
+}
+
+// declarations returns a declaration of n, sometimes withdrawn and
+// followed by a second one.
+func (s *synth) declarations(n domain.PatentNumber, owner string, fees []domain.FeeTerms) []domain.Event {
+	var evs []domain.Event
+	on := s.day()
+	for k := range 2 {
+		id := fmt.Sprintf("D%s-%d", n, k)
+		months := 12 * (1 + s.rng.IntN(3))
+		evs = append(evs, domain.DeclarationFiled{Number: n, DeclarationID: id, Fee: fees[s.rng.IntN(len(fees))],
+			TermMonths: months, DeclaredOn: on, TermEndsOn: domain.TermEndsOn(on, months), PatenteeIDs: []string{owner}})
+		if s.rng.IntN(4) != 0 {
+			return evs
+		}
+		stop := on.AddDays(30 + s.rng.IntN(200))
+		evs = append(evs, domain.DeclarationWithdrawn{Number: n, DeclarationID: id, EffectiveOn: stop, Reason: "调整"})
+		on = stop.AddDays(s.rng.IntN(60))
+	}
+	return evs
+}
+
+// query returns a random listing query.
+func (w *searchWorld) query(rng *rand.Rand) ListingQuery {
+	q := ListingQuery{Today: date("2021-01-01").AddDays(rng.IntN(5 * 365)), Limit: 1 + rng.IntN(7)}
+	switch rng.IntN(6) {
+	case 0, 1:
+		runes := []rune(w.texts[rng.IntN(len(w.texts))])
+		if len(runes) > 0 {
+			i := rng.IntN(len(runes))
+			q.Text = string(runes[i:min(len(runes), i+1+rng.IntN(3))])
+		}
+	case 2:
+		q.Text = []string{"led", "5G 通信", "H01M 10/0562", "h01m10 电池", "固态电池", "电 池", "基因编辑载体"}[rng.IntN(7)]
+	}
+	pick := func(options ...string) string { return options[rng.IntN(len(options))] }
+	q.IPCPrefix = pick("", "", "H", "H01", "H01M", "H01M 10", "H01M 10/05", "G06N", "A61K 31")
+	q.Kind = domain.PatentKind(pick("", "", "", string(domain.KindInvention), string(domain.KindUtilityModel)))
+	if rng.IntN(6) == 0 {
+		q.PatenteeID = w.unis[rng.IntN(len(w.unis))]
+	}
+	q.Region = pick("", "", "", "44", "4401", "110108")
+	q.FeeMode = domain.FeeMode(pick("", "", "", "", string(domain.FeeLumpSum), string(domain.FeeFree), string(domain.FeeInstalment)))
+	if rng.IntN(5) == 0 {
+		fee := domain.Fen(rng.IntN(3) * 1_000_000)
+		q.MaxFeeFen = &fee
+	}
+	q.Sort = pick("", SortNewest, SortFee)
+	if q.Text != "" && rng.IntN(2) == 0 {
+		q.Sort = SortRelevance
+	}
+	if q.Text != "" && len(queryTerms(q.Text)) == 0 {
+		q.Text = ""
+	}
+	if q.Text == "" && q.Sort == SortRelevance {
+		q.Sort = ""
+	}
+	return q
+}
