@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -30,14 +31,15 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 ) STRICT`
 
 // DB is the SQLite file of the read models (WAL mode). Writes go through one
-// connection, serialised by Update; queries use a pool of read-only
+// connection, serialised by Update, which runs each transaction straight on
+// the driver's connection (see rawconn.go); queries use a pool of read-only
 // connections that WAL lets run beside the writer. It is safe for concurrent
 // use.
 type DB struct {
 	mu     sync.Mutex // serialises write transactions on conn
 	pool   *sql.DB    // the write pool: exactly one connection
 	conn   *sql.Conn
-	stmts  map[string]*sql.Stmt // prepared on conn, by text; guarded by mu
+	stmts  map[string]driverStmt // prepared on conn's driver connection, by text; guarded by mu
 	read   *sql.DB
 	deals  *dealIndex   // the deals tally's facts, mirrored in memory
 	search *searchIndex // the listings' search facts, mirrored in memory
@@ -50,7 +52,7 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: open %s: %w", path, err)
 	}
-	db := &DB{stmts: map[string]*sql.Stmt{}, deals: &dealIndex{}, search: &searchIndex{}}
+	db := &DB{stmts: map[string]driverStmt{}, deals: &dealIndex{}, search: &searchIndex{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
@@ -97,11 +99,15 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	var errs []error
-	for _, s := range db.stmts {
-		errs = append(errs, s.Close())
-	}
-	db.stmts = map[string]*sql.Stmt{}
 	if db.conn != nil {
+		errs = append(errs, db.conn.Raw(func(any) error {
+			var errs []error
+			for _, s := range db.stmts {
+				errs = append(errs, s.Close())
+			}
+			return errors.Join(errs...)
+		}))
+		db.stmts = map[string]driverStmt{}
 		errs = append(errs, db.conn.Close())
 		db.conn = nil
 	}
@@ -118,27 +124,25 @@ func (db *DB) Close() error {
 func (db *DB) Reader() *sql.DB { return db.read }
 
 // Update runs fn in one IMMEDIATE write transaction and commits it when fn
-// returns nil; otherwise it rolls back and returns fn's error.
-func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// returns nil; otherwise it rolls back and returns fn's error. The whole
+// transaction runs on the driver's connection, inside Conn.Raw, so that no
+// statement pays for database/sql's bookkeeping.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.conn == nil {
 		return errors.New("read models: closed")
 	}
 	tx := &Tx{ctx: ctx, db: db}
-	if err := tx.Exec("BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			rb := &Tx{ctx: context.WithoutCancel(ctx), db: db}
-			_ = rb.Exec("ROLLBACK") // fails harmlessly when SQLite already rolled back
+	err := db.conn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("read models: the driver connection %T cannot prepare with a context", dc)
 		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Exec("COMMIT"); err != nil {
+		tx.conn = conn
+		return tx.run(fn)
+	})
+	if err != nil {
 		return err
 	}
 	if m, ok := tx.moves[TalliesName]; ok {
@@ -148,6 +152,24 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		db.search.committed(m, tx.listingFacts)
 	}
 	return nil
+}
+
+// run runs fn between BEGIN IMMEDIATE and COMMIT, or rolls back when fn or
+// the commit fails. The caller holds db.mu and tx.conn (inside Conn.Raw).
+func (tx *Tx) run(fn func(tx *Tx) error) (err error) {
+	if err := tx.Exec("BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			rb := &Tx{ctx: context.WithoutCancel(tx.ctx), db: tx.db, conn: tx.conn}
+			_ = rb.Exec("ROLLBACK") // fails harmlessly when SQLite already rolled back
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Exec("COMMIT")
 }
 
 // pragma runs a PRAGMA statement on the write connection, outside any
@@ -163,11 +185,15 @@ func (db *DB) pragma(ctx context.Context, stmt string) error {
 }
 
 // Tx is a write transaction on the read models: the only way projections
-// change rows. Statements are prepared once per text and reused. A Tx is
-// valid only inside the Update call that made it.
+// change rows. Statements are prepared once per text, on the driver's
+// connection, and reused. A Tx is valid only inside the Update call that
+// made it.
 type Tx struct {
-	ctx context.Context
-	db  *DB
+	ctx  context.Context
+	db   *DB
+	conn driver.ConnPrepareContext // the driver connection of db.conn, lent by Conn.Raw
+	// args is the buffer of converted arguments, reused by every statement.
+	args []driver.NamedValue
 	// moves are the checkpoint changes of this transaction, by projection.
 	moves map[string]checkpointMove
 	// dealFacts are the events of this transaction that the in-memory
@@ -201,38 +227,21 @@ func (tx *Tx) Exec(query string, args ...any) error {
 
 // execCount runs a statement and returns how many rows it changed.
 func (tx *Tx) execCount(query string, args ...any) (int64, error) {
-	s, err := tx.stmt(query)
-	var res sql.Result
-	if err == nil {
-		res, err = s.ExecContext(tx.ctx, args...)
-	}
+	res, err := tx.exec(query, args)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", firstLine(query), err)
 	}
 	return res.RowsAffected()
 }
 
-// QueryRow runs a query expected to return at most one row.
-func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
-	s, err := tx.stmt(query)
+// QueryRow runs a query expected to return at most one row. Its error, if
+// any, is reported by Scan.
+func (tx *Tx) QueryRow(query string, args ...any) *Row {
+	rows, err := tx.query(query, args)
 	if err != nil {
-		return tx.db.conn.QueryRowContext(tx.ctx, query, args...) // reports the same error on Scan
+		return &Row{err: err}
 	}
-	return s.QueryRowContext(tx.ctx, args...)
-}
-
-// stmt returns the prepared statement of query, preparing it on first use.
-// The caller holds db.mu (inside Update).
-func (tx *Tx) stmt(query string) (*sql.Stmt, error) {
-	if s, ok := tx.db.stmts[query]; ok {
-		return s, nil
-	}
-	s, err := tx.db.conn.PrepareContext(tx.ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	tx.db.stmts[query] = s
-	return s, nil
+	return firstRow(rows)
 }
 
 // firstLine shortens a statement for an error message.
