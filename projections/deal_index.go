@@ -98,24 +98,24 @@ func newDealFacts(position int64) *dealFacts {
 }
 
 // committed mirrors a committed transaction that moved the tallies
-// checkpoint: emptied by a reset, or advanced by the events it applied.
-// A transaction that does not start where the index stands (the index is
-// not loaded, or another process wrote the file) leaves it unloaded.
+// checkpoint by applying its events. A transaction that does not start
+// where the index stands (the index is not loaded, or another process wrote
+// the file) or that reset the projection leaves it unloaded: a rebuild or
+// a catch-up from scratch runs without the index, and WarmUp loads it
+// afterwards.
 func (idx *dealIndex) committed(m checkpointMove, events []domain.Event) {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
-	switch f := idx.facts; {
-	case m.reset:
-		idx.facts = newDealFacts(0)
-	case f != nil && f.position == m.from:
-		for _, ev := range events {
-			f.apply(ev)
-		}
-		f.position = m.to
-		f.sortIfDue()
-	default:
+	f := idx.facts
+	if f == nil || m.reset || f.position != m.from {
 		idx.facts = nil
+		return
 	}
+	for _, ev := range events {
+		f.apply(ev)
+	}
+	f.position = m.to
+	f.sortIfDue()
 }
 
 // apply mirrors one event the way Tallies.Apply writes it into the tables.

@@ -161,6 +161,12 @@ func TestDealTallyWhileWriting(t *testing.T) {
 	if err := <-readErr; err != nil {
 		t.Fatal(err)
 	}
+	p.db.deals.mu.RLock()
+	loaded := p.db.deals.facts != nil
+	p.db.deals.mu.RUnlock()
+	if !loaded {
+		t.Fatal("the deals index was dropped while the pipeline applied new licences")
+	}
 	inMemory, inSQL := bothWays(t, p.db, q)
 	if !reflect.DeepEqual(inMemory, inSQL) || inMemory.Total.Values[0] != writers*each || inMemory.Total.Values[1] != 1 {
 		t.Fatalf("after %d licences:\nmemory %s\nSQL    %s", writers*each, mustJSON(inMemory), mustJSON(inSQL))

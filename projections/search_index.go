@@ -105,17 +105,15 @@ func newSearchFacts(position int64) *searchFacts {
 func (idx *searchIndex) committed(m checkpointMove, events []domain.Event) {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
-	switch f := idx.facts; {
-	case m.reset:
-		idx.facts = newSearchFacts(0)
-	case f != nil && f.position == m.from:
-		for _, ev := range events {
-			f.apply(ev)
-		}
-		f.position = m.to
-	default:
+	f := idx.facts
+	if f == nil || m.reset || f.position != m.from {
 		idx.facts = nil
+		return
 	}
+	for _, ev := range events {
+		f.apply(ev)
+	}
+	f.position = m.to
 }
 
 // apply mirrors one event the way Listings.Apply writes it into the tables.

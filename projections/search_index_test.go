@@ -21,10 +21,10 @@ import (
 func TestSearchIndexMirrorsSQL(t *testing.T) {
 	storeDir, dir := t.TempDir(), t.TempDir()
 	st := openStore(t, storeDir)
-	world := writeSearchWorld(t, st, 5)
+	world := writeSearchWorld(t, st, 5, 0)
 	rebuildInto(t, dir, st)
 	rng := rand.New(rand.NewPCG(5, 6))
-	queries := make([]ListingQuery, 400)
+	queries := make([]ListingQuery, 250)
 	for i := range queries {
 		queries[i] = world.query(rng)
 	}
@@ -59,8 +59,46 @@ func TestSearchIndexMirrorsSQL(t *testing.T) {
 	if err := r.Rebuild(context.Background(), []string{ListingsName}, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range queries[:60] {
+	if built.search.facts != nil {
+		t.Fatal("a rebuild left the search index loaded")
+	}
+	if err := built.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries[:40] {
 		compareListingPaths(t, built, q)
+	}
+}
+
+// TestSearchIndexFollowsLiveWrites checks that the search index of a
+// running pipeline stays loaded while it mirrors new events, and answers
+// as SQLite does afterwards.
+func TestSearchIndexFollowsLiveWrites(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	writeSearchWorld(t, st, 7, 0)
+	p := startPipeline(t, st, dir)
+	waitHead(t, p, st)
+	if err := p.db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	world := writeSearchWorld(t, st, 8, 1000)
+	waitHead(t, p, st)
+	p.db.search.mu.RLock()
+	loaded := p.db.search.facts != nil
+	p.db.search.mu.RUnlock()
+	if !loaded {
+		t.Fatal("the search index was dropped while the pipeline applied new events")
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	found := 0
+	for range 100 {
+		if _, total := compareListingPaths(t, p.db, world.query(rng)); total > 0 {
+			found++
+		}
+	}
+	if found < 35 {
+		t.Fatalf("only %d of 100 queries find listings", found)
 	}
 }
 
@@ -115,8 +153,9 @@ type searchWorld struct {
 var searchIPC = []string{"H01M 10/0562", "H01M 10/44", "H01M 100/01", "H01M 4/13", "H01L 23/367", "G06F 17/30",
 	"G06N 3/08", "A61K 31/00", "C12N 15/10", "H04W 72/04"}
 
-// writeSearchWorld appends a varied synthetic ledger of 300 patents to st.
-func writeSearchWorld(t *testing.T, st domain.EventStore, seed uint64) *searchWorld {
+// writeSearchWorld appends a varied synthetic ledger of 300 patents, with
+// serial numbers from first+1, to st.
+func writeSearchWorld(t *testing.T, st domain.EventStore, seed uint64, first int) *searchWorld {
 	s := &synth{rng: rand.New(rand.NewPCG(seed, 9))}
 	w := &searchWorld{}
 	for i := range 30 {
@@ -139,7 +178,7 @@ func writeSearchWorld(t *testing.T, st domain.EventStore, seed uint64) *searchWo
 		if i%4 == 3 {
 			kind, digit = domain.KindUtilityModel, 2
 		}
-		n := patentNumber(t, 2019+i%3, digit, i+1)
+		n := patentNumber(t, 2019+i%3, digit, first+i+1)
 		owner := w.unis[s.rng.IntN(len(w.unis))]
 		title, abstract := "一种"+s.words(1+s.rng.IntN(3)), s.words(s.rng.IntN(8))
 		w.texts = append(w.texts, title, abstract)

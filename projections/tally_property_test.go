@@ -464,6 +464,9 @@ func TestTallyProperty(t *testing.T) {
 func compareTallies(t *testing.T, what string, db *DB, m *model, queries []TallyQuery) {
 	t.Helper()
 	ctx := context.Background()
+	if err := db.WarmUp(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range queries {
 		got, err := db.Tally(ctx, q)
 		if err != nil {
