@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,7 @@ type searchFacts struct {
 	regions   map[string]string // organisation ID → region code
 	patentIDs map[string]int32  // patent number → index in docs
 	docs      []searchDoc
+	spans     []declSpan       // by doc: the part of docs a plain query reads, packed
 	vocab     map[string]int32 // token → token ID
 	tokens    []int32          // the token IDs of every indexed doc, doc after doc
 	// postings[t] are the indexed docs holding token t in any column, each
@@ -78,6 +80,13 @@ type searchDoc struct {
 type pendingText struct {
 	title, abstract string
 	codes           []domain.IPCCode
+}
+
+// declSpan is, for a doc, the dates of its first declaration and the
+// number of its declarations.
+type declSpan struct {
+	declaredOn, lastDay int32
+	decls               int32
 }
 
 // searchDecl is one declaration, with the columns of lst_declarations the
@@ -129,10 +138,12 @@ func (f *searchFacts) apply(ev domain.Event) {
 			d.decls = append(d.decls, searchDecl{id: v.DeclarationID, feeMode: string(v.Fee.Mode), feeFen: int64(v.Fee.FixedTotal()),
 				declaredOn: dayNumber(v.DeclaredOn), lastDay: dayNumber(v.TermEndsOn)})
 			f.index(i)
+			f.refreshSpan(i)
 		}
 	case domain.DeclarationWithdrawn:
-		if decl := f.decl(string(v.Number), v.DeclarationID); decl != nil {
+		if i, decl := f.decl(string(v.Number), v.DeclarationID); decl != nil {
 			decl.lastDay = min(decl.lastDay, dayNumber(v.EffectiveOn.AddDays(-1)))
+			f.refreshSpan(i)
 		}
 	case domain.PatentTransferred:
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
@@ -144,20 +155,31 @@ func (f *searchFacts) apply(ev domain.Event) {
 func (f *searchFacts) patent(number, kind string, patentees []string, text *pendingText) {
 	f.patentIDs[number] = int32(len(f.docs))
 	f.docs = append(f.docs, searchDoc{number: number, kind: domain.PatentKind(kind), patentees: patentees, pending: text})
+	f.spans = append(f.spans, declSpan{})
 }
 
-func (f *searchFacts) decl(number, id string) *searchDecl {
+// refreshSpan sets spans[i] from docs[i].
+func (f *searchFacts) refreshSpan(i int32) {
+	d := &f.docs[i]
+	f.spans[i] = declSpan{decls: int32(len(d.decls))}
+	if len(d.decls) > 0 {
+		f.spans[i].declaredOn, f.spans[i].lastDay = d.decls[0].declaredOn, d.decls[0].lastDay
+	}
+}
+
+// decl returns a declaration of a patent and the patent's doc.
+func (f *searchFacts) decl(number, id string) (int32, *searchDecl) {
 	i, ok := f.patentIDs[number]
 	if !ok {
-		return nil
+		return 0, nil
 	}
 	d := &f.docs[i]
 	for j := range d.decls {
 		if d.decls[j].id == id {
-			return &d.decls[j]
+			return i, &d.decls[j]
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 // index puts a patent's pending text into the index, as indexPatent puts
@@ -264,6 +286,9 @@ func loadSearchFacts(ctx context.Context, conn *sql.Conn) (*searchFacts, error) 
 	for _, i := range indexed {
 		f.index(i)
 	}
+	for i := range f.docs {
+		f.refreshSpan(int32(i))
+	}
 	return f, nil
 }
 
@@ -299,26 +324,35 @@ func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string
 	best := &rowHeap{worse: func(a, b listingRow) bool { return order(b, a) }}
 	today := dayNumber(q.Today)
 	var total int64
+	emit := func(doc, decl int32, score *float64) {
+		total++
+		row := listingRow{doc: doc, decl: decl}
+		if sortName == SortRelevance {
+			if math.IsNaN(*score) {
+				*score = m.score(f, doc)
+			}
+			row.score = *score
+		}
+		if cursor == nil || cursor.precedes(f, sortName, row) {
+			best.offer(row, limit)
+		}
+	}
+	plain := q.Kind == "" && q.PatenteeID == "" && q.Region == "" && q.FeeMode == "" && q.MaxFeeFen == nil
 	m.each(len(f.docs), func(doc int32) {
+		score := math.NaN() // computed once a declaration of doc passes
+		if sp := f.spans[doc]; plain && sp.decls <= 1 {
+			if sp.decls == 1 && sp.declaredOn <= today && sp.lastDay >= today {
+				emit(doc, 0, &score)
+			}
+			return
+		}
 		d := &f.docs[doc]
 		if !f.docPasses(d, q) {
 			return
 		}
-		scored, score := false, 0.0
 		for j := range d.decls {
-			if !declPasses(&d.decls[j], q, today) {
-				continue
-			}
-			total++
-			row := listingRow{doc: doc, decl: int32(j)}
-			if sortName == SortRelevance {
-				if !scored {
-					score, scored = m.score(f, doc), true
-				}
-				row.score = score
-			}
-			if cursor == nil || cursor.precedes(f, sortName, row) {
-				best.offer(row, limit)
+			if declPasses(&d.decls[j], q, today) {
+				emit(doc, int32(j), &score)
 			}
 		}
 	})
