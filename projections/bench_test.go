@@ -25,16 +25,13 @@ import (
 //	LEDGER_BENCH_EVENTS   events of the synthetic ledger (default 20,000)
 //	LEDGER_BENCH_DIR      a folder that keeps the synthetic ledger between
 //	                      runs (built there when it holds none; kept after)
+//	LEDGER_BENCH_RATE     events/s of BenchmarkSustainedLag (default 5,000)
+//	LEDGER_BENCH_SECONDS  its duration (default 10)
 //
 // e.g. LEDGER_BENCH_EVENTS=200000 go test -run '^$' -bench . -benchtime 1x ./projections
 // Figures are reported with b.ReportMetric; nothing is asserted about time.
 
-func benchEvents() int {
-	if n, err := strconv.Atoi(os.Getenv("LEDGER_BENCH_EVENTS")); err == nil && n > 0 {
-		return n
-	}
-	return 20_000
-}
+func benchEvents() int { return envInt("LEDGER_BENCH_EVENTS", 20_000) }
 
 var benchIPC = []string{"H01M 10/0562", "H01M 4/13", "H01M 10/44", "H01L 23/367", "H01L 33/48", "G06F 17/30", "G06N 3/08",
 	"A61K 31/00", "C12N 15/10", "B60L 58/12", "H04W 72/04", "F24S 10/00"}
@@ -416,4 +413,84 @@ func BenchmarkProjectionLag(b *testing.B) {
 	b.ReportMetric(float64(lat[writes/2].Microseconds())/1000, "p50-visible-ms")
 	b.ReportMetric(float64(lat[writes*99/100].Microseconds())/1000, "p99-visible-ms")
 	b.ReportMetric(float64(maxLag.Load()), "max-lag-events")
+}
+
+// BenchmarkSustainedLag appends realistic patent histories straight to the
+// store at a steady rate (LEDGER_BENCH_RATE events/s, default 5,000, for
+// LEDGER_BENCH_SECONDS, default 10) while the live pipeline follows, and
+// reports the rate reached and how long each append takes to be applied by
+// every projection (p50, p99, max).
+func BenchmarkSustainedLag(b *testing.B) {
+	rate, seconds := envInt("LEDGER_BENCH_RATE", 5000), envInt("LEDGER_BENCH_SECONDS", 10)
+	dir := b.TempDir()
+	st := openStore(b, dir)
+	s := &synth{rng: rand.New(rand.NewPCG(3, 4))}
+	for i := range 300 {
+		id := uuid.NewString()
+		kind := domain.OrgEnterprise
+		if i < 30 {
+			kind = domain.OrgUniversity
+			s.unis = append(s.unis, id)
+		} else {
+			s.firms = append(s.firms, id)
+		}
+		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf("机构%d", i), Kind: kind,
+			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)])})
+	}
+	s.flush(b, st)
+	p := startPipeline(b, st, dir)
+	waitHead(b, p, st)
+	if err := p.db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	const tick = 20 * time.Millisecond
+	perTick := rate * int(tick) / int(time.Second)
+	b.ResetTimer()
+	start, patents, written := time.Now(), 0, s.count
+	for next := start; time.Since(start) < time.Duration(seconds)*time.Second; next = next.Add(tick) {
+		time.Sleep(time.Until(next))
+		for s.count < written+perTick {
+			s.patent(patentNumber(b, 2019+patents%2, 1, patents+1))
+			patents++
+		}
+		sent := time.Now()
+		res, err := st.Append(context.Background(), s.events...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.events, written = s.events[:0], s.count
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := p.WaitFor(ctx, res.Position); err != nil {
+				b.Error(err)
+				return
+			}
+			mu.Lock()
+			lat = append(lat, time.Since(sent))
+			mu.Unlock()
+		}()
+	}
+	elapsed := time.Since(start)
+	wg.Wait()
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(written-300)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-lag-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-lag-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-lag-ms")
+}
+
+// envInt returns the positive integer in the environment variable name, or
+// def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

@@ -23,6 +23,10 @@ const (
 	MetaEventType        = "event_type"
 	MetaStream           = "stream"
 	MetaCorrelationID    = middleware.CorrelationIDMetadataKey
+	// MetaBatchLast is the position of the last event of the relay's
+	// batch that holds this one: every event up to it is in the store
+	// already, so a consumer that is behind may read them at once.
+	MetaBatchLast = "batch_last"
 )
 
 // wireEvent is the JSON payload of a relayed event.

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,9 @@ func (r *Relay) step(ctx context.Context, pos int64) (int64, error) {
 			return pos, err
 		}
 		prev = e.Position
+	}
+	for _, m := range msgs {
+		m.Metadata.Set(MetaBatchLast, strconv.FormatInt(prev, 10))
 	}
 	if err := r.publisher.Publish(Topic, msgs...); err != nil {
 		return pos, fmt.Errorf("publish: %w", err)

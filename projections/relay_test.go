@@ -169,6 +169,13 @@ func routedRecorder(t *testing.T, st domain.EventStore, rec recorder) (*Runner, 
 // at prev.
 func publish(t *testing.T, st domain.EventStore, bus message.Publisher, pos, prev int64) {
 	t.Helper()
+	publishInBatch(t, st, bus, pos, prev, 0)
+}
+
+// publishInBatch publishes the store's event at pos as if its predecessor
+// were at prev and the relay's batch ended at batchLast (none when 0).
+func publishInBatch(t *testing.T, st domain.EventStore, bus message.Publisher, pos, prev, batchLast int64) {
+	t.Helper()
 	events, err := st.ReadAll(context.Background(), pos-1, 1)
 	if err != nil || len(events) != 1 {
 		t.Fatalf("read %d: %v", pos, err)
@@ -177,8 +184,51 @@ func publish(t *testing.T, st domain.EventStore, bus message.Publisher, pos, pre
 	if err != nil {
 		t.Fatal(err)
 	}
+	if batchLast > 0 {
+		msg.Metadata.Set(MetaBatchLast, strconv.FormatInt(batchLast, 10))
+	}
 	if err := bus.Publish(Topic, msg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRunnerReadsTheRelayBatchAhead checks that one message whose relay
+// batch goes further applies the whole batch from the store, and that a
+// batch holding an event the projection cannot apply still stops it right
+// before that event.
+func TestRunnerReadsTheRelayBatchAhead(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 12)
+	r, db, bus := routedRecorder(t, st, recorder{}) // reads at most 3 events at a time
+	publishInBatch(t, st, bus, 1, 0, 12)
+	if err := waitFor(t, r, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := recorded(t, db); !slices.Equal(got, upTo(3)) {
+		t.Fatalf("applied %v after one message of a batch to 12, want 1..3", got)
+	}
+	for pos := int64(2); pos <= 12; pos++ {
+		publishInBatch(t, st, bus, pos, pos-1, 12)
+	}
+	if err := waitFor(t, r, 12); err != nil {
+		t.Fatal(err)
+	}
+	if got := recorded(t, db); !slices.Equal(got, upTo(12)) {
+		t.Fatalf("applied %v, want 1..12 once each", got)
+	}
+
+	st = openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 12)
+	r, db, bus = routedRecorder(t, st, recorder{failAt: 5})
+	for pos := int64(1); pos <= 12; pos++ {
+		publishInBatch(t, st, bus, pos, pos-1, 12)
+	}
+	var stopped *StoppedError
+	if err := waitFor(t, r, 12); !errors.As(err, &stopped) || stopped.Checkpoint != 4 {
+		t.Fatalf("WaitFor: %v, want a stop at checkpoint 4", err)
+	}
+	if got := recorded(t, db); !slices.Equal(got, upTo(4)) {
+		t.Fatalf("applied %v, want 1..4", got)
 	}
 }
 

@@ -335,6 +335,10 @@ func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 }
 
 // handler applies one relayed event to a projection, healing a gap first.
+// When the message says that later events of the relay's batch are in the
+// store (MetaBatchLast), it reads them and applies them with this one in
+// one transaction, so that under load a projection commits batches rather
+// than single events; their own messages are then skipped as duplicates.
 func (r *Runner) handler(st *state) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		e, prev, err := DecodeMessage(msg)
@@ -352,8 +356,25 @@ func (r *Runner) handler(st *state) message.NoPublishHandlerFunc {
 				return err
 			}
 		}
+		last, _ := strconv.ParseInt(msg.Metadata.Get(MetaBatchLast), 10, 64)
+		if last > e.Position && r.commitAhead(ctx, st, e.Position, last) {
+			return nil
+		}
 		return r.commit(ctx, st, []decoded{r.decode(e)})
 	}
+}
+
+// commitAhead reads the events from position first (the one after the
+// checkpoint) up to last from the store and commits them in one
+// transaction. It reports whether it did; when it could not, the caller
+// applies the event at first alone (and so stops on the right event if
+// one of them cannot be applied). The caller holds st.apply.
+func (r *Runner) commitAhead(ctx context.Context, st *state, first, last int64) bool {
+	events, err := r.store.ReadAll(ctx, first-1, int(min(last-first+1, int64(r.batch))))
+	if err != nil || len(events) == 0 || events[0].Position != first {
+		return false
+	}
+	return r.commit(ctx, st, r.decodeAll(events, last)) == nil
 }
 
 // heal applies, straight from the store, the events after the checkpoint
