@@ -3,8 +3,8 @@ package projections
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
