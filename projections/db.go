@@ -76,6 +76,13 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	return db, nil
 }
 
+// Page cache sizes of the write connection, in SQLite's negative-KiB form:
+// 64 MiB normally, 1 GiB during a rebuild.
+const (
+	writeCacheKiB   = -65536
+	rebuildCacheKiB = -1048576
+)
+
 // dsn returns the connection string of the file at path. The write
 // connection uses WAL with synchronous=NORMAL: a read model can always be
 // rebuilt from the store, and a commit stays atomic with its checkpoint, so
@@ -87,7 +94,7 @@ func dsn(path string, write bool) string {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", "NORMAL")
 		q.Add("_pragma", "temp_store(MEMORY)")
-		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", writeCacheKiB))
 	} else {
 		q.Set("mode", "ro")
 	}
