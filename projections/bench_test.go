@@ -61,6 +61,35 @@ func (s *synth) add(stream string, evs ...domain.Event) {
 	s.count += len(evs)
 }
 
+// orgs adds the registrations of universities and firms (every other one
+// an SME), in regions taken in turn.
+func (s *synth) orgs(universities, firms int) {
+	for i := range universities + firms {
+		id, kind := uuid.NewString(), domain.OrgEnterprise
+		if i < universities {
+			kind = domain.OrgUniversity
+			s.unis = append(s.unis, id)
+		} else {
+			s.firms = append(s.firms, id)
+		}
+		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf("机构%d", i), Kind: kind,
+			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: i%2 == 0})
+	}
+}
+
+// onePatentOneFirm registers, through the command service on a store in
+// dir, a university, an SME and a patent of the university; it returns the
+// store, the service, the SME and the patent.
+func onePatentOneFirm(tb testing.TB, dir string) (domain.EventStore, *domain.Service, string, domain.PatentNumber) {
+	st := openStore(tb, dir)
+	svc := newService(tb, st)
+	uni := registerOrg(tb, svc, 1, orgSpec{"大学", domain.OrgUniversity, "440106", false})
+	firm := registerOrg(tb, svc, 2, orgSpec{"企业", domain.OrgEnterprise, "440113", true})
+	n := patentNumber(tb, 2020, 1, 1)
+	registerPatent(tb, svc, n, "电池", []string{"H01M 10/0562"}, date("2020-01-01"), uni)
+	return st, svc, firm, n
+}
+
 func (s *synth) flush(b testing.TB, st domain.EventStore) {
 	for len(s.events) > 0 {
 		n := min(len(s.events), 200)
@@ -350,12 +379,7 @@ func BenchmarkDealsTally(b *testing.B) {
 // lag in events seen.
 func BenchmarkProjectionLag(b *testing.B) {
 	dir := b.TempDir()
-	st := openStore(b, dir)
-	svc := newService(b, st)
-	uni := registerOrg(b, svc, 1, orgSpec{"大学", domain.OrgUniversity, "440106", false})
-	firm := registerOrg(b, svc, 2, orgSpec{"企业", domain.OrgEnterprise, "440113", true})
-	n := patentNumber(b, 2020, 1, 1)
-	registerPatent(b, svc, n, "电池", []string{"H01M 10/0562"}, date("2020-01-01"), uni)
+	st, svc, firm, n := onePatentOneFirm(b, dir)
 	p := startPipeline(b, st, dir)
 	var maxLag atomic.Int64
 	stop := make(chan struct{})
@@ -425,18 +449,7 @@ func BenchmarkSustainedLag(b *testing.B) {
 	dir := b.TempDir()
 	st := openStore(b, dir)
 	s := &synth{rng: rand.New(rand.NewPCG(3, 4))}
-	for i := range 300 {
-		id := uuid.NewString()
-		kind := domain.OrgEnterprise
-		if i < 30 {
-			kind = domain.OrgUniversity
-			s.unis = append(s.unis, id)
-		} else {
-			s.firms = append(s.firms, id)
-		}
-		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf("机构%d", i), Kind: kind,
-			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)])})
-	}
+	s.orgs(30, 270)
 	s.flush(b, st)
 	p := startPipeline(b, st, dir)
 	waitHead(b, p, st)

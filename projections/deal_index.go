@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -23,8 +22,7 @@ import (
 // tallies projection commits (DB.Update calls committed), with the events
 // that transaction applied, and DB.WarmUp loads it from the tables.
 type dealIndex struct {
-	mu    sync.RWMutex
-	facts *dealFacts // nil while the index is not loaded
+	mirror[*dealFacts]
 }
 
 // dealFacts are the facts of the deals tally at one tallies checkpoint.
@@ -97,24 +95,15 @@ func newDealFacts(position int64) *dealFacts {
 		licenceIDs: map[string]int32{}, codes: map[string]string{}}
 }
 
-// committed mirrors a committed transaction that moved the tallies
-// checkpoint by applying its events. A transaction that does not start
-// where the index stands (the index is not loaded, or another process wrote
-// the file) or that reset the projection leaves it unloaded: a rebuild or
-// a catch-up from scratch runs without the index, and WarmUp loads it
-// afterwards.
-func (idx *dealIndex) committed(m checkpointMove, events []domain.Event) {
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
-	f := idx.facts
-	if f == nil || m.reset || f.position != m.from {
-		idx.facts = nil
-		return
-	}
+// checkpoint implements mirrored.
+func (f *dealFacts) checkpoint() int64 { return f.position }
+
+// advance implements mirrored.
+func (f *dealFacts) advance(events []domain.Event, to int64) {
 	for _, ev := range events {
 		f.apply(ev)
 	}
-	f.position = m.to
+	f.position = to
 	f.sortIfDue()
 }
 
@@ -144,23 +133,19 @@ func (f *dealFacts) apply(ev domain.Event) {
 }
 
 // orgIndex returns the index of an organisation, adding it unknown.
-func (f *dealFacts) orgIndex(id string) int32 {
-	i, ok := f.orgIDs[id]
-	if !ok {
-		i = int32(len(f.orgs))
-		f.orgIDs[id] = i
-		f.orgs = append(f.orgs, orgFacts{})
-	}
-	return i
-}
+func (f *dealFacts) orgIndex(id string) int32 { return intern(f.orgIDs, &f.orgs, id) }
 
 // patentIndex returns the index of a patent, adding it unknown.
-func (f *dealFacts) patentIndex(number string) int32 {
-	i, ok := f.patentIDs[number]
+func (f *dealFacts) patentIndex(number string) int32 { return intern(f.patentIDs, &f.patents, number) }
+
+// intern returns the index of key in ids, first appending a zero item for
+// a new key and giving it that item's index.
+func intern[T any](ids map[string]int32, items *[]T, key string) int32 {
+	i, ok := ids[key]
 	if !ok {
-		i = int32(len(f.patents))
-		f.patentIDs[number] = i
-		f.patents = append(f.patents, patentFacts{})
+		i = int32(len(*items))
+		ids[key] = i
+		*items = append(*items, *new(T))
 	}
 	return i
 }
@@ -369,8 +354,8 @@ func scanStrings(ctx context.Context, conn *sql.Conn, query string, row func(c [
 func (idx *dealIndex) tally(q TallyQuery, spans []span, position int64, t *Tally) bool {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
-	f := idx.facts
-	if f == nil || f.position != position {
+	f, ok := idx.at(position)
+	if !ok {
 		return false
 	}
 	match := f.filter(q)

@@ -104,12 +104,7 @@ func mustTally(t *testing.T, db *DB, q TallyQuery) Tally {
 // counts every licence, in memory and in SQL alike.
 func TestDealTallyWhileWriting(t *testing.T) {
 	dir := t.TempDir()
-	st := openStore(t, dir)
-	svc := newService(t, st)
-	uni := registerOrg(t, svc, 1, orgSpec{"大学", domain.OrgUniversity, "440106", false})
-	firm := registerOrg(t, svc, 2, orgSpec{"企业", domain.OrgEnterprise, "440113", true})
-	n := patentNumber(t, 2020, 1, 1)
-	registerPatent(t, svc, n, "电池", []string{"H01M 10/0562"}, date("2020-01-01"), uni)
+	st, svc, firm, n := onePatentOneFirm(t, dir)
 	p := startPipeline(t, st, dir)
 	const writers, each = 2, 60
 	q := TallyQuery{Subject: Deals, Period: Month, From: date("2024-01-01"), To: date("2024-12-31")}

@@ -32,9 +32,8 @@ import (
 // transaction of the listings projection commits (DB.Update calls
 // committed), and DB.WarmUp loads it from the tables.
 type searchIndex struct {
-	mu      sync.RWMutex
-	facts   *searchFacts // nil while the index is not loaded
-	scratch sync.Pool    // of *termScratch, so that queries allocate little
+	mirror[*searchFacts]
+	scratch sync.Pool // of *termScratch, so that queries allocate little
 }
 
 // termScratch is the memory a query needs for one term: the docs holding
@@ -109,20 +108,15 @@ func newSearchFacts(position int64) *searchFacts {
 		vocab: map[string]int32{}}
 }
 
-// committed mirrors a committed transaction that moved the listings
-// checkpoint, as dealIndex.committed does.
-func (idx *searchIndex) committed(m checkpointMove, events []domain.Event) {
-	idx.mu.Lock()
-	defer idx.mu.Unlock()
-	f := idx.facts
-	if f == nil || m.reset || f.position != m.from {
-		idx.facts = nil
-		return
-	}
+// checkpoint implements mirrored.
+func (f *searchFacts) checkpoint() int64 { return f.position }
+
+// advance implements mirrored.
+func (f *searchFacts) advance(events []domain.Event, to int64) {
 	for _, ev := range events {
 		f.apply(ev)
 	}
-	f.position = m.to
+	f.position = to
 }
 
 // apply mirrors one event the way Listings.Apply writes it into the tables.
@@ -307,8 +301,8 @@ type listingRow struct {
 func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string, after *cursorKey, limit int, position int64) ([]pageKey, int64, bool) {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
-	f := idx.facts
-	if f == nil || f.position != position {
+	f, ok := idx.at(position)
+	if !ok {
 		return nil, 0, false
 	}
 	var cursor *cursorRow

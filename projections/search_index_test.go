@@ -7,8 +7,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/patentledger/ledger/domain"
 )
 
@@ -157,18 +155,8 @@ var searchIPC = []string{"H01M 10/0562", "H01M 10/44", "H01M 100/01", "H01M 4/13
 // serial numbers from first+1, to st.
 func writeSearchWorld(t *testing.T, st domain.EventStore, seed uint64, first int) *searchWorld {
 	s := &synth{rng: rand.New(rand.NewPCG(seed, 9))}
-	w := &searchWorld{}
-	for i := range 30 {
-		id, kind := uuid.NewString(), domain.OrgEnterprise
-		if i < 10 {
-			kind = domain.OrgUniversity
-			w.unis = append(w.unis, id)
-		} else {
-			s.firms = append(s.firms, id)
-		}
-		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf("机构%d", i), Kind: kind,
-			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: i%2 == 0})
-	}
+	s.orgs(10, 20)
+	w := &searchWorld{unis: s.unis}
 	fees := []domain.FeeTerms{lumpSum(500_000), lumpSum(2_000_000), {Mode: domain.FeeFree},
 		{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales},
 		{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 1_000_000, RoyaltyBP: 100, RoyaltyBase: domain.BaseProfit},
