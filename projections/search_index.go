@@ -315,47 +315,73 @@ func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string
 	m := f.newMatcher(terms, &idx.scratch)
 	defer m.release(&idx.scratch)
 	order := rowOrder(f, sortName)
-	best := &rowHeap{worse: func(a, b listingRow) bool { return order(b, a) }}
-	today := dayNumber(q.Today)
-	var total int64
-	emit := func(doc, decl int32, score *float64) {
-		total++
-		row := listingRow{doc: doc, decl: decl}
-		if sortName == SortRelevance {
-			if math.IsNaN(*score) {
-				*score = m.score(f, doc)
-			}
-			row.score = *score
+	scan := &listingScan{f: f, q: q, m: m, sortName: sortName, cursor: cursor, limit: limit, today: dayNumber(q.Today),
+		plain: q.Kind == "" && q.PatenteeID == "" && q.Region == "" && q.FeeMode == "" && q.MaxFeeFen == nil,
+		order: order, best: &rowHeap{worse: func(a, b listingRow) bool { return order(b, a) }}}
+	m.each(len(f.docs), scan.visit)
+	return scan.keys(), scan.total, true
+}
+
+// listingScan collects the matching listings of a query, doc by doc: their
+// number and the best limit of them after the cursor.
+type listingScan struct {
+	f        *searchFacts
+	q        ListingQuery
+	m        *matcher
+	sortName string
+	cursor   *cursorRow // nil on the first page
+	limit    int
+	today    int32 // q.Today's day number
+	plain    bool  // the query has no filter but the date
+	order    func(a, b listingRow) bool
+	best     *rowHeap
+	total    int64
+}
+
+// visit adds the listings of a doc that holds every term.
+func (s *listingScan) visit(doc int32) {
+	score := math.NaN() // computed once a declaration of doc passes
+	if sp := s.f.spans[doc]; s.plain && sp.decls <= 1 {
+		if sp.decls == 1 && sp.declaredOn <= s.today && sp.lastDay >= s.today {
+			s.add(doc, 0, &score)
 		}
-		if cursor == nil || cursor.precedes(f, sortName, row) {
-			best.offer(row, limit)
+		return
+	}
+	d := &s.f.docs[doc]
+	if !s.f.docPasses(d, s.q) {
+		return
+	}
+	for j := range d.decls {
+		if declPasses(&d.decls[j], s.q, s.today) {
+			s.add(doc, int32(j), &score)
 		}
 	}
-	plain := q.Kind == "" && q.PatenteeID == "" && q.Region == "" && q.FeeMode == "" && q.MaxFeeFen == nil
-	m.each(len(f.docs), func(doc int32) {
-		score := math.NaN() // computed once a declaration of doc passes
-		if sp := f.spans[doc]; plain && sp.decls <= 1 {
-			if sp.decls == 1 && sp.declaredOn <= today && sp.lastDay >= today {
-				emit(doc, 0, &score)
-			}
-			return
+}
+
+// add counts a listing and keeps it if it is among the best after the
+// cursor; score is the doc's, NaN until computed.
+func (s *listingScan) add(doc, decl int32, score *float64) {
+	s.total++
+	row := listingRow{doc: doc, decl: decl}
+	if s.sortName == SortRelevance {
+		if math.IsNaN(*score) {
+			*score = s.m.score(s.f, doc)
 		}
-		d := &f.docs[doc]
-		if !f.docPasses(d, q) {
-			return
-		}
-		for j := range d.decls {
-			if declPasses(&d.decls[j], q, today) {
-				emit(doc, int32(j), &score)
-			}
-		}
-	})
+		row.score = *score
+	}
+	if s.cursor == nil || s.cursor.precedes(s.f, s.sortName, row) {
+		s.best.offer(row, s.limit)
+	}
+}
+
+// keys returns the keys of the listings kept, in order.
+func (s *listingScan) keys() []pageKey {
 	var keys []pageKey
-	for _, r := range best.sorted(order) {
-		d := &f.docs[r.doc]
-		keys = append(keys, pageKey{sortKey: rowSortKey(d, r, sortName), number: d.number, declarationID: d.decls[r.decl].id})
+	for _, r := range s.best.sorted(s.order) {
+		d := &s.f.docs[r.doc]
+		keys = append(keys, pageKey{sortKey: rowSortKey(d, r, s.sortName), number: d.number, declarationID: d.decls[r.decl].id})
 	}
-	return keys, total, true
+	return keys
 }
 
 // docPasses applies the filters of a query that concern the patent.
