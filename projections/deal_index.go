@@ -261,11 +261,10 @@ func tailIn(first, n int, dayOf func(i int) int32, from, to int32) []int32 {
 	return out
 }
 
-// loadDealFacts reads the facts from the tables. The caller holds the
-// write connection, so that nothing changes meanwhile.
-func loadDealFacts(ctx context.Context, conn *sql.Conn) (*dealFacts, error) {
+// loadDealFacts reads the facts from the tables, in one read transaction.
+func loadDealFacts(ctx context.Context, tx *sql.Tx) (*dealFacts, error) {
 	var position int64
-	err := conn.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
+	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +303,7 @@ func loadDealFacts(ctx context.Context, conn *sql.Conn) (*dealFacts, error) {
 		}},
 	}
 	for _, s := range steps {
-		if err := scanStrings(ctx, conn, s.query, s.row); err != nil {
+		if err := scanStrings(ctx, tx, s.query, s.row); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.query, err)
 		}
 	}
@@ -323,8 +322,8 @@ func (f *dealFacts) licenceIndex(id string) (int32, error) {
 
 // scanStrings calls row with the columns of every row of query, as text,
 // until it returns an error.
-func scanStrings(ctx context.Context, conn *sql.Conn, query string, row func(c []string) error) error {
-	rows, err := conn.QueryContext(ctx, query)
+func scanStrings(ctx context.Context, tx *sql.Tx, query string, row func(c []string) error) error {
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -165,5 +166,47 @@ func TestDealTallyWhileWriting(t *testing.T) {
 	inMemory, inSQL := bothWays(t, p.db, q)
 	if !reflect.DeepEqual(inMemory, inSQL) || inMemory.Total.Values[0] != writers*each || inMemory.Total.Values[1] != 1 {
 		t.Fatalf("after %d licences:\nmemory %s\nSQL    %s", writers*each, mustJSON(inMemory), mustJSON(inSQL))
+	}
+}
+
+// TestWarmUpMirrorsCommitsDuringTheLoad holds a load of the deals index
+// after it has read its snapshot while the runner commits new events, and
+// checks that the index then mirrors those commits too.
+func TestWarmUpMirrorsCommitsDuringTheLoad(t *testing.T) {
+	ctx := context.Background()
+	storeDir, dir := t.TempDir(), t.TempDir()
+	st := openStore(t, storeDir)
+	h := newHistory(t, newService(t, st), 9)
+	h.run(100)
+	rebuildInto(t, dir, st)
+	db := openDB(t, dir)
+	r, err := NewRunner(ctx, db, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, resume := make(chan struct{}), make(chan struct{})
+	slowLoad := func(ctx context.Context, tx *sql.Tx) (*dealFacts, error) {
+		f, err := loadDealFacts(ctx, tx)
+		close(loaded)
+		<-resume
+		return f, err
+	}
+	warmed := make(chan error, 1)
+	go func() { warmed <- db.deals.warmUp(ctx, db.Reader(), slowLoad) }()
+	<-loaded
+	h.run(80)
+	if _, err := r.CatchUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	if err := <-warmed; err != nil {
+		t.Fatal(err)
+	}
+	m := buildModel(t, st)
+	for _, q := range dealQueries(rand.New(rand.NewPCG(9, 10)), h) {
+		inMemory, inSQL := bothWays(t, db, q)
+		if want := m.expect(q); !reflect.DeepEqual(inMemory, want) || !reflect.DeepEqual(inSQL, want) {
+			t.Fatalf("%+v:\nmemory %s\nSQL    %s\nwant   %s", q, mustJSON(inMemory), mustJSON(inSQL), mustJSON(want))
+		}
 	}
 }

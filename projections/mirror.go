@@ -13,20 +13,22 @@ import (
 // WarmUp loads the in-memory indexes of the read models from the tables,
 // those that do not mirror them already: the deals index, which answers
 // deals tallies, and the search index, which answers listing queries. Until
-// then those queries run in SQL. It holds the write lock while it reads
-// (seconds for a million events), so projections wait meanwhile. It returns
-// an error reading the file; the queries an index would answer then keep
-// running in SQL.
+// then those queries run in SQL. It reads a snapshot of the tables (seconds
+// for a million events) while projections go on; the transactions they
+// commit meanwhile are mirrored once the snapshot is loaded. It returns an
+// error reading the file, or when the projection was reset meanwhile; the
+// queries an index would answer then keep running in SQL.
 func (db *DB) WarmUp(ctx context.Context) error {
 	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.conn == nil {
+	read := db.read
+	db.mu.Unlock()
+	if read == nil {
 		return errors.New("read models: closed")
 	}
-	if err := db.deals.warmUp(ctx, db.conn, loadDealFacts); err != nil {
+	if err := db.deals.warmUp(ctx, read, loadDealFacts); err != nil {
 		return fmt.Errorf("read models: load the deals index: %w", err)
 	}
-	if err := db.search.warmUp(ctx, db.conn, loadSearchFacts); err != nil {
+	if err := db.search.warmUp(ctx, read, loadSearchFacts); err != nil {
 		return fmt.Errorf("read models: load the search index: %w", err)
 	}
 	return nil
@@ -37,8 +39,17 @@ func (db *DB) WarmUp(ctx context.Context) error {
 // change only when a write transaction of the projection commits
 // (DB.Update calls committed) and are loaded from the tables by WarmUp.
 type mirror[F mirrored] struct {
-	mu    sync.RWMutex
-	facts F // nil while not loaded
+	mu      sync.RWMutex
+	facts   F    // nil while not loaded
+	loading bool          // warmUp is reading a snapshot; commits wait in pending
+	loaded  chan struct{} // closed when that warmUp ends
+	pending []pendingCommit
+}
+
+// pendingCommit is a transaction committed while the facts were loading.
+type pendingCommit struct {
+	move   checkpointMove
+	events []domain.Event
 }
 
 // mirrored is what a mirror holds: a pointer to facts at a checkpoint.
@@ -51,6 +62,10 @@ type mirrored interface {
 	advance(events []domain.Event, to int64)
 }
 
+// errMirrorReset is the failure of a load during which the projection was
+// reset or moved in a way the snapshot cannot follow.
+var errMirrorReset = errors.New("the read model was reset while its index loaded")
+
 // committed mirrors a committed transaction that moved the projection's
 // checkpoint by applying its events. A transaction that does not start
 // where the facts stand (they are not loaded, or another process wrote the
@@ -60,6 +75,10 @@ type mirrored interface {
 func (m *mirror[F]) committed(move checkpointMove, events []domain.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.loading {
+		m.pending = append(m.pending, pendingCommit{move: move, events: events})
+		return
+	}
 	var none F
 	if m.facts == none || move.reset || m.facts.checkpoint() != move.from {
 		m.facts = none
@@ -78,22 +97,60 @@ func (m *mirror[F]) at(position int64) (F, bool) {
 	return m.facts, true
 }
 
-// warmUp sets the facts to what load reads, unless they are loaded. The
-// caller holds the write connection, so that nothing commits meanwhile.
-func (m *mirror[F]) warmUp(ctx context.Context, conn *sql.Conn, load func(context.Context, *sql.Conn) (F, error)) error {
+// warmUp sets the facts to what load reads from a snapshot of the tables,
+// unless they are loaded, and then mirrors the transactions committed since
+// the snapshot. When another warmUp is loading them, it waits for that one
+// to end.
+func (m *mirror[F]) warmUp(ctx context.Context, read *sql.DB, load func(context.Context, *sql.Tx) (F, error)) error {
 	var none F
-	m.mu.RLock()
-	loaded := m.facts != none
-	m.mu.RUnlock()
-	if loaded {
+	m.mu.Lock()
+	if m.facts != none {
+		m.mu.Unlock()
 		return nil
 	}
-	f, err := load(ctx, conn)
+	if m.loading {
+		loaded := m.loaded
+		m.mu.Unlock()
+		select {
+		case <-loaded:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	m.loading, m.loaded = true, make(chan struct{})
+	defer close(m.loaded)
+	m.mu.Unlock()
+	f, err := loadSnapshot(ctx, read, load)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pending := m.pending
+	m.loading, m.pending = false, nil
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
+	for _, p := range pending {
+		switch {
+		case !p.move.reset && p.move.to <= f.checkpoint():
+			// committed before the snapshot was taken
+		case !p.move.reset && p.move.from == f.checkpoint():
+			f.advance(p.events, p.move.to)
+		default:
+			return errMirrorReset
+		}
+	}
 	m.facts = f
-	m.mu.Unlock()
 	return nil
+}
+
+// loadSnapshot runs load in a read-only transaction: one snapshot of the
+// file.
+func loadSnapshot[F any](ctx context.Context, read *sql.DB, load func(context.Context, *sql.Tx) (F, error)) (F, error) {
+	tx, err := read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		var none F
+		return none, err
+	}
+	defer tx.Rollback()
+	return load(ctx, tx)
 }

@@ -134,8 +134,8 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	return p, nil
 }
 
-// run runs the router, catches the projections up, loads the in-memory
-// deals index and runs the relay until ctx is done.
+// run runs the router, catches the projections up, then loads the
+// in-memory indexes while it runs the relay, until ctx is done.
 func (p *Pipeline) run(ctx context.Context) {
 	defer close(p.done)
 	routerDone := make(chan struct{})
@@ -159,9 +159,14 @@ func (p *Pipeline) run(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	if err := p.db.WarmUp(ctx); err != nil && ctx.Err() == nil {
-		p.log.Warn("projections: deals tallies run in SQL", "error", err)
-	}
+	warmed := make(chan struct{})
+	go func() {
+		defer close(warmed)
+		if err := p.db.WarmUp(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL", "error", err)
+		}
+	}()
+	defer func() { <-warmed }()
 	if p.nats == nil {
 		_ = p.relay.Run(ctx, from) // returns nil when ctx is done
 		return

@@ -223,11 +223,10 @@ func addPlace(docs []int32, weights []uint16, doc int32, weight float64) ([]int3
 	return append(docs, doc), append(weights, uint16(weight))
 }
 
-// loadSearchFacts reads the facts from the tables. The caller holds the
-// write connection, so that nothing changes meanwhile.
-func loadSearchFacts(ctx context.Context, conn *sql.Conn) (*searchFacts, error) {
+// loadSearchFacts reads the facts from the tables, in one read transaction.
+func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
 	var position int64
-	err := conn.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", ListingsName).Scan(&position)
+	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", ListingsName).Scan(&position)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +272,7 @@ func loadSearchFacts(ctx context.Context, conn *sql.Conn) (*searchFacts, error) 
 		}},
 	}
 	for _, s := range steps {
-		if err := scanStrings(ctx, conn, s.query, s.row); err != nil {
+		if err := scanStrings(ctx, tx, s.query, s.row); err != nil {
 			return nil, fmt.Errorf("%s: %w", firstLine(s.query), err)
 		}
 	}
