@@ -40,7 +40,7 @@ func (db *DB) WarmUp(ctx context.Context) error {
 // (DB.Update calls committed) and are loaded from the tables by WarmUp.
 type mirror[F mirrored] struct {
 	mu      sync.RWMutex
-	facts   F    // nil while not loaded
+	facts   F             // nil while not loaded
 	loading bool          // warmUp is reading a snapshot; commits wait in pending
 	loaded  chan struct{} // closed when that warmUp ends
 	pending []pendingCommit
