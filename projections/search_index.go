@@ -54,7 +54,9 @@ type searchFacts struct {
 	tokens    []int32          // the token IDs of every indexed doc, doc after doc
 	// postings[t] are the indexed docs holding token t in any column, each
 	// once, and weights[t] the sums of the column weights of its places in
-	// each; codePostings and codeWeights the same for the codes column.
+	// each; codePostings and codeWeights the same for the codes column. A
+	// sum stays far below 65,535: the domain bounds titles and abstracts
+	// (at most 4 × 200 + 5,000 from them).
 	postings, codePostings [][]int32
 	weights, codeWeights   [][]uint16
 	rows                   int64 // indexed docs, FTS5's row count
