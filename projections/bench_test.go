@@ -396,6 +396,25 @@ func BenchmarkDealsTally(b *testing.B) {
 	b.ReportMetric(float64(warmUp.Milliseconds()), "warm-up-ms")
 }
 
+// BenchmarkOtherTallies asks for three years per month of every tally the
+// deals index does not answer, which run in SQL.
+func BenchmarkOtherTallies(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	for _, subject := range append(slices.Clone(Subjects[1:]), ExtraSubjects...) {
+		b.Run(subject, func(b *testing.B) {
+			q := TallyQuery{Subject: subject, Period: Month, From: date("2022-01-01"), To: date("2024-12-31")}
+			if subject == FeeReductions {
+				q.Period = Year
+			}
+			quantiles(b, max(b.N, 20), func(int) {
+				if _, err := db.Tally(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkProjectionLag appends licences through the command service from
 // four writers while the live pipeline follows, and reports how long each
 // write takes to be readable (WaitFor on every projection) and the largest
