@@ -36,13 +36,13 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 // connections that WAL lets run beside the writer. It is safe for concurrent
 // use.
 type DB struct {
-	mu     sync.Mutex // serialises write transactions on conn
-	pool   *sql.DB    // the write pool: exactly one connection
-	conn   *sql.Conn
-	stmts  map[string]driverStmt // prepared on conn's driver connection, by text; guarded by mu
-	read   *sql.DB
-	deals  *dealIndex   // the deals tally's facts, mirrored in memory
-	search *searchIndex // the listings' search facts, mirrored in memory
+	mu      sync.Mutex // serialises write transactions on conn
+	pool    *sql.DB    // the write pool: exactly one connection
+	conn    *sql.Conn
+	stmts   map[string]driverStmt // prepared on conn's driver connection, by text; guarded by mu
+	read    *sql.DB
+	tallies *tallyIndex  // the facts of the deals and declarations tallies, mirrored in memory
+	search  *searchIndex // the listings' search facts, mirrored in memory
 }
 
 // OpenDB opens (creating when needed) the read-model file at path. It returns
@@ -52,7 +52,7 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: open %s: %w", path, err)
 	}
-	db := &DB{stmts: map[string]driverStmt{}, deals: &dealIndex{}, search: &searchIndex{}}
+	db := &DB{stmts: map[string]driverStmt{}, tallies: &tallyIndex{}, search: &searchIndex{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
@@ -153,10 +153,10 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	if m, ok := tx.moves[TalliesName]; ok {
-		db.deals.committed(m, tx.dealFacts)
+		db.tallies.committed(m, tx.tallyEvents)
 	}
 	if m, ok := tx.moves[ListingsName]; ok {
-		db.search.committed(m, tx.listingFacts)
+		db.search.committed(m, tx.listingEvents)
 	}
 	return nil
 }
@@ -203,12 +203,12 @@ type Tx struct {
 	args []driver.NamedValue
 	// moves are the checkpoint changes of this transaction, by projection.
 	moves map[string]checkpointMove
-	// dealFacts are the events of this transaction that the in-memory
-	// deals index mirrors once it commits.
-	dealFacts []domain.Event
-	// listingFacts are the events of this transaction that the in-memory
+	// tallyEvents are the events of this transaction that the in-memory
+	// tally index mirrors once it commits.
+	tallyEvents []domain.Event
+	// listingEvents are the events of this transaction that the in-memory
 	// search index mirrors once it commits.
-	listingFacts []domain.Event
+	listingEvents []domain.Event
 }
 
 // checkpointMove is how a transaction changes a projection's checkpoint:

@@ -68,7 +68,7 @@ func (Listings) Schema() []string {
 func (Listings) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
 	case domain.OrgRegistered, domain.PatentRegistered, domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred:
-		tx.listingFacts = append(tx.listingFacts, ev) // mirrored by the search index on commit
+		tx.listingEvents = append(tx.listingEvents, ev) // mirrored by the search index on commit
 	}
 	switch v := ev.(type) {
 	case domain.OrgRegistered:

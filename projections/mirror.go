@@ -11,8 +11,9 @@ import (
 )
 
 // WarmUp loads the in-memory indexes of the read models from the tables,
-// those that do not mirror them already: the deals index, which answers
-// deals tallies, and the search index, which answers listing queries. Until
+// those that do not mirror them already: the tally index, which answers
+// deals and declarations tallies, and the search index, which answers
+// listing queries. Until
 // then those queries run in SQL. It reads a snapshot of the tables (seconds
 // for a million events) while projections go on; the transactions they
 // commit meanwhile are mirrored once the snapshot is loaded. It returns an
@@ -25,8 +26,8 @@ func (db *DB) WarmUp(ctx context.Context) error {
 	if read == nil {
 		return errors.New("read models: closed")
 	}
-	if err := db.deals.warmUp(ctx, read, loadDealFacts); err != nil {
-		return fmt.Errorf("read models: load the deals index: %w", err)
+	if err := db.tallies.warmUp(ctx, read, loadTallyFacts); err != nil {
+		return fmt.Errorf("read models: load the tally index: %w", err)
 	}
 	if err := db.search.warmUp(ctx, read, loadSearchFacts); err != nil {
 		return fmt.Errorf("read models: load the search index: %w", err)
@@ -35,7 +36,7 @@ func (db *DB) WarmUp(ctx context.Context) error {
 }
 
 // mirror holds the facts of a read model in memory while they mirror its
-// tables at one checkpoint (see dealIndex and searchIndex). The facts
+// tables at one checkpoint (see tallyIndex and searchIndex). The facts
 // change only when a write transaction of the projection commits
 // (DB.Update calls committed) and are loaded from the tables by WarmUp.
 type mirror[F mirrored] struct {

@@ -26,7 +26,7 @@ import (
 // arrays instead of a bm25() call and two joins per match; the page's
 // columns are still read from the tables.
 //
-// As for the deals index, the tables stay the record: the index answers
+// As for the tally index, the tables stay the record: the index answers
 // only while it mirrors exactly the listings checkpoint that the query's
 // read sees, and falls back to SQL otherwise. It changes only when a write
 // transaction of the listings projection commits (DB.Update calls

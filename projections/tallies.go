@@ -75,8 +75,9 @@ func (Tallies) Schema() []string {
 // Apply implements Projection.
 func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
-	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.RoyaltyPaid:
-		tx.dealFacts = append(tx.dealFacts, ev) // mirrored by the deals index on commit
+	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.RoyaltyPaid,
+		domain.DeclarationFiled, domain.DeclarationWithdrawn:
+		tx.tallyEvents = append(tx.tallyEvents, ev) // mirrored by the tally index on commit
 	}
 	if err := applyExtraTallies(tx, ev); err != nil {
 		return err

@@ -139,10 +139,10 @@ func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
 		return Tally{}, err
 	}
 	defer tx.Rollback()
-	if q.Subject == Deals {
+	if answer := db.tallies.answerer(q.Subject); answer != nil {
 		var position int64
 		err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
-		if t := newTally(q, s, spans); err == nil && db.deals.tally(q, spans, position, &t) {
+		if t := newTally(q, s, spans); err == nil && answer(q, spans, position, &t) {
 			return t, nil
 		}
 	}

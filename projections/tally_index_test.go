@@ -26,7 +26,7 @@ func TestDealIndexWarmUpAndExternalWriter(t *testing.T) {
 	rebuildInto(t, dir, st)
 
 	db := openDB(t, dir)
-	if db.deals.facts != nil {
+	if db.tallies.facts != nil {
 		t.Fatal("a reopened file has its deals index loaded before WarmUp")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -157,9 +157,9 @@ func TestDealTallyWhileWriting(t *testing.T) {
 	if err := <-readErr; err != nil {
 		t.Fatal(err)
 	}
-	p.db.deals.mu.RLock()
-	loaded := p.db.deals.facts != nil
-	p.db.deals.mu.RUnlock()
+	p.db.tallies.mu.RLock()
+	loaded := p.db.tallies.facts != nil
+	p.db.tallies.mu.RUnlock()
 	if !loaded {
 		t.Fatal("the deals index was dropped while the pipeline applied new licences")
 	}
@@ -185,14 +185,14 @@ func TestWarmUpMirrorsCommitsDuringTheLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	loaded, resume := make(chan struct{}), make(chan struct{})
-	slowLoad := func(ctx context.Context, tx *sql.Tx) (*dealFacts, error) {
-		f, err := loadDealFacts(ctx, tx)
+	slowLoad := func(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
+		f, err := loadTallyFacts(ctx, tx)
 		close(loaded)
 		<-resume
 		return f, err
 	}
 	warmed := make(chan error, 1)
-	go func() { warmed <- db.deals.warmUp(ctx, db.Reader(), slowLoad) }()
+	go func() { warmed <- db.tallies.warmUp(ctx, db.Reader(), slowLoad) }()
 	<-loaded
 	h.run(80)
 	if _, err := r.CatchUp(ctx, nil); err != nil {

@@ -10,10 +10,11 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// dealIndex mirrors in memory the facts the deals tally reads: the
-// licences by effective date, the fees and royalties by payment date, and
-// the organisations and patents its filters look at. A tally over years of
-// deals is then a scan of arrays instead of a scan of SQLite rows.
+// tallyIndex mirrors in memory the facts the deals and declarations
+// tallies read: the licences by effective date, the fees and royalties by
+// payment date, the declarations with their dates, and the organisations
+// and patents their filters look at. A tally over years of deals is then a
+// scan of arrays instead of a scan of SQLite rows.
 //
 // The tables stay the record. The index answers a query only while it
 // mirrors exactly the tallies checkpoint that the query's read sees; when
@@ -21,12 +22,12 @@ import (
 // query runs in SQL. It changes only when a write transaction of the
 // tallies projection commits (DB.Update calls committed), with the events
 // that transaction applied, and DB.WarmUp loads it from the tables.
-type dealIndex struct {
-	mirror[*dealFacts]
+type tallyIndex struct {
+	mirror[*tallyFacts]
 }
 
-// dealFacts are the facts of the deals tally at one tallies checkpoint.
-type dealFacts struct {
+// tallyFacts are the facts of the deals tally at one tallies checkpoint.
+type tallyFacts struct {
 	position   int64            // the tallies checkpoint mirrored
 	orgIDs     map[string]int32 // organisation ID → index in orgs
 	orgs       []orgFacts
@@ -36,6 +37,8 @@ type dealFacts struct {
 	deals      []dealFact        // in order of arrival
 	payments   []dealPayment     // in order of arrival
 	codes      map[string]string // interned compact IPC codes
+	declIDs    map[string]int32  // declaration ID → index in decls
+	decls      []declFact
 	// dealsByDay and paymentsByDay hold the first deals and payments
 	// sorted by day, as columns that a tally scans from memory in order;
 	// the later ones (the tail) are sorted when a tally reads them, until
@@ -66,6 +69,16 @@ type dealFact struct {
 	licensors             []int32
 }
 
+// declFact is one declaration: its patent and declaring patentees, the
+// day it was declared, the first day it is no longer in effect (stop), and
+// the effective day of its withdrawal, if any.
+type declFact struct {
+	patent                     int32
+	patentees                  []int32
+	declared, stop, withdrawal int32
+	withdrawn                  bool
+}
+
 // dealPayment is a fee or royalty paid under the licence deals[deal].
 type dealPayment struct {
 	day, deal int32
@@ -89,17 +102,17 @@ var epoch = domain.NewDate(1970, 1, 1)
 // dayNumber returns the number of days from 1970-01-01 to d.
 func dayNumber(d domain.Date) int32 { return int32(d.DaysSince(epoch)) }
 
-// newDealFacts returns empty facts at a tallies checkpoint.
-func newDealFacts(position int64) *dealFacts {
-	return &dealFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
-		licenceIDs: map[string]int32{}, codes: map[string]string{}}
+// newTallyFacts returns empty facts at a tallies checkpoint.
+func newTallyFacts(position int64) *tallyFacts {
+	return &tallyFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
+		licenceIDs: map[string]int32{}, codes: map[string]string{}, declIDs: map[string]int32{}}
 }
 
 // checkpoint implements mirrored.
-func (f *dealFacts) checkpoint() int64 { return f.position }
+func (f *tallyFacts) checkpoint() int64 { return f.position }
 
 // advance implements mirrored.
-func (f *dealFacts) advance(events []domain.Event, to int64) {
+func (f *tallyFacts) advance(events []domain.Event, to int64) {
 	for _, ev := range events {
 		f.apply(ev)
 	}
@@ -108,7 +121,7 @@ func (f *dealFacts) advance(events []domain.Event, to int64) {
 }
 
 // apply mirrors one event the way Tallies.Apply writes it into the tables.
-func (f *dealFacts) apply(ev domain.Event) {
+func (f *tallyFacts) apply(ev domain.Event) {
 	switch v := ev.(type) {
 	case domain.OrgRegistered:
 		f.org(v.OrgID, string(v.RegionCode), v.SME)
@@ -129,14 +142,23 @@ func (f *dealFacts) apply(ev domain.Event) {
 		if deal, ok := f.licenceIDs[v.LicenseID]; ok {
 			f.pay(deal, dayNumber(v.PaidOn), int64(v.AmountFen))
 		}
+	case domain.DeclarationFiled:
+		i := f.declaration(v.DeclarationID, string(v.Number), dayNumber(v.DeclaredOn), dayNumber(v.TermEndsOn.AddDays(1)))
+		for _, o := range v.PatenteeIDs {
+			f.declarant(i, o)
+		}
+	case domain.DeclarationWithdrawn:
+		if i, ok := f.declIDs[v.DeclarationID]; ok {
+			f.withdraw(i, dayNumber(v.EffectiveOn))
+		}
 	}
 }
 
 // orgIndex returns the index of an organisation, adding it unknown.
-func (f *dealFacts) orgIndex(id string) int32 { return intern(f.orgIDs, &f.orgs, id) }
+func (f *tallyFacts) orgIndex(id string) int32 { return intern(f.orgIDs, &f.orgs, id) }
 
 // patentIndex returns the index of a patent, adding it unknown.
-func (f *dealFacts) patentIndex(number string) int32 { return intern(f.patentIDs, &f.patents, number) }
+func (f *tallyFacts) patentIndex(number string) int32 { return intern(f.patentIDs, &f.patents, number) }
 
 // intern returns the index of key in ids, first appending a zero item for
 // a new key and giving it that item's index.
@@ -150,18 +172,18 @@ func intern[T any](ids map[string]int32, items *[]T, key string) int32 {
 	return i
 }
 
-func (f *dealFacts) org(id, region string, sme bool) {
+func (f *tallyFacts) org(id, region string, sme bool) {
 	f.orgs[f.orgIndex(id)] = orgFacts{region: region, sme: sme, known: true}
 }
 
-func (f *dealFacts) patent(number, kind string) {
+func (f *tallyFacts) patent(number, kind string) {
 	p := &f.patents[f.patentIndex(number)]
 	p.kind, p.known = domain.PatentKind(kind), true
 }
 
 // ipc adds a compact code to a patent once, as the table's primary key
 // does.
-func (f *dealFacts) ipc(number, code string) {
+func (f *tallyFacts) ipc(number, code string) {
 	p := &f.patents[f.patentIndex(number)]
 	if slices.Contains(p.codes, code) {
 		return
@@ -175,7 +197,7 @@ func (f *dealFacts) ipc(number, code string) {
 }
 
 // licence adds a licence without licensors and returns its index.
-func (f *dealFacts) licence(id, number, typ, licensee string, day int32) int32 {
+func (f *tallyFacts) licence(id, number, typ, licensee string, day int32) int32 {
 	i := int32(len(f.deals))
 	f.deals = append(f.deals, dealFact{day: day, licensee: f.orgIndex(licensee), patent: f.patentIndex(number),
 		typ: domain.LicenseType(typ)})
@@ -184,21 +206,44 @@ func (f *dealFacts) licence(id, number, typ, licensee string, day int32) int32 {
 }
 
 // licensor adds a licensor to a licence once.
-func (f *dealFacts) licensor(deal int32, org string) {
+func (f *tallyFacts) licensor(deal int32, org string) {
 	o := f.orgIndex(org)
 	if d := &f.deals[deal]; !slices.Contains(d.licensors, o) {
 		d.licensors = append(d.licensors, o)
 	}
 }
 
-func (f *dealFacts) pay(deal, day int32, amountFen int64) {
+// declaration adds a declaration without patentees and returns its index.
+func (f *tallyFacts) declaration(id, number string, declared, stop int32) int32 {
+	i := int32(len(f.decls))
+	f.decls = append(f.decls, declFact{patent: f.patentIndex(number), declared: declared, stop: stop})
+	f.declIDs[id] = i
+	return i
+}
+
+// declarant adds a declaring patentee to a declaration once.
+func (f *tallyFacts) declarant(decl int32, org string) {
+	o := f.orgIndex(org)
+	if d := &f.decls[decl]; !slices.Contains(d.patentees, o) {
+		d.patentees = append(d.patentees, o)
+	}
+}
+
+// withdraw records the withdrawal of a declaration, effective on day: it
+// stops then, if its term has not ended before.
+func (f *tallyFacts) withdraw(decl, day int32) {
+	d := &f.decls[decl]
+	d.withdrawn, d.withdrawal, d.stop = true, day, min(d.stop, day)
+}
+
+func (f *tallyFacts) pay(deal, day int32, amountFen int64) {
 	f.payments = append(f.payments, dealPayment{day: day, deal: deal, amountFen: amountFen})
 }
 
 // sortIfDue sorts every deal and payment by day again once the unsorted
 // tails hold more than 1/64 of them (and at least 1,024): a counting
 // sort, linear in their number, that keeps the tails a tally sorts small.
-func (f *dealFacts) sortIfDue() {
+func (f *tallyFacts) sortIfDue() {
 	if due := func(tail, all int) bool { return tail > max(1024, all/64) }; !due(len(f.deals)-len(f.dealsByDay.day), len(f.deals)) &&
 		!due(len(f.payments)-len(f.paymentsByDay.day), len(f.payments)) {
 		return
@@ -207,7 +252,7 @@ func (f *dealFacts) sortIfDue() {
 }
 
 // sortAll sorts every deal and payment by day into the columns.
-func (f *dealFacts) sortAll() {
+func (f *tallyFacts) sortAll() {
 	order := orderByDay(len(f.deals), func(i int) int32 { return f.deals[i].day })
 	d := dealColumns{day: make([]int32, len(order)), licensee: make([]int32, len(order)), patent: make([]int32, len(order)), deal: order}
 	for k, i := range order {
@@ -261,14 +306,14 @@ func tailIn(first, n int, dayOf func(i int) int32, from, to int32) []int32 {
 	return out
 }
 
-// loadDealFacts reads the facts from the tables, in one read transaction.
-func loadDealFacts(ctx context.Context, tx *sql.Tx) (*dealFacts, error) {
+// loadTallyFacts reads the facts from the tables, in one read transaction.
+func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 	var position int64
 	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
 	if err != nil {
 		return nil, err
 	}
-	f := newDealFacts(position)
+	f := newTallyFacts(position)
 	steps := []struct {
 		query string
 		row   func(c []string) error
@@ -287,6 +332,30 @@ func loadDealFacts(ctx context.Context, tx *sql.Tx) (*dealFacts, error) {
 				f.licensor(deal, c[1])
 			}
 			return err
+		}},
+		{"SELECT declaration_id, number, declared_on, stop_on, coalesce(withdrawn_on, '') FROM tly_declarations", func(c []string) error {
+			days, err := parseDays(c[2], c[3])
+			if err != nil {
+				return err
+			}
+			i := f.declaration(c[0], c[1], days[0], days[1])
+			if c[4] == "" {
+				return nil
+			}
+			withdrawal, err := parseDays(c[4])
+			if err == nil {
+				d := &f.decls[i]
+				d.withdrawn, d.withdrawal = true, withdrawal[0]
+			}
+			return err
+		}},
+		{"SELECT declaration_id, org_id FROM tly_declaration_orgs", func(c []string) error {
+			i, ok := f.declIDs[c[0]]
+			if !ok {
+				return fmt.Errorf("declaration %s is not in tly_declarations", c[0])
+			}
+			f.declarant(i, c[1])
+			return nil
 		}},
 		{"SELECT license_id, paid_on, amount_fen FROM tly_payments ORDER BY id", func(c []string) error {
 			deal, err := f.licenceIndex(c[0])
@@ -312,12 +381,25 @@ func loadDealFacts(ctx context.Context, tx *sql.Tx) (*dealFacts, error) {
 }
 
 // licenceIndex returns the index of a licence loaded before.
-func (f *dealFacts) licenceIndex(id string) (int32, error) {
+func (f *tallyFacts) licenceIndex(id string) (int32, error) {
 	i, ok := f.licenceIDs[id]
 	if !ok {
 		return 0, fmt.Errorf("licence %s is not in tly_licenses", id)
 	}
 	return i, nil
+}
+
+// parseDays returns the day numbers of 'YYYY-MM-DD' dates.
+func parseDays(dates ...string) ([]int32, error) {
+	days := make([]int32, len(dates))
+	for i, s := range dates {
+		d, err := domain.ParseDate(s)
+		if err != nil {
+			return nil, err
+		}
+		days[i] = dayNumber(d)
+	}
+	return days, nil
 }
 
 // scanStrings calls row with the columns of every row of query, as text,
@@ -347,10 +429,81 @@ func scanStrings(ctx context.Context, tx *sql.Tx, query string, row func(c []str
 	return rows.Err()
 }
 
-// tally answers a deals tally from memory into t (made by newTally) when
+// answerer returns the method that answers tallies of subject from memory,
+// or nil for a subject the index does not hold.
+func (idx *tallyIndex) answerer(subject string) func(q TallyQuery, spans []span, position int64, t *Tally) bool {
+	switch subject {
+	case Deals:
+		return idx.deals
+	case Declarations:
+		return idx.declarations
+	}
+	return nil
+}
+
+// declarations answers a declarations tally from memory into t (made by
+// newTally) when the index mirrors the tallies checkpoint position; it
+// reports whether it did. Like the SQL tally, it counts the declarations
+// declared and withdrawn in each bucket, and those in effect on its last
+// day: declared on or before it and not stopped by then.
+func (idx *tallyIndex) declarations(q TallyQuery, spans []span, position int64, t *Tally) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	f, ok := idx.at(position)
+	if !ok {
+		return false
+	}
+	match := f.declFilter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	bucketOf := make([]int32, to-from+1) // by day from from
+	day := from
+	for i, sp := range spans {
+		for last := dayNumber(sp.last); day <= last; day++ {
+			bucketOf[day-from] = int32(i)
+		}
+	}
+	// started[i] and stopped[i] count the declarations that start or stop
+	// in bucket i; before counts those that start before the range minus
+	// those that stop before it.
+	started, stopped := make([]int64, len(spans)), make([]int64, len(spans))
+	var before int64
+	for i := range f.decls {
+		d := &f.decls[i]
+		if match != nil && !match(d) {
+			continue
+		}
+		switch {
+		case d.declared < from:
+			before++
+		case d.declared <= to:
+			started[bucketOf[d.declared-from]]++
+		}
+		switch {
+		case d.stop < from:
+			before--
+		case d.stop <= to:
+			stopped[bucketOf[d.stop-from]]++
+		}
+		if d.withdrawn && d.withdrawal >= from && d.withdrawal <= to {
+			t.Buckets[bucketOf[d.withdrawal-from]].Values[1]++
+		}
+	}
+	inEffect := before
+	for i := range spans {
+		b := t.Buckets[i].Values
+		inEffect += started[i] - stopped[i]
+		b[0], b[2] = started[i], inEffect
+		t.Total.Values[0] += b[0]
+		t.Total.Values[1] += b[1]
+	}
+	t.Total.Values[2] = inEffect
+	return true
+}
+
+// deals answers a deals tally from memory into t (made by newTally) when
 // the index mirrors the tallies checkpoint position; it reports whether it
 // did.
-func (idx *dealIndex) tally(q TallyQuery, spans []span, position int64, t *Tally) bool {
+func (idx *tallyIndex) deals(q TallyQuery, spans []span, position int64, t *Tally) bool {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	f, ok := idx.at(position)
@@ -448,9 +601,9 @@ func (d *distinct) endBucket() int64 {
 }
 
 // filter returns whether a deal passes the query's filters, with the
-// meaning the SQL conditions of TallyQuery.filters give them; nil when the
-// query has none.
-func (f *dealFacts) filter(q TallyQuery) func(*dealFact) bool {
+// meaning the SQL conditions of TallyQuery.filters give them (the deal's
+// patentees are its licensors); nil when the query has none.
+func (f *tallyFacts) filter(q TallyQuery) func(*dealFact) bool {
 	var conds []func(*dealFact) bool
 	if q.Type != "" {
 		conds = append(conds, func(d *dealFact) bool { return d.typ == q.Type })
@@ -462,34 +615,69 @@ func (f *dealFacts) filter(q TallyQuery) func(*dealFact) bool {
 	if q.SME != nil {
 		conds = append(conds, func(d *dealFact) bool { o := f.orgs[d.licensee]; return o.known && o.sme == *q.SME })
 	}
+	if match := f.factFilter(q); match != nil {
+		conds = append(conds, func(d *dealFact) bool { return match(d.patent, d.licensors) })
+	}
+	return allOf(conds)
+}
+
+// declFilter returns whether a declaration passes the query's filters (its
+// patentees are the declaring ones); nil when the query has none.
+func (f *tallyFacts) declFilter(q TallyQuery) func(*declFact) bool {
+	match := f.factFilter(q)
+	if match == nil {
+		return nil
+	}
+	return func(d *declFact) bool { return match(d.patent, d.patentees) }
+}
+
+// factFilter returns whether a fact about a patent, with patentees, passes
+// the query's patentee, region, IPC and kind filters; nil when the query
+// has none of them.
+func (f *tallyFacts) factFilter(q TallyQuery) func(patent int32, patentees []int32) bool {
+	type fact struct {
+		patent    int32
+		patentees []int32
+	}
+	var conds []func(fact) bool
 	if q.PatenteeID != "" {
 		id, ok := f.orgIDs[q.PatenteeID]
-		conds = append(conds, func(d *dealFact) bool { return ok && slices.Contains(d.licensors, id) })
+		conds = append(conds, func(x fact) bool { return ok && slices.Contains(x.patentees, id) })
 	}
 	if q.Region != "" {
 		inRegion := make([]bool, len(f.orgs))
 		for i, o := range f.orgs {
 			inRegion[i] = o.known && inPrefixRange(o.region, q.Region)
 		}
-		conds = append(conds, func(d *dealFact) bool {
-			return slices.ContainsFunc(d.licensors, func(o int32) bool { return inRegion[o] })
+		conds = append(conds, func(x fact) bool {
+			return slices.ContainsFunc(x.patentees, func(o int32) bool { return inRegion[o] })
 		})
 	}
 	if q.IPCPrefix != "" {
 		prefix := compactIPC(q.IPCPrefix)
-		conds = append(conds, func(d *dealFact) bool {
-			return slices.ContainsFunc(f.patents[d.patent].codes, func(c string) bool { return inPrefixRange(c, prefix) })
+		conds = append(conds, func(x fact) bool {
+			return slices.ContainsFunc(f.patents[x.patent].codes, func(c string) bool { return inPrefixRange(c, prefix) })
 		})
 	}
 	if q.Kind != "" {
-		conds = append(conds, func(d *dealFact) bool { p := f.patents[d.patent]; return p.known && p.kind == q.Kind })
+		conds = append(conds, func(x fact) bool { p := f.patents[x.patent]; return p.known && p.kind == q.Kind })
 	}
+	match := allOf(conds)
+	if match == nil {
+		return nil
+	}
+	return func(patent int32, patentees []int32) bool { return match(fact{patent, patentees}) }
+}
+
+// allOf returns a test that passes when every condition does; nil for no
+// conditions.
+func allOf[T any](conds []func(T) bool) func(T) bool {
 	if len(conds) == 0 {
 		return nil
 	}
-	return func(d *dealFact) bool {
+	return func(x T) bool {
 		for _, c := range conds {
-			if !c(d) {
+			if !c(x) {
 				return false
 			}
 		}
