@@ -12,12 +12,12 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// TestDealIndexWarmUpAndExternalWriter checks the in-memory deals index
+// TestTallyIndexWarmUpAndExternalWriter checks the in-memory tally index
 // outside the live pipeline: a reopened file answers deals tallies in SQL
 // until WarmUp loads the index from the tables, which then answers the
 // same; and when another process moves the tallies checkpoint, the stale
 // index steps aside and the tallies see the new facts.
-func TestDealIndexWarmUpAndExternalWriter(t *testing.T) {
+func TestTallyIndexWarmUpAndExternalWriter(t *testing.T) {
 	ctx := context.Background()
 	storeDir, dir := t.TempDir(), t.TempDir()
 	st := openStore(t, storeDir)
@@ -27,7 +27,7 @@ func TestDealIndexWarmUpAndExternalWriter(t *testing.T) {
 
 	db := openDB(t, dir)
 	if db.tallies.facts != nil {
-		t.Fatal("a reopened file has its deals index loaded before WarmUp")
+		t.Fatal("a reopened file has its tally index loaded before WarmUp")
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	queries := dealQueries(rng, h)
@@ -161,7 +161,7 @@ func TestDealTallyWhileWriting(t *testing.T) {
 	loaded := p.db.tallies.facts != nil
 	p.db.tallies.mu.RUnlock()
 	if !loaded {
-		t.Fatal("the deals index was dropped while the pipeline applied new licences")
+		t.Fatal("the tally index was dropped while the pipeline applied new licences")
 	}
 	inMemory, inSQL := bothWays(t, p.db, q)
 	if !reflect.DeepEqual(inMemory, inSQL) || inMemory.Total.Values[0] != writers*each || inMemory.Total.Values[1] != 1 {
@@ -169,7 +169,7 @@ func TestDealTallyWhileWriting(t *testing.T) {
 	}
 }
 
-// TestWarmUpMirrorsCommitsDuringTheLoad holds a load of the deals index
+// TestWarmUpMirrorsCommitsDuringTheLoad holds a load of the tally index
 // after it has read its snapshot while the runner commits new events, and
 // checks that the index then mirrors those commits too.
 func TestWarmUpMirrorsCommitsDuringTheLoad(t *testing.T) {
