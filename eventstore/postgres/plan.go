@@ -2,13 +2,14 @@ package postgres
 
 import (
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 )
 
 // planned is the decision on one append: the events to write (none when it
 // fails or repeats an earlier append) and its reply once they are written.
 type planned struct {
 	recs  []domain.RecordedEvent
-	reply appendReply
+	reply appendqueue.Reply
 }
 
 // plan decides one validated append against what t knows of the log,
@@ -27,14 +28,14 @@ func (t *txn) plan(appends []domain.StreamAppend) (planned, error) {
 		err = t.checkNew(appends)
 	}
 	if err != nil {
-		return planned{reply: appendReply{err: err}}, nil
+		return planned{reply: appendqueue.Reply{Err: err}}, nil
 	}
 	recs := chain(t.head, appends, versions)
 	res := domain.AppendResult{Position: recs[len(recs)-1].Position, Streams: make([]domain.StreamVersion, len(appends))}
 	for i, a := range appends {
 		res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: versions[i] + int64(len(a.Events))}
 	}
-	return planned{recs: recs, reply: appendReply{res: res}}, nil
+	return planned{recs: recs, reply: appendqueue.Reply{Res: res}}, nil
 }
 
 // accept moves what t knows of the log past recs, the events of appends
@@ -98,7 +99,7 @@ func chain(head domain.Head, appends []domain.StreamAppend, versions []int64) []
 // is stored as given, at consecutive positions in the order given, with the
 // original result; otherwise with an idempotency mismatch. It looks up the
 // events t does not know yet; the error is for a failed lookup.
-func (t *txn) repeat(appends []domain.StreamAppend) (appendReply, error) {
+func (t *txn) repeat(appends []domain.StreamAppend) (appendqueue.Reply, error) {
 	var unknown []string
 	for _, a := range appends {
 		for _, e := range a.Events {
@@ -109,7 +110,7 @@ func (t *txn) repeat(appends []domain.StreamAppend) (appendReply, error) {
 	}
 	if len(unknown) > 0 {
 		if err := t.lookup(unknown); err != nil {
-			return appendReply{}, err
+			return appendqueue.Reply{}, err
 		}
 	}
 	res := domain.AppendResult{Streams: make([]domain.StreamVersion, len(appends))}
@@ -117,11 +118,11 @@ func (t *txn) repeat(appends []domain.StreamAppend) (appendReply, error) {
 		for _, e := range a.Events {
 			stored, found := t.stored[e.ID]
 			if err := domain.CheckRepeat(stored, found, a.Stream, e, res.Position); err != nil {
-				return appendReply{err: err}, nil
+				return appendqueue.Reply{Err: err}, nil
 			}
 			res.Position = stored.Position
 			res.Streams[i] = domain.StreamVersion{Stream: a.Stream, Version: stored.Version}
 		}
 	}
-	return appendReply{res: res}, nil
+	return appendqueue.Reply{Res: res}, nil
 }

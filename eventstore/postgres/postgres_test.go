@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 	"github.com/patentledger/ledger/eventstore/storetest"
 )
 
@@ -337,7 +338,7 @@ func TestGroupCommitBatch(t *testing.T) {
 	first := []domain.StreamAppend{to("a", domain.ExpectNoStream, events(2)...)}
 	conflict := []domain.StreamAppend{to("a", domain.ExpectVersion(5), storetest.NewEventData())}
 	third := []domain.StreamAppend{to("b", domain.ExpectNoStream, storetest.NewEventData())}
-	batch := []*appendRequest{request(first), request(conflict), request(third), request(first)}
+	batch := []*appendqueue.Request{request(first), request(conflict), request(third), request(first)}
 	s.w.commit(batch, s.notify) // the writer goroutine is idle: nothing is queued
 	wantReplies(t, batch, []int64{2, 0, 3, 2}, domain.ErrConflict)
 	verify(t, s, 0, 3)
@@ -356,10 +357,10 @@ func TestRefusedInsertFailsAlone(t *testing.T) {
 	first := []domain.StreamAppend{to("a", domain.ExpectNoStream, events(2)...)}
 	refused := []domain.StreamAppend{to("p", domain.ExpectNoStream, poison)}
 	third := []domain.StreamAppend{to("a", domain.ExpectVersion(2), storetest.NewEventData())}
-	batch := []*appendRequest{request(first), request(refused), request(third), request(first)}
+	batch := []*appendqueue.Request{request(first), request(refused), request(third), request(first)}
 	s.w.commit(batch, s.notify)
 	wantReplies(t, batch, []int64{2, 0, 3, 2}, nil)
-	if err := (<-batch[1].reply).err; err == nil || !strings.Contains(err.Error(), "test_poison") {
+	if err := (<-batch[1].Replies).Err; err == nil || !strings.Contains(err.Error(), "test_poison") {
 		t.Fatalf("refused append: error %v, want the check constraint's", err)
 	}
 	verify(t, s, 0, 3)
@@ -395,28 +396,26 @@ func TestCanceledAppend(t *testing.T) {
 }
 
 // request builds the writer's request for a valid append.
-func request(appends []domain.StreamAppend) *appendRequest {
-	r := &appendRequest{ctx: context.Background(), reply: make(chan appendReply, 1)}
-	r.appends, r.events = domain.NormalizeAppend(appends, time.Now())
-	return r
+func request(appends []domain.StreamAppend) *appendqueue.Request {
+	return appendqueue.NewRequest(context.Background(), appends)
 }
 
 // wantReplies checks the replies of batch: position 0 means the request
 // must have failed (with an error matching failure, unless nil), and its
 // reply is put back for the caller.
-func wantReplies(t *testing.T, batch []*appendRequest, positions []int64, failure error) {
+func wantReplies(t *testing.T, batch []*appendqueue.Request, positions []int64, failure error) {
 	t.Helper()
 	for i, r := range batch {
-		rep := <-r.reply
+		rep := <-r.Replies
 		if positions[i] == 0 {
-			if rep.err == nil || (failure != nil && !errors.Is(rep.err, failure)) {
-				t.Fatalf("append %d: error %v, want one matching %v", i, rep.err, failure)
+			if rep.Err == nil || (failure != nil && !errors.Is(rep.Err, failure)) {
+				t.Fatalf("append %d: error %v, want one matching %v", i, rep.Err, failure)
 			}
-			r.reply <- rep
+			r.Replies <- rep
 			continue
 		}
-		if rep.err != nil || rep.res.Position != positions[i] {
-			t.Fatalf("append %d = %+v, %v; want position %d", i, rep.res, rep.err, positions[i])
+		if rep.Err != nil || rep.Res.Position != positions[i] {
+			t.Fatalf("append %d = %+v, %v; want position %d", i, rep.Res, rep.Err, positions[i])
 		}
 	}
 }

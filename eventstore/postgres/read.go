@@ -117,5 +117,5 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	return s.notify.Wait(ctx, afterPosition, s.done, ErrClosed, 0, nil)
+	return s.notify.Wait(ctx, afterPosition, s.q.Done(), ErrClosed, 0, nil)
 }

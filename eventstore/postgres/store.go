@@ -70,12 +70,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
@@ -114,10 +114,7 @@ type Store struct {
 	w      *writer
 	l      *listener
 	notify *headwatch.Notifier
-
-	mu     sync.RWMutex // guards closed against appends being queued
-	closed bool
-	done   chan struct{} // closed by Close to wake waiters
+	q      *appendqueue.Queue // the appends for w, and whether the store is closed
 }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or a
@@ -141,7 +138,7 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	}
 	wcfg := cfg.Copy()
 	wcfg.MaxConns, wcfg.MinConns = 1, 0
-	s := &Store{done: make(chan struct{})}
+	s := &Store{q: appendqueue.New(ErrClosed)}
 	defer func() {
 		if err != nil {
 			s.release()
@@ -169,7 +166,7 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	}
 	s.notify.Advance(last)
 	s.w = newWriter(s.wpool, channel)
-	go s.w.run(s.notify)
+	s.q.Start(func(reqs <-chan *appendqueue.Request) { s.w.run(reqs, s.notify) })
 	return s, nil
 }
 
@@ -177,15 +174,9 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 // stops the listener and closes the connections once the reads in flight
 // have returned. It returns ErrClosed when the store is already closed.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
+	if err := s.q.Close(); err != nil {
+		return err
 	}
-	s.closed = true
-	close(s.done)
-	s.mu.Unlock()
-	s.w.stop()
 	s.release()
 	return nil
 }
@@ -204,11 +195,4 @@ func (s *Store) release() {
 }
 
 // checkOpen returns ErrClosed after Close.
-func (s *Store) checkOpen() error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	return nil
-}
+func (s *Store) checkOpen() error { return s.q.CheckOpen() }

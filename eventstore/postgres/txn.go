@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 )
 
 // errInsertRefused reports that PostgreSQL refused the rows of a batch, so
@@ -62,7 +63,7 @@ type txn struct {
 // begins, takes the append lock, and reads the last event, the versions of
 // the streams of batch and the stored events that have the ID of an
 // append's first event.
-func begin(ctx context.Context, conn *pgxpool.Conn, channel channel, batch []*appendRequest) (*txn, error) {
+func begin(ctx context.Context, conn *pgxpool.Conn, channel channel, batch []*appendqueue.Request) (*txn, error) {
 	t := &txn{ctx: ctx, conn: conn, channel: channel,
 		versions: map[string]int64{}, stored: map[string]domain.StoredEvent{}}
 	streams, firsts := touched(batch)
@@ -100,11 +101,11 @@ func begin(ctx context.Context, conn *pgxpool.Conn, channel channel, batch []*ap
 
 // touched returns the streams named in batch and the IDs of the first event
 // of each append.
-func touched(batch []*appendRequest) (streams, firsts []string) {
+func touched(batch []*appendqueue.Request) (streams, firsts []string) {
 	seen := map[string]bool{}
 	for _, r := range batch {
-		firsts = append(firsts, r.appends[0].Events[0].ID)
-		for _, a := range r.appends {
+		firsts = append(firsts, r.Appends[0].Events[0].ID)
+		for _, a := range r.Appends {
 			if !seen[a.Stream] {
 				seen[a.Stream] = true
 				streams = append(streams, a.Stream)
@@ -129,15 +130,15 @@ func (t *txn) scanStored(rows pgx.Rows) error {
 // writes the events of those that hold with one statement and commits. It
 // returns errInsertRefused when PostgreSQL refuses the rows, leaving the
 // transaction to be rolled back.
-func (t *txn) writeAll(batch []*appendRequest, replies []appendReply) error {
+func (t *txn) writeAll(batch []*appendqueue.Request, replies []appendqueue.Reply) error {
 	var recs []domain.RecordedEvent
 	for i, r := range batch {
-		p, err := t.plan(r.appends)
+		p, err := t.plan(r.Appends)
 		if err != nil {
 			return err
 		}
 		replies[i] = p.reply
-		t.accept(r.appends, p.recs)
+		t.accept(r.Appends, p.recs)
 		recs = append(recs, p.recs...)
 	}
 	if len(recs) == 0 {
@@ -184,19 +185,19 @@ func refusal(err error) error {
 // savepoint, filling replies, then commits. An append whose insert
 // PostgreSQL refuses is rolled back to its savepoint and answered with its
 // own error.
-func (t *txn) writeEach(batch []*appendRequest, replies []appendReply) error {
+func (t *txn) writeEach(batch []*appendqueue.Request, replies []appendqueue.Reply) error {
 	written := false
 	for i, r := range batch {
-		p, err := t.plan(r.appends)
+		p, err := t.plan(r.Appends)
 		if err != nil {
 			return err
 		}
 		if len(p.recs) > 0 {
-			if p.reply.err, err = t.insertAlone(p.recs); err != nil {
+			if p.reply.Err, err = t.insertAlone(p.recs); err != nil {
 				return err
 			}
-			if p.reply.err == nil {
-				t.accept(r.appends, p.recs)
+			if p.reply.Err == nil {
+				t.accept(r.Appends, p.recs)
 				written = true
 			}
 		}

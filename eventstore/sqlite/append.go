@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -30,32 +29,7 @@ func (s *Store) Append(ctx context.Context, appends ...domain.StreamAppend) (dom
 	if s.w == nil {
 		return domain.AppendResult{}, ErrReadOnly
 	}
-	if err := domain.ValidateAppend(appends); err != nil {
-		return domain.AppendResult{}, err
-	}
-	req := &appendRequest{ctx: ctx, reply: make(chan appendReply, 1)}
-	req.appends, req.events = domain.NormalizeAppend(appends, time.Now())
-	if err := s.enqueue(ctx, req); err != nil {
-		return domain.AppendResult{}, err
-	}
-	rep := <-req.reply
-	return rep.res, rep.err
-}
-
-// enqueue hands req to the writer unless the store is closed or ctx ends
-// first.
-func (s *Store) enqueue(ctx context.Context, req *appendRequest) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	select {
-	case s.w.reqs <- req:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.q.Append(ctx, appends)
 }
 
 // apply writes one validated append in the open transaction and, on

@@ -170,7 +170,7 @@ func (s *Store) WaitForPosition(ctx context.Context, afterPosition int64) error 
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	return s.notify.Wait(ctx, afterPosition, s.done, ErrClosed, s.opts.PollInterval, s.poll)
+	return s.notify.Wait(ctx, afterPosition, s.q.Done(), ErrClosed, s.opts.PollInterval, s.poll)
 }
 
 // poll reads the last position from the file and passes it to the notifier.

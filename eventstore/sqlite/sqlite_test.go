@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 	"github.com/patentledger/ledger/eventstore/storetest"
 )
 
@@ -144,20 +145,20 @@ func TestGroupCommitBatch(t *testing.T) {
 	first := []domain.StreamAppend{{Stream: "a", Expected: domain.ExpectNoStream, Events: []domain.EventData{storetest.NewEventData(), storetest.NewEventData()}}}
 	conflict := []domain.StreamAppend{{Stream: "a", Expected: domain.ExpectVersion(5), Events: []domain.EventData{storetest.NewEventData()}}}
 	third := []domain.StreamAppend{{Stream: "b", Expected: domain.ExpectNoStream, Events: []domain.EventData{storetest.NewEventData()}}}
-	batch := []*appendRequest{request(first), request(conflict), request(third), request(first)}
+	batch := []*appendqueue.Request{request(first), request(conflict), request(third), request(first)}
 	s.w.commit(batch, s.notify) // the writer goroutine is idle: nothing is queued
 
 	wantPositions := []int64{2, 0, 3, 2}
 	for i, r := range batch {
-		rep := <-r.reply
+		rep := <-r.Replies
 		if i == 1 {
-			if !errors.Is(rep.err, domain.ErrConflict) {
-				t.Fatalf("append %d: error %v, want a conflict", i, rep.err)
+			if !errors.Is(rep.Err, domain.ErrConflict) {
+				t.Fatalf("append %d: error %v, want a conflict", i, rep.Err)
 			}
 			continue
 		}
-		if rep.err != nil || rep.res.Position != wantPositions[i] {
-			t.Fatalf("append %d = %+v, %v; want position %d", i, rep.res, rep.err, wantPositions[i])
+		if rep.Err != nil || rep.Res.Position != wantPositions[i] {
+			t.Fatalf("append %d = %+v, %v; want position %d", i, rep.Res, rep.Err, wantPositions[i])
 		}
 	}
 	res, err := domain.VerifyChain(context.Background(), s, nil)
@@ -167,10 +168,8 @@ func TestGroupCommitBatch(t *testing.T) {
 }
 
 // request builds the writer's request for a valid append.
-func request(appends []domain.StreamAppend) *appendRequest {
-	r := &appendRequest{ctx: context.Background(), reply: make(chan appendReply, 1)}
-	r.appends, r.events = domain.NormalizeAppend(appends, time.Now())
-	return r
+func request(appends []domain.StreamAppend) *appendqueue.Request {
+	return appendqueue.NewRequest(context.Background(), appends)
 }
 
 func TestSchemaVersion(t *testing.T) {

@@ -13,10 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
 
@@ -64,10 +64,7 @@ type Store struct {
 	r      *reader
 	w      *writer // nil when read-only
 	notify *headwatch.Notifier
-
-	mu     sync.RWMutex // guards closed against appends being queued
-	closed bool
-	done   chan struct{} // closed by Close to wake waiters
+	q      *appendqueue.Queue // the appends for w, and whether the store is closed
 }
 
 // Open opens the event store in the SQLite file at path. Unless
@@ -89,7 +86,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 // open does the work of Open on an absolute path.
 func open(ctx context.Context, path string, opts Options) (_ *Store, err error) {
-	s := &Store{opts: opts, done: make(chan struct{})}
+	s := &Store{opts: opts, q: appendqueue.New(ErrClosed)}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, s.closeDBs())
@@ -109,7 +106,7 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	}
 	s.notify = headwatch.New(last)
 	if s.w != nil {
-		go s.w.run(s.notify)
+		s.q.Start(func(reqs <-chan *appendqueue.Request) { s.w.run(reqs, s.notify) })
 	}
 	return s, nil
 }
@@ -118,16 +115,8 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 // releases the database. It returns ErrClosed when the store is already
 // closed.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	s.closed = true
-	close(s.done)
-	s.mu.Unlock()
-	if s.w != nil {
-		s.w.stop()
+	if err := s.q.Close(); err != nil {
+		return err
 	}
 	return s.closeDBs()
 }
@@ -147,11 +136,4 @@ func (s *Store) closeDBs() error {
 }
 
 // checkOpen returns ErrClosed after Close.
-func (s *Store) checkOpen() error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	return nil
-}
+func (s *Store) checkOpen() error { return s.q.CheckOpen() }

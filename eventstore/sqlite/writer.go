@@ -7,37 +7,15 @@ import (
 	"fmt"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
-
-// Group commit caps: a batch stops growing at maxBatchAppends queued appends
-// or once it holds maxBatchEvents events, whichever comes first.
-const (
-	maxBatchAppends = 512
-	maxBatchEvents  = 8192
-)
-
-// appendRequest is one Append call waiting for the writer.
-type appendRequest struct {
-	ctx     context.Context
-	appends []domain.StreamAppend // validated
-	events  int
-	reply   chan appendReply // buffered, so that the writer never blocks
-}
-
-// appendReply is the writer's answer to one appendRequest.
-type appendReply struct {
-	res domain.AppendResult
-	err error
-}
 
 // writer owns the single write connection and runs the group commits.
 type writer struct {
 	db    *sql.DB
 	conn  *sql.Conn
 	stmts writerStmts
-	reqs  chan *appendRequest
-	done  chan struct{} // closed when run returns
 
 	inserts map[int]*sql.Stmt // multi-row INSERTs by row count, prepared when first needed
 	args    []any             // reused arguments of the INSERTs
@@ -73,8 +51,7 @@ func openWriter(ctx context.Context, path string, opts Options) (_ *writer, err 
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	w := &writer{db: db, reqs: make(chan *appendRequest, maxBatchAppends), done: make(chan struct{}),
-		inserts: map[int]*sql.Stmt{}}
+	w := &writer{db: db, inserts: map[int]*sql.Stmt{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, w.closeDB())
@@ -99,13 +76,6 @@ func openWriter(ctx context.Context, path string, opts Options) (_ *writer, err 
 	return w, nil
 }
 
-// stop closes the queue and waits until run has committed every queued
-// append and returned.
-func (w *writer) stop() {
-	close(w.reqs)
-	<-w.done
-}
-
 // closeDB closes the statements, the connection and the pool.
 func (w *writer) closeDB() error {
 	var errs []error
@@ -123,52 +93,36 @@ func (w *writer) closeDB() error {
 	return errors.Join(append(errs, w.db.Close())...)
 }
 
-// run commits batches of queued appends until the queue is closed and empty,
-// telling notify of each commit.
-func (w *writer) run(notify *headwatch.Notifier) {
-	defer close(w.done)
-	for first := range w.reqs {
-		w.commit(w.collect(first), notify)
-	}
-}
-
-// collect returns first and whatever else is queued, up to the batch caps.
-func (w *writer) collect(first *appendRequest) []*appendRequest {
-	batch := []*appendRequest{first}
-	events := first.events
-	for len(batch) < maxBatchAppends && events < maxBatchEvents {
-		select {
-		case r, ok := <-w.reqs:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-			events += r.events
-		default:
-			return batch
+// run commits batches of the appends queued on reqs until reqs is closed
+// and empty, telling notify of each commit. A batch is the first request
+// and whatever else is queued, up to the caps of appendqueue.
+func (w *writer) run(reqs <-chan *appendqueue.Request, notify *headwatch.Notifier) {
+	for first := range reqs {
+		b := &appendqueue.Batch{}
+		b.Take(first)
+		b.Drain(reqs)
+		if len(b.Reqs) > 0 {
+			w.commit(b.Reqs, notify)
 		}
 	}
-	return batch
 }
 
 // commit runs batch in one transaction, commits it once and answers every
 // request. An append that fails alone is undone alone and answered with its
 // own error; when the transaction itself fails, every append that had
 // succeeded is answered with that failure.
-func (w *writer) commit(batch []*appendRequest, notify *headwatch.Notifier) {
-	replies := make([]appendReply, len(batch))
+func (w *writer) commit(batch []*appendqueue.Request, notify *headwatch.Notifier) {
+	replies := make([]appendqueue.Reply, len(batch))
 	head, err := w.begin()
 	if err == nil {
 		err = w.finish(w.applyAll(&head, batch, replies), anySucceeded(replies))
 	}
 	if err != nil {
-		failAll(replies, fmt.Errorf("sqlite: append: %w", err))
+		appendqueue.FailAll(replies, fmt.Errorf("sqlite: append: %w", err))
 	} else {
 		notify.Advance(head.Position)
 	}
-	for i, r := range batch {
-		r.reply <- replies[i]
-	}
+	appendqueue.Answer(batch, replies)
 }
 
 // finish ends the transaction: it commits when err is nil and keep is set,
@@ -187,22 +141,13 @@ func (w *writer) finish(err error, keep bool) error {
 }
 
 // anySucceeded reports whether any reply is a success.
-func anySucceeded(replies []appendReply) bool {
+func anySucceeded(replies []appendqueue.Reply) bool {
 	for _, r := range replies {
-		if r.err == nil {
+		if r.Err == nil {
 			return true
 		}
 	}
 	return false
-}
-
-// failAll answers with err every reply that had not failed on its own.
-func failAll(replies []appendReply, err error) {
-	for i := range replies {
-		if replies[i].err == nil {
-			replies[i] = appendReply{err: err}
-		}
-	}
 }
 
 // begin starts the write transaction and reads the end of the log. The head
@@ -227,18 +172,18 @@ func (w *writer) begin() (domain.Head, error) {
 // it fails, finish rolls the whole transaction back. It is also cheaper, as
 // a savepoint copies every page it changes to its sub-journal. applyAll
 // returns an error only when the transaction as a whole failed.
-func (w *writer) applyAll(head *domain.Head, batch []*appendRequest, replies []appendReply) error {
+func (w *writer) applyAll(head *domain.Head, batch []*appendqueue.Request, replies []appendqueue.Reply) error {
 	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			replies[i].err = err
+		if err := r.Ctx.Err(); err != nil {
+			replies[i].Err = err
 			continue
 		}
 		if len(batch) == 1 {
-			res, err := w.apply(head, r.appends)
-			replies[i] = appendReply{res: res, err: err}
+			res, err := w.apply(head, r.Appends)
+			replies[i] = appendqueue.Reply{Res: res, Err: err}
 			continue
 		}
-		rep, err := w.applyInSavepoint(head, r.appends)
+		rep, err := w.applyInSavepoint(head, r.Appends)
 		if err != nil {
 			return err
 		}
@@ -249,20 +194,20 @@ func (w *writer) applyAll(head *domain.Head, batch []*appendRequest, replies []a
 
 // applyInSavepoint applies one append in its own savepoint. The append's own
 // failure goes in the reply; the error is for a failure of the transaction.
-func (w *writer) applyInSavepoint(head *domain.Head, appends []domain.StreamAppend) (appendReply, error) {
+func (w *writer) applyInSavepoint(head *domain.Head, appends []domain.StreamAppend) (appendqueue.Reply, error) {
 	if err := w.exec(w.stmts.savepoint); err != nil {
-		return appendReply{}, err
+		return appendqueue.Reply{}, err
 	}
 	res, err := w.apply(head, appends)
 	if err != nil {
 		if rbErr := w.exec(w.stmts.rollbackTo); rbErr != nil {
-			return appendReply{}, errors.Join(err, rbErr)
+			return appendqueue.Reply{}, errors.Join(err, rbErr)
 		}
 	}
 	if relErr := w.exec(w.stmts.release); relErr != nil {
-		return appendReply{}, relErr
+		return appendqueue.Reply{}, relErr
 	}
-	return appendReply{res: res, err: err}, nil
+	return appendqueue.Reply{Res: res, Err: err}, nil
 }
 
 // exec runs a statement that takes no arguments.
