@@ -147,8 +147,7 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 // search index, when it mirrors the listings checkpoint that tx reads.
 func (db *DB) listingKeysInMemory(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []searchTerm, sortName string,
 	after *cursorKey, limit int) ([]pageKey, int64, bool) {
-	var position int64
-	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", ListingsName).Scan(&position)
+	position, err := readCheckpoint(ctx, tx, ListingsName)
 	if err != nil {
 		return nil, 0, false
 	}

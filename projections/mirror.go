@@ -144,6 +144,14 @@ func (m *mirror[F]) warmUp(ctx context.Context, read *sql.DB, load func(context.
 	return nil
 }
 
+// readCheckpoint returns the stored checkpoint of a projection, as tx sees
+// it.
+func readCheckpoint(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	var position int64
+	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", name).Scan(&position)
+	return position, err
+}
+
 // loadSnapshot runs load in a read-only transaction: one snapshot of the
 // file.
 func loadSnapshot[F any](ctx context.Context, read *sql.DB, load func(context.Context, *sql.Tx) (F, error)) (F, error) {

@@ -227,8 +227,7 @@ func addPlace(docs []int32, weights []uint16, doc int32, weight float64) ([]int3
 
 // loadSearchFacts reads the facts from the tables, in one read transaction.
 func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
-	var position int64
-	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", ListingsName).Scan(&position)
+	position, err := readCheckpoint(ctx, tx, ListingsName)
 	if err != nil {
 		return nil, err
 	}
@@ -263,13 +262,11 @@ func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
 			if err != nil {
 				return err
 			}
-			on, err := domain.ParseDate(c[4])
-			if err != nil {
-				return err
+			days, err := parseDays(c[4], c[5])
+			if err == nil {
+				f.docs[i].decls = append(f.docs[i].decls, searchDecl{id: c[1], feeMode: c[2], feeFen: fee,
+					declaredOn: days[0], lastDay: days[1]})
 			}
-			last, err := domain.ParseDate(c[5])
-			f.docs[i].decls = append(f.docs[i].decls, searchDecl{id: c[1], feeMode: c[2], feeFen: fee,
-				declaredOn: dayNumber(on), lastDay: dayNumber(last)})
 			return err
 		}},
 	}

@@ -140,8 +140,7 @@ func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
 	}
 	defer tx.Rollback()
 	if answer := db.tallies.answerer(q.Subject); answer != nil {
-		var position int64
-		err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
+		position, err := readCheckpoint(ctx, tx, TalliesName)
 		if t := newTally(q, s, spans); err == nil && answer(q, spans, position, &t) {
 			return t, nil
 		}

@@ -308,8 +308,7 @@ func tailIn(first, n int, dayOf func(i int) int32, from, to int32) []int32 {
 
 // loadTallyFacts reads the facts from the tables, in one read transaction.
 func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
-	var position int64
-	err := tx.QueryRowContext(ctx, "SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position)
+	position, err := readCheckpoint(ctx, tx, TalliesName)
 	if err != nil {
 		return nil, err
 	}
@@ -322,8 +321,10 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 		{"SELECT number, kind FROM tly_patents", func(c []string) error { f.patent(c[0], c[1]); return nil }},
 		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
 		{"SELECT license_id, number, type, licensee_id, effective_on FROM tly_licenses", func(c []string) error {
-			on, err := domain.ParseDate(c[4])
-			f.licence(c[0], c[1], c[2], c[3], dayNumber(on))
+			days, err := parseDays(c[4])
+			if err == nil {
+				f.licence(c[0], c[1], c[2], c[3], days[0])
+			}
 			return err
 		}},
 		{"SELECT license_id, org_id FROM tly_license_orgs", func(c []string) error {
@@ -362,12 +363,12 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			if err != nil {
 				return err
 			}
-			on, err := domain.ParseDate(c[1])
+			days, err := parseDays(c[1])
 			if err != nil {
 				return err
 			}
 			amount, err := strconv.ParseInt(c[2], 10, 64)
-			f.pay(deal, dayNumber(on), amount)
+			f.pay(deal, days[0], amount)
 			return err
 		}},
 	}
