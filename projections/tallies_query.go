@@ -139,9 +139,9 @@ func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
 		return Tally{}, err
 	}
 	defer tx.Rollback()
-	if answer := db.tallies.answerer(q.Subject); answer != nil {
+	if db.tallies.holds(q.Subject) {
 		position, err := readCheckpoint(ctx, tx, TalliesName)
-		if t := newTally(q, s, spans); err == nil && answer(q, spans, position, &t) {
+		if t := newTally(q, s, spans); err == nil && db.tallies.answer(q, spans, position, &t) {
 			return t, nil
 		}
 	}

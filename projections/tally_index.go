@@ -430,30 +430,38 @@ func scanStrings(ctx context.Context, tx *sql.Tx, query string, row func(c []str
 	return rows.Err()
 }
 
-// answerer returns the method that answers tallies of subject from memory,
-// or nil for a subject the index does not hold.
-func (idx *tallyIndex) answerer(subject string) func(q TallyQuery, spans []span, position int64, t *Tally) bool {
-	switch subject {
-	case Deals:
-		return idx.deals
-	case Declarations:
-		return idx.declarations
-	}
-	return nil
+// tallyComputers compute, from the facts, the tallies of the subjects the
+// index holds.
+var tallyComputers = map[string]func(f *tallyFacts, q TallyQuery, spans []span, t *Tally){
+	Deals:        (*tallyFacts).dealsTally,
+	Declarations: (*tallyFacts).declarationsTally,
 }
 
-// declarations answers a declarations tally from memory into t (made by
-// newTally) when the index mirrors the tallies checkpoint position; it
-// reports whether it did. Like the SQL tally, it counts the declarations
-// declared and withdrawn in each bucket, and those in effect on its last
-// day: declared on or before it and not stopped by then.
-func (idx *tallyIndex) declarations(q TallyQuery, spans []span, position int64, t *Tally) bool {
+// holds reports whether the index answers tallies of subject.
+func (idx *tallyIndex) holds(subject string) bool { return tallyComputers[subject] != nil }
+
+// answer computes a tally from memory into t (made by newTally) when the
+// index holds its subject and mirrors the tallies checkpoint position; it
+// reports whether it did.
+func (idx *tallyIndex) answer(q TallyQuery, spans []span, position int64, t *Tally) bool {
+	compute := tallyComputers[q.Subject]
+	if compute == nil {
+		return false
+	}
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	f, ok := idx.at(position)
-	if !ok {
-		return false
+	if ok {
+		compute(f, q, spans, t)
 	}
+	return ok
+}
+
+// declarationsTally computes a declarations tally into t. Like the SQL tally,
+// it counts the declarations declared and withdrawn in each bucket, and
+// those in effect on its last day: declared on or before it and not
+// stopped by then.
+func (f *tallyFacts) declarationsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucketOf := make([]int32, to-from+1) // by day from from
@@ -498,19 +506,10 @@ func (idx *tallyIndex) declarations(q TallyQuery, spans []span, position int64, 
 		t.Total.Values[1] += b[1]
 	}
 	t.Total.Values[2] = inEffect
-	return true
 }
 
-// deals answers a deals tally from memory into t (made by newTally) when
-// the index mirrors the tallies checkpoint position; it reports whether it
-// did.
-func (idx *tallyIndex) deals(q TallyQuery, spans []span, position int64, t *Tally) bool {
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	f, ok := idx.at(position)
-	if !ok {
-		return false
-	}
+// dealsTally computes a deals tally into t.
+func (f *tallyFacts) dealsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.filter(q)
 	licensees, patents := newDistinct(len(f.orgs)), newDistinct(len(f.patents))
 	from, to := dayNumber(q.From), dayNumber(q.To)
@@ -553,7 +552,6 @@ func (idx *tallyIndex) deals(q TallyQuery, spans []span, position int64, t *Tall
 		t.Total.Values[0] += b.Values[0]
 		t.Total.Values[3] += b.Values[3]
 	}
-	return true
 }
 
 // lowerBound returns the index of the first day at or after day.
