@@ -1,12 +1,15 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -82,8 +85,12 @@ func (s *Server) orgNames() domain.OrgNames {
 }
 
 // importPatents imports a CSV or Excel list of patents (and declarations):
-// the file as the body, or in the multipart field "file". The rows are read
-// and written chunk by chunk while the body arrives.
+// the file as the body, or in the multipart field "file". Without an
+// Idempotency-Key (or in a dry run, which writes nothing) the rows are
+// read and written chunk by chunk while the body arrives. With a key the
+// file is first spooled and hashed: a repeat of the same file answers the
+// first report, and another file answers 422 idempotency_mismatch before
+// any row is read (domain.Service.ImportOnce).
 func (s *Server) importPatents(c echo.Context) error {
 	p, err := requireWriter(c)
 	if err != nil {
@@ -104,6 +111,18 @@ func (s *Server) importPatents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	run := func(file io.Reader) (domain.ImportReport, error) {
+		r, err := importer.NewReader(file)
+		if err != nil {
+			return domain.ImportReport{}, importError(err)
+		}
+		rd = r
+		defer rd.Close()
+		if err := importer.Run(ctx, rd, im, nil); err != nil {
+			return domain.ImportReport{}, importError(err)
+		}
+		return im.Report(), nil
+	}
 	body, err := importBody(c)
 	if err != nil {
 		return err
@@ -112,18 +131,53 @@ func (s *Server) importPatents(c echo.Context) error {
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
 	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
-	if rd, err = importer.NewReader(body); err != nil {
+	if dryRun || req.IdempotencyKey == "" {
+		rep, err := run(body)
+		if err != nil {
+			return err
+		}
+		return answerImport(c, rep)
+	}
+	file, sum, err := spool(body)
+	if err != nil {
 		return importError(err)
 	}
-	defer rd.Close()
-	if err := importer.Run(ctx, rd, im, nil); err != nil {
-		return importError(err)
+	defer file.Close()
+	rep, _, err := s.svc.ImportOnce(ctx, req, sum, func() (domain.ImportReport, error) { return run(file) })
+	if err != nil {
+		return err
 	}
-	rep := im.Report()
+	return answerImport(c, rep)
+}
+
+// answerImport answers an import's report, with the Ledger-Position header
+// when it wrote something.
+func answerImport(c echo.Context, rep domain.ImportReport) error {
 	if rep.Position > 0 {
 		c.Response().Header().Set("Ledger-Position", strconv.FormatInt(rep.Position, 10))
 	}
 	return writeJSON(c, http.StatusOK, NewImportAnswer(rep))
+}
+
+// spool copies r into an unlinked temporary file and returns the file,
+// rewound, and the SHA-256 (hex) of what it holds. The caller closes it.
+func spool(r io.Reader) (*os.File, string, error) {
+	f, err := os.CreateTemp("", "ledger-import-*")
+	if err != nil {
+		return nil, "", err
+	}
+	// Unlinked at once: the open file lives until it is closed.
+	if err := os.Remove(f.Name()); err != nil {
+		return nil, "", errors.Join(err, f.Close())
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+		return nil, "", errors.Join(err, f.Close())
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, "", errors.Join(err, f.Close())
+	}
+	return f, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // importBody returns the file of an import request, limited to

@@ -90,9 +90,18 @@ type importReply struct {
 
 func (w *importWorld) do(t *testing.T, method, path, key, contentType string, body io.Reader) importReply {
 	t.Helper()
+	return w.doKeyed(t, method, path, key, contentType, "", body)
+}
+
+// doKeyed sends a request with an Idempotency-Key (none when empty).
+func (w *importWorld) doKeyed(t *testing.T, method, path, key, contentType, idempotencyKey string, body io.Reader) importReply {
+	t.Helper()
 	req, err := http.NewRequest(method, w.url+path, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)

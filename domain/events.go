@@ -286,6 +286,8 @@ var eventDecoders = map[string]func([]byte) (Event, error){
 	TypePledgeReleased:          decodeAs[PledgeReleased],
 	TypeReviewRecorded:          decodeAs[ReviewRecorded],
 	TypeReviewCorrected:         decodeAs[ReviewCorrected],
+	TypeImportStarted:           decodeAs[ImportStarted],
+	TypeImportCompleted:         decodeAs[ImportCompleted],
 }
 
 // decodeAs decodes a JSON payload into a value of T.

@@ -32,6 +32,10 @@ func sampleEvents(t testing.TB) []Event {
 		PledgeReleased{Number: reg.Number, PledgeID: "P1", ReleasedOn: day("2024-09-01"), Reason: ReleaseWaived},
 		review,
 		ReviewCorrected(review),
+		ImportStarted{ImportID: "0b6f7c57-3f7e-5d0e-9c1a-2f4b8e6d1a90", FileSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		ImportCompleted{ImportID: "0b6f7c57-3f7e-5d0e-9c1a-2f4b8e6d1a90", Report: ImportReport{Rows: 3, Imported: 1, Unchanged: 1,
+			RejectedRows: 1, Rejected: []ImportRejection{{Row: 4, Field: ColIPC, Column: "IPC分类号", Code: "invalid_argument", Message: "不是 IPC 分类号"}},
+			Warnings: []ImportWarning{{Row: 2, Message: "fee above guidance"}}, Position: 42}},
 	}
 }
 

@@ -85,48 +85,48 @@ type ImportRow struct {
 
 // ImportRejection says why a row was rejected. A row may have several.
 type ImportRejection struct {
-	Row int
+	Row int `json:"row"`
 	// Field is the column (Col…) at fault.
-	Field string
+	Field string `json:"field"`
 	// Column is the column's header as the file spells it, when known.
-	Column string
+	Column string `json:"column,omitempty"`
 	// Code is the rule of a rule violation (DOMAIN.md, e.g.
 	// term_exceeds_patent), else an error code of the contract
 	// (invalid_argument, not_found, forbidden) or of the import
 	// (conflicts_with_ledger, duplicate_row, ambiguous_name).
-	Code    string
-	Message string
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // ImportWarning is a soft-limit note about an imported row (an IPC code
 // outside the reference list, a fee above the guidance).
 type ImportWarning struct {
-	Row     int
-	Message string
+	Row     int    `json:"row"`
+	Message string `json:"message"`
 }
 
 // ImportReport is the outcome of an import.
 type ImportReport struct {
 	// Rows counts the non-empty rows read.
-	Rows int
+	Rows int `json:"rows"`
 	// Imported counts rows that wrote something (or, in a dry run, would).
-	Imported int
+	Imported int `json:"imported"`
 	// Unchanged counts rows the ledger already holds as given.
-	Unchanged int
+	Unchanged int `json:"unchanged"`
 	// RejectedRows counts rows that wrote nothing because of a problem.
-	RejectedRows int
+	RejectedRows int `json:"rejected_rows"`
 	// Rejected lists the problems of the rejected rows, by row; at most
 	// 10,000 are listed (Truncated then says so).
-	Rejected []ImportRejection
+	Rejected []ImportRejection `json:"rejected"`
 	// Warnings lists soft-limit notes of imported rows; at most 1,000.
-	Warnings []ImportWarning
+	Warnings []ImportWarning `json:"warnings"`
 	// Position is the global position of the last event written, 0 when
 	// nothing was written.
-	Position int64
+	Position int64 `json:"position"`
 	// DryRun is set when nothing was written by design.
-	DryRun bool
+	DryRun bool `json:"dry_run"`
 	// Truncated is set when Rejected or Warnings do not list everything.
-	Truncated bool
+	Truncated bool `json:"truncated"`
 }
 
 // OrgNames finds organisations by name for an import.

@@ -30,6 +30,9 @@ type importFlags struct {
 	key    string
 	as     string
 	json   bool
+	// idempotencyKey is sent as the Idempotency-Key header of a --server
+	// import.
+	idempotencyKey string
 }
 
 // runImport imports a CSV or Excel list of patents (and declarations), as
@@ -49,6 +52,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&f.key, "key", os.Getenv("LEDGER_KEY"), "bearer key for --server: the admin's or a patentee's (env LEDGER_KEY)")
 	fs.StringVar(&f.as, "as", "", "local import only: act as this organisation ID, which must be a patentee of every row (default: the admin)")
 	fs.BoolVar(&f.json, "json", false, "print the report as the JSON the API answers")
+	fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "with --server: send this Idempotency-Key, so that running the same import again answers the first report")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8 or GB18030) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
 		fs.PrintDefaults()
@@ -63,6 +67,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if f.server != "" && f.key == "" {
 		fmt.Fprintln(stderr, "ledger import: --server needs --key (or LEDGER_KEY)")
+		return 2
+	}
+	if f.server == "" && f.idempotencyKey != "" {
+		fmt.Fprintln(stderr, "ledger import: --idempotency-key is for imports through a server (--server)")
 		return 2
 	}
 	if f.server != "" && f.as != "" {
@@ -187,6 +195,9 @@ func importRemote(ctx context.Context, f importFlags, path string, bar *importBa
 	req.ContentLength = info.Size()
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+f.key)
+	if f.idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", f.idempotencyKey)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return answer, err

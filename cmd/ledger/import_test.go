@@ -127,6 +127,7 @@ func TestImportLocalFailures(t *testing.T) {
 		{[]string{"import", "a.csv", "b.csv"}, "usage: ledger import FILE"},
 		{[]string{"import", filepath.Join(data, "missing.csv"), "--data", data}, "no such file"},
 		{[]string{"import", samplePath, "--server", "http://127.0.0.1:1"}, "--server needs --key"},
+		{[]string{"import", samplePath, "--data", data, "--idempotency-key", "k"}, "--idempotency-key is for imports through a server"},
 		{[]string{"import", "--data", data, "--as", "7f1f0e8e-0000-7000-8000-000000000000", samplePath}, "forbidden"},
 	} {
 		code, _, errOut := runCLI(t, tc.args...)
@@ -158,6 +159,26 @@ func TestImportThroughServer(t *testing.T) {
 	var a api.ImportAnswer
 	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Unchanged != 28 {
 		t.Fatalf("again: exit %d %s", code, out)
+	}
+	// With an idempotency key, running the import again answers its first report.
+	// A first keyed import records its receipt (two events); the repeat
+	// writes nothing.
+	headAfterKeyed := int64(0)
+	for range 2 {
+		code, out, errOut = runCLI(t, "import", samplePath, "--server", s.base, "--key", uniKey, "--idempotency-key", "list-2024-07", "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Unchanged != 28 || a.Imported != 0 {
+			t.Fatalf("keyed import: exit %d %s%s", code, out, errOut)
+		}
+		if headAfterKeyed == 0 {
+			headAfterKeyed = s.head(t)
+		}
+		if s.head(t) != headAfterKeyed || headAfterKeyed != before+48 {
+			t.Fatalf("head %d after the keyed imports, want %d", s.head(t), before+48)
+		}
+	}
+	code, _, errOut = runCLI(t, "import", filepath.Join("..", "..", "README.md"), "--server", s.base, "--key", uniKey, "--idempotency-key", "list-2024-07")
+	if code != 2 || !strings.Contains(errOut, "idempotency_mismatch") || s.head(t) != headAfterKeyed {
+		t.Fatalf("another file under the key: exit %d %s", code, errOut)
 	}
 	code, _, errOut = runCLI(t, "import", samplePath, "--server", s.base, "--key", "lk_nobody_x_y")
 	if code != 2 || !strings.Contains(errOut, "401 unauthenticated") {
