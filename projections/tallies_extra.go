@@ -2,8 +2,8 @@ package projections
 
 import (
 	"errors"
+	"maps"
 	"slices"
-	"sort"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -54,7 +54,7 @@ func init() {
 	subjects[MultiLicensee] = subject{table: "tly_licenses l", patents: "p.number = l.number", patentees: licensors,
 		typeColumn: "l.type", columns: []string{"reached_multi", "multi_licensee_at_end", "licensed_at_end"},
 		compute: (*tallier).multiLicensee}
-	subjects[FeeReductions] = subject{table: "tly_declarations d", patents: "p.number = d.number", patentees: declarants,
+	subjects[FeeReductions] = subject{table: "tly_declarations d", patents: "p.number = d.number", patentees: declarants, period: Year,
 		columns: []string{"declared_patents", "declared_patent_days", "reduction_bp"}, compute: (*tallier).feeReductions}
 	subjects[TimeToFirstLicence] = subject{
 		table:   "tly_declarations d JOIN tly_first_licences f ON f.declaration_id = d.declaration_id",
@@ -213,9 +213,6 @@ func (t *tallier) runningCount(dates []string, col int) {
 // total counts distinct patents over the range and sums the days and the
 // buckets' reductions.
 func (t *tallier) feeReductions() error {
-	if t.q.Period != Year {
-		return domain.Invalid("period", "the %s tally has year buckets only; want period=year", t.q.Subject)
-	}
 	rows, err := t.tx.QueryContext(t.ctx, "SELECT d.number, d.declared_on, d.stop_on FROM "+t.s.table+
 		" WHERE d.declared_on <= ? AND d.stop_on > ? AND d.stop_on > d.declared_on"+t.where,
 		append([]any{t.to, t.from}, t.args...)...)
@@ -223,58 +220,71 @@ func (t *tallier) feeReductions() error {
 		return err
 	}
 	defer rows.Close()
-	spells := map[string][][2]domain.Date{} // per patent, [first, last] days in effect within the range
+	spells := map[string][]dayRange{} // per patent, the days in effect within the range
 	for rows.Next() {
 		var number, declared, stop string
 		if err := rows.Scan(&number, &declared, &stop); err != nil {
 			return err
 		}
-		first, err1 := domain.ParseDate(declared)
-		stopOn, err2 := domain.ParseDate(stop)
-		if err1 != nil || err2 != nil {
-			return errors.Join(err1, err2)
+		days, err := parseDays(declared, stop)
+		if err != nil {
+			return err
 		}
-		last := stopOn.AddDays(-1)
-		if first.Before(t.q.From) {
-			first = t.q.From
-		}
-		if last.After(t.q.To) {
-			last = t.q.To
-		}
-		if !last.Before(first) {
-			spells[number] = append(spells[number], [2]domain.Date{first, last})
+		if r, ok := inEffectWithin(days[0], days[1], dayNumber(t.q.From), dayNumber(t.q.To)); ok {
+			spells[number] = append(spells[number], r)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, ss := range spells {
-		seen := make([]bool, len(t.spans))
-		for _, s := range mergeSpells(ss) {
-			for d := s[0]; !d.After(s[1]); {
-				i := t.byLabel[Year.Label(d)]
-				end := t.spans[i].last
-				if end.After(s[1]) {
-					end = s[1]
-				}
-				t.tally.Buckets[i].Values[1] += int64(end.DaysSince(d) + 1)
-				seen[i] = true
-				d = end.AddDays(1)
-			}
-		}
-		for i, ok := range seen {
-			if ok {
-				t.tally.Buckets[i].Values[0]++
-			}
-		}
-	}
-	for i := range t.tally.Buckets {
-		b := &t.tally.Buckets[i]
-		b.Values[2] = reductionBP(b.Values[1], t.spans[i].last.Year())
-	}
-	t.sumTotals(1, 2)
-	t.tally.Total.Values[0] = int64(len(spells))
+	addFeeReductions(&t.tally, t.spans, slices.Collect(maps.Values(spells)))
 	return nil
+}
+
+// dayRange is the days first…last (day numbers).
+type dayRange struct{ first, last int32 }
+
+// inEffectWithin returns the days of from…to on which a declaration
+// declared on declared and stopping on stop is in effect, and whether
+// there are any.
+func inEffectWithin(declared, stop, from, to int32) (dayRange, bool) {
+	r := dayRange{first: max(declared, from), last: min(stop-1, to)}
+	return r, r.last >= r.first
+}
+
+// addFeeReductions fills a fee-reductions tally from the days each patent
+// is in effect within the range (one list per patent, not empty): per year
+// bucket, the patents in effect on at least one of its days, their days
+// in effect (each day of a patent counted once) and the reduction earned;
+// the total counts the patents and sums the days and reductions.
+func addFeeReductions(t *Tally, spans []span, perPatent [][]dayRange) {
+	first := dayNumber(t.From)
+	for _, ranges := range perPatent {
+		merged := mergeDayRanges(ranges)
+		for i, sp := range spans {
+			start, last := first, dayNumber(sp.last)
+			if i > 0 {
+				start = dayNumber(spans[i-1].last) + 1
+			}
+			var days int64
+			for _, r := range merged {
+				if lo, hi := max(r.first, start), min(r.last, last); hi >= lo {
+					days += int64(hi - lo + 1)
+				}
+			}
+			if days > 0 {
+				t.Buckets[i].Values[0]++
+				t.Buckets[i].Values[1] += days
+			}
+		}
+	}
+	for i := range t.Buckets {
+		b := t.Buckets[i].Values
+		b[2] = reductionBP(b[1], spans[i].last.Year())
+		t.Total.Values[1] += b[1]
+		t.Total.Values[2] += b[2]
+	}
+	t.Total.Values[0] = int64(len(perPatent))
 }
 
 // reductionBP is round(days × FeeReductionBP ÷ days in year), half up.
@@ -286,16 +296,17 @@ func reductionBP(days int64, year int) int64 {
 	return (2*days*FeeReductionBP + diy) / (2 * diy)
 }
 
-// mergeSpells merges overlapping or adjacent [first, last] spells.
-func mergeSpells(ss [][2]domain.Date) [][2]domain.Date {
-	sort.Slice(ss, func(i, j int) bool { return ss[i][0].Before(ss[j][0]) })
-	out := [][2]domain.Date{ss[0]}
-	for _, s := range ss[1:] {
+// mergeDayRanges merges overlapping or adjacent ranges, in order.
+func mergeDayRanges(rs []dayRange) []dayRange {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b dayRange) int { return int(a.first - b.first) })
+	out := rs[:1]
+	for _, r := range rs[1:] {
 		cur := &out[len(out)-1]
-		if s[0].After(cur[1].AddDays(1)) {
-			out = append(out, s)
-		} else if s[1].After(cur[1]) {
-			cur[1] = s[1]
+		if r.first > cur.last+1 {
+			out = append(out, r)
+		} else {
+			cur.last = max(cur.last, r.last)
 		}
 	}
 	return out

@@ -78,6 +78,7 @@ type subject struct {
 	patentees      string // SELECT of the fact's patentees
 	counterparties string // SELECT of the licensee or assignees; "" for none
 	typeColumn     string // the licence type; "" when the subject has none
+	period         Period // the only period of the subject's buckets; "" for any
 	campaignColumn string // the review campaign; "" when none
 	columns        []string
 	compute        func(t *tallier) error
@@ -172,8 +173,9 @@ func (q TallyQuery) spans() ([]span, error) {
 	return q.Period.spans(q.From, q.To)
 }
 
-// filters returns the SQL conditions (each starting with " AND ") of the
-// query's filters and their arguments.
+// filters checks that the query's period and filters apply to the subject
+// and returns the SQL conditions (each starting with " AND ") of the
+// filters and their arguments.
 func (q TallyQuery) filters(s subject) (string, []any, error) {
 	var b strings.Builder
 	var args []any
@@ -183,6 +185,9 @@ func (q TallyQuery) filters(s subject) (string, []any, error) {
 	}
 	notFor := func(param string) error {
 		return domain.Invalid(param, "does not apply to the %s tally", q.Subject)
+	}
+	if s.period != "" && q.Period != s.period {
+		return "", nil, domain.Invalid("period", "the %s tally has %s buckets only; want period=%s", q.Subject, s.period, s.period)
 	}
 	if q.Type != "" {
 		if s.typeColumn == "" {
