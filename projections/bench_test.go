@@ -498,7 +498,8 @@ func BenchmarkDealsTally(b *testing.B) {
 }
 
 // BenchmarkOtherTallies asks for three years per month of every tally but
-// deals (declarations from the in-memory index, the others in SQL).
+// deals (fee reductions per year): pledges, transfers and reviews in SQL,
+// the others from the in-memory index.
 func BenchmarkOtherTallies(b *testing.B) {
 	db := openDB(b, sharedLedger(b))
 	if err := db.WarmUp(context.Background()); err != nil {
@@ -512,6 +513,24 @@ func BenchmarkOtherTallies(b *testing.B) {
 			}
 			quantiles(b, max(b.N, 20), func(int) {
 				if _, err := db.Tally(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkRankings ranks the patentees by each metric over three years.
+func BenchmarkRankings(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	if err := db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for _, metric := range []string{MetricLicenses, MetricFees, MetricDeclared} {
+		b.Run(metric, func(b *testing.B) {
+			q := RankingQuery{Metric: metric, From: date("2022-01-01"), To: date("2024-12-31")}
+			quantiles(b, max(b.N, 20), func(int) {
+				if _, err := db.Rankings(context.Background(), q); err != nil {
 					b.Fatal(err)
 				}
 			})

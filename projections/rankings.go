@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/patentledger/ledger/domain"
@@ -70,8 +71,23 @@ func (db *DB) Rankings(ctx context.Context, q RankingQuery) ([]Ranking, error) {
 	case q.Limit < 0 || q.Limit > MaxRankingLimit:
 		return nil, domain.Invalid("limit", "must be from 1 to %d", MaxRankingLimit)
 	}
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var out []Ranking
+	if position, err := readCheckpoint(ctx, tx, TalliesName); err == nil && db.tallies.rank(q, position, &out) {
+		return out, nil
+	}
+	return rankInSQL(ctx, tx, q, inner)
+}
+
+// rankInSQL ranks the patentees with the query inner of q.Metric, in the
+// read transaction tx.
+func rankInSQL(ctx context.Context, tx *sql.Tx, q RankingQuery, inner string) ([]Ranking, error) {
 	from, to := cmp.Or(q.From.String(), "0000-00-00"), cmp.Or(q.To.String(), "9999-99-99")
-	rows, err := db.read.QueryContext(ctx, `SELECT r.org_id, COALESCE(o.name, ''), r.value FROM (`+inner+`) r
+	rows, err := tx.QueryContext(ctx, `SELECT r.org_id, COALESCE(o.name, ''), r.value FROM (`+inner+`) r
 		LEFT JOIN tly_orgs o ON o.id = r.org_id ORDER BY r.value DESC, r.org_id LIMIT ?`,
 		from, to, cmp.Or(q.Limit, DefaultRankingLimit))
 	if err != nil {

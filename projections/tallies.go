@@ -75,7 +75,7 @@ func (Tallies) Schema() []string {
 // Apply implements Projection.
 func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
-	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.RoyaltyPaid,
+	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.LicenseRecorded, domain.RoyaltyPaid,
 		domain.DeclarationFiled, domain.DeclarationWithdrawn:
 		tx.tallyEvents = append(tx.tallyEvents, ev) // mirrored by the tally index on commit
 	}

@@ -298,6 +298,9 @@ func reductionBP(days int64, year int) int64 {
 
 // mergeDayRanges merges overlapping or adjacent ranges, in order.
 func mergeDayRanges(rs []dayRange) []dayRange {
+	if len(rs) == 1 {
+		return rs
+	}
 	rs = slices.Clone(rs)
 	slices.SortFunc(rs, func(a, b dayRange) int { return int(a.first - b.first) })
 	out := rs[:1]

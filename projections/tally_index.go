@@ -10,10 +10,11 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// tallyIndex mirrors in memory the facts the deals and declarations
-// tallies read: the licences by effective date, the fees and royalties by
-// payment date, the declarations with their dates, and the organisations
-// and patents their filters look at. A tally over years of deals is then a
+// tallyIndex mirrors in memory the facts the deals, declarations and
+// extra tallies and the rankings read: the licences by effective date with
+// their recordals, the fees and royalties by payment date, the
+// declarations with their dates and first open licence, and the
+// organisations and patents their filters look at. A tally over years of deals is then a
 // scan of arrays instead of a scan of SQLite rows.
 //
 // The tables stay the record. The index answers a query only while it
@@ -50,8 +51,8 @@ type tallyFacts struct {
 // orgFacts are the attributes of an organisation the filters read; known
 // is false for an ID seen in a licence but never registered.
 type orgFacts struct {
-	region     string
-	sme, known bool
+	id, name, region string
+	sme, known       bool
 }
 
 // patentFacts are the attributes of a patent the filters read; known is
@@ -62,21 +63,25 @@ type patentFacts struct {
 	known bool
 }
 
-// dealFact is one licence.
+// dealFact is one licence, and its recordal when recorded.
 type dealFact struct {
 	day, licensee, patent int32
 	typ                   domain.LicenseType
 	licensors             []int32
+	recorded              bool
+	recordedOn, dueBy     int32
 }
 
 // declFact is one declaration: its patent and declaring patentees, the
-// day it was declared, the first day it is no longer in effect (stop), and
-// the effective day of its withdrawal, if any.
+// day it was declared, the first day it is no longer in effect (stop), the
+// effective day of its withdrawal, if any, and of its first open licence,
+// if any.
 type declFact struct {
 	patent                     int32
 	patentees                  []int32
 	declared, stop, withdrawal int32
-	withdrawn                  bool
+	firstLicence               int32
+	withdrawn, licensed        bool
 }
 
 // dealPayment is a fee or royalty paid under the licence deals[deal].
@@ -124,7 +129,7 @@ func (f *tallyFacts) advance(events []domain.Event, to int64) {
 func (f *tallyFacts) apply(ev domain.Event) {
 	switch v := ev.(type) {
 	case domain.OrgRegistered:
-		f.org(v.OrgID, string(v.RegionCode), v.SME)
+		f.org(v.OrgID, v.Name, string(v.RegionCode), v.SME)
 	case domain.PatentRegistered:
 		f.patent(string(v.Number), string(v.Kind))
 		for _, c := range v.IPC {
@@ -138,6 +143,11 @@ func (f *tallyFacts) apply(ev domain.Event) {
 		if v.FeePaidFen != 0 {
 			f.pay(deal, dayNumber(v.EffectiveOn), int64(v.FeePaidFen))
 		}
+		if v.Type == domain.LicenseOpen && v.DeclarationID != "" {
+			f.openLicence(v.DeclarationID, dayNumber(v.EffectiveOn))
+		}
+	case domain.LicenseRecorded:
+		f.recordal(v.LicenseID, dayNumber(v.RecordedOn), dayNumber(v.DueBy))
 	case domain.RoyaltyPaid:
 		if deal, ok := f.licenceIDs[v.LicenseID]; ok {
 			f.pay(deal, dayNumber(v.PaidOn), int64(v.AmountFen))
@@ -155,7 +165,11 @@ func (f *tallyFacts) apply(ev domain.Event) {
 }
 
 // orgIndex returns the index of an organisation, adding it unknown.
-func (f *tallyFacts) orgIndex(id string) int32 { return intern(f.orgIDs, &f.orgs, id) }
+func (f *tallyFacts) orgIndex(id string) int32 {
+	i := intern(f.orgIDs, &f.orgs, id)
+	f.orgs[i].id = id
+	return i
+}
 
 // patentIndex returns the index of a patent, adding it unknown.
 func (f *tallyFacts) patentIndex(number string) int32 { return intern(f.patentIDs, &f.patents, number) }
@@ -172,8 +186,8 @@ func intern[T any](ids map[string]int32, items *[]T, key string) int32 {
 	return i
 }
 
-func (f *tallyFacts) org(id, region string, sme bool) {
-	f.orgs[f.orgIndex(id)] = orgFacts{region: region, sme: sme, known: true}
+func (f *tallyFacts) org(id, name, region string, sme bool) {
+	f.orgs[f.orgIndex(id)] = orgFacts{id: id, name: name, region: region, sme: sme, known: true}
 }
 
 func (f *tallyFacts) patent(number, kind string) {
@@ -236,6 +250,29 @@ func (f *tallyFacts) withdraw(decl, day int32) {
 	d.withdrawn, d.withdrawal, d.stop = true, day, min(d.stop, day)
 }
 
+// recordal records (again) the recordal of a licence, as INSERT OR
+// REPLACE into tly_recordals does; the tallies join it to a licence, so
+// one of an unknown licence is not kept.
+func (f *tallyFacts) recordal(licence string, on, dueBy int32) {
+	if i, ok := f.licenceIDs[licence]; ok {
+		d := &f.deals[i]
+		d.recorded, d.recordedOn, d.dueBy = true, on, dueBy
+	}
+}
+
+// openLicence records an open licence under a declaration effective on
+// day: the declaration's first licence is the earliest, as
+// tly_first_licences keeps it; the tallies join it to a declaration, so
+// one of an unknown declaration is not kept.
+func (f *tallyFacts) openLicence(decl string, day int32) {
+	if i, ok := f.declIDs[decl]; ok {
+		d := &f.decls[i]
+		if !d.licensed || day < d.firstLicence {
+			d.licensed, d.firstLicence = true, day
+		}
+	}
+}
+
 func (f *tallyFacts) pay(deal, day int32, amountFen int64) {
 	f.payments = append(f.payments, dealPayment{day: day, deal: deal, amountFen: amountFen})
 }
@@ -253,13 +290,13 @@ func (f *tallyFacts) sortIfDue() {
 
 // sortAll sorts every deal and payment by day into the columns.
 func (f *tallyFacts) sortAll() {
-	order := orderByDay(len(f.deals), func(i int) int32 { return f.deals[i].day })
+	order := orderBy(len(f.deals), func(i int) int32 { return f.deals[i].day })
 	d := dealColumns{day: make([]int32, len(order)), licensee: make([]int32, len(order)), patent: make([]int32, len(order)), deal: order}
 	for k, i := range order {
 		deal := &f.deals[i]
 		d.day[k], d.licensee[k], d.patent[k] = deal.day, deal.licensee, deal.patent
 	}
-	order = orderByDay(len(f.payments), func(i int) int32 { return f.payments[i].day })
+	order = orderBy(len(f.payments), func(i int) int32 { return f.payments[i].day })
 	p := paymentColumns{day: make([]int32, len(order)), deal: make([]int32, len(order)), amountFen: make([]int64, len(order))}
 	for k, i := range order {
 		pay := &f.payments[i]
@@ -268,25 +305,26 @@ func (f *tallyFacts) sortAll() {
 	f.dealsByDay, f.paymentsByDay = d, p
 }
 
-// orderByDay returns the indexes 0…n-1 sorted by day, stably, by counting.
-func orderByDay(n int, dayOf func(i int) int32) []int32 {
+// orderBy returns the indexes 0…n-1 sorted by key (a day, a patent),
+// stably, by counting.
+func orderBy(n int, keyOf func(i int) int32) []int32 {
 	if n == 0 {
 		return nil
 	}
-	lo, hi := dayOf(0), dayOf(0)
+	lo, hi := keyOf(0), keyOf(0)
 	for i := range n {
-		lo, hi = min(lo, dayOf(i)), max(hi, dayOf(i))
+		lo, hi = min(lo, keyOf(i)), max(hi, keyOf(i))
 	}
 	starts := make([]int32, hi-lo+2)
 	for i := range n {
-		starts[dayOf(i)-lo+1]++
+		starts[keyOf(i)-lo+1]++
 	}
 	for d := 1; d < len(starts); d++ {
 		starts[d] += starts[d-1]
 	}
 	order := make([]int32, n)
 	for i := range n {
-		d := dayOf(i) - lo
+		d := keyOf(i) - lo
 		order[starts[d]] = int32(i)
 		starts[d]++
 	}
@@ -317,7 +355,7 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 		query string
 		row   func(c []string) error
 	}{
-		{"SELECT id, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2] == "1"); return nil }},
+		{"SELECT id, name, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2], c[3] == "1"); return nil }},
 		{"SELECT number, kind FROM tly_patents", func(c []string) error { f.patent(c[0], c[1]); return nil }},
 		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
 		{"SELECT license_id, number, type, licensee_id, effective_on FROM tly_licenses", func(c []string) error {
@@ -357,6 +395,20 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			}
 			f.declarant(i, c[1])
 			return nil
+		}},
+		{"SELECT license_id, recorded_on, due_by FROM tly_recordals", func(c []string) error {
+			days, err := parseDays(c[1], c[2])
+			if err == nil {
+				f.recordal(c[0], days[0], days[1])
+			}
+			return err
+		}},
+		{"SELECT declaration_id, first_on FROM tly_first_licences", func(c []string) error {
+			days, err := parseDays(c[1])
+			if err == nil {
+				f.openLicence(c[0], days[0])
+			}
+			return err
 		}},
 		{"SELECT license_id, paid_on, amount_fen FROM tly_payments ORDER BY id", func(c []string) error {
 			deal, err := f.licenceIndex(c[0])
@@ -433,8 +485,12 @@ func scanStrings(ctx context.Context, tx *sql.Tx, query string, row func(c []str
 // tallyComputers compute, from the facts, the tallies of the subjects the
 // index holds.
 var tallyComputers = map[string]func(f *tallyFacts, q TallyQuery, spans []span, t *Tally){
-	Deals:        (*tallyFacts).dealsTally,
-	Declarations: (*tallyFacts).declarationsTally,
+	Deals:              (*tallyFacts).dealsTally,
+	Declarations:       (*tallyFacts).declarationsTally,
+	Recordals:          (*tallyFacts).recordalsTally,
+	MultiLicensee:      (*tallyFacts).multiLicenseeTally,
+	FeeReductions:      (*tallyFacts).feeReductionsTally,
+	TimeToFirstLicence: (*tallyFacts).timeToFirstLicenceTally,
 }
 
 // holds reports whether the index answers tallies of subject.
@@ -464,13 +520,7 @@ func (idx *tallyIndex) answer(q TallyQuery, spans []span, position int64, t *Tal
 func (f *tallyFacts) declarationsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
-	bucketOf := make([]int32, to-from+1) // by day from from
-	day := from
-	for i, sp := range spans {
-		for last := dayNumber(sp.last); day <= last; day++ {
-			bucketOf[day-from] = int32(i)
-		}
-	}
+	bucketOf := bucketsByDay(spans, from)
 	// started[i] and stopped[i] count the declarations that start or stop
 	// in bucket i; before counts those that start before the range minus
 	// those that stop before it.

@@ -521,7 +521,39 @@ func compareTallies(t *testing.T, what string, db *DB, m *model, queries []Tally
 		if want := m.expectRanking(metric); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s ranking by %s:\ngot  %+v\nwant %+v", what, metric, got, want)
 		}
+		for i, q := range queries {
+			rq := RankingQuery{Metric: metric, From: q.From, To: q.To, Limit: []int{1, 3, 0, MaxRankingLimit}[i%4]}
+			if i%5 == 0 {
+				rq.From = domain.Date{}
+			}
+			if inMemory, inSQL := rankedBothWays(t, db, rq); !reflect.DeepEqual(inMemory, inSQL) {
+				t.Fatalf("%s ranking %+v:\nmemory %+v\nSQL    %+v", what, rq, inMemory, inSQL)
+			}
+		}
 	}
+}
+
+// rankedBothWays ranks from the in-memory index and from the tables; it
+// fails when the index does not mirror the file.
+func rankedBothWays(t *testing.T, db *DB, q RankingQuery) (inMemory, inSQL []Ranking) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Reader().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	position, err := readCheckpoint(ctx, tx, TalliesName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !db.tallies.rank(q, position, &inMemory) {
+		t.Fatalf("the tally index does not mirror checkpoint %d", position)
+	}
+	if inSQL, err = rankInSQL(ctx, tx, q, rankingQueries[q.Metric]); err != nil {
+		t.Fatal(err)
+	}
+	return inMemory, inSQL
 }
 
 // bothWays computes a tally the in-memory index holds from the index and

@@ -1,0 +1,252 @@
+package projections
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// The extra tallies (tallies_extra.go) and the rankings computed from the
+// tally index, with the meaning their SQL gives them.
+
+// eachDeal calls visit with every licence effective from…to, in order of
+// day.
+func (f *tallyFacts) eachDeal(from, to int32, visit func(deal int32)) {
+	d := f.dealsByDay
+	tail := tailIn(len(d.day), len(f.deals), func(i int) int32 { return f.deals[i].day }, from, to)
+	for k := lowerBound(d.day, from); k < len(d.day) && d.day[k] <= to; k++ {
+		for ; len(tail) > 0 && f.deals[tail[0]].day < d.day[k]; tail = tail[1:] {
+			visit(tail[0])
+		}
+		visit(d.deal[k])
+	}
+	for _, i := range tail {
+		visit(i)
+	}
+}
+
+// eachPayment calls visit with the licence and amount of every payment
+// made from…to.
+func (f *tallyFacts) eachPayment(from, to int32, visit func(deal int32, amountFen int64)) {
+	p := f.paymentsByDay
+	for k := lowerBound(p.day, from); k < len(p.day) && p.day[k] <= to; k++ {
+		visit(p.deal[k], p.amountFen[k])
+	}
+	for i := len(p.day); i < len(f.payments); i++ {
+		if pay := &f.payments[i]; pay.day >= from && pay.day <= to {
+			visit(pay.deal, pay.amountFen)
+		}
+	}
+}
+
+// bucketsByDay returns the bucket of each day from the first day of spans
+// (from) on, as an array indexed by day - from.
+func bucketsByDay(spans []span, from int32) []int32 {
+	out := make([]int32, dayNumber(spans[len(spans)-1].last)-from+1)
+	day := from
+	for i, sp := range spans {
+		for last := dayNumber(sp.last); day <= last; day++ {
+			out[day-from] = int32(i)
+		}
+	}
+	return out
+}
+
+// recordalsTally computes a recordals tally into t (see
+// tallier.recordals).
+func (f *tallyFacts) recordalsTally(q TallyQuery, spans []span, t *Tally) {
+	match := f.filter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	bucket := bucketsByDay(spans, from)
+	f.eachDeal(from, to, func(i int32) {
+		d := &f.deals[i]
+		if match != nil && !match(d) {
+			return
+		}
+		b := t.Buckets[bucket[d.day-from]].Values
+		col := 3
+		switch {
+		case !d.recorded || d.recordedOn > to:
+		case d.recordedOn <= d.dueBy:
+			col = 1
+		default:
+			col = 2
+		}
+		b[0]++
+		b[col]++
+		if col == 3 && domain.RecordalDeadline(epoch.AddDays(int(d.day))).Before(q.To) {
+			b[4]++
+		}
+	})
+	sumBuckets(t, allColumns(len(t.Columns))...)
+}
+
+// multiLicenseeTally computes a multi-licensee tally into t (see
+// tallier.multiLicensee).
+func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
+	match := f.filter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	bucket := bucketsByDay(spans, from)
+	firstLicensee, licensees := make([]int32, len(f.patents)), make([]uint8, len(f.patents))
+	var firsts, seconds []int32 // days a patent reached 1 and 2 licensees, in order
+	f.eachDeal(math.MinInt32, to, func(i int32) {
+		d := &f.deals[i]
+		if match != nil && !match(d) {
+			return
+		}
+		switch n := &licensees[d.patent]; {
+		case *n == 0:
+			*n, firstLicensee[d.patent] = 1, d.licensee
+			firsts = append(firsts, d.day)
+		case *n == 1 && d.licensee != firstLicensee[d.patent]:
+			*n = 2
+			seconds = append(seconds, d.day)
+			if d.day >= from {
+				t.Buckets[bucket[d.day-from]].Values[0]++
+			}
+		}
+	})
+	sumBuckets(t, 0)
+	runningCountOfDays(t, spans, seconds, 1)
+	runningCountOfDays(t, spans, firsts, 2)
+}
+
+// runningCountOfDays sets column col of each bucket to the number of the
+// sorted days on or before its last day, and the total to the last
+// bucket's.
+func runningCountOfDays(t *Tally, spans []span, days []int32, col int) {
+	var n int64
+	for i, sp := range spans {
+		last := dayNumber(sp.last)
+		for len(days) > 0 && days[0] <= last {
+			n, days = n+1, days[1:]
+		}
+		t.Buckets[i].Values[col] = n
+	}
+	t.Total.Values[col] = n
+}
+
+// feeReductionsTally computes a fee-reductions tally into t (see
+// tallier.feeReductions).
+func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
+	match := f.declFilter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	var patents []int32
+	var ranges []dayRange
+	for i := range f.decls {
+		d := &f.decls[i]
+		if d.declared > to || d.stop <= from || d.stop <= d.declared || (match != nil && !match(d)) {
+			continue
+		}
+		if r, ok := inEffectWithin(d.declared, d.stop, from, to); ok {
+			patents, ranges = append(patents, d.patent), append(ranges, r)
+		}
+	}
+	// Group the ranges by patent, in order of patent, by counting.
+	order := orderBy(len(patents), func(i int) int32 { return patents[i] })
+	grouped := make([]dayRange, len(order))
+	var perPatent [][]dayRange
+	for k, i := range order {
+		grouped[k] = ranges[i]
+		if k == 0 || patents[i] != patents[order[k-1]] {
+			perPatent = append(perPatent, grouped[k:k+1])
+		} else {
+			last := &perPatent[len(perPatent)-1]
+			*last = (*last)[:len(*last)+1]
+		}
+	}
+	addFeeReductions(t, spans, perPatent)
+}
+
+// timeToFirstLicenceTally computes a time-to-first-licence tally into t
+// (see tallier.timeToFirstLicence).
+func (f *tallyFacts) timeToFirstLicenceTally(q TallyQuery, spans []span, t *Tally) {
+	match := f.declFilter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	bucket := bucketsByDay(spans, from)
+	days := make([][]int64, len(spans))
+	var all []int64
+	for i := range f.decls {
+		d := &f.decls[i]
+		if !d.licensed || d.firstLicence < from || d.firstLicence > to || (match != nil && !match(d)) {
+			continue
+		}
+		n := int64(d.firstLicence - d.declared)
+		b := bucket[d.firstLicence-from]
+		days[b] = append(days[b], n)
+		all = append(all, n)
+	}
+	for i := range t.Buckets {
+		copy(t.Buckets[i].Values, daysSummary(days[i]))
+	}
+	copy(t.Total.Values, daysSummary(all))
+}
+
+// sumBuckets sets the given columns of the total to the sums of the
+// buckets'.
+func sumBuckets(t *Tally, cols ...int) {
+	for _, c := range cols {
+		var sum int64
+		for _, b := range t.Buckets {
+			sum += b.Values[c]
+		}
+		t.Total.Values[c] = sum
+	}
+}
+
+// rank ranks the patentees by q.Metric into out when the index mirrors the
+// tallies checkpoint position; it reports whether it did. Like the SQL of
+// rankingQueries, a licence or payment counts for each of its licensors
+// and a declaration for each of its declaring patentees; ties go to the
+// smaller organisation ID.
+func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	f, ok := idx.at(position)
+	if !ok {
+		return false
+	}
+	from, to := int32(math.MinInt32), int32(math.MaxInt32)
+	if !q.From.IsZero() {
+		from = dayNumber(q.From)
+	}
+	if !q.To.IsZero() {
+		to = dayNumber(q.To)
+	}
+	values, ranked := make([]int64, len(f.orgs)), make([]bool, len(f.orgs))
+	add := func(orgs []int32, v int64) {
+		for _, o := range orgs {
+			values[o] += v
+			ranked[o] = true
+		}
+	}
+	switch q.Metric {
+	case MetricLicenses:
+		f.eachDeal(from, to, func(i int32) { add(f.deals[i].licensors, 1) })
+	case MetricFees:
+		f.eachPayment(from, to, func(deal int32, amountFen int64) { add(f.deals[deal].licensors, amountFen) })
+	case MetricDeclared:
+		for i := range f.decls {
+			if d := &f.decls[i]; d.declared >= from && d.declared <= to {
+				add(d.patentees, 1)
+			}
+		}
+	}
+	var orgs []int32
+	for o, ok := range ranked {
+		if ok {
+			orgs = append(orgs, int32(o))
+		}
+	}
+	slices.SortFunc(orgs, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(values[b], values[a]), cmp.Compare(f.orgs[a].id, f.orgs[b].id))
+	})
+	orgs = orgs[:min(len(orgs), cmp.Or(q.Limit, DefaultRankingLimit))]
+	*out = make([]Ranking, 0, len(orgs))
+	for _, o := range orgs {
+		*out = append(*out, Ranking{PatenteeID: f.orgs[o].id, Name: f.orgs[o].name, Value: values[o]})
+	}
+	return true
+}
