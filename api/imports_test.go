@@ -275,6 +275,8 @@ func TestImportRefusals(t *testing.T) {
 	problem(w.do(t, "POST", "/v1/imports/patents", w.regKey, "text/csv", strings.NewReader(csv)), 403, "forbidden")
 	problem(w.do(t, "POST", "/v1/imports/patents", w.uniKey, "application/json", strings.NewReader(csv)), 415, "unsupported_media_type")
 	problem(w.do(t, "POST", "/v1/imports/patents?dry_run=maybe", w.uniKey, "text/csv", strings.NewReader(csv)), 400, "invalid_argument")
+	// A mistyped dry run must not import for real.
+	problem(w.do(t, "POST", "/v1/imports/patents?dryrun=true", w.uniKey, "text/csv", strings.NewReader(csv)), 400, "invalid_argument")
 	problem(w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader("a,b\n1,2\n")), 400, "invalid_argument")
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -233,6 +234,11 @@ func TestReadsNameTheInvalidParameter(t *testing.T) {
 		{"/v1/rankings/patentees?metric=popularity", "metric"},
 		{"/v1/rankings/patentees?limit=1000", "limit"},
 		{"/v1/rankings/patentees?from=2024-01-01&to=2023-01-01", "to"},
+		// A mistyped parameter is refused rather than ignored.
+		{tally + "&region_code=4401", "region_code"},
+		{"/v1/listings?query=" + url.QueryEscape("电池"), "query"},
+		{"/v1/rankings/patentees?by=fees_fen", "by"},
+		{"/v1/ledger/head?position=1", "position"},
 	} {
 		resp, body := h.get(c.path)
 		var p readsProblem

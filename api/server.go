@@ -98,6 +98,7 @@ func New(cfg Config) *Server {
 		Skipper: func(c echo.Context) bool { return c.Path() == "/v1/imports/patents" }}))
 	e.Use(s.authenticate)
 	e.Use(rateLimiter(cfg.RateLimit, cfg.Burst))
+	e.Use(rejectUnknownQuery)
 	s.routes()
 	return s
 }

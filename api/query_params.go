@@ -1,0 +1,93 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// queryParameters are the query parameters of each operation of the
+// OpenAPI document, by "METHOD /path/{param}".
+var queryParameters = mustQueryParameters(openAPIDocument)
+
+// mustQueryParameters reads the query parameters of every operation of an
+// OpenAPI document, resolving references to its components; it panics on a
+// document it cannot read, which the tests would catch.
+func mustQueryParameters(doc []byte) map[string]map[string]bool {
+	type parameter struct {
+		Ref  string `json:"$ref"`
+		Name string `json:"name"`
+		In   string `json:"in"`
+	}
+	var d struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Parameters map[string]parameter `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		panic(fmt.Sprintf("the OpenAPI document: %v", err))
+	}
+	out := map[string]map[string]bool{}
+	for path, item := range d.Paths {
+		for method, raw := range item {
+			var op struct {
+				Parameters []parameter `json:"parameters"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				panic(fmt.Sprintf("the OpenAPI document: %s %s: %v", method, path, err))
+			}
+			names := map[string]bool{}
+			for _, p := range op.Parameters {
+				if p.Ref != "" {
+					p = d.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				}
+				if p.In == "query" {
+					names[p.Name] = true
+				}
+			}
+			out[strings.ToUpper(method)+" "+path] = names
+		}
+	}
+	return out
+}
+
+// echoParam matches a path parameter as echo writes it (":number").
+var echoParam = regexp.MustCompile(`:([a-z_]+)`)
+
+// rejectUnknownQuery answers 400 invalid_argument, naming the parameter,
+// for a query parameter that the operation of a /v1 route does not take:
+// a mistyped filter (region_code for region) must not silently widen a
+// tally. The web pages take whatever links carry.
+func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !strings.HasPrefix(c.Path(), "/v1/") {
+			return next(c)
+		}
+		known, ok := queryParameters[c.Request().Method+" "+echoParam.ReplaceAllString(c.Path(), "{$1}")]
+		if !ok {
+			return next(c)
+		}
+		for _, name := range slices.Sorted(maps.Keys(c.QueryParams())) {
+			if !known[name] {
+				return domain.Invalid(name, "is not a parameter of this route; it takes %s", takes(known))
+			}
+		}
+		return next(c)
+	}
+}
+
+// takes lists parameter names for a message.
+func takes(names map[string]bool) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(names)), ", ")
+}
