@@ -438,15 +438,7 @@ func (t *tallier) totals(dateCol, from, selects string, cols ...int) error {
 }
 
 // sumTotals sets the total's columns to the sum of the buckets.
-func (t *tallier) sumTotals(cols ...int) {
-	for _, c := range cols {
-		var sum int64
-		for _, b := range t.tally.Buckets {
-			sum += b.Values[c]
-		}
-		t.tally.Total.Values[c] = sum
-	}
-}
+func (t *tallier) sumTotals(cols ...int) { sumBuckets(&t.tally, cols...) }
 
 // atEnd sets column col of each bucket to the number of facts in force on
 // the bucket's last day: started (startCol) on or before it and not yet
