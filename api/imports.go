@@ -142,7 +142,7 @@ func (s *Server) importPatents(c echo.Context) error {
 	if err != nil {
 		return importError(err)
 	}
-	defer file.Close()
+	defer discard(file)
 	rep, _, err := s.svc.ImportOnce(ctx, req, sum, func() (domain.ImportReport, error) { return run(file) })
 	if err != nil {
 		return err
@@ -159,26 +159,26 @@ func answerImport(c echo.Context, rep domain.ImportReport) error {
 	return writeJSON(c, http.StatusOK, NewImportAnswer(rep))
 }
 
-// spool copies r into an unlinked temporary file and returns the file,
-// rewound, and the SHA-256 (hex) of what it holds. The caller closes it.
+// spool copies r into a temporary file and returns the file, rewound, and
+// the SHA-256 (hex) of what it holds. The caller closes and removes the
+// file (discard).
 func spool(r io.Reader) (*os.File, string, error) {
 	f, err := os.CreateTemp("", "ledger-import-*")
 	if err != nil {
 		return nil, "", err
 	}
-	// Unlinked at once: the open file lives until it is closed.
-	if err := os.Remove(f.Name()); err != nil {
-		return nil, "", errors.Join(err, f.Close())
-	}
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
-		return nil, "", errors.Join(err, f.Close())
+	if _, err = io.Copy(io.MultiWriter(f, h), r); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, "", errors.Join(err, f.Close())
+	if err != nil {
+		return nil, "", errors.Join(err, discard(f))
 	}
 	return f, hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// discard closes and removes a spooled file.
+func discard(f *os.File) error { return errors.Join(f.Close(), os.Remove(f.Name())) }
 
 // importBody returns the file of an import request, limited to
 // ImportBodyLimit: the body itself, or the multipart part named "file".
