@@ -45,6 +45,7 @@ type readsHarness struct {
 type readsOptions struct {
 	wait        time.Duration
 	projections []projections.Projection
+	sqlOnly     bool
 }
 
 func newReadsHarness(t *testing.T, o readsOptions) *readsHarness {
@@ -63,7 +64,7 @@ func newReadsHarness(t *testing.T, o readsOptions) *readsHarness {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	reads, err := projections.Start(ctx, st, filepath.Join(dir, projections.FileName), projections.Options{Logger: quiet,
-		Registerer: reg, Runner: projections.RunnerOptions{Projections: o.projections, MaxRetries: 1, RetryInterval: time.Millisecond}})
+		Registerer: reg, SQLOnly: o.sqlOnly, Runner: projections.RunnerOptions{Projections: o.projections, MaxRetries: 1, RetryInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,6 +302,50 @@ func TestReadsHealthAndMetrics(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s:\n%s", want, body)
 		}
+	}
+	for _, index := range []string{"tallies", "search"} {
+		h.waitForMetric(`ledger_memory_index_loaded{index="` + index + `"} 1`)
+	}
+}
+
+// waitForMetric waits up to 5 s for /metrics to show want.
+func (h *readsHarness) waitForMetric(want string) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, body := h.get("/metrics")
+		if strings.Contains(string(body), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("metrics lack %s:\n%s", want, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReadsWithoutMemoryIndexes serves the reads with the in-memory
+// indexes left unloaded (serve --memory-indexes=false): the answers come
+// from SQL, and the metrics say the indexes are not loaded.
+func TestReadsWithoutMemoryIndexes(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{sqlOnly: true})
+	pos := strconv.FormatInt(h.declared(1), 10)
+	var tally struct {
+		Total struct {
+			Deals int64 `json:"deals"`
+		} `json:"total"`
+	}
+	h.getJSON("/v1/tallies/deals?period=month&from=2024-01-01&to=2024-12-31&min_position="+pos, &tally)
+	var listings struct {
+		Total int64 `json:"total"`
+	}
+	h.getJSON("/v1/listings?q="+url.QueryEscape("电池")+"&min_position="+pos, &listings)
+	if tally.Total.Deals != 1 || listings.Total != 1 {
+		t.Fatalf("deals %d, listings total %d", tally.Total.Deals, listings.Total)
+	}
+	time.Sleep(200 * time.Millisecond) // a loaded index would have loaded by now
+	for _, index := range []string{"tallies", "search"} {
+		h.waitForMetric(`ledger_memory_index_loaded{index="` + index + `"} 0`)
 	}
 }
 

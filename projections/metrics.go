@@ -15,13 +15,14 @@ type collector struct {
 	runner                         *Runner
 	relay                          *Relay
 	head, checkpoint, lag, healthy *prometheus.Desc
+	indexLoaded                    *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
 // NewCollector returns a Prometheus collector of the head of store, each
-// projection's checkpoint, lag (head − checkpoint) and health, and the
-// events the relay published.
+// projection's checkpoint, lag (head − checkpoint) and health, whether
+// each in-memory index is loaded, and the events the relay published.
 func NewCollector(store domain.EventStore, runner *Runner, relay *Relay) prometheus.Collector {
 	byProjection := []string{"projection"}
 	return &collector{store: store, runner: runner, relay: relay,
@@ -31,12 +32,15 @@ func NewCollector(store domain.EventStore, runner *Runner, relay *Relay) prometh
 		lag: prometheus.NewDesc("ledger_projection_lag_events",
 			"Events in the global log a projection has not applied yet (head − checkpoint).", byProjection, nil),
 		healthy: prometheus.NewDesc("ledger_projection_healthy",
-			"1 while a projection applies events, 0 once it stopped on one it cannot apply.", byProjection, nil)}
+			"1 while a projection applies events, 0 once it stopped on one it cannot apply.", byProjection, nil),
+		indexLoaded: prometheus.NewDesc("ledger_memory_index_loaded",
+			"1 while an in-memory index (tallies, search) is loaded and answers its queries, 0 while they run in SQL.",
+			[]string{"index"}, nil)}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.head, c.checkpoint, c.lag, c.healthy} {
+	for _, d := range []*prometheus.Desc{c.head, c.checkpoint, c.lag, c.healthy, c.indexLoaded} {
 		ch <- d
 	}
 	c.relay.events.Describe(ch)
@@ -58,6 +62,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(max(0, head.Position-s.Checkpoint)), s.Name)
 		}
 	}
+	db := c.runner.db
+	ch <- prometheus.MustNewConstMetric(c.indexLoaded, prometheus.GaugeValue, boolFloat(db.tallies.isLoaded()), TalliesName)
+	ch <- prometheus.MustNewConstMetric(c.indexLoaded, prometheus.GaugeValue, boolFloat(db.search.isLoaded()), "search")
 	c.relay.events.Collect(ch)
 }
 

@@ -91,6 +91,14 @@ func (m *mirror[F]) committed(move checkpointMove, events []domain.Event) {
 	m.facts.advance(events, move.to)
 }
 
+// isLoaded reports whether the facts are loaded.
+func (m *mirror[F]) isLoaded() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var none F
+	return m.facts != none
+}
+
 // at returns the facts when they mirror checkpoint position. The caller
 // holds m.mu for reading.
 func (m *mirror[F]) at(position int64) (F, bool) {

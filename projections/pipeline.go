@@ -38,6 +38,10 @@ type Options struct {
 	// Node names this node on Bus (its consumer and its lease); required
 	// with Bus, ignored without.
 	Node string
+	// SQLOnly leaves the in-memory indexes unloaded (DB.WarmUp is not
+	// called): every query runs in SQL, slower, and the node saves the
+	// indexes' memory (about 2.5 KB per listed patent).
+	SQLOnly bool
 }
 
 // Pipeline is the read side of one node: the read-model file, the runner,
@@ -56,6 +60,7 @@ type Pipeline struct {
 	closers   []func() error // the bus's subscriber and publisher, closed by Close
 	nats      *natsbus.Bus
 	node      string
+	sqlOnly   bool // the in-memory indexes stay unloaded
 	router    *message.Router
 	log       *slog.Logger
 	cancel    context.CancelFunc
@@ -91,7 +96,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
-		log: log, done: make(chan struct{})}
+		sqlOnly: opts.SQLOnly, log: log, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.closeBus())
@@ -162,6 +167,9 @@ func (p *Pipeline) run(ctx context.Context) {
 	warmed := make(chan struct{})
 	go func() {
 		defer close(warmed)
+		if p.sqlOnly {
+			return
+		}
 		if err := p.db.WarmUp(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL", "error", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -591,5 +592,40 @@ func TestE2ESignedInViews(t *testing.T) {
 	sme := page(p.smeKey)
 	if !strings.Contains(sme, `id="my-licenses"`) || !strings.Contains(sme, n) || !strings.Contains(sme, "2024-03-01") {
 		t.Fatalf("the SME's page does not list its licence:\n%s", sme)
+	}
+}
+
+// TestE2EMemoryIndexesFlag serves with --memory-indexes=false: the reads
+// answer from SQL and the indexes never load; by default they load.
+func TestE2EMemoryIndexesFlag(t *testing.T) {
+	loaded := func(s *server) string {
+		r := s.call(t, "GET", "/metrics", "", nil)
+		for _, line := range strings.Split(string(r.raw), "\n") {
+			if strings.HasPrefix(line, `ledger_memory_index_loaded{index="tallies"} `) {
+				return strings.TrimPrefix(line, `ledger_memory_index_loaded{index="tallies"} `)
+			}
+		}
+		t.Fatalf("no ledger_memory_index_loaded in\n%s", r.raw)
+		return ""
+	}
+	off := startServer(t, "--memory-indexes=false")
+	p := off.parties(t)
+	n := off.registerPatent(t, p, "202010123456")
+	off.declare(t, p, n)
+	head := strconv.FormatInt(off.head(t), 10)
+	if r := must(t, off.call(t, "GET", "/v1/listings?min_position="+head, "", nil), 200); r.body["total"] != 1.0 {
+		t.Fatalf("listings without memory indexes: %s", r.raw)
+	}
+	time.Sleep(300 * time.Millisecond) // the indexes of a ledger this small load within milliseconds
+	if got := loaded(off); got != "0" {
+		t.Fatalf("with --memory-indexes=false the tally index is loaded (%s)", got)
+	}
+	on := startServer(t)
+	deadline := time.Now().Add(5 * time.Second)
+	for loaded(on) != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("by default the tally index never loaded")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

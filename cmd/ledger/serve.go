@@ -35,6 +35,8 @@ type serveFlags struct {
 	trustProxy bool
 	rateLimit  float64
 	bodyLimit  string
+	// memoryIndexes loads the read models' in-memory indexes.
+	memoryIndexes bool
 }
 
 // runServe runs the HTTP server until ctx is done (SIGINT or SIGTERM), then
@@ -47,6 +49,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&sf.trustProxy, "trust-proxy", envBool("LEDGER_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
 	fs.Float64Var(&sf.rateLimit, "rate-limit", 200, "requests per second allowed per key or client address")
 	fs.StringVar(&sf.bodyLimit, "body-limit", "1M", "largest request body accepted")
+	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", envBoolOr("LEDGER_MEMORY_INDEXES", true),
+		"keep the tallies' and listings' indexes in memory (about 2.5 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -89,7 +93,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 			ln.Close()
 		}
 	}()
-	readOpts := projections.Options{Logger: log, Registerer: metrics}
+	readOpts := projections.Options{Logger: log, Registerer: metrics, SQLOnly: !sf.memoryIndexes}
 	if cfg.bus == "nats" {
 		bus, node, err := openBus(ctx, cfg, ln.Addr(), log)
 		if err != nil {
@@ -165,13 +169,18 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 }
 
 // envBool reads a boolean environment variable ("1", "true", "yes").
-func envBool(name string) bool {
-	v := os.Getenv(name)
-	switch v {
+func envBool(name string) bool { return envBoolOr(name, false) }
+
+// envBoolOr returns the boolean value of an environment variable, def when
+// it is unset or not a boolean.
+func envBoolOr(name string, def bool) bool {
+	switch os.Getenv(name) {
 	case "1", "true", "TRUE", "True", "yes":
 		return true
+	case "0", "false", "FALSE", "False", "no":
+		return false
 	}
-	return false
+	return def
 }
 
 // newID returns a time-ordered UUID (version 7): new events then land at the
