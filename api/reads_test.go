@@ -276,6 +276,21 @@ func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "\n\n名次,专利权人编号,专利权人,许可(件)\n1,"+h.uni+",华南理工大学,1\n") {
 		t.Fatalf("ranking csv: %d\n%s", resp.StatusCode, body)
 	}
+	// Conversion: the university's one declaration reached an open licence
+	// in March 2024, so it converted in 2024 and not yet by February.
+	var ranks []projections.Ranking
+	h.getJSON("/v1/rankings/patentees?metric=conversion_bp&from=2024-01-01&to=2024-12-31", &ranks)
+	if len(ranks) != 1 || ranks[0].PatenteeID != h.uni || ranks[0].Value != 10_000 {
+		t.Fatalf("conversion ranking %+v", ranks)
+	}
+	h.getJSON("/v1/rankings/patentees?metric=conversion_bp&to=2024-02-29", &ranks)
+	if len(ranks) != 1 || ranks[0].Value != 0 {
+		t.Fatalf("conversion ranking by February %+v", ranks)
+	}
+	resp, body = h.get("/v1/rankings/patentees?metric=conversion_bp&format=csv")
+	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "\n\n名次,专利权人编号,专利权人,转化率(基点)\n1,"+h.uni+",华南理工大学,10000\n") {
+		t.Fatalf("conversion csv: %d\n%s", resp.StatusCode, body)
+	}
 }
 
 func TestReadsHealthAndMetrics(t *testing.T) {

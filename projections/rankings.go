@@ -20,6 +20,10 @@ const (
 	// MetricDeclared counts the declarations a patentee filed (as one of
 	// the patentees) dated in the range.
 	MetricDeclared = "declared"
+	// MetricConversion is the share of those declarations that reached an
+	// open licence by the end of the range (DOMAIN.md: conversion,
+	// licensed ÷ declared), in basis points rounded half up.
+	MetricConversion = "conversion_bp"
 )
 
 // Ranking page sizes.
@@ -36,6 +40,11 @@ var rankingQueries = map[string]string{
 		JOIN tly_license_orgs x ON x.license_id = y.license_id WHERE y.paid_on BETWEEN ? AND ? GROUP BY x.org_id`,
 	MetricDeclared: `SELECT x.org_id AS org_id, COUNT(*) AS value FROM tly_declarations d
 		JOIN tly_declaration_orgs x ON x.declaration_id = d.declaration_id WHERE d.declared_on BETWEEN ? AND ? GROUP BY x.org_id`,
+	MetricConversion: `SELECT x.org_id AS org_id,
+		(20000 * SUM(f.first_on IS NOT NULL AND f.first_on <= ?2) + COUNT(*)) / (2 * COUNT(*)) AS value
+		FROM tly_declarations d JOIN tly_declaration_orgs x ON x.declaration_id = d.declaration_id
+		LEFT JOIN tly_first_licences f ON f.declaration_id = d.declaration_id
+		WHERE d.declared_on BETWEEN ?1 AND ?2 GROUP BY x.org_id`,
 }
 
 // RankingQuery asks for the patentees ranked by a metric.
@@ -65,7 +74,7 @@ func (db *DB) Rankings(ctx context.Context, q RankingQuery) ([]Ranking, error) {
 	inner, ok := rankingQueries[q.Metric]
 	switch {
 	case !ok:
-		return nil, domain.Invalid("metric", "unknown metric %q; want licenses, fees_fen or declared", q.Metric)
+		return nil, domain.Invalid("metric", "unknown metric %q; want licenses, fees_fen, declared or conversion_bp", q.Metric)
 	case !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From):
 		return nil, domain.Invalid("to", "%s is before from %s", q.To, q.From)
 	case q.Limit < 0 || q.Limit > MaxRankingLimit:

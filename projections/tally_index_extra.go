@@ -233,6 +233,27 @@ func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool
 				add(d.patentees, 1)
 			}
 		}
+	case MetricConversion:
+		declared := make([]int64, len(f.orgs))
+		for i := range f.decls {
+			d := &f.decls[i]
+			if d.declared < from || d.declared > to {
+				continue
+			}
+			for _, o := range d.patentees {
+				declared[o]++
+			}
+			if d.licensed && d.firstLicence <= to {
+				add(d.patentees, 1)
+			} else {
+				add(d.patentees, 0)
+			}
+		}
+		for o, n := range declared {
+			if n > 0 {
+				values[o] = roundHalfUp(10_000*values[o], n)
+			}
+		}
 	}
 	var orgs []int32
 	for o, ok := range ranked {

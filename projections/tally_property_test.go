@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -350,6 +351,25 @@ func (m *model) expectRanking(metric string) []Ranking {
 				values[o]++
 			}
 		}
+	case MetricConversion:
+		licensed := map[string]bool{}
+		for _, l := range m.licenses {
+			if l.Type == domain.LicenseOpen && l.DeclarationID != "" {
+				licensed[l.DeclarationID] = true
+			}
+		}
+		declared, converted := map[string]int64{}, map[string]int64{}
+		for _, d := range m.decls {
+			for _, o := range d.PatenteeIDs {
+				declared[o]++
+				if licensed[d.DeclarationID] {
+					converted[o]++
+				}
+			}
+		}
+		for o, n := range declared {
+			values[o] = int64(math.Floor(10_000*float64(converted[o])/float64(n) + 0.5))
+		}
 	}
 	out := []Ranking{}
 	for id, v := range values {
@@ -513,7 +533,7 @@ func compareTallies(t *testing.T, what string, db *DB, m *model, queries []Tally
 			t.Fatalf("%s tally %+v:\nmemory %s\nSQL    %s\nwant   %s", what, q, mustJSON(inMemory), mustJSON(inSQL), mustJSON(want))
 		}
 	}
-	for _, metric := range []string{MetricLicenses, MetricFees, MetricDeclared} {
+	for _, metric := range []string{MetricLicenses, MetricFees, MetricDeclared, MetricConversion} {
 		got, err := db.Rankings(ctx, RankingQuery{Metric: metric, Limit: MaxRankingLimit})
 		if err != nil {
 			t.Fatal(err)
