@@ -99,7 +99,7 @@ var subjects = map[string]subject{
 	Transfers: {table: "tly_transfers t", patents: "p.number = t.number",
 		patentees:      "SELECT x.org_id FROM tly_transfer_orgs x WHERE x.transfer_id = t.transfer_id AND x.role = 'from'",
 		counterparties: "SELECT x.org_id FROM tly_transfer_orgs x WHERE x.transfer_id = t.transfer_id AND x.role = 'to'",
-		columns:        []string{"transfers", "patents", "price_fen"}, compute: (*tallier).transfers},
+		columns:        []string{"transfers", "patents", "price_fen", "university_to_enterprise"}, compute: (*tallier).transfers},
 	Reviews: {table: "tly_reviews r", patents: "p.number = r.number", patentees: "SELECT r.reviewer_id",
 		campaignColumn: "r.campaign", columns: reviewColumns(), compute: (*tallier).reviews},
 }
@@ -354,12 +354,18 @@ func (t *tallier) pledges() error {
 	return t.atEnd("g.registered_on", "g.released_on", 3)
 }
 
+// transfers counts the transfers, their distinct patents and prices, and
+// those from a university (one of the assignors) to an enterprise (one of
+// the assignees), DOMAIN.md's "from universities to enterprises".
 func (t *tallier) transfers() error {
-	sums := "COUNT(*), COUNT(DISTINCT t.number), SUM(t.price_fen)"
-	if err := t.grouped("t.effective_on", t.s.table, sums, 0, 1, 2); err != nil {
+	const party = "EXISTS (SELECT 1 FROM tly_transfer_orgs x JOIN tly_orgs o ON o.id = x.org_id" +
+		" WHERE x.transfer_id = t.transfer_id AND x.role = '%s' AND o.kind = '%s')"
+	sums := "COUNT(*), COUNT(DISTINCT t.number), SUM(t.price_fen), SUM(" +
+		fmt.Sprintf(party, "from", domain.OrgUniversity) + " AND " + fmt.Sprintf(party, "to", domain.OrgEnterprise) + ")"
+	if err := t.grouped("t.effective_on", t.s.table, sums, 0, 1, 2, 3); err != nil {
 		return err
 	}
-	return t.totals("t.effective_on", t.s.table, sums, 0, 1, 2)
+	return t.totals("t.effective_on", t.s.table, sums, 0, 1, 2, 3)
 }
 
 func (t *tallier) reviews() error {

@@ -314,8 +314,16 @@ func (m *model) expectTransfers(r *recount) {
 			r.add(tr.EffectiveOn, 0, 1)
 			r.distinct(tr.EffectiveOn, 1, string(tr.Number))
 			r.add(tr.EffectiveOn, 2, int64(tr.PriceFen))
+			if m.anyOfKind(tr.FromIDs, domain.OrgUniversity) && m.anyOfKind(tr.ToIDs, domain.OrgEnterprise) {
+				r.add(tr.EffectiveOn, 3, 1)
+			}
 		}
 	}
+}
+
+// anyOfKind reports whether one of the organisations is of kind.
+func (m *model) anyOfKind(ids []string, kind domain.OrgKind) bool {
+	return slices.ContainsFunc(ids, func(id string) bool { return m.orgs[id].Kind == kind })
 }
 
 func (m *model) expectReviews(r *recount) {
