@@ -211,6 +211,9 @@ func (q ListingQuery) plan() (sortName string, terms []searchTerm, err error) {
 		return "", nil, domain.Invalid("limit", "must be from 1 to %d", MaxListingLimit)
 	}
 	if q.IPCPrefix != "" {
+		if normal, err := domain.NormalizeIPCPrefix(q.IPCPrefix); err != nil || normal != q.IPCPrefix {
+			return "", nil, domain.Invalid("ipc", "%q is not a normalised IPC prefix such as H01M or H01M 10/05", q.IPCPrefix)
+		}
 		terms = append(terms, ipcTerm(q.IPCPrefix))
 	}
 	return sortName, terms, nil

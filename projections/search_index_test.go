@@ -153,7 +153,7 @@ var searchIPC = []string{"H01M 10/0562", "H01M 10/44", "H01M 100/01", "H01M 4/13
 
 // writeSearchWorld appends a varied synthetic ledger of 300 patents, with
 // serial numbers from first+1, to st.
-func writeSearchWorld(t *testing.T, st domain.EventStore, seed uint64, first int) *searchWorld {
+func writeSearchWorld(t testing.TB, st domain.EventStore, seed uint64, first int) *searchWorld {
 	s := &synth{rng: rand.New(rand.NewPCG(seed, 9))}
 	s.orgs(10, 20)
 	w := &searchWorld{unis: s.unis}

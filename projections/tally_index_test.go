@@ -60,7 +60,7 @@ func TestTallyIndexWarmUpAndExternalWriter(t *testing.T) {
 // rebuildInto rebuilds the named read models (all when none is named) of
 // the file in dir from st with a DB and runner of their own, as `ledger
 // rebuild` does.
-func rebuildInto(t *testing.T, dir string, st domain.EventStore, names ...string) {
+func rebuildInto(t testing.TB, dir string, st domain.EventStore, names ...string) {
 	t.Helper()
 	db := openDB(t, dir)
 	defer db.Close()

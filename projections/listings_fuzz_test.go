@@ -1,0 +1,71 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// FuzzListings sends arbitrary search text, IPC prefixes, cursors and
+// orders to the listings of a varied ledger: every query either answers or
+// is refused with invalid_argument (never an SQLite error, never a panic),
+// and the in-memory search index answers exactly as SQLite does.
+func FuzzListings(f *testing.F) {
+	dir := f.TempDir()
+	st := openStore(f, dir)
+	writeSearchWorld(f, st, 5, 0)
+	rebuildInto(f, dir, st)
+	db := openDB(f, dir)
+	if err := db.WarmUp(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range [][4]string{
+		{"电池", "H01M", "", ""}, {"led 5G", "", "", SortFee}, {`"`, "", "", ""}, {"AND OR NOT", "H", "", SortNewest},
+		{"电* NEAR(池 组)", "", "", ""}, {"h01m10/0562", "H01M 10/05", "", ""}, {"^固态", "", "zz", ""},
+		{"", "G06N", "eyJrIjoxfQ", SortNewest}, {"电池 -组", "A61K 31", "", SortRelevance}, {"\x00\xff", "H01M\"", "", ""},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3])
+	}
+	f.Fuzz(func(t *testing.T, text, ipc, cursor, sort string) {
+		ctx := context.Background()
+		q := ListingQuery{Today: date("2022-06-01"), Text: text, IPCPrefix: ipc, Cursor: cursor, Sort: sort, Limit: 5}
+		if _, err := db.Listings(ctx, q); err != nil {
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument {
+				t.Fatalf("%+v: %v", q, err)
+			}
+			return
+		}
+		sortName, terms, err := q.plan()
+		if err != nil {
+			t.Fatalf("%+v: planned after answering: %v", q, err)
+		}
+		var after *cursorKey
+		if q.Cursor != "" {
+			key, number, err := decodeCursor(q.Cursor, sortName)
+			if err != nil {
+				t.Fatalf("%+v: the cursor decoded after answering: %v", q, err)
+			}
+			after = &cursorKey{key: key, number: number}
+		}
+		tx, err := db.Reader().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		inMemory, memTotal, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, q.Limit+1)
+		if !ok {
+			t.Fatalf("%+v: the search index does not answer", q)
+		}
+		inSQL, sqlTotal, err := listingKeysInSQL(ctx, tx, q, terms, sortName, after, q.Limit+1)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		if memTotal != sqlTotal || !reflect.DeepEqual(inMemory, inSQL) {
+			t.Fatalf("%+v:\nmemory total %d %v\nSQL    total %d %v", q, memTotal, inMemory, sqlTotal, inSQL)
+		}
+	})
+}
