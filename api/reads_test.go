@@ -33,7 +33,7 @@ var readsNow = time.Date(2024, 7, 1, 2, 30, 0, 0, time.UTC)
 // readsHarness is a real server with its store, command service and read
 // models in a temporary folder.
 type readsHarness struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *domain.Service
 	store *sqlite.Store
 	url   string
@@ -48,7 +48,7 @@ type readsOptions struct {
 	sqlOnly     bool
 }
 
-func newReadsHarness(t *testing.T, o readsOptions) *readsHarness {
+func newReadsHarness(t testing.TB, o readsOptions) *readsHarness {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
