@@ -36,7 +36,7 @@ type server struct {
 // startServer runs `ledger serve` with a temp data folder and extra flags,
 // and returns once it listens. Stopping it cancels its context, as SIGTERM
 // does, and returns the exit code.
-func startServer(t *testing.T, extra ...string) *server {
+func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
