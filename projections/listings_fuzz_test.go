@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"errors"
-	"reflect"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -56,16 +55,6 @@ func FuzzListings(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		inMemory, memTotal, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, q.Limit+1)
-		if !ok {
-			t.Fatalf("%+v: the search index does not answer", q)
-		}
-		inSQL, sqlTotal, err := listingKeysInSQL(ctx, tx, q, terms, sortName, after, q.Limit+1)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		if memTotal != sqlTotal || !reflect.DeepEqual(inMemory, inSQL) {
-			t.Fatalf("%+v:\nmemory total %d %v\nSQL    total %d %v", q, memTotal, inMemory, sqlTotal, inSQL)
-		}
+		samePage(t, db, tx, q, terms, sortName, after)
 	})
 }

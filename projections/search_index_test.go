@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -100,6 +101,27 @@ func TestSearchIndexFollowsLiveWrites(t *testing.T) {
 	}
 }
 
+// samePage reads the page of q after the cursor after in memory and in
+// SQL, in the read transaction tx, fails unless both give the same keys
+// and total, and returns them.
+func samePage(t *testing.T, db *DB, tx *sql.Tx, q ListingQuery, terms []searchTerm, sortName string, after *cursorKey) ([]pageKey, int64) {
+	t.Helper()
+	ctx := context.Background()
+	inMemory, memTotal, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, q.Limit+1)
+	if !ok {
+		t.Fatalf("%+v: the search index does not answer", q)
+	}
+	inSQL, sqlTotal, err := listingKeysInSQL(ctx, tx, q, terms, sortName, after, q.Limit+1)
+	if err != nil {
+		t.Fatalf("%+v: %v", q, err)
+	}
+	if memTotal != sqlTotal || !reflect.DeepEqual(inMemory, inSQL) {
+		t.Fatalf("%+v (match %s), after %+v:\nmemory total %d %v\nSQL    total %d %v", q, matchExpression(terms), after,
+			memTotal, inMemory, sqlTotal, inSQL)
+	}
+	return inMemory, memTotal
+}
+
 // compareListingPaths pages through q in memory and in SQL and fails on
 // the first difference; it returns the number of pages and the total.
 func compareListingPaths(t *testing.T, db *DB, q ListingQuery) (pages int, total int64) {
@@ -116,18 +138,7 @@ func compareListingPaths(t *testing.T, db *DB, q ListingQuery) (pages int, total
 	defer tx.Rollback()
 	var after *cursorKey
 	for page := 1; page <= 300; page++ {
-		inMemory, memTotal, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, q.Limit+1)
-		if !ok {
-			t.Fatalf("%+v: the search index does not answer", q)
-		}
-		inSQL, sqlTotal, err := listingKeysInSQL(ctx, tx, q, terms, sortName, after, q.Limit+1)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		if memTotal != sqlTotal || !reflect.DeepEqual(inMemory, inSQL) {
-			t.Fatalf("%+v (match %s), page %d:\nmemory total %d %v\nSQL    total %d %v", q, matchExpression(terms), page,
-				memTotal, inMemory, sqlTotal, inSQL)
-		}
+		inMemory, memTotal := samePage(t, db, tx, q, terms, sortName, after)
 		if len(inMemory) <= q.Limit {
 			return page, memTotal
 		}

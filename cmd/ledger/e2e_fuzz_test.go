@@ -11,14 +11,7 @@ import (
 // JSON with a code and writes nothing.
 func FuzzWriteBodies(f *testing.F) {
 	s := startServer(f, "--rate-limit", "1000000000")
-	p := s.parties(f)
-	n := s.registerPatent(f, p, "202010123456")
-	declID := s.declare(f, p, n)
-	licID := must(f, s.call(f, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201).str("license_id")
-	n2 := s.registerPatent(f, p, "202010654321")
-	plID := must(f, s.call(f, "POST", "/v1/pledges", p.bankKey, map[string]any{"pledgor_id": p.uni, "pledgee_id": p.bank,
-		"patents": []string{n2}, "secured_amount_fen": 1_000, "registered_on": "2024-04-01", "debt_due_on": "2025-04-01"}), 201).str("pledge_id")
-	routes := writeRoutes(s, p, n, declID, licID, plID)
+	p, _, declID, routes := writeWorld(f, s)
 	for i, body := range []string{
 		`{`, `[]`, `null`, `{"unknown_field": 1}`, `{"effective_on": "2024-02-30"}`, `{"type": "perpetual"}`,
 		`{"fee": {"mode": "barter"}}`, `{"declared_on": 20240101}`, `{"amount_fen": "12"}`, "\x00\xff",

@@ -316,16 +316,25 @@ func writeRoutes(s *server, p parties, n, declID, licID, plID string) [][3]strin
 	}
 }
 
-func TestE2EMalformedBodiesChangeNothing(t *testing.T) {
-	s := startServer(t)
-	p := s.parties(t)
-	n := s.registerPatent(t, p, "202010123456")
-	declID := s.declare(t, p, n)
+// writeWorld writes on s a declared patent with an open licence and a
+// review, and a pledged patent; it returns the parties, the first patent,
+// its declaration and every write route with a key allowed to use it.
+func writeWorld(t testing.TB, s *server) (p parties, n, declID string, routes [][3]string) {
+	t.Helper()
+	p = s.parties(t)
+	n = s.registerPatent(t, p, "202010123456")
+	declID = s.declare(t, p, n)
 	licID := must(t, s.call(t, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201).str("license_id")
 	n2 := s.registerPatent(t, p, "202010654321")
 	plID := must(t, s.call(t, "POST", "/v1/pledges", p.bankKey, map[string]any{"pledgor_id": p.uni, "pledgee_id": p.bank,
 		"patents": []string{n2}, "secured_amount_fen": 1_000, "registered_on": "2024-04-01", "debt_due_on": "2025-04-01"}), 201).str("pledge_id")
 	must(t, s.call(t, "POST", "/v1/patents/"+n+"/reviews", p.uniKey, map[string]any{"campaign": "2024", "reviewed_on": "2024-06-30", "grade": "high", "disposition": "open_license"}), 201)
+	return p, n, declID, writeRoutes(s, p, n, declID, licID, plID)
+}
+
+func TestE2EMalformedBodiesChangeNothing(t *testing.T) {
+	s := startServer(t)
+	p, n, declID, routes := writeWorld(t, s)
 
 	bodies := []string{
 		`{`, `[]`, `"text"`, `123`, `null`, `{"unknown_field": 1}`, `{"effective_on": "2024-02-30"}`,
@@ -334,7 +343,7 @@ func TestE2EMalformedBodiesChangeNothing(t *testing.T) {
 		`{"kind": "university", "region_code": "999999"}`, "\x00\xff", `{"reason": "` + strings.Repeat("x", 6000) + `"}`,
 	}
 	before := s.head(t)
-	for _, route := range writeRoutes(s, p, n, declID, licID, plID) {
+	for _, route := range routes {
 		for _, body := range bodies {
 			r := s.call(t, route[0], route[1], route[2], body)
 			if r.status < 400 || r.status >= 500 || r.header.Get("Content-Type") != "application/problem+json" || r.str("code") == "" {
