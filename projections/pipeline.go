@@ -170,7 +170,11 @@ func (p *Pipeline) run(ctx context.Context) {
 		if p.sqlOnly {
 			return
 		}
-		if err := p.db.WarmUp(ctx); err != nil && ctx.Err() == nil {
+		start := time.Now()
+		switch err := p.db.WarmUp(ctx); {
+		case err == nil:
+			p.log.Info("projections: the in-memory indexes are loaded", "took", time.Since(start).Round(time.Millisecond))
+		case ctx.Err() == nil:
 			p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL", "error", err)
 		}
 	}()
