@@ -498,8 +498,8 @@ func BenchmarkDealsTally(b *testing.B) {
 }
 
 // BenchmarkOtherTallies asks for three years per month of every tally but
-// deals (fee reductions per year): pledges, transfers and reviews in SQL,
-// the others from the in-memory index.
+// deals (fee reductions per year): pledges in SQL, the others from the
+// in-memory index.
 func BenchmarkOtherTallies(b *testing.B) {
 	db := openDB(b, sharedLedger(b))
 	if err := db.WarmUp(context.Background()); err != nil {

@@ -13,7 +13,7 @@ import (
 
 // WarmUp loads the in-memory indexes of the read models from the tables,
 // those that do not mirror them already: the tally index, which answers
-// the tallies of licences and declarations and the rankings, and the
+// every tally but pledges and the rankings, and the
 // search index, which answers listing queries. Until then those queries
 // run in SQL. It reads a snapshot of the tables (seconds for a million
 // events) while projections go on; the transactions they commit meanwhile

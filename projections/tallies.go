@@ -76,7 +76,8 @@ func (Tallies) Schema() []string {
 func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
 	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.LicenseRecorded, domain.RoyaltyPaid,
-		domain.DeclarationFiled, domain.DeclarationWithdrawn:
+		domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred, domain.ReviewRecorded,
+		domain.ReviewCorrected:
 		tx.tallyEvents = append(tx.tallyEvents, ev) // mirrored by the tally index on commit
 	}
 	if err := applyExtraTallies(tx, ev); err != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// tallyIndex mirrors in memory the facts the deals, declarations and
-// extra tallies and the rankings read: the licences by effective date with
-// their recordals, the fees and royalties by payment date, the
-// declarations with their dates and first open licence, and the
+// tallyIndex mirrors in memory the facts every tally but pledges and the
+// rankings read: the licences by effective date with their recordals, the
+// fees and royalties by payment date, the declarations with their dates
+// and first open licence, the transfers, the reviews, and the
 // organisations and patents their filters look at. A tally over years of deals is then a
 // scan of arrays instead of a scan of SQLite rows.
 //
@@ -31,17 +31,21 @@ type tallyIndex struct {
 
 // tallyFacts are the facts of the deals tally at one tallies checkpoint.
 type tallyFacts struct {
-	position   int64            // the tallies checkpoint mirrored
-	orgIDs     map[string]int32 // organisation ID → index in orgs
-	orgs       []orgFacts
-	patentIDs  map[string]int32 // patent number → index in patents
-	patents    []patentFacts
-	licenceIDs map[string]int32  // licence ID → index in deals
-	deals      []dealFact        // in order of arrival
-	payments   []dealPayment     // in order of arrival
-	codes      map[string]string // interned compact IPC codes
-	declIDs    map[string]int32  // declaration ID → index in decls
-	decls      []declFact
+	position    int64            // the tallies checkpoint mirrored
+	orgIDs      map[string]int32 // organisation ID → index in orgs
+	orgs        []orgFacts
+	patentIDs   map[string]int32 // patent number → index in patents
+	patents     []patentFacts
+	licenceIDs  map[string]int32  // licence ID → index in deals
+	deals       []dealFact        // in order of arrival
+	payments    []dealPayment     // in order of arrival
+	codes       map[string]string // interned compact IPC codes
+	declIDs     map[string]int32  // declaration ID → index in decls
+	decls       []declFact
+	transfers   []transferFact      // in order of arrival
+	transferIDs map[string]int32    // transfer ID → index in transfers
+	reviews     []reviewFact        // the latest review of each patent and campaign
+	reviewKeys  map[[2]string]int32 // (patent number, campaign) → index in reviews
 	// dealsByDay and paymentsByDay hold the first deals and payments
 	// sorted by day, as columns that a tally scans from memory in order;
 	// the later ones (the tail) are sorted when a tally reads them, until
@@ -54,6 +58,7 @@ type tallyFacts struct {
 // is false for an ID seen in a licence but never registered.
 type orgFacts struct {
 	id, name, region string
+	kind             domain.OrgKind
 	sme, known       bool
 }
 
@@ -112,7 +117,8 @@ func dayNumber(d domain.Date) int32 { return int32(d.DaysSince(epoch)) }
 // newTallyFacts returns empty facts at a tallies checkpoint.
 func newTallyFacts(position int64) *tallyFacts {
 	return &tallyFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
-		licenceIDs: map[string]int32{}, codes: map[string]string{}, declIDs: map[string]int32{}}
+		licenceIDs: map[string]int32{}, codes: map[string]string{}, declIDs: map[string]int32{}, transferIDs: map[string]int32{},
+		reviewKeys: map[[2]string]int32{}}
 }
 
 // checkpoint implements mirrored.
@@ -131,7 +137,19 @@ func (f *tallyFacts) advance(events []domain.Event, to int64) {
 func (f *tallyFacts) apply(ev domain.Event) {
 	switch v := ev.(type) {
 	case domain.OrgRegistered:
-		f.org(v.OrgID, v.Name, string(v.RegionCode), v.SME)
+		f.org(v.OrgID, v.Name, string(v.Kind), string(v.RegionCode), v.SME)
+	case domain.ReviewRecorded:
+		f.review(string(v.Number), v.Campaign, v.ReviewerID, dayNumber(v.ReviewedOn), string(v.Grade), string(v.Disposition))
+	case domain.ReviewCorrected:
+		f.review(string(v.Number), v.Campaign, v.ReviewerID, dayNumber(v.ReviewedOn), string(v.Grade), string(v.Disposition))
+	case domain.PatentTransferred:
+		i := f.transfer(v.TransferID, string(v.Number), dayNumber(v.EffectiveOn), int64(v.PriceFen))
+		for _, o := range v.FromIDs {
+			f.transferParty(i, "from", o)
+		}
+		for _, o := range v.ToIDs {
+			f.transferParty(i, "to", o)
+		}
 	case domain.PatentRegistered:
 		f.patent(string(v.Number), string(v.Kind))
 		for _, c := range v.IPC {
@@ -188,8 +206,8 @@ func intern[T any](ids map[string]int32, items *[]T, key string) int32 {
 	return i
 }
 
-func (f *tallyFacts) org(id, name, region string, sme bool) {
-	f.orgs[f.orgIndex(id)] = orgFacts{id: id, name: name, region: region, sme: sme, known: true}
+func (f *tallyFacts) org(id, name, kind, region string, sme bool) {
+	f.orgs[f.orgIndex(id)] = orgFacts{id: id, name: name, kind: domain.OrgKind(kind), region: region, sme: sme, known: true}
 }
 
 func (f *tallyFacts) patent(number, kind string) {
@@ -357,7 +375,7 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 		query string
 		row   func(c []string) error
 	}{
-		{"SELECT id, name, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2], c[3] == "1"); return nil }},
+		{"SELECT id, name, kind, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2], c[3], c[4] == "1"); return nil }},
 		{"SELECT number, kind FROM tly_patents", func(c []string) error { f.patent(c[0], c[1]); return nil }},
 		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
 		{"SELECT license_id, number, type, licensee_id, effective_on FROM tly_licenses", func(c []string) error {
@@ -409,6 +427,30 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			days, err := parseDays(c[1])
 			if err == nil {
 				f.openLicence(c[0], days[0])
+			}
+			return err
+		}},
+		{"SELECT transfer_id, number, effective_on, price_fen FROM tly_transfers", func(c []string) error {
+			days, err := parseDays(c[2])
+			if err != nil {
+				return err
+			}
+			price, err := strconv.ParseInt(c[3], 10, 64)
+			f.transfer(c[0], c[1], days[0], price)
+			return err
+		}},
+		{"SELECT transfer_id, role, org_id FROM tly_transfer_orgs", func(c []string) error {
+			i, ok := f.transferIDs[c[0]]
+			if !ok {
+				return fmt.Errorf("transfer %s is not in tly_transfers", c[0])
+			}
+			f.transferParty(i, c[1], c[2])
+			return nil
+		}},
+		{"SELECT number, campaign, reviewer_id, reviewed_on, grade, disposition FROM tly_reviews", func(c []string) error {
+			days, err := parseDays(c[3])
+			if err == nil {
+				f.review(c[0], c[1], c[2], days[0], c[4], c[5])
 			}
 			return err
 		}},
@@ -493,6 +535,8 @@ var tallyComputers = map[string]func(f *tallyFacts, q TallyQuery, spans []span, 
 	MultiLicensee:      (*tallyFacts).multiLicenseeTally,
 	FeeReductions:      (*tallyFacts).feeReductionsTally,
 	TimeToFirstLicence: (*tallyFacts).timeToFirstLicenceTally,
+	Transfers:          (*tallyFacts).transfersTally,
+	Reviews:            (*tallyFacts).reviewsTally,
 }
 
 // holds reports whether the index answers tallies of subject.

@@ -271,3 +271,137 @@ func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool
 	}
 	return true
 }
+
+// transferFact is one transfer: its patent, effective day, price, and its
+// assignors (from) and assignees (to).
+type transferFact struct {
+	day, patent int32
+	priceFen    int64
+	from, to    []int32
+}
+
+// transfer adds a transfer without parties and returns its index.
+func (f *tallyFacts) transfer(id, number string, day int32, priceFen int64) int32 {
+	i := int32(len(f.transfers))
+	f.transfers = append(f.transfers, transferFact{day: day, patent: f.patentIndex(number), priceFen: priceFen})
+	f.transferIDs[id] = i
+	return i
+}
+
+// transferParty adds an assignor (role "from") or assignee ("to") to a
+// transfer once, as the primary key of tly_transfer_orgs does.
+func (f *tallyFacts) transferParty(transfer int32, role, org string) {
+	o, t := f.orgIndex(org), &f.transfers[transfer]
+	parties := &t.to
+	if role == "from" {
+		parties = &t.from
+	}
+	if !slices.Contains(*parties, o) {
+		*parties = append(*parties, o)
+	}
+}
+
+// transfersTally computes a transfers tally into t (see tallier.transfers):
+// per bucket the transfers, their distinct patents, the sum of their prices
+// and those from a university to an enterprise; the total counts the
+// distinct patents of the whole range.
+func (f *tallyFacts) transfersTally(q TallyQuery, spans []span, t *Tally) {
+	match := f.transferFilter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	bucket := bucketsByDay(spans, from)
+	var inRange []int32
+	for i := range f.transfers {
+		if tr := &f.transfers[i]; tr.day >= from && tr.day <= to && (match == nil || match(tr)) {
+			inRange = append(inRange, int32(i))
+		}
+	}
+	slices.SortStableFunc(inRange, func(a, b int32) int { return cmp.Compare(f.transfers[a].day, f.transfers[b].day) })
+	patents := newDistinct(len(f.patents))
+	for k, i := range inRange {
+		tr := &f.transfers[i]
+		b := t.Buckets[bucket[tr.day-from]].Values
+		b[0]++
+		patents.add(tr.patent)
+		b[2] += tr.priceFen
+		if f.anyOfKind(tr.from, domain.OrgUniversity) && f.anyOfKind(tr.to, domain.OrgEnterprise) {
+			b[3]++
+		}
+		if k+1 == len(inRange) || bucket[f.transfers[inRange[k+1]].day-from] != bucket[tr.day-from] {
+			b[1] = patents.endBucket()
+		}
+	}
+	sumBuckets(t, 0, 2, 3)
+	t.Total.Values[1] = patents.inTotal
+}
+
+// anyOfKind reports whether one of the organisations is known to be of
+// kind.
+func (f *tallyFacts) anyOfKind(orgs []int32, kind domain.OrgKind) bool {
+	return slices.ContainsFunc(orgs, func(o int32) bool { return f.orgs[o].known && f.orgs[o].kind == kind })
+}
+
+// transferFilter returns whether a transfer passes the query's filters,
+// with the meaning the SQL conditions give them (its patentees are the
+// assignors, its counterparties the assignees); nil when the query has
+// none.
+func (f *tallyFacts) transferFilter(q TallyQuery) func(*transferFact) bool {
+	var conds []func(*transferFact) bool
+	if q.LicenseeID != "" {
+		id, ok := f.orgIDs[q.LicenseeID]
+		conds = append(conds, func(tr *transferFact) bool { return ok && slices.Contains(tr.to, id) })
+	}
+	if q.SME != nil {
+		conds = append(conds, func(tr *transferFact) bool {
+			return slices.ContainsFunc(tr.to, func(o int32) bool { return f.orgs[o].known && f.orgs[o].sme == *q.SME })
+		})
+	}
+	if match := f.factFilter(q); match != nil {
+		conds = append(conds, func(tr *transferFact) bool { return match(tr.patent, tr.from) })
+	}
+	return allOf(conds)
+}
+
+// reviewFact is the latest review of a patent in a campaign.
+type reviewFact struct {
+	patent, day        int32
+	reviewer           []int32 // one: the reviewing patentee
+	campaign           string
+	grade, disposition int
+}
+
+// reviewGrades and reviewDispositions number the grades and dispositions
+// as the columns of the reviews tally do.
+var reviewGrades, reviewDispositions = indexOf(domain.Grades), indexOf(domain.Dispositions)
+
+// review records a review of a patent in a campaign, or replaces the one
+// there, as INSERT OR REPLACE into tly_reviews does.
+func (f *tallyFacts) review(number, campaign, reviewer string, day int32, grade, disposition string) {
+	r := reviewFact{patent: f.patentIndex(number), day: day, reviewer: []int32{f.orgIndex(reviewer)}, campaign: campaign,
+		grade: reviewGrades[grade], disposition: reviewDispositions[disposition]}
+	key := [2]string{number, campaign}
+	if i, ok := f.reviewKeys[key]; ok {
+		f.reviews[i] = r
+		return
+	}
+	f.reviewKeys[key] = int32(len(f.reviews))
+	f.reviews = append(f.reviews, r)
+}
+
+// reviewsTally computes a reviews tally into t (see tallier.reviews): per
+// bucket the reviews, by grade and by disposition.
+func (f *tallyFacts) reviewsTally(q TallyQuery, spans []span, t *Tally) {
+	match := f.factFilter(q)
+	from, to := dayNumber(q.From), dayNumber(q.To)
+	bucket := bucketsByDay(spans, from)
+	for i := range f.reviews {
+		r := &f.reviews[i]
+		if r.day < from || r.day > to || (q.Campaign != "" && r.campaign != q.Campaign) || (match != nil && !match(r.patent, r.reviewer)) {
+			continue
+		}
+		b := t.Buckets[bucket[r.day-from]].Values
+		b[0]++
+		b[1+r.grade]++
+		b[1+len(reviewGrades)+r.disposition]++
+	}
+	sumBuckets(t, allColumns(len(t.Columns))...)
+}
