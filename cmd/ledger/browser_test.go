@@ -139,6 +139,25 @@ func do(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
 	return chromedp.Do(step, steps...)
 }
 
+// waitForQuery waits until the browser shows the page of the search q,
+// through the navigation a submitted form starts.
+func waitForQuery(t *testing.T, ctx context.Context, q string) {
+	t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		step, cancel := context.WithTimeout(ctx, time.Second)
+		got, err := chromedp.Run(step, chromedp.Evaluate[string](`new URLSearchParams(location.search).get("q") || ""`))
+		cancel()
+		if err == nil && got == q {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page of the search %q did not load (at %q, %v)", q, got, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // listedWorld registers and declares patents with the given titles and
 // has the SMEs take licences in 2024, then waits until the read models
 // have caught up. It returns the numbers.
@@ -180,7 +199,13 @@ func TestBrowserSearchInChinese(t *testing.T) {
 		t.Fatalf("the API finds %v", want)
 	}
 	if err := do(ctx, chromedp.Navigate(s.base+"/?lang=zh"), chromedp.SendKeys(chromedp.ID("q"), "电池"),
-		chromedp.Submit(chromedp.ID("q")), chromedp.WaitVisible(chromedp.CSS(".results"))); err != nil {
+		chromedp.Submit(chromedp.ID("q"))); err != nil {
+		t.Fatal(err)
+	}
+	// The page without a query lists everything too: wait for the page of
+	// the submitted query before reading the results.
+	waitForQuery(t, ctx, "电池")
+	if err := do(ctx, chromedp.WaitVisible(chromedp.CSS(".results"))); err != nil {
 		t.Fatal(err)
 	}
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".result-title a")).map(a => a.textContent.trim())`))
