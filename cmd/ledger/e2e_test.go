@@ -559,7 +559,7 @@ func TestE2EServeOnPostgreSQL(t *testing.T) {
 }
 
 // dropSchema removes a test schema.
-func dropSchema(t *testing.T, url, schema string) {
+func dropSchema(t testing.TB, url, schema string) {
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Logf("drop schema %s: %v", schema, err)

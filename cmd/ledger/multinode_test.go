@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -89,7 +88,7 @@ func newCluster(tb testing.TB, prefix string) *cluster {
 		sep = "&"
 	}
 	c.storeURL = pgBase + sep + "search_path=" + schema
-	tb.Cleanup(func() { dropSchemaTB(tb, pgBase, schema) })
+	tb.Cleanup(func() { dropSchema(tb, pgBase, schema) })
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		tb.Fatal(err)
@@ -111,19 +110,6 @@ func newCluster(tb testing.TB, prefix string) *cluster {
 		}
 	})
 	return c
-}
-
-// dropSchemaTB is dropSchema for tests and benchmarks.
-func dropSchemaTB(tb testing.TB, url, schema string) {
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		tb.Logf("drop schema %s: %v", schema, err)
-		return
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		tb.Logf("drop schema %s: %v", schema, err)
-	}
 }
 
 // start runs `ledger serve` as an OS process with its own node name and
