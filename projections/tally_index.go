@@ -141,7 +141,7 @@ func (f *tallyFacts) apply(ev domain.Event) {
 	case domain.ReviewRecorded:
 		f.review(string(v.Number), v.Campaign, v.ReviewerID, dayNumber(v.ReviewedOn), string(v.Grade), string(v.Disposition))
 	case domain.ReviewCorrected:
-		f.review(string(v.Number), v.Campaign, v.ReviewerID, dayNumber(v.ReviewedOn), string(v.Grade), string(v.Disposition))
+		f.apply(domain.ReviewRecorded(v)) // a correction replaces the campaign's review
 	case domain.PatentTransferred:
 		i := f.transfer(v.TransferID, string(v.Number), dayNumber(v.EffectiveOn), int64(v.PriceFen))
 		for _, o := range v.FromIDs {
@@ -186,6 +186,9 @@ func (f *tallyFacts) apply(ev domain.Event) {
 
 // orgIndex returns the index of an organisation, adding it unknown.
 func (f *tallyFacts) orgIndex(id string) int32 {
+	if i, ok := f.orgIDs[id]; ok {
+		return i
+	}
 	i := intern(f.orgIDs, &f.orgs, id)
 	f.orgs[i].id = id
 	return i

@@ -243,11 +243,11 @@ func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool
 			for _, o := range d.patentees {
 				declared[o]++
 			}
+			converted := int64(0)
 			if d.licensed && d.firstLicence <= to {
-				add(d.patentees, 1)
-			} else {
-				add(d.patentees, 0)
+				converted = 1
 			}
+			add(d.patentees, converted) // every declarant is ranked, 0 bp included
 		}
 		for o, n := range declared {
 			if n > 0 {
