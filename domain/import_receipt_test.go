@@ -21,6 +21,18 @@ func keyedImport(t *testing.T, svc *domain.Service, req domain.Request, rows []d
 	}
 }
 
+// keyedWorld returns a store, its service and world, and a request of the
+// world's university under an idempotency key.
+func keyedWorld(t *testing.T, key string) (domain.EventStore, *domain.Service, *world, domain.Request) {
+	t.Helper()
+	st := openStore(t)
+	svc := newService(t, st)
+	w := newWorld(t, svc)
+	req := as(w.uni)
+	req.IdempotencyKey = key
+	return st, svc, w, req
+}
+
 // importStream reads the receipt stream of an import under key by req.
 func importStream(t *testing.T, st domain.EventStore, req domain.Request, key string) []string {
 	t.Helper()
@@ -37,11 +49,7 @@ func importStream(t *testing.T, st domain.EventStore, req domain.Request, key st
 
 func TestImportOnceAnswersARepeatWithTheFirstReport(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	svc := newService(t, st)
-	w := newWorld(t, svc)
-	req := as(w.uni)
-	req.IdempotencyKey = "upload-2024-07-01"
+	st, svc, w, req := keyedWorld(t, "upload-2024-07-01")
 	rows := []domain.ImportRow{importRow(t, 1, "202010123456", w.uni), importRow(t, 2, "202010654321", w.uni)}
 	runs, fail := 0, false
 
@@ -74,11 +82,7 @@ func TestImportOnceAnswersARepeatWithTheFirstReport(t *testing.T) {
 
 func TestImportOnceRunsAgainAfterAFailure(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
-	svc := newService(t, st)
-	w := newWorld(t, svc)
-	req := as(w.uni)
-	req.IdempotencyKey = "upload-2"
+	st, svc, w, req := keyedWorld(t, "upload-2")
 	rows := []domain.ImportRow{importRow(t, 1, "202010123456", w.uni)}
 	runs, fail := 0, true
 	if _, _, err := svc.ImportOnce(ctx, req, "hash-a", keyedImport(t, svc, req, rows, &runs, &fail)); err == nil || runs != 1 {

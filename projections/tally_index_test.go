@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
 )
 
 // TestTallyIndexWarmUpAndExternalWriter checks the in-memory tally index
@@ -19,12 +20,7 @@ import (
 // index steps aside and the tallies see the new facts.
 func TestTallyIndexWarmUpAndExternalWriter(t *testing.T) {
 	ctx := context.Background()
-	storeDir, dir := t.TempDir(), t.TempDir()
-	st := openStore(t, storeDir)
-	h := newHistory(t, newService(t, st), 7)
-	h.run(150)
-	rebuildInto(t, dir, st)
-
+	st, h, dir := rebuiltHistory(t, 7, 150)
 	db := openDB(t, dir)
 	if db.tallies.facts != nil {
 		t.Fatal("a reopened file has its tally index loaded before WarmUp")
@@ -55,6 +51,19 @@ func TestTallyIndexWarmUpAndExternalWriter(t *testing.T) {
 			t.Fatalf("after another writer, %+v:\ngot  %s\nwant %s", q, mustJSON(got), mustJSON(want))
 		}
 	}
+}
+
+// rebuiltHistory writes a random history of steps commands (from seed)
+// into a new store and rebuilds its read models into a new folder; it
+// returns the store, the history and the folder.
+func rebuiltHistory(t testing.TB, seed uint64, steps int) (*sqlite.Store, *history, string) {
+	t.Helper()
+	st := openStore(t, t.TempDir())
+	h := newHistory(t, newService(t, st), seed)
+	h.run(steps)
+	dir := t.TempDir()
+	rebuildInto(t, dir, st)
+	return st, h, dir
 }
 
 // rebuildInto rebuilds the named read models (all when none is named) of
@@ -174,11 +183,7 @@ func TestDealTallyWhileWriting(t *testing.T) {
 // checks that the index then mirrors those commits too.
 func TestWarmUpMirrorsCommitsDuringTheLoad(t *testing.T) {
 	ctx := context.Background()
-	storeDir, dir := t.TempDir(), t.TempDir()
-	st := openStore(t, storeDir)
-	h := newHistory(t, newService(t, st), 9)
-	h.run(100)
-	rebuildInto(t, dir, st)
+	st, h, dir := rebuiltHistory(t, 9, 100)
 	db := openDB(t, dir)
 	r, err := NewRunner(ctx, db, st, fastRetries())
 	if err != nil {
