@@ -14,7 +14,8 @@ import (
 )
 
 // queryParameters are the query parameters of each operation of the
-// OpenAPI document, by "METHOD /path/{param}".
+// OpenAPI document, by method and path as echo writes them
+// ("GET /v1/patents/:number").
 var queryParameters = mustQueryParameters(openAPIDocument)
 
 // mustQueryParameters reads the query parameters of every operation of an
@@ -53,14 +54,14 @@ func mustQueryParameters(doc []byte) map[string]map[string]bool {
 					names[p.Name] = true
 				}
 			}
-			out[strings.ToUpper(method)+" "+path] = names
+			out[strings.ToUpper(method)+" "+openAPIParam.ReplaceAllString(path, ":$1")] = names
 		}
 	}
 	return out
 }
 
-// echoParam matches a path parameter as echo writes it (":number").
-var echoParam = regexp.MustCompile(`:([a-z_]+)`)
+// openAPIParam matches a path parameter as OpenAPI writes it ("{number}").
+var openAPIParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // rejectUnknownQuery answers 400 invalid_argument, naming the parameter,
 // for a query parameter that the operation of a /v1 route does not take:
@@ -71,14 +72,18 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		if !strings.HasPrefix(c.Path(), "/v1/") {
 			return next(c)
 		}
-		known, ok := queryParameters[c.Request().Method+" "+echoParam.ReplaceAllString(c.Path(), "{$1}")]
+		known, ok := queryParameters[c.Request().Method+" "+c.Path()]
 		if !ok {
 			return next(c)
 		}
-		for _, name := range slices.Sorted(maps.Keys(c.QueryParams())) {
-			if !known[name] {
-				return domain.Invalid(name, "is not a parameter of this route; it takes %s", takes(known))
+		unknown := ""
+		for name := range c.QueryParams() {
+			if !known[name] && (unknown == "" || name < unknown) {
+				unknown = name // the first in order, so that the answer does not vary
 			}
+		}
+		if unknown != "" {
+			return domain.Invalid(unknown, "is not a parameter of this route; it takes %s", takes(known))
 		}
 		return next(c)
 	}

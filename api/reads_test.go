@@ -240,6 +240,7 @@ func TestReadsNameTheInvalidParameter(t *testing.T) {
 		{"/v1/listings?query=" + url.QueryEscape("电池"), "query"},
 		{"/v1/rankings/patentees?by=fees_fen", "by"},
 		{"/v1/ledger/head?position=1", "position"},
+		{"/v1/patents/ZL202010000001.6?fields=all", "fields"}, // a route with a path parameter
 	} {
 		resp, body := h.get(c.path)
 		var p readsProblem
