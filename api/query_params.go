@@ -7,16 +7,18 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/patentledger/ledger/domain"
 )
 
-// queryParameters are the query parameters of each operation of the
+// queryParameters returns the query parameters of each operation of the
 // OpenAPI document, by method and path as echo writes them
-// ("GET /v1/patents/:number").
-var queryParameters = mustQueryParameters(openAPIDocument)
+// ("GET /v1/patents/:number"). The document is read on the first request
+// (3 ms), not when a command that serves nothing starts.
+var queryParameters = sync.OnceValue(func() map[string]map[string]bool { return mustQueryParameters(openAPIDocument) })
 
 // mustQueryParameters reads the query parameters of every operation of an
 // OpenAPI document, resolving references to its components; it panics on a
@@ -72,7 +74,7 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		if !strings.HasPrefix(c.Path(), "/v1/") {
 			return next(c)
 		}
-		known, ok := queryParameters[c.Request().Method+" "+c.Path()]
+		known, ok := queryParameters()[c.Request().Method+" "+c.Path()]
 		if !ok {
 			return next(c)
 		}
