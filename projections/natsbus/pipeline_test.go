@@ -158,6 +158,14 @@ func TestTwoNodesFollowTheFeed(t *testing.T) {
 		h, err := natsbus.RelayHolder(context.Background(), a.bus.JetStream(), ns)
 		return err == nil && h == other.name
 	})
+	// The projections may reach 15 before the relay has published it: a
+	// message tells them how far its batch goes, and they read ahead from
+	// the store. The relay publishes in order, so once the stream's last
+	// event is 15 it holds everything it will hold.
+	waitFor(t, "the stream to reach position 15", func() bool {
+		last, err := a.bus.LastPosition(context.Background())
+		return err == nil && last == 15
+	})
 	if n := streamMsgs(t, a.bus); n != 15-gap {
 		t.Errorf("the stream holds %d messages, want %d (positions %d…15 once each)", n, 15-gap, gap+1)
 	}
