@@ -79,6 +79,7 @@ var openRoutes = map[string]bool{
 	"GET /v1/tallies/multi-licensee":        true,
 	"GET /v1/tallies/fee-reductions":        true,
 	"GET /v1/tallies/time-to-first-licence": true,
+	"GET /v1/tallies/fees":                  true,
 	"GET /v1/rankings/patentees":            true,
 	"GET /healthz":                          true,
 	"GET /openapi.json":                     true,

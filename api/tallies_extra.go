@@ -8,7 +8,7 @@ import (
 
 // extraTally returns the handler of GET /v1/tallies/{subject} for the
 // tallies of projections.ExtraSubjects (recordals, multi-licensee,
-// fee-reductions, time-to-first-licence). They share the query, the
+// fee-reductions, time-to-first-licence, fees). They share the query, the
 // answer and the downloads of the other tallies; fee-reductions has year
 // buckets only, so its period defaults to year (any other is refused with
 // invalid_argument naming period).

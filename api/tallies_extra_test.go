@@ -1,10 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // TestExtraTallies reads the extra tallies over HTTP: the figures of one
@@ -64,5 +70,100 @@ func TestExtraTallies(t *testing.T) {
 			p.Code != "invalid_argument" || len(p.Errors) == 0 || p.Errors[0].Field != c.field {
 			t.Errorf("%s: %d %s, want 400 naming %s", c.path, resp.StatusCode, body, c.field)
 		}
+	}
+}
+
+// openLicence registers a patent of the university, declares it open on
+// 2024-01-02 with fee and grants the SME an open licence effective on for
+// firstFen; it returns the licence's ID.
+func (h *readsHarness) openLicence(serial int, fee domain.FeeTerms, on string, firstFen domain.Fen) string {
+	h.t.Helper()
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	digits := fmt.Sprintf("2021100%05d", serial+500)
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n := domain.PatentNumber("ZL" + digits + "." + string(c))
+	day := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
+	if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种光伏组件清洗装置",
+		PatenteeIDs: []string{h.uni}, IPC: []string{"H02S 40/10"}, FiledOn: day("2021-05-15"), GrantedOn: day("2022-02-10")}); err != nil {
+		h.t.Fatal(err)
+	}
+	decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: fee, TermMonths: 36, DeclaredOn: day("2024-01-02")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
+		EffectiveOn: day(on), FeePaidFen: firstFen, DeclarationID: decl.ID})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return lic.ID
+}
+
+// pay records a later payment under a licence and returns its position.
+func (h *readsHarness) pay(licence, on string, fen domain.Fen) int64 {
+	h.t.Helper()
+	d, _ := domain.ParseDate(on)
+	res, err := h.svc.PayRoyalty(context.Background(), domain.Request{Actor: domain.AdminActor},
+		domain.PayRoyalty{LicenseID: licence, PaidOn: d, AmountFen: fen, Period: "2024"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res.Position
+}
+
+// TestFeesTally reads the fees tally over HTTP: a lump sum, an instalment
+// licence's first and later instalments, a royalty licence's royalty and a
+// later payment under the lump-sum licence, each in its quarter and kind;
+// the total agrees with the deals tally's fees; the CSV names the kinds.
+func TestFeesTally(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	lump := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 5_000_000}, "2024-03-01", 5_000_000)
+	inst := h.openLicence(2, domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 300_000, Instalments: 4}, "2024-04-10", 300_000)
+	roy := h.openLicence(3, domain.FeeTerms{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales}, "2024-05-20", 0)
+	h.pay(inst, "2024-07-10", 300_000)
+	h.pay(roy, "2024-10-15", 120_000)
+	pos := strconv.FormatInt(h.pay(lump, "2024-12-31", 7_000), 10)
+
+	const rg = "period=quarter&from=2024-01-01&to=2024-12-31&min_position="
+	var fees struct {
+		Buckets []map[string]any `json:"buckets"`
+		Total   map[string]any   `json:"total"`
+	}
+	h.getJSON("/v1/tallies/fees?"+rg+pos, &fees)
+	want := []map[string]any{
+		{"period": "2024-Q1", "payments": 1.0, "fees_fen": 5_000_000.0, "lump_sums_fen": 5_000_000.0, "instalments_fen": 0.0, "royalties_fen": 0.0},
+		{"period": "2024-Q2", "payments": 1.0, "fees_fen": 300_000.0, "lump_sums_fen": 0.0, "instalments_fen": 300_000.0, "royalties_fen": 0.0},
+		{"period": "2024-Q3", "payments": 1.0, "fees_fen": 300_000.0, "lump_sums_fen": 0.0, "instalments_fen": 300_000.0, "royalties_fen": 0.0},
+		{"period": "2024-Q4", "payments": 2.0, "fees_fen": 127_000.0, "lump_sums_fen": 0.0, "instalments_fen": 0.0, "royalties_fen": 127_000.0},
+	}
+	wantTotal := map[string]any{"period": "total", "payments": 5.0, "fees_fen": 5_727_000.0, "lump_sums_fen": 5_000_000.0,
+		"instalments_fen": 600_000.0, "royalties_fen": 127_000.0}
+	if !reflect.DeepEqual(fees.Buckets, want) || !reflect.DeepEqual(fees.Total, wantTotal) {
+		t.Errorf("fees tally\n got %v %v\nwant %v %v", fees.Buckets, fees.Total, want, wantTotal)
+	}
+	var deals struct {
+		Total map[string]any `json:"total"`
+	}
+	h.getJSON("/v1/tallies/deals?"+rg+pos, &deals)
+	if deals.Total["fees_fen"] != fees.Total["fees_fen"] {
+		t.Errorf("deals tally fees_fen %v, fees tally %v", deals.Total["fees_fen"], fees.Total["fees_fen"])
+	}
+
+	_, body := h.getWith("/v1/tallies/fees?format=csv&lang=zh&" + rg + pos)
+	meta, rows := splitCSV(t, body)
+	heading := []string{"统计周期", "付款(笔)", "许可费(元)", "一次性支付(元)", "分期支付(元)", "提成支付(元)"}
+	if meta[""] != "许可费支付方式统计（按季度）" || len(rows) != 6 || !slices.Equal(rows[0], heading) ||
+		!slices.Equal(rows[5], []string{"合计", "5", "57270.00", "50000.00", "6000.00", "1270.00"}) {
+		t.Errorf("CSV %q %q", meta[""], rows)
+	}
+
+	resp, body := h.get("/v1/tallies/fees?campaign=2024&" + rg + pos)
+	var p readsProblem
+	if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+		p.Code != "invalid_argument" || len(p.Errors) == 0 || p.Errors[0].Field != "campaign" {
+		t.Errorf("campaign on the fees tally: %d %s, want 400 naming campaign", resp.StatusCode, body)
 	}
 }

@@ -25,7 +25,9 @@ func (Tallies) Tables() []string {
 // Schema implements Projection. Payments are the fee paid on taking a
 // licence (dated its effective date) and each royalty (dated paid_on); they
 // repeat the licence's columns so that the deal filters apply to them
-// without a join. The index on licences covers the tallies. A
+// without a join, and have the kind the fees tally splits them by (see
+// Fees). A licence's instalments is 1 when it is an open licence under a
+// declaration whose fee mode is instalment. The index on licences covers the tallies. A
 // declaration's stop_on is the first day it is no longer in effect: the
 // day after its term, or its withdrawal's effective date if earlier. The
 // orgs of a licence are its licensors, of a declaration its patentees, of a
@@ -37,16 +39,17 @@ func (Tallies) Schema() []string {
 		`CREATE TABLE tly_patents (number TEXT PRIMARY KEY, kind TEXT NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_patent_ipc (number TEXT NOT NULL, code TEXT NOT NULL, PRIMARY KEY (number, code)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_licenses (license_id TEXT PRIMARY KEY, number TEXT NOT NULL, type TEXT NOT NULL,
-			licensee_id TEXT NOT NULL, effective_on TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+			licensee_id TEXT NOT NULL, effective_on TEXT NOT NULL, instalments INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_licenses_on ON tly_licenses (effective_on, type, licensee_id, number)`,
 		`CREATE TABLE tly_license_orgs (license_id TEXT NOT NULL, org_id TEXT NOT NULL,
 			PRIMARY KEY (license_id, org_id)) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_license_orgs_org ON tly_license_orgs (org_id)`,
 		`CREATE TABLE tly_payments (id INTEGER PRIMARY KEY, license_id TEXT NOT NULL, number TEXT NOT NULL,
-			type TEXT NOT NULL, licensee_id TEXT NOT NULL, paid_on TEXT NOT NULL, amount_fen INTEGER NOT NULL) STRICT`,
-		`CREATE INDEX tly_payments_on ON tly_payments (paid_on, amount_fen)`,
+			type TEXT NOT NULL, licensee_id TEXT NOT NULL, paid_on TEXT NOT NULL, amount_fen INTEGER NOT NULL,
+			kind TEXT NOT NULL) STRICT`,
+		`CREATE INDEX tly_payments_on ON tly_payments (paid_on, amount_fen, kind)`,
 		`CREATE TABLE tly_declarations (declaration_id TEXT PRIMARY KEY, number TEXT NOT NULL, declared_on TEXT NOT NULL,
-			term_ends_on TEXT NOT NULL, withdrawn_on TEXT, stop_on TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+			term_ends_on TEXT NOT NULL, withdrawn_on TEXT, stop_on TEXT NOT NULL, fee_mode TEXT NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_declarations_on ON tly_declarations (declared_on)`,
 		`CREATE INDEX tly_declarations_withdrawn ON tly_declarations (withdrawn_on)`,
 		`CREATE INDEX tly_declarations_stop ON tly_declarations (stop_on)`,
@@ -92,9 +95,9 @@ func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 	case domain.LicenseGranted:
 		return tallyLicense(tx, v)
 	case domain.RoyaltyPaid:
-		return tx.Exec(`INSERT INTO tly_payments (license_id, number, type, licensee_id, paid_on, amount_fen)
-			SELECT license_id, number, type, licensee_id, ?, ? FROM tly_licenses WHERE license_id = ?`,
-			v.PaidOn.String(), int64(v.AmountFen), v.LicenseID)
+		return tx.Exec(`INSERT INTO tly_payments (license_id, number, type, licensee_id, paid_on, amount_fen, kind)
+			SELECT license_id, number, type, licensee_id, ?, ?, iif(instalments, '`+paidInstalment+`', '`+paidRoyalty+`')
+			FROM tly_licenses WHERE license_id = ?`, v.PaidOn.String(), int64(v.AmountFen), v.LicenseID)
 	case domain.DeclarationFiled:
 		return tallyDeclaration(tx, v)
 	case domain.DeclarationWithdrawn:
@@ -139,8 +142,14 @@ func tallyPatent(tx *Tx, v domain.PatentRegistered) error {
 }
 
 func tallyLicense(tx *Tx, v domain.LicenseGranted) error {
-	err := tx.Exec("INSERT INTO tly_licenses (license_id, number, type, licensee_id, effective_on) VALUES (?, ?, ?, ?, ?)",
-		v.LicenseID, string(v.Number), string(v.Type), v.LicenseeID, v.EffectiveOn.String())
+	declaration := ""
+	if v.Type == domain.LicenseOpen {
+		declaration = v.DeclarationID
+	}
+	err := tx.Exec(`INSERT INTO tly_licenses (license_id, number, type, licensee_id, effective_on, instalments)
+		VALUES (?, ?, ?, ?, ?, EXISTS (SELECT 1 FROM tly_declarations WHERE declaration_id = ? AND fee_mode = ?))`,
+		v.LicenseID, string(v.Number), string(v.Type), v.LicenseeID, v.EffectiveOn.String(), declaration,
+		string(domain.FeeInstalment))
 	if err != nil {
 		return err
 	}
@@ -150,14 +159,15 @@ func tallyLicense(tx *Tx, v domain.LicenseGranted) error {
 	if v.FeePaidFen == 0 {
 		return nil
 	}
-	return tx.Exec("INSERT INTO tly_payments (license_id, number, type, licensee_id, paid_on, amount_fen) VALUES (?, ?, ?, ?, ?, ?)",
-		v.LicenseID, string(v.Number), string(v.Type), v.LicenseeID, v.EffectiveOn.String(), int64(v.FeePaidFen))
+	return tx.Exec(`INSERT INTO tly_payments (license_id, number, type, licensee_id, paid_on, amount_fen, kind)
+		SELECT license_id, number, type, licensee_id, effective_on, ?, iif(instalments, '`+paidInstalment+`', '`+paidLumpSum+`')
+		FROM tly_licenses WHERE license_id = ?`, int64(v.FeePaidFen), v.LicenseID)
 }
 
 func tallyDeclaration(tx *Tx, v domain.DeclarationFiled) error {
-	err := tx.Exec(`INSERT INTO tly_declarations (declaration_id, number, declared_on, term_ends_on, stop_on)
-		VALUES (?, ?, ?, ?, ?)`, v.DeclarationID, string(v.Number), v.DeclaredOn.String(), v.TermEndsOn.String(),
-		v.TermEndsOn.AddDays(1).String())
+	err := tx.Exec(`INSERT INTO tly_declarations (declaration_id, number, declared_on, term_ends_on, stop_on, fee_mode)
+		VALUES (?, ?, ?, ?, ?, ?)`, v.DeclarationID, string(v.Number), v.DeclaredOn.String(), v.TermEndsOn.String(),
+		v.TermEndsOn.AddDays(1).String(), string(v.Fee.Mode))
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ const (
 
 // ExtraSubjects lists the tally subjects of this file, in route order.
 // They are kept out of Subjects, whose tallies CONTRACT.md names.
-var ExtraSubjects = []string{Recordals, MultiLicensee, FeeReductions, TimeToFirstLicence}
+var ExtraSubjects = []string{Recordals, MultiLicensee, FeeReductions, TimeToFirstLicence, Fees}
 
 // FeeReductionBP is the annual-fee reduction while a declaration is in
 // effect (PL 51(2): 15%), in basis points.

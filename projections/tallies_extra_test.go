@@ -78,8 +78,37 @@ func (m *extraModel) expectExtra(q TallyQuery) Tally {
 		m.expectFeeReductions(r)
 	case TimeToFirstLicence:
 		m.expectTimeToFirstLicence(r)
+	case Fees:
+		m.expectFees(r)
 	}
 	return r.tally(cols)
+}
+
+// expectFees sums the payments by kind: under an open licence whose
+// declaration's fee mode is instalment, every payment is an instalment;
+// else the fee on taking a licence is a lump sum and a later payment a
+// royalty.
+func (m *extraModel) expectFees(r *recount) {
+	byInstalments := map[string]bool{}
+	for _, d := range m.decls {
+		byInstalments[d.DeclarationID] = d.Fee.Mode == domain.FeeInstalment
+	}
+	for _, p := range m.payments {
+		l := m.licByID[p.license]
+		if !m.matches(r.q, m.licenseRefs(l)) {
+			continue
+		}
+		col := 4 // royalties_fen
+		switch {
+		case l.Type == domain.LicenseOpen && byInstalments[l.DeclarationID]:
+			col = 3
+		case p.onTaking:
+			col = 2
+		}
+		r.add(p.on, 0, 1)
+		r.add(p.on, 1, p.fen)
+		r.add(p.on, col, p.fen)
+	}
 }
 
 func (m *extraModel) expectRecordals(r *recount) {

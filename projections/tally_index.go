@@ -70,42 +70,46 @@ type patentFacts struct {
 	known bool
 }
 
-// dealFact is one licence, and its recordal when recorded.
+// dealFact is one licence, and its recordal when recorded; instalments
+// is whether it is paid by instalments (tly_licenses.instalments).
 type dealFact struct {
 	day, licensee, patent int32
 	typ                   domain.LicenseType
 	licensors             []int32
-	recorded              bool
+	recorded, instalments bool
 	recordedOn, dueBy     int32
 }
 
 // declFact is one declaration: its patent and declaring patentees, the
 // day it was declared, the first day it is no longer in effect (stop), the
 // effective day of its withdrawal, if any, and of its first open licence,
-// if any.
+// if any; instalments is whether its fee mode is instalment.
 type declFact struct {
-	patent                     int32
-	patentees                  []int32
-	declared, stop, withdrawal int32
-	firstLicence               int32
-	withdrawn, licensed        bool
+	patent                           int32
+	patentees                        []int32
+	declared, stop, withdrawal       int32
+	firstLicence                     int32
+	withdrawn, licensed, instalments bool
 }
 
-// dealPayment is a fee or royalty paid under the licence deals[deal].
+// dealPayment is a fee or royalty paid under the licence deals[deal]; kind
+// is the index of its kind in paymentKinds.
 type dealPayment struct {
 	day, deal int32
 	amountFen int64
+	kind      uint8
 }
 
 // dealColumns are deals sorted by day: deals[deal[i]] is effective on
 // day[i], with licensee[i] and patent[i].
 type dealColumns struct{ day, licensee, patent, deal []int32 }
 
-// paymentColumns are payments sorted by day: amountFen[i] paid on day[i]
-// under deals[deal[i]].
+// paymentColumns are payments sorted by day: amountFen[i] of kind[i] paid
+// on day[i] under deals[deal[i]].
 type paymentColumns struct {
 	day, deal []int32
 	amountFen []int64
+	kind      []uint8
 }
 
 // epoch is day number 0.
@@ -156,12 +160,14 @@ func (f *tallyFacts) apply(ev domain.Event) {
 			f.ipc(string(v.Number), compactIPC(c))
 		}
 	case domain.LicenseGranted:
-		deal := f.licence(v.LicenseID, string(v.Number), string(v.Type), v.LicenseeID, dayNumber(v.EffectiveOn))
+		decl, ok := f.declIDs[v.DeclarationID]
+		instalments := ok && v.Type == domain.LicenseOpen && f.decls[decl].instalments
+		deal := f.licence(v.LicenseID, string(v.Number), string(v.Type), v.LicenseeID, dayNumber(v.EffectiveOn), instalments)
 		for _, o := range v.LicensorIDs {
 			f.licensor(deal, o)
 		}
 		if v.FeePaidFen != 0 {
-			f.pay(deal, dayNumber(v.EffectiveOn), int64(v.FeePaidFen))
+			f.pay(deal, dayNumber(v.EffectiveOn), int64(v.FeePaidFen), paymentKind(instalments, paidLumpSum))
 		}
 		if v.Type == domain.LicenseOpen && v.DeclarationID != "" {
 			f.openLicence(v.DeclarationID, dayNumber(v.EffectiveOn))
@@ -170,10 +176,11 @@ func (f *tallyFacts) apply(ev domain.Event) {
 		f.recordal(v.LicenseID, dayNumber(v.RecordedOn), dayNumber(v.DueBy))
 	case domain.RoyaltyPaid:
 		if deal, ok := f.licenceIDs[v.LicenseID]; ok {
-			f.pay(deal, dayNumber(v.PaidOn), int64(v.AmountFen))
+			f.pay(deal, dayNumber(v.PaidOn), int64(v.AmountFen), paymentKind(f.deals[deal].instalments, paidRoyalty))
 		}
 	case domain.DeclarationFiled:
-		i := f.declaration(v.DeclarationID, string(v.Number), dayNumber(v.DeclaredOn), dayNumber(v.TermEndsOn.AddDays(1)))
+		i := f.declaration(v.DeclarationID, string(v.Number), dayNumber(v.DeclaredOn), dayNumber(v.TermEndsOn.AddDays(1)),
+			v.Fee.Mode == domain.FeeInstalment)
 		for _, o := range v.PatenteeIDs {
 			f.declarant(i, o)
 		}
@@ -234,10 +241,10 @@ func (f *tallyFacts) ipc(number, code string) {
 }
 
 // licence adds a licence without licensors and returns its index.
-func (f *tallyFacts) licence(id, number, typ, licensee string, day int32) int32 {
+func (f *tallyFacts) licence(id, number, typ, licensee string, day int32, instalments bool) int32 {
 	i := int32(len(f.deals))
 	f.deals = append(f.deals, dealFact{day: day, licensee: f.orgIndex(licensee), patent: f.patentIndex(number),
-		typ: domain.LicenseType(typ)})
+		typ: domain.LicenseType(typ), instalments: instalments})
 	f.licenceIDs[id] = i
 	return i
 }
@@ -251,9 +258,9 @@ func (f *tallyFacts) licensor(deal int32, org string) {
 }
 
 // declaration adds a declaration without patentees and returns its index.
-func (f *tallyFacts) declaration(id, number string, declared, stop int32) int32 {
+func (f *tallyFacts) declaration(id, number string, declared, stop int32, instalments bool) int32 {
 	i := int32(len(f.decls))
-	f.decls = append(f.decls, declFact{patent: f.patentIndex(number), declared: declared, stop: stop})
+	f.decls = append(f.decls, declFact{patent: f.patentIndex(number), declared: declared, stop: stop, instalments: instalments})
 	f.declIDs[id] = i
 	return i
 }
@@ -296,8 +303,17 @@ func (f *tallyFacts) openLicence(decl string, day int32) {
 	}
 }
 
-func (f *tallyFacts) pay(deal, day int32, amountFen int64) {
-	f.payments = append(f.payments, dealPayment{day: day, deal: deal, amountFen: amountFen})
+func (f *tallyFacts) pay(deal, day int32, amountFen int64, kind uint8) {
+	f.payments = append(f.payments, dealPayment{day: day, deal: deal, amountFen: amountFen, kind: kind})
+}
+
+// paymentKind returns the index in paymentKinds of an instalment when
+// instalments, else of kind.
+func paymentKind(instalments bool, kind string) uint8 {
+	if instalments {
+		kind = paidInstalment
+	}
+	return uint8(slices.Index(paymentKinds, kind))
 }
 
 // sortIfDue sorts every deal and payment by day again once the unsorted
@@ -320,10 +336,11 @@ func (f *tallyFacts) sortAll() {
 		d.day[k], d.licensee[k], d.patent[k] = deal.day, deal.licensee, deal.patent
 	}
 	order = orderBy(len(f.payments), func(i int) int32 { return f.payments[i].day })
-	p := paymentColumns{day: make([]int32, len(order)), deal: make([]int32, len(order)), amountFen: make([]int64, len(order))}
+	p := paymentColumns{day: make([]int32, len(order)), deal: make([]int32, len(order)), amountFen: make([]int64, len(order)),
+		kind: make([]uint8, len(order))}
 	for k, i := range order {
 		pay := &f.payments[i]
-		p.day[k], p.deal[k], p.amountFen[k] = pay.day, pay.deal, pay.amountFen
+		p.day[k], p.deal[k], p.amountFen[k], p.kind[k] = pay.day, pay.deal, pay.amountFen, pay.kind
 	}
 	f.dealsByDay, f.paymentsByDay = d, p
 }
@@ -381,10 +398,10 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 		{"SELECT id, name, kind, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2], c[3], c[4] == "1"); return nil }},
 		{"SELECT number, kind FROM tly_patents", func(c []string) error { f.patent(c[0], c[1]); return nil }},
 		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
-		{"SELECT license_id, number, type, licensee_id, effective_on FROM tly_licenses", func(c []string) error {
+		{"SELECT license_id, number, type, licensee_id, effective_on, instalments FROM tly_licenses", func(c []string) error {
 			days, err := parseDays(c[4])
 			if err == nil {
-				f.licence(c[0], c[1], c[2], c[3], days[0])
+				f.licence(c[0], c[1], c[2], c[3], days[0], c[5] == "1")
 			}
 			return err
 		}},
@@ -395,12 +412,12 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			}
 			return err
 		}},
-		{"SELECT declaration_id, number, declared_on, stop_on, coalesce(withdrawn_on, '') FROM tly_declarations", func(c []string) error {
+		{"SELECT declaration_id, number, declared_on, stop_on, coalesce(withdrawn_on, ''), fee_mode FROM tly_declarations", func(c []string) error {
 			days, err := parseDays(c[2], c[3])
 			if err != nil {
 				return err
 			}
-			i := f.declaration(c[0], c[1], days[0], days[1])
+			i := f.declaration(c[0], c[1], days[0], days[1], c[5] == string(domain.FeeInstalment))
 			if c[4] == "" {
 				return nil
 			}
@@ -457,7 +474,7 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			}
 			return err
 		}},
-		{"SELECT license_id, paid_on, amount_fen FROM tly_payments ORDER BY id", func(c []string) error {
+		{"SELECT license_id, paid_on, amount_fen, kind FROM tly_payments ORDER BY id", func(c []string) error {
 			deal, err := f.licenceIndex(c[0])
 			if err != nil {
 				return err
@@ -467,7 +484,11 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 				return err
 			}
 			amount, err := strconv.ParseInt(c[2], 10, 64)
-			f.pay(deal, days[0], amount)
+			kind := slices.Index(paymentKinds, c[3])
+			if err == nil && kind < 0 {
+				err = fmt.Errorf("payment kind %q", c[3])
+			}
+			f.pay(deal, days[0], amount, uint8(kind))
 			return err
 		}},
 	}
@@ -538,6 +559,7 @@ var tallyComputers = map[string]func(f *tallyFacts, q TallyQuery, spans []span, 
 	MultiLicensee:      (*tallyFacts).multiLicenseeTally,
 	FeeReductions:      (*tallyFacts).feeReductionsTally,
 	TimeToFirstLicence: (*tallyFacts).timeToFirstLicenceTally,
+	Fees:               (*tallyFacts).feesTally,
 	Transfers:          (*tallyFacts).transfersTally,
 	Reviews:            (*tallyFacts).reviewsTally,
 }

@@ -27,16 +27,15 @@ func (f *tallyFacts) eachDeal(from, to int32, visit func(deal int32)) {
 	}
 }
 
-// eachPayment calls visit with the licence and amount of every payment
-// made from…to.
-func (f *tallyFacts) eachPayment(from, to int32, visit func(deal int32, amountFen int64)) {
+// eachPayment calls visit with every payment made from…to.
+func (f *tallyFacts) eachPayment(from, to int32, visit func(pay dealPayment)) {
 	p := f.paymentsByDay
 	for k := lowerBound(p.day, from); k < len(p.day) && p.day[k] <= to; k++ {
-		visit(p.deal[k], p.amountFen[k])
+		visit(dealPayment{day: p.day[k], deal: p.deal[k], amountFen: p.amountFen[k], kind: p.kind[k]})
 	}
 	for i := len(p.day); i < len(f.payments); i++ {
-		if pay := &f.payments[i]; pay.day >= from && pay.day <= to {
-			visit(pay.deal, pay.amountFen)
+		if pay := f.payments[i]; pay.day >= from && pay.day <= to {
+			visit(pay)
 		}
 	}
 }
@@ -226,7 +225,7 @@ func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool
 	case MetricLicenses:
 		f.eachDeal(from, to, func(i int32) { add(f.deals[i].licensors, 1) })
 	case MetricFees:
-		f.eachPayment(from, to, func(deal int32, amountFen int64) { add(f.deals[deal].licensors, amountFen) })
+		f.eachPayment(from, to, func(pay dealPayment) { add(f.deals[pay.deal].licensors, pay.amountFen) })
 	case MetricDeclared:
 		for i := range f.decls {
 			if d := &f.decls[i]; d.declared >= from && d.declared <= to {

@@ -33,10 +33,13 @@ type model struct {
 	reviews   map[[2]string]domain.ReviewRecorded
 }
 
+// payment is a fee paid on taking a licence (onTaking) or a later
+// payment under it.
 type payment struct {
-	license string
-	on      domain.Date
-	fen     int64
+	license  string
+	on       domain.Date
+	fen      int64
+	onTaking bool
 }
 
 func buildModel(t testing.TB, st domain.EventStore) *model {
@@ -71,10 +74,10 @@ func (m *model) apply(ev domain.Event) {
 		m.licenses = append(m.licenses, v)
 		m.licByID[v.LicenseID] = v
 		if v.FeePaidFen > 0 {
-			m.payments = append(m.payments, payment{v.LicenseID, v.EffectiveOn, int64(v.FeePaidFen)})
+			m.payments = append(m.payments, payment{v.LicenseID, v.EffectiveOn, int64(v.FeePaidFen), true})
 		}
 	case domain.RoyaltyPaid:
-		m.payments = append(m.payments, payment{v.LicenseID, v.PaidOn, int64(v.AmountFen)})
+		m.payments = append(m.payments, payment{v.LicenseID, v.PaidOn, int64(v.AmountFen), false})
 	case domain.DeclarationFiled:
 		m.decls = append(m.decls, &domain.Declaration{DeclarationFiled: v})
 	case domain.DeclarationWithdrawn:
