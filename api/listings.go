@@ -19,11 +19,13 @@ type ListingSearch interface {
 	Listings(ctx context.Context, q projections.ListingQuery) (projections.ListingPage, error)
 }
 
-// TallyReader computes tallies and rankings. It returns an invalid_argument
-// *domain.Error for a query it cannot run (a filter that does not apply).
+// TallyReader computes tallies, rankings and the review coverage. It
+// returns an invalid_argument *domain.Error for a query it cannot run (a
+// filter that does not apply).
 type TallyReader interface {
 	Tally(ctx context.Context, q projections.TallyQuery) (projections.Tally, error)
 	Rankings(ctx context.Context, q projections.RankingQuery) ([]projections.Ranking, error)
+	ReviewCoverage(ctx context.Context, q projections.ReviewCoverageQuery) (projections.ReviewCoverage, error)
 }
 
 // ReadProgress tells how far the projections have come. WaitFor blocks

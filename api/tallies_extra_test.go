@@ -167,3 +167,64 @@ func TestFeesTally(t *testing.T) {
 		t.Errorf("campaign on the fees tally: %d %s, want 400 naming campaign", resp.StatusCode, body)
 	}
 }
+
+// TestReviewCoverage reads the review coverage over HTTP: two active
+// patents of the university, one reviewed in the campaign; the share on
+// days before and after the review, as_of defaulting to today, and the
+// refusals naming their parameter.
+func TestReviewCoverage(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.openLicence(1, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
+	h.openLicence(2, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
+	digits := fmt.Sprintf("2021100%05d", 501)
+	c, _ := domain.PatentCheckChar(digits)
+	res, err := h.svc.RecordReview(context.Background(), domain.Request{Actor: domain.AdminActor},
+		domain.PatentNumber("ZL"+digits+"."+string(c)), domain.RecordReview{Campaign: "2024",
+			ReviewedOn: domain.NewDate(2024, 6, 1), Grade: domain.Grades[0], Disposition: domain.Dispositions[0], ReviewerID: h.uni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := strconv.FormatInt(res.Position, 10)
+	type figures struct {
+		Active   int64 `json:"active_patents"`
+		Reviewed int64 `json:"reviewed"`
+		ShareBP  int64 `json:"share_bp"`
+	}
+	var got struct {
+		Campaign string `json:"campaign"`
+		AsOf     string `json:"as_of"`
+		Items    []struct {
+			PatenteeID string `json:"patentee_id"`
+			figures
+		} `json:"items"`
+		Total figures `json:"total"`
+	}
+	for _, c := range []struct {
+		asOf string
+		want figures
+	}{{"2024-12-31", figures{2, 1, 5000}}, {"2024-05-31", figures{2, 0, 0}}} {
+		h.getJSON("/v1/tallies/review-coverage?campaign=2024&as_of="+c.asOf+"&min_position="+pos, &got)
+		if got.Campaign != "2024" || got.AsOf != c.asOf || len(got.Items) != 1 || got.Items[0].PatenteeID != h.uni ||
+			got.Items[0].figures != c.want || got.Total != c.want {
+			t.Errorf("as of %s: %+v, want %+v for %s", c.asOf, got, c.want, h.uni)
+		}
+	}
+	h.getJSON("/v1/tallies/review-coverage?campaign=2024&min_position="+pos, &got)
+	if today := h.svc.Today().String(); got.AsOf != today {
+		t.Errorf("as_of %s, want today %s", got.AsOf, today)
+	}
+	for _, c := range []struct{ query, field string }{
+		{"as_of=2024-12-31", "campaign"},
+		{"campaign=two%20words", "campaign"},
+		{"campaign=2024&as_of=2024-13-01", "as_of"},
+		{"campaign=2024&region=44x", "region"},
+		{"campaign=2024&period=month", "period"},
+	} {
+		resp, body := h.get("/v1/tallies/review-coverage?" + c.query)
+		var p readsProblem
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+			p.Code != "invalid_argument" || len(p.Errors) == 0 || p.Errors[0].Field != c.field {
+			t.Errorf("%s: %d %s, want 400 naming %s", c.query, resp.StatusCode, body, c.field)
+		}
+	}
+}

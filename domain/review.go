@@ -23,11 +23,23 @@ type RecordReview struct {
 // campaignPattern is a campaign name such as "2024" or "2025-h1".
 var campaignPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 
+// campaignRule is what campaignPattern asks for, in words.
+const campaignRule = "must be 1–32 letters, digits, '-' or '_', like 2024"
+
+// ParseCampaign returns s when it is a valid campaign name, else an
+// invalid_argument *Error naming the field campaign.
+func ParseCampaign(s string) (string, error) {
+	if !campaignPattern.MatchString(s) {
+		return "", Invalid("campaign", campaignRule)
+	}
+	return s, nil
+}
+
 // Validate checks the command's fields.
 func (c RecordReview) Validate() error {
 	var fe FieldErrors
 	if !campaignPattern.MatchString(c.Campaign) {
-		fe.Addf("campaign", "must be 1–32 letters, digits, '-' or '_', like 2024")
+		fe.Addf("campaign", campaignRule)
 	}
 	requireDate(&fe, "reviewed_on", c.ReviewedOn)
 	if _, err := ParseEnum(string(c.Grade), Grades); err != nil {

@@ -240,8 +240,10 @@ func (h *history) royalty(on domain.Date) error {
 	return err
 }
 
-func (h *history) transfer(on domain.Date) error {
-	p := h.patent()
+func (h *history) transfer(on domain.Date) error { return h.transferPatent(h.patent(), on) }
+
+// transferPatent transfers p to a random firm or university.
+func (h *history) transferPatent(p *histPatent, on domain.Date) error {
 	to := []string{h.pick(append(h.firms, h.unis...))}
 	_, err := h.svc.TransferPatent(context.Background(), admin, p.number, domain.TransferPatent{ToIDs: to,
 		EffectiveOn: on, PriceFen: domain.Fen(h.rng.IntN(4) * 1_000_000), CoOwnerConsent: p.patentees})

@@ -248,6 +248,11 @@ func (p *Pipeline) Rankings(ctx context.Context, q RankingQuery) ([]Ranking, err
 	return p.db.Rankings(ctx, q)
 }
 
+// ReviewCoverage answers a review coverage query; see DB.ReviewCoverage.
+func (p *Pipeline) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (ReviewCoverage, error) {
+	return p.db.ReviewCoverage(ctx, q)
+}
+
 // WaitFor waits until the named projections reach position; see
 // Runner.WaitFor.
 func (p *Pipeline) WaitFor(ctx context.Context, position int64, names ...string) error {

@@ -19,7 +19,7 @@ func (Tallies) Name() string { return TalliesName }
 func (Tallies) Tables() []string {
 	return []string{"tly_orgs", "tly_patents", "tly_patent_ipc", "tly_licenses", "tly_license_orgs", "tly_payments",
 		"tly_declarations", "tly_declaration_orgs", "tly_pledges", "tly_pledge_patents", "tly_transfers",
-		"tly_transfer_orgs", "tly_reviews", "tly_recordals", "tly_first_licences"}
+		"tly_transfer_orgs", "tly_reviews", "tly_recordals", "tly_first_licences", "tly_patent_orgs", "tly_patent_status"}
 }
 
 // Schema implements Projection. Payments are the fee paid on taking a
@@ -36,7 +36,8 @@ func (Tallies) Schema() []string {
 	return []string{
 		`CREATE TABLE tly_orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, region TEXT NOT NULL,
 			sme INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
-		`CREATE TABLE tly_patents (number TEXT PRIMARY KEY, kind TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE tly_patents (number TEXT PRIMARY KEY, kind TEXT NOT NULL, granted_on TEXT NOT NULL,
+			expires_on TEXT NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_patent_ipc (number TEXT NOT NULL, code TEXT NOT NULL, PRIMARY KEY (number, code)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_licenses (license_id TEXT PRIMARY KEY, number TEXT NOT NULL, type TEXT NOT NULL,
 			licensee_id TEXT NOT NULL, effective_on TEXT NOT NULL, instalments INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
@@ -63,7 +64,7 @@ func (Tallies) Schema() []string {
 		`CREATE TABLE tly_pledge_patents (pledge_id TEXT NOT NULL, number TEXT NOT NULL,
 			PRIMARY KEY (pledge_id, number)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_transfers (transfer_id TEXT PRIMARY KEY, number TEXT NOT NULL, effective_on TEXT NOT NULL,
-			price_fen INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
+			price_fen INTEGER NOT NULL, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_transfers_on ON tly_transfers (effective_on)`,
 		`CREATE TABLE tly_transfer_orgs (transfer_id TEXT NOT NULL, role TEXT NOT NULL, org_id TEXT NOT NULL,
 			PRIMARY KEY (transfer_id, role, org_id)) STRICT, WITHOUT ROWID`,
@@ -71,12 +72,12 @@ func (Tallies) Schema() []string {
 			reviewed_on TEXT NOT NULL, grade TEXT NOT NULL, disposition TEXT NOT NULL,
 			PRIMARY KEY (number, campaign)) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_reviews_on ON tly_reviews (reviewed_on)`,
-		extraTallySchema[0], extraTallySchema[1],
+		extraTallySchema[0], extraTallySchema[1], reviewCoverageSchema[0], reviewCoverageSchema[1],
 	}
 }
 
 // Apply implements Projection.
-func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
+func (Tallies) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
 	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.LicenseRecorded, domain.RoyaltyPaid,
 		domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred, domain.ReviewRecorded,
@@ -104,7 +105,10 @@ func (Tallies) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 		return tx.Exec("UPDATE tly_declarations SET withdrawn_on = ?1, stop_on = min(stop_on, ?1) WHERE declaration_id = ?2",
 			v.EffectiveOn.String(), v.DeclarationID)
 	case domain.PatentTransferred:
-		return tallyTransfer(tx, v)
+		return tallyTransfer(tx, v, e.Position)
+	case domain.PatentStatusChanged:
+		return tx.Exec("INSERT INTO tly_patent_status (number, effective_on, seq, status) VALUES (?, ?, ?, ?)",
+			string(v.Number), v.EffectiveOn.String(), e.Position, string(v.Status))
 	}
 	return applyPledgeOrReview(tx, ev)
 }
@@ -130,7 +134,12 @@ func applyPledgeOrReview(tx *Tx, ev domain.Event) error {
 }
 
 func tallyPatent(tx *Tx, v domain.PatentRegistered) error {
-	if err := tx.Exec("INSERT INTO tly_patents (number, kind) VALUES (?, ?)", string(v.Number), string(v.Kind)); err != nil {
+	err := tx.Exec("INSERT INTO tly_patents (number, kind, granted_on, expires_on) VALUES (?, ?, ?, ?)",
+		string(v.Number), string(v.Kind), v.GrantedOn.String(), v.ExpiresOn.String())
+	if err != nil {
+		return err
+	}
+	if err := insertOrgs(tx, "INSERT OR IGNORE INTO tly_patent_orgs (number, org_id) VALUES (?, ?)", string(v.Number), v.PatenteeIDs); err != nil {
 		return err
 	}
 	for _, c := range v.IPC {
@@ -174,9 +183,9 @@ func tallyDeclaration(tx *Tx, v domain.DeclarationFiled) error {
 	return insertOrgs(tx, "INSERT OR IGNORE INTO tly_declaration_orgs (declaration_id, org_id) VALUES (?, ?)", v.DeclarationID, v.PatenteeIDs)
 }
 
-func tallyTransfer(tx *Tx, v domain.PatentTransferred) error {
-	err := tx.Exec("INSERT INTO tly_transfers (transfer_id, number, effective_on, price_fen) VALUES (?, ?, ?, ?)",
-		v.TransferID, string(v.Number), v.EffectiveOn.String(), int64(v.PriceFen))
+func tallyTransfer(tx *Tx, v domain.PatentTransferred, position int64) error {
+	err := tx.Exec("INSERT INTO tly_transfers (transfer_id, number, effective_on, price_fen, seq) VALUES (?, ?, ?, ?, ?)",
+		v.TransferID, string(v.Number), v.EffectiveOn.String(), int64(v.PriceFen), position)
 	if err != nil {
 		return err
 	}

@@ -523,10 +523,10 @@ func parseDays(dates ...string) ([]int32, error) {
 	return days, nil
 }
 
-// scanStrings calls row with the columns of every row of query, as text,
-// until it returns an error.
-func scanStrings(ctx context.Context, tx *sql.Tx, query string, row func(c []string) error) error {
-	rows, err := tx.QueryContext(ctx, query)
+// scanStrings calls row with the columns of every row of query (with its
+// args), as text, until it returns an error.
+func scanStrings(ctx context.Context, tx *sql.Tx, query string, row func(c []string) error, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,166 @@
+package projections
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// ReviewCoverageQuery asks how much of the universities' active patents
+// the stock-patent reviews of a campaign covered on a day (DOMAIN.md,
+// tally 5: the share of a university's active patents reviewed).
+type ReviewCoverageQuery struct {
+	// Campaign is the review campaign, such as "2024"; required.
+	Campaign string
+	// AsOf is the day of the figures; required.
+	AsOf domain.Date
+	// PatenteeID, when set, keeps that university only.
+	PatenteeID string
+	// Region, when set, keeps the universities whose region code starts
+	// with it.
+	Region string
+}
+
+// ReviewCoverage is the answer to a ReviewCoverageQuery: one item per
+// university with at least one active patent on AsOf, by patentee ID, and
+// the total over their patents (a patent co-owned by two universities
+// counts once).
+type ReviewCoverage struct {
+	Campaign string          `json:"campaign"`
+	AsOf     domain.Date     `json:"as_of"`
+	Items    []CoverageItem  `json:"items"`
+	Total    CoverageFigures `json:"total"`
+}
+
+// CoverageItem is one university's review coverage.
+type CoverageItem struct {
+	PatenteeID string `json:"patentee_id"`
+	Name       string `json:"name"`
+	Region     string `json:"region"`
+	CoverageFigures
+}
+
+// CoverageFigures count the active patents and those of them reviewed.
+// ShareBP is Reviewed ÷ ActivePatents in basis points, rounded half up; 0
+// when there are no active patents.
+type CoverageFigures struct {
+	ActivePatents int64 `json:"active_patents"`
+	Reviewed      int64 `json:"reviewed"`
+	ShareBP       int64 `json:"share_bp"`
+}
+
+// reviewCoverageSchema are the tables the review coverage adds to the
+// Tallies projection: each patent's registered patentees, and its register
+// status changes with the position of their event (seq), which orders
+// changes effective on the same day as the domain does.
+var reviewCoverageSchema = []string{
+	`CREATE TABLE tly_patent_orgs (number TEXT NOT NULL, org_id TEXT NOT NULL, PRIMARY KEY (number, org_id)) STRICT, WITHOUT ROWID`,
+	`CREATE TABLE tly_patent_status (number TEXT NOT NULL, effective_on TEXT NOT NULL, seq INTEGER NOT NULL,
+		status TEXT NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
+}
+
+// reviewCoverageSQL selects, for every patent active on ?1 and each of its
+// patentees on ?1 that is a registered university, the patent, the
+// university and whether the patent has a review of campaign ?2 dated on or
+// before ?1. As in domain.Patent:
+//   - a patent is active on a day from its grant to its expiry when its
+//     last status effective by then is active; the registration makes it
+//     active on the grant date, so changes effective before it do not
+//     count, and of changes effective on the same day the later one wins;
+//   - its patentees on a day are the new patentees of its transfer with the
+//     latest effective date by then (the later recorded on the same day),
+//     or its registered patentees when it has none.
+const reviewCoverageSQL = `
+WITH last_transfer AS (
+	SELECT number, transfer_id FROM (
+		SELECT number, transfer_id, row_number() OVER (PARTITION BY number ORDER BY effective_on DESC, seq DESC) AS rn
+		FROM tly_transfers WHERE effective_on <= ?1)
+	WHERE rn = 1),
+last_status AS (
+	SELECT number, status FROM (
+		SELECT s.number, s.status, row_number() OVER (PARTITION BY s.number ORDER BY s.effective_on DESC, s.seq DESC) AS rn
+		FROM tly_patent_status s JOIN tly_patents p ON p.number = s.number
+		WHERE s.effective_on <= ?1 AND s.effective_on >= p.granted_on)
+	WHERE rn = 1),
+owners AS (
+	SELECT t.number, x.org_id FROM last_transfer t
+		JOIN tly_transfer_orgs x ON x.transfer_id = t.transfer_id AND x.role = 'to'
+	UNION ALL
+	SELECT po.number, po.org_id FROM tly_patent_orgs po WHERE po.number NOT IN (SELECT number FROM last_transfer))
+SELECT w.number, o.id, o.name, o.region,
+	EXISTS (SELECT 1 FROM tly_reviews r WHERE r.number = w.number AND r.campaign = ?2 AND r.reviewed_on <= ?1)
+FROM owners w
+JOIN tly_orgs o ON o.id = w.org_id AND o.kind = 'university'
+JOIN tly_patents p ON p.number = w.number AND p.granted_on <= ?1 AND p.expires_on >= ?1
+LEFT JOIN last_status ls ON ls.number = w.number
+WHERE coalesce(ls.status, 'active') = 'active'`
+
+// ReviewCoverage computes the review coverage of a campaign. It returns an
+// invalid_argument *domain.Error naming campaign or as_of when either is
+// missing or invalid.
+func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (ReviewCoverage, error) {
+	if _, err := domain.ParseCampaign(q.Campaign); err != nil {
+		return ReviewCoverage{}, err
+	}
+	if q.AsOf.IsZero() {
+		return ReviewCoverage{}, domain.Invalid("as_of", "is required (YYYY-MM-DD)")
+	}
+	query, args := reviewCoverageSQL, []any{q.AsOf.String(), q.Campaign}
+	if q.PatenteeID != "" {
+		query += " AND o.id = ?"
+		args = append(args, q.PatenteeID)
+	}
+	if q.Region != "" {
+		lo, hi := prefixRange(q.Region)
+		query += " AND o.region >= ? AND o.region < ?"
+		args = append(args, lo, hi)
+	}
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return ReviewCoverage{}, err
+	}
+	defer tx.Rollback()
+	out := ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: []CoverageItem{}}
+	byOrg := map[string]*CoverageItem{}
+	reviewed := map[string]bool{} // every active patent → whether it was reviewed
+	err = scanStrings(ctx, tx, query, func(c []string) error {
+		item := byOrg[c[1]]
+		if item == nil {
+			item = &CoverageItem{PatenteeID: c[1], Name: c[2], Region: c[3]}
+			byOrg[c[1]] = item
+		}
+		item.add(c[4] == "1")
+		reviewed[c[0]] = c[4] == "1"
+		return nil
+	}, args...)
+	if err != nil {
+		return ReviewCoverage{}, err
+	}
+	for _, item := range byOrg {
+		item.share()
+		out.Items = append(out.Items, *item)
+	}
+	slices.SortFunc(out.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+	for _, r := range reviewed {
+		out.Total.add(r)
+	}
+	out.Total.share()
+	return out, nil
+}
+
+// add counts one active patent, reviewed or not.
+func (f *CoverageFigures) add(reviewed bool) {
+	f.ActivePatents++
+	if reviewed {
+		f.Reviewed++
+	}
+}
+
+// share sets ShareBP from the counts.
+func (f *CoverageFigures) share() {
+	if f.ActivePatents > 0 {
+		f.ShareBP = roundHalfUp(f.Reviewed*10_000, f.ActivePatents)
+	}
+}
