@@ -28,6 +28,7 @@ import (
 //	                      runs (built there when it holds none; kept after)
 //	LEDGER_BENCH_RATE     events/s of BenchmarkSustainedLag (default 5,000)
 //	LEDGER_BENCH_SECONDS  its duration (default 10)
+//	LEDGER_BENCH_SQL      1: BenchmarkReviewCoverage without the in-memory index
 //
 // e.g. LEDGER_BENCH_EVENTS=200000 go test -run '^$' -bench . -benchtime 1x ./projections
 // Figures are reported with b.ReportMetric; nothing is asserted about time.
@@ -513,6 +514,28 @@ func BenchmarkOtherTallies(b *testing.B) {
 			}
 			quantiles(b, max(b.N, 20), func(int) {
 				if _, err := db.Tally(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkReviewCoverage computes the review coverage of campaign 2024 at
+// the end of 2024, for every university and for one city's, from the
+// in-memory index (with LEDGER_BENCH_SQL=1, in SQL).
+func BenchmarkReviewCoverage(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	if os.Getenv("LEDGER_BENCH_SQL") != "1" {
+		if err := db.WarmUp(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, region := range []string{"", "4401"} {
+		b.Run("region="+region, func(b *testing.B) {
+			q := ReviewCoverageQuery{Campaign: "2024", AsOf: date("2024-12-31"), Region: region}
+			quantiles(b, max(b.N, 10), func(int) {
+				if _, err := db.ReviewCoverage(context.Background(), q); err != nil {
 					b.Fatal(err)
 				}
 			})

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"database/sql"
+	"math"
 	"slices"
 	"strings"
 
@@ -97,9 +99,10 @@ JOIN tly_patents p ON p.number = w.number AND p.granted_on <= ?1 AND p.expires_o
 LEFT JOIN last_status ls ON ls.number = w.number
 WHERE coalesce(ls.status, 'active') = 'active'`
 
-// ReviewCoverage computes the review coverage of a campaign. It returns an
-// invalid_argument *domain.Error naming campaign or as_of when either is
-// missing or invalid.
+// ReviewCoverage computes the review coverage of a campaign, from the
+// in-memory tally index when it mirrors the file, else in SQL. It returns
+// an invalid_argument *domain.Error naming campaign or as_of when either
+// is missing or invalid.
 func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (ReviewCoverage, error) {
 	if _, err := domain.ParseCampaign(q.Campaign); err != nil {
 		return ReviewCoverage{}, err
@@ -107,6 +110,21 @@ func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (Review
 	if q.AsOf.IsZero() {
 		return ReviewCoverage{}, domain.Invalid("as_of", "is required (YYYY-MM-DD)")
 	}
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return ReviewCoverage{}, err
+	}
+	defer tx.Rollback()
+	var out ReviewCoverage
+	if position, err := readCheckpoint(ctx, tx, TalliesName); err == nil && db.tallies.reviewCoverage(q, position, &out) {
+		return out, nil
+	}
+	return reviewCoverageInSQL(ctx, tx, q)
+}
+
+// reviewCoverageInSQL computes a review coverage from the tables, in the
+// read transaction tx.
+func reviewCoverageInSQL(ctx context.Context, tx *sql.Tx, q ReviewCoverageQuery) (ReviewCoverage, error) {
 	query, args := reviewCoverageSQL, []any{q.AsOf.String(), q.Campaign}
 	if q.PatenteeID != "" {
 		query += " AND o.id = ?"
@@ -117,37 +135,142 @@ func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (Review
 		query += " AND o.region >= ? AND o.region < ?"
 		args = append(args, lo, hi)
 	}
-	tx, err := db.read.BeginTx(ctx, nil)
-	if err != nil {
-		return ReviewCoverage{}, err
-	}
-	defer tx.Rollback()
-	out := ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: []CoverageItem{}}
-	byOrg := map[string]*CoverageItem{}
-	reviewed := map[string]bool{} // every active patent → whether it was reviewed
-	err = scanStrings(ctx, tx, query, func(c []string) error {
-		item := byOrg[c[1]]
-		if item == nil {
-			item = &CoverageItem{PatenteeID: c[1], Name: c[2], Region: c[3]}
-			byOrg[c[1]] = item
-		}
-		item.add(c[4] == "1")
-		reviewed[c[0]] = c[4] == "1"
+	var c coverageCount
+	err := scanStrings(ctx, tx, query, func(col []string) error {
+		c.add(col[0], coverageOrg{id: col[1], name: col[2], region: col[3]}, col[4] == "1")
 		return nil
 	}, args...)
 	if err != nil {
 		return ReviewCoverage{}, err
 	}
-	for _, item := range byOrg {
-		item.share()
-		out.Items = append(out.Items, *item)
+	return c.result(q), nil
+}
+
+// coverageOrg identifies a university of a review coverage.
+type coverageOrg struct{ id, name, region string }
+
+// coverageCount adds up a review coverage, one (patent, university) pair
+// at a time.
+type coverageCount struct {
+	byOrg    map[coverageOrg]*CoverageFigures
+	reviewed map[string]bool // every active patent counted → whether it was reviewed
+}
+
+func (c *coverageCount) add(patent string, org coverageOrg, reviewed bool) {
+	if c.byOrg == nil {
+		c.byOrg, c.reviewed = map[coverageOrg]*CoverageFigures{}, map[string]bool{}
+	}
+	figures := c.byOrg[org]
+	if figures == nil {
+		figures = &CoverageFigures{}
+		c.byOrg[org] = figures
+	}
+	figures.add(reviewed)
+	c.reviewed[patent] = reviewed
+}
+
+// result returns the coverage counted: the items by patentee ID, and the
+// total over the distinct patents.
+func (c *coverageCount) result(q ReviewCoverageQuery) ReviewCoverage {
+	out := ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: []CoverageItem{}}
+	for org, figures := range c.byOrg {
+		figures.share()
+		out.Items = append(out.Items, CoverageItem{PatenteeID: org.id, Name: org.name, Region: org.region, CoverageFigures: *figures})
 	}
 	slices.SortFunc(out.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
-	for _, r := range reviewed {
+	for _, r := range c.reviewed {
 		out.Total.add(r)
 	}
 	out.Total.share()
-	return out, nil
+	return out
+}
+
+// reviewCoverage computes a review coverage from memory into out when the
+// index mirrors the tallies checkpoint position; it reports whether it
+// did.
+func (idx *tallyIndex) reviewCoverage(q ReviewCoverageQuery, position int64, out *ReviewCoverage) bool {
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	f, ok := idx.at(position)
+	if ok {
+		*out = f.reviewCoverage(q)
+	}
+	return ok
+}
+
+// reviewCoverage computes a review coverage with the meaning of
+// reviewCoverageSQL.
+func (f *tallyFacts) reviewCoverage(q ReviewCoverageQuery) ReviewCoverage {
+	day := dayNumber(q.AsOf)
+	counted := make([]bool, len(f.orgs)) // the universities the query counts
+	for i, o := range f.orgs {
+		counted[i] = o.known && o.kind == domain.OrgUniversity && (q.PatenteeID == "" || o.id == q.PatenteeID) &&
+			(q.Region == "" || inPrefixRange(o.region, q.Region))
+	}
+	reviewed := make([]bool, len(f.patents))
+	for i := range f.reviews {
+		if r := &f.reviews[i]; r.campaign == q.Campaign && r.day <= day {
+			reviewed[r.patent] = true
+		}
+	}
+	byOrg := make([]CoverageFigures, len(f.orgs))
+	var total CoverageFigures
+	for i := range f.patents {
+		p := &f.patents[i]
+		if !p.known || p.granted > day || p.expires < day || (p.changed && !f.activeOn(int32(i), day)) {
+			continue
+		}
+		owners := p.owners
+		if p.changed {
+			owners = f.ownersOn(int32(i), day)
+		}
+		any := false
+		for _, o := range owners {
+			if counted[o] {
+				byOrg[o].add(reviewed[i])
+				any = true
+			}
+		}
+		if any {
+			total.add(reviewed[i])
+		}
+	}
+	out := ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: []CoverageItem{}, Total: total}
+	for i, figures := range byOrg {
+		if figures.ActivePatents > 0 {
+			figures.share()
+			o := &f.orgs[i]
+			out.Items = append(out.Items, CoverageItem{PatenteeID: o.id, Name: o.name, Region: o.region, CoverageFigures: figures})
+		}
+	}
+	slices.SortFunc(out.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+	out.Total.share()
+	return out
+}
+
+// activeOn reports whether the last status change of a patent effective
+// by day, and not before its grant, leaves it active (no change: active).
+func (f *tallyFacts) activeOn(patent, day int32) bool {
+	active, latest := true, f.patents[patent].granted
+	for _, c := range f.statusChanges[patent] {
+		if c.day <= day && c.day >= latest {
+			active, latest = c.active, c.day
+		}
+	}
+	return active
+}
+
+// ownersOn returns the patentees of a patent on day: the new patentees of
+// its transfer with the latest effective date by then (the later recorded
+// on the same day), else its registered patentees.
+func (f *tallyFacts) ownersOn(patent, day int32) []int32 {
+	owners, latest := f.patents[patent].owners, int32(math.MinInt32)
+	for _, i := range f.transfersOf[patent] {
+		if t := &f.transfers[i]; t.day <= day && t.day >= latest {
+			owners, latest = t.to, t.day
+		}
+	}
+	return owners
 }
 
 // add counts one active patent, reviewed or not.

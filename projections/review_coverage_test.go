@@ -111,14 +111,19 @@ func patenteesOn(p *domain.Patent, day domain.Date) []string {
 }
 
 // TestReviewCoverageProperty writes a random valid history with status
-// changes, transfers and reviews and compares the review coverage, on many
-// days and with every filter, with a recount from the domain's aggregates;
-// then again after a rebuild.
+// changes, transfers and reviews, while the live pipeline projects it and
+// its tally index, loaded before the first event, follows every commit;
+// it compares the review coverage, on many days and with every filter,
+// from memory and in SQL, with a recount from the domain's aggregates;
+// then again after a rebuild, with the index loaded from the tables.
 func TestReviewCoverageProperty(t *testing.T) {
 	seed := propertySeed(t) + 11
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	p := startPipeline(t, st, dir)
+	if err := p.db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	svc := newService(t, st)
 	h := newHistory(t, svc, seed)
 	h.run(250)
@@ -165,14 +170,21 @@ func TestReviewCoverageProperty(t *testing.T) {
 
 func compareCoverage(t *testing.T, what string, db *DB, m *model, patents []*domain.Patent, queries []ReviewCoverageQuery) {
 	t.Helper()
+	if err := db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var reviewed, partial, expired bool
 	for _, q := range queries {
 		got, err := db.ReviewCoverage(context.Background(), q)
 		if err != nil {
 			t.Fatalf("%s %+v: %v", what, q, err)
 		}
-		if want := expectCoverage(m, patents, q); !reflect.DeepEqual(got, want) {
+		want := expectCoverage(m, patents, q)
+		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s coverage %+v:\ngot  %+v\nwant %+v", what, q, got, want)
+		}
+		if inMemory, inSQL := coverageBothWays(t, db, q); !reflect.DeepEqual(inMemory, want) || !reflect.DeepEqual(inSQL, want) {
+			t.Fatalf("%s coverage %+v:\nmemory %+v\nSQL    %+v\nwant   %+v", what, q, inMemory, inSQL, want)
 		}
 		reviewed = reviewed || got.Total.Reviewed > 0
 		partial = partial || (got.Total.Reviewed > 0 && got.Total.Reviewed < got.Total.ActivePatents)
@@ -183,6 +195,29 @@ func compareCoverage(t *testing.T, what string, db *DB, m *model, patents []*dom
 	if !reviewed || !partial || !expired {
 		t.Errorf("%s: thin history: reviewed %v, partly reviewed %v, active in 2031 %v", what, reviewed, partial, expired)
 	}
+}
+
+// coverageBothWays computes a review coverage from the in-memory index and
+// from the tables; it fails when the index does not mirror the file.
+func coverageBothWays(t *testing.T, db *DB, q ReviewCoverageQuery) (inMemory, inSQL ReviewCoverage) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Reader().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	position, err := readCheckpoint(ctx, tx, TalliesName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !db.tallies.reviewCoverage(q, position, &inMemory) {
+		t.Fatalf("the tally index does not mirror checkpoint %d", position)
+	}
+	if inSQL, err = reviewCoverageInSQL(ctx, tx, q); err != nil {
+		t.Fatal(err)
+	}
+	return inMemory, inSQL
 }
 
 func TestReviewCoverageArguments(t *testing.T) {

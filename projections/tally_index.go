@@ -46,6 +46,12 @@ type tallyFacts struct {
 	transferIDs map[string]int32    // transfer ID → index in transfers
 	reviews     []reviewFact        // the latest review of each patent and campaign
 	reviewKeys  map[[2]string]int32 // (patent number, campaign) → index in reviews
+	// statusChanges and transfersOf hold, for the few patents that have
+	// them, their register status changes and the indexes of their
+	// transfers. Transfers are in the order they were recorded; status
+	// changes effective on the same day too (the load reads them by day).
+	statusChanges map[int32][]statusChange
+	transfersOf   map[int32][]int32
 	// dealsByDay and paymentsByDay hold the first deals and payments
 	// sorted by day, as columns that a tally scans from memory in order;
 	// the later ones (the tail) are sorted when a tally reads them, until
@@ -62,12 +68,21 @@ type orgFacts struct {
 	sme, known       bool
 }
 
-// patentFacts are the attributes of a patent the filters read; known is
-// false for a number seen in a licence but never registered.
+// patentFacts are the attributes of a patent the filters and the review
+// coverage read; known is false for a number seen in a licence but never
+// registered; changed is whether it has status changes or transfers.
 type patentFacts struct {
-	kind  domain.PatentKind
-	codes []string // compact IPC codes
-	known bool
+	kind             domain.PatentKind
+	codes            []string // compact IPC codes
+	owners           []int32  // the registered patentees
+	granted, expires int32
+	known, changed   bool
+}
+
+// statusChange is a register status change of a patent, effective on day.
+type statusChange struct {
+	day    int32
+	active bool
 }
 
 // dealFact is one licence, and its recordal when recorded; instalments
@@ -122,7 +137,7 @@ func dayNumber(d domain.Date) int32 { return int32(d.DaysSince(epoch)) }
 func newTallyFacts(position int64) *tallyFacts {
 	return &tallyFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
 		licenceIDs: map[string]int32{}, codes: map[string]string{}, declIDs: map[string]int32{}, transferIDs: map[string]int32{},
-		reviewKeys: map[[2]string]int32{}}
+		reviewKeys: map[[2]string]int32{}, statusChanges: map[int32][]statusChange{}, transfersOf: map[int32][]int32{}}
 }
 
 // checkpoint implements mirrored.
@@ -155,10 +170,15 @@ func (f *tallyFacts) apply(ev domain.Event) {
 			f.transferParty(i, "to", o)
 		}
 	case domain.PatentRegistered:
-		f.patent(string(v.Number), string(v.Kind))
+		f.patent(string(v.Number), string(v.Kind), dayNumber(v.GrantedOn), dayNumber(v.ExpiresOn))
 		for _, c := range v.IPC {
 			f.ipc(string(v.Number), compactIPC(c))
 		}
+		for _, o := range v.PatenteeIDs {
+			f.patentOwner(string(v.Number), o)
+		}
+	case domain.PatentStatusChanged:
+		f.statusChange(string(v.Number), dayNumber(v.EffectiveOn), v.Status)
 	case domain.LicenseGranted:
 		decl, ok := f.declIDs[v.DeclarationID]
 		instalments := ok && v.Type == domain.LicenseOpen && f.decls[decl].instalments
@@ -220,9 +240,25 @@ func (f *tallyFacts) org(id, name, kind, region string, sme bool) {
 	f.orgs[f.orgIndex(id)] = orgFacts{id: id, name: name, kind: domain.OrgKind(kind), region: region, sme: sme, known: true}
 }
 
-func (f *tallyFacts) patent(number, kind string) {
+func (f *tallyFacts) patent(number, kind string, granted, expires int32) {
 	p := &f.patents[f.patentIndex(number)]
-	p.kind, p.known = domain.PatentKind(kind), true
+	p.kind, p.granted, p.expires, p.known = domain.PatentKind(kind), granted, expires, true
+}
+
+// patentOwner adds a registered patentee to a patent once, as the primary
+// key of tly_patent_orgs does.
+func (f *tallyFacts) patentOwner(number, org string) {
+	o, p := f.orgIndex(org), &f.patents[f.patentIndex(number)]
+	if !slices.Contains(p.owners, o) {
+		p.owners = append(p.owners, o)
+	}
+}
+
+// statusChange records a register status change of a patent.
+func (f *tallyFacts) statusChange(number string, day int32, status domain.PatentStatus) {
+	i := f.patentIndex(number)
+	f.statusChanges[i] = append(f.statusChanges[i], statusChange{day: day, active: status == domain.StatusActive})
+	f.patents[i].changed = true
 }
 
 // ipc adds a compact code to a patent once, as the table's primary key
@@ -396,7 +432,21 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 		row   func(c []string) error
 	}{
 		{"SELECT id, name, kind, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2], c[3], c[4] == "1"); return nil }},
-		{"SELECT number, kind FROM tly_patents", func(c []string) error { f.patent(c[0], c[1]); return nil }},
+		{"SELECT number, kind, granted_on, expires_on FROM tly_patents", func(c []string) error {
+			days, err := parseDays(c[2], c[3])
+			if err == nil {
+				f.patent(c[0], c[1], days[0], days[1])
+			}
+			return err
+		}},
+		{"SELECT number, org_id FROM tly_patent_orgs", func(c []string) error { f.patentOwner(c[0], c[1]); return nil }},
+		{"SELECT number, effective_on, status FROM tly_patent_status", func(c []string) error {
+			days, err := parseDays(c[1])
+			if err == nil {
+				f.statusChange(c[0], days[0], domain.PatentStatus(c[2]))
+			}
+			return err
+		}},
 		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
 		{"SELECT license_id, number, type, licensee_id, effective_on, instalments FROM tly_licenses", func(c []string) error {
 			days, err := parseDays(c[4])
@@ -450,7 +500,7 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			}
 			return err
 		}},
-		{"SELECT transfer_id, number, effective_on, price_fen FROM tly_transfers", func(c []string) error {
+		{"SELECT transfer_id, number, effective_on, price_fen FROM tly_transfers ORDER BY seq", func(c []string) error {
 			days, err := parseDays(c[2])
 			if err != nil {
 				return err

@@ -281,9 +281,11 @@ type transferFact struct {
 
 // transfer adds a transfer without parties and returns its index.
 func (f *tallyFacts) transfer(id, number string, day int32, priceFen int64) int32 {
-	i := int32(len(f.transfers))
-	f.transfers = append(f.transfers, transferFact{day: day, patent: f.patentIndex(number), priceFen: priceFen})
+	i, patent := int32(len(f.transfers)), f.patentIndex(number)
+	f.transfers = append(f.transfers, transferFact{day: day, patent: patent, priceFen: priceFen})
 	f.transferIDs[id] = i
+	f.transfersOf[patent] = append(f.transfersOf[patent], i)
+	f.patents[patent].changed = true
 	return i
 }
 
