@@ -53,12 +53,12 @@ type CoverageFigures struct {
 	ShareBP       int64 `json:"share_bp"`
 }
 
-// reviewCoverageSchema are the tables the review coverage adds to the
-// Tallies projection: each patent's registered patentees, and its register
-// status changes with the position of their event (seq), which orders
-// changes effective on the same day as the domain does.
+// reviewCoverageSchema is the table the review coverage adds to the
+// Tallies projection (beside the grant, expiry and registered patentees of
+// tly_patents): the patents' register status changes with the position of
+// their event (seq), which orders changes effective on the same day as the
+// domain does.
 var reviewCoverageSchema = []string{
-	`CREATE TABLE tly_patent_orgs (number TEXT NOT NULL, org_id TEXT NOT NULL, PRIMARY KEY (number, org_id)) STRICT, WITHOUT ROWID`,
 	`CREATE TABLE tly_patent_status (number TEXT NOT NULL, effective_on TEXT NOT NULL, seq INTEGER NOT NULL,
 		status TEXT NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
 }
@@ -90,7 +90,7 @@ owners AS (
 	SELECT t.number, x.org_id FROM last_transfer t
 		JOIN tly_transfer_orgs x ON x.transfer_id = t.transfer_id AND x.role = 'to'
 	UNION ALL
-	SELECT po.number, po.org_id FROM tly_patent_orgs po WHERE po.number NOT IN (SELECT number FROM last_transfer))
+	SELECT p.number, j.value FROM tly_patents p, json_each(p.owners) j WHERE p.number NOT IN (SELECT number FROM last_transfer))
 SELECT w.number, o.id, o.name, o.region,
 	EXISTS (SELECT 1 FROM tly_reviews r WHERE r.number = w.number AND r.campaign = ?2 AND r.reviewed_on <= ?1)
 FROM owners w

@@ -1,6 +1,9 @@
 package projections
 
 import (
+	"encoding/json"
+	"slices"
+
 	"github.com/patentledger/ledger/domain"
 )
 
@@ -19,7 +22,7 @@ func (Tallies) Name() string { return TalliesName }
 func (Tallies) Tables() []string {
 	return []string{"tly_orgs", "tly_patents", "tly_patent_ipc", "tly_licenses", "tly_license_orgs", "tly_payments",
 		"tly_declarations", "tly_declaration_orgs", "tly_pledges", "tly_pledge_patents", "tly_transfers",
-		"tly_transfer_orgs", "tly_reviews", "tly_recordals", "tly_first_licences", "tly_patent_orgs", "tly_patent_status"}
+		"tly_transfer_orgs", "tly_reviews", "tly_recordals", "tly_first_licences", "tly_patent_status"}
 }
 
 // Schema implements Projection. Payments are the fee paid on taking a
@@ -37,7 +40,7 @@ func (Tallies) Schema() []string {
 		`CREATE TABLE tly_orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, region TEXT NOT NULL,
 			sme INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_patents (number TEXT PRIMARY KEY, kind TEXT NOT NULL, granted_on TEXT NOT NULL,
-			expires_on TEXT NOT NULL) STRICT, WITHOUT ROWID`,
+			expires_on TEXT NOT NULL, owners TEXT NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_patent_ipc (number TEXT NOT NULL, code TEXT NOT NULL, PRIMARY KEY (number, code)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_licenses (license_id TEXT PRIMARY KEY, number TEXT NOT NULL, type TEXT NOT NULL,
 			licensee_id TEXT NOT NULL, effective_on TEXT NOT NULL, instalments INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
@@ -72,7 +75,7 @@ func (Tallies) Schema() []string {
 			reviewed_on TEXT NOT NULL, grade TEXT NOT NULL, disposition TEXT NOT NULL,
 			PRIMARY KEY (number, campaign)) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_reviews_on ON tly_reviews (reviewed_on)`,
-		extraTallySchema[0], extraTallySchema[1], reviewCoverageSchema[0], reviewCoverageSchema[1],
+		extraTallySchema[0], extraTallySchema[1], reviewCoverageSchema[0],
 	}
 }
 
@@ -133,13 +136,20 @@ func applyPledgeOrReview(tx *Tx, ev domain.Event) error {
 	return nil
 }
 
+// tallyPatent records a patent, its registered patentees as a JSON array
+// (each once: one statement per patent rather than per patentee keeps
+// rebuilds fast) and its IPC codes.
 func tallyPatent(tx *Tx, v domain.PatentRegistered) error {
-	err := tx.Exec("INSERT INTO tly_patents (number, kind, granted_on, expires_on) VALUES (?, ?, ?, ?)",
-		string(v.Number), string(v.Kind), v.GrantedOn.String(), v.ExpiresOn.String())
+	owners := slices.Clone(v.PatenteeIDs)
+	slices.Sort(owners)
+	owners = slices.Compact(owners)
+	ownersJSON, err := json.Marshal(owners)
 	if err != nil {
 		return err
 	}
-	if err := insertOrgs(tx, "INSERT OR IGNORE INTO tly_patent_orgs (number, org_id) VALUES (?, ?)", string(v.Number), v.PatenteeIDs); err != nil {
+	err = tx.Exec("INSERT INTO tly_patents (number, kind, granted_on, expires_on, owners) VALUES (?, ?, ?, ?, ?)",
+		string(v.Number), string(v.Kind), v.GrantedOn.String(), v.ExpiresOn.String(), string(ownersJSON))
+	if err != nil {
 		return err
 	}
 	for _, c := range v.IPC {

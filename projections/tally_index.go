@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -245,8 +246,8 @@ func (f *tallyFacts) patent(number, kind string, granted, expires int32) {
 	p.kind, p.granted, p.expires, p.known = domain.PatentKind(kind), granted, expires, true
 }
 
-// patentOwner adds a registered patentee to a patent once, as the primary
-// key of tly_patent_orgs does.
+// patentOwner adds a registered patentee to a patent once, as the
+// owners of tly_patents hold it.
 func (f *tallyFacts) patentOwner(number, org string) {
 	o, p := f.orgIndex(org), &f.patents[f.patentIndex(number)]
 	if !slices.Contains(p.owners, o) {
@@ -432,14 +433,19 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 		row   func(c []string) error
 	}{
 		{"SELECT id, name, kind, region, sme FROM tly_orgs", func(c []string) error { f.org(c[0], c[1], c[2], c[3], c[4] == "1"); return nil }},
-		{"SELECT number, kind, granted_on, expires_on FROM tly_patents", func(c []string) error {
+		{"SELECT number, kind, granted_on, expires_on, owners FROM tly_patents", func(c []string) error {
 			days, err := parseDays(c[2], c[3])
-			if err == nil {
-				f.patent(c[0], c[1], days[0], days[1])
+			if err != nil {
+				return err
+			}
+			f.patent(c[0], c[1], days[0], days[1])
+			var owners []string
+			err = json.Unmarshal([]byte(c[4]), &owners)
+			for _, o := range owners {
+				f.patentOwner(c[0], o)
 			}
 			return err
 		}},
-		{"SELECT number, org_id FROM tly_patent_orgs", func(c []string) error { f.patentOwner(c[0], c[1]); return nil }},
 		{"SELECT number, effective_on, status FROM tly_patent_status", func(c []string) error {
 			days, err := parseDays(c[1])
 			if err == nil {
