@@ -38,7 +38,7 @@ type tallyFacts struct {
 	patentIDs   map[string]int32 // patent number → index in patents
 	patents     []patentFacts
 	licenceIDs  map[string]int32  // licence ID → index in deals
-	deals       []dealFact        // in order of arrival
+	deals       []dealFact        // loaded by effective date, then in order of arrival
 	payments    []dealPayment     // in order of arrival
 	codes       map[string]string // interned compact IPC codes
 	declIDs     map[string]int32  // declaration ID → index in decls
@@ -454,7 +454,10 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			return err
 		}},
 		{"SELECT number, code FROM tly_patent_ipc", func(c []string) error { f.ipc(c[0], c[1]); return nil }},
-		{"SELECT license_id, number, type, licensee_id, effective_on, instalments FROM tly_licenses", func(c []string) error {
+		// By effective date, from the covering index: a tally then reads
+		// the deals in memory order, which keeps them in the processor's
+		// cache (in key order they take three times as long).
+		{"SELECT license_id, number, type, licensee_id, effective_on, instalments FROM tly_licenses ORDER BY effective_on", func(c []string) error {
 			days, err := parseDays(c[4])
 			if err == nil {
 				f.licence(c[0], c[1], c[2], c[3], days[0], c[5] == "1")
