@@ -22,6 +22,17 @@ import (
 // position written.
 func (h *readsHarness) licensedFor(serial int, feeFen int64) string {
 	h.t.Helper()
+	_, lic := h.openLicence(serial, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: domain.Fen(feeFen)}, "2024-03-01",
+		domain.Fen(feeFen))
+	return strconv.FormatInt(lic.Position, 10)
+}
+
+// openLicence registers a battery patent of the university (H01M 4/36,
+// granted 2022-02-10), declares it open on 2024-01-02 with fee and grants
+// the SME an open licence effective on for firstFen; it returns the
+// patent's number and the licence's result.
+func (h *readsHarness) openLicence(serial int, fee domain.FeeTerms, on string, firstFen domain.Fen) (domain.PatentNumber, domain.Result) {
+	h.t.Helper()
 	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
 	digits := fmt.Sprintf("2021100%05d", serial)
 	c, err := domain.PatentCheckChar(digits)
@@ -34,17 +45,16 @@ func (h *readsHarness) licensedFor(serial int, feeFen int64) string {
 		PatenteeIDs: []string{h.uni}, IPC: []string{"H01M 4/36"}, FiledOn: day("2021-05-15"), GrantedOn: day("2022-02-10")}); err != nil {
 		h.t.Fatal(err)
 	}
-	decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeLumpSum,
-		LumpSumFen: domain.Fen(feeFen)}, TermMonths: 36, DeclaredOn: day("2024-01-02")})
+	decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: fee, TermMonths: 36, DeclaredOn: day("2024-01-02")})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
-		EffectiveOn: day("2024-03-01"), FeePaidFen: domain.Fen(feeFen), DeclarationID: decl.ID})
+		EffectiveOn: day(on), FeePaidFen: firstFen, DeclarationID: decl.ID})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return strconv.FormatInt(lic.Position, 10)
+	return n, lic
 }
 
 // getWith answers a GET of path with the headers given as name, value pairs.

@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -73,35 +72,6 @@ func TestExtraTallies(t *testing.T) {
 	}
 }
 
-// openLicence registers a patent of the university, declares it open on
-// 2024-01-02 with fee and grants the SME an open licence effective on for
-// firstFen; it returns the licence's ID.
-func (h *readsHarness) openLicence(serial int, fee domain.FeeTerms, on string, firstFen domain.Fen) string {
-	h.t.Helper()
-	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
-	digits := fmt.Sprintf("2021100%05d", serial+500)
-	c, err := domain.PatentCheckChar(digits)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	n := domain.PatentNumber("ZL" + digits + "." + string(c))
-	day := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
-	if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种光伏组件清洗装置",
-		PatenteeIDs: []string{h.uni}, IPC: []string{"H02S 40/10"}, FiledOn: day("2021-05-15"), GrantedOn: day("2022-02-10")}); err != nil {
-		h.t.Fatal(err)
-	}
-	decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: fee, TermMonths: 36, DeclaredOn: day("2024-01-02")})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
-		EffectiveOn: day(on), FeePaidFen: firstFen, DeclarationID: decl.ID})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return lic.ID
-}
-
 // pay records a later payment under a licence and returns its position.
 func (h *readsHarness) pay(licence, on string, fen domain.Fen) int64 {
 	h.t.Helper()
@@ -120,12 +90,12 @@ func (h *readsHarness) pay(licence, on string, fen domain.Fen) int64 {
 // the total agrees with the deals tally's fees; the CSV names the kinds.
 func TestFeesTally(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	lump := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 5_000_000}, "2024-03-01", 5_000_000)
-	inst := h.openLicence(2, domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 300_000, Instalments: 4}, "2024-04-10", 300_000)
-	roy := h.openLicence(3, domain.FeeTerms{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales}, "2024-05-20", 0)
-	h.pay(inst, "2024-07-10", 300_000)
-	h.pay(roy, "2024-10-15", 120_000)
-	pos := strconv.FormatInt(h.pay(lump, "2024-12-31", 7_000), 10)
+	_, lump := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 5_000_000}, "2024-03-01", 5_000_000)
+	_, inst := h.openLicence(2, domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 300_000, Instalments: 4}, "2024-04-10", 300_000)
+	_, roy := h.openLicence(3, domain.FeeTerms{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales}, "2024-05-20", 0)
+	h.pay(inst.ID, "2024-07-10", 300_000)
+	h.pay(roy.ID, "2024-10-15", 120_000)
+	pos := strconv.FormatInt(h.pay(lump.ID, "2024-12-31", 7_000), 10)
 
 	const rg = "period=quarter&from=2024-01-01&to=2024-12-31&min_position="
 	var fees struct {
@@ -174,13 +144,10 @@ func TestFeesTally(t *testing.T) {
 // refusals naming their parameter.
 func TestReviewCoverage(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	h.openLicence(1, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
+	reviewed, _ := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
 	h.openLicence(2, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
-	digits := fmt.Sprintf("2021100%05d", 501)
-	c, _ := domain.PatentCheckChar(digits)
-	res, err := h.svc.RecordReview(context.Background(), domain.Request{Actor: domain.AdminActor},
-		domain.PatentNumber("ZL"+digits+"."+string(c)), domain.RecordReview{Campaign: "2024",
-			ReviewedOn: domain.NewDate(2024, 6, 1), Grade: domain.Grades[0], Disposition: domain.Dispositions[0], ReviewerID: h.uni})
+	res, err := h.svc.RecordReview(context.Background(), domain.Request{Actor: domain.AdminActor}, reviewed, domain.RecordReview{Campaign: "2024",
+		ReviewedOn: domain.NewDate(2024, 6, 1), Grade: domain.Grades[0], Disposition: domain.Dispositions[0], ReviewerID: h.uni})
 	if err != nil {
 		t.Fatal(err)
 	}

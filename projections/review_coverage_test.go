@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -201,22 +202,11 @@ func compareCoverage(t *testing.T, what string, db *DB, m *model, patents []*dom
 // from the tables; it fails when the index does not mirror the file.
 func coverageBothWays(t *testing.T, db *DB, q ReviewCoverageQuery) (inMemory, inSQL ReviewCoverage) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := db.Reader().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	position, err := readCheckpoint(ctx, tx, TalliesName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !db.tallies.reviewCoverage(q, position, &inMemory) {
-		t.Fatalf("the tally index does not mirror checkpoint %d", position)
-	}
-	if inSQL, err = reviewCoverageInSQL(ctx, tx, q); err != nil {
-		t.Fatal(err)
-	}
+	inOneRead(t, db, func(position int64) bool { return db.tallies.reviewCoverage(q, position, &inMemory) },
+		func(ctx context.Context, tx *sql.Tx) (err error) {
+			inSQL, err = reviewCoverageInSQL(ctx, tx, q)
+			return err
+		})
 	return inMemory, inSQL
 }
 

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -574,6 +575,19 @@ func compareTallies(t *testing.T, what string, db *DB, m *model, queries []Tally
 // fails when the index does not mirror the file.
 func rankedBothWays(t *testing.T, db *DB, q RankingQuery) (inMemory, inSQL []Ranking) {
 	t.Helper()
+	inOneRead(t, db, func(position int64) bool { return db.tallies.rank(q, position, &inMemory) },
+		func(ctx context.Context, tx *sql.Tx) (err error) {
+			inSQL, err = rankInSQL(ctx, tx, q, rankingQueries[q.Metric])
+			return err
+		})
+	return inMemory, inSQL
+}
+
+// inOneRead runs, in one read transaction, fromMemory at its tallies
+// checkpoint and inSQL; it fails when the index does not mirror the
+// checkpoint or the SQL fails.
+func inOneRead(t *testing.T, db *DB, fromMemory func(position int64) bool, inSQL func(context.Context, *sql.Tx) error) {
+	t.Helper()
 	ctx := context.Background()
 	tx, err := db.Reader().BeginTx(ctx, nil)
 	if err != nil {
@@ -584,20 +598,18 @@ func rankedBothWays(t *testing.T, db *DB, q RankingQuery) (inMemory, inSQL []Ran
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !db.tallies.rank(q, position, &inMemory) {
+	if !fromMemory(position) {
 		t.Fatalf("the tally index does not mirror checkpoint %d", position)
 	}
-	if inSQL, err = rankInSQL(ctx, tx, q, rankingQueries[q.Metric]); err != nil {
+	if err := inSQL(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	return inMemory, inSQL
 }
 
 // bothWays computes a tally the in-memory index holds from the index and
 // from the tables; it fails when the index does not mirror the file.
 func bothWays(t *testing.T, db *DB, q TallyQuery) (inMemory, inSQL Tally) {
 	t.Helper()
-	ctx := context.Background()
 	s := subjects[q.Subject]
 	where, args, err := q.filters(s)
 	if err != nil {
@@ -607,22 +619,12 @@ func bothWays(t *testing.T, db *DB, q TallyQuery) (inMemory, inSQL Tally) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := db.Reader().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	var position int64
-	if err := tx.QueryRow("SELECT position FROM projection_checkpoints WHERE name = ?", TalliesName).Scan(&position); err != nil {
-		t.Fatal(err)
-	}
 	inMemory = newTally(q, s, spans)
-	if !db.tallies.answer(q, spans, position, &inMemory) {
-		t.Fatalf("the tally index does not mirror checkpoint %d", position)
-	}
-	if inSQL, err = tallyInSQL(ctx, tx, q, s, spans, where, args); err != nil {
-		t.Fatal(err)
-	}
+	inOneRead(t, db, func(position int64) bool { return db.tallies.answer(q, spans, position, &inMemory) },
+		func(ctx context.Context, tx *sql.Tx) (err error) {
+			inSQL, err = tallyInSQL(ctx, tx, q, s, spans, where, args)
+			return err
+		})
 	return inMemory, inSQL
 }
 
