@@ -9,17 +9,18 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// FuzzTallies sends arbitrary tallies and rankings (subject, period,
-// range, filters) to the read models of a random history: each is either
-// answered or refused with invalid_argument (never another error, never a
-// panic), and what the in-memory tally index answers equals what SQLite
-// answers.
+// FuzzTallies sends arbitrary tallies, rankings and review coverages
+// (subject, period, range, filters, campaign) to the read models of a
+// random history: each is either answered or refused with
+// invalid_argument (never another error, never a panic), and what the
+// in-memory tally index answers equals what SQLite answers.
 func FuzzTallies(f *testing.F) {
 	dir := f.TempDir()
 	st := openStore(f, dir)
 	h := newHistory(f, newService(f, st), 11)
 	h.run(150)
 	recordSome(f, h)
+	changeSomeStatuses(h, 20)
 	rebuildInto(f, dir, st)
 	db := openDB(f, dir)
 	if err := db.WarmUp(context.Background()); err != nil {
@@ -27,12 +28,12 @@ func FuzzTallies(f *testing.F) {
 	}
 	orgs := append(append([]string{""}, h.unis...), h.firms...)
 	subjects := append(append([]string{}, Subjects...), ExtraSubjects...)
-	f.Add(uint8(0), "month", int16(0), int16(1000), "", "", uint8(0), "", "", int8(0), "", uint8(0))
-	f.Add(uint8(6), "year", int16(-400), int16(2000), "44", "H01M", uint8(1), "open", "invention", int8(1), "fees_fen", uint8(3))
-	f.Add(uint8(3), "week", int16(300), int16(320), "4401", "G06", uint8(2), "sole", "design", int8(-1), "conversion_bp", uint8(1))
-	f.Add(uint8(8), "quarter", int16(900), int16(100), "x", "!", uint8(40), "perpetual", "plant", int8(0), "nothing", uint8(200))
+	f.Add(uint8(0), "month", int16(0), int16(1000), "", "", uint8(0), "", "", int8(0), "", uint8(0), "2024")
+	f.Add(uint8(6), "year", int16(-400), int16(2000), "44", "H01M", uint8(1), "open", "invention", int8(1), "fees_fen", uint8(3), "2025")
+	f.Add(uint8(3), "week", int16(300), int16(320), "4401", "G06", uint8(2), "sole", "design", int8(-1), "conversion_bp", uint8(1), "")
+	f.Add(uint8(8), "quarter", int16(900), int16(100), "x", "!", uint8(40), "perpetual", "plant", int8(0), "nothing", uint8(200), "20 24")
 	f.Fuzz(func(t *testing.T, subject uint8, period string, from, to int16, region, ipc string, patentee uint8,
-		typ, kind string, sme int8, metric string, limit uint8) {
+		typ, kind string, sme int8, metric string, limit uint8, campaign string) {
 		ctx := context.Background()
 		base := date("2022-01-01")
 		q := TallyQuery{Subject: subjects[int(subject)%len(subjects)], Period: Period(period),
@@ -53,6 +54,12 @@ func FuzzTallies(f *testing.F) {
 			refused(t, rq, err)
 		} else if inMemory, inSQL := rankedBothWays(t, db, rq); !reflect.DeepEqual(inMemory, inSQL) {
 			t.Fatalf("%+v:\nmemory %+v\nSQL    %+v", rq, inMemory, inSQL)
+		}
+		cq := ReviewCoverageQuery{Campaign: campaign, AsOf: q.To, PatenteeID: q.PatenteeID, Region: region}
+		if _, err := db.ReviewCoverage(ctx, cq); err != nil {
+			refused(t, cq, err)
+		} else if inMemory, inSQL := coverageBothWays(t, db, cq); !reflect.DeepEqual(inMemory, inSQL) {
+			t.Fatalf("%+v:\nmemory %+v\nSQL    %+v", cq, inMemory, inSQL)
 		}
 	})
 }
