@@ -230,7 +230,9 @@ func TestBrowserDashboardMatchesTallies(t *testing.T) {
 	p := s.parties(t)
 	listedWorld(t, s, p, listedTitles)
 	q := "period=month&from=2024-01-01&to=2024-12-31"
-	tally := must(t, s.call(t, "GET", "/v1/tallies/deals?"+q, "", nil), 200)
+	// listedWorld waits for the listings only: wait for the tallies too, or
+	// the API could answer before the last deals and the page after them.
+	tally := must(t, s.call(t, "GET", fmt.Sprintf("/v1/tallies/deals?%s&min_position=%d", q, s.head(t)), "", nil), 200)
 	want := fmt.Sprint(tallyTotal(t, tally, "deals"))
 	if err := do(ctx, chromedp.Navigate(s.base+"/dashboard?"+q), chromedp.WaitVisible(chromedp.CSS("#chart-deals svg"))); err != nil {
 		t.Fatal(err)
