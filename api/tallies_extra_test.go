@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -179,6 +180,25 @@ func TestReviewCoverage(t *testing.T) {
 	h.getJSON("/v1/tallies/review-coverage?campaign=2024&min_position="+pos, &got)
 	if today := h.svc.Today().String(); got.AsOf != today {
 		t.Errorf("as_of %s, want today %s", got.AsOf, today)
+	}
+	// The dashboard shows the same figures, for the campaign named after
+	// the range's last year unless one is given.
+	for _, q := range []string{"campaign=2024&", ""} {
+		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
+		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
+			"<tr><td>华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>", "<tr><td>Total</td><td>2</td><td>1</td><td>50.00%</td></tr>"} {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
+				t.Errorf("dashboard?%s: %d, want %q in the page", q, resp.StatusCode, want)
+			}
+		}
+	}
+	resp, page := h.get("/dashboard?from=2024-01-01&to=2025-06-30&lang=en")
+	if want := "reviewed · 2025 · 2025-06-30"; resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) ||
+		!strings.Contains(string(page), "<tr><td>Total</td><td>2</td><td>0</td><td>0.00%</td></tr>") {
+		t.Errorf("dashboard to 2025-06-30: %d, want campaign 2025 and nothing reviewed", resp.StatusCode)
+	}
+	if resp, _ := h.get("/dashboard?campaign=a%20b"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("dashboard with an invalid campaign: %d, want 400", resp.StatusCode)
 	}
 	for _, c := range []struct{ query, field string }{
 		{"as_of=2024-12-31", "campaign"},

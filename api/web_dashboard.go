@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,11 +17,27 @@ import (
 type dashboard struct {
 	Period    string
 	From, To  string
+	Campaign  string
 	Periods   []string
 	Charts    []chart
 	Districts []districtRow
 	Rankings  []projections.Ranking
+	Coverage  []coverageRow
 	Downloads []downloadLink
+}
+
+// coverageRow is one university's review coverage on the dashboard's last
+// day; the total row has no ID.
+type coverageRow struct {
+	Name                    string
+	ActivePatents, Reviewed int64
+	Share                   string // a percentage with two decimals
+}
+
+// coverageRowOf returns the row of a university's (or the total's) figures.
+func coverageRowOf(name string, f projections.CoverageFigures) coverageRow {
+	return coverageRow{Name: name, ActivePatents: f.ActivePatents, Reviewed: f.Reviewed,
+		Share: fmt.Sprintf("%d.%02d%%", f.ShareBP/100, f.ShareBP%100)}
 }
 
 // districtRow is one district's deals in the dashboard's range.
@@ -43,7 +60,8 @@ var dashboardSeries = []struct{ subject, column, title string }{
 }
 
 // dashboardPage draws deals, declarations and pledges per period, deals by
-// district and the patentee ranking, with CSV and Excel downloads.
+// district, the patentee ranking and the universities' review coverage,
+// with CSV and Excel downloads.
 func (s *Server) dashboardPage(c echo.Context) error {
 	t := translator(pageLang(c))
 	p := s.newPage(c, t("nav.dashboard"))
@@ -62,12 +80,14 @@ func (s *Server) dashboardPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "dashboard", p)
 }
 
-// dashboardQuery reads the period and range, defaulting to months from the
-// start of the year before last until today.
+// dashboardQuery reads the period, range and review campaign, defaulting
+// to months from the start of the year before last until today, and to the
+// campaign named after the range's last year.
 func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	today := s.svc.Today()
 	d := &dashboard{Period: c.QueryParam("period"), From: c.QueryParam("from"), To: c.QueryParam("to"),
-		Periods: []string{string(projections.Month), string(projections.Quarter), string(projections.Year)}}
+		Campaign: c.QueryParam("campaign"),
+		Periods:  []string{string(projections.Month), string(projections.Quarter), string(projections.Year)}}
 	if d.Period == "" {
 		d.Period = string(projections.Month)
 	}
@@ -88,6 +108,14 @@ func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	if err == nil && to.Before(from) {
 		fe.Addf("to", "is before from")
 	}
+	if d.Campaign == "" {
+		d.Campaign = fmt.Sprint(today.Year())
+		if err == nil {
+			d.Campaign = fmt.Sprint(to.Year())
+		}
+	}
+	_, err = domain.ParseCampaign(d.Campaign)
+	fe.Add("campaign", err)
 	return d, fe.Err()
 }
 
@@ -119,6 +147,14 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	d.Rankings = ranks
 	d.Downloads = append(d.Downloads, downloadLinks(t("dash.ranking"), "/v1/rankings/patentees",
 		url.Values{"metric": {projections.MetricLicenses}, "from": {d.From}, "to": {d.To}}))
+	coverage, err := s.reads.ReviewCoverage(ctx, projections.ReviewCoverageQuery{Campaign: d.Campaign, AsOf: to})
+	if err != nil {
+		return err
+	}
+	for _, item := range coverage.Items {
+		d.Coverage = append(d.Coverage, coverageRowOf(item.Name, item.CoverageFigures))
+	}
+	d.Coverage = append(d.Coverage, coverageRowOf(t("dash.total"), coverage.Total))
 	return nil
 }
 

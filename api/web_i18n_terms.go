@@ -53,6 +53,8 @@ var terms = map[string]map[string]string{
 		"dash.period": "统计周期", "dash.from": "起始日", "dash.to": "截止日", "dash.apply": "更新", "dash.total": "合计",
 		"dash.table": "数据表", "dash.districts": "各区许可成交", "dash.fees": "许可费", "dash.ranking": "专利权人许可排名",
 		"dash.downloads": "下载", "period.month": "按月", "period.quarter": "按季度", "period.year": "按年",
+		"dash.campaign": "盘活批次", "dash.coverage": "高校存量专利盘活覆盖率", "dash.university": "高校",
+		"dash.active_patents": "有效专利(件)", "dash.reviewed": "已评价(件)", "dash.share": "覆盖率",
 		// Downloads of tallies and rankings (api/download.go).
 		"period.day": "按日", "period.week": "按周",
 		"col.period": "统计周期", "col.deals": "许可成交(件)", "col.licensees": "被许可人(个)", "col.patents": "涉及专利(件)",
@@ -132,6 +134,8 @@ var terms = map[string]map[string]string{
 		"dash.period": "Period", "dash.from": "From", "dash.to": "To", "dash.apply": "Update", "dash.total": "Total",
 		"dash.table": "Figures", "dash.districts": "Licences by district", "dash.fees": "Fees", "dash.ranking": "Patentees by licences",
 		"dash.downloads": "Downloads", "period.month": "Monthly", "period.quarter": "Quarterly", "period.year": "Yearly",
+		"dash.campaign": "Review campaign", "dash.coverage": "Universities' active patents reviewed", "dash.university": "University",
+		"dash.active_patents": "Active patents", "dash.reviewed": "Reviewed", "dash.share": "Share",
 		// Downloads of tallies and rankings (api/download.go).
 		"period.day": "Daily", "period.week": "Weekly",
 		"col.period": "Period", "col.deals": "Deals", "col.licensees": "Licensees", "col.patents": "Patents",
