@@ -26,6 +26,7 @@ type TallyReader interface {
 	Tally(ctx context.Context, q projections.TallyQuery) (projections.Tally, error)
 	Rankings(ctx context.Context, q projections.RankingQuery) ([]projections.Ranking, error)
 	ReviewCoverage(ctx context.Context, q projections.ReviewCoverageQuery) (projections.ReviewCoverage, error)
+	LatestCampaign(ctx context.Context, asOf domain.Date) (string, error)
 }
 
 // ReadProgress tells how far the projections have come. WaitFor blocks

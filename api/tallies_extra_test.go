@@ -181,8 +181,8 @@ func TestReviewCoverage(t *testing.T) {
 	if today := h.svc.Today().String(); got.AsOf != today {
 		t.Errorf("as_of %s, want today %s", got.AsOf, today)
 	}
-	// The dashboard shows the same figures, for the campaign named after
-	// the range's last year unless one is given.
+	// The dashboard shows the same figures, for the campaign of the latest
+	// review by the range's end unless one is given.
 	for _, q := range []string{"campaign=2024&", ""} {
 		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
 		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
@@ -192,10 +192,14 @@ func TestReviewCoverage(t *testing.T) {
 			}
 		}
 	}
-	resp, page := h.get("/dashboard?from=2024-01-01&to=2025-06-30&lang=en")
+	resp, page := h.get("/dashboard?from=2024-01-01&to=2025-06-30&campaign=2025&lang=en")
 	if want := "reviewed · 2025 · 2025-06-30"; resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) ||
 		!strings.Contains(string(page), "<tr><td>Total</td><td>2</td><td>0</td><td>0.00%</td></tr>") {
-		t.Errorf("dashboard to 2025-06-30: %d, want campaign 2025 and nothing reviewed", resp.StatusCode)
+		t.Errorf("dashboard for campaign 2025: %d, want nothing reviewed", resp.StatusCode)
+	}
+	resp, page = h.get("/dashboard?from=2024-01-01&to=2024-05-31&lang=en")
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(page), `id="coverage"`) {
+		t.Errorf("dashboard before the first review: %d, want no coverage table", resp.StatusCode)
 	}
 	if resp, _ := h.get("/dashboard?campaign=a%20b"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("dashboard with an invalid campaign: %d, want 400", resp.StatusCode)

@@ -81,8 +81,8 @@ func (s *Server) dashboardPage(c echo.Context) error {
 }
 
 // dashboardQuery reads the period, range and review campaign, defaulting
-// to months from the start of the year before last until today, and to the
-// campaign named after the range's last year.
+// to months from the start of the year before last until today (the
+// campaign defaults in fillDashboard).
 func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	today := s.svc.Today()
 	d := &dashboard{Period: c.QueryParam("period"), From: c.QueryParam("from"), To: c.QueryParam("to"),
@@ -108,14 +108,10 @@ func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	if err == nil && to.Before(from) {
 		fe.Addf("to", "is before from")
 	}
-	if d.Campaign == "" {
-		d.Campaign = fmt.Sprint(today.Year())
-		if err == nil {
-			d.Campaign = fmt.Sprint(to.Year())
-		}
+	if d.Campaign != "" {
+		_, err = domain.ParseCampaign(d.Campaign)
+		fe.Add("campaign", err)
 	}
-	_, err = domain.ParseCampaign(d.Campaign)
-	fe.Add("campaign", err)
 	return d, fe.Err()
 }
 
@@ -147,6 +143,14 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	d.Rankings = ranks
 	d.Downloads = append(d.Downloads, downloadLinks(t("dash.ranking"), "/v1/rankings/patentees",
 		url.Values{"metric": {projections.MetricLicenses}, "from": {d.From}, "to": {d.To}}))
+	if d.Campaign == "" {
+		if d.Campaign, err = s.reads.LatestCampaign(ctx, to); err != nil {
+			return err
+		}
+	}
+	if d.Campaign == "" {
+		return nil // no review by then: no coverage table
+	}
 	coverage, err := s.reads.ReviewCoverage(ctx, projections.ReviewCoverageQuery{Campaign: d.Campaign, AsOf: to})
 	if err != nil {
 		return err

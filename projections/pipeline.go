@@ -253,6 +253,12 @@ func (p *Pipeline) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (R
 	return p.db.ReviewCoverage(ctx, q)
 }
 
+// LatestCampaign returns the latest review campaign by asOf; see
+// DB.LatestCampaign.
+func (p *Pipeline) LatestCampaign(ctx context.Context, asOf domain.Date) (string, error) {
+	return p.db.LatestCampaign(ctx, asOf)
+}
+
 // WaitFor waits until the named projections reach position; see
 // Runner.WaitFor.
 func (p *Pipeline) WaitFor(ctx context.Context, position int64, names ...string) error {

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -120,6 +121,19 @@ func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (Review
 		return out, nil
 	}
 	return reviewCoverageInSQL(ctx, tx, q)
+}
+
+// LatestCampaign returns the campaign of the latest review dated on or
+// before asOf (of those dated the same day, the greatest name), or "" when
+// there is none.
+func (db *DB) LatestCampaign(ctx context.Context, asOf domain.Date) (string, error) {
+	var campaign string
+	err := db.read.QueryRowContext(ctx, `SELECT campaign FROM tly_reviews WHERE reviewed_on <= ?
+		ORDER BY reviewed_on DESC, campaign DESC LIMIT 1`, asOf.String()).Scan(&campaign)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return campaign, err
 }
 
 // reviewCoverageInSQL computes a review coverage from the tables, in the

@@ -139,7 +139,15 @@ func TestReviewCoverageProperty(t *testing.T) {
 		h.record(h.transferPatent(p, on))
 	}
 	h.record(h.registerPatent())
-	lapseBeforeGrant(t, st, h.patents[len(h.patents)-1])
+	fresh := h.patents[len(h.patents)-1]
+	lapseBeforeGrant(t, st, fresh)
+	for _, campaign := range []string{"2025", "2024"} { // two campaigns reviewed on the last day the history uses
+		_, err := svc.RecordReview(context.Background(), admin, fresh.number, domain.RecordReview{Campaign: campaign,
+			ReviewedOn: date("2025-12-31"), Grade: domain.GradeHigh, Disposition: domain.DispositionLicense, ReviewerID: fresh.patentees[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	waitHead(t, p, st)
 	m := buildModel(t, st)
 	var patents []*domain.Patent
@@ -167,6 +175,26 @@ func TestReviewCoverageProperty(t *testing.T) {
 	}
 	compareCoverage(t, "live", p.db, m, patents, queries)
 	compareCoverage(t, "rebuilt", rebuiltDB(t, st), m, patents, queries)
+	for _, day := range days {
+		if got, err := p.db.LatestCampaign(context.Background(), day); err != nil || got != latestCampaign(patents, day) {
+			t.Errorf("latest campaign by %s: %q, %v; want %q", day, got, err, latestCampaign(patents, day))
+		}
+	}
+}
+
+// latestCampaign returns the campaign of the latest review dated on or
+// before day (the greatest name among those of that day), or "".
+func latestCampaign(patents []*domain.Patent, day domain.Date) string {
+	var on domain.Date
+	campaign := ""
+	for _, p := range patents {
+		for c, r := range p.Reviews {
+			if !r.ReviewedOn.After(day) && (r.ReviewedOn.After(on) || (r.ReviewedOn == on && c > campaign)) {
+				on, campaign = r.ReviewedOn, c
+			}
+		}
+	}
+	return campaign
 }
 
 func compareCoverage(t *testing.T, what string, db *DB, m *model, patents []*domain.Patent, queries []ReviewCoverageQuery) {
