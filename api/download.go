@@ -191,13 +191,20 @@ func downloadSubject(c echo.Context) string {
 // downloadDefaults are the values that a download request's missing
 // parameters take, so that the header block says what was counted.
 func downloadDefaults(subject string) map[string]string {
-	if subject == "ranking" {
+	switch subject {
+	case "ranking":
 		return map[string]string{"metric": projections.MetricLicenses, "limit": strconv.Itoa(projections.DefaultRankingLimit)}
+	case reviewCoverageSubject:
+		return map[string]string{} // as_of is set by the handler
 	}
 	return map[string]string{"period": string(projections.Month)}
 }
 
-// downloadTitle is "subject (period)" or "ranking (metric)".
+// reviewCoverageSubject is the download subject of the review coverage.
+const reviewCoverageSubject = "review-coverage"
+
+// downloadTitle is "subject (period)", "ranking (metric)" or "review
+// coverage (campaign)".
 func downloadTitle(c echo.Context, lang string) string {
 	t := translator(lang)
 	subject := downloadSubject(c)
@@ -209,6 +216,8 @@ func downloadTitle(c echo.Context, lang string) string {
 	defaults := downloadDefaults(subject)
 	if subject == "ranking" {
 		qual = t("metric." + cmpOr(c.QueryParam("metric"), defaults["metric"]))
+	} else if subject == reviewCoverageSubject {
+		qual = c.QueryParam("campaign")
 	} else if p, ok := defaults["period"]; ok {
 		qual = t("period." + cmpOr(c.QueryParam("period"), p))
 	}
@@ -230,7 +239,7 @@ func cmpOr(a, b string) string {
 
 // downloadParamsOrder is the order of the known parameters in the header
 // block; other parameters follow in name order.
-var downloadParamsOrder = []string{"period", "from", "to", "metric", "type", "patentee_id", "licensee_id",
+var downloadParamsOrder = []string{"period", "from", "to", "as_of", "metric", "type", "patentee_id", "licensee_id",
 	"region", "ipc", "kind", "sme", "campaign", "limit"}
 
 // downloadFilters lists the request's parameters (and the defaults of the

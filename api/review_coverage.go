@@ -11,7 +11,8 @@ import (
 
 // reviewCoverage answers GET /v1/tallies/review-coverage: per university,
 // the share of its patents active on as_of (today's business date by
-// default) that a review of the campaign covered by then.
+// default) that a review of the campaign covered by then; as JSON, CSV or
+// Excel.
 func (s *Server) reviewCoverage(c echo.Context) error {
 	q := projections.ReviewCoverageQuery{PatenteeID: c.QueryParam("patentee_id")}
 	var fe domain.FieldErrors
@@ -22,11 +23,14 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 	fe.Add("as_of", err)
 	q.Region, err = optional(c, "region", parseRegionPrefix)
 	fe.Add("region", err)
+	format, err := downloadFormat(c)
+	fe.Add("format", err)
 	if err := fe.Err(); err != nil {
 		return err
 	}
 	if q.AsOf.IsZero() {
 		q.AsOf = s.svc.Today()
+		c.QueryParams().Set("as_of", q.AsOf.String()) // named in a download's header block
 	}
 	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
 		return err
@@ -35,5 +39,19 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, coverage)
+	if format == formatJSON {
+		return writeJSON(c, http.StatusOK, coverage)
+	}
+	return download(c, format, "review-coverage-"+q.Campaign+"-"+q.AsOf.String(), coverageTable(coverage))
+}
+
+// coverageTable lays a review coverage out as rows for download: a header,
+// one row per university and the total.
+func coverageTable(cov projections.ReviewCoverage) [][]any {
+	rows := [][]any{{heading("patentee_id"), heading("university"), heading("region_code"), heading("active_patents"),
+		heading("reviewed"), heading("share_bp")}}
+	for _, item := range cov.Items {
+		rows = append(rows, []any{item.PatenteeID, item.Name, item.Region, item.ActivePatents, item.Reviewed, item.ShareBP})
+	}
+	return append(rows, []any{term("dash.total"), "", "", cov.Total.ActivePatents, cov.Total.Reviewed, cov.Total.ShareBP})
 }

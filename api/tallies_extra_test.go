@@ -181,12 +181,28 @@ func TestReviewCoverage(t *testing.T) {
 	if today := h.svc.Today().String(); got.AsOf != today {
 		t.Errorf("as_of %s, want today %s", got.AsOf, today)
 	}
+	// The same figures as CSV (as of today, 2024-07-01 on the harness's
+	// clock), with what was asked in the header block.
+	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&format=csv&lang=en")
+	meta, rows := splitCSV(t, body)
+	wantRows := [][]string{{"Patentee ID", "University", "Region code", "Active patents", "Reviewed", "Share (bp)"},
+		{h.uni, "华南理工大学", "440106", "2", "1", "5000"}, {"Total", "", "", "2", "1", "5000"}}
+	if meta[""] != "Universities' active patents reviewed (2024)" || meta["As of"] != h.svc.Today().String() ||
+		meta["Review campaign"] != "2024" || meta["Period"] != "" || !slices.EqualFunc(rows, wantRows, slices.Equal) {
+		t.Errorf("CSV %v %q, want %q", meta, rows, wantRows)
+	}
+	resp, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&format=xlsx")
+	if cd := resp.Header.Get("Content-Disposition"); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+		!strings.Contains(cd, "review-coverage-2024-"+h.svc.Today().String()+".xlsx") || len(body) == 0 {
+		t.Errorf("Excel download: %d %q", resp.StatusCode, cd)
+	}
 	// The dashboard shows the same figures, for the campaign of the latest
 	// review by the range's end unless one is given.
 	for _, q := range []string{"campaign=2024&", ""} {
 		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
 		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
-			"<tr><td>华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>", "<tr><td>Total</td><td>2</td><td>1</td><td>50.00%</td></tr>"} {
+			"<tr><td>华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>", "<tr><td>Total</td><td>2</td><td>1</td><td>50.00%</td></tr>",
+			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv"`} {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
 				t.Errorf("dashboard?%s: %d, want %q in the page", q, resp.StatusCode, want)
 			}

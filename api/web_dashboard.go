@@ -159,6 +159,8 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 		d.Coverage = append(d.Coverage, coverageRowOf(item.Name, item.CoverageFigures))
 	}
 	d.Coverage = append(d.Coverage, coverageRowOf(t("dash.total"), coverage.Total))
+	d.Downloads = append(d.Downloads, downloadLinks(t("dash.coverage"), "/v1/tallies/"+reviewCoverageSubject,
+		url.Values{"campaign": {d.Campaign}, "as_of": {d.To}}))
 	return nil
 }
 
