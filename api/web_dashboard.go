@@ -27,7 +27,7 @@ type dashboard struct {
 }
 
 // coverageRow is one university's review coverage on the dashboard's last
-// day; the total row has no ID.
+// day, or the total's.
 type coverageRow struct {
 	Name                    string
 	ActivePatents, Reviewed int64

@@ -238,14 +238,14 @@ func (f *tallyFacts) reviewCoverage(q ReviewCoverageQuery) ReviewCoverage {
 		if p.changed {
 			owners = f.ownersOn(int32(i), day)
 		}
-		any := false
+		inTotal := false
 		for _, o := range owners {
 			if counted[o] {
 				byOrg[o].add(reviewed[i])
-				any = true
+				inTotal = true
 			}
 		}
-		if any {
+		if inTotal {
 			total.add(reviewed[i])
 		}
 	}
