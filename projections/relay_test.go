@@ -256,6 +256,22 @@ func TestRunnerHealsGapsAndSkipsRedeliveries(t *testing.T) {
 	if err := db.Reader().QueryRow("SELECT position FROM projection_checkpoints WHERE name = 'recorder'").Scan(&cp); err != nil || cp != 12 {
 		t.Fatalf("stored checkpoint %d, %v", cp, err)
 	}
+	// A redelivery of an applied position is skipped before its payload
+	// is decoded, so even an unreadable one leaves the projection running.
+	stale := message.NewMessage("stale-5", []byte("{not json"))
+	stale.Metadata.Set(MetaPosition, "5")
+	stale.Metadata.Set(MetaPreviousPosition, "4")
+	if err := bus.Publish(Topic, stale); err != nil {
+		t.Fatal(err)
+	}
+	appendRaw(t, st, "s", 1)
+	publish(t, st, bus, 13, 12)
+	if err := waitFor(t, r, 13); err != nil {
+		t.Fatal(err)
+	}
+	if got := recorded(t, db); !slices.Equal(got, upTo(13)) {
+		t.Fatalf("applied %v, want 1..13 once each, in order", got)
+	}
 }
 
 func TestRunnerStopsOnAnEventItCannotApply(t *testing.T) {

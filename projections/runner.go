@@ -341,6 +341,9 @@ func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 // than single events; their own messages are then skipped as duplicates.
 func (r *Runner) handler(st *state) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
+		if pos, err := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64); err == nil && pos <= st.position() {
+			return nil // applied already, most often with an earlier message's batch: no need to decode it
+		}
 		e, prev, err := DecodeMessage(msg)
 		if err != nil {
 			return err
