@@ -29,6 +29,9 @@ const campaignRule = "must be 1–32 letters, digits, '-' or '_', like 2024"
 // ParseCampaign returns s when it is a valid campaign name, else an
 // invalid_argument *Error naming the field campaign.
 func ParseCampaign(s string) (string, error) {
+	if s == "" {
+		return "", Invalid("campaign", "is required, like 2024")
+	}
 	if !campaignPattern.MatchString(s) {
 		return "", Invalid("campaign", campaignRule)
 	}
