@@ -109,6 +109,18 @@ func (m *mirror[F]) at(position int64) (F, bool) {
 	return m.facts, true
 }
 
+// readAt calls read with the facts, holding m.mu for reading, when they
+// mirror checkpoint position; it reports whether it did.
+func (m *mirror[F]) readAt(position int64, read func(F)) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f, ok := m.at(position)
+	if ok {
+		read(f)
+	}
+	return ok
+}
+
 // warmUp sets the facts to what load reads from a snapshot of the tables,
 // unless they are loaded, and then mirrors the transactions committed since
 // the snapshot. When another warmUp is loading them, it waits for that one

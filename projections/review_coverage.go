@@ -183,33 +183,36 @@ func (c *coverageCount) add(patent string, org coverageOrg, reviewed bool) {
 	c.reviewed[patent] = reviewed
 }
 
-// result returns the coverage counted: the items by patentee ID, and the
-// total over the distinct patents.
+// result returns the coverage counted: the items, and the total over the
+// distinct patents.
 func (c *coverageCount) result(q ReviewCoverageQuery) ReviewCoverage {
-	out := ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: []CoverageItem{}}
+	items := []CoverageItem{}
 	for org, figures := range c.byOrg {
-		figures.share()
-		out.Items = append(out.Items, CoverageItem{PatenteeID: org.id, Name: org.name, Region: org.region, CoverageFigures: *figures})
+		items = append(items, CoverageItem{PatenteeID: org.id, Name: org.name, Region: org.region, CoverageFigures: *figures})
 	}
-	slices.SortFunc(out.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+	var total CoverageFigures
 	for _, r := range c.reviewed {
-		out.Total.add(r)
+		total.add(r)
 	}
-	out.Total.share()
-	return out
+	return newReviewCoverage(q, items, total)
+}
+
+// newReviewCoverage returns the answer to q with the items counted, by
+// patentee ID, and the total, their shares set.
+func newReviewCoverage(q ReviewCoverageQuery, items []CoverageItem, total CoverageFigures) ReviewCoverage {
+	for i := range items {
+		items[i].share()
+	}
+	slices.SortFunc(items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+	total.share()
+	return ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: items, Total: total}
 }
 
 // reviewCoverage computes a review coverage from memory into out when the
 // index mirrors the tallies checkpoint position; it reports whether it
 // did.
 func (idx *tallyIndex) reviewCoverage(q ReviewCoverageQuery, position int64, out *ReviewCoverage) bool {
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	f, ok := idx.at(position)
-	if ok {
-		*out = f.reviewCoverage(q)
-	}
-	return ok
+	return idx.readAt(position, func(f *tallyFacts) { *out = f.reviewCoverage(q) })
 }
 
 // reviewCoverage computes a review coverage with the meaning of
@@ -249,17 +252,14 @@ func (f *tallyFacts) reviewCoverage(q ReviewCoverageQuery) ReviewCoverage {
 			total.add(reviewed[i])
 		}
 	}
-	out := ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: []CoverageItem{}, Total: total}
+	items := []CoverageItem{}
 	for i, figures := range byOrg {
 		if figures.ActivePatents > 0 {
-			figures.share()
 			o := &f.orgs[i]
-			out.Items = append(out.Items, CoverageItem{PatenteeID: o.id, Name: o.name, Region: o.region, CoverageFigures: figures})
+			items = append(items, CoverageItem{PatenteeID: o.id, Name: o.name, Region: o.region, CoverageFigures: figures})
 		}
 	}
-	slices.SortFunc(out.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
-	out.Total.share()
-	return out
+	return newReviewCoverage(q, items, total)
 }
 
 // activeOn reports whether the last status change of a patent effective

@@ -634,13 +634,7 @@ func (idx *tallyIndex) answer(q TallyQuery, spans []span, position int64, t *Tal
 	if compute == nil {
 		return false
 	}
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	f, ok := idx.at(position)
-	if ok {
-		compute(f, q, spans, t)
-	}
-	return ok
+	return idx.readAt(position, func(f *tallyFacts) { compute(f, q, spans, t) })
 }
 
 // declarationsTally computes a declarations tally into t. Like the SQL tally,

@@ -201,12 +201,11 @@ func sumBuckets(t *Tally, cols ...int) {
 // and a declaration for each of its declaring patentees; ties go to the
 // smaller organisation ID.
 func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool {
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	f, ok := idx.at(position)
-	if !ok {
-		return false
-	}
+	return idx.readAt(position, func(f *tallyFacts) { *out = f.rank(q) })
+}
+
+// rank ranks the patentees from the facts (see tallyIndex.rank).
+func (f *tallyFacts) rank(q RankingQuery) []Ranking {
 	from, to := int32(math.MinInt32), int32(math.MaxInt32)
 	if !q.From.IsZero() {
 		from = dayNumber(q.From)
@@ -264,11 +263,11 @@ func (idx *tallyIndex) rank(q RankingQuery, position int64, out *[]Ranking) bool
 		return cmp.Or(cmp.Compare(values[b], values[a]), cmp.Compare(f.orgs[a].id, f.orgs[b].id))
 	})
 	orgs = orgs[:min(len(orgs), cmp.Or(q.Limit, DefaultRankingLimit))]
-	*out = make([]Ranking, 0, len(orgs))
+	out := make([]Ranking, 0, len(orgs))
 	for _, o := range orgs {
-		*out = append(*out, Ranking{PatenteeID: f.orgs[o].id, Name: f.orgs[o].name, Value: values[o]})
+		out = append(out, Ranking{PatenteeID: f.orgs[o].id, Name: f.orgs[o].name, Value: values[o]})
 	}
-	return true
+	return out
 }
 
 // transferFact is one transfer: its patent, effective day, price, and its
