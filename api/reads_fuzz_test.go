@@ -26,7 +26,7 @@ func FuzzReadRoutes(f *testing.F) {
 		"period=year&from=2024-01-01&to=2024-12-31&format=xlsx&lang=en", "metric=conversion_bp&limit=100",
 		"period=day&from=1999-01-01&to=2099-01-01", "cursor=%00&min_position=1", "from=2024-02-30&sme=maybe",
 		"format=csv&period=week&from=2024-12-30&to=2025-01-05&ipc=H01M%2010%2F05&kind=invention",
-		"campaign=2024&as_of=2024-12-31&region=44&patentee_id=x",
+		"campaign=2024&as_of=2024-12-31&region=44&patentee_id=x", "campaign=2024&sort=share&limit=1&format=csv",
 	} {
 		f.Add(uint8(0), seed)
 		f.Add(uint8(1), seed)

@@ -11,12 +11,16 @@ import (
 
 // reviewCoverage answers GET /v1/tallies/review-coverage: per university,
 // the share of its patents active on as_of (today's business date by
-// default) that a review of the campaign covered by then; as JSON, CSV or
-// Excel.
+// default) that a review of the campaign covered by then, by patentee ID
+// or lowest share first, every university or the first limit; as JSON,
+// CSV or Excel.
 func (s *Server) reviewCoverage(c echo.Context) error {
-	q := projections.ReviewCoverageQuery{PatenteeID: c.QueryParam("patentee_id")}
+	q := projections.ReviewCoverageQuery{PatenteeID: c.QueryParam("patentee_id"), Sort: c.QueryParam("sort")}
 	var fe domain.FieldErrors
 	var err error
+	limit, err := intQuery(c, "limit", 0, 1, projections.MaxCoverageLimit)
+	fe.Add("limit", err)
+	q.Limit = int(limit)
 	q.Campaign, err = domain.ParseCampaign(c.QueryParam("campaign"))
 	fe.Add("campaign", err)
 	q.AsOf, err = optional(c, "as_of", domain.ParseDate)

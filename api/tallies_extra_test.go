@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -233,5 +234,92 @@ func TestReviewCoverage(t *testing.T) {
 			p.Code != "invalid_argument" || len(p.Errors) == 0 || p.Errors[0].Field != c.field {
 			t.Errorf("%s: %d %s, want 400 naming %s", c.query, resp.StatusCode, body, c.field)
 		}
+	}
+}
+
+// TestReviewCoverageOrderAndLimit lists the universities lowest share
+// first and cuts the list, over HTTP and on the dashboard: the university
+// with a reviewed patent comes last, of those with nothing reviewed the one
+// with more active patents first, and the total counts every university.
+func TestReviewCoverageOrderAndLimit(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	reviewed, _ := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
+	h.openLicence(2, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
+	var others []string
+	for i := range 21 {
+		others = append(others, h.org(10+i, fmt.Sprintf("第%d大学", i+1), domain.OrgUniversity, "440105", false))
+		h.universityPatent(100+i, others[i])
+	}
+	bigger := others[20]
+	h.universityPatent(200, bigger)
+	res, err := h.svc.RecordReview(context.Background(), domain.Request{Actor: domain.AdminActor}, reviewed, domain.RecordReview{Campaign: "2024",
+		ReviewedOn: domain.NewDate(2024, 6, 1), Grade: domain.Grades[0], Disposition: domain.Dispositions[0], ReviewerID: h.uni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := "&min_position=" + strconv.FormatInt(res.Position, 10)
+	type item struct {
+		PatenteeID string `json:"patentee_id"`
+		Active     int64  `json:"active_patents"`
+		ShareBP    int64  `json:"share_bp"`
+	}
+	var got struct {
+		Items        []item `json:"items"`
+		Universities int    `json:"universities"`
+		Total        struct {
+			Active   int64 `json:"active_patents"`
+			Reviewed int64 `json:"reviewed"`
+		} `json:"total"`
+	}
+	h.getJSON("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&sort=share&limit=2"+pos, &got)
+	want := []item{{bigger, 2, 0}, {slices.Min(others[:20]), 1, 0}}
+	if !slices.Equal(got.Items, want) || got.Universities != 22 || got.Total.Active != 24 || got.Total.Reviewed != 1 {
+		t.Errorf("lowest two: %+v, want %+v of 22 universities, 1 of 24 patents reviewed", got, want)
+	}
+	h.getJSON("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&sort=share"+pos, &got)
+	if len(got.Items) != 22 || got.Items[21] != (item{h.uni, 2, 5000}) {
+		t.Errorf("by share: %+v, want all 22 with %s last", got.Items, h.uni)
+	}
+	h.getJSON("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&limit=3"+pos, &got)
+	if len(got.Items) != 3 || !slices.IsSortedFunc(got.Items, func(a, b item) int { return strings.Compare(a.PatenteeID, b.PatenteeID) }) ||
+		got.Universities != 22 {
+		t.Errorf("first three by patentee: %+v", got)
+	}
+	resp, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")
+	for _, want := range []string{"The 20 universities with the lowest share, of 22; the downloads list them all.",
+		"<tr><td>第21大学</td><td>2</td><td>0</td><td>0.00%</td></tr>", "<tr><td>Total</td><td>24</td><td>1</td><td>4.17%</td></tr>"} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
+			t.Errorf("dashboard: %d, want %q in the page", resp.StatusCode, want)
+		}
+	}
+	if strings.Contains(string(page), "<tr><td>华南理工大学</td>") {
+		t.Error("dashboard: the university with the highest share is in the cut table")
+	}
+	for _, c := range []struct{ query, field string }{
+		{"sort=name", "sort"}, {"limit=0", "limit"}, {"limit=10001", "limit"}, {"limit=all", "limit"},
+	} {
+		resp, body := h.get("/v1/tallies/review-coverage?campaign=2024&" + c.query)
+		var p readsProblem
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+			p.Code != "invalid_argument" || len(p.Errors) == 0 || p.Errors[0].Field != c.field {
+			t.Errorf("%s: %d %s, want 400 naming %s", c.query, resp.StatusCode, body, c.field)
+		}
+	}
+}
+
+// universityPatent registers a granted patent of the university, serial
+// choosing its number.
+func (h *readsHarness) universityPatent(serial int, university string) {
+	h.t.Helper()
+	digits := fmt.Sprintf("2022100%05d", serial)
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, err = h.svc.RegisterPatent(context.Background(), domain.Request{Actor: domain.AdminActor}, domain.RegisterPatent{
+		Number: "ZL" + digits + "." + string(c), Title: "一种高校存量专利", PatenteeIDs: []string{university},
+		IPC: []string{"G06F 16/00"}, FiledOn: domain.NewDate(2022, 5, 15), GrantedOn: domain.NewDate(2023, 2, 10)})
+	if err != nil {
+		h.t.Fatal(err)
 	}
 }

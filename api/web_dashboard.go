@@ -23,8 +23,15 @@ type dashboard struct {
 	Districts []districtRow
 	Rankings  []projections.Ranking
 	Coverage  []coverageRow
-	Downloads []downloadLink
+	// CoverageCut, when not empty, says the coverage table shows only the
+	// universities with the lowest shares.
+	CoverageCut string
+	Downloads   []downloadLink
 }
+
+// dashboardCoverageRows is how many universities the dashboard's coverage
+// table shows, lowest share first; the downloads list every one.
+const dashboardCoverageRows = 20
 
 // coverageRow is one university's review coverage on the dashboard's last
 // day, or the total's.
@@ -115,6 +122,10 @@ func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	return d, fe.Err()
 }
 
+// fillDashboard queries the figures of a valid dashboard query: the
+// charts, the districts, the ranking and, for the campaign asked or the
+// latest one by the range's end, the universities with the lowest review
+// coverage on that day.
 func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string) string) error {
 	from, _ := domain.ParseDate(d.From)
 	to, _ := domain.ParseDate(d.To)
@@ -151,12 +162,16 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	if d.Campaign == "" {
 		return nil // no review by then: no coverage table
 	}
-	coverage, err := s.reads.ReviewCoverage(ctx, projections.ReviewCoverageQuery{Campaign: d.Campaign, AsOf: to})
+	coverage, err := s.reads.ReviewCoverage(ctx, projections.ReviewCoverageQuery{Campaign: d.Campaign, AsOf: to,
+		Sort: projections.CoverageByShare, Limit: dashboardCoverageRows})
 	if err != nil {
 		return err
 	}
 	for _, item := range coverage.Items {
 		d.Coverage = append(d.Coverage, coverageRowOf(item.Name, item.CoverageFigures))
+	}
+	if len(coverage.Items) < coverage.Universities {
+		d.CoverageCut = fmt.Sprintf(t("dash.coverage_lowest"), len(coverage.Items), coverage.Universities)
 	}
 	d.Coverage = append(d.Coverage, coverageRowOf(t("dash.total"), coverage.Total))
 	d.Downloads = append(d.Downloads, downloadLinks(t("dash.coverage"), "/v1/tallies/"+reviewCoverageSubject,

@@ -55,6 +55,7 @@ var terms = map[string]map[string]string{
 		"dash.downloads": "下载", "period.month": "按月", "period.quarter": "按季度", "period.year": "按年",
 		"dash.campaign": "盘活批次", "dash.coverage": "高校存量专利盘活覆盖率", "dash.university": "高校",
 		"dash.active_patents": "有效专利(件)", "dash.reviewed": "已评价(件)", "dash.share": "覆盖率",
+		"dash.coverage_lowest": "按覆盖率从低到高列出前 %d 所高校（共 %d 所），下载文件列出全部。",
 		// Downloads of tallies and rankings (api/download.go).
 		"period.day": "按日", "period.week": "按周",
 		"col.period": "统计周期", "col.deals": "许可成交(件)", "col.licensees": "被许可人(个)", "col.patents": "涉及专利(件)",
@@ -138,6 +139,7 @@ var terms = map[string]map[string]string{
 		"dash.downloads": "Downloads", "period.month": "Monthly", "period.quarter": "Quarterly", "period.year": "Yearly",
 		"dash.campaign": "Review campaign", "dash.coverage": "Universities' active patents reviewed", "dash.university": "University",
 		"dash.active_patents": "Active patents", "dash.reviewed": "Reviewed", "dash.share": "Share",
+		"dash.coverage_lowest": "The %d universities with the lowest share, of %d; the downloads list them all.",
 		// Downloads of tallies and rankings (api/download.go).
 		"period.day": "Daily", "period.week": "Weekly",
 		"col.period": "Period", "col.deals": "Deals", "col.licensees": "Licensees", "col.patents": "Patents",

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -24,17 +25,40 @@ type ReviewCoverageQuery struct {
 	// Region, when set, keeps the universities whose region code starts
 	// with it.
 	Region string
+	// Sort orders the items: CoverageByPatentee (the default when empty)
+	// or CoverageByShare.
+	Sort string
+	// Limit, when above zero, keeps the first Limit items of that order;
+	// the total still counts every university.
+	Limit int
 }
 
+// The orders of a review coverage's items.
+const (
+	// CoverageByPatentee orders the items by patentee ID.
+	CoverageByPatentee = "patentee_id"
+	// CoverageByShare puts the lowest share first, the university with
+	// more active patents first on equal shares, then by patentee ID: the
+	// universities furthest behind in the campaign lead.
+	CoverageByShare = "share"
+)
+
+// CoverageSorts are the orders a ReviewCoverageQuery accepts.
+var CoverageSorts = []string{CoverageByPatentee, CoverageByShare}
+
+// MaxCoverageLimit is the largest limit of a ReviewCoverageQuery.
+const MaxCoverageLimit = 10_000
+
 // ReviewCoverage is the answer to a ReviewCoverageQuery: one item per
-// university with at least one active patent on AsOf, by patentee ID, and
-// the total over their patents (a patent co-owned by two universities
-// counts once).
+// university with at least one active patent on AsOf, in the query's order
+// and up to its limit; how many universities there are; and the total over
+// all their patents (a patent co-owned by two universities counts once).
 type ReviewCoverage struct {
-	Campaign string          `json:"campaign"`
-	AsOf     domain.Date     `json:"as_of"`
-	Items    []CoverageItem  `json:"items"`
-	Total    CoverageFigures `json:"total"`
+	Campaign     string          `json:"campaign"`
+	AsOf         domain.Date     `json:"as_of"`
+	Items        []CoverageItem  `json:"items"`
+	Universities int             `json:"universities"`
+	Total        CoverageFigures `json:"total"`
 }
 
 // CoverageItem is one university's review coverage.
@@ -103,13 +127,20 @@ WHERE coalesce(ls.status, 'active') = 'active'`
 // ReviewCoverage computes the review coverage of a campaign, from the
 // in-memory tally index when it mirrors the file, else in SQL. It returns
 // an invalid_argument *domain.Error naming campaign or as_of when either
-// is missing or invalid.
+// is missing or invalid, sort when it is not one of CoverageSorts, and
+// limit when it is negative or above MaxCoverageLimit.
 func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (ReviewCoverage, error) {
 	if _, err := domain.ParseCampaign(q.Campaign); err != nil {
 		return ReviewCoverage{}, err
 	}
 	if q.AsOf.IsZero() {
 		return ReviewCoverage{}, domain.Invalid("as_of", "is required (YYYY-MM-DD)")
+	}
+	if q.Sort != "" && !slices.Contains(CoverageSorts, q.Sort) {
+		return ReviewCoverage{}, domain.Invalid("sort", "unknown order %q; want patentee_id or share", q.Sort)
+	}
+	if q.Limit < 0 || q.Limit > MaxCoverageLimit {
+		return ReviewCoverage{}, domain.Invalid("limit", "must be an integer from 1 to %d", MaxCoverageLimit)
 	}
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
@@ -197,15 +228,25 @@ func (c *coverageCount) result(q ReviewCoverageQuery) ReviewCoverage {
 	return newReviewCoverage(q, items, total)
 }
 
-// newReviewCoverage returns the answer to q with the items counted, by
-// patentee ID, and the total, their shares set.
+// newReviewCoverage returns the answer to q from the items counted and
+// the total: their shares set, the items in q's order and cut to its
+// limit.
 func newReviewCoverage(q ReviewCoverageQuery, items []CoverageItem, total CoverageFigures) ReviewCoverage {
 	for i := range items {
 		items[i].share()
 	}
 	slices.SortFunc(items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+	if q.Sort == CoverageByShare {
+		slices.SortStableFunc(items, func(a, b CoverageItem) int {
+			return cmp.Or(cmp.Compare(a.ShareBP, b.ShareBP), cmp.Compare(b.ActivePatents, a.ActivePatents))
+		})
+	}
+	universities := len(items)
+	if q.Limit > 0 && len(items) > q.Limit {
+		items = items[:q.Limit]
+	}
 	total.share()
-	return ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: items, Total: total}
+	return ReviewCoverage{Campaign: q.Campaign, AsOf: q.AsOf, Items: items, Universities: universities, Total: total}
 }
 
 // reviewCoverage computes a review coverage from memory into out when the

@@ -84,7 +84,19 @@ func expectCoverage(m *model, patents []*domain.Patent, q ReviewCoverageQuery) R
 		item.share()
 		out.Items = append(out.Items, *item)
 	}
-	slices.SortFunc(out.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+	slices.SortFunc(out.Items, func(a, b CoverageItem) int {
+		if q.Sort == CoverageByShare && a.ShareBP != b.ShareBP {
+			return int(a.ShareBP - b.ShareBP)
+		}
+		if q.Sort == CoverageByShare && a.ActivePatents != b.ActivePatents {
+			return int(b.ActivePatents - a.ActivePatents)
+		}
+		return strings.Compare(a.PatenteeID, b.PatenteeID)
+	})
+	out.Universities = len(out.Items)
+	if q.Limit > 0 {
+		out.Items = out.Items[:min(q.Limit, len(out.Items))]
+	}
 	out.Total.share()
 	return out
 }
@@ -170,7 +182,10 @@ func TestReviewCoverageProperty(t *testing.T) {
 			byUni, byRegion := q, q
 			byUni.PatenteeID = h.pick(h.unis)
 			byRegion.Region = histRegions[rng.IntN(len(histRegions))][:2+2*rng.IntN(3)]
-			queries = append(queries, q, byUni, byRegion)
+			byShare, firstFew := q, byRegion
+			byShare.Sort = CoverageByShare
+			firstFew.Sort, firstFew.Limit = CoverageSorts[rng.IntN(len(CoverageSorts))], 1+rng.IntN(4)
+			queries = append(queries, q, byUni, byRegion, byShare, firstFew)
 		}
 	}
 	compareCoverage(t, "live", p.db, m, patents, queries)
@@ -202,7 +217,7 @@ func compareCoverage(t *testing.T, what string, db *DB, m *model, patents []*dom
 	if err := db.WarmUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var reviewed, partial, expired bool
+	var reviewed, partial, expired, reordered, cut bool
 	for _, q := range queries {
 		got, err := db.ReviewCoverage(context.Background(), q)
 		if err != nil {
@@ -218,11 +233,15 @@ func compareCoverage(t *testing.T, what string, db *DB, m *model, patents []*dom
 		reviewed = reviewed || got.Total.Reviewed > 0
 		partial = partial || (got.Total.Reviewed > 0 && got.Total.Reviewed < got.Total.ActivePatents)
 		expired = expired || (q.AsOf == date("2031-06-01") && got.Total.ActivePatents > 0)
+		reordered = reordered || !slices.IsSortedFunc(got.Items, func(a, b CoverageItem) int { return strings.Compare(a.PatenteeID, b.PatenteeID) })
+		cut = cut || len(got.Items) < got.Universities
 	}
-	// The queries must see reviewed and unreviewed patents, and patents
-	// active in 2031, or the comparison proves little.
-	if !reviewed || !partial || !expired {
-		t.Errorf("%s: thin history: reviewed %v, partly reviewed %v, active in 2031 %v", what, reviewed, partial, expired)
+	// The queries must see reviewed and unreviewed patents, patents active
+	// in 2031, an order other than by patentee and a cut list, or the
+	// comparison proves little.
+	if !reviewed || !partial || !expired || !reordered || !cut {
+		t.Errorf("%s: thin history: reviewed %v, partly reviewed %v, active in 2031 %v, reordered %v, cut %v",
+			what, reviewed, partial, expired, reordered, cut)
 	}
 }
 
@@ -247,6 +266,9 @@ func TestReviewCoverageArguments(t *testing.T) {
 		{ReviewCoverageQuery{AsOf: date("2024-12-31")}, "campaign"},
 		{ReviewCoverageQuery{Campaign: "20 24", AsOf: date("2024-12-31")}, "campaign"},
 		{ReviewCoverageQuery{Campaign: "2024"}, "as_of"},
+		{ReviewCoverageQuery{Campaign: "2024", AsOf: date("2024-12-31"), Sort: "name"}, "sort"},
+		{ReviewCoverageQuery{Campaign: "2024", AsOf: date("2024-12-31"), Limit: -1}, "limit"},
+		{ReviewCoverageQuery{Campaign: "2024", AsOf: date("2024-12-31"), Limit: MaxCoverageLimit + 1}, "limit"},
 	} {
 		_, err := db.ReviewCoverage(context.Background(), c.q)
 		var de *domain.Error
