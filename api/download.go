@@ -240,7 +240,7 @@ func cmpOr(a, b string) string {
 // downloadParamsOrder is the order of the known parameters in the header
 // block; other parameters follow in name order.
 var downloadParamsOrder = []string{"period", "from", "to", "as_of", "metric", "type", "patentee_id", "licensee_id",
-	"region", "ipc", "kind", "sme", "campaign", "limit"}
+	"region", "ipc", "kind", "sme", "campaign", "sort", "limit"}
 
 // downloadFilters lists the request's parameters (and the defaults of the
 // missing period or metric) as label–value rows; format, lang and
@@ -295,6 +295,8 @@ func filterValue(name, v string, t func(string) string) string {
 		key = "kind." + v
 	case "metric":
 		key = "metric." + v
+	case "sort": // only the review coverage downloads
+		key = "coverage_sort." + v
 	case "sme":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return map[bool]string{true: t("download.yes"), false: t("download.no")}[b]

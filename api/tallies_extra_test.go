@@ -285,6 +285,12 @@ func TestReviewCoverageOrderAndLimit(t *testing.T) {
 		got.Universities != 22 {
 		t.Errorf("first three by patentee: %+v", got)
 	}
+	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&sort=share&limit=1&format=csv&lang=en")
+	meta, rows := splitCSV(t, body)
+	if meta["Order"] != "lowest share first" || meta["Limit"] != "1" || len(rows) != 3 || rows[1][0] != bigger ||
+		!slices.Equal(rows[2], []string{"Total", "", "", "24", "1", "417"}) {
+		t.Errorf("CSV of the lowest: %v %q", meta, rows)
+	}
 	resp, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")
 	for _, want := range []string{"The 20 universities with the lowest share, of 22; the downloads list them all.",
 		"<tr><td>第21大学</td><td>2</td><td>0</td><td>0.00%</td></tr>", "<tr><td>Total</td><td>24</td><td>1</td><td>4.17%</td></tr>"} {

@@ -85,7 +85,8 @@ var terms = map[string]map[string]string{
 		"filter.period": "统计周期", "filter.from": "起始日", "filter.to": "截止日", "filter.type": "许可类型",
 		"filter.patentee_id": "专利权人编号", "filter.licensee_id": "被许可人编号", "filter.region": "地区",
 		"filter.ipc": "IPC分类号", "filter.kind": "专利类型", "filter.sme": "中小企业", "filter.campaign": "评价批次",
-		"filter.metric": "排名指标", "filter.limit": "名次数",
+		"filter.metric": "排名指标", "filter.limit": "条数上限", "filter.sort": "排序",
+		"coverage_sort.patentee_id": "按专利权人编号", "coverage_sort.share": "覆盖率从低到高",
 	},
 	langEN: {
 		"kind.invention": "Invention", "kind.utility_model": "Utility model", "kind.design": "Design",
@@ -169,7 +170,8 @@ var terms = map[string]map[string]string{
 		"filter.period": "Period", "filter.from": "From", "filter.to": "To", "filter.type": "Licence type",
 		"filter.patentee_id": "Patentee ID", "filter.licensee_id": "Licensee ID", "filter.region": "Region",
 		"filter.ipc": "IPC", "filter.kind": "Patent kind", "filter.sme": "SME", "filter.campaign": "Review campaign",
-		"filter.metric": "Ranked by", "filter.limit": "Limit",
+		"filter.metric": "Ranked by", "filter.limit": "Limit", "filter.sort": "Order",
+		"coverage_sort.patentee_id": "by patentee ID", "coverage_sort.share": "lowest share first",
 	},
 }
 
