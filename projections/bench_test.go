@@ -39,12 +39,14 @@ var benchIPC = []string{"H01M 10/0562", "H01M 4/13", "H01M 10/44", "H01L 23/367"
 	"A61K 31/00", "C12N 15/10", "B60L 58/12", "H04W 72/04", "F24S 10/00"}
 
 // synth writes a synthetic ledger straight to the store: decodable events
-// of every kind the projections read, without going through the domain's
-// rules (which the other tests cover). It returns the number of patents.
+// of every kind the projections read, in proportions a regional ledger
+// might show, without going through the domain's rules (which the other
+// tests cover).
 type synth struct {
 	rng    *rand.Rand
 	unis   []string
 	firms  []string
+	banks  []string
 	events []domain.StreamAppend
 	count  int
 }
@@ -115,16 +117,9 @@ func (s *synth) words(n int) string {
 // synthLedger appends about n events and returns how many patents it made.
 func synthLedger(b testing.TB, st domain.EventStore, n int) int {
 	s := &synth{rng: rand.New(rand.NewPCG(1, 2))}
-	for i := range 300 {
-		s.unis = append(s.unis, uuid.NewString())
-		s.add("org-"+s.unis[i], domain.OrgRegistered{OrgID: s.unis[i], Name: fmt.Sprintf("大学%d", i), Kind: domain.OrgUniversity,
-			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)])})
-	}
-	for i := range 3000 {
-		s.firms = append(s.firms, uuid.NewString())
-		s.add("org-"+s.firms[i], domain.OrgRegistered{OrgID: s.firms[i], Name: fmt.Sprintf("企业%d", i), Kind: domain.OrgEnterprise,
-			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: i%2 == 0})
-	}
+	s.registerOrgs(&s.unis, 300, "大学%d", domain.OrgUniversity)
+	s.registerOrgs(&s.firms, 3000, "企业%d", domain.OrgEnterprise)
+	s.registerOrgs(&s.banks, 30, "银行%d", domain.OrgBank)
 	s.flush(b, st)
 	patents := 0
 	for s.count < n {
@@ -138,43 +133,126 @@ func synthLedger(b testing.TB, st domain.EventStore, n int) int {
 	return patents
 }
 
-// patent adds a patent's life: registration, usually a declaration with a
-// few licences and royalties, sometimes a withdrawal, transfer or review.
+// registerOrgs adds n organisations of a kind, named by pattern, in the
+// regions taken in turn; every other enterprise is an SME.
+func (s *synth) registerOrgs(ids *[]string, n int, pattern string, kind domain.OrgKind) {
+	for i := range n {
+		id := uuid.NewString()
+		*ids = append(*ids, id)
+		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf(pattern, i), Kind: kind,
+			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: kind == domain.OrgEnterprise && i%2 == 0})
+	}
+}
+
+// patent adds a patent's life: registration; usually an open-licence
+// declaration under one of the fee modes, with a few licences, their
+// payments and recordals, sometimes withdrawn; sometimes a negotiated
+// licence, a transfer, a pledge to a bank (often released), a lapse (now
+// and then restored) or a review (now and then corrected).
 func (s *synth) patent(n domain.PatentNumber) {
 	owner := s.unis[s.rng.IntN(len(s.unis))]
 	evs := []domain.Event{domain.PatentRegistered{Number: n, Kind: domain.KindInvention, Title: "一种" + s.words(3),
 		Abstract: s.words(12), PatenteeIDs: []string{owner}, IPC: []domain.IPCCode{domain.IPCCode(benchIPC[s.rng.IntN(len(benchIPC))])},
 		FiledOn: date("2019-03-01"), GrantedOn: date("2020-06-01"), ExpiresOn: date("2039-02-28")}}
 	if s.rng.IntN(10) < 9 {
-		on := s.day()
-		declID := "D" + string(n)
-		fee := lumpSum(domain.Fen(1+s.rng.IntN(50)) * 100_000)
-		evs = append(evs, domain.DeclarationFiled{Number: n, DeclarationID: declID, Fee: fee, TermMonths: 36,
-			DeclaredOn: on, TermEndsOn: domain.TermEndsOn(on, 36), PatenteeIDs: []string{owner}})
-		for i := range s.rng.IntN(4) {
-			lic := fmt.Sprintf("L%s-%d", n, i)
-			eff := on.AddDays(s.rng.IntN(300))
-			evs = append(evs, domain.LicenseGranted{Number: n, LicenseID: lic, Type: domain.LicenseOpen, LicensorIDs: []string{owner},
-				LicenseeID: s.firms[s.rng.IntN(len(s.firms))], EffectiveOn: eff, EndsOn: domain.TermEndsOn(on, 36),
-				FeePaidFen: fee.LumpSumFen, DeclarationID: declID})
-			if s.rng.IntN(2) == 0 {
-				evs = append(evs, domain.RoyaltyPaid{Number: n, LicenseID: lic, PaidOn: eff.AddDays(90), AmountFen: 12_345})
-			}
-		}
-		if s.rng.IntN(10) == 0 {
-			evs = append(evs, domain.DeclarationWithdrawn{Number: n, DeclarationID: declID, EffectiveOn: on.AddDays(200), Reason: "调整"})
-		}
+		evs = append(evs, s.openLicensing(n, owner)...)
+	}
+	if s.rng.IntN(10) == 0 {
+		lic := "N" + string(n)
+		eff := s.day()
+		evs = append(evs, domain.LicenseGranted{Number: n, LicenseID: lic, Type: domain.LicenseOrdinary, LicensorIDs: []string{owner},
+			LicenseeID: s.firms[s.rng.IntN(len(s.firms))], EffectiveOn: eff, EndsOn: eff.AddYears(3).AddDays(-1), FeePaidFen: 2_000_000})
+		evs = append(evs, s.recordal(n, lic, eff)...)
 	}
 	if s.rng.IntN(20) == 0 {
 		to := s.firms[s.rng.IntN(len(s.firms))]
 		evs = append(evs, domain.PatentTransferred{Number: n, TransferID: "T" + string(n), FromIDs: []string{owner},
 			ToIDs: []string{to}, EffectiveOn: s.day(), PriceFen: 1_000_000})
 	}
+	if s.rng.IntN(16) == 0 {
+		pledge, on := "P"+string(n), s.day()
+		evs = append(evs, domain.PledgeRegistered{Number: n, PledgeID: pledge, PledgorID: owner, PledgeeID: s.banks[s.rng.IntN(len(s.banks))],
+			Patents: []domain.PatentNumber{n}, SecuredAmountFen: domain.Fen(1+s.rng.IntN(50)) * 1_000_000_00, RegisteredOn: on,
+			DebtDueOn: on.AddYears(2), OpenLicenseConsent: true})
+		if s.rng.IntN(2) == 0 {
+			evs = append(evs, domain.PledgeReleased{Number: n, PledgeID: pledge, ReleasedOn: on.AddDays(180 + s.rng.IntN(540)), Reason: domain.ReleaseRepaid})
+		}
+	}
+	if s.rng.IntN(30) == 0 {
+		on := s.day()
+		evs = append(evs, domain.PatentStatusChanged{Number: n, Status: domain.StatusLapsed, EffectiveOn: on, Reason: "未缴年费"})
+		if s.rng.IntN(3) == 0 {
+			evs = append(evs, domain.PatentStatusChanged{Number: n, Status: domain.StatusActive, EffectiveOn: on.AddDays(60), Reason: "恢复权利"})
+		}
+	}
 	if s.rng.IntN(5) == 0 {
-		evs = append(evs, domain.ReviewRecorded{Number: n, Campaign: "2024", ReviewerID: owner, ReviewedOn: s.day(),
-			Grade: domain.GradeMedium, Disposition: domain.DispositionOpenLicense})
+		review := domain.ReviewRecorded{Number: n, Campaign: []string{"2024", "2025"}[s.rng.IntN(2)], ReviewerID: owner, ReviewedOn: s.day(),
+			Grade: domain.Grades[s.rng.IntN(len(domain.Grades))], Disposition: domain.Dispositions[s.rng.IntN(len(domain.Dispositions))]}
+		evs = append(evs, review)
+		if s.rng.IntN(10) == 0 {
+			review.Grade, review.Notes = domain.GradeHigh, "复核"
+			evs = append(evs, domain.ReviewCorrected(review))
+		}
 	}
 	s.add(domain.PatentStream(n), evs...)
+}
+
+// synthFees are the fee terms of synthetic declarations, by how often
+// they occur: lump sums most, then instalments, an entry fee plus
+// royalties, royalties alone, and free licences.
+var synthFees = []domain.FeeTerms{
+	{Mode: domain.FeeLumpSum}, {Mode: domain.FeeLumpSum}, {Mode: domain.FeeLumpSum}, {Mode: domain.FeeLumpSum}, {Mode: domain.FeeLumpSum},
+	{Mode: domain.FeeInstalment, InstalmentFen: 40_000_00, Instalments: 3}, {Mode: domain.FeeInstalment, InstalmentFen: 15_000_00, Instalments: 4},
+	{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 20_000_00, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales},
+	{Mode: domain.FeeRoyalty, RoyaltyBP: 500, RoyaltyBase: domain.BaseNetSales},
+	{Mode: domain.FeeFree},
+}
+
+// openLicensing returns a declaration of n with up to three open licences,
+// each with what its fee mode pays (the lump sum, first instalment or
+// entry fee; then the later instalments, royalties, or for half the lump
+// sums a further payment) and usually its recordal, and one time in ten a
+// withdrawal.
+func (s *synth) openLicensing(n domain.PatentNumber, owner string) []domain.Event {
+	on := s.day()
+	declID := "D" + string(n)
+	fee := synthFees[s.rng.IntN(len(synthFees))]
+	if fee.Mode == domain.FeeLumpSum {
+		fee.LumpSumFen = domain.Fen(1+s.rng.IntN(50)) * 100_000
+	}
+	evs := []domain.Event{domain.DeclarationFiled{Number: n, DeclarationID: declID, Fee: fee, TermMonths: 36,
+		DeclaredOn: on, TermEndsOn: domain.TermEndsOn(on, 36), PatenteeIDs: []string{owner}}}
+	first := fee.LumpSumFen + fee.InstalmentFen + fee.EntryFeeFen
+	for i := range s.rng.IntN(4) {
+		lic := fmt.Sprintf("L%s-%d", n, i)
+		eff := on.AddDays(s.rng.IntN(300))
+		evs = append(evs, domain.LicenseGranted{Number: n, LicenseID: lic, Type: domain.LicenseOpen, LicensorIDs: []string{owner},
+			LicenseeID: s.firms[s.rng.IntN(len(s.firms))], EffectiveOn: eff, EndsOn: domain.TermEndsOn(on, 36),
+			FeePaidFen: first, DeclarationID: declID})
+		switch {
+		case fee.Mode == domain.FeeInstalment:
+			for k := 1; k < fee.Instalments; k++ {
+				evs = append(evs, domain.RoyaltyPaid{Number: n, LicenseID: lic, PaidOn: eff.AddMonths(6 * k), AmountFen: fee.InstalmentFen})
+			}
+		case fee.RoyaltyBP > 0 || (fee.Mode == domain.FeeLumpSum && s.rng.IntN(2) == 0):
+			evs = append(evs, domain.RoyaltyPaid{Number: n, LicenseID: lic, PaidOn: eff.AddDays(90), AmountFen: 12_345, Period: "Q"})
+		}
+		evs = append(evs, s.recordal(n, lic, eff)...)
+	}
+	if s.rng.IntN(10) == 0 {
+		evs = append(evs, domain.DeclarationWithdrawn{Number: n, DeclarationID: declID, EffectiveOn: on.AddDays(200), Reason: "调整"})
+	}
+	return evs
+}
+
+// recordal returns, for seven licences in ten, their recordal: most within
+// the three months allowed, some late.
+func (s *synth) recordal(n domain.PatentNumber, lic string, effective domain.Date) []domain.Event {
+	if s.rng.IntN(10) >= 7 {
+		return nil
+	}
+	return []domain.Event{domain.LicenseRecorded{Number: n, LicenseID: lic, RecordNo: "BA" + lic,
+		RecordedOn: effective.AddDays(s.rng.IntN(120)), DueBy: domain.RecordalDeadline(effective)}}
 }
 
 // TermEndsOnForBench is a 36-month term from on.
@@ -269,6 +347,18 @@ func catchUpBenchLedger(b *testing.B, dir string) {
 	if _, err := r.CatchUp(context.Background(), nil); err != nil {
 		b.Fatal(err)
 	}
+	requireAtHead(b, r)
+}
+
+// requireAtHead fails the benchmark unless every projection of r applied
+// the whole synthetic ledger: one that stopped on an event would make the
+// figures meaningless.
+func requireAtHead(b *testing.B, r *Runner) {
+	for _, st := range r.Statuses() {
+		if !st.Healthy || st.Checkpoint != benchLedger.events {
+			b.Fatalf("projection %s stopped at %d of %d: %s", st.Name, st.Checkpoint, benchLedger.events, st.Error)
+		}
+	}
 }
 
 // BenchmarkRebuild replays the synthetic ledger into empty read models and
@@ -295,6 +385,7 @@ func BenchmarkRebuild(b *testing.B) {
 					b.Fatal(err)
 				}
 				total += time.Since(start)
+				requireAtHead(b, r)
 			}
 			b.ReportMetric(float64(benchLedger.events)*float64(b.N)/total.Seconds(), "events/s")
 			b.ReportMetric(float64(benchLedger.events), "events")
