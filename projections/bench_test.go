@@ -114,6 +114,11 @@ func (s *synth) words(n int) string {
 	return out
 }
 
+// synthVersion names the synthetic ledger's recipe in the marker of a
+// kept ledger (LEDGER_BENCH_DIR), so that a ledger written by an older
+// recipe is written again rather than measured.
+const synthVersion = 2
+
 // synthLedger appends about n events and returns how many patents it made.
 func synthLedger(b testing.TB, st domain.EventStore, n int) int {
 	s := &synth{rng: rand.New(rand.NewPCG(1, 2))}
@@ -290,7 +295,7 @@ func sharedLedger(b *testing.B) string {
 			keep = false
 		}
 		benchLedger.dir = dir
-		marker := filepath.Join(dir, fmt.Sprintf("built-%d", benchEvents()))
+		marker := filepath.Join(dir, fmt.Sprintf("built-v%d-%d", synthVersion, benchEvents()))
 		data, err := os.ReadFile(marker)
 		if !keep || err != nil || len(data) == 0 {
 			writeBenchStore(b, dir)
