@@ -791,3 +791,33 @@ func envInt(name string, def int) int {
 	}
 	return def
 }
+
+// TestSyntheticLedgerHasEveryEventKind checks that the benchmarks'
+// synthetic ledger holds every type of event the projections read, so
+// that their figures cover each way of applying one.
+func TestSyntheticLedgerHasEveryEventKind(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	synthLedger(t, st, 5_000)
+	seen := map[string]int{}
+	for after := int64(0); ; {
+		batch, err := st.ReadAll(context.Background(), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, e := range batch {
+			seen[e.Type]++
+		}
+		after = batch[len(batch)-1].Position
+	}
+	for _, typ := range []string{domain.TypeOrgRegistered, domain.TypePatentRegistered, domain.TypePatentStatusChanged,
+		domain.TypeDeclarationFiled, domain.TypeDeclarationWithdrawn, domain.TypeLicenseGranted, domain.TypeLicenseRecorded,
+		domain.TypeRoyaltyPaid, domain.TypePatentTransferred, domain.TypePledgeRegistered, domain.TypePledgeReleased,
+		domain.TypeReviewRecorded, domain.TypeReviewCorrected} {
+		if seen[typ] == 0 {
+			t.Errorf("no %s in the synthetic ledger: %v", typ, seen)
+		}
+	}
+}
