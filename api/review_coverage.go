@@ -18,15 +18,15 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 	q := projections.ReviewCoverageQuery{PatenteeID: c.QueryParam("patentee_id"), Sort: c.QueryParam("sort")}
 	var fe domain.FieldErrors
 	var err error
-	limit, err := intQuery(c, "limit", 0, 1, projections.MaxCoverageLimit)
-	fe.Add("limit", err)
-	q.Limit = int(limit)
 	q.Campaign, err = domain.ParseCampaign(c.QueryParam("campaign"))
 	fe.Add("campaign", err)
 	q.AsOf, err = optional(c, "as_of", domain.ParseDate)
 	fe.Add("as_of", err)
 	q.Region, err = optional(c, "region", parseRegionPrefix)
 	fe.Add("region", err)
+	limit, err := intQuery(c, "limit", 0, 1, projections.MaxCoverageLimit)
+	fe.Add("limit", err)
+	q.Limit = int(limit)
 	format, err := downloadFormat(c)
 	fe.Add("format", err)
 	if err := fe.Err(); err != nil {

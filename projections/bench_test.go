@@ -65,20 +65,12 @@ func (s *synth) add(stream string, evs ...domain.Event) {
 	s.count += len(evs)
 }
 
-// orgs adds the registrations of universities and firms (every other one
-// an SME), in regions taken in turn.
-func (s *synth) orgs(universities, firms int) {
-	for i := range universities + firms {
-		id, kind := uuid.NewString(), domain.OrgEnterprise
-		if i < universities {
-			kind = domain.OrgUniversity
-			s.unis = append(s.unis, id)
-		} else {
-			s.firms = append(s.firms, id)
-		}
-		s.add("org-"+id, domain.OrgRegistered{OrgID: id, Name: fmt.Sprintf("机构%d", i), Kind: kind,
-			RegionCode: domain.RegionCode(histRegions[i%len(histRegions)]), SME: i%2 == 0})
-	}
+// orgs adds the registrations of universities, firms (every other one an
+// SME) and banks, in regions taken in turn.
+func (s *synth) orgs(universities, firms, banks int) {
+	s.registerOrgs(&s.unis, universities, "大学%d", domain.OrgUniversity)
+	s.registerOrgs(&s.firms, firms, "企业%d", domain.OrgEnterprise)
+	s.registerOrgs(&s.banks, banks, "银行%d", domain.OrgBank)
 }
 
 // onePatentOneFirm registers, through the command service on a store in
@@ -122,9 +114,7 @@ const synthVersion = 2
 // synthLedger appends about n events and returns how many patents it made.
 func synthLedger(b testing.TB, st domain.EventStore, n int) int {
 	s := &synth{rng: rand.New(rand.NewPCG(1, 2))}
-	s.registerOrgs(&s.unis, 300, "大学%d", domain.OrgUniversity)
-	s.registerOrgs(&s.firms, 3000, "企业%d", domain.OrgEnterprise)
-	s.registerOrgs(&s.banks, 30, "银行%d", domain.OrgBank)
+	s.orgs(300, 3000, 30)
 	s.flush(b, st)
 	patents := 0
 	for s.count < n {
@@ -733,7 +723,7 @@ func BenchmarkSustainedLag(b *testing.B) {
 	dir := b.TempDir()
 	st := openStore(b, dir)
 	s := &synth{rng: rand.New(rand.NewPCG(3, 4))}
-	s.orgs(30, 270)
+	s.orgs(30, 270, 5)
 	s.flush(b, st)
 	p := startPipeline(b, st, dir)
 	waitHead(b, p, st)

@@ -166,7 +166,7 @@ var searchIPC = []string{"H01M 10/0562", "H01M 10/44", "H01M 100/01", "H01M 4/13
 // serial numbers from first+1, to st.
 func writeSearchWorld(t testing.TB, st domain.EventStore, seed uint64, first int) *searchWorld {
 	s := &synth{rng: rand.New(rand.NewPCG(seed, 9))}
-	s.orgs(10, 20)
+	s.orgs(10, 20, 0)
 	w := &searchWorld{unis: s.unis}
 	fees := []domain.FeeTerms{lumpSum(500_000), lumpSum(2_000_000), {Mode: domain.FeeFree},
 		{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales},
