@@ -40,7 +40,7 @@ type Options struct {
 	Node string
 	// SQLOnly leaves the in-memory indexes unloaded (DB.WarmUp is not
 	// called): every query runs in SQL, slower, and the node saves the
-	// indexes' memory (about 2.8 KB per listed patent).
+	// indexes' memory (about 3 KB per listed patent).
 	SQLOnly bool
 }
 
