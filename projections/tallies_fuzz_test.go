@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzTallies sends arbitrary tallies, rankings and review coverages
-// (subject, period, range, filters, campaign) to the read models of a
+// (subject, period, range, filters, campaign, order, limit) to the read models of a
 // random history: each is either answered or refused with
 // invalid_argument (never another error, never a panic), and what the
 // in-memory tally index answers equals what SQLite answers.
@@ -32,6 +32,7 @@ func FuzzTallies(f *testing.F) {
 	f.Add(uint8(6), "year", int16(-400), int16(2000), "44", "H01M", uint8(1), "open", "invention", int8(1), "fees_fen", uint8(3), "2025")
 	f.Add(uint8(3), "week", int16(300), int16(320), "4401", "G06", uint8(2), "sole", "design", int8(-1), "conversion_bp", uint8(1), "")
 	f.Add(uint8(8), "quarter", int16(900), int16(100), "x", "!", uint8(40), "perpetual", "plant", int8(0), "nothing", uint8(200), "20 24")
+	f.Add(uint8(1), "month", int16(0), int16(1200), "", "", uint8(0), "", "", int8(0), "share", uint8(2), "2024")
 	f.Fuzz(func(t *testing.T, subject uint8, period string, from, to int16, region, ipc string, patentee uint8,
 		typ, kind string, sme int8, metric string, limit uint8, campaign string) {
 		ctx := context.Background()
@@ -55,7 +56,7 @@ func FuzzTallies(f *testing.F) {
 		} else if inMemory, inSQL := rankedBothWays(t, db, rq); !reflect.DeepEqual(inMemory, inSQL) {
 			t.Fatalf("%+v:\nmemory %+v\nSQL    %+v", rq, inMemory, inSQL)
 		}
-		cq := ReviewCoverageQuery{Campaign: campaign, AsOf: q.To, PatenteeID: q.PatenteeID, Region: region}
+		cq := ReviewCoverageQuery{Campaign: campaign, AsOf: q.To, PatenteeID: q.PatenteeID, Region: region, Sort: metric, Limit: int(limit)}
 		if _, err := db.ReviewCoverage(ctx, cq); err != nil {
 			refused(t, cq, err)
 		} else if inMemory, inSQL := coverageBothWays(t, db, cq); !reflect.DeepEqual(inMemory, inSQL) {
