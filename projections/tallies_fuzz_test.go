@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzTallies sends arbitrary tallies, rankings and review coverages
-// (subject, period, range, filters, campaign, order, limit) to the read models of a
-// random history: each is either answered or refused with
+// (subject, period, range, filters, campaign, order, limit) to the read
+// models of a random history: each is either answered or refused with
 // invalid_argument (never another error, never a panic), and what the
 // in-memory tally index answers equals what SQLite answers.
 func FuzzTallies(f *testing.F) {
