@@ -49,7 +49,20 @@ type synth struct {
 	banks  []string
 	events []domain.StreamAppend
 	count  int
+	ids    int // the IDs handed out so far
 }
+
+// id returns a new ID with prefix: IDs grow in the order they are handed
+// out, as the server's own time-ordered IDs do.
+func (s *synth) id(prefix string) string {
+	s.ids++
+	return fmt.Sprintf("%s%09d", prefix, s.ids)
+}
+
+// scatteredSerial returns the serial number of the i-th synthetic patent:
+// spread over the seven digits in no order, as patents reach a real ledger
+// (not by number). Distinct for every i below 9,999,991, a prime.
+func scatteredSerial(i int) int { return 1 + i*7_919%9_999_991 }
 
 func (s *synth) add(stream string, evs ...domain.Event) {
 	sa := domain.StreamAppend{Stream: stream, Expected: domain.ExpectAny}
@@ -109,7 +122,7 @@ func (s *synth) words(n int) string {
 // synthVersion names the synthetic ledger's recipe in the marker of a
 // kept ledger (LEDGER_BENCH_DIR), so that a ledger written by an older
 // recipe is written again rather than measured.
-const synthVersion = 2
+const synthVersion = 3
 
 // synthLedger appends about n events and returns how many patents it made.
 func synthLedger(b testing.TB, st domain.EventStore, n int) int {
@@ -118,7 +131,7 @@ func synthLedger(b testing.TB, st domain.EventStore, n int) int {
 	s.flush(b, st)
 	patents := 0
 	for s.count < n {
-		s.patent(patentNumber(b, 2019+patents%2, 1, patents+1))
+		s.patent(patentNumber(b, 2019+patents%2, 1, scatteredSerial(patents)))
 		patents++
 		if len(s.events) >= 1000 {
 			s.flush(b, st)
@@ -153,7 +166,7 @@ func (s *synth) patent(n domain.PatentNumber) {
 		evs = append(evs, s.openLicensing(n, owner)...)
 	}
 	if s.rng.IntN(10) == 0 {
-		lic := "N" + string(n)
+		lic := s.id("N")
 		eff := s.day()
 		evs = append(evs, domain.LicenseGranted{Number: n, LicenseID: lic, Type: domain.LicenseOrdinary, LicensorIDs: []string{owner},
 			LicenseeID: s.firms[s.rng.IntN(len(s.firms))], EffectiveOn: eff, EndsOn: eff.AddYears(3).AddDays(-1), FeePaidFen: 2_000_000})
@@ -161,11 +174,11 @@ func (s *synth) patent(n domain.PatentNumber) {
 	}
 	if s.rng.IntN(20) == 0 {
 		to := s.firms[s.rng.IntN(len(s.firms))]
-		evs = append(evs, domain.PatentTransferred{Number: n, TransferID: "T" + string(n), FromIDs: []string{owner},
+		evs = append(evs, domain.PatentTransferred{Number: n, TransferID: s.id("T"), FromIDs: []string{owner},
 			ToIDs: []string{to}, EffectiveOn: s.day(), PriceFen: 1_000_000})
 	}
 	if s.rng.IntN(16) == 0 {
-		pledge, on := "P"+string(n), s.day()
+		pledge, on := s.id("P"), s.day()
 		evs = append(evs, domain.PledgeRegistered{Number: n, PledgeID: pledge, PledgorID: owner, PledgeeID: s.banks[s.rng.IntN(len(s.banks))],
 			Patents: []domain.PatentNumber{n}, SecuredAmountFen: domain.Fen(1+s.rng.IntN(50)) * 1_000_000_00, RegisteredOn: on,
 			DebtDueOn: on.AddYears(2), OpenLicenseConsent: true})
@@ -210,7 +223,7 @@ var synthFees = []domain.FeeTerms{
 // withdrawal.
 func (s *synth) openLicensing(n domain.PatentNumber, owner string) []domain.Event {
 	on := s.day()
-	declID := "D" + string(n)
+	declID := s.id("D")
 	fee := synthFees[s.rng.IntN(len(synthFees))]
 	if fee.Mode == domain.FeeLumpSum {
 		fee.LumpSumFen = domain.Fen(1+s.rng.IntN(50)) * 100_000
@@ -218,8 +231,8 @@ func (s *synth) openLicensing(n domain.PatentNumber, owner string) []domain.Even
 	evs := []domain.Event{domain.DeclarationFiled{Number: n, DeclarationID: declID, Fee: fee, TermMonths: 36,
 		DeclaredOn: on, TermEndsOn: domain.TermEndsOn(on, 36), PatenteeIDs: []string{owner}}}
 	first := fee.LumpSumFen + fee.InstalmentFen + fee.EntryFeeFen
-	for i := range s.rng.IntN(4) {
-		lic := fmt.Sprintf("L%s-%d", n, i)
+	for range s.rng.IntN(4) {
+		lic := s.id("L")
 		eff := on.AddDays(s.rng.IntN(300))
 		evs = append(evs, domain.LicenseGranted{Number: n, LicenseID: lic, Type: domain.LicenseOpen, LicensorIDs: []string{owner},
 			LicenseeID: s.firms[s.rng.IntN(len(s.firms))], EffectiveOn: eff, EndsOn: domain.TermEndsOn(on, 36),
