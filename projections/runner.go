@@ -51,7 +51,7 @@ type RunnerOptions struct {
 	// Codec decodes stored events; domain.DefaultCodec when nil.
 	Codec *domain.Codec
 	// BatchSize is how many events a catch-up or rebuild reads and applies
-	// in one transaction; 5,000 when zero.
+	// in one transaction; defaultBatchSize when zero.
 	BatchSize int
 	// MaxRetries is how often a failed apply is retried before the
 	// projection stops; 3 when zero.
@@ -68,6 +68,14 @@ type Status struct {
 	Healthy    bool   `json:"healthy"`
 	Error      string `json:"error,omitempty"`
 }
+
+// defaultBatchSize is how many events a catch-up or rebuild applies in one
+// transaction. Events reach the read models in ledger order, not key order,
+// so each batch dirties pages all over their B-trees and its commit writes
+// every one of them to the WAL: ten times fewer, larger commits than 5,000
+// events each took a rebuild of 1,000,000 events from 21–23 s to 18 s,
+// while larger batches still gained nothing.
+const defaultBatchSize = 50_000
 
 // Runner applies the global log to projections and keeps their checkpoints.
 // Events reach it as watermill messages (AddHandlers) or straight from the
@@ -129,7 +137,7 @@ func (r *Runner) setDefaults(ps []Projection) {
 		r.log = slog.Default()
 	}
 	if r.batch <= 0 {
-		r.batch = 5000
+		r.batch = defaultBatchSize
 	}
 	if r.retries <= 0 {
 		r.retries = 3
