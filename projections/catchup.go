@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,13 +21,21 @@ type Progress struct {
 
 // CatchUp brings every projection that has not stopped up to the head of
 // the log, reading the store in batches of BatchSize events, each applied
-// in one transaction per projection. progress, when not nil, is called after
-// each batch. It returns the lowest checkpoint afterwards, where a relay
-// should start; ctx.Err() when ctx ends first; or an error reading the
-// store. A projection that cannot apply an event stops; the others go on.
+// in one transaction per projection. A projection being rebuilt (not built
+// yet, its schema changed, or its rebuild interrupted) is replayed first,
+// as Rebuild does. progress, when not nil, is called after each batch. It
+// returns the lowest checkpoint afterwards, where a relay should start;
+// ctx.Err() when ctx ends first; or an error reading the store or writing
+// the file. A projection that cannot apply an event stops; the others go
+// on.
 func (r *Runner) CatchUp(ctx context.Context, progress func(Progress)) (int64, error) {
 	unlock := lockAll(r.states)
 	defer unlock()
+	if rebuilding := slices.DeleteFunc(slices.Clone(r.states), func(st *state) bool { return !st.unindexed }); len(rebuilding) > 0 {
+		if err := r.replayLocked(ctx, rebuilding, progress); err != nil {
+			return 0, err
+		}
+	}
 	if err := r.catchUpLocked(ctx, r.states, progress); err != nil {
 		return 0, err
 	}
@@ -39,9 +48,10 @@ func (r *Runner) CatchUp(ctx context.Context, progress func(Progress)) (int64, e
 
 // Rebuild drops the named projections (every one when none is named),
 // creates their tables empty and replays the whole log into them from the
-// store, as CatchUp does, then creates their secondary indexes. A stopped projection that is rebuilt runs again.
-// It returns an error for an unknown name, ctx.Err() when ctx ends first,
-// or an error reading the store or writing the file.
+// store, as CatchUp does, then creates their secondary indexes. A stopped
+// projection that is rebuilt runs again. It returns an error for an
+// unknown name, ctx.Err() when ctx ends first, or an error reading the
+// store or writing the file.
 func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Progress)) error {
 	states, err := r.pick(names)
 	if err != nil {
@@ -49,11 +59,23 @@ func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Prog
 	}
 	unlock := lockAll(states)
 	defer unlock()
-	// A rebuild writes every row again, so it skips the fsyncs while it
-	// runs (after a power cut in the middle, rebuild again) and makes the
-	// result durable at the end with a checkpoint. Its inserts land all
-	// over the tables' B-trees, so it keeps up to 1 GiB of their pages in
-	// SQLite's cache rather than reading them back from the file.
+	for _, st := range states {
+		if err := r.reset(ctx, st); err != nil {
+			return err
+		}
+	}
+	return r.replayLocked(ctx, states, progress)
+}
+
+// replayLocked replays the log into states, whose tables lack their
+// secondary indexes, then creates those indexes. A replay writes every row
+// again, so it skips the fsyncs while it runs (after a power cut in the
+// middle, the next start rebuilds again) and makes the result durable at
+// the end with a checkpoint. Its inserts land all over the tables'
+// B-trees, so it keeps up to 1 GiB of their pages in SQLite's cache rather
+// than reading them back from the file. The caller holds every state's
+// apply lock.
+func (r *Runner) replayLocked(ctx context.Context, states []*state, progress func(Progress)) error {
 	if err := r.db.pragma(ctx, "synchronous = OFF"); err != nil {
 		return err
 	}
@@ -63,11 +85,6 @@ func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Prog
 		return err
 	}
 	defer r.db.pragma(context.WithoutCancel(ctx), fmt.Sprintf("cache_size = %d", writeCacheKiB))
-	for _, st := range states {
-		if err := r.reset(ctx, st, false); err != nil {
-			return err
-		}
-	}
 	if err := r.catchUpLocked(ctx, states, progress); err != nil {
 		return err
 	}

@@ -104,6 +104,11 @@ type state struct {
 	fingerprint string
 	apply       sync.Mutex // held while applying: one apply at a time
 
+	// unindexed says the projection is being rebuilt: its tables lack
+	// their secondary indexes until the replay reaches the head. Guarded by
+	// apply.
+	unindexed bool
+
 	mu         sync.Mutex // guards the fields below
 	checkpoint int64
 	err        error         // non-nil once stopped
@@ -111,9 +116,10 @@ type state struct {
 }
 
 // NewRunner returns a runner of the projections in db, fed from store. A
-// projection whose schema changed since its rows were built is dropped
-// and starts again from position 0. It returns an error when the file
-// cannot be read or prepared.
+// projection not built yet, whose schema changed since its rows were built
+// or whose rebuild was interrupted is dropped, and the next CatchUp
+// rebuilds it as Rebuild does. It returns an error when the file cannot be
+// read or prepared.
 func NewRunner(ctx context.Context, db *DB, store domain.EventStore, opts RunnerOptions) (*Runner, error) {
 	r := &Runner{db: db, store: store, codec: opts.Codec, log: opts.Logger, batch: opts.BatchSize,
 		retries: opts.MaxRetries, interval: opts.RetryInterval, byName: map[string]*state{}}
@@ -153,7 +159,8 @@ func (r *Runner) setDefaults(ps []Projection) {
 }
 
 // load reads a projection's checkpoint, resetting the projection when it
-// has none or its schema changed.
+// has none or its stored fingerprint is not its schema's (the schema
+// changed, or a rebuild stopped before its end).
 func (r *Runner) load(ctx context.Context, st *state) error {
 	var pos int64
 	var fp string
@@ -161,7 +168,7 @@ func (r *Runner) load(ctx context.Context, st *state) error {
 		"SELECT position, fingerprint FROM projection_checkpoints WHERE name = ?", st.p.Name()).Scan(&pos, &fp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || (err == nil && fp != st.fingerprint):
-		return r.reset(ctx, st, true)
+		return r.reset(ctx, st)
 	case err != nil:
 		return fmt.Errorf("read checkpoint of %s: %w", st.p.Name(), err)
 	}
@@ -170,17 +177,13 @@ func (r *Runner) load(ctx context.Context, st *state) error {
 }
 
 // reset drops a projection's tables, creates them empty and sets its
-// checkpoint to 0. Without withIndexes it leaves out the secondary
-// indexes, which are cheaper to build once at the end of a rebuild
-// (createIndexes) than to keep up row by row, and it stores no schema
-// fingerprint until then, so that a process stopped in the middle of the
-// rebuild starts it again. The caller holds st.apply or owns st alone.
-func (r *Runner) reset(ctx context.Context, st *state, withIndexes bool) error {
-	tables, indexes := splitSchema(st.p.Schema())
-	fingerprint := ""
-	if withIndexes {
-		tables, fingerprint = append(tables, indexes...), st.fingerprint
-	}
+// checkpoint to 0, for a rebuild. It leaves out the secondary indexes,
+// which are cheaper to build once at the end of the replay (createIndexes)
+// than to keep up row by row, and it stores no schema fingerprint until
+// then, so that a process stopped in the middle of the rebuild starts it
+// again. The caller holds st.apply or owns st alone.
+func (r *Runner) reset(ctx context.Context, st *state) error {
+	tables, _ := splitSchema(st.p.Schema())
 	err := r.db.Update(ctx, func(tx *Tx) error {
 		for _, t := range st.p.Tables() {
 			if err := tx.Exec("DROP TABLE IF EXISTS " + t); err != nil {
@@ -193,12 +196,13 @@ func (r *Runner) reset(ctx context.Context, st *state, withIndexes bool) error {
 			}
 		}
 		tx.moved(st.p.Name(), checkpointMove{reset: true})
-		return tx.Exec("INSERT OR REPLACE INTO projection_checkpoints (name, position, fingerprint) VALUES (?, 0, ?)",
-			st.p.Name(), fingerprint)
+		return tx.Exec("INSERT OR REPLACE INTO projection_checkpoints (name, position, fingerprint) VALUES (?, 0, '')",
+			st.p.Name())
 	})
 	if err != nil {
 		return fmt.Errorf("reset projection %s: %w", st.p.Name(), err)
 	}
+	st.unindexed = true
 	st.mu.Lock()
 	st.checkpoint, st.err = 0, nil
 	st.notifyLocked()
@@ -221,6 +225,7 @@ func (r *Runner) createIndexes(ctx context.Context, st *state) error {
 	if err != nil {
 		return fmt.Errorf("index projection %s: %w", st.p.Name(), err)
 	}
+	st.unindexed = false
 	return nil
 }
 
