@@ -84,6 +84,9 @@ func (r *Runner) replayLocked(ctx context.Context, states []*state, progress fun
 	if err := r.db.pragma(ctx, fmt.Sprintf("cache_size = %d", rebuildCacheKiB)); err != nil {
 		return err
 	}
+	// Deferred calls run last first: the cache shrinks back, then its
+	// memory is handed back (a server keeps running after the replay).
+	defer r.db.pragma(context.WithoutCancel(ctx), "shrink_memory")
 	defer r.db.pragma(context.WithoutCancel(ctx), fmt.Sprintf("cache_size = %d", writeCacheKiB))
 	if err := r.catchUpLocked(ctx, states, progress); err != nil {
 		return err

@@ -116,6 +116,10 @@ func TestDealTallyWhileWriting(t *testing.T) {
 	dir := t.TempDir()
 	st, svc, firm, n := onePatentOneFirm(t, dir)
 	p := startPipeline(t, st, dir)
+	waitHead(t, p, st)
+	if err := p.db.WarmUp(context.Background()); err != nil { // the writes start with the index loaded
+		t.Fatal(err)
+	}
 	const writers, each = 2, 60
 	q := TallyQuery{Subject: Deals, Period: Month, From: date("2024-01-01"), To: date("2024-12-31")}
 	var wg sync.WaitGroup
