@@ -73,7 +73,7 @@ type Status struct {
 // transaction. Events reach the read models in ledger order, not key order,
 // so each batch dirties pages all over their B-trees and its commit writes
 // every one of them to the WAL: ten times fewer, larger commits than 5,000
-// events each took a rebuild of 1,000,000 events from 21–23 s to 18 s,
+// events each took a rebuild of 1,000,000 events from 21–23 s to 16–18 s,
 // while larger batches still gained nothing.
 const defaultBatchSize = 50_000
 
