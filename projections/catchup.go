@@ -31,7 +31,7 @@ type Progress struct {
 func (r *Runner) CatchUp(ctx context.Context, progress func(Progress)) (int64, error) {
 	unlock := lockAll(r.states)
 	defer unlock()
-	if rebuilding := slices.DeleteFunc(slices.Clone(r.states), func(st *state) bool { return !st.unindexed }); len(rebuilding) > 0 {
+	if rebuilding := rebuilding(r.states); len(rebuilding) > 0 {
 		if err := r.replayLocked(ctx, rebuilding, progress); err != nil {
 			return 0, err
 		}
@@ -97,6 +97,12 @@ func (r *Runner) replayLocked(ctx context.Context, states []*state, progress fun
 		}
 	}
 	return nil
+}
+
+// rebuilding returns the states whose rebuild is under way: their tables
+// still lack the secondary indexes. The caller holds their apply locks.
+func rebuilding(states []*state) []*state {
+	return slices.DeleteFunc(slices.Clone(states), func(st *state) bool { return !st.unindexed })
 }
 
 // lockAll takes the apply lock of every state, in order, and returns the
