@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -68,13 +69,14 @@ func (r *Runner) Rebuild(ctx context.Context, names []string, progress func(Prog
 }
 
 // replayLocked replays the log into states, whose tables lack their
-// secondary indexes, then creates those indexes. A replay writes every row
-// again, so it skips the fsyncs while it runs (after a power cut in the
-// middle, the next start rebuilds again) and makes the result durable at
-// the end with a checkpoint. Its inserts land all over the tables'
-// B-trees, so it keeps up to 1 GiB of their pages in SQLite's cache rather
-// than reading them back from the file. The caller holds every state's
-// apply lock.
+// secondary indexes, then creates those indexes, also when an error
+// reading the store cut the replay short (not when ctx ended). A replay
+// writes every row again, so it skips the fsyncs while it runs (after a
+// power cut in the middle, the next start rebuilds again) and makes the
+// result durable at the end with a checkpoint. Its inserts land all over
+// the tables' B-trees, so it keeps up to 1 GiB of their pages in SQLite's
+// cache rather than reading them back from the file. The caller holds
+// every state's apply lock.
 func (r *Runner) replayLocked(ctx context.Context, states []*state, progress func(Progress)) error {
 	if err := r.db.pragma(ctx, "synchronous = OFF"); err != nil {
 		return err
@@ -88,15 +90,19 @@ func (r *Runner) replayLocked(ctx context.Context, states []*state, progress fun
 	// memory is handed back (a server keeps running after the replay).
 	defer r.db.pragma(context.WithoutCancel(ctx), "shrink_memory")
 	defer r.db.pragma(context.WithoutCancel(ctx), fmt.Sprintf("cache_size = %d", writeCacheKiB))
-	if err := r.catchUpLocked(ctx, states, progress); err != nil {
-		return err
+	err := r.catchUpLocked(ctx, states, progress)
+	if ctx.Err() != nil {
+		return err // stopped: the next start rebuilds from the beginning
 	}
+	// A replay cut short by an error reading the store has still left rows
+	// that match their checkpoints: with their indexes, the projections go
+	// on from there (the relay heals the rest) instead of running unindexed.
 	for _, st := range states {
-		if err := r.createIndexes(ctx, st); err != nil {
-			return err
+		if ierr := r.createIndexes(ctx, st); ierr != nil {
+			return errors.Join(err, ierr)
 		}
 	}
-	return nil
+	return err
 }
 
 // rebuilding returns the states whose rebuild is under way: their tables

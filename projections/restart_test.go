@@ -239,3 +239,66 @@ func secondaryIndexes(t *testing.T, db *DB) int {
 	}
 	return n
 }
+
+// readsFailAfter is a store whose reads after position failAfter fail
+// while failing is set, like a database that stops answering.
+type readsFailAfter struct {
+	domain.EventStore
+	failAfter int64
+	failing   bool
+}
+
+func (s *readsFailAfter) ReadAll(ctx context.Context, after int64, limit int) ([]domain.RecordedEvent, error) {
+	if s.failing && after >= s.failAfter {
+		return nil, errors.New("the store does not answer")
+	}
+	return s.EventStore.ReadAll(ctx, after, limit)
+}
+
+// TestReplayCutShortByTheStoreGoesOn checks that a rebuild cut short by
+// an error reading the store leaves its tables indexed, with the schema
+// fingerprint, at a checkpoint that matches their rows: the next catch-up
+// goes on from there and ends with the answers of a clean rebuild.
+func TestReplayCutShortByTheStoreGoesOn(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	h := newHistory(t, newService(t, st), 13)
+	h.run(80)
+	head, err := st.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky := &readsFailAfter{EventStore: st, failAfter: head.Position / 2, failing: true}
+	db := openDB(t, t.TempDir())
+	opts := fastRetries()
+	opts.BatchSize = 40
+	r, err := NewRunner(context.Background(), db, flaky, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CatchUp(context.Background(), nil); err == nil {
+		t.Fatal("the catch-up ended without the store's error")
+	}
+	want := 0
+	for _, p := range All() {
+		_, indexes := splitSchema(p.Schema())
+		want += len(indexes)
+		if fp := storedFingerprint(t, db, p.Name()); fp != fingerprint(p) {
+			t.Errorf("%s has fingerprint %q after the cut-short replay, want %q", p.Name(), fp, fingerprint(p))
+		}
+	}
+	if n := secondaryIndexes(t, db); n != want {
+		t.Errorf("%d secondary indexes after the cut-short replay, want %d", n, want)
+	}
+	for _, s := range r.Statuses() {
+		if s.Checkpoint == 0 || s.Checkpoint >= head.Position {
+			t.Errorf("%s stopped at %d, want a checkpoint between 0 and %d", s.Name, s.Checkpoint, head.Position)
+		}
+	}
+	flaky.failing = false
+	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := snapshot(t, db), snapshot(t, rebuiltDB(t, st)); got != want {
+		t.Errorf("after the store answers again:\n got %s\nwant %s", got, want)
+	}
+}
