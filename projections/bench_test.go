@@ -597,6 +597,46 @@ func BenchmarkDealsTally(b *testing.B) {
 	b.ReportMetric(float64(warmUp.Milliseconds()), "warm-up-ms")
 }
 
+// BenchmarkFilteredDealsTally asks for three years of deals per month
+// with each filter a regulator uses: a city, a district, an IPC subclass,
+// a patent kind, SME licensees, one university.
+func BenchmarkFilteredDealsTally(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	if err := db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var uni string
+	if err := db.Reader().QueryRow("SELECT id FROM tly_orgs WHERE kind = 'university' ORDER BY id LIMIT 1").Scan(&uni); err != nil {
+		b.Fatal(err)
+	}
+	sme := true
+	for _, c := range []struct {
+		name   string
+		filter func(*TallyQuery)
+	}{
+		{"city", func(q *TallyQuery) { q.Region = "4401" }},
+		{"district", func(q *TallyQuery) { q.Region = "440106" }},
+		{"ipc", func(q *TallyQuery) { q.IPCPrefix = "H01M" }},
+		{"kind", func(q *TallyQuery) { q.Kind = domain.KindInvention }},
+		{"sme", func(q *TallyQuery) { q.SME = &sme }},
+		{"patentee", func(q *TallyQuery) { q.PatenteeID = uni }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			q := TallyQuery{Subject: Deals, Period: Month, From: date("2022-01-01"), To: date("2024-12-31")}
+			c.filter(&q)
+			var deals int64
+			quantiles(b, max(b.N, 100), func(int) {
+				t, err := db.Tally(context.Background(), q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				deals = t.Total.Values[0]
+			})
+			b.ReportMetric(float64(deals), "deals")
+		})
+	}
+}
+
 // BenchmarkOtherTallies asks for three years per month of every tally but
 // deals (fee reductions per year): pledges in SQL, the others from the
 // in-memory index.

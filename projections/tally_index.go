@@ -90,6 +90,7 @@ type statusChange struct {
 // is whether it is paid by instalments (tly_licenses.instalments).
 type dealFact struct {
 	day, licensee, patent int32
+	licensor              int32 // the first of licensors, held here too for the filters
 	typ                   domain.LicenseType
 	licensors             []int32
 	recorded, instalments bool
@@ -291,6 +292,7 @@ func (f *tallyFacts) licensor(deal int32, org string) {
 	o := f.orgIndex(org)
 	if d := &f.deals[deal]; !slices.Contains(d.licensors, o) {
 		d.licensors = append(d.licensors, o)
+		d.licensor = d.licensors[0]
 	}
 }
 
@@ -835,8 +837,13 @@ func (f *tallyFacts) filter(q TallyQuery) func(*dealFact) bool {
 	if q.SME != nil {
 		conds = append(conds, func(d *dealFact) bool { o := f.orgs[d.licensee]; return o.known && o.sme == *q.SME })
 	}
-	if match := f.factFilter(q); match != nil {
-		conds = append(conds, func(d *dealFact) bool { return match(d.patent, d.licensors) })
+	if test := f.factTest(q); test != nil {
+		conds = append(conds, func(d *dealFact) bool {
+			if len(d.licensors) == 1 { // most deals: no need to read the licensors' slice
+				return test.passesOne(d.patent, d.licensor)
+			}
+			return test.passes(d.patent, d.licensors)
+		})
 	}
 	return allOf(conds)
 }
@@ -855,38 +862,86 @@ func (f *tallyFacts) declFilter(q TallyQuery) func(*declFact) bool {
 // the query's patentee, region, IPC and kind filters; nil when the query
 // has none of them.
 func (f *tallyFacts) factFilter(q TallyQuery) func(patent int32, patentees []int32) bool {
-	type fact struct {
-		patent    int32
-		patentees []int32
+	if t := f.factTest(q); t != nil {
+		return t.passes
 	}
-	var conds []func(fact) bool
-	if q.PatenteeID != "" {
-		id, ok := f.orgIDs[q.PatenteeID]
-		conds = append(conds, func(x fact) bool { return ok && slices.Contains(x.patentees, id) })
-	}
-	if q.Region != "" {
-		inRegion := make([]bool, len(f.orgs))
-		for i, o := range f.orgs {
-			inRegion[i] = o.known && inPrefixRange(o.region, q.Region)
-		}
-		conds = append(conds, func(x fact) bool {
-			return slices.ContainsFunc(x.patentees, func(o int32) bool { return inRegion[o] })
-		})
-	}
-	if q.IPCPrefix != "" {
-		prefix := compactIPC(q.IPCPrefix)
-		conds = append(conds, func(x fact) bool {
-			return slices.ContainsFunc(f.patents[x.patent].codes, func(c string) bool { return inPrefixRange(c, prefix) })
-		})
-	}
-	if q.Kind != "" {
-		conds = append(conds, func(x fact) bool { p := f.patents[x.patent]; return p.known && p.kind == q.Kind })
-	}
-	match := allOf(conds)
-	if match == nil {
+	return nil
+}
+
+// factTest is what the query's patentee, region, IPC and kind filters
+// select, worked out once per query (a flag per organisation, a bit per
+// patent), so that testing a fact reads no string.
+type factTest struct {
+	patentee int32    // anyOrg without a patentee filter; unknownOrg for an ID never seen
+	inRegion []bool   // per organisation; nil without a region filter
+	patents  []uint64 // a bit per patent passing the IPC and kind filters; nil without them
+}
+
+// The patentee of a factTest without a patentee filter, and for an
+// organisation ID never seen (no fact passes).
+const (
+	anyOrg     int32 = -1
+	unknownOrg int32 = -2
+)
+
+// factTest returns the query's fact test, or nil when the query has none of
+// its filters.
+func (f *tallyFacts) factTest(q TallyQuery) *factTest {
+	if q.PatenteeID == "" && q.Region == "" && q.IPCPrefix == "" && q.Kind == "" {
 		return nil
 	}
-	return func(patent int32, patentees []int32) bool { return match(fact{patent, patentees}) }
+	t := &factTest{patentee: anyOrg}
+	if q.PatenteeID != "" {
+		id, ok := f.orgIDs[q.PatenteeID]
+		t.patentee = id
+		if !ok {
+			t.patentee = unknownOrg
+		}
+	}
+	if q.Region != "" {
+		t.inRegion = make([]bool, len(f.orgs))
+		for i, o := range f.orgs {
+			t.inRegion[i] = o.known && inPrefixRange(o.region, q.Region)
+		}
+	}
+	if q.IPCPrefix != "" || q.Kind != "" {
+		t.patents = f.patentsPassing(q)
+	}
+	return t
+}
+
+// passes reports whether a fact about patent with patentees passes: the
+// patent passes, one patentee is the patentee asked for and one (maybe
+// another) lies in the region.
+func (t *factTest) passes(patent int32, patentees []int32) bool {
+	return t.patentPasses(patent) && (t.patentee == anyOrg || slices.Contains(patentees, t.patentee)) &&
+		(t.inRegion == nil || slices.ContainsFunc(patentees, func(o int32) bool { return t.inRegion[o] }))
+}
+
+// passesOne is passes for a fact with the single patentee org.
+func (t *factTest) passesOne(patent, org int32) bool {
+	return t.patentPasses(patent) && (t.patentee == anyOrg || t.patentee == org) && (t.inRegion == nil || t.inRegion[org])
+}
+
+func (t *factTest) patentPasses(patent int32) bool {
+	return t.patents == nil || t.patents[patent>>6]&(1<<(patent&63)) != 0
+}
+
+// patentsPassing returns a bit per patent, set when it passes the query's
+// IPC and kind filters: a code in the IPC prefix's range, and a known
+// patent of the kind.
+func (f *tallyFacts) patentsPassing(q TallyQuery) []uint64 {
+	lo, hi := prefixRange(compactIPC(q.IPCPrefix))
+	inRange := func(c string) bool { return c >= lo && c < hi }
+	bits := make([]uint64, (len(f.patents)+63)/64)
+	for i := range f.patents {
+		p := &f.patents[i]
+		if (q.Kind != "" && !(p.known && p.kind == q.Kind)) || (q.IPCPrefix != "" && !slices.ContainsFunc(p.codes, inRange)) {
+			continue
+		}
+		bits[i>>6] |= 1 << (i & 63)
+	}
+	return bits
 }
 
 // allOf returns a test that passes when every condition does; nil for no
