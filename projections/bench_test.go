@@ -597,10 +597,11 @@ func BenchmarkDealsTally(b *testing.B) {
 	b.ReportMetric(float64(warmUp.Milliseconds()), "warm-up-ms")
 }
 
-// BenchmarkFilteredDealsTally asks for three years of deals per month
-// with each filter a regulator uses: a city, a district, an IPC subclass,
-// a patent kind, SME licensees, one university.
-func BenchmarkFilteredDealsTally(b *testing.B) {
+// BenchmarkFilteredTallies asks for three years of deals, and of
+// declarations, per month with each filter a regulator uses: a city, a
+// district, an IPC subclass, a patent kind, SME licensees (deals only),
+// one university.
+func BenchmarkFilteredTallies(b *testing.B) {
 	db := openDB(b, sharedLedger(b))
 	if err := db.WarmUp(context.Background()); err != nil {
 		b.Fatal(err)
@@ -610,7 +611,7 @@ func BenchmarkFilteredDealsTally(b *testing.B) {
 		b.Fatal(err)
 	}
 	sme := true
-	for _, c := range []struct {
+	filters := []struct {
 		name   string
 		filter func(*TallyQuery)
 	}{
@@ -620,20 +621,26 @@ func BenchmarkFilteredDealsTally(b *testing.B) {
 		{"kind", func(q *TallyQuery) { q.Kind = domain.KindInvention }},
 		{"sme", func(q *TallyQuery) { q.SME = &sme }},
 		{"patentee", func(q *TallyQuery) { q.PatenteeID = uni }},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			q := TallyQuery{Subject: Deals, Period: Month, From: date("2022-01-01"), To: date("2024-12-31")}
-			c.filter(&q)
-			var deals int64
-			quantiles(b, max(b.N, 100), func(int) {
-				t, err := db.Tally(context.Background(), q)
-				if err != nil {
-					b.Fatal(err)
-				}
-				deals = t.Total.Values[0]
+	}
+	for _, subject := range []string{Deals, Declarations} {
+		for _, c := range filters {
+			if c.name == "sme" && subject != Deals {
+				continue
+			}
+			b.Run(subject+"/"+c.name, func(b *testing.B) {
+				q := TallyQuery{Subject: subject, Period: Month, From: date("2022-01-01"), To: date("2024-12-31")}
+				c.filter(&q)
+				var counted int64
+				quantiles(b, max(b.N, 100), func(int) {
+					t, err := db.Tally(context.Background(), q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					counted = t.Total.Values[0]
+				})
+				b.ReportMetric(float64(counted), "counted")
 			})
-			b.ReportMetric(float64(deals), "deals")
-		})
+		}
 	}
 }
 
