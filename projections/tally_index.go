@@ -923,6 +923,7 @@ func (t *factTest) passesOne(patent, org int32) bool {
 	return t.patentPasses(patent) && (t.patentee == anyOrg || t.patentee == org) && (t.inRegion == nil || t.inRegion[org])
 }
 
+// patentPasses reports whether the patent passes the IPC and kind filters.
 func (t *factTest) patentPasses(patent int32) bool {
 	return t.patents == nil || t.patents[patent>>6]&(1<<(patent&63)) != 0
 }
