@@ -220,11 +220,19 @@ func (f *tallyFacts) rank(q RankingQuery) []Ranking {
 			ranked[o] = true
 		}
 	}
+	addToLicensors := func(d *dealFact, v int64) {
+		if len(d.licensors) == 1 { // most deals: no need to read the licensors' slice
+			values[d.licensor] += v
+			ranked[d.licensor] = true
+			return
+		}
+		add(d.licensors, v)
+	}
 	switch q.Metric {
 	case MetricLicenses:
-		f.eachDeal(from, to, func(i int32) { add(f.deals[i].licensors, 1) })
+		f.eachDeal(from, to, func(i int32) { addToLicensors(&f.deals[i], 1) })
 	case MetricFees:
-		f.eachPayment(from, to, func(pay dealPayment) { add(f.deals[pay.deal].licensors, pay.amountFen) })
+		f.eachPayment(from, to, func(pay dealPayment) { addToLicensors(&f.deals[pay.deal], pay.amountFen) })
 	case MetricDeclared:
 		for i := range f.decls {
 			if d := &f.decls[i]; d.declared >= from && d.declared <= to {
