@@ -299,3 +299,62 @@ func TestReplayCutShortByTheStoreGoesOn(t *testing.T) {
 		t.Errorf("after the store answers again:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestChangedSchemaIsRebuiltAtStart checks that a projection whose stored
+// fingerprint is not its schema's (an upgrade changed its tables) is
+// dropped by the next runner and rebuilt by its catch-up the way Rebuild
+// does, while the other projection keeps its rows and indexes; the answers
+// then equal a clean rebuild's.
+func TestChangedSchemaIsRebuiltAtStart(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	h := newHistory(t, newService(t, st), 17)
+	h.run(80)
+	head, err := st.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	opts := fastRetries()
+	opts.BatchSize = 40
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(context.Background(), func(tx *Tx) error {
+		return tx.Exec("UPDATE projection_checkpoints SET fingerprint = 'an older schema' WHERE name = ?", TalliesName)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err = NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Statuses() {
+		if want := map[string]int64{ListingsName: head.Position, TalliesName: 0}[s.Name]; s.Checkpoint != want {
+			t.Fatalf("%s starts at %d, want %d", s.Name, s.Checkpoint, want)
+		}
+	}
+	_, listingIndexes := splitSchema(Listings{}.Schema())
+	batches := 0
+	_, err = r.CatchUp(context.Background(), func(Progress) {
+		batches++
+		if n := secondaryIndexes(t, db); n != len(listingIndexes) {
+			t.Errorf("%d secondary indexes while the tallies are rebuilt, want the listings' %d", n, len(listingIndexes))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batches < 2 {
+		t.Fatalf("the catch-up replayed %d batches, want several", batches)
+	}
+	requireIndexed(t, db, "after the tallies' rebuild")
+	if got, want := snapshot(t, db), snapshot(t, rebuiltDB(t, st)); got != want {
+		t.Errorf("after the rebuild at start:\n got %s\nwant %s", got, want)
+	}
+}
