@@ -161,19 +161,11 @@ func resume(t *testing.T, st domain.EventStore, path string) string {
 // started again from scratch by the next runner's catch-up (as when the
 // server starts), the same way, and ends indexed.
 func TestRebuildCreatesIndexesAtTheEnd(t *testing.T) {
-	storeDir, dir := t.TempDir(), t.TempDir()
-	st := openStore(t, storeDir)
-	h := newHistory(t, newService(t, st), 11)
-	h.run(80)
-	db := openDB(t, dir)
-	opts := fastRetries()
-	opts.BatchSize = 40
-	r, err := NewRunner(context.Background(), db, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _ := shortHistory(t, 11)
+	db := openDB(t, t.TempDir())
+	r := smallBatchRunner(t, db, st)
 	ctx, cancel := context.WithCancel(context.Background())
-	err = r.Rebuild(ctx, nil, func(Progress) { cancel() })
+	err := r.Rebuild(ctx, nil, func(Progress) { cancel() })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted rebuild: %v", err)
 	}
@@ -186,20 +178,55 @@ func TestRebuildCreatesIndexesAtTheEnd(t *testing.T) {
 		t.Fatalf("%d secondary indexes in the middle of a rebuild", n)
 	}
 
-	r, err = NewRunner(context.Background(), db, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = smallBatchRunner(t, db, st)
 	for _, s := range r.Statuses() {
 		if s.Checkpoint != 0 {
 			t.Fatalf("after an interrupted rebuild, %s starts at %d, not 0", s.Name, s.Checkpoint)
 		}
 	}
+	catchUpWatchingIndexes(t, r, db, 0)
+	requireIndexed(t, db, "after the rebuild")
+}
+
+// shortHistory writes a random history with seed into a new store and
+// returns the store and its head position.
+func shortHistory(t *testing.T, seed uint64) (domain.EventStore, int64) {
+	t.Helper()
+	st := openStore(t, t.TempDir())
+	h := newHistory(t, newService(t, st), seed)
+	h.run(80)
+	head, err := st.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, head.Position
+}
+
+// smallBatchRunner returns a runner of every projection in db, fed from
+// st, that reads 40 events at a time, so that a short history takes
+// several batches.
+func smallBatchRunner(t *testing.T, db *DB, st domain.EventStore) *Runner {
+	t.Helper()
+	opts := fastRetries()
+	opts.BatchSize = 40
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// catchUpWatchingIndexes catches r up, checking after every batch that db
+// holds exactly indexes secondary indexes (a replay builds the rebuilt
+// projections' indexes only at its end), and that the replay took
+// several batches.
+func catchUpWatchingIndexes(t *testing.T, r *Runner, db *DB, indexes int) {
+	t.Helper()
 	batches := 0
-	_, err = r.CatchUp(context.Background(), func(Progress) {
+	_, err := r.CatchUp(context.Background(), func(Progress) {
 		batches++
-		if n := secondaryIndexes(t, db); n != 0 {
-			t.Errorf("%d secondary indexes while the catch-up replays a rebuild", n)
+		if n := secondaryIndexes(t, db); n != indexes {
+			t.Errorf("%d secondary indexes while the catch-up replays a rebuild, want %d", n, indexes)
 		}
 	})
 	if err != nil {
@@ -208,7 +235,6 @@ func TestRebuildCreatesIndexesAtTheEnd(t *testing.T) {
 	if batches < 2 {
 		t.Fatalf("the catch-up replayed %d batches, want several", batches)
 	}
-	requireIndexed(t, db, "after the rebuild")
 }
 
 // requireIndexed fails the test unless every projection in db has all its
@@ -267,28 +293,17 @@ func (s *readsFailAfter) ReadAll(ctx context.Context, after int64, limit int) ([
 // fingerprint, at a checkpoint that matches their rows: the next catch-up
 // goes on from there and ends with the answers of a clean rebuild.
 func TestReplayCutShortByTheStoreGoesOn(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	h := newHistory(t, newService(t, st), 13)
-	h.run(80)
-	head, err := st.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	flaky := &readsFailAfter{EventStore: st, failAfter: head.Position / 2, failing: true}
+	st, head := shortHistory(t, 13)
+	flaky := &readsFailAfter{EventStore: st, failAfter: head / 2, failing: true}
 	db := openDB(t, t.TempDir())
-	opts := fastRetries()
-	opts.BatchSize = 40
-	r, err := NewRunner(context.Background(), db, flaky, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := smallBatchRunner(t, db, flaky)
 	if _, err := r.CatchUp(context.Background(), nil); err == nil {
 		t.Fatal("the catch-up ended without the store's error")
 	}
 	requireIndexed(t, db, "after the cut-short replay")
 	for _, s := range r.Statuses() {
-		if s.Checkpoint == 0 || s.Checkpoint >= head.Position {
-			t.Errorf("%s stopped at %d, want a checkpoint between 0 and %d", s.Name, s.Checkpoint, head.Position)
+		if s.Checkpoint == 0 || s.Checkpoint >= head {
+			t.Errorf("%s stopped at %d, want a checkpoint between 0 and %d", s.Name, s.Checkpoint, head)
 		}
 	}
 	flaky.failing = false
@@ -306,22 +321,9 @@ func TestReplayCutShortByTheStoreGoesOn(t *testing.T) {
 // does, while the other projection keeps its rows and indexes; the answers
 // then equal a clean rebuild's.
 func TestChangedSchemaIsRebuiltAtStart(t *testing.T) {
-	st := openStore(t, t.TempDir())
-	h := newHistory(t, newService(t, st), 17)
-	h.run(80)
-	head, err := st.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	db := openDB(t, dir)
-	opts := fastRetries()
-	opts.BatchSize = 40
-	r, err := NewRunner(context.Background(), db, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+	st, head := shortHistory(t, 17)
+	db := openDB(t, t.TempDir())
+	if _, err := smallBatchRunner(t, db, st).CatchUp(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Update(context.Background(), func(tx *Tx) error {
@@ -330,29 +332,14 @@ func TestChangedSchemaIsRebuiltAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err = NewRunner(context.Background(), db, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := smallBatchRunner(t, db, st)
 	for _, s := range r.Statuses() {
-		if want := map[string]int64{ListingsName: head.Position, TalliesName: 0}[s.Name]; s.Checkpoint != want {
+		if want := map[string]int64{ListingsName: head, TalliesName: 0}[s.Name]; s.Checkpoint != want {
 			t.Fatalf("%s starts at %d, want %d", s.Name, s.Checkpoint, want)
 		}
 	}
 	_, listingIndexes := splitSchema(Listings{}.Schema())
-	batches := 0
-	_, err = r.CatchUp(context.Background(), func(Progress) {
-		batches++
-		if n := secondaryIndexes(t, db); n != len(listingIndexes) {
-			t.Errorf("%d secondary indexes while the tallies are rebuilt, want the listings' %d", n, len(listingIndexes))
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if batches < 2 {
-		t.Fatalf("the catch-up replayed %d batches, want several", batches)
-	}
+	catchUpWatchingIndexes(t, r, db, len(listingIndexes)) // the listings' only
 	requireIndexed(t, db, "after the tallies' rebuild")
 	if got, want := snapshot(t, db), snapshot(t, rebuiltDB(t, st)); got != want {
 		t.Errorf("after the rebuild at start:\n got %s\nwant %s", got, want)
