@@ -1,7 +1,7 @@
 package api
 
 import (
-	"net/http"
+	"context"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,17 +36,10 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 		q.AsOf = s.svc.Today()
 		c.QueryParams().Set("as_of", q.AsOf.String()) // named in a download's header block
 	}
-	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
-		return err
-	}
-	coverage, err := s.reads.ReviewCoverage(c.Request().Context(), q)
-	if err != nil {
-		return err
-	}
-	if format == formatJSON {
-		return writeJSON(c, http.StatusOK, coverage)
-	}
-	return download(c, format, "review-coverage-"+q.Campaign+"-"+q.AsOf.String(), coverageTable(coverage))
+	name := "review-coverage-" + q.Campaign + "-" + q.AsOf.String()
+	return answerFigures(s, c, format,
+		func(ctx context.Context) (projections.ReviewCoverage, error) { return s.reads.ReviewCoverage(ctx, q) },
+		func(projections.ReviewCoverage) string { return name }, coverageTable)
 }
 
 // coverageTable lays a review coverage out as rows for download: a header,

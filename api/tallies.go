@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -32,19 +33,27 @@ func (s *Server) tally(subject string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
-			return err
-		}
-		t, err := s.reads.Tally(c.Request().Context(), q)
-		if err != nil {
-			return err
-		}
-		if format == formatJSON {
-			return writeJSON(c, http.StatusOK, t)
-		}
-		name := fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To)
-		return sendTable(c, format, name, tallyTable(t))
+		return answerFigures(s, c, format, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
+			func(t projections.Tally) string { return fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To) }, tallyTable)
 	}
+}
+
+// answerFigures answers the figures compute returns once the tallies
+// projection has caught up with the request (min_position): as JSON, or
+// for format csv or xlsx as a file named by name and laid out by table.
+func answerFigures[T any](s *Server, c echo.Context, format string, compute func(context.Context) (T, error),
+	name func(T) string, table func(T) [][]any) error {
+	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
+		return err
+	}
+	figures, err := compute(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if format == formatJSON {
+		return writeJSON(c, http.StatusOK, figures)
+	}
+	return download(c, format, name(figures), table(figures))
 }
 
 // tallyQuery parses the query parameters of a tally; each invalid one is an
@@ -107,17 +116,9 @@ func (s *Server) rankings(c echo.Context) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
-		return err
-	}
-	ranks, err := s.reads.Rankings(c.Request().Context(), q)
-	if err != nil {
-		return err
-	}
-	if format == formatJSON {
-		return writeJSON(c, http.StatusOK, ranks)
-	}
-	return download(c, format, rankingFileName(q), rankingTableFor(q.Metric, ranks))
+	return answerFigures(s, c, format, func(ctx context.Context) ([]projections.Ranking, error) { return s.reads.Rankings(ctx, q) },
+		func([]projections.Ranking) string { return rankingFileName(q) },
+		func(ranks []projections.Ranking) [][]any { return rankingTableFor(q.Metric, ranks) })
 }
 
 // downloadFormat parses the format query parameter.
@@ -157,18 +158,6 @@ func tallyTable(t projections.Tally) [][]any {
 	}
 	addRow(term("dash.total"), t.Total)
 	return rows
-}
-
-// rankingTable lays a ranking of unknown metric out as rows with a header;
-// the values are counts. rankingTableFor knows the metric's unit.
-func rankingTable(ranks []projections.Ranking) [][]any {
-	return rankingTableFor("", ranks)
-}
-
-// sendTable answers rows as a CSV or Excel attachment named name; it is
-// download (api/download.go), kept under its old name.
-func sendTable(c echo.Context, format, name string, rows [][]any) error {
-	return download(c, format, name, rows)
 }
 
 // writeCSV writes rows as CSV without a header block: UTF-8 with a BOM,
