@@ -263,9 +263,6 @@ func (s *synth) recordal(n domain.PatentNumber, lic string, effective domain.Dat
 		RecordedOn: effective.AddDays(s.rng.IntN(120)), DueBy: domain.RecordalDeadline(effective)}}
 }
 
-// TermEndsOnForBench is a 36-month term from on.
-func TermEndsOnForBench(on domain.Date) domain.Date { return domain.TermEndsOn(on, 36) }
-
 // TestMain removes the synthetic ledger of the benchmarks, if one was made.
 func TestMain(m *testing.M) {
 	code := m.Run()
