@@ -129,3 +129,34 @@ func (c *config) storeIdentity() (string, error) {
 		return abs, nil
 	}
 }
+
+// parseInterspersed parses flags given before and after the positional
+// arguments (ledger import FILE --dry-run) and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, false
+		}
+		if fs.NArg() == 0 {
+			return positional, true
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// parseNoArguments parses the flags of a command that takes no positional
+// argument. A stray argument is refused, with the usage, rather than left
+// unread with the flags after it (ledger verify extra --data DIR).
+func parseNoArguments(fs *flag.FlagSet, args []string) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "ledger %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return false
+	}
+	return true
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,22 +100,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
-}
-
-// parseInterspersed parses flags given before and after the positional
-// arguments (ledger import FILE --dry-run) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, false
-		}
-		if fs.NArg() == 0 {
-			return positional, true
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // importLocal imports the file into the configured store as the admin, or

@@ -27,10 +27,11 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			strings.Join(projectionNames(), ", "))
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	names, ok := parseInterspersed(fs, args)
+	if !ok {
 		return 2
 	}
-	if err := rebuild(ctx, cfg, fs.Args(), stdout, stderr); err != nil {
+	if err := rebuild(ctx, cfg, names, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "ledger rebuild: %v\n", err)
 		return 1
 	}

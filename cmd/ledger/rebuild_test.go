@@ -109,7 +109,7 @@ func TestRebuildAnswersByteForByteLikeTheLiveReadModels(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, args := range [][]string{{"rebuild", "--data", dir}, {"rebuild", "--data", dir, projections.TalliesName}} {
+	for _, args := range [][]string{{"rebuild", "--data", dir}, {"rebuild", projections.TalliesName, "--data", dir}} {
 		code, out := runLedger(t, args...)
 		if code != 0 || !strings.Contains(out, "rebuilt ") || !strings.Contains(out, " events in ") {
 			t.Fatalf("%v: exit %d\n%s", args, code, out)

@@ -51,7 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&sf.bodyLimit, "body-limit", "1M", "largest request body accepted")
 	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", envBoolOr("LEDGER_MEMORY_INDEXES", true),
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
-	if err := fs.Parse(args); err != nil {
+	if !parseNoArguments(fs, args) {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))

@@ -15,7 +15,7 @@ import (
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	fs := cfg.newFlagSet("verify", stderr, "data", "store", "store-url")
-	if err := fs.Parse(args); err != nil {
+	if !parseNoArguments(fs, args) {
 		return 2
 	}
 	store, err := cfg.openStore(ctx, true)

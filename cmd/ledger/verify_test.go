@@ -69,6 +69,20 @@ func TestVerifyMissingStore(t *testing.T) {
 	}
 }
 
+// TestCommandsRefuseStrayArguments: a command without positional
+// arguments refuses one, rather than leaving the flags after it unread and
+// working on the default data folder.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	dir := t.TempDir()
+	fillStore(t, dir, 2)
+	for _, command := range []string{"verify", "serve"} {
+		code, out := runLedger(t, command, "extra", "--data", dir)
+		if code != 2 || !strings.Contains(out, `ledger `+command+`: unexpected argument "extra"`) || !strings.Contains(out, "-data") {
+			t.Fatalf("%s: exit %d, output %q", command, code, out)
+		}
+	}
+}
+
 func TestFlagsWinOverEnvironment(t *testing.T) {
 	t.Setenv("LEDGER_DATA", "/from/env")
 	t.Setenv("LEDGER_ADDR", "127.0.0.1:9999")
