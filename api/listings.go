@@ -117,10 +117,16 @@ func optional[T any](c echo.Context, name string, parse func(string) (T, error))
 	return parse(s)
 }
 
-// parseRegionPrefix checks a region prefix: 1 to 6 digits.
+// parseRegionPrefix checks a region prefix: 1 to 6 digits. A whole city
+// code (its first 4 digits + 00) or province code (first 2 + 0000) stands
+// for its area, as DOMAIN.md defines them, and becomes the prefix of its
+// districts: 440100 is 4401, 440000 is 44. No district code ends in 00.
 func parseRegionPrefix(s string) (string, error) {
 	if !regionPrefix.MatchString(s) {
 		return "", domain.Invalid("region", "must be 1 to 6 digits, the start of a region code such as 4401 or 440106")
+	}
+	if len(s) == 6 {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "00"), "00")
 	}
 	return s, nil
 }

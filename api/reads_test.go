@@ -251,6 +251,44 @@ func TestReadsNameTheInvalidParameter(t *testing.T) {
 	}
 }
 
+// TestRegionCodeOfACityOrProvinceCoversItsDistricts: the university is in
+// district 440106 and its patent is licensed in 2024. A city code (440100)
+// or province code (440000) must find what its prefix (4401, 44) finds, and
+// another city's code nothing.
+func TestRegionCodeOfACityOrProvinceCoversItsDistricts(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := strconv.FormatInt(h.declared(1), 10)
+	type answer struct {
+		Total struct {
+			Deals int `json:"deals"`
+		} `json:"total"`
+	}
+	type listings struct {
+		Total int `json:"total"`
+	}
+	deals := func(region string) int {
+		var a answer
+		h.getJSON("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&min_position="+pos+"&region="+region, &a)
+		return a.Total.Deals
+	}
+	listed := func(region string) int {
+		var l listings
+		h.getJSON("/v1/listings?min_position="+pos+"&region="+region, &l)
+		return l.Total
+	}
+	for _, c := range []struct {
+		region string
+		want   int
+	}{{"440106", 1}, {"4401", 1}, {"440100", 1}, {"44", 1}, {"440000", 1}, {"440300", 0}, {"110000", 0}, {"440113", 0}} {
+		if got := deals(c.region); got != c.want {
+			t.Errorf("deals in region %s: %d, want %d", c.region, got, c.want)
+		}
+		if got := listed(c.region); got != c.want {
+			t.Errorf("listings in region %s: %d, want %d", c.region, got, c.want)
+		}
+	}
+}
+
 func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := strconv.FormatInt(h.declared(1), 10)
