@@ -10,8 +10,10 @@ import (
 
 // Listings is the read model of GET /v1/listings: every declaration with its
 // dates (whether one is in effect is decided at query time, from the date),
-// the patents ever declared in a full-text index, and the patentees'
-// regions.
+// the patents ever declared in a full-text index, the patentees' regions,
+// and the patents' register status changes: a patent that is not active
+// on the day asked (lapsed, invalidated, abandoned) is not listed, since no
+// one can take a licence of it (DOMAIN.md, patent_not_active).
 type Listings struct{}
 
 var _ Projection = Listings{}
@@ -21,7 +23,7 @@ func (Listings) Name() string { return ListingsName }
 
 // Tables implements Projection.
 func (Listings) Tables() []string {
-	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search"}
+	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search", "lst_patent_status"}
 }
 
 // Schema implements Projection. A patent enters the search index on its
@@ -61,13 +63,18 @@ func (Listings) Schema() []string {
 		) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX lst_declarations_last_day ON lst_declarations (last_day)`,
 		`CREATE VIRTUAL TABLE lst_search USING fts5(title, abstract, codes, content='', tokenize='ascii')`,
+		`CREATE TABLE lst_patent_status (number TEXT NOT NULL, effective_on TEXT NOT NULL, seq INTEGER NOT NULL,
+			active INTEGER NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
 	}
 }
 
-// Apply implements Projection.
-func (Listings) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
+// Apply implements Projection. A status change's seq is its position: of
+// two changes effective on one day, the later recorded wins, as in the
+// domain.
+func (Listings) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
-	case domain.OrgRegistered, domain.PatentRegistered, domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred:
+	case domain.OrgRegistered, domain.PatentRegistered, domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred,
+		domain.PatentStatusChanged:
 		tx.listingEvents = append(tx.listingEvents, ev) // mirrored by the search index on commit
 	}
 	switch v := ev.(type) {
@@ -88,6 +95,9 @@ func (Listings) Apply(tx *Tx, _ domain.RecordedEvent, ev domain.Event) error {
 			string(v.Number), v.DeclarationID)
 	case domain.PatentTransferred:
 		return setPatentees(tx, v.Number, v.ToIDs)
+	case domain.PatentStatusChanged:
+		return tx.Exec("INSERT INTO lst_patent_status (number, effective_on, seq, active) VALUES (?, ?, ?, ?)",
+			string(v.Number), v.EffectiveOn.String(), e.Position, v.Status == domain.StatusActive)
 	}
 	return nil
 }

@@ -219,18 +219,24 @@ func (q ListingQuery) plan() (sortName string, terms []searchTerm, err error) {
 	return sortName, terms, nil
 }
 
+// activeOn is the condition that patent p is active on the day of its
+// argument: its last status change effective by then, if any, made it
+// active (the later recorded of two on one day wins).
+const activeOn = `COALESCE((SELECT s.active FROM lst_patent_status s WHERE s.number = p.number AND s.effective_on <= ?
+	ORDER BY s.effective_on DESC, s.seq DESC LIMIT 1), 1)`
+
 // fromWhere returns the FROM and WHERE clauses of the query and their
 // arguments.
 func (q ListingQuery) fromWhere(match string) (string, []any) {
 	today := q.Today.String()
 	var b strings.Builder
-	args := []any{today, today}
+	args := []any{today, today, today}
 	if match != "" {
 		b.WriteString(" FROM lst_search JOIN lst_patents p ON p.id = lst_search.rowid JOIN lst_declarations d ON d.number = p.number")
 	} else {
 		b.WriteString(" FROM lst_declarations d JOIN lst_patents p ON p.number = d.number")
 	}
-	b.WriteString(" WHERE d.declared_on <= ? AND d.last_day >= ?")
+	b.WriteString(" WHERE d.declared_on <= ? AND d.last_day >= ? AND " + activeOn)
 	add := func(cond string, a ...any) {
 		b.WriteString(" AND " + cond)
 		args = append(args, a...)

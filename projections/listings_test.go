@@ -157,6 +157,44 @@ func TestListingsWithdrawalAndTransferAndLicences(t *testing.T) {
 	}
 }
 
+// TestListingsLeaveOutAPatentThatIsNotActive: no one can take a licence
+// of a patent that is not active, so it is not listed on the days it is
+// not, whether the answer comes from the search index or from SQL.
+func TestListingsLeaveOutAPatentThatIsNotActive(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	changes := []struct {
+		patent int
+		status domain.PatentStatus
+		on     string
+	}{{0, domain.StatusLapsed, "2024-07-15"}, {0, domain.StatusActive, "2024-09-01"}, {3, domain.StatusInvalidated, "2024-08-01"}}
+	var last int64
+	for _, c := range changes {
+		status := c.status
+		res, err := w.svc.ChangeStatus(ctx, admin, w.n[c.patent], domain.ChangeStatus{Status: &status, EffectiveOn: date(c.on),
+			Reason: "登记"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Position
+	}
+	if err := w.p.WaitFor(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		today string
+		want  []int
+	}{{"2024-07-14", []int{3, 1, 0}}, {"2024-07-15", []int{3, 1}}, {"2024-08-01", []int{1}}, {"2024-08-31", []int{1}},
+		{"2024-09-01", []int{1, 0}}, {"2025-01-01", []int{1, 0}}} {
+		q := ListingQuery{Today: date(c.today)}
+		if got, want := w.numbers(t, q), w.want(c.want...); !slices.Equal(got, want) {
+			t.Errorf("on %s: %v, want %v", c.today, got, want)
+		}
+		compareListingPaths(t, w.p.db, ListingQuery{Today: q.Today, Limit: 2})
+		compareListingPaths(t, w.p.db, ListingQuery{Today: q.Today, Limit: 2, Text: "电池"})
+	}
+}
+
 func TestListingsPagesCoverEveryItemOnce(t *testing.T) {
 	w := newListingWorld(t)
 	for _, sortName := range []string{SortNewest, SortFee, SortRelevance} {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,22 @@ type searchDoc struct {
 	start int32
 	ends  [searchColumns]int32
 	decls []searchDecl
+	// status are the patent's register status changes, by day; of two on
+	// one day, the later recorded comes last.
+	status []statusChange
+}
+
+// activeOn reports whether the patent is active on day: its last status
+// change by then made it so, or it has none.
+func (d *searchDoc) activeOn(day int32) bool {
+	i := sort.Search(len(d.status), func(i int) bool { return d.status[i].day > day })
+	return i == 0 || d.status[i-1].active
+}
+
+// setStatus records a status change, after those of the same day.
+func (d *searchDoc) setStatus(day int32, active bool) {
+	i := sort.Search(len(d.status), func(i int) bool { return d.status[i].day > day })
+	d.status = slices.Insert(d.status, i, statusChange{day: day, active: active})
 }
 
 // pendingText is the text of a patent not indexed yet.
@@ -83,11 +100,12 @@ type pendingText struct {
 	codes           []domain.IPCCode
 }
 
-// declSpan is, for a doc, the dates of its first declaration and the
-// number of its declarations.
+// declSpan is, for a doc, the dates of its first declaration, the number
+// of its declarations and whether its status ever changed.
 type declSpan struct {
 	declaredOn, lastDay int32
 	decls               int32
+	statusChanged       bool
 }
 
 // searchDecl is one declaration, with the columns of lst_declarations the
@@ -145,6 +163,11 @@ func (f *searchFacts) apply(ev domain.Event) {
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
 			f.docs[i].patentees = slices.Clone(v.ToIDs)
 		}
+	case domain.PatentStatusChanged:
+		if i, ok := f.patentIDs[string(v.Number)]; ok {
+			f.docs[i].setStatus(dayNumber(v.EffectiveOn), v.Status == domain.StatusActive)
+			f.refreshSpan(i)
+		}
 	}
 }
 
@@ -157,7 +180,7 @@ func (f *searchFacts) patent(number, kind string, patentees []string, text *pend
 // refreshSpan sets spans[i] from docs[i].
 func (f *searchFacts) refreshSpan(i int32) {
 	d := &f.docs[i]
-	f.spans[i] = declSpan{decls: int32(len(d.decls))}
+	f.spans[i] = declSpan{decls: int32(len(d.decls)), statusChanged: len(d.status) > 0}
 	if len(d.decls) > 0 {
 		f.spans[i].declaredOn, f.spans[i].lastDay = d.decls[0].declaredOn, d.decls[0].lastDay
 	}
@@ -269,6 +292,17 @@ func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
 			}
 			return err
 		}},
+		{"SELECT number, effective_on, active FROM lst_patent_status ORDER BY number, effective_on, seq", func(c []string) error {
+			i, ok := f.patentIDs[c[0]]
+			if !ok {
+				return fmt.Errorf("status of patent %s, which is not in lst_patents", c[0])
+			}
+			days, err := parseDays(c[1])
+			if err == nil {
+				f.docs[i].setStatus(days[0], c[2] == "1")
+			}
+			return err
+		}},
 	}
 	for _, s := range steps {
 		if err := scanStrings(ctx, tx, s.query, s.row); err != nil {
@@ -339,14 +373,14 @@ type listingScan struct {
 // visit adds the listings of a doc that holds every term.
 func (s *listingScan) visit(doc int32) {
 	score := math.NaN() // computed once a declaration of doc passes
-	if sp := s.f.spans[doc]; s.plain && sp.decls <= 1 {
+	if sp := s.f.spans[doc]; s.plain && sp.decls <= 1 && !sp.statusChanged {
 		if sp.decls == 1 && sp.declaredOn <= s.today && sp.lastDay >= s.today {
 			s.add(doc, 0, &score)
 		}
 		return
 	}
 	d := &s.f.docs[doc]
-	if !s.f.docPasses(d, s.q) {
+	if !s.f.docPasses(d, s.q) || !d.activeOn(s.today) {
 		return
 	}
 	for j := range d.decls {

@@ -251,10 +251,35 @@ func writeSearchWorld(t testing.TB, st domain.EventStore, seed uint64, first int
 			evs = append(evs, domain.PatentTransferred{Number: n, TransferID: "T" + string(n), FromIDs: []string{owner},
 				ToIDs: []string{w.unis[s.rng.IntN(len(w.unis))]}, EffectiveOn: s.day(), PriceFen: 1_000_000})
 		}
+		evs = append(evs, s.statusChanges(n)...)
 		s.add(domain.PatentStream(n), evs...)
 	}
 	s.flush(t, st)
 	return w
+}
+
+// statusChanges returns, for one patent in five, a lapse on a random day,
+// sometimes followed by a restoration: 60 days later, or on the same day
+// (recorded later, so it wins), in either order of recording.
+func (s *synth) statusChanges(n domain.PatentNumber) []domain.Event {
+	if s.rng.IntN(5) != 0 {
+		return nil
+	}
+	on := s.day()
+	lapse := domain.PatentStatusChanged{Number: n, Status: domain.StatusLapsed, EffectiveOn: on, Reason: "未缴年费"}
+	restore := domain.PatentStatusChanged{Number: n, Status: domain.StatusActive, EffectiveOn: on.AddDays(60), Reason: "恢复权利"}
+	switch s.rng.IntN(4) {
+	case 0:
+		return []domain.Event{lapse}
+	case 1:
+		restore.EffectiveOn = on
+		if s.rng.IntN(2) == 0 {
+			return []domain.Event{restore, lapse}
+		}
+	case 2:
+		return []domain.Event{restore, lapse}
+	}
+	return []domain.Event{lapse, restore}
 }
 
 // declarations returns a declaration of n, sometimes withdrawn and
