@@ -104,7 +104,7 @@ func (h *history) run(steps int) {
 		}
 		on := h.date(bounds)
 		var err error
-		switch h.rng.IntN(12) {
+		switch h.rng.IntN(13) {
 		case 0, 1, 2:
 			err = h.declare(on)
 		case 3:
@@ -119,6 +119,8 @@ func (h *history) run(steps int) {
 			err = h.transfer(on)
 		case 10:
 			err = h.pledge(on)
+		case 11:
+			err = h.changeStatus(on)
 		default:
 			err = h.review(on)
 		}
@@ -185,6 +187,15 @@ func (h *history) declare(on domain.Date) error {
 	if err == nil {
 		h.decls = append(h.decls, histDecl{number: p.number, id: res.ID, on: on, fee: fee})
 	}
+	return err
+}
+
+// changeStatus lapses a patent, invalidates it, or makes it active again.
+func (h *history) changeStatus(on domain.Date) error {
+	status := []domain.PatentStatus{domain.StatusLapsed, domain.StatusLapsed, domain.StatusActive, domain.StatusActive,
+		domain.StatusInvalidated}[h.rng.IntN(5)]
+	_, err := h.svc.ChangeStatus(context.Background(), admin, h.patent().number, domain.ChangeStatus{Status: &status,
+		EffectiveOn: on, Reason: "登记簿变更"})
 	return err
 }
 

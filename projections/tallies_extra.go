@@ -213,6 +213,10 @@ func (t *tallier) runningCount(dates []string, col int) {
 // total counts distinct patents over the range and sums the days and the
 // buckets' reductions.
 func (t *tallier) feeReductions() error {
+	inactive, err := readInactiveSpells(t.ctx, t.tx)
+	if err != nil {
+		return err
+	}
 	rows, err := t.tx.QueryContext(t.ctx, "SELECT d.number, d.declared_on, d.stop_on FROM "+t.s.table+
 		" WHERE d.declared_on <= ? AND d.stop_on > ? AND d.stop_on > d.declared_on"+t.where,
 		append([]any{t.to, t.from}, t.args...)...)
@@ -231,7 +235,9 @@ func (t *tallier) feeReductions() error {
 			return err
 		}
 		if r, ok := inEffectWithin(days[0], days[1], dayNumber(t.q.From), dayNumber(t.q.To)); ok {
-			spells[number] = append(spells[number], r)
+			if parts := activeParts(r, inactive[number]); len(parts) > 0 {
+				spells[number] = append(spells[number], parts...)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -185,7 +185,7 @@ func (m *extraModel) expectFeeReductions(r *recount) {
 	for d := r.q.From; !d.After(r.q.To); d = d.AddDays(1) {
 		inEffect := map[domain.PatentNumber]bool{}
 		for _, decl := range kept {
-			if decl.InEffectOn(d) {
+			if decl.InEffectOn(d) && m.activeOn(decl.Number, d) {
 				inEffect[decl.Number] = true
 			}
 		}

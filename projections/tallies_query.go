@@ -340,7 +340,44 @@ func (t *tallier) declarations() error {
 		return err
 	}
 	t.sumTotals(0, 1)
-	return t.atEnd("d.declared_on", "d.stop_on", 2)
+	holes, err := t.declarationHoles()
+	if err != nil {
+		return err
+	}
+	return t.atEnd("d.declared_on", "d.stop_on", 2, holes...)
+}
+
+// declarationHoles returns, for the filtered declarations of patents whose
+// status ever changed, the changes their inactive spells make to the
+// number in effect (see patent_status.go): one fewer from the first day of
+// a spell within the declaration's days, one more after its last.
+func (t *tallier) declarationHoles() ([]dateCount, error) {
+	spells, err := readInactiveSpells(t.ctx, t.tx)
+	if err != nil || len(spells) == 0 {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, "SELECT d.number, d.declared_on, d.stop_on FROM "+t.s.table+
+		" WHERE d.declared_on <= ? AND d.number IN (SELECT number FROM tly_patent_status)"+t.where, append([]any{t.to}, t.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []dateCount
+	for rows.Next() {
+		var number, declared, stop string
+		if err := rows.Scan(&number, &declared, &stop); err != nil {
+			return nil, err
+		}
+		days, err := parseDays(declared, stop)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range holes(dayRange{first: days[0], last: days[1] - 1}, spells[number]) {
+			out = append(out, dateCount{date: dayDate(h.first).String(), n: -1},
+				dateCount{date: dayDate(h.last + 1).String(), n: 1})
+		}
+	}
+	return out, rows.Err()
 }
 
 func (t *tallier) pledges() error {
@@ -448,9 +485,10 @@ func (t *tallier) sumTotals(cols ...int) { sumBuckets(&t.tally, cols...) }
 
 // atEnd sets column col of each bucket to the number of facts in force on
 // the bucket's last day: started (startCol) on or before it and not yet
-// stopped (stopCol, NULL for never) by then. The total gets the figure of
-// the last bucket.
-func (t *tallier) atEnd(startCol, stopCol string, col int) error {
+// stopped (stopCol, NULL for never) by then, changed by more (a number
+// more or fewer from each date on). The total gets the figure of the last
+// bucket.
+func (t *tallier) atEnd(startCol, stopCol string, col int, more ...dateCount) error {
 	starts, err := t.countsByDate(startCol)
 	if err != nil {
 		return err
@@ -459,14 +497,16 @@ func (t *tallier) atEnd(startCol, stopCol string, col int) error {
 	if err != nil {
 		return err
 	}
+	for i := range stops {
+		stops[i].n = -stops[i].n
+	}
+	changes := slices.Concat(starts, stops, more)
+	slices.SortStableFunc(changes, func(a, b dateCount) int { return strings.Compare(a.date, b.date) })
 	var inForce int64
 	for i, sp := range t.spans {
 		last := sp.last.String()
-		for len(starts) > 0 && starts[0].date <= last {
-			inForce, starts = inForce+starts[0].n, starts[1:]
-		}
-		for len(stops) > 0 && stops[0].date <= last {
-			inForce, stops = inForce-stops[0].n, stops[1:]
+		for len(changes) > 0 && changes[0].date <= last {
+			inForce, changes = inForce+changes[0].n, changes[1:]
 		}
 		t.tally.Buckets[i].Values[col] = inForce
 	}

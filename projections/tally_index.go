@@ -135,6 +135,9 @@ var epoch = domain.NewDate(1970, 1, 1)
 // dayNumber returns the number of days from 1970-01-01 to d.
 func dayNumber(d domain.Date) int32 { return int32(d.DaysSince(epoch)) }
 
+// dayDate is the date of a day number.
+func dayDate(day int32) domain.Date { return epoch.AddDays(int(day)) }
+
 // newTallyFacts returns empty facts at a tallies checkpoint.
 func newTallyFacts(position int64) *tallyFacts {
 	return &tallyFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
@@ -641,33 +644,40 @@ func (idx *tallyIndex) answer(q TallyQuery, spans []span, position int64, t *Tal
 
 // declarationsTally computes a declarations tally into t. Like the SQL tally,
 // it counts the declarations declared and withdrawn in each bucket, and
-// those in effect on its last day: declared on or before it and not
-// stopped by then.
+// those in effect on its last day: declared on or before it, not stopped
+// by then, on a patent active that day.
 func (f *tallyFacts) declarationsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucketOf := bucketsByDay(spans, from)
-	// started[i] and stopped[i] count the declarations that start or stop
-	// in bucket i; before counts those that start before the range minus
-	// those that stop before it.
-	started, stopped := make([]int64, len(spans)), make([]int64, len(spans))
+	// changed[i] is how many more declarations are in effect at the end
+	// of bucket i than at the end of the one before; before is how many
+	// are in effect the day before from.
+	changed := make([]int64, len(spans))
 	var before int64
+	shift := func(day int32, by int64) {
+		switch {
+		case day < from:
+			before += by
+		case day <= to:
+			changed[bucketOf[day-from]] += by
+		}
+	}
 	for i := range f.decls {
 		d := &f.decls[i]
 		if match != nil && !match(d) {
 			continue
 		}
-		switch {
-		case d.declared < from:
-			before++
-		case d.declared <= to:
-			started[bucketOf[d.declared-from]]++
+		if d.declared >= from && d.declared <= to {
+			t.Buckets[bucketOf[d.declared-from]].Values[0]++
 		}
-		switch {
-		case d.stop < from:
-			before--
-		case d.stop <= to:
-			stopped[bucketOf[d.stop-from]]++
+		shift(d.declared, 1)
+		shift(d.stop, -1)
+		if f.patents[d.patent].changed {
+			for _, h := range holes(dayRange{first: d.declared, last: d.stop - 1}, inactiveSpells(f.statusChanges[d.patent])) {
+				shift(h.first, -1)
+				shift(h.last+1, 1)
+			}
 		}
 		if d.withdrawn && d.withdrawal >= from && d.withdrawal <= to {
 			t.Buckets[bucketOf[d.withdrawal-from]].Values[1]++
@@ -676,8 +686,8 @@ func (f *tallyFacts) declarationsTally(q TallyQuery, spans []span, t *Tally) {
 	inEffect := before
 	for i := range spans {
 		b := t.Buckets[i].Values
-		inEffect += started[i] - stopped[i]
-		b[0], b[2] = started[i], inEffect
+		inEffect += changed[i]
+		b[2] = inEffect
 		t.Total.Values[0] += b[0]
 		t.Total.Values[1] += b[1]
 	}

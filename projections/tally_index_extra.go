@@ -139,8 +139,16 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 		if d.declared > to || d.stop <= from || d.stop <= d.declared || (match != nil && !match(d)) {
 			continue
 		}
-		if r, ok := inEffectWithin(d.declared, d.stop, from, to); ok {
+		r, ok := inEffectWithin(d.declared, d.stop, from, to)
+		if !ok {
+			continue
+		}
+		if !f.patents[d.patent].changed {
 			patents, ranges = append(patents, d.patent), append(ranges, r)
+			continue
+		}
+		for _, part := range activeParts(r, inactiveSpells(f.statusChanges[d.patent])) {
+			patents, ranges = append(patents, d.patent), append(ranges, part)
 		}
 	}
 	// Group the ranges by patent, in order of patent, by counting.

@@ -32,6 +32,15 @@ type model struct {
 	pledgeIDs []string
 	transfers []domain.PatentTransferred
 	reviews   map[[2]string]domain.ReviewRecorded
+	// register holds each patent's registration and status changes, for
+	// its status on a day.
+	register map[domain.PatentNumber]*domain.Patent
+}
+
+// activeOn reports whether a patent is active on day, as the domain
+// decides it.
+func (m *model) activeOn(n domain.PatentNumber, day domain.Date) bool {
+	return m.register[n].StatusOn(day) == domain.StatusActive
 }
 
 // payment is a fee paid on taking a licence (onTaking) or a later
@@ -45,7 +54,8 @@ type payment struct {
 
 func buildModel(t testing.TB, st domain.EventStore) *model {
 	m := &model{orgs: map[string]domain.OrgRegistered{}, patents: map[domain.PatentNumber]domain.PatentRegistered{},
-		licByID: map[string]domain.LicenseGranted{}, pledges: map[string]*domain.Pledge{}, reviews: map[[2]string]domain.ReviewRecorded{}}
+		licByID: map[string]domain.LicenseGranted{}, pledges: map[string]*domain.Pledge{}, reviews: map[[2]string]domain.ReviewRecorded{},
+		register: map[domain.PatentNumber]*domain.Patent{}}
 	for pos := int64(0); ; {
 		events, err := st.ReadAll(context.Background(), pos, 1000)
 		if err != nil {
@@ -71,6 +81,10 @@ func (m *model) apply(ev domain.Event) {
 		m.orgs[v.OrgID] = v
 	case domain.PatentRegistered:
 		m.patents[v.Number] = v
+		m.register[v.Number] = &domain.Patent{}
+		m.register[v.Number].Apply(v)
+	case domain.PatentStatusChanged:
+		m.register[v.Number].Apply(v)
 	case domain.LicenseGranted:
 		m.licenses = append(m.licenses, v)
 		m.licByID[v.LicenseID] = v
@@ -282,7 +296,7 @@ func (m *model) expectDeclarations(r *recount) {
 	r.atEnd(2, func(day domain.Date) int64 {
 		var n int64
 		for _, d := range kept {
-			if d.InEffectOn(day) {
+			if d.InEffectOn(day) && m.activeOn(d.Number, day) {
 				n++
 			}
 		}
