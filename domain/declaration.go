@@ -162,7 +162,9 @@ func (c WithdrawDeclaration) Validate() error {
 }
 
 // Withdraw decides a withdrawal. Licences obtained before its effective
-// date stay valid (PL 50(2)).
+// date stay valid (PL 50(2)), so it may not take effect on or before the
+// effective date of an open licence already granted under the declaration
+// (withdrawal_before_license).
 func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -186,9 +188,25 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	if c.EffectiveOn.After(decl.TermEndsOn) {
 		return nil, Violation(RuleNoActiveDeclaration, "declaration %s ended with its term on %s", decl.DeclarationID, decl.TermEndsOn)
 	}
+	if l := p.lastOpenLicense(decl.DeclarationID); l != nil && !c.EffectiveOn.After(l.EffectiveOn) {
+		return nil, Violation(RuleWithdrawalBeforeLicense, "effective_on %s is not after open licence %s, which took effect on %s under declaration %s",
+			c.EffectiveOn, l.LicenseID, l.EffectiveOn, decl.DeclarationID)
+	}
 	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
 		return nil, err
 	}
 	return []Event{DeclarationWithdrawn{Number: p.Number, DeclarationID: decl.DeclarationID,
 		EffectiveOn: c.EffectiveOn, Reason: strings.TrimSpace(c.Reason)}}, nil
+}
+
+// lastOpenLicense returns the open licence under the declaration with the
+// latest effective date, or nil when none was granted.
+func (p *Patent) lastOpenLicense(declarationID string) *License {
+	var last *License
+	for _, l := range p.Licenses {
+		if l.Type == LicenseOpen && l.DeclarationID == declarationID && (last == nil || l.EffectiveOn.After(last.EffectiveOn)) {
+			last = l
+		}
+	}
+	return last
 }

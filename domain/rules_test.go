@@ -232,6 +232,8 @@ func TestWithdrawalRules(t *testing.T) {
 	co := registered(t, uni, firm)
 	coDecl := declared(t, "D1", "2024-01-01")
 	coDecl.PatenteeIDs = co.PatenteeIDs
+	earlier := licensed(t, "L0", LicenseOpen, sme, "2022-06-01", "2022-12-31")
+	earlier.DeclarationID = "D0"
 	runCases(t, []ruleCase{
 		{name: "accepted", given: []Event{reg, declared(t, "D1", "2024-01-01")}, when: withdraw("D1", "2024-06-01"),
 			then: []Event{DeclarationWithdrawn{Number: reg.Number, DeclarationID: "D1", EffectiveOn: day("2024-06-01"), Reason: "转让给企业"}}},
@@ -240,6 +242,11 @@ func TestWithdrawalRules(t *testing.T) {
 		{name: "no_active_declaration when withdrawn", given: []Event{reg, declared(t, "D1", "2024-01-01"), withdrawn(t, "D1", "2024-03-01")}, when: withdraw("D1", "2024-06-01"), rule: RuleNoActiveDeclaration},
 		{name: "no_active_declaration after the term", given: []Event{reg, declared(t, "D1", "2020-01-01")}, when: withdraw("D1", "2023-01-01"), rule: RuleNoActiveDeclaration},
 		{name: "on the term's last day passes", given: []Event{reg, declared(t, "D1", "2020-01-01")}, when: withdraw("D1", "2022-12-31")},
+		{name: "withdrawal_before_license on the licence's date", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-03-01", "2026-12-31")}, when: withdraw("D1", "2024-03-01"), rule: RuleWithdrawalBeforeLicense},
+		{name: "withdrawal_before_license before the latest licence", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-05-01", "2026-12-31"), licensed(t, "L2", LicenseOpen, sme2, "2024-02-01", "2026-12-31")}, when: withdraw("D1", "2024-04-30"), rule: RuleWithdrawalBeforeLicense},
+		{name: "the day after the last licence passes", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-03-01", "2026-12-31")}, when: withdraw("D1", "2024-03-02")},
+		{name: "an ordinary licence does not count", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOrdinary, sme, "2024-05-01", "2026-12-31")}, when: withdraw("D1", "2024-03-01")},
+		{name: "a licence under an earlier declaration does not count", given: []Event{reg, declared(t, "D0", "2020-01-01"), earlier, declared(t, "D1", "2024-01-01")}, when: withdraw("D1", "2024-01-01")},
 		{name: "unknown declaration", given: []Event{reg}, when: withdraw("D9", "2024-06-01"), code: CodeNotFound},
 		{name: "co_owner_consent_missing", given: []Event{co, coDecl}, when: withdraw("D1", "2024-06-01"), rule: RuleCoOwnerConsentMissing},
 		{name: "co-owner consent passes", given: []Event{co, coDecl}, when: func(d decision, p *Patent) ([]Event, error) {
