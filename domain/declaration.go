@@ -91,8 +91,9 @@ func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date)
 	if p.SuspendedOn(on) {
 		return Violation(RulePatentSuspended, "patent %s is suspended on %s", p.Number, on)
 	}
-	if l := p.ExclusiveLicenseOn(on); l != nil {
-		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force on %s", l.Type, l.LicenseID, on)
+	if l := p.exclusiveLicenseOverlapping(on, ends); l != nil {
+		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force from %s to %s, within the declared term %s to %s",
+			l.Type, l.LicenseID, l.EffectiveOn, l.EndsOn, on, ends)
 	}
 	if pl := p.PledgeWithoutConsentOn(on); pl != nil {
 		return Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
