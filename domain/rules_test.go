@@ -307,7 +307,7 @@ func TestLicenseRules(t *testing.T) {
 func TestRecordalAndRoyaltyRules(t *testing.T) {
 	reg := registered(t)
 	lic := licensed(t, "L1", LicenseOrdinary, sme, "2024-01-31", "2025-01-31")
-	recorded := LicenseRecorded{Number: reg.Number, LicenseID: "L1", RecordNo: "2024110000123", RecordedOn: day("2024-02-15"), DueBy: day("2024-04-29")}
+	recorded := LicenseRecorded{Number: reg.Number, LicenseID: "L1", RecordNo: "2024110000123", RecordedOn: day("2024-02-15"), DueBy: day("2024-04-30")}
 	record := func(on string) func(decision, *Patent) ([]Event, error) {
 		return func(d decision, p *Patent) ([]Event, error) {
 			return p.RecordLicense(d, RecordLicense{LicenseID: "L1", RecordNo: "2024110000123", RecordedOn: day(on)})
@@ -333,15 +333,18 @@ func TestRecordalAndRoyaltyRules(t *testing.T) {
 }
 
 func TestRecordalDeadline(t *testing.T) {
+	// IR 5: a period of months ends on the corresponding day of the last
+	// month, or on that month's last day when it has no such day.
 	for _, c := range []struct{ effective, due string }{
-		{"2024-01-31", "2024-04-29"}, {"2024-01-01", "2024-03-31"}, {"2024-11-30", "2025-02-27"}, {"2023-12-01", "2024-02-29"},
+		{"2024-01-15", "2024-04-15"}, {"2024-01-01", "2024-04-01"}, {"2024-11-30", "2025-02-28"}, {"2023-11-30", "2024-02-29"},
+		{"2024-01-31", "2024-04-30"}, {"2023-12-31", "2024-03-31"}, {"2024-10-31", "2025-01-31"},
 	} {
 		if got := RecordalDeadline(day(c.effective)); got != day(c.due) {
 			t.Errorf("RecordalDeadline(%s) = %s, want %s", c.effective, got, c.due)
 		}
 	}
-	late := LicenseRecorded{RecordedOn: day("2024-04-30"), DueBy: day("2024-04-29")}
-	onTime := LicenseRecorded{RecordedOn: day("2024-04-29"), DueBy: day("2024-04-29")}
+	late := LicenseRecorded{RecordedOn: day("2024-05-01"), DueBy: day("2024-04-30")}
+	onTime := LicenseRecorded{RecordedOn: day("2024-04-30"), DueBy: day("2024-04-30")}
 	if len(warningsOf([]Event{late})) != 1 || len(warningsOf([]Event{onTime})) != 0 {
 		t.Errorf("late recordal warnings: late %v, on time %v", warningsOf([]Event{late}), warningsOf([]Event{onTime}))
 	}
