@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"unicode"
 )
 
 // FileDeclaration is the command that declares a patent open for licensing
@@ -44,14 +45,33 @@ var promotionalWords = []string{
 }
 
 // PromotionalWord returns the first advertising word found in text, or "".
+// Text and words are compared in the form foldForWords gives them, so
+// full-width letters or spaces inside a word ("１００％", "100 %") do not
+// hide it.
 func PromotionalWord(text string) string {
-	lower := strings.ToLower(text)
+	folded := foldForWords(text)
 	for _, w := range promotionalWords {
-		if strings.Contains(lower, w) {
+		if strings.Contains(folded, foldForWords(w)) {
 			return w
 		}
 	}
 	return ""
+}
+
+// foldForWords lower-cases s, folds full-width ASCII forms (U+FF01–U+FF5E)
+// to ASCII and drops white space, including the ideographic space U+3000.
+func foldForWords(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			continue
+		}
+		if r >= '\uFF01' && r <= '\uFF5E' {
+			r -= '\uFF01' - '!'
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 // TermEndsOn returns the last day of a term of months starting on start.

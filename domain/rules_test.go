@@ -171,6 +171,8 @@ func TestDeclarationRules(t *testing.T) {
 	withReport.EvaluationReportRef = "PJ2023-0001"
 	promo := declareOn("2024-03-01")
 	promo.OtherTerms = "国内最好的电池技术"
+	promoFullWidth := declareOn("2024-03-01")
+	promoFullWidth.OtherTerms = "效果１００％保证"
 	plain := declareOn("2024-03-01")
 	plain.OtherTerms = "被许可人应按季度报告实施情况"
 	zeroFee := declareOn("2024-03-01")
@@ -215,6 +217,7 @@ func TestDeclarationRules(t *testing.T) {
 		{name: "term ending on the expiry date passes", given: []Event{reg}, when: declare(onExpiry)},
 		{name: "term_exceeds_patent", given: []Event{reg}, when: declare(pastExpiry), rule: RuleTermExceedsPatent},
 		{name: "promotional_language", given: []Event{reg}, when: declare(promo), rule: RulePromotionalLanguage},
+		{name: "promotional_language in full-width characters", given: []Event{reg}, when: declare(promoFullWidth), rule: RulePromotionalLanguage},
 		{name: "plain terms pass", given: []Event{reg}, when: declare(plain)},
 		{name: "invalid_fee_terms", given: []Event{reg}, when: declare(zeroFee), rule: RuleInvalidFeeTerms},
 		{name: "unknown fee mode is invalid input", given: []Event{reg}, when: declare(FileDeclaration{Fee: FeeTerms{Mode: "barter"}, TermMonths: 12, DeclaredOn: day("2024-03-01")}), code: CodeInvalidArgument},
