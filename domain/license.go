@@ -185,6 +185,9 @@ func (p *Patent) RecordLicense(d decision, c RecordLicense) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.notInFuture("recorded_on", c.RecordedOn); err != nil {
+		return nil, err
+	}
 	if l.RecordNo != "" {
 		return nil, Violation(RuleLicenseAlreadyRecorded, "licence %s was recorded as %s on %s", l.LicenseID, l.RecordNo, l.RecordedOn)
 	}
@@ -223,6 +226,9 @@ func (p *Patent) PayRoyalty(d decision, c PayRoyalty) ([]Event, error) {
 	}
 	l, err := p.partyLicense(d.actor, c.LicenseID)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.notInFuture("paid_on", c.PaidOn); err != nil {
 		return nil, err
 	}
 	if c.PaidOn.Before(l.EffectiveOn) {

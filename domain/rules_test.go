@@ -491,7 +491,7 @@ func TestReviewRules(t *testing.T) {
 		{name: "accepted", given: []Event{reg}, when: review(c, false), then: []Event{recorded}},
 		{name: "not_patentee", given: []Event{reg}, actor: OrgActor(sme), when: review(c, false), rule: RuleNotPatentee},
 		{name: "review_exists", given: []Event{reg, recorded}, when: review(c, false), rule: RuleReviewExists},
-		{name: "another campaign passes", given: []Event{reg, recorded}, when: review(RecordReview{Campaign: "2025", ReviewedOn: day("2025-03-01"), Grade: GradeLow, Disposition: DispositionMaintain}, false)},
+		{name: "another campaign passes", given: []Event{reg, recorded}, when: review(RecordReview{Campaign: "2024-h2", ReviewedOn: day("2024-07-01"), Grade: GradeLow, Disposition: DispositionMaintain}, false)},
 		{name: "correction", given: []Event{reg, recorded}, when: review(corrected, true), then: []Event{ReviewCorrected(wantCorrected)}},
 		{name: "correction without review", given: []Event{reg}, when: review(corrected, true), code: CodeNotFound},
 		{name: "unknown grade", given: []Event{reg}, when: review(RecordReview{Campaign: "2024", ReviewedOn: day("2024-06-30"), Grade: "stellar", Disposition: DispositionMaintain}, false), code: CodeInvalidArgument},
