@@ -27,8 +27,10 @@ import (
 	"github.com/patentledger/ledger/projections"
 )
 
-// readsNow is the server's clock in these tests: 2024-07-01 in Shanghai.
-var readsNow = time.Date(2024, 7, 1, 2, 30, 0, 0, time.UTC)
+// readsNow is the server's clock in these tests: 2026-01-02 in Shanghai,
+// after every payment and recordal the tests date (none may be in the
+// future).
+var readsNow = time.Date(2026, 1, 2, 2, 30, 0, 0, time.UTC)
 
 // readsHarness is a real server with its store, command service and read
 // models in a temporary folder.

@@ -47,6 +47,16 @@ type decision struct {
 	newID func() string
 }
 
+// notInFuture returns an invalid_argument error naming field when day is
+// after today: a fact that reports something already done (a recordal, a
+// payment, a registration) cannot have happened yet.
+func (d decision) notInFuture(field string, day Date) error {
+	if day.After(d.today) {
+		return Invalid(field, "%s is in the future; record it once it has happened", day)
+	}
+	return nil
+}
+
 // shortID returns 16 hex characters of a fresh ID.
 func (d decision) shortID() string {
 	return strings.ReplaceAll(d.newID(), "-", "")[:16]

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"unicode"
 )
 
 // FileDeclaration is the command that declares a patent open for licensing
@@ -44,14 +45,33 @@ var promotionalWords = []string{
 }
 
 // PromotionalWord returns the first advertising word found in text, or "".
+// Text and words are compared in the form foldForWords gives them, so
+// full-width letters or spaces inside a word ("１００％", "100 %") do not
+// hide it.
 func PromotionalWord(text string) string {
-	lower := strings.ToLower(text)
+	folded := foldForWords(text)
 	for _, w := range promotionalWords {
-		if strings.Contains(lower, w) {
+		if strings.Contains(folded, foldForWords(w)) {
 			return w
 		}
 	}
 	return ""
+}
+
+// foldForWords lower-cases s, folds full-width ASCII forms (U+FF01–U+FF5E)
+// to ASCII and drops white space, including the ideographic space U+3000.
+func foldForWords(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			continue
+		}
+		if r >= '\uFF01' && r <= '\uFF5E' {
+			r -= '\uFF01' - '!'
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 // TermEndsOn returns the last day of a term of months starting on start.
@@ -91,8 +111,9 @@ func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date)
 	if p.SuspendedOn(on) {
 		return Violation(RulePatentSuspended, "patent %s is suspended on %s", p.Number, on)
 	}
-	if l := p.ExclusiveLicenseOn(on); l != nil {
-		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force on %s", l.Type, l.LicenseID, on)
+	if l := p.exclusiveLicenseOverlapping(on, ends); l != nil {
+		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force from %s to %s, within the declared term %s to %s",
+			l.Type, l.LicenseID, l.EffectiveOn, l.EndsOn, on, ends)
 	}
 	if pl := p.PledgeWithoutConsentOn(on); pl != nil {
 		return Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
@@ -162,7 +183,9 @@ func (c WithdrawDeclaration) Validate() error {
 }
 
 // Withdraw decides a withdrawal. Licences obtained before its effective
-// date stay valid (PL 50(2)).
+// date stay valid (PL 50(2)), so it may not take effect on or before the
+// effective date of an open licence already granted under the declaration
+// (withdrawal_before_license).
 func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -186,9 +209,25 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	if c.EffectiveOn.After(decl.TermEndsOn) {
 		return nil, Violation(RuleNoActiveDeclaration, "declaration %s ended with its term on %s", decl.DeclarationID, decl.TermEndsOn)
 	}
+	if l := p.lastOpenLicense(decl.DeclarationID); l != nil && !c.EffectiveOn.After(l.EffectiveOn) {
+		return nil, Violation(RuleWithdrawalBeforeLicense, "effective_on %s is not after open licence %s, which took effect on %s under declaration %s",
+			c.EffectiveOn, l.LicenseID, l.EffectiveOn, decl.DeclarationID)
+	}
 	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
 		return nil, err
 	}
 	return []Event{DeclarationWithdrawn{Number: p.Number, DeclarationID: decl.DeclarationID,
 		EffectiveOn: c.EffectiveOn, Reason: strings.TrimSpace(c.Reason)}}, nil
+}
+
+// lastOpenLicense returns the open licence under the declaration with the
+// latest effective date, or nil when none was granted.
+func (p *Patent) lastOpenLicense(declarationID string) *License {
+	var last *License
+	for _, l := range p.Licenses {
+		if l.Type == LicenseOpen && l.DeclarationID == declarationID && (last == nil || l.EffectiveOn.After(last.EffectiveOn)) {
+			last = l
+		}
+	}
+	return last
 }

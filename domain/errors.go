@@ -41,6 +41,7 @@ const (
 	RuleInvalidFeeTerms          Rule = "invalid_fee_terms"
 	RuleNoActiveDeclaration      Rule = "no_active_declaration"
 	RuleWithdrawalBeforeDecl     Rule = "withdrawal_before_declaration"
+	RuleWithdrawalBeforeLicense  Rule = "withdrawal_before_license"
 	RuleDeclarationNotInEffect   Rule = "declaration_not_in_effect"
 	RuleFeeMismatch              Rule = "fee_mismatch"
 	RuleSelfLicense              Rule = "self_license"

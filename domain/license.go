@@ -155,10 +155,12 @@ func (c RecordLicense) Validate() error {
 // recordalDeadlineMonths is the recordal period of IR 87.
 const recordalDeadlineMonths = 3
 
-// RecordalDeadline returns the last day a licence effective on day can be
-// recorded in time.
+// RecordalDeadline returns the last day a licence effective on effectiveOn
+// can be recorded in time. A period of months ends on the corresponding day
+// of its last month, or on that month's last day when it has no such day
+// (IR 5): 2024-01-15 gives 2024-04-15, 2024-11-30 gives 2025-02-28.
 func RecordalDeadline(effectiveOn Date) Date {
-	return TermEndsOn(effectiveOn, recordalDeadlineMonths)
+	return effectiveOn.AddMonths(recordalDeadlineMonths)
 }
 
 // partyLicense finds a licence and checks that the actor is one of its parties.
@@ -181,6 +183,9 @@ func (p *Patent) RecordLicense(d decision, c RecordLicense) ([]Event, error) {
 	}
 	l, err := p.partyLicense(d.actor, c.LicenseID)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.notInFuture("recorded_on", c.RecordedOn); err != nil {
 		return nil, err
 	}
 	if l.RecordNo != "" {
@@ -221,6 +226,9 @@ func (p *Patent) PayRoyalty(d decision, c PayRoyalty) ([]Event, error) {
 	}
 	l, err := p.partyLicense(d.actor, c.LicenseID)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.notInFuture("paid_on", c.PaidOn); err != nil {
 		return nil, err
 	}
 	if c.PaidOn.Before(l.EffectiveOn) {

@@ -165,6 +165,9 @@ func (p *Patent) ChangeStatus(d decision, c ChangeStatus) ([]Event, error) {
 	if on.IsZero() {
 		on = d.today
 	}
+	if err := d.notInFuture("effective_on", on); err != nil {
+		return nil, err
+	}
 	if on.Before(p.GrantedOn) {
 		return nil, Violation(RuleDateBeforeFact, "effective_on %s is before the grant on %s", on, p.GrantedOn)
 	}

@@ -87,6 +87,9 @@ func RegisterPledgeOn(d decision, ps []*Patent, c RegisterPledge) ([][]Event, er
 	if !d.actor.is(c.PledgeeID) {
 		return nil, Forbidden("only the pledgee may register a pledge")
 	}
+	if err := d.notInFuture("registered_on", c.RegisteredOn); err != nil {
+		return nil, err
+	}
 	for _, p := range ps {
 		if err := p.checkPledgeRules(c); err != nil {
 			return nil, err
@@ -139,6 +142,9 @@ func ConsentPledgeOn(d decision, ps []*Patent, c ConsentPledge) ([][]Event, erro
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
+	if err := d.notInFuture("consented_on", c.ConsentedOn); err != nil {
+		return nil, err
+	}
 	return eachPledge(d, ps, c.PledgeID, func(p *Patent, pl *Pledge) (Event, error) {
 		if !pl.ReleasedOn.IsZero() {
 			return nil, Violation(RulePledgeReleased, "pledge %s was released on %s", pl.PledgeID, pl.ReleasedOn)
@@ -168,6 +174,9 @@ func ReleasePledgeOn(d decision, ps []*Patent, c ReleasePledge) ([][]Event, erro
 		fe.Add("reason", err)
 	}
 	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	if err := d.notInFuture("released_on", c.ReleasedOn); err != nil {
 		return nil, err
 	}
 	return eachPledge(d, ps, c.PledgeID, func(p *Patent, pl *Pledge) (Event, error) {

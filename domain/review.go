@@ -80,6 +80,9 @@ func (p *Patent) reviewEvent(d decision, c RecordReview) (ReviewRecorded, error)
 	if err := c.Validate(); err != nil {
 		return ReviewRecorded{}, err
 	}
+	if err := d.notInFuture("reviewed_on", c.ReviewedOn); err != nil {
+		return ReviewRecorded{}, err
+	}
 	reviewer := c.reviewer(p, d.actor)
 	if !p.IsPatentee(reviewer) {
 		return ReviewRecorded{}, Violation(RuleNotPatentee, "reviewer %s is not a patentee of %s", reviewer, p.Number)

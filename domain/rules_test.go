@@ -171,6 +171,8 @@ func TestDeclarationRules(t *testing.T) {
 	withReport.EvaluationReportRef = "PJ2023-0001"
 	promo := declareOn("2024-03-01")
 	promo.OtherTerms = "国内最好的电池技术"
+	promoFullWidth := declareOn("2024-03-01")
+	promoFullWidth.OtherTerms = "效果１００％保证"
 	plain := declareOn("2024-03-01")
 	plain.OtherTerms = "被许可人应按季度报告实施情况"
 	zeroFee := declareOn("2024-03-01")
@@ -195,6 +197,9 @@ func TestDeclarationRules(t *testing.T) {
 		{name: "day before suspension passes", given: []Event{reg, PatentSuspensionChanged{Number: reg.Number, Suspended: true, EffectiveOn: day("2024-03-01")}}, when: declare(declareOn("2024-02-29"))},
 		{name: "exclusive_license_in_force on its last day", given: []Event{reg, licensed(t, "L1", LicenseExclusive, sme, "2023-01-01", "2024-03-01")}, when: declare(declareOn("2024-03-01")), rule: RuleExclusiveLicenseInForce},
 		{name: "day after exclusive ends passes", given: []Event{reg, licensed(t, "L1", LicenseExclusive, sme, "2023-01-01", "2024-02-29")}, when: declare(declareOn("2024-03-01"))},
+		{name: "exclusive_license_in_force when it starts within the term", given: []Event{reg, licensed(t, "L1", LicenseExclusive, sme, "2025-01-01", "2026-12-31")}, when: declare(declareOn("2024-03-01")), rule: RuleExclusiveLicenseInForce},
+		{name: "exclusive_license_in_force when it starts on the term's last day", given: []Event{reg, licensed(t, "L1", LicenseExclusive, sme, "2027-02-28", "2028-12-31")}, when: declare(declareOn("2024-03-01")), rule: RuleExclusiveLicenseInForce},
+		{name: "exclusive starting after the term passes", given: []Event{reg, licensed(t, "L1", LicenseExclusive, sme, "2027-03-01", "2028-12-31")}, when: declare(declareOn("2024-03-01"))},
 		{name: "pledged_without_consent", given: []Event{reg, pledged(t, "P1", "2024-03-01", false)}, when: declare(declareOn("2024-03-01")), rule: RulePledgedWithoutConsent},
 		{name: "pledge with consent passes", given: []Event{reg, pledged(t, "P1", "2024-03-01", true)}, when: declare(declareOn("2024-03-01"))},
 		{name: "later consent passes", given: []Event{reg, pledged(t, "P1", "2024-01-01", false), PledgeConsented{Number: reg.Number, PledgeID: "P1", ConsentedOn: day("2024-03-01")}}, when: declare(declareOn("2024-03-01"))},
@@ -212,6 +217,7 @@ func TestDeclarationRules(t *testing.T) {
 		{name: "term ending on the expiry date passes", given: []Event{reg}, when: declare(onExpiry)},
 		{name: "term_exceeds_patent", given: []Event{reg}, when: declare(pastExpiry), rule: RuleTermExceedsPatent},
 		{name: "promotional_language", given: []Event{reg}, when: declare(promo), rule: RulePromotionalLanguage},
+		{name: "promotional_language in full-width characters", given: []Event{reg}, when: declare(promoFullWidth), rule: RulePromotionalLanguage},
 		{name: "plain terms pass", given: []Event{reg}, when: declare(plain)},
 		{name: "invalid_fee_terms", given: []Event{reg}, when: declare(zeroFee), rule: RuleInvalidFeeTerms},
 		{name: "unknown fee mode is invalid input", given: []Event{reg}, when: declare(FileDeclaration{Fee: FeeTerms{Mode: "barter"}, TermMonths: 12, DeclaredOn: day("2024-03-01")}), code: CodeInvalidArgument},
@@ -232,6 +238,8 @@ func TestWithdrawalRules(t *testing.T) {
 	co := registered(t, uni, firm)
 	coDecl := declared(t, "D1", "2024-01-01")
 	coDecl.PatenteeIDs = co.PatenteeIDs
+	earlier := licensed(t, "L0", LicenseOpen, sme, "2022-06-01", "2022-12-31")
+	earlier.DeclarationID = "D0"
 	runCases(t, []ruleCase{
 		{name: "accepted", given: []Event{reg, declared(t, "D1", "2024-01-01")}, when: withdraw("D1", "2024-06-01"),
 			then: []Event{DeclarationWithdrawn{Number: reg.Number, DeclarationID: "D1", EffectiveOn: day("2024-06-01"), Reason: "转让给企业"}}},
@@ -240,6 +248,11 @@ func TestWithdrawalRules(t *testing.T) {
 		{name: "no_active_declaration when withdrawn", given: []Event{reg, declared(t, "D1", "2024-01-01"), withdrawn(t, "D1", "2024-03-01")}, when: withdraw("D1", "2024-06-01"), rule: RuleNoActiveDeclaration},
 		{name: "no_active_declaration after the term", given: []Event{reg, declared(t, "D1", "2020-01-01")}, when: withdraw("D1", "2023-01-01"), rule: RuleNoActiveDeclaration},
 		{name: "on the term's last day passes", given: []Event{reg, declared(t, "D1", "2020-01-01")}, when: withdraw("D1", "2022-12-31")},
+		{name: "withdrawal_before_license on the licence's date", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-03-01", "2026-12-31")}, when: withdraw("D1", "2024-03-01"), rule: RuleWithdrawalBeforeLicense},
+		{name: "withdrawal_before_license before the latest licence", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-05-01", "2026-12-31"), licensed(t, "L2", LicenseOpen, sme2, "2024-02-01", "2026-12-31")}, when: withdraw("D1", "2024-04-30"), rule: RuleWithdrawalBeforeLicense},
+		{name: "the day after the last licence passes", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-03-01", "2026-12-31")}, when: withdraw("D1", "2024-03-02")},
+		{name: "an ordinary licence does not count", given: []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOrdinary, sme, "2024-05-01", "2026-12-31")}, when: withdraw("D1", "2024-03-01")},
+		{name: "a licence under an earlier declaration does not count", given: []Event{reg, declared(t, "D0", "2020-01-01"), earlier, declared(t, "D1", "2024-01-01")}, when: withdraw("D1", "2024-01-01")},
 		{name: "unknown declaration", given: []Event{reg}, when: withdraw("D9", "2024-06-01"), code: CodeNotFound},
 		{name: "co_owner_consent_missing", given: []Event{co, coDecl}, when: withdraw("D1", "2024-06-01"), rule: RuleCoOwnerConsentMissing},
 		{name: "co-owner consent passes", given: []Event{co, coDecl}, when: func(d decision, p *Patent) ([]Event, error) {
@@ -297,7 +310,7 @@ func TestLicenseRules(t *testing.T) {
 func TestRecordalAndRoyaltyRules(t *testing.T) {
 	reg := registered(t)
 	lic := licensed(t, "L1", LicenseOrdinary, sme, "2024-01-31", "2025-01-31")
-	recorded := LicenseRecorded{Number: reg.Number, LicenseID: "L1", RecordNo: "2024110000123", RecordedOn: day("2024-02-15"), DueBy: day("2024-04-29")}
+	recorded := LicenseRecorded{Number: reg.Number, LicenseID: "L1", RecordNo: "2024110000123", RecordedOn: day("2024-02-15"), DueBy: day("2024-04-30")}
 	record := func(on string) func(decision, *Patent) ([]Event, error) {
 		return func(d decision, p *Patent) ([]Event, error) {
 			return p.RecordLicense(d, RecordLicense{LicenseID: "L1", RecordNo: "2024110000123", RecordedOn: day(on)})
@@ -323,15 +336,18 @@ func TestRecordalAndRoyaltyRules(t *testing.T) {
 }
 
 func TestRecordalDeadline(t *testing.T) {
+	// IR 5: a period of months ends on the corresponding day of the last
+	// month, or on that month's last day when it has no such day.
 	for _, c := range []struct{ effective, due string }{
-		{"2024-01-31", "2024-04-29"}, {"2024-01-01", "2024-03-31"}, {"2024-11-30", "2025-02-27"}, {"2023-12-01", "2024-02-29"},
+		{"2024-01-15", "2024-04-15"}, {"2024-01-01", "2024-04-01"}, {"2024-11-30", "2025-02-28"}, {"2023-11-30", "2024-02-29"},
+		{"2024-01-31", "2024-04-30"}, {"2023-12-31", "2024-03-31"}, {"2024-10-31", "2025-01-31"},
 	} {
 		if got := RecordalDeadline(day(c.effective)); got != day(c.due) {
 			t.Errorf("RecordalDeadline(%s) = %s, want %s", c.effective, got, c.due)
 		}
 	}
-	late := LicenseRecorded{RecordedOn: day("2024-04-30"), DueBy: day("2024-04-29")}
-	onTime := LicenseRecorded{RecordedOn: day("2024-04-29"), DueBy: day("2024-04-29")}
+	late := LicenseRecorded{RecordedOn: day("2024-05-01"), DueBy: day("2024-04-30")}
+	onTime := LicenseRecorded{RecordedOn: day("2024-04-30"), DueBy: day("2024-04-30")}
 	if len(warningsOf([]Event{late})) != 1 || len(warningsOf([]Event{onTime})) != 0 {
 		t.Errorf("late recordal warnings: late %v, on time %v", warningsOf([]Event{late}), warningsOf([]Event{onTime}))
 	}
@@ -475,7 +491,7 @@ func TestReviewRules(t *testing.T) {
 		{name: "accepted", given: []Event{reg}, when: review(c, false), then: []Event{recorded}},
 		{name: "not_patentee", given: []Event{reg}, actor: OrgActor(sme), when: review(c, false), rule: RuleNotPatentee},
 		{name: "review_exists", given: []Event{reg, recorded}, when: review(c, false), rule: RuleReviewExists},
-		{name: "another campaign passes", given: []Event{reg, recorded}, when: review(RecordReview{Campaign: "2025", ReviewedOn: day("2025-03-01"), Grade: GradeLow, Disposition: DispositionMaintain}, false)},
+		{name: "another campaign passes", given: []Event{reg, recorded}, when: review(RecordReview{Campaign: "2024-h2", ReviewedOn: day("2024-07-01"), Grade: GradeLow, Disposition: DispositionMaintain}, false)},
 		{name: "correction", given: []Event{reg, recorded}, when: review(corrected, true), then: []Event{ReviewCorrected(wantCorrected)}},
 		{name: "correction without review", given: []Event{reg}, when: review(corrected, true), code: CodeNotFound},
 		{name: "unknown grade", given: []Event{reg}, when: review(RecordReview{Campaign: "2024", ReviewedOn: day("2024-06-30"), Grade: "stellar", Disposition: DispositionMaintain}, false), code: CodeInvalidArgument},

@@ -152,10 +152,10 @@ func TestServiceWholeFlow(t *testing.T) {
 	if lic.Position != head(t, st) || lic.ID == "" || lic.Repeat {
 		t.Fatalf("licence result %+v, head %d", lic, head(t, st))
 	}
-	if _, err := svc.RecordLicense(ctx, as(w.sme), domain.RecordLicense{LicenseID: lic.ID, RecordNo: "2024440000123", RecordedOn: bday("2024-07-15")}); err != nil {
+	if _, err := svc.RecordLicense(ctx, as(w.sme), domain.RecordLicense{LicenseID: lic.ID, RecordNo: "2024440000123", RecordedOn: bday("2024-05-15")}); err != nil {
 		t.Fatal(err)
 	}
-	late, err := svc.PayRoyalty(ctx, as(w.uni), domain.PayRoyalty{LicenseID: lic.ID, PaidOn: bday("2024-09-30"), AmountFen: 88_000})
+	late, err := svc.PayRoyalty(ctx, as(w.uni), domain.PayRoyalty{LicenseID: lic.ID, PaidOn: bday("2024-06-30"), AmountFen: 88_000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,11 +46,13 @@ func buildExtraModel(t testing.TB, st domain.EventStore) *extraModel {
 }
 
 // recordSome records about two thirds of the history's licences, some in
-// time and some late.
-func recordSome(t testing.TB, h *history) []domain.Date {
+// time and some late. It returns the recordal dates and the effective
+// dates of the licences left unrecorded.
+func recordSome(t testing.TB, h *history) (recorded, unrecorded []domain.Date) {
 	var n []domain.Date
 	for i, l := range h.licenses {
 		if h.rng.IntN(3) == 0 {
+			unrecorded = append(unrecorded, l.on)
 			continue
 		}
 		due := domain.RecordalDeadline(l.on)
@@ -62,7 +64,17 @@ func recordSome(t testing.TB, h *history) []domain.Date {
 			n = append(n, on)
 		}
 	}
-	return n
+	return n, unrecorded
+}
+
+// recordalDue recounts the recordal deadline of IR 87 with the time
+// package: the same day three months on, or that month's last day when it
+// has no such day (IR 5).
+func recordalDue(effective domain.Date) domain.Date {
+	t := effective.Time()
+	first := time.Date(t.Year(), t.Month()+3, 1, 12, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return domain.DateOf(first.AddDate(0, 0, min(t.Day(), last)-1))
 }
 
 // expectExtra recounts an extra tally day by day from the model.
@@ -121,16 +133,7 @@ func (m *extraModel) expectRecordals(r *recount) {
 		switch {
 		case !ok || rec.RecordedOn.After(r.q.To):
 			r.add(l.EffectiveOn, 3, 1)
-			// Three months after the effective date (IR 87), counted with
-			// the time package.
-			t := l.EffectiveOn.Time()
-			due := time.Date(t.Year(), t.Month()+3, 1, 12, 0, 0, 0, time.UTC)
-			if last := due.AddDate(0, 1, -1).Day(); t.Day() <= last {
-				due = due.AddDate(0, 0, t.Day()-1)
-			} else {
-				due = due.AddDate(0, 0, last-1)
-			}
-			if due.AddDate(0, 0, -1).Format("2006-01-02") < r.q.To.String() {
+			if recordalDue(l.EffectiveOn).Before(r.q.To) {
 				r.add(l.EffectiveOn, 4, 1)
 			}
 		case !rec.RecordedOn.After(rec.DueBy):
@@ -250,9 +253,15 @@ func (m *extraModel) expectTimeToFirstLicence(r *recount) {
 // extraTallyQueries are the queries of the extra property test: every
 // extra subject and period (years only for fee reductions) over the ranges
 // of tallyQueries, without a filter and with one that applies.
-func extraTallyQueries(rng *rand.Rand, h *history, recorded []domain.Date) []TallyQuery {
+func extraTallyQueries(rng *rand.Rand, h *history, recorded, unrecorded []domain.Date) []TallyQuery {
 	ranges := [][2]string{{"2021-01-01", "2025-12-31"}, {"2022-12-26", "2023-01-09"}, {"2024-02-15", "2024-04-15"},
 		{"2024-12-23", "2025-01-05"}, {"2023-03-17", "2024-11-02"}, {"2023-01-01", "2023-12-31"}}
+	// Ranges ending on the recordal deadline of an unrecorded licence and
+	// the day after: overdue only in the second.
+	for _, on := range unrecorded[:min(3, len(unrecorded))] {
+		due := recordalDue(on)
+		ranges = append(ranges, [2]string{on.String(), due.String()}, [2]string{on.String(), due.AddDays(1).String()})
+	}
 	// Ranges starting or ending on the day of a licence.
 	for range 3 { // and on the day of a recordal
 		rec := recorded[rng.IntN(len(recorded))]
@@ -297,13 +306,13 @@ func TestExtraTallyProperty(t *testing.T) {
 		steps = 150
 	}
 	h.run(steps)
-	recorded := recordSome(t, h)
+	recorded, unrecorded := recordSome(t, h)
 	waitHead(t, p, st)
 	m := buildExtraModel(t, st)
-	if len(m.licenses) < 10 || len(m.decls) < 10 || len(recorded) < 3 {
-		t.Fatalf("history too thin: %d licences, %d declarations, %d recordals", len(m.licenses), len(m.decls), len(recorded))
+	if len(m.licenses) < 10 || len(m.decls) < 10 || len(recorded) < 3 || len(unrecorded) < 3 {
+		t.Fatalf("history too thin: %d licences, %d declarations, %d recordals, %d unrecorded", len(m.licenses), len(m.decls), len(recorded), len(unrecorded))
 	}
-	queries := extraTallyQueries(rand.New(rand.NewPCG(seed, 2)), h, recorded)
+	queries := extraTallyQueries(rand.New(rand.NewPCG(seed, 2)), h, recorded, unrecorded)
 	compareExtra(t, "live", p.db, m, queries)
 
 	rebuilt := rebuiltDB(t, st)

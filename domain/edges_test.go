@@ -1,0 +1,66 @@
+package domain
+
+import "testing"
+
+// TestRuleEdges pins rules that no other test would notice breaking: sole
+// licences beside exclusive ones, designs, overpayment, every inactive
+// status, and who reviews.
+func TestRuleEdges(t *testing.T) {
+	reg := registered(t)
+	design := registeredKind(t, "202030123456")
+	decl := declared(t, "D1", "2024-01-01")
+	sole := GrantLicense{Type: LicenseSole, LicenseeID: sme, EffectiveOn: day("2024-03-01"), EndsOn: day("2025-02-28")}
+	ordinary := func(from, to string) GrantLicense {
+		return GrantLicense{Type: LicenseOrdinary, LicenseeID: sme2, EffectiveOn: day(from), EndsOn: day(to)}
+	}
+	promo := declareOn("2024-03-01")
+	promo.OtherTerms = "客户满意度100%"
+	toFirm := func(on string) TransferPatent { return TransferPatent{ToIDs: []string{firm}, EffectiveOn: day(on)} }
+	review := func(reviewer string) func(decision, *Patent) ([]Event, error) {
+		return func(d decision, p *Patent) ([]Event, error) {
+			return p.RecordReview(d, RecordReview{Campaign: "2024", ReviewedOn: day("2024-06-30"), Grade: GradeLow,
+				Disposition: DispositionMaintain, ReviewerID: reviewer})
+		}
+	}
+	reviewedBy := func(reviewer string) []Event {
+		return []Event{ReviewRecorded{Number: reg.Number, Campaign: "2024", ReviewerID: reviewer, ReviewedOn: day("2024-06-30"),
+			Grade: GradeLow, Disposition: DispositionMaintain}}
+	}
+	co := registered(t, uni, firm)
+	runCases(t, []ruleCase{
+		{name: "open_license_active for a sole licence", given: []Event{reg, decl}, when: grant(sole), rule: RuleOpenLicenseActive},
+		{name: "exclusive_license_in_force under a sole licence", given: []Event{reg, licensed(t, "L1", LicenseSole, sme, "2024-01-01", "2024-12-31")}, when: grant(ordinary("2024-12-31", "2025-12-31")), rule: RuleExclusiveLicenseInForce},
+		{name: "after the sole licence ends passes", given: []Event{reg, licensed(t, "L1", LicenseSole, sme, "2024-01-01", "2024-12-31")}, when: grant(ordinary("2025-01-01", "2025-12-31"))},
+		{name: "a declaration refused under a sole licence", given: []Event{reg, licensed(t, "L1", LicenseSole, sme, "2025-01-01", "2025-12-31")}, when: declare(declareOn("2024-03-01")), rule: RuleExclusiveLicenseInForce},
+		{name: "evaluation_report_required for a design", given: []Event{design}, when: declare(declareOn("2024-03-01")), rule: RuleEvaluationReportRequired},
+		{name: "promotional_language 100%", given: []Event{reg}, when: declare(promo), rule: RulePromotionalLanguage},
+		{name: "fee_mismatch on overpayment", given: []Event{reg, decl}, actor: OrgActor(sme), when: grant(openLicense(sme, "2024-03-01", 5_000_001)), rule: RuleFeeMismatch},
+		{name: "patent_not_active: transfer of a lapsed patent", given: []Event{reg, statusOn(t, StatusLapsed, "2024-03-01")}, when: transfer(toFirm("2024-03-01")), rule: RulePatentNotActive},
+		{name: "patent_not_active: transfer of an expired patent", given: []Event{reg}, when: transfer(toFirm("2040-03-15")), rule: RulePatentNotActive},
+		{name: "transfer on the expiry date passes", given: []Event{reg}, when: transfer(toFirm("2040-03-14"))},
+		{name: "patent_not_active: licence of a lapsed patent", given: []Event{reg, statusOn(t, StatusLapsed, "2024-03-01")}, when: grant(ordinary("2024-03-01", "2024-12-31")), rule: RulePatentNotActive},
+		{name: "patent_not_active: licence of an expired patent", given: []Event{reg}, when: grant(ordinary("2040-03-15", "2040-12-31")), rule: RulePatentNotActive},
+		{name: "patent_not_active: licence before the grant", given: []Event{reg}, when: grant(ordinary("2022-01-09", "2022-12-31")), rule: RulePatentNotActive},
+		{name: "licence on the grant day passes", given: []Event{reg}, when: grant(ordinary("2022-01-10", "2022-12-31"))},
+		{name: "the admin reviews as the named reviewer", given: []Event{co}, actor: AdminActor, when: review(firm), then: reviewedBy(firm)},
+		{name: "the admin reviews as the first patentee by default", given: []Event{co}, actor: AdminActor, when: review(""), then: reviewedBy(uni)},
+		{name: "not_patentee: the admin names a stranger", given: []Event{co}, actor: AdminActor, when: review(sme), rule: RuleNotPatentee},
+		{name: "an organisation reviews as itself, whatever it names", given: []Event{co}, actor: OrgActor(firm), when: review(uni), then: reviewedBy(firm)},
+	})
+}
+
+// TestExclusiveLicenseOnCountsSole: a sole licence is found like an
+// exclusive one, an ordinary one is not.
+func TestExclusiveLicenseOnCountsSole(t *testing.T) {
+	p := &Patent{}
+	for _, e := range []Event{registered(t), licensed(t, "L1", LicenseOrdinary, sme, "2024-01-01", "2024-12-31"),
+		licensed(t, "L2", LicenseSole, sme2, "2024-06-01", "2024-12-31")} {
+		p.Apply(e)
+	}
+	if l := p.ExclusiveLicenseOn(day("2024-06-01")); l == nil || l.LicenseID != "L2" {
+		t.Errorf("ExclusiveLicenseOn(2024-06-01) = %v, want the sole licence L2", l)
+	}
+	if l := p.ExclusiveLicenseOn(day("2024-05-31")); l != nil {
+		t.Errorf("ExclusiveLicenseOn(2024-05-31) = %v, want none", l)
+	}
+}
