@@ -17,8 +17,9 @@ import (
 
 // decodeBody reads the request's JSON object into v, a pointer to a struct
 // with json tags. Every problem becomes one invalid_argument error naming
-// the fields: malformed JSON, an unknown field, a value of the wrong type
-// or format (dates, enums). An empty body decodes as {}.
+// the fields: malformed JSON, an unknown field, a missing required field
+// (as the route's request body in the OpenAPI document lists them), a value
+// of the wrong type or format (dates, enums). An empty body decodes as {}.
 func decodeBody(c echo.Context, v any) error {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
@@ -40,13 +41,15 @@ func decodeBody(c echo.Context, v any) error {
 		data = []byte("{}")
 	}
 	var fe domain.FieldErrors
-	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "")
+	schema := bodySchemas()[req.Method+" "+c.Path()]
+	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "", schema)
 	return fe.Err()
 }
 
 // decodeObject decodes a JSON object field by field into the struct rv so
-// that each error is reported under its field's name (prefix + name).
-func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string) {
+// that each error is reported under its field's name (prefix + name); a
+// field schema requires and the object lacks is reported as required.
+func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string, schema *bodySchema) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
 		name := strings.TrimSuffix(prefix, ".")
@@ -65,12 +68,15 @@ func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix 
 		}
 		fv := rv.Field(idx)
 		if isPlainStruct(fv.Type()) {
-			decodeObject(fe, msg, fv, prefix+key+".")
+			decodeObject(fe, msg, fv, prefix+key+".", schema.child(key))
 			continue
 		}
 		if err := json.Unmarshal(msg, fv.Addr().Interface()); err != nil {
 			fe.Add(prefix+key, describeJSONError(err))
 		}
+	}
+	for _, name := range schema.missing(raw) {
+		fe.Addf(prefix+name, "is required")
 	}
 }
 

@@ -1,0 +1,195 @@
+package api
+
+// Input handling: every refused input answers 400 invalid_argument naming
+// the offending field or parameter, and writes nothing.
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// inputPathValues fills the path parameters of a write; decoding comes
+// before the command, so they need not name anything that exists.
+var inputPathValues = map[string]string{"{license_id}": "L1", "{pledge_id}": "P1", "{declaration_id}": "D1",
+	"{campaign}": "2024", "{id}": "org1"}
+
+// inputFields returns the problem's errors[].field values.
+func inputFields(r oasReply) []string {
+	var out []string
+	errs, _ := r.obj["errors"].([]any)
+	for _, e := range errs {
+		m, _ := e.(map[string]any)
+		f, _ := m["field"].(string)
+		out = append(out, f)
+	}
+	return out
+}
+
+// inputHead returns the ledger's head position.
+func inputHead(h *oasHarness) int64 {
+	return h.do(oasCall{method: "GET", path: "/v1/ledger/head", key: oasAdminKey, want: 200}).num("position")
+}
+
+// inputRefused sends c, which must answer 400 invalid_argument naming field
+// and write nothing.
+func inputRefused(t *testing.T, h *oasHarness, c oasCall, field string) {
+	t.Helper()
+	before := inputHead(h)
+	c.want, c.code = 400, "invalid_argument"
+	r := h.do(c)
+	if !slices.Contains(inputFields(r), field) {
+		t.Errorf("%s: errors do not name %s: %s", c.name(), field, r.body)
+	}
+	if after := inputHead(h); after != before {
+		t.Errorf("%s: the head moved from %d to %d", c.name(), before, after)
+	}
+}
+
+// TestRequiredFields leaves out, nulls and blanks each field the document
+// requires of each JSON write body (nested ones like fee.mode included):
+// every time the answer is 400 naming the field, and nothing is written.
+func TestRequiredFields(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	n := 0
+	for key, op := range oasOperations(h.doc) {
+		method, path, _ := strings.Cut(key, " ")
+		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
+			continue
+		}
+		media := op.RequestBody.Value.Content.Get("application/json")
+		for k, v := range inputPathValues {
+			path = strings.ReplaceAll(path, k, v)
+		}
+		path = strings.ReplaceAll(path, "{number}", oasUnknownNumber(t))
+		for _, field := range inputRequired(media.Schema.Value, "") {
+			for _, variant := range []string{"absent", "null", "blank"} {
+				body := inputWithout(t, media.Example, field, variant)
+				if body == nil {
+					continue
+				}
+				inputRefused(t, h, oasCall{method: method, path: path, key: oasAdminKey, raw: body,
+					docRejects: variant != "blank", noRequestCheck: variant == "blank"}, field)
+				n++
+			}
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d cases; the document's required lists were not found", n)
+	}
+}
+
+// inputRequired lists the required fields of an object schema and of its
+// nested objects ("fee.mode").
+func inputRequired(s *openapi3.Schema, prefix string) []string {
+	out := []string{}
+	for _, name := range s.Required {
+		out = append(out, prefix+name)
+	}
+	for name, p := range s.Properties {
+		if v := p.Value; v.Type.Is("object") || len(v.AllOf) == 1 && v.AllOf[0].Value.Type.Is("object") {
+			if len(v.AllOf) == 1 {
+				v = v.AllOf[0].Value
+			}
+			out = append(out, inputRequired(v, prefix+name+".")...)
+		}
+	}
+	return out
+}
+
+// inputWithout returns the example body with the field (a dotted path)
+// left out (absent), set to null, or set to "  " (blank; nil when the
+// example's value is not a string).
+func inputWithout(t *testing.T, example any, field, variant string) []byte {
+	t.Helper()
+	data, _ := json.Marshal(example)
+	var body map[string]any
+	if err := json.Unmarshal(data, &body); err != nil {
+		t.Fatal(err)
+	}
+	obj := body
+	parts := strings.Split(field, ".")
+	for _, p := range parts[:len(parts)-1] {
+		obj = obj[p].(map[string]any)
+	}
+	last := parts[len(parts)-1]
+	switch variant {
+	case "absent":
+		delete(obj, last)
+	case "null":
+		obj[last] = nil
+	case "blank":
+		if _, ok := obj[last].(string); !ok {
+			return nil
+		}
+		obj[last] = "  "
+	}
+	out, _ := json.Marshal(body)
+	return out
+}
+
+// TestRequiredFieldsAgree checks that every required field of the
+// document's write bodies is a JSON field of the command the handler
+// decodes into, so that a required list cannot name a field the server
+// does not know.
+func TestRequiredFieldsAgree(t *testing.T) {
+	commands := map[string]any{
+		"POST /v1/orgs": domain.RegisterOrg{}, "POST /v1/patents": domain.RegisterPatent{},
+		"POST /v1/patents/:number/status": domain.ChangeStatus{}, "POST /v1/patents/:number/declarations": domain.FileDeclaration{},
+		"POST /v1/patents/:number/declarations/:declaration_id/withdrawal": domain.WithdrawDeclaration{},
+		"POST /v1/patents/:number/licenses":                                domain.GrantLicense{}, "POST /v1/licenses/:license_id/recordal": domain.RecordLicense{},
+		"POST /v1/licenses/:license_id/royalties": domain.PayRoyalty{}, "POST /v1/patents/:number/transfers": domain.TransferPatent{},
+		"POST /v1/pledges": domain.RegisterPledge{}, "POST /v1/pledges/:pledge_id/consent": domain.ConsentPledge{},
+		"POST /v1/pledges/:pledge_id/release": domain.ReleasePledge{}, "POST /v1/patents/:number/reviews": domain.RecordReview{},
+		"PUT /v1/patents/:number/reviews/:campaign": domain.RecordReview{},
+	}
+	schemas := bodySchemas()
+	if len(schemas) != len(commands) {
+		t.Errorf("the document has %d JSON write bodies, the test knows %d", len(schemas), len(commands))
+	}
+	for route, cmd := range commands {
+		if schemas[route] == nil && route != "POST /v1/patents/:number/status" {
+			t.Errorf("%s: no required fields read from the document", route)
+		}
+		inputCheckFields(t, route, reflect.TypeOf(cmd), schemas[route])
+	}
+}
+
+// inputCheckFields checks that the required and nested fields of b are
+// JSON fields of the struct type typ.
+func inputCheckFields(t *testing.T, route string, typ reflect.Type, b *bodySchema) {
+	if b == nil {
+		return
+	}
+	fields := jsonFields(typ)
+	for _, name := range b.required {
+		if _, ok := fields[name]; !ok {
+			t.Errorf("%s: required field %s is not a field of %s", route, name, typ)
+		}
+	}
+	for name, nested := range b.nested {
+		if i, ok := fields[name]; ok && isPlainStruct(typ.Field(i).Type) {
+			inputCheckFields(t, route+" "+name, typ.Field(i).Type, nested)
+		}
+	}
+}
+
+// TestExplicitZeroStaysValid sends required fields as explicit zero values
+// the domain allows (sme false, price 0): they are present, so accepted.
+func TestExplicitZeroStaysValid(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	uni := h.org("中山大学", "university", "440105", "12440000455350000", false)
+	buyer := h.org("广州小微科技有限公司", "enterprise", "440106", "91440101MA5CY0000", true)
+	p, _ := oasNumber(t, "202010765432")
+	h.do(oasCall{method: "POST", path: "/v1/patents", key: uni.key, want: 201, body: map[string]any{
+		"number": p, "title": "一种传感器", "patentee_ids": []string{uni.id}, "ipc": []string{"H01M 10/0562"},
+		"filed_on": "2020-03-15", "granted_on": "2022-01-10"}})
+	h.do(oasCall{method: "POST", path: "/v1/patents/" + p + "/transfers", key: uni.key, want: 201, body: map[string]any{
+		"to_ids": []string{buyer.id}, "effective_on": "2024-06-01", "price_fen": 0}})
+}
