@@ -5,6 +5,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -192,4 +193,25 @@ func TestExplicitZeroStaysValid(t *testing.T) {
 		"filed_on": "2020-03-15", "granted_on": "2022-01-10"}})
 	h.do(oasCall{method: "POST", path: "/v1/patents/" + p + "/transfers", key: uni.key, want: 201, body: map[string]any{
 		"to_ids": []string{buyer.id}, "effective_on": "2024-06-01", "price_fen": 0}})
+}
+
+// TestInvalidUTF8Body sends text that is not UTF-8 (a raw 0xFF byte, lone
+// surrogate escapes) in a field, a nested field and a key: 400 naming the
+// field (the body when the key is broken), and nothing is written.
+func TestInvalidUTF8Body(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	org := `{"name":%s,"kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":false}`
+	for _, name := range []string{"\"中山\xff大学\"", `"中山\ud800大学"`, `"\udc00"`, `"a\ud800"`, `"\ud800\u0041"`, `"\ud83d\ud83d"`} {
+		inputRefused(t, h, oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: []byte(fmt.Sprintf(org, name)),
+			noRequestCheck: true}, "name")
+	}
+	inputRefused(t, h, oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, noRequestCheck: true,
+		raw: []byte(strings.Replace(fmt.Sprintf(org, `"x"`), `"sme"`, "\"sme\xff\"", 1))}, "body")
+	declaration := `{"fee":{"mode":"lump_sum","lump_sum_fen":1,"royalty_base":"\ud800"},"term_months":12,"declared_on":"2024-06-01"}`
+	inputRefused(t, h, oasCall{method: "POST", path: "/v1/patents/" + oasUnknownNumber(t) + "/declarations", key: oasAdminKey,
+		noRequestCheck: true, raw: []byte(declaration)}, "fee.royalty_base")
+
+	// A surrogate pair, escaped backslashes and plain Chinese stay valid.
+	h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, want: 201,
+		raw: []byte(fmt.Sprintf(org, `"中山大学 \ud83d\ude00 \\ud800"`))})
 }
