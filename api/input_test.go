@@ -6,6 +6,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func inputRefused(t *testing.T, h *oasHarness, c oasCall, field string) {
 // requires of each JSON write body (nested ones like fee.mode included):
 // every time the answer is 400 naming the field, and nothing is written.
 func TestRequiredFields(t *testing.T) {
-	h := oasNewHarness(t, nil)
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
 	n := 0
 	for key, op := range oasOperations(h.doc) {
 		method, path, _ := strings.Cut(key, " ")
@@ -214,4 +215,36 @@ func TestInvalidUTF8Body(t *testing.T) {
 	// A surrogate pair, escaped backslashes and plain Chinese stay valid.
 	h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, want: 201,
 		raw: []byte(fmt.Sprintf(org, `"中山大学 \ud83d\ude00 \\ud800"`))})
+}
+
+// TestRepeatedQueryParameter gives, on every /v1 operation, a query
+// parameter the operation takes twice: 400 naming it, nothing written.
+func TestRepeatedQueryParameter(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
+	n := 0
+	for key, op := range oasOperations(h.doc) {
+		method, path, _ := strings.Cut(key, " ")
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		for k, v := range inputPathValues {
+			path = strings.ReplaceAll(path, k, v)
+		}
+		path = strings.ReplaceAll(path, "{number}", oasUnknownNumber(t))
+		for _, p := range op.Parameters {
+			if p.Value.In != "query" {
+				continue
+			}
+			value := "1"
+			if ex := p.Value.Schema.Value.Example; ex != nil {
+				value = fmt.Sprint(ex)
+			}
+			q := url.Values{p.Value.Name: {value, value}}
+			inputRefused(t, h, oasCall{method: method, path: path + "?" + q.Encode(), key: oasAdminKey, noRequestCheck: true}, p.Value.Name)
+			n++
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d cases; the document's query parameters were not found", n)
+	}
 }
