@@ -248,3 +248,14 @@ func TestRepeatedQueryParameter(t *testing.T) {
 		t.Errorf("only %d cases; the document's query parameters were not found", n)
 	}
 }
+
+// TestReviewTallyCampaign checks that the reviews tally refuses a campaign
+// the review writes and the review coverage refuse, and takes a good one.
+func TestReviewTallyCampaign(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	for _, path := range []string{"/v1/tallies/reviews?from=2024-01-01&to=2024-12-31&campaign=bad%20campaign",
+		"/v1/tallies/review-coverage?campaign=bad%20campaign"} {
+		inputRefused(t, h, oasCall{method: "GET", path: path, docRejects: true}, "campaign")
+	}
+	h.do(oasCall{method: "GET", path: "/v1/tallies/reviews?from=2024-01-01&to=2024-12-31&campaign=2024", want: 200})
+}
