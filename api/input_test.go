@@ -259,3 +259,71 @@ func TestReviewTallyCampaign(t *testing.T) {
 	}
 	h.do(oasCall{method: "GET", path: "/v1/tallies/reviews?from=2024-01-01&to=2024-12-31&campaign=2024", want: 200})
 }
+
+// TestFeeFieldPaths checks that every error about fee terms names its
+// field as fee.<name>, as invalid input (400) and as invalid_fee_terms (409).
+func TestFeeFieldPaths(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	uni := h.org("中山大学", "university", "440105", "12440000455350000", false)
+	p, _ := oasNumber(t, "202010765432")
+	h.do(oasCall{method: "POST", path: "/v1/patents", key: uni.key, want: 201, body: map[string]any{
+		"number": p, "title": "一种传感器", "patentee_ids": []string{uni.id}, "ipc": []string{"H01M 10/0562"},
+		"filed_on": "2020-03-15", "granted_on": "2022-01-10"}})
+	declare := func(fee map[string]any, want int, docRejects bool, fields ...string) {
+		t.Helper()
+		before := inputHead(h)
+		c := oasCall{method: "POST", path: "/v1/patents/" + p + "/declarations", key: uni.key, want: want, docRejects: docRejects,
+			body: map[string]any{"fee": fee, "term_months": 12, "declared_on": "2024-06-01"}}
+		c.code, c.rule = "invalid_argument", ""
+		if want == 409 {
+			c.code, c.rule = "rule_violation", "invalid_fee_terms"
+		}
+		got := inputFields(h.do(c))
+		slices.Sort(got)
+		if !slices.Equal(got, fields) {
+			t.Errorf("fee %v: fields %v, want %v", fee, got, fields)
+		}
+		if inputHead(h) != before {
+			t.Errorf("fee %v: written", fee)
+		}
+	}
+	declare(map[string]any{"mode": "royalty", "royalty_bp": 300, "royalty_base": "gross"}, 400, true, "fee.royalty_base")
+	declare(map[string]any{"mode": "barter"}, 400, true, "fee.mode")
+	declare(map[string]any{"mode": "lump_sum", "royalty_bp": 300}, 409, false, "fee.lump_sum_fen", "fee.royalty_bp")
+	declare(map[string]any{"mode": "instalment", "instalment_fen": 100, "instalments": 1}, 409, true, "fee.instalments")
+}
+
+// TestFeeTermNamesAreOnlyFeeTerms backs feeFieldPaths: no request body
+// property and no query parameter of the document other than the fee
+// terms' own uses one of their names, so a bare one can only be a fee field.
+func TestFeeTermNamesAreOnlyFeeTerms(t *testing.T) {
+	doc := oasLoad(t)
+	for name, s := range doc.Components.Schemas {
+		for prop := range s.Value.Properties {
+			if _, fee := feeTermNames[prop]; fee && name != "FeeTerms" && inputIsRequestSchema(doc, name) {
+				t.Errorf("request schema %s has a property %s, a fee-terms name", name, prop)
+			}
+		}
+	}
+	for key, op := range oasOperations(doc) {
+		for _, p := range op.Parameters {
+			if _, fee := feeTermNames[p.Value.Name]; fee {
+				t.Errorf("%s takes a parameter %s, a fee-terms name", key, p.Value.Name)
+			}
+		}
+	}
+}
+
+// inputIsRequestSchema reports whether the named schema is the JSON body of
+// a request.
+func inputIsRequestSchema(doc *openapi3.T, name string) bool {
+	for _, op := range oasOperations(doc) {
+		if op.RequestBody == nil {
+			continue
+		}
+		if media := op.RequestBody.Value.Content.Get("application/json"); media != nil && media.Schema.Ref == "#/components/schemas/"+name {
+			return true
+		}
+	}
+	return false
+}
