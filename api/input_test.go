@@ -4,6 +4,7 @@ package api
 // the offending field or parameter, and writes nothing.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -326,4 +327,61 @@ func inputIsRequestSchema(doc *openapi3.T, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestHistoryPages follows the Link rel="next" headers through a history
+// longer than a page (1025 events, pages of 1000 and of 10): every event
+// once, in order, and no Link on the last page, even a full one.
+func TestHistoryPages(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
+	uni := h.org("中山大学", "university", "440105", "12440000455350000", false)
+	p, _ := oasNumber(t, "202010765432")
+	h.do(oasCall{method: "POST", path: "/v1/patents", key: uni.key, want: 201, body: map[string]any{
+		"number": p, "title": "一种传感器", "patentee_ids": []string{uni.id}, "ipc": []string{"H01M 10/0562"},
+		"filed_on": "2020-03-15", "granted_on": "2022-01-10"}})
+	const events = 1025
+	ctx := context.Background()
+	req := domain.Request{Actor: domain.AdminActor}
+	for i := 1; i < events; i++ {
+		suspended := i%2 == 1
+		if _, err := h.server.svc.ChangeStatus(ctx, req, domain.PatentNumber(p), domain.ChangeStatus{Suspended: &suspended}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, first := range []string{"", "?limit=10"} {
+		var versions []int64
+		pages := 0
+		for path := "/v1/patents/" + p + "/history" + first; path != ""; pages++ {
+			r := h.do(oasCall{method: "GET", path: path, key: oasAdminKey, want: 200})
+			var page []historyEntry
+			if err := json.Unmarshal(r.body, &page); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page {
+				versions = append(versions, e.Version)
+			}
+			path = inputNextLink(t, r.header.Get("Link"))
+		}
+		if len(versions) != events || versions[0] != 1 || versions[events-1] != events || !slices.IsSorted(versions) {
+			t.Errorf("%s: %d events over %d pages, want %d in order", first, len(versions), pages, events)
+		}
+	}
+	last := h.do(oasCall{method: "GET", path: "/v1/patents/" + p + "/history?after_version=1015&limit=10", key: oasAdminKey, want: 200})
+	if link := last.header.Get("Link"); link != "" {
+		t.Errorf("the last page, though full, has Link %q", link)
+	}
+}
+
+// inputNextLink returns the target of a Link rel="next" header; "" when
+// there is none.
+func inputNextLink(t *testing.T, link string) string {
+	t.Helper()
+	if link == "" {
+		return ""
+	}
+	target, ok := strings.CutSuffix(link, `>; rel="next"`)
+	if !ok || !strings.HasPrefix(target, "</v1/patents/") {
+		t.Fatalf("Link %q", link)
+	}
+	return target[1:]
 }
