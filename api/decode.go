@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,8 +21,9 @@ import (
 
 // decodeBody reads the request's JSON object into v, a pointer to a struct
 // with json tags. Every problem becomes one invalid_argument error naming
-// the fields: malformed JSON, an unknown field, a value of the wrong type
-// or format (dates, enums). An empty body decodes as {}.
+// the fields: malformed JSON, an unknown field, a missing required field
+// (as the route's request body in the OpenAPI document lists them), a value
+// of the wrong type or format (dates, enums). An empty body decodes as {}.
 func decodeBody(c echo.Context, v any) error {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
@@ -40,13 +45,19 @@ func decodeBody(c echo.Context, v any) error {
 		data = []byte("{}")
 	}
 	var fe domain.FieldErrors
-	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "")
+	if !validText(data) {
+		fe.Addf(invalidTextField(data, ""), notUTF8)
+		return fe.Err()
+	}
+	schema := bodySchemas()[req.Method+" "+c.Path()]
+	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "", schema)
 	return fe.Err()
 }
 
 // decodeObject decodes a JSON object field by field into the struct rv so
-// that each error is reported under its field's name (prefix + name).
-func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string) {
+// that each error is reported under its field's name (prefix + name); a
+// field schema requires and the object lacks is reported as required.
+func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string, schema *bodySchema) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
 		name := strings.TrimSuffix(prefix, ".")
@@ -65,13 +76,80 @@ func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix 
 		}
 		fv := rv.Field(idx)
 		if isPlainStruct(fv.Type()) {
-			decodeObject(fe, msg, fv, prefix+key+".")
+			decodeObject(fe, msg, fv, prefix+key+".", schema.child(key))
 			continue
 		}
 		if err := json.Unmarshal(msg, fv.Addr().Interface()); err != nil {
 			fe.Add(prefix+key, describeJSONError(err))
 		}
 	}
+	for _, name := range schema.missing(raw) {
+		fe.Addf(prefix+name, "is required")
+	}
+}
+
+// notUTF8 is the message for text that is not valid UTF-8.
+const notUTF8 = "is not valid UTF-8 text (invalid bytes or a lone surrogate escape like \\ud800)"
+
+// validText reports whether the JSON text data is valid UTF-8 and its
+// string escapes name no lone UTF-16 surrogate; encoding/json would
+// silently turn either into U+FFFD.
+func validText(data []byte) bool {
+	if !utf8.Valid(data) {
+		return false
+	}
+	inString, pendingHigh := false, false
+	for i := 0; i < len(data); i++ {
+		switch b := data[i]; {
+		case !inString:
+			inString = b == '"'
+		case b == '"':
+			inString = false
+		case b == '\\' && i+1 < len(data) && data[i+1] == 'u':
+			r := hexRune(data[i+2 : min(i+6, len(data))])
+			if pendingHigh != (r >= 0xDC00 && r <= 0xDFFF) {
+				return false
+			}
+			pendingHigh = r >= 0xD800 && r <= 0xDBFF
+			i += 5
+			continue
+		case b == '\\':
+			i++ // an escaped character: never a quote that ends the string
+		}
+		if pendingHigh {
+			return false
+		}
+	}
+	return !pendingHigh
+}
+
+// invalidTextField names the field of the JSON object data (under prefix)
+// whose value holds the text validText refuses, looking into nested
+// objects; the object itself ("body" at the top) when it is in a key.
+func invalidTextField(data []byte, prefix string) string {
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(data, &raw)
+	for _, key := range slices.Sorted(maps.Keys(raw)) {
+		if msg := raw[key]; !validText(msg) {
+			return invalidTextField(msg, prefix+key+".")
+		}
+	}
+	if prefix == "" {
+		return "body"
+	}
+	return strings.TrimSuffix(prefix, ".")
+}
+
+// hexRune parses the four hex digits of a \u escape; -1 when they are not.
+func hexRune(h []byte) rune {
+	if len(h) != 4 {
+		return -1
+	}
+	n, err := strconv.ParseUint(string(h), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return rune(n)
 }
 
 // jsonFields maps the JSON names of a struct's fields to their indexes.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -204,6 +206,15 @@ type historyEntry struct {
 // maxHistory bounds one page of history; after_version pages on.
 const maxHistory = 1000
 
+// setNextHistoryLink tells the client that more history follows the page
+// that ends at version last: a Link header (RFC 8288) with rel="next" to the
+// next page of the same size.
+func setNextHistoryLink(c echo.Context, last, limit int64) {
+	next := url.URL{Path: c.Request().URL.Path, RawQuery: url.Values{
+		"after_version": {strconv.FormatInt(last, 10)}, "limit": {strconv.FormatInt(limit, 10)}}.Encode()}
+	c.Response().Header().Set("Link", "<"+next.String()+`>; rel="next"`)
+}
+
 func (s *Server) patentHistory(c echo.Context) error {
 	if _, err := requireReader(c); err != nil {
 		return err
@@ -223,12 +234,16 @@ func (s *Server) patentHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, err := s.store.ReadStream(c.Request().Context(), domain.PatentStream(n), after, int(limit))
+	events, err := s.store.ReadStream(c.Request().Context(), domain.PatentStream(n), after, int(limit)+1)
 	if err != nil {
 		return err
 	}
 	if len(events) == 0 && after == 0 {
 		return domain.NotFound("number", "no patent %s", n)
+	}
+	if len(events) > int(limit) {
+		events = events[:limit]
+		setNextHistoryLink(c, events[limit-1].Version, limit)
 	}
 	out := make([]historyEntry, len(events))
 	for i, e := range events {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -90,7 +93,7 @@ func problemOf(err error) Problem {
 	switch {
 	case errors.As(err, &de):
 		p := newProblem(string(de.Code), de.Message)
-		p.Rule, p.Errors = string(de.Rule), de.Fields
+		p.Rule, p.Errors = string(de.Rule), feeFieldPaths(de)
 		if p.Status == 0 {
 			p = newProblem(string(domain.CodeInternal), "")
 		}
@@ -103,6 +106,25 @@ func problemOf(err error) Problem {
 		return problemOfHTTPError(he)
 	}
 	return newProblem(string(domain.CodeInternal), "")
+}
+
+// feeTermNames are the JSON names of the fields of fee terms, which the
+// domain names bare ("royalty_base") when it checks the terms on their own.
+var feeTermNames = jsonFields(reflect.TypeFor[domain.FeeTerms]())
+
+// feeFieldPaths returns the fields of a domain error with every fee-terms
+// field named by its path in a request body, "fee.<name>": all fields of an
+// invalid_fee_terms violation, and a bare fee-terms name of invalid input
+// (no other request body or query parameter uses these names; a test checks).
+func feeFieldPaths(de *domain.Error) []domain.FieldError {
+	out := slices.Clone(de.Fields)
+	for i, f := range out {
+		_, fee := feeTermNames[f.Field]
+		if (de.Rule == domain.RuleInvalidFeeTerms && f.Field != "" || fee) && !strings.HasPrefix(f.Field, "fee.") {
+			out[i].Field = "fee." + f.Field
+		}
+	}
+	return out
 }
 
 func problemOfHTTPError(he *echo.HTTPError) Problem {

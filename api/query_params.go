@@ -68,11 +68,16 @@ var openAPIParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 // rejectUnknownQuery answers 400 invalid_argument, naming the parameter,
 // for a query parameter that the operation of a /v1 route does not take:
 // a mistyped filter (region_code for region) must not silently widen a
-// tally. The web pages take whatever links carry.
+// tally; and for one given more than once (period=month&period=day), whose
+// handler would silently read only the first. The web pages take whatever
+// links carry.
 func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !strings.HasPrefix(c.Path(), "/v1/") {
 			return next(c)
+		}
+		if name, n := repeatedQuery(c); n > 1 {
+			return domain.Invalid(name, "is given %d times; give it once", n)
 		}
 		known, ok := queryParameters()[c.Request().Method+" "+c.Path()]
 		if !ok {
@@ -89,6 +94,17 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// repeatedQuery returns the first (in name order) query parameter given
+// more than once and how many times; n ≤ 1 when there is none.
+func repeatedQuery(c echo.Context) (name string, n int) {
+	for key, values := range c.QueryParams() {
+		if len(values) > 1 && (n <= 1 || key < name) {
+			name, n = key, len(values)
+		}
+	}
+	return name, n
 }
 
 // takes lists parameter names for a message.

@@ -60,7 +60,7 @@ func answerFigures[T any](s *Server, c echo.Context, format string, compute func
 // invalid_argument error naming it.
 func tallyQuery(c echo.Context, subject string) (projections.TallyQuery, error) {
 	q := projections.TallyQuery{Subject: subject, Period: projections.Period(c.QueryParam("period")),
-		PatenteeID: c.QueryParam("patentee_id"), LicenseeID: c.QueryParam("licensee_id"), Campaign: c.QueryParam("campaign")}
+		PatenteeID: c.QueryParam("patentee_id"), LicenseeID: c.QueryParam("licensee_id")}
 	if q.Period == "" {
 		q.Period = projections.Month
 	}
@@ -78,6 +78,8 @@ func tallyQuery(c echo.Context, subject string) (projections.TallyQuery, error) 
 	fe.Add("ipc", err)
 	q.Kind, err = optional(c, "kind", domain.ParsePatentKind)
 	fe.Add("kind", err)
+	q.Campaign, err = optional(c, "campaign", domain.ParseCampaign)
+	fe.Add("campaign", err)
 	if c.QueryParam("sme") != "" {
 		sme, err := strconv.ParseBool(c.QueryParam("sme"))
 		if err != nil {

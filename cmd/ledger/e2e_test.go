@@ -224,7 +224,8 @@ func TestE2EEveryUsersFlow(t *testing.T) {
 	// Bank: pledge another patent, consent, release.
 	n2 := s.registerPatent(t, p, "202010654321")
 	pl := must(t, s.call(t, "POST", "/v1/pledges", p.bankKey, map[string]any{"pledgor_id": p.uni, "pledgee_id": p.bank,
-		"patents": []string{n2}, "secured_amount_fen": 300_000_000, "registered_on": "2024-04-01", "debt_due_on": "2027-04-01"}), 201)
+		"patents": []string{n2}, "secured_amount_fen": 300_000_000, "registered_on": "2024-04-01", "debt_due_on": "2027-04-01",
+		"open_license_consent": false}), 201)
 	plID := pl.str("pledge_id")
 	must(t, s.call(t, "POST", "/v1/pledges/"+plID+"/consent", p.bankKey, map[string]any{"consented_on": "2024-05-01"}), 200)
 	must(t, s.call(t, "POST", "/v1/pledges/"+plID+"/release", p.bankKey, map[string]any{"released_on": "2024-09-01", "reason": "repaid"}), 200)
@@ -274,7 +275,7 @@ func TestE2EAuthentication(t *testing.T) {
 		{"SME declares another's patent", "POST", declPath, p.smeKey, declBody, 403, "forbidden"},
 		{"licence taken for someone else", "POST", "/v1/patents/" + n + "/licenses", p.sme2Key, openLicenseBody(p.sme, declID), 403, "forbidden"},
 		{"bank withdraws", "POST", declPath + "/" + declID + "/withdrawal", p.bankKey, map[string]any{"effective_on": "2024-06-01", "reason": "r"}, 403, "forbidden"},
-		{"SME registers a pledge", "POST", "/v1/pledges", p.smeKey, map[string]any{"pledgor_id": p.uni, "pledgee_id": p.bank, "patents": []string{n}, "secured_amount_fen": 1, "registered_on": "2024-04-01", "debt_due_on": "2025-04-01"}, 403, "forbidden"},
+		{"SME registers a pledge", "POST", "/v1/pledges", p.smeKey, map[string]any{"pledgor_id": p.uni, "pledgee_id": p.bank, "patents": []string{n}, "secured_amount_fen": 1, "registered_on": "2024-04-01", "debt_due_on": "2025-04-01", "open_license_consent": false}, 403, "forbidden"},
 		{"SME changes status", "POST", "/v1/patents/" + n + "/status", p.smeKey, map[string]any{"status": "lapsed"}, 403, "forbidden"},
 		{"SME transfers", "POST", "/v1/patents/" + n + "/transfers", p.smeKey, map[string]any{"to_ids": []string{p.sme}, "effective_on": "2024-06-01", "price_fen": 0}, 403, "forbidden"},
 	}
@@ -327,7 +328,8 @@ func writeWorld(t testing.TB, s *server) (p parties, n, declID string, routes []
 	licID := must(t, s.call(t, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201).str("license_id")
 	n2 := s.registerPatent(t, p, "202010654321")
 	plID := must(t, s.call(t, "POST", "/v1/pledges", p.bankKey, map[string]any{"pledgor_id": p.uni, "pledgee_id": p.bank,
-		"patents": []string{n2}, "secured_amount_fen": 1_000, "registered_on": "2024-04-01", "debt_due_on": "2025-04-01"}), 201).str("pledge_id")
+		"patents": []string{n2}, "secured_amount_fen": 1_000, "registered_on": "2024-04-01", "debt_due_on": "2025-04-01",
+		"open_license_consent": false}), 201).str("pledge_id")
 	must(t, s.call(t, "POST", "/v1/patents/"+n+"/reviews", p.uniKey, map[string]any{"campaign": "2024", "reviewed_on": "2024-06-30", "grade": "high", "disposition": "open_license"}), 201)
 	return p, n, declID, writeRoutes(s, p, n, declID, licID, plID)
 }
@@ -364,7 +366,8 @@ func TestE2EMalformedBodiesChangeNothing(t *testing.T) {
 			t.Errorf("field %s not named: %s", f, bad.raw)
 		}
 	}
-	if r := s.call(t, "POST", "/v1/patents/ZL202010123456.7/declarations", p.uniKey, map[string]any{}); r.status != 400 || !strings.Contains(string(r.raw), `"field":"number"`) {
+	validDeclaration := map[string]any{"fee": map[string]any{"mode": "free"}, "term_months": 12, "declared_on": "2024-06-01"}
+	if r := s.call(t, "POST", "/v1/patents/ZL202010123456.7/declarations", p.uniKey, validDeclaration); r.status != 400 || !strings.Contains(string(r.raw), `"field":"number"`) {
 		t.Errorf("bad check digit in the path: %d %s", r.status, r.raw)
 	}
 }
