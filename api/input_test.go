@@ -370,6 +370,19 @@ func TestHistoryPages(t *testing.T) {
 	if link := last.header.Get("Link"); link != "" {
 		t.Errorf("the last page, though full, has Link %q", link)
 	}
+
+	// The patent's web page pages its history the same way.
+	first := string(h.do(oasCall{method: "GET", path: "/patents/" + p + "?lang=en", want: 200}).body)
+	next := `rel="next" href="?history_after=1000&amp;lang=en"`
+	if n := strings.Count(first, `class="pos"`); n != 1000 || !strings.Contains(first, next) || strings.Contains(first, "starts at version") {
+		t.Errorf("web page: %d events, next link %v", n, strings.Contains(first, next))
+	}
+	rest := string(h.do(oasCall{method: "GET", path: "/patents/" + p + "?history_after=1000&lang=en", want: 200}).body)
+	if n := strings.Count(rest, `class="pos"`); n != 25 || strings.Contains(rest, `rel="next"`) ||
+		!strings.Contains(rest, "This page starts at version 1001") {
+		t.Errorf("web page after version 1000: %d events", n)
+	}
+	h.do(oasCall{method: "GET", path: "/patents/" + p + "?history_after=-1", want: 400})
 }
 
 // inputNextLink returns the target of a Link rel="next" header; "" when

@@ -52,12 +52,16 @@ type page struct {
 	Problem                           *pageProblem
 	Form                              map[string]string
 
-	Patent                  *patentView
-	Patentees               []string
-	History                 []historyEntry
-	Example                 string
-	CanDeclare, CanWithdraw bool
-	FeeModes                []domain.FeeMode
+	Patent    *patentView
+	Patentees []string
+	History   []historyEntry
+	// HistoryFrom is the version of the first event History shows;
+	// HistoryNext, when not 0, the version after which the next page of
+	// history starts.
+	HistoryFrom, HistoryNext int64
+	Example                  string
+	CanDeclare, CanWithdraw  bool
+	FeeModes                 []domain.FeeMode
 
 	Search    *searchPage
 	Dashboard *dashboard
@@ -166,9 +170,14 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	for _, id := range view.PatenteeIDs {
 		p.Patentees = append(p.Patentees, s.orgName(ctx, id))
 	}
-	if p.History, err = s.historyOf(ctx, n); err != nil {
+	after, err := intQuery(c, "history_after", 0, 0, 1<<62)
+	if err != nil {
 		return nil, err
 	}
+	if p.History, p.HistoryNext, err = s.historyOf(ctx, n, after); err != nil {
+		return nil, err
+	}
+	p.HistoryFrom = after + 1
 	if view.Declaration != nil {
 		p.Example = curlExample(view, c.Scheme()+"://"+c.Request().Host)
 	}
@@ -181,17 +190,25 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	return p, nil
 }
 
-func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber) ([]historyEntry, error) {
-	events, err := s.store.ReadStream(ctx, domain.PatentStream(n), 0, maxHistory)
+// historyOf returns a page of a patent's events, at most maxHistory after
+// version after, and the version after which the next page starts (0 when
+// none follows).
+func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber, after int64) ([]historyEntry, int64, error) {
+	events, err := s.store.ReadStream(ctx, domain.PatentStream(n), after, maxHistory+1)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	var next int64
+	if len(events) > maxHistory {
+		events = events[:maxHistory]
+		next = events[maxHistory-1].Version
 	}
 	out := make([]historyEntry, len(events))
 	for i, e := range events {
 		out[i] = historyEntry{Position: e.Position, Version: e.Version, Type: e.Type,
 			RecordedAt: e.Meta.RecordedAt.UTC().Format("2006-01-02 15:04 UTC"), Actor: e.Meta.Actor}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // curlExample is the API call that takes the open licence of a patent on
