@@ -136,19 +136,27 @@ func TestReplayIndexesTheSearchAsLiveWritesDo(t *testing.T) {
 	}
 }
 
+// planInReadTx plans q and begins a read transaction on db to answer it;
+// the caller rolls it back.
+func planInReadTx(t *testing.T, db *DB, q ListingQuery) (string, []searchTerm, *sql.Tx) {
+	t.Helper()
+	sortName, terms, err := q.plan()
+	if err != nil {
+		t.Fatalf("%+v: %v", q, err)
+	}
+	tx, err := db.Reader().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sortName, terms, tx
+}
+
 // keysInSQL returns the keys of every listing q finds in db's SQL, in
 // order, and their total.
 func keysInSQL(t *testing.T, db *DB, q ListingQuery) ([]pageKey, int64) {
 	t.Helper()
 	ctx := context.Background()
-	sortName, terms, err := q.plan()
-	if err != nil {
-		t.Fatalf("%+v: %v", q, err)
-	}
-	tx, err := db.Reader().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sortName, terms, tx := planInReadTx(t, db, q)
 	defer tx.Rollback()
 	keys, total, err := listingKeysInSQL(ctx, tx, q, terms, sortName, nil, 1_000)
 	if err != nil {
@@ -182,15 +190,7 @@ func samePage(t *testing.T, db *DB, tx *sql.Tx, q ListingQuery, terms []searchTe
 // the first difference; it returns the number of pages and the total.
 func compareListingPaths(t *testing.T, db *DB, q ListingQuery) (pages int, total int64) {
 	t.Helper()
-	ctx := context.Background()
-	sortName, terms, err := q.plan()
-	if err != nil {
-		t.Fatalf("%+v: %v", q, err)
-	}
-	tx, err := db.Reader().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sortName, terms, tx := planInReadTx(t, db, q)
 	defer tx.Rollback()
 	var after *cursorKey
 	for page := 1; page <= 300; page++ {
