@@ -373,7 +373,20 @@ func TestTransferRules(t *testing.T) {
 		{name: "self_transfer", given: []Event{co}, when: transfer(TransferPatent{ToIDs: []string{firm, uni}, EffectiveOn: day("2024-03-01"), CoOwnerConsent: []string{firm}}), rule: RuleSelfTransfer},
 		{name: "partial transfer passes", given: []Event{co}, when: transfer(TransferPatent{ToIDs: []string{firm}, EffectiveOn: day("2024-03-01"), CoOwnerConsent: []string{firm}})},
 		{name: "a stranger cannot transfer", given: []Event{reg}, actor: OrgActor(sme), when: transfer(toFirm), code: CodeForbidden},
+		{name: "dated before the last transfer", given: []Event{reg, transferredTo(reg, "T1", "2024-03-01", firm),
+			transferredTo(reg, "T2", "2024-01-01", sme)}, actor: OrgActor(sme), when: transfer(TransferPatent{ToIDs: []string{uni}, EffectiveOn: day("2024-02-29")}),
+			rule: RuleDateBeforeFact},
+		{name: "dated before the last transfer, recorded in order", given: []Event{reg, transferredTo(reg, "T1", "2024-01-01", sme),
+			transferredTo(reg, "T2", "2024-03-01", firm)}, actor: OrgActor(firm), when: transfer(TransferPatent{ToIDs: []string{uni},
+			EffectiveOn: day("2024-02-29")}), rule: RuleDateBeforeFact},
+		{name: "on the day of the last transfer passes", given: []Event{reg, transferredTo(reg, "T1", "2024-03-01", firm)},
+			actor: OrgActor(firm), when: transfer(TransferPatent{ToIDs: []string{sme}, EffectiveOn: day("2024-03-01")})},
 	})
+}
+
+// transferredTo is the transfer of reg's patent to org, effective on.
+func transferredTo(reg PatentRegistered, id, on string, org string) PatentTransferred {
+	return PatentTransferred{Number: reg.Number, TransferID: id, FromIDs: reg.PatenteeIDs, ToIDs: []string{org}, EffectiveOn: day(on)}
 }
 
 func TestTransferBindsNewPatentees(t *testing.T) {

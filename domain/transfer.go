@@ -34,6 +34,10 @@ func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 		return nil, err
 	}
 	on := c.EffectiveOn
+	if last := p.latestTransfer(); last != nil && on.Before(last.EffectiveOn) {
+		return nil, Violation(RuleDateBeforeFact, "effective_on %s is before transfer %s, which took effect on %s: "+
+			"the current patentees hold the patent from then on", on, last.TransferID, last.EffectiveOn)
+	}
 	if s := p.StatusOn(on); s != StatusActive {
 		return nil, Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
 	}
@@ -48,6 +52,18 @@ func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 	}
 	return []Event{PatentTransferred{Number: p.Number, TransferID: d.routedID(prefixTransfer, p.Number),
 		FromIDs: p.PatenteeIDs, ToIDs: c.ToIDs, EffectiveOn: on, PriceFen: c.PriceFen}}, nil
+}
+
+// latestTransfer returns the transfer with the latest effective date (the
+// later recorded of two on one day), or nil when there is none.
+func (p *Patent) latestTransfer() *PatentTransferred {
+	var last *PatentTransferred
+	for i := range p.Transfers {
+		if t := &p.Transfers[i]; last == nil || !t.EffectiveOn.Before(last.EffectiveOn) {
+			last = t
+		}
+	}
+	return last
 }
 
 func sameSet(a, b []string) bool {
