@@ -27,6 +27,7 @@ type TallyReader interface {
 	Rankings(ctx context.Context, q projections.RankingQuery) ([]projections.Ranking, error)
 	ReviewCoverage(ctx context.Context, q projections.ReviewCoverageQuery) (projections.ReviewCoverage, error)
 	LatestCampaign(ctx context.Context, asOf domain.Date) (string, error)
+	DealsByRegion(ctx context.Context, q projections.RegionDealsQuery) ([]projections.RegionDeals, error)
 }
 
 // ReadProgress tells how far the projections have come. WaitFor blocks

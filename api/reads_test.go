@@ -291,6 +291,49 @@ func TestRegionCodeOfACityOrProvinceCoversItsDistricts(t *testing.T) {
 	}
 }
 
+// TestDashboardListsTheBusiestDistricts: the dashboard's districts are
+// those of the licensors with the most deals in its range, wherever they
+// are, named when the page knows the name and by code otherwise.
+func TestDashboardListsTheBusiestDistricts(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	shanghai := h.org(9, "复旦大学", domain.OrgUniversity, "310104", false)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	var last int64
+	for serial := 2; serial <= 3; serial++ {
+		digits := fmt.Sprintf("2020100%05d", serial)
+		c, err := domain.PatentCheckChar(digits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := domain.PatentNumber("ZL" + digits + "." + string(c))
+		if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种半导体器件",
+			PatenteeIDs: []string{shanghai}, IPC: []string{"H01L 23/367"}, FiledOn: date("2020-03-15"), GrantedOn: date("2022-01-10")}); err != nil {
+			t.Fatal(err)
+		}
+		decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+			TermMonths: 36, DeclaredOn: date("2024-01-02")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
+			EffectiveOn: date("2024-05-01"), DeclarationID: decl.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = lic.Position
+	}
+	_, page := h.get(fmt.Sprintf("/dashboard?from=2024-01-01&to=2024-12-31&lang=en&min_position=%d", last))
+	first := strings.Index(string(page), "<tr><td>310104</td><td>2</td>")
+	second := strings.Index(string(page), "<tr><td>Tianhe (440106)</td><td>1</td>")
+	if first < 0 || second < first {
+		t.Fatalf("the districts, busiest first: at %d and %d in\n%s", first, second, page)
+	}
+	if !strings.Contains(string(page), "region=310104") {
+		t.Error("no download of the deals of district 310104")
+	}
+}
+
 func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := strconv.FormatInt(h.declared(1), 10)

@@ -47,6 +47,19 @@ func coverageRowOf(name string, f projections.CoverageFigures) coverageRow {
 		Share: fmt.Sprintf("%d.%02d%%", f.ShareBP/100, f.ShareBP%100)}
 }
 
+// dashboardDistricts is how many districts the dashboard lists: those
+// with the most deals in its range.
+const dashboardDistricts = 10
+
+// regionLabel names a region code in the page's language when the page
+// knows its name, and is the code otherwise.
+func regionLabel(t func(string) string, code string) string {
+	if name := t("region." + code); name != "region."+code {
+		return name + " (" + code + ")"
+	}
+	return code
+}
+
 // districtRow is one district's deals in the dashboard's range.
 type districtRow struct {
 	Label   string
@@ -138,14 +151,15 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 		d.Charts = append(d.Charts, chartOf(tally, series.column, series.subject, t(series.title)))
 		d.Downloads = append(d.Downloads, downloadLinks(t(series.title), "/v1/tallies/"+series.subject, q))
 	}
-	for _, r := range districts[1:] {
-		tally, err := s.reads.Tally(ctx, projections.TallyQuery{Subject: projections.Deals, Period: projections.Year, From: from, To: to, Region: r[0]})
-		if err != nil {
-			return err
-		}
-		d.Districts = append(d.Districts, districtRow{Label: t(r[1]), Deals: column(tally, tally.Total, "deals"), FeesFen: domain.Fen(column(tally, tally.Total, "fees_fen"))})
-		d.Downloads = append(d.Downloads, downloadLinks(t("dash.deals")+" · "+t(r[1]), "/v1/tallies/deals",
-			url.Values{"period": {d.Period}, "from": {d.From}, "to": {d.To}, "region": {r[0]}}))
+	regions, err := s.reads.DealsByRegion(ctx, projections.RegionDealsQuery{From: from, To: to, Digits: 6, Limit: dashboardDistricts})
+	if err != nil {
+		return err
+	}
+	for _, r := range regions {
+		label := regionLabel(t, r.Region)
+		d.Districts = append(d.Districts, districtRow{Label: label, Deals: r.Deals, FeesFen: domain.Fen(r.FeesFen)})
+		d.Downloads = append(d.Downloads, downloadLinks(t("dash.deals")+" · "+label, "/v1/tallies/deals",
+			url.Values{"period": {d.Period}, "from": {d.From}, "to": {d.To}, "region": {r.Region}}))
 	}
 	ranks, err := s.reads.Rankings(ctx, projections.RankingQuery{Metric: projections.MetricLicenses, From: from, To: to, Limit: 10})
 	if err != nil {

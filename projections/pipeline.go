@@ -253,6 +253,11 @@ func (p *Pipeline) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (R
 	return p.db.ReviewCoverage(ctx, q)
 }
 
+// DealsByRegion answers a deals-by-region query; see DB.DealsByRegion.
+func (p *Pipeline) DealsByRegion(ctx context.Context, q RegionDealsQuery) ([]RegionDeals, error) {
+	return p.db.DealsByRegion(ctx, q)
+}
+
 // LatestCampaign returns the latest review campaign by asOf; see
 // DB.LatestCampaign.
 func (p *Pipeline) LatestCampaign(ctx context.Context, asOf domain.Date) (string, error) {
