@@ -196,6 +196,8 @@ func downloadDefaults(subject string) map[string]string {
 		return map[string]string{"metric": projections.MetricLicenses, "limit": strconv.Itoa(projections.DefaultRankingLimit)}
 	case reviewCoverageSubject:
 		return map[string]string{} // as_of is set by the handler
+	case dealsByRegionSubject:
+		return map[string]string{"level": "district"}
 	}
 	return map[string]string{"period": string(projections.Month)}
 }
@@ -239,7 +241,7 @@ func cmpOr(a, b string) string {
 
 // downloadParamsOrder is the order of the known parameters in the header
 // block; other parameters follow in name order.
-var downloadParamsOrder = []string{"period", "from", "to", "as_of", "metric", "type", "patentee_id", "licensee_id",
+var downloadParamsOrder = []string{"period", "from", "to", "as_of", "level", "metric", "type", "patentee_id", "licensee_id",
 	"region", "ipc", "kind", "sme", "campaign", "sort", "limit"}
 
 // downloadFilters lists the request's parameters (and the defaults of the
@@ -297,6 +299,8 @@ func filterValue(name, v string, t func(string) string) string {
 		key = "metric." + v
 	case "sort": // only the review coverage downloads
 		key = "coverage_sort." + v
+	case "level": // only the deals by region downloads
+		key = "level." + v
 	case "sme":
 		if b, err := strconv.ParseBool(v); err == nil {
 			return map[bool]string{true: t("download.yes"), false: t("download.no")}[b]

@@ -81,6 +81,7 @@ var openRoutes = map[string]bool{
 	"GET /v1/tallies/time-to-first-licence": true,
 	"GET /v1/tallies/fees":                  true,
 	"GET /v1/tallies/review-coverage":       true,
+	"GET /v1/tallies/deals-by-region":       true,
 	"GET /v1/rankings/patentees":            true,
 	"GET /healthz":                          true,
 	"GET /openapi.json":                     true,

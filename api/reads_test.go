@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -291,12 +292,12 @@ func TestRegionCodeOfACityOrProvinceCoversItsDistricts(t *testing.T) {
 	}
 }
 
-// TestDashboardListsTheBusiestDistricts: the dashboard's districts are
-// those of the licensors with the most deals in its range, wherever they
-// are, named when the page knows the name and by code otherwise.
-func TestDashboardListsTheBusiestDistricts(t *testing.T) {
-	h := newReadsHarness(t, readsOptions{})
-	h.declared(1)
+// shanghaiDeals adds to the harness's world a Shanghai university
+// (district 310104) with two free open licences to the SME, effective on
+// 2024-05-01, and waits for the tallies; with declared(1), Guangzhou's
+// district 440106 then has one deal (fee ¥50,000) and 310104 two.
+func (h *readsHarness) shanghaiDeals() {
+	h.t.Helper()
 	shanghai := h.org(9, "复旦大学", domain.OrgUniversity, "310104", false)
 	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
 	var last int64
@@ -304,33 +305,79 @@ func TestDashboardListsTheBusiestDistricts(t *testing.T) {
 		digits := fmt.Sprintf("2020100%05d", serial)
 		c, err := domain.PatentCheckChar(digits)
 		if err != nil {
-			t.Fatal(err)
+			h.t.Fatal(err)
 		}
 		n := domain.PatentNumber("ZL" + digits + "." + string(c))
 		if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种半导体器件",
 			PatenteeIDs: []string{shanghai}, IPC: []string{"H01L 23/367"}, FiledOn: date("2020-03-15"), GrantedOn: date("2022-01-10")}); err != nil {
-			t.Fatal(err)
+			h.t.Fatal(err)
 		}
 		decl, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
 			TermMonths: 36, DeclaredOn: date("2024-01-02")})
 		if err != nil {
-			t.Fatal(err)
+			h.t.Fatal(err)
 		}
 		lic, err := h.svc.GrantLicense(ctx, admin, n, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: h.sme,
 			EffectiveOn: date("2024-05-01"), DeclarationID: decl.ID})
 		if err != nil {
-			t.Fatal(err)
+			h.t.Fatal(err)
 		}
 		last = lic.Position
 	}
-	_, page := h.get(fmt.Sprintf("/dashboard?from=2024-01-01&to=2024-12-31&lang=en&min_position=%d", last))
+	// The web pages do not wait for min_position: the API does, first.
+	h.getJSON(fmt.Sprintf("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&min_position=%d", last), &struct{}{})
+}
+
+// TestDashboardListsTheBusiestDistricts: the dashboard's districts are
+// those of the licensors with the most deals in its range, wherever they
+// are, named when the page knows the name and by code otherwise.
+func TestDashboardListsTheBusiestDistricts(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.shanghaiDeals()
+	_, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")
 	first := strings.Index(string(page), "<tr><td>310104</td><td>2</td>")
 	second := strings.Index(string(page), "<tr><td>Tianhe (440106)</td><td>1</td>")
 	if first < 0 || second < first {
 		t.Fatalf("the districts, busiest first: at %d and %d in\n%s", first, second, page)
 	}
-	if !strings.Contains(string(page), "region=310104") {
-		t.Error("no download of the deals of district 310104")
+	if !strings.Contains(string(page), "region=310104") || !strings.Contains(string(page), "/v1/tallies/deals-by-region?format=csv") {
+		t.Error("no download of the deals of district 310104, or of every district")
+	}
+}
+
+// TestDealsByRegion reads the deals by district, city and province, as JSON
+// and as CSV, and refuses bad queries naming the parameter.
+func TestDealsByRegion(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.shanghaiDeals()
+	const path = "/v1/tallies/deals-by-region?from=2024-01-01&to=2024-12-31"
+	for query, want := range map[string]string{
+		"": `{"from":"2024-01-01","to":"2024-12-31","level":"district","regions":[{"region":"310104","deals":2,"fees_fen":0},` +
+			`{"region":"440106","deals":1,"fees_fen":5000000}]}`,
+		"&level=city&limit=1": `{"from":"2024-01-01","to":"2024-12-31","level":"city","regions":[{"region":"3101","deals":2,"fees_fen":0}]}`,
+		"&level=province":     `{"from":"2024-01-01","to":"2024-12-31","level":"province","regions":[{"region":"31","deals":2,"fees_fen":0},` + `{"region":"44","deals":1,"fees_fen":5000000}]}`,
+	} {
+		resp, body := h.get(path + query)
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != want {
+			t.Errorf("%s: %d %s\nwant %s", query, resp.StatusCode, body, want)
+		}
+	}
+	_, body := h.getWith(path + "&format=csv&lang=en")
+	meta, rows := splitCSV(t, body)
+	if meta["Level"] != "district" || !slices.Equal(rows[0], []string{"Region code", "Deals", "Fees (yuan)"}) ||
+		!slices.Equal(rows[2], []string{"440106", "1", "50000.00"}) || len(rows) != 3 {
+		t.Errorf("CSV: %v %q", meta, rows)
+	}
+	for query, field := range map[string]string{"?to=2024-12-31": "from", "?from=2024-01-01&to=2023-12-31": "to",
+		"?from=2024-01-01&to=2024-12-31&level=county": "level", "?from=2024-01-01&to=2024-12-31&limit=0": "limit",
+		"?from=2024-01-01&to=2024-12-31&format=pdf": "format", "?from=2024-01-01&to=2024-12-31&region=44": "region"} {
+		resp, body := h.get("/v1/tallies/deals-by-region" + query)
+		var p readsProblem
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest || len(p.Errors) == 0 || p.Errors[0].Field != field {
+			t.Errorf("%s: %d %s, want 400 naming %s", query, resp.StatusCode, body, field)
+		}
 	}
 }
 

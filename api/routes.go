@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	v1.GET("/tallies/"+projections.TimeToFirstLicence, s.extraTally(projections.TimeToFirstLicence))
 	v1.GET("/tallies/"+projections.Fees, s.extraTally(projections.Fees))
 	v1.GET("/tallies/"+reviewCoverageSubject, s.reviewCoverage)
+	v1.GET("/tallies/"+dealsByRegionSubject, s.dealsByRegion)
 	v1.GET("/rankings/patentees", s.rankings)
 	e.GET("/metrics", s.metrics)
 }

@@ -155,6 +155,8 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	if err != nil {
 		return err
 	}
+	d.Downloads = append(d.Downloads, downloadLinks(t("dash.districts"), "/v1/tallies/"+dealsByRegionSubject,
+		url.Values{"from": {d.From}, "to": {d.To}}))
 	for _, r := range regions {
 		label := regionLabel(t, r.Region)
 		d.Districts = append(d.Districts, districtRow{Label: label, Deals: r.Deals, FeesFen: domain.Fen(r.FeesFen)})

@@ -664,6 +664,31 @@ func BenchmarkOtherTallies(b *testing.B) {
 	}
 }
 
+// BenchmarkDealsByRegion groups three years of deals by district, city and
+// province, from the in-memory index and in SQL.
+func BenchmarkDealsByRegion(b *testing.B) {
+	dir := sharedLedger(b)
+	warm := openDB(b, dir)
+	if err := warm.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		db   *DB
+	}{{"memory", warm}, {"sql", openDB(b, dir)}} {
+		for _, digits := range []int{6, 4, 2} {
+			b.Run(fmt.Sprintf("%s-%d", c.name, digits), func(b *testing.B) {
+				q := RegionDealsQuery{From: date("2022-01-01"), To: date("2024-12-31"), Digits: digits}
+				quantiles(b, max(b.N, 20), func(int) {
+					if _, err := c.db.DealsByRegion(context.Background(), q); err != nil {
+						b.Fatal(err)
+					}
+				})
+			})
+		}
+	}
+}
+
 // BenchmarkReviewCoverage computes the review coverage of campaign 2024 at
 // the end of 2024, for every university and for one city's, from the
 // in-memory index (with LEDGER_BENCH_SQL=1, in SQL).

@@ -94,42 +94,46 @@ const regionDealsSQL = `SELECT region, SUM(deals), SUM(fees) FROM (
 		WHERE p.paid_on BETWEEN ?2 AND ?3
 ) GROUP BY region`
 
-// dealsByRegion answers q from the facts (see DB.DealsByRegion).
+// dealsByRegion answers q from the facts (see DB.DealsByRegion). Each
+// organisation's region is worked out once per query, so that a deal costs
+// an index or two.
 func (f *tallyFacts) dealsByRegion(q RegionDealsQuery) []RegionDeals {
-	byRegion := map[string]*RegionDeals{}
-	count := func(org int32, deals, fees int64, seen []string) []string {
-		o := &f.orgs[org]
-		if !o.known || len(o.region) < q.Digits || slices.Contains(seen, o.region[:q.Digits]) {
-			return seen
+	var regions []RegionDeals
+	regionOf := make([]int32, len(f.orgs)) // index in regions, -1 for none
+	index := map[string]int32{}
+	for i := range f.orgs {
+		o := &f.orgs[i]
+		if !o.known || len(o.region) < q.Digits {
+			regionOf[i] = -1
+			continue
 		}
-		region := o.region[:q.Digits]
-		r := byRegion[region]
-		if r == nil {
-			r = &RegionDeals{Region: region}
-			byRegion[region] = r
+		k, ok := index[o.region[:q.Digits]]
+		if !ok {
+			k = int32(len(regions))
+			index[o.region[:q.Digits]] = k
+			regions = append(regions, RegionDeals{Region: o.region[:q.Digits]})
 		}
-		r.Deals += deals
-		r.FeesFen += fees
-		return append(seen, region)
+		regionOf[i] = k
 	}
 	add := func(d *dealFact, deals, fees int64) {
 		if len(d.licensors) == 1 { // most deals: no need to read the licensors' slice
-			count(d.licensor, deals, fees, nil)
+			if k := regionOf[d.licensor]; k >= 0 {
+				regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
+			}
 			return
 		}
-		var seen []string // the regions this licence already counted in
-		for _, o := range d.licensors {
-			seen = count(o, deals, fees, seen)
+		for i, o := range d.licensors {
+			k := regionOf[o]
+			if k < 0 || slices.ContainsFunc(d.licensors[:i], func(p int32) bool { return regionOf[p] == k }) {
+				continue // no region, or counted under an earlier licensor
+			}
+			regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
 		}
 	}
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	f.eachDeal(from, to, func(i int32) { add(&f.deals[i], 1, 0) })
 	f.eachPayment(from, to, func(pay dealPayment) { add(&f.deals[pay.deal], 0, pay.amountFen) })
-	out := make([]RegionDeals, 0, len(byRegion))
-	for _, r := range byRegion {
-		out = append(out, *r)
-	}
-	return orderRegionDeals(out, q.Limit)
+	return orderRegionDeals(slices.DeleteFunc(regions, func(r RegionDeals) bool { return r.Deals == 0 && r.FeesFen == 0 }), q.Limit)
 }
 
 // orderRegionDeals sorts regions by deals, then fees (both most first),
