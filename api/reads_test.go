@@ -381,6 +381,20 @@ func TestDealsByRegion(t *testing.T) {
 	}
 }
 
+// TestSearchPageTakesAnyRegionCode: the search page's region field takes
+// any code, a city's among them, not only the districts it suggests.
+func TestSearchPageTakesAnyRegionCode(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(1)), &struct{}{})
+	for region, found := range map[string]bool{"440100": true, "44": true, "440300": false, "310104": false} {
+		resp, page := h.get("/?lang=en&region=" + region)
+		listed := strings.Contains(string(page), "一种固态锂电池电解质")
+		if resp.StatusCode != http.StatusOK || listed != found || !strings.Contains(string(page), `value="`+region+`"`) {
+			t.Errorf("region %s: %d, listed %v, want %v", region, resp.StatusCode, listed, found)
+		}
+	}
+}
+
 func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := strconv.FormatInt(h.declared(1), 10)

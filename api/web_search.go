@@ -36,7 +36,8 @@ type searchPage struct {
 	Sorts    []string
 }
 
-// districts are the region choices of the search and dashboard pages.
+// districts are the regions the search page suggests by name; its region
+// field takes any region code or the start of one.
 var districts = [][2]string{{"4401", "region.4401"}, {"440106", "region.440106"}, {"440105", "region.440105"}, {"440113", "region.440113"}}
 
 // searchPageHandler is the listing search (/): the API's filters as a form,
