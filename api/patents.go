@@ -164,8 +164,8 @@ func viewPatent(p *domain.Patent, today domain.Date) patentView {
 	for _, d := range p.Declarations {
 		v.Declarations = append(v.Declarations, viewDeclaration(d))
 	}
-	if d := p.DeclarationInEffect(today); d != nil {
-		dv := viewDeclaration(d)
+	if d := p.DeclarationInEffect(today); d != nil && v.Status == domain.StatusActive {
+		dv := viewDeclaration(d) // a patent not active offers nothing, as the listings say
 		v.Declaration = &dv
 	}
 	for _, l := range p.Licenses {

@@ -395,6 +395,46 @@ func TestSearchPageTakesAnyRegionCode(t *testing.T) {
 	}
 }
 
+// TestPatentOfALapsedPatentOffersNothing: once the patent lapses, its
+// view has no declaration in effect (its declarations stay listed) and the
+// listings leave it out; restored, it offers its declaration again.
+func TestPatentOfALapsedPatentOffersNothing(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	c, err := domain.PatentCheckChar("202010000001") // declared(1)'s patent
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := "ZL202010000001." + string(c)
+	today := h.svc.Today()
+	for _, step := range []struct {
+		status domain.PatentStatus
+		listed bool
+	}{{domain.StatusLapsed, false}, {domain.StatusActive, true}} {
+		status := step.status
+		res, err := h.svc.ChangeStatus(context.Background(), domain.Request{Actor: domain.AdminActor}, domain.PatentNumber(n),
+			domain.ChangeStatus{Status: &status, EffectiveOn: today, Reason: "登记"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var view struct {
+			Status       string           `json:"status"`
+			Declaration  *json.RawMessage `json:"declaration"`
+			Declarations []any            `json:"declarations"`
+		}
+		h.getJSON(fmt.Sprintf("/v1/patents/%s?min_position=%d", n, res.Position), &view)
+		var page struct {
+			Total int `json:"total"`
+		}
+		h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", res.Position), &page)
+		if view.Status != string(status) || (view.Declaration != nil) != step.listed || len(view.Declarations) != 1 ||
+			(page.Total == 1) != step.listed {
+			t.Errorf("%s: status %s, declaration %v, %d declarations, %d listed", status, view.Status,
+				view.Declaration != nil, len(view.Declarations), page.Total)
+		}
+	}
+}
+
 func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := strconv.FormatInt(h.declared(1), 10)

@@ -182,7 +182,7 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 		p.Example = curlExample(view, c.Scheme()+"://"+c.Request().Host)
 	}
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
-	p.CanDeclare = owner && view.Declaration == nil
+	p.CanDeclare = owner && view.Declaration == nil && view.Status == domain.StatusActive
 	p.CanWithdraw = owner && view.Declaration != nil
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()
