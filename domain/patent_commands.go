@@ -22,8 +22,9 @@ type RegisterPatent struct {
 // maxAbstractRunes bounds abstracts and other long free text.
 const maxAbstractRunes = 5000
 
-// locarnoPattern is a Locarno class and subclass, e.g. "14-03".
-var locarnoPattern = regexp.MustCompile(`^\d{2}-\d{2}$`)
+// locarnoPattern is a Locarno class and subclass, e.g. "14-03": classes
+// 01–32, and 99 (miscellaneous).
+var locarnoPattern = regexp.MustCompile(`^(0[1-9]|[12]\d|3[0-2]|99)-\d{2}$`)
 
 // Parse validates the command and returns the registration event it
 // describes. Every offending field is named in one invalid_argument error.
@@ -75,7 +76,7 @@ func parseIPCList(fe *FieldErrors, raw []string) []IPCCode {
 
 func checkClassification(fe *FieldErrors, kind PatentKind, ipcCount int, locarno string) {
 	if locarno != "" && !locarnoPattern.MatchString(locarno) {
-		fe.Addf("locarno", "must be a Locarno class and subclass like 14-03")
+		fe.Addf("locarno", "must be a Locarno class (01–32 or 99) and subclass like 14-03")
 	}
 	switch {
 	case kind == KindDesign && ipcCount == 0 && locarno == "":

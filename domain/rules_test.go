@@ -599,6 +599,19 @@ func TestRegisterPatentValidation(t *testing.T) {
 	}
 }
 
+// TestLocarnoClasses: a design's Locarno classification names one of the
+// classes 01–32 or 99 and a two-digit subclass.
+func TestLocarnoClasses(t *testing.T) {
+	for locarno, ok := range map[string]bool{"01-01": true, "14-03": true, "32-00": true, "99-00": true,
+		"00-01": false, "33-01": false, "98-01": false, "99-99x": false, "14-3": false, "1403": false} {
+		var fe FieldErrors
+		checkClassification(&fe, KindDesign, 0, locarno)
+		if got := fe.Err() == nil; got != ok {
+			t.Errorf("%s: accepted %v, want %v (%v)", locarno, got, ok, fe.Err())
+		}
+	}
+}
+
 func asError(err error, target **Error) bool { return errors.As(err, target) }
 
 func TestRegisterRefusesFutureGrant(t *testing.T) {
