@@ -174,6 +174,21 @@ func requirePatentee(p *Patent, actor Actor) error {
 	return Forbidden("only a patentee of %s may do this", p.Number)
 }
 
+// requirePatenteeOn is requirePatentee for an act dated day, named by
+// field: an organisation that became a patentee by a transfer cannot act
+// with a date before the transfer took effect, when it did not hold the
+// patent yet. The admin, no organisation, acts for whoever held it.
+func requirePatenteeOn(p *Patent, actor Actor, field string, day Date) error {
+	if err := requirePatentee(p, actor); err != nil {
+		return err
+	}
+	if since := p.patenteeSince(actor.OrgID); day.Before(since) {
+		return Violation(RuleDateBeforeFact, "%s %s is before %s became a patentee of %s on %s", field, day, actor.OrgID,
+			p.Number, since)
+	}
+	return nil
+}
+
 // checkIDList validates a list of organisation IDs: present, non-empty and
 // without repeats.
 func checkIDList(field string, ids []string, required bool) error {

@@ -83,7 +83,7 @@ func (p *Patent) Declare(d decision, c FileDeclaration) ([]Event, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if err := requirePatentee(p, d.actor); err != nil {
+	if err := requirePatenteeOn(p, d.actor, "declared_on", c.DeclaredOn); err != nil {
 		return nil, err
 	}
 	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
@@ -194,7 +194,7 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	if decl == nil {
 		return nil, NotFound("declaration_id", "patent %s has no declaration %q", p.Number, c.DeclarationID)
 	}
-	if err := requirePatentee(p, d.actor); err != nil {
+	if err := requirePatenteeOn(p, d.actor, "effective_on", c.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {

@@ -56,7 +56,7 @@ func (c GrantLicense) checkActor(p *Patent, actor Actor) error {
 		}
 		return Forbidden("only the licensee may take an open licence")
 	}
-	return requirePatentee(p, actor)
+	return requirePatenteeOn(p, actor, "effective_on", c.EffectiveOn)
 }
 
 // GrantLicense decides a licence, enforcing the licence rules of DOMAIN.md

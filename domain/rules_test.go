@@ -384,6 +384,34 @@ func TestTransferRules(t *testing.T) {
 	})
 }
 
+// TestNewPatenteeActsFromTheTransferOn: an organisation that became a
+// patentee by a transfer on 2024-06-01 may declare, withdraw, license and
+// transfer with that day's date or later, not before; the admin may.
+func TestNewPatenteeActsFromTheTransferOn(t *testing.T) {
+	reg := registered(t)
+	toFirm := transferredTo(reg, "T1", "2024-06-01", firm)
+	declaredByFirm := DeclarationFiled{Number: reg.Number, DeclarationID: "D1", Fee: lumpSum(5_000_000), TermMonths: 36,
+		DeclaredOn: day("2024-06-01"), TermEndsOn: TermEndsOn(day("2024-06-01"), 36), PatenteeIDs: []string{firm}}
+	ordinary := func(on string) GrantLicense {
+		return GrantLicense{Type: LicenseOrdinary, LicenseeID: sme, EffectiveOn: day(on), EndsOn: day("2025-12-31")}
+	}
+	runCases(t, []ruleCase{
+		{name: "declares before the transfer", given: []Event{reg, toFirm}, actor: OrgActor(firm), when: declare(declareOn("2024-05-31")),
+			rule: RuleDateBeforeFact},
+		{name: "declares on the transfer's day", given: []Event{reg, toFirm}, actor: OrgActor(firm), when: declare(declareOn("2024-06-01"))},
+		{name: "the admin declares before the transfer", given: []Event{reg, toFirm}, actor: AdminActor, when: declare(declareOn("2024-05-31"))},
+		{name: "withdraws before the transfer", given: []Event{reg, toFirm, declaredByFirm}, actor: OrgActor(firm),
+			when: withdraw("D1", "2024-05-31"), rule: RuleDateBeforeFact},
+		{name: "licenses before the transfer", given: []Event{reg, toFirm}, actor: OrgActor(firm), when: grant(ordinary("2024-05-31")),
+			rule: RuleDateBeforeFact},
+		{name: "licenses on the transfer's day", given: []Event{reg, toFirm}, actor: OrgActor(firm), when: grant(ordinary("2024-06-01"))},
+		{name: "a co-owner kept by a partial transfer acts as before", given: []Event{registered(t, uni, firm),
+			PatentTransferred{Number: reg.Number, TransferID: "T1", FromIDs: []string{uni, firm}, ToIDs: []string{firm, sme},
+				EffectiveOn: day("2024-06-01")}}, actor: OrgActor(firm), when: grant(GrantLicense{Type: LicenseOrdinary,
+			LicenseeID: "org-x", EffectiveOn: day("2024-05-31"), EndsOn: day("2025-12-31")})},
+	})
+}
+
 // transferredTo is the transfer of reg's patent to org, effective on.
 func transferredTo(reg PatentRegistered, id, on string, org string) PatentTransferred {
 	return PatentTransferred{Number: reg.Number, TransferID: id, FromIDs: reg.PatenteeIDs, ToIDs: []string{org}, EffectiveOn: day(on)}

@@ -27,7 +27,7 @@ func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if err := requirePatentee(p, d.actor); err != nil {
+	if err := requirePatenteeOn(p, d.actor, "effective_on", c.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
@@ -52,6 +52,20 @@ func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 	}
 	return []Event{PatentTransferred{Number: p.Number, TransferID: d.routedID(prefixTransfer, p.Number),
 		FromIDs: p.PatenteeIDs, ToIDs: c.ToIDs, EffectiveOn: on, PriceFen: c.PriceFen}}, nil
+}
+
+// patenteeSince returns the effective date of the latest transfer that
+// made org a patentee (its assignees held it, its assignors did not); the
+// zero date when no transfer did, so that org has held the patent since
+// its registration.
+func (p *Patent) patenteeSince(org string) Date {
+	var since Date
+	for _, t := range p.Transfers {
+		if slices.Contains(t.ToIDs, org) && !slices.Contains(t.FromIDs, org) && !t.EffectiveOn.Before(since) {
+			since = t.EffectiveOn
+		}
+	}
+	return since
 }
 
 // latestTransfer returns the transfer with the latest effective date (the
