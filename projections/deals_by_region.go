@@ -3,8 +3,10 @@ package projections
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -63,36 +65,65 @@ func (db *DB) DealsByRegion(ctx context.Context, q RegionDealsQuery) ([]RegionDe
 		db.tallies.readAt(position, func(f *tallyFacts) { out = f.dealsByRegion(q) }) {
 		return out, nil
 	}
-	rows, err := tx.QueryContext(ctx, regionDealsSQL, q.Digits, q.From.String(), q.To.String())
+	return regionDealsInSQL(ctx, tx, q)
+}
+
+// regionDealsInSQL answers q from the tables in the read transaction tx.
+// Rather than look up the licensors of each licence and payment in the
+// range, which took seconds, it reads the organisations' regions and
+// every licence's licensors once, in table order, and joins them here.
+func regionDealsInSQL(ctx context.Context, tx *sql.Tx, q RegionDealsQuery) ([]RegionDeals, error) {
+	regionOf := map[string]string{} // organisation → region prefix
+	err := scanStrings(ctx, tx, "SELECT id, region FROM tly_orgs", func(c []string) error {
+		if len(c[1]) >= q.Digits {
+			regionOf[c[0]] = c[1][:q.Digits]
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("deals by region: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r RegionDeals
-		if err := rows.Scan(&r.Region, &r.Deals, &r.FeesFen); err != nil {
-			return nil, err
+	regionsOf := map[string][]string{} // licence → the regions of its licensors, each once
+	err = scanStrings(ctx, tx, "SELECT license_id, org_id FROM tly_license_orgs", func(c []string) error {
+		if r, ok := regionOf[c[1]]; ok && !slices.Contains(regionsOf[c[0]], r) {
+			regionsOf[c[0]] = append(regionsOf[c[0]], r)
 		}
-		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deals by region: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	byRegion := map[string]*RegionDeals{}
+	add := func(licence string, deals, fees int64) {
+		for _, r := range regionsOf[licence] {
+			if byRegion[r] == nil {
+				byRegion[r] = &RegionDeals{Region: r}
+			}
+			byRegion[r].Deals += deals
+			byRegion[r].FeesFen += fees
+		}
+	}
+	from, to := q.From.String(), q.To.String()
+	err = scanStrings(ctx, tx, "SELECT license_id FROM tly_licenses WHERE effective_on BETWEEN ? AND ?", func(c []string) error {
+		add(c[0], 1, 0)
+		return nil
+	}, from, to)
+	if err == nil {
+		err = scanStrings(ctx, tx, "SELECT license_id, amount_fen FROM tly_payments WHERE paid_on BETWEEN ? AND ?", func(c []string) error {
+			fen, err := strconv.ParseInt(c[1], 10, 64)
+			add(c[0], 0, fen)
+			return err
+		}, from, to)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("deals by region: %w", err)
+	}
+	out := make([]RegionDeals, 0, len(byRegion))
+	for _, r := range byRegion {
+		out = append(out, *r)
 	}
 	return orderRegionDeals(out, q.Limit), nil
 }
-
-// regionDealsSQL selects, per region prefix of ?1 digits of the licensors,
-// the licences effective from ?2 to ?3 and the fees paid then; a licence
-// or payment counts once in each region of its licensors.
-const regionDealsSQL = `SELECT region, SUM(deals), SUM(fees) FROM (
-	SELECT DISTINCT substr(o.region, 1, ?1) AS region, l.license_id AS id, 1 AS deals, 0 AS fees
-		FROM tly_licenses l JOIN tly_license_orgs lo ON lo.license_id = l.license_id JOIN tly_orgs o ON o.id = lo.org_id
-		WHERE l.effective_on BETWEEN ?2 AND ?3
-	UNION ALL
-	SELECT DISTINCT substr(o.region, 1, ?1), p.id, 0, p.amount_fen
-		FROM tly_payments p JOIN tly_license_orgs lo ON lo.license_id = p.license_id JOIN tly_orgs o ON o.id = lo.org_id
-		WHERE p.paid_on BETWEEN ?2 AND ?3
-) GROUP BY region`
 
 // dealsByRegion answers q from the facts (see DB.DealsByRegion). Each
 // organisation's region is worked out once per query, so that a deal costs
