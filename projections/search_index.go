@@ -46,13 +46,16 @@ type termScratch struct {
 
 // searchFacts are the facts of the listings at one listings checkpoint.
 type searchFacts struct {
-	position  int64             // the listings checkpoint mirrored
-	regions   map[string]string // organisation ID → region code
-	patentIDs map[string]int32  // patent number → index in docs
-	docs      []searchDoc
-	spans     []declSpan       // by doc: the part of docs a plain query reads, packed
-	vocab     map[string]int32 // token → token ID
-	tokens    []int32          // the token IDs of every indexed doc, doc after doc
+	position int64            // the listings checkpoint mirrored
+	orgIDs   map[string]int32 // organisation ID → index in orgRegions
+	// orgRegions are the region codes of the organisations seen, "" for
+	// one not registered (yet).
+	orgRegions []string
+	patentIDs  map[string]int32 // patent number → index in docs
+	docs       []searchDoc
+	spans      []declSpan       // by doc: the part of docs a plain query reads, packed
+	vocab      map[string]int32 // token → token ID
+	tokens     []int32          // the token IDs of every indexed doc, doc after doc
 	// postings[t] are the indexed docs holding token t in any column, each
 	// once, and weights[t] the sums of the column weights of its places in
 	// each; codePostings and codeWeights the same for the codes column. A
@@ -68,7 +71,7 @@ type searchFacts struct {
 type searchDoc struct {
 	number    string
 	kind      domain.PatentKind
-	patentees []string
+	patentees []int32      // indexes in orgRegions
 	pending   *pendingText // what to index on its first declaration
 	// Once indexed, tokens[start:ends[0]] are the title's token IDs,
 	// tokens[ends[0]:ends[1]] the abstract's and tokens[ends[1]:ends[2]]
@@ -124,7 +127,7 @@ const searchColumns = 3
 var columnWeights = [searchColumns]float64{4.0, 1.0, 2.0}
 
 func newSearchFacts(position int64) *searchFacts {
-	return &searchFacts{position: position, regions: map[string]string{}, patentIDs: map[string]int32{},
+	return &searchFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
 		vocab: map[string]int32{}}
 }
 
@@ -143,7 +146,7 @@ func (f *searchFacts) advance(events []domain.Event, to int64) {
 func (f *searchFacts) apply(ev domain.Event) {
 	switch v := ev.(type) {
 	case domain.OrgRegistered:
-		f.regions[v.OrgID] = string(v.RegionCode)
+		f.orgRegions[f.org(v.OrgID)] = string(v.RegionCode)
 	case domain.PatentRegistered:
 		f.patent(string(v.Number), string(v.Kind), v.PatenteeIDs, &pendingText{title: v.Title, abstract: v.Abstract, codes: v.IPC})
 	case domain.DeclarationFiled:
@@ -161,7 +164,7 @@ func (f *searchFacts) apply(ev domain.Event) {
 		}
 	case domain.PatentTransferred:
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
-			f.docs[i].patentees = slices.Clone(v.ToIDs)
+			f.docs[i].patentees = f.orgs(v.ToIDs)
 		}
 	case domain.PatentStatusChanged:
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
@@ -171,9 +174,29 @@ func (f *searchFacts) apply(ev domain.Event) {
 	}
 }
 
+// org returns the index of an organisation, adding it when new.
+func (f *searchFacts) org(id string) int32 {
+	i, ok := f.orgIDs[id]
+	if !ok {
+		i = int32(len(f.orgRegions))
+		f.orgIDs[id] = i
+		f.orgRegions = append(f.orgRegions, "")
+	}
+	return i
+}
+
+// orgs returns the indexes of organisations.
+func (f *searchFacts) orgs(ids []string) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = f.org(id)
+	}
+	return out
+}
+
 func (f *searchFacts) patent(number, kind string, patentees []string, text *pendingText) {
 	f.patentIDs[number] = int32(len(f.docs))
-	f.docs = append(f.docs, searchDoc{number: number, kind: domain.PatentKind(kind), patentees: patentees, pending: text})
+	f.docs = append(f.docs, searchDoc{number: number, kind: domain.PatentKind(kind), patentees: f.orgs(patentees), pending: text})
 	f.spans = append(f.spans, declSpan{})
 }
 
@@ -260,7 +283,7 @@ func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
 		query string
 		row   func(c []string) error
 	}{
-		{"SELECT id, region FROM lst_orgs", func(c []string) error { f.regions[c[0]] = c[1]; return nil }},
+		{"SELECT id, region FROM lst_orgs", func(c []string) error { f.orgRegions[f.org(c[0])] = c[1]; return nil }},
 		{"SELECT number, kind, title, abstract, ipc, patentee_ids, indexed FROM lst_patents ORDER BY id", func(c []string) error {
 			text := &pendingText{title: c[2], abstract: c[3]}
 			var patentees []string
@@ -347,7 +370,11 @@ func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string
 	m := f.newMatcher(terms, &idx.scratch)
 	defer m.release(&idx.scratch)
 	order := rowOrder(f, sortName)
-	scan := &listingScan{f: f, q: q, m: m, sortName: sortName, cursor: cursor, limit: limit, today: dayNumber(q.Today),
+	patentee, known := f.orgIDs[q.PatenteeID]
+	if !known {
+		patentee = -1 // matches no patentee
+	}
+	scan := &listingScan{f: f, q: q, patentee: patentee, inRegion: f.inRegion(q), m: m, sortName: sortName, cursor: cursor, limit: limit, today: dayNumber(q.Today),
 		plain: q.Kind == "" && q.PatenteeID == "" && q.Region == "" && q.FeeMode == "" && q.MaxFeeFen == nil,
 		order: order, best: &rowHeap{worse: func(a, b listingRow) bool { return order(b, a) }}}
 	m.each(len(f.docs), scan.visit)
@@ -359,6 +386,8 @@ func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string
 type listingScan struct {
 	f        *searchFacts
 	q        ListingQuery
+	patentee int32  // the index of q.PatenteeID's organisation, -1 when unknown
+	inRegion []bool // by organisation index: in q.Region; nil without a region filter
 	m        *matcher
 	sortName string
 	cursor   *cursorRow // nil on the first page
@@ -380,7 +409,7 @@ func (s *listingScan) visit(doc int32) {
 		return
 	}
 	d := &s.f.docs[doc]
-	if !s.f.docPasses(d, s.q) || !d.activeOn(s.today) {
+	if !s.docPasses(d) || !d.activeOn(s.today) {
 		return
 	}
 	for j := range d.decls {
@@ -416,21 +445,30 @@ func (s *listingScan) keys() []pageKey {
 	return keys
 }
 
-// docPasses applies the filters of a query that concern the patent.
-func (f *searchFacts) docPasses(d *searchDoc, q ListingQuery) bool {
-	if len(d.decls) == 0 || (q.Kind != "" && d.kind != q.Kind) {
+// inRegion returns, for a query with a region filter, which organisations
+// (by index) are in the region; nil for a query without one.
+func (f *searchFacts) inRegion(q ListingQuery) []bool {
+	if q.Region == "" {
+		return nil
+	}
+	in := make([]bool, len(f.orgRegions))
+	for i, region := range f.orgRegions {
+		in[i] = inPrefixRange(region, q.Region)
+	}
+	return in
+}
+
+// docPasses applies the filters of the query that concern the patent, as
+// the SQL does: one patentee is the one asked for, and one (the same or
+// another) is in the region.
+func (s *listingScan) docPasses(d *searchDoc) bool {
+	switch {
+	case len(d.decls) == 0 || (s.q.Kind != "" && d.kind != s.q.Kind):
+		return false
+	case s.q.PatenteeID != "" && !slices.Contains(d.patentees, s.patentee):
 		return false
 	}
-	if q.PatenteeID != "" && !slices.Contains(d.patentees, q.PatenteeID) {
-		return false
-	}
-	if q.Region != "" && !slices.ContainsFunc(d.patentees, func(o string) bool {
-		region, ok := f.regions[o]
-		return ok && inPrefixRange(region, q.Region)
-	}) {
-		return false
-	}
-	return true
+	return s.inRegion == nil || slices.ContainsFunc(d.patentees, func(o int32) bool { return s.inRegion[o] })
 }
 
 // declPasses applies the filters of a query that concern the declaration:
