@@ -42,10 +42,9 @@ func inactiveSpells(changes []statusChange) []dayRange {
 	return spells
 }
 
-// holes returns the days of r on which the patent is not active (spells
-// from inactiveSpells), in order.
-func holes(r dayRange, spells []dayRange) []dayRange {
-	var out []dayRange
+// holes appends to out the days of r on which the patent is not active
+// (spells from inactiveSpells), in order, and returns it.
+func holes(out []dayRange, r dayRange, spells []dayRange) []dayRange {
 	for _, s := range spells {
 		if h := (dayRange{first: max(r.first, s.first), last: min(r.last, s.last)}); h.last >= h.first {
 			out = append(out, h)
@@ -59,7 +58,7 @@ func holes(r dayRange, spells []dayRange) []dayRange {
 func activeParts(r dayRange, spells []dayRange) []dayRange {
 	var out []dayRange
 	next := r.first
-	for _, h := range holes(r, spells) {
+	for _, h := range holes(nil, r, spells) {
 		if h.first > next {
 			out = append(out, dayRange{first: next, last: h.first - 1})
 		}

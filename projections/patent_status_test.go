@@ -47,7 +47,7 @@ func TestActivePartsAndHoles(t *testing.T) {
 		if got := activeParts(c.r, spells); !reflect.DeepEqual(got, c.parts) {
 			t.Errorf("activeParts(%v) = %v, want %v", c.r, got, c.parts)
 		}
-		if got := holes(c.r, spells); !reflect.DeepEqual(got, c.holes) {
+		if got := holes(nil, c.r, spells); !reflect.DeepEqual(got, c.holes) {
 			t.Errorf("holes(%v) = %v, want %v", c.r, got, c.holes)
 		}
 	}

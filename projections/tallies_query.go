@@ -372,7 +372,7 @@ func (t *tallier) declarationHoles() ([]dateCount, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, h := range holes(dayRange{first: days[0], last: days[1] - 1}, spells[number]) {
+		for _, h := range holes(nil, dayRange{first: days[0], last: days[1] - 1}, spells[number]) {
 			out = append(out, dateCount{date: dayDate(h.first).String(), n: -1},
 				dateCount{date: dayDate(h.last + 1).String(), n: 1})
 		}

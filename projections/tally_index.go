@@ -52,7 +52,13 @@ type tallyFacts struct {
 	// transfers. Transfers are in the order they were recorded; status
 	// changes effective on the same day too (the load reads them by day).
 	statusChanges map[int32][]statusChange
-	transfersOf   map[int32][]int32
+	// inactive holds, by patent, the spells a patent with status changes
+	// is not active (see inactiveSpells), kept with the changes; hasInactive
+	// has a bit for each such patent, which a scan of the declarations
+	// tests without leaving the processor's cache.
+	inactive    [][]dayRange
+	hasInactive []uint64
+	transfersOf map[int32][]int32
 	// dealsByDay and paymentsByDay hold the first deals and payments
 	// sorted by day, as columns that a tally scans from memory in order;
 	// the later ones (the tail) are sorted when a tally reads them, until
@@ -263,6 +269,12 @@ func (f *tallyFacts) patentOwner(number, org string) {
 func (f *tallyFacts) statusChange(number string, day int32, status domain.PatentStatus) {
 	i := f.patentIndex(number)
 	f.statusChanges[i] = append(f.statusChanges[i], statusChange{day: day, active: status == domain.StatusActive})
+	if int(i) >= len(f.inactive) {
+		f.inactive = slices.Grow(f.inactive, int(i)+1-len(f.inactive))[:i+1]
+		f.hasInactive = slices.Grow(f.hasInactive, int(i>>6)+1-len(f.hasInactive))[:i>>6+1]
+	}
+	f.inactive[i] = inactiveSpells(f.statusChanges[i])
+	f.hasInactive[i>>6] |= 1 << (i & 63)
 	f.patents[i].changed = true
 }
 
@@ -650,33 +662,34 @@ func (f *tallyFacts) declarationsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucketOf := bucketsByDay(spans, from)
-	// changed[i] is how many more declarations are in effect at the end
-	// of bucket i than at the end of the one before; before is how many
-	// are in effect the day before from.
-	changed := make([]int64, len(spans))
+	// started[i] and stopped[i] count the declarations that start or stop
+	// in bucket i, and paused[i] how many more of them a patent not active
+	// stops than it lets start again (see holes); before counts those in
+	// effect the day before the range.
+	started, stopped, paused := make([]int64, len(spans)), make([]int64, len(spans)), make([]int64, len(spans))
 	var before int64
-	shift := func(day int32, by int64) {
-		switch {
-		case day < from:
-			before += by
-		case day <= to:
-			changed[bucketOf[day-from]] += by
-		}
-	}
+	var inactive []dayRange // the holes of one declaration, reused
 	for i := range f.decls {
 		d := &f.decls[i]
 		if match != nil && !match(d) {
 			continue
 		}
-		if d.declared >= from && d.declared <= to {
-			t.Buckets[bucketOf[d.declared-from]].Values[0]++
+		switch {
+		case d.declared < from:
+			before++
+		case d.declared <= to:
+			started[bucketOf[d.declared-from]]++
 		}
-		shift(d.declared, 1)
-		shift(d.stop, -1)
-		if f.patents[d.patent].changed {
-			for _, h := range holes(dayRange{first: d.declared, last: d.stop - 1}, inactiveSpells(f.statusChanges[d.patent])) {
-				shift(h.first, -1)
-				shift(h.last+1, 1)
+		switch {
+		case d.stop < from:
+			before--
+		case d.stop <= to:
+			stopped[bucketOf[d.stop-from]]++
+		}
+		if spells := f.inactiveOf(d.patent); spells != nil {
+			inactive = holes(inactive[:0], dayRange{first: d.declared, last: d.stop - 1}, spells)
+			for _, h := range inactive {
+				pause(h, from, to, bucketOf, paused, &before)
 			}
 		}
 		if d.withdrawn && d.withdrawal >= from && d.withdrawal <= to {
@@ -686,12 +699,38 @@ func (f *tallyFacts) declarationsTally(q TallyQuery, spans []span, t *Tally) {
 	inEffect := before
 	for i := range spans {
 		b := t.Buckets[i].Values
-		inEffect += changed[i]
-		b[2] = inEffect
+		inEffect += started[i] - stopped[i] - paused[i]
+		b[0], b[2] = started[i], inEffect
 		t.Total.Values[0] += b[0]
 		t.Total.Values[1] += b[1]
 	}
 	t.Total.Values[2] = inEffect
+}
+
+// pause counts a hole h in a declaration's days in effect: one fewer in
+// effect from its first day, one more again from the day after its last,
+// in paused by bucket of from..to, or in before when earlier.
+func pause(h dayRange, from, to int32, bucketOf []int32, paused []int64, before *int64) {
+	for _, c := range []struct {
+		day int32
+		by  int64
+	}{{h.first, 1}, {h.last + 1, -1}} {
+		switch {
+		case c.day < from:
+			*before -= c.by
+		case c.day <= to:
+			paused[bucketOf[c.day-from]] += c.by
+		}
+	}
+}
+
+// inactiveOf returns the spells a patent is not active, nil for one
+// that always is.
+func (f *tallyFacts) inactiveOf(patent int32) []dayRange {
+	if w := int(patent >> 6); w < len(f.hasInactive) && f.hasInactive[w]&(1<<(patent&63)) != 0 {
+		return f.inactive[patent]
+	}
+	return nil
 }
 
 // dealsTally computes a deals tally into t. The buckets are split in two

@@ -143,11 +143,12 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 		if !ok {
 			continue
 		}
-		if !f.patents[d.patent].changed {
+		spells := f.inactiveOf(d.patent)
+		if spells == nil {
 			patents, ranges = append(patents, d.patent), append(ranges, r)
 			continue
 		}
-		for _, part := range activeParts(r, inactiveSpells(f.statusChanges[d.patent])) {
+		for _, part := range activeParts(r, spells) {
 			patents, ranges = append(patents, d.patent), append(ranges, part)
 		}
 	}
