@@ -215,6 +215,17 @@ func setNextHistoryLink(c echo.Context, last, limit int64) {
 	c.Response().Header().Set("Link", "<"+next.String()+`>; rel="next"`)
 }
 
+// historyPage reads a page of a patent's events: at most limit after
+// version after, and the version after which the next page starts (0 when
+// none follows).
+func (s *Server) historyPage(ctx context.Context, n domain.PatentNumber, after int64, limit int) ([]domain.RecordedEvent, int64, error) {
+	events, err := s.store.ReadStream(ctx, domain.PatentStream(n), after, limit+1)
+	if err != nil || len(events) <= limit {
+		return events, 0, err
+	}
+	return events[:limit], events[limit-1].Version, nil
+}
+
 func (s *Server) patentHistory(c echo.Context) error {
 	if _, err := requireReader(c); err != nil {
 		return err
@@ -234,16 +245,15 @@ func (s *Server) patentHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, err := s.store.ReadStream(c.Request().Context(), domain.PatentStream(n), after, int(limit)+1)
+	events, next, err := s.historyPage(c.Request().Context(), n, after, int(limit))
 	if err != nil {
 		return err
 	}
 	if len(events) == 0 && after == 0 {
 		return domain.NotFound("number", "no patent %s", n)
 	}
-	if len(events) > int(limit) {
-		events = events[:limit]
-		setNextHistoryLink(c, events[limit-1].Version, limit)
+	if next > 0 {
+		setNextHistoryLink(c, next, limit)
 	}
 	out := make([]historyEntry, len(events))
 	for i, e := range events {

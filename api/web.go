@@ -190,18 +190,12 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	return p, nil
 }
 
-// historyOf returns a page of a patent's events, at most maxHistory after
-// version after, and the version after which the next page starts (0 when
-// none follows).
+// historyOf returns the page of a patent's events after version after
+// that its page shows (see historyPage), and where the next page starts.
 func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber, after int64) ([]historyEntry, int64, error) {
-	events, err := s.store.ReadStream(ctx, domain.PatentStream(n), after, maxHistory+1)
+	events, next, err := s.historyPage(ctx, n, after, maxHistory)
 	if err != nil {
 		return nil, 0, err
-	}
-	var next int64
-	if len(events) > maxHistory {
-		events = events[:maxHistory]
-		next = events[maxHistory-1].Version
 	}
 	out := make([]historyEntry, len(events))
 	for i, e := range events {
