@@ -306,8 +306,8 @@ func filterValue(name, v string, t func(string) string) string {
 			return map[bool]string{true: t("download.yes"), false: t("download.no")}[b]
 		}
 	case "region":
-		if m := t("region." + v); m != "region."+v {
-			return v + " " + m
+		if name, ok := regionName(t, v); ok {
+			return v + " " + name
 		}
 	}
 	if key != "" {

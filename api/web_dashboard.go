@@ -54,10 +54,17 @@ const dashboardDistricts = 10
 // regionLabel names a region code in the page's language when the page
 // knows its name, and is the code otherwise.
 func regionLabel(t func(string) string, code string) string {
-	if name := t("region." + code); name != "region."+code {
+	if name, ok := regionName(t, code); ok {
 		return name + " (" + code + ")"
 	}
 	return code
+}
+
+// regionName returns the name of a region code in t's language, and
+// whether the catalogue knows it.
+func regionName(t func(string) string, code string) (string, bool) {
+	name := t("region." + code)
+	return name, name != "region."+code
 }
 
 // districtRow is one district's deals in the dashboard's range.
