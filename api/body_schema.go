@@ -63,7 +63,7 @@ func mustBodySchemas(doc []byte) map[string]*bodySchema {
 	for path, item := range d.Paths {
 		for method, op := range item {
 			if media, ok := op.RequestBody.Content["application/json"]; ok {
-				out[strings.ToUpper(method)+" "+openAPIParam.ReplaceAllString(path, ":$1")] = newBodySchema(media.Schema, resolve)
+				out[routeKey(method, path)] = newBodySchema(media.Schema, resolve)
 			}
 		}
 	}

@@ -56,7 +56,7 @@ func mustQueryParameters(doc []byte) map[string]map[string]bool {
 					names[p.Name] = true
 				}
 			}
-			out[strings.ToUpper(method)+" "+openAPIParam.ReplaceAllString(path, ":$1")] = names
+			out[routeKey(method, path)] = names
 		}
 	}
 	return out
@@ -64,6 +64,13 @@ func mustQueryParameters(doc []byte) map[string]map[string]bool {
 
 // openAPIParam matches a path parameter as OpenAPI writes it ("{number}").
 var openAPIParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// routeKey names an operation of the OpenAPI document by method and path
+// as echo writes them: "get", "/v1/patents/{number}" is
+// "GET /v1/patents/:number".
+func routeKey(method, path string) string {
+	return strings.ToUpper(method) + " " + openAPIParam.ReplaceAllString(path, ":$1")
+}
 
 // rejectUnknownQuery answers 400 invalid_argument, naming the parameter,
 // for a query parameter that the operation of a /v1 route does not take:
