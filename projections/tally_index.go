@@ -463,7 +463,7 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			}
 			return err
 		}},
-		{"SELECT number, effective_on, status FROM tly_patent_status", func(c []string) error {
+		{"SELECT number, effective_on, status FROM tly_patent_status ORDER BY number, effective_on, seq", func(c []string) error {
 			days, err := parseDays(c[1])
 			if err == nil {
 				f.statusChange(c[0], days[0], domain.PatentStatus(c[2]))
