@@ -34,7 +34,7 @@ type (
 	term string
 )
 
-// csvBOM starts every CSV download so that Excel (notably on Chinese
+// csvBOM starts every CSV report so that Excel (notably on Chinese
 // Windows) reads it as UTF-8.
 const csvBOM = "\ufeff"
 
@@ -43,20 +43,21 @@ const csvBOM = "\ufeff"
 const csvMetaMark = "# "
 
 // document is a download: a title, label–value rows saying what was asked
-// and when, then the table (first row the headings).
+// and when, then the table (first row the headings). A document without a
+// title is a data table (layout=data): the file holds the table alone,
+// without a BOM.
 type document struct {
 	title string
 	meta  [][2]string
 	table [][]any
 }
 
-// download answers rows (from tallyTable, rankingTableFor or any [][]any
-// whose first row holds the headings) as a CSV or Excel attachment whose
-// file name starts with name. Headings and terms are translated into the
-// request's language (pageLang: ?lang=, Accept-Language, then Chinese), and
-// a header block names the figures, the request's filters and the
-// generation time.
-func download(c echo.Context, format, name string, rows [][]any) error {
+// reportDocument lays rows (from tallyTable, rankingTableFor or any [][]any
+// whose first row holds the headings) out as a report for people: headings
+// and terms translated into the request's language (pageLang: ?lang=,
+// Accept-Language, then Chinese), and a header block naming the figures,
+// the request's filters and the generation time.
+func reportDocument(c echo.Context, rows [][]any) document {
 	lang := pageLang(c)
 	t := translator(lang)
 	doc := document{title: downloadTitle(c, lang), meta: downloadFilters(c, t)}
@@ -65,6 +66,12 @@ func download(c echo.Context, format, name string, rows [][]any) error {
 		[2]string{t("download.generated_utc"), now.UTC().Format(time.RFC3339)},
 		[2]string{t("download.generated_local"), now.In(domain.Shanghai).Format(time.RFC3339)})
 	doc.table = translateTable(rows, t)
+	return doc
+}
+
+// download answers doc as a CSV or Excel attachment whose file name starts
+// with name (and, for a report, its title).
+func download(c echo.Context, format, name string, doc document) error {
 	var body bytes.Buffer
 	contentType := "text/csv; charset=utf-8"
 	var err error
@@ -319,15 +326,18 @@ func filterValue(name, v string, t func(string) string) string {
 }
 
 // contentDisposition names the attachment: an ASCII file name from name,
-// and the UTF-8 one (RFC 5987 filename*) starting with the title.
+// and the UTF-8 one (RFC 5987 filename*) starting with the title, if any.
 func contentDisposition(name, title, format string) string {
 	ascii := asciiFileName(name) + "." + format
-	full := strings.Map(func(r rune) rune {
-		if r < 0x20 || strings.ContainsRune(`/\:*?"<>|`, r) {
-			return '_'
-		}
-		return r
-	}, title) + "_" + ascii
+	full := ascii
+	if title != "" {
+		full = strings.Map(func(r rune) rune {
+			if r < 0x20 || strings.ContainsRune(`/\:*?"<>|`, r) {
+				return '_'
+			}
+			return r
+		}, title) + "_" + ascii
+	}
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(full))
 }
 
@@ -378,12 +388,16 @@ func csvText(v any) string {
 	return fmt.Sprint(v)
 }
 
-// writeCSVDocument writes doc as CSV: the BOM, the header block (each row
-// marked "# " in its first cell), a blank row, then the table. Every row
-// has as many fields as the table's, so that strict CSV readers accept it.
+// writeCSVDocument writes doc as CSV. A report starts with the BOM, the
+// header block (each row marked "# " in its first cell) and a blank row;
+// every row has as many fields as the table's, so that strict CSV readers
+// accept it. A data table is the table alone.
 func writeCSVDocument(w *bytes.Buffer, doc document) error {
-	w.WriteString(csvBOM)
 	cw := csv.NewWriter(w)
+	if doc.title == "" {
+		return writeCSVRows(cw, doc.table)
+	}
+	w.WriteString(csvBOM)
 	width := 2
 	for _, row := range doc.table {
 		width = max(width, len(row))

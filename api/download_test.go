@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/patentledger/ledger/domain"
@@ -125,7 +128,7 @@ var (
 func TestDownloadTallyCSVInBothLanguages(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := h.licensedFor(1, 123450)
-	path := "/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&region=4401&sme=true&type=open&format=csv&min_position=" + pos
+	path := "/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&region=4401&sme=true&type=open&format=csv&layout=report&min_position=" + pos
 	cases := []struct {
 		name    string
 		path    string
@@ -243,7 +246,7 @@ func openXLSX(t *testing.T, resp *http.Response, body []byte) *excelize.File {
 func TestDownloadTallyXLSX(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := h.licensedFor(1, 123450)
-	resp, body := h.getWith("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&ipc=H01M&format=xlsx&lang=en&min_position=" + pos)
+	resp, body := h.getWith("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&ipc=H01M&format=xlsx&layout=report&lang=en&min_position=" + pos)
 	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="deals-quarter-2024-01-01-2024-06-30.xlsx"`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
@@ -298,7 +301,7 @@ func TestDownloadTallyXLSX(t *testing.T) {
 		"reviews": {"统计周期", "评价(件)", "评级-高(件)", "评级-中(件)", "评级-低(件)", "评级-无(件)",
 			"处置方式-开放许可(件)", "处置方式-许可(件)", "处置方式-转让(件)", "处置方式-维持(件)", "处置方式-放弃(件)"},
 	} {
-		resp, body := h.getWith("/v1/tallies/" + subject + "?period=year&from=2024-01-01&to=2024-12-31&format=xlsx")
+		resp, body := h.getWith("/v1/tallies/" + subject + "?period=year&from=2024-01-01&to=2024-12-31&format=xlsx&layout=report")
 		f := openXLSX(t, resp, body)
 		rows, head := sheetRows(t, f, "统计周期")
 		if !slices.Equal(rows[head], want) || len(rows) != head+3 || rows[head+2][0] != "合计" {
@@ -314,7 +317,7 @@ func TestDownloadTallyXLSX(t *testing.T) {
 func TestDownloadRankingByFeesInYuan(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := h.licensedFor(1, 123450)
-	_, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&to=2024-12-31&format=csv&min_position=" + pos)
+	_, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&to=2024-12-31&format=csv&layout=report&min_position=" + pos)
 	meta, rows := splitCSV(t, body)
 	if meta[""] != "专利权人排名（许可费）" || meta["排名指标"] != "许可费" || meta["起始日"] != "2024-01-01" ||
 		!utcStamp.MatchString(meta["生成时间(UTC)"]) {
@@ -325,14 +328,14 @@ func TestDownloadRankingByFeesInYuan(t *testing.T) {
 		t.Errorf("ranking %q, want %q", rows, want)
 	}
 
-	_, body = h.getWith("/v1/rankings/patentees?format=csv&lang=en")
+	_, body = h.getWith("/v1/rankings/patentees?format=csv&layout=report&lang=en")
 	meta, rows = splitCSV(t, body)
 	want = [][]string{{"Rank", "Patentee ID", "Patentee", "Licences"}, {"1", h.uni, "华南理工大学", "1"}}
 	if meta["Ranked by"] != "licences" || !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Errorf("ranking by licences %v %q", meta, rows)
 	}
 
-	resp, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&format=xlsx&lang=en")
+	resp, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&format=xlsx&layout=report&lang=en")
 	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="ranking-fees_fen-2024-01-01-open.xlsx"`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
@@ -347,4 +350,163 @@ func TestDownloadRankingByFeesInYuan(t *testing.T) {
 	if v, _ := numberCell(t, f, fmt.Sprintf("A%d", head+2)); v != 1 {
 		t.Errorf("rank %v", v)
 	}
+}
+
+// TestDataDownloadsHoldTheJSONFigures asks every operation that takes
+// layout (read from the OpenAPI document) for its JSON answer and its data
+// downloads: the CSV (no BOM, no header block) and the Excel sheet hold a
+// header row of the JSON's field paths and, row by row, exactly its
+// figures: the items of its one list, then its total.
+func TestDataDownloadsHoldTheJSONFigures(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	reviewed, _ := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 123_450}, "2024-03-01", 123_450)
+	h.openLicence(2, domain.FeeTerms{Mode: domain.FeeFree}, "2024-05-20", 0)
+	res, err := h.svc.RecordReview(context.Background(), domain.Request{Actor: domain.AdminActor}, reviewed, domain.RecordReview{
+		Campaign: "2024", ReviewedOn: domain.NewDate(2024, 6, 1), Grade: domain.Grades[0], Disposition: domain.Dispositions[0],
+		ReviewerID: h.uni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, item := range doc.Paths.Map() {
+		op := item.Get
+		if op == nil || !slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool { return p.Value.Name == "layout" }) {
+			continue
+		}
+		values := map[string]string{"from": "2024-01-01", "to": "2024-12-31", "period": "quarter", "campaign": "2024",
+			"as_of": "2024-12-31", "min_position": strconv.FormatInt(res.Position, 10)}
+		if slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool {
+			return p.Value.Name == "period" && len(p.Value.Schema.Value.Enum) == 1
+		}) {
+			values["period"] = "year"
+		}
+		q := url.Values{}
+		for _, p := range op.Parameters {
+			if v, ok := values[p.Value.Name]; ok {
+				q.Set(p.Value.Name, v)
+			}
+		}
+		query := "?" + q.Encode()
+		want := jsonRows(t, h, path+query)
+		_, body := h.getWith(path + query + "&format=csv")
+		if bytes.HasPrefix(body, []byte("\ufeff")) || bytes.HasPrefix(body, []byte("#")) {
+			t.Errorf("%s: a data CSV starts %q", path, body[:min(len(body), 8)])
+		}
+		got, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		compareRows(t, path+" csv", got, want)
+		resp, body := h.getWith(path + query + "&format=xlsx&layout=data")
+		compareRows(t, path+" xlsx", xlsxRows(t, openXLSX(t, resp, body)), want)
+		n++
+	}
+	if n < 13 {
+		t.Errorf("only %d operations take layout", n)
+	}
+	// An empty list still names its columns.
+	for path, want := range map[string]string{"/v1/rankings/patentees?from=2030-01-01&format=csv": "patentee_id,name,value\n",
+		"/v1/tallies/deals-by-region?from=2030-01-01&to=2030-12-31&format=csv": "region,deals,fees_fen\n"} {
+		if _, body := h.getWith(path); string(body) != want {
+			t.Errorf("%s: %q, want %q", path, body, want)
+		}
+	}
+}
+
+// jsonRows flattens the JSON answer of path the way a data download must:
+// the header is taken from the rows, each a map from field path
+// ("by_grade.high") to its value as text.
+func jsonRows(t *testing.T, h *readsHarness, path string) []map[string]string {
+	t.Helper()
+	_, body := h.getWith(path)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var answer any
+	if err := dec.Decode(&answer); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var items []any
+	var total any
+	switch a := answer.(type) {
+	case []any:
+		items = a
+	case map[string]any:
+		lists := 0
+		for _, v := range a {
+			if l, ok := v.([]any); ok {
+				items, lists = l, lists+1
+			}
+		}
+		if lists != 1 {
+			t.Fatalf("%s: %d lists in %s", path, lists, body)
+		}
+		total = a["total"]
+	}
+	if total != nil {
+		items = append(items, total)
+	}
+	if len(items) == 0 {
+		t.Fatalf("%s: nothing to compare in %s", path, body)
+	}
+	rows := make([]map[string]string, len(items))
+	for i, item := range items {
+		rows[i] = map[string]string{}
+		flattenJSON("", item.(map[string]any), rows[i])
+	}
+	return rows
+}
+
+func flattenJSON(prefix string, obj map[string]any, out map[string]string) {
+	for k, v := range obj {
+		if nested, ok := v.(map[string]any); ok {
+			flattenJSON(prefix+k+".", nested, out)
+			continue
+		}
+		out[prefix+k] = fmt.Sprint(v)
+	}
+}
+
+// compareRows checks that got (a header row, then data rows) holds want
+// row by row: every field of each wanted row under its heading, and no
+// heading that no wanted row has.
+func compareRows(t *testing.T, name string, got [][]string, want []map[string]string) {
+	t.Helper()
+	if len(got) != len(want)+1 {
+		t.Fatalf("%s: %d rows, want a header and %d: %q", name, len(got), len(want), got)
+	}
+	header := got[0]
+	for _, heading := range header {
+		if !slices.ContainsFunc(want, func(r map[string]string) bool { _, ok := r[heading]; return ok }) {
+			t.Errorf("%s: heading %q is no JSON field", name, heading)
+		}
+	}
+	for i, w := range want {
+		for field, value := range w {
+			j := slices.Index(header, field)
+			if j < 0 || j >= len(got[i+1]) || got[i+1][j] != value {
+				t.Errorf("%s: row %d %s = %q, want %q (%q)", name, i+1, field, cell(got[i+1], j), value, got[i+1])
+			}
+		}
+	}
+}
+
+func cell(row []string, j int) string {
+	if j < 0 || j >= len(row) {
+		return "(none)"
+	}
+	return row[j]
+}
+
+// xlsxRows returns every row of the first sheet.
+func xlsxRows(t *testing.T, f *excelize.File) [][]string {
+	t.Helper()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

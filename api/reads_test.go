@@ -232,6 +232,8 @@ func TestReadsNameTheInvalidParameter(t *testing.T) {
 		{tally + "&type=lease", "type"},
 		{tally + "&campaign=2024", "campaign"},
 		{tally + "&format=pdf", "format"},
+		{tally + "&format=csv&layout=pretty", "layout"},
+		{"/v1/rankings/patentees?format=xlsx&layout=Report", "layout"},
 		{"/v1/tallies/declarations?from=2024-01-01&to=2024-12-31&licensee_id=x", "licensee_id"},
 		{"/v1/tallies/pledges?from=2024-01-01&to=2024-12-31&sme=true", "sme"},
 		{"/v1/tallies/reviews?from=2024-01-01&to=2024-12-31&type=open", "type"},
@@ -364,7 +366,7 @@ func TestDealsByRegion(t *testing.T) {
 			t.Errorf("%s: %d %s\nwant %s", query, resp.StatusCode, body, want)
 		}
 	}
-	_, body := h.getWith(path + "&format=csv&lang=en")
+	_, body := h.getWith(path + "&format=csv&layout=report&lang=en")
 	meta, rows := splitCSV(t, body)
 	if meta["Level"] != "district" || !slices.Equal(rows[0], []string{"Region code", "Deals", "Fees (yuan)"}) ||
 		!slices.Equal(rows[2], []string{"440106", "1", "50000.00"}) || len(rows) != 3 {
@@ -438,14 +440,14 @@ func TestPatentOfALapsedPatentOffersNothing(t *testing.T) {
 func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := strconv.FormatInt(h.declared(1), 10)
-	resp, body := h.get("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&format=csv&min_position=" + pos)
+	resp, body := h.get("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&format=csv&layout=report&min_position=" + pos)
 	want := "\n\n统计周期,许可成交(件),被许可人(个),涉及专利(件),许可费(元)\n2024-Q1,1,1,1,50000.00\n2024-Q2,0,0,0,0.00\n合计,1,1,1,50000.00\n"
 	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), want) ||
 		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv";`) ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}
-	resp, body = h.get("/v1/tallies/reviews?period=year&from=2024-01-01&to=2024-12-31&format=xlsx")
+	resp, body = h.get("/v1/tallies/reviews?period=year&from=2024-01-01&to=2024-12-31&format=xlsx&layout=report")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
 		t.Fatalf("xlsx: %d %v", resp.StatusCode, resp.Header)
 	}
@@ -457,7 +459,7 @@ func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	if err != nil || len(rows) < 3 || rows[len(rows)-3][1] != "评价(件)" || rows[len(rows)-3][2] != "评级-高(件)" || rows[len(rows)-1][0] != "合计" {
 		t.Fatalf("xlsx rows %v, %v", rows, err)
 	}
-	resp, body = h.get("/v1/rankings/patentees?format=csv")
+	resp, body = h.get("/v1/rankings/patentees?format=csv&layout=report")
 	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "\n\n名次,专利权人编号,专利权人,许可(件)\n1,"+h.uni+",华南理工大学,1\n") {
 		t.Fatalf("ranking csv: %d\n%s", resp.StatusCode, body)
 	}
@@ -472,7 +474,7 @@ func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	if len(ranks) != 1 || ranks[0].Value != 0 {
 		t.Fatalf("conversion ranking by February %+v", ranks)
 	}
-	resp, body = h.get("/v1/rankings/patentees?metric=conversion_bp&format=csv")
+	resp, body = h.get("/v1/rankings/patentees?metric=conversion_bp&format=csv&layout=report")
 	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "\n\n名次,专利权人编号,专利权人,转化率(基点)\n1,"+h.uni+",华南理工大学,10000\n") {
 		t.Fatalf("conversion csv: %d\n%s", resp.StatusCode, body)
 	}

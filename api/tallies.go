@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -40,9 +38,14 @@ func (s *Server) tally(subject string) echo.HandlerFunc {
 
 // answerFigures answers the figures compute returns once the tallies
 // projection has caught up with the request (min_position): as JSON, or
-// for format csv or xlsx as a file named by name and laid out by table.
+// for format csv or xlsx as a file named by name, holding the JSON's
+// figures (layout=data) or a report laid out by table (layout=report).
 func answerFigures[T any](s *Server, c echo.Context, format string, compute func(context.Context) (T, error),
 	name func(T) string, table func(T) [][]any) error {
+	layout, err := downloadLayout(c)
+	if err != nil {
+		return err
+	}
 	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
 		return err
 	}
@@ -50,10 +53,17 @@ func answerFigures[T any](s *Server, c echo.Context, format string, compute func
 	if err != nil {
 		return err
 	}
-	if format == formatJSON {
+	switch {
+	case format == formatJSON:
 		return writeJSON(c, http.StatusOK, figures)
+	case layout == layoutReport:
+		return download(c, format, name(figures), reportDocument(c, table(figures)))
 	}
-	return download(c, format, name(figures), table(figures))
+	rows, err := dataTable(figures)
+	if err != nil {
+		return err
+	}
+	return download(c, format, name(figures), document{table: rows})
 }
 
 // tallyQuery parses the query parameters of a tally; each invalid one is an
@@ -160,18 +170,4 @@ func tallyTable(t projections.Tally) [][]any {
 	}
 	addRow(term("dash.total"), t.Total)
 	return rows
-}
-
-// writeCSV writes rows as CSV without a header block: UTF-8 with a BOM,
-// money as yuan with two decimals. download writes the whole file.
-func writeCSV(w *bytes.Buffer, rows [][]any) error {
-	w.WriteString(csvBOM)
-	return writeCSVRows(csv.NewWriter(w), rows)
-}
-
-// writeXLSX writes rows to the first sheet of an Excel workbook without a
-// header block, numbers as numbers and money as yuan. download writes the
-// whole file.
-func writeXLSX(w *bytes.Buffer, rows [][]any) error {
-	return writeWorkbook(w, document{table: rows})
 }

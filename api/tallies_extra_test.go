@@ -124,7 +124,7 @@ func TestFeesTally(t *testing.T) {
 		t.Errorf("deals tally fees_fen %v, fees tally %v", deals.Total["fees_fen"], fees.Total["fees_fen"])
 	}
 
-	_, body := h.getWith("/v1/tallies/fees?format=csv&lang=zh&" + rg + pos)
+	_, body := h.getWith("/v1/tallies/fees?format=csv&layout=report&lang=zh&" + rg + pos)
 	meta, rows := splitCSV(t, body)
 	heading := []string{"统计周期", "付款(笔)", "许可费(元)", "一次性支付(元)", "分期支付(元)", "提成支付(元)"}
 	if meta[""] != "许可费支付方式统计（按季度）" || len(rows) != 6 || !slices.Equal(rows[0], heading) ||
@@ -184,7 +184,7 @@ func TestReviewCoverage(t *testing.T) {
 	}
 	// The same figures as CSV (as of today, 2024-07-01 on the harness's
 	// clock), with what was asked in the header block.
-	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&format=csv&lang=en")
+	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&format=csv&layout=report&lang=en")
 	meta, rows := splitCSV(t, body)
 	wantRows := [][]string{{"Patentee ID", "University", "Region code", "Active patents", "Reviewed", "Share (bp)"},
 		{h.uni, "华南理工大学", "440106", "2", "1", "5000"}, {"Total", "", "", "2", "1", "5000"}}
@@ -203,7 +203,7 @@ func TestReviewCoverage(t *testing.T) {
 		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
 		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
 			"<tr><td>华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>", "<tr><td>Total</td><td>2</td><td>1</td><td>50.00%</td></tr>",
-			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv"`} {
+			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv&amp;layout=report"`} {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
 				t.Errorf("dashboard?%s: %d, want %q in the page", q, resp.StatusCode, want)
 			}
@@ -285,7 +285,7 @@ func TestReviewCoverageOrderAndLimit(t *testing.T) {
 		got.Universities != 22 {
 		t.Errorf("first three by patentee: %+v", got)
 	}
-	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&sort=share&limit=1&format=csv&lang=en")
+	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&sort=share&limit=1&format=csv&layout=report&lang=en")
 	meta, rows := splitCSV(t, body)
 	if meta["Order"] != "lowest share first" || meta["Limit"] != "1" || len(rows) != 3 || rows[1][0] != bigger ||
 		!slices.Equal(rows[2], []string{"Total", "", "", "24", "1", "417"}) {

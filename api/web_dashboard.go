@@ -226,5 +226,7 @@ func downloadLinks(label, path string, q url.Values) downloadLink {
 	}
 	csvQ.Set("format", "csv")
 	xlsxQ.Set("format", "xlsx")
+	csvQ.Set("layout", layoutReport)
+	xlsxQ.Set("layout", layoutReport)
 	return downloadLink{Label: label, CSV: path + "?" + csvQ.Encode(), XLSX: path + "?" + xlsxQ.Encode()}
 }
