@@ -29,6 +29,7 @@ func FuzzReadRoutes(f *testing.F) {
 		"format=csv&period=week&from=2024-12-30&to=2025-01-05&ipc=H01M%2010%2F05&kind=invention",
 		"campaign=2024&as_of=2024-12-31&region=44&patentee_id=x", "campaign=2024&sort=share&limit=1&format=csv",
 		"from=2024-01-01&to=2024-12-31&level=city&limit=2&format=xlsx", "history_after=1&lang=en",
+		"period=quarter&from=2024-01-01&to=2024-12-31&format=csv&layout=report", "format=xlsx&layout=data&limit=1",
 	} {
 		f.Add(uint8(0), seed)
 		f.Add(uint8(1), seed)
