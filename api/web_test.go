@@ -288,3 +288,41 @@ func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedNoticeShowsOnlyAPosition: the notice after a form names the
+// ledger position it recorded at; other text in ?saved= is not shown as
+// if the ledger said it.
+func TestSavedNoticeShowsOnlyAPosition(t *testing.T) {
+	f := newWebFixture(t)
+	page := f.url + "/patents/" + string(f.number)
+	for saved, want := range map[string]string{"12": `<p class="notice" role="status">已记录，账本位置 12</p>`, "请致电 400-000 办理退款": "", "-3": "", "<b>1</b>": ""} {
+		status, html, _ := get(t, browser(t), page+"?saved="+url.QueryEscape(saved))
+		notice := regexp.MustCompile(`<p class="notice"[^>]*>[^<]*</p>`).FindString(html)
+		if status != 200 || notice != want {
+			t.Errorf("saved=%q: %d, notice %q, want %q", saved, status, notice, want)
+		}
+	}
+}
+
+// TestFailedFormKeepsLinksToPages: the page shown again after a failed
+// form has its language switch pointing at the patent page, which a GET
+// can open, not at the form's POST-only address.
+func TestFailedFormKeepsLinksToPages(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"bogus"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	for _, lang := range []string{"", "?lang=en"} {
+		status, body, _ := post(t, c, page+"/declare"+lang, form)
+		link := regexp.MustCompile(`<a href="([^"]*)" lang=`).FindStringSubmatch(body)
+		if status != 400 || link == nil {
+			t.Fatalf("failed form%s: %d, switch link %v", lang, status, link)
+		}
+		switchTo := strings.ReplaceAll(link[1], "&amp;", "&")
+		if status, _, _ := get(t, c, f.url+switchTo); status != 200 || !strings.HasPrefix(switchTo, "/patents/"+string(f.number)+"?") {
+			t.Errorf("failed form%s: the language switch %q answers %d", lang, switchTo, status)
+		}
+	}
+}
