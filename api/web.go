@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -135,7 +136,8 @@ func problemLines(err error, lang string) *pageProblem {
 	for _, f := range p.Errors {
 		out.Lines = append(out.Lines, f.Field+": "+f.Message)
 	}
-	if len(out.Lines) == 0 && p.Detail != "" {
+	var he *echo.HTTPError
+	if len(out.Lines) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only
 		out.Lines = append(out.Lines, p.Detail)
 	}
 	return out

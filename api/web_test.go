@@ -326,3 +326,39 @@ func TestFailedFormKeepsLinksToPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWebErrorsOutsideHandlersArePages: an unknown page, a GET of a form's
+// address and a form over the body limit answer a page in the visitor's
+// language with the status, not the API's JSON problem; the API's own
+// paths keep answering problem+json.
+func TestWebErrorsOutsideHandlersArePages(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	page := f.url + "/patents/" + string(f.number)
+	for _, tc := range []struct {
+		path       string
+		status     int
+		title      string
+		htmlAnswer bool
+	}{
+		{"/no-such-page?lang=en", 404, "Not found", true},
+		{"/no-such-page", 404, "未找到", true},
+		{"/signout", 405, "不支持该请求方法", true},
+		{"/patents/" + string(f.number) + "/declare?lang=en", 405, "Method not allowed", true},
+		{"/v1/no-such-route", 404, "", false},
+	} {
+		status, body, h := get(t, c, f.url+tc.path)
+		html := strings.HasPrefix(h.Get("Content-Type"), "text/html")
+		if status != tc.status || html != tc.htmlAnswer || !strings.Contains(body, "<strong>"+tc.title+"</strong>") && html {
+			t.Errorf("GET %s: %d %s, want %d and a page: %v\n%s", tc.path, status, h.Get("Content-Type"), tc.status, tc.htmlAnswer, body)
+		}
+	}
+	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"36"}, "declared_on": {"2024-01-02"},
+		"other_terms": {strings.Repeat("条件", 1<<19)}}
+	status, body, h := post(t, c, page+"/declare", form)
+	if status != 413 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, "<strong>提交内容过大</strong>") {
+		t.Errorf("an overlong form: %d %s\n%.2000s", status, h.Get("Content-Type"), body)
+	}
+}
