@@ -362,3 +362,23 @@ func TestWebErrorsOutsideHandlersArePages(t *testing.T) {
 		t.Errorf("an overlong form: %d %s\n%.2000s", status, h.Get("Content-Type"), body)
 	}
 }
+
+// TestSignOutKeepsTheLanguage: signing out of an English page lands on the
+// English search page.
+func TestSignOutKeepsTheLanguage(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	post(t, c, f.url+"/signin?lang=en", url.Values{"key": {f.uniKey}})
+	_, me, _ := get(t, c, f.url+"/me?lang=en")
+	action := regexp.MustCompile(`<form method="post" action="([^"]*)" class="inline">`).FindStringSubmatch(me)
+	if action == nil {
+		t.Fatalf("no sign-out form:\n%s", me)
+	}
+	status, _, h := post(t, c, f.url+strings.ReplaceAll(action[1], "&amp;", "&"), url.Values{"csrf": {csrfOf(t, me)}})
+	if status != 303 || h.Get("Location") != "/?lang=en" {
+		t.Fatalf("sign-out from an English page: %d to %q", status, h.Get("Location"))
+	}
+	if _, after, _ := get(t, c, f.url+"/me?lang=en"); strings.Contains(after, "Sign out") {
+		t.Fatal("still signed in")
+	}
+}
