@@ -382,3 +382,23 @@ func TestSignOutKeepsTheLanguage(t *testing.T) {
 		t.Fatal("still signed in")
 	}
 }
+
+// TestWebQueryParametersAreDocumented: every query parameter a page
+// reads is a parameter of its operation in the OpenAPI document.
+func TestWebQueryParametersAreDocumented(t *testing.T) {
+	doc := oasLoad(t)
+	for key, names := range map[string][]string{
+		"GET /patents/{number}": {"saved", "history_after", "lang"},
+		"GET /dashboard":        {"period", "from", "to", "campaign", "lang"},
+	} {
+		op := oasOperations(doc)[key]
+		if op == nil {
+			t.Fatalf("%s is not documented", key)
+		}
+		for _, name := range names {
+			if op.Parameters.GetByInAndName("query", name) == nil {
+				t.Errorf("%s: query parameter %s is not documented", key, name)
+			}
+		}
+	}
+}
