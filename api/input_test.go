@@ -382,7 +382,7 @@ func TestHistoryPages(t *testing.T) {
 		!strings.Contains(rest, "This page starts at version 1001") {
 		t.Errorf("web page after version 1000: %d events", n)
 	}
-	h.do(oasCall{method: "GET", path: "/patents/" + p + "?history_after=-1", want: 400})
+	h.do(oasCall{method: "GET", path: "/patents/" + p + "?history_after=-1", want: 400, docRejects: true})
 }
 
 // inputNextLink returns the target of a Link rel="next" header; "" when

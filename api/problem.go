@@ -152,8 +152,9 @@ func problemOfHTTPError(he *echo.HTTPError) Problem {
 	return newProblem(string(domain.CodeInternal), "")
 }
 
-// handleError is echo's HTTPErrorHandler: it writes the problem document and
-// logs server-side failures with the request ID.
+// handleError is echo's HTTPErrorHandler: it writes the problem document
+// (on a web page's address, the error page a browser shows) and logs
+// server-side failures with the request ID.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -167,9 +168,23 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &ue) && ue.retryAfter != "" {
 		c.Response().Header().Set("Retry-After", ue.retryAfter)
 	}
+	if isWebPage(c.Request().URL.Path) && s.webError(c, err) == nil {
+		return
+	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(p.Status)
 	if c.Request().Method != http.MethodHead {
 		_ = writeJSONBody(c.Response(), p)
 	}
+}
+
+// isWebPage reports whether path is a web page's address: any but the
+// API's, the OpenAPI document's, the probes' and the static files'.
+func isWebPage(path string) bool {
+	for _, prefix := range []string{"/v1/", "/static/"} {
+		if strings.HasPrefix(path, prefix) {
+			return false
+		}
+	}
+	return !slices.Contains([]string{"/v1", "/openapi.json", "/healthz", "/metrics"}, path)
 }

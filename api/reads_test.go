@@ -589,3 +589,38 @@ func TestReadsReportAStoppedProjection(t *testing.T) {
 		t.Fatalf("a listing does not read the stopped projection: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestEnglishPagesUseEnglishPunctuation: the search results and the patent
+// page name co-owners with the page language's colon and separator, not
+// the Chinese full-width ones on an English page.
+func TestEnglishPagesUseEnglishPunctuation(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	c, err := domain.PatentCheckChar("202010777777")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := domain.PatentNumber("ZL202010777777." + string(c))
+	day := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
+	if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种共有电池",
+		PatenteeIDs: []string{h.uni, h.sme}, IPC: []string{"H01M 10/0562"}, FiledOn: day("2020-03-15"), GrantedOn: day("2022-01-10")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 36, DeclaredOn: day("2024-01-02"), CoOwnerConsent: []string{h.uni, h.sme}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", res.Position), &struct{}{})
+	for _, tc := range []struct{ path, want string }{
+		{"/?lang=en", `Patentees: <a href="/?patentee_id=` + h.uni + `&amp;lang=en">华南理工大学</a>; <a`},
+		{"/", `专利权人：<a href="/?patentee_id=` + h.uni + `">华南理工大学</a>；<a`},
+		{"/patents/" + string(n) + "?lang=en", "<dd>华南理工大学; 广州星能电池科技有限公司</dd>"},
+		{"/patents/" + string(n), "<dd>华南理工大学；广州星能电池科技有限公司</dd>"},
+	} {
+		resp, page := h.get(tc.path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), tc.want) {
+			t.Errorf("%s: %d, want %q in\n%s", tc.path, resp.StatusCode, tc.want, page)
+		}
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -82,15 +84,20 @@ func (s *Server) newPage(c echo.Context, title string) *page {
 	if lang == langEN {
 		p.LangQuery = "?lang=en"
 	}
-	q := c.Request().URL.Query()
-	q.Set("lang", map[string]string{langZH: langEN, langEN: langZH}[lang])
-	q.Del("saved")
-	p.SwitchURL = c.Request().URL.Path + "?" + q.Encode()
+	p.SwitchURL = switchURL(c.Request().URL.Path, c.Request().URL.Query(), lang)
 	if who, csrf := s.webSession(c); who.org.ID != "" {
 		org := who.org
 		p.Org, p.CSRF = &org, csrf
 	}
 	return p
+}
+
+// switchURL is the address of the page at path with query q in the
+// language other than lang (without the one-off ?saved= notice).
+func switchURL(path string, q url.Values, lang string) string {
+	q.Set("lang", map[string]string{langZH: langEN, langEN: langZH}[lang])
+	q.Del("saved")
+	return path + "?" + q.Encode()
 }
 
 // render executes the named page with the request's language.
@@ -129,7 +136,8 @@ func problemLines(err error, lang string) *pageProblem {
 	for _, f := range p.Errors {
 		out.Lines = append(out.Lines, f.Field+": "+f.Message)
 	}
-	if len(out.Lines) == 0 && p.Detail != "" {
+	var he *echo.HTTPError
+	if len(out.Lines) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only
 		out.Lines = append(out.Lines, p.Detail)
 	}
 	return out
@@ -147,8 +155,8 @@ func (s *Server) patentPage(c echo.Context) error {
 	if err != nil {
 		return s.webError(c, err)
 	}
-	if saved := c.QueryParam("saved"); saved != "" {
-		p.Notice = translator(p.Lang)("form.saved") + " " + saved
+	if saved, err := strconv.ParseInt(c.QueryParam("saved"), 10, 64); err == nil && saved > 0 {
+		p.Notice = translator(p.Lang)("form.saved") + " " + strconv.FormatInt(saved, 10)
 	}
 	return s.render(c, http.StatusOK, "patent", p)
 }
@@ -267,6 +275,8 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	if perr != nil {
 		return s.webError(c, perr)
 	}
+	// The form's address takes only POST: the language switch goes to the page.
+	p.SwitchURL = switchURL("/patents/"+string(p.Patent.Number), url.Values{}, p.Lang)
 	p.Problem = problemLines(err, p.Lang)
 	if !checkCSRF(c, csrf) {
 		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}

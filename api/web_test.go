@@ -288,3 +288,117 @@ func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedNoticeShowsOnlyAPosition: the notice after a form names the
+// ledger position it recorded at; other text in ?saved= is not shown as
+// if the ledger said it.
+func TestSavedNoticeShowsOnlyAPosition(t *testing.T) {
+	f := newWebFixture(t)
+	page := f.url + "/patents/" + string(f.number)
+	for saved, want := range map[string]string{"12": `<p class="notice" role="status">已记录，账本位置 12</p>`, "请致电 400-000 办理退款": "", "-3": "", "<b>1</b>": ""} {
+		status, html, _ := get(t, browser(t), page+"?saved="+url.QueryEscape(saved))
+		notice := regexp.MustCompile(`<p class="notice"[^>]*>[^<]*</p>`).FindString(html)
+		if status != 200 || notice != want {
+			t.Errorf("saved=%q: %d, notice %q, want %q", saved, status, notice, want)
+		}
+	}
+}
+
+// TestFailedFormKeepsLinksToPages: the page shown again after a failed
+// form has its language switch pointing at the patent page, which a GET
+// can open, not at the form's POST-only address.
+func TestFailedFormKeepsLinksToPages(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"bogus"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	for _, lang := range []string{"", "?lang=en"} {
+		status, body, _ := post(t, c, page+"/declare"+lang, form)
+		link := regexp.MustCompile(`<a href="([^"]*)" lang=`).FindStringSubmatch(body)
+		if status != 400 || link == nil {
+			t.Fatalf("failed form%s: %d, switch link %v", lang, status, link)
+		}
+		switchTo := strings.ReplaceAll(link[1], "&amp;", "&")
+		if status, _, _ := get(t, c, f.url+switchTo); status != 200 || !strings.HasPrefix(switchTo, "/patents/"+string(f.number)+"?") {
+			t.Errorf("failed form%s: the language switch %q answers %d", lang, switchTo, status)
+		}
+	}
+}
+
+// TestWebErrorsOutsideHandlersArePages: an unknown page, a GET of a form's
+// address and a form over the body limit answer a page in the visitor's
+// language with the status, not the API's JSON problem; the API's own
+// paths keep answering problem+json.
+func TestWebErrorsOutsideHandlersArePages(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	page := f.url + "/patents/" + string(f.number)
+	for _, tc := range []struct {
+		path       string
+		status     int
+		title      string
+		htmlAnswer bool
+	}{
+		{"/no-such-page?lang=en", 404, "Not found", true},
+		{"/no-such-page", 404, "未找到", true},
+		{"/signout", 405, "不支持该请求方法", true},
+		{"/patents/" + string(f.number) + "/declare?lang=en", 405, "Method not allowed", true},
+		{"/v1/no-such-route", 404, "", false},
+	} {
+		status, body, h := get(t, c, f.url+tc.path)
+		html := strings.HasPrefix(h.Get("Content-Type"), "text/html")
+		if status != tc.status || html != tc.htmlAnswer || !strings.Contains(body, "<strong>"+tc.title+"</strong>") && html {
+			t.Errorf("GET %s: %d %s, want %d and a page: %v\n%s", tc.path, status, h.Get("Content-Type"), tc.status, tc.htmlAnswer, body)
+		}
+	}
+	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"36"}, "declared_on": {"2024-01-02"},
+		"other_terms": {strings.Repeat("条件", 1<<19)}}
+	status, body, h := post(t, c, page+"/declare", form)
+	if status != 413 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, "<strong>提交内容过大</strong>") {
+		t.Errorf("an overlong form: %d %s\n%.2000s", status, h.Get("Content-Type"), body)
+	}
+}
+
+// TestSignOutKeepsTheLanguage: signing out of an English page lands on the
+// English search page.
+func TestSignOutKeepsTheLanguage(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	post(t, c, f.url+"/signin?lang=en", url.Values{"key": {f.uniKey}})
+	_, me, _ := get(t, c, f.url+"/me?lang=en")
+	action := regexp.MustCompile(`<form method="post" action="([^"]*)" class="inline">`).FindStringSubmatch(me)
+	if action == nil {
+		t.Fatalf("no sign-out form:\n%s", me)
+	}
+	status, _, h := post(t, c, f.url+strings.ReplaceAll(action[1], "&amp;", "&"), url.Values{"csrf": {csrfOf(t, me)}})
+	if status != 303 || h.Get("Location") != "/?lang=en" {
+		t.Fatalf("sign-out from an English page: %d to %q", status, h.Get("Location"))
+	}
+	if _, after, _ := get(t, c, f.url+"/me?lang=en"); strings.Contains(after, "Sign out") {
+		t.Fatal("still signed in")
+	}
+}
+
+// TestWebQueryParametersAreDocumented: every query parameter a page
+// reads is a parameter of its operation in the OpenAPI document.
+func TestWebQueryParametersAreDocumented(t *testing.T) {
+	doc := oasLoad(t)
+	for key, names := range map[string][]string{
+		"GET /patents/{number}": {"saved", "history_after", "lang"},
+		"GET /dashboard":        {"period", "from", "to", "campaign", "lang"},
+	} {
+		op := oasOperations(doc)[key]
+		if op == nil {
+			t.Fatalf("%s is not documented", key)
+		}
+		for _, name := range names {
+			if op.Parameters.GetByInAndName("query", name) == nil {
+				t.Errorf("%s: query parameter %s is not documented", key, name)
+			}
+		}
+	}
+}
