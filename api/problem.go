@@ -153,8 +153,8 @@ func problemOfHTTPError(he *echo.HTTPError) Problem {
 }
 
 // handleError is echo's HTTPErrorHandler: it writes the problem document
-// (on a web page's address, the error page a browser shows) and logs
-// server-side failures with the request ID.
+// (on a web page's address, to a client that accepts HTML, the error page
+// a browser shows) and logs server-side failures with the request ID.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -168,7 +168,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &ue) && ue.retryAfter != "" {
 		c.Response().Header().Set("Retry-After", ue.retryAfter)
 	}
-	if isWebPage(c.Request().URL.Path) && s.webError(c, err) == nil {
+	if isWebPage(c.Request().URL.Path) && acceptsHTML(c.Request()) && s.webError(c, err) == nil {
 		return
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
@@ -176,6 +176,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Request().Method != http.MethodHead {
 		_ = writeJSONBody(c.Response(), p)
 	}
+}
+
+// acceptsHTML reports whether the client asks for HTML, as a browser does;
+// a program that does not (curl sends "*/*") gets the problem document.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get(echo.HeaderAccept), echo.MIMETextHTML)
 }
 
 // isWebPage reports whether path is a web page's address: any but the

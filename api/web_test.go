@@ -123,7 +123,21 @@ func browser(t *testing.T) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, Transport: acceptHTML{}, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// acceptHTML sends every request with the Accept header of a browser
+// asking for a page, unless the request sets its own.
+type acceptHTML struct{}
+
+func (acceptHTML) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Accept") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 func get(t *testing.T, c *http.Client, u string, header ...string) (int, string, http.Header) {
@@ -348,6 +362,12 @@ func TestWebErrorsOutsideHandlersArePages(t *testing.T) {
 		{"/v1/no-such-route", 404, "", false},
 	} {
 		status, body, h := get(t, c, f.url+tc.path)
+		if tc.htmlAnswer { // a program that does not ask for HTML gets the problem document
+			status, _, h := get(t, c, f.url+tc.path, "Accept", "*/*")
+			if status != tc.status || h.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("GET %s as a program: %d %s, want %d and problem+json", tc.path, status, h.Get("Content-Type"), tc.status)
+			}
+		}
 		html := strings.HasPrefix(h.Get("Content-Type"), "text/html")
 		if status != tc.status || html != tc.htmlAnswer || !strings.Contains(body, "<strong>"+tc.title+"</strong>") && html {
 			t.Errorf("GET %s: %d %s, want %d and a page: %v\n%s", tc.path, status, h.Get("Content-Type"), tc.status, tc.htmlAnswer, body)
