@@ -397,6 +397,22 @@ func TestSearchPageTakesAnyRegionCode(t *testing.T) {
 	}
 }
 
+// TestSearchPageRelevanceWithoutText: the search form offers relevance;
+// chosen without a search text it lists in the default order (the API
+// refuses it: relevance needs q), and keeps the choice in the form.
+func TestSearchPageRelevanceWithoutText(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(1)), &struct{}{})
+	resp, page := h.get("/?lang=en&sort=relevance")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "一种固态锂电池电解质") ||
+		!strings.Contains(string(page), `<option value="relevance" selected>`) {
+		t.Errorf("relevance without text: %d\n%s", resp.StatusCode, page)
+	}
+	if resp, _ := h.get("/v1/listings?sort=relevance"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the API: %d, want 400", resp.StatusCode)
+	}
+}
+
 // TestPatentOfALapsedPatentOffersNothing: once the patent lapses, its
 // view has no declaration in effect (its declarations stay listed) and the
 // listings leave it out; restored, it offers its declaration again.

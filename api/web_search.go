@@ -63,7 +63,13 @@ func (s *Server) searchPageHandler(c echo.Context) error {
 	return s.render(c, status, "search", p)
 }
 
+// runSearch runs the search the page's form asks for. The form offers
+// relevance beside the default order; without a search text it means the
+// default (newest first) rather than the API's refusal.
 func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
+	if c.QueryParam("sort") == "relevance" && strings.TrimSpace(c.QueryParam("q")) == "" {
+		c.QueryParams().Del("sort")
+	}
 	q, err := listingQuery(c, s.svc.Today())
 	if err != nil {
 		return err
