@@ -1,7 +1,5 @@
 package api
 
-import "github.com/labstack/echo/v4"
-
 import "github.com/patentledger/ledger/projections"
 
 // routes registers every route of the server. This is the one place routes
@@ -12,7 +10,7 @@ func (s *Server) routes() {
 	e.GET("/openapi.json", s.openAPI)
 
 	// Web pages (server-rendered, no JavaScript needed).
-	e.GET("/static/*", echo.WrapHandler(staticFiles()))
+	e.GET("/static/*", staticFiles())
 	e.GET("/", s.searchPageHandler)
 	e.GET("/dashboard", s.dashboardPage)
 	e.GET("/patents/:number", s.patentPage)

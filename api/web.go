@@ -385,11 +385,18 @@ func (s *Server) mePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "me", p)
 }
 
-// staticFiles serves the embedded stylesheet and other assets.
-func staticFiles() http.Handler {
+// staticFiles serves the embedded stylesheet and other assets; a folder
+// is not found rather than listed.
+func staticFiles() echo.HandlerFunc {
 	sub, err := fs.Sub(webAssets, "webassets/static")
 	if err != nil {
 		panic(err)
 	}
-	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	files := echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub))))
+	return func(c echo.Context) error {
+		if name := c.Param("*"); name == "" || strings.HasSuffix(name, "/") {
+			return echo.ErrNotFound
+		}
+		return files(c)
+	}
 }

@@ -204,6 +204,11 @@ func TestPatentPageLanguages(t *testing.T) {
 	if status != 200 || !strings.Contains(css, "@media") || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
 		t.Fatalf("stylesheet: %d %s", status, h.Get("Content-Type"))
 	}
+	for _, folder := range []string{"/static/", "/static/./"} { // a folder is not listed
+		if status, body, _ := get(t, c, f.url+folder); status != 404 || strings.Contains(body, "style.css") {
+			t.Errorf("GET %s: %d %s", folder, status, body)
+		}
+	}
 }
 
 func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
