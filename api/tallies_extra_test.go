@@ -203,11 +203,17 @@ func TestReviewCoverage(t *testing.T) {
 		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
 		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
 			"<tr><td>华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>", "<tr><td>Total</td><td>2</td><td>1</td><td>50.00%</td></tr>",
-			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv&amp;layout=report"`} {
+			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv&amp;lang=en&amp;layout=report"`} {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
 				t.Errorf("dashboard?%s: %d, want %q in the page", q, resp.StatusCode, want)
 			}
 		}
+	}
+	// The English page's report is in English whatever the browser asks.
+	_, body = h.getWith("/v1/tallies/review-coverage?as_of=2024-12-31&campaign=2024&format=csv&lang=en&layout=report",
+		"Accept-Language", "zh-CN")
+	if meta, _ := splitCSV(t, body); meta[""] != "Universities' active patents reviewed (2024)" {
+		t.Errorf("the English page's report: %q", meta[""])
 	}
 	resp, page := h.get("/dashboard?from=2024-01-01&to=2025-06-30&campaign=2025&lang=en")
 	if want := "reviewed · 2025 · 2025-06-30"; resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) ||

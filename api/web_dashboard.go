@@ -27,6 +27,8 @@ type dashboard struct {
 	// universities with the lowest shares.
 	CoverageCut string
 	Downloads   []downloadLink
+	// lang is the page's language, which its downloads are written in.
+	lang string
 }
 
 // dashboardCoverageRows is how many universities the dashboard's coverage
@@ -93,7 +95,7 @@ func (s *Server) dashboardPage(c echo.Context) error {
 	t := translator(pageLang(c))
 	p := s.newPage(c, t("nav.dashboard"))
 	d, err := s.dashboardQuery(c)
-	p.Dashboard = d
+	d.lang, p.Dashboard = p.Lang, d
 	if err == nil && s.reads == nil {
 		err = &unavailableError{detail: "read models are not running"}
 	}
@@ -156,18 +158,18 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 			return err
 		}
 		d.Charts = append(d.Charts, chartOf(tally, series.column, series.subject, t(series.title)))
-		d.Downloads = append(d.Downloads, downloadLinks(t(series.title), "/v1/tallies/"+series.subject, q))
+		d.Downloads = append(d.Downloads, d.downloadLinks(t(series.title), "/v1/tallies/"+series.subject, q))
 	}
 	regions, err := s.reads.DealsByRegion(ctx, projections.RegionDealsQuery{From: from, To: to, Digits: 6, Limit: dashboardDistricts})
 	if err != nil {
 		return err
 	}
-	d.Downloads = append(d.Downloads, downloadLinks(t("dash.districts"), "/v1/tallies/"+dealsByRegionSubject,
+	d.Downloads = append(d.Downloads, d.downloadLinks(t("dash.districts"), "/v1/tallies/"+dealsByRegionSubject,
 		url.Values{"from": {d.From}, "to": {d.To}}))
 	for _, r := range regions {
 		label := regionLabel(t, r.Region)
 		d.Districts = append(d.Districts, districtRow{Label: label, Deals: r.Deals, FeesFen: domain.Fen(r.FeesFen)})
-		d.Downloads = append(d.Downloads, downloadLinks(t("dash.deals")+" · "+label, "/v1/tallies/deals",
+		d.Downloads = append(d.Downloads, d.downloadLinks(t("dash.deals")+" · "+label, "/v1/tallies/deals",
 			url.Values{"period": {d.Period}, "from": {d.From}, "to": {d.To}, "region": {r.Region}}))
 	}
 	ranks, err := s.reads.Rankings(ctx, projections.RankingQuery{Metric: projections.MetricLicenses, From: from, To: to, Limit: 10})
@@ -175,7 +177,7 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 		return err
 	}
 	d.Rankings = ranks
-	d.Downloads = append(d.Downloads, downloadLinks(t("dash.ranking"), "/v1/rankings/patentees",
+	d.Downloads = append(d.Downloads, d.downloadLinks(t("dash.ranking"), "/v1/rankings/patentees",
 		url.Values{"metric": {projections.MetricLicenses}, "from": {d.From}, "to": {d.To}}))
 	if d.Campaign == "" {
 		if d.Campaign, err = s.reads.LatestCampaign(ctx, to); err != nil {
@@ -197,7 +199,7 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 		d.CoverageCut = fmt.Sprintf(t("dash.coverage_lowest"), len(coverage.Items), coverage.Universities)
 	}
 	d.Coverage = append(d.Coverage, coverageRowOf(t("dash.total"), coverage.Total))
-	d.Downloads = append(d.Downloads, downloadLinks(t("dash.coverage"), "/v1/tallies/"+reviewCoverageSubject,
+	d.Downloads = append(d.Downloads, d.downloadLinks(t("dash.coverage"), "/v1/tallies/"+reviewCoverageSubject,
 		url.Values{"campaign": {d.Campaign}, "as_of": {d.To}}))
 	return nil
 }
@@ -219,14 +221,18 @@ func chartOf(t projections.Tally, col, id, title string) chart {
 	return newChart(id, title, labels, values)
 }
 
-func downloadLinks(label, path string, q url.Values) downloadLink {
+// downloadLinks links the CSV and Excel reports of path with query q, in
+// the page's language.
+func (d *dashboard) downloadLinks(label, path string, q url.Values) downloadLink {
 	csvQ, xlsxQ := url.Values{}, url.Values{}
 	for k, v := range q {
 		csvQ[k], xlsxQ[k] = v, v
 	}
+	for k, v := range map[string]string{"layout": layoutReport, "lang": d.lang} {
+		csvQ.Set(k, v)
+		xlsxQ.Set(k, v)
+	}
 	csvQ.Set("format", "csv")
 	xlsxQ.Set("format", "xlsx")
-	csvQ.Set("layout", layoutReport)
-	xlsxQ.Set("layout", layoutReport)
 	return downloadLink{Label: label, CSV: path + "?" + csvQ.Encode(), XLSX: path + "?" + xlsxQ.Encode()}
 }
