@@ -59,13 +59,18 @@ func (c *config) newFlagSet(name string, stderr io.Writer, names ...string) *fla
 		if !contains(names, s.flag) {
 			continue
 		}
-		def := s.def
-		if v, ok := os.LookupEnv(s.env); ok {
-			def = v
-		}
-		fs.StringVar(s.target, s.flag, def, s.usage+" (env "+s.env+")")
+		fs.StringVar(s.target, s.flag, envOr(s.env, s.def), s.usage+" (env "+s.env+")")
 	}
 	return fs
+}
+
+// envOr returns the value of an environment variable, def when it is unset
+// or empty (as container tools pass a variable they leave unset).
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 func contains(list []string, s string) bool {
