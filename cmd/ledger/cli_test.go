@@ -2,8 +2,99 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
+
+// stopOnListening is the stdout of a serve under test: it cancels the
+// server's context once the server says it listens.
+type stopOnListening struct {
+	bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *stopOnListening) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), "ledger listening on") {
+		w.cancel()
+	}
+	return n, err
+}
+
+// runLedgerStopped runs the binary's commands with a context that is
+// cancelled as soon as a server listens: a serve that gets past its checks
+// starts and stops (exit 0) instead of serving until the test times out.
+func runLedgerStopped(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out := &stopOnListening{cancel: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, args, out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+// TestServeRefusesBadLimits: a --body-limit or --rate-limit that is not a
+// positive amount is a user mistake: exit 2 naming the flag, never a panic,
+// a server that answers every request 413, or a silent default.
+func TestServeRefusesBadLimits(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--body-limit", "abc"}, `--body-limit "abc"`},
+		{[]string{"--body-limit", "-5"}, `--body-limit "-5"`},
+		{[]string{"--body-limit", "0"}, `--body-limit "0"`},
+		{[]string{"--rate-limit", "0"}, `--rate-limit "0"`},
+		{[]string{"--rate-limit", "-1"}, `--rate-limit "-1"`},
+		{[]string{"--rate-limit", "NaN"}, `--rate-limit "NaN"`},
+		{[]string{"--rate-limit", "fast"}, `--rate-limit "fast"`},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, c.args...)
+		code, out := runLedgerStopped(t, args...)
+		if code != 2 || !strings.Contains(out, "ledger serve: "+c.want) {
+			t.Errorf("%v: exit %d, output %q", c.args, code, out)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%v: the data folder was created before the flags were checked", c.args)
+		}
+	}
+}
+
+// TestServeAcceptsGoodLimits: the documented forms still start the server.
+func TestServeAcceptsGoodLimits(t *testing.T) {
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(),
+		"--body-limit", "2M", "--rate-limit", "0.5")
+	if code != 0 || !strings.Contains(out, "ledger listening on") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// TestServeLimitsFromEnvironment: --body-limit and --rate-limit read
+// LEDGER_BODY_LIMIT and LEDGER_RATE_LIMIT, as every configuration flag of
+// CONTRACT.md has its variable, and a bad value there is refused too.
+func TestServeLimitsFromEnvironment(t *testing.T) {
+	t.Setenv("LEDGER_BODY_LIMIT", "lots")
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 2 || !strings.Contains(out, `--body-limit "lots"`) {
+		t.Fatalf("LEDGER_BODY_LIMIT=lots: exit %d, output %q", code, out)
+	}
+	t.Setenv("LEDGER_BODY_LIMIT", "")
+	t.Setenv("LEDGER_RATE_LIMIT", "fast")
+	code, out = runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 2 || !strings.Contains(out, "LEDGER_RATE_LIMIT") {
+		t.Fatalf("LEDGER_RATE_LIMIT=fast: exit %d, output %q", code, out)
+	}
+	code, out = runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--rate-limit", "50")
+	if code != 0 {
+		t.Fatalf("a flag wins over a bad LEDGER_RATE_LIMIT: exit %d, output %q", code, out)
+	}
+}
 
 // TestEmptyEnvironmentKeepsDefaults: a variable set to the empty string
 // (as container tools pass an unset one) keeps the default, rather than
@@ -21,4 +112,3 @@ func TestEmptyEnvironmentKeepsDefaults(t *testing.T) {
 		t.Fatalf("config %+v", cfg)
 	}
 }
-

@@ -5,17 +5,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/gommon/bytes"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -33,10 +35,27 @@ var _ api.ReadModels = (*projections.Pipeline)(nil)
 type serveFlags struct {
 	demo       bool
 	trustProxy bool
-	rateLimit  float64
-	bodyLimit  string
+	// rateLimitText is --rate-limit as given; check parses it into
+	// rateLimit.
+	rateLimitText string
+	rateLimit     float64
+	bodyLimit     string
 	// memoryIndexes loads the read models' in-memory indexes.
 	memoryIndexes bool
+}
+
+// check parses and checks the values of the flags: the limits must be
+// positive amounts. It returns an error naming the flag otherwise.
+func (sf *serveFlags) check() error {
+	rl, err := strconv.ParseFloat(sf.rateLimitText, 64)
+	if err != nil || !(rl > 0) || math.IsInf(rl, 0) {
+		return fmt.Errorf("--rate-limit %q (env LEDGER_RATE_LIMIT): want a positive number of requests per second, e.g. 200 or 0.5", sf.rateLimitText)
+	}
+	sf.rateLimit = rl
+	if n, err := bytes.Parse(sf.bodyLimit); err != nil || n <= 0 {
+		return fmt.Errorf("--body-limit %q (env LEDGER_BODY_LIMIT): want a positive size, e.g. 1M, 512K or 2MiB", sf.bodyLimit)
+	}
+	return nil
 }
 
 // runServe runs the HTTP server until ctx is done (SIGINT or SIGTERM), then
@@ -47,11 +66,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := cfg.newFlagSet("serve", stderr, "addr", "data", "store", "store-url", "bus", "nats-url", "node", "admin-key")
 	fs.BoolVar(&sf.demo, "demo", false, "on an empty data folder, load the demo ledger and print a key per role")
 	fs.BoolVar(&sf.trustProxy, "trust-proxy", envBool("LEDGER_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
-	fs.Float64Var(&sf.rateLimit, "rate-limit", 200, "requests per second allowed per key or client address")
-	fs.StringVar(&sf.bodyLimit, "body-limit", "1M", "largest request body accepted")
+	fs.StringVar(&sf.rateLimitText, "rate-limit", envOr("LEDGER_RATE_LIMIT", "200"), "requests per second allowed per key or client address (env LEDGER_RATE_LIMIT)")
+	fs.StringVar(&sf.bodyLimit, "body-limit", envOr("LEDGER_BODY_LIMIT", "1M"), "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
 	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", envBoolOr("LEDGER_MEMORY_INDEXES", true),
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
 	if !parseNoArguments(fs, args) {
+		return 2
+	}
+	if err := sf.check(); err != nil {
+		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
