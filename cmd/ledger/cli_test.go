@@ -96,6 +96,32 @@ func TestServeLimitsFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestServeRefusesBadBooleanEnvironment: LEDGER_MEMORY_INDEXES=off turns
+// the indexes off, and a value that is no boolean is refused (exit 2
+// naming the variable) rather than silently read as the default; a flag
+// on the command line still wins over the variable.
+func TestServeRefusesBadBooleanEnvironment(t *testing.T) {
+	for _, name := range []string{"LEDGER_MEMORY_INDEXES", "LEDGER_TRUST_PROXY"} {
+		t.Setenv(name, "maybe")
+		code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+		if code != 2 || !strings.Contains(out, name+`="maybe"`) {
+			t.Errorf("%s=maybe: exit %d, output %q", name, code, out)
+		}
+		flag := "--" + map[string]string{"LEDGER_MEMORY_INDEXES": "memory-indexes", "LEDGER_TRUST_PROXY": "trust-proxy"}[name]
+		if code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), flag+"=false"); code != 0 {
+			t.Errorf("%s=maybe with %s=false: exit %d, output %q", name, flag, code, out)
+		}
+		t.Setenv(name, "")
+	}
+	for value, want := range map[string]bool{"off": false, "OFF": false, "on": true, "f": false, "T": true, "No": false} {
+		t.Setenv("LEDGER_TEST_BOOL", value)
+		got, err := envBoolSetting("LEDGER_TEST_BOOL", !want)
+		if err != nil || got != want {
+			t.Errorf("LEDGER_TEST_BOOL=%s: %v, %v; want %v", value, got, err, want)
+		}
+	}
+}
+
 // TestEmptyEnvironmentKeepsDefaults: a variable set to the empty string
 // (as container tools pass an unset one) keeps the default, rather than
 // making --addr listen on every interface or --store name no store.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,6 +72,16 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// unsetFlagErrors returns the errors of errs, by flag name, of the flags
+// not given on the command line: an environment variable that gives a flag
+// a bad value is a mistake only when no flag overrides it.
+func unsetFlagErrors(fs *flag.FlagSet, errs map[string]error) error {
+	fs.Visit(func(f *flag.Flag) { delete(errs, f.Name) })
+	var list []error
+	fs.VisitAll(func(f *flag.Flag) { list = append(list, errs[f.Name]) })
+	return errors.Join(list...)
 }
 
 func contains(list []string, s string) bool {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,15 +66,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var sf serveFlags
 	fs := cfg.newFlagSet("serve", stderr, "addr", "data", "store", "store-url", "bus", "nats-url", "node", "admin-key")
 	fs.BoolVar(&sf.demo, "demo", false, "on an empty data folder, load the demo ledger and print a key per role")
-	fs.BoolVar(&sf.trustProxy, "trust-proxy", envBool("LEDGER_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
+	trustProxy, trustProxyErr := envBoolSetting("LEDGER_TRUST_PROXY", false)
+	memoryIndexes, memoryIndexesErr := envBoolSetting("LEDGER_MEMORY_INDEXES", true)
+	fs.BoolVar(&sf.trustProxy, "trust-proxy", trustProxy, "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
 	fs.StringVar(&sf.rateLimitText, "rate-limit", envOr("LEDGER_RATE_LIMIT", "200"), "requests per second allowed per key or client address (env LEDGER_RATE_LIMIT)")
 	fs.StringVar(&sf.bodyLimit, "body-limit", envOr("LEDGER_BODY_LIMIT", "1M"), "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
-	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", envBoolOr("LEDGER_MEMORY_INDEXES", true),
+	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", memoryIndexes,
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
 	if !parseNoArguments(fs, args) {
 		return 2
 	}
-	if err := sf.check(); err != nil {
+	envErr := unsetFlagErrors(fs, map[string]error{"trust-proxy": trustProxyErr, "memory-indexes": memoryIndexesErr})
+	if err := errors.Join(envErr, sf.check()); err != nil {
 		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 2
 	}
@@ -191,19 +195,33 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 	return bus, node, nil
 }
 
-// envBool reads a boolean environment variable ("1", "true", "yes").
-func envBool(name string) bool { return envBoolOr(name, false) }
-
 // envBoolOr returns the boolean value of an environment variable, def when
-// it is unset or not a boolean.
+// it is unset, empty or not a boolean.
 func envBoolOr(name string, def bool) bool {
-	switch os.Getenv(name) {
-	case "1", "true", "TRUE", "True", "yes":
-		return true
-	case "0", "false", "FALSE", "False", "no":
-		return false
+	b, _ := envBoolSetting(name, def)
+	return b
+}
+
+// envBoolSetting returns the boolean value of an environment variable: the
+// forms of strconv.ParseBool, yes/no and on/off, in any case. It returns def
+// when the variable is unset or empty, and def with an error naming the
+// variable when it holds something else.
+func envBoolSetting(name string, def bool) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
 	}
-	return def
+	switch lower := strings.ToLower(v); lower {
+	case "yes", "on":
+		return true, nil
+	case "no", "off":
+		return false, nil
+	default:
+		if b, err := strconv.ParseBool(lower); err == nil {
+			return b, nil
+		}
+	}
+	return def, fmt.Errorf("%s=%q: want true or false (also 1/0, yes/no, on/off)", name, v)
 }
 
 // newID returns a time-ordered UUID (version 7): new events then land at the
