@@ -138,3 +138,27 @@ func TestEmptyEnvironmentKeepsDefaults(t *testing.T) {
 		t.Fatalf("config %+v", cfg)
 	}
 }
+
+// TestStrayArgumentNamesTheCommandOnce: the message reads "ledger serve:",
+// not "ledger ledger serve:".
+func TestStrayArgumentNamesTheCommandOnce(t *testing.T) {
+	for _, command := range []string{"verify", "serve"} {
+		code, out := runLedger(t, command, "extra")
+		if code != 2 || !strings.HasPrefix(out, "ledger "+command+`: unexpected argument "extra"`) {
+			t.Errorf("%s: exit %d, output %q", command, code, out)
+		}
+	}
+}
+
+// TestHelpExitsZero: asking a command for its flags is no mistake: exit 0
+// with the flags, as `ledger -h` does.
+func TestHelpExitsZero(t *testing.T) {
+	for _, command := range []string{"serve", "verify", "rebuild", "import"} {
+		for _, h := range []string{"-h", "--help"} {
+			code, out := runLedger(t, command, h)
+			if code != 0 || !strings.Contains(out, "-data") {
+				t.Errorf("%s %s: exit %d, output %q", command, h, code, out)
+			}
+		}
+	}
+}

@@ -146,16 +146,21 @@ func (c *config) storeIdentity() (string, error) {
 	}
 }
 
+// errStrayArgument is returned by parseNoArguments for a positional
+// argument.
+var errStrayArgument = errors.New("unexpected argument")
+
 // parseInterspersed parses flags given before and after the positional
 // arguments (ledger import FILE --dry-run) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
+// It returns flag.ErrHelp for -h and --help.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, false
+			return nil, err
 		}
 		if fs.NArg() == 0 {
-			return positional, true
+			return positional, nil
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
@@ -164,15 +169,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
 
 // parseNoArguments parses the flags of a command that takes no positional
 // argument. A stray argument is refused, with the usage, rather than left
-// unread with the flags after it (ledger verify extra --data DIR).
-func parseNoArguments(fs *flag.FlagSet, args []string) bool {
+// unread with the flags after it (ledger verify extra --data DIR): it
+// returns errStrayArgument. It returns flag.ErrHelp for -h and --help.
+func parseNoArguments(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return false
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "ledger %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		fs.Usage()
-		return false
+		return errStrayArgument
 	}
-	return true
+	return nil
+}
+
+// usageExit returns the exit code of a command whose arguments did not
+// parse: 0 when help was asked for (-h, --help), 2 for a mistake.
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

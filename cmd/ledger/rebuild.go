@@ -27,9 +27,9 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			strings.Join(projectionNames(), ", "))
 		fs.PrintDefaults()
 	}
-	names, ok := parseInterspersed(fs, args)
-	if !ok {
-		return 2
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageExit(err)
 	}
 	if err := rebuild(ctx, cfg, names, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "ledger rebuild: %v\n", err)

@@ -73,8 +73,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&sf.bodyLimit, "body-limit", envOr("LEDGER_BODY_LIMIT", "1M"), "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
 	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", memoryIndexes,
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
-	if !parseNoArguments(fs, args) {
-		return 2
+	if err := parseNoArguments(fs, args); err != nil {
+		return usageExit(err)
 	}
 	envErr := unsetFlagErrors(fs, map[string]error{"trust-proxy": trustProxyErr, "memory-indexes": memoryIndexesErr})
 	if err := errors.Join(envErr, sf.check()); err != nil {
