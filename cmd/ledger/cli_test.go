@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // stopOnListening is the stdout of a serve under test: it cancels the
@@ -160,5 +163,55 @@ func TestHelpExitsZero(t *testing.T) {
 				t.Errorf("%s %s: exit %d, output %q", command, h, code, out)
 			}
 		}
+	}
+}
+
+// TestVerifyMissingStoreSaysSo: a data folder without an event store gets
+// a message saying so, not SQLite's "unable to open database file (14)".
+func TestVerifyMissingStoreSaysSo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nothing-here")
+	for _, command := range []string{"verify", "rebuild"} {
+		code, out := runLedger(t, command, "--data", dir)
+		want := fmt.Sprintf("no event store in %s", dir)
+		if code == 0 || !strings.Contains(out, want) || strings.Contains(out, "(14)") {
+			t.Errorf("%s: exit %d, output %q; want %q", command, code, out, want)
+		}
+	}
+}
+
+// TestVerifyPostgresMissingSchema: verify and rebuild on a PostgreSQL
+// schema that holds no ledger say so (exit 2 and 1) and do not create it,
+// rather than creating an empty store and calling it intact.
+func TestVerifyPostgresMissingSchema(t *testing.T) {
+	base := os.Getenv("LEDGER_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("SKIPPED: set LEDGER_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run verify on PostgreSQL")
+	}
+	schema := fmt.Sprintf("verify_missing_%d", time.Now().UnixNano())
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	t.Cleanup(func() { dropSchema(t, base, schema) })
+	url := base + sep + "search_path=" + schema
+	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", url)
+	if code != 2 || !strings.Contains(out, "holds no event store") {
+		t.Errorf("verify: exit %d, output %q", code, out)
+	}
+	code, out = runLedger(t, "rebuild", "--store", "postgres", "--store-url", url, "--data", t.TempDir())
+	if code != 1 || !strings.Contains(out, "holds no event store") {
+		t.Errorf("rebuild: exit %d, output %q", code, out)
+	}
+	conn, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(context.Background(), "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if exists {
+		t.Errorf("verify or rebuild created schema %s", schema)
 	}
 }

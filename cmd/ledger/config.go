@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -103,7 +104,11 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 	}
 	switch c.store {
 	case "sqlite":
-		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: readOnly})
+		path := filepath.Join(c.data, "events.db")
+		if _, err := os.Stat(path); readOnly && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no event store in %s (no events.db there; is --data right?)", c.data)
+		}
+		return sqlite.Open(ctx, path, sqlite.Options{ReadOnly: readOnly})
 	case "esdb":
 		if c.storeURL == "" {
 			return nil, fmt.Errorf("--store esdb needs --store-url esdb://host:2113?tls=false")
@@ -113,7 +118,7 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		if c.storeURL == "" {
 			return nil, fmt.Errorf("--store postgres needs --store-url postgres://user@host:5432/db")
 		}
-		return postgres.Open(ctx, c.storeURL, postgres.Options{})
+		return postgres.Open(ctx, c.storeURL, postgres.Options{Existing: readOnly})
 	default:
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}
