@@ -215,3 +215,13 @@ func TestVerifyPostgresMissingSchema(t *testing.T) {
 		t.Errorf("verify or rebuild created schema %s", schema)
 	}
 }
+
+// TestServeInterruptedDemo: a signal while the demo loads shuts the server
+// down cleanly (exit 0) and says the data folder holds part of a demo,
+// rather than exiting 1 with "context canceled".
+func TestServeInterruptedDemo(t *testing.T) {
+	code, out := runLedgerStopped(t, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 0 || !strings.Contains(out, "demo: interrupted") || strings.Contains(out, "context canceled") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}

@@ -229,11 +229,17 @@ func envBoolSetting(name string, def bool) (bool, error) {
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // loadDemoOnce loads the demo ledger into an empty store; on a store that
-// already holds events it says so and loads nothing.
+// already holds events it says so and loads nothing. Interrupted (ctx
+// done), it says what the data folder holds and returns nil: the server
+// then shuts down as on any signal.
 func loadDemoOnce(ctx context.Context, svc *domain.Service, baseURL string, out io.Writer) error {
 	_, err := loadDemo(ctx, svc, baseURL, out)
-	if errors.Is(err, errDemoNotEmpty) {
+	switch {
+	case errors.Is(err, errDemoNotEmpty):
 		fmt.Fprintln(out, "demo: the data folder already holds a ledger; nothing loaded (start with an empty --data folder for a fresh demo)")
+		return nil
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(out, "demo: interrupted; the data folder may hold part of the demo ledger, without its keys (start with an empty --data folder for the whole demo)")
 		return nil
 	}
 	return err
