@@ -225,3 +225,12 @@ func TestServeInterruptedDemo(t *testing.T) {
 		t.Fatalf("exit %d, output %q", code, out)
 	}
 }
+
+// TestUsageTellsWhichFlagsReadTheEnvironment: not every flag has a
+// variable (--demo, --dry-run, --json do not); the usage says which do.
+func TestUsageTellsWhichFlagsReadTheEnvironment(t *testing.T) {
+	code, out := runLedger(t, "help")
+	if code != 0 || strings.Contains(out, "every flag also reads") || !strings.Contains(out, "(env NAME)") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
