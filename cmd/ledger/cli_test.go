@@ -234,3 +234,22 @@ func TestUsageTellsWhichFlagsReadTheEnvironment(t *testing.T) {
 		t.Fatalf("exit %d, output %q", code, out)
 	}
 }
+
+// TestUnwritableDataFolderSaysSo: a data folder the server cannot write
+// gets a message saying so, not SQLite's "unable to open database file
+// (14)". /proc/self refuses new files even to root, who may write any
+// folder whose permissions say otherwise.
+func TestUnwritableDataFolderSaysSo(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("no /proc/self to stand for an unwritable folder")
+	}
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0", "--data", "/proc/self"},
+		{"import", "--data", "/proc/self", "../../examples/patents-sample.csv"},
+	} {
+		code, out := runLedgerStopped(t, args...)
+		if code == 0 || !strings.Contains(out, "data folder /proc/self is not writable") || strings.Contains(out, "(14)") {
+			t.Errorf("%s: exit %d, output %q", args[0], code, out)
+		}
+	}
+}

@@ -98,8 +98,8 @@ func contains(list []string, s string) bool {
 // store without creating or changing it.
 func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStore, error) {
 	if !readOnly {
-		if err := os.MkdirAll(c.data, 0o750); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
+		if err := c.prepareDataFolder(); err != nil {
+			return nil, err
 		}
 	}
 	switch c.store {
@@ -122,6 +122,24 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 	default:
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}
+}
+
+// prepareDataFolder creates the data folder when missing and checks that
+// a file can be created in it: every store keeps its read models and
+// snapshots there.
+func (c *config) prepareDataFolder() error {
+	if err := os.MkdirAll(c.data, 0o750); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	f, err := os.CreateTemp(c.data, ".write-check-*")
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // the temporary file's name says nothing
+	}
+	if err != nil {
+		return fmt.Errorf("data folder %s is not writable: %w", c.data, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // storeIdentity names the configured event store, the same for every node
