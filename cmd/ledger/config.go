@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,13 +61,28 @@ func (c *config) newFlagSet(name string, stderr io.Writer, names ...string) *fla
 		if !contains(names, s.flag) {
 			continue
 		}
-		def := s.def
-		if v, ok := os.LookupEnv(s.env); ok {
-			def = v
-		}
-		fs.StringVar(s.target, s.flag, def, s.usage+" (env "+s.env+")")
+		fs.StringVar(s.target, s.flag, envOr(s.env, s.def), s.usage+" (env "+s.env+")")
 	}
 	return fs
+}
+
+// envOr returns the value of an environment variable, def when it is unset
+// or empty (as container tools pass a variable they leave unset).
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// unsetFlagErrors returns the errors of errs, by flag name, of the flags
+// not given on the command line: an environment variable that gives a flag
+// a bad value is a mistake only when no flag overrides it.
+func unsetFlagErrors(fs *flag.FlagSet, errs map[string]error) error {
+	fs.Visit(func(f *flag.Flag) { delete(errs, f.Name) })
+	var list []error
+	fs.VisitAll(func(f *flag.Flag) { list = append(list, errs[f.Name]) })
+	return errors.Join(list...)
 }
 
 func contains(list []string, s string) bool {
@@ -81,13 +98,17 @@ func contains(list []string, s string) bool {
 // store without creating or changing it.
 func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStore, error) {
 	if !readOnly {
-		if err := os.MkdirAll(c.data, 0o750); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
+		if err := c.prepareDataFolder(); err != nil {
+			return nil, err
 		}
 	}
 	switch c.store {
 	case "sqlite":
-		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: readOnly})
+		path := filepath.Join(c.data, "events.db")
+		if _, err := os.Stat(path); readOnly && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no event store in %s (no events.db there; is --data right?)", c.data)
+		}
+		return sqlite.Open(ctx, path, sqlite.Options{ReadOnly: readOnly})
 	case "esdb":
 		if c.storeURL == "" {
 			return nil, fmt.Errorf("--store esdb needs --store-url esdb://host:2113?tls=false")
@@ -97,10 +118,28 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		if c.storeURL == "" {
 			return nil, fmt.Errorf("--store postgres needs --store-url postgres://user@host:5432/db")
 		}
-		return postgres.Open(ctx, c.storeURL, postgres.Options{})
+		return postgres.Open(ctx, c.storeURL, postgres.Options{Existing: readOnly})
 	default:
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}
+}
+
+// prepareDataFolder creates the data folder when missing and checks that
+// a file can be created in it: every store keeps its read models and
+// snapshots there.
+func (c *config) prepareDataFolder() error {
+	if err := os.MkdirAll(c.data, 0o750); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	f, err := os.CreateTemp(c.data, ".write-check-*")
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // the temporary file's name says nothing
+	}
+	if err != nil {
+		return fmt.Errorf("data folder %s is not writable: %w", c.data, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // storeIdentity names the configured event store, the same for every node
@@ -130,16 +169,21 @@ func (c *config) storeIdentity() (string, error) {
 	}
 }
 
+// errStrayArgument is returned by parseNoArguments for a positional
+// argument.
+var errStrayArgument = errors.New("unexpected argument")
+
 // parseInterspersed parses flags given before and after the positional
 // arguments (ledger import FILE --dry-run) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
+// It returns flag.ErrHelp for -h and --help.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, false
+			return nil, err
 		}
 		if fs.NArg() == 0 {
-			return positional, true
+			return positional, nil
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
@@ -148,15 +192,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, bool) {
 
 // parseNoArguments parses the flags of a command that takes no positional
 // argument. A stray argument is refused, with the usage, rather than left
-// unread with the flags after it (ledger verify extra --data DIR).
-func parseNoArguments(fs *flag.FlagSet, args []string) bool {
+// unread with the flags after it (ledger verify extra --data DIR): it
+// returns errStrayArgument. It returns flag.ErrHelp for -h and --help.
+func parseNoArguments(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return false
+		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "ledger %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		fs.Usage()
-		return false
+		return errStrayArgument
 	}
-	return true
+	return nil
+}
+
+// usageExit returns the exit code of a command whose arguments did not
+// parse: 0 when help was asked for (-h, --help), 2 for a mistake.
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

@@ -56,9 +56,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8 or GB18030) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	files, ok := parseInterspersed(fs, args)
-	if !ok {
-		return 2
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageExit(err)
 	}
 	if len(files) != 1 {
 		fs.Usage()
@@ -79,7 +79,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	bar := newImportBar(stdout, files[0])
 	var answer api.ImportAnswer
 	var labels func(string) string
-	var err error
 	if f.server != "" {
 		answer, err = importRemote(ctx, f, files[0], bar)
 	} else {

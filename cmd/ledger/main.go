@@ -57,5 +57,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun `ledger <command> -h` for a command's flags; every flag also reads an environment variable.")
+	fmt.Fprintln(w, "\nRun `ledger <command> -h` for a command's flags; a flag marked (env NAME) also reads that\nenvironment variable, and a flag given wins over it.")
 }

@@ -17,8 +17,9 @@ import (
 // runRebuild drops the read models named in args (every one when none) and
 // replays the event store into them in large batches, printing progress.
 // It exits 0 when every one was rebuilt, 1 when one stopped on an event it
-// cannot apply or the work failed, 2 on bad flags. Stop `ledger serve` on
-// the same data folder first: it keeps its own idea of the checkpoints.
+// cannot apply or the work failed, 2 on bad flags or an unknown name. Stop
+// `ledger serve` on the same data folder first: it keeps its own idea of
+// the checkpoints.
 func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	fs := cfg.newFlagSet("rebuild", stderr, "data", "store", "store-url")
@@ -27,9 +28,15 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			strings.Join(projectionNames(), ", "))
 		fs.PrintDefaults()
 	}
-	names, ok := parseInterspersed(fs, args)
-	if !ok {
-		return 2
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageExit(err)
+	}
+	for _, name := range names {
+		if !contains(projectionNames(), name) {
+			fmt.Fprintf(stderr, "ledger rebuild: no read model %q (have %s)\n", name, strings.Join(projectionNames(), ", "))
+			return 2
+		}
 	}
 	if err := rebuild(ctx, cfg, names, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "ledger rebuild: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,12 +127,22 @@ func TestRebuildAnswersByteForByteLikeTheLiveReadModels(t *testing.T) {
 	}
 }
 
+// TestRebuildRefusesAnUnknownReadModel: a name that is no read model is a
+// usage mistake (exit 2, the known names listed), found before any store
+// is opened or folder created.
 func TestRebuildRefusesAnUnknownReadModel(t *testing.T) {
 	dir := t.TempDir()
 	fillStore(t, dir, 3)
 	code, out := runLedger(t, "rebuild", "--data", dir, "gossip")
-	if code != 1 || !strings.Contains(out, `no projection "gossip"`) {
+	if code != 2 || !strings.Contains(out, `ledger rebuild: no read model "gossip" (have listings, tallies)`) {
 		t.Fatalf("exit %d: %s", code, out)
+	}
+	missing := filepath.Join(t.TempDir(), "data")
+	if code, out := runLedger(t, "rebuild", "--data", missing, "listing"); code != 2 {
+		t.Fatalf("unknown name, no data folder: exit %d: %s", code, out)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Fatalf("the data folder was created: %v", err)
 	}
 	if code, out := runLedger(t, "rebuild", "--data", t.TempDir()); code != 1 {
 		t.Fatalf("rebuild without a store: exit %d: %s", code, out)

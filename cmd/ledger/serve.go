@@ -5,17 +5,20 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/gommon/bytes"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -33,10 +36,27 @@ var _ api.ReadModels = (*projections.Pipeline)(nil)
 type serveFlags struct {
 	demo       bool
 	trustProxy bool
-	rateLimit  float64
-	bodyLimit  string
+	// rateLimitText is --rate-limit as given; check parses it into
+	// rateLimit.
+	rateLimitText string
+	rateLimit     float64
+	bodyLimit     string
 	// memoryIndexes loads the read models' in-memory indexes.
 	memoryIndexes bool
+}
+
+// check parses and checks the values of the flags: the limits must be
+// positive amounts. It returns an error naming the flag otherwise.
+func (sf *serveFlags) check() error {
+	rl, err := strconv.ParseFloat(sf.rateLimitText, 64)
+	if err != nil || !(rl > 0) || math.IsInf(rl, 0) {
+		return fmt.Errorf("--rate-limit %q (env LEDGER_RATE_LIMIT): want a positive number of requests per second, e.g. 200 or 0.5", sf.rateLimitText)
+	}
+	sf.rateLimit = rl
+	if n, err := bytes.Parse(sf.bodyLimit); err != nil || n <= 0 {
+		return fmt.Errorf("--body-limit %q (env LEDGER_BODY_LIMIT): want a positive size, e.g. 1M, 512K or 2MiB", sf.bodyLimit)
+	}
+	return nil
 }
 
 // runServe runs the HTTP server until ctx is done (SIGINT or SIGTERM), then
@@ -46,12 +66,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var sf serveFlags
 	fs := cfg.newFlagSet("serve", stderr, "addr", "data", "store", "store-url", "bus", "nats-url", "node", "admin-key")
 	fs.BoolVar(&sf.demo, "demo", false, "on an empty data folder, load the demo ledger and print a key per role")
-	fs.BoolVar(&sf.trustProxy, "trust-proxy", envBool("LEDGER_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
-	fs.Float64Var(&sf.rateLimit, "rate-limit", 200, "requests per second allowed per key or client address")
-	fs.StringVar(&sf.bodyLimit, "body-limit", "1M", "largest request body accepted")
-	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", envBoolOr("LEDGER_MEMORY_INDEXES", true),
+	trustProxy, trustProxyErr := envBoolSetting("LEDGER_TRUST_PROXY", false)
+	memoryIndexes, memoryIndexesErr := envBoolSetting("LEDGER_MEMORY_INDEXES", true)
+	fs.BoolVar(&sf.trustProxy, "trust-proxy", trustProxy, "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
+	fs.StringVar(&sf.rateLimitText, "rate-limit", envOr("LEDGER_RATE_LIMIT", "200"), "requests per second allowed per key or client address (env LEDGER_RATE_LIMIT)")
+	fs.StringVar(&sf.bodyLimit, "body-limit", envOr("LEDGER_BODY_LIMIT", "1M"), "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
+	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", memoryIndexes,
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
-	if !parseNoArguments(fs, args) {
+	if err := parseNoArguments(fs, args); err != nil {
+		return usageExit(err)
+	}
+	envErr := unsetFlagErrors(fs, map[string]error{"trust-proxy": trustProxyErr, "memory-indexes": memoryIndexesErr})
+	if err := errors.Join(envErr, sf.check()); err != nil {
+		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -168,19 +195,33 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 	return bus, node, nil
 }
 
-// envBool reads a boolean environment variable ("1", "true", "yes").
-func envBool(name string) bool { return envBoolOr(name, false) }
-
 // envBoolOr returns the boolean value of an environment variable, def when
-// it is unset or not a boolean.
+// it is unset, empty or not a boolean.
 func envBoolOr(name string, def bool) bool {
-	switch os.Getenv(name) {
-	case "1", "true", "TRUE", "True", "yes":
-		return true
-	case "0", "false", "FALSE", "False", "no":
-		return false
+	b, _ := envBoolSetting(name, def)
+	return b
+}
+
+// envBoolSetting returns the boolean value of an environment variable: the
+// forms of strconv.ParseBool, yes/no and on/off, in any case. It returns def
+// when the variable is unset or empty, and def with an error naming the
+// variable when it holds something else.
+func envBoolSetting(name string, def bool) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
 	}
-	return def
+	switch lower := strings.ToLower(v); lower {
+	case "yes", "on":
+		return true, nil
+	case "no", "off":
+		return false, nil
+	default:
+		if b, err := strconv.ParseBool(lower); err == nil {
+			return b, nil
+		}
+	}
+	return def, fmt.Errorf("%s=%q: want true or false (also 1/0, yes/no, on/off)", name, v)
 }
 
 // newID returns a time-ordered UUID (version 7): new events then land at the
@@ -188,11 +229,17 @@ func envBoolOr(name string, def bool) bool {
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // loadDemoOnce loads the demo ledger into an empty store; on a store that
-// already holds events it says so and loads nothing.
+// already holds events it says so and loads nothing. Interrupted (ctx
+// done), it says what the data folder holds and returns nil: the server
+// then shuts down as on any signal.
 func loadDemoOnce(ctx context.Context, svc *domain.Service, baseURL string, out io.Writer) error {
 	_, err := loadDemo(ctx, svc, baseURL, out)
-	if errors.Is(err, errDemoNotEmpty) {
+	switch {
+	case errors.Is(err, errDemoNotEmpty):
 		fmt.Fprintln(out, "demo: the data folder already holds a ledger; nothing loaded (start with an empty --data folder for a fresh demo)")
+		return nil
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(out, "demo: interrupted; the data folder may hold part of the demo ledger, without its keys (start with an empty --data folder for the whole demo)")
 		return nil
 	}
 	return err

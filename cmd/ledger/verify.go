@@ -15,8 +15,8 @@ import (
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	fs := cfg.newFlagSet("verify", stderr, "data", "store", "store-url")
-	if !parseNoArguments(fs, args) {
-		return 2
+	if err := parseNoArguments(fs, args); err != nil {
+		return usageExit(err)
 	}
 	store, err := cfg.openStore(ctx, true)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -120,6 +121,31 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error)
 	}
 	return tx.Commit(ctx)
 }
+
+// checkSchema checks, without changing anything, that schema holds a store
+// at this program's version. It returns ErrNoStore when the schema or its
+// schema_migrations table is missing.
+func checkSchema(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	ident := pgx.Identifier{schema}.Sanitize()
+	var current int
+	err := pool.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM "+ident+".schema_migrations").Scan(&current)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && (pgErr.Code == pgUndefinedTable || pgErr.Code == pgInvalidSchemaName):
+		return fmt.Errorf("schema %s %w", ident, ErrNoStore)
+	case err != nil:
+		return fmt.Errorf("read schema version of %s: %w", ident, err)
+	case current != len(migrations):
+		return fmt.Errorf("schema %s is at version %d, this program's is %d (ledger serve migrates an older one)", ident, current, len(migrations))
+	}
+	return nil
+}
+
+// The SQLSTATE codes of a missing table and a missing schema.
+const (
+	pgUndefinedTable    = "42P01"
+	pgInvalidSchemaName = "3F000"
+)
 
 // applyMigrations applies, in tx, the migrations newer than the version
 // recorded in schema_migrations.

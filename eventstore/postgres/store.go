@@ -84,6 +84,10 @@ var _ domain.EventStore = (*Store)(nil)
 // ErrClosed is returned by every call made after Close.
 var ErrClosed = errors.New("postgres event store: closed")
 
+// ErrNoStore is returned by Open with Options.Existing when the schema
+// holds no event store.
+var ErrNoStore = errors.New("holds no event store")
+
 // Options tune a Store. The zero value is a sensible default.
 type Options struct {
 	// Schema is the PostgreSQL schema that holds the store's tables; it is
@@ -97,6 +101,11 @@ type Options struct {
 	// pool_max_conns, or pgxpool's default. The writer and the listener
 	// have one connection each besides.
 	MaxConns int32
+	// Existing opens a store that must exist already, as `ledger verify`
+	// does: the schema is neither created nor migrated, and Open returns
+	// ErrNoStore when it holds no store, an error when its version is not
+	// this program's.
+	Existing bool
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -121,7 +130,8 @@ type Store struct {
 // key=value connection string, as pgx accepts), creates the schema when
 // missing, applies the migrations it lacks and starts the writer and the
 // listener. It returns an error when the database cannot be reached, the
-// schema is newer than this program, or a migration fails.
+// schema is newer than this program, or a migration fails; with
+// Options.Existing, ErrNoStore when the schema holds no store.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s, err := open(ctx, url, opts.withDefaults())
 	if err != nil {
@@ -150,7 +160,11 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if s.wpool, err = pgxpool.NewWithConfig(ctx, wcfg); err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, s.wpool, schema); err != nil {
+	prepare := migrate
+	if opts.Existing {
+		prepare = checkSchema
+	}
+	if err := prepare(ctx, s.wpool, schema); err != nil {
 		return nil, err
 	}
 	channel := newChannel(schema)

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// stopOnListening is the stdout of a serve under test: it cancels the
+// server's context once the server says it listens.
+type stopOnListening struct {
+	bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *stopOnListening) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), "ledger listening on") {
+		w.cancel()
+	}
+	return n, err
+}
+
+// runLedgerStopped runs the binary's commands with a context that is
+// cancelled as soon as a server listens: a serve that gets past its checks
+// starts and stops (exit 0) instead of serving until the test times out.
+func runLedgerStopped(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out := &stopOnListening{cancel: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, args, out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+// TestServeRefusesBadLimits: a --body-limit or --rate-limit that is not a
+// positive amount is a user mistake: exit 2 naming the flag, never a panic,
+// a server that answers every request 413, or a silent default.
+func TestServeRefusesBadLimits(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--body-limit", "abc"}, `--body-limit "abc"`},
+		{[]string{"--body-limit", "-5"}, `--body-limit "-5"`},
+		{[]string{"--body-limit", "0"}, `--body-limit "0"`},
+		{[]string{"--rate-limit", "0"}, `--rate-limit "0"`},
+		{[]string{"--rate-limit", "-1"}, `--rate-limit "-1"`},
+		{[]string{"--rate-limit", "NaN"}, `--rate-limit "NaN"`},
+		{[]string{"--rate-limit", "fast"}, `--rate-limit "fast"`},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, c.args...)
+		code, out := runLedgerStopped(t, args...)
+		if code != 2 || !strings.Contains(out, "ledger serve: "+c.want) {
+			t.Errorf("%v: exit %d, output %q", c.args, code, out)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%v: the data folder was created before the flags were checked", c.args)
+		}
+	}
+}
+
+// TestServeAcceptsGoodLimits: the documented forms still start the server.
+func TestServeAcceptsGoodLimits(t *testing.T) {
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(),
+		"--body-limit", "2M", "--rate-limit", "0.5")
+	if code != 0 || !strings.Contains(out, "ledger listening on") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// TestServeLimitsFromEnvironment: --body-limit and --rate-limit read
+// LEDGER_BODY_LIMIT and LEDGER_RATE_LIMIT, as every configuration flag of
+// CONTRACT.md has its variable, and a bad value there is refused too.
+func TestServeLimitsFromEnvironment(t *testing.T) {
+	t.Setenv("LEDGER_BODY_LIMIT", "lots")
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 2 || !strings.Contains(out, `--body-limit "lots"`) {
+		t.Fatalf("LEDGER_BODY_LIMIT=lots: exit %d, output %q", code, out)
+	}
+	t.Setenv("LEDGER_BODY_LIMIT", "")
+	t.Setenv("LEDGER_RATE_LIMIT", "fast")
+	code, out = runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 2 || !strings.Contains(out, "LEDGER_RATE_LIMIT") {
+		t.Fatalf("LEDGER_RATE_LIMIT=fast: exit %d, output %q", code, out)
+	}
+	code, out = runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--rate-limit", "50")
+	if code != 0 {
+		t.Fatalf("a flag wins over a bad LEDGER_RATE_LIMIT: exit %d, output %q", code, out)
+	}
+}
+
+// TestServeRefusesBadBooleanEnvironment: LEDGER_MEMORY_INDEXES=off turns
+// the indexes off, and a value that is no boolean is refused (exit 2
+// naming the variable) rather than silently read as the default; a flag
+// on the command line still wins over the variable.
+func TestServeRefusesBadBooleanEnvironment(t *testing.T) {
+	for _, name := range []string{"LEDGER_MEMORY_INDEXES", "LEDGER_TRUST_PROXY"} {
+		t.Setenv(name, "maybe")
+		code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+		if code != 2 || !strings.Contains(out, name+`="maybe"`) {
+			t.Errorf("%s=maybe: exit %d, output %q", name, code, out)
+		}
+		flag := "--" + map[string]string{"LEDGER_MEMORY_INDEXES": "memory-indexes", "LEDGER_TRUST_PROXY": "trust-proxy"}[name]
+		if code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), flag+"=false"); code != 0 {
+			t.Errorf("%s=maybe with %s=false: exit %d, output %q", name, flag, code, out)
+		}
+		t.Setenv(name, "")
+	}
+	for value, want := range map[string]bool{"off": false, "OFF": false, "on": true, "f": false, "T": true, "No": false} {
+		t.Setenv("LEDGER_TEST_BOOL", value)
+		got, err := envBoolSetting("LEDGER_TEST_BOOL", !want)
+		if err != nil || got != want {
+			t.Errorf("LEDGER_TEST_BOOL=%s: %v, %v; want %v", value, got, err, want)
+		}
+	}
+}
+
+// TestEmptyEnvironmentKeepsDefaults: a variable set to the empty string
+// (as container tools pass an unset one) keeps the default, rather than
+// making --addr listen on every interface or --store name no store.
+func TestEmptyEnvironmentKeepsDefaults(t *testing.T) {
+	for _, name := range []string{"LEDGER_ADDR", "LEDGER_DATA", "LEDGER_STORE", "LEDGER_BUS", "LEDGER_NATS_URL"} {
+		t.Setenv(name, "")
+	}
+	var cfg config
+	fs := cfg.newFlagSet("x", &bytes.Buffer{}, "addr", "data", "store", "bus", "nats-url")
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.addr != "127.0.0.1:8080" || cfg.data != "./data" || cfg.store != "sqlite" || cfg.bus != "gochannel" || cfg.natsURL != "nats://127.0.0.1:4222" {
+		t.Fatalf("config %+v", cfg)
+	}
+}
+
+// TestStrayArgumentNamesTheCommandOnce: the message reads "ledger serve:",
+// not "ledger ledger serve:".
+func TestStrayArgumentNamesTheCommandOnce(t *testing.T) {
+	for _, command := range []string{"verify", "serve"} {
+		code, out := runLedger(t, command, "extra")
+		if code != 2 || !strings.HasPrefix(out, "ledger "+command+`: unexpected argument "extra"`) {
+			t.Errorf("%s: exit %d, output %q", command, code, out)
+		}
+	}
+}
+
+// TestHelpExitsZero: asking a command for its flags is no mistake: exit 0
+// with the flags, as `ledger -h` does.
+func TestHelpExitsZero(t *testing.T) {
+	for _, command := range []string{"serve", "verify", "rebuild", "import"} {
+		for _, h := range []string{"-h", "--help"} {
+			code, out := runLedger(t, command, h)
+			if code != 0 || !strings.Contains(out, "-data") {
+				t.Errorf("%s %s: exit %d, output %q", command, h, code, out)
+			}
+		}
+	}
+}
+
+// TestVerifyMissingStoreSaysSo: a data folder without an event store gets
+// a message saying so, not SQLite's "unable to open database file (14)".
+func TestVerifyMissingStoreSaysSo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nothing-here")
+	for _, command := range []string{"verify", "rebuild"} {
+		code, out := runLedger(t, command, "--data", dir)
+		want := fmt.Sprintf("no event store in %s", dir)
+		if code == 0 || !strings.Contains(out, want) || strings.Contains(out, "(14)") {
+			t.Errorf("%s: exit %d, output %q; want %q", command, code, out, want)
+		}
+	}
+}
+
+// TestVerifyPostgresMissingSchema: verify and rebuild on a PostgreSQL
+// schema that holds no ledger say so (exit 2 and 1) and do not create it,
+// rather than creating an empty store and calling it intact.
+func TestVerifyPostgresMissingSchema(t *testing.T) {
+	base := os.Getenv("LEDGER_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("SKIPPED: set LEDGER_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run verify on PostgreSQL")
+	}
+	schema := fmt.Sprintf("verify_missing_%d", time.Now().UnixNano())
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	t.Cleanup(func() { dropSchema(t, base, schema) })
+	url := base + sep + "search_path=" + schema
+	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", url)
+	if code != 2 || !strings.Contains(out, "holds no event store") {
+		t.Errorf("verify: exit %d, output %q", code, out)
+	}
+	code, out = runLedger(t, "rebuild", "--store", "postgres", "--store-url", url, "--data", t.TempDir())
+	if code != 1 || !strings.Contains(out, "holds no event store") {
+		t.Errorf("rebuild: exit %d, output %q", code, out)
+	}
+	conn, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(context.Background(), "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if exists {
+		t.Errorf("verify or rebuild created schema %s", schema)
+	}
+}
+
+// TestServeInterruptedDemo: a signal while the demo loads shuts the server
+// down cleanly (exit 0) and says the data folder holds part of a demo,
+// rather than exiting 1 with "context canceled".
+func TestServeInterruptedDemo(t *testing.T) {
+	code, out := runLedgerStopped(t, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 0 || !strings.Contains(out, "demo: interrupted") || strings.Contains(out, "context canceled") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// TestUsageTellsWhichFlagsReadTheEnvironment: not every flag has a
+// variable (--demo, --dry-run, --json do not); the usage says which do.
+func TestUsageTellsWhichFlagsReadTheEnvironment(t *testing.T) {
+	code, out := runLedger(t, "help")
+	if code != 0 || strings.Contains(out, "every flag also reads") || !strings.Contains(out, "(env NAME)") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// TestUnwritableDataFolderSaysSo: a data folder the server cannot write
+// gets a message saying so, not SQLite's "unable to open database file
+// (14)". /proc/self refuses new files even to root, who may write any
+// folder whose permissions say otherwise.
+func TestUnwritableDataFolderSaysSo(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("no /proc/self to stand for an unwritable folder")
+	}
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0", "--data", "/proc/self"},
+		{"import", "--data", "/proc/self", "../../examples/patents-sample.csv"},
+	} {
+		code, out := runLedgerStopped(t, args...)
+		if code == 0 || !strings.Contains(out, "data folder /proc/self is not writable") || strings.Contains(out, "(14)") {
+			t.Errorf("%s: exit %d, output %q", args[0], code, out)
+		}
+	}
+}
