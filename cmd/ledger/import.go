@@ -76,6 +76,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "ledger import: --as is for local imports; with --server the key says who acts")
 		return 2
 	}
+	if u, err := url.Parse(f.server); f.server != "" && (err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
+		fmt.Fprintf(stderr, "ledger import: --server %q is not a server address; want http://HOST:PORT or https://HOST\n", f.server)
+		return 2
+	}
 	bar := newImportBar(stdout, files[0])
 	var answer api.ImportAnswer
 	var labels func(string) string

@@ -127,6 +127,9 @@ func TestImportLocalFailures(t *testing.T) {
 		{[]string{"import", "a.csv", "b.csv"}, "usage: ledger import FILE"},
 		{[]string{"import", filepath.Join(data, "missing.csv"), "--data", data}, "no such file"},
 		{[]string{"import", samplePath, "--server", "http://127.0.0.1:1"}, "--server needs --key"},
+		{[]string{"import", samplePath, "--server", "localhost:8080", "--key", "k"}, "want http://HOST:PORT"},
+		{[]string{"import", samplePath, "--server", "ftp://example.org", "--key", "k"}, "want http://HOST:PORT"},
+		{[]string{"import", samplePath, "--server", "http://", "--key", "k"}, "want http://HOST:PORT"},
 		{[]string{"import", samplePath, "--data", data, "--idempotency-key", "k"}, "--idempotency-key is for imports through a server"},
 		{[]string{"import", "--data", data, "--as", "7f1f0e8e-0000-7000-8000-000000000000", samplePath}, "forbidden"},
 	} {
