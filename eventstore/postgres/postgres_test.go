@@ -462,7 +462,9 @@ func TestFirstSchema(t *testing.T) {
 // Store appends. The Store's append must wait for the lock rather than
 // commit a later position first, so a follower never sees position N+1
 // before N; once the raw transaction commits, the append lands right after
-// it and the log reads N, N+1 in order with the chain intact.
+// it and the log reads N, N+1 in order with the chain intact. The waiting
+// append's caller gives up meanwhile: the append was taken up, so it still
+// commits, and the caller's retry is answered with the original result.
 func TestSlowAppenderHoldsBackLaterAppends(t *testing.T) {
 	schema := newSchema(t)
 	s := openTest(t, schema, Options{})
@@ -491,9 +493,17 @@ func TestSlowAppenderHoldsBackLaterAppends(t *testing.T) {
 	}
 
 	fast := storetest.NewEventData()
+	timedOut, timeOut := context.WithCancel(ctx)
 	done := make(chan domain.AppendResult, 1)
-	go func() { done <- mustAppend(t, s, to("fast", domain.ExpectNoStream, fast)) }()
+	go func() {
+		res, err := s.Append(timedOut, to("fast", domain.ExpectNoStream, fast))
+		if err != nil {
+			t.Errorf("an append taken up, then timed out: %v; want it completed", err)
+		}
+		done <- res
+	}()
 	time.Sleep(300 * time.Millisecond)
+	timeOut() // the caller gives up while its append waits for the lock
 	select {
 	case res := <-done:
 		t.Fatalf("an append committed at %d while an earlier appender held the lock", res.Position)
@@ -505,8 +515,12 @@ func TestSlowAppenderHoldsBackLaterAppends(t *testing.T) {
 	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	if res := <-done; res.Position != head.Position+2 {
+	res := <-done
+	if res.Position != head.Position+2 {
 		t.Fatalf("the waiting append committed at %d, want %d", res.Position, head.Position+2)
+	}
+	if retry := mustAppend(t, s, to("fast", domain.ExpectNoStream, fast)); retry.Position != res.Position {
+		t.Fatalf("the retry of the timed-out append = %+v, want the original %+v", retry, res)
 	}
 	evs, err := s.ReadAll(ctx, head.Position, 0)
 	if err != nil || len(evs) != 2 || evs[0].ID != slow.ID || evs[1].ID != fast.ID {
