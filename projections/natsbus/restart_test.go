@@ -99,3 +99,38 @@ func TestNodeFollowsThroughABusRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeFollowsThroughABusThatLostItsStorage starts the NATS server again
+// on empty storage under a running node: the stream, the node's consumer
+// and the lease bucket are gone. The node must make them again, and once
+// its consumer is back, the next events bring its projections to the head,
+// the events they missed read from the store.
+func TestNodeFollowsThroughABusThatLostItsStorage(t *testing.T) {
+	srv := startPrivateServer(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"),
+		sqlite.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	appendEvents(t, store, 3)
+	n := startNode(t, srv.url, "wiped", "node-a", store, 0)
+	appendEvents(t, store, 3)
+	n.waitFor(t, 6)
+
+	srv.stop()
+	srv.args[len(srv.args)-1] = t.TempDir() // the storage folder
+	appendEvents(t, store, 2)
+	srv.start()
+	waitFor(t, "the node's consumer to be made again", func() bool {
+		_, err := n.bus.JetStream().PushConsumer(context.Background(), n.bus.Names().Stream, n.bus.Names().Durable("node-a"))
+		return err == nil
+	})
+	appendEvents(t, store, 2)
+	n.waitFor(t, 10)
+	for _, s := range n.runner.Statuses() {
+		if !s.Healthy || s.Checkpoint != 10 {
+			t.Errorf("after the restart on empty storage: %+v", s)
+		}
+	}
+}
