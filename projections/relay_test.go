@@ -274,6 +274,29 @@ func TestRunnerHealsGapsAndSkipsRedeliveries(t *testing.T) {
 	}
 }
 
+// TestRunnerNeverSkipsAGapTheStoreCannotFill hands the runner a message
+// whose predecessor the store does not hold (yet): a bus that runs ahead
+// of the store the node reads, or that still carries another store's log.
+// Healing reads the store up to its end, which falls short of the
+// message's predecessor; the projection must not apply the message and
+// jump over the missing events, but stop at the store's end, unhealthy.
+func TestRunnerNeverSkipsAGapTheStoreCannotFill(t *testing.T) {
+	st, ahead := openStore(t, t.TempDir()), openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 3)
+	appendRaw(t, ahead, "s", 10)
+	r, db, bus := routedRecorder(t, st, recorder{})
+	publish(t, ahead, bus, 10, 9)
+	var stopped *StoppedError
+	if err := waitFor(t, r, 10); !errors.As(err, &stopped) || stopped.Checkpoint != 3 {
+		t.Fatalf("WaitFor: %v; statuses %+v; want a stop at checkpoint 3", err, r.Statuses())
+	}
+	appendRaw(t, st, "s", 7)
+	publish(t, st, bus, 10, 9)
+	if got := recorded(t, db); !slices.Equal(got, upTo(3)) {
+		t.Fatalf("applied %v, want 1..3 and nothing past the store's end", got)
+	}
+}
+
 func TestRunnerStopsOnAnEventItCannotApply(t *testing.T) {
 	for _, rec := range []recorder{{failAt: 4}, {panicAt: 4}} {
 		t.Run(fmt.Sprintf("%+v", rec), func(t *testing.T) {

@@ -368,7 +368,7 @@ func (r *Runner) handler(st *state) message.NoPublishHandlerFunc {
 		}
 		ctx := msg.Context()
 		if prev != st.position() {
-			if err := r.heal(ctx, st, e.Position); err != nil {
+			if err := r.heal(ctx, st, prev); err != nil {
 				return err
 			}
 		}
@@ -394,16 +394,19 @@ func (r *Runner) commitAhead(ctx context.Context, st *state, first, last int64) 
 }
 
 // heal applies, straight from the store, the events after the checkpoint
-// and before position. The caller holds st.apply.
-func (r *Runner) heal(ctx context.Context, st *state, before int64) error {
-	for st.position() < before-1 {
+// up to position through, the predecessor of the message in hand. It
+// returns an error when the store holds no event at through: applying the
+// message then would skip the events the store has yet to show. The caller
+// holds st.apply.
+func (r *Runner) heal(ctx context.Context, st *state, through int64) error {
+	for st.position() < through {
 		events, err := r.store.ReadAll(ctx, st.position(), r.batch)
 		if err != nil {
-			return fmt.Errorf("heal the gap before position %d: %w", before, err)
+			return fmt.Errorf("heal the gap up to position %d: %w", through, err)
 		}
-		batch := r.decodeAll(events, before-1)
+		batch := r.decodeAll(events, through)
 		if len(batch) == 0 {
-			return nil
+			return fmt.Errorf("heal the gap up to position %d: the store holds no event after %d up to it", through, st.position())
 		}
 		if err := r.commit(ctx, st, batch); err != nil {
 			return err

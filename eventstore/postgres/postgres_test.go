@@ -455,3 +455,76 @@ func TestFirstSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowAppenderHoldsBackLaterAppends plays the bigserial trap with a
+// long transaction: a raw transaction, as another node's writer would,
+// takes the append lock, inserts the next event and stays open while a
+// Store appends. The Store's append must wait for the lock rather than
+// commit a later position first, so a follower never sees position N+1
+// before N; once the raw transaction commits, the append lands right after
+// it and the log reads N, N+1 in order with the chain intact. The waiting
+// append's caller gives up meanwhile: the append was taken up, so it still
+// commits, and the caller's retry is answered with the original result.
+func TestSlowAppenderHoldsBackLaterAppends(t *testing.T) {
+	schema := newSchema(t)
+	s := openTest(t, schema, Options{})
+	mustAppend(t, s, to("before", domain.ExpectNoStream, events(2)...))
+	ctx := context.Background()
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	slow := storetest.NewEventData()
+	slow.Meta.RecordedAt = slow.Meta.RecordedAt.UTC().Truncate(time.Microsecond)
+	rec := domain.RecordedEvent{Position: head.Position + 1, Stream: "slow", Version: 1, EventData: slow}
+	rec.Hash = domain.ChainHash(head.Hash, rec)
+	for _, sql := range []string{"SET search_path TO " + pgx.Identifier{schema}.Sanitize(), "BEGIN", lockSQL} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, insertSQL, columnsOf([]domain.RecordedEvent{rec})...); err != nil {
+		t.Fatal(err)
+	}
+
+	fast := storetest.NewEventData()
+	timedOut, timeOut := context.WithCancel(ctx)
+	done := make(chan domain.AppendResult, 1)
+	go func() {
+		res, err := s.Append(timedOut, to("fast", domain.ExpectNoStream, fast))
+		if err != nil {
+			t.Errorf("an append taken up, then timed out: %v; want it completed", err)
+		}
+		done <- res
+	}()
+	time.Sleep(300 * time.Millisecond)
+	timeOut() // the caller gives up while its append waits for the lock
+	select {
+	case res := <-done:
+		t.Fatalf("an append committed at %d while an earlier appender held the lock", res.Position)
+	default:
+	}
+	if evs, err := s.ReadAll(ctx, head.Position, 0); err != nil || len(evs) != 0 {
+		t.Fatalf("ReadAll while the slow appender is open = %d events, %v; want none", len(evs), err)
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.Position != head.Position+2 {
+		t.Fatalf("the waiting append committed at %d, want %d", res.Position, head.Position+2)
+	}
+	if retry := mustAppend(t, s, to("fast", domain.ExpectNoStream, fast)); retry.Position != res.Position {
+		t.Fatalf("the retry of the timed-out append = %+v, want the original %+v", retry, res)
+	}
+	evs, err := s.ReadAll(ctx, head.Position, 0)
+	if err != nil || len(evs) != 2 || evs[0].ID != slow.ID || evs[1].ID != fast.ID {
+		t.Fatalf("ReadAll after the commits = %d events, %v; want the slow one, then the fast one", len(evs), err)
+	}
+	verify(t, s, 0, head.Position+2)
+}

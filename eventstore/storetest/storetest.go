@@ -33,6 +33,7 @@ func Run(t *testing.T, f Factory) {
 		t.Run("AtomicMultiStream", s.testAtomicMultiStream)
 		t.Run("GlobalLogPaging", s.testGlobalLogPaging)
 		t.Run("ConcurrentFollower", s.testConcurrentFollower)
+		t.Run("ConcurrentConflicts", s.testConcurrentConflicts)
 		t.Run("Idempotency", s.testIdempotency)
 		t.Run("ConcurrentRepeats", s.testConcurrentRepeats)
 		t.Run("Metadata", s.testMetadata)

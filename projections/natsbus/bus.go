@@ -85,6 +85,21 @@ func (b *Bus) streamConfig() jetstream.StreamConfig {
 	}
 }
 
+// ensureStream creates the namespace's stream when the server has lost it
+// (it started again on empty storage, or someone deleted it) and leaves an
+// existing one as it is. It returns an error when the server cannot be
+// asked or refuses the stream.
+func (b *Bus) ensureStream(ctx context.Context) error {
+	_, err := b.js.Stream(ctx, b.names.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = b.js.CreateOrUpdateStream(ctx, b.streamConfig())
+	}
+	if err != nil {
+		return fmt.Errorf("natsbus: stream %s: %w", b.names.Stream, err)
+	}
+	return nil
+}
+
 // Names returns the NATS names of the bus's namespace.
 func (b *Bus) Names() Names { return b.names }
 

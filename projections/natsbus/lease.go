@@ -292,7 +292,8 @@ func RelayHolder(ctx context.Context, js jetstream.JetStream, ns string) (string
 // RunAsRelay runs run whenever node holds the bus's relay lease, until ctx
 // is done, and then returns nil. It acquires the lease, calls run with a
 // context that ends when the lease is lost, releases the lease when run
-// returns, and starts again. An error of run or of the lease is logged and
+// returns, and starts again. Before each run it makes the namespace's
+// stream again if the server has lost it. An error of run or of the lease is logged and
 // followed by a pause of one lease TTL. run is typically
 //
 //	func(ctx context.Context) error {
@@ -333,7 +334,9 @@ func (b *Bus) RunAsRelay(ctx context.Context, node string, run func(ctx context.
 			case <-runCtx.Done():
 			}
 		}()
-		err = run(runCtx)
+		if err = b.ensureStream(runCtx); err == nil {
+			err = run(runCtx)
+		}
 		cancel()
 		lostErr := lease.Err()
 		relCtx, relCancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.LeaseTTL)

@@ -19,7 +19,9 @@ import (
 //
 // The node has one durable consumer (Names.Durable), created when the
 // subscriber is made, which starts with the events published from then on
-// and later resumes after the last event the node acknowledged. The first
+// and later resumes after the last event the node acknowledged. Until
+// Close, the subscriber makes the consumer (and the stream) again within
+// a few seconds whenever the server has lost it. The first
 // Subscribe starts consuming it through watermill-nats in JetStream mode;
 // every message is handed, in stream order, to every subscription still
 // open, and acknowledged to the server once all of them have acknowledged
@@ -72,23 +74,8 @@ func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, erro
 		return nil, errors.New("natsbus: a subscriber needs a node name")
 	}
 	durable := b.names.Durable(node)
-	inactive := max(b.cfg.InactiveThreshold, 0)
-	_, err := b.js.CreateOrUpdatePushConsumer(ctx, b.names.Stream, jetstream.ConsumerConfig{
-		Durable:           durable,
-		Description:       "ledger projections of node " + node,
-		DeliverSubject:    b.names.DeliverSubject(node),
-		DeliverGroup:      durable,
-		DeliverPolicy:     jetstream.DeliverNewPolicy,
-		AckPolicy:         jetstream.AckExplicitPolicy,
-		AckWait:           b.cfg.AckWait,
-		MaxDeliver:        -1,
-		FilterSubject:     b.names.Subjects,
-		ReplayPolicy:      jetstream.ReplayInstantPolicy,
-		MaxAckPending:     b.cfg.MaxAckPending,
-		InactiveThreshold: inactive,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("natsbus: consumer %s on %s: %w", durable, b.names.Stream, err)
+	if err := b.createConsumer(ctx, node); err != nil {
+		return nil, err
 	}
 	ncClosed := make(chan struct{})
 	nc, err := b.connect("projections "+node, nats.ClosedHandler(func(*nats.Conn) { close(ncClosed) }))
@@ -114,8 +101,75 @@ func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, erro
 		return nil, fmt.Errorf("natsbus: subscriber: %w", err)
 	}
 	subCtx, cancel := context.WithCancel(context.Background())
-	return &Subscriber{nc: nc, ncClosed: ncClosed, wm: wm, cancel: cancel, subCtx: subCtx, closing: make(chan struct{}),
-		outs: map[*output]struct{}{}}, nil
+	s := &Subscriber{nc: nc, ncClosed: ncClosed, wm: wm, cancel: cancel, subCtx: subCtx, closing: make(chan struct{}),
+		outs: map[*output]struct{}{}}
+	s.wg.Add(1)
+	go s.keepConsumer(b, node)
+	return s, nil
+}
+
+// consumerCheck is how often a Subscriber checks that its consumer exists.
+const consumerCheck = 5 * time.Second
+
+// createConsumer creates or updates the durable consumer of node.
+func (b *Bus) createConsumer(ctx context.Context, node string) error {
+	durable := b.names.Durable(node)
+	_, err := b.js.CreateOrUpdatePushConsumer(ctx, b.names.Stream, jetstream.ConsumerConfig{
+		Durable:           durable,
+		Description:       "ledger projections of node " + node,
+		DeliverSubject:    b.names.DeliverSubject(node),
+		DeliverGroup:      durable,
+		DeliverPolicy:     jetstream.DeliverNewPolicy,
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           b.cfg.AckWait,
+		MaxDeliver:        -1,
+		FilterSubject:     b.names.Subjects,
+		ReplayPolicy:      jetstream.ReplayInstantPolicy,
+		MaxAckPending:     b.cfg.MaxAckPending,
+		InactiveThreshold: max(b.cfg.InactiveThreshold, 0),
+	})
+	if err != nil {
+		return fmt.Errorf("natsbus: consumer %s on %s: %w", durable, b.names.Stream, err)
+	}
+	return nil
+}
+
+// keepConsumer checks every consumerCheck, until Close, that the node's
+// consumer exists, and makes it again (and the stream, if need be) when
+// the server has lost it: a server started again on empty storage, or a
+// consumer removed by hand. The subscription on its deliver subject stays,
+// so delivery resumes with the events published from then on; the
+// projections read the ones before from the store when the next one
+// arrives.
+func (s *Subscriber) keepConsumer(b *Bus, node string) {
+	defer s.wg.Done()
+	tick := time.NewTicker(consumerCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(s.subCtx, consumerCheck)
+		if err := b.restoreConsumer(ctx, node); err != nil {
+			b.cfg.Logger.Warn("natsbus: cannot check the node's consumer; retrying", "node", node, "error", err)
+		}
+		cancel()
+	}
+}
+
+// restoreConsumer makes node's consumer, and the stream, again when the
+// server does not have them.
+func (b *Bus) restoreConsumer(ctx context.Context, node string) error {
+	_, err := b.js.PushConsumer(ctx, b.names.Stream, b.names.Durable(node))
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	if err := b.ensureStream(ctx); err != nil {
+		return err
+	}
+	return b.createConsumer(ctx, node)
 }
 
 // Subscribe returns the messages of topic, which must be Topic, until ctx is

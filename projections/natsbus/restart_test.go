@@ -1,0 +1,136 @@
+package natsbus_test
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/patentledger/ledger/eventstore/sqlite"
+)
+
+// privateServer is a NATS server with JetStream that one test starts,
+// stops and starts again, on a port and a storage folder of its own, so that
+// the shared server of the other tests is never disturbed.
+type privateServer struct {
+	t    *testing.T
+	url  string
+	args []string
+	cmd  *exec.Cmd
+}
+
+// startPrivateServer starts a private server, or skips the test when no
+// nats-server binary is installed.
+func startPrivateServer(t *testing.T) *privateServer {
+	t.Helper()
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		t.Skip("SKIPPED — no nats-server binary on PATH: the bus restart is NOT tested")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	s := &privateServer{t: t, url: "nats://127.0.0.1:" + port,
+		args: []string{"-js", "-a", "127.0.0.1", "-p", port, "-sd", t.TempDir()}}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// start runs the server and waits until it accepts connections.
+func (s *privateServer) start() {
+	s.t.Helper()
+	s.cmd = exec.Command("nats-server", s.args...)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	waitFor(s.t, "the private NATS server", func() bool {
+		nc, err := nats.Connect(s.url)
+		if err == nil {
+			nc.Close()
+		}
+		return err == nil
+	})
+}
+
+// stop kills the server, as a crash would, and waits for it to exit.
+func (s *privateServer) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait() // killed: the error is expected
+	s.cmd = nil
+}
+
+// TestNodeFollowsThroughABusRestart kills the NATS server under a running
+// node, appends while it is down, and starts it again on the same storage:
+// the relay retries its publish, the lease and the node's consumer come
+// back, and the projections reach every event, healthy.
+func TestNodeFollowsThroughABusRestart(t *testing.T) {
+	srv := startPrivateServer(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"),
+		sqlite.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	appendEvents(t, store, 3)
+	n := startNode(t, srv.url, "restart", "node-a", store, 0)
+	appendEvents(t, store, 3)
+	n.waitFor(t, 6)
+
+	srv.stop()
+	appendEvents(t, store, 4)
+	time.Sleep(3 * leaseTTL) // the lease expires and the relay's publishes fail meanwhile
+	srv.start()
+	appendEvents(t, store, 2)
+	n.waitFor(t, 12)
+	for _, s := range n.runner.Statuses() {
+		if !s.Healthy || s.Checkpoint != 12 {
+			t.Errorf("after the restart: %+v", s)
+		}
+	}
+}
+
+// TestNodeFollowsThroughABusThatLostItsStorage starts the NATS server again
+// on empty storage under a running node: the stream, the node's consumer
+// and the lease bucket are gone. The node must make them again, and once
+// its consumer is back, the next events bring its projections to the head,
+// the events they missed read from the store.
+func TestNodeFollowsThroughABusThatLostItsStorage(t *testing.T) {
+	srv := startPrivateServer(t)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"),
+		sqlite.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	appendEvents(t, store, 3)
+	n := startNode(t, srv.url, "wiped", "node-a", store, 0)
+	appendEvents(t, store, 3)
+	n.waitFor(t, 6)
+
+	srv.stop()
+	srv.args[len(srv.args)-1] = t.TempDir() // the storage folder
+	appendEvents(t, store, 2)
+	srv.start()
+	waitFor(t, "the node's consumer to be made again", func() bool {
+		_, err := n.bus.JetStream().PushConsumer(context.Background(), n.bus.Names().Stream, n.bus.Names().Durable("node-a"))
+		return err == nil
+	})
+	appendEvents(t, store, 2)
+	n.waitFor(t, 10)
+	for _, s := range n.runner.Statuses() {
+		if !s.Healthy || s.Checkpoint != 10 {
+			t.Errorf("after the restart on empty storage: %+v", s)
+		}
+	}
+}
