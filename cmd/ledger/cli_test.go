@@ -226,6 +226,20 @@ func TestServeInterruptedDemo(t *testing.T) {
 	}
 }
 
+// TestServeStoppedWhileStarting: a signal before the server listens (here,
+// before it starts at all) is a clean shutdown: exit 0 and a plain
+// message, not exit 1 with "context canceled".
+func TestServeStoppedWhileStarting(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, &out, &errOut)
+	if code != 0 || !strings.Contains(errOut.String(), "stopped by a signal while starting") ||
+		strings.Contains(out.String()+errOut.String(), "context canceled") {
+		t.Fatalf("exit %d, output %q %q", code, out.String(), errOut.String())
+	}
+}
+
 // TestUsageTellsWhichFlagsReadTheEnvironment: not every flag has a
 // variable (--demo, --dry-run, --json do not); the usage says which do.
 func TestUsageTellsWhichFlagsReadTheEnvironment(t *testing.T) {

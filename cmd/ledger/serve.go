@@ -82,7 +82,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	if err := serve(ctx, cfg, sf, log, stdout); err != nil {
+	err := serve(ctx, cfg, sf, log, stdout)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(stderr, "ledger serve: stopped by a signal while starting; nothing is lost: the next start takes the read models up from where they are")
+	case err != nil:
 		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 1
 	}
