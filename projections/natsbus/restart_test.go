@@ -70,11 +70,11 @@ func (s *privateServer) stop() {
 	s.cmd = nil
 }
 
-// TestNodeFollowsThroughABusRestart kills the NATS server under a running
-// node, appends while it is down, and starts it again on the same storage:
-// the relay retries its publish, the lease and the node's consumer come
-// back, and the projections reach every event, healthy.
-func TestNodeFollowsThroughABusRestart(t *testing.T) {
+// followingNode starts a private NATS server and a node of namespace ns
+// on a fresh store, and returns them once the node has applied the
+// store's first 6 events.
+func followingNode(t *testing.T, ns string) (*privateServer, *sqlite.Store, *node) {
+	t.Helper()
 	srv := startPrivateServer(t)
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"),
 		sqlite.Options{PollInterval: 20 * time.Millisecond})
@@ -83,9 +83,18 @@ func TestNodeFollowsThroughABusRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	appendEvents(t, store, 3)
-	n := startNode(t, srv.url, "restart", "node-a", store, 0)
+	n := startNode(t, srv.url, ns, "node-a", store, 0)
 	appendEvents(t, store, 3)
 	n.waitFor(t, 6)
+	return srv, store, n
+}
+
+// TestNodeFollowsThroughABusRestart kills the NATS server under a running
+// node, appends while it is down, and starts it again on the same storage:
+// the relay retries its publish, the lease and the node's consumer come
+// back, and the projections reach every event, healthy.
+func TestNodeFollowsThroughABusRestart(t *testing.T) {
+	srv, store, n := followingNode(t, "restart")
 
 	srv.stop()
 	appendEvents(t, store, 4)
@@ -106,17 +115,7 @@ func TestNodeFollowsThroughABusRestart(t *testing.T) {
 // its consumer is back, the next events bring its projections to the head,
 // the events they missed read from the store.
 func TestNodeFollowsThroughABusThatLostItsStorage(t *testing.T) {
-	srv := startPrivateServer(t)
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"),
-		sqlite.Options{PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	appendEvents(t, store, 3)
-	n := startNode(t, srv.url, "wiped", "node-a", store, 0)
-	appendEvents(t, store, 3)
-	n.waitFor(t, 6)
+	srv, store, n := followingNode(t, "wiped")
 
 	srv.stop()
 	srv.args[len(srv.args)-1] = t.TempDir() // the storage folder
