@@ -134,7 +134,7 @@ func problemLines(err error, lang string) *pageProblem {
 		out.Lines = append(out.Lines, t("rule."+p.Rule))
 	}
 	for _, f := range p.Errors {
-		out.Lines = append(out.Lines, f.Field+": "+f.Message)
+		out.Lines = append(out.Lines, fieldProblemLine(f, lang, t))
 	}
 	var he *echo.HTTPError
 	if len(out.Lines) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only

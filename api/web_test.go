@@ -250,6 +250,18 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	if !strings.Contains(zhBody, "许可使用费的支付方式或标准不完整或不合理") {
 		t.Fatal("the rule error is not shown in Chinese")
 	}
+	// The field is named as the form labels it, and its problem said in
+	// the page's language.
+	if want := "一次性金额（分）：付费方式 lump_sum 必须填写且大于 0"; !strings.Contains(zhBody, want) {
+		t.Errorf("want %q on the Chinese page:\n%s", want, zhBody)
+	}
+	if want := "Lump sum (fen): lump_sum_fen is required for fee mode lump_sum and must be greater than 0"; !strings.Contains(body, want) {
+		t.Errorf("want %q on the English page:\n%s", want, body)
+	}
+	badDate := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"36"}, "declared_on": {"2024-02-30"}}
+	if _, zh, _ := post(t, c, page+"/declare", badDate); !strings.Contains(zh, "声明日：日期 &#34;2024-02-30&#34; 不存在：2024 年 2 月只有 29 天") {
+		t.Errorf("a date that does not exist, on the Chinese page:\n%s", zh)
+	}
 	form.Set("csrf", token)
 	status, _, h = post(t, c, page+"/declare", form)
 	if status != 303 || !strings.Contains(h.Get("Location"), "saved=") || head() != before+1 {

@@ -260,8 +260,8 @@ func daysIn(year int, month time.Month) int {
 // invalidValue returns an invalid_argument *Error whose single FieldError has
 // an empty Field: the caller names the field with FieldErrors.Add.
 func invalidValue(format string, args ...any) *Error {
-	msg := fmt.Sprintf(format, args...)
-	return &Error{Code: CodeInvalidArgument, Message: msg, Fields: []FieldError{{Message: msg}}}
+	fe := fieldError("", format, args...)
+	return &Error{Code: CodeInvalidArgument, Message: fe.Message, Fields: []FieldError{fe}}
 }
 
 // quoted quotes user input for an error message, shortening long input.

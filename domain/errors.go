@@ -65,7 +65,22 @@ const (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// format and args made Message, so that a page can say it in another
+	// language; see Template.
+	format string
+	args   []any
 }
+
+// fieldError returns the problem with field that format and args describe.
+func fieldError(field, format string, args ...any) FieldError {
+	return FieldError{Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
+}
+
+// Template returns the format and arguments Message was made from, for a
+// translation of the format (the same verbs in the same order) to be
+// formatted with the same arguments; format is "" when Message was not
+// made from one.
+func (f FieldError) Template() (format string, args []any) { return f.format, f.args }
 
 // Error is the one error type of the domain. Every failure a caller can act
 // on is an *Error with a Code; rule violations also carry the Rule.
@@ -125,9 +140,8 @@ var (
 
 // Invalid returns an invalid_argument error naming one field.
 func Invalid(field, format string, args ...any) *Error {
-	msg := fmt.Sprintf(format, args...)
-	return &Error{Code: CodeInvalidArgument, Message: field + ": " + msg,
-		Fields: []FieldError{{Field: field, Message: msg}}}
+	fe := fieldError(field, format, args...)
+	return &Error{Code: CodeInvalidArgument, Message: field + ": " + fe.Message, Fields: []FieldError{fe}}
 }
 
 // Violation returns a rule_violation error for rule with a human message.
@@ -137,10 +151,10 @@ func Violation(rule Rule, format string, args ...any) *Error {
 
 // NotFound returns a not_found error for the named thing.
 func NotFound(field, format string, args ...any) *Error {
-	msg := fmt.Sprintf(format, args...)
-	e := &Error{Code: CodeNotFound, Message: msg}
+	fe := fieldError(field, format, args...)
+	e := &Error{Code: CodeNotFound, Message: fe.Message}
 	if field != "" {
-		e.Fields = []FieldError{{Field: field, Message: msg}}
+		e.Fields = []FieldError{fe}
 	}
 	return e
 }
@@ -191,7 +205,7 @@ func (f *FieldErrors) Add(field string, err error) {
 			if fe.Field != "" && fe.Field != field {
 				name = joinField(field, fe.Field)
 			}
-			f.list = append(f.list, FieldError{Field: name, Message: fe.Message})
+			f.list = append(f.list, FieldError{Field: name, Message: fe.Message, format: fe.format, args: fe.args})
 		}
 		return
 	}
@@ -204,7 +218,7 @@ func (f *FieldErrors) Add(field string, err error) {
 
 // Addf records a formatted problem with field.
 func (f *FieldErrors) Addf(field, format string, args ...any) {
-	f.list = append(f.list, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	f.list = append(f.list, fieldError(field, format, args...))
 }
 
 // Err returns nil when nothing was added, else one invalid_argument error

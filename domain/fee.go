@@ -227,7 +227,9 @@ type feeProblems []FieldError
 
 // add records a problem with field; the message starts with the field name.
 func (p *feeProblems) add(field, format string, args ...any) {
-	*p = append(*p, FieldError{Field: field, Message: field + " " + fmt.Sprintf(format, args...)})
+	fe := fieldError(field, format, args...)
+	fe.Message = field + " " + fe.Message
+	*p = append(*p, fe)
 }
 
 // unused records field when it is set although mode does not use it.

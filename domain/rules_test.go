@@ -654,3 +654,30 @@ func TestRegisterRefusesFutureGrant(t *testing.T) {
 		t.Fatalf("a grant today: %v", err)
 	}
 }
+
+// TestFieldErrorTemplate: a field problem keeps the format and arguments
+// its message was made from, through Invalid, Addf and a nested Add, so
+// that a page can say it in another language.
+func TestFieldErrorTemplate(t *testing.T) {
+	var fe FieldErrors
+	fe.Addf("term_months", "must be between 1 and %d", 240)
+	fe.Add("declared_on", invalidValue("date %s: month %d does not exist", "2024-13-01", 13))
+	fe.Add("campaign", Invalid("campaign", "is required, like 2024"))
+	var e *Error
+	if !asError(fe.Err(), &e) || len(e.Fields) != 3 {
+		t.Fatalf("%v", fe.Err())
+	}
+	want := []struct {
+		field, format string
+		args          []any
+	}{{"term_months", "must be between 1 and %d", []any{240}},
+		{"declared_on", "date %s: month %d does not exist", []any{"2024-13-01", 13}},
+		{"campaign", "is required, like 2024", nil}}
+	for i, w := range want {
+		format, args := e.Fields[i].Template()
+		if e.Fields[i].Field != w.field || format != w.format || fmt.Sprint(args) != fmt.Sprint(w.args) ||
+			e.Fields[i].Message != fmt.Sprintf(w.format, w.args...) {
+			t.Errorf("field %d: %s %q %v (%q), want %+v", i, e.Fields[i].Field, format, args, e.Fields[i].Message, w)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package api
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fieldMessageCalls are the functions whose format argument (at the
+// index given) becomes a FieldError's message.
+var fieldMessageCalls = map[string]int{"Addf": 1, "Invalid": 1, "NotFound": 1, "invalidValue": 0, "add": 1}
+
+// TestEveryFieldMessageIsInChinese reads the sources of the domain and of
+// this package for the formats of field problems and checks that the
+// Chinese catalogue has each, so that no Chinese page shows an English
+// problem.
+func TestEveryFieldMessageIsInChinese(t *testing.T) {
+	formats := map[string]string{}
+	for _, dir := range []string{"../domain", "."} {
+		for format, where := range fieldMessageFormats(t, dir) {
+			formats[format] = where
+		}
+	}
+	if len(formats) < 100 {
+		t.Fatalf("only %d formats found; the scan has missed the calls", len(formats))
+	}
+	for format, where := range formats {
+		if _, ok := zhFieldMessages[format]; !ok {
+			t.Errorf("%s: %q has no Chinese", where, format)
+		}
+	}
+	for format := range zhFieldMessages {
+		if _, ok := formats[format]; !ok {
+			t.Errorf("%q is in the catalogue but no longer in the code", format)
+		}
+	}
+}
+
+// fieldMessageFormats returns the format strings of the field-message
+// calls in the non-test Go files of dir, each with where it is: literal
+// strings and untyped string constants of the package.
+func fieldMessageFormats(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var parsed []*ast.File
+	consts := map[string]string{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, f)
+		for _, decl := range f.Decls {
+			if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.CONST {
+				for _, spec := range g.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, id := range vs.Names {
+						if lit, ok := literalAt(vs.Values, i); ok && vs.Type == nil {
+							consts[id.Name] = lit
+						}
+					}
+				}
+			}
+		}
+	}
+	out := map[string]string{}
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			idx, ok := fieldMessageCalls[calleeName(call)]
+			if !ok || len(call.Args) <= idx {
+				return true
+			}
+			format, found := literalAt(call.Args, idx)
+			if id, isIdent := call.Args[idx].(*ast.Ident); isIdent {
+				format, found = consts[id.Name]
+			}
+			if found {
+				out[format] = fset.Position(call.Pos()).String()
+			}
+			return true
+		})
+	}
+	return out
+}
+
+func calleeName(call *ast.CallExpr) string {
+	switch fn := call.Fun.(type) {
+	case *ast.SelectorExpr:
+		return fn.Sel.Name
+	case *ast.Ident:
+		return fn.Name
+	}
+	return ""
+}
+
+// literalAt returns the string literal at index i of exprs.
+func literalAt(exprs []ast.Expr, i int) (string, bool) {
+	if i >= len(exprs) {
+		return "", false
+	}
+	lit, ok := exprs[i].(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	return s, err == nil
+}
+
+// sampleArg formats as text (%s, %q, %v), as a number (%d) and as a
+// letter (%c), as the domain's arguments do (a time.Month is printed by %s
+// and by %d).
+type sampleArg int
+
+func (a sampleArg) String() string { return "arg" + string(rune(a)) }
+
+// TestChineseFieldMessagesTakeTheSameArguments formats every Chinese
+// message with as many arguments as its English format's verbs: none may
+// be missing, left over or of a verb that cannot print them.
+func TestChineseFieldMessagesTakeTheSameArguments(t *testing.T) {
+	for en, zh := range zhFieldMessages {
+		args := make([]any, verbCount(en))
+		for i := range args {
+			args[i] = sampleArg('A' + i)
+		}
+		text := fmt.Sprintf(zh, args...)
+		if strings.Contains(text, "%!") {
+			t.Errorf("%q: %q", zh, text)
+		}
+		for i, arg := range args {
+			a := arg.(sampleArg)
+			if !strings.Contains(text, a.String()) && !strings.Contains(text, strconv.Itoa(int(a))) && !strings.ContainsRune(text, rune(a)) {
+				t.Errorf("%q leaves out argument %d of %q", zh, i+1, en)
+			}
+		}
+	}
+}
+
+// verbCount counts the verbs of a format that take an argument.
+func verbCount(format string) int {
+	n := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(format) && format[i] != '%' {
+			n++
+		}
+	}
+	return n
+}
