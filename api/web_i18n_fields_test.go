@@ -165,3 +165,36 @@ func verbCount(format string) int {
 	}
 	return n
 }
+
+// TestEveryRuleIsExplained reads the rule codes the domain declares and
+// checks that both languages explain each on a page.
+func TestEveryRuleIsExplained(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "../domain/errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			if typ, ok := vs.Type.(*ast.Ident); ok && typ.Name == "Rule" {
+				for i := range vs.Names {
+					if code, ok := literalAt(vs.Values, i); ok {
+						rules = append(rules, code)
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(rules) < 30 {
+		t.Fatalf("only %d rules found in domain/errors.go", len(rules))
+	}
+	for _, lang := range []string{langZH, langEN} {
+		for _, rule := range rules {
+			if _, ok := messages[lang]["rule."+rule]; !ok {
+				t.Errorf("%s: rule %s has no explanation", lang, rule)
+			}
+		}
+	}
+}
