@@ -33,6 +33,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "BROKEN at position %d: %s (%d events before it are intact)\n", res.BadPosition, res.Reason, res.Events)
 		return 1
 	}
-	fmt.Fprintf(stdout, "ok: %d events, head position %d, hash %s\n", res.Events, res.Head.Position, hex.EncodeToString(res.Head.Hash))
+	hash := hex.EncodeToString(res.Head.Hash)
+	if hash == "" {
+		hash = "none (the log is empty)"
+	}
+	fmt.Fprintf(stdout, "ok: %d events, head position %d, hash %s\n", res.Events, res.Head.Position, hash)
 	return 0
 }

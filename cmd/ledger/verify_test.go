@@ -62,6 +62,17 @@ func TestVerifyIntactAndTampered(t *testing.T) {
 	}
 }
 
+// TestVerifyEmptyStore: an empty log is intact, and the output says it
+// has no hash rather than ending in "hash ".
+func TestVerifyEmptyStore(t *testing.T) {
+	dir := t.TempDir()
+	fillStore(t, dir, 0)
+	code, out := runLedger(t, "verify", "--data", dir)
+	if code != 0 || out != "ok: 0 events, head position 0, hash none (the log is empty)\n" {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
 func TestVerifyMissingStore(t *testing.T) {
 	code, out := runLedger(t, "verify", "--data", filepath.Join(t.TempDir(), "nothing-here"))
 	if code != 2 || !strings.Contains(out, "ledger verify:") {
