@@ -114,7 +114,7 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 		return domain.ImportReport{}, nil, err
 	}
 	defer file.Close()
-	store, err := cfg.openStore(ctx, false)
+	store, err := cfg.openStore(ctx, f.dryRun) // a dry run only reads: it creates no folder and no store
 	if err != nil {
 		return domain.ImportReport{}, nil, err
 	}

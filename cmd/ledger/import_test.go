@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +80,14 @@ func TestImportLocal(t *testing.T) {
 	code, out, errOut := runCLI(t, "import", samplePath, "--data", data, "--dry-run")
 	if code != 0 || !strings.Contains(out, "28 rows: 28 imported, 0 unchanged, 0 rejected (dry run: nothing written)") || localHead(t, data) != before {
 		t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+	}
+	empty := filepath.Join(t.TempDir(), "none") // a dry run creates no folder and no store
+	if code, _, errOut := runCLI(t, "import", samplePath, "--data", empty, "--dry-run"); code != 2 ||
+		!strings.Contains(errOut, "no event store in "+empty) {
+		t.Errorf("dry run without a store: exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat(empty); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dry run made %s: %v", empty, err)
 	}
 	code, out, errOut = runCLI(t, "import", "--data", data, "--as", uni, samplePath)
 	if code != 0 || !strings.Contains(out, "28 rows: 28 imported, 0 unchanged, 0 rejected; position") ||
