@@ -183,17 +183,7 @@ func TestVerifyMissingStoreSaysSo(t *testing.T) {
 // schema that holds no ledger say so (exit 2 and 1) and do not create it,
 // rather than creating an empty store and calling it intact.
 func TestVerifyPostgresMissingSchema(t *testing.T) {
-	base := os.Getenv("LEDGER_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("SKIPPED: set LEDGER_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run verify on PostgreSQL")
-	}
-	schema := fmt.Sprintf("verify_missing_%d", time.Now().UnixNano())
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	t.Cleanup(func() { dropSchema(t, base, schema) })
-	url := base + sep + "search_path=" + schema
+	url, schema := freshPostgresSchema(t, "verify_missing", "verify on PostgreSQL")
 	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", url)
 	if code != 2 || !strings.Contains(out, "holds no event store") {
 		t.Errorf("verify: exit %d, output %q", code, out)
@@ -202,7 +192,7 @@ func TestVerifyPostgresMissingSchema(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "holds no event store") {
 		t.Errorf("rebuild: exit %d, output %q", code, out)
 	}
-	conn, err := pgx.Connect(context.Background(), base)
+	conn, err := pgx.Connect(context.Background(), os.Getenv("LEDGER_TEST_POSTGRES_URL"))
 	if err != nil {
 		t.Fatal(err)
 	}

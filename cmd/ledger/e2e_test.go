@@ -527,21 +527,31 @@ func TestE2EGuessingKeysIsSlowedDown(t *testing.T) {
 	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 200)
 }
 
-// TestE2EServeOnPostgreSQL runs `ledger serve --store postgres` on a fresh
-// schema of the PostgreSQL named by LEDGER_TEST_POSTGRES_URL and drives a
-// licence through the API, reading it back from the listings.
-func TestE2EServeOnPostgreSQL(t *testing.T) {
+// freshPostgresSchema returns the URL and the name of a schema of the
+// test's own, starting with prefix, in the PostgreSQL named by
+// LEDGER_TEST_POSTGRES_URL, dropped when the test ends; without the
+// variable it skips the test, saying that what needs it.
+func freshPostgresSchema(t *testing.T, prefix, what string) (url, schema string) {
+	t.Helper()
 	base := os.Getenv("LEDGER_TEST_POSTGRES_URL")
 	if base == "" {
-		t.Skip("SKIPPED: set LEDGER_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run serve on PostgreSQL")
+		t.Skip("SKIPPED: set LEDGER_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run " + what)
 	}
-	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	schema = fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	s := startServer(t, "--store", "postgres", "--store-url", base+sep+"search_path="+schema)
 	t.Cleanup(func() { dropSchema(t, base, schema) })
+	return base + sep + "search_path=" + schema, schema
+}
+
+// TestE2EServeOnPostgreSQL runs `ledger serve --store postgres` on a fresh
+// schema of the PostgreSQL named by LEDGER_TEST_POSTGRES_URL and drives a
+// licence through the API, reading it back from the listings.
+func TestE2EServeOnPostgreSQL(t *testing.T) {
+	url, _ := freshPostgresSchema(t, "e2e", "serve on PostgreSQL")
+	s := startServer(t, "--store", "postgres", "--store-url", url)
 	p := s.parties(t)
 	n := s.registerPatent(t, p, "202010123456")
 	declID := s.declare(t, p, n)
@@ -555,7 +565,7 @@ func TestE2EServeOnPostgreSQL(t *testing.T) {
 	if code := s.stop(); code != 0 {
 		t.Fatalf("serve exited %d", code)
 	}
-	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", base+sep+"search_path="+schema)
+	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", url)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("head position %d,", head)) {
 		t.Fatalf("verify on postgres: exit %d, %s", code, out)
 	}
