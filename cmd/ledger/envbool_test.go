@@ -2,7 +2,9 @@ package main
 
 import "testing"
 
-func TestEnvBoolOr(t *testing.T) {
+// TestEnvBoolSettingValues: the value of a boolean variable, the default
+// when it is unset or not a boolean (which envBoolSetting also reports).
+func TestEnvBoolSettingValues(t *testing.T) {
 	for _, c := range []struct {
 		value    string
 		def      bool
@@ -18,7 +20,7 @@ func TestEnvBoolOr(t *testing.T) {
 		{"maybe", true, true, "a non-boolean keeps the default"},
 	} {
 		t.Setenv("LEDGER_TEST_BOOL", c.value)
-		if got := envBoolOr("LEDGER_TEST_BOOL", c.def); got != c.want {
+		if got, _ := envBoolSetting("LEDGER_TEST_BOOL", c.def); got != c.want {
 			t.Errorf("%s: %q with default %v gave %v", c.describe, c.value, c.def, got)
 		}
 	}

@@ -199,13 +199,6 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 	return bus, node, nil
 }
 
-// envBoolOr returns the boolean value of an environment variable, def when
-// it is unset, empty or not a boolean.
-func envBoolOr(name string, def bool) bool {
-	b, _ := envBoolSetting(name, def)
-	return b
-}
-
 // envBoolSetting returns the boolean value of an environment variable: the
 // forms of strconv.ParseBool, yes/no and on/off, in any case. It returns def
 // when the variable is unset or empty, and def with an error naming the
