@@ -42,7 +42,15 @@ type Options struct {
 	// called): every query runs in SQL, slower, and the node saves the
 	// indexes' memory (about 3 KB per listed patent).
 	SQLOnly bool
+	// StallCheck is how often the pipeline checks that no projection is
+	// stuck behind the log; DefaultStallCheck when zero.
+	StallCheck time.Duration
 }
+
+// DefaultStallCheck is how often a pipeline checks, by default, that its
+// projections have reached the head of the log it saw at the previous
+// check. A projection that keeps up with the bus is never that far behind.
+const DefaultStallCheck = 5 * time.Second
 
 // Pipeline is the read side of one node: the read-model file, the runner,
 // a watermill router with one handler per projection, a bus, and the relay
@@ -51,20 +59,21 @@ type Options struct {
 // NATS JetStream and the relay runs while the node holds the relay lease.
 // It answers the read-model queries. It is safe for concurrent use.
 type Pipeline struct {
-	db        *DB
-	store     domain.EventStore
-	runner    *Runner
-	relay     *Relay // the embedded relay; in NATS mode, it only holds the event counter every term shares
-	relayOpts RelayOptions
-	publisher message.Publisher
-	closers   []func() error // the bus's subscriber and publisher, closed by Close
-	nats      *natsbus.Bus
-	node      string
-	sqlOnly   bool // the in-memory indexes stay unloaded
-	router    *message.Router
-	log       *slog.Logger
-	cancel    context.CancelFunc
-	done      chan struct{}
+	db         *DB
+	store      domain.EventStore
+	runner     *Runner
+	relay      *Relay // the embedded relay; in NATS mode, it only holds the event counter every term shares
+	relayOpts  RelayOptions
+	publisher  message.Publisher
+	closers    []func() error // the bus's subscriber and publisher, closed by Close
+	nats       *natsbus.Bus
+	node       string
+	sqlOnly    bool // the in-memory indexes stay unloaded
+	stallEvery time.Duration
+	router     *message.Router
+	log        *slog.Logger
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
 // Start opens the read models at path and starts the pipeline: the router
@@ -96,7 +105,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
-		sqlOnly: opts.SQLOnly, log: log, done: make(chan struct{})}
+		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(opts.StallCheck, DefaultStallCheck), log: log, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.closeBus())
@@ -179,11 +188,58 @@ func (p *Pipeline) run(ctx context.Context) {
 		}
 	}()
 	defer func() { <-warmed }()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		p.watchStalls(ctx)
+	}()
+	defer func() { <-watching }()
 	if p.nats == nil {
 		_ = p.relay.Run(ctx, from) // returns nil when ctx is done
 		return
 	}
 	_ = p.nats.RunAsRelay(ctx, p.node, p.relayTerm) // returns nil when ctx is done
+}
+
+// watchStalls checks every p.stallEvery, until ctx is done, that each
+// running projection has reached the head of the log seen at the previous
+// check, and catches up from the store those that have not: their bus lost
+// or withheld the events (a NATS server started again on empty storage,
+// its stream or the node's consumer deleted), and without this they would
+// wait for the next event to heal the gap. A check costs one read of the
+// head.
+func (p *Pipeline) watchStalls(ctx context.Context) {
+	tick := time.NewTicker(p.stallEvery)
+	defer tick.Stop()
+	var seen int64 // the head at the previous check
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if stalled(p.runner.Statuses(), seen) {
+			p.log.Warn("projections: a projection did not reach the log's head in time; catching it up from the store",
+				"head", seen, "waited", p.stallEvery)
+			if _, err := p.runner.CatchUp(ctx, nil); err != nil && ctx.Err() == nil {
+				p.log.Error("projections: catching up a stalled projection failed", "error", err)
+			}
+		}
+		if head, err := p.store.Head(ctx); err == nil {
+			seen = head.Position
+		}
+	}
+}
+
+// stalled reports whether a projection that has not stopped is behind
+// position.
+func stalled(statuses []Status, position int64) bool {
+	for _, s := range statuses {
+		if s.Healthy && s.Checkpoint < position {
+			return true
+		}
+	}
+	return false
 }
 
 // relayTerm runs the relay for one term of this node as the holder of the

@@ -1,0 +1,63 @@
+package natsbus_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections"
+)
+
+// TestPipelineCatchesUpWhatTheBusNeverDelivers runs a node whose bus
+// delivers nothing: another node holds the relay lease and publishes no
+// event, as a bus that lost its messages would behave. Only the pipeline's
+// stall check can then bring the projections to the head of the store.
+func TestPipelineCatchesUpWhatTheBusNeverDelivers(t *testing.T) {
+	url := natsURL(t)
+	ns := namespace(t, url)
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	appendEvents(t, store, 3)
+
+	silent := openBus(t, testConfig(url, ns))
+	lease, err := silent.AcquireRelayLease(ctx, "silent-relay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lease.Release(context.Background()) })
+
+	bus := openBus(t, testConfig(url, ns))
+	p, err := projections.Start(ctx, store, filepath.Join(t.TempDir(), "readmodels.db"), projections.Options{
+		Logger: quietLogger(), Bus: bus, Node: "node-a", StallCheck: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	wait, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	if err := p.WaitFor(wait, 3); err != nil {
+		t.Fatalf("the start-up catch-up: projections at %+v, want 3: %v", p.Statuses(), err)
+	}
+	// The start-up catch-up ends with one more read of the store, at once;
+	// the pause makes sure the next events come after it.
+	time.Sleep(300 * time.Millisecond)
+	appendEvents(t, store, 4)
+
+	if err := p.WaitFor(wait, 7); err != nil {
+		t.Fatalf("projections at %+v, want 7: %v", p.Statuses(), err)
+	}
+	for _, s := range p.Statuses() {
+		if !s.Healthy || s.Checkpoint != 7 {
+			t.Errorf("after the stall check: %+v", s)
+		}
+	}
+	if n := streamMsgs(t, bus); n != 0 {
+		t.Errorf("the stream holds %d messages; the test needs a bus that delivered none", n)
+	}
+}
