@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -144,6 +146,33 @@ var fieldLabels = map[string]string{
 	"effective_on": "form.effective_on", "reason": "form.reason",
 }
 
+// enumLabels name, by the prefix of their catalogue entries, the domain's
+// enum types whose values a field message may quote: the page shows each
+// value as its forms label it.
+var enumLabels = map[reflect.Type]string{
+	reflect.TypeFor[domain.FeeMode]():     "mode.",
+	reflect.TypeFor[domain.RoyaltyBase](): "base.",
+	reflect.TypeFor[domain.PatentKind]():  "kind.",
+}
+
+// labelEnums returns args with every value of an enum type of enumLabels
+// replaced by its label, when the catalogue has one. Text a client typed
+// reaches a message as a plain string and stays as it was typed.
+func labelEnums(args []any, t func(string) string) []any {
+	out := slices.Clone(args)
+	for i, arg := range out {
+		prefix, ok := enumLabels[reflect.TypeOf(arg)]
+		if !ok {
+			continue
+		}
+		key := prefix + reflect.ValueOf(arg).String()
+		if label := t(key); label != key {
+			out[i] = label
+		}
+	}
+	return out
+}
+
 // fieldProblemLine says a field's problem in the page's language: the
 // field as its form labels it (else its name), then the message, in
 // Chinese when the catalogue knows its format.
@@ -155,7 +184,7 @@ func fieldProblemLine(f domain.FieldError, lang string, t func(string) string) s
 	msg := f.Message
 	if format, args := f.Template(); lang == langZH && format != "" {
 		if zh, ok := zhFieldMessages[format]; ok {
-			msg = fmt.Sprintf(zh, args...)
+			msg = fmt.Sprintf(zh, labelEnums(args, t)...)
 		}
 	}
 	if field == "" {

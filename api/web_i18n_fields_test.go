@@ -6,9 +6,13 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // fieldMessageCalls are the functions whose format argument (at the
@@ -196,5 +200,27 @@ func TestEveryRuleIsExplained(t *testing.T) {
 				t.Errorf("%s: rule %s has no explanation", lang, rule)
 			}
 		}
+	}
+}
+
+// TestEnumValuesReadAsTheirLabels checks that a Chinese field message
+// names a fee mode, royalty base or patent kind as the forms do, and
+// leaves what a client typed as typed.
+func TestEnumValuesReadAsTheirLabels(t *testing.T) {
+	zh, en := translator(langZH), translator(langEN)
+	for _, v := range []any{domain.FeeFree, domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty,
+		domain.FeeEntryPlusRoyalty, domain.BaseNetSales, domain.BaseProfit,
+		domain.KindInvention, domain.KindUtilityModel, domain.KindDesign} {
+		got := labelEnums([]any{v}, zh)[0]
+		if label, ok := got.(string); !ok || label == fmt.Sprint(v) || !strings.ContainsFunc(label, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("%T %v reads %#v on a Chinese page; want its Chinese label", v, v, got)
+		}
+		if got := labelEnums([]any{v}, en)[0]; got == v {
+			t.Errorf("%T %v has no English label", v, v)
+		}
+	}
+	args := []any{"lump_sum", domain.FeeMode("barter"), 3}
+	if got := labelEnums(args, zh); !reflect.DeepEqual(got, args) {
+		t.Errorf("labelEnums(%#v) = %#v; want typed text and unknown values as they were", args, got)
 	}
 }
