@@ -44,6 +44,7 @@ func (s *Server) dealsByRegion(c echo.Context) error {
 	fe.Add("limit", err)
 	format, err := downloadFormat(c)
 	fe.Add("format", err)
+	fe.AddUnreported(projections.CheckRange(from, to))
 	if err := fe.Err(); err != nil {
 		return err
 	}

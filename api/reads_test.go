@@ -256,6 +256,46 @@ func TestReadsNameTheInvalidParameter(t *testing.T) {
 	}
 }
 
+// TestReadsNameEveryInvalidParameterAtOnce: a query with several faults
+// gets one answer naming each, whether a fault is in a parameter's form
+// (a bad date) or only shows once the forms are right (a range ending
+// before it starts, a filter the tally does not take), so that a client
+// need not fix them one round trip at a time.
+func TestReadsNameEveryInvalidParameterAtOnce(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, c := range []struct {
+		path   string
+		fields []string
+	}{
+		{"/v1/tallies/deals?period=fortnight", []string{"from", "to", "period"}},
+		{"/v1/tallies/deals?period=fortnight&from=2025-01-01&to=2024-02-01&type=lease&sme=maybe&format=pdf",
+			[]string{"type", "sme", "period", "to", "format"}},
+		{"/v1/tallies/deals?from=2025-02-30&to=2024-02-01&type=lease", []string{"from", "type"}},
+		{"/v1/tallies/declarations?from=2025-01-01&to=2024-02-01&licensee_id=x&sme=true&type=open",
+			[]string{"type", "licensee_id", "sme", "to"}},
+		{"/v1/tallies/fee-reductions?period=month&from=2024-12-31&to=2024-01-01", []string{"period", "to"}},
+		{"/v1/rankings/patentees?metric=popularity&from=2025-01-01&to=2024-01-01&limit=0",
+			[]string{"limit", "metric", "to"}},
+		{"/v1/rankings/patentees?metric=popularity&from=2025-01-01&to=2024-01-01&format=pdf",
+			[]string{"format", "metric", "to"}},
+		{"/v1/tallies/deals-by-region?from=2025-01-01&to=2024-01-01&level=country", []string{"level", "to"}},
+	} {
+		resp, body := h.get(c.path)
+		var p readsProblem
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest || p.Code != "invalid_argument" {
+			t.Errorf("%s: %d %s, want 400 invalid_argument", c.path, resp.StatusCode, body)
+			continue
+		}
+		var got []string
+		for _, e := range p.Errors {
+			got = append(got, e.Field)
+		}
+		if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(c.fields))) {
+			t.Errorf("%s names %v, want %v: %s", c.path, got, c.fields, body)
+		}
+	}
+}
+
 // TestRegionCodeOfACityOrProvinceCoversItsDistricts: the university is in
 // district 440106 and its patent is licensed in 2024. A city code (440100)
 // or province code (440000) must find what its prefix (4401, 44) finds, and

@@ -23,12 +23,12 @@ const (
 // tally returns the handler of GET /v1/tallies/{subject}.
 func (s *Server) tally(subject string) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		var fe domain.FieldErrors
 		q, err := tallyQuery(c, subject)
-		if err != nil {
-			return err
-		}
+		fe.Add("", err)
 		format, err := downloadFormat(c)
-		if err != nil {
+		fe.Add("format", err)
+		if err := fe.Err(); err != nil {
 			return err
 		}
 		return answerFigures(s, c, format, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
@@ -66,8 +66,9 @@ func answerFigures[T any](s *Server, c echo.Context, format string, compute func
 	return download(c, format, name(figures), document{table: rows})
 }
 
-// tallyQuery parses the query parameters of a tally; each invalid one is an
-// invalid_argument error naming it.
+// tallyQuery parses the query parameters of a tally and checks that the
+// tally can be answered; every invalid one is named in one
+// invalid_argument error.
 func tallyQuery(c echo.Context, subject string) (projections.TallyQuery, error) {
 	q := projections.TallyQuery{Subject: subject, Period: projections.Period(c.QueryParam("period")),
 		PatenteeID: c.QueryParam("patentee_id"), LicenseeID: c.QueryParam("licensee_id")}
@@ -97,6 +98,7 @@ func tallyQuery(c echo.Context, subject string) (projections.TallyQuery, error) 
 		}
 		q.SME = &sme
 	}
+	fe.AddUnreported(q.Check())
 	return q, fe.Err()
 }
 
@@ -125,6 +127,7 @@ func (s *Server) rankings(c echo.Context) error {
 	q.Limit = int(limit)
 	format, err := downloadFormat(c)
 	fe.Add("format", err)
+	fe.AddUnreported(q.Check())
 	if err := fe.Err(); err != nil {
 		return err
 	}

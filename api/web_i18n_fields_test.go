@@ -25,7 +25,7 @@ var fieldMessageCalls = map[string]int{"Addf": 1, "Invalid": 1, "NotFound": 1, "
 // problem.
 func TestEveryFieldMessageIsInChinese(t *testing.T) {
 	formats := map[string]string{}
-	for _, dir := range []string{"../domain", "."} {
+	for _, dir := range []string{"../domain", "../projections", "."} {
 		for format, where := range fieldMessageFormats(t, dir) {
 			formats[format] = where
 		}

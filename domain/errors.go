@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -214,6 +215,19 @@ func (f *FieldErrors) Add(field string, err error) {
 		msg = e.Message
 	}
 	f.list = append(f.list, FieldError{Field: field, Message: msg})
+}
+
+// AddUnreported records the field problems of err about fields that have
+// none yet: a deeper check, run after the checks of each field's form,
+// adds what they did not already say.
+func (f *FieldErrors) AddUnreported(err error) {
+	var more FieldErrors
+	more.Add("", err)
+	for _, fe := range more.list {
+		if !slices.ContainsFunc(f.list, func(known FieldError) bool { return known.Field == fe.Field }) {
+			f.list = append(f.list, fe)
+		}
+	}
 }
 
 // Addf records a formatted problem with field.

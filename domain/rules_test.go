@@ -681,3 +681,28 @@ func TestFieldErrorTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestAddUnreported: a deeper check adds its problems about fields the
+// first checks did not name, keeping their templates, and nothing about a
+// field already named.
+func TestAddUnreported(t *testing.T) {
+	var fe FieldErrors
+	fe.Addf("from", "date %s is not in YYYY-MM-DD form", "2024-1-1")
+	var deeper FieldErrors
+	deeper.Addf("from", "is required (YYYY-MM-DD)")
+	deeper.Addf("period", "unknown period %q", "fortnight")
+	fe.AddUnreported(deeper.Err())
+	fe.AddUnreported(nil)
+	var e *Error
+	if !asError(fe.Err(), &e) || len(e.Fields) != 2 {
+		t.Fatalf("%v", fe.Err())
+	}
+	if f := e.Fields[0]; f.Field != "from" || f.Message != "date 2024-1-1 is not in YYYY-MM-DD form" {
+		t.Errorf("first problem %+v; want the form problem of from, kept", f)
+	}
+	if f := e.Fields[1]; f.Field != "period" || f.Message != `unknown period "fortnight"` {
+		t.Errorf("second problem %+v; want the period's", f)
+	} else if format, args := f.Template(); format != "unknown period %q" || fmt.Sprint(args) != "[fortnight]" {
+		t.Errorf("the period's template is %q %v", format, args)
+	}
+}

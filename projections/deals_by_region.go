@@ -32,19 +32,21 @@ type RegionDealsQuery struct {
 	Limit    int
 }
 
-// check refuses a query that cannot be answered, naming the field.
-func (q RegionDealsQuery) check() error {
-	switch {
-	case q.From.IsZero() || q.To.IsZero():
-		return domain.Invalid("from", "from and to are both required")
-	case q.To.Before(q.From):
-		return domain.Invalid("to", "%s is before from %s", q.To, q.From)
-	case q.Digits != 2 && q.Digits != 4 && q.Digits != 6:
-		return domain.Invalid("digits", "must be 2 (province), 4 (city) or 6 (district)")
-	case q.Limit < 0:
-		return domain.Invalid("limit", "must not be negative")
+// Check returns nil when q can be answered, else an invalid_argument
+// *domain.Error naming every field at fault.
+func (q RegionDealsQuery) Check() error {
+	var fe domain.FieldErrors
+	if q.From.IsZero() || q.To.IsZero() {
+		fe.Addf("from", "from and to are both required")
 	}
-	return nil
+	fe.Add("to", CheckRange(q.From, q.To))
+	if q.Digits != 2 && q.Digits != 4 && q.Digits != 6 {
+		fe.Addf("digits", "must be 2 (province), 4 (city) or 6 (district)")
+	}
+	if q.Limit < 0 {
+		fe.Addf("limit", "must not be negative")
+	}
+	return fe.Err()
 }
 
 // DealsByRegion returns the deals of q by region, answered from the
@@ -52,7 +54,7 @@ func (q RegionDealsQuery) check() error {
 // SQL. It returns an invalid_argument *domain.Error for a query it cannot
 // answer.
 func (db *DB) DealsByRegion(ctx context.Context, q RegionDealsQuery) ([]RegionDeals, error) {
-	if err := q.check(); err != nil {
+	if err := q.Check(); err != nil {
 		return nil, err
 	}
 	tx, err := db.read.BeginTx(ctx, nil)

@@ -58,6 +58,21 @@ type RankingQuery struct {
 	Limit int
 }
 
+// Check returns nil when q can be answered, else an invalid_argument
+// *domain.Error naming every parameter at fault: an unknown metric, a
+// range ending before it starts, a limit out of bounds.
+func (q RankingQuery) Check() error {
+	var fe domain.FieldErrors
+	if _, ok := rankingQueries[q.Metric]; !ok {
+		fe.Addf("metric", "unknown metric %q; want licenses, fees_fen, declared or conversion_bp", q.Metric)
+	}
+	fe.Add("to", CheckRange(q.From, q.To))
+	if q.Limit < 0 || q.Limit > MaxRankingLimit {
+		fe.Addf("limit", "must be from 1 to %d", MaxRankingLimit)
+	}
+	return fe.Err()
+}
+
 // Ranking is one patentee's place in a ranking. Co-owners each get the
 // whole figure of a shared fact.
 type Ranking struct {
@@ -71,15 +86,10 @@ type Ranking struct {
 // naming "metric", "to" or "limit" for an unknown metric, a range ending
 // before it starts, or a limit out of bounds.
 func (db *DB) Rankings(ctx context.Context, q RankingQuery) ([]Ranking, error) {
-	inner, ok := rankingQueries[q.Metric]
-	switch {
-	case !ok:
-		return nil, domain.Invalid("metric", "unknown metric %q; want licenses, fees_fen, declared or conversion_bp", q.Metric)
-	case !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From):
-		return nil, domain.Invalid("to", "%s is before from %s", q.To, q.From)
-	case q.Limit < 0 || q.Limit > MaxRankingLimit:
-		return nil, domain.Invalid("limit", "must be from 1 to %d", MaxRankingLimit)
+	if err := q.Check(); err != nil {
+		return nil, err
 	}
+	inner := rankingQueries[q.Metric]
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err

@@ -119,19 +119,9 @@ func reviewColumns() []string {
 }
 
 // Tally computes a tally. It returns an invalid_argument *domain.Error
-// naming the query parameter for an unknown subject or period, a range
-// ending before it starts or holding more than MaxBuckets buckets, or a
-// filter that does not apply to the subject.
+// naming the query parameters at fault (see Check).
 func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
-	s, ok := subjects[q.Subject]
-	if !ok {
-		return Tally{}, domain.Invalid("subject", "unknown tally %q", q.Subject)
-	}
-	where, args, err := q.filters(s)
-	if err != nil {
-		return Tally{}, err
-	}
-	spans, err := q.spans()
+	s, where, args, spans, err := q.plan()
 	if err != nil {
 		return Tally{}, err
 	}
@@ -149,6 +139,31 @@ func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
 	return tallyInSQL(ctx, tx, q, s, spans, where, args)
 }
 
+// Check returns nil when q can be answered, else an invalid_argument
+// *domain.Error naming every query parameter at fault, each once: an
+// unknown subject or period, a missing date, a range ending before it
+// starts or holding more than MaxBuckets buckets, a filter that does not
+// apply to the subject.
+func (q TallyQuery) Check() error {
+	_, _, _, _, err := q.plan()
+	return err
+}
+
+// plan checks q and returns its subject, the SQL conditions of its filters
+// and their arguments, and its buckets.
+func (q TallyQuery) plan() (s subject, where string, args []any, spans []span, err error) {
+	s, ok := subjects[q.Subject]
+	if !ok {
+		return s, "", nil, nil, domain.Invalid("subject", "unknown tally %q", q.Subject)
+	}
+	var fe domain.FieldErrors
+	where, args, err = q.filters(s)
+	fe.Add("", err)
+	spans, err = q.spans()
+	fe.AddUnreported(err)
+	return s, where, args, spans, fe.Err()
+}
+
 // tallyInSQL computes a tally from the tables, in the read transaction tx.
 func tallyInSQL(ctx context.Context, tx *sql.Tx, q TallyQuery, s subject, spans []span, where string, args []any) (Tally, error) {
 	t := newTallier(ctx, tx, q, s, spans, where, args)
@@ -160,52 +175,71 @@ func tallyInSQL(ctx context.Context, tx *sql.Tx, q TallyQuery, s subject, spans 
 
 // spans checks the period and range and returns the buckets.
 func (q TallyQuery) spans() ([]span, error) {
-	switch {
-	case !slices.Contains(Periods, q.Period):
-		return nil, domain.Invalid("period", "unknown period %q; want day, week, month, quarter or year", q.Period)
-	case q.From.IsZero():
-		return nil, domain.Invalid("from", "is required (YYYY-MM-DD)")
-	case q.To.IsZero():
-		return nil, domain.Invalid("to", "is required (YYYY-MM-DD)")
-	case q.To.Before(q.From):
-		return nil, domain.Invalid("to", "%s is before from %s", q.To, q.From)
+	var fe domain.FieldErrors
+	if !slices.Contains(Periods, q.Period) {
+		fe.Addf("period", "unknown period %q; want day, week, month, quarter or year", q.Period)
+	}
+	if q.From.IsZero() {
+		fe.Addf("from", "is required (YYYY-MM-DD)")
+	}
+	if q.To.IsZero() {
+		fe.Addf("to", "is required (YYYY-MM-DD)")
+	}
+	fe.AddUnreported(CheckRange(q.From, q.To))
+	if err := fe.Err(); err != nil {
+		return nil, err
 	}
 	return q.Period.spans(q.From, q.To)
 }
 
+// CheckRange returns an invalid_argument *domain.Error naming "to" when
+// both dates are given and to is before from.
+func CheckRange(from, to domain.Date) error {
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return domain.Invalid("to", "%s is before from %s", to, from)
+	}
+	return nil
+}
+
 // filters checks that the query's period and filters apply to the subject
 // and returns the SQL conditions (each starting with " AND ") of the
-// filters and their arguments.
+// filters and their arguments, or an error naming every one that does not
+// apply.
 func (q TallyQuery) filters(s subject) (string, []any, error) {
 	var b strings.Builder
 	var args []any
+	var fe domain.FieldErrors
 	add := func(cond string, a ...any) {
 		b.WriteString(" AND " + cond)
 		args = append(args, a...)
 	}
-	notFor := func(param string) error {
-		return domain.Invalid(param, "does not apply to the %s tally", q.Subject)
+	notFor := func(param string) {
+		fe.Addf(param, "does not apply to the %s tally", q.Subject)
 	}
 	if s.period != "" && q.Period != s.period {
-		return "", nil, domain.Invalid("period", "the %s tally has %s buckets only; want period=%s", q.Subject, s.period, s.period)
+		fe.Addf("period", "the %s tally has %s buckets only; want period=%s", q.Subject, s.period, s.period)
 	}
-	if q.Type != "" {
-		if s.typeColumn == "" {
-			return "", nil, notFor("type")
-		}
+	switch {
+	case q.Type == "":
+	case s.typeColumn == "":
+		notFor("type")
+	default:
 		add(s.typeColumn+" = ?", string(q.Type))
 	}
-	if q.Campaign != "" {
-		if s.campaignColumn == "" {
-			return "", nil, notFor("campaign")
-		}
+	switch {
+	case q.Campaign == "":
+	case s.campaignColumn == "":
+		notFor("campaign")
+	default:
 		add(s.campaignColumn+" = ?", q.Campaign)
 	}
-	if (q.LicenseeID != "" || q.SME != nil) && s.counterparties == "" {
+	if s.counterparties == "" {
 		if q.LicenseeID != "" {
-			return "", nil, notFor("licensee_id")
+			notFor("licensee_id")
 		}
-		return "", nil, notFor("sme")
+		if q.SME != nil {
+			notFor("sme")
+		}
 	}
 	if q.LicenseeID != "" {
 		add("? IN ("+s.counterparties+")", q.LicenseeID)
@@ -226,6 +260,9 @@ func (q TallyQuery) filters(s subject) (string, []any, error) {
 	}
 	if q.Kind != "" {
 		add("EXISTS (SELECT 1 FROM tly_patents p WHERE "+s.patents+" AND p.kind = ?)", string(q.Kind))
+	}
+	if err := fe.Err(); err != nil {
+		return "", nil, err
 	}
 	return b.String(), args, nil
 }
