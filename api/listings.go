@@ -77,8 +77,9 @@ func (s *Server) listings(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, page)
 }
 
-// listingQuery parses the query parameters of GET /v1/listings; each
-// invalid one is an invalid_argument error naming it.
+// listingQuery parses the query parameters of GET /v1/listings and checks
+// that the listing can be answered; every invalid one is named in one
+// invalid_argument error.
 func listingQuery(c echo.Context, today domain.Date) (projections.ListingQuery, error) {
 	q := projections.ListingQuery{Today: today, Text: strings.TrimSpace(c.QueryParam("q")),
 		PatenteeID: c.QueryParam("patentee_id"), Sort: c.QueryParam("sort"), Cursor: c.QueryParam("cursor")}
@@ -104,6 +105,7 @@ func listingQuery(c echo.Context, today domain.Date) (projections.ListingQuery, 
 	limit, err := intQuery(c, "limit", projections.DefaultListingLimit, 1, projections.MaxListingLimit)
 	fe.Add("limit", err)
 	q.Limit = int(limit)
+	fe.AddUnreported(q.Check())
 	return q, fe.Err()
 }
 

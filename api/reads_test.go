@@ -279,6 +279,9 @@ func TestReadsNameEveryInvalidParameterAtOnce(t *testing.T) {
 		{"/v1/rankings/patentees?metric=popularity&from=2025-01-01&to=2024-01-01&format=pdf",
 			[]string{"format", "metric", "to"}},
 		{"/v1/tallies/deals-by-region?from=2025-01-01&to=2024-01-01&level=country", []string{"level", "to"}},
+		{"/v1/listings?limit=0&sort=relevance&cursor=zz&kind=plant", []string{"kind", "limit", "sort"}},
+		{"/v1/listings?sort=fee&cursor=zz&ipc=Z99", []string{"cursor", "ipc"}},
+		{"/v1/listings?sort=cheapest&q=" + url.QueryEscape("!!"), []string{"q", "sort"}},
 	} {
 		resp, body := h.get(c.path)
 		var p readsProblem

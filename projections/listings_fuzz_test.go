@@ -38,17 +38,9 @@ func FuzzListings(f *testing.F) {
 			}
 			return
 		}
-		sortName, terms, err := q.plan()
+		sortName, terms, after, err := q.plan()
 		if err != nil {
 			t.Fatalf("%+v: planned after answering: %v", q, err)
-		}
-		var after *cursorKey
-		if q.Cursor != "" {
-			key, number, err := decodeCursor(q.Cursor, sortName)
-			if err != nil {
-				t.Fatalf("%+v: the cursor decoded after answering: %v", q, err)
-			}
-			after = &cursorKey{key: key, number: number}
 		}
 		tx, err := db.Reader().BeginTx(ctx, nil)
 		if err != nil {

@@ -103,20 +103,11 @@ const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.decl
 	d.declared_on, d.term_ends_on, d.licenses`
 
 // Listings returns a page of listed patents. It returns an invalid_argument
-// *domain.Error naming "q", "sort" or "cursor" for a query text with nothing
-// to search, relevance without a text, or a cursor of another order.
+// *domain.Error naming the fields at fault (see Check).
 func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error) {
-	sortName, terms, err := q.plan()
+	sortName, terms, after, err := q.plan()
 	if err != nil {
 		return ListingPage{}, err
-	}
-	var after *cursorKey
-	if q.Cursor != "" {
-		key, number, err := decodeCursor(q.Cursor, sortName)
-		if err != nil {
-			return ListingPage{}, err
-		}
-		after = &cursorKey{key: key, number: number}
 	}
 	limit := cmp.Or(q.Limit, DefaultListingLimit)
 	tx, err := db.read.BeginTx(ctx, nil)
@@ -185,13 +176,23 @@ func listingKeysInSQL(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []s
 	return keys, total, nil
 }
 
-// plan checks the query and returns its sort order and search terms: the
+// Check returns nil when q can be answered, else an invalid_argument
+// *domain.Error naming every field at fault: a query text with nothing to
+// search, an unknown order, relevance without a text, a limit out of
+// bounds, an IPC prefix not normalised, a cursor of another order.
+func (q ListingQuery) Check() error {
+	_, _, _, err := q.plan()
+	return err
+}
+
+// plan checks the query and returns its sort order, its search terms (the
 // text's terms and, for an IPC filter, a term on the codes, so that the
-// index intersects both.
-func (q ListingQuery) plan() (sortName string, terms []searchTerm, err error) {
+// index intersects both) and where its cursor continues, nil without one.
+func (q ListingQuery) plan() (sortName string, terms []searchTerm, after *cursorKey, err error) {
+	var fe domain.FieldErrors
 	if q.Text != "" {
 		if terms = queryTerms(q.Text); len(terms) == 0 {
-			return "", nil, domain.Invalid("q", "holds no letters, digits or Chinese characters to search for")
+			fe.Addf("q", "holds no letters, digits or Chinese characters to search for")
 		}
 	}
 	sortName = q.Sort
@@ -201,22 +202,29 @@ func (q ListingQuery) plan() (sortName string, terms []searchTerm, err error) {
 			sortName = SortRelevance
 		}
 	}
-	if _, ok := listingOrders[sortName]; !ok {
-		return "", nil, domain.Invalid("sort", "unknown order %q; want relevance, newest or fee", sortName)
-	}
-	if sortName == SortRelevance && len(terms) == 0 {
-		return "", nil, domain.Invalid("sort", "relevance needs a search text in q")
+	_, known := listingOrders[sortName]
+	switch {
+	case !known:
+		fe.Addf("sort", "unknown order %q; want relevance, newest or fee", sortName)
+	case sortName == SortRelevance && q.Text == "":
+		fe.Addf("sort", "relevance needs a search text in q")
+	case q.Cursor != "":
+		if key, number, err := decodeCursor(q.Cursor, sortName); err != nil {
+			fe.Add("cursor", err)
+		} else {
+			after = &cursorKey{key: key, number: number}
+		}
 	}
 	if q.Limit < 0 || q.Limit > MaxListingLimit {
-		return "", nil, domain.Invalid("limit", "must be from 1 to %d", MaxListingLimit)
+		fe.Addf("limit", "must be from 1 to %d", MaxListingLimit)
 	}
 	if q.IPCPrefix != "" {
 		if normal, err := domain.NormalizeIPCPrefix(q.IPCPrefix); err != nil || normal != q.IPCPrefix {
-			return "", nil, domain.Invalid("ipc", "%q is not a normalised IPC prefix such as H01M or H01M 10/05", q.IPCPrefix)
+			fe.Addf("ipc", "%q is not a normalised IPC prefix such as H01M or H01M 10/05", q.IPCPrefix)
 		}
 		terms = append(terms, ipcTerm(q.IPCPrefix))
 	}
-	return sortName, terms, nil
+	return sortName, terms, after, fe.Err()
 }
 
 // activeOn is the condition that patent p is active on the day of its

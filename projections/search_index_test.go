@@ -150,7 +150,7 @@ func TestReplayIndexesTheSearchAsLiveWritesDo(t *testing.T) {
 // the caller rolls it back.
 func planInReadTx(t *testing.T, db *DB, q ListingQuery) (string, []searchTerm, *sql.Tx) {
 	t.Helper()
-	sortName, terms, err := q.plan()
+	sortName, terms, _, err := q.plan()
 	if err != nil {
 		t.Fatalf("%+v: %v", q, err)
 	}
