@@ -70,6 +70,7 @@ type Pipeline struct {
 	node       string
 	sqlOnly    bool // the in-memory indexes stay unloaded
 	stallEvery time.Duration
+	stalls     prometheus.Counter // catch-ups of the stall check
 	router     *message.Router
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -137,9 +138,13 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 		return nil, err
 	}
 	runner.AddHandlers(p.router, sub)
+	p.stalls = prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_projection_stall_catchups_total",
+		Help: "Catch-ups from the store of projections the bus left behind the log's head for a stall check's interval."})
 	if opts.Registerer != nil {
-		if err := opts.Registerer.Register(NewCollector(store, runner, p.relay)); err != nil {
-			return nil, err
+		for _, c := range []prometheus.Collector{NewCollector(store, runner, p.relay), p.stalls} {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -221,6 +226,7 @@ func (p *Pipeline) watchStalls(ctx context.Context) {
 		if stalled(p.runner.Statuses(), seen) {
 			p.log.Warn("projections: a projection did not reach the log's head in time; catching it up from the store",
 				"head", seen, "waited", p.stallEvery)
+			p.stalls.Inc()
 			if _, err := p.runner.CatchUp(ctx, nil); err != nil && ctx.Err() == nil {
 				p.log.Error("projections: catching up a stalled projection failed", "error", err)
 			}

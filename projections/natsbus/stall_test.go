@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/patentledger/ledger/eventstore/sqlite"
 	"github.com/patentledger/ledger/projections"
 )
@@ -33,8 +35,9 @@ func TestPipelineCatchesUpWhatTheBusNeverDelivers(t *testing.T) {
 	t.Cleanup(func() { _ = lease.Release(context.Background()) })
 
 	bus := openBus(t, testConfig(url, ns))
+	metrics := prometheus.NewRegistry()
 	p, err := projections.Start(ctx, store, filepath.Join(t.TempDir(), "readmodels.db"), projections.Options{
-		Logger: quietLogger(), Bus: bus, Node: "node-a", StallCheck: 50 * time.Millisecond})
+		Logger: quietLogger(), Registerer: metrics, Bus: bus, Node: "node-a", StallCheck: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,4 +63,23 @@ func TestPipelineCatchesUpWhatTheBusNeverDelivers(t *testing.T) {
 	if n := streamMsgs(t, bus); n != 0 {
 		t.Errorf("the stream holds %d messages; the test needs a bus that delivered none", n)
 	}
+	if n := stallCatchUps(t, metrics); n < 1 {
+		t.Errorf("ledger_projection_stall_catchups_total is %v; want the catch-up counted", n)
+	}
+}
+
+// stallCatchUps returns the value of the stall check's counter in reg.
+func stallCatchUps(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "ledger_projection_stall_catchups_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatal("no ledger_projection_stall_catchups_total among the metrics")
+	return 0
 }
