@@ -828,6 +828,14 @@ func TestOpenAPIConformance(t *testing.T) {
 	reg := h.org("广州市市场监督管理局", "regulator", "440100", "11440100MB2C9XXXX", false)
 	h.do(oasCall{method: "GET", path: fmt.Sprintf("/v1/orgs/%s?min_position=%d", uni.id, h.last), key: uni.key, want: 200})
 
+	// The admin revokes a spare key of the SME: it answers 401 from then on.
+	spare := h.do(oasCall{method: "POST", path: "/v1/orgs/" + sme.id + "/keys", key: oasAdminKey, want: 201})
+	revocation := "/v1/orgs/" + sme.id + "/keys/" + spare.str("key_id") + "/revocation"
+	h.do(oasCall{method: "POST", path: revocation, key: sme.key, want: 403, code: "forbidden"})
+	h.do(oasCall{method: "POST", path: revocation, key: oasAdminKey, want: 200})
+	h.do(oasCall{method: "POST", path: revocation, key: oasAdminKey, want: 404, code: "not_found"})
+	h.do(oasCall{method: "GET", path: "/v1/orgs/" + sme.id, key: spare.str("key"), want: 401, code: "unauthenticated"})
+
 	// The university registers patents.
 	p1, _ := oasNumber(t, "202010123456")
 	p2, p2loose := oasNumber(t, "202110234567")
@@ -1186,7 +1194,7 @@ func TestOpenAPISecurityMatrix(t *testing.T) {
 	h := oasNewHarness(t, nil)
 	number, _ := oasNumber(t, "202010654321")
 	fill := strings.NewReplacer("{number}", number, "{id}", "no-such-org", "{declaration_id}", "D-none",
-		"{license_id}", "L-none", "{pledge_id}", "P-none", "{campaign}", "2024", "{path}", "style.css")
+		"{license_id}", "L-none", "{pledge_id}", "P-none", "{campaign}", "2024", "{path}", "style.css", "{key_id}", "k-none")
 	ops := oasOperations(h.doc)
 	for _, route := range oasSortedKeys(oasRegisteredRoutes(h.server.Echo())) {
 		op := ops[route]
