@@ -11,6 +11,8 @@ package api
 //     says, and a refused write moves the ledger head not at all.
 //   - TestAuthzReads: what is readable without a key, and that a regulator
 //     reads everything.
+//   - TestAuthzBearerScheme: the Authorization header as RFC 9110 and RFC
+//     6750 define it.
 //   - TestAuthzWebForms: the web pages that write follow the API's rules.
 //   - TestAuthzKeysStayOutOfLogsAndAnswers: no key is logged or echoed.
 //   - TestAuthzIdempotencyKeyIsTheCallers: a repeat is the caller's own.
@@ -18,6 +20,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -433,6 +436,56 @@ func TestAuthzReads(t *testing.T) {
 		c.noRequestCheck = true
 		w.h.do(c)
 	}
+}
+
+// TestAuthzBearerScheme: the scheme is case-insensitive and followed by one
+// or more spaces and a token (RFC 9110 §11.1, RFC 6750 §2.1); an empty
+// token, another scheme, an empty header or more than one Authorization
+// header answer 401, on an open read as on any other route.
+func TestAuthzBearerScheme(t *testing.T) {
+	w := newAuthzWorld(t, nil)
+	cases := []struct {
+		name    string
+		headers []string
+		want    int
+	}{
+		{"Bearer", []string{"Bearer " + oasAdminKey}, 200},
+		{"lower case", []string{"bearer " + oasAdminKey}, 200},
+		{"upper case, two spaces", []string{"BEARER  " + oasAdminKey}, 200},
+		{"no token", []string{"Bearer"}, 401},
+		{"a space and no token", []string{"Bearer "}, 401},
+		{"a tab instead of a space", []string{"Bearer\t" + oasAdminKey}, 401},
+		{"no scheme", []string{oasAdminKey}, 401},
+		{"another scheme", []string{"Token " + oasAdminKey}, 401},
+		{"an empty header", []string{""}, 401},
+		{"two headers", []string{"Bearer " + oasAdminKey, "Bearer " + w.sme.key}, 401},
+		{"the same header twice", []string{"Bearer " + oasAdminKey, "Bearer " + oasAdminKey}, 401},
+	}
+	for _, path := range []string{"/v1/ledger/head", "/v1/listings"} {
+		for _, c := range cases {
+			status, code := w.get(path, c.headers)
+			if status != c.want || (c.want == 401 && code != "unauthenticated") {
+				t.Errorf("GET %s with %s: %d %q, want %d", path, c.name, status, code, c.want)
+			}
+		}
+	}
+}
+
+// get sends GET path with the Authorization header lines given and returns
+// the status and the problem code.
+func (w *authzWorld) get(path string, authorization []string) (int, string) {
+	w.t.Helper()
+	req, err := http.NewRequest("GET", w.h.http.URL+path, nil)
+	w.check(err)
+	for _, v := range authorization {
+		req.Header.Add("Authorization", v)
+	}
+	resp, err := w.h.client.Do(req)
+	w.check(err)
+	defer resp.Body.Close()
+	var p Problem
+	_ = json.NewDecoder(resp.Body).Decode(&p)
+	return resp.StatusCode, p.Code
 }
 
 // TestAuthzWebForms: the declaration and withdrawal forms act for the
