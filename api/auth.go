@@ -82,15 +82,24 @@ func bearerKey(lines []string) (string, bool) {
 	return token, true
 }
 
-// failedKey answers a request whose key did not authenticate: 401, or 429
-// when its address has failed too often, so keys cannot be guessed at the
-// speed of the network.
+// failedKey answers a request whose key did not authenticate: err (401), or
+// 429 when its address has failed too often.
 func (s *Server) failedKey(c echo.Context, err error) error {
+	if limited := s.keyGuessLimited(c); limited != nil {
+		return limited
+	}
+	return err
+}
+
+// keyGuessLimited counts a key that did not authenticate against the
+// client's address and answers 429 once the address has presented too many,
+// so that keys cannot be guessed at the speed of the network; nil otherwise.
+func (s *Server) keyGuessLimited(c echo.Context) error {
 	if ok, _ := s.failedKeys.Allow(c.RealIP()); !ok {
 		c.Response().Header().Set("Retry-After", "1")
 		return echo.NewHTTPError(http.StatusTooManyRequests)
 	}
-	return err
+	return nil
 }
 
 func unauthenticated(detail string) error {

@@ -13,7 +13,8 @@ package api
 //     reads everything.
 //   - TestAuthzBearerScheme: the Authorization header as RFC 9110 and RFC
 //     6750 define it.
-//   - TestAuthzWebForms: the web pages that write follow the API's rules.
+//   - TestAuthzWebForms, TestAuthzSigninCountsFailedKeys: the web pages that
+//     write follow the API's rules.
 //   - TestAuthzKeysStayOutOfLogsAndAnswers: no key is logged or echoed.
 //   - TestAuthzIdempotencyKeyIsTheCallers: a repeat is the caller's own.
 
@@ -345,7 +346,8 @@ func (w *authzWorld) request(r authzRoute, t authzTarget, a authzCaller) oasCall
 func TestAuthzWriteMatrix(t *testing.T) {
 	w := newAuthzWorld(t, func(c *Config) { c.RateLimit = 10_000 })
 	// The matrix presents dozens of keys that do not authenticate from one
-	// address; TestE2EGuessingKeysIsSlowedDown tests the limit on them.
+	// address; TestE2EGuessingKeysIsSlowedDown and
+	// TestAuthzSigninCountsFailedKeys test the limit on them.
 	w.h.server.failedKeys = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: 1000, Burst: 1000})
 	for _, r := range w.routes() {
 		shared := r.target()
@@ -573,6 +575,22 @@ func (w *authzWorld) postForm(c *http.Client, path string, form url.Values) (int
 	}
 	status, _, h := post(w.t, c, w.h.http.URL+path, f)
 	return status, h.Get("Location")
+}
+
+// TestAuthzSigninCountsFailedKeys: a key the sign-in form refuses counts
+// against the client's address as one the API refuses, so the form is no
+// faster a way to guess keys.
+func TestAuthzSigninCountsFailedKeys(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	statuses := map[int]int{}
+	c := browser(t)
+	for i := range 40 {
+		status, _, _ := post(t, c, h.http.URL+"/signin", url.Values{"key": {fmt.Sprintf("lk_org_key_guess%d", i)}})
+		statuses[status]++
+	}
+	if statuses[401] == 0 || statuses[429] == 0 || statuses[401]+statuses[429] != 40 {
+		t.Fatalf("40 wrong keys at the sign-in form answered %v", statuses)
+	}
 }
 
 // lockedBuffer is a buffer the server's goroutines may log to.
