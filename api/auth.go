@@ -48,16 +48,16 @@ const principalKey = "principal"
 // client with a typo learns of it even where reading is open.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		if h == "" {
+		lines := c.Request().Header.Values(echo.HeaderAuthorization)
+		if len(lines) == 0 {
 			c.Set(principalKey, principal{})
 			return next(c)
 		}
-		scheme, key, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
-			return unauthenticated("use the header Authorization: Bearer <key>")
+		key, ok := bearerKey(lines)
+		if !ok {
+			return unauthenticated("use one header Authorization: Bearer <key>")
 		}
-		p, err := s.principalOf(c.Request().Context(), strings.TrimSpace(key))
+		p, err := s.principalOf(c.Request().Context(), key)
 		if err != nil {
 			return s.failedKey(c, err)
 		}
@@ -66,15 +66,40 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// failedKey answers a request whose key did not authenticate: 401, or 429
-// when its address has failed too often, so keys cannot be guessed at the
-// speed of the network.
+// bearerKey returns the key of the Authorization field lines of a request:
+// there must be exactly one (the field is not a list, RFC 9110 §5.3), with
+// the scheme Bearer in any case (RFC 9110 §11.1), one or more spaces and a
+// token that is not empty (RFC 6750 §2.1).
+func bearerKey(lines []string) (string, bool) {
+	if len(lines) != 1 {
+		return "", false
+	}
+	scheme, token, _ := strings.Cut(lines[0], " ")
+	token = strings.TrimLeft(token, " ")
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+// failedKey answers a request whose key did not authenticate: err (401), or
+// 429 when its address has failed too often.
 func (s *Server) failedKey(c echo.Context, err error) error {
+	if limited := s.keyGuessLimited(c); limited != nil {
+		return limited
+	}
+	return err
+}
+
+// keyGuessLimited counts a key that did not authenticate against the
+// client's address and answers 429 once the address has presented too many,
+// so that keys cannot be guessed at the speed of the network; nil otherwise.
+func (s *Server) keyGuessLimited(c echo.Context) error {
 	if ok, _ := s.failedKeys.Allow(c.RealIP()); !ok {
 		c.Response().Header().Set("Retry-After", "1")
 		return echo.NewHTTPError(http.StatusTooManyRequests)
 	}
-	return err
+	return nil
 }
 
 func unauthenticated(detail string) error {

@@ -60,3 +60,20 @@ func (s *Server) createKey(c echo.Context) error {
 	}
 	return written(c, http.StatusCreated, res, map[string]any{"key": formatKey(orgID, res.ID, secret), "key_id": res.ID})
 }
+
+// revokeKey revokes an organisation's API key: from then on the key answers
+// 401, in the API and in a web session signed in with it.
+func (s *Server) revokeKey(c echo.Context) error {
+	if err := requireAdmin(c); err != nil {
+		return err
+	}
+	req, err := writeContext(c, nil)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.RevokeKey(c.Request().Context(), req, c.Param("id"), c.Param("key_id"))
+	if err != nil {
+		return err
+	}
+	return written(c, http.StatusOK, res, nil)
+}

@@ -25,6 +25,7 @@ func (s *Server) routes() {
 	v1.POST("/orgs", s.createOrg)
 	v1.GET("/orgs/:id", s.getOrg)
 	v1.POST("/orgs/:id/keys", s.createKey)
+	v1.POST("/orgs/:id/keys/:key_id/revocation", s.revokeKey)
 
 	v1.POST("/patents", s.registerPatent)
 	v1.GET("/patents/:number", s.getPatent)

@@ -346,10 +346,17 @@ func (s *Server) signinPage(c echo.Context) error {
 }
 
 // signin checks the key and keeps it in the sealed session cookie. The
-// form needs no CSRF token: it grants nothing the key does not already.
+// form needs no CSRF token: it grants nothing the key does not already. A
+// key that does not authenticate counts against the address as it does in
+// the API (429 once too many have failed).
 func (s *Server) signin(c echo.Context) error {
 	key := strings.TrimSpace(c.FormValue("key"))
 	who, err := s.principalOf(c.Request().Context(), key)
+	if err != nil {
+		if limited := s.keyGuessLimited(c); limited != nil {
+			return limited
+		}
+	}
 	if err != nil || who.admin {
 		p := s.newPage(c, translator(pageLang(c))("signin.title"))
 		p.Problem = &pageProblem{Title: translator(p.Lang)("signin.bad")}

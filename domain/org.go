@@ -98,6 +98,19 @@ func (o *Org) IssueKey(keyID, keyHash string) ([]Event, error) {
 	return []Event{OrgKeyIssued{OrgID: o.ID, KeyID: keyID, KeyHash: keyHash}}, nil
 }
 
+// RevokeKey decides the revocation of the key keyID: from then on it
+// authenticates nothing. It fails with ErrNotFound when the organisation
+// has no such key (a key revoked already included).
+func (o *Org) RevokeKey(keyID string) ([]Event, error) {
+	if !o.Registered() {
+		return nil, NotFound("id", "no such organisation")
+	}
+	if _, ok := o.KeyHashes[keyID]; !ok {
+		return nil, NotFound("key_id", "organisation %s has no key %q", o.ID, keyID)
+	}
+	return []Event{OrgKeyRevoked{OrgID: o.ID, KeyID: keyID}}, nil
+}
+
 // HashKeySecret returns the hex SHA-256 of an API key secret, the only form
 // in which keys are stored.
 func HashKeySecret(secret string) string {

@@ -80,6 +80,9 @@ func (p *Patent) reviewEvent(d decision, c RecordReview) (ReviewRecorded, error)
 	if err := c.Validate(); err != nil {
 		return ReviewRecorded{}, err
 	}
+	if err := requirePatentee(p, d.actor); err != nil {
+		return ReviewRecorded{}, err
+	}
 	if err := d.notInFuture("reviewed_on", c.ReviewedOn); err != nil {
 		return ReviewRecorded{}, err
 	}

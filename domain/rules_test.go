@@ -530,7 +530,8 @@ func TestReviewRules(t *testing.T) {
 	wantCorrected.Grade, wantCorrected.Disposition = GradeLow, DispositionMaintain
 	runCases(t, []ruleCase{
 		{name: "accepted", given: []Event{reg}, when: review(c, false), then: []Event{recorded}},
-		{name: "not_patentee", given: []Event{reg}, actor: OrgActor(sme), when: review(c, false), rule: RuleNotPatentee},
+		{name: "an organisation that is not a patentee is forbidden", given: []Event{reg}, actor: OrgActor(sme), when: review(c, false), code: CodeForbidden},
+		{name: "nor may it correct a review", given: []Event{reg, recorded}, actor: OrgActor(sme), when: review(corrected, true), code: CodeForbidden},
 		{name: "review_exists", given: []Event{reg, recorded}, when: review(c, false), rule: RuleReviewExists},
 		{name: "another campaign passes", given: []Event{reg, recorded}, when: review(RecordReview{Campaign: "2024-h2", ReviewedOn: day("2024-07-01"), Grade: GradeLow, Disposition: DispositionMaintain}, false)},
 		{name: "correction", given: []Event{reg, recorded}, when: review(corrected, true), then: []Event{ReviewCorrected(wantCorrected)}},

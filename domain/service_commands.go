@@ -138,6 +138,21 @@ func (s *Service) IssueKey(ctx context.Context, req Request, orgID, keyHash stri
 		}})
 }
 
+// RevokeKey records that an organisation's API key no longer authenticates
+// (admin only). It fails with ErrForbidden for any other actor and with
+// ErrNotFound when the organisation has no such key.
+func (s *Service) RevokeKey(ctx context.Context, req Request, orgID, keyID string) (Result, error) {
+	if !req.Actor.Admin {
+		return Result{}, Forbidden("only the admin may revoke keys")
+	}
+	return s.execute(ctx, command{req: req, hash: commandHash("revoke_key", orgID, keyID),
+		streams: []string{OrgStream(orgID)},
+		decide: func(d decision, st []aggregate) ([][]Event, error) {
+			events, err := st[0].(*Org).RevokeKey(keyID)
+			return [][]Event{events}, err
+		}})
+}
+
 // patentDecision decides a command on one registered patent.
 type patentDecision func(d decision, p *Patent) ([]Event, error)
 

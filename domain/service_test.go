@@ -461,6 +461,45 @@ func TestServiceKeys(t *testing.T) {
 	}
 }
 
+// TestServiceKeyRevocation: only the admin revokes a key; a revoked key no
+// longer matches, the organisation's other keys still do, and a key cannot
+// be revoked twice.
+func TestServiceKeyRevocation(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t, openStore(t))
+	w := newWorld(t, svc)
+	first, err := svc.IssueKey(ctx, admin, w.sme, domain.HashKeySecret("first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := svc.IssueKey(ctx, admin, w.sme, domain.HashKeySecret("second"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokeKey(ctx, as(w.sme), w.sme, first.ID); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("an organisation revoked a key: %v", err)
+	}
+	if _, err := svc.RevokeKey(ctx, admin, w.sme, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	org, err := svc.Org(ctx, w.sme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if org.KeyMatches(first.ID, "first") || !org.KeyMatches(second.ID, "second") {
+		t.Fatal("after revoking the first key, the first must fail and the second match")
+	}
+	for name, run := range map[string]func() error{
+		"twice":       func() error { _, err := svc.RevokeKey(ctx, admin, w.sme, first.ID); return err },
+		"unknown key": func() error { _, err := svc.RevokeKey(ctx, admin, w.sme, "no-such-key"); return err },
+		"unknown org": func() error { _, err := svc.RevokeKey(ctx, admin, "no-such-org", first.ID); return err },
+	} {
+		if err := run(); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("revoking %s: want not_found, got %v", name, err)
+		}
+	}
+}
+
 // TestServiceStaleCacheNeverRefusesWrongly: node A has the patent cached
 // while a pledge without consent blocks licences; node B records the
 // consent; node A must accept the licence rather than refuse it on its
