@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,11 +64,22 @@ type page struct {
 	HistoryFrom, HistoryNext int64
 	Example                  string
 	CanDeclare, CanWithdraw  bool
-	FeeModes                 []domain.FeeMode
+	// CoOwners are, on a co-owned patent's declaration or withdrawal
+	// form, the patentees besides the signed-in one, whose consent the
+	// form states.
+	CoOwners []coOwner
+	FeeModes []domain.FeeMode
 
 	Search    *searchPage
 	Dashboard *dashboard
 	Portfolio *projections.Portfolio
+}
+
+// coOwner is a co-owner on a form: its ID and name, and whether the form
+// states its consent.
+type coOwner struct {
+	ID, Name  string
+	Consented bool
 }
 
 // pageProblem is an error as a page shows it, in the page's language.
@@ -178,6 +190,17 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	for _, id := range view.PatenteeIDs {
 		p.Patentees = append(p.Patentees, s.orgName(ctx, id))
 	}
+	signedIn := ""
+	if p.Org != nil {
+		signedIn = p.Org.ID
+	}
+	if len(view.PatenteeIDs) > 1 {
+		for i, id := range view.PatenteeIDs {
+			if id != signedIn {
+				p.CoOwners = append(p.CoOwners, coOwner{ID: id, Name: p.Patentees[i]})
+			}
+		}
+	}
 	after, err := intQuery(c, "history_after", 0, 0, 1<<62)
 	if err != nil {
 		return nil, err
@@ -242,6 +265,7 @@ func (s *Server) webWithdraw(c echo.Context) error {
 	return s.webPatentForm(c, func(ctx context.Context, req domain.Request, n domain.PatentNumber) (domain.Result, error) {
 		var cmd domain.WithdrawDeclaration
 		cmd.DeclarationID, cmd.Reason = c.FormValue("declaration_id"), c.FormValue("reason")
+		cmd.CoOwnerConsent = formList(c, coOwnerConsent)
 		var fe domain.FieldErrors
 		cmd.EffectiveOn = formDate(&fe, c, "effective_on")
 		if err := fe.Err(); err != nil {
@@ -285,6 +309,9 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	for k := range form {
 		p.Form[k] = form.Get(k)
 	}
+	for i := range p.CoOwners {
+		p.CoOwners[i].Consented = slices.Contains(form[coOwnerConsent], p.CoOwners[i].ID)
+	}
 	return s.render(c, problemOf(err).Status, "patent", p)
 }
 
@@ -301,8 +328,22 @@ func declarationFromForm(c echo.Context) (domain.FileDeclaration, error) {
 		DeclaredOn:          formDate(&fe, c, "declared_on"),
 		EvaluationReportRef: c.FormValue("evaluation_report_ref"),
 		OtherTerms:          c.FormValue("other_terms"),
+		CoOwnerConsent:      formList(c, coOwnerConsent),
 	}
 	return cmd, fe.Err()
+}
+
+// coOwnerConsent is the form field of the co-owners whose consent a
+// declaration or withdrawal form states, one value per co-owner ticked.
+const coOwnerConsent = "co_owner_consent"
+
+// formList returns every value of a form field, nil when there is none.
+func formList(c echo.Context, name string) []string {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	return form[name]
 }
 
 func formInt(fe *domain.FieldErrors, c echo.Context, name string) int64 {

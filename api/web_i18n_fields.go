@@ -162,7 +162,7 @@ var fieldLabels = map[string]string{
 	"fee.royalty_base": "form.royalty_base", "royalty_base": "form.royalty_base",
 	"term_months": "form.term_months", "declared_on": "form.declared_on",
 	"evaluation_report_ref": "form.report_ref", "other_terms": "form.other_terms",
-	"effective_on": "form.effective_on", "reason": "form.reason",
+	"effective_on": "form.effective_on", "reason": "form.reason", "co_owner_consent": "form.co_owner_consent",
 }
 
 // enumLabels name, by the prefix of their catalogue entries, the domain's

@@ -61,6 +61,7 @@ func missing(a, b []string) []string {
 // one registered patent.
 type webFixture struct {
 	url, uniKey, smeKey string
+	uniID, smeID        string
 	svc                 *Server
 	number              domain.PatentNumber
 	store               domain.EventStore
@@ -98,8 +99,8 @@ func newWebFixture(t *testing.T) *webFixture {
 		return res.ID, formatKey(res.ID, key.ID, secret)
 	}
 	uni, uniKey := org("华南理工大学", domain.OrgUniversity, "12440000455416125")
-	_, f.smeKey = org("广州星能电池科技有限公司", domain.OrgEnterprise, "91440101MA5CXXXX1")
-	f.uniKey = uniKey
+	f.smeID, f.smeKey = org("广州星能电池科技有限公司", domain.OrgEnterprise, "91440101MA5CXXXX1")
+	f.uniID, f.uniKey = uni, uniKey
 	c, _ := domain.PatentCheckChar("202010123456")
 	f.number = domain.PatentNumber("ZL202010123456." + string(c))
 	if _, err := svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(f.number), Title: "一种固态锂电池电解质",
@@ -284,6 +285,69 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	_, smeView, _ := get(t, other, page)
 	if strings.Contains(smeView, `action="/patents/`+string(f.number)+`/declare`) {
 		t.Fatal("an SME is offered the declaration form")
+	}
+}
+
+// TestCoOwnedPatentThroughForms: on a patent the university co-owns with
+// a company, the declaration and withdrawal forms offer the company's
+// consent; without it the form is refused (co_owner_consent_missing) and
+// keeps what was typed, with it the declaration and the withdrawal are
+// recorded with the company's consent.
+func TestCoOwnedPatentThroughForms(t *testing.T) {
+	f := newWebFixture(t)
+	ctx := context.Background()
+	check, _ := domain.PatentCheckChar("202010654321")
+	number := domain.PatentNumber("ZL202010654321." + string(check))
+	if _, err := f.svc.svc.RegisterPatent(ctx, domain.Request{Actor: domain.AdminActor}, domain.RegisterPatent{
+		Number: string(number), Title: "一种钠离子电池正极材料", PatenteeIDs: []string{f.uniID, f.smeID},
+		IPC: []string{"H01M 4/36"}, FiledOn: mustDay("2020-05-06"), GrantedOn: mustDay("2022-03-01")}); err != nil {
+		t.Fatal(err)
+	}
+	c := browser(t)
+	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	page := f.url + "/patents/" + string(number)
+	_, html, _ := get(t, c, page)
+	box := `<input type="checkbox" name="co_owner_consent" value="` + f.smeID + `"`
+	if !strings.Contains(html, box) || !strings.Contains(html, "广州星能电池科技有限公司</label>") ||
+		strings.Contains(html, `value="`+f.uniID+`"`) {
+		t.Fatalf("the declaration form offers no consent of the co-owner alone:\n%s", html)
+	}
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"24"}, "declared_on": {"2024-03-01"}}
+	status, body, _ := post(t, c, page+"/declare", form)
+	if status != 409 || !strings.Contains(body, "共有专利须经全体共有人同意") || !strings.Contains(body, `value="24"`) {
+		t.Fatalf("a declaration without the co-owner's consent: %d\n%s", status, body)
+	}
+	if strings.Contains(body, box+" checked") {
+		t.Error("the refused form ticks a consent nobody gave")
+	}
+	form.Set(coOwnerConsent, f.smeID)
+	form.Set("term_months", "x")
+	if status, body, _ := post(t, c, page+"/declare", form); status != 400 || !strings.Contains(body, box+" checked") {
+		t.Fatalf("a form refused for another field: %d, the consent given kept ticked?\n%s", status, body)
+	}
+	form.Set("term_months", "24")
+	if status, _, _ := post(t, c, page+"/declare", form); status != 303 {
+		t.Fatalf("a declaration with the co-owner's consent: %d", status)
+	}
+	pat, err := f.svc.svc.LoadPatent(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pat.Declarations) != 1 || !slices.Equal(pat.Declarations[0].CoOwnerConsent, []string{f.smeID}) {
+		t.Fatalf("the declarations recorded: %+v", pat.Declarations)
+	}
+	_, html, _ = get(t, c, page)
+	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {declarationIDOf(t, html)},
+		"effective_on": {"2024-06-01"}, "reason": {"重新定价"}}
+	if status, body, _ := post(t, c, page+"/withdraw", withdraw); status != 409 || !strings.Contains(body, "共有专利须经全体共有人同意") {
+		t.Fatalf("a withdrawal without the co-owner's consent: %d", status)
+	}
+	withdraw.Set(coOwnerConsent, f.smeID)
+	if status, _, _ := post(t, c, page+"/withdraw", withdraw); status != 303 {
+		t.Fatalf("a withdrawal with the co-owner's consent: %d", status)
+	}
+	if pat, err = f.svc.svc.LoadPatent(ctx, number); err != nil || pat.Declarations[0].WithdrawnOn != mustDay("2024-06-01") {
+		t.Fatalf("the withdrawal recorded: %+v %v", pat.Declarations[0], err)
 	}
 }
 
