@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"flag"
@@ -351,5 +352,60 @@ func TestTestdataFiles(t *testing.T) {
 			_, rows := readAll(t, f)
 			checkSheetRows(t, rows, 2)
 		})
+	}
+}
+
+// rewriteZip returns a copy of the ZIP archive data with the file name
+// passed through edit.
+func rewriteZip(t testing.TB, data []byte, name string, edit func(string) string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			content = []byte(edit(string(content)))
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(content)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestXLSXUnreadableRow(t *testing.T) {
+	// A cell of row 3 names no cell ("A0"): that row is a row problem, like
+	// a malformed CSV line, and the rows around it are read.
+	table := [][]string{
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{number(t, "202010000002"), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{number(t, "202010000003"), "C", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	data := rewriteZip(t, writeXLSX(t, table, 1), "xl/worksheets/sheet1.xml",
+		func(s string) string { return strings.Replace(s, `r="B3"`, `r="A0"`, 1) })
+	_, rows := readAll(t, bytes.NewReader(data))
+	if len(rows) != 3 || rows[0].Row != 2 || len(rows[0].Problems) != 0 || rows[2].Row != 4 || rows[2].Patent.Title != "C" {
+		t.Fatalf("rows %+v", rows)
+	}
+	if r := rows[1]; r.Row != 3 || len(r.Problems) != 1 || r.Problems[0].Field != domain.ColRow {
+		t.Fatalf("row 3: %+v", r)
 	}
 }

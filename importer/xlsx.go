@@ -78,13 +78,14 @@ func isRegular(f *os.File) bool {
 }
 
 // next returns the next row with a cell; rows are numbered as the sheet
-// numbers them.
+// numbers them. A row whose XML makes no sense (a cell reference such as
+// "A0") is a *rowError.
 func (s *xlsxSource) next() (int, []string, error) {
 	for s.rows.Next() {
 		s.row++
 		cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return 0, nil, fmt.Errorf("read row %d: %w", s.row, err)
+			return 0, nil, &rowError{row: s.row, msg: fmt.Sprintf("the workbook row cannot be read (%v); copy the rows into a new workbook", err)}
 		}
 		if len(cells) > 0 {
 			return s.row, cells, nil
