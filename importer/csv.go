@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // sniffWindow is how much text the CSV reader looks at to decide an
@@ -29,8 +31,8 @@ type csvSource struct {
 }
 
 // openCSV reads CSV text from br: UTF-8 after a BOM; otherwise UTF-8 or
-// GB18030, as the first non-ASCII bytes tell; comma-separated, or
-// tab-separated when the first line has more tabs than commas.
+// GB18030, as the first non-ASCII bytes tell; separated by commas,
+// semicolons or tabs (see sniffDelimiter).
 func openCSV(br *bufio.Reader) (*csvSource, error) {
 	s := &sniffReader{br: br, enc: EncodingUTF8}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
@@ -42,16 +44,40 @@ func openCSV(br *bufio.Reader) (*csvSource, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, err
 	}
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
 	r := csv.NewReader(text)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	if bytes.Count(first, []byte{'\t'}) > bytes.Count(first, []byte{','}) {
-		r.Comma = '\t'
-	}
+	r.Comma = sniffDelimiter(first)
 	return &csvSource{r: r, sniff: s}, nil
+}
+
+// csvDelimiters are the separators a CSV file may use, in the order they
+// are tried: Excel saves commas (semicolons where the decimal separator is
+// a comma), and tabs as "text (tab-separated)".
+var csvDelimiters = []byte{',', '\t', ';'}
+
+// sniffDelimiter returns the separator of the header row among the first
+// lines of text: the one that sets the number column's header (专利号,
+// number) apart as a cell of its own, whatever title lines come above it.
+// It returns a comma when no line does.
+func sniffDelimiter(text []byte) rune {
+	lines := 0
+	for line := range bytes.Lines(text) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if lines++; lines > headerSearchRows {
+			break
+		}
+		for _, d := range csvDelimiters {
+			for cell := range bytes.SplitSeq(line, []byte{d}) {
+				if headerAliases[foldHeader(strings.Trim(string(cell), "\"\r\n"))] == domain.ColNumber {
+					return rune(d)
+				}
+			}
+		}
+	}
+	return ','
 }
 
 func (s *csvSource) encoding() string { return s.sniff.encoding() }

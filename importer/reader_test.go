@@ -216,6 +216,29 @@ func TestCSVTabSeparated(t *testing.T) {
 	}
 }
 
+func TestCSVDelimiters(t *testing.T) {
+	// The separator is the one that sets the header's number column apart,
+	// whatever line above it holds (a title, with or without separators).
+	n := number(t, "202010000001")
+	for _, tc := range []struct{ name, data string }{ // each row's title is A; B or A, B
+		{"comma", "number,title,patentees,ipc,filed_on,granted_on\n" + n + ",\"A; B\",\"SCUT;SYSU\",H01M 10/42,2020-03-15,2022-01-10\n"},
+		{"semicolon", "专利号;专利名称;专利权人;IPC分类号;申请日;授权公告日\n" + n + ";A, B;\"SCUT;SYSU\";H01M 10/42;2020-03-15;2022-01-10\n"},
+		{"semicolon under a title", "2024年专利清单;;;;;\n专利号;专利名称;专利权人;IPC分类号;申请日;授权公告日\n" + n + ";\"A; B\";\"SCUT;SYSU\";H01M 10/42;2020-03-15;2022-01-10\n"},
+		{"tab under a title", "2024年专利清单（截至3月, 共1项）\n\"专利号\"\t专利名称\t专利权人\tIPC分类号\t申请日\t授权公告日\n" + n + "\tA; B\tSCUT;SYSU\tH01M 10/42\t2020-03-15\t2022-01-10\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rows := readAll(t, strings.NewReader(tc.data))
+			if len(rows) != 1 || rows[0].Patent.Number != n || len(rows[0].Problems) != 0 ||
+				strings.Join(rows[0].Patent.PatenteeIDs, "|") != "SCUT|SYSU" || rows[0].Patent.GrantedOn.String() != "2022-01-10" {
+				t.Fatalf("rows %+v", rows)
+			}
+			if title := rows[0].Patent.Title; title != "A; B" && title != "A, B" {
+				t.Fatalf("title %q", title)
+			}
+		})
+	}
+}
+
 func TestNotAPatentList(t *testing.T) {
 	for _, tc := range []struct{ name, data, want string }{
 		{"no number column", "title,patentees\nA,B\n", "no header row"},
