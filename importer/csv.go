@@ -32,7 +32,8 @@ type csvSource struct {
 
 // openCSV reads CSV text from br: UTF-8 after a BOM; otherwise UTF-8 or
 // GB18030, as the first non-ASCII bytes tell; separated by commas,
-// semicolons or tabs (see sniffDelimiter).
+// semicolons or tabs (see sniffDelimiter); lines ending in CRLF, LF, or
+// CR alone when the first line does.
 func openCSV(br *bufio.Reader) (*csvSource, error) {
 	s := &sniffReader{br: br, enc: EncodingUTF8}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
@@ -44,11 +45,45 @@ func openCSV(br *bufio.Reader) (*csvSource, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, err
 	}
-	r := csv.NewReader(text)
+	var lines io.Reader = text
+	if endsLinesWithCR(first) {
+		lines = crLines{text}
+		first = bytes.ReplaceAll(first, []byte{'\r'}, []byte{'\n'})
+	}
+	r := csv.NewReader(lines)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	r.Comma = sniffDelimiter(first)
 	return &csvSource{r: r, sniff: s}, nil
+}
+
+// endsLinesWithCR reports whether the first line of text ends with a
+// carriage return alone, as classic Mac OS text (Excel's "CSV
+// (Macintosh)") does.
+func endsLinesWithCR(text []byte) bool {
+	i := bytes.IndexAny(text, "\r\n")
+	return i >= 0 && text[i] == '\r' && (i+1 == len(text) || text[i+1] != '\n')
+}
+
+// crLines turns each carriage return that no line feed follows into a
+// line feed, for encoding/csv, which ends lines only at line feeds.
+type crLines struct{ r *bufio.Reader }
+
+func (c crLines) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b != '\r' {
+			continue
+		}
+		if i+1 < n {
+			if p[i+1] != '\n' {
+				p[i] = '\n'
+			}
+		} else if next, _ := c.r.Peek(1); len(next) == 0 || next[0] != '\n' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }
 
 // csvDelimiters are the separators a CSV file may use, in the order they

@@ -216,6 +216,31 @@ func TestCSVTabSeparated(t *testing.T) {
 	}
 }
 
+func TestCSVLineEnds(t *testing.T) {
+	// Windows (CRLF), Unix (LF) and classic Mac OS (CR, Excel's "CSV
+	// (Macintosh)") line ends give the same rows, numbered alike.
+	lines := []string{
+		"2024年专利清单;;;;;;",
+		"专利号;专利名称;专利权人;IPC分类号;申请日;授权公告日;摘要",
+		number(t, "202010000001") + ";A;SCUT;H01M 10/42;2020-03-15;2022-01-10;\"two\nlines\"",
+		"",
+		number(t, "202010000002") + ";B;SCUT;H01M 10/42;2020-03-15;2022-01-10;",
+	}
+	for name, end := range map[string]string{"crlf": "\r\n", "lf": "\n", "cr": "\r"} {
+		t.Run(name, func(t *testing.T) {
+			data := strings.ReplaceAll(strings.Join(lines, "\n")+"\n", "\n", end)
+			_, rows := readAll(t, strings.NewReader(data))
+			if len(rows) != 2 || rows[0].Row != 3 || rows[1].Row != 5 || rows[1].Patent.Title != "B" ||
+				rows[1].Patent.GrantedOn.String() != "2022-01-10" || len(rows[0].Problems)+len(rows[1].Problems) != 0 {
+				t.Fatalf("rows %+v", rows)
+			}
+			if abstract := strings.ReplaceAll(rows[0].Patent.Abstract, "\r", "\n"); abstract != "two\nlines" {
+				t.Fatalf("abstract %q", rows[0].Patent.Abstract)
+			}
+		})
+	}
+}
+
 func TestCSVDelimiters(t *testing.T) {
 	// The separator is the one that sets the header's number column apart,
 	// whatever line above it holds (a title, with or without separators).
