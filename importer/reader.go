@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -341,6 +344,7 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		return domain.ImportRow{}, false
 	}
 	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
+	b.undecodable()
 	b.row.Patent = domain.RegisterPatent{
 		Number:      b.cell(domain.ColNumber),
 		Title:       b.cell(domain.ColTitle),
@@ -377,6 +381,30 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		}
 	}
 	return b.row, true
+}
+
+// undecodable adds a problem for each column whose cell holds bytes that
+// are not text in the file's encoding: invalid UTF-8, or the U+FFFD that
+// the GB18030 decoder reads them as. Such a cell is never imported.
+func (b *rowBuilder) undecodable() {
+	bad := func(cell string) bool { return !utf8.ValidString(cell) || strings.ContainsRune(cell, utf8.RuneError) }
+	if !slices.ContainsFunc(b.cells, bad) {
+		return
+	}
+	cols := slices.SortedFunc(maps.Keys(b.r.index), func(x, y string) int { return b.r.index[x] - b.r.index[y] })
+	for _, col := range cols {
+		if bad(b.cell(col)) {
+			b.problem(col, "holds bytes that are not %s text (the file mixes encodings or is damaged); retype the cell, or save the file again as CSV UTF-8 or .xlsx", b.encodingName())
+		}
+	}
+}
+
+// encodingName names the encoding of the file for a message.
+func (b *rowBuilder) encodingName() string {
+	if enc := b.r.Encoding(); enc == EncodingGB18030 {
+		return enc
+	}
+	return "UTF-8"
 }
 
 // splitList splits a list of organisations on ; ； and line breaks.

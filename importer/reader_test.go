@@ -181,6 +181,30 @@ func TestCSVStrayByteInUTF8(t *testing.T) {
 	if rd.Encoding() != importer.EncodingUTF8 || rows[0].Patent.Title != "一种电池" || rows[7].Patent.Title != "一种\xff电池" {
 		t.Fatalf("encoding %s, rows %q %q", rd.Encoding(), rows[0].Patent.Title, rows[7].Patent.Title)
 	}
+	if p := rows[7].Problems; len(p) != 1 || p[0].Field != domain.ColTitle || len(rows[6].Problems) != 0 {
+		t.Fatalf("problems of rows 6 and 7: %+v %+v", rows[6].Problems, p)
+	}
+}
+
+func TestCSVUndecodableGB18030(t *testing.T) {
+	// Bytes that are no GB18030 text in a GB18030 file spoil their cells'
+	// rows; they are never read as U+FFFD into the ledger.
+	enc := simplifiedchinese.GB18030.NewEncoder()
+	text, err := enc.String("专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\r\n" +
+		number(t, "202010000001") + ",一种电池,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\r\n" +
+		number(t, "202010000002") + ",一种芯片,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip, _ := enc.String("一种芯片")
+	text = strings.Replace(text, chip, chip[:2]+"\xff"+chip[2:], 1) // 一\xff种芯片
+	rd, rows := readAll(t, strings.NewReader(text))
+	if rd.Encoding() != importer.EncodingGB18030 || len(rows) != 2 || len(rows[0].Problems) != 0 {
+		t.Fatalf("encoding %s, rows %+v", rd.Encoding(), rows)
+	}
+	if p := rows[1].Problems; len(p) != 1 || p[0].Field != domain.ColTitle || !strings.Contains(p[0].Message, "GB18030") {
+		t.Fatalf("row 3: %+v", rows[1])
+	}
 }
 
 func TestCSVRowNumbersAndBadLines(t *testing.T) {
