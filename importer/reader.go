@@ -9,6 +9,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -119,12 +120,14 @@ type Reader struct {
 
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
 // signature, CSV otherwise), reads up to the header row and returns a
-// reader positioned on the first data row. A workbook is read from its
-// first sheet; when r is not an *os.File it is first copied to a temporary
-// file, so that it is never held in memory whole. NewReader returns an
-// invalid_argument *domain.Error naming the field "file" when the file is
-// not a patent list (a legacy .xls, UTF-16 text, no header row, a required
-// column missing or given twice), and the reading error when r fails.
+// reader positioned on the first data row. A workbook is read from the
+// sheet that holds the list (see readWorkbookHeader); when r is not an
+// *os.File it is first copied to a temporary file, so that it is never
+// held in memory whole. NewReader returns an invalid_argument
+// *domain.Error naming the field "file" when the file is not a patent list
+// (a legacy .xls, UTF-16 text, no header row, a required column missing or
+// given twice, a workbook with several lists), and the reading error when
+// r fails.
 func NewReader(r io.Reader) (*Reader, error) {
 	counted := &countingReader{r: r}
 	br := bufio.NewReaderSize(counted, sniffWindow)
@@ -136,12 +139,17 @@ func NewReader(r io.Reader) (*Reader, error) {
 	switch {
 	case bytes.HasPrefix(magic, []byte("PK\x03\x04")):
 		rd.format = "xlsx"
-		xs, err := openXLSX(r, br)
+		book, err := openXLSX(r, br)
 		if err != nil {
 			return nil, err
 		}
-		rd.src, rd.serials, rd.date1904 = xs, true, xs.date1904
+		rd.serials, rd.date1904 = true, book.date1904
 		rd.encoding = func() string { return "" }
+		if err := rd.readWorkbookHeader(book); err != nil {
+			book.close()
+			return nil, err
+		}
+		return rd, nil
 	case bytes.HasPrefix(magic, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		return nil, domain.Invalid("file", "is a legacy Excel .xls workbook (or an encrypted one); save it as .xlsx or CSV")
 	case bytes.HasPrefix(magic, []byte{0xFF, 0xFE}) || bytes.HasPrefix(magic, []byte{0xFE, 0xFF}):
@@ -231,6 +239,84 @@ func (r *Reader) readHeader() error {
 		}
 	}
 	return domain.Invalid("file", "has no header row with 专利号 or number in its first %d rows", headerSearchRows)
+}
+
+// readWorkbookHeader finds the patent list of a workbook and reads up to
+// its header row: the list is on the one sheet whose header row (within
+// its first rows) has every required column, wherever the sheet is: a
+// template's instructions, or an empty Sheet1, often come first. A
+// workbook with several lists is refused, naming their sheets; one with
+// none answers the problem of the first sheet that has a number column,
+// else that no sheet has a header row.
+func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
+	sheets := book.f.GetSheetList()
+	var list *Reader
+	var lists []string
+	var first, partial error
+	defer func() {
+		if err != nil && list != nil {
+			list.src.(*xlsxSource).rows.Close()
+		}
+	}()
+	for _, name := range sheets {
+		cand, err := r.readSheetHeader(book, name)
+		var de *domain.Error
+		switch {
+		case err != nil && !errors.As(err, &de):
+			return err
+		case err != nil:
+			first = cmp.Or(first, err)
+			if cand != nil && cand.index != nil && partial == nil {
+				partial = sheetProblem(name, len(sheets), de)
+			}
+			continue
+		case list == nil:
+			list = cand
+		default:
+			cand.src.(*xlsxSource).rows.Close()
+		}
+		lists = append(lists, name)
+	}
+	switch {
+	case len(lists) > 1:
+		return domain.Invalid("file", "sheets %q and %q both hold a patent list; import one sheet at a time (move the others to another workbook)", lists[0], lists[1])
+	case list != nil:
+		*r = *list
+		return nil
+	case partial != nil:
+		return partial
+	case len(sheets) == 1:
+		return first
+	}
+	return domain.Invalid("file", "has no sheet with a header row naming 专利号 or number (and the other columns) in its first %d rows", headerSearchRows)
+}
+
+// readSheetHeader reads one sheet of a workbook up to its header row and
+// returns a copy of r positioned on its first data row. On an error of
+// readHeader the copy is returned too, its sheet closed, with the header
+// it found, if any; nil when the sheet cannot be read at all (a chart
+// sheet).
+func (r *Reader) readSheetHeader(book *xlsxBook, name string) (*Reader, error) {
+	src, err := book.sheet(name)
+	if err != nil {
+		return nil, err
+	}
+	cand := *r
+	cand.src = src
+	if err := cand.readHeader(); err != nil {
+		src.rows.Close()
+		return &cand, err
+	}
+	return &cand, nil
+}
+
+// sheetProblem names the sheet in a header problem of a workbook with
+// several sheets.
+func sheetProblem(sheet string, sheets int, de *domain.Error) error {
+	if sheets == 1 || len(de.Fields) != 1 {
+		return de
+	}
+	return domain.Invalid("file", "sheet %q: %s", sheet, de.Fields[0].Message)
 }
 
 // mapHeader maps the cells of a candidate header row; it reports whether

@@ -481,3 +481,76 @@ func TestXLSXUnreadableRow(t *testing.T) {
 		t.Fatalf("row 3: %+v", r)
 	}
 }
+
+// workbook writes a workbook with the given sheets, in order, each a
+// table of text cells from A1.
+func workbook(t testing.TB, sheets map[string][][]string, order ...string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, name := range order {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range sheets[name] {
+			cells := make([]any, len(row))
+			for j, v := range row {
+				cells[j] = v
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(name, cell, &cells); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestXLSXSheetWithTheList(t *testing.T) {
+	// The list is read from the sheet that holds it, wherever it is: a
+	// template's instructions, or an empty Sheet1, often come first.
+	list := [][]string{
+		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	notes := [][]string{{"填表说明"}, {"1. 专利号请填写完整，如 ZL202010123456.2"}, {"2. 日期格式为 2024-03-01"}}
+	fields := [][]string{{"字段", "说明"}, {"专利号", "必填，如 ZL202010123456.2"}, {"专利名称", "必填"}}
+	for name, data := range map[string][]byte{
+		"instructions first": workbook(t, map[string][][]string{"填表说明": notes, "专利清单": list}, "填表说明", "专利清单"),
+		"columns explained":  workbook(t, map[string][][]string{"字段说明": fields, "专利清单": list}, "字段说明", "专利清单"),
+		"empty sheet first":  workbook(t, map[string][][]string{"专利清单": list}, "Sheet1", "专利清单"),
+		"list first":         workbook(t, map[string][][]string{"填表说明": notes, "专利清单": list}, "专利清单", "填表说明"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, rows := readAll(t, bytes.NewReader(data))
+			if len(rows) != 1 || rows[0].Row != 2 || rows[0].Patent.Title != "A" || len(rows[0].Problems) != 0 {
+				t.Fatalf("rows %+v", rows)
+			}
+		})
+	}
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"two lists": {workbook(t, map[string][][]string{"2023年": list, "说明": notes, "2024年": list}, "2023年", "说明", "2024年"),
+			`sheets "2023年" and "2024年" both hold a patent list`},
+		"no list":     {workbook(t, map[string][][]string{"填表说明": notes}, "填表说明", "Sheet2"), "no sheet"},
+		"empty":       {workbook(t, nil, "Sheet1"), "has no header row"},
+		"bad columns": {workbook(t, map[string][][]string{"说明": notes, "清单": {{"专利号", "专利名称"}}}, "说明", "清单"), `sheet "清单": the header row has no column patentees`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := importer.NewReader(bytes.NewReader(tc.data))
+			if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want invalid_argument with %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
