@@ -382,17 +382,33 @@ func columnName(i int) string {
 // dropped, ASCII letters in lower case.
 func foldHeader(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case r == ' ' || r == '\t' || r == '\u3000' || r == '\ufeff' || r == '*' || r == '＊' || r == '\n' || r == '\r':
+		switch r = narrowRune(r); r {
+		case ' ', '\t', '\ufeff', '*', '\n', '\r':
 			return -1
-		case r >= '！' && r <= '～':
-			r -= '！' - '!'
 		}
 		if r >= 'A' && r <= 'Z' {
 			r += 'a' - 'A'
 		}
 		return r
 	}, s)
+}
+
+// narrow returns s with the full-width forms of ASCII characters (Ｚ, ２,
+// ．, ／, －, the ideographic space) and the ideographic full stop 。 as
+// ASCII: what a Chinese input method in full-width mode types into a cell
+// of numbers, codes or dates.
+func narrow(s string) string { return strings.Map(narrowRune, s) }
+
+func narrowRune(r rune) rune {
+	switch {
+	case r >= '！' && r <= '～':
+		return r - ('！' - '!')
+	case r == '\u3000':
+		return ' '
+	case r == '。':
+		return '.'
+	}
+	return r
 }
 
 // rowBuilder converts the cells of one row.
@@ -411,6 +427,10 @@ func (b *rowBuilder) cell(col string) string {
 	}
 	return strings.TrimSpace(b.cells[i])
 }
+
+// code returns the cell of a column of numbers, codes or dates in ASCII
+// (see narrow).
+func (b *rowBuilder) code(col string) string { return strings.TrimSpace(narrow(b.cell(col))) }
 
 func (b *rowBuilder) problem(col, format string, args ...any) {
 	b.row.Problems = append(b.row.Problems, domain.FieldError{Field: col, Message: fmt.Sprintf(format, args...)})
@@ -432,12 +452,12 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
 	b.undecodable()
 	b.row.Patent = domain.RegisterPatent{
-		Number:      b.cell(domain.ColNumber),
+		Number:      b.code(domain.ColNumber),
 		Title:       b.cell(domain.ColTitle),
 		Abstract:    b.cell(domain.ColAbstract),
 		PatenteeIDs: splitList(b.cell(domain.ColPatentees)),
-		IPC:         domain.SplitIPCList(strings.ReplaceAll(b.cell(domain.ColIPC), "\n", ";")),
-		Locarno:     b.cell(domain.ColLocarno),
+		IPC:         domain.SplitIPCList(strings.ReplaceAll(b.code(domain.ColIPC), "\n", ";")),
+		Locarno:     b.code(domain.ColLocarno),
 		FiledOn:     b.date(domain.ColFiledOn),
 		GrantedOn:   b.date(domain.ColGrantedOn),
 	}
@@ -531,7 +551,7 @@ var (
 // integer parses a whole number (thousands separators allowed; 5000000.0
 // and 5E6 from spreadsheets too); a blank cell is 0.
 func (b *rowBuilder) integer(col string) int64 {
-	s := b.cell(col)
+	s := b.code(col)
 	if s == "" {
 		return 0
 	}
@@ -550,7 +570,7 @@ func (b *rowBuilder) integer(col string) int64 {
 // 2024年3月5日, 20240305, a trailing time of day, and in a workbook a date
 // cell (an Excel serial number). A blank cell is the zero Date.
 func (b *rowBuilder) date(col string) domain.Date {
-	s := b.cell(col)
+	s := b.code(col)
 	if s == "" {
 		return domain.Date{}
 	}

@@ -265,6 +265,41 @@ func TestCSVLineEnds(t *testing.T) {
 	}
 }
 
+// fullWidth returns s as a Chinese input method in full-width mode types
+// it: ASCII letters, digits and punctuation as their full-width forms.
+func fullWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r > ' ' && r <= '~' {
+			return r + '！' - '!'
+		}
+		return r
+	}, s)
+}
+
+func TestFullWidthCells(t *testing.T) {
+	// Numbers, codes, dates and amounts typed in full-width mode read as
+	// their ASCII forms; the text of titles stays as typed.
+	n := number(t, "202010000001")
+	data := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,lump_sum_fen,许可期限（月）,declared_on\n" +
+		fullWidth(n) + ",一种电池（Ａ型）,华南理工大学,Ｈ０１Ｍ　１０／４２,２０２０－０３－１５,２０２２年１月１０日,一次性支付,５，０００，０００,３６,２０２４／３／１\n" +
+		strings.Replace(n, ".", "。", 1) + ",B,华南理工大学,H01M 10/42,2020-03-15,2022-01-10,,,,\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 2 {
+		t.Fatalf("rows %+v", rows)
+	}
+	a := rows[0]
+	if a.Patent.Number != n || a.Patent.Title != "一种电池（Ａ型）" || a.Patent.IPC[0] != "H01M 10/42" || len(a.Problems) != 0 ||
+		a.Patent.FiledOn.String() != "2020-03-15" || a.Patent.GrantedOn.String() != "2022-01-10" {
+		t.Fatalf("row 2: %+v", a)
+	}
+	if d := a.Declaration; d.Fee.LumpSumFen != 5_000_000 || d.TermMonths != 36 || d.DeclaredOn.String() != "2024-03-01" {
+		t.Fatalf("declaration of row 2: %+v", d)
+	}
+	if b := rows[1]; b.Patent.Number != n || len(b.Problems) != 0 {
+		t.Fatalf("row 3: %+v", b)
+	}
+}
+
 func TestCSVDelimiters(t *testing.T) {
 	// The separator is the one that sets the header's number column apart,
 	// whatever line above it holds (a title, with or without separators).
