@@ -456,7 +456,7 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		Title:       b.cell(domain.ColTitle),
 		Abstract:    b.cell(domain.ColAbstract),
 		PatenteeIDs: splitList(b.cell(domain.ColPatentees)),
-		IPC:         domain.SplitIPCList(strings.ReplaceAll(b.code(domain.ColIPC), "\n", ";")),
+		IPC:         domain.SplitIPCList(b.code(domain.ColIPC)),
 		Locarno:     b.code(domain.ColLocarno),
 		FiledOn:     b.date(domain.ColFiledOn),
 		GrantedOn:   b.date(domain.ColGrantedOn),
