@@ -513,14 +513,34 @@ func (b *rowBuilder) encodingName() string {
 	return "UTF-8"
 }
 
-// splitList splits a list of organisations on ; ； and line breaks.
+// splitList splits a list of organisations on ; ； and line breaks, and on
+// the Chinese list separators 、 and ， outside brackets (a Chinese name may
+// hold them in brackets: 广东省科学院（广州分院、测试中心）).
 func splitList(s string) []string {
 	var out []string
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '；' || r == '\n' || r == '\r' }) {
+	add := func(part string) {
 		if part = strings.TrimSpace(part); part != "" {
 			out = append(out, part)
 		}
 	}
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(', '（', '[', '【':
+			depth++
+		case ')', '）', ']', '】':
+			depth = max(0, depth-1)
+		case '、', '，':
+			if depth > 0 {
+				continue
+			}
+			fallthrough
+		case ';', '；', '\n', '\r':
+			add(s[start:i])
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	add(s[start:])
 	return out
 }
 

@@ -300,6 +300,28 @@ func TestFullWidthCells(t *testing.T) {
 	}
 }
 
+func TestOrganisationLists(t *testing.T) {
+	// Co-owners are separated by ; ； 、 ， or line breaks, but not within
+	// brackets, which Chinese names use for a second name or a branch.
+	n := number(t, "202010000001")
+	data := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,fee_mode,co_owner_consent\n" +
+		n + ",A,\"华南理工大学、广州星能电池科技有限公司；中山大学\n广东省科学院（广州分院、测试中心）；Foo Co., Ltd.\",H01M 10/42、H01M 4/36,2020-03-15,2022-01-10,free,广州星能电池科技有限公司，中山大学\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 1 || len(rows[0].Problems) != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	r := rows[0]
+	if got := strings.Join(r.Patent.PatenteeIDs, "|"); got != "华南理工大学|广州星能电池科技有限公司|中山大学|广东省科学院（广州分院、测试中心）|Foo Co., Ltd." {
+		t.Fatalf("patentees %q", got)
+	}
+	if got := strings.Join(r.Declaration.CoOwnerConsent, "|"); got != "广州星能电池科技有限公司|中山大学" {
+		t.Fatalf("co-owner consent %q", got)
+	}
+	if got := strings.Join(r.Patent.IPC, "|"); got != "H01M 10/42|H01M 4/36" {
+		t.Fatalf("ipc %q", got)
+	}
+}
+
 func TestCSVDelimiters(t *testing.T) {
 	// The separator is the one that sets the header's number column apart,
 	// whatever line above it holds (a title, with or without separators).
