@@ -452,7 +452,7 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
 	b.undecodable()
 	b.row.Patent = domain.RegisterPatent{
-		Number:      b.code(domain.ColNumber),
+		Number:      b.number(),
 		Title:       b.cell(domain.ColTitle),
 		Abstract:    b.cell(domain.ColAbstract),
 		PatenteeIDs: splitList(b.cell(domain.ColPatentees)),
@@ -487,6 +487,21 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		}
 	}
 	return b.row, true
+}
+
+// number returns the patent number. A workbook stores a patent number
+// typed into a number cell without a fractional zero: 202010000003.0,
+// whose check character is 0, comes back as 202010000003 and gets its
+// ".0" back. Twelve digits with another check character lack it, and are
+// left as they are.
+func (b *rowBuilder) number() string {
+	s := b.code(domain.ColNumber)
+	if b.r.format == "xlsx" && len(s) == 12 && allDigits(s) {
+		if c, err := domain.PatentCheckChar(s); err == nil && c == '0' {
+			return s + ".0"
+		}
+	}
+	return s
 }
 
 // undecodable adds a problem for each column whose cell holds bytes that

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -610,4 +611,57 @@ func TestXLSXSheetWithTheList(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestXLSXNumbersInNumberCells(t *testing.T) {
+	// Patent numbers typed as numbers: 202010123456.2 keeps its check
+	// digit, but a check digit 0 is lost (a number N.0 is stored as N) and
+	// is put back; a 12-digit number whose check character is not 0 lacks
+	// it, and stays as it is.
+	zero := ""
+	for i := 1; zero == ""; i++ {
+		if c, _ := domain.PatentCheckChar(fmt.Sprintf("2020100%05d", i)); c == '0' {
+			zero = fmt.Sprintf("2020100%05d", i)
+		}
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"},
+		{202010123456.2, "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{must(strconv.ParseFloat(zero+".0", 64)), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{202010123456, "C", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	_, got := readAll(t, bytes.NewReader(buf.Bytes()))
+	want := []string{"202010123456.2", zero + ".0", "202010123456"}
+	if len(got) != 3 {
+		t.Fatalf("rows %+v", got)
+	}
+	for i, r := range got {
+		if r.Patent.Number != want[i] {
+			t.Errorf("row %d: number %q, want %q", r.Row, r.Patent.Number, want[i])
+		}
+	}
+	// In a CSV file the text is what was typed.
+	_, csvRows := readAll(t, strings.NewReader("number,title,patentees,ipc,filed_on,granted_on\n"+zero+",B,SCUT,H01M 10/42,2020-03-15,2022-01-10\n"))
+	if csvRows[0].Patent.Number != zero {
+		t.Errorf("CSV number %q", csvRows[0].Patent.Number)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
