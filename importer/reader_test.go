@@ -665,3 +665,38 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestXLSXZipBomb(t *testing.T) {
+	// A workbook of a few hundred kilobytes whose styles unzip to 300 MB,
+	// which excelize would hold in memory, is refused before it is unzipped.
+	book := writeXLSX(t, sheet(t), 1)
+	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := zw.Create("xl/media/bomb.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for range 300 {
+		w.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() > 2<<20 {
+		t.Fatalf("the bomb is %d bytes", out.Len())
+	}
+	_, err = importer.NewReader(bytes.NewReader(out.Bytes()))
+	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "unzips to") {
+		t.Fatalf("want invalid_argument saying what it unzips to, got %v", err)
+	}
+}

@@ -1,11 +1,13 @@
 package importer
 
 import (
+	"archive/zip"
 	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -50,6 +52,9 @@ func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxBook, err error) {
 			b.close()
 		}
 	}()
+	if err := checkUnzippedSize(path); err != nil {
+		return nil, err
+	}
 	b.f, err = excelize.OpenFile(path)
 	if err != nil {
 		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
@@ -90,6 +95,46 @@ type xlsxSource struct {
 	book *xlsxBook
 	rows *excelize.Rows
 	row  int
+}
+
+// Limits of what a workbook may unzip to, well above what a list of a
+// million patents needs: in all, and in the parts excelize holds in memory
+// (all but the worksheets and shared strings above its streaming
+// threshold, which it unzips to temporary files).
+const (
+	maxUnzipped         = 4 << 30
+	maxUnzippedInMemory = 256 << 20
+)
+
+// checkUnzippedSize refuses a workbook whose parts would unzip to more than
+// the limits (a ZIP bomb), reading only the sizes its directory declares;
+// archive/zip never unzips a part to more than its declared size.
+func checkUnzippedSize(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
+	}
+	defer zr.Close()
+	var total, inMemory uint64
+	for _, f := range zr.File {
+		size := f.UncompressedSize64
+		total += size
+		if !streamedPart(f.Name) || size <= excelize.StreamChunkSize {
+			inMemory += size
+		}
+	}
+	if total > maxUnzipped || inMemory > maxUnzippedInMemory {
+		return domain.Invalid("file", "unzips to %d MB (%d MB besides its sheets); a workbook may unzip to %d MB (%d MB besides its sheets)",
+			total>>20, inMemory>>20, maxUnzipped>>20, maxUnzippedInMemory>>20)
+	}
+	return nil
+}
+
+// streamedPart reports whether excelize unzips the workbook part name to a
+// temporary file when it is large: a worksheet or the shared strings.
+func streamedPart(name string) bool {
+	name = strings.ToLower(strings.ReplaceAll(name, "\\", "/"))
+	return strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml"
 }
 
 // isRegular reports whether f is a regular file, which can be opened again
