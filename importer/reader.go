@@ -461,32 +461,42 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		FiledOn:     b.date(domain.ColFiledOn),
 		GrantedOn:   b.date(domain.ColGrantedOn),
 	}
-	declared := false
+	b.row.Declaration = b.declaration()
+	return b.row, true
+}
+
+// declaration returns the declaration of the row, nil when no declaration
+// column is filled in. Filled in without a fee mode, it is a problem of the
+// fee mode column that names the columns filled in.
+func (b *rowBuilder) declaration() *domain.FileDeclaration {
+	var filled []string
 	for _, col := range declarationColumns {
 		if b.cell(col) != "" {
-			declared = true
-			break
+			filled = append(filled, b.r.labels[col])
 		}
 	}
-	if declared {
-		b.row.Declaration = &domain.FileDeclaration{
-			Fee: domain.FeeTerms{
-				Mode:          b.feeMode(),
-				LumpSumFen:    domain.Fen(b.integer(domain.ColLumpSumFen)),
-				InstalmentFen: domain.Fen(b.integer(domain.ColInstalmentFen)),
-				Instalments:   int(b.integer(domain.ColInstalments)),
-				EntryFeeFen:   domain.Fen(b.integer(domain.ColEntryFeeFen)),
-				RoyaltyBP:     int(b.integer(domain.ColRoyaltyBP)),
-				RoyaltyBase:   b.royaltyBase(),
-			},
-			TermMonths:          int(b.integer(domain.ColTermMonths)),
-			DeclaredOn:          b.date(domain.ColDeclaredOn),
-			EvaluationReportRef: b.cell(domain.ColEvaluationReportRef),
-			CoOwnerConsent:      splitList(b.cell(domain.ColCoOwnerConsent)),
-			OtherTerms:          b.cell(domain.ColOtherTerms),
-		}
+	if len(filled) == 0 {
+		return nil
 	}
-	return b.row, true
+	if b.cell(domain.ColFeeMode) == "" {
+		b.problem(domain.ColFeeMode, "is blank, but the declaration columns %s are filled in; give the fee mode, or leave every declaration column blank to register the patent without declaring it", strings.Join(filled, ", "))
+	}
+	return &domain.FileDeclaration{
+		Fee: domain.FeeTerms{
+			Mode:          b.feeMode(),
+			LumpSumFen:    domain.Fen(b.integer(domain.ColLumpSumFen)),
+			InstalmentFen: domain.Fen(b.integer(domain.ColInstalmentFen)),
+			Instalments:   int(b.integer(domain.ColInstalments)),
+			EntryFeeFen:   domain.Fen(b.integer(domain.ColEntryFeeFen)),
+			RoyaltyBP:     int(b.integer(domain.ColRoyaltyBP)),
+			RoyaltyBase:   b.royaltyBase(),
+		},
+		TermMonths:          int(b.integer(domain.ColTermMonths)),
+		DeclaredOn:          b.date(domain.ColDeclaredOn),
+		EvaluationReportRef: b.cell(domain.ColEvaluationReportRef),
+		CoOwnerConsent:      splitList(b.cell(domain.ColCoOwnerConsent)),
+		OtherTerms:          b.cell(domain.ColOtherTerms),
+	}
 }
 
 // number returns the patent number. A workbook stores a patent number

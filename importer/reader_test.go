@@ -700,3 +700,21 @@ func TestXLSXZipBomb(t *testing.T) {
 		t.Fatalf("want invalid_argument saying what it unzips to, got %v", err)
 	}
 }
+
+func TestPartialDeclaration(t *testing.T) {
+	// A declaration column filled in without a fee mode is a problem of
+	// the fee mode that says why; a row with none filled in declares
+	// nothing.
+	n := number(t, "202010000001")
+	data := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,lump_sum_fen,许可期限(月),declared_on\n" +
+		n + ",A,SCUT,H01M 10/42,2020-03-15,2022-01-10,,500000,36,\n" +
+		n + ",A,SCUT,H01M 10/42,2020-03-15,2022-01-10, ,,,\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 2 || rows[1].Declaration != nil || len(rows[1].Problems) != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	p := rows[0].Problems
+	if len(p) != 1 || p[0].Field != domain.ColFeeMode || !strings.Contains(p[0].Message, "lump_sum_fen, 许可期限(月)") {
+		t.Fatalf("problems %+v", p)
+	}
+}
