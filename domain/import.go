@@ -69,7 +69,9 @@ const (
 // ImportRow is one row of a patent list: a registration and, optionally, an
 // open-licence declaration of the patent.
 type ImportRow struct {
-	// Row is the row number as the spreadsheet shows it (the header is row 1).
+	// Row is the row number as a spreadsheet program shows it: the first
+	// line of a CSV file or the first row of a sheet is 1 (the header,
+	// unless title lines come above it); blank rows count.
 	Row int
 	// Patent registers the patent. Its PatenteeIDs hold organisation IDs or
 	// exact organisation names; the import resolves the names.
