@@ -48,6 +48,11 @@ type ImportAnswer struct {
 	Rejected  []ImportRejected `json:"rejected"`
 	Position  int64            `json:"position"`
 	Warnings  []string         `json:"warnings"`
+	// RejectedRows counts every rejected row; Rejected lists their
+	// problems, and when Truncated only the first 10,000 of them (or
+	// Warnings only its first 1,000).
+	RejectedRows int  `json:"rejected_rows"`
+	Truncated    bool `json:"truncated"`
 }
 
 // ImportRejected is one problem of a rejected row: its column and the
@@ -62,7 +67,8 @@ type ImportRejected struct {
 // NewImportAnswer returns the wire form of a report.
 func NewImportAnswer(r domain.ImportReport) ImportAnswer {
 	a := ImportAnswer{Rows: r.Rows, Imported: r.Imported, Unchanged: r.Unchanged, Position: r.Position,
-		Rejected: make([]ImportRejected, len(r.Rejected)), Warnings: make([]string, len(r.Warnings))}
+		Rejected: make([]ImportRejected, len(r.Rejected)), Warnings: make([]string, len(r.Warnings)),
+		RejectedRows: r.RejectedRows, Truncated: r.Truncated}
 	for i, x := range r.Rejected {
 		a.Rejected[i] = ImportRejected{Row: x.Row, Field: x.Field, Code: x.Code, Message: x.Message}
 	}

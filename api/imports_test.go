@@ -143,7 +143,7 @@ func answer(t *testing.T, r importReply) api.ImportAnswer {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if strings.Join(keys, ",") != "imported,position,rejected,rows,unchanged,warnings" {
+	if strings.Join(keys, ",") != "imported,position,rejected,rejected_rows,rows,truncated,unchanged,warnings" {
 		t.Fatalf("answer fields %v", keys)
 	}
 	var a api.ImportAnswer

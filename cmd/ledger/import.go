@@ -99,7 +99,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	printImportReport(stdout, answer, labels, f)
-	if len(answer.Rejected) > 0 {
+	if answer.RejectedRows > 0 {
 		return 1
 	}
 	return 0
@@ -239,19 +239,19 @@ func printImportReport(w io.Writer, a api.ImportAnswer, labels func(string) stri
 		_ = enc.Encode(a)
 		return
 	}
-	rejectedRows := map[int]bool{}
-	for _, r := range a.Rejected {
-		rejectedRows[r.Row] = true
-	}
-	fmt.Fprintf(w, "%d rows: %d imported, %d unchanged, %d rejected", a.Rows, a.Imported, a.Unchanged, len(rejectedRows))
+	fmt.Fprintf(w, "%d rows: %d imported, %d unchanged, %d rejected", a.Rows, a.Imported, a.Unchanged, a.RejectedRows)
 	switch {
 	case f.dryRun:
-		fmt.Fprintln(w, " (dry run: nothing written)")
+		fmt.Fprint(w, " (dry run: nothing written)")
 	case a.Position > 0:
-		fmt.Fprintf(w, "; position %d\n", a.Position)
+		fmt.Fprintf(w, "; position %d", a.Position)
 	default:
-		fmt.Fprintln(w, "; nothing written")
+		fmt.Fprint(w, "; nothing written")
 	}
+	if a.Truncated {
+		fmt.Fprintf(w, "; the first %d problems are listed", len(a.Rejected))
+	}
+	fmt.Fprintln(w)
 	for _, r := range a.Rejected {
 		column := r.Field
 		if labels != nil {
