@@ -420,3 +420,17 @@ func TestImportBrokenUpload(t *testing.T) {
 		t.Fatalf("head moved from %d to %d", before, w.head(t))
 	}
 }
+
+// TestImportNamesIgnoredColumns imports a list with columns the import does
+// not know: their data is not imported, and the report says so on the
+// header's row rather than dropping it silently (a misspelt 摘要).
+func TestImportNamesIgnoredColumns(t *testing.T) {
+	w := newImportWorld(t)
+	data := "2024年专利清单\n序号,专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,专利摘要,发明人\n" +
+		"1,ZL202010123456.2,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10,一种固态电池。,张三\n"
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents?dry_run=true", w.uniKey, "text/csv", strings.NewReader(data)))
+	want := `row 2: the columns "序号", "专利摘要", "发明人" are not imported`
+	if a.Imported != 1 || len(a.Warnings) != 1 || !strings.HasPrefix(a.Warnings[0], want) {
+		t.Fatalf("answer %+v, want the warning %q", a, want)
+	}
+}

@@ -106,16 +106,17 @@ func (e *rowError) Error() string { return fmt.Sprintf("row %d: %s", e.row, e.ms
 
 // Reader reads a patent list row by row. It is not safe for concurrent use.
 type Reader struct {
-	src      source
-	serials  bool // dates may be Excel serial numbers
-	date1904 bool
-	format   string
-	encoding func() string
-	counted  *countingReader
-	index    map[string]int    // column → cell index
-	labels   map[string]string // column → header as the file spells it
-	ignored  []string
-	dup      string // two columns with the same meaning, when found
+	src       source
+	serials   bool // dates may be Excel serial numbers
+	date1904  bool
+	format    string
+	encoding  func() string
+	counted   *countingReader
+	index     map[string]int    // column → cell index
+	labels    map[string]string // column → header as the file spells it
+	ignored   []string
+	headerRow int
+	dup       string // two columns with the same meaning, when found
 }
 
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
@@ -184,6 +185,10 @@ func (r *Reader) BytesRead() int64 { return r.counted.n.Load() }
 // not imported.
 func (r *Reader) Ignored() []string { return r.ignored }
 
+// HeaderRow returns the number of the header row, as a spreadsheet shows
+// it.
+func (r *Reader) HeaderRow() int { return r.headerRow }
+
 // ColumnLabel returns the header of column (domain.Col…) as the file spells
 // it, or "" when the file has no such column.
 func (r *Reader) ColumnLabel(column string) string { return r.labels[column] }
@@ -224,7 +229,7 @@ func (r *Reader) Next(max int) ([]domain.ImportRow, error) {
 // to columns.
 func (r *Reader) readHeader() error {
 	for seen := 0; seen < headerSearchRows; seen++ {
-		_, cells, err := r.src.next()
+		row, cells, err := r.src.next()
 		var re *rowError
 		switch {
 		case errors.Is(err, io.EOF):
@@ -235,6 +240,7 @@ func (r *Reader) readHeader() error {
 			return err
 		}
 		if r.mapHeader(cells) {
+			r.headerRow = row
 			return r.checkHeader()
 		}
 	}
