@@ -106,7 +106,7 @@ func sniffDelimiter(text []byte) rune {
 		}
 		for _, d := range csvDelimiters {
 			for cell := range bytes.SplitSeq(line, []byte{d}) {
-				if headerAliases[foldHeader(strings.Trim(string(cell), "\"\r\n"))] == domain.ColNumber {
+				if col, _ := headerColumn(strings.Trim(string(cell), "\"\r\n")); col == domain.ColNumber {
 					return rune(d)
 				}
 			}

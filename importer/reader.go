@@ -326,31 +326,79 @@ func sheetProblem(sheet string, sheets int, de *domain.Error) error {
 }
 
 // mapHeader maps the cells of a candidate header row; it reports whether
-// the row is the header (it names the number column).
+// the row is the header (it names the number column). A header named by
+// headerColumn only once its notes are dropped names its column unless
+// another header of the row names that column as it is.
 func (r *Reader) mapHeader(cells []string) bool {
-	index, labels := map[string]int{}, map[string]string{}
-	var ignored []string
+	heads := headerCells(cells)
+	index, labels, mapped := map[string]int{}, map[string]string{}, map[int]bool{}
 	dup := ""
-	for i, cell := range cells {
-		label := strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff"))
-		if label == "" {
+	for _, h := range heads {
+		if h.col == "" || h.noted {
 			continue
 		}
-		col, ok := headerAliases[foldHeader(label)]
-		if !ok {
-			ignored = append(ignored, label)
-			continue
+		if _, twice := index[h.col]; twice && dup == "" {
+			dup = fmt.Sprintf("columns %s and %s are both %s", columnName(index[h.col]), columnName(h.i), h.col)
 		}
-		if _, twice := index[col]; twice && dup == "" {
-			dup = fmt.Sprintf("columns %s and %s are both %s", columnName(index[col]), columnName(i), col)
+		index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
+	}
+	var ignored []string
+	for _, h := range heads {
+		if _, taken := index[h.col]; h.noted && !taken {
+			index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
 		}
-		index[col], labels[col] = i, label
+		if !mapped[h.i] {
+			ignored = append(ignored, h.label)
+		}
 	}
 	if _, ok := index[domain.ColNumber]; !ok {
 		return false
 	}
 	r.index, r.labels, r.ignored, r.dup = index, labels, ignored, dup
 	return true
+}
+
+// headerCell is a non-blank cell of a candidate header row.
+type headerCell struct {
+	i     int
+	label string // as the file spells it
+	col   string // the column it names, "" for none
+	noted bool   // named only once its notes are dropped
+}
+
+func headerCells(cells []string) []headerCell {
+	var heads []headerCell
+	for i, cell := range cells {
+		label := strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff"))
+		if label == "" {
+			continue
+		}
+		col, noted := headerColumn(label)
+		heads = append(heads, headerCell{i: i, label: label, col: col, noted: noted})
+	}
+	return heads
+}
+
+// headerColumn returns the column a header names (see foldHeader and
+// headerAliases), "" for none. Failing that, it drops the notes in brackets
+// at the header's end, one by one, as templates add them (专利号（必填）,
+// 申请日(yyyy-mm-dd)); noted is then true.
+func headerColumn(label string) (col string, noted bool) {
+	h := foldHeader(label)
+	if col, ok := headerAliases[h]; ok {
+		return col, false
+	}
+	for strings.HasSuffix(h, ")") {
+		i := strings.LastIndexByte(h, '(')
+		if i <= 0 {
+			break
+		}
+		h = h[:i]
+		if col, ok := headerAliases[h]; ok {
+			return col, true
+		}
+	}
+	return "", false
 }
 
 func (r *Reader) checkHeader() error {

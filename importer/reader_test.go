@@ -323,6 +323,26 @@ func TestOrganisationLists(t *testing.T) {
 	}
 }
 
+func TestHeaderNotes(t *testing.T) {
+	// Templates note in brackets what a column needs; a header whose name
+	// is known once its notes are dropped names that column, unless
+	// another header names it as it is.
+	n := number(t, "202010000001")
+	data := "专利号（必填）;专利名称;专利名称(英文);专利权人 (必填);IPC分类号;申请日(yyyy-mm-dd);授权公告日（必填）;许可期限（月）（选填）;备注(其他)\n" +
+		n + ";一种电池;A battery;SCUT;H01M 10/42;2020-03-15;2022-01-10;;\n"
+	rd, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 1 || len(rows[0].Problems) != 0 || rows[0].Patent.Number != n || rows[0].Patent.Title != "一种电池" ||
+		rows[0].Patent.FiledOn.String() != "2020-03-15" {
+		t.Fatalf("rows %+v", rows)
+	}
+	if got := strings.Join(rd.Ignored(), "|"); got != "专利名称(英文)|备注(其他)" {
+		t.Fatalf("ignored %q", got)
+	}
+	if rd.ColumnLabel(domain.ColTermMonths) != "许可期限（月）（选填）" {
+		t.Fatalf("label %q", rd.ColumnLabel(domain.ColTermMonths))
+	}
+}
+
 func TestCSVDelimiters(t *testing.T) {
 	// The separator is the one that sets the header's number column apart,
 	// whatever line above it holds (a title, with or without separators).
