@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 
 	"github.com/patentledger/ledger/domain"
@@ -30,15 +31,20 @@ type csvSource struct {
 	lastLine int // line on which the last record ended
 }
 
-// openCSV reads CSV text from br: UTF-8 after a BOM; otherwise UTF-8 or
-// GB18030, as the first non-ASCII bytes tell; separated by commas,
-// semicolons or tabs (see sniffDelimiter); lines ending in CRLF, LF, or
-// CR alone when the first line does.
+// openCSV reads CSV text from br: UTF-8 after a UTF-8 BOM, UTF-16 after a
+// UTF-16 one; otherwise UTF-8 or GB18030, as the first non-ASCII bytes
+// tell; separated by commas, semicolons or tabs (see sniffDelimiter);
+// lines ending in CRLF, LF, or CR alone when the first line does.
 func openCSV(br *bufio.Reader) (*csvSource, error) {
 	s := &sniffReader{br: br, enc: EncodingUTF8}
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+	bom, _ := br.Peek(3)
+	switch {
+	case bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}):
 		br.Discard(3)
 		s.enc, s.out = EncodingUTF8BOM, br
+	case bytes.HasPrefix(bom, []byte{0xFF, 0xFE}), bytes.HasPrefix(bom, []byte{0xFE, 0xFF}):
+		s.enc = EncodingUTF16
+		s.out = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
 	}
 	text := bufio.NewReaderSize(s, sniffWindow)
 	first, err := text.Peek(sniffWindow)

@@ -85,6 +85,9 @@ const (
 	EncodingUTF8    = "UTF-8"
 	EncodingUTF8BOM = "UTF-8 with BOM"
 	EncodingGB18030 = "GB18030"
+	// EncodingUTF16 is UTF-16 with a BOM, either byte order: Excel's
+	// "Unicode text" (tab-separated).
+	EncodingUTF16 = "UTF-16"
 )
 
 // source yields the rows of a sheet in order.
@@ -126,7 +129,7 @@ type Reader struct {
 // *os.File it is first copied to a temporary file, so that it is never
 // held in memory whole. NewReader returns an invalid_argument
 // *domain.Error naming the field "file" when the file is not a patent list
-// (a legacy .xls, UTF-16 text, no header row, a required column missing or
+// (a legacy .xls, no header row, a required column missing or
 // given twice, a workbook with several lists), and the reading error when
 // r fails.
 func NewReader(r io.Reader) (*Reader, error) {
@@ -153,8 +156,6 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return rd, nil
 	case bytes.HasPrefix(magic, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		return nil, domain.Invalid("file", "is a legacy Excel .xls workbook (or an encrypted one); save it as .xlsx or CSV")
-	case bytes.HasPrefix(magic, []byte{0xFF, 0xFE}) || bytes.HasPrefix(magic, []byte{0xFE, 0xFF}):
-		return nil, domain.Invalid("file", "is UTF-16 text; save it as CSV UTF-8 (逗号分隔) or as .xlsx")
 	default:
 		rd.format = "csv"
 		cs, err := openCSV(br)
@@ -586,7 +587,7 @@ func (b *rowBuilder) undecodable() {
 
 // encodingName names the encoding of the file for a message.
 func (b *rowBuilder) encodingName() string {
-	if enc := b.r.Encoding(); enc == EncodingGB18030 {
+	if enc := b.r.Encoding(); enc == EncodingGB18030 || enc == EncodingUTF16 {
 		return enc
 	}
 	return "UTF-8"

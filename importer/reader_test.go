@@ -15,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/importer"
@@ -144,6 +145,25 @@ func TestCSVEncodings(t *testing.T) {
 			}
 			if strings.Join(rd.Ignored(), ",") != "发明人" {
 				t.Fatalf("ignored %v", rd.Ignored())
+			}
+		})
+	}
+}
+
+func TestCSVUTF16(t *testing.T) {
+	// Excel's "Unicode text" is UTF-16 with a BOM, separated by tabs.
+	text := strings.ReplaceAll(csvText(sheet(t)), ",", "\t")
+	text = strings.ReplaceAll(text, "\"5\t000\t000\"", "5000000") // csvText quoted the amount
+	for name, order := range map[string]unicode.Endianness{"le": unicode.LittleEndian, "be": unicode.BigEndian} {
+		t.Run(name, func(t *testing.T) {
+			data, err := unicode.UTF16(order, unicode.UseBOM).NewEncoder().String(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, rows := readAll(t, strings.NewReader(data))
+			checkSheetRows(t, rows, 2)
+			if rd.Encoding() != importer.EncodingUTF16 {
+				t.Fatalf("encoding %q", rd.Encoding())
 			}
 		})
 	}
@@ -372,7 +392,7 @@ func TestNotAPatentList(t *testing.T) {
 		{"missing columns", "专利号,专利名称\nZL1,A\n", "no column patentees, filed_on, granted_on, ipc"},
 		{"twice", "number,专利号,title,patentees,ipc,filed_on,granted_on\n", "columns A and B are both number"},
 		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "legacy Excel"},
-		{"utf16", "\xFF\xFEn\x00u\x00", "UTF-16"},
+		{"utf16 without a header", "\xFF\xFEn\x00u\x00", "no header row"},
 		{"empty", "", "no header row"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,7 +53,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&f.json, "json", false, "print the report as the JSON the API answers")
 	fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "with --server: send this Idempotency-Key, so that running the same import again answers the first report")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8 or GB18030) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8, GB18030 or UTF-16) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterspersed(fs, args)
