@@ -758,3 +758,30 @@ func TestPartialDeclaration(t *testing.T) {
 		t.Fatalf("problems %+v", p)
 	}
 }
+
+func TestXLSXMoreRowsThanASheetHolds(t *testing.T) {
+	// A sheet whose XML goes past Excel's 1,048,576 rows gives its rows up
+	// to there, then an invalid_argument about the file.
+	table := [][]string{
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	data := rewriteZip(t, writeXLSX(t, table, 1), "xl/worksheets/sheet1.xml", func(s string) string {
+		return strings.Replace(s, "</sheetData>", `<row r="1048577"><c r="A1048577" t="inlineStr"><is><t>x</t></is></c></row></sheetData>`, 1)
+	})
+	rd, err := importer.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	rows, err := rd.Next(10)
+	if len(rows) != 1 || rows[0].Row != 2 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if err == nil {
+		_, err = rd.Next(10)
+	}
+	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "more rows than a worksheet can hold") {
+		t.Fatalf("want invalid_argument, got %v", err)
+	}
+}
