@@ -554,13 +554,17 @@ func (b *rowBuilder) declaration() *domain.FileDeclaration {
 	}
 }
 
-// number returns the patent number. A workbook stores a patent number
+// number returns the patent number; one in a number's exponent form
+// (2.0201E+11) is a problem. A workbook stores a patent number
 // typed into a number cell without a fractional zero: 202010000003.0,
 // whose check character is 0, comes back as 202010000003 and gets its
 // ".0" back. Twelve digits with another check character lack it, and are
 // left as they are.
 func (b *rowBuilder) number() string {
 	s := b.code(domain.ColNumber)
+	if _, err := strconv.ParseFloat(s, 64); err == nil && strings.ContainsAny(s, "Ee") {
+		b.problem(domain.ColNumber, "%q is a number Excel shortened, and its digits are lost; format the column as text, type the numbers again (ZL202010123456.2) and save the file again", s)
+	}
 	if b.r.format == "xlsx" && len(s) == 12 && allDigits(s) {
 		if c, err := domain.PatentCheckChar(s); err == nil && c == '0' {
 			return s + ".0"

@@ -699,6 +699,16 @@ func TestXLSXNumbersInNumberCells(t *testing.T) {
 	}
 }
 
+func TestNumberShortenedByExcel(t *testing.T) {
+	// Excel shows a 12-digit number as 2.0201E+11 and saves a CSV as it
+	// shows it: the digits are lost, and the problem says how to keep them.
+	data := "number,title,patentees,ipc,filed_on,granted_on\n2.0201E+11,A,SCUT,H01M 10/42,2020-03-15,2022-01-10\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if p := rows[0].Problems; len(p) != 1 || p[0].Field != domain.ColNumber || !strings.Contains(p[0].Message, "as text") {
+		t.Fatalf("row %+v", rows[0])
+	}
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
