@@ -3,9 +3,11 @@ package importer_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -717,8 +719,9 @@ func must[T any](v T, err error) T {
 }
 
 func TestXLSXZipBomb(t *testing.T) {
-	// A workbook of a few hundred kilobytes whose styles unzip to 300 MB,
-	// which excelize would hold in memory, is refused before it is unzipped.
+	// A workbook of a few hundred kilobytes holding a part that unzips to
+	// 300 MB, which excelize would hold in memory, is refused before it is
+	// unzipped.
 	book := writeXLSX(t, sheet(t), 1)
 	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
 	if err != nil {
@@ -731,24 +734,49 @@ func TestXLSXZipBomb(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w, err := zw.Create("xl/media/bomb.bin")
+	const mb = 300
+	deflated, crc := deflatedZeros(t, mb)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/media/bomb.bin", Method: zip.Deflate, CRC32: crc,
+		CompressedSize64: uint64(len(deflated)), UncompressedSize64: mb << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(deflated)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = importer.NewReader(bytes.NewReader(out.Bytes()))
+	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "unzips to 300 MB") {
+		t.Fatalf("want invalid_argument saying what it unzips to, got %v", err)
+	}
+}
+
+// deflatedZeros returns a DEFLATE stream of mb MiB of zeros, and their
+// CRC-32, without compressing them all: once the compressor's window is all
+// zeros, each further MiB flushed compresses to the same bytes.
+func deflatedZeros(t testing.TB, mb int) ([]byte, uint32) {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.BestCompression)
 	if err != nil {
 		t.Fatal(err)
 	}
 	zeros := make([]byte, 1<<20)
-	for range 300 {
-		w.Write(zeros)
+	var crc uint32
+	var block []byte
+	for range 3 {
+		start := buf.Len()
+		fw.Write(zeros)
+		fw.Flush()
+		block = bytes.Clone(buf.Bytes()[start:])
+		crc = crc32.Update(crc, crc32.IEEETable, zeros)
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	for range mb - 3 {
+		buf.Write(block)
+		crc = crc32.Update(crc, crc32.IEEETable, zeros)
 	}
-	if out.Len() > 2<<20 {
-		t.Fatalf("the bomb is %d bytes", out.Len())
-	}
-	_, err = importer.NewReader(bytes.NewReader(out.Bytes()))
-	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "unzips to") {
-		t.Fatalf("want invalid_argument saying what it unzips to, got %v", err)
-	}
+	fw.Close() // the final, empty block
+	return buf.Bytes(), crc
 }
 
 func TestPartialDeclaration(t *testing.T) {
