@@ -55,11 +55,13 @@ type ImportAnswer struct {
 	Truncated    bool `json:"truncated"`
 }
 
-// ImportRejected is one problem of a rejected row: its column and the
+// ImportRejected is one problem of a rejected row: its column (Field, and
+// Column, its header as the file spells it, when the file has it) and the
 // error code, or the rule of a rule violation.
 type ImportRejected struct {
 	Row     int    `json:"row"`
 	Field   string `json:"field"`
+	Column  string `json:"column,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -70,7 +72,7 @@ func NewImportAnswer(r domain.ImportReport) ImportAnswer {
 		Rejected: make([]ImportRejected, len(r.Rejected)), Warnings: make([]string, len(r.Warnings)),
 		RejectedRows: r.RejectedRows, Truncated: r.Truncated}
 	for i, x := range r.Rejected {
-		a.Rejected[i] = ImportRejected{Row: x.Row, Field: x.Field, Code: x.Code, Message: x.Message}
+		a.Rejected[i] = ImportRejected{Row: x.Row, Field: x.Field, Column: x.Column, Code: x.Code, Message: x.Message}
 	}
 	for i, w := range r.Warnings {
 		a.Warnings[i] = fmt.Sprintf("row %d: %s", w.Row, w.Message)

@@ -198,6 +198,16 @@ func TestImportThroughServer(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "401 unauthenticated") {
 		t.Fatalf("bad key: exit %d %s", code, errOut)
 	}
+	// A bad row is reported as a local import reports it, naming the
+	// column as the file spells it.
+	lines := strings.SplitN(string(must2(os.ReadFile(samplePath))), "\n", 3)
+	bad := strings.Replace(strings.Replace(lines[1], "2018-03-15", "2018-02-30", 1), "ZL201810123401.4", "ZL201810123402.9", 1)
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(path, []byte(lines[0]+"\n"+bad+"\n"), 0o600)
+	code, out, errOut = runCLI(t, "import", path, "--server", s.base, "--key", uniKey, "--dry-run")
+	if code != 1 || !strings.Contains(out, "row 2\t申请日 (filed_on)\tinvalid_argument") {
+		t.Fatalf("bad row: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 func TestImportManyRejectedRows(t *testing.T) {
