@@ -1,9 +1,9 @@
 // Package importer reads patent lists — CSV (UTF-8 with or without a BOM,
 // GB18030 or UTF-16; comma-, semicolon- or tab-separated) and Excel .xlsx
-// workbooks with the Chinese or English headers of CONTRACT.md — as a stream of domain.ImportRow values, chunk by chunk, so
-// that a file of any length is imported in bounded memory. A row the reader
-// cannot make sense of becomes a row with Problems, never a failure of the
-// whole file.
+// workbooks with the Chinese or English headers of CONTRACT.md — as a
+// stream of domain.ImportRow values, chunk by chunk, so that a file of any
+// length is imported in bounded memory. A row the reader cannot make sense
+// of becomes a row with Problems, never a failure of the whole file.
 package importer
 
 import (
