@@ -823,3 +823,24 @@ func TestXLSXMoreRowsThanASheetHolds(t *testing.T) {
 		t.Fatalf("want invalid_argument, got %v", err)
 	}
 }
+
+func TestRowNumbersAlikeInCSVAndXLSX(t *testing.T) {
+	// A title line, the header, a row, a blank row and a row whose cell
+	// holds a line break: both formats number the rows 3 and 5, as a
+	// spreadsheet program shows them.
+	table := [][]string{
+		{"2024年开放许可专利清单"},
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on", "abstract"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10", "two\nlines"},
+		{},
+		{number(t, "202010000002"), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10", ""},
+	}
+	for name, data := range map[string][]byte{"csv": []byte(csvText(table)), "xlsx": writeXLSX(t, table, 1)} {
+		t.Run(name, func(t *testing.T) {
+			rd, rows := readAll(t, bytes.NewReader(data))
+			if len(rows) != 2 || rows[0].Row != 3 || rows[1].Row != 5 || rd.HeaderRow() != 2 {
+				t.Fatalf("header row %d, rows %+v", rd.HeaderRow(), rows)
+			}
+		})
+	}
+}
