@@ -48,13 +48,20 @@ type ImportAnswer struct {
 	Rejected  []ImportRejected `json:"rejected"`
 	Position  int64            `json:"position"`
 	Warnings  []string         `json:"warnings"`
+	// RejectedRows counts every rejected row; Rejected lists their
+	// problems, and when Truncated only the first 10,000 of them (or
+	// Warnings only its first 1,000).
+	RejectedRows int  `json:"rejected_rows"`
+	Truncated    bool `json:"truncated"`
 }
 
-// ImportRejected is one problem of a rejected row: its column and the
+// ImportRejected is one problem of a rejected row: its column (Field, and
+// Column, its header as the file spells it, when the file has it) and the
 // error code, or the rule of a rule violation.
 type ImportRejected struct {
 	Row     int    `json:"row"`
 	Field   string `json:"field"`
+	Column  string `json:"column,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -62,9 +69,10 @@ type ImportRejected struct {
 // NewImportAnswer returns the wire form of a report.
 func NewImportAnswer(r domain.ImportReport) ImportAnswer {
 	a := ImportAnswer{Rows: r.Rows, Imported: r.Imported, Unchanged: r.Unchanged, Position: r.Position,
-		Rejected: make([]ImportRejected, len(r.Rejected)), Warnings: make([]string, len(r.Warnings))}
+		Rejected: make([]ImportRejected, len(r.Rejected)), Warnings: make([]string, len(r.Warnings)),
+		RejectedRows: r.RejectedRows, Truncated: r.Truncated}
 	for i, x := range r.Rejected {
-		a.Rejected[i] = ImportRejected{Row: x.Row, Field: x.Field, Code: x.Code, Message: x.Message}
+		a.Rejected[i] = ImportRejected{Row: x.Row, Field: x.Field, Column: x.Column, Code: x.Code, Message: x.Message}
 	}
 	for i, w := range r.Warnings {
 		a.Warnings[i] = fmt.Sprintf("row %d: %s", w.Row, w.Message)
@@ -190,7 +198,7 @@ func importBody(c echo.Context) (io.Reader, error) {
 	body := http.MaxBytesReader(c.Response(), r.Body, ImportBodyLimit)
 	ct := r.Header.Get(echo.HeaderContentType)
 	if ct == "" {
-		return body, nil
+		return uploadReader{body}, nil
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	switch {
@@ -205,26 +213,44 @@ func importBody(c echo.Context) (io.Reader, error) {
 				return nil, importError(fmt.Errorf("%w: %w", errMalformedMultipart, err))
 			}
 			if part.FormName() == "file" {
-				return part, nil
+				return uploadReader{part}, nil
 			}
 		}
 	case err == nil && importMediaTypes[mt]:
-		return body, nil
+		return uploadReader{body}, nil
 	}
 	return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType,
 		"send the list as text/csv, as "+MIMEXLSX+", or as multipart/form-data with the file in field file")
 }
 
-var errMalformedMultipart = errors.New("malformed multipart body")
+var (
+	errMalformedMultipart = errors.New("malformed multipart body")
+	errBrokenUpload       = errors.New("the upload ended before the file did")
+)
+
+// uploadReader reads the file of an import request and marks a failure to
+// read it (the body ends short of its Content-Length, a multipart body
+// without its closing boundary) as errBrokenUpload: the client's problem,
+// not the server's. A body over the limit keeps its *http.MaxBytesError.
+type uploadReader struct{ r io.Reader }
+
+func (u uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	var tooLarge *http.MaxBytesError
+	if err != nil && !errors.Is(err, io.EOF) && !errors.As(err, &tooLarge) {
+		err = fmt.Errorf("%w (%w); send the file again", errBrokenUpload, err)
+	}
+	return n, err
+}
 
 // importError maps an error of reading the file: a body over the limit
-// answers 413, a malformed multipart body 400; domain errors pass.
+// answers 413, a malformed or broken-off body 400; domain errors pass.
 func importError(err error) error {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case errors.Is(err, errMalformedMultipart):
+	case errors.Is(err, errMalformedMultipart), errors.Is(err, errBrokenUpload):
 		return domain.Invalid("file", "%v", err)
 	}
 	return err

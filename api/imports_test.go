@@ -143,7 +143,7 @@ func answer(t *testing.T, r importReply) api.ImportAnswer {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if strings.Join(keys, ",") != "imported,position,rejected,rows,unchanged,warnings" {
+	if strings.Join(keys, ",") != "imported,position,rejected,rejected_rows,rows,truncated,unchanged,warnings" {
 		t.Fatalf("answer fields %v", keys)
 	}
 	var a api.ImportAnswer
@@ -371,5 +371,66 @@ func TestImportLargeBody(t *testing.T) {
 	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader(b.String())))
 	if a.Rows != rows || a.Imported != rows || len(a.Rejected) != 0 {
 		t.Fatalf("answer rows %d imported %d rejected %d", a.Rows, a.Imported, len(a.Rejected))
+	}
+}
+
+// TestImportBrokenUpload sends uploads that end before the file does: a
+// multipart body without its closing boundary (a CSV and a workbook) and a
+// body shorter than its Content-Length. Each is the client's problem, 400
+// naming the file, and writes nothing.
+func TestImportBrokenUpload(t *testing.T) {
+	w := newImportWorld(t)
+	before := w.head(t)
+	csv := "number,title,patentees,ipc,filed_on,granted_on\nZL202010123456.2,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10\n"
+	cut := func(file string) string {
+		return "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list\"\r\n\r\n" + file
+	}
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"number", "title"})
+	var book bytes.Buffer
+	if _, err := f.WriteTo(&book); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"csv": cut(csv), "xlsx": cut(book.String())} {
+		r := w.do(t, "POST", "/v1/imports/patents", w.uniKey, "multipart/form-data; boundary=XX", strings.NewReader(body))
+		var p api.Problem
+		if r.status != http.StatusBadRequest || json.Unmarshal(r.body, &p) != nil || p.Code != "invalid_argument" ||
+			len(p.Errors) != 1 || p.Errors[0].Field != "file" {
+			t.Errorf("%s cut off: %d %s", name, r.status, r.body)
+		}
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(w.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/imports/patents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s",
+		w.uniKey, len(csv)+100, csv)
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"field":"file"`) {
+		t.Errorf("short body: %d %s", resp.StatusCode, body)
+	}
+	if w.head(t) != before {
+		t.Fatalf("head moved from %d to %d", before, w.head(t))
+	}
+}
+
+// TestImportNamesIgnoredColumns imports a list with columns the import does
+// not know: their data is not imported, and the report says so on the
+// header's row rather than dropping it silently (a misspelt 摘要).
+func TestImportNamesIgnoredColumns(t *testing.T) {
+	w := newImportWorld(t)
+	data := "2024年专利清单\n序号,专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,专利摘要,发明人\n" +
+		"1,ZL202010123456.2,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10,一种固态电池。,张三\n"
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents?dry_run=true", w.uniKey, "text/csv", strings.NewReader(data)))
+	want := `row 2: the columns "序号", "专利摘要", "发明人" are not imported`
+	if a.Imported != 1 || len(a.Warnings) != 1 || !strings.HasPrefix(a.Warnings[0], want) {
+		t.Fatalf("answer %+v, want the warning %q", a, want)
 	}
 }

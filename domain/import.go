@@ -69,7 +69,9 @@ const (
 // ImportRow is one row of a patent list: a registration and, optionally, an
 // open-licence declaration of the patent.
 type ImportRow struct {
-	// Row is the row number as the spreadsheet shows it (the header is row 1).
+	// Row is the row number as a spreadsheet program shows it: the first
+	// line of a CSV file or the first row of a sheet is 1 (the header,
+	// unless title lines come above it); blank rows count.
 	Row int
 	// Patent registers the patent. Its PatenteeIDs hold organisation IDs or
 	// exact organisation names; the import resolves the names.
@@ -99,7 +101,8 @@ type ImportRejection struct {
 }
 
 // ImportWarning is a soft-limit note about an imported row (an IPC code
-// outside the reference list, a fee above the guidance).
+// outside the reference list, a fee above the guidance), or a note about
+// the file on its header row (columns not imported).
 type ImportWarning struct {
 	Row     int    `json:"row"`
 	Message string `json:"message"`
@@ -552,6 +555,10 @@ func (im *Import) reject(list []ImportRejection) {
 		im.report.Rejected = append(im.report.Rejected, r)
 	}
 }
+
+// Warn adds a note about the file to the report, on the row it is about
+// (the header's, for columns the reader does not import).
+func (im *Import) Warn(row int, message string) { im.warn(row, []string{message}) }
 
 func (im *Import) warn(row int, msgs []string) {
 	for _, m := range msgs {

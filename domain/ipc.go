@@ -22,8 +22,9 @@ var ipcCodesText string
 var (
 	ipcGroupPattern  = regexp.MustCompile(`^([A-H][0-9]{2}[A-Z])([0-9]{1,4})/([0-9]{2,6})$`)
 	ipcPrefixPattern = regexp.MustCompile(`^[A-H](?:[0-9]{2}(?:[A-Z](?:([0-9]{1,4})(/[0-9]{0,6})?)?)?)?$`)
-	ipcVersionSuffix = regexp.MustCompile(`\([0-9]{4}\.[0-9]{2}\)$`)
-	ipcListSeparator = regexp.MustCompile(`[;；,，]`)
+	ipcVersionSuffix = regexp.MustCompile(`\([0-9]{4}\.[0-9]{2}\)[IN]?$`)
+	ipcListSeparator = regexp.MustCompile(`[;；,，、\r\n]`)
+	ipcSubclassStart = regexp.MustCompile(`^[A-Ha-h][0-9]{2}[A-Za-z]`)
 )
 
 // ipcCodes returns the embedded IPC list, sorted; the strings share the
@@ -43,7 +44,9 @@ var ipcCodes = sync.OnceValue(func() []string {
 // ParseIPC parses and normalises an IPC group or subgroup. It accepts any
 // case, spaces anywhere (full-width ones too), full-width letters, digits and
 // slash (／), leading zeros in the main group and a trailing version such as
-// "(2006.01)": "h01m 010/0525 (2006.01)" becomes "H01M 10/0525". It returns an
+// "(2006.01)", which CNIPA follows with I (invention information) or N
+// (additional information): "h01m 010/0525 (2006.01)" and
+// "H01M10/0525(2006.01)I" become "H01M 10/0525". It returns an
 // invalid_argument *Error for anything else.
 func ParseIPC(s string) (IPCCode, error) {
 	compact := ipcVersionSuffix.ReplaceAllString(compactIPC(s), "")
@@ -72,18 +75,43 @@ func KnownIPC(c IPCCode) bool {
 	return found
 }
 
-// SplitIPCList splits a list of IPC codes on ';', '；', ',' and '，', trims
-// each part and drops empty ones. It does not validate the parts; it returns
-// nil when there are none.
+// SplitIPCList splits a list of IPC codes on ';', '；', ',', '，', '、' and
+// line breaks, and between codes separated by spaces alone ("H01M 10/0525
+// H01M 4/13"); it trims each part and drops empty ones. It does not
+// validate the parts; it returns nil when there are none.
 func SplitIPCList(s string) []string {
 	var parts []string
 	for _, p := range ipcListSeparator.Split(s, -1) {
-		if p = strings.TrimSpace(p); p != "" {
-			parts = append(parts, p)
-		}
+		parts = append(parts, splitIPCCodes(p)...)
 	}
 	return parts
 }
+
+// splitIPCCodes splits a part of an IPC list that may hold several codes
+// separated by spaces: a code starts at each word that starts with a
+// subclass once the words before hold a '/'. A part with one code comes
+// back trimmed, as written; a blank one as none.
+func splitIPCCodes(part string) []string {
+	part = strings.TrimSpace(part)
+	if part == "" {
+		return nil
+	}
+	words := strings.Fields(part)
+	var codes []string
+	start := 0
+	for i := 1; i < len(words); i++ {
+		if ipcSubclassStart.MatchString(words[i]) && slices.ContainsFunc(words[start:i], hasSlash) {
+			codes = append(codes, strings.Join(words[start:i], " "))
+			start = i
+		}
+	}
+	if start == 0 {
+		return []string{part}
+	}
+	return append(codes, strings.Join(words[start:], " "))
+}
+
+func hasSlash(word string) bool { return strings.Contains(word, "/") }
 
 // Section returns the section letter of c, e.g. "H".
 func (c IPCCode) Section() string { return prefixOf(string(c), 1) }

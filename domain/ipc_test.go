@@ -31,6 +31,8 @@ func TestParseIPC(t *testing.T) {
 		{"A61K 9/0002", "A61K 9/0002"},
 		{"H04L 9/32", "H04L 9/32"},
 		{"B01J 9999/123456", "B01J 9999/123456"},
+		{"H01M10/0525(2010.01)I", "H01M 10/0525"}, // CNIPA's form: I for invention information,
+		{"H01M 4/36 (2006.01) N", "H01M 4/36"},    // N for additional information
 	} {
 		got, err := domain.ParseIPC(tc.in)
 		if err != nil || got != tc.want {
@@ -128,6 +130,10 @@ func TestSplitIPCList(t *testing.T) {
 		{";; ;H01M 4/13;\u3000;", []string{"H01M 4/13"}},
 		{"", nil},
 		{" ; ", nil},
+		{"H01M 10/0525、H01M 4/13\nG06F 16/00\r\nG06N 3/04", []string{"H01M 10/0525", "H01M 4/13", "G06F 16/00", "G06N 3/04"}},
+		{"H01M 10/0525 H01M 4/13  G06F16/00", []string{"H01M 10/0525", "H01M 4/13", "G06F16/00"}},
+		{"H01M 10/0525 (2010.01) I h01m 4/13(2006.01)N", []string{"H01M 10/0525 (2010.01) I", "h01m 4/13(2006.01)N"}},
+		{"H01M 10/0525 X01M 4/13", []string{"H01M 10/0525 X01M 4/13"}}, // left for ParseIPC to refuse
 	} {
 		if got := domain.SplitIPCList(tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("SplitIPCList(%q) = %q, want %q", tc.in, got, tc.want)

@@ -11,7 +11,10 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // sniffWindow is how much text the CSV reader looks at to decide an
@@ -28,30 +31,94 @@ type csvSource struct {
 	lastLine int // line on which the last record ended
 }
 
-// openCSV reads CSV text from br: UTF-8 after a BOM; otherwise UTF-8 or
-// GB18030, as the first non-ASCII bytes tell; comma-separated, or
-// tab-separated when the first line has more tabs than commas.
+// openCSV reads CSV text from br: UTF-8 after a UTF-8 BOM, UTF-16 after a
+// UTF-16 one; otherwise UTF-8 or GB18030, as the first non-ASCII bytes
+// tell; separated by commas, semicolons or tabs (see sniffDelimiter);
+// lines ending in CRLF, LF, or CR alone when the first line does.
 func openCSV(br *bufio.Reader) (*csvSource, error) {
 	s := &sniffReader{br: br, enc: EncodingUTF8}
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+	bom, _ := br.Peek(3)
+	switch {
+	case bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}):
 		br.Discard(3)
 		s.enc, s.out = EncodingUTF8BOM, br
+	case bytes.HasPrefix(bom, []byte{0xFF, 0xFE}), bytes.HasPrefix(bom, []byte{0xFE, 0xFF}):
+		s.enc = EncodingUTF16
+		s.out = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
 	}
 	text := bufio.NewReaderSize(s, sniffWindow)
 	first, err := text.Peek(sniffWindow)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, err
 	}
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
+	var lines io.Reader = text
+	if endsLinesWithCR(first) {
+		lines = crLines{text}
+		first = bytes.ReplaceAll(first, []byte{'\r'}, []byte{'\n'})
 	}
-	r := csv.NewReader(text)
+	r := csv.NewReader(lines)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	if bytes.Count(first, []byte{'\t'}) > bytes.Count(first, []byte{','}) {
-		r.Comma = '\t'
-	}
+	r.Comma = sniffDelimiter(first)
 	return &csvSource{r: r, sniff: s}, nil
+}
+
+// endsLinesWithCR reports whether the first line of text ends with a
+// carriage return alone, as classic Mac OS text (Excel's "CSV
+// (Macintosh)") does.
+func endsLinesWithCR(text []byte) bool {
+	i := bytes.IndexAny(text, "\r\n")
+	return i >= 0 && text[i] == '\r' && (i+1 == len(text) || text[i+1] != '\n')
+}
+
+// crLines turns each carriage return that no line feed follows into a
+// line feed, for encoding/csv, which ends lines only at line feeds.
+type crLines struct{ r *bufio.Reader }
+
+func (c crLines) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b != '\r' {
+			continue
+		}
+		if i+1 < n {
+			if p[i+1] != '\n' {
+				p[i] = '\n'
+			}
+		} else if next, _ := c.r.Peek(1); len(next) == 0 || next[0] != '\n' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// csvDelimiters are the separators a CSV file may use, in the order they
+// are tried: Excel saves commas (semicolons where the decimal separator is
+// a comma), and tabs as "text (tab-separated)".
+var csvDelimiters = []byte{',', '\t', ';'}
+
+// sniffDelimiter returns the separator of the header row among the first
+// lines of text: the one that sets the number column's header (专利号,
+// number) apart as a cell of its own, whatever title lines come above it.
+// It returns a comma when no line does.
+func sniffDelimiter(text []byte) rune {
+	lines := 0
+	for line := range bytes.Lines(text) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if lines++; lines > headerSearchRows {
+			break
+		}
+		for _, d := range csvDelimiters {
+			for cell := range bytes.SplitSeq(line, []byte{d}) {
+				if col, _ := headerColumn(strings.Trim(string(cell), "\"\r\n")); col == domain.ColNumber {
+					return rune(d)
+				}
+			}
+		}
+	}
+	return ','
 }
 
 func (s *csvSource) encoding() string { return s.sniff.encoding() }

@@ -1,22 +1,26 @@
-// Package importer reads patent lists — CSV (UTF-8, UTF-8 with a BOM or
-// GB18030) and Excel .xlsx workbooks with the Chinese or English headers of
-// CONTRACT.md — as a stream of domain.ImportRow values, chunk by chunk, so
-// that a file of any length is imported in bounded memory. A row the reader
-// cannot make sense of becomes a row with Problems, never a failure of the
-// whole file.
+// Package importer reads patent lists — CSV (UTF-8 with or without a BOM,
+// GB18030 or UTF-16; comma-, semicolon- or tab-separated) and Excel .xlsx
+// workbooks with the Chinese or English headers of CONTRACT.md — as a
+// stream of domain.ImportRow values, chunk by chunk, so that a file of any
+// length is imported in bounded memory. A row the reader cannot make sense
+// of becomes a row with Problems, never a failure of the whole file.
 package importer
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -81,6 +85,9 @@ const (
 	EncodingUTF8    = "UTF-8"
 	EncodingUTF8BOM = "UTF-8 with BOM"
 	EncodingGB18030 = "GB18030"
+	// EncodingUTF16 is UTF-16 with a BOM, either byte order: Excel's
+	// "Unicode text" (tab-separated).
+	EncodingUTF16 = "UTF-16"
 )
 
 // source yields the rows of a sheet in order.
@@ -102,26 +109,29 @@ func (e *rowError) Error() string { return fmt.Sprintf("row %d: %s", e.row, e.ms
 
 // Reader reads a patent list row by row. It is not safe for concurrent use.
 type Reader struct {
-	src      source
-	serials  bool // dates may be Excel serial numbers
-	date1904 bool
-	format   string
-	encoding func() string
-	counted  *countingReader
-	index    map[string]int    // column → cell index
-	labels   map[string]string // column → header as the file spells it
-	ignored  []string
-	dup      string // two columns with the same meaning, when found
+	src       source
+	serials   bool // dates may be Excel serial numbers
+	date1904  bool
+	format    string
+	encoding  func() string
+	counted   *countingReader
+	index     map[string]int    // column → cell index
+	labels    map[string]string // column → header as the file spells it
+	ignored   []string
+	headerRow int
+	dup       string // two columns with the same meaning, when found
 }
 
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
 // signature, CSV otherwise), reads up to the header row and returns a
-// reader positioned on the first data row. A workbook is read from its
-// first sheet; when r is not an *os.File it is first copied to a temporary
-// file, so that it is never held in memory whole. NewReader returns an
-// invalid_argument *domain.Error naming the field "file" when the file is
-// not a patent list (a legacy .xls, UTF-16 text, no header row, a required
-// column missing or given twice), and the reading error when r fails.
+// reader positioned on the first data row. A workbook is read from the
+// sheet that holds the list (see readWorkbookHeader); when r is not an
+// *os.File it is first copied to a temporary file, so that it is never
+// held in memory whole. NewReader returns an invalid_argument
+// *domain.Error naming the field "file" when the file is not a patent list
+// (a legacy .xls, no header row, a required column missing or
+// given twice, a workbook with several lists), and the reading error when
+// r fails.
 func NewReader(r io.Reader) (*Reader, error) {
 	counted := &countingReader{r: r}
 	br := bufio.NewReaderSize(counted, sniffWindow)
@@ -133,16 +143,19 @@ func NewReader(r io.Reader) (*Reader, error) {
 	switch {
 	case bytes.HasPrefix(magic, []byte("PK\x03\x04")):
 		rd.format = "xlsx"
-		xs, err := openXLSX(r, br)
+		book, err := openXLSX(r, br)
 		if err != nil {
 			return nil, err
 		}
-		rd.src, rd.serials, rd.date1904 = xs, true, xs.date1904
+		rd.serials, rd.date1904 = true, book.date1904
 		rd.encoding = func() string { return "" }
+		if err := rd.readWorkbookHeader(book); err != nil {
+			book.close()
+			return nil, err
+		}
+		return rd, nil
 	case bytes.HasPrefix(magic, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		return nil, domain.Invalid("file", "is a legacy Excel .xls workbook (or an encrypted one); save it as .xlsx or CSV")
-	case bytes.HasPrefix(magic, []byte{0xFF, 0xFE}) || bytes.HasPrefix(magic, []byte{0xFE, 0xFF}):
-		return nil, domain.Invalid("file", "is UTF-16 text; save it as CSV UTF-8 (逗号分隔) or as .xlsx")
 	default:
 		rd.format = "csv"
 		cs, err := openCSV(br)
@@ -172,6 +185,10 @@ func (r *Reader) BytesRead() int64 { return r.counted.n.Load() }
 // Ignored returns the headers the reader does not know; their columns are
 // not imported.
 func (r *Reader) Ignored() []string { return r.ignored }
+
+// HeaderRow returns the number of the header row, as a spreadsheet shows
+// it.
+func (r *Reader) HeaderRow() int { return r.headerRow }
 
 // ColumnLabel returns the header of column (domain.Col…) as the file spells
 // it, or "" when the file has no such column.
@@ -213,7 +230,7 @@ func (r *Reader) Next(max int) ([]domain.ImportRow, error) {
 // to columns.
 func (r *Reader) readHeader() error {
 	for seen := 0; seen < headerSearchRows; seen++ {
-		_, cells, err := r.src.next()
+		row, cells, err := r.src.next()
 		var re *rowError
 		switch {
 		case errors.Is(err, io.EOF):
@@ -224,38 +241,165 @@ func (r *Reader) readHeader() error {
 			return err
 		}
 		if r.mapHeader(cells) {
+			r.headerRow = row
 			return r.checkHeader()
 		}
 	}
 	return domain.Invalid("file", "has no header row with 专利号 or number in its first %d rows", headerSearchRows)
 }
 
+// readWorkbookHeader finds the patent list of a workbook and reads up to
+// its header row: the list is on the one sheet whose header row (within
+// its first rows) has every required column, wherever the sheet is: a
+// template's instructions, or an empty Sheet1, often come first. A
+// workbook with several lists is refused, naming their sheets; one with
+// none answers the problem of the first sheet that has a number column,
+// else that no sheet has a header row.
+func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
+	sheets := book.f.GetSheetList()
+	var list *Reader
+	var lists []string
+	var first, partial error
+	defer func() {
+		if err != nil && list != nil {
+			list.src.(*xlsxSource).rows.Close()
+		}
+	}()
+	for _, name := range sheets {
+		cand, err := r.readSheetHeader(book, name)
+		var de *domain.Error
+		switch {
+		case err != nil && !errors.As(err, &de):
+			return err
+		case err != nil:
+			first = cmp.Or(first, err)
+			if cand != nil && cand.index != nil && partial == nil {
+				partial = sheetProblem(name, len(sheets), de)
+			}
+			continue
+		case list == nil:
+			list = cand
+		default:
+			cand.src.(*xlsxSource).rows.Close()
+		}
+		lists = append(lists, name)
+	}
+	switch {
+	case len(lists) > 1:
+		return domain.Invalid("file", "sheets %q and %q both hold a patent list; import one sheet at a time (move the others to another workbook)", lists[0], lists[1])
+	case list != nil:
+		*r = *list
+		return nil
+	case partial != nil:
+		return partial
+	case len(sheets) == 1:
+		return first
+	}
+	return domain.Invalid("file", "has no sheet with a header row naming 专利号 or number (and the other columns) in its first %d rows", headerSearchRows)
+}
+
+// readSheetHeader reads one sheet of a workbook up to its header row and
+// returns a copy of r positioned on its first data row. On an error of
+// readHeader the copy is returned too, its sheet closed, with the header
+// it found, if any; nil when the sheet cannot be read at all (a chart
+// sheet).
+func (r *Reader) readSheetHeader(book *xlsxBook, name string) (*Reader, error) {
+	src, err := book.sheet(name)
+	if err != nil {
+		return nil, err
+	}
+	cand := *r
+	cand.src = src
+	if err := cand.readHeader(); err != nil {
+		src.rows.Close()
+		return &cand, err
+	}
+	return &cand, nil
+}
+
+// sheetProblem names the sheet in a header problem of a workbook with
+// several sheets.
+func sheetProblem(sheet string, sheets int, de *domain.Error) error {
+	if sheets == 1 || len(de.Fields) != 1 {
+		return de
+	}
+	return domain.Invalid("file", "sheet %q: %s", sheet, de.Fields[0].Message)
+}
+
 // mapHeader maps the cells of a candidate header row; it reports whether
-// the row is the header (it names the number column).
+// the row is the header (it names the number column). A header named by
+// headerColumn only once its notes are dropped names its column unless
+// another header of the row names that column as it is.
 func (r *Reader) mapHeader(cells []string) bool {
-	index, labels := map[string]int{}, map[string]string{}
-	var ignored []string
+	heads := headerCells(cells)
+	index, labels, mapped := map[string]int{}, map[string]string{}, map[int]bool{}
 	dup := ""
-	for i, cell := range cells {
-		label := strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff"))
-		if label == "" {
+	for _, h := range heads {
+		if h.col == "" || h.noted {
 			continue
 		}
-		col, ok := headerAliases[foldHeader(label)]
-		if !ok {
-			ignored = append(ignored, label)
-			continue
+		if _, twice := index[h.col]; twice && dup == "" {
+			dup = fmt.Sprintf("columns %s and %s are both %s", columnName(index[h.col]), columnName(h.i), h.col)
 		}
-		if _, twice := index[col]; twice && dup == "" {
-			dup = fmt.Sprintf("columns %s and %s are both %s", columnName(index[col]), columnName(i), col)
+		index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
+	}
+	var ignored []string
+	for _, h := range heads {
+		if _, taken := index[h.col]; h.noted && !taken {
+			index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
 		}
-		index[col], labels[col] = i, label
+		if !mapped[h.i] {
+			ignored = append(ignored, h.label)
+		}
 	}
 	if _, ok := index[domain.ColNumber]; !ok {
 		return false
 	}
 	r.index, r.labels, r.ignored, r.dup = index, labels, ignored, dup
 	return true
+}
+
+// headerCell is a non-blank cell of a candidate header row.
+type headerCell struct {
+	i     int
+	label string // as the file spells it
+	col   string // the column it names, "" for none
+	noted bool   // named only once its notes are dropped
+}
+
+func headerCells(cells []string) []headerCell {
+	var heads []headerCell
+	for i, cell := range cells {
+		label := strings.TrimSpace(strings.TrimPrefix(cell, "\ufeff"))
+		if label == "" {
+			continue
+		}
+		col, noted := headerColumn(label)
+		heads = append(heads, headerCell{i: i, label: label, col: col, noted: noted})
+	}
+	return heads
+}
+
+// headerColumn returns the column a header names (see foldHeader and
+// headerAliases), "" for none. Failing that, it drops the notes in brackets
+// at the header's end, one by one, as templates add them (专利号（必填）,
+// 申请日(yyyy-mm-dd)); noted is then true.
+func headerColumn(label string) (col string, noted bool) {
+	h := foldHeader(label)
+	if col, ok := headerAliases[h]; ok {
+		return col, false
+	}
+	for strings.HasSuffix(h, ")") {
+		i := strings.LastIndexByte(h, '(')
+		if i <= 0 {
+			break
+		}
+		h = h[:i]
+		if col, ok := headerAliases[h]; ok {
+			return col, true
+		}
+	}
+	return "", false
 }
 
 func (r *Reader) checkHeader() error {
@@ -293,17 +437,33 @@ func columnName(i int) string {
 // dropped, ASCII letters in lower case.
 func foldHeader(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case r == ' ' || r == '\t' || r == '\u3000' || r == '\ufeff' || r == '*' || r == '＊' || r == '\n' || r == '\r':
+		switch r = narrowRune(r); r {
+		case ' ', '\t', '\ufeff', '*', '\n', '\r':
 			return -1
-		case r >= '！' && r <= '～':
-			r -= '！' - '!'
 		}
 		if r >= 'A' && r <= 'Z' {
 			r += 'a' - 'A'
 		}
 		return r
 	}, s)
+}
+
+// narrow returns s with the full-width forms of ASCII characters (Ｚ, ２,
+// ．, ／, －, the ideographic space) and the ideographic full stop 。 as
+// ASCII: what a Chinese input method in full-width mode types into a cell
+// of numbers, codes or dates.
+func narrow(s string) string { return strings.Map(narrowRune, s) }
+
+func narrowRune(r rune) rune {
+	switch {
+	case r >= '！' && r <= '～':
+		return r - ('！' - '!')
+	case r == '\u3000':
+		return ' '
+	case r == '。':
+		return '.'
+	}
+	return r
 }
 
 // rowBuilder converts the cells of one row.
@@ -323,6 +483,10 @@ func (b *rowBuilder) cell(col string) string {
 	return strings.TrimSpace(b.cells[i])
 }
 
+// code returns the cell of a column of numbers, codes or dates in ASCII
+// (see narrow).
+func (b *rowBuilder) code(col string) string { return strings.TrimSpace(narrow(b.cell(col))) }
+
 func (b *rowBuilder) problem(col, format string, args ...any) {
 	b.row.Problems = append(b.row.Problems, domain.FieldError{Field: col, Message: fmt.Sprintf(format, args...)})
 }
@@ -341,52 +505,126 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		return domain.ImportRow{}, false
 	}
 	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
+	b.undecodable()
 	b.row.Patent = domain.RegisterPatent{
-		Number:      b.cell(domain.ColNumber),
+		Number:      b.number(),
 		Title:       b.cell(domain.ColTitle),
 		Abstract:    b.cell(domain.ColAbstract),
 		PatenteeIDs: splitList(b.cell(domain.ColPatentees)),
-		IPC:         domain.SplitIPCList(strings.ReplaceAll(b.cell(domain.ColIPC), "\n", ";")),
-		Locarno:     b.cell(domain.ColLocarno),
+		IPC:         domain.SplitIPCList(b.code(domain.ColIPC)),
+		Locarno:     b.code(domain.ColLocarno),
 		FiledOn:     b.date(domain.ColFiledOn),
 		GrantedOn:   b.date(domain.ColGrantedOn),
 	}
-	declared := false
-	for _, col := range declarationColumns {
-		if b.cell(col) != "" {
-			declared = true
-			break
-		}
-	}
-	if declared {
-		b.row.Declaration = &domain.FileDeclaration{
-			Fee: domain.FeeTerms{
-				Mode:          b.feeMode(),
-				LumpSumFen:    domain.Fen(b.integer(domain.ColLumpSumFen)),
-				InstalmentFen: domain.Fen(b.integer(domain.ColInstalmentFen)),
-				Instalments:   int(b.integer(domain.ColInstalments)),
-				EntryFeeFen:   domain.Fen(b.integer(domain.ColEntryFeeFen)),
-				RoyaltyBP:     int(b.integer(domain.ColRoyaltyBP)),
-				RoyaltyBase:   b.royaltyBase(),
-			},
-			TermMonths:          int(b.integer(domain.ColTermMonths)),
-			DeclaredOn:          b.date(domain.ColDeclaredOn),
-			EvaluationReportRef: b.cell(domain.ColEvaluationReportRef),
-			CoOwnerConsent:      splitList(b.cell(domain.ColCoOwnerConsent)),
-			OtherTerms:          b.cell(domain.ColOtherTerms),
-		}
-	}
+	b.row.Declaration = b.declaration()
 	return b.row, true
 }
 
-// splitList splits a list of organisations on ; ； and line breaks.
+// declaration returns the declaration of the row, nil when no declaration
+// column is filled in. Filled in without a fee mode, it is a problem of the
+// fee mode column that names the columns filled in.
+func (b *rowBuilder) declaration() *domain.FileDeclaration {
+	var filled []string
+	for _, col := range declarationColumns {
+		if b.cell(col) != "" {
+			filled = append(filled, b.r.labels[col])
+		}
+	}
+	if len(filled) == 0 {
+		return nil
+	}
+	if b.cell(domain.ColFeeMode) == "" {
+		b.problem(domain.ColFeeMode, "is blank, but the declaration columns %s are filled in; give the fee mode, or leave every declaration column blank to register the patent without declaring it", strings.Join(filled, ", "))
+	}
+	return &domain.FileDeclaration{
+		Fee: domain.FeeTerms{
+			Mode:          b.feeMode(),
+			LumpSumFen:    domain.Fen(b.integer(domain.ColLumpSumFen)),
+			InstalmentFen: domain.Fen(b.integer(domain.ColInstalmentFen)),
+			Instalments:   int(b.integer(domain.ColInstalments)),
+			EntryFeeFen:   domain.Fen(b.integer(domain.ColEntryFeeFen)),
+			RoyaltyBP:     int(b.integer(domain.ColRoyaltyBP)),
+			RoyaltyBase:   b.royaltyBase(),
+		},
+		TermMonths:          int(b.integer(domain.ColTermMonths)),
+		DeclaredOn:          b.date(domain.ColDeclaredOn),
+		EvaluationReportRef: b.cell(domain.ColEvaluationReportRef),
+		CoOwnerConsent:      splitList(b.cell(domain.ColCoOwnerConsent)),
+		OtherTerms:          b.cell(domain.ColOtherTerms),
+	}
+}
+
+// number returns the patent number; one in a number's exponent form
+// (2.0201E+11) is a problem. A workbook stores a patent number
+// typed into a number cell without a fractional zero: 202010000003.0,
+// whose check character is 0, comes back as 202010000003 and gets its
+// ".0" back. Twelve digits with another check character lack it, and are
+// left as they are.
+func (b *rowBuilder) number() string {
+	s := b.code(domain.ColNumber)
+	if _, err := strconv.ParseFloat(s, 64); err == nil && strings.ContainsAny(s, "Ee") {
+		b.problem(domain.ColNumber, "%q is a number Excel shortened, and its digits are lost; format the column as text, type the numbers again (ZL202010123456.2) and save the file again", s)
+	}
+	if b.r.format == "xlsx" && len(s) == 12 && allDigits(s) {
+		if c, err := domain.PatentCheckChar(s); err == nil && c == '0' {
+			return s + ".0"
+		}
+	}
+	return s
+}
+
+// undecodable adds a problem for each column whose cell holds bytes that
+// are not text in the file's encoding: invalid UTF-8, or the U+FFFD that
+// the GB18030 decoder reads them as. Such a cell is never imported.
+func (b *rowBuilder) undecodable() {
+	bad := func(cell string) bool { return !utf8.ValidString(cell) || strings.ContainsRune(cell, utf8.RuneError) }
+	if !slices.ContainsFunc(b.cells, bad) {
+		return
+	}
+	cols := slices.SortedFunc(maps.Keys(b.r.index), func(x, y string) int { return b.r.index[x] - b.r.index[y] })
+	for _, col := range cols {
+		if bad(b.cell(col)) {
+			b.problem(col, "holds bytes that are not %s text (the file mixes encodings or is damaged); retype the cell, or save the file again as CSV UTF-8 or .xlsx", b.encodingName())
+		}
+	}
+}
+
+// encodingName names the encoding of the file for a message.
+func (b *rowBuilder) encodingName() string {
+	if enc := b.r.Encoding(); enc == EncodingGB18030 || enc == EncodingUTF16 {
+		return enc
+	}
+	return "UTF-8"
+}
+
+// splitList splits a list of organisations on ; ； and line breaks, and on
+// the Chinese list separators 、 and ， outside brackets (a Chinese name may
+// hold them in brackets: 广东省科学院（广州分院、测试中心）).
 func splitList(s string) []string {
 	var out []string
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '；' || r == '\n' || r == '\r' }) {
+	add := func(part string) {
 		if part = strings.TrimSpace(part); part != "" {
 			out = append(out, part)
 		}
 	}
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(', '（', '[', '【':
+			depth++
+		case ')', '）', ']', '】':
+			depth = max(0, depth-1)
+		case '、', '，':
+			if depth > 0 {
+				continue
+			}
+			fallthrough
+		case ';', '；', '\n', '\r':
+			add(s[start:i])
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	add(s[start:])
 	return out
 }
 
@@ -417,7 +655,7 @@ var (
 // integer parses a whole number (thousands separators allowed; 5000000.0
 // and 5E6 from spreadsheets too); a blank cell is 0.
 func (b *rowBuilder) integer(col string) int64 {
-	s := b.cell(col)
+	s := b.code(col)
 	if s == "" {
 		return 0
 	}
@@ -436,7 +674,7 @@ func (b *rowBuilder) integer(col string) int64 {
 // 2024年3月5日, 20240305, a trailing time of day, and in a workbook a date
 // cell (an Excel serial number). A blank cell is the zero Date.
 func (b *rowBuilder) date(col string) domain.Date {
-	s := b.cell(col)
+	s := b.code(col)
 	if s == "" {
 		return domain.Date{}
 	}

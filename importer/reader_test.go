@@ -1,18 +1,23 @@
 package importer_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/importer"
@@ -147,6 +152,25 @@ func TestCSVEncodings(t *testing.T) {
 	}
 }
 
+func TestCSVUTF16(t *testing.T) {
+	// Excel's "Unicode text" is UTF-16 with a BOM, separated by tabs.
+	text := strings.ReplaceAll(csvText(sheet(t)), ",", "\t")
+	text = strings.ReplaceAll(text, "\"5\t000\t000\"", "5000000") // csvText quoted the amount
+	for name, order := range map[string]unicode.Endianness{"le": unicode.LittleEndian, "be": unicode.BigEndian} {
+		t.Run(name, func(t *testing.T) {
+			data, err := unicode.UTF16(order, unicode.UseBOM).NewEncoder().String(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, rows := readAll(t, strings.NewReader(data))
+			checkSheetRows(t, rows, 2)
+			if rd.Encoding() != importer.EncodingUTF16 {
+				t.Fatalf("encoding %q", rd.Encoding())
+			}
+		})
+	}
+}
+
 func TestCSVGB18030AfterALongASCIIPrefix(t *testing.T) {
 	// The first Chinese text comes after 100 KB of ASCII rows: the reader
 	// decides the encoding at the first non-ASCII byte, not at the start.
@@ -179,6 +203,30 @@ func TestCSVStrayByteInUTF8(t *testing.T) {
 	rd, rows := readAll(t, strings.NewReader(b.String()))
 	if rd.Encoding() != importer.EncodingUTF8 || rows[0].Patent.Title != "一种电池" || rows[7].Patent.Title != "一种\xff电池" {
 		t.Fatalf("encoding %s, rows %q %q", rd.Encoding(), rows[0].Patent.Title, rows[7].Patent.Title)
+	}
+	if p := rows[7].Problems; len(p) != 1 || p[0].Field != domain.ColTitle || len(rows[6].Problems) != 0 {
+		t.Fatalf("problems of rows 6 and 7: %+v %+v", rows[6].Problems, p)
+	}
+}
+
+func TestCSVUndecodableGB18030(t *testing.T) {
+	// Bytes that are no GB18030 text in a GB18030 file spoil their cells'
+	// rows; they are never read as U+FFFD into the ledger.
+	enc := simplifiedchinese.GB18030.NewEncoder()
+	text, err := enc.String("专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\r\n" +
+		number(t, "202010000001") + ",一种电池,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\r\n" +
+		number(t, "202010000002") + ",一种芯片,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chip, _ := enc.String("一种芯片")
+	text = strings.Replace(text, chip, chip[:2]+"\xff"+chip[2:], 1) // 一\xff种芯片
+	rd, rows := readAll(t, strings.NewReader(text))
+	if rd.Encoding() != importer.EncodingGB18030 || len(rows) != 2 || len(rows[0].Problems) != 0 {
+		t.Fatalf("encoding %s, rows %+v", rd.Encoding(), rows)
+	}
+	if p := rows[1].Problems; len(p) != 1 || p[0].Field != domain.ColTitle || !strings.Contains(p[0].Message, "GB18030") {
+		t.Fatalf("row 3: %+v", rows[1])
 	}
 }
 
@@ -215,13 +263,138 @@ func TestCSVTabSeparated(t *testing.T) {
 	}
 }
 
+func TestCSVLineEnds(t *testing.T) {
+	// Windows (CRLF), Unix (LF) and classic Mac OS (CR, Excel's "CSV
+	// (Macintosh)") line ends give the same rows, numbered alike.
+	lines := []string{
+		"2024年专利清单;;;;;;",
+		"专利号;专利名称;专利权人;IPC分类号;申请日;授权公告日;摘要",
+		number(t, "202010000001") + ";A;SCUT;H01M 10/42;2020-03-15;2022-01-10;\"two\nlines\"",
+		"",
+		number(t, "202010000002") + ";B;SCUT;H01M 10/42;2020-03-15;2022-01-10;",
+	}
+	for name, end := range map[string]string{"crlf": "\r\n", "lf": "\n", "cr": "\r"} {
+		t.Run(name, func(t *testing.T) {
+			data := strings.ReplaceAll(strings.Join(lines, "\n")+"\n", "\n", end)
+			_, rows := readAll(t, strings.NewReader(data))
+			if len(rows) != 2 || rows[0].Row != 3 || rows[1].Row != 5 || rows[1].Patent.Title != "B" ||
+				rows[1].Patent.GrantedOn.String() != "2022-01-10" || len(rows[0].Problems)+len(rows[1].Problems) != 0 {
+				t.Fatalf("rows %+v", rows)
+			}
+			if abstract := strings.ReplaceAll(rows[0].Patent.Abstract, "\r", "\n"); abstract != "two\nlines" {
+				t.Fatalf("abstract %q", rows[0].Patent.Abstract)
+			}
+		})
+	}
+}
+
+// fullWidth returns s as a Chinese input method in full-width mode types
+// it: ASCII letters, digits and punctuation as their full-width forms.
+func fullWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r > ' ' && r <= '~' {
+			return r + '！' - '!'
+		}
+		return r
+	}, s)
+}
+
+func TestFullWidthCells(t *testing.T) {
+	// Numbers, codes, dates and amounts typed in full-width mode read as
+	// their ASCII forms; the text of titles stays as typed.
+	n := number(t, "202010000001")
+	data := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,lump_sum_fen,许可期限（月）,declared_on\n" +
+		fullWidth(n) + ",一种电池（Ａ型）,华南理工大学,Ｈ０１Ｍ　１０／４２,２０２０－０３－１５,２０２２年１月１０日,一次性支付,５，０００，０００,３６,２０２４／３／１\n" +
+		strings.Replace(n, ".", "。", 1) + ",B,华南理工大学,H01M 10/42,2020-03-15,2022-01-10,,,,\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 2 {
+		t.Fatalf("rows %+v", rows)
+	}
+	a := rows[0]
+	if a.Patent.Number != n || a.Patent.Title != "一种电池（Ａ型）" || a.Patent.IPC[0] != "H01M 10/42" || len(a.Problems) != 0 ||
+		a.Patent.FiledOn.String() != "2020-03-15" || a.Patent.GrantedOn.String() != "2022-01-10" {
+		t.Fatalf("row 2: %+v", a)
+	}
+	if d := a.Declaration; d.Fee.LumpSumFen != 5_000_000 || d.TermMonths != 36 || d.DeclaredOn.String() != "2024-03-01" {
+		t.Fatalf("declaration of row 2: %+v", d)
+	}
+	if b := rows[1]; b.Patent.Number != n || len(b.Problems) != 0 {
+		t.Fatalf("row 3: %+v", b)
+	}
+}
+
+func TestOrganisationLists(t *testing.T) {
+	// Co-owners are separated by ; ； 、 ， or line breaks, but not within
+	// brackets, which Chinese names use for a second name or a branch.
+	n := number(t, "202010000001")
+	data := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,fee_mode,co_owner_consent\n" +
+		n + ",A,\"华南理工大学、广州星能电池科技有限公司；中山大学\n广东省科学院（广州分院、测试中心）；Foo Co., Ltd.\",H01M 10/42、H01M 4/36,2020-03-15,2022-01-10,free,广州星能电池科技有限公司，中山大学\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 1 || len(rows[0].Problems) != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	r := rows[0]
+	if got := strings.Join(r.Patent.PatenteeIDs, "|"); got != "华南理工大学|广州星能电池科技有限公司|中山大学|广东省科学院（广州分院、测试中心）|Foo Co., Ltd." {
+		t.Fatalf("patentees %q", got)
+	}
+	if got := strings.Join(r.Declaration.CoOwnerConsent, "|"); got != "广州星能电池科技有限公司|中山大学" {
+		t.Fatalf("co-owner consent %q", got)
+	}
+	if got := strings.Join(r.Patent.IPC, "|"); got != "H01M 10/42|H01M 4/36" {
+		t.Fatalf("ipc %q", got)
+	}
+}
+
+func TestHeaderNotes(t *testing.T) {
+	// Templates note in brackets what a column needs; a header whose name
+	// is known once its notes are dropped names that column, unless
+	// another header names it as it is.
+	n := number(t, "202010000001")
+	data := "专利号（必填）;专利名称;专利名称(英文);专利权人 (必填);IPC分类号;申请日(yyyy-mm-dd);授权公告日（必填）;许可期限（月）（选填）;备注(其他)\n" +
+		n + ";一种电池;A battery;SCUT;H01M 10/42;2020-03-15;2022-01-10;;\n"
+	rd, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 1 || len(rows[0].Problems) != 0 || rows[0].Patent.Number != n || rows[0].Patent.Title != "一种电池" ||
+		rows[0].Patent.FiledOn.String() != "2020-03-15" {
+		t.Fatalf("rows %+v", rows)
+	}
+	if got := strings.Join(rd.Ignored(), "|"); got != "专利名称(英文)|备注(其他)" {
+		t.Fatalf("ignored %q", got)
+	}
+	if rd.ColumnLabel(domain.ColTermMonths) != "许可期限（月）（选填）" {
+		t.Fatalf("label %q", rd.ColumnLabel(domain.ColTermMonths))
+	}
+}
+
+func TestCSVDelimiters(t *testing.T) {
+	// The separator is the one that sets the header's number column apart,
+	// whatever line above it holds (a title, with or without separators).
+	n := number(t, "202010000001")
+	for _, tc := range []struct{ name, data string }{ // each row's title is A; B or A, B
+		{"comma", "number,title,patentees,ipc,filed_on,granted_on\n" + n + ",\"A; B\",\"SCUT;SYSU\",H01M 10/42,2020-03-15,2022-01-10\n"},
+		{"semicolon", "专利号;专利名称;专利权人;IPC分类号;申请日;授权公告日\n" + n + ";A, B;\"SCUT;SYSU\";H01M 10/42;2020-03-15;2022-01-10\n"},
+		{"semicolon under a title", "2024年专利清单;;;;;\n专利号;专利名称;专利权人;IPC分类号;申请日;授权公告日\n" + n + ";\"A; B\";\"SCUT;SYSU\";H01M 10/42;2020-03-15;2022-01-10\n"},
+		{"tab under a title", "2024年专利清单（截至3月, 共1项）\n\"专利号\"\t专利名称\t专利权人\tIPC分类号\t申请日\t授权公告日\n" + n + "\tA; B\tSCUT;SYSU\tH01M 10/42\t2020-03-15\t2022-01-10\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rows := readAll(t, strings.NewReader(tc.data))
+			if len(rows) != 1 || rows[0].Patent.Number != n || len(rows[0].Problems) != 0 ||
+				strings.Join(rows[0].Patent.PatenteeIDs, "|") != "SCUT|SYSU" || rows[0].Patent.GrantedOn.String() != "2022-01-10" {
+				t.Fatalf("rows %+v", rows)
+			}
+			if title := rows[0].Patent.Title; title != "A; B" && title != "A, B" {
+				t.Fatalf("title %q", title)
+			}
+		})
+	}
+}
+
 func TestNotAPatentList(t *testing.T) {
 	for _, tc := range []struct{ name, data, want string }{
 		{"no number column", "title,patentees\nA,B\n", "no header row"},
 		{"missing columns", "专利号,专利名称\nZL1,A\n", "no column patentees, filed_on, granted_on, ipc"},
 		{"twice", "number,专利号,title,patentees,ipc,filed_on,granted_on\n", "columns A and B are both number"},
 		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "legacy Excel"},
-		{"utf16", "\xFF\xFEn\x00u\x00", "UTF-16"},
+		{"utf16 without a header", "\xFF\xFEn\x00u\x00", "no header row"},
 		{"empty", "", "no header row"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,6 +523,324 @@ func TestTestdataFiles(t *testing.T) {
 			defer f.Close()
 			_, rows := readAll(t, f)
 			checkSheetRows(t, rows, 2)
+		})
+	}
+}
+
+// rewriteZip returns a copy of the ZIP archive data with the file name
+// passed through edit.
+func rewriteZip(t testing.TB, data []byte, name string, edit func(string) string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			content = []byte(edit(string(content)))
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(content)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestXLSXUnreadableRow(t *testing.T) {
+	// A cell of row 3 names no cell ("A0"): that row is a row problem, like
+	// a malformed CSV line, and the rows around it are read.
+	table := [][]string{
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{number(t, "202010000002"), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{number(t, "202010000003"), "C", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	data := rewriteZip(t, writeXLSX(t, table, 1), "xl/worksheets/sheet1.xml",
+		func(s string) string { return strings.Replace(s, `r="B3"`, `r="A0"`, 1) })
+	_, rows := readAll(t, bytes.NewReader(data))
+	if len(rows) != 3 || rows[0].Row != 2 || len(rows[0].Problems) != 0 || rows[2].Row != 4 || rows[2].Patent.Title != "C" {
+		t.Fatalf("rows %+v", rows)
+	}
+	if r := rows[1]; r.Row != 3 || len(r.Problems) != 1 || r.Problems[0].Field != domain.ColRow {
+		t.Fatalf("row 3: %+v", r)
+	}
+}
+
+// workbook writes a workbook with the given sheets, in order, each a
+// table of text cells from A1.
+func workbook(t testing.TB, sheets map[string][][]string, order ...string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, name := range order {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range sheets[name] {
+			cells := make([]any, len(row))
+			for j, v := range row {
+				cells[j] = v
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(name, cell, &cells); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestXLSXSheetWithTheList(t *testing.T) {
+	// The list is read from the sheet that holds it, wherever it is: a
+	// template's instructions, or an empty Sheet1, often come first.
+	list := [][]string{
+		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	notes := [][]string{{"填表说明"}, {"1. 专利号请填写完整，如 ZL202010123456.2"}, {"2. 日期格式为 2024-03-01"}}
+	fields := [][]string{{"字段", "说明"}, {"专利号", "必填，如 ZL202010123456.2"}, {"专利名称", "必填"}}
+	for name, data := range map[string][]byte{
+		"instructions first": workbook(t, map[string][][]string{"填表说明": notes, "专利清单": list}, "填表说明", "专利清单"),
+		"columns explained":  workbook(t, map[string][][]string{"字段说明": fields, "专利清单": list}, "字段说明", "专利清单"),
+		"empty sheet first":  workbook(t, map[string][][]string{"专利清单": list}, "Sheet1", "专利清单"),
+		"list first":         workbook(t, map[string][][]string{"填表说明": notes, "专利清单": list}, "专利清单", "填表说明"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, rows := readAll(t, bytes.NewReader(data))
+			if len(rows) != 1 || rows[0].Row != 2 || rows[0].Patent.Title != "A" || len(rows[0].Problems) != 0 {
+				t.Fatalf("rows %+v", rows)
+			}
+		})
+	}
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"two lists": {workbook(t, map[string][][]string{"2023年": list, "说明": notes, "2024年": list}, "2023年", "说明", "2024年"),
+			`sheets "2023年" and "2024年" both hold a patent list`},
+		"no list":     {workbook(t, map[string][][]string{"填表说明": notes}, "填表说明", "Sheet2"), "no sheet"},
+		"empty":       {workbook(t, nil, "Sheet1"), "has no header row"},
+		"bad columns": {workbook(t, map[string][][]string{"说明": notes, "清单": {{"专利号", "专利名称"}}}, "说明", "清单"), `sheet "清单": the header row has no column patentees`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := importer.NewReader(bytes.NewReader(tc.data))
+			if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want invalid_argument with %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestXLSXNumbersInNumberCells(t *testing.T) {
+	// Patent numbers typed as numbers: 202010123456.2 keeps its check
+	// digit, but a check digit 0 is lost (a number N.0 is stored as N) and
+	// is put back; a 12-digit number whose check character is not 0 lacks
+	// it, and stays as it is.
+	zero := ""
+	for i := 1; zero == ""; i++ {
+		if c, _ := domain.PatentCheckChar(fmt.Sprintf("2020100%05d", i)); c == '0' {
+			zero = fmt.Sprintf("2020100%05d", i)
+		}
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"},
+		{202010123456.2, "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{must(strconv.ParseFloat(zero+".0", 64)), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{202010123456, "C", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	for i, row := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	_, got := readAll(t, bytes.NewReader(buf.Bytes()))
+	want := []string{"202010123456.2", zero + ".0", "202010123456"}
+	if len(got) != 3 {
+		t.Fatalf("rows %+v", got)
+	}
+	for i, r := range got {
+		if r.Patent.Number != want[i] {
+			t.Errorf("row %d: number %q, want %q", r.Row, r.Patent.Number, want[i])
+		}
+	}
+	// In a CSV file the text is what was typed.
+	_, csvRows := readAll(t, strings.NewReader("number,title,patentees,ipc,filed_on,granted_on\n"+zero+",B,SCUT,H01M 10/42,2020-03-15,2022-01-10\n"))
+	if csvRows[0].Patent.Number != zero {
+		t.Errorf("CSV number %q", csvRows[0].Patent.Number)
+	}
+}
+
+func TestNumberShortenedByExcel(t *testing.T) {
+	// Excel shows a 12-digit number as 2.0201E+11 and saves a CSV as it
+	// shows it: the digits are lost, and the problem says how to keep them.
+	data := "number,title,patentees,ipc,filed_on,granted_on\n2.0201E+11,A,SCUT,H01M 10/42,2020-03-15,2022-01-10\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if p := rows[0].Problems; len(p) != 1 || p[0].Field != domain.ColNumber || !strings.Contains(p[0].Message, "as text") {
+		t.Fatalf("row %+v", rows[0])
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestXLSXZipBomb(t *testing.T) {
+	// A workbook of a few hundred kilobytes holding a part that unzips to
+	// 300 MB, which excelize would hold in memory, is refused before it is
+	// unzipped.
+	book := writeXLSX(t, sheet(t), 1)
+	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const mb = 300
+	deflated, crc := deflatedZeros(t, mb)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/media/bomb.bin", Method: zip.Deflate, CRC32: crc,
+		CompressedSize64: uint64(len(deflated)), UncompressedSize64: mb << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(deflated)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = importer.NewReader(bytes.NewReader(out.Bytes()))
+	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "unzips to 300 MB") {
+		t.Fatalf("want invalid_argument saying what it unzips to, got %v", err)
+	}
+}
+
+// deflatedZeros returns a DEFLATE stream of mb MiB of zeros, and their
+// CRC-32, without compressing them all: once the compressor's window is all
+// zeros, each further MiB flushed compresses to the same bytes.
+func deflatedZeros(t testing.TB, mb int) ([]byte, uint32) {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	var crc uint32
+	var block []byte
+	for range 3 {
+		start := buf.Len()
+		fw.Write(zeros)
+		fw.Flush()
+		block = bytes.Clone(buf.Bytes()[start:])
+		crc = crc32.Update(crc, crc32.IEEETable, zeros)
+	}
+	for range mb - 3 {
+		buf.Write(block)
+		crc = crc32.Update(crc, crc32.IEEETable, zeros)
+	}
+	fw.Close() // the final, empty block
+	return buf.Bytes(), crc
+}
+
+func TestPartialDeclaration(t *testing.T) {
+	// A declaration column filled in without a fee mode is a problem of
+	// the fee mode that says why; a row with none filled in declares
+	// nothing.
+	n := number(t, "202010000001")
+	data := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,lump_sum_fen,许可期限(月),declared_on\n" +
+		n + ",A,SCUT,H01M 10/42,2020-03-15,2022-01-10,,500000,36,\n" +
+		n + ",A,SCUT,H01M 10/42,2020-03-15,2022-01-10, ,,,\n"
+	_, rows := readAll(t, strings.NewReader(data))
+	if len(rows) != 2 || rows[1].Declaration != nil || len(rows[1].Problems) != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	p := rows[0].Problems
+	if len(p) != 1 || p[0].Field != domain.ColFeeMode || !strings.Contains(p[0].Message, "lump_sum_fen, 许可期限(月)") {
+		t.Fatalf("problems %+v", p)
+	}
+}
+
+func TestXLSXMoreRowsThanASheetHolds(t *testing.T) {
+	// A sheet whose XML goes past Excel's 1,048,576 rows gives its rows up
+	// to there, then an invalid_argument about the file.
+	table := [][]string{
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	data := rewriteZip(t, writeXLSX(t, table, 1), "xl/worksheets/sheet1.xml", func(s string) string {
+		return strings.Replace(s, "</sheetData>", `<row r="1048577"><c r="A1048577" t="inlineStr"><is><t>x</t></is></c></row></sheetData>`, 1)
+	})
+	rd, err := importer.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	rows, err := rd.Next(10)
+	if len(rows) != 1 || rows[0].Row != 2 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if err == nil {
+		_, err = rd.Next(10)
+	}
+	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "more rows than a worksheet can hold") {
+		t.Fatalf("want invalid_argument, got %v", err)
+	}
+}
+
+func TestRowNumbersAlikeInCSVAndXLSX(t *testing.T) {
+	// A title line, the header, a row, a blank row and a row whose cell
+	// holds a line break: both formats number the rows 3 and 5, as a
+	// spreadsheet program shows them.
+	table := [][]string{
+		{"2024年开放许可专利清单"},
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on", "abstract"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10", "two\nlines"},
+		{},
+		{number(t, "202010000002"), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10", ""},
+	}
+	for name, data := range map[string][]byte{"csv": []byte(csvText(table)), "xlsx": writeXLSX(t, table, 1)} {
+		t.Run(name, func(t *testing.T) {
+			rd, rows := readAll(t, bytes.NewReader(data))
+			if len(rows) != 2 || rows[0].Row != 3 || rows[1].Row != 5 || rd.HeaderRow() != 2 {
+				t.Fatalf("header row %d, rows %+v", rd.HeaderRow(), rows)
+			}
 		})
 	}
 }

@@ -3,7 +3,10 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -14,12 +17,20 @@ const ChunkRows = domain.DefaultImportBatch
 
 // Run reads rd to its end into im and flushes it, chunk by chunk: the next
 // chunk is read and parsed while im prepares the current one and writes the
-// one before, so a few chunks are in memory at a time. progress, when not
-// nil, is called after each chunk with the number of rows handed over so
-// far. Run returns the first error of the input or of the import; rows of
-// batches already written stay written, and rows waiting for a batch when
-// the input fails are dropped.
+// one before, so a few chunks are in memory at a time. The report warns,
+// on the header's row, of the columns rd does not import. progress, when
+// not nil, is called after each chunk with the number of rows handed over
+// so far. Run returns the first error of the input or of the import; rows
+// of batches already written stay written, and rows waiting for a batch
+// when the input fails are dropped.
 func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows int)) (err error) {
+	if cols := rd.Ignored(); len(cols) > 0 {
+		quoted := make([]string, len(cols))
+		for i, c := range cols {
+			quoted[i] = strconv.Quote(c)
+		}
+		im.Warn(rd.HeaderRow(), fmt.Sprintf("the columns %s are not imported: the import knows no such headers (see the columns of POST /v1/imports/patents)", strings.Join(quoted, ", ")))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	type chunk struct {
 		rows []domain.ImportRow

@@ -53,7 +53,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&f.json, "json", false, "print the report as the JSON the API answers")
 	fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "with --server: send this Idempotency-Key, so that running the same import again answers the first report")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8 or GB18030) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8, GB18030 or UTF-16) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterspersed(fs, args)
@@ -82,24 +82,23 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	bar := newImportBar(stdout, files[0])
 	var answer api.ImportAnswer
-	var labels func(string) string
 	if f.server != "" {
 		answer, err = importRemote(ctx, f, files[0], bar)
 	} else {
 		var rep domain.ImportReport
-		rep, labels, err = importLocal(ctx, cfg, f, files[0], bar)
+		rep, err = importLocal(ctx, cfg, f, files[0], bar)
 		answer = api.NewImportAnswer(rep)
 	}
 	bar.finish()
 	if err != nil {
 		if answer.Rows > 0 {
-			printImportReport(stdout, answer, labels, f)
+			printImportReport(stdout, answer, f)
 		}
 		fmt.Fprintf(stderr, "ledger import: %v\n", err)
 		return 2
 	}
-	printImportReport(stdout, answer, labels, f)
-	if len(answer.Rejected) > 0 {
+	printImportReport(stdout, answer, f)
+	if answer.RejectedRows > 0 {
 		return 1
 	}
 	return 0
@@ -107,44 +106,43 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // importLocal imports the file into the configured store as the admin, or
 // as the organisation of --as. It returns the report so far with the
-// error, and the file's column labels.
-func importLocal(ctx context.Context, cfg config, f importFlags, path string, bar *importBar) (domain.ImportReport, func(string) string, error) {
+// error.
+func importLocal(ctx context.Context, cfg config, f importFlags, path string, bar *importBar) (domain.ImportReport, error) {
 	file, err := os.Open(path)
 	if err != nil {
-		return domain.ImportReport{}, nil, err
+		return domain.ImportReport{}, err
 	}
 	defer file.Close()
 	store, err := cfg.openStore(ctx, f.dryRun) // a dry run only reads: it creates no folder and no store
 	if err != nil {
-		return domain.ImportReport{}, nil, err
+		return domain.ImportReport{}, err
 	}
 	defer store.Close()
 	// No snapshot store: an import reads each patent once, and snapshots are
 	// only a cache for long streams that `ledger serve` keeps.
 	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID})
 	if err != nil {
-		return domain.ImportReport{}, nil, err
+		return domain.ImportReport{}, err
 	}
 	actor := domain.AdminActor
 	if f.as != "" {
 		actor = domain.OrgActor(f.as)
 	}
 	var rd *importer.Reader
-	labels := func(col string) string { return rd.ColumnLabel(col) }
 	im, err := svc.NewImport(ctx, domain.Request{Actor: actor, CorrelationID: newID()},
-		domain.ImportOptions{DryRun: f.dryRun, ColumnLabel: labels})
+		domain.ImportOptions{DryRun: f.dryRun, ColumnLabel: func(col string) string { return rd.ColumnLabel(col) }})
 	if err != nil {
-		return domain.ImportReport{}, nil, err
+		return domain.ImportReport{}, err
 	}
 	if rd, err = importer.NewReader(file); err != nil {
-		return domain.ImportReport{}, nil, err
+		return domain.ImportReport{}, err
 	}
 	defer rd.Close()
 	if rd.Format() == "xlsx" {
 		bar.countRows()
 	}
 	err = importer.Run(ctx, rd, im, func(rows int) { bar.progress(rd.BytesRead(), rows) })
-	return im.Report(), labels, err
+	return im.Report(), err
 }
 
 // importRemote sends the file to POST /v1/imports/patents and returns the
@@ -230,8 +228,9 @@ func (u *uploadReader) Read(p []byte) (int, error) {
 }
 
 // printImportReport prints the report: as the API's JSON with --json,
-// otherwise as lines for people.
-func printImportReport(w io.Writer, a api.ImportAnswer, labels func(string) string, f importFlags) {
+// otherwise as lines for people, each problem naming its column as the
+// file spells it.
+func printImportReport(w io.Writer, a api.ImportAnswer, f importFlags) {
 	if f.json {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
@@ -239,25 +238,23 @@ func printImportReport(w io.Writer, a api.ImportAnswer, labels func(string) stri
 		_ = enc.Encode(a)
 		return
 	}
-	rejectedRows := map[int]bool{}
-	for _, r := range a.Rejected {
-		rejectedRows[r.Row] = true
-	}
-	fmt.Fprintf(w, "%d rows: %d imported, %d unchanged, %d rejected", a.Rows, a.Imported, a.Unchanged, len(rejectedRows))
+	fmt.Fprintf(w, "%d rows: %d imported, %d unchanged, %d rejected", a.Rows, a.Imported, a.Unchanged, a.RejectedRows)
 	switch {
 	case f.dryRun:
-		fmt.Fprintln(w, " (dry run: nothing written)")
+		fmt.Fprint(w, " (dry run: nothing written)")
 	case a.Position > 0:
-		fmt.Fprintf(w, "; position %d\n", a.Position)
+		fmt.Fprintf(w, "; position %d", a.Position)
 	default:
-		fmt.Fprintln(w, "; nothing written")
+		fmt.Fprint(w, "; nothing written")
 	}
+	if a.Truncated {
+		fmt.Fprintf(w, "; the first %d problems are listed", len(a.Rejected))
+	}
+	fmt.Fprintln(w)
 	for _, r := range a.Rejected {
 		column := r.Field
-		if labels != nil {
-			if l := labels(r.Field); l != "" && l != r.Field {
-				column = l + " (" + r.Field + ")"
-			}
+		if r.Column != "" && r.Column != r.Field {
+			column = r.Column + " (" + r.Field + ")"
 		}
 		fmt.Fprintf(w, "row %d\t%s\t%s\t%s\n", r.Row, column, r.Code, r.Message)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -196,5 +197,42 @@ func TestImportThroughServer(t *testing.T) {
 	code, _, errOut = runCLI(t, "import", samplePath, "--server", s.base, "--key", "lk_nobody_x_y")
 	if code != 2 || !strings.Contains(errOut, "401 unauthenticated") {
 		t.Fatalf("bad key: exit %d %s", code, errOut)
+	}
+	// A bad row is reported as a local import reports it, naming the
+	// column as the file spells it.
+	lines := strings.SplitN(string(must2(os.ReadFile(samplePath))), "\n", 3)
+	bad := strings.Replace(strings.Replace(lines[1], "2018-03-15", "2018-02-30", 1), "ZL201810123401.4", "ZL201810123402.9", 1)
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(path, []byte(lines[0]+"\n"+bad+"\n"), 0o600)
+	code, out, errOut = runCLI(t, "import", path, "--server", s.base, "--key", uniKey, "--dry-run")
+	if code != 1 || !strings.Contains(out, "row 2\t申请日 (filed_on)\tinvalid_argument") {
+		t.Fatalf("bad row: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestImportManyRejectedRows(t *testing.T) {
+	// The report lists the first 10,000 problems; the counts cover every
+	// row, and the JSON says the list is cut short.
+	data, _ := localLedger(t)
+	var b strings.Builder
+	b.WriteString("number,title,patentees,ipc,filed_on,granted_on\n")
+	const rows = 10_005
+	for i := range rows {
+		digits := fmt.Sprintf("20201%07d", i)
+		c, _ := domain.PatentCheckChar(digits)
+		fmt.Fprintf(&b, "ZL%s.%c,一种电池,中山大学,H01M 10/42,2020-02-30,2022-01-10\n", digits, c)
+	}
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "import", path, "--data", data, "--dry-run")
+	if code != 1 || !strings.HasPrefix(out, "10005 rows: 0 imported, 0 unchanged, 10005 rejected (dry run: nothing written); the first 10000 problems are listed\n") {
+		t.Fatalf("exit %d\n%.300s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "import", path, "--data", data, "--dry-run", "--json")
+	var a api.ImportAnswer
+	if code != 1 || json.Unmarshal([]byte(out), &a) != nil || a.RejectedRows != rows || !a.Truncated || len(a.Rejected) != 10_000 {
+		t.Fatalf("exit %d, answer rows %d rejected_rows %d truncated %v listed %d", code, a.Rows, a.RejectedRows, a.Truncated, len(a.Rejected))
 	}
 }
