@@ -201,8 +201,15 @@ func (r *Reader) Close() error { return r.src.close() }
 // and no rows. Empty rows are skipped; a row that cannot be read has its
 // problem in Problems under the column domain.ColRow. The error is that of
 // the input otherwise (for a request body over its limit, an
-// *http.MaxBytesError).
-func (r *Reader) Next(max int) ([]domain.ImportRow, error) {
+// *http.MaxBytesError). A panic of the parsers on the file's content (Run
+// calls Next on a goroutine of its own, where nothing else would catch it)
+// is an invalid_argument *domain.Error naming the field "file".
+func (r *Reader) Next(max int) (_ []domain.ImportRow, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = domain.Invalid("file", "could not be read to its end: its %s reader failed on it (%v)", r.format, p)
+		}
+	}()
 	var out []domain.ImportRow
 	for len(out) < max {
 		row, cells, err := r.src.next()
