@@ -64,3 +64,26 @@ func TestExclusiveLicenseOnCountsSole(t *testing.T) {
 		t.Errorf("ExclusiveLicenseOn(2024-05-31) = %v, want none", l)
 	}
 }
+
+// TestLicensorsArePatenteesOnTheEffectiveDate: an open licence effective
+// before a transfer, taken after it, was concluded with the patentees of
+// its effective date; one effective on or after the transfer with the
+// assignees.
+func TestLicensorsArePatenteesOnTheEffectiveDate(t *testing.T) {
+	reg := registered(t)
+	moved := PatentTransferred{Number: reg.Number, TransferID: "T1", FromIDs: []string{uni}, ToIDs: []string{firm},
+		EffectiveOn: day("2024-06-01")}
+	for on, want := range map[string]string{"2024-05-31": uni, "2024-06-01": firm, "2024-09-01": firm} {
+		p := &Patent{}
+		for _, e := range []Event{reg, declared(t, "D1", "2024-01-01"), moved} {
+			p.Apply(e)
+		}
+		events, err := p.GrantLicense(decision{actor: OrgActor(sme), today: day("2024-12-31"), newID: func() string { return "00000000-0000-4000-8000-000000000001" }}, openLicense(sme, on, 5_000_000))
+		if err != nil {
+			t.Fatalf("open licence on %s: %v", on, err)
+		}
+		if got := events[0].(LicenseGranted).LicensorIDs; len(got) != 1 || got[0] != want {
+			t.Errorf("licensors of the licence effective on %s = %v, want [%s]", on, got, want)
+		}
+	}
+}

@@ -124,7 +124,9 @@ type DeclarationWithdrawn struct {
 	Reason        string       `json:"reason"`
 }
 
-// LicenseGranted records a concluded licence (a deal).
+// LicenseGranted records a concluded licence (a deal). Its licensors are
+// the patentees on its effective date, who concluded it, even when it is
+// recorded after a transfer that took effect later.
 type LicenseGranted struct {
 	Number        PatentNumber `json:"number"`
 	LicenseID     string       `json:"license_id"`

@@ -80,7 +80,7 @@ func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{LicenseGranted{Number: p.Number, LicenseID: d.routedID(prefixLicense, p.Number),
-		Type: c.Type, LicensorIDs: p.PatenteeIDs, LicenseeID: c.LicenseeID, EffectiveOn: c.EffectiveOn,
+		Type: c.Type, LicensorIDs: slices.Clone(p.PatenteesOn(c.EffectiveOn)), LicenseeID: c.LicenseeID, EffectiveOn: c.EffectiveOn,
 		EndsOn: ends, FeePaidFen: c.FeePaidFen, DeclarationID: c.DeclarationID}}, nil
 }
 

@@ -68,6 +68,24 @@ func (p *Patent) patenteeSince(org string) Date {
 	return since
 }
 
+// PatenteesOn returns the patentees of the patent on day: the new
+// patentees of its transfer with the latest effective date by then (the
+// later recorded of two on one day), or, when none had taken effect, the
+// patentees it was registered with.
+func (p *Patent) PatenteesOn(day Date) []string {
+	if len(p.Transfers) == 0 {
+		return p.PatenteeIDs
+	}
+	owners := p.Transfers[0].FromIDs
+	var latest *PatentTransferred
+	for i := range p.Transfers {
+		if t := &p.Transfers[i]; !t.EffectiveOn.After(day) && (latest == nil || !t.EffectiveOn.Before(latest.EffectiveOn)) {
+			latest, owners = t, t.ToIDs
+		}
+	}
+	return owners
+}
+
 // latestTransfer returns the transfer with the latest effective date (the
 // later recorded of two on one day), or nil when there is none.
 func (p *Patent) latestTransfer() *PatentTransferred {

@@ -22,10 +22,13 @@ import (
 // model is a brute-force recount of the facts, built straight from the
 // events of the store, independently of the projections.
 type model struct {
-	orgs      map[string]domain.OrgRegistered
-	patents   map[domain.PatentNumber]domain.PatentRegistered
-	licenses  []domain.LicenseGranted
-	licByID   map[string]domain.LicenseGranted
+	orgs     map[string]domain.OrgRegistered
+	patents  map[domain.PatentNumber]domain.PatentRegistered
+	licenses []domain.LicenseGranted
+	licByID  map[string]domain.LicenseGranted
+	// licensors holds, by licence, the patentees on its effective date,
+	// worked out from the registrations and transfers recorded before it.
+	licensors map[string][]string
 	payments  []payment
 	decls     []*domain.Declaration
 	pledges   map[string]*domain.Pledge
@@ -54,7 +57,7 @@ type payment struct {
 
 func buildModel(t testing.TB, st domain.EventStore) *model {
 	m := &model{orgs: map[string]domain.OrgRegistered{}, patents: map[domain.PatentNumber]domain.PatentRegistered{},
-		licByID: map[string]domain.LicenseGranted{}, pledges: map[string]*domain.Pledge{}, reviews: map[[2]string]domain.ReviewRecorded{},
+		licByID: map[string]domain.LicenseGranted{}, licensors: map[string][]string{}, pledges: map[string]*domain.Pledge{}, reviews: map[[2]string]domain.ReviewRecorded{},
 		register: map[domain.PatentNumber]*domain.Patent{}}
 	for pos := int64(0); ; {
 		events, err := st.ReadAll(context.Background(), pos, 1000)
@@ -88,6 +91,7 @@ func (m *model) apply(ev domain.Event) {
 	case domain.LicenseGranted:
 		m.licenses = append(m.licenses, v)
 		m.licByID[v.LicenseID] = v
+		m.licensors[v.LicenseID] = m.patenteesOn(v.Number, v.EffectiveOn)
 		if v.FeePaidFen > 0 {
 			m.payments = append(m.payments, payment{v.LicenseID, v.EffectiveOn, int64(v.FeePaidFen), true})
 		}
@@ -115,6 +119,20 @@ func (m *model) apply(ev domain.Event) {
 	case domain.ReviewCorrected:
 		m.reviews[[2]string{string(v.Number), v.Campaign}] = domain.ReviewRecorded(v)
 	}
+}
+
+// patenteesOn returns the patentees of a patent on day: the assignees of
+// its transfer recorded so far with the latest effective date by then (the
+// later recorded on one day), else those it was registered with.
+func (m *model) patenteesOn(n domain.PatentNumber, day domain.Date) []string {
+	owners := m.patents[n].PatenteeIDs
+	var latest domain.Date
+	for _, tr := range m.transfers {
+		if tr.Number == n && !tr.EffectiveOn.After(day) && !tr.EffectiveOn.Before(latest) {
+			owners, latest = tr.ToIDs, tr.EffectiveOn
+		}
+	}
+	return owners
 }
 
 // refs are what the filters look at in one fact.
@@ -266,7 +284,7 @@ func (m *model) expect(q TallyQuery) Tally {
 }
 
 func (m *model) licenseRefs(l domain.LicenseGranted) refs {
-	return refs{patentees: l.LicensorIDs, counterparties: []string{l.LicenseeID}, patents: []domain.PatentNumber{l.Number}, typ: string(l.Type)}
+	return refs{patentees: m.licensors[l.LicenseID], counterparties: []string{l.LicenseeID}, patents: []domain.PatentNumber{l.Number}, typ: string(l.Type)}
 }
 
 func (m *model) expectDeals(r *recount) {
@@ -361,13 +379,13 @@ func (m *model) expectRanking(metric string) []Ranking {
 	switch metric {
 	case MetricLicenses:
 		for _, l := range m.licenses {
-			for _, o := range l.LicensorIDs {
+			for _, o := range m.licensors[l.LicenseID] {
 				values[o]++
 			}
 		}
 	case MetricFees:
 		for _, p := range m.payments {
-			for _, o := range m.licByID[p.license].LicensorIDs {
+			for _, o := range m.licensors[p.license] {
 				values[o] += p.fen
 			}
 		}
