@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageExit(err)
 	}
 	envErr := unsetFlagErrors(fs, map[string]error{"trust-proxy": trustProxyErr, "memory-indexes": memoryIndexesErr})
-	if err := errors.Join(envErr, sf.check()); err != nil {
+	if err := errors.Join(envErr, cfg.checkChoices(fs), sf.check()); err != nil {
 		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 2
 	}
