@@ -260,8 +260,8 @@ func TestUnwritableDataFolderSaysSo(t *testing.T) {
 
 // TestBadStoreOrBusIsAUsageError: as the README says, a bad value in a
 // flag or its variable is refused with exit 2 naming it. A --store or
-// --bus that names no store or bus, or a store that needs --store-url
-// without one, is such a mistake for every command that takes the flag,
+// --bus that names no store or bus, a store that needs --store-url
+// without one, or an --addr that is no HOST:PORT, is such a mistake for every command that takes the flag,
 // given on the command line or in LEDGER_STORE / LEDGER_BUS: exit 2
 // naming the flag and the variable, before the data folder is created,
 // rather than exit 1 as for a store that fails. A flag given still wins
@@ -279,6 +279,8 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		{map[string]string{"LEDGER_STORE": "mongo"}, []string{"serve", "--addr", "127.0.0.1:0"}, `--store "mongo" (env LEDGER_STORE)`},
 		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "postgres"}, "--store postgres needs --store-url (env LEDGER_STORE_URL)"},
 		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "esdb"}, "--store esdb needs --store-url (env LEDGER_STORE_URL)"},
+		{nil, []string{"serve", "--addr", "8080"}, `--addr "8080" (env LEDGER_ADDR): want HOST:PORT`},
+		{map[string]string{"LEDGER_ADDR": "localhost"}, []string{"serve"}, `--addr "localhost" (env LEDGER_ADDR): want HOST:PORT`},
 		{nil, []string{"rebuild", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
 		{nil, []string{"rebuild", "--store", "postgres"}, "--store postgres needs --store-url"},
 		{nil, []string{"verify", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -95,7 +96,8 @@ func contains(list []string, s string) bool {
 }
 
 // checkChoices checks the settings of fs that take one of a few words,
-// --store and --bus, and that a store which needs --store-url has one. A
+// --store and --bus, that a store which needs --store-url has one, and
+// that --addr has the form HOST:PORT (a port in use is found later). A
 // mistake there is the user's: it returns an error naming the flag and its
 // variable, for the caller to refuse with exit 2 before anything is opened
 // or created.
@@ -111,6 +113,11 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 			}
 		default:
 			errs = append(errs, fmt.Errorf("--store %q (env LEDGER_STORE): want sqlite, postgres or esdb", c.store))
+		}
+	}
+	if fs.Lookup("addr") != nil {
+		if _, _, err := net.SplitHostPort(c.addr); err != nil {
+			errs = append(errs, fmt.Errorf("--addr %q (env LEDGER_ADDR): want HOST:PORT, e.g. 127.0.0.1:8080 or :8080", c.addr))
 		}
 	}
 	if fs.Lookup("bus") != nil && c.bus != "gochannel" && c.bus != "nats" {
