@@ -257,3 +257,54 @@ func TestUnwritableDataFolderSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestBadStoreOrBusIsAUsageError: as the README says, a bad value in a
+// flag or its variable is refused with exit 2 naming it. A --store or
+// --bus that names no store or bus, a store that needs --store-url
+// without one, or an --addr that is no HOST:PORT, is such a mistake for every command that takes the flag,
+// given on the command line or in LEDGER_STORE / LEDGER_BUS: exit 2
+// naming the flag and the variable, before the data folder is created,
+// rather than exit 1 as for a store that fails. A flag given still wins
+// over a bad variable.
+func TestBadStoreOrBusIsAUsageError(t *testing.T) {
+	sample := filepath.Join("..", "..", "examples", "patents-sample.csv")
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "kafka"}, `--bus "kafka" (env LEDGER_BUS)`},
+		{map[string]string{"LEDGER_BUS": "kafka"}, []string{"serve", "--addr", "127.0.0.1:0"}, `--bus "kafka" (env LEDGER_BUS)`},
+		{map[string]string{"LEDGER_STORE": "mongo"}, []string{"serve", "--addr", "127.0.0.1:0"}, `--store "mongo" (env LEDGER_STORE)`},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "postgres"}, "--store postgres needs --store-url (env LEDGER_STORE_URL)"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "esdb"}, "--store esdb needs --store-url (env LEDGER_STORE_URL)"},
+		{nil, []string{"serve", "--addr", "8080"}, `--addr "8080" (env LEDGER_ADDR): want HOST:PORT`},
+		{map[string]string{"LEDGER_ADDR": "localhost"}, []string{"serve"}, `--addr "localhost" (env LEDGER_ADDR): want HOST:PORT`},
+		{nil, []string{"rebuild", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
+		{nil, []string{"rebuild", "--store", "postgres"}, "--store postgres needs --store-url"},
+		{nil, []string{"verify", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
+		{nil, []string{"import", "--store", "mongo", sample}, `--store "mongo" (env LEDGER_STORE)`},
+	} {
+		for name, value := range c.env {
+			t.Setenv(name, value)
+		}
+		data := filepath.Join(t.TempDir(), "data")
+		code, out := runLedgerStopped(t, append(c.args, "--data", data)...)
+		if code != 2 || !strings.Contains(out, "ledger "+c.args[0]+": "+c.want) {
+			t.Errorf("%v %v: exit %d, output %q; want exit 2 and %q", c.env, c.args, code, out, c.want)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%v %v: the data folder was created before the flags were checked", c.env, c.args)
+		}
+		for name := range c.env {
+			t.Setenv(name, "")
+		}
+	}
+	t.Setenv("LEDGER_STORE", "mongo")
+	t.Setenv("LEDGER_BUS", "kafka")
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", "sqlite", "--bus", "gochannel")
+	if code != 0 {
+		t.Errorf("flags win over a bad LEDGER_STORE and LEDGER_BUS: exit %d, output %q", code, out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -92,6 +93,37 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// checkChoices checks the settings of fs that take one of a few words,
+// --store and --bus, that a store which needs --store-url has one, and
+// that --addr has the form HOST:PORT (a port in use is found later). A
+// mistake there is the user's: it returns an error naming the flag and its
+// variable, for the caller to refuse with exit 2 before anything is opened
+// or created.
+func (c *config) checkChoices(fs *flag.FlagSet) error {
+	var errs []error
+	if fs.Lookup("store") != nil {
+		switch c.store {
+		case "sqlite":
+		case "postgres", "esdb":
+			if c.storeURL == "" {
+				example := map[string]string{"postgres": "postgres://user@host:5432/db", "esdb": "esdb://host:2113?tls=false"}[c.store]
+				errs = append(errs, fmt.Errorf("--store %s needs --store-url (env LEDGER_STORE_URL), e.g. %s", c.store, example))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("--store %q (env LEDGER_STORE): want sqlite, postgres or esdb", c.store))
+		}
+	}
+	if fs.Lookup("addr") != nil {
+		if _, _, err := net.SplitHostPort(c.addr); err != nil {
+			errs = append(errs, fmt.Errorf("--addr %q (env LEDGER_ADDR): want HOST:PORT, e.g. 127.0.0.1:8080 or :8080", c.addr))
+		}
+	}
+	if fs.Lookup("bus") != nil && c.bus != "gochannel" && c.bus != "nats" {
+		errs = append(errs, fmt.Errorf("--bus %q (env LEDGER_BUS): want gochannel or nats", c.bus))
+	}
+	return errors.Join(errs...)
 }
 
 // openStore opens the configured event store. readOnly opens an existing

@@ -456,7 +456,7 @@ func TestE2EReadYourWrites(t *testing.T) {
 
 func TestE2EServeRefusesUnknownStore(t *testing.T) {
 	code, out := runLedger(t, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "d"), "--store", "mongo")
-	if code != 1 || !strings.Contains(out, `unknown store "mongo"`) {
+	if code != 2 || !strings.Contains(out, `--store "mongo" (env LEDGER_STORE): want sqlite, postgres or esdb`) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 }

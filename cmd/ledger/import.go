@@ -80,6 +80,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "ledger import: --server %q is not a server address; want http://HOST:PORT or https://HOST\n", f.server)
 		return 2
 	}
+	if f.server == "" { // through a server, the store settings are not used
+		if err := cfg.checkChoices(fs); err != nil {
+			fmt.Fprintf(stderr, "ledger import: %v\n", err)
+			return 2
+		}
+	}
 	bar := newImportBar(stdout, files[0])
 	var answer api.ImportAnswer
 	if f.server != "" {

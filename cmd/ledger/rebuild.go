@@ -32,6 +32,10 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return usageExit(err)
 	}
+	if err := cfg.checkChoices(fs); err != nil {
+		fmt.Fprintf(stderr, "ledger rebuild: %v\n", err)
+		return 2
+	}
 	for _, name := range names {
 		if !contains(projectionNames(), name) {
 			fmt.Fprintf(stderr, "ledger rebuild: no read model %q (have %s)\n", name, strings.Join(projectionNames(), ", "))

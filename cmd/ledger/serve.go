@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	trustProxy, trustProxyErr := envBoolSetting("LEDGER_TRUST_PROXY", false)
 	memoryIndexes, memoryIndexesErr := envBoolSetting("LEDGER_MEMORY_INDEXES", true)
 	fs.BoolVar(&sf.trustProxy, "trust-proxy", trustProxy, "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
-	fs.StringVar(&sf.rateLimitText, "rate-limit", envOr("LEDGER_RATE_LIMIT", "200"), "requests per second allowed per key or client address (env LEDGER_RATE_LIMIT)")
+	fs.StringVar(&sf.rateLimitText, "rate-limit", envOr("LEDGER_RATE_LIMIT", "200"), "requests per second allowed per organisation (its keys together; the admin key has its own), or per client address without a key (env LEDGER_RATE_LIMIT)")
 	fs.StringVar(&sf.bodyLimit, "body-limit", envOr("LEDGER_BODY_LIMIT", "1M"), "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
 	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", memoryIndexes,
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageExit(err)
 	}
 	envErr := unsetFlagErrors(fs, map[string]error{"trust-proxy": trustProxyErr, "memory-indexes": memoryIndexesErr})
-	if err := errors.Join(envErr, sf.check()); err != nil {
+	if err := errors.Join(envErr, cfg.checkChoices(fs), sf.check()); err != nil {
 		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 2
 	}

@@ -18,6 +18,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := parseNoArguments(fs, args); err != nil {
 		return usageExit(err)
 	}
+	if err := cfg.checkChoices(fs); err != nil {
+		fmt.Fprintf(stderr, "ledger verify: %v\n", err)
+		return 2
+	}
 	store, err := cfg.openStore(ctx, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "ledger verify: %v\n", err)
