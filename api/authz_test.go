@@ -547,7 +547,7 @@ func TestAuthzWebForms(t *testing.T) {
 			t.Errorf("the patentee: POST %s answered %d", path, status)
 		}
 	}
-	if status, _, _ := post(t, browser(t), w.h.http.URL+"/signin", url.Values{"key": {oasAdminKey}}); status != 401 {
+	if status, _, _ := signIn(t, browser(t), w.h.http.URL+"/signin", oasAdminKey); status != 401 {
 		t.Errorf("the admin key signed in to the web pages: %d", status)
 	}
 }
@@ -555,7 +555,7 @@ func TestAuthzWebForms(t *testing.T) {
 // signin returns a browser signed in with key.
 func (w *authzWorld) signin(key string) *http.Client {
 	c := browser(w.t)
-	if status, _, _ := post(w.t, c, w.h.http.URL+"/signin", url.Values{"key": {key}}); status != 303 {
+	if status, _, _ := signIn(w.t, c, w.h.http.URL+"/signin", key); status != 303 {
 		w.t.Fatalf("sign-in answered %d", status)
 	}
 	return c
@@ -585,7 +585,7 @@ func TestAuthzSigninCountsFailedKeys(t *testing.T) {
 	statuses := map[int]int{}
 	c := browser(t)
 	for i := range 40 {
-		status, _, _ := post(t, c, h.http.URL+"/signin", url.Values{"key": {fmt.Sprintf("lk_org_key_guess%d", i)}})
+		status, _, _ := signIn(t, c, h.http.URL+"/signin", fmt.Sprintf("lk_org_key_guess%d", i))
 		statuses[status]++
 	}
 	if statuses[401] == 0 || statuses[429] == 0 || statuses[401]+statuses[429] != 40 {
@@ -634,7 +634,7 @@ func TestAuthzKeysStayOutOfLogsAndAnswers(t *testing.T) {
 		answers = append(answers, string(w.h.do(c).body))
 	}
 	for _, key := range []string{guess, w.sme2.key} {
-		_, page, _ := post(t, browser(t), w.h.http.URL+"/signin", url.Values{"key": {key}})
+		_, page, _ := signIn(t, browser(t), w.h.http.URL+"/signin", key)
 		answers = append(answers, page)
 	}
 	for _, secret := range []string{oasAdminKey, secretOf(w.uni.key), secretOf(guess), secretOf(w.sme.key), secretOf(w.sme2.key),

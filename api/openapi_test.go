@@ -1035,9 +1035,24 @@ func TestOpenAPIConformance(t *testing.T) {
 	const formType = "application/x-www-form-urlencoded"
 	h.do(oasCall{method: "GET", path: "/patents/" + p1 + "?lang=en", want: 200})
 	h.do(oasCall{method: "GET", path: "/patents/" + oasUnknownNumber(t), want: 404})
-	h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {"lk_no_such_key"}}), contentType: formType, want: 401})
+	signinPage := h.do(oasCall{method: "GET", path: "/signin", want: 200})
+	var signinCookie *http.Cookie
+	for _, ck := range (&http.Response{Header: signinPage.header}).Cookies() {
+		if ck.Name == "ledger_signin" {
+			signinCookie = ck
+		}
+	}
+	if signinCookie == nil {
+		t.Fatalf("GET /signin set no sign-in cookie: %v", signinPage.header)
+	}
+	signinToken := signinCSRFOf(t, string(signinPage.body))
+	h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {uni.key}, "csrf": {"forged"}}), cookie: signinCookie,
+		contentType: formType, want: 403})
+	h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {"lk_no_such_key"}, "csrf": {signinToken}}),
+		cookie: signinCookie, contentType: formType, want: 401})
 	h.do(oasCall{method: "GET", path: "/me", want: 303})
-	in := h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {uni.key}}), contentType: formType, want: 303})
+	in := h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {uni.key}, "csrf": {signinToken}}),
+		cookie: signinCookie, contentType: formType, want: 303})
 	var session *http.Cookie
 	for _, ck := range (&http.Response{Header: in.header}).Cookies() {
 		if ck.Name == "ledger_session" {

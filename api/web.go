@@ -51,9 +51,11 @@ type page struct {
 	Lang, Title, LangQuery, SwitchURL string
 	Org                               *domain.Org
 	CSRF                              string
-	Notice                            string
-	Problem                           *pageProblem
-	Form                              map[string]string
+	// SigninCSRF is the sign-in form's token, apart from the session's.
+	SigninCSRF string
+	Notice     string
+	Problem    *pageProblem
+	Form       map[string]string
 
 	Patent    *patentView
 	Patentees []string
@@ -383,14 +385,29 @@ func langAmp(c echo.Context) string {
 }
 
 func (s *Server) signinPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "signin", s.newPage(c, translator(pageLang(c))("signin.title")))
+	return s.render(c, http.StatusOK, "signin", s.signinPageData(c, ""))
 }
 
-// signin checks the key and keeps it in the sealed session cookie. The
-// form needs no CSRF token: it grants nothing the key does not already. A
-// key that does not authenticate counts against the address as it does in
-// the API (429 once too many have failed).
+// signinPageData is the sign-in page with a fresh form token and, when
+// problem is not "", that catalogue entry as its problem.
+func (s *Server) signinPageData(c echo.Context, problem string) *page {
+	p := s.newPage(c, translator(pageLang(c))("signin.title"))
+	p.SigninCSRF = s.signinToken(c)
+	if problem != "" {
+		p.Problem = &pageProblem{Title: translator(p.Lang)(problem)}
+	}
+	return p
+}
+
+// signin checks the form's token and the key, and keeps the key in the
+// sealed session cookie. The token (see signinCookie) stops another site
+// from signing a visitor in under its own key. A key that does not
+// authenticate counts against the address as it does in the API (429 once
+// too many have failed).
 func (s *Server) signin(c echo.Context) error {
+	if !s.checkSigninCSRF(c) {
+		return s.render(c, http.StatusForbidden, "signin", s.signinPageData(c, "csrf.bad"))
+	}
 	key := strings.TrimSpace(c.FormValue("key"))
 	who, err := s.principalOf(c.Request().Context(), key)
 	if err != nil {
@@ -399,9 +416,7 @@ func (s *Server) signin(c echo.Context) error {
 		}
 	}
 	if err != nil || who.admin {
-		p := s.newPage(c, translator(pageLang(c))("signin.title"))
-		p.Problem = &pageProblem{Title: translator(p.Lang)("signin.bad")}
-		return s.render(c, http.StatusUnauthorized, "signin", p)
+		return s.render(c, http.StatusUnauthorized, "signin", s.signinPageData(c, "signin.bad"))
 	}
 	s.setSession(c, key)
 	return c.Redirect(http.StatusSeeOther, "/me"+langSuffix(c))

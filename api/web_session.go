@@ -64,6 +64,33 @@ func (s *sealer) csrfToken(sealedSession string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// signinCookie holds a random value for the sign-in form alone: the form
+// sends back its token (csrfToken of "signin" and the value), so another
+// site cannot sign a visitor in under a key of its own (login CSRF). It is
+// SameSite=Strict and scoped to /signin.
+const signinCookie = "ledger_signin"
+
+// signinToken sets a fresh sign-in cookie and returns the token its form
+// must send back.
+func (s *Server) signinToken(c echo.Context) string {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	value := base64.RawURLEncoding.EncodeToString(raw)
+	c.SetCookie(&http.Cookie{Name: signinCookie, Value: value, Path: "/signin", HttpOnly: true,
+		Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+	return s.sessions.csrfToken("signin\x00" + value)
+}
+
+// checkSigninCSRF reports whether the sign-in form sent back the token of
+// the sign-in cookie its browser holds.
+func (s *Server) checkSigninCSRF(c echo.Context) bool {
+	ck, err := c.Cookie(signinCookie)
+	if err != nil || ck.Value == "" {
+		return false
+	}
+	return checkCSRF(c, s.sessions.csrfToken("signin\x00"+ck.Value))
+}
+
 // setSession stores the key in the session cookie.
 func (s *Server) setSession(c echo.Context, key string) {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(key), Path: "/", HttpOnly: true,

@@ -167,6 +167,53 @@ func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string,
 	return resp.StatusCode, string(b), resp.Header
 }
 
+// TestSigninNeedsItsFormToken: the sign-in form is refused (403, no
+// session) without the token of the page its browser loaded, so another
+// site cannot sign a visitor in under a key of its own (login CSRF).
+func TestSigninNeedsItsFormToken(t *testing.T) {
+	f := newWebFixture(t)
+	noSession := func(what string, status int, body string, h http.Header) {
+		t.Helper()
+		if status != http.StatusForbidden || strings.Contains(h.Get("Set-Cookie"), sessionCookie+"=") ||
+			!strings.Contains(body, "表单已过期") {
+			t.Errorf("%s: %d, Set-Cookie %q; want 403 with no session", what, status, h.Get("Set-Cookie"))
+		}
+	}
+	attacker := browser(t)
+	status, body, h := post(t, attacker, f.url+"/signin", url.Values{"key": {f.smeKey}})
+	noSession("no token", status, body, h)
+	_, page, _ := get(t, attacker, f.url+"/signin")
+	token := signinCSRFOf(t, page)
+	victim := browser(t)
+	status, body, h = post(t, victim, f.url+"/signin", url.Values{"key": {f.smeKey}, "csrf": {token}})
+	noSession("another browser's token", status, body, h)
+	get(t, victim, f.url+"/signin")
+	status, body, h = post(t, victim, f.url+"/signin", url.Values{"key": {f.smeKey}, "csrf": {token}})
+	noSession("a token of another sign-in cookie", status, body, h)
+	if status, _, h := signIn(t, victim, f.url+"/signin", f.uniKey); status != http.StatusSeeOther ||
+		!strings.Contains(h.Get("Set-Cookie"), sessionCookie+"=") {
+		t.Fatalf("the form with its own token: %d, Set-Cookie %q", status, h.Get("Set-Cookie"))
+	}
+}
+
+// signIn signs in with key through the sign-in form at u as a browser
+// does: it loads the form first, for its token.
+func signIn(t *testing.T, c *http.Client, u, key string) (int, string, http.Header) {
+	t.Helper()
+	_, page, _ := get(t, c, u)
+	return post(t, c, u, url.Values{"key": {key}, "csrf": {signinCSRFOf(t, page)}})
+}
+
+// signinCSRFOf picks the sign-in form's token out of the sign-in page.
+func signinCSRFOf(t *testing.T, html string) string {
+	t.Helper()
+	_, form, ok := strings.Cut(html, `action="/signin`)
+	if !ok {
+		t.Fatal("no sign-in form on the page")
+	}
+	return csrfOf(t, form)
+}
+
 // csrfOf picks the CSRF token out of a page.
 func csrfOf(t *testing.T, html string) string {
 	t.Helper()
@@ -215,10 +262,10 @@ func TestPatentPageLanguages(t *testing.T) {
 func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	f := newWebFixture(t)
 	c := browser(t)
-	if status, body, _ := post(t, c, f.url+"/signin", url.Values{"key": {"lk_wrong_key_here"}}); status != 401 || !strings.Contains(body, "密钥无效") {
+	if status, body, _ := signIn(t, c, f.url+"/signin", "lk_wrong_key_here"); status != 401 || !strings.Contains(body, "密钥无效") {
 		t.Fatalf("bad key: %d", status)
 	}
-	status, _, h := post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	status, _, h := signIn(t, c, f.url+"/signin", f.uniKey)
 	cookie := h.Get("Set-Cookie")
 	if status != 303 || !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Strict") || strings.Contains(cookie, f.uniKey) {
 		t.Fatalf("sign-in: %d, cookie %q", status, cookie)
@@ -281,7 +328,7 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	}
 	// An SME signed in sees no declaration form on another's patent.
 	other := browser(t)
-	post(t, other, f.url+"/signin", url.Values{"key": {f.smeKey}})
+	signIn(t, other, f.url+"/signin", f.smeKey)
 	_, smeView, _ := get(t, other, page)
 	if strings.Contains(smeView, `action="/patents/`+string(f.number)+`/declare`) {
 		t.Fatal("an SME is offered the declaration form")
@@ -304,7 +351,7 @@ func TestCoOwnedPatentThroughForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := browser(t)
-	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	signIn(t, c, f.url+"/signin", f.uniKey)
 	page := f.url + "/patents/" + string(number)
 	_, html, _ := get(t, c, page)
 	box := `<input type="checkbox" name="co_owner_consent" value="` + f.smeID + `"`
@@ -405,7 +452,7 @@ func TestSavedNoticeShowsOnlyAPosition(t *testing.T) {
 func TestFailedFormKeepsLinksToPages(t *testing.T) {
 	f := newWebFixture(t)
 	c := browser(t)
-	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	signIn(t, c, f.url+"/signin", f.uniKey)
 	page := f.url + "/patents/" + string(f.number)
 	_, html, _ := get(t, c, page)
 	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"bogus"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
@@ -454,7 +501,7 @@ func TestWebErrorsOutsideHandlersArePages(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want %d and a page: %v\n%s", tc.path, status, h.Get("Content-Type"), tc.status, tc.htmlAnswer, body)
 		}
 	}
-	post(t, c, f.url+"/signin", url.Values{"key": {f.uniKey}})
+	signIn(t, c, f.url+"/signin", f.uniKey)
 	_, html, _ := get(t, c, page)
 	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"36"}, "declared_on": {"2024-01-02"},
 		"other_terms": {strings.Repeat("条件", 1<<19)}}
@@ -469,7 +516,7 @@ func TestWebErrorsOutsideHandlersArePages(t *testing.T) {
 func TestSignOutKeepsTheLanguage(t *testing.T) {
 	f := newWebFixture(t)
 	c := browser(t)
-	post(t, c, f.url+"/signin?lang=en", url.Values{"key": {f.uniKey}})
+	signIn(t, c, f.url+"/signin?lang=en", f.uniKey)
 	_, me, _ := get(t, c, f.url+"/me?lang=en")
 	action := regexp.MustCompile(`<form method="post" action="([^"]*)" class="inline">`).FindStringSubmatch(me)
 	if action == nil {

@@ -596,7 +596,15 @@ func TestE2ESignedInViews(t *testing.T) {
 	page := func(key string) string {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar}
-		resp, err := c.PostForm(s.base+"/signin", url.Values{"key": {key}})
+		form, err := c.Get(s.base + "/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		html, _ := io.ReadAll(form.Body)
+		form.Body.Close()
+		_, rest, _ := strings.Cut(string(html), `name="csrf" value="`)
+		token, _, _ := strings.Cut(rest, `"`)
+		resp, err := c.PostForm(s.base+"/signin", url.Values{"key": {key}, "csrf": {token}})
 		if err != nil {
 			t.Fatal(err)
 		}
