@@ -1279,3 +1279,12 @@ func TestOpenAPIRateLimited(t *testing.T) {
 		t.Error("429 without Retry-After")
 	}
 }
+
+// TestSlowRateLimitLetsARequestThrough: a limit under 0.5 requests a
+// second, with the default burst, still answers the first request and
+// refuses the next one at once.
+func TestSlowRateLimitLetsARequestThrough(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 0.4 })
+	h.do(oasCall{method: "GET", path: "/healthz", want: http.StatusOK})
+	h.do(oasCall{method: "GET", path: "/healthz", want: http.StatusTooManyRequests, code: "rate_limited"})
+}
