@@ -1036,32 +1036,16 @@ func TestOpenAPIConformance(t *testing.T) {
 	h.do(oasCall{method: "GET", path: "/patents/" + p1 + "?lang=en", want: 200})
 	h.do(oasCall{method: "GET", path: "/patents/" + oasUnknownNumber(t), want: 404})
 	signinPage := h.do(oasCall{method: "GET", path: "/signin", want: 200})
-	var signinCookie *http.Cookie
-	for _, ck := range (&http.Response{Header: signinPage.header}).Cookies() {
-		if ck.Name == "ledger_signin" {
-			signinCookie = ck
-		}
-	}
-	if signinCookie == nil {
-		t.Fatalf("GET /signin set no sign-in cookie: %v", signinPage.header)
-	}
+	formCookie := setCookie(t, signinPage, signinCookie)
 	signinToken := signinCSRFOf(t, string(signinPage.body))
-	h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {uni.key}, "csrf": {"forged"}}), cookie: signinCookie,
+	h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {uni.key}, "csrf": {"forged"}}), cookie: formCookie,
 		contentType: formType, want: 403})
 	h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {"lk_no_such_key"}, "csrf": {signinToken}}),
-		cookie: signinCookie, contentType: formType, want: 401})
+		cookie: formCookie, contentType: formType, want: 401})
 	h.do(oasCall{method: "GET", path: "/me", want: 303})
 	in := h.do(oasCall{method: "POST", path: "/signin", raw: form(url.Values{"key": {uni.key}, "csrf": {signinToken}}),
-		cookie: signinCookie, contentType: formType, want: 303})
-	var session *http.Cookie
-	for _, ck := range (&http.Response{Header: in.header}).Cookies() {
-		if ck.Name == "ledger_session" {
-			session = ck
-		}
-	}
-	if session == nil {
-		t.Fatalf("POST /signin set no session cookie: %v", in.header)
-	}
+		cookie: formCookie, contentType: formType, want: 303})
+	session := setCookie(t, in, sessionCookie)
 	h.do(oasCall{method: "GET", path: "/me", cookie: session, want: 200})
 	h.do(oasCall{method: "GET", path: "/patents/" + p2, cookie: session, want: 200})
 	h.do(oasCall{method: "POST", path: "/patents/" + p2 + "/declare", cookie: session, contentType: formType, want: 403,
@@ -1287,4 +1271,16 @@ func TestSlowRateLimitLetsARequestThrough(t *testing.T) {
 	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 0.4 })
 	h.do(oasCall{method: "GET", path: "/healthz", want: http.StatusOK})
 	h.do(oasCall{method: "GET", path: "/healthz", want: http.StatusTooManyRequests, code: "rate_limited"})
+}
+
+// setCookie returns the cookie named name that the reply sets.
+func setCookie(t *testing.T, r oasReply, name string) *http.Cookie {
+	t.Helper()
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.Name == name {
+			return ck
+		}
+	}
+	t.Fatalf("no %s cookie set: %v", name, r.header)
+	return nil
 }
