@@ -43,7 +43,7 @@ type Options struct {
 	// indexes' memory (about 3 KB per listed patent).
 	SQLOnly bool
 	// StallCheck is how often the pipeline checks that no projection is
-	// stuck behind the log; DefaultStallCheck when zero.
+	// stuck behind the log; DefaultStallCheck when zero or negative.
 	StallCheck time.Duration
 }
 
@@ -106,7 +106,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
-		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(opts.StallCheck, DefaultStallCheck), log: log, done: make(chan struct{})}
+		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(max(opts.StallCheck, 0), DefaultStallCheck), log: log, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.closeBus())
