@@ -208,29 +208,33 @@ func (p *Pipeline) run(ctx context.Context) {
 
 // watchStalls checks every p.stallEvery, until ctx is done, that each
 // running projection has reached the head of the log seen at the previous
-// check, and catches up from the store those that have not: their bus lost
-// or withheld the events (a NATS server started again on empty storage,
-// its stream or the node's consumer deleted), and without this they would
-// wait for the next event to heal the gap. A check costs one read of the
-// head.
+// check or is at least moving, and catches up from the store those that
+// are neither: their bus lost or withheld the events (a NATS server started
+// again on empty storage, its stream or the node's consumer deleted), and
+// without this they would wait for the next event to heal the gap. A
+// projection busy with a long backlog (a large import) moves, so it is
+// left to its bus. A check costs one read of the head.
 func (p *Pipeline) watchStalls(ctx context.Context) {
 	tick := time.NewTicker(p.stallEvery)
 	defer tick.Stop()
-	var seen int64 // the head at the previous check
+	var seen int64                // the head at the previous check
+	before := p.runner.Statuses() // the projections at the previous check
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		if stalled(p.runner.Statuses(), seen) {
-			p.log.Warn("projections: a projection did not reach the log's head in time; catching it up from the store",
+		now := p.runner.Statuses()
+		if stalled(before, now, seen) {
+			p.log.Warn("projections: a projection stood still behind the log's head; catching it up from the store",
 				"head", seen, "waited", p.stallEvery)
 			p.stalls.Inc()
 			if _, err := p.runner.CatchUp(ctx, nil); err != nil && ctx.Err() == nil {
 				p.log.Error("projections: catching up a stalled projection failed", "error", err)
 			}
 		}
+		before = now
 		if head, err := p.store.Head(ctx); err == nil {
 			seen = head.Position
 		}
@@ -238,10 +242,11 @@ func (p *Pipeline) watchStalls(ctx context.Context) {
 }
 
 // stalled reports whether a projection that has not stopped is behind
-// position.
-func stalled(statuses []Status, position int64) bool {
-	for _, s := range statuses {
-		if s.Healthy && s.Checkpoint < position {
+// position and has not moved since before (statuses in the runner's
+// order).
+func stalled(before, now []Status, position int64) bool {
+	for i, s := range now {
+		if s.Healthy && s.Checkpoint < position && i < len(before) && before[i].Checkpoint == s.Checkpoint {
 			return true
 		}
 	}
