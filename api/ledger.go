@@ -32,13 +32,14 @@ func (s *Server) ledgerHead(c echo.Context) error {
 
 // health answers 200 while the server can read its store and every
 // projection applies events, with each projection's checkpoint and lag
-// (head − checkpoint); 503 naming the projections that stopped otherwise.
+// (head − checkpoint); 503 with Retry-After when the store cannot be read,
+// and 503 naming the projections that stopped otherwise.
 func (s *Server) health(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	h, err := s.store.Head(ctx)
 	if err != nil {
-		return &unavailableError{detail: "the event store cannot be read: " + err.Error()}
+		return &unavailableError{detail: "the event store cannot be read: " + err.Error(), retryAfter: storeRetryAfter}
 	}
 	views := []map[string]any{}
 	var stopped []string

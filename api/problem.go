@@ -30,7 +30,6 @@ const (
 	codeTooLarge         = "too_large"
 	codeRateLimited      = "rate_limited"
 	codeMethodNotAllowed = "method_not_allowed"
-	codeUnavailable      = "unavailable"
 	codeUnsupportedMedia = "unsupported_media_type"
 )
 
@@ -48,7 +47,7 @@ var statusOfCode = map[string]int{
 	string(domain.CodeIdempotencyMismatch): http.StatusUnprocessableEntity,
 	codeRateLimited:                        http.StatusTooManyRequests,
 	string(domain.CodeInternal):            http.StatusInternalServerError,
-	codeUnavailable:                        http.StatusServiceUnavailable,
+	string(domain.CodeUnavailable):         http.StatusServiceUnavailable,
 }
 
 // titleOfCode is the human title of each code.
@@ -65,7 +64,7 @@ var titleOfCode = map[string]string{
 	string(domain.CodeIdempotencyMismatch): "Idempotency key mismatch",
 	codeRateLimited:                        "Too many requests",
 	string(domain.CodeInternal):            "Internal error",
-	codeUnavailable:                        "Service unavailable",
+	string(domain.CodeUnavailable):         "Service unavailable",
 }
 
 // problemTypeBase prefixes every problem type URI; each code has its own.
@@ -99,9 +98,9 @@ func problemOf(err error) Problem {
 		}
 		return p
 	case errors.As(err, &ue):
-		return newProblem(codeUnavailable, ue.detail)
+		return newProblem(string(domain.CodeUnavailable), ue.detail)
 	case errors.Is(err, context.DeadlineExceeded):
-		return newProblem(codeUnavailable, "the request took too long; retry")
+		return newProblem(string(domain.CodeUnavailable), "the request took too long; retry")
 	case errors.As(err, &he):
 		return problemOfHTTPError(he)
 	}
@@ -147,7 +146,7 @@ func problemOfHTTPError(he *echo.HTTPError) Problem {
 	case http.StatusForbidden:
 		return newProblem(string(domain.CodeForbidden), detail)
 	case http.StatusServiceUnavailable:
-		return newProblem(codeUnavailable, detail)
+		return newProblem(string(domain.CodeUnavailable), detail)
 	}
 	return newProblem(string(domain.CodeInternal), "")
 }
@@ -164,9 +163,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method,
 			"path", c.Request().URL.Path, "error", err)
 	}
-	var ue *unavailableError
-	if errors.As(err, &ue) && ue.retryAfter != "" {
-		c.Response().Header().Set("Retry-After", ue.retryAfter)
+	if ra := retryAfterOf(err); ra != "" {
+		c.Response().Header().Set("Retry-After", ra)
 	}
 	if isWebPage(c.Request().URL.Path) && acceptsHTML(c.Request()) && s.webError(c, err) == nil {
 		return
@@ -176,6 +174,24 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Request().Method != http.MethodHead {
 		_ = writeJSONBody(c.Response(), p)
 	}
+}
+
+// storeRetryAfter is the Retry-After, in seconds, of an answer to a request
+// that failed because the event store could not be reached.
+const storeRetryAfter = "5"
+
+// retryAfterOf returns the Retry-After header of the answer to err: the one
+// an unavailableError names, storeRetryAfter when the event store could not
+// be reached, and "" otherwise.
+func retryAfterOf(err error) string {
+	var ue *unavailableError
+	switch {
+	case errors.As(err, &ue) && ue.retryAfter != "":
+		return ue.retryAfter
+	case errors.Is(err, domain.ErrUnavailable):
+		return storeRetryAfter
+	}
+	return ""
 }
 
 // acceptsHTML reports whether the client asks for HTML, as a browser does;

@@ -21,6 +21,10 @@ const (
 	CodeConflict            Code = "conflict"
 	CodeIdempotencyMismatch Code = "idempotency_mismatch"
 	CodeInternal            Code = "internal"
+	// CodeUnavailable says the event store cannot be reached for now: the
+	// same request may succeed later (with its Idempotency-Key, a repeat
+	// never records a fact twice).
+	CodeUnavailable Code = "unavailable"
 )
 
 // Rule is the stable code of a legal or business rule of DOMAIN.md.
@@ -137,6 +141,7 @@ var (
 	ErrRuleViolation       = &Error{Code: CodeRuleViolation}
 	ErrConflict            = &Error{Code: CodeConflict}
 	ErrIdempotencyMismatch = &Error{Code: CodeIdempotencyMismatch}
+	ErrUnavailable         = &Error{Code: CodeUnavailable}
 )
 
 // Invalid returns an invalid_argument error naming one field.
@@ -168,6 +173,14 @@ func Forbidden(format string, args ...any) *Error {
 // Conflict returns a conflict error wrapping cause.
 func Conflict(cause error, format string, args ...any) *Error {
 	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, args...), cause: cause}
+}
+
+// Unavailable returns an unavailable error with a human message: the store
+// could not be reached, and the call may be repeated later. Store adapters
+// return it (wrapped with the failure) for connection failures, never for a
+// refusal of the data.
+func Unavailable(format string, args ...any) *Error {
+	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the Code of err, or CodeInternal when err is not a

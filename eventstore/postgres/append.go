@@ -18,10 +18,12 @@ import (
 //
 // If ctx ends before the writer takes the append up, Append returns
 // ctx.Err() and writes nothing; once taken up, the append completes and
-// Append reports its outcome. Append returns ErrClosed after Close, and a
-// wrapped PostgreSQL error when the database refuses the append's rows or
-// the transaction fails; when a COMMIT fails in flight the append may have
-// been written, and repeating it is safe.
+// Append reports its outcome. Append returns ErrClosed after Close, an error
+// matching domain.ErrUnavailable when PostgreSQL cannot be reached or the
+// connection is lost, and a wrapped PostgreSQL error when the database
+// refuses the append's rows or the transaction fails otherwise; when a
+// COMMIT fails in flight the append may have been written, and repeating it
+// is safe.
 func (s *Store) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
 	return s.q.Append(ctx, appends)
 }

@@ -28,7 +28,8 @@ const (
 // ReadStream returns up to limit events of stream after afterVersion, in
 // version order, as domain.EventStore.ReadStream describes; limit <= 0
 // means no limit. A missing stream reads as empty. It returns ErrClosed
-// after Close, or a wrapped PostgreSQL error.
+// after Close, an error matching domain.ErrUnavailable when PostgreSQL
+// cannot be reached, or a wrapped PostgreSQL error.
 func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int64, limit int) ([]domain.RecordedEvent, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
@@ -39,7 +40,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 	}
 	events, err := s.query(ctx, limit, readStreamSQL, stream, afterVersion, lim)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read stream %q after version %d: %w", stream, afterVersion, err)
+		return nil, fmt.Errorf("postgres: read stream %q after version %d: %w", stream, afterVersion, unreachable(err))
 	}
 	return events, nil
 }
@@ -48,8 +49,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 // in position order; limit <= 0 means 1,000. Appends are serialised by a
 // row lock held until they commit, so every snapshot holds a prefix of the
 // log and a reader that follows it never misses an event (see the package
-// documentation). It returns ErrClosed after Close, or a wrapped PostgreSQL
-// error.
+// documentation). It returns ErrClosed after Close, an error matching
+// domain.ErrUnavailable when PostgreSQL cannot be reached, or a wrapped
+// PostgreSQL error.
 func (s *Store) ReadAll(ctx context.Context, afterPosition int64, limit int) ([]domain.RecordedEvent, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
@@ -59,7 +61,7 @@ func (s *Store) ReadAll(ctx context.Context, afterPosition int64, limit int) ([]
 	}
 	events, err := s.query(ctx, limit, readAllSQL, afterPosition, limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read log after position %d: %w", afterPosition, err)
+		return nil, fmt.Errorf("postgres: read log after position %d: %w", afterPosition, unreachable(err))
 	}
 	return events, nil
 }
@@ -85,8 +87,9 @@ func (s *Store) query(ctx context.Context, sizeHint int, sql string, args ...any
 }
 
 // Head returns the last position of the global log and its hash; an empty
-// log has position 0 and a nil hash. It returns ErrClosed after Close, or a
-// wrapped PostgreSQL error.
+// log has position 0 and a nil hash. It returns ErrClosed after Close, an
+// error matching domain.ErrUnavailable when PostgreSQL cannot be reached, or
+// a wrapped PostgreSQL error.
 func (s *Store) Head(ctx context.Context) (domain.Head, error) {
 	if err := s.checkOpen(); err != nil {
 		return domain.Head{}, err
@@ -94,7 +97,7 @@ func (s *Store) Head(ctx context.Context) (domain.Head, error) {
 	var h domain.Head
 	err := s.pool.QueryRow(ctx, headSQL).Scan(&h.Position, &h.Hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return domain.Head{}, fmt.Errorf("postgres: read head: %w", err)
+		return domain.Head{}, fmt.Errorf("postgres: read head: %w", unreachable(err))
 	}
 	return h, nil
 }

@@ -66,7 +66,7 @@ func (w *writer) commit(batch []*appendqueue.Request, notify *headwatch.Notifier
 		replies, head, err = w.attempt(ctx, batch, (*txn).writeEach)
 	}
 	if err != nil {
-		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w", err))
+		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w", unreachable(err)))
 	} else {
 		notify.Advance(head)
 	}
