@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,6 +295,57 @@ func TestRunnerNeverSkipsAGapTheStoreCannotFill(t *testing.T) {
 	publish(t, st, bus, 10, 9)
 	if got := recorded(t, db); !slices.Equal(got, upTo(3)) {
 		t.Fatalf("applied %v, want 1..3 and nothing past the store's end", got)
+	}
+}
+
+// unreachableStore is a store whose ReadAll fails while down is set, as a
+// store whose database cannot be reached does; refused counts the reads it
+// failed.
+type unreachableStore struct {
+	domain.EventStore
+	down    atomic.Bool
+	refused atomic.Int64
+}
+
+func (s *unreachableStore) ReadAll(ctx context.Context, after int64, limit int) ([]domain.RecordedEvent, error) {
+	if s.down.Load() {
+		s.refused.Add(1)
+		return nil, domain.Unavailable("the store cannot be reached")
+	}
+	return s.EventStore.ReadAll(ctx, after, limit)
+}
+
+// TestRunnerWaitsOutAStoreItCannotReadToHealAGap: a message whose gap the
+// runner cannot read while the store is down does not stop the projection;
+// the message comes again, and once the store answers the gap is healed.
+func TestRunnerWaitsOutAStoreItCannotReadToHealAGap(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 10)
+	flaky := &unreachableStore{EventStore: st}
+	flaky.down.Store(true)
+	r, db, bus := routedRecorder(t, flaky, recorder{})
+	published := make(chan struct{})
+	go func() { // the bus holds the publish until the message is taken
+		defer close(published)
+		publish(t, st, bus, 10, 9)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for flaky.refused.Load() < 10 { // several rounds of retries, each ending in the outermost middleware
+		if time.Now().After(deadline) {
+			t.Fatalf("the runner read the store %d times while it was down", flaky.refused.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := r.Statuses()[0]; !s.Healthy || s.Checkpoint != 0 {
+		t.Fatalf("while the store was down: %+v; want healthy at 0", s)
+	}
+	flaky.down.Store(false)
+	if err := waitFor(t, r, 10); err != nil {
+		t.Fatalf("after the store came back: %v; statuses %+v", err, r.Statuses())
+	}
+	<-published
+	if got := recorded(t, db); !slices.Equal(got, upTo(10)) {
+		t.Fatalf("applied %v, want 1..10", got)
 	}
 }
 

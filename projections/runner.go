@@ -327,7 +327,9 @@ func (r *Runner) AddHandlers(router *message.Router, sub message.Subscriber) {
 
 // halt is the outermost middleware: it drops messages for a stopped
 // projection and stops a projection whose handler still fails after the
-// retries. Failures caused by shutting down are passed on.
+// retries. Failures caused by shutting down, and failures to read the
+// store while healing a gap, are passed on: the bus delivers the message
+// again.
 func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		st := r.byName[message.HandlerNameFromCtx(msg.Context())]
@@ -340,6 +342,12 @@ func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 		out, err := h(msg)
 		if err == nil || msg.Context().Err() != nil {
 			return out, err
+		}
+		var unread *storeReadError
+		if errors.As(err, &unread) {
+			r.log.Warn("projections: the store could not be read to heal a gap; the message comes again",
+				"projection", st.p.Name(), "error", err)
+			return nil, err // the bus delivers the message again
 		}
 		pos, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
 		r.stop(st, pos, err)
@@ -402,7 +410,7 @@ func (r *Runner) heal(ctx context.Context, st *state, through int64) error {
 	for st.position() < through {
 		events, err := r.store.ReadAll(ctx, st.position(), r.batch)
 		if err != nil {
-			return fmt.Errorf("heal the gap up to position %d: %w", through, err)
+			return &storeReadError{fmt.Errorf("heal the gap up to position %d: %w", through, err)}
 		}
 		batch := r.decodeAll(events, through)
 		if len(batch) == 0 {
@@ -414,6 +422,15 @@ func (r *Runner) heal(ctx context.Context, st *state, through int64) error {
 	}
 	return nil
 }
+
+// storeReadError is a failure to read the store while healing a gap: the
+// store, not the event, is at fault (it may be unreachable for a while),
+// so the projection does not stop on it; the message is delivered again.
+type storeReadError struct{ err error }
+
+func (e *storeReadError) Error() string { return e.err.Error() }
+
+func (e *storeReadError) Unwrap() error { return e.err }
 
 // decoded is a stored event with its payload decoded, or the decoding error.
 type decoded struct {
