@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,9 +53,16 @@ var migrations = []string{
 // serialises migrations of one schema.
 const migrateLockKey = "patentledger/eventstore/postgres migrate "
 
+// defaultConnectTimeout bounds making a connection when the URL sets no
+// connect_timeout: a host that never answers (a network partition, a
+// firewall dropping packets) then fails Open and the store's calls as
+// unavailable instead of leaving them waiting on the operating system.
+const defaultConnectTimeout = 10 * time.Second
+
 // poolConfig parses url and returns the pool configuration and the schema
-// of the store: every connection has search_path set to that schema alone
-// and synchronous_commit on.
+// of the store: every connection has search_path set to that schema alone,
+// synchronous_commit on and, unless the URL sets one, a connect timeout of
+// defaultConnectTimeout.
 func poolConfig(url string, opts Options) (*pgxpool.Config, string, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -67,6 +75,9 @@ func poolConfig(url string, opts Options) (*pgxpool.Config, string, error) {
 	}
 	params["search_path"] = pgx.Identifier{schema}.Sanitize()
 	params["synchronous_commit"] = "on"
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}

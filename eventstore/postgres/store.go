@@ -135,7 +135,7 @@ type Store struct {
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s, err := open(ctx, url, opts.withDefaults())
 	if err != nil {
-		return nil, fmt.Errorf("postgres: open: %w", err)
+		return nil, fmt.Errorf("postgres: open: %w", unreachable(err))
 	}
 	return s, nil
 }

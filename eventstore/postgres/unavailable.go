@@ -18,10 +18,12 @@ import (
 // broken connection, a server shutting down or refusing connections), so
 // that callers can tell "try again later" from a refusal of the data; any
 // other error, nil included, is returned as it is, and so is the end of a
-// context (the caller's own deadline or cancellation).
+// context (the caller's own deadline or cancellation) outside connecting.
 func unreachable(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		!isConnectionFailure(err) {
+	var connectErr *pgconn.ConnectError
+	connecting := errors.As(err, &connectErr) // a connect timeout ends a context of pgx's own
+	if err == nil || !connecting && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		!isConnectionFailure(err)) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", domain.Unavailable("the event store (PostgreSQL) cannot be reached; retry later"), err)
