@@ -39,7 +39,9 @@ func (s *Server) health(c echo.Context) error {
 	defer cancel()
 	h, err := s.store.Head(ctx)
 	if err != nil {
-		return &unavailableError{detail: "the event store cannot be read: " + err.Error(), retryAfter: storeRetryAfter}
+		// The answer needs no key: the store's address and error stay in the log.
+		s.log.Warn("health: the event store cannot be read", "error", err)
+		return &unavailableError{detail: "the event store cannot be read; the server's log says why", retryAfter: storeRetryAfter}
 	}
 	views := []map[string]any{}
 	var stopped []string

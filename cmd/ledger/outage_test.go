@@ -176,6 +176,9 @@ func TestE2EPostgresOutage(t *testing.T) {
 	if hz.status != 503 || hz.str("code") != "unavailable" || hz.header.Get("Retry-After") == "" {
 		t.Errorf("/healthz while the store is down: %d Retry-After %q: %s", hz.status, hz.header.Get("Retry-After"), hz.raw)
 	}
+	if strings.Contains(string(hz.raw), proxy.addr) {
+		t.Errorf("/healthz, which needs no key, shows the store's address %s: %s", proxy.addr, hz.raw)
+	}
 	t.Logf("healthz while down: %d %s", hz.status, hz.raw)
 	time.Sleep(12*time.Second - time.Since(outageStart)) // an outage of about 12 s
 	proxy.Restore(t)
