@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/storetest"
 )
 
 // silentHost accepts TCP connections and never answers on them, as a
@@ -74,5 +76,106 @@ func TestOpenGivesUpOnAHostThatNeverAnswers(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Open still waits on a host that never answers after 30 s")
+	}
+}
+
+// freezingProxy forwards TCP connections to target until it is frozen;
+// from then on it passes nothing more either way and keeps the
+// connections open, as a database host that stopped answering would seem.
+type freezingProxy struct {
+	addr   string
+	frozen chan struct{}
+}
+
+// newFreezingProxy starts a proxy to target; thaw, returned, closes every
+// connection it holds.
+func newFreezingProxy(t *testing.T, target string) (*freezingProxy, func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezingProxy{addr: ln.Addr().String(), frozen: make(chan struct{})}
+	var mu sync.Mutex
+	var conns []net.Conn
+	hold := func(c net.Conn) { mu.Lock(); conns = append(conns, c); mu.Unlock() }
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			hold(in)
+			hold(out)
+			go p.pipe(in, out)
+			go p.pipe(out, in)
+		}
+	}()
+	return p, func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+}
+
+// pipe copies from src to dst until either closes or the proxy freezes.
+func (p *freezingProxy) pipe(src, dst net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		select {
+		case <-p.frozen:
+			return // swallow what came, send nothing more
+		default:
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// TestAppendGivesUpOnADatabaseThatStopsAnswering: an append whose
+// transaction meets a database that no longer answers fails as
+// unavailable after AppendTimeout instead of waiting for ever.
+func TestAppendGivesUpOnADatabaseThatStopsAnswering(t *testing.T) {
+	schema := newSchema(t)
+	target, err := url.Parse(testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, thaw := newFreezingProxy(t, target.Host)
+	target.Host = proxy.addr
+	s := openURL(t, target.String(), schema, Options{AppendTimeout: time.Second})
+	t.Cleanup(thaw) // runs before the store's Close
+	ctx := context.Background()
+	if _, err := s.Append(ctx, to("a", domain.ExpectNoStream, storetest.NewEventData())); err != nil {
+		t.Fatalf("before the freeze: %v", err)
+	}
+	close(proxy.frozen)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, to("a", domain.ExpectAny, storetest.NewEventData()))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, domain.ErrUnavailable) {
+			t.Fatalf("Append: %v; want an error matching domain.ErrUnavailable", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Append still waits on a database that stopped answering after 30 s")
 	}
 }

@@ -106,12 +106,21 @@ type Options struct {
 	// ErrNoStore when it holds no store, an error when its version is not
 	// this program's.
 	Existing bool
+	// AppendTimeout bounds the transaction of one group commit: when the
+	// database stops answering in the middle of one, its appends fail as
+	// unavailable after this long instead of waiting on the operating
+	// system (their outcome is then unknown, as when a COMMIT is cut, and
+	// repeating them is safe); 0 means 30 seconds.
+	AppendTimeout time.Duration
 }
 
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
 	if o.PollInterval <= 0 {
 		o.PollInterval = 250 * time.Millisecond
+	}
+	if o.AppendTimeout <= 0 {
+		o.AppendTimeout = 30 * time.Second
 	}
 	return o
 }
@@ -179,7 +188,7 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 		return nil, err
 	}
 	s.notify.Advance(last)
-	s.w = newWriter(s.wpool, channel)
+	s.w = newWriter(s.wpool, channel, opts.AppendTimeout)
 	s.q.Start(func(reqs <-chan *appendqueue.Request) { s.w.run(reqs, s.notify) })
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/internal/appendqueue"
 	"github.com/patentledger/ledger/eventstore/internal/headwatch"
 )
@@ -20,13 +21,14 @@ const maxLinger = 500 * time.Microsecond
 type writer struct {
 	pool    *pgxpool.Pool
 	channel channel
-	last    int // requests in the last batch; used by run only
+	timeout time.Duration // bounds one commit's transaction
+	last    int           // requests in the last batch; used by run only
 }
 
-// newWriter returns a writer that appends through pool and notifies on
-// channel.
-func newWriter(pool *pgxpool.Pool, channel channel) *writer {
-	return &writer{pool: pool, channel: channel}
+// newWriter returns a writer that appends through pool, notifies on channel
+// and gives up on a transaction after timeout.
+func newWriter(pool *pgxpool.Pool, channel channel, timeout time.Duration) *writer {
+	return &writer{pool: pool, channel: channel, timeout: timeout}
 }
 
 // run commits batches of the appends queued on reqs until reqs is closed
@@ -60,14 +62,21 @@ func (w *writer) collect(first *appendqueue.Request, reqs <-chan *appendqueue.Re
 // that the refused append fails alone. When the transaction itself fails,
 // every append that had not failed on its own is answered with that failure.
 func (w *writer) commit(batch []*appendqueue.Request, notify *headwatch.Notifier) {
-	ctx := context.Background() // an append taken up completes
+	// An append taken up completes, whatever its caller does, unless the
+	// database stops answering.
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
 	replies, head, err := w.attempt(ctx, batch, (*txn).writeAll)
 	if errors.Is(err, errInsertRefused) {
 		replies, head, err = w.attempt(ctx, batch, (*txn).writeEach)
 	}
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w: %w",
+			domain.Unavailable("the event store (PostgreSQL) did not answer within %s; retry later", w.timeout), err))
+	case err != nil:
 		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w", unreachable(err)))
-	} else {
+	default:
 		notify.Advance(head)
 	}
 	appendqueue.Answer(batch, replies)
