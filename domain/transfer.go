@@ -73,25 +73,27 @@ func (p *Patent) patenteeSince(org string) Date {
 // later recorded of two on one day), or, when none had taken effect, the
 // patentees it was registered with.
 func (p *Patent) PatenteesOn(day Date) []string {
-	if len(p.Transfers) == 0 {
-		return p.PatenteeIDs
+	if t := p.lastTransfer(func(t *PatentTransferred) bool { return !t.EffectiveOn.After(day) }); t != nil {
+		return t.ToIDs
 	}
-	owners := p.Transfers[0].FromIDs
-	var latest *PatentTransferred
-	for i := range p.Transfers {
-		if t := &p.Transfers[i]; !t.EffectiveOn.After(day) && (latest == nil || !t.EffectiveOn.Before(latest.EffectiveOn)) {
-			latest, owners = t, t.ToIDs
-		}
+	if len(p.Transfers) > 0 {
+		return p.Transfers[0].FromIDs
 	}
-	return owners
+	return p.PatenteeIDs
 }
 
 // latestTransfer returns the transfer with the latest effective date (the
 // later recorded of two on one day), or nil when there is none.
 func (p *Patent) latestTransfer() *PatentTransferred {
+	return p.lastTransfer(func(*PatentTransferred) bool { return true })
+}
+
+// lastTransfer returns, of the transfers for which keep holds, the one with
+// the latest effective date (the later recorded of two on one day), or nil.
+func (p *Patent) lastTransfer(keep func(*PatentTransferred) bool) *PatentTransferred {
 	var last *PatentTransferred
 	for i := range p.Transfers {
-		if t := &p.Transfers[i]; last == nil || !t.EffectiveOn.Before(last.EffectiveOn) {
+		if t := &p.Transfers[i]; keep(t) && (last == nil || !t.EffectiveOn.Before(last.EffectiveOn)) {
 			last = t
 		}
 	}
