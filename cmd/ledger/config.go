@@ -126,8 +126,9 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 	return errors.Join(errs...)
 }
 
-// openStore opens the configured event store. readOnly opens an existing
-// store without creating or changing it.
+// openStore opens the configured event store, whose settings checkChoices
+// has checked. readOnly opens an existing store without creating or
+// changing it.
 func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStore, error) {
 	if !readOnly {
 		if err := c.prepareDataFolder(); err != nil {
@@ -142,16 +143,10 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		}
 		return sqlite.Open(ctx, path, sqlite.Options{ReadOnly: readOnly})
 	case "esdb":
-		if c.storeURL == "" {
-			return nil, fmt.Errorf("--store esdb needs --store-url esdb://host:2113?tls=false")
-		}
 		return esdb.Connect(ctx, c.storeURL, esdb.Options{})
 	case "postgres":
-		if c.storeURL == "" {
-			return nil, fmt.Errorf("--store postgres needs --store-url postgres://user@host:5432/db")
-		}
 		return postgres.Open(ctx, c.storeURL, postgres.Options{Existing: readOnly})
-	default:
+	default: // checkChoices, which every command runs first, refuses it
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}
 }

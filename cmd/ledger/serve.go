@@ -94,9 +94,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, stdout io.Writer) error {
-	if cfg.bus != "gochannel" && cfg.bus != "nats" {
-		return fmt.Errorf("unknown bus %q (want gochannel or nats)", cfg.bus)
-	}
 	store, err := cfg.openStore(ctx, false)
 	if err != nil {
 		return err
