@@ -40,8 +40,13 @@ func (s *Server) health(c echo.Context) error {
 	h, err := s.store.Head(ctx)
 	if err != nil {
 		// The answer needs no key: the store's address and error stay in the log.
-		s.log.Warn("health: the event store cannot be read", "error", err)
+		if s.storeUnreadable.CompareAndSwap(false, true) {
+			s.log.Warn("health: the event store cannot be read", "error", err)
+		}
 		return &unavailableError{detail: "the event store cannot be read; the server's log says why", retryAfter: storeRetryAfter}
+	}
+	if s.storeUnreadable.CompareAndSwap(true, false) {
+		s.log.Info("health: the event store can be read again")
 	}
 	views := []map[string]any{}
 	var stopped []string

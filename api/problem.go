@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"slices"
@@ -151,6 +152,24 @@ func problemOfHTTPError(he *echo.HTTPError) Problem {
 	return newProblem(string(domain.CodeInternal), "")
 }
 
+// logFailure logs a request the server could not serve. An internal error
+// is logged as an error; a 503 the server itself explained (a projection
+// behind min_position, the store unreadable at /healthz, which logs the
+// outage once) is not logged again; any other 503, such as an unreachable
+// store on a write, is a warning.
+func (s *Server) logFailure(c echo.Context, p Problem, err error) {
+	var explained *unavailableError
+	level := slog.LevelError
+	switch {
+	case p.Status < 500, errors.As(err, &explained):
+		return
+	case p.Status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	}
+	s.log.Log(c.Request().Context(), level, "request failed", "request_id", requestID(c),
+		"method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+}
+
 // handleError is echo's HTTPErrorHandler: it writes the problem document
 // (on a web page's address, to a client that accepts HTML, the error page
 // a browser shows) and logs server-side failures with the request ID.
@@ -159,10 +178,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	p := problemOf(err)
-	if p.Status >= 500 {
-		s.log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method,
-			"path", c.Request().URL.Path, "error", err)
-	}
+	s.logFailure(c, p, err)
 	if ra := retryAfterOf(err); ra != "" {
 		c.Response().Header().Set("Retry-After", ra)
 	}

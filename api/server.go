@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -64,6 +65,10 @@ type Server struct {
 	log        *slog.Logger
 	readWait   time.Duration
 	reads      ReadModels
+	// storeUnreadable is set while /healthz finds the store unreadable, so
+	// an outage is logged once when it starts and once when it ends, not
+	// on every probe.
+	storeUnreadable atomic.Bool
 
 	metricsGatherer prometheus.Gatherer
 }

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// headFailingStore is a store whose head cannot be read while down is set.
+type headFailingStore struct {
+	domain.EventStore
+	down atomic.Bool
+}
+
+func (s *headFailingStore) Head(ctx context.Context) (domain.Head, error) {
+	if s.down.Load() {
+		return domain.Head{}, errors.New("dial tcp 10.0.0.7:5432: connection refused")
+	}
+	return s.EventStore.Head(ctx)
+}
+
+// TestHealthLogsAStoreOutageOnceWhenItStartsAndOnceWhenItEnds: probes
+// during an outage all answer 503, but the log says so once, and once more
+// when the store answers again, not once a probe.
+func TestHealthLogsAStoreOutageOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
+	var logs lockedBuffer
+	var store *headFailingStore
+	h := oasNewHarness(t, func(c *Config) {
+		store = &headFailingStore{EventStore: c.Store}
+		c.Store = store
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	h.do(oasCall{method: "GET", path: "/healthz", want: 200})
+	store.down.Store(true)
+	for range 5 {
+		h.do(oasCall{method: "GET", path: "/healthz", want: 503, code: "unavailable"})
+	}
+	store.down.Store(false)
+	for range 3 {
+		h.do(oasCall{method: "GET", path: "/healthz", want: 200})
+	}
+	store.down.Store(true)
+	h.do(oasCall{method: "GET", path: "/healthz", want: 503, code: "unavailable"})
+	out := logs.String()
+	if n := strings.Count(out, "event store cannot be read"); n != 2 {
+		t.Errorf("two outages were logged %d times:\n%s", n, out)
+	}
+	if n := strings.Count(out, "event store can be read again"); n != 1 {
+		t.Errorf("one recovery was logged %d times:\n%s", n, out)
+	}
+	if strings.Contains(out, "request failed") {
+		t.Errorf("each probe was logged as a failed request as well:\n%s", out)
+	}
+	if !strings.Contains(out, "10.0.0.7:5432") {
+		t.Errorf("the log does not say why the store cannot be read:\n%s", out)
+	}
+}
+
+// TestFailedRequestsAreLoggedAtTheirLevel: an internal error is logged as
+// an error, a store that cannot be reached as a warning, and a client's
+// mistake not at all.
+func TestFailedRequestsAreLoggedAtTheirLevel(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("disk I/O error"), "level=ERROR"},
+		{fmt.Errorf("append: %w: connection refused", domain.ErrUnavailable), "level=WARN"},
+		{domain.Invalid("title", "title is required"), ""},
+	} {
+		var logs lockedBuffer
+		s := New(Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		rec := httptest.NewRecorder()
+		s.handleError(tc.err, s.echo.NewContext(httptest.NewRequest("POST", "/v1/patents", nil), rec))
+		got := logs.String()
+		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want+` msg="request failed"`) {
+			t.Errorf("%v was logged as %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
