@@ -203,7 +203,7 @@ func (w *authzWorld) reviewed() authzTarget {
 	return t
 }
 
-// spareKey is a key of the SME the admin may revoke.
+// spareKey is a key of the SME, which the admin or the SME may revoke.
 func (w *authzWorld) spareKey() authzTarget {
 	res, err := w.svc.IssueKey(context.Background(), authzAdmin, w.sme.id, domain.HashKeySecret("spare"))
 	w.check(err)
@@ -245,7 +245,7 @@ func (w *authzWorld) routes() []authzRoute {
 					"region_code": "440106", "credit_code": oasCredit(w.t, fmt.Sprintf("914401010%08d", w.serial)), "sme": true}
 			}},
 		{name: "issue a key", method: "POST", path: "/v1/orgs/{org}/keys", status: 201, allowed: []string{callAdmin}, target: none},
-		{name: "revoke a key", method: "POST", path: "/v1/orgs/{org}/keys/{key}/revocation", status: 200, allowed: []string{callAdmin},
+		{name: "revoke a key", method: "POST", path: "/v1/orgs/{org}/keys/{key}/revocation", status: 200, allowed: []string{callAdmin, callLicensee},
 			target: w.spareKey},
 		{name: "register a patent", method: "POST", path: "/v1/patents", status: 201, allowed: patenteeSide, target: fresh,
 			body: func(t authzTarget, _ authzCaller) any {

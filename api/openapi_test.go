@@ -837,13 +837,20 @@ func TestOpenAPIConformance(t *testing.T) {
 	reg := h.org("广州市市场监督管理局", "regulator", "440100", "11440100MB2C9XXXX", false)
 	h.do(oasCall{method: "GET", path: fmt.Sprintf("/v1/orgs/%s?min_position=%d", uni.id, h.last), key: uni.key, want: 200})
 
-	// The admin revokes a spare key of the SME: it answers 401 from then on.
-	spare := h.do(oasCall{method: "POST", path: "/v1/orgs/" + sme.id + "/keys", key: oasAdminKey, want: 201})
-	revocation := "/v1/orgs/" + sme.id + "/keys/" + spare.str("key_id") + "/revocation"
-	h.do(oasCall{method: "POST", path: revocation, key: sme.key, want: 403, code: "forbidden"})
-	h.do(oasCall{method: "POST", path: revocation, key: oasAdminKey, want: 200})
-	h.do(oasCall{method: "POST", path: revocation, key: oasAdminKey, want: 404, code: "not_found"})
-	h.do(oasCall{method: "GET", path: "/v1/orgs/" + sme.id, key: spare.str("key"), want: 401, code: "unauthenticated"})
+	// Spare keys of the SME: the SME revokes one, the admin the other; another
+	// organisation may not. A revoked key answers 401 from then on.
+	for _, revoker := range []string{sme.key, oasAdminKey} {
+		spare := h.do(oasCall{method: "POST", path: "/v1/orgs/" + sme.id + "/keys", key: oasAdminKey, want: 201})
+		revocation := "/v1/orgs/" + sme.id + "/keys/" + spare.str("key_id") + "/revocation"
+		h.do(oasCall{method: "POST", path: revocation, key: uni.key, want: 403, code: "forbidden"})
+		h.do(oasCall{method: "POST", path: revocation, key: revoker, want: 200})
+		h.do(oasCall{method: "POST", path: revocation, key: revoker, want: 404, code: "not_found"})
+		h.do(oasCall{method: "GET", path: "/v1/orgs/" + sme.id, key: spare.str("key"), want: 401, code: "unauthenticated"})
+	}
+	h.do(oasCall{method: "GET", path: "/v1/orgs/" + sme.id, key: sme.key, want: 200})
+	// A regulator writes no fact, but revokes its own key.
+	regSpare := h.do(oasCall{method: "POST", path: "/v1/orgs/" + reg.id + "/keys", key: oasAdminKey, want: 201})
+	h.do(oasCall{method: "POST", path: "/v1/orgs/" + reg.id + "/keys/" + regSpare.str("key_id") + "/revocation", key: reg.key, want: 200})
 
 	// The university registers patents.
 	p1, _ := oasNumber(t, "202010123456")

@@ -62,12 +62,14 @@ func (s *Server) createKey(c echo.Context) error {
 }
 
 // revokeKey revokes an organisation's API key: from then on the key answers
-// 401, in the API and in a web session signed in with it.
+// 401, in the API and in a web session signed in with it. The admin or the
+// key's own organisation may revoke it; the domain checks which.
 func (s *Server) revokeKey(c echo.Context) error {
-	if err := requireAdmin(c); err != nil {
+	p, err := requireReader(c)
+	if err != nil {
 		return err
 	}
-	req, err := writeContext(c, nil)
+	req, err := commandRequest(c, p)
 	if err != nil {
 		return err
 	}

@@ -138,12 +138,14 @@ func (s *Service) IssueKey(ctx context.Context, req Request, orgID, keyHash stri
 		}})
 }
 
-// RevokeKey records that an organisation's API key no longer authenticates
-// (admin only). It fails with ErrForbidden for any other actor and with
-// ErrNotFound when the organisation has no such key.
+// RevokeKey records that an organisation's API key no longer authenticates.
+// The admin or the organisation itself may revoke it (a regulator too, for
+// its own keys: a leaked key must not wait for the admin). It fails with
+// ErrForbidden for any other actor and with ErrNotFound when the
+// organisation has no such key.
 func (s *Service) RevokeKey(ctx context.Context, req Request, orgID, keyID string) (Result, error) {
-	if !req.Actor.Admin {
-		return Result{}, Forbidden("only the admin may revoke keys")
+	if !req.Actor.Admin && req.Actor.OrgID != orgID {
+		return Result{}, Forbidden("an organisation may revoke only its own keys")
 	}
 	return s.execute(ctx, command{req: req, hash: commandHash("revoke_key", orgID, keyID),
 		streams: []string{OrgStream(orgID)},

@@ -461,7 +461,8 @@ func TestServiceKeys(t *testing.T) {
 	}
 }
 
-// TestServiceKeyRevocation: only the admin revokes a key; a revoked key no
+// TestServiceKeyRevocation: the admin or the key's own organisation
+// revokes a key, no other organisation; a revoked key no
 // longer matches, the organisation's other keys still do, and a key cannot
 // be revoked twice.
 func TestServiceKeyRevocation(t *testing.T) {
@@ -476,11 +477,11 @@ func TestServiceKeyRevocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.RevokeKey(ctx, as(w.sme), w.sme, first.ID); !errors.Is(err, domain.ErrForbidden) {
-		t.Fatalf("an organisation revoked a key: %v", err)
+	if _, err := svc.RevokeKey(ctx, as(w.uni), w.sme, first.ID); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("an organisation revoked another's key: %v", err)
 	}
-	if _, err := svc.RevokeKey(ctx, admin, w.sme, first.ID); err != nil {
-		t.Fatal(err)
+	if _, err := svc.RevokeKey(ctx, as(w.sme), w.sme, first.ID); err != nil {
+		t.Fatalf("an organisation could not revoke its own key: %v", err)
 	}
 	org, err := svc.Org(ctx, w.sme)
 	if err != nil {
