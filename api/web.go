@@ -66,6 +66,10 @@ type page struct {
 	HistoryFrom, HistoryNext int64
 	Example                  string
 	CanDeclare, CanWithdraw  bool
+	// DeclareRefused says why a patentee is not offered the declaration
+	// form of an active patent without a declaration: "suspended" or
+	// "fee_overdue" today, or "" when nothing in its facts of today refuses one.
+	DeclareRefused string
 	// CoOwners are, on a co-owned patent's declaration or withdrawal
 	// form, the patentees besides the signed-in one, whose consent the
 	// form states.
@@ -215,12 +219,27 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 		p.Example = curlExample(view, c.Scheme()+"://"+c.Request().Host)
 	}
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
-	p.CanDeclare = owner && view.Declaration == nil && view.Status == domain.StatusActive
+	if owner && view.Declaration == nil && view.Status == domain.StatusActive {
+		p.DeclareRefused = declareRefusal(view)
+		p.CanDeclare = p.DeclareRefused == ""
+	}
 	p.CanWithdraw = owner && view.Declaration != nil
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
 	return p, nil
+}
+
+// declareRefusal names what, in a patent's facts of today, would refuse a
+// declaration filed today, checked in the order the domain checks them.
+func declareRefusal(view patentView) string {
+	switch {
+	case view.AnnualFeeOverdue:
+		return "fee_overdue"
+	case view.Suspended:
+		return "suspended"
+	}
+	return ""
 }
 
 // historyOf returns the page of a patent's events after version after

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -395,6 +396,44 @@ func TestCoOwnedPatentThroughForms(t *testing.T) {
 	}
 	if pat, err = f.svc.svc.LoadPatent(ctx, number); err != nil || pat.Declarations[0].WithdrawnOn != mustDay("2024-06-01") {
 		t.Fatalf("the withdrawal recorded: %+v %v", pat.Declarations[0], err)
+	}
+}
+
+// TestPatentPageExplainsWhyNoDeclarationCanBeFiled: a patentee whose
+// patent is suspended or has an annual fee overdue today is not offered a
+// declaration form that today's facts would refuse; the page says why, and
+// offers the form again once the fee is paid and the suspension lifted.
+func TestPatentPageExplainsWhyNoDeclarationCanBeFiled(t *testing.T) {
+	f := newWebFixture(t)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	c := browser(t)
+	signIn(t, c, f.url+"/signin", f.uniKey)
+	page := f.url + "/patents/" + string(f.number)
+	form := `action="/patents/` + string(f.number) + `/declare`
+	yes, no := true, false
+	for _, tc := range []struct {
+		change       domain.ChangeStatus
+		status, note string
+	}{
+		{domain.ChangeStatus{Suspended: &yes}, "有效 (中止)", "该专利今日处于中止状态"},
+		{domain.ChangeStatus{AnnualFeeOverdue: &yes}, "有效 (中止) (年费逾期未缴)", "该专利今日有逾期未缴的年费"},
+		{domain.ChangeStatus{Suspended: &no}, "有效 (年费逾期未缴)", "该专利今日有逾期未缴的年费"},
+		{domain.ChangeStatus{AnnualFeeOverdue: &no}, "有效</dd>", ""},
+	} {
+		res, err := f.svc.svc.ChangeStatus(ctx, admin, f.number, tc.change)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, html, _ := get(t, c, fmt.Sprintf("%s?min_position=%d", page, res.Position))
+		if !strings.Contains(html, "<dd>"+tc.status) {
+			t.Errorf("after %+v the status reads otherwise than %q:\n%s", tc.change, tc.status, html)
+		}
+		if offered := strings.Contains(html, form); offered != (tc.note == "") {
+			t.Errorf("after %+v the declaration form is offered: %v", tc.change, offered)
+		}
+		if tc.note != "" && !strings.Contains(html, tc.note) {
+			t.Errorf("after %+v the page does not say %q", tc.change, tc.note)
+		}
 	}
 }
 
