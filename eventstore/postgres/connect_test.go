@@ -179,3 +179,47 @@ func TestAppendGivesUpOnADatabaseThatStopsAnswering(t *testing.T) {
 		t.Fatal("Append still waits on a database that stopped answering after 30 s")
 	}
 }
+
+// TestReadsGiveUpOnADatabaseThatStopsAnswering: with the database silent
+// behind a frozen proxy, a read of the head, of the log and of a stream
+// fails as unavailable after Options.ReadTimeout instead of waiting on the
+// operating system, while a read whose caller's own deadline ends first
+// reports that deadline, not an unavailable store.
+func TestReadsGiveUpOnADatabaseThatStopsAnswering(t *testing.T) {
+	schema := newSchema(t)
+	target, err := url.Parse(testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, thaw := newFreezingProxy(t, target.Host)
+	target.Host = proxy.addr
+	s := openURL(t, target.String(), schema, Options{ReadTimeout: time.Second})
+	t.Cleanup(thaw) // runs before the store's Close
+	ctx := context.Background()
+	if _, err := s.Append(ctx, to("a", domain.ExpectNoStream, storetest.NewEventData())); err != nil {
+		t.Fatalf("before the freeze: %v", err)
+	}
+	close(proxy.frozen)
+	reads := map[string]func(context.Context) error{
+		"head":   func(ctx context.Context) error { _, err := s.Head(ctx); return err },
+		"log":    func(ctx context.Context) error { _, err := s.ReadAll(ctx, 0, 10); return err },
+		"stream": func(ctx context.Context) error { _, err := s.ReadStream(ctx, "a", 0, 0); return err },
+	}
+	for name, read := range reads {
+		done := make(chan error, 1)
+		go func() { done <- read(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, domain.ErrUnavailable) {
+				t.Errorf("%s: %v; want an error matching domain.ErrUnavailable", name, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the %s read still waits on a database that stopped answering after 30 s", name)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := reads["log"](short); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("a read ended by its caller's deadline: %v; want that deadline, not unavailable", err)
+	}
+}

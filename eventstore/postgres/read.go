@@ -40,7 +40,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 	}
 	events, err := s.query(ctx, limit, readStreamSQL, stream, afterVersion, lim)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read stream %q after version %d: %w", stream, afterVersion, unreachable(err))
+		return nil, fmt.Errorf("postgres: read stream %q after version %d: %w", stream, afterVersion, err)
 	}
 	return events, nil
 }
@@ -61,29 +61,47 @@ func (s *Store) ReadAll(ctx context.Context, afterPosition int64, limit int) ([]
 	}
 	events, err := s.query(ctx, limit, readAllSQL, afterPosition, limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read log after position %d: %w", afterPosition, unreachable(err))
+		return nil, fmt.Errorf("postgres: read log after position %d: %w", afterPosition, err)
 	}
 	return events, nil
 }
 
 // query runs sql, which selects eventColumns, and scans every row; sizeHint
-// (when positive) bounds the number of rows expected.
+// (when positive) bounds the number of rows expected. Its error is marked
+// as bounded marks it.
 func (s *Store) query(ctx context.Context, sizeHint int, sql string, args ...any) ([]domain.RecordedEvent, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
 	events := make([]domain.RecordedEvent, 0, max(0, min(sizeHint, 1024)))
-	var e domain.RecordedEvent
-	m := &e.Meta
-	_, err = pgx.ForEachRow(rows, []any{&e.Position, &e.Stream, &e.Version, &e.ID, &e.Type, &e.Data,
-		&m.RecordedAt, &m.Actor, &m.CorrelationID, &m.CausationID, &m.IdempotencyKey,
-		&m.CommandHash, &m.SchemaVersion, &e.Hash}, func() error {
-		m.RecordedAt = m.RecordedAt.UTC()
-		events = append(events, e)
-		return nil
+	err := s.bounded(ctx, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		var e domain.RecordedEvent
+		m := &e.Meta
+		_, err = pgx.ForEachRow(rows, []any{&e.Position, &e.Stream, &e.Version, &e.ID, &e.Type, &e.Data,
+			&m.RecordedAt, &m.Actor, &m.CorrelationID, &m.CausationID, &m.IdempotencyKey,
+			&m.CommandHash, &m.SchemaVersion, &e.Hash}, func() error {
+			m.RecordedAt = m.RecordedAt.UTC()
+			events = append(events, e)
+			return nil
+		})
+		return err
 	})
 	return events, err
+}
+
+// bounded runs read with ctx bounded by the store's read timeout. An error
+// that says PostgreSQL cannot be reached, or that the timeout (not ctx)
+// ended the read, matches domain.ErrUnavailable; ctx's own end does not.
+func (s *Store) bounded(ctx context.Context, read func(context.Context) error) error {
+	rctx, cancel := context.WithTimeout(ctx, s.readTimeout)
+	defer cancel()
+	err := read(rctx)
+	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+		return fmt.Errorf("%w: %w",
+			domain.Unavailable("the event store (PostgreSQL) did not answer within %s; retry later", s.readTimeout), err)
+	}
+	return unreachable(err)
 }
 
 // Head returns the last position of the global log and its hash; an empty
@@ -95,9 +113,11 @@ func (s *Store) Head(ctx context.Context) (domain.Head, error) {
 		return domain.Head{}, err
 	}
 	var h domain.Head
-	err := s.pool.QueryRow(ctx, headSQL).Scan(&h.Position, &h.Hash)
+	err := s.bounded(ctx, func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, headSQL).Scan(&h.Position, &h.Hash)
+	})
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return domain.Head{}, fmt.Errorf("postgres: read head: %w", unreachable(err))
+		return domain.Head{}, fmt.Errorf("postgres: read head: %w", err)
 	}
 	return h, nil
 }

@@ -112,6 +112,11 @@ type Options struct {
 	// system (their outcome is then unknown, as when a COMMIT is cut, and
 	// repeating them is safe); 0 means 30 seconds.
 	AppendTimeout time.Duration
+	// ReadTimeout bounds one read (a page of a stream or of the log, the
+	// head): when the database stops answering, the read fails as
+	// unavailable after this long instead of waiting on the operating
+	// system; 0 means 30 seconds.
+	ReadTimeout time.Duration
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -121,6 +126,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AppendTimeout <= 0 {
 		o.AppendTimeout = 30 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 30 * time.Second
 	}
 	return o
 }
@@ -133,6 +141,8 @@ type Store struct {
 	l      *listener
 	notify *headwatch.Notifier
 	q      *appendqueue.Queue // the appends for w, and whether the store is closed
+	// readTimeout bounds each read (Options.ReadTimeout).
+	readTimeout time.Duration
 }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or a
@@ -157,7 +167,7 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	}
 	wcfg := cfg.Copy()
 	wcfg.MaxConns, wcfg.MinConns = 1, 0
-	s := &Store{q: appendqueue.New(ErrClosed)}
+	s := &Store{q: appendqueue.New(ErrClosed), readTimeout: opts.ReadTimeout}
 	defer func() {
 		if err != nil {
 			s.release()
