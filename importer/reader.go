@@ -15,6 +15,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -519,7 +520,7 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		Abstract:    b.cell(domain.ColAbstract),
 		PatenteeIDs: splitList(b.cell(domain.ColPatentees)),
 		IPC:         domain.SplitIPCList(b.code(domain.ColIPC)),
-		Locarno:     b.code(domain.ColLocarno),
+		Locarno:     b.locarno(),
 		FiledOn:     b.date(domain.ColFiledOn),
 		GrantedOn:   b.date(domain.ColGrantedOn),
 	}
@@ -579,6 +580,50 @@ func (b *rowBuilder) number() string {
 	}
 	return s
 }
+
+// locarno returns the Locarno classification. Excel turns a code such as
+// 12-01 typed into a General cell into the date 1 December (shown as 1-Dec,
+// 12月1日 or a serial number, by the sheet's format and locale): such a
+// cell is a problem that names the code it probably was (the month as the
+// class, the day as the subclass) without guessing it into the ledger.
+func (b *rowBuilder) locarno() string {
+	s := b.code(domain.ColLocarno)
+	if month, day, ok := b.dateExcelMade(s); ok {
+		b.problem(domain.ColLocarno, "%q is a date Excel made of a Locarno code (%02d-%02d?); format the column as text, type the codes again and save the file again", s, month, day)
+	}
+	return s
+}
+
+// excelDateLayouts are the ways Excel shows a date it made of a Locarno
+// code, besides those parseDate reads.
+var excelDateLayouts = []string{"2-Jan", "Jan-2", "2-Jan-06", "02-Jan-06", "01-02-06", "1/2", "1/2/06", "1/2/2006", "1月2日"}
+
+// dateExcelMade reports whether a Locarno cell holds a date, and its month
+// and day; a cell that reads as a Locarno code (14-03) never does.
+func (b *rowBuilder) dateExcelMade(s string) (month time.Month, day int, ok bool) {
+	if s == "" || locarnoShape.MatchString(s) {
+		return 0, 0, false
+	}
+	for _, layout := range excelDateLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Month(), t.Day(), true
+		}
+	}
+	// A workbook's date cell in a locale's format comes as its serial
+	// number: five digits for a date of this century.
+	serial := b.r.serials && len(s) == 5 && allDigits(s)
+	if allDigits(s) && !serial {
+		return 0, 0, false
+	}
+	if d, err := parseDate(s, serial, b.r.date1904); err == nil {
+		return d.Month(), d.Day(), true
+	}
+	return 0, 0, false
+}
+
+// locarnoShape is the form of a Locarno code: two digits, a hyphen, two
+// digits (whether the class exists is the domain's to say).
+var locarnoShape = regexp.MustCompile(`^\d{2}-\d{2}$`)
 
 // undecodable adds a problem for each column whose cell holds bytes that
 // are not text in the file's encoding: invalid UTF-8, or the U+FFFD that

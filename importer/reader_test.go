@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -842,5 +843,67 @@ func TestRowNumbersAlikeInCSVAndXLSX(t *testing.T) {
 				t.Fatalf("header row %d, rows %+v", rd.HeaderRow(), rows)
 			}
 		})
+	}
+}
+
+// TestLocarnoCodeExcelMadeADate: Excel turns a Locarno code typed into a
+// General cell (12-01) into 1 December; the row is rejected with a problem
+// naming the code it probably was, in every form Excel shows or saves the
+// date, while real codes and other bad values are left to the domain.
+func TestLocarnoCodeExcelMadeADate(t *testing.T) {
+	header := "number,title,patentees,locarno,filed_on,granted_on\n"
+	row := func(locarno string) string {
+		return number(t, "202030123456") + ",A,SCUT," + locarno + ",2020-03-15,2022-01-10\n"
+	}
+	for _, tc := range []struct{ cell, guess string }{
+		{"1-Dec", "12-01"}, {"Dec-1", "12-01"}, {"12月1日", "12-01"}, {"12/1/2026", "12-01"},
+		{"2026-12-01", "12-01"}, {"12-01-26", "12-01"}, {"5-Mar", "03-05"}, {"2026/3/5", "03-05"},
+		{"14-03", ""}, {"99", ""}, {"46357", ""}, {"", ""}, {"14-3", ""},
+	} {
+		_, rows := readAll(t, strings.NewReader(header+row(tc.cell)))
+		var got []string
+		for _, p := range rows[0].Problems {
+			got = append(got, p.Field+": "+p.Message)
+		}
+		want := tc.guess != ""
+		if mentioned := len(got) == 1 && strings.Contains(got[0], "locarno: ") && strings.Contains(got[0], "("+tc.guess+"?)"); mentioned != want || !want && len(got) > 0 {
+			t.Errorf("locarno %q: problems %q, want a date problem guessing %q: %v", tc.cell, got, tc.guess, want)
+		}
+		if rows[0].Patent.Locarno != tc.cell {
+			t.Errorf("locarno %q was read as %q", tc.cell, rows[0].Patent.Locarno)
+		}
+	}
+
+	// In a workbook, a date cell is read as its serial number, whether its
+	// format shows 1-Dec (d-mmm) or a locale's 12月1日.
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetRow("Sheet1", "A1", &[]any{"专利号", "专利名称", "专利权人", "洛迦诺分类号", "申请日", "授权公告日"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, format := range []int{16, 57, 0} {
+		r := i + 2
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", r), &[]any{number(t, fmt.Sprintf("20203012345%d", i)), "A", "SCUT", "", "2020-03-15", "2022-01-10"}); err != nil {
+			t.Fatal(err)
+		}
+		cell := fmt.Sprintf("D%d", r)
+		if format == 0 {
+			f.SetCellValue("Sheet1", cell, "14-03")
+			continue
+		}
+		style, _ := f.NewStyle(&excelize.Style{NumFmt: format})
+		f.SetCellValue("Sheet1", cell, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+		f.SetCellStyle("Sheet1", cell, cell, style)
+	}
+	var book bytes.Buffer
+	if _, err := f.WriteTo(&book); err != nil {
+		t.Fatal(err)
+	}
+	_, rows := readAll(t, &book)
+	for i, want := range []bool{true, true, false} {
+		p := rows[i].Problems
+		if got := len(p) == 1 && p[0].Field == domain.ColLocarno && strings.Contains(p[0].Message, "(12-01?)"); got != want || !want && len(p) > 0 {
+			t.Errorf("workbook row %d (locarno %q): problems %+v", i+2, rows[i].Patent.Locarno, p)
+		}
 	}
 }
