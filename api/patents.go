@@ -206,12 +206,12 @@ type historyEntry struct {
 // maxHistory bounds one page of history; after_version pages on.
 const maxHistory = 1000
 
-// setNextHistoryLink tells the client that more history follows the page
-// that ends at version last: a Link header (RFC 8288) with rel="next" to the
-// next page of the same size.
-func setNextHistoryLink(c echo.Context, last, limit int64) {
+// setNextPageLink tells the client that more follows the page that ends at
+// last (a version or a position, the value of the query parameter after):
+// a Link header (RFC 8288) with rel="next" to the next page of the same size.
+func setNextPageLink(c echo.Context, after string, last, limit int64) {
 	next := url.URL{Path: c.Request().URL.Path, RawQuery: url.Values{
-		"after_version": {strconv.FormatInt(last, 10)}, "limit": {strconv.FormatInt(limit, 10)}}.Encode()}
+		after: {strconv.FormatInt(last, 10)}, "limit": {strconv.FormatInt(limit, 10)}}.Encode()}
 	c.Response().Header().Set("Link", "<"+next.String()+`>; rel="next"`)
 }
 
@@ -253,12 +253,12 @@ func (s *Server) patentHistory(c echo.Context) error {
 		return domain.NotFound("number", "no patent %s", n)
 	}
 	if next > 0 {
-		setNextHistoryLink(c, next, limit)
+		setNextPageLink(c, "after_version", next, limit)
 	}
 	out := make([]historyEntry, len(events))
 	for i, e := range events {
 		out[i] = historyEntry{Position: e.Position, Version: e.Version, Type: e.Type,
-			RecordedAt: e.Meta.RecordedAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), Actor: e.Meta.Actor, Data: json.RawMessage(e.Data)}
+			RecordedAt: e.Meta.RecordedAt.UTC().Format(LogTimeLayout), Actor: e.Meta.Actor, Data: json.RawMessage(e.Data)}
 	}
 	return writeJSON(c, http.StatusOK, out)
 }

@@ -47,6 +47,7 @@ func (s *Server) routes() {
 	v1.POST("/pledges/:pledge_id/release", s.releasePledge)
 
 	v1.GET("/ledger/head", s.ledgerHead)
+	v1.GET("/ledger/events", s.ledgerEvents)
 
 	// Reads served by the projections (listings, tallies, rankings).
 	v1.GET("/listings", s.listings)

@@ -72,11 +72,17 @@ type VerifyResult struct {
 // Intact reports whether the walk found no broken link.
 func (r VerifyResult) Intact() bool { return r.BadPosition == 0 }
 
+// LogReader reads the global log in position order, as
+// EventStore.ReadAll does: an EventStore, or a client of a server's log.
+type LogReader interface {
+	ReadAll(ctx context.Context, afterPosition int64, limit int) ([]RecordedEvent, error)
+}
+
 // VerifyChain walks the whole global log of store in batches, recomputes
 // every hash and reports the first event whose stored hash, or whose
 // position, does not follow from its predecessor. progress, when not nil,
 // is called after each batch with the last position checked.
-func VerifyChain(ctx context.Context, store EventStore, progress func(position int64)) (VerifyResult, error) {
+func VerifyChain(ctx context.Context, store LogReader, progress func(position int64)) (VerifyResult, error) {
 	var res VerifyResult
 	var prev []byte
 	var after int64

@@ -24,9 +24,8 @@ import (
 
 // importFlags are the flags of `ledger import` beyond the shared settings.
 type importFlags struct {
+	remote
 	dryRun bool
-	server string
-	key    string
 	as     string
 	json   bool
 	// idempotencyKey is sent as the Idempotency-Key header of a --server
@@ -47,8 +46,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var f importFlags
 	fs := cfg.newFlagSet("import", stderr, "data", "store", "store-url")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate every row against the ledger and write nothing")
-	fs.StringVar(&f.server, "server", os.Getenv("LEDGER_SERVER"), "import through the server at this URL instead of into the data folder (env LEDGER_SERVER)")
-	fs.StringVar(&f.key, "key", os.Getenv("LEDGER_KEY"), "bearer key for --server: the admin's or a patentee's (env LEDGER_KEY)")
+	f.addFlags(fs, "import through the server at this URL instead of into the data folder", "the admin's or a patentee's")
 	fs.StringVar(&f.as, "as", "", "local import only: act as this organisation ID, which must be a patentee of every row (default: the admin)")
 	fs.BoolVar(&f.json, "json", false, "print the report as the JSON the API answers")
 	fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "with --server: send this Idempotency-Key, so that running the same import again answers the first report")
@@ -64,8 +62,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	if f.server != "" && f.key == "" {
-		fmt.Fprintln(stderr, "ledger import: --server needs --key (or LEDGER_KEY)")
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "ledger import: %v\n", err)
 		return 2
 	}
 	if f.server == "" && f.idempotencyKey != "" {
@@ -74,10 +72,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if f.server != "" && f.as != "" {
 		fmt.Fprintln(stderr, "ledger import: --as is for local imports; with --server the key says who acts")
-		return 2
-	}
-	if u, err := url.Parse(f.server); f.server != "" && (err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "") {
-		fmt.Fprintf(stderr, "ledger import: --server %q is not a server address; want http://HOST:PORT or https://HOST\n", f.server)
 		return 2
 	}
 	if f.server == "" { // through a server, the store settings are not used

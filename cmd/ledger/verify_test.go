@@ -112,3 +112,55 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("exit %d, output %q", code, out)
 	}
 }
+
+// TestVerifyThroughTheServer: `ledger verify --server` checks the chain of
+// the log a running server answers with a regulator's key, and reaches the
+// head the server states; with another organisation's key, or none, it
+// cannot; a payload altered in the server's store is found at its position.
+func TestVerifyThroughTheServer(t *testing.T) {
+	s := startServer(t)
+	p := s.parties(t)
+	n := patentNumber(t, "202010123456")
+	// A title with the characters a JSON encoder may escape: the page must
+	// hand back the payload byte for byte.
+	must(t, s.call(t, "POST", "/v1/patents", p.uniKey, map[string]any{"number": n, "title": "一种<高效>锂电池&电解质 \"α\" \\ 方法",
+		"patentee_ids": []string{p.uni}, "ipc": []string{"H01M 10/0562"}, "filed_on": "2020-03-15", "granted_on": "2022-01-10"}), 201)
+	s.declare(t, p, n)
+	head := must(t, s.call(t, "GET", "/v1/ledger/head", p.regKey, nil), 200)
+
+	code, out := runLedger(t, "verify", "--server", s.base, "--key", p.regKey)
+	want := fmt.Sprintf("ok: %d events, head position %d, hash %s\n", head.num("position"), head.num("position"), head.str("hash"))
+	if code != 0 || out != want {
+		t.Fatalf("verify --server: exit %d, %q; want %q", code, out, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--server", s.base, "--key", p.uniKey}, "ledger verify: read global log after 0: the server answered 403 forbidden: the global log is for regulators'"},
+		{[]string{"--server", s.base}, "ledger verify: --server needs --key (or LEDGER_KEY)"},
+		{[]string{"--server", "localhost:8080", "--key", p.regKey}, `ledger verify: --server "localhost:8080" is not a server address`},
+	} {
+		if code, out := runLedger(t, append([]string{"verify"}, tc.args...)...); code != 2 || !strings.HasPrefix(out, tc.want) {
+			t.Errorf("verify %v: exit %d, %q; want exit 2, %q…", tc.args, code, out, tc.want)
+		}
+	}
+
+	db, err := sql.Open("sqlite", filepath.Join(s.data, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(`UPDATE events SET data = CAST(replace(CAST(data AS TEXT), '高效', '低效') AS BLOB) WHERE type = ?`, domain.TypePatentRegistered)
+	if affected, _ := res.RowsAffected(); err != nil || affected != 1 {
+		t.Fatalf("tampering: %v, %d rows", err, affected)
+	}
+	var position int64
+	if err := db.QueryRow(`SELECT position FROM events WHERE type = ?`, domain.TypePatentRegistered).Scan(&position); err != nil {
+		t.Fatal(err)
+	}
+	code, out = runLedger(t, "verify", "--server", s.base, "--key", p.regKey)
+	if code != 1 || !strings.HasPrefix(out, fmt.Sprintf("BROKEN at position %d: stored hash", position)) {
+		t.Fatalf("verify --server of an altered log: exit %d, %q", code, out)
+	}
+}
