@@ -147,10 +147,11 @@ func (p *freezingProxy) pipe(src, dst net.Conn) {
 	}
 }
 
-// TestAppendGivesUpOnADatabaseThatStopsAnswering: an append whose
-// transaction meets a database that no longer answers fails as
-// unavailable after AppendTimeout instead of waiting for ever.
-func TestAppendGivesUpOnADatabaseThatStopsAnswering(t *testing.T) {
+// openFrozenAfterOneAppend opens a store with opts through a proxy, appends
+// one event to stream "a", and freezes the proxy: from then on the
+// database does not answer.
+func openFrozenAfterOneAppend(t *testing.T, opts Options) *Store {
+	t.Helper()
 	schema := newSchema(t)
 	target, err := url.Parse(testURL(t))
 	if err != nil {
@@ -158,13 +159,21 @@ func TestAppendGivesUpOnADatabaseThatStopsAnswering(t *testing.T) {
 	}
 	proxy, thaw := newFreezingProxy(t, target.Host)
 	target.Host = proxy.addr
-	s := openURL(t, target.String(), schema, Options{AppendTimeout: time.Second})
+	s := openURL(t, target.String(), schema, opts)
 	t.Cleanup(thaw) // runs before the store's Close
-	ctx := context.Background()
-	if _, err := s.Append(ctx, to("a", domain.ExpectNoStream, storetest.NewEventData())); err != nil {
+	if _, err := s.Append(context.Background(), to("a", domain.ExpectNoStream, storetest.NewEventData())); err != nil {
 		t.Fatalf("before the freeze: %v", err)
 	}
 	close(proxy.frozen)
+	return s
+}
+
+// TestAppendGivesUpOnADatabaseThatStopsAnswering: an append whose
+// transaction meets a database that no longer answers fails as
+// unavailable after AppendTimeout instead of waiting for ever.
+func TestAppendGivesUpOnADatabaseThatStopsAnswering(t *testing.T) {
+	s := openFrozenAfterOneAppend(t, Options{AppendTimeout: time.Second})
+	ctx := context.Background()
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Append(ctx, to("a", domain.ExpectAny, storetest.NewEventData()))
@@ -186,20 +195,8 @@ func TestAppendGivesUpOnADatabaseThatStopsAnswering(t *testing.T) {
 // operating system, while a read whose caller's own deadline ends first
 // reports that deadline, not an unavailable store.
 func TestReadsGiveUpOnADatabaseThatStopsAnswering(t *testing.T) {
-	schema := newSchema(t)
-	target, err := url.Parse(testURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, thaw := newFreezingProxy(t, target.Host)
-	target.Host = proxy.addr
-	s := openURL(t, target.String(), schema, Options{ReadTimeout: time.Second})
-	t.Cleanup(thaw) // runs before the store's Close
+	s := openFrozenAfterOneAppend(t, Options{ReadTimeout: time.Second})
 	ctx := context.Background()
-	if _, err := s.Append(ctx, to("a", domain.ExpectNoStream, storetest.NewEventData())); err != nil {
-		t.Fatalf("before the freeze: %v", err)
-	}
-	close(proxy.frozen)
 	reads := map[string]func(context.Context) error{
 		"head":   func(ctx context.Context) error { _, err := s.Head(ctx); return err },
 		"log":    func(ctx context.Context) error { _, err := s.ReadAll(ctx, 0, 10); return err },
