@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -20,8 +26,10 @@ import (
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	var r remote
+	anchored := anchors{}
 	fs := cfg.newFlagSet("verify", stderr, "data", "store", "store-url")
 	r.addFlags(fs, "verify the log this server answers instead of the data folder's", "a regulator's or the admin's")
+	fs.Var(anchored, "anchor", "POSITION:HASH of a head written down earlier, which the log must still hold (repeatable)")
 	if err := parseNoArguments(fs, args); err != nil {
 		return usageExit(err)
 	}
@@ -31,7 +39,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	defer closeLog()
-	res, err := domain.VerifyChain(ctx, log, nil)
+	watch := &anchorWatch{LogReader: log, anchors: anchored, seen: map[int64][]byte{}}
+	res, err := domain.VerifyChain(ctx, watch, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "ledger verify: %v\n", err)
 		return 2
@@ -40,12 +49,81 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "BROKEN at position %d: %s (%d events before it are intact)\n", res.BadPosition, res.Reason, res.Events)
 		return 1
 	}
+	if problem := watch.missing(res.Head.Position); problem != "" {
+		fmt.Fprintln(stdout, problem)
+		return 1
+	}
 	hash := hex.EncodeToString(res.Head.Hash)
 	if hash == "" {
 		hash = "none (the log is empty)"
 	}
 	fmt.Fprintf(stdout, "ok: %d events, head position %d, hash %s\n", res.Events, res.Head.Position, hash)
+	if len(anchored) > 0 {
+		fmt.Fprintf(stdout, "anchors held: %d\n", len(anchored))
+	}
 	return 0
+}
+
+// anchors are heads an auditor wrote down earlier, position to hash, as
+// /v1/ledger/head or verify printed them. A chain recomputed from scratch
+// over an altered log verifies, but no longer holds them.
+type anchors map[int64][]byte
+
+// Set adds an anchor given as POSITION:HASH.
+func (a anchors) Set(s string) error {
+	pos, hash, ok := strings.Cut(s, ":")
+	position, err := strconv.ParseInt(pos, 10, 64)
+	if !ok || err != nil || position < 1 {
+		return fmt.Errorf("%q is not POSITION:HASH with a position from 1", s)
+	}
+	sum, err := hex.DecodeString(hash)
+	if err != nil || len(sum) != sha256.Size {
+		return fmt.Errorf("%q: the hash is not 64 hexadecimal digits", s)
+	}
+	a[position] = sum
+	return nil
+}
+
+// String lists the anchors.
+func (a anchors) String() string {
+	var list []string
+	for _, p := range slices.Sorted(maps.Keys(a)) {
+		list = append(list, fmt.Sprintf("%d:%x", p, a[p]))
+	}
+	return strings.Join(list, ",")
+}
+
+// anchorWatch reads a log and notes the hash stored at each anchored
+// position that passes.
+type anchorWatch struct {
+	domain.LogReader
+	anchors anchors
+	seen    map[int64][]byte
+}
+
+// ReadAll reads a batch of the log, noting the anchored hashes in it.
+func (w *anchorWatch) ReadAll(ctx context.Context, after int64, limit int) ([]domain.RecordedEvent, error) {
+	events, err := w.LogReader.ReadAll(ctx, after, limit)
+	for _, e := range events {
+		if _, ok := w.anchors[e.Position]; ok {
+			w.seen[e.Position] = e.Hash
+		}
+	}
+	return events, err
+}
+
+// missing says how the verified log, ending at head, fails the first
+// anchor it does not hold, in position order; "" when it holds them all.
+func (w *anchorWatch) missing(head int64) string {
+	for _, p := range slices.Sorted(maps.Keys(w.anchors)) {
+		switch stored := w.seen[p]; {
+		case p > head:
+			return fmt.Sprintf("SHORTER than anchor position %d: the log ends at position %d", p, head)
+		case !bytes.Equal(stored, w.anchors[p]):
+			return fmt.Sprintf("REWRITTEN at or before position %d: the log holds hash %x there, the anchor %x", p, stored, w.anchors[p])
+		}
+	}
+	return ""
 }
 
 // openLog opens the log verify walks: the server's with --server (the

@@ -164,3 +164,92 @@ func TestVerifyThroughTheServer(t *testing.T) {
 		t.Fatalf("verify --server of an altered log: exit %d, %q", code, out)
 	}
 }
+
+// TestVerifyAnchorsCatchARewrittenLog: a log altered at position 7 with
+// every hash from there recomputed verifies as a chain, but not against
+// the head an auditor wrote down before; an anchor beyond the head, or
+// malformed, is refused too.
+func TestVerifyAnchorsCatchARewrittenLog(t *testing.T) {
+	dir := t.TempDir()
+	fillStore(t, dir, 12)
+	_, out := runLedger(t, "verify", "--data", dir)
+	hash := strings.TrimSpace(out[strings.LastIndex(out, " ")+1:])
+	early := anchorAt(t, dir, 5)
+	anchor := "12:" + hash
+	if code, out := runLedger(t, "verify", "--data", dir, "--anchor", anchor, "--anchor", early); code != 0 || !strings.HasSuffix(out, "anchors held: 2\n") {
+		t.Fatalf("intact log with its anchors: exit %d, %q", code, out)
+	}
+	rewrite(t, dir, 7)
+	if code, out := runLedger(t, "verify", "--data", dir); code != 0 {
+		t.Fatalf("the rewritten log does not verify as a chain, so this test shows nothing: exit %d, %q", code, out)
+	}
+	for _, tc := range []struct {
+		anchors []string
+		code    int
+		want    string
+	}{
+		{[]string{anchor}, 1, "REWRITTEN at or before position 12: the log holds hash "},
+		{[]string{early, anchor}, 1, "REWRITTEN at or before position 12"},
+		{[]string{early}, 0, "ok: 12 events"},
+		{[]string{"13:" + hash}, 1, "SHORTER than anchor position 13: the log ends at position 12"},
+		{[]string{"12:abc"}, 2, `invalid value "12:abc" for flag -anchor: "12:abc": the hash is not 64 hexadecimal digits`},
+		{[]string{"0:" + hash}, 2, "is not POSITION:HASH with a position from 1"},
+	} {
+		args := []string{"verify", "--data", dir}
+		for _, a := range tc.anchors {
+			args = append(args, "--anchor", a)
+		}
+		if code, out := runLedger(t, args...); code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("anchors %v: exit %d, %q; want exit %d, %q", tc.anchors, code, out, tc.code, tc.want)
+		}
+	}
+}
+
+// anchorAt returns POSITION:HASH of the event stored at position in dir.
+func anchorAt(t *testing.T, dir string, position int64) string {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.ReadAll(context.Background(), position-1, 1)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("reading position %d: %v", position, err)
+	}
+	return fmt.Sprintf("%d:%x", position, events[0].Hash)
+}
+
+// rewrite alters the payload at position in dir's store and recomputes
+// the hash of every event from there, as someone covering a change would.
+func rewrite(t *testing.T, dir string, position int64) {
+	t.Helper()
+	path := filepath.Join(dir, "events.db")
+	st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := st.ReadAll(context.Background(), 0, 0)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var prev []byte
+	for _, e := range events {
+		if e.Position == position {
+			e.Data = bytes.Replace(e.Data, []byte(`"k6"`), []byte(`"k9"`), 1)
+		}
+		if e.Position >= position {
+			e.Hash = domain.ChainHash(prev, e)
+			if _, err := db.Exec(`UPDATE events SET data = ?, hash = ? WHERE position = ?`, e.Data, e.Hash, e.Position); err != nil {
+				t.Fatal(err)
+			}
+		}
+		prev = e.Hash
+	}
+}
