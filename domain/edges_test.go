@@ -198,3 +198,33 @@ func TestOpenLicencesSurvivingAWithdrawalKeepOutSoleAndExclusive(t *testing.T) {
 		{name: "ordinary beside it passes", given: given, when: grant(negotiated(LicenseOrdinary, "2024-06-01", "2025-05-31"))},
 	})
 }
+
+// TestInactiveAndPledgedPatentsOnTheDay: every inactive status refuses a
+// declaration from its effective day; a pledgee's later consent allows a
+// licence or a transfer from its day, not the day before.
+func TestInactiveAndPledgedPatentsOnTheDay(t *testing.T) {
+	reg := registered(t)
+	pl := pledged(t, "P1", "2024-01-01", false)
+	consented := PledgeConsented{Number: reg.Number, PledgeID: "P1", ConsentedOn: day("2024-03-01")}
+	ordinary := func(on string) GrantLicense {
+		return GrantLicense{Type: LicenseOrdinary, LicenseeID: sme, EffectiveOn: day(on), EndsOn: day("2024-12-31")}
+	}
+	toFirm := func(on string) TransferPatent { return TransferPatent{ToIDs: []string{firm}, EffectiveOn: day(on)} }
+	afterExpiry := declareOn("2040-03-15")
+	afterExpiry.TermMonths = 1
+	cases := []ruleCase{
+		{name: "patent_not_active: declared the day after expiry", given: []Event{reg}, when: declare(afterExpiry), rule: RulePatentNotActive},
+		{name: "licence the day before the consent", given: []Event{reg, pl, consented}, when: grant(ordinary("2024-02-29")), rule: RulePledgedWithoutConsent},
+		{name: "licence on the consent's day passes", given: []Event{reg, pl, consented}, when: grant(ordinary("2024-03-01"))},
+		{name: "transfer the day before the consent", given: []Event{reg, pl, consented}, when: transfer(toFirm("2024-02-29")), rule: RulePledgedWithoutConsent},
+		{name: "transfer on the consent's day passes", given: []Event{reg, pl, consented}, when: transfer(toFirm("2024-03-01"))},
+	}
+	for _, s := range []PatentStatus{StatusLapsed, StatusInvalidated, StatusAbandoned} {
+		cases = append(cases,
+			ruleCase{name: "patent_not_active: declared on the day it became " + string(s), given: []Event{reg, statusOn(t, s, "2024-03-01")},
+				when: declare(declareOn("2024-03-01")), rule: RulePatentNotActive},
+			ruleCase{name: "declared the day before it became " + string(s) + " passes", given: []Event{reg, statusOn(t, s, "2024-03-01")},
+				when: declare(declareOn("2024-02-29"))})
+	}
+	runCases(t, cases)
+}
