@@ -228,3 +228,23 @@ func TestInactiveAndPledgedPatentsOnTheDay(t *testing.T) {
 	}
 	runCases(t, cases)
 }
+
+// TestOrgRegisteredOnce: an organisation's stream holds one registration;
+// a second one is refused (org_already_registered) and writes nothing.
+func TestOrgRegisteredOnce(t *testing.T) {
+	check, err := CreditCheckChar("12440000455416125")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := RegisterOrg{Name: "华南理工大学", Kind: OrgUniversity, RegionCode: "440106",
+		CreditCode: CreditCode("12440000455416125" + string(check))}
+	o := &Org{}
+	events, err := o.Register("org-1", c)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("first registration: %v, %v", events, err)
+	}
+	o.Apply(events[0])
+	if events, err := o.Register("org-1", c); RuleOf(err) != RuleOrgAlreadyRegistered || events != nil {
+		t.Fatalf("second registration: %v, %v", events, err)
+	}
+}
