@@ -74,8 +74,19 @@ func foldForWords(s string) string {
 	return b.String()
 }
 
-// TermEndsOn returns the last day of a term of months starting on start.
-func TermEndsOn(start Date, months int) Date { return start.AddMonths(months).AddDays(-1) }
+// TermEndsOn returns the last day of a term of months whose first day is
+// start: the day before the same day of the month months later or, when
+// that month has no such day, its last day (CC 202), so that no term loses
+// a day to a short month: 2024-03-01 and 1 month end on 2024-03-31,
+// 2024-03-31 and 1 month on 2024-04-30, 2024-02-29 and 12 months on
+// 2025-02-28.
+func TermEndsOn(start Date, months int) Date {
+	anniversary := start.AddMonths(months)
+	if anniversary.Day() < start.Day() {
+		return anniversary
+	}
+	return anniversary.AddDays(-1)
+}
 
 // Declare decides an open-licence declaration, enforcing every declaration
 // rule of DOMAIN.md in the order the table lists them.

@@ -87,3 +87,164 @@ func TestLicensorsArePatenteesOnTheEffectiveDate(t *testing.T) {
 		}
 	}
 }
+
+// TestTermsEndOnTheMonthsLastDay: a term of months, a licence term or a
+// patent term, ends the day before the same day of its last month or, when
+// that month has no such day, on its last day: it never loses a day to a
+// short month or a leap day.
+func TestTermsEndOnTheMonthsLastDay(t *testing.T) {
+	for _, c := range []struct {
+		start  string
+		months int
+		ends   string
+	}{
+		{"2024-03-01", 1, "2024-03-31"}, {"2024-03-31", 1, "2024-04-30"}, {"2024-01-31", 1, "2024-02-29"},
+		{"2024-01-30", 1, "2024-02-29"}, {"2024-01-29", 1, "2024-02-28"}, {"2023-01-31", 1, "2023-02-28"},
+		{"2024-02-29", 12, "2025-02-28"}, {"2024-02-29", 48, "2028-02-28"}, {"2024-03-01", 36, "2027-02-28"},
+		{"2024-08-31", 6, "2025-02-28"}, {"2024-12-31", 2, "2025-02-28"}, {"2024-01-15", 240, "2044-01-14"},
+	} {
+		if got := TermEndsOn(day(c.start), c.months); got != day(c.ends) {
+			t.Errorf("TermEndsOn(%s, %d) = %s, want %s", c.start, c.months, got, c.ends)
+		}
+	}
+	for _, c := range []struct {
+		kind           PatentKind
+		filed, expires string
+	}{
+		{KindUtilityModel, "2020-02-29", "2030-02-28"}, {KindDesign, "2024-02-29", "2039-02-28"},
+		{KindInvention, "2080-02-29", "2100-02-28"}, {KindInvention, "2020-02-29", "2040-02-28"},
+		{KindUtilityModel, "2021-03-01", "2031-02-28"},
+	} {
+		if got := ExpiryDate(c.kind, day(c.filed)); got != day(c.expires) {
+			t.Errorf("ExpiryDate(%s, %s) = %s, want %s", c.kind, c.filed, got, c.expires)
+		}
+	}
+}
+
+// TestRulesCountTheTermsLastDay: the declaration's and the patent's last
+// days, on a month end and a leap day, are days of the term.
+func TestRulesCountTheTermsLastDay(t *testing.T) {
+	reg := registered(t)
+	monthEnd := declared(t, "D1", "2024-03-31")
+	monthEnd.TermMonths, monthEnd.TermEndsOn = 1, TermEndsOn(day("2024-03-31"), 1)
+	utility := registeredKind(t, "202020123456")
+	utility.FiledOn, utility.GrantedOn = day("2020-02-29"), day("2020-10-09")
+	utility.ExpiresOn = ExpiryDate(KindUtilityModel, utility.FiledOn)
+	lastYear := FileDeclaration{Fee: lumpSum(100), TermMonths: 12, DeclaredOn: day("2029-03-01"), EvaluationReportRef: "PJ1"}
+	oneDayMore := lastYear
+	oneDayMore.DeclaredOn = day("2029-03-02")
+	runCases(t, []ruleCase{
+		{name: "open licence on the term's last day, a month end", given: []Event{reg, monthEnd}, actor: OrgActor(sme),
+			when: grant(openLicense(sme, "2024-04-30", 5_000_000))},
+		{name: "declaration_not_in_effect the day after", given: []Event{reg, monthEnd}, actor: OrgActor(sme),
+			when: grant(openLicense(sme, "2024-05-01", 5_000_000)), rule: RuleDeclarationNotInEffect},
+		{name: "a term ending on a leap-day patent's last day passes", given: []Event{utility}, when: declare(lastYear)},
+		{name: "term_exceeds_patent one day later", given: []Event{utility}, when: declare(oneDayMore), rule: RuleTermExceedsPatent},
+	})
+}
+
+// TestSelfLicenseCountsThePatenteesOfTheEffectiveDate: a former patentee
+// cannot take or be granted a licence dated when it held the patent, when
+// it would be its own licensor; dated after the transfer it may.
+func TestSelfLicenseCountsThePatenteesOfTheEffectiveDate(t *testing.T) {
+	reg := registered(t)
+	toFirm := transferredTo(reg, "T1", "2024-06-01", firm)
+	decl := declared(t, "D1", "2024-01-01")
+	ordinary := func(on string) GrantLicense {
+		return GrantLicense{Type: LicenseOrdinary, LicenseeID: uni, EffectiveOn: day(on), EndsOn: day("2025-12-31")}
+	}
+	runCases(t, []ruleCase{
+		{name: "open licence dated before the transfer", given: []Event{reg, decl, toFirm}, actor: OrgActor(uni),
+			when: grant(openLicense(uni, "2024-05-31", 5_000_000)), rule: RuleSelfLicense},
+		{name: "ordinary licence dated before the transfer", given: []Event{reg, toFirm}, actor: AdminActor,
+			when: grant(ordinary("2024-05-31")), rule: RuleSelfLicense},
+		{name: "open licence dated on the transfer's day passes", given: []Event{reg, decl, toFirm}, actor: OrgActor(uni),
+			when: grant(openLicense(uni, "2024-06-01", 5_000_000))},
+		{name: "ordinary licence from the new patentee passes", given: []Event{reg, toFirm}, actor: OrgActor(firm),
+			when: grant(ordinary("2024-06-01"))},
+	})
+}
+
+// TestPledgorIsAPatenteeOnTheRegistrationDate: a pledgor that became a
+// patentee by a transfer cannot have pledged the patent before it.
+func TestPledgorIsAPatenteeOnTheRegistrationDate(t *testing.T) {
+	reg := registered(t)
+	toFirm := transferredTo(reg, "T1", "2024-06-01", firm)
+	byFirm := func(on string) RegisterPledge {
+		return RegisterPledge{PledgorID: firm, PledgeeID: bank, Patents: []string{string(reg.Number)},
+			SecuredAmountFen: 1, RegisteredOn: day(on), DebtDueOn: day("2030-01-01")}
+	}
+	runCases(t, []ruleCase{
+		{name: "registered the day before the transfer", given: []Event{reg, toFirm}, actor: OrgActor(bank), when: pledge(byFirm("2024-05-31")),
+			rule: RuleNotPatentee},
+		{name: "registered on the transfer's day passes", given: []Event{reg, toFirm}, actor: OrgActor(bank), when: pledge(byFirm("2024-06-01"))},
+	})
+}
+
+// TestOpenLicencesSurvivingAWithdrawalKeepOutSoleAndExclusive: open
+// licences taken before a withdrawal stay valid to the declaration's term
+// (PL 50(2)); no sole or exclusive licence may overlap them.
+func TestOpenLicencesSurvivingAWithdrawalKeepOutSoleAndExclusive(t *testing.T) {
+	reg := registered(t)
+	given := []Event{reg, declared(t, "D1", "2024-01-01"), licensed(t, "L1", LicenseOpen, sme, "2024-03-01", "2026-12-31"),
+		withdrawn(t, "D1", "2024-06-01")}
+	negotiated := func(typ LicenseType, from, to string) GrantLicense {
+		return GrantLicense{Type: typ, LicenseeID: sme2, EffectiveOn: day(from), EndsOn: day(to)}
+	}
+	runCases(t, []ruleCase{
+		{name: "exclusive from the withdrawal", given: given, when: grant(negotiated(LicenseExclusive, "2024-06-01", "2025-05-31")), rule: RuleOpenLicenseActive},
+		{name: "sole on the open licence's last day", given: given, when: grant(negotiated(LicenseSole, "2026-12-31", "2027-12-31")), rule: RuleOpenLicenseActive},
+		{name: "exclusive after the open licence ends passes", given: given, when: grant(negotiated(LicenseExclusive, "2027-01-01", "2027-12-31"))},
+		{name: "ordinary beside it passes", given: given, when: grant(negotiated(LicenseOrdinary, "2024-06-01", "2025-05-31"))},
+	})
+}
+
+// TestInactiveAndPledgedPatentsOnTheDay: every inactive status refuses a
+// declaration from its effective day; a pledgee's later consent allows a
+// licence or a transfer from its day, not the day before.
+func TestInactiveAndPledgedPatentsOnTheDay(t *testing.T) {
+	reg := registered(t)
+	pl := pledged(t, "P1", "2024-01-01", false)
+	consented := PledgeConsented{Number: reg.Number, PledgeID: "P1", ConsentedOn: day("2024-03-01")}
+	ordinary := func(on string) GrantLicense {
+		return GrantLicense{Type: LicenseOrdinary, LicenseeID: sme, EffectiveOn: day(on), EndsOn: day("2024-12-31")}
+	}
+	toFirm := func(on string) TransferPatent { return TransferPatent{ToIDs: []string{firm}, EffectiveOn: day(on)} }
+	afterExpiry := declareOn("2040-03-15")
+	afterExpiry.TermMonths = 1
+	cases := []ruleCase{
+		{name: "patent_not_active: declared the day after expiry", given: []Event{reg}, when: declare(afterExpiry), rule: RulePatentNotActive},
+		{name: "licence the day before the consent", given: []Event{reg, pl, consented}, when: grant(ordinary("2024-02-29")), rule: RulePledgedWithoutConsent},
+		{name: "licence on the consent's day passes", given: []Event{reg, pl, consented}, when: grant(ordinary("2024-03-01"))},
+		{name: "transfer the day before the consent", given: []Event{reg, pl, consented}, when: transfer(toFirm("2024-02-29")), rule: RulePledgedWithoutConsent},
+		{name: "transfer on the consent's day passes", given: []Event{reg, pl, consented}, when: transfer(toFirm("2024-03-01"))},
+	}
+	for _, s := range []PatentStatus{StatusLapsed, StatusInvalidated, StatusAbandoned} {
+		cases = append(cases,
+			ruleCase{name: "patent_not_active: declared on the day it became " + string(s), given: []Event{reg, statusOn(t, s, "2024-03-01")},
+				when: declare(declareOn("2024-03-01")), rule: RulePatentNotActive},
+			ruleCase{name: "declared the day before it became " + string(s) + " passes", given: []Event{reg, statusOn(t, s, "2024-03-01")},
+				when: declare(declareOn("2024-02-29"))})
+	}
+	runCases(t, cases)
+}
+
+// TestOrgRegisteredOnce: an organisation's stream holds one registration;
+// a second one is refused (org_already_registered) and writes nothing.
+func TestOrgRegisteredOnce(t *testing.T) {
+	check, err := CreditCheckChar("12440000455416125")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := RegisterOrg{Name: "华南理工大学", Kind: OrgUniversity, RegionCode: "440106",
+		CreditCode: CreditCode("12440000455416125" + string(check))}
+	o := &Org{}
+	events, err := o.Register("org-1", c)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("first registration: %v, %v", events, err)
+	}
+	o.Apply(events[0])
+	if events, err := o.Register("org-1", c); RuleOf(err) != RuleOrgAlreadyRegistered || events != nil {
+		t.Fatalf("second registration: %v, %v", events, err)
+	}
+}

@@ -102,8 +102,8 @@ func (p *Patent) checkOpenTerms(c GrantLicense) (*Declaration, error) {
 }
 
 func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
-	if slices.Contains(p.PatenteeIDs, c.LicenseeID) {
-		return Violation(RuleSelfLicense, "%s is a patentee of %s", c.LicenseeID, p.Number)
+	if p.IsPatentee(c.LicenseeID) || slices.Contains(p.PatenteesOn(c.EffectiveOn), c.LicenseeID) {
+		return Violation(RuleSelfLicense, "%s is a patentee of %s, today or on %s", c.LicenseeID, p.Number, c.EffectiveOn)
 	}
 	if c.Type == LicenseOpen && p.Declaration(c.DeclarationID).openLicensees[c.LicenseeID] {
 		return Violation(RuleDuplicateLicense, "%s already holds an open licence under %s", c.LicenseeID, c.DeclarationID)
@@ -111,6 +111,10 @@ func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
 	if c.Type == LicenseSole || c.Type == LicenseExclusive {
 		if decl := p.declarationOverlapping(c.EffectiveOn, ends); decl != nil {
 			return Violation(RuleOpenLicenseActive, "declaration %s is in effect; a %s licence is not possible (PL 51(3))", decl.DeclarationID, c.Type)
+		}
+		if l := p.licenseOverlapping(c.EffectiveOn, ends, LicenseOpen); l != nil {
+			return Violation(RuleOpenLicenseActive, "open licence %s, taken under declaration %s, is in force from %s to %s and stays valid after a withdrawal (PL 50(2)); a %s licence is not possible",
+				l.LicenseID, l.DeclarationID, l.EffectiveOn, l.EndsOn, c.Type)
 		}
 	}
 	if l := p.exclusiveLicenseOverlapping(c.EffectiveOn, ends); l != nil {
@@ -128,8 +132,14 @@ func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
 // exclusiveLicenseOverlapping returns a sole or exclusive licence in force
 // on some day of [from, to], or nil.
 func (p *Patent) exclusiveLicenseOverlapping(from, to Date) *License {
+	return p.licenseOverlapping(from, to, LicenseSole, LicenseExclusive)
+}
+
+// licenseOverlapping returns a licence of one of types in force on some day
+// of [from, to], or nil.
+func (p *Patent) licenseOverlapping(from, to Date, types ...LicenseType) *License {
 	for _, l := range p.Licenses {
-		if (l.Type == LicenseSole || l.Type == LicenseExclusive) && !l.EndsOn.Before(from) && !to.Before(l.EffectiveOn) {
+		if slices.Contains(types, l.Type) && !l.EndsOn.Before(from) && !to.Before(l.EffectiveOn) {
 			return l
 		}
 	}

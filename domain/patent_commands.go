@@ -93,7 +93,8 @@ func checkClassification(fe *FieldErrors, kind PatentKind, ipcCount int, locarno
 var designTermChange = NewDate(2021, 6, 1)
 
 // ExpiryDate returns the last day of protection of a patent of kind filed
-// on filedOn: filing date + term − 1 day.
+// on filedOn: filing date + term − 1 day, counted as TermEndsOn counts, so
+// a utility model filed on 2020-02-29 expires on 2030-02-28.
 func ExpiryDate(kind PatentKind, filedOn Date) Date {
 	years := 20
 	switch kind {
@@ -105,7 +106,7 @@ func ExpiryDate(kind PatentKind, filedOn Date) Date {
 			years = 15
 		}
 	}
-	return filedOn.AddYears(years).AddDays(-1)
+	return TermEndsOn(filedOn, 12*years)
 }
 
 // Register decides the registration of a patent. The acting organisation

@@ -111,6 +111,10 @@ func (p *Patent) checkPledgeRules(c RegisterPledge) error {
 	if !p.IsPatentee(c.PledgorID) {
 		return Violation(RuleNotPatentee, "pledgor %s is not a patentee of %s", c.PledgorID, p.Number)
 	}
+	if since := p.patenteeSince(c.PledgorID); on.Before(since) {
+		return Violation(RuleNotPatentee, "pledgor %s became a patentee of %s on %s, after the registration on %s",
+			c.PledgorID, p.Number, since, on)
+	}
 	if s := p.StatusOn(on); s != StatusActive {
 		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
 	}

@@ -526,3 +526,29 @@ func TestServiceStaleCacheNeverRefusesWrongly(t *testing.T) {
 		t.Fatalf("node A refused on a stale state: %v", err)
 	}
 }
+
+// TestServiceTodayIsTheShanghaiBusinessDate: a fact may be dated today in
+// Asia/Shanghai, which begins at 16:00 UTC the day before; one second
+// earlier the same date is still in the future.
+func TestServiceTodayIsTheShanghaiBusinessDate(t *testing.T) {
+	st := openStore(t)
+	now := time.Date(2024, 6, 30, 15, 59, 59, 0, time.UTC)
+	svc, err := domain.NewService(st, domain.ServiceOptions{Clock: func() time.Time { return now },
+		NewID: func() string { return uuid.Must(uuid.NewV7()).String() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, svc)
+	n := w.patent("202010123456")
+	review := domain.RecordReview{Campaign: "2024", ReviewedOn: bday("2024-07-01"), Grade: domain.GradeLow, Disposition: domain.DispositionMaintain}
+	if _, err := svc.RecordReview(context.Background(), as(w.uni), n, review); domain.ErrorCode(err) != domain.CodeInvalidArgument {
+		t.Fatalf("at %s a review dated 2024-07-01 is in the future; got %v", now, err)
+	}
+	now = now.Add(time.Second)
+	if got := svc.Today(); got != bday("2024-07-01") {
+		t.Fatalf("Today() at %s = %s", now, got)
+	}
+	if _, err := svc.RecordReview(context.Background(), as(w.uni), n, review); err != nil {
+		t.Fatalf("at %s a review dated 2024-07-01 is today's: %v", now, err)
+	}
+}
