@@ -1,0 +1,67 @@
+package api
+
+// Bad write bodies and headers: each answers 4xx problem JSON naming the
+// offending field by its path in the body, and writes nothing.
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestBadBodyFieldPaths sends bodies that are well-formed JSON but wrong
+// inside a list item, or that give a key twice: 400 invalid_argument
+// naming the field's path ("feedback[1].interest", "fee.mode"), before the
+// command looks for the patent, and nothing is written.
+func TestBadBodyFieldPaths(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
+	n := oasUnknownNumber(t)
+	review := func(feedback string) string {
+		return `{"campaign":"2024","reviewed_on":"2024-06-30","grade":"high","disposition":"open_license","feedback":` + feedback + `}`
+	}
+	patent := func(ipc string) string {
+		return `{"number":"` + n + `","title":"一种传感器","patentee_ids":["o1"],"ipc":` + ipc + `,"filed_on":"2020-03-15","granted_on":"2022-01-10"}`
+	}
+	for _, tc := range []struct {
+		name, path, body, field string
+		docRejects              bool
+	}{
+		{"an unknown field in a list item", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":"o1","interest":"high","zz":1}]`), "feedback[0].zz", true},
+		{"a required field left out of a list item", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":"o1","interest":"high"},{"org_id":"o2"}]`), "feedback[1].interest", true},
+		{"a required field blank in a list item", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":" ","interest":"low"}]`), "feedback[0].org_id", false},
+		{"a list item that is not an object", "/v1/patents/" + n + "/reviews", review(`[null]`), "feedback[0]", true},
+		{"an unknown enum value in a list item", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":"o1","interest":"high"},{"org_id":"o2","interest":"keen"}]`), "feedback[1].interest", true},
+		{"a wrong type in a list item's field", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":7,"interest":"high"}]`), "feedback[0].org_id", true},
+		{"a wrong type of list item", "/v1/patents", patent(`["H01M 10/0562", 7]`), "ipc[1]", true},
+		{"invalid UTF-8 in a list item", "/v1/patents", patent("[\"H01M 10/0562\", \"H01M\xff\"]"), "ipc[1]", false},
+		{"a key given twice", "/v1/orgs",
+			`{"name":"中山大学","kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":true,"sme":false}`, "sme", false},
+		{"a key given twice in a nested object", "/v1/patents/" + n + "/declarations",
+			`{"fee":{"mode":"free","mode":"lump_sum","lump_sum_fen":100},"term_months":12,"declared_on":"2024-06-01"}`, "fee.mode", false},
+		{"a key given twice in a list item", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":"o1","interest":"high","interest":"low"}]`), "feedback[0].interest", false},
+		{"a key given twice, once escaped", "/v1/patents/" + n + "/status", `{"reason":"a","re\u0061son":"b"}`, "reason", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.t = t
+			inputRefused(t, h, oasCall{method: "POST", path: tc.path, key: oasAdminKey, raw: []byte(tc.body),
+				docRejects: tc.docRejects, noRequestCheck: !tc.docRejects}, tc.field)
+		})
+	}
+}
+
+// TestRequiredFieldsOfListItems checks that decodeBody knows the required
+// fields of the objects a body's list holds (the feedback of a review), as
+// it knows those of the body and its nested objects.
+func TestRequiredFieldsOfListItems(t *testing.T) {
+	for _, route := range []string{"POST /v1/patents/:number/reviews", "PUT /v1/patents/:number/reviews/:campaign"} {
+		items := bodySchemas()[route].child("feedback")
+		if items == nil || !slices.Equal(items.required, []string{"org_id", "interest"}) {
+			t.Errorf("%s: the feedback items' schema is %+v, want org_id and interest required", route, items)
+		}
+	}
+}
