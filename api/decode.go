@@ -26,13 +26,14 @@ import (
 // missing required field (as the route's request body in the OpenAPI
 // document lists them), a value of the wrong type or format (dates, enums),
 // in the body, its nested objects and the items of its lists. An empty
-// body decodes as {}.
+// body decodes as {}. A Content-Type other than JSON in UTF-8 answers 415.
 func decodeBody(c echo.Context, v any) error {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
+		mt, params, err := mime.ParseMediaType(ct)
+		charset := params["charset"]
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) || charset != "" && !strings.EqualFold(charset, "utf-8") {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json in UTF-8")
 		}
 	}
 	data, err := io.ReadAll(req.Body)

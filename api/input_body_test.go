@@ -54,6 +54,22 @@ func TestBadBodyFieldPaths(t *testing.T) {
 	}
 }
 
+// TestBodyMustBeUTF8JSON: a JSON body declared in another charset answers
+// 415 and writes nothing; UTF-8 in any spelling is taken.
+func TestBodyMustBeUTF8JSON(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	org := []byte(`{"name":"中山大学","kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":false}`)
+	before := inputHead(h)
+	for _, ct := range []string{"application/json; charset=iso-8859-1", "application/json; charset=gbk"} {
+		h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: org, contentType: ct, want: 415,
+			code: "unsupported_media_type", noRequestCheck: true})
+	}
+	if after := inputHead(h); after != before {
+		t.Errorf("the head moved from %d to %d", before, after)
+	}
+	h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: org, contentType: "application/json; charset=UTF-8", want: 201})
+}
+
 // TestRequiredFieldsOfListItems checks that decodeBody knows the required
 // fields of the objects a body's list holds (the feedback of a review), as
 // it knows those of the body and its nested objects.
