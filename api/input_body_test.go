@@ -4,7 +4,11 @@ package api
 // offending field by its path in the body, and writes nothing.
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +72,44 @@ func TestBodyMustBeUTF8JSON(t *testing.T) {
 		t.Errorf("the head moved from %d to %d", before, after)
 	}
 	h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: org, contentType: "application/json; charset=UTF-8", want: 201})
+}
+
+// TestMalformedIdempotencyKey sends Idempotency-Key headers that are there
+// but cannot be a key: blank, given twice, with a control character or a
+// byte outside printable ASCII. Each answers 400 naming the header and
+// writes nothing; a key with an inner space is a key.
+func TestMalformedIdempotencyKey(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	org := `{"name":"中山大学","kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":false}`
+	send := func(keys []string) (int, oasReply) {
+		req, _ := http.NewRequest("POST", h.http.URL+"/v1/orgs", strings.NewReader(org))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+oasAdminKey)
+		req.Header["Idempotency-Key"] = keys
+		resp, err := h.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		r := oasReply{status: resp.StatusCode, body: body}
+		_ = json.Unmarshal(body, &r.obj)
+		return resp.StatusCode, r
+	}
+	for _, keys := range [][]string{{""}, {"   "}, {"order-1", "order-2"}, {"order-1", "order-1"}, {"order\t1"}, {"订单-1"},
+		{"order-\xff"}, {strings.Repeat("k", maxIdempotencyKey+1)}} {
+		before := inputHead(h)
+		status, r := send(keys)
+		if status != 400 || r.str("code") != "invalid_argument" || !slices.Contains(inputFields(r), "Idempotency-Key") {
+			t.Errorf("Idempotency-Key %q: %d %s", keys, status, r.body)
+		}
+		if after := inputHead(h); after != before {
+			t.Errorf("Idempotency-Key %q: the head moved from %d to %d", keys, before, after)
+		}
+	}
+	if status, r := send([]string{"order 1 of 2024-06-01"}); status != 201 {
+		t.Errorf("a key with inner spaces: %d %s", status, r.body)
+	}
 }
 
 // TestRequiredFieldsOfListItems checks that decodeBody knows the required
