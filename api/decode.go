@@ -38,12 +38,7 @@ func decodeBody(c echo.Context, v any) error {
 	}
 	data, err := io.ReadAll(req.Body)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		var he *echo.HTTPError
-		if errors.As(err, &tooLarge) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		return domain.Invalid("body", "could not be read: %v", err)
+		return bodyReadError(err)
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
@@ -61,6 +56,18 @@ func decodeBody(c echo.Context, v any) error {
 	schema := bodySchemas()[req.Method+" "+c.Path()]
 	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "", schema)
 	return fe.Err()
+}
+
+// bodyReadError is the answer to a request whose body could not be read
+// or parsed: 413 when it is over the size limit, 400 naming the body
+// otherwise.
+func bodyReadError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var he *echo.HTTPError
+	if errors.As(err, &tooLarge) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	return domain.Invalid("body", "could not be read: %v", err)
 }
 
 // decodeObject decodes a JSON object field by field into the struct rv so

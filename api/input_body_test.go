@@ -4,9 +4,11 @@ package api
 // offending field by its path in the body, and writes nothing.
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -121,5 +123,50 @@ func TestRequiredFieldsOfListItems(t *testing.T) {
 		if items == nil || !slices.Equal(items.required, []string{"org_id", "interest"}) {
 			t.Errorf("%s: the feedback items' schema is %+v, want org_id and interest required", route, items)
 		}
+	}
+}
+
+// TestWebFormFieldsGivenOnce posts the declaration form of a signed-in
+// patentee with a field given twice and with a malformed % escape: each is
+// refused (400, the page naming the field by its label) and writes
+// nothing, where the first value used to win and the rest of a malformed
+// form used to be read. Co-owners' consent is a list and may repeat.
+func TestWebFormFieldsGivenOnce(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	if status, _, _ := signIn(t, c, f.url+"/signin", f.uniKey); status != 303 {
+		t.Fatalf("sign-in: %d", status)
+	}
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page+"?lang=en")
+	token := csrfOf(t, html)
+	head := func() int64 {
+		h, err := f.store.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Position
+	}
+	declare := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	for _, tc := range []struct{ name, body, want string }{
+		{"a field given twice", declare.Encode() + "&mode=lump_sum&lump_sum_fen=100", "is given 2 times"},
+		{"a malformed escape", declare.Encode() + "&term_months=%zz", "could not be read"},
+	} {
+		before := head()
+		resp, err := c.Post(page+"/declare?lang=en", "application/x-www-form-urlencoded", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s: %d, want 400 saying %q:\n%s", tc.name, resp.StatusCode, tc.want, body)
+		}
+		if after := head(); after != before {
+			t.Errorf("%s: the head moved from %d to %d", tc.name, before, after)
+		}
+	}
+	if status, _, _ := post(t, c, page+"/declare", declare); status != 303 {
+		t.Errorf("the same form with each field once: %d", status)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -285,12 +286,13 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	if who.org.ID == "" {
 		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
 	}
+	formErr := checkFormFields(c) // first: a later parse of the form would not see it malformed
 	var res domain.Result
 	var err error = domain.Forbidden("csrf")
 	if checkCSRF(c, csrf) {
 		n, perr := patentParam(c)
-		err = perr
-		if perr == nil {
+		err = errors.Join(perr, formErr)
+		if err == nil {
 			res, err = run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
 		}
 	}
@@ -315,6 +317,24 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 		p.CoOwners[i].Consented = slices.Contains(form[coOwnerConsent], p.CoOwners[i].ID)
 	}
 	return s.render(c, problemOf(err).Status, "patent", p)
+}
+
+// checkFormFields refuses a form body that is not well-formed (a bad %
+// escape), whose fields would be read in part, and a field other than the
+// co-owners' consent given more than once, of which only the first would
+// be read, as the API refuses a query parameter given twice.
+func checkFormFields(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return bodyReadError(err)
+	}
+	var fe domain.FieldErrors
+	for _, name := range slices.Sorted(maps.Keys(form)) {
+		if n := len(form[name]); n > 1 && name != coOwnerConsent {
+			fe.Addf(name, "is given %d times; give it once", n)
+		}
+	}
+	return fe.Err()
 }
 
 // declarationFromForm reads the declaration form into the command, naming
