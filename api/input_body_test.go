@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -169,4 +170,18 @@ func TestWebFormFieldsGivenOnce(t *testing.T) {
 	if status, _, _ := post(t, c, page+"/declare", declare); status != 303 {
 		t.Errorf("the same form with each field once: %d", status)
 	}
+}
+
+// TestC1ControlCharacters sends free text holding a C1 control character
+// (U+0080, U+0085 next line, U+009B control sequence introducer), which
+// terminals act on as they do on C0 ones: 400 naming the field, and
+// nothing written.
+func TestC1ControlCharacters(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	org := `{"name":%q,"kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":false}`
+	for _, name := range []string{"中山\u0085大学", "中山\u009b31m大学", "中山\u0080大学"} {
+		inputRefused(t, h, oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: []byte(fmt.Sprintf(org, name)),
+			noRequestCheck: true}, "name")
+	}
+	h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, want: 201, raw: []byte(fmt.Sprintf(org, "中山大学"))})
 }
