@@ -185,3 +185,18 @@ func TestC1ControlCharacters(t *testing.T) {
 	}
 	h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, want: 201, raw: []byte(fmt.Sprintf(org, "中山大学"))})
 }
+
+// TestDryRunWithoutValue imports a valid list with dry_run given but
+// empty ("?dry_run", "?dry_run="): 400 naming dry_run, and nothing
+// written, where it used to count as false and import the list.
+func TestDryRunWithoutValue(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	uni := h.org("中山大学", "university", "440105", "12440000455350000", false)
+	n, _ := oasNumber(t, "202010765432")
+	csv := []byte("number,title,patentees,ipc,filed_on,granted_on\n" + n + ",一种传感器," + uni.id + ",H01M 10/0562,2020-03-15,2022-01-10\n")
+	for _, query := range []string{"?dry_run", "?dry_run="} {
+		inputRefused(t, h, oasCall{method: "POST", path: "/v1/imports/patents" + query, key: uni.key, raw: csv,
+			contentType: "text/csv", noRequestCheck: true}, "dry_run")
+	}
+	h.do(oasCall{method: "POST", path: "/v1/imports/patents?dry_run=false", key: uni.key, raw: csv, contentType: "text/csv", want: 200})
+}
