@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func decodeBody(c echo.Context, v any) error {
 	}
 	if json.Valid(data) {
 		for _, path := range duplicateKeys(data) {
-			fe.Addf(path, "is given more than once; give it once")
+			fe.Addf(cmp.Or(path, "body"), "is given more than once; give it once")
 		}
 	}
 	schema := bodySchemas()[req.Method+" "+c.Path()]
@@ -75,18 +76,19 @@ func bodyReadError(err error) error {
 // field schema requires and the object lacks is reported as required.
 func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string, schema *bodySchema) {
 	var raw map[string]json.RawMessage
+	object := cmp.Or(strings.TrimSuffix(prefix, "."), "body")
 	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
-		name := strings.TrimSuffix(prefix, ".")
-		if name == "" {
-			name = "body"
-		}
-		fe.Addf(name, "must be a JSON object%s", syntaxDetail(err))
+		fe.Addf(object, "must be a JSON object%s", syntaxDetail(err))
 		return
 	}
 	fields := jsonFields(rv.Type())
 	for key, msg := range raw {
 		idx, ok := fields[key]
-		if !ok {
+		switch {
+		case key == "":
+			fe.Addf(object, "has a field with an empty name")
+			continue
+		case !ok:
 			fe.Addf(prefix+key, "unknown field")
 			continue
 		}
@@ -192,9 +194,13 @@ func invalidTextField(data []byte, path string) string {
 }
 
 // joinPath returns the path of the field key of the object at path ("" at
-// the top of the body).
+// the top of the body); the object's own for an empty key, which would
+// name nothing a client could find.
 func joinPath(path, key string) string {
-	if path == "" {
+	switch {
+	case key == "":
+		return path
+	case path == "":
 		return key
 	}
 	return path + "." + key

@@ -51,6 +51,10 @@ func TestBadBodyFieldPaths(t *testing.T) {
 			`{"fee":{"mode":"free","mode":"lump_sum","lump_sum_fen":100},"term_months":12,"declared_on":"2024-06-01"}`, "fee.mode", false},
 		{"a key given twice in a list item", "/v1/patents/" + n + "/reviews",
 			review(`[{"org_id":"o1","interest":"high","interest":"low"}]`), "feedback[0].interest", false},
+		{"a field with an empty name", "/v1/orgs",
+			`{"":1,"name":"中山大学","kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":true}`, "body", true},
+		{"a field with an empty name in a nested object", "/v1/patents/" + n + "/declarations",
+			`{"fee":{"mode":"free","":1},"term_months":12,"declared_on":"2024-06-01"}`, "fee", true},
 		{"a key given twice, once escaped", "/v1/patents/" + n + "/status", `{"reason":"a","re\u0061son":"b"}`, "reason", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,6 +56,7 @@ var zhFieldMessages = map[string]string{
 	"fee mode is required; want free, lump_sum, instalment, royalty or entry_plus_royalty":                  "必须填写付费方式：免费、一次性、分期、提成或入门费加提成",
 	"from and to are both required":                                                                         "起始日和截止日都必须填写",
 	"give at least one of status, suspended, annual_fee_overdue":                                            "请至少填写状态、中止或年费逾期中的一项",
+	"has a field with an empty name":                                                                        "有一个名称为空的字段",
 	"holds no letters, digits or Chinese characters to search for":                                          "不含可检索的字母、数字或汉字",
 	"is %d characters long; at most %d allowed":                                                             "长度为 %d 个字符；最多允许 %d 个",
 	"is above the ceiling of %s":                                                                            "超过上限 %s",
