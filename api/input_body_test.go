@@ -133,9 +133,9 @@ func TestRequiredFieldsOfListItems(t *testing.T) {
 
 // TestWebFormFieldsGivenOnce posts the declaration form of a signed-in
 // patentee with a field given twice and with a malformed % escape: each is
-// refused (400, the page naming the field by its label) and writes
-// nothing, where the first value used to win and the rest of a malformed
-// form used to be read. Co-owners' consent is a list and may repeat.
+// refused (400, the page naming the field) and writes nothing, where the
+// first value used to win and the rest of a malformed form used to be
+// read. A form over the body limit answers 413, not that the form expired.
 func TestWebFormFieldsGivenOnce(t *testing.T) {
 	f := newWebFixture(t)
 	c := browser(t)
@@ -153,19 +153,27 @@ func TestWebFormFieldsGivenOnce(t *testing.T) {
 		return h.Position
 	}
 	declare := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
-	for _, tc := range []struct{ name, body, want string }{
-		{"a field given twice", declare.Encode() + "&mode=lump_sum&lump_sum_fen=100", "is given 2 times"},
-		{"a malformed escape", declare.Encode() + "&term_months=%zz", "could not be read"},
+	for _, tc := range []struct {
+		name string
+		body io.Reader
+		want int
+		says string
+	}{
+		{"a field given twice", strings.NewReader(declare.Encode() + "&mode=lump_sum&lump_sum_fen=100"), 400, "is given 2 times"},
+		{"a malformed escape", strings.NewReader(declare.Encode() + "&term_months=%zz"), 400, "could not be read"},
+		// Chunked, so that only reading it shows it too large.
+		{"a body over the limit", io.MultiReader(strings.NewReader(declare.Encode()+"&other_terms="), strings.NewReader(strings.Repeat("x", 1_100_000))),
+			413, "Too large"},
 	} {
 		before := head()
-		resp, err := c.Post(page+"/declare?lang=en", "application/x-www-form-urlencoded", strings.NewReader(tc.body))
+		resp, err := c.Post(page+"/declare?lang=en", "application/x-www-form-urlencoded", tc.body)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 400 || !strings.Contains(string(body), tc.want) {
-			t.Errorf("%s: %d, want 400 saying %q:\n%s", tc.name, resp.StatusCode, tc.want, body)
+		if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.says) {
+			t.Errorf("%s: %d, want %d saying %q:\n%s", tc.name, resp.StatusCode, tc.want, tc.says, body)
 		}
 		if after := head(); after != before {
 			t.Errorf("%s: the head moved from %d to %d", tc.name, before, after)

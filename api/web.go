@@ -286,16 +286,7 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	if who.org.ID == "" {
 		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
 	}
-	formErr := checkFormFields(c) // first: a later parse of the form would not see it malformed
-	var res domain.Result
-	var err error = domain.Forbidden("csrf")
-	if checkCSRF(c, csrf) {
-		n, perr := patentParam(c)
-		err = errors.Join(perr, formErr)
-		if err == nil {
-			res, err = run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
-		}
-	}
+	res, err := runForm(c, who, csrf, run)
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patents/%s?saved=%d%s", c.Param("number"), res.Position, langAmp(c)))
 	}
@@ -306,7 +297,7 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	// The form's address takes only POST: the language switch goes to the page.
 	p.SwitchURL = switchURL("/patents/"+string(p.Patent.Number), url.Values{}, p.Lang)
 	p.Problem = problemLines(err, p.Lang)
-	if !checkCSRF(c, csrf) {
+	if errors.Is(err, errFormExpired) {
 		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}
 	}
 	form, _ := c.FormParams()
@@ -317,6 +308,27 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 		p.CoOwners[i].Consented = slices.Contains(form[coOwnerConsent], p.CoOwners[i].ID)
 	}
 	return s.render(c, problemOf(err).Status, "patent", p)
+}
+
+// errFormExpired answers a form whose CSRF token is not its session's.
+var errFormExpired = domain.Forbidden("csrf")
+
+// runForm runs the command of a form once the form has passed its checks,
+// in this order: well-formed with each field once (checked first, as a
+// later parse of the form would not see it malformed or cut short), the
+// session's CSRF token, the patent number of the address.
+func runForm(c echo.Context, who principal, csrf string, run func(context.Context, domain.Request, domain.PatentNumber) (domain.Result, error)) (domain.Result, error) {
+	if err := checkFormFields(c); err != nil {
+		return domain.Result{}, err
+	}
+	if !checkCSRF(c, csrf) {
+		return domain.Result{}, errFormExpired
+	}
+	n, err := patentParam(c)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	return run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
 }
 
 // checkFormFields refuses a form body that is not well-formed (a bad %
