@@ -212,3 +212,39 @@ func TestDryRunWithoutValue(t *testing.T) {
 	}
 	h.do(oasCall{method: "POST", path: "/v1/imports/patents?dry_run=false", key: uni.key, raw: csv, contentType: "text/csv", want: 200})
 }
+
+// TestWebSigninFormBodies posts the sign-in form with its token but the
+// key given twice, and the sign-in and sign-out forms over the body limit
+// (chunked): 400 and 413, no session, where the first key used to be
+// tried and an oversized form was taken for an expired one (403).
+func TestWebSigninFormBodies(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	_, page, _ := get(t, c, f.url+"/signin?lang=en")
+	token := signinCSRFOf(t, page)
+	big := func(form string) io.Reader {
+		return io.MultiReader(strings.NewReader(form), strings.NewReader(strings.Repeat("x", 1_100_000)))
+	}
+	for _, tc := range []struct {
+		name, path string
+		body       io.Reader
+		want       int
+	}{
+		{"the key given twice", "/signin", strings.NewReader(url.Values{"csrf": {token}, "key": {f.uniKey, f.smeKey}}.Encode()), 400},
+		{"a sign-in over the limit", "/signin", big("csrf=" + token + "&key=" + f.uniKey + "&pad="), 413},
+		{"a sign-out over the limit", "/signout", big("pad="), 413},
+	} {
+		resp, err := c.Post(f.url+tc.path+"?lang=en", "application/x-www-form-urlencoded", tc.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || strings.Contains(resp.Header.Get("Set-Cookie"), sessionCookie+"=") &&
+			!strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age=0") {
+			t.Errorf("%s: %d (want %d), Set-Cookie %q", tc.name, resp.StatusCode, tc.want, resp.Header.Get("Set-Cookie"))
+		}
+	}
+	if status, _, _ := signIn(t, c, f.url+"/signin", f.uniKey); status != 303 {
+		t.Errorf("a sign-in with the key once: %d", status)
+	}
+}

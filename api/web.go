@@ -334,7 +334,8 @@ func runForm(c echo.Context, who principal, csrf string, run func(context.Contex
 // checkFormFields refuses a form body that is not well-formed (a bad %
 // escape), whose fields would be read in part, and a field other than the
 // co-owners' consent given more than once, of which only the first would
-// be read, as the API refuses a query parameter given twice.
+// be read, as the API refuses a query parameter given twice; a body over
+// the limit answers 413.
 func checkFormFields(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
@@ -437,6 +438,9 @@ func (s *Server) signinPageData(c echo.Context, problem string) *page {
 // authenticate counts against the address as it does in the API (429 once
 // too many have failed).
 func (s *Server) signin(c echo.Context) error {
+	if err := checkFormFields(c); err != nil {
+		return s.webError(c, err)
+	}
 	if !s.checkSigninCSRF(c) {
 		return s.render(c, http.StatusForbidden, "signin", s.signinPageData(c, "csrf.bad"))
 	}
@@ -455,6 +459,9 @@ func (s *Server) signin(c echo.Context) error {
 }
 
 func (s *Server) signout(c echo.Context) error {
+	if err := checkFormFields(c); err != nil {
+		return s.webError(c, err)
+	}
 	if _, csrf := s.webSession(c); csrf != "" && !checkCSRF(c, csrf) {
 		return s.webError(c, domain.Forbidden("the form has expired"))
 	}
