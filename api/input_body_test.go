@@ -43,6 +43,8 @@ func TestBadBodyFieldPaths(t *testing.T) {
 			review(`[{"org_id":"o1","interest":"high"},{"org_id":"o2","interest":"keen"}]`), "feedback[1].interest", true},
 		{"a wrong type in a list item's field", "/v1/patents/" + n + "/reviews",
 			review(`[{"org_id":7,"interest":"high"}]`), "feedback[0].org_id", true},
+		{"a list item's organisation given twice", "/v1/patents/" + n + "/reviews",
+			review(`[{"org_id":"o1","interest":"high"},{"org_id":"o1","interest":"low"}]`), "feedback[1].org_id", false},
 		{"a wrong type of list item", "/v1/patents", patent(`["H01M 10/0562", 7]`), "ipc[1]", true},
 		{"invalid UTF-8 in a list item", "/v1/patents", patent("[\"H01M 10/0562\", \"H01M\xff\"]"), "ipc[1]", false},
 		{"a key given twice", "/v1/orgs",
