@@ -126,6 +126,9 @@ func decodeList(fe *domain.FieldErrors, msg json.RawMessage, fv reflect.Value, n
 	}
 	list := reflect.MakeSlice(fv.Type(), len(raw), len(raw))
 	for i, item := range raw {
+		if fe.Full() {
+			return // a list of a million bad items: the first ones say it
+		}
 		decodeValue(fe, item, list.Index(i), fmt.Sprintf("%s[%d]", name, i), items)
 	}
 	fv.Set(list)
@@ -206,9 +209,9 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// duplicateKeys returns the path of every key that the JSON text data,
-// which must be valid, gives twice in one object ("fee.mode"), in the
-// order they come; encoding/json would silently keep the last.
+// duplicateKeys returns, once each, the path of every key that the JSON
+// text data, which must be valid, gives twice in one object ("fee.mode"),
+// in the order they come; encoding/json would silently keep the last.
 func duplicateKeys(data []byte) []string {
 	var out []string
 	_ = walkDuplicateKeys(json.NewDecoder(bytes.NewReader(data)), "", &out)
@@ -224,17 +227,17 @@ func walkDuplicateKeys(dec *json.Decoder, path string, out *[]string) error {
 	}
 	switch tok {
 	case json.Delim('{'):
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
 				return err
 			}
 			key, _ := tok.(string)
-			if seen[key] {
+			if n := seen[key]; n == 1 {
 				*out = append(*out, joinPath(path, key))
 			}
-			seen[key] = true
+			seen[key]++
 			if err := walkDuplicateKeys(dec, joinPath(path, key), out); err != nil {
 				return err
 			}

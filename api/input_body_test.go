@@ -250,3 +250,23 @@ func TestWebSigninFormBodies(t *testing.T) {
 		t.Errorf("a sign-in with the key once: %d", status)
 	}
 }
+
+// TestManyBadItemsAnswerBounded sends bodies with thousands of bad list
+// items and thousands of repeats of one key: 400 naming the first 100
+// problems and counting the rest, and each repeated key once, not an
+// answer fifty times the size of the body.
+func TestManyBadItemsAnswerBounded(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.BodyLimit = "1M" })
+	items := strings.TrimSuffix(strings.Repeat("7,", 5000), ",")
+	r := h.do(oasCall{method: "POST", path: "/v1/patents", key: oasAdminKey, raw: []byte(`{"ipc":[` + items + `]}`),
+		want: 400, code: "invalid_argument", docRejects: true})
+	if fields := inputFields(r); len(fields) != 100 || fields[0] != "ipc[0]" || !strings.Contains(r.str("detail"), "more problems") {
+		t.Errorf("%d fields, the first %v; detail ends %q", len(fields), fields[:min(1, len(fields))], r.str("detail")[max(0, len(r.str("detail"))-40):])
+	}
+	repeats := strings.TrimSuffix(strings.Repeat(`"title":"x",`, 5000), ",")
+	r = h.do(oasCall{method: "POST", path: "/v1/patents", key: oasAdminKey, raw: []byte(`{` + repeats + `}`),
+		want: 400, code: "invalid_argument", docRejects: true})
+	if n := strings.Count(string(r.body), `"field":"title"`); n != 1 || len(r.body) > 10_000 {
+		t.Errorf("title named %d times in %d bytes", n, len(r.body))
+	}
+}
