@@ -10,7 +10,8 @@ import (
 
 // bodySchema is what decodeBody checks of a JSON request body beyond its
 // Go type: the fields that must be present (and not null or blank), and
-// the schemas of nested objects by field name.
+// the schemas of nested objects, and of the objects a list holds, by field
+// name.
 type bodySchema struct {
 	required []string
 	nested   map[string]*bodySchema
@@ -28,6 +29,7 @@ type oasSchema struct {
 	AllOf      []oasSchema           `json:"allOf"`
 	Required   []string              `json:"required"`
 	Properties map[string]*oasSchema `json:"properties"`
+	Items      *oasSchema            `json:"items"`
 }
 
 // mustBodySchemas reads the JSON request bodies of every operation of an
@@ -71,9 +73,12 @@ func mustBodySchemas(doc []byte) map[string]*bodySchema {
 }
 
 // newBodySchema builds the bodySchema of an object schema, nested objects
-// included; nil when s is not an object with properties.
+// included, or of the objects a list schema holds; nil when s is neither.
 func newBodySchema(s *oasSchema, resolve func(*oasSchema) *oasSchema) *bodySchema {
 	s = resolve(s)
+	if s != nil && s.Items != nil {
+		return newBodySchema(s.Items, resolve)
+	}
 	if s == nil || s.Properties == nil {
 		return nil
 	}
@@ -86,7 +91,8 @@ func newBodySchema(s *oasSchema, resolve func(*oasSchema) *oasSchema) *bodySchem
 	return b
 }
 
-// child returns the schema of the nested object under name, or nil.
+// child returns the schema of the nested object under name, or of the
+// objects of the list under name; nil when there is none.
 func (b *bodySchema) child(name string) *bodySchema {
 	if b == nil {
 		return nil

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,25 +23,23 @@ import (
 
 // decodeBody reads the request's JSON object into v, a pointer to a struct
 // with json tags. Every problem becomes one invalid_argument error naming
-// the fields: malformed JSON, an unknown field, a missing required field
-// (as the route's request body in the OpenAPI document lists them), a value
-// of the wrong type or format (dates, enums). An empty body decodes as {}.
+// the fields: malformed JSON, an unknown field, a field given twice, a
+// missing required field (as the route's request body in the OpenAPI
+// document lists them), a value of the wrong type or format (dates, enums),
+// in the body, its nested objects and the items of its lists. An empty
+// body decodes as {}. A Content-Type other than JSON in UTF-8 answers 415.
 func decodeBody(c echo.Context, v any) error {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json")
+		mt, params, err := mime.ParseMediaType(ct)
+		charset := params["charset"]
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) || charset != "" && !strings.EqualFold(charset, "utf-8") {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the body as application/json in UTF-8")
 		}
 	}
 	data, err := io.ReadAll(req.Body)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		var he *echo.HTTPError
-		if errors.As(err, &tooLarge) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		return domain.Invalid("body", "could not be read: %v", err)
+		return bodyReadError(err)
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
@@ -49,9 +49,26 @@ func decodeBody(c echo.Context, v any) error {
 		fe.Addf(invalidTextField(data, ""), notUTF8)
 		return fe.Err()
 	}
+	if json.Valid(data) {
+		for _, path := range duplicateKeys(data) {
+			fe.Addf(cmp.Or(path, "body"), "is given more than once; give it once")
+		}
+	}
 	schema := bodySchemas()[req.Method+" "+c.Path()]
 	decodeObject(&fe, data, reflect.ValueOf(v).Elem(), "", schema)
 	return fe.Err()
+}
+
+// bodyReadError is the answer to a request whose body could not be read
+// or parsed: 413 when it is over the size limit, 400 naming the body
+// otherwise.
+func bodyReadError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var he *echo.HTTPError
+	if errors.As(err, &tooLarge) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	return domain.Invalid("body", "could not be read: %v", err)
 }
 
 // decodeObject decodes a JSON object field by field into the struct rv so
@@ -59,33 +76,62 @@ func decodeBody(c echo.Context, v any) error {
 // field schema requires and the object lacks is reported as required.
 func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix string, schema *bodySchema) {
 	var raw map[string]json.RawMessage
+	object := cmp.Or(strings.TrimSuffix(prefix, "."), "body")
 	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
-		name := strings.TrimSuffix(prefix, ".")
-		if name == "" {
-			name = "body"
-		}
-		fe.Addf(name, "must be a JSON object%s", syntaxDetail(err))
+		fe.Addf(object, "must be a JSON object%s", syntaxDetail(err))
 		return
 	}
 	fields := jsonFields(rv.Type())
 	for key, msg := range raw {
 		idx, ok := fields[key]
-		if !ok {
+		switch {
+		case key == "":
+			fe.Addf(object, "has a field with an empty name")
+			continue
+		case !ok:
 			fe.Addf(prefix+key, "unknown field")
 			continue
 		}
-		fv := rv.Field(idx)
-		if isPlainStruct(fv.Type()) {
-			decodeObject(fe, msg, fv, prefix+key+".", schema.child(key))
-			continue
-		}
-		if err := json.Unmarshal(msg, fv.Addr().Interface()); err != nil {
-			fe.Add(prefix+key, describeJSONError(err))
-		}
+		decodeValue(fe, msg, rv.Field(idx), prefix+key, schema.child(key))
 	}
 	for _, name := range schema.missing(raw) {
 		fe.Addf(prefix+name, "is required")
 	}
+}
+
+// decodeValue decodes the JSON value msg into fv, reporting each error
+// under its path from name: a plain struct field by field, a list item by
+// item ("feedback[1].interest"), with schema the struct's or the items'.
+func decodeValue(fe *domain.FieldErrors, msg json.RawMessage, fv reflect.Value, name string, schema *bodySchema) {
+	switch {
+	case isPlainStruct(fv.Type()):
+		decodeObject(fe, msg, fv, name+".", schema)
+	case fv.Kind() == reflect.Slice && string(bytes.TrimSpace(msg)) != "null":
+		decodeList(fe, msg, fv, name, schema)
+	default:
+		if err := json.Unmarshal(msg, fv.Addr().Interface()); err != nil {
+			fe.Add(name, describeJSONError(err))
+		}
+	}
+}
+
+// decodeList decodes the JSON list msg into the slice fv item by item, so
+// that an item's error names it ("ipc[2]") and the items of a list of
+// objects are checked as objects are: unknown and required fields.
+func decodeList(fe *domain.FieldErrors, msg json.RawMessage, fv reflect.Value, name string, items *bodySchema) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(msg, &raw); err != nil {
+		fe.Add(name, describeJSONError(err))
+		return
+	}
+	list := reflect.MakeSlice(fv.Type(), len(raw), len(raw))
+	for i, item := range raw {
+		if fe.Full() {
+			return // a list of a million bad items: the first ones say it
+		}
+		decodeValue(fe, item, list.Index(i), fmt.Sprintf("%s[%d]", name, i), items)
+	}
+	fv.Set(list)
 }
 
 // notUTF8 is the message for text that is not valid UTF-8.
@@ -123,21 +169,90 @@ func validText(data []byte) bool {
 	return !pendingHigh
 }
 
-// invalidTextField names the field of the JSON object data (under prefix)
-// whose value holds the text validText refuses, looking into nested
-// objects; the object itself ("body" at the top) when it is in a key.
-func invalidTextField(data []byte, prefix string) string {
-	var raw map[string]json.RawMessage
-	_ = json.Unmarshal(data, &raw)
-	for _, key := range slices.Sorted(maps.Keys(raw)) {
-		if msg := raw[key]; !validText(msg) {
-			return invalidTextField(msg, prefix+key+".")
+// invalidTextField names the field of the JSON value data (at path, "" at
+// the top) whose value holds the text validText refuses, looking into
+// nested objects and lists ("feedback[1].org_id"); the object itself
+// ("body" at the top) when it is in a key.
+func invalidTextField(data []byte, path string) string {
+	var obj map[string]json.RawMessage
+	var list []json.RawMessage
+	switch {
+	case json.Unmarshal(data, &obj) == nil:
+		for _, key := range slices.Sorted(maps.Keys(obj)) {
+			if !validText(obj[key]) {
+				return invalidTextField(obj[key], joinPath(path, key))
+			}
+		}
+	case json.Unmarshal(data, &list) == nil:
+		for i, item := range list {
+			if !validText(item) {
+				return invalidTextField(item, fmt.Sprintf("%s[%d]", path, i))
+			}
 		}
 	}
-	if prefix == "" {
+	if path == "" {
 		return "body"
 	}
-	return strings.TrimSuffix(prefix, ".")
+	return path
+}
+
+// joinPath returns the path of the field key of the object at path ("" at
+// the top of the body); the object's own for an empty key, which would
+// name nothing a client could find.
+func joinPath(path, key string) string {
+	switch {
+	case key == "":
+		return path
+	case path == "":
+		return key
+	}
+	return path + "." + key
+}
+
+// duplicateKeys returns, once each, the path of every key that the JSON
+// text data, which must be valid, gives twice in one object ("fee.mode"),
+// in the order they come; encoding/json would silently keep the last.
+func duplicateKeys(data []byte) []string {
+	var out []string
+	_ = walkDuplicateKeys(json.NewDecoder(bytes.NewReader(data)), "", &out)
+	return out
+}
+
+// walkDuplicateKeys reads the next JSON value of dec, at path, adding the
+// paths of the keys its objects repeat to out.
+func walkDuplicateKeys(dec *json.Decoder, path string, out *[]string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]int{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			if n := seen[key]; n == 1 {
+				*out = append(*out, joinPath(path, key))
+			}
+			seen[key]++
+			if err := walkDuplicateKeys(dec, joinPath(path, key), out); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := walkDuplicateKeys(dec, fmt.Sprintf("%s[%d]", path, i), out); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
 }
 
 // hexRune parses the four hex digits of a \u escape; -1 when they are not.

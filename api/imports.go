@@ -256,10 +256,15 @@ func importError(err error) error {
 	return err
 }
 
-// boolQuery parses a boolean query parameter; absent is false.
+// boolQuery parses a boolean query parameter; absent is false. Given
+// without a value ("?dry_run") it is refused rather than taken as false:
+// whoever wrote it meant something, most likely true.
 func boolQuery(c echo.Context, name string) (bool, error) {
+	if !c.QueryParams().Has(name) {
+		return false, nil
+	}
 	switch c.QueryParam(name) {
-	case "", "false", "0":
+	case "false", "0":
 		return false, nil
 	case "true", "1":
 		return true, nil

@@ -137,21 +137,25 @@ func inputWithout(t *testing.T, example any, field, variant string) []byte {
 	return out
 }
 
+// inputCommands is the command each JSON write body decodes into, by the
+// route as echo writes it.
+var inputCommands = map[string]any{
+	"POST /v1/orgs": domain.RegisterOrg{}, "POST /v1/patents": domain.RegisterPatent{},
+	"POST /v1/patents/:number/status": domain.ChangeStatus{}, "POST /v1/patents/:number/declarations": domain.FileDeclaration{},
+	"POST /v1/patents/:number/declarations/:declaration_id/withdrawal": domain.WithdrawDeclaration{},
+	"POST /v1/patents/:number/licenses":                                domain.GrantLicense{}, "POST /v1/licenses/:license_id/recordal": domain.RecordLicense{},
+	"POST /v1/licenses/:license_id/royalties": domain.PayRoyalty{}, "POST /v1/patents/:number/transfers": domain.TransferPatent{},
+	"POST /v1/pledges": domain.RegisterPledge{}, "POST /v1/pledges/:pledge_id/consent": domain.ConsentPledge{},
+	"POST /v1/pledges/:pledge_id/release": domain.ReleasePledge{}, "POST /v1/patents/:number/reviews": domain.RecordReview{},
+	"PUT /v1/patents/:number/reviews/:campaign": domain.RecordReview{},
+}
+
 // TestRequiredFieldsAgree checks that every required field of the
 // document's write bodies is a JSON field of the command the handler
 // decodes into, so that a required list cannot name a field the server
 // does not know.
 func TestRequiredFieldsAgree(t *testing.T) {
-	commands := map[string]any{
-		"POST /v1/orgs": domain.RegisterOrg{}, "POST /v1/patents": domain.RegisterPatent{},
-		"POST /v1/patents/:number/status": domain.ChangeStatus{}, "POST /v1/patents/:number/declarations": domain.FileDeclaration{},
-		"POST /v1/patents/:number/declarations/:declaration_id/withdrawal": domain.WithdrawDeclaration{},
-		"POST /v1/patents/:number/licenses":                                domain.GrantLicense{}, "POST /v1/licenses/:license_id/recordal": domain.RecordLicense{},
-		"POST /v1/licenses/:license_id/royalties": domain.PayRoyalty{}, "POST /v1/patents/:number/transfers": domain.TransferPatent{},
-		"POST /v1/pledges": domain.RegisterPledge{}, "POST /v1/pledges/:pledge_id/consent": domain.ConsentPledge{},
-		"POST /v1/pledges/:pledge_id/release": domain.ReleasePledge{}, "POST /v1/patents/:number/reviews": domain.RecordReview{},
-		"PUT /v1/patents/:number/reviews/:campaign": domain.RecordReview{},
-	}
+	commands := inputCommands
 	schemas := bodySchemas()
 	if len(schemas) != len(commands) {
 		t.Errorf("the document has %d JSON write bodies, the test knows %d", len(schemas), len(commands))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -304,15 +305,7 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	if who.org.ID == "" {
 		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
 	}
-	var res domain.Result
-	var err error = domain.Forbidden("csrf")
-	if checkCSRF(c, csrf) {
-		n, perr := patentParam(c)
-		err = perr
-		if perr == nil {
-			res, err = run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
-		}
-	}
+	res, err := runForm(c, who, csrf, run)
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/patents/%s?saved=%d%s", c.Param("number"), res.Position, langAmp(c)))
 	}
@@ -323,7 +316,7 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	// The form's address takes only POST: the language switch goes to the page.
 	p.SwitchURL = switchURL("/patents/"+string(p.Patent.Number), url.Values{}, p.Lang)
 	p.Problem = problemLines(err, p.Lang)
-	if !checkCSRF(c, csrf) {
+	if errors.Is(err, errFormExpired) {
 		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}
 	}
 	form, _ := c.FormParams()
@@ -334,6 +327,46 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 		p.CoOwners[i].Consented = slices.Contains(form[coOwnerConsent], p.CoOwners[i].ID)
 	}
 	return s.render(c, problemOf(err).Status, "patent", p)
+}
+
+// errFormExpired answers a form whose CSRF token is not its session's.
+var errFormExpired = domain.Forbidden("csrf")
+
+// runForm runs the command of a form once the form has passed its checks,
+// in this order: well-formed with each field once (checked first, as a
+// later parse of the form would not see it malformed or cut short), the
+// session's CSRF token, the patent number of the address.
+func runForm(c echo.Context, who principal, csrf string, run func(context.Context, domain.Request, domain.PatentNumber) (domain.Result, error)) (domain.Result, error) {
+	if err := checkFormFields(c); err != nil {
+		return domain.Result{}, err
+	}
+	if !checkCSRF(c, csrf) {
+		return domain.Result{}, errFormExpired
+	}
+	n, err := patentParam(c)
+	if err != nil {
+		return domain.Result{}, err
+	}
+	return run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
+}
+
+// checkFormFields refuses a form body that is not well-formed (a bad %
+// escape), whose fields would be read in part, and a field other than the
+// co-owners' consent given more than once, of which only the first would
+// be read, as the API refuses a query parameter given twice; a body over
+// the limit answers 413.
+func checkFormFields(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return bodyReadError(err)
+	}
+	var fe domain.FieldErrors
+	for _, name := range slices.Sorted(maps.Keys(form)) {
+		if n := len(form[name]); n > 1 && name != coOwnerConsent {
+			fe.Addf(name, "is given %d times; give it once", n)
+		}
+	}
+	return fe.Err()
 }
 
 // declarationFromForm reads the declaration form into the command, naming
@@ -424,6 +457,9 @@ func (s *Server) signinPageData(c echo.Context, problem string) *page {
 // authenticate counts against the address as it does in the API (429 once
 // too many have failed).
 func (s *Server) signin(c echo.Context) error {
+	if err := checkFormFields(c); err != nil {
+		return s.webError(c, err)
+	}
 	if !s.checkSigninCSRF(c) {
 		return s.render(c, http.StatusForbidden, "signin", s.signinPageData(c, "csrf.bad"))
 	}
@@ -442,6 +478,9 @@ func (s *Server) signin(c echo.Context) error {
 }
 
 func (s *Server) signout(c echo.Context) error {
+	if err := checkFormFields(c); err != nil {
+		return s.webError(c, err)
+	}
 	if _, csrf := s.webSession(c); csrf != "" && !checkCSRF(c, csrf) {
 		return s.webError(c, domain.Forbidden("the form has expired"))
 	}

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,11 +17,33 @@ const maxIdempotencyKey = 200
 // commandRequest builds the domain request of a write: who acts, the
 // idempotency key, and the request ID as correlation ID.
 func commandRequest(c echo.Context, p principal) (domain.Request, error) {
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey {
-		return domain.Request{}, domain.Invalid("Idempotency-Key", "is longer than %d characters", maxIdempotencyKey)
+	key, err := idempotencyKey(c.Request().Header)
+	if err != nil {
+		return domain.Request{}, err
 	}
 	return domain.Request{Actor: p.actor(), IdempotencyKey: key, CorrelationID: requestID(c)}, nil
+}
+
+// idempotencyKey returns the Idempotency-Key header, "" when there is none.
+// A header that is there must be one key of 1 to maxIdempotencyKey
+// printable ASCII characters: a blank one (an unset variable in a script)
+// or a repeated one would otherwise leave the write unprotected, and other
+// bytes would be stored altered.
+func idempotencyKey(h http.Header) (string, error) {
+	values := h.Values("Idempotency-Key")
+	switch {
+	case len(values) == 0:
+		return "", nil
+	case len(values) > 1:
+		return "", domain.Invalid("Idempotency-Key", "is given %d times; give it once", len(values))
+	case strings.TrimSpace(values[0]) == "":
+		return "", domain.Invalid("Idempotency-Key", "is empty; leave the header out or give a key")
+	case len(values[0]) > maxIdempotencyKey:
+		return "", domain.Invalid("Idempotency-Key", "is longer than %d characters", maxIdempotencyKey)
+	case strings.IndexFunc(values[0], func(r rune) bool { return r < ' ' || r > '~' }) >= 0:
+		return "", domain.Invalid("Idempotency-Key", "may hold only printable ASCII characters")
+	}
+	return values[0], nil
 }
 
 // writeContext decodes the body into cmd and returns the domain request; it

@@ -203,8 +203,30 @@ func RuleOf(err error) Rule {
 }
 
 // FieldErrors collects invalid_argument problems across several fields so a
-// client sees all of them at once.
-type FieldErrors struct{ list []FieldError }
+// client sees all of them at once: the first maxFieldErrors of them, and
+// how many more there were.
+type FieldErrors struct {
+	list    []FieldError
+	dropped int
+}
+
+// maxFieldErrors bounds the problems one FieldErrors keeps, so that a body
+// of a million bad list items is answered with the first and a count, not
+// with a hundred megabytes.
+const maxFieldErrors = 100
+
+// add records one problem, unless maxFieldErrors are already kept.
+func (f *FieldErrors) add(fe FieldError) {
+	if len(f.list) >= maxFieldErrors {
+		f.dropped++
+		return
+	}
+	f.list = append(f.list, fe)
+}
+
+// Full reports whether the collection keeps no more problems: a check of
+// many items may stop.
+func (f *FieldErrors) Full() bool { return len(f.list) >= maxFieldErrors }
 
 // Add records a problem with field unless err is nil. Nested *Error values
 // contribute their own field names, prefixed with field.
@@ -219,7 +241,7 @@ func (f *FieldErrors) Add(field string, err error) {
 			if fe.Field != "" && fe.Field != field {
 				name = joinField(field, fe.Field)
 			}
-			f.list = append(f.list, FieldError{Field: name, Message: fe.Message, format: fe.format, args: fe.args})
+			f.add(FieldError{Field: name, Message: fe.Message, format: fe.format, args: fe.args})
 		}
 		return
 	}
@@ -227,7 +249,7 @@ func (f *FieldErrors) Add(field string, err error) {
 	if errors.As(err, &e) && e.Message != "" {
 		msg = e.Message
 	}
-	f.list = append(f.list, FieldError{Field: field, Message: msg})
+	f.add(FieldError{Field: field, Message: msg})
 }
 
 // AddUnreported records the field problems of err about fields that have
@@ -238,14 +260,14 @@ func (f *FieldErrors) AddUnreported(err error) {
 	more.Add("", err)
 	for _, fe := range more.list {
 		if !slices.ContainsFunc(f.list, func(known FieldError) bool { return known.Field == fe.Field }) {
-			f.list = append(f.list, fe)
+			f.add(fe)
 		}
 	}
 }
 
 // Addf records a formatted problem with field.
 func (f *FieldErrors) Addf(field, format string, args ...any) {
-	f.list = append(f.list, fieldError(field, format, args...))
+	f.add(fieldError(field, format, args...))
 }
 
 // Err returns nil when nothing was added, else one invalid_argument error
@@ -257,6 +279,9 @@ func (f *FieldErrors) Err() error {
 	msgs := make([]string, len(f.list))
 	for i, fe := range f.list {
 		msgs[i] = fe.Field + ": " + fe.Message
+	}
+	if f.dropped > 0 {
+		msgs = append(msgs, fmt.Sprintf("and %d more problems", f.dropped))
 	}
 	return &Error{Code: CodeInvalidArgument, Message: strings.Join(msgs, "; "), Fields: f.list}
 }

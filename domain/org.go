@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -129,7 +130,8 @@ func (o *Org) KeyMatches(keyID, secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 && ok
 }
 
-// checkText validates free text: valid UTF-8, no control characters, within
+// checkText validates free text: valid UTF-8, no control characters (C0,
+// DEL or C1; line breaks and tabs are text), within
 // maxRunes, and present when required.
 func checkText(s string, required bool, maxRunes int) error {
 	if !utf8.ValidString(s) {
@@ -145,7 +147,7 @@ func checkText(s string, required bool, maxRunes int) error {
 		return invalidValue("is %d characters long; at most %d allowed", n, maxRunes)
 	}
 	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
 			return invalidValue("contains a control character")
 		}
 	}

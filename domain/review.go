@@ -52,10 +52,15 @@ func (c RecordReview) Validate() error {
 		fe.Add("disposition", err)
 	}
 	fe.Add("notes", checkText(c.Notes, false, maxAbstractRunes))
+	seen := map[string]bool{}
 	for i, f := range c.Feedback {
-		if strings.TrimSpace(f.OrgID) == "" {
+		switch {
+		case strings.TrimSpace(f.OrgID) == "":
 			fe.Addf(fmt.Sprintf("feedback[%d].org_id", i), "is required")
+		case seen[f.OrgID]:
+			fe.Addf(fmt.Sprintf("feedback[%d].org_id", i), "%s is listed twice", f.OrgID)
 		}
+		seen[f.OrgID] = true
 		if _, err := ParseEnum(string(f.Interest), Interests); err != nil {
 			fe.Add(fmt.Sprintf("feedback[%d].interest", i), err)
 		}
