@@ -233,12 +233,44 @@ func TestListingsRefusesBadQueries(t *testing.T) {
 		{ListingQuery{Sort: SortRelevance}, "sort"},
 		{ListingQuery{Sort: "cheapest"}, "sort"},
 		{ListingQuery{Cursor: "garbage"}, "cursor"},
-		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortNewest, "s2024-01-01", "ZL")}, "cursor"},
+		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortNewest, ListingQuery{}.filterDigest(), "s2024-01-01", "ZL")}, "cursor"},
 	} {
 		_, err := w.p.Listings(context.Background(), c.q)
 		var de *domain.Error
 		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != c.field {
 			t.Errorf("%+v: got %v, want invalid %s", c.q, err, c.field)
 		}
+	}
+}
+
+// TestListingsRefuseACursorOfAnotherListing: a cursor continues only the
+// listing that returned it. With another q or filter it would continue
+// after a listing of another result, skipping or repeating listings, so it
+// is refused naming the cursor; the same search written otherwise ("LED"
+// for "led ") and another page size keep it.
+func TestListingsRefuseACursorOfAnotherListing(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	fen := domain.Fen(100_000)
+	first := ListingQuery{Today: date("2024-06-30"), Text: "电池", Sort: SortNewest, Limit: 1}
+	page, err := w.p.Listings(ctx, first)
+	if err != nil || page.NextCursor == nil {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	for _, q := range []ListingQuery{
+		{Text: "芯片"}, {}, {Text: "电池", IPCPrefix: "H01M"}, {Text: "电池", Kind: domain.KindUtilityModel},
+		{Text: "电池", PatenteeID: w.shenzen}, {Text: "电池", Region: "4401"}, {Text: "电池", FeeMode: domain.FeeFree},
+		{Text: "电池", MaxFeeFen: &fen},
+	} {
+		q.Today, q.Sort, q.Limit, q.Cursor = first.Today, first.Sort, 1, *page.NextCursor
+		_, err := w.p.Listings(ctx, q)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != "cursor" {
+			t.Errorf("cursor of %+v used with %+v: got %v, want invalid cursor", first, q, err)
+		}
+	}
+	same := ListingQuery{Today: first.Today, Text: " 电池， ", Sort: SortNewest, Limit: 5, Cursor: *page.NextCursor}
+	if _, err := w.p.Listings(ctx, same); err != nil {
+		t.Fatalf("the same search written otherwise: %v", err)
 	}
 }

@@ -209,7 +209,7 @@ func compareListingPaths(t *testing.T, db *DB, q ListingQuery) (pages int, total
 			return page, memTotal
 		}
 		last := inMemory[q.Limit-1]
-		key, number, err := decodeCursor(encodeCursor(sortName, last.sortKey, last.number), sortName)
+		key, number, err := decodeCursor(encodeCursor(sortName, q.filterDigest(), last.sortKey, last.number), sortName, q.filterDigest())
 		if err != nil {
 			t.Fatal(err)
 		}
