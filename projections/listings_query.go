@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -116,6 +117,11 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 		return ListingPage{}, err
 	}
 	defer tx.Rollback()
+	if sortName == SortRelevance && after != nil {
+		if after.key, err = currentScore(ctx, tx, terms, after); err != nil {
+			return ListingPage{}, err
+		}
+	}
 	var page ListingPage
 	keys, total, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, limit+1)
 	if !ok {
@@ -133,6 +139,28 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 		page.Items, page.NextCursor = page.Items[:limit], &next
 	}
 	return page, nil
+}
+
+// currentScore returns the relevance score that the patent a relevance
+// cursor continues after has now, in the snapshot tx reads. Scores move
+// whenever patents join the search index (BM25 weighs a term by the
+// index's statistics), so the score a page ended on is no longer that of
+// its last listing once the ledger has grown: continuing after the
+// listing's current score keeps the pages of a search from repeating or
+// skipping listings meanwhile. It returns the cursor's own score for a
+// patent the search does not find, which only a made-up cursor names.
+func currentScore(ctx context.Context, tx *sql.Tx, terms []searchTerm, after *cursorKey) (any, error) {
+	var score float64
+	err := tx.QueryRowContext(ctx, "SELECT "+listingOrders[SortRelevance].key+
+		" FROM lst_search WHERE lst_search MATCH ? AND rowid = (SELECT id FROM lst_patents WHERE number = ?)",
+		matchExpression(terms), after.number).Scan(&score)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return after.key, nil
+	case err != nil:
+		return nil, fmt.Errorf("score of the cursor's listing: %w", err)
+	}
+	return score, nil
 }
 
 // listingKeysInMemory answers the first step of a listing query from the

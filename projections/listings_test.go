@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -272,5 +275,89 @@ func TestListingsRefuseACursorOfAnotherListing(t *testing.T) {
 	same := ListingQuery{Today: first.Today, Text: " 电池， ", Sort: SortNewest, Limit: 5, Cursor: *page.NextCursor}
 	if _, err := w.p.Listings(ctx, same); err != nil {
 		t.Fatalf("the same search written otherwise: %v", err)
+	}
+}
+
+// TestListingPagesStayStableWhileTheLedgerGrows pages through a search in
+// every order, one listing a page, while patents holding the searched word
+// are declared between pages, in memory and in SQL: every listing of the
+// first page's ledger comes exactly once and none comes twice. New patents
+// move every BM25 score (the index's statistics change), so a relevance
+// cursor continues after the current score of the listing it ended on,
+// not after the score that listing had.
+func TestListingPagesStayStableWhileTheLedgerGrows(t *testing.T) {
+	for _, memory := range []bool{true, false} {
+		for _, sortName := range []string{SortRelevance, SortNewest, SortFee} {
+			t.Run(fmt.Sprintf("%s memory=%v", sortName, memory), func(t *testing.T) {
+				pageThroughAGrowingLedger(t, sortName, memory)
+			})
+		}
+	}
+}
+
+func pageThroughAGrowingLedger(t *testing.T, sortName string, memory bool) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	svc := newService(t, st)
+	p, err := Start(ctx, st, filepath.Join(dir, FileName), Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: !memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	uni := registerOrg(t, svc, 1, orgSpec{"华南理工大学", domain.OrgUniversity, "440106", false})
+	serial := 0
+	add := func(title string, fee domain.Fen) {
+		serial++
+		n := patentNumber(t, 2020, 1, serial)
+		registerPatent(t, svc, n, title, []string{"H01M 10/0562"}, date("2020-03-15"), uni)
+		declare(t, svc, n, date("2024-01-01").AddDays(serial%3), 12, lumpSum(fee))
+	}
+	for i := range 8 {
+		add("一种"+strings.Repeat("固态", i)+"电池", domain.Fen(100*(1+i%2)))
+	}
+	waitHead(t, p, st)
+	if memory {
+		if err := p.db.WarmUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := ListingQuery{Today: date("2024-06-30"), Text: "电池", Sort: sortName, Limit: 1}
+	before, err := p.Listings(ctx, ListingQuery{Today: q.Today, Text: q.Text, Sort: sortName, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for pages := 1; ; pages++ {
+		page, err := p.Listings(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			seen[it.Number]++
+		}
+		if page.NextCursor == nil || pages == 100 {
+			break
+		}
+		q.Cursor = *page.NextCursor
+		if pages <= 5 {
+			add("电池", 50)
+			add("一种电池散热装置", 300)
+			add("一种芯片", 100)
+			waitHead(t, p, st)
+		}
+	}
+	for n, times := range seen {
+		if times != 1 {
+			t.Errorf("%s listed %d times", n, times)
+		}
+	}
+	for _, it := range before.Items {
+		if seen[it.Number] != 1 {
+			t.Errorf("%s, listed before the ledger grew, was missed", it.Number)
+		}
+	}
+	if loaded := p.db.search.isLoaded(); loaded != memory {
+		t.Fatalf("search index loaded: %v, want %v", loaded, memory)
 	}
 }
