@@ -361,3 +361,41 @@ func pageThroughAGrowingLedger(t *testing.T, sortName string, memory bool) {
 		t.Fatalf("search index loaded: %v, want %v", loaded, memory)
 	}
 }
+
+// TestListingsFollowAnAmendedDeclaration: terms never change, so new
+// terms are a withdrawal and a new declaration from the day it takes
+// effect. The listing offers the old terms up to the day before and the
+// new ones from that day, by every filter they touch, in memory and in SQL.
+func TestListingsFollowAnAmendedDeclaration(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	_, err := w.svc.WithdrawDeclaration(ctx, admin, w.n[1], domain.WithdrawDeclaration{DeclarationID: w.decl[1],
+		EffectiveOn: date("2024-08-01"), Reason: "调整许可费"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	amended := declare(t, w.svc, w.n[1], date("2024-08-01"), 12, domain.FeeTerms{Mode: domain.FeeFree})
+	if err := w.p.WaitFor(ctx, amended.Position); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.p.db.WarmUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		today, declaration string
+		mode               domain.FeeMode
+	}{{"2024-07-31", w.decl[1], domain.FeeLumpSum}, {"2024-08-01", amended.ID, domain.FeeFree}} {
+		page, err := w.p.Listings(ctx, ListingQuery{Today: date(c.today), Text: "锂离子", FeeMode: c.mode})
+		if err != nil || len(page.Items) != 1 || page.Items[0].DeclarationID != c.declaration {
+			t.Errorf("on %s by %s: %+v, %v; want declaration %s", c.today, c.mode, page, err, c.declaration)
+		}
+		for _, other := range []domain.FeeMode{domain.FeeLumpSum, domain.FeeFree} {
+			q := ListingQuery{Today: date(c.today), FeeMode: other, Limit: 1}
+			compareListingPaths(t, w.p.db, q)
+			q.Limit = MaxListingLimit
+			if listed := slices.Contains(w.numbers(t, q), string(w.n[1])); listed != (other == c.mode) {
+				t.Errorf("on %s, listed under %s: %v", c.today, other, listed)
+			}
+		}
+	}
+}
