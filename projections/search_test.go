@@ -174,6 +174,11 @@ func TestSearchFindsIPCCodesAndSingleCharacters(t *testing.T) {
 		{"池", []int{0, 1}},
 		{"芯", []int{4}},
 		{"H01L 芯片", []int{4}},
+		{"led", []int{4}},
+		{"Led芯片", []int{4}},
+		{"ＬＥＤ　封装", []int{4}},
+		{"H01L23/367", []int{4}},
+		{`"LED" (芯片*):^-`, []int{4}},
 	} {
 		got := w.numbers(t, ListingQuery{Text: c.q, Today: date("2024-06-30"), Sort: SortNewest})
 		want := w.want(c.want...)
