@@ -208,7 +208,7 @@ func listingKeysInSQL(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []s
 // Check returns nil when q can be answered, else an invalid_argument
 // *domain.Error naming every field at fault: a query text with nothing to
 // search, an unknown order, relevance without a text, a limit out of
-// bounds, an IPC prefix not normalised, a cursor of another order.
+// bounds, an IPC prefix not normalised, a cursor of another order, q or filter.
 func (q ListingQuery) Check() error {
 	_, _, _, err := q.plan()
 	return err
