@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -437,6 +439,25 @@ func TestSearchPageTakesAnyRegionCode(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || listed != found || !strings.Contains(string(page), `value="`+region+`"`) {
 			t.Errorf("region %s: %d, listed %v, want %v", region, resp.StatusCode, listed, found)
 		}
+	}
+}
+
+// TestSearchPageFollowsItsNextLink: the search page's "next" link keeps
+// its filters, the fee cap in yuan among them, and continues the listing
+// one page on.
+func TestSearchPageFollowsItsNextLink(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(2)), &struct{}{})
+	nextLink := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+	resp, page := h.get("/?lang=en&max_fee_yuan=60000&limit=1")
+	m := nextLink.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("first page: %d, no next link\n%s", resp.StatusCode, page)
+	}
+	resp, page = h.get(html.UnescapeString(string(m[1])))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "一种固态锂电池电解质") || nextLink.Match(page) {
+		t.Errorf("next page: %d\n%s", resp.StatusCode, page)
 	}
 }
 

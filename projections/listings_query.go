@@ -3,9 +3,11 @@ package projections
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -115,6 +117,11 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 		return ListingPage{}, err
 	}
 	defer tx.Rollback()
+	if sortName == SortRelevance && after != nil {
+		if after.key, err = currentScore(ctx, tx, terms, after); err != nil {
+			return ListingPage{}, err
+		}
+	}
 	var page ListingPage
 	keys, total, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, limit+1)
 	if !ok {
@@ -128,10 +135,32 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 	page.Total = total
 	if len(page.Items) > limit {
 		last := page.Items[limit-1]
-		next := encodeCursor(sortName, last.sortKey, last.Number)
+		next := encodeCursor(sortName, q.filterDigest(), last.sortKey, last.Number)
 		page.Items, page.NextCursor = page.Items[:limit], &next
 	}
 	return page, nil
+}
+
+// currentScore returns the relevance score that the patent a relevance
+// cursor continues after has now, in the snapshot tx reads. Scores move
+// whenever patents join the search index (BM25 weighs a term by the
+// index's statistics), so the score a page ended on is no longer that of
+// its last listing once the ledger has grown: continuing after the
+// listing's current score keeps the pages of a search from repeating or
+// skipping listings meanwhile. It returns the cursor's own score for a
+// patent the search does not find, which only a made-up cursor names.
+func currentScore(ctx context.Context, tx *sql.Tx, terms []searchTerm, after *cursorKey) (any, error) {
+	var score float64
+	err := tx.QueryRowContext(ctx, "SELECT "+listingOrders[SortRelevance].key+
+		" FROM lst_search WHERE lst_search MATCH ? AND rowid = (SELECT id FROM lst_patents WHERE number = ?)",
+		matchExpression(terms), after.number).Scan(&score)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return after.key, nil
+	case err != nil:
+		return nil, fmt.Errorf("score of the cursor's listing: %w", err)
+	}
+	return score, nil
 }
 
 // listingKeysInMemory answers the first step of a listing query from the
@@ -179,7 +208,7 @@ func listingKeysInSQL(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []s
 // Check returns nil when q can be answered, else an invalid_argument
 // *domain.Error naming every field at fault: a query text with nothing to
 // search, an unknown order, relevance without a text, a limit out of
-// bounds, an IPC prefix not normalised, a cursor of another order.
+// bounds, an IPC prefix not normalised, a cursor of another order, q or filter.
 func (q ListingQuery) Check() error {
 	_, _, _, err := q.plan()
 	return err
@@ -209,7 +238,7 @@ func (q ListingQuery) plan() (sortName string, terms []searchTerm, after *cursor
 	case sortName == SortRelevance && q.Text == "":
 		fe.Addf("sort", "relevance needs a search text in q")
 	case q.Cursor != "":
-		if key, number, err := decodeCursor(q.Cursor, sortName); err != nil {
+		if key, number, err := decodeCursor(q.Cursor, sortName, q.filterDigest()); err != nil {
 			fe.Add("cursor", err)
 		} else {
 			after = &cursorKey{key: key, number: number}
@@ -352,25 +381,48 @@ func keyString(key any) string {
 	return fmt.Sprintf("s%v", key)
 }
 
-// cursor is the decoded form of a listing cursor.
+// cursor is the decoded form of a listing cursor: the order and the
+// filters of the listing it continues (see filterDigest), and the sort key
+// and number of the last listing of the page that returned it.
 type cursor struct {
-	Sort   string `json:"s"`
-	Key    string `json:"k"`
-	Number string `json:"n"`
+	Sort    string `json:"s"`
+	Filters string `json:"f"`
+	Key     string `json:"k"`
+	Number  string `json:"n"`
 }
 
-func encodeCursor(sortName, key, number string) string {
-	data, _ := json.Marshal(cursor{Sort: sortName, Key: key, Number: number}) // cannot fail: strings only
+func encodeCursor(sortName, filters, key, number string) string {
+	data, _ := json.Marshal(cursor{Sort: sortName, Filters: filters, Key: key, Number: number}) // cannot fail: strings only
 	return base64.RawURLEncoding.EncodeToString(data)
 }
 
-// decodeCursor returns the sort key and number a cursor continues after.
-func decodeCursor(s, sortName string) (any, string, error) {
+// filterDigest returns a digest of what selects the listings of q: its
+// search terms (as they are searched, so "LED" and "led " are one search)
+// and its filters; not its order, page size or day. A cursor carries it, so
+// that it continues only the listing that returned it: with another q or
+// filter it would skip or repeat listings silently.
+func (q ListingQuery) filterDigest() string {
+	maxFee := ""
+	if q.MaxFeeFen != nil {
+		maxFee = strconv.FormatInt(int64(*q.MaxFeeFen), 10)
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{MatchExpression(q.Text), q.IPCPrefix, string(q.Kind), q.PatenteeID,
+		q.Region, string(q.FeeMode), maxFee}, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// decodeCursor returns the sort key and number a cursor continues after,
+// when it continues a listing of order sortName and filters (filterDigest).
+func decodeCursor(s, sortName, filters string) (any, string, error) {
 	bad := domain.Invalid("cursor", "is not a cursor of this listing order; start again without it")
 	data, err := base64.RawURLEncoding.DecodeString(s)
 	var c cursor
 	if err != nil || json.Unmarshal(data, &c) != nil || c.Sort != sortName || len(c.Key) < 1 {
 		return nil, "", bad
+	}
+	if c.Filters != filters {
+		return nil, "", domain.Invalid("cursor", "continues a listing with another q or other filters; "+
+			"keep them as they were, or start again without the cursor")
 	}
 	raw := c.Key[1:]
 	switch c.Key[0] {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -233,12 +236,166 @@ func TestListingsRefusesBadQueries(t *testing.T) {
 		{ListingQuery{Sort: SortRelevance}, "sort"},
 		{ListingQuery{Sort: "cheapest"}, "sort"},
 		{ListingQuery{Cursor: "garbage"}, "cursor"},
-		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortNewest, "s2024-01-01", "ZL")}, "cursor"},
+		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortNewest, ListingQuery{}.filterDigest(), "s2024-01-01", "ZL")}, "cursor"},
 	} {
 		_, err := w.p.Listings(context.Background(), c.q)
 		var de *domain.Error
 		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != c.field {
 			t.Errorf("%+v: got %v, want invalid %s", c.q, err, c.field)
+		}
+	}
+}
+
+// TestListingsRefuseACursorOfAnotherListing: a cursor continues only the
+// listing that returned it. With another q or filter it would continue
+// after a listing of another result, skipping or repeating listings, so it
+// is refused naming the cursor; the same search written otherwise ("LED"
+// for "led ") and another page size keep it.
+func TestListingsRefuseACursorOfAnotherListing(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	fen := domain.Fen(100_000)
+	first := ListingQuery{Today: date("2024-06-30"), Text: "电池", Sort: SortNewest, Limit: 1}
+	page, err := w.p.Listings(ctx, first)
+	if err != nil || page.NextCursor == nil {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	for _, q := range []ListingQuery{
+		{Text: "芯片"}, {}, {Text: "电池", IPCPrefix: "H01M"}, {Text: "电池", Kind: domain.KindUtilityModel},
+		{Text: "电池", PatenteeID: w.shenzen}, {Text: "电池", Region: "4401"}, {Text: "电池", FeeMode: domain.FeeFree},
+		{Text: "电池", MaxFeeFen: &fen},
+	} {
+		q.Today, q.Sort, q.Limit, q.Cursor = first.Today, first.Sort, 1, *page.NextCursor
+		_, err := w.p.Listings(ctx, q)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != "cursor" {
+			t.Errorf("cursor of %+v used with %+v: got %v, want invalid cursor", first, q, err)
+		}
+	}
+	same := ListingQuery{Today: first.Today, Text: " 电池， ", Sort: SortNewest, Limit: 5, Cursor: *page.NextCursor}
+	if _, err := w.p.Listings(ctx, same); err != nil {
+		t.Fatalf("the same search written otherwise: %v", err)
+	}
+}
+
+// TestListingPagesStayStableWhileTheLedgerGrows pages through a search in
+// every order, one listing a page, while patents holding the searched word
+// are declared between pages, in memory and in SQL: every listing of the
+// first page's ledger comes exactly once and none comes twice. New patents
+// move every BM25 score (the index's statistics change), so a relevance
+// cursor continues after the current score of the listing it ended on,
+// not after the score that listing had.
+func TestListingPagesStayStableWhileTheLedgerGrows(t *testing.T) {
+	for _, memory := range []bool{true, false} {
+		for _, sortName := range []string{SortRelevance, SortNewest, SortFee} {
+			t.Run(fmt.Sprintf("%s memory=%v", sortName, memory), func(t *testing.T) {
+				pageThroughAGrowingLedger(t, sortName, memory)
+			})
+		}
+	}
+}
+
+func pageThroughAGrowingLedger(t *testing.T, sortName string, memory bool) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	svc := newService(t, st)
+	p, err := Start(ctx, st, filepath.Join(dir, FileName), Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: !memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	uni := registerOrg(t, svc, 1, orgSpec{"华南理工大学", domain.OrgUniversity, "440106", false})
+	serial := 0
+	add := func(title string, fee domain.Fen) {
+		serial++
+		n := patentNumber(t, 2020, 1, serial)
+		registerPatent(t, svc, n, title, []string{"H01M 10/0562"}, date("2020-03-15"), uni)
+		declare(t, svc, n, date("2024-01-01").AddDays(serial%3), 12, lumpSum(fee))
+	}
+	for i := range 8 {
+		add("一种"+strings.Repeat("固态", i)+"电池", domain.Fen(100*(1+i%2)))
+	}
+	waitHead(t, p, st)
+	if memory {
+		if err := p.db.WarmUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := ListingQuery{Today: date("2024-06-30"), Text: "电池", Sort: sortName, Limit: 1}
+	before, err := p.Listings(ctx, ListingQuery{Today: q.Today, Text: q.Text, Sort: sortName, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for pages := 1; ; pages++ {
+		page, err := p.Listings(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			seen[it.Number]++
+		}
+		if page.NextCursor == nil || pages == 100 {
+			break
+		}
+		q.Cursor = *page.NextCursor
+		if pages <= 5 {
+			add("电池", 50)
+			add("一种电池散热装置", 300)
+			add("一种芯片", 100)
+			waitHead(t, p, st)
+		}
+	}
+	for n, times := range seen {
+		if times != 1 {
+			t.Errorf("%s listed %d times", n, times)
+		}
+	}
+	for _, it := range before.Items {
+		if seen[it.Number] != 1 {
+			t.Errorf("%s, listed before the ledger grew, was missed", it.Number)
+		}
+	}
+	if loaded := p.db.search.isLoaded(); loaded != memory {
+		t.Fatalf("search index loaded: %v, want %v", loaded, memory)
+	}
+}
+
+// TestListingsFollowAnAmendedDeclaration: terms never change, so new
+// terms are a withdrawal and a new declaration from the day it takes
+// effect. The listing offers the old terms up to the day before and the
+// new ones from that day, by every filter they touch, in memory and in SQL.
+func TestListingsFollowAnAmendedDeclaration(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	_, err := w.svc.WithdrawDeclaration(ctx, admin, w.n[1], domain.WithdrawDeclaration{DeclarationID: w.decl[1],
+		EffectiveOn: date("2024-08-01"), Reason: "调整许可费"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	amended := declare(t, w.svc, w.n[1], date("2024-08-01"), 12, domain.FeeTerms{Mode: domain.FeeFree})
+	if err := w.p.WaitFor(ctx, amended.Position); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.p.db.WarmUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		today, declaration string
+		mode               domain.FeeMode
+	}{{"2024-07-31", w.decl[1], domain.FeeLumpSum}, {"2024-08-01", amended.ID, domain.FeeFree}} {
+		page, err := w.p.Listings(ctx, ListingQuery{Today: date(c.today), Text: "锂离子", FeeMode: c.mode})
+		if err != nil || len(page.Items) != 1 || page.Items[0].DeclarationID != c.declaration {
+			t.Errorf("on %s by %s: %+v, %v; want declaration %s", c.today, c.mode, page, err, c.declaration)
+		}
+		for _, other := range []domain.FeeMode{domain.FeeLumpSum, domain.FeeFree} {
+			q := ListingQuery{Today: date(c.today), FeeMode: other, Limit: 1}
+			compareListingPaths(t, w.p.db, q)
+			q.Limit = MaxListingLimit
+			if listed := slices.Contains(w.numbers(t, q), string(w.n[1])); listed != (other == c.mode) {
+				t.Errorf("on %s, listed under %s: %v", c.today, other, listed)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -209,7 +210,7 @@ func compareListingPaths(t *testing.T, db *DB, q ListingQuery) (pages int, total
 			return page, memTotal
 		}
 		last := inMemory[q.Limit-1]
-		key, number, err := decodeCursor(encodeCursor(sortName, last.sortKey, last.number), sortName)
+		key, number, err := decodeCursor(encodeCursor(sortName, q.filterDigest(), last.sortKey, last.number), sortName, q.filterDigest())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,6 +317,36 @@ func (s *synth) declarations(n domain.PatentNumber, owner string, fees []domain.
 	return evs
 }
 
+// queryNoise is what noisyText puts into a query: FTS5 syntax, white
+// space and punctuation, which must search for the words around them and
+// nothing else.
+var queryNoise = []string{`"`, "*", " NEAR ", " AND ", " OR ", " NOT ", "-", "^", ":", "(", ")", "　", "，", " ", "+", "{", "}"}
+
+// noisyText returns a piece of text with noise around and inside it, its
+// Latin letters in random case, some in full width.
+func noisyText(rng *rand.Rand, text string) string {
+	runes := []rune(text)
+	if len(runes) == 0 {
+		return queryNoise[rng.IntN(len(queryNoise))]
+	}
+	i := rng.IntN(len(runes))
+	var b strings.Builder
+	for _, r := range runes[i:min(len(runes), i+1+rng.IntN(5))] {
+		if rng.IntN(3) == 0 {
+			b.WriteString(queryNoise[rng.IntN(len(queryNoise))])
+		}
+		switch {
+		case r >= 'a' && r <= 'z' && rng.IntN(2) == 0:
+			r -= 'a' - 'A'
+		case r >= 'A' && r <= 'Z' && rng.IntN(3) == 0:
+			r += 'Ａ' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	b.WriteString(queryNoise[rng.IntN(len(queryNoise))])
+	return b.String()
+}
+
 // query returns a random listing query.
 func (w *searchWorld) query(rng *rand.Rand) ListingQuery {
 	q := ListingQuery{Today: date("2021-01-01").AddDays(rng.IntN(5 * 365)), Limit: 1 + rng.IntN(7)}
@@ -327,7 +358,12 @@ func (w *searchWorld) query(rng *rand.Rand) ListingQuery {
 			q.Text = string(runes[i:min(len(runes), i+1+rng.IntN(3))])
 		}
 	case 2:
-		q.Text = []string{"led", "5G 通信", "H01M 10/0562", "h01m10 电池", "固态电池", "电 池", "基因编辑载体"}[rng.IntN(7)]
+		texts := []string{"led", "5G 通信", "H01M 10/0562", "h01m10 电池", "固态电池", "电 池", "基因编辑载体", "LED", "Led芯片", "ＬＥＤ　芯片",
+			"５ｇ", "G06N3/08", "g06n 3", "H01M10/0562(2006.01)I", `"电池" OR 芯片*`, "NEAR(电池 组)", "电池 AND -固态", "^固态:电池",
+			"(芯片)", "电池，散热。"}
+		q.Text = texts[rng.IntN(len(texts))]
+	case 3:
+		q.Text = noisyText(rng, w.texts[rng.IntN(len(w.texts))])
 	}
 	pick := func(options ...string) string { return options[rng.IntN(len(options))] }
 	q.IPCPrefix = pick("", "", "H", "H01", "H01M", "H01M 10", "H01M 10/05", "G06N", "A61K 31")

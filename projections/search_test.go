@@ -34,6 +34,10 @@ func TestMatchExpression(t *testing.T) {
 		{"固态 电池 LED", `"固态" AND "电池" AND "led"`},
 		{"h01m 10/0525 电池", `"h01m10x0525" AND "电池"`},
 		{"H01M10", `"h01m10"`},
+		{"H01M10/0525(2010.01)I 电池", `"h01m10x0525" AND "电池"`},
+		{"h01m 10/0525 (2006.01)", `"h01m10x0525"`},
+		{"Ｈ０１Ｍ１０／０５２５（２００６．０１）Ｎ", `"h01m10x0525"`},
+		{"H01M 10/0525(2006.01)Ion", `"h01m10x0525" AND "ion"`},
 		{`"电池" OR *`, `"电池" AND "or"`},
 		{"，。！", ""},
 	} {
@@ -165,10 +169,16 @@ func TestSearchFindsIPCCodesAndSingleCharacters(t *testing.T) {
 		want []int
 	}{
 		{"H01M 10/0562", []int{0}},
+		{"H01M10/0562(2006.01)I", []int{0}},
 		{"h01m", []int{0, 1}},
 		{"池", []int{0, 1}},
 		{"芯", []int{4}},
 		{"H01L 芯片", []int{4}},
+		{"led", []int{4}},
+		{"Led芯片", []int{4}},
+		{"ＬＥＤ　封装", []int{4}},
+		{"H01L23/367", []int{4}},
+		{`"LED" (芯片*):^-`, []int{4}},
 	} {
 		got := w.numbers(t, ListingQuery{Text: c.q, Today: date("2024-06-30"), Sort: SortNewest})
 		want := w.want(c.want...)
