@@ -573,6 +573,41 @@ func BenchmarkListingSearch(b *testing.B) {
 	b.ReportMetric(float64(fi.Size())/float64(listed), "file-bytes/listed")
 }
 
+// BenchmarkListingSearchNextPage asks for the second page of relevance
+// searches, with and without an IPC filter: a relevance cursor first reads
+// the current score of the listing it continues after.
+func BenchmarkListingSearchNextPage(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	if err := db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for _, ipc := range []string{"H01M", ""} {
+		b.Run("ipc="+ipc, func(b *testing.B) {
+			var queries []ListingQuery
+			for _, text := range []string{"电池", "芯片", "药物", "系统", "通信"} {
+				q := ListingQuery{Today: date("2024-07-01"), Text: text, IPCPrefix: ipc, Limit: 20}
+				first, err := db.Listings(context.Background(), q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if first.NextCursor != nil {
+					q.Cursor = *first.NextCursor
+					queries = append(queries, q)
+				}
+			}
+			if len(queries) == 0 {
+				b.Skip("no search has a second page")
+			}
+			b.ResetTimer()
+			quantiles(b, max(b.N, 200), func(i int) {
+				if _, err := db.Listings(context.Background(), queries[i%len(queries)]); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkDealsTally asks for three years of deals per month.
 func BenchmarkDealsTally(b *testing.B) {
 	db := openDB(b, sharedLedger(b))

@@ -117,14 +117,14 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 		return ListingPage{}, err
 	}
 	defer tx.Rollback()
-	if sortName == SortRelevance && after != nil {
-		if after.key, err = currentScore(ctx, tx, terms, after); err != nil {
-			return ListingPage{}, err
-		}
-	}
 	var page ListingPage
 	keys, total, ok := db.listingKeysInMemory(ctx, tx, q, terms, sortName, after, limit+1)
 	if !ok {
+		if sortName == SortRelevance && after != nil {
+			if after.key, err = currentScore(ctx, tx, terms, after); err != nil {
+				return ListingPage{}, err
+			}
+		}
 		if keys, total, err = listingKeysInSQL(ctx, tx, q, terms, sortName, after, limit+1); err != nil {
 			return ListingPage{}, err
 		}
@@ -142,7 +142,8 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 }
 
 // currentScore returns the relevance score that the patent a relevance
-// cursor continues after has now, in the snapshot tx reads. Scores move
+// cursor continues after has now, in the snapshot tx reads (the search
+// index computes it itself, see searchIndex.page). Scores move
 // whenever patents join the search index (BM25 weighs a term by the
 // index's statistics), so the score a page ended on is no longer that of
 // its last listing once the ledger has grown: continuing after the

@@ -369,6 +369,11 @@ func (idx *searchIndex) page(q ListingQuery, terms []searchTerm, sortName string
 	}
 	m := f.newMatcher(terms, &idx.scratch)
 	defer m.release(&idx.scratch)
+	if cursor != nil && sortName == SortRelevance {
+		if doc, ok := f.patentIDs[cursor.number]; ok && m.holds(doc) {
+			cursor.score = m.score(f, doc) // its score now: see currentScore
+		}
+	}
 	order := rowOrder(f, sortName)
 	patentee, known := f.orgIDs[q.PatenteeID]
 	if !known {
@@ -622,6 +627,11 @@ func (m *matcher) release(scratch *sync.Pool) {
 	}
 }
 
+// holds reports whether doc holds every term of a search with terms.
+func (m *matcher) holds(doc int32) bool {
+	return len(m.terms) > 0 && !slices.ContainsFunc(m.terms, func(t matcherTerm) bool { return t.weight[doc] == 0 })
+}
+
 // each calls fn for every doc that holds every term, or for all n docs
 // when there are no terms.
 func (m *matcher) each(n int, fn func(doc int32)) {
@@ -633,7 +643,7 @@ func (m *matcher) each(n int, fn func(doc int32)) {
 	}
 	rarest := slices.MinFunc(m.terms, func(a, b matcherTerm) int { return len(a.hits) - len(b.hits) })
 	for _, doc := range rarest.hits {
-		if !slices.ContainsFunc(m.terms, func(t matcherTerm) bool { return t.weight[doc] == 0 }) {
+		if m.holds(doc) {
 			fn(doc)
 		}
 	}
