@@ -210,8 +210,10 @@ func lowestRunning(states []*state) (int64, bool) {
 
 // commitRetrying commits batch to a running projection, retrying failures.
 // When the batch still fails, it is applied event by event so that the
-// projection stops right before the event it cannot apply. It returns only
-// ctx.Err(); failures stop the projection instead.
+// projection stops right before the event it cannot apply. It returns
+// ctx.Err(), or the failure when another process still holds the
+// read-model file's lock (the projection goes on from its checkpoint
+// later); other failures stop the projection instead.
 func (r *Runner) commitRetrying(ctx context.Context, st *state, batch []decoded) error {
 	if st.stopped() || len(batch) == 0 || batch[len(batch)-1].Position <= st.position() {
 		return nil
@@ -222,6 +224,8 @@ func (r *Runner) commitRetrying(ctx context.Context, st *state, batch []decoded)
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case lockedOut(err):
+		return fmt.Errorf("projection %s at position %d: %w", st.p.Name(), st.position(), err)
 	case len(batch) > 1:
 		for i := range batch {
 			if err := r.commitRetrying(ctx, st, batch[i:i+1]); err != nil {

@@ -10,7 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -259,4 +260,18 @@ func firstLine(query string) string {
 		}
 	}
 	return query
+}
+
+// lockedOut reports whether err says that SQLite gave up waiting for a lock
+// on the read-model file (SQLITE_BUSY or SQLITE_LOCKED, in any extended
+// form): another process (a sqlite3 shell, a VACUUM) held it for longer
+// than the busy timeout. The file, not the event, is at fault then, and the
+// same event applies once the lock is released.
+func lockedOut(err error) bool {
+	var se *sqlitedriver.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	primary := se.Code() & 0xff
+	return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
 }

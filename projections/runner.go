@@ -327,9 +327,10 @@ func (r *Runner) AddHandlers(router *message.Router, sub message.Subscriber) {
 
 // halt is the outermost middleware: it drops messages for a stopped
 // projection and stops a projection whose handler still fails after the
-// retries. Failures caused by shutting down, and failures to read the
-// store while healing a gap, are passed on: the bus delivers the message
-// again.
+// retries. Failures caused by shutting down, failures to read the store
+// while healing a gap, and a lock on the read-model file held by another
+// process for longer than the busy timeout are passed on: the bus delivers
+// the message again.
 func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		st := r.byName[message.HandlerNameFromCtx(msg.Context())]
@@ -344,10 +345,15 @@ func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 			return out, err
 		}
 		var unread *storeReadError
-		if errors.As(err, &unread) {
+		switch {
+		case errors.As(err, &unread):
 			r.log.Warn("projections: the store could not be read to heal a gap; the message comes again",
 				"projection", st.p.Name(), "error", err)
 			return nil, err // the bus delivers the message again
+		case lockedOut(err):
+			r.log.Warn("projections: another process holds the read-model file's lock; the message comes again",
+				"projection", st.p.Name(), "error", err)
+			return nil, err
 		}
 		pos, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
 		r.stop(st, pos, err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,7 +18,7 @@ import (
 // It exits 0 when every one was rebuilt, 1 when one stopped on an event it
 // cannot apply or the work failed, 2 on bad flags or an unknown name. Stop
 // `ledger serve` on the same data folder first: it keeps its own idea of
-// the checkpoints.
+// the checkpoints, so a rebuild refuses to start while one runs there.
 func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	fs := cfg.newFlagSet("rebuild", stderr, "data", "store", "store-url")
@@ -56,9 +55,11 @@ func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.
 		return err
 	}
 	defer store.Close()
-	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
-		return fmt.Errorf("create data folder: %w", err)
+	release, err := cfg.lockDataFolder("rebuild")
+	if err != nil {
+		return err
 	}
+	defer release()
 	db, err := projections.OpenDB(ctx, filepath.Join(cfg.data, projections.FileName))
 	if err != nil {
 		return err

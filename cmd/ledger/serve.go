@@ -94,6 +94,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, stdout io.Writer) error {
+	release, err := cfg.lockDataFolder("serve")
+	if err != nil {
+		return err
+	}
+	defer release()
 	store, err := cfg.openStore(ctx, false)
 	if err != nil {
 		return err

@@ -24,7 +24,8 @@ import (
 // ctx.Err() and writes nothing; once taken up, the append completes and
 // Append reports its outcome. Append returns ErrReadOnly on a read-only
 // store, ErrClosed after Close, and a wrapped SQLite error when the
-// transaction fails.
+// transaction fails: one matching domain.ErrUnavailable when another
+// process held the file's write lock for longer than Options.BusyTimeout.
 func (s *Store) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
 	if s.w == nil {
 		return domain.AppendResult{}, ErrReadOnly

@@ -1,11 +1,16 @@
 package sqlite
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	driver "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // driverName is the database/sql name of the SQLite driver the adapter uses.
@@ -25,4 +30,20 @@ func dsn(path string, write bool, busy time.Duration) string {
 		q.Set("mode", "ro")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// unavailableWhenLocked wraps err with domain.ErrUnavailable when SQLite
+// gave up waiting for a lock (SQLITE_BUSY or SQLITE_LOCKED, in any of their
+// extended forms): another process kept the file locked for longer than
+// Options.BusyTimeout. That is worth retrying later, not an internal
+// failure. Any other error, nil included, is returned as it is.
+func unavailableWhenLocked(err error) error {
+	var se *driver.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	if primary := se.Code() & 0xff; primary != sqlite3.SQLITE_BUSY && primary != sqlite3.SQLITE_LOCKED {
+		return err
+	}
+	return fmt.Errorf("%w: %w", domain.Unavailable("the event store is locked by another process; retry later"), err)
 }

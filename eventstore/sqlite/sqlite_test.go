@@ -188,3 +188,45 @@ func TestSchemaVersion(t *testing.T) {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }
+
+// TestAppendWhileAnotherProcessHoldsTheLock: when another process (a local
+// `ledger import`, a sqlite3 shell) keeps the write lock for longer than
+// the busy timeout, the append fails as unavailable, which the API answers
+// 503 with Retry-After, not as an internal error (it was a 500); it writes
+// nothing, and the next append once the lock is released succeeds.
+func TestAppendWhileAnotherProcessHoldsTheLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	const busy = 200 * time.Millisecond
+	s := openTest(t, path, Options{BusyTimeout: busy})
+	defer s.Close()
+	other, err := sql.Open(driverName, dsn(path, true, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	appendOne := func() (domain.AppendResult, error) {
+		return s.Append(ctx, domain.StreamAppend{Stream: "s", Expected: domain.ExpectNoStream,
+			Events: []domain.EventData{storetest.NewEventData()}})
+	}
+	start := time.Now()
+	_, err = appendOne()
+	if !errors.Is(err, domain.ErrUnavailable) || time.Since(start) < busy {
+		t.Fatalf("append under another process's lock: %v after %v; want unavailable after %v", err, time.Since(start), busy)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := appendOne()
+	if err != nil || res.Position != 1 {
+		t.Fatalf("append once the lock is released: %+v, %v; want position 1", res, err)
+	}
+}
