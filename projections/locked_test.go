@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -38,9 +39,22 @@ func lockFile(t *testing.T, db *DB) (release func()) {
 	}
 }
 
-// lockedTime outlasts the three attempts of fastRetries at the read-model
-// file's busy timeout (5 s) each.
-const lockedTime = 16 * time.Second
+// testBusyTimeout stands for the read-model writer's busy timeout (5 s)
+// in these tests, and lockedTime outlasts the three attempts of
+// fastRetries at it.
+const (
+	testBusyTimeout = 100 * time.Millisecond
+	lockedTime      = 10 * testBusyTimeout
+)
+
+// shortenBusyTimeout makes db's writer give up on a lock after
+// testBusyTimeout instead of 5 s.
+func shortenBusyTimeout(t *testing.T, db *DB) {
+	t.Helper()
+	if _, err := db.conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", testBusyTimeout.Milliseconds())); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestProjectionWaitsOutALockedReadModelFile: while another process held
 // the read-model file's write lock for longer than the busy timeout times
@@ -56,6 +70,7 @@ func TestProjectionWaitsOutALockedReadModelFile(t *testing.T) {
 	if err := waitFor(t, r, 1); err != nil {
 		t.Fatal(err)
 	}
+	shortenBusyTimeout(t, db)
 	release := lockFile(t, db)
 	published := make(chan struct{})
 	go func() {
@@ -91,6 +106,7 @@ func TestCatchUpReportsALockedReadModelFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shortenBusyTimeout(t, db)
 	release := lockFile(t, db)
 	_, err = r.CatchUp(context.Background(), nil)
 	if !lockedOut(err) {
