@@ -102,14 +102,9 @@ func (h *readsHarness) org(serial int, name string, kind domain.OrgKind, region 
 // licence to the SME; it returns the last position written.
 func (h *readsHarness) declared(serial int) int64 {
 	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
-	digits := fmt.Sprintf("2020100%05d", serial)
-	c, err := domain.PatentCheckChar(digits)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	n := domain.PatentNumber("ZL" + digits + "." + string(c))
+	n := domain.PatentNumber(patentNumberOf(h.t, serial))
 	from := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
-	_, err = h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种固态锂电池电解质",
+	_, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "一种固态锂电池电解质",
 		PatenteeIDs: []string{h.uni}, IPC: []string{"H01M 10/0562"}, FiledOn: from("2020-03-15"), GrantedOn: from("2022-01-10")})
 	if err != nil {
 		h.t.Fatal(err)
@@ -706,4 +701,51 @@ func TestEnglishPagesUseEnglishPunctuation(t *testing.T) {
 			t.Errorf("%s: %d, want %q in\n%s", tc.path, resp.StatusCode, tc.want, page)
 		}
 	}
+}
+
+// TestListingsShowAPledgeThatBlocksLicences: a listed patent pledged
+// without the pledgee's consent says so in the API's listing and on the
+// search page, where an SME would otherwise try a licence that is refused.
+func TestListingsShowAPledgeThatBlocksLicences(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.declared(2)
+	bank := h.org(3, "中国工商银行广州分行", domain.OrgBank, "440104", false)
+	pledged := patentNumberOf(t, 1)
+	on, _ := domain.ParseDate("2024-05-01")
+	res, err := h.svc.RegisterPledge(context.Background(), domain.Request{Actor: domain.AdminActor}, domain.RegisterPledge{
+		PledgorID: h.uni, PledgeeID: bank, Patents: []string{pledged}, SecuredAmountFen: 1_000_000,
+		RegisteredOn: on, DebtDueOn: on.AddDays(365)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []struct {
+			Number                string `json:"number"`
+			PledgedWithoutConsent bool   `json:"pledged_without_consent"`
+		} `json:"items"`
+	}
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", res.Position), &page)
+	blocked := map[string]bool{}
+	for _, it := range page.Items {
+		blocked[it.Number] = it.PledgedWithoutConsent
+	}
+	if len(blocked) != 2 || !blocked[pledged] {
+		t.Fatalf("listings: %+v; want two, %s pledged without consent", page.Items, pledged)
+	}
+	_, html := h.get("/")
+	if n := strings.Count(string(html), "质权人尚未同意许可"); n != 1 {
+		t.Fatalf("the search page shows the pledge %d times:\n%s", n, html)
+	}
+}
+
+// patentNumberOf is the number of the patent declared(serial) registers.
+func patentNumberOf(t testing.TB, serial int) string {
+	t.Helper()
+	digits := fmt.Sprintf("2020100%05d", serial)
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "ZL" + digits + "." + string(c)
 }

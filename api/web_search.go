@@ -19,6 +19,9 @@ type searchResult struct {
 	Patentees                       []orgLink
 	FeeWords                        string
 	Licenses                        int64
+	// PledgedWithoutConsent: no licence can be taken today (see
+	// projections.ListingItem).
+	PledgedWithoutConsent bool
 }
 
 // orgLink is an organisation shown with a link to its listed patents.
@@ -98,7 +101,8 @@ func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
 }
 
 func (s *Server) searchResult(c echo.Context, lang string, it projections.ListingItem) searchResult {
-	r := searchResult{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclaredOn: it.DeclaredOn, Licenses: it.Licenses}
+	r := searchResult{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclaredOn: it.DeclaredOn, Licenses: it.Licenses,
+		PledgedWithoutConsent: it.PledgedWithoutConsent}
 	var fee domain.FeeTerms
 	var ids []string
 	_ = json.Unmarshal(it.IPC, &r.IPC)

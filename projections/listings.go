@@ -23,7 +23,7 @@ func (Listings) Name() string { return ListingsName }
 
 // Tables implements Projection.
 func (Listings) Tables() []string {
-	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search", "lst_patent_status"}
+	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search", "lst_patent_status", "lst_pledges"}
 }
 
 // Schema implements Projection. A patent enters the search index on its
@@ -65,6 +65,8 @@ func (Listings) Schema() []string {
 		`CREATE VIRTUAL TABLE lst_search USING fts5(title, abstract, codes, content='', tokenize='ascii')`,
 		`CREATE TABLE lst_patent_status (number TEXT NOT NULL, effective_on TEXT NOT NULL, seq INTEGER NOT NULL,
 			active INTEGER NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE lst_pledges (number TEXT NOT NULL, pledge_id TEXT NOT NULL, registered_on TEXT NOT NULL,
+			consented_on TEXT, released_on TEXT, PRIMARY KEY (number, pledge_id)) STRICT, WITHOUT ROWID`,
 	}
 }
 
@@ -98,6 +100,30 @@ func (Listings) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
 	case domain.PatentStatusChanged:
 		return tx.Exec("INSERT INTO lst_patent_status (number, effective_on, seq, active) VALUES (?, ?, ?, ?)",
 			string(v.Number), v.EffectiveOn.String(), e.Position, v.Status == domain.StatusActive)
+	}
+	return applyPledge(tx, ev)
+}
+
+// applyPledge records the dates of a pledge of a patent: registered,
+// consented to open licensing (on registration when the pledgee consented
+// then), released. Listings read them to say whether a pledge without
+// consent blocks licences on the day asked (DOMAIN.md, pledged_without_consent).
+func applyPledge(tx *Tx, ev domain.Event) error {
+	switch v := ev.(type) {
+	case domain.PledgeRegistered:
+		var consented *string
+		if v.OpenLicenseConsent {
+			on := v.RegisteredOn.String()
+			consented = &on
+		}
+		return tx.Exec("INSERT INTO lst_pledges (number, pledge_id, registered_on, consented_on) VALUES (?, ?, ?, ?)",
+			string(v.Number), v.PledgeID, v.RegisteredOn.String(), consented)
+	case domain.PledgeConsented:
+		return tx.Exec("UPDATE lst_pledges SET consented_on = ? WHERE number = ? AND pledge_id = ?",
+			v.ConsentedOn.String(), string(v.Number), v.PledgeID)
+	case domain.PledgeReleased:
+		return tx.Exec("UPDATE lst_pledges SET released_on = ? WHERE number = ? AND pledge_id = ?",
+			v.ReleasedOn.String(), string(v.Number), v.PledgeID)
 	}
 	return nil
 }

@@ -73,7 +73,12 @@ type ListingItem struct {
 	TermEndsOn    string          `json:"term_ends_on"`
 	// Licenses counts the open licences taken under the declaration.
 	Licenses int64 `json:"licenses"`
-	sortKey  string
+	// PledgedWithoutConsent says that on the day asked the patent is
+	// pledged and the pledgee has not consented to licensing: the
+	// declaration is in effect, but no licence can be taken until the
+	// pledgee consents or the pledge is released (pledged_without_consent).
+	PledgedWithoutConsent bool `json:"pledged_without_consent"`
+	sortKey               string
 }
 
 // ListingPage is one page of listings.
@@ -102,7 +107,9 @@ var listingOrders = map[string]listingOrder{
 
 // listingColumns are the columns of a listing that readListings reads.
 const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.declaration_id, d.fee,
-	d.declared_on, d.term_ends_on, d.licenses`
+	d.declared_on, d.term_ends_on, d.licenses, EXISTS (SELECT 1 FROM lst_pledges pl WHERE pl.number = p.number
+		AND pl.registered_on <= ?1 AND (pl.released_on IS NULL OR pl.released_on > ?1)
+		AND (pl.consented_on IS NULL OR pl.consented_on > ?1))`
 
 // Listings returns a page of listed patents. It returns an invalid_argument
 // *domain.Error naming the fields at fault (see Check).
@@ -129,7 +136,7 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 			return ListingPage{}, err
 		}
 	}
-	if page.Items, err = readListings(ctx, tx, keys); err != nil {
+	if page.Items, err = readListings(ctx, tx, keys, q.Today); err != nil {
 		return ListingPage{}, err
 	}
 	page.Total = total
@@ -330,12 +337,13 @@ func scanPageKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([
 }
 
 // readListings reads the listings of keys, in their order.
-func readListings(ctx context.Context, tx *sql.Tx, keys []pageKey) ([]ListingItem, error) {
+func readListings(ctx context.Context, tx *sql.Tx, keys []pageKey, today domain.Date) ([]ListingItem, error) {
 	items := make([]ListingItem, 0, len(keys))
 	if len(keys) == 0 {
 		return items, nil
 	}
-	args := make([]any, 0, 2*len(keys))
+	args := make([]any, 0, 2*len(keys)+1)
+	args = append(args, today.String()) // ?1 in listingColumns
 	for _, k := range keys {
 		args = append(args, k.number, k.declarationID)
 	}
@@ -351,7 +359,7 @@ func readListings(ctx context.Context, tx *sql.Tx, keys []pageKey) ([]ListingIte
 		var it ListingItem
 		var ipc, patentees, fee string
 		if err := rows.Scan(&it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
-			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses); err != nil {
+			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses, &it.PledgedWithoutConsent); err != nil {
 			return nil, err
 		}
 		it.IPC, it.PatenteeIDs, it.Fee = json.RawMessage(ipc), json.RawMessage(patentees), json.RawMessage(fee)

@@ -399,3 +399,59 @@ func TestListingsFollowAnAmendedDeclaration(t *testing.T) {
 		}
 	}
 }
+
+// TestListingsSayWhenAPledgeBlocksLicences: a listed patent pledged
+// without the pledgee's consent stays listed (its declaration is in
+// effect) but says so from the registration until the consent or the
+// release, since no licence can be taken meanwhile; a pledge consented to
+// at registration never does.
+func TestListingsSayWhenAPledgeBlocksLicences(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	bank := registerOrg(t, w.svc, 4, orgSpec{"中国工商银行广州分行", domain.OrgBank, "440104", false})
+	pledge := func(n domain.PatentNumber, owner, on string, consent bool) string {
+		res, err := w.svc.RegisterPledge(ctx, admin, domain.RegisterPledge{PledgorID: owner, PledgeeID: bank,
+			Patents: []string{string(n)}, SecuredAmountFen: 1_000_000, RegisteredOn: date(on),
+			DebtDueOn: date(on).AddDays(365), OpenLicenseConsent: consent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	consented := pledge(w.n[0], w.guangzhou, "2024-05-01", false)
+	pledge(w.n[1], w.guangzhou, "2024-04-01", true)
+	released := pledge(w.n[3], w.shenzen, "2024-06-01", false)
+	if _, err := w.svc.ConsentPledge(ctx, admin, domain.ConsentPledge{PledgeID: consented, ConsentedOn: date("2024-08-01")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.ReleasePledge(ctx, admin, domain.ReleasePledge{PledgeID: released, ReleasedOn: date("2024-09-01"),
+		Reason: domain.ReleaseRepaid}); err != nil {
+		t.Fatal(err)
+	}
+	waitHead(t, w.p, w.st)
+	for _, c := range []struct {
+		today   string
+		blocked []domain.PatentNumber
+	}{
+		{"2024-04-30", nil},
+		{"2024-05-01", []domain.PatentNumber{w.n[0]}},
+		{"2024-07-31", []domain.PatentNumber{w.n[0], w.n[3]}},
+		{"2024-08-01", []domain.PatentNumber{w.n[3]}},
+		{"2024-09-01", nil},
+	} {
+		page, err := w.p.Listings(ctx, ListingQuery{Today: date(c.today), Limit: MaxListingLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var blocked []domain.PatentNumber
+		for _, it := range page.Items {
+			if it.PledgedWithoutConsent {
+				blocked = append(blocked, domain.PatentNumber(it.Number))
+			}
+		}
+		slices.Sort(blocked)
+		if want := slices.Sorted(slices.Values(c.blocked)); !slices.Equal(blocked, want) {
+			t.Errorf("on %s, pledged without consent: %v, want %v (of %d listed)", c.today, blocked, want, len(page.Items))
+		}
+	}
+}
