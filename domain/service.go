@@ -147,7 +147,8 @@ type command struct {
 // process has written since, the expected-version check refuses the append
 // and the command catches up and decides again. A refusal, too, is only
 // returned once it was decided on states just read from the store, so a
-// stale cache never turns a valid command away. At most maxAttempts
+// stale cache never turns a valid command away; a store that cannot be
+// reached is no refusal and is answered at once. At most maxAttempts
 // decisions are made.
 func (s *Service) execute(ctx context.Context, c command) (Result, error) {
 	entries := s.cache.acquire(c.streams, newState)
@@ -170,6 +171,11 @@ func (s *Service) execute(ctx context.Context, c command) (Result, error) {
 		switch {
 		case err == nil:
 			return res, nil
+		case errors.Is(err, ErrUnavailable):
+			// Not a decision: trying again would wait out the store once
+			// more. Should the append have landed, the cached states are
+			// stale, which the next command's expected versions find.
+			return Result{}, err
 		case errors.Is(err, ErrConflict) || (isDomainError(err) && !fresh):
 			fresh = true
 		case isDomainError(err):

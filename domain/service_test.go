@@ -552,3 +552,52 @@ func TestServiceTodayIsTheShanghaiBusinessDate(t *testing.T) {
 		t.Fatalf("at %s a review dated 2024-07-01 is today's: %v", now, err)
 	}
 }
+
+// unavailableStore is a store whose appends fail as unavailable while down
+// is set, counting them.
+type unavailableStore struct {
+	domain.EventStore
+	mu      sync.Mutex
+	down    bool
+	appends int
+}
+
+func (s *unavailableStore) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
+	s.mu.Lock()
+	down := s.down
+	if down {
+		s.appends++
+	}
+	s.mu.Unlock()
+	if down {
+		return domain.AppendResult{}, fmt.Errorf("append: %w", domain.Unavailable("the store did not answer within 30s"))
+	}
+	return s.EventStore.Append(ctx, appends...)
+}
+
+// TestServiceDoesNotRetryAnUnavailableStore: a command on cached states
+// whose append fails as unavailable answers at once, after one append: a
+// second try would make the client wait the store's timeout twice, and
+// the outcome of the first is unknown. Once the store is back, the same
+// command is recorded.
+func TestServiceDoesNotRetryAnUnavailableStore(t *testing.T) {
+	st := &unavailableStore{EventStore: openStore(t)}
+	svc := newService(t, st)
+	w := newWorld(t, svc)
+	n := w.patent("202010123456")
+	st.mu.Lock()
+	st.down = true
+	st.mu.Unlock()
+	_, err := svc.FileDeclaration(context.Background(), as(w.uni), n, domain.FileDeclaration{
+		Fee: domain.FeeTerms{Mode: domain.FeeFree}, TermMonths: 12, DeclaredOn: bday("2024-01-02")})
+	if !errors.Is(err, domain.ErrUnavailable) || st.appends != 1 {
+		t.Fatalf("a declaration on an unavailable store: %v after %d appends; want unavailable after 1", err, st.appends)
+	}
+	st.mu.Lock()
+	st.down = false
+	st.mu.Unlock()
+	if _, err := svc.FileDeclaration(context.Background(), as(w.uni), n, domain.FileDeclaration{
+		Fee: domain.FeeTerms{Mode: domain.FeeFree}, TermMonths: 12, DeclaredOn: bday("2024-01-02")}); err != nil {
+		t.Fatalf("the same declaration once the store is back: %v", err)
+	}
+}
