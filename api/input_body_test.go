@@ -4,7 +4,6 @@ package api
 // offending field by its path in the body, and writes nothing.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -147,13 +146,6 @@ func TestWebFormFieldsGivenOnce(t *testing.T) {
 	page := f.url + "/patents/" + string(f.number)
 	_, html, _ := get(t, c, page+"?lang=en")
 	token := csrfOf(t, html)
-	head := func() int64 {
-		h, err := f.store.Head(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h.Position
-	}
 	declare := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
 	for _, tc := range []struct {
 		name string
@@ -167,7 +159,7 @@ func TestWebFormFieldsGivenOnce(t *testing.T) {
 		{"a body over the limit", io.MultiReader(strings.NewReader(declare.Encode()+"&other_terms="), strings.NewReader(strings.Repeat("x", 1_100_000))),
 			413, "Too large"},
 	} {
-		before := head()
+		before := f.head(t)
 		resp, err := c.Post(page+"/declare?lang=en", "application/x-www-form-urlencoded", tc.body)
 		if err != nil {
 			t.Fatal(err)
@@ -177,7 +169,7 @@ func TestWebFormFieldsGivenOnce(t *testing.T) {
 		if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.says) {
 			t.Errorf("%s: %d, want %d saying %q:\n%s", tc.name, resp.StatusCode, tc.want, tc.says, body)
 		}
-		if after := head(); after != before {
+		if after := f.head(t); after != before {
 			t.Errorf("%s: the head moved from %d to %d", tc.name, before, after)
 		}
 	}

@@ -278,21 +278,14 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	page := f.url + "/patents/" + string(f.number)
 	_, html, _ := get(t, c, page)
 	token := csrfOf(t, html)
-	head := func() int64 {
-		h, err := f.store.Head(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h.Position
-	}
-	before := head()
+	before := f.head(t)
 	form := url.Values{"mode": {"lump_sum"}, "lump_sum_fen": {"5000000"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
-	if status, _, _ := post(t, c, page+"/declare", form); status != 403 || head() != before {
-		t.Fatalf("a form without the CSRF token: %d, head %d→%d", status, before, head())
+	if status, _, _ := post(t, c, page+"/declare", form); status != 403 || f.head(t) != before {
+		t.Fatalf("a form without the CSRF token: %d, head %d→%d", status, before, f.head(t))
 	}
 	bad := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_fen": {"0"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
 	status, body, _ := post(t, c, page+"/declare?lang=en", bad)
-	if status != 409 || !strings.Contains(body, "The fee terms are incomplete or out of range.") || head() != before {
+	if status != 409 || !strings.Contains(body, "The fee terms are incomplete or out of range.") || f.head(t) != before {
 		t.Fatalf("a rule violation through the form: %d\n%s", status, body)
 	}
 	_, zhBody, _ := post(t, c, page+"/declare", bad)
@@ -313,7 +306,7 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	}
 	form.Set("csrf", token)
 	status, _, h = post(t, c, page+"/declare", form)
-	if status != 303 || !strings.Contains(h.Get("Location"), "saved=") || head() != before+1 {
+	if status != 303 || !strings.Contains(h.Get("Location"), "saved=") || f.head(t) != before+1 {
 		t.Fatalf("declaration through the form: %d %q", status, h.Get("Location"))
 	}
 	_, html, _ = get(t, c, page)
@@ -324,7 +317,7 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 		t.Fatalf("the declared patent's page:\n%s", html)
 	}
 	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {declarationIDOf(t, html)}, "effective_on": {"2024-06-01"}, "reason": {"重新定价"}}
-	if status, _, _ := post(t, c, page+"/withdraw", withdraw); status != 303 || head() != before+2 {
+	if status, _, _ := post(t, c, page+"/withdraw", withdraw); status != 303 || f.head(t) != before+2 {
 		t.Fatalf("withdrawal through the form: %d", status)
 	}
 	// An SME signed in sees no declaration form on another's patent.
@@ -435,6 +428,16 @@ func TestPatentPageExplainsWhyNoDeclarationCanBeFiled(t *testing.T) {
 			t.Errorf("after %+v the page does not say %q", tc.change, tc.note)
 		}
 	}
+}
+
+// head returns the position of the fixture's ledger head.
+func (f *webFixture) head(t *testing.T) int64 {
+	t.Helper()
+	h, err := f.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Position
 }
 
 func declarationIDOf(t *testing.T, html string) string {
