@@ -217,6 +217,11 @@ func TestBrowserSearchInChinese(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("the page shows %v, the API %v", got, want)
 	}
+	// The content security policy lets the page's own stylesheet apply.
+	rules, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Array.from(document.styleSheets).reduce((n, s) => n + s.cssRules.length, 0)`))
+	if err != nil || rules == 0 {
+		t.Fatalf("the page applies %d style rules (%v)", rules, err)
+	}
 	if err := do(ctx, chromedp.Navigate(s.base+"/?q="+url.QueryEscape("区块链")), chromedp.WaitVisible(chromedp.CSS(".empty"))); err != nil {
 		t.Fatalf("a search that finds nothing must say so: %v", err)
 	}
