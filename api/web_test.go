@@ -316,7 +316,11 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	if !strings.Contains(html, "一次性支付 ¥50,000.00") || !strings.Contains(html, "撤回声明") {
 		t.Fatalf("the declared patent's page:\n%s", html)
 	}
-	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {declarationIDOf(t, html)}, "effective_on": {"2024-06-01"}, "reason": {"重新定价"}}
+	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {""}, "effective_on": {"2024-06-01"}, "reason": {"重新定价"}}
+	if status, body, _ := post(t, c, page+"/withdraw", withdraw); status != 400 || !strings.Contains(body, "必须填写") || f.head(t) != before+1 {
+		t.Fatalf("a withdrawal form without its declaration: %d\n%s", status, body)
+	}
+	withdraw.Set("declaration_id", declarationIDOf(t, html))
 	if status, _, _ := post(t, c, page+"/withdraw", withdraw); status != 303 || f.head(t) != before+2 {
 		t.Fatalf("withdrawal through the form: %d", status)
 	}

@@ -187,6 +187,9 @@ type WithdrawDeclaration struct {
 // Validate checks the command's fields.
 func (c WithdrawDeclaration) Validate() error {
 	var fe FieldErrors
+	if strings.TrimSpace(c.DeclarationID) == "" {
+		fe.Addf("declaration_id", "is required")
+	}
 	requireDate(&fe, "effective_on", c.EffectiveOn)
 	fe.Add("reason", checkText(c.Reason, true, maxAbstractRunes))
 	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
