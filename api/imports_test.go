@@ -260,6 +260,48 @@ func TestImportWorkbookAsMultipart(t *testing.T) {
 	}
 }
 
+// TestImportWorkbookWithMergedCells: a patentee merged over two data rows
+// imports both rows; a header merged with the row below it answers 400
+// naming the file and the merged cells, and writes nothing.
+func TestImportWorkbookWithMergedCells(t *testing.T) {
+	w := newImportWorld(t)
+	book := func(merge string, rows ...[]any) []byte {
+		f := excelize.NewFile()
+		defer f.Close()
+		for i, row := range rows {
+			if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		from, to, _ := strings.Cut(merge, ":")
+		if err := f.MergeCell("Sheet1", from, to); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := f.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	header := []any{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"}
+	first := []any{"ZL202010123456.2", "一种固态锂电池电解质", "中山大学", "H01M 10/0562", "2020-03-15", "2022-01-10"}
+	second := []any{"ZL202010654321.9", "一种图像分割方法", nil, "G06T 7/00", "2020-03-05", "2022-01-10"}
+	before := w.head(t)
+	r := w.do(t, "POST", "/v1/imports/patents", w.uniKey, api.MIMEXLSX, bytes.NewReader(book("A1:A2", header, first, second)))
+	var p api.Problem
+	if r.status != 400 || json.Unmarshal(r.body, &p) != nil || p.Code != "invalid_argument" || len(p.Errors) != 1 ||
+		p.Errors[0].Field != "file" || !strings.Contains(p.Errors[0].Message, "(A1:A2)") {
+		t.Fatalf("two-row header: %d %s", r.status, r.body)
+	}
+	if w.head(t) != before {
+		t.Fatalf("head moved from %d to %d", before, w.head(t))
+	}
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, api.MIMEXLSX, bytes.NewReader(book("C2:C3", header, first, second))))
+	if a.Rows != 2 || a.Imported != 2 || len(a.Rejected) != 0 {
+		t.Fatalf("answer %+v", a)
+	}
+}
+
 func TestImportRefusals(t *testing.T) {
 	w := newImportWorld(t)
 	csv := string(sampleCSV(t))

@@ -131,8 +131,10 @@ type Reader struct {
 // held in memory whole. NewReader returns an invalid_argument
 // *domain.Error naming the field "file" when the file is not a patent list
 // (a legacy .xls, no header row, a required column missing or
-// given twice, a workbook with several lists), and the reading error when
-// r fails.
+// given twice, a workbook with several lists, a header cell merged with
+// the row below it), and the reading error when r fails. In a workbook,
+// a range of cells merged below the header row gives the value of its
+// top-left cell to the rows it spans (see mergeFiller).
 func NewReader(r io.Reader) (*Reader, error) {
 	counted := &countingReader{r: r}
 	br := bufio.NewReaderSize(counted, sniffWindow)
@@ -262,7 +264,8 @@ func (r *Reader) readHeader() error {
 // template's instructions, or an empty Sheet1, often come first. A
 // workbook with several lists is refused, naming their sheets; one with
 // none answers the problem of the first sheet that has a number column,
-// else that no sheet has a header row.
+// else that no sheet has a header row. The merged cells of the list's
+// sheet are read once its header row is known (see xlsxSource.readMerges).
 func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
 	sheets := book.f.GetSheetList()
 	var list *Reader
@@ -297,7 +300,7 @@ func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
 		return domain.Invalid("file", "sheets %q and %q both hold a patent list; import one sheet at a time (move the others to another workbook)", lists[0], lists[1])
 	case list != nil:
 		*r = *list
-		return nil
+		return r.src.(*xlsxSource).readMerges(r.headerRow)
 	case partial != nil:
 		return partial
 	case len(sheets) == 1:

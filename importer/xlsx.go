@@ -18,6 +18,7 @@ import (
 // xlsxBook is an open workbook and the temporary copy of its input.
 type xlsxBook struct {
 	f        *excelize.File
+	zip      *zip.ReadCloser // the same file as an archive: its parts' sizes, a sheet's merged cells
 	date1904 bool
 	temp     string // removed on close
 }
@@ -52,7 +53,11 @@ func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxBook, err error) {
 			b.close()
 		}
 	}()
-	if err := checkUnzippedSize(path); err != nil {
+	b.zip, err = zip.OpenReader(path)
+	if err != nil {
+		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
+	}
+	if err := checkUnzippedSize(&b.zip.Reader); err != nil {
 		return nil, err
 	}
 	b.f, err = excelize.OpenFile(path)
@@ -74,13 +79,16 @@ func (b *xlsxBook) sheet(name string) (*xlsxSource, error) {
 	if err != nil {
 		return nil, domain.Invalid("file", "sheet %q cannot be read: %v", name, err)
 	}
-	return &xlsxSource{book: b, rows: rows}, nil
+	return &xlsxSource{book: b, name: name, rows: rows}, nil
 }
 
 func (b *xlsxBook) close() error {
 	var errs []error
 	if b.f != nil {
 		errs = append(errs, b.f.Close())
+	}
+	if b.zip != nil {
+		errs = append(errs, b.zip.Close())
 	}
 	if b.temp != "" {
 		errs = append(errs, os.Remove(b.temp))
@@ -92,9 +100,11 @@ func (b *xlsxBook) close() error {
 // xlsxSource reads one sheet of a workbook with excelize's streaming rows
 // iterator; closing it closes the workbook.
 type xlsxSource struct {
-	book *xlsxBook
-	rows *excelize.Rows
-	row  int
+	book   *xlsxBook
+	name   string
+	rows   *excelize.Rows
+	row    int
+	merges *mergeFiller // nil until the header is read, or when no range is merged below it
 }
 
 // Limits of what a workbook may unzip to, well above what a list of a
@@ -109,12 +119,7 @@ const (
 // checkUnzippedSize refuses a workbook whose parts would unzip to more than
 // the limits (a ZIP bomb), reading only the sizes its directory declares;
 // archive/zip never unzips a part to more than its declared size.
-func checkUnzippedSize(path string) error {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
-	}
-	defer zr.Close()
+func checkUnzippedSize(zr *zip.Reader) error {
 	var total, inMemory uint64
 	for _, f := range zr.File {
 		size := f.UncompressedSize64
@@ -154,6 +159,9 @@ func (s *xlsxSource) next() (int, []string, error) {
 		if err != nil {
 			return 0, nil, &rowError{row: s.row, msg: fmt.Sprintf("the workbook row cannot be read (%v); copy the rows into a new workbook", err)}
 		}
+		if len(cells) > 0 && s.merges != nil {
+			cells = s.merges.fill(s.row, cells)
+		}
 		if len(cells) > 0 {
 			return s.row, cells, nil
 		}
@@ -165,6 +173,44 @@ func (s *xlsxSource) next() (int, []string, error) {
 		return 0, nil, err
 	}
 	return 0, nil, io.EOF
+}
+
+// readMerges reads the merged ranges of the sheet, whose header is the row
+// headerRow: those below it fill the rows they span (see mergeFiller);
+// those above it, or within it only, are left alone. A range that merges a
+// header cell with the rows below it (a header of two rows) is a problem
+// naming its cells.
+func (s *xlsxSource) readMerges(headerRow int) error {
+	merges, err := readMerges(&s.book.zip.Reader, s.name)
+	if err != nil {
+		return err
+	}
+	var header []string
+	data := merges[:0]
+	for _, m := range merges {
+		switch {
+		case int(m.top) > headerRow:
+			data = append(data, m)
+		case int(m.bottom) > headerRow:
+			header = append(header, m.ref())
+		}
+	}
+	if len(header) > 0 {
+		return domain.Invalid("file", "sheet %q: cells of the header row %d are merged with the rows below it (%s); the header must be a single row: unmerge them and leave one header cell above each column", s.name, headerRow, listSome(header, 5))
+	}
+	if len(data) > 0 {
+		s.merges = &mergeFiller{pending: data}
+	}
+	return nil
+}
+
+// listSome joins the first n items, and says how many there are in all
+// when there are more.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s, … (%d in all)", strings.Join(items[:n], ", "), len(items))
 }
 
 func (s *xlsxSource) close() error { return errors.Join(s.rows.Close(), s.book.close()) }

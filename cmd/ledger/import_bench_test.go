@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/sqlite"
 )
@@ -28,8 +30,39 @@ func benchImportRows() int {
 	return 100_000
 }
 
-// writeBenchCSV writes a patent list of n rows with Chinese headers: every
+// benchImportFile writes the generated patent list of n rows into dir: a
+// CSV file, or an .xlsx workbook when LEDGER_BENCH_IMPORT_FORMAT is xlsx.
+// It returns its path and size.
+func benchImportFile(b *testing.B, dir string, n int) (string, int64) {
+	b.Helper()
+	if os.Getenv("LEDGER_BENCH_IMPORT_FORMAT") == "xlsx" {
+		path := filepath.Join(dir, "patents.xlsx")
+		return path, writeBenchXLSX(b, path, n)
+	}
+	path := filepath.Join(dir, "patents.csv")
+	return path, writeBenchCSV(b, path, n)
+}
+
+// benchHeader is the header row of the generated patent list.
+var benchHeader = []string{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日", "摘要", "许可费支付方式", "lump_sum_fen", "许可期限(月)", "declared_on"}
+
+// benchRow returns the cells of row i of the generated patent list: every
 // row a new invention of 中山大学, every other one declared for a lump sum.
+func benchRow(i int) []string {
+	ipc := []string{"H01M 10/0562", "G06T 7/00; G06N 3/04", "A61K 36/00", "C02F 1/44", "H04L 9/32 (2006.01)"}
+	year := 2010 + i%12
+	digits := fmt.Sprintf("%d1%07d", year, i)
+	c, _ := domain.PatentCheckChar(digits)
+	row := []string{fmt.Sprintf("ZL%s.%c", digits, c), fmt.Sprintf("一种储能电池管理系统及其控制方法%d", i), "中山大学", ipc[i%len(ipc)],
+		fmt.Sprintf("%d-03-15", year), fmt.Sprintf("%d-06-01", year+2), "本发明公开了一种储能电池管理系统，通过多传感器融合估计电池荷电状态，提高了储能系统的安全性与循环寿命。",
+		"", "", "", ""}
+	if i%2 == 0 {
+		copy(row[7:], []string{"一次性支付", "5000000", "36", "2024-03-01"})
+	}
+	return row
+}
+
+// writeBenchCSV writes the generated patent list of n rows as a CSV file.
 func writeBenchCSV(b *testing.B, path string, n int) int64 {
 	b.Helper()
 	f, err := os.Create(path)
@@ -37,25 +70,51 @@ func writeBenchCSV(b *testing.B, path string, n int) int64 {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	w.WriteString("专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,摘要,许可费支付方式,lump_sum_fen,许可期限(月),declared_on\n")
-	ipc := []string{"H01M 10/0562", "G06T 7/00; G06N 3/04", "A61K 36/00", "C02F 1/44", "H04L 9/32 (2006.01)"}
+	w.WriteString(strings.Join(benchHeader, ",") + "\n")
 	for i := range n {
-		year := 2010 + i%12
-		digits := fmt.Sprintf("%d1%07d", year, i)
-		c, _ := domain.PatentCheckChar(digits)
-		fmt.Fprintf(w, "ZL%s.%c,一种储能电池管理系统及其控制方法%d,中山大学,%s,%d-03-15,%d-06-01,本发明公开了一种储能电池管理系统，通过多传感器融合估计电池荷电状态，提高了储能系统的安全性与循环寿命。,",
-			digits, c, i, ipc[i%len(ipc)], year, year+2)
-		if i%2 == 0 {
-			w.WriteString("一次性支付,5000000,36,2024-03-01\n")
-		} else {
-			w.WriteString(",,,\n")
-		}
+		w.WriteString(strings.Join(benchRow(i), ",") + "\n")
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
 	info, _ := f.Stat()
 	f.Close()
+	return info.Size()
+}
+
+// writeBenchXLSX writes the generated patent list of n rows as a workbook
+// of text cells, streamed row by row.
+func writeBenchXLSX(b *testing.B, path string, n int) int64 {
+	b.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := -1; i < n; i++ {
+		cells := benchHeader
+		if i >= 0 {
+			cells = benchRow(i)
+		}
+		row := make([]any, len(cells))
+		for j, v := range cells {
+			row[j] = v
+		}
+		if err := sw.SetRow(fmt.Sprintf("A%d", i+2), row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.SaveAs(path); err != nil {
+		b.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
 	return info.Size()
 }
 
@@ -95,15 +154,14 @@ func (h *heapPeak) done() uint64 {
 	return h.peak.Load()
 }
 
-// BenchmarkImportCSV imports a generated CSV end to end through `ledger
-// import` into a fresh SQLite data folder: reading, parsing, deciding and
-// appending (fsync'd) in batches of 500 rows. It reports rows/s and the
-// peak heap in use.
+// BenchmarkImportCSV imports a generated CSV (or workbook, see
+// benchImportFile) end to end through `ledger import` into a fresh SQLite
+// data folder: reading, parsing, deciding and appending (fsync'd) in
+// batches of 500 rows. It reports rows/s and the peak heap in use.
 func BenchmarkImportCSV(b *testing.B) {
 	n := benchImportRows()
 	dir := b.TempDir()
-	path := filepath.Join(dir, "patents.csv")
-	size := writeBenchCSV(b, path, n)
+	path, size := benchImportFile(b, dir, n)
 	b.SetBytes(size)
 	var peak uint64
 	var elapsed, cpu time.Duration
