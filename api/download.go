@@ -252,7 +252,7 @@ var downloadParamsOrder = []string{"period", "from", "to", "as_of", "level", "me
 	"region", "ipc", "kind", "sme", "campaign", "sort", "limit"}
 
 // downloadFilters lists the request's parameters (and the defaults of the
-// missing period or metric) as label–value rows; format, lang and
+// missing period or metric) as label–value rows; format, layout, lang and
 // min_position are not filters.
 func downloadFilters(c echo.Context, t func(string) string) [][2]string {
 	q := c.QueryParams()
@@ -264,7 +264,7 @@ func downloadFilters(c echo.Context, t func(string) string) [][2]string {
 	var extra []string
 	for k, vs := range q {
 		switch k {
-		case "format", "lang", "min_position":
+		case "format", "layout", "lang", "min_position":
 			continue
 		}
 		if len(vs) == 0 || vs[0] == "" {

@@ -1,0 +1,197 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
+)
+
+// downloadRoute is a tally or ranking route with its query (without
+// period, format, layout or lang) and the periods it takes ("" for none).
+type downloadRoute struct {
+	path    string
+	periods []string
+}
+
+// everyDownloadRoute lists every tally and ranking route: the tallies in
+// every period they take, the rankings by every metric.
+func everyDownloadRoute() []downloadRoute {
+	var routes []downloadRoute
+	for _, s := range append(slices.Clone(projections.Subjects), projections.ExtraSubjects...) {
+		periods := []string{}
+		for _, p := range projections.Periods {
+			if s != projections.FeeReductions || p == projections.Year {
+				periods = append(periods, string(p))
+			}
+		}
+		routes = append(routes, downloadRoute{"/v1/tallies/" + s + "?from=2024-01-01&to=2024-12-31", periods})
+	}
+	routes = append(routes, downloadRoute{"/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31", []string{""}},
+		downloadRoute{"/v1/tallies/deals-by-region?from=2024-01-01&to=2024-12-31", []string{""}})
+	for _, m := range []string{projections.MetricLicenses, "fees_fen", "declared", "conversion_bp"} {
+		routes = append(routes, downloadRoute{"/v1/rankings/patentees?metric=" + m + "&from=2024-01-01&to=2024-12-31", []string{""}})
+	}
+	return routes
+}
+
+// TestEveryDownloadHoldsTheJSONFigures asks every tally (in every period)
+// and every ranking for its JSON answer and its four files (CSV and Excel,
+// layout data and report) in both languages, with a university whose name
+// has a comma, quotes and a leading '=': the data files hold the JSON's
+// figures, the reports the same figures with money in yuan and the total
+// labelled in the language, their header blocks only translated filters;
+// every number in Excel is a number cell.
+func TestEveryDownloadHoldsTheJSONFigures(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.uni = h.org(3, `=HYPERLINK("http://x.example","点击"),大学`, domain.OrgUniversity, "440106", false)
+	h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 123_451}, "2024-03-01", 123_451)
+	_, res := h.openLicence(2, domain.FeeTerms{Mode: domain.FeeFree}, "2024-05-20", 0)
+	pos := strconv.FormatInt(res.Position, 10)
+	for _, route := range everyDownloadRoute() {
+		for _, period := range route.periods {
+			path := route.path + "&min_position=" + pos
+			if period != "" {
+				path += "&period=" + period
+			}
+			want := jsonRows(t, h, path)
+			_, body := h.getWith(path + "&format=csv")
+			data, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			compareRows(t, path+" csv", data, csvEscaped(want))
+			resp, body := h.getWith(path + "&format=xlsx")
+			compareRows(t, path+" xlsx", xlsxRows(t, openXLSX(t, resp, body)), want)
+			for _, lang := range []string{"zh", "en"} {
+				_, body := h.getWith(path + "&format=csv&layout=report&lang=" + lang)
+				meta, report := splitCSV(t, body)
+				checkHeaderBlock(t, path, lang, meta)
+				compareReport(t, path+" csv "+lang, report, data, lang, false)
+				resp, body := h.getWith(path + "&format=xlsx&layout=report&lang=" + lang)
+				compareReport(t, path+" xlsx "+lang, reportSheet(t, path, openXLSX(t, resp, body), report[0][0]), data, lang, true)
+			}
+		}
+	}
+}
+
+// csvEscaped returns rows with each text that a spreadsheet would run as
+// a formula led by an apostrophe, as a CSV download shows it (OpenAPI:
+// layout).
+func csvEscaped(rows []map[string]string) []map[string]string {
+	out := make([]map[string]string, len(rows))
+	for i, row := range rows {
+		out[i] = map[string]string{}
+		for k, v := range row {
+			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				v = "'" + v
+			}
+			out[i][k] = v
+		}
+	}
+	return out
+}
+
+// checkHeaderBlock checks that every label of a Chinese report's header
+// block is translated (IPC is the same in both languages).
+func checkHeaderBlock(t *testing.T, path, lang string, meta map[string]string) {
+	t.Helper()
+	for label := range meta {
+		if lang == "zh" && label != "" && label != "IPC" && !strings.ContainsFunc(label, func(r rune) bool { return r > 0x7f }) {
+			t.Errorf("%s: header block row %q is no translated filter (%v)", path, label, meta)
+		}
+	}
+}
+
+// reportSheet returns the table of a report's sheet (from its heading row,
+// whose first cell is first) with raw cell values, and checks that every
+// figure (a number in any column but the first, outside the review
+// coverage's region codes) is a number cell.
+func reportSheet(t *testing.T, path string, f *excelize.File, first string) [][]string {
+	t.Helper()
+	rows, head := sheetRows(t, f, first)
+	sheet := f.GetSheetName(0)
+	var out [][]string
+	for i := head; i < len(rows); i++ {
+		var row []string
+		for j := range rows[i] {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			v, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, isNumber := strconv.ParseFloat(v, 64)
+			if typ, _ := f.GetCellType(sheet, cell); i > head && j > 0 && isNumber == nil && !strings.Contains(path, "coverage") &&
+				typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("%s: %s %q is %v, not a number", path, cell, v, typ)
+			}
+			row = append(row, v)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// compareReport checks a report table against the data table of the same
+// answer: the same figures, a ranking's rank first, money in yuan (text
+// with two decimals in CSV, a number of yuan in Excel), the total row
+// labelled in lang; a text that CSV shows with a leading apostrophe (a
+// formula's start) is the text itself in Excel.
+func compareReport(t *testing.T, name string, report, data [][]string, lang string, xlsx bool) {
+	t.Helper()
+	if len(report) != len(data) {
+		t.Fatalf("%s: %d rows, the data table %d", name, len(report), len(data))
+	}
+	offset := len(report[0]) - len(data[0])
+	total := map[string]string{"zh": "合计", "en": "Total"}[lang]
+	for i := 1; i < len(data); i++ {
+		if offset == 1 && report[i][0] != strconv.Itoa(i) {
+			t.Errorf("%s: rank %q in row %d", name, report[i][0], i)
+		}
+		for j, d := range data[i] {
+			got, want := cell(report[i], j+offset), d
+			switch {
+			case j == 0 && i == len(data)-1 && (d == "total" || d == ""):
+				want = total
+			case strings.HasSuffix(data[0][j], "_fen") || data[0][j] == "value" && strings.Contains(name, "fees_fen"):
+				n, _ := strconv.ParseInt(d, 10, 64)
+				want = fmt.Sprintf("%d.%02d", n/100, n%100)
+				if xlsx {
+					f, _ := strconv.ParseFloat(got, 64)
+					got = fmt.Sprintf("%.2f", f)
+				}
+			case xlsx && strings.HasPrefix(d, "'="):
+				want = d[1:]
+			}
+			if got != want {
+				t.Errorf("%s: row %d %s = %q, want %q", name, i, data[0][j], got, want)
+			}
+		}
+	}
+}
+
+// TestReportHeaderBlockNamesNoLayout: layout=report (what the dashboard
+// links) chooses the file's form; it is no filter of the figures, so the
+// header block does not list it.
+func TestReportHeaderBlockNamesNoLayout(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, lang := range []string{"zh", "en"} {
+		_, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=csv&layout=report&lang=" + lang)
+		meta, _ := splitCSV(t, body)
+		if v, ok := meta["layout"]; ok || len(meta) != 6 {
+			t.Errorf("%s: header block %v lists layout %q", lang, meta, v)
+		}
+		resp, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=xlsx&layout=report&lang=" + lang)
+		if rows := xlsxRows(t, openXLSX(t, resp, body)); slices.ContainsFunc(rows, func(r []string) bool { return slices.Contains(r, "layout") }) {
+			t.Errorf("%s: the sheet lists layout: %q", lang, rows)
+		}
+	}
+}
