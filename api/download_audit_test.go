@@ -3,7 +3,9 @@ package api_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,6 +194,39 @@ func TestReportHeaderBlockNamesNoLayout(t *testing.T) {
 		resp, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=xlsx&layout=report&lang=" + lang)
 		if rows := xlsxRows(t, openXLSX(t, resp, body)); slices.ContainsFunc(rows, func(r []string) bool { return slices.Contains(r, "layout") }) {
 			t.Errorf("%s: the sheet lists layout: %q", lang, rows)
+		}
+	}
+}
+
+// TestDownloadFaultsAreNamedTogether: a bad format, a bad layout and a
+// bad date of the same query are named in one 400 problem answer, on
+// every tally and ranking route.
+func TestDownloadFaultsAreNamedTogether(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, route := range everyDownloadRoute() {
+		dateField := "to"
+		if strings.Contains(route.path, "as_of=") {
+			dateField = "as_of"
+		}
+		badDate := strings.Replace(route.path, dateField+"=2024-12-31", dateField+"=2024-02-30", 1)
+		for path, fields := range map[string][]string{
+			route.path + "&format=pdf&layout=pretty": {"format", "layout"},
+			route.path + "&format=csv&layout=pretty": {"layout"},
+			badDate + "&format=xlsx&layout=x":        {dateField, "layout"},
+		} {
+			resp, body := h.get(path)
+			var p readsProblem
+			if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+				resp.Header.Get("Content-Type") != "application/problem+json" || p.Code != "invalid_argument" {
+				t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+			}
+			var got []string
+			for _, e := range p.Errors {
+				got = append(got, e.Field)
+			}
+			if !slices.Equal(got, fields) {
+				t.Errorf("%s: fields %q, want %q", path, got, fields)
+			}
 		}
 	}
 }
