@@ -32,6 +32,10 @@ type (
 	// term is a text the catalogue translates, such as the total row's
 	// label "dash.total".
 	term string
+	// day is a business date, such as a day bucket's label: CSV shows it
+	// as YYYY-MM-DD, Excel as a date cell formatted yyyy-mm-dd, so that
+	// Excel sorts, filters and charts it as a date.
+	day domain.Date
 )
 
 // csvBOM starts every CSV report so that Excel (notably on Chinese
@@ -379,6 +383,8 @@ func csvText(v any) string {
 		return string(v)
 	case term:
 		return string(v)
+	case day:
+		return domain.Date(v).String()
 	case string:
 		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 			return "'" + v
@@ -432,7 +438,8 @@ func writeCSVRows(cw *csv.Writer, rows [][]any) error {
 
 // writeWorkbook writes doc to the first sheet of an Excel workbook: the
 // title in bold, the header block, a blank row, the table with its heading
-// row in bold; counts as integers and money as yuan formatted "#,##0.00".
+// row in bold; counts as integers, money as yuan formatted "#,##0.00" and
+// days as dates formatted "yyyy-mm-dd".
 func writeWorkbook(w *bytes.Buffer, doc document) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -457,6 +464,11 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 		return err
 	}
 	intStyle, err := f.NewStyle(&excelize.Style{NumFmt: 1}) // "0"
+	if err != nil {
+		return err
+	}
+	dateFmt := "yyyy-mm-dd"
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
 	if err != nil {
 		return err
 	}
@@ -497,6 +509,13 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 			if style == 0 {
 				style = intStyle
 			}
+		case day:
+			y, m, d := domain.Date(v).Time().Date()
+			err = f.SetCellValue(sheet, cell, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+			if style == 0 {
+				style = dateStyle
+			}
+			measure(col, domain.Date(v).String())
 		case heading, term:
 			err = f.SetCellStr(sheet, cell, fmt.Sprint(v))
 			measure(col, fmt.Sprint(v))

@@ -5,7 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,7 +116,8 @@ func checkHeaderBlock(t *testing.T, path, lang string, meta map[string]string) {
 }
 
 // reportSheet returns the table of a report's sheet (from its heading row,
-// whose first cell is first) with raw cell values, and checks that every
+// whose first cell is first), the first column as shown, the others as
+// raw cell values, and checks that every
 // figure (a number in any column but the first, outside the review
 // coverage's region codes) is a number cell.
 func reportSheet(t *testing.T, path string, f *excelize.File, first string) [][]string {
@@ -126,7 +129,7 @@ func reportSheet(t *testing.T, path string, f *excelize.File, first string) [][]
 		var row []string
 		for j := range rows[i] {
 			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-			v, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+			v, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: j > 0})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,5 +231,106 @@ func TestDownloadFaultsAreNamedTogether(t *testing.T) {
 				t.Errorf("%s: fields %q, want %q", path, got, fields)
 			}
 		}
+	}
+}
+
+var (
+	chartRow    = regexp.MustCompile(`<tr><td>([^<]+)</td><td>(\d+)</td></tr>`)
+	chartTotal  = regexp.MustCompile(`<span class="total">(\d+)</span>`)
+	downloadRef = regexp.MustCompile(`href="(/v1/[^"]+)"`)
+)
+
+// TestDashboardShowsTheTalliesAndLinksTheirFiles opens the dashboard in
+// both languages: each chart's figures and total are the tally API's for
+// the same range, and every download link answers the report file of the
+// same figures in the page's language; a bad query value answers a 400
+// page.
+func TestDashboardShowsTheTalliesAndLinksTheirFiles(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123_451)
+	h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&min_position=" + pos)
+	const query = "from=2024-01-01&to=2024-12-31&period=quarter"
+	for _, lang := range []string{"zh", "en"} {
+		_, page := h.getWith("/dashboard?" + query + "&lang=" + lang)
+		for _, series := range []struct{ id, column string }{{"deals", "deals"}, {"declarations", "declared"}, {"pledges", "registered"}} {
+			start := bytes.Index(page, []byte(`id="chart-`+series.id+`"`))
+			end := bytes.Index(page[start:], []byte("</figure>"))
+			figure := string(page[start : start+end])
+			var tally struct {
+				Buckets []map[string]any `json:"buckets"`
+				Total   map[string]any   `json:"total"`
+			}
+			h.getJSON("/v1/tallies/"+series.id+"?"+query, &tally)
+			var want [][]string
+			for _, b := range tally.Buckets {
+				want = append(want, []string{"", b["period"].(string), fmt.Sprint(b[series.column])})
+			}
+			got := chartRow.FindAllStringSubmatch(figure, -1)
+			if !slices.EqualFunc(got, want, func(g, w []string) bool { return g[1] == w[1] && g[2] == w[2] }) {
+				t.Errorf("%s %s: chart %q, API %q", lang, series.id, got, want)
+			}
+			if m := chartTotal.FindStringSubmatch(figure); m == nil || m[1] != fmt.Sprint(tally.Total[series.column]) {
+				t.Errorf("%s %s: total %q, API %v", lang, series.id, m, tally.Total[series.column])
+			}
+		}
+		if !strings.Contains(string(page), "<td>1</td><td>¥1,234.51</td>") || !strings.Contains(string(page), "华南理工大学 — 1</li>") {
+			t.Errorf("%s: no district with 1 deal and ¥1,234.51, or no ranking", lang)
+		}
+		links := downloadRef.FindAllStringSubmatch(string(page), -1)
+		if len(links) != 12 { // deals, declarations, pledges, districts, Tianhe's deals, ranking; CSV and Excel each
+			t.Errorf("%s: %d download links", lang, len(links))
+		}
+		heading := map[string]string{"zh": "统计周期", "en": "Period"}[lang]
+		for _, l := range links {
+			link := html.UnescapeString(l[1])
+			resp, body := h.getWith(link)
+			if strings.Contains(link, "format=csv") {
+				meta, rows := splitCSV(t, body)
+				if strings.Contains(link, "/v1/tallies/deals?") && !strings.Contains(link, "region=") &&
+					(rows[0][0] != heading || rows[1][1] != "1" || rows[1][4] != "1234.51" || rows[len(rows)-1][4] != "1234.51") {
+					t.Errorf("%s: %s: %v %q", lang, link, meta, rows)
+				}
+				continue
+			}
+			rows := xlsxRows(t, openXLSX(t, resp, body))
+			if lang == "en" && rows[0][0] == "" || lang == "zh" && !strings.ContainsFunc(rows[0][0], func(r rune) bool { return r > 0x7f }) {
+				t.Errorf("%s: %s: title %q", lang, link, rows[0])
+			}
+		}
+	}
+	for _, bad := range []string{"period=day", "from=2024-13-01", "to=2023-12-31&from=2024-01-01", "campaign=%E5%B9%B4"} {
+		resp, _ := h.get("/dashboard?" + bad)
+		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("/dashboard?%s: %d %s", bad, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// TestExcelReportDayBucketsAreDates: in an Excel report of day buckets
+// the period column holds date cells shown as yyyy-mm-dd (Excel sorts,
+// filters and charts them as dates); the CSV and the longer periods keep
+// their labels as text.
+func TestExcelReportDayBucketsAreDates(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	resp, body := h.getWith("/v1/tallies/deals?from=2024-02-28&to=2024-03-01&period=day&format=xlsx&layout=report")
+	f := openXLSX(t, resp, body)
+	_, head := sheetRows(t, f, "统计周期")
+	sheet := f.GetSheetName(0)
+	for i, want := range []string{"2024-02-28", "2024-02-29", "2024-03-01"} {
+		cell := fmt.Sprintf("A%d", head+2+i)
+		shown, _ := f.GetCellValue(sheet, cell)
+		serial, numFmt := numberCell(t, f, cell)
+		if shown != want || serial != float64(45350+i) || numFmt != "yyyy-mm-dd" {
+			t.Errorf("%s: shown %q, serial %v, format %q; want %s, %d, yyyy-mm-dd", cell, shown, serial, numFmt, want, 45350+i)
+		}
+	}
+	if total, _ := f.GetCellValue(sheet, fmt.Sprintf("A%d", head+5)); total != "合计" {
+		t.Errorf("total row %q", total)
+	}
+	resp, body = h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-03-31&period=month&format=xlsx&layout=report")
+	f = openXLSX(t, resp, body)
+	_, head = sheetRows(t, f, "统计周期")
+	if typ, _ := f.GetCellType(f.GetSheetName(0), fmt.Sprintf("A%d", head+2)); typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
+		t.Errorf("a month's label is of type %v, want text", typ)
 	}
 }

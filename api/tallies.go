@@ -155,6 +155,15 @@ func downloadFormOf(c echo.Context) (downloadForm, error) {
 	return form, fe.Err()
 }
 
+// bucketLabel is the first cell of a bucket's row: a day bucket's date,
+// or the label of a longer period ("2024-W10", "2024-Q1").
+func bucketLabel(p projections.Period, label string) any {
+	if d, err := domain.ParseDate(label); p == projections.Day && err == nil {
+		return day(d)
+	}
+	return label
+}
+
 // tallyTable lays a tally out as rows for download: a header of column
 // headings (translated there; an untranslated nested column is joined with
 // '_', "by_grade_high"), one row per bucket and the total. Values of *_fen
@@ -177,7 +186,7 @@ func tallyTable(t projections.Tally) [][]any {
 		rows = append(rows, row)
 	}
 	for _, b := range t.Buckets {
-		addRow(b.Label, b)
+		addRow(bucketLabel(t.Period, b.Label), b)
 	}
 	addRow(term("dash.total"), t.Total)
 	return rows
