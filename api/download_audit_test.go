@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -76,11 +77,13 @@ func TestEveryDownloadHoldsTheJSONFigures(t *testing.T) {
 			resp, body := h.getWith(path + "&format=xlsx")
 			compareRows(t, path+" xlsx", xlsxRows(t, openXLSX(t, resp, body)), want)
 			for _, lang := range []string{"zh", "en"} {
-				_, body := h.getWith(path + "&format=csv&layout=report&lang=" + lang)
+				resp, body := h.getWith(path + "&format=csv&layout=report&lang=" + lang)
 				meta, report := splitCSV(t, body)
 				checkHeaderBlock(t, path, lang, meta)
+				checkFileName(t, path, resp.Header.Get("Content-Disposition"), meta[""], ".csv")
 				compareReport(t, path+" csv "+lang, report, data, lang, false)
-				resp, body := h.getWith(path + "&format=xlsx&layout=report&lang=" + lang)
+				resp, body = h.getWith(path + "&format=xlsx&layout=report&lang=" + lang)
+				checkFileName(t, path, resp.Header.Get("Content-Disposition"), meta[""], ".xlsx")
 				compareReport(t, path+" xlsx "+lang, reportSheet(t, path, openXLSX(t, resp, body), report[0][0]), data, lang, true)
 			}
 		}
@@ -102,6 +105,20 @@ func csvEscaped(rows []map[string]string) []map[string]string {
 		}
 	}
 	return out
+}
+
+// checkFileName checks that a report's Content-Disposition is an
+// attachment with an ASCII filename and an RFC 5987 filename* that
+// starts with the report's title and ends like the ASCII one.
+func checkFileName(t *testing.T, path, disposition, title, ext string) {
+	t.Helper()
+	ascii, _, _ := strings.Cut(strings.TrimPrefix(disposition, `attachment; filename="`), `"`)
+	kind, params, err := mime.ParseMediaType(disposition)
+	if err != nil || kind != "attachment" || !strings.HasSuffix(ascii, ext) ||
+		strings.ContainsFunc(ascii, func(r rune) bool { return r > 0x7e || strings.ContainsRune(`/\:*?"<>|`, r) }) ||
+		params["filename"] != title+"_"+ascii {
+		t.Errorf("%s: Content-Disposition %q (%v): name %q", path, disposition, err, params["filename"])
+	}
 }
 
 // checkHeaderBlock checks that every label of a Chinese report's header
