@@ -8,6 +8,7 @@ import (
 	"html"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -349,5 +350,50 @@ func TestExcelReportDayBucketsAreDates(t *testing.T) {
 	_, head = sheetRows(t, f, "统计周期")
 	if typ, _ := f.GetCellType(f.GetSheetName(0), fmt.Sprintf("A%d", head+2)); typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
 		t.Errorf("a month's label is of type %v, want text", typ)
+	}
+}
+
+// TestExcelReportFollowsAcceptLanguage: without lang, an Excel report is
+// written in the language of Accept-Language, as a CSV report is.
+func TestExcelReportFollowsAcceptLanguage(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for accept, want := range map[string][]string{
+		"en-US,en;q=0.9":          {"Deals (Monthly)", "Period", "Total"},
+		"zh-CN,zh;q=0.9,en;q=0.8": {"许可成交统计（按月）", "统计周期", "合计"},
+		"":                        {"许可成交统计（按月）", "统计周期", "合计"},
+	} {
+		resp, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-02-29&format=xlsx&layout=report", "Accept-Language", accept)
+		rows, head := sheetRows(t, openXLSX(t, resp, body), want[1])
+		if rows[0][0] != want[0] || rows[len(rows)-1][0] != want[2] || len(rows) != head+4 {
+			t.Errorf("Accept-Language %q: %q", accept, rows)
+		}
+	}
+}
+
+// TestReportHeaderBlockDefusesFormulas: a filter value that a spreadsheet
+// would run as a formula is shown after an apostrophe in CSV and is a
+// text cell, never a formula, in Excel.
+func TestReportHeaderBlockDefusesFormulas(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, v := range []string{"=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"} {
+		path := "/v1/tallies/deals?from=2024-01-01&to=2024-01-31&layout=report&lang=en&patentee_id=" + url.QueryEscape(v)
+		_, body := h.getWith(path + "&format=csv")
+		if meta, _ := splitCSV(t, body); meta["Patentee ID"] != "'"+v {
+			t.Errorf("%q: CSV shows %q", v, meta["Patentee ID"])
+		}
+		resp, body := h.getWith(path + "&format=xlsx")
+		f := openXLSX(t, resp, body)
+		rows := xlsxRows(t, f)
+		for i, r := range rows {
+			if len(r) < 2 || r[0] != "Patentee ID" {
+				continue
+			}
+			cell := fmt.Sprintf("B%d", i+1)
+			formula, _ := f.GetCellFormula(f.GetSheetName(0), cell)
+			typ, _ := f.GetCellType(f.GetSheetName(0), cell)
+			if r[1] != v || formula != "" || typ == excelize.CellTypeFormula {
+				t.Errorf("%q: Excel cell %q, formula %q, type %v", v, r[1], formula, typ)
+			}
+		}
 	}
 }
