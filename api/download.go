@@ -130,14 +130,8 @@ func amountCell(column string, v int64) any {
 	return v
 }
 
-// yuan writes fen as yuan with exactly two decimals, in integers only.
-func yuan(f fen) string {
-	sign, u := "", uint64(f)
-	if f < 0 {
-		sign, u = "-", uint64(-(f+1))+1
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
+// yuan writes fen as yuan with exactly two decimals ("1234.50").
+func yuan(f fen) string { return domain.Fen(f).YuanString() }
 
 // yuanFloat is the double nearest to the exact yuan amount of f, for a
 // spreadsheet cell (Excel stores numbers as doubles).
