@@ -339,9 +339,14 @@ func contentDisposition(name, title, format string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(full))
 }
 
-// asciiFileName keeps letters, digits, '.', '-' and '_' of name.
+// maxFileName bounds the ASCII file name of a download (without its
+// extension), well within what Windows and Excel take with a folder.
+const maxFileName = 120
+
+// asciiFileName keeps letters, digits, '.', '-' and '_' of name (others
+// become '_'), at most maxFileName of them.
 func asciiFileName(name string) string {
-	b := []byte(name)
+	b := []byte(name[:min(len(name), maxFileName)])
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
 			b[i] = '_'

@@ -397,3 +397,21 @@ func TestReportHeaderBlockDefusesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredDownloadsHaveTheirOwnFileNames: a tally's file name names
+// its filters, so that the dashboard's downloads of each district's deals
+// and of all deals are not saved under one name; a long one is cut.
+func TestFilteredDownloadsHaveTheirOwnFileNames(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for query, want := range map[string]string{
+		"":                                  "deals-year-2024-01-01-2024-12-31.xlsx",
+		"&region=440106":                    "deals-year-2024-01-01-2024-12-31-region-440106.xlsx",
+		"&ipc=H01M%204%2F36&kind=invention": "deals-year-2024-01-01-2024-12-31-ipc-H01M_4_36-kind-invention.xlsx",
+		"&patentee_id=" + strings.Repeat("p", 200): "deals-year-2024-01-01-2024-12-31-patentee_id-" + strings.Repeat("p", 120-45) + ".xlsx",
+	} {
+		resp, _ := h.getWith("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&format=xlsx" + query)
+		if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="`+want+`";`) {
+			t.Errorf("%s: %s, want %s", query, cd, want)
+		}
+	}
+}

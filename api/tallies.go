@@ -32,8 +32,26 @@ func (s *Server) tally(subject string) echo.HandlerFunc {
 			return err
 		}
 		return answerFigures(s, c, form, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
-			func(t projections.Tally) string { return fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To) }, tallyTable)
+			func(t projections.Tally) string {
+				return withFilters(c, fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To))
+			}, tallyTable)
 	}
+}
+
+// tallyFileFilters are the tally filters that a download's file name
+// names, in this order.
+var tallyFileFilters = []string{"region", "type", "ipc", "kind", "sme", "patentee_id", "licensee_id", "campaign"}
+
+// withFilters appends "-filter-value" to a tally's file name for each
+// filter the request gives, so that files of differently filtered
+// figures (the dashboard's districts) get different names.
+func withFilters(c echo.Context, name string) string {
+	for _, k := range tallyFileFilters {
+		if v := c.QueryParam(k); v != "" {
+			name += "-" + k + "-" + v
+		}
+	}
+	return name
 }
 
 // answerFigures answers the figures compute returns once the tallies
