@@ -42,14 +42,14 @@ func (s *Server) dealsByRegion(c echo.Context) error {
 	}
 	limit, err := intQuery(c, "limit", 0, 1, maxRegionLimit)
 	fe.Add("limit", err)
-	format, err := downloadFormat(c)
-	fe.Add("format", err)
+	form, err := downloadFormOf(c)
+	fe.Add("", err)
 	fe.AddUnreported(projections.CheckRange(from, to))
 	if err := fe.Err(); err != nil {
 		return err
 	}
 	q := projections.RegionDealsQuery{From: from, To: to, Digits: digits, Limit: int(limit)}
-	return answerFigures(s, c, format,
+	return answerFigures(s, c, form,
 		func(ctx context.Context) (regionDealsAnswer, error) {
 			regions, err := s.reads.DealsByRegion(ctx, q)
 			return regionDealsAnswer{From: from, To: to, Level: level, Regions: regions}, err

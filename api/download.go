@@ -32,6 +32,10 @@ type (
 	// term is a text the catalogue translates, such as the total row's
 	// label "dash.total".
 	term string
+	// day is a business date, such as a day bucket's label: CSV shows it
+	// as YYYY-MM-DD, Excel as a date cell formatted yyyy-mm-dd, so that
+	// Excel sorts, filters and charts it as a date.
+	day domain.Date
 )
 
 // csvBOM starts every CSV report so that Excel (notably on Chinese
@@ -126,14 +130,8 @@ func amountCell(column string, v int64) any {
 	return v
 }
 
-// yuan writes fen as yuan with exactly two decimals, in integers only.
-func yuan(f fen) string {
-	sign, u := "", uint64(f)
-	if f < 0 {
-		sign, u = "-", uint64(-(f+1))+1
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
+// yuan writes fen as yuan with exactly two decimals ("1234.50").
+func yuan(f fen) string { return domain.Fen(f).YuanString() }
 
 // yuanFloat is the double nearest to the exact yuan amount of f, for a
 // spreadsheet cell (Excel stores numbers as doubles).
@@ -252,7 +250,7 @@ var downloadParamsOrder = []string{"period", "from", "to", "as_of", "level", "me
 	"region", "ipc", "kind", "sme", "campaign", "sort", "limit"}
 
 // downloadFilters lists the request's parameters (and the defaults of the
-// missing period or metric) as label–value rows; format, lang and
+// missing period or metric) as label–value rows; format, layout, lang and
 // min_position are not filters.
 func downloadFilters(c echo.Context, t func(string) string) [][2]string {
 	q := c.QueryParams()
@@ -264,7 +262,7 @@ func downloadFilters(c echo.Context, t func(string) string) [][2]string {
 	var extra []string
 	for k, vs := range q {
 		switch k {
-		case "format", "lang", "min_position":
+		case "format", "layout", "lang", "min_position":
 			continue
 		}
 		if len(vs) == 0 || vs[0] == "" {
@@ -341,9 +339,14 @@ func contentDisposition(name, title, format string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, rfc5987(full))
 }
 
-// asciiFileName keeps letters, digits, '.', '-' and '_' of name.
+// maxFileName bounds the ASCII file name of a download (without its
+// extension), well within what Windows and Excel take with a folder.
+const maxFileName = 120
+
+// asciiFileName keeps letters, digits, '.', '-' and '_' of name (others
+// become '_'), at most maxFileName of them.
 func asciiFileName(name string) string {
-	b := []byte(name)
+	b := []byte(name[:min(len(name), maxFileName)])
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
 			b[i] = '_'
@@ -379,6 +382,8 @@ func csvText(v any) string {
 		return string(v)
 	case term:
 		return string(v)
+	case day:
+		return domain.Date(v).String()
 	case string:
 		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 			return "'" + v
@@ -432,7 +437,8 @@ func writeCSVRows(cw *csv.Writer, rows [][]any) error {
 
 // writeWorkbook writes doc to the first sheet of an Excel workbook: the
 // title in bold, the header block, a blank row, the table with its heading
-// row in bold; counts as integers and money as yuan formatted "#,##0.00".
+// row in bold; counts as integers, money as yuan formatted "#,##0.00" and
+// days as dates formatted "yyyy-mm-dd".
 func writeWorkbook(w *bytes.Buffer, doc document) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -457,6 +463,11 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 		return err
 	}
 	intStyle, err := f.NewStyle(&excelize.Style{NumFmt: 1}) // "0"
+	if err != nil {
+		return err
+	}
+	dateFmt := "yyyy-mm-dd"
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
 	if err != nil {
 		return err
 	}
@@ -497,6 +508,13 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 			if style == 0 {
 				style = intStyle
 			}
+		case day:
+			y, m, d := domain.Date(v).Time().Date()
+			err = f.SetCellValue(sheet, cell, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+			if style == 0 {
+				style = dateStyle
+			}
+			measure(col, domain.Date(v).String())
 		case heading, term:
 			err = f.SetCellStr(sheet, cell, fmt.Sprint(v))
 			measure(col, fmt.Sprint(v))

@@ -157,8 +157,9 @@ func TestDownloadTallyCSVInBothLanguages(t *testing.T) {
 				t.Errorf("Content-Type %q", ct)
 			}
 			cd := resp.Header.Get("Content-Disposition")
-			if !strings.HasPrefix(cd, `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv"; filename*=UTF-8''`) ||
-				!strings.Contains(cd, "deals-quarter-2024-01-01-2024-06-30.csv") || strings.ContainsAny(cd, "许（") {
+			name := "deals-quarter-2024-01-01-2024-06-30-region-4401-type-open-sme-true.csv"
+			if !strings.HasPrefix(cd, `attachment; filename="`+name+`"; filename*=UTF-8''`) ||
+				!strings.Contains(cd, "_"+name) || strings.ContainsAny(cd, "许（") {
 				t.Errorf("Content-Disposition %q", cd)
 			}
 			meta, rows := splitCSV(t, body)
@@ -247,7 +248,7 @@ func TestDownloadTallyXLSX(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := h.licensedFor(1, 123450)
 	resp, body := h.getWith("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&ipc=H01M&format=xlsx&layout=report&lang=en&min_position=" + pos)
-	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="deals-quarter-2024-01-01-2024-06-30.xlsx"`) {
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="deals-quarter-2024-01-01-2024-06-30-ipc-H01M.xlsx"`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	f := openXLSX(t, resp, body)

@@ -27,8 +27,8 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 	limit, err := intQuery(c, "limit", 0, 1, projections.MaxCoverageLimit)
 	fe.Add("limit", err)
 	q.Limit = int(limit)
-	format, err := downloadFormat(c)
-	fe.Add("format", err)
+	form, err := downloadFormOf(c)
+	fe.Add("", err)
 	if err := fe.Err(); err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 		c.QueryParams().Set("as_of", q.AsOf.String()) // named in a download's header block
 	}
 	name := "review-coverage-" + q.Campaign + "-" + q.AsOf.String()
-	return answerFigures(s, c, format,
+	return answerFigures(s, c, form,
 		func(ctx context.Context) (projections.ReviewCoverage, error) { return s.reads.ReviewCoverage(ctx, q) },
 		func(projections.ReviewCoverage) string { return name }, coverageTable)
 }

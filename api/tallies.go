@@ -26,26 +26,40 @@ func (s *Server) tally(subject string) echo.HandlerFunc {
 		var fe domain.FieldErrors
 		q, err := tallyQuery(c, subject)
 		fe.Add("", err)
-		format, err := downloadFormat(c)
-		fe.Add("format", err)
+		form, err := downloadFormOf(c)
+		fe.Add("", err)
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		return answerFigures(s, c, format, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
-			func(t projections.Tally) string { return fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To) }, tallyTable)
+		return answerFigures(s, c, form, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
+			func(t projections.Tally) string {
+				return withFilters(c, fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To))
+			}, tallyTable)
 	}
+}
+
+// tallyFileFilters are the tally filters that a download's file name
+// names, in this order.
+var tallyFileFilters = []string{"region", "type", "ipc", "kind", "sme", "patentee_id", "licensee_id", "campaign"}
+
+// withFilters appends "-filter-value" to a tally's file name for each
+// filter the request gives, so that files of differently filtered
+// figures (the dashboard's districts) get different names.
+func withFilters(c echo.Context, name string) string {
+	for _, k := range tallyFileFilters {
+		if v := c.QueryParam(k); v != "" {
+			name += "-" + k + "-" + v
+		}
+	}
+	return name
 }
 
 // answerFigures answers the figures compute returns once the tallies
 // projection has caught up with the request (min_position): as JSON, or
 // for format csv or xlsx as a file named by name, holding the JSON's
 // figures (layout=data) or a report laid out by table (layout=report).
-func answerFigures[T any](s *Server, c echo.Context, format string, compute func(context.Context) (T, error),
+func answerFigures[T any](s *Server, c echo.Context, form downloadForm, compute func(context.Context) (T, error),
 	name func(T) string, table func(T) [][]any) error {
-	layout, err := downloadLayout(c)
-	if err != nil {
-		return err
-	}
 	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
 		return err
 	}
@@ -54,16 +68,16 @@ func answerFigures[T any](s *Server, c echo.Context, format string, compute func
 		return err
 	}
 	switch {
-	case format == formatJSON:
+	case form.format == formatJSON:
 		return writeJSON(c, http.StatusOK, figures)
-	case layout == layoutReport:
-		return download(c, format, name(figures), reportDocument(c, table(figures)))
+	case form.layout == layoutReport:
+		return download(c, form.format, name(figures), reportDocument(c, table(figures)))
 	}
 	rows, err := dataTable(figures)
 	if err != nil {
 		return err
 	}
-	return download(c, format, name(figures), document{table: rows})
+	return download(c, form.format, name(figures), document{table: rows})
 }
 
 // tallyQuery parses the query parameters of a tally and checks that the
@@ -125,26 +139,47 @@ func (s *Server) rankings(c echo.Context) error {
 	limit, err := intQuery(c, "limit", projections.DefaultRankingLimit, 1, projections.MaxRankingLimit)
 	fe.Add("limit", err)
 	q.Limit = int(limit)
-	format, err := downloadFormat(c)
-	fe.Add("format", err)
+	form, err := downloadFormOf(c)
+	fe.Add("", err)
 	fe.AddUnreported(q.Check())
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	return answerFigures(s, c, format, func(ctx context.Context) ([]projections.Ranking, error) { return s.reads.Rankings(ctx, q) },
+	return answerFigures(s, c, form, func(ctx context.Context) ([]projections.Ranking, error) { return s.reads.Rankings(ctx, q) },
 		func([]projections.Ranking) string { return rankingFileName(q) },
 		func(ranks []projections.Ranking) [][]any { return rankingTableFor(q.Metric, ranks) })
 }
 
-// downloadFormat parses the format query parameter.
-func downloadFormat(c echo.Context) (string, error) {
+// downloadForm is the form of a tally's or ranking's answer: its format
+// (json, csv or xlsx) and, for a file, its layout (data or report).
+type downloadForm struct{ format, layout string }
+
+// downloadFormOf parses the format and layout query parameters; an error
+// names each invalid one, so that a query's other faults can be named
+// beside them in one answer.
+func downloadFormOf(c echo.Context) (downloadForm, error) {
+	var fe domain.FieldErrors
+	form := downloadForm{format: formatJSON}
 	switch f := c.QueryParam("format"); f {
 	case "", formatJSON:
-		return formatJSON, nil
 	case formatCSV, formatXLSX:
-		return f, nil
+		form.format = f
+	default:
+		fe.Addf("format", "want json, csv or xlsx")
 	}
-	return "", domain.Invalid("format", "want json, csv or xlsx")
+	var err error
+	form.layout, err = downloadLayout(c)
+	fe.Add("layout", err)
+	return form, fe.Err()
+}
+
+// bucketLabel is the first cell of a bucket's row: a day bucket's date,
+// or the label of a longer period ("2024-W10", "2024-Q1").
+func bucketLabel(p projections.Period, label string) any {
+	if d, err := domain.ParseDate(label); p == projections.Day && err == nil {
+		return day(d)
+	}
+	return label
 }
 
 // tallyTable lays a tally out as rows for download: a header of column
@@ -169,7 +204,7 @@ func tallyTable(t projections.Tally) [][]any {
 		rows = append(rows, row)
 	}
 	for _, b := range t.Buckets {
-		addRow(b.Label, b)
+		addRow(bucketLabel(t.Period, b.Label), b)
 	}
 	addRow(term("dash.total"), t.Total)
 	return rows

@@ -1,0 +1,417 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
+)
+
+// downloadRoute is a tally or ranking route with its query (without
+// period, format, layout or lang) and the periods it takes ("" for none).
+type downloadRoute struct {
+	path    string
+	periods []string
+}
+
+// everyDownloadRoute lists every tally and ranking route: the tallies in
+// every period they take, the rankings by every metric.
+func everyDownloadRoute() []downloadRoute {
+	var routes []downloadRoute
+	for _, s := range append(slices.Clone(projections.Subjects), projections.ExtraSubjects...) {
+		periods := []string{}
+		for _, p := range projections.Periods {
+			if s != projections.FeeReductions || p == projections.Year {
+				periods = append(periods, string(p))
+			}
+		}
+		routes = append(routes, downloadRoute{"/v1/tallies/" + s + "?from=2024-01-01&to=2024-12-31", periods})
+	}
+	routes = append(routes, downloadRoute{"/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31", []string{""}},
+		downloadRoute{"/v1/tallies/deals-by-region?from=2024-01-01&to=2024-12-31", []string{""}})
+	for _, m := range []string{projections.MetricLicenses, "fees_fen", "declared", "conversion_bp"} {
+		routes = append(routes, downloadRoute{"/v1/rankings/patentees?metric=" + m + "&from=2024-01-01&to=2024-12-31", []string{""}})
+	}
+	return routes
+}
+
+// TestEveryDownloadHoldsTheJSONFigures asks every tally (in every period)
+// and every ranking for its JSON answer and its four files (CSV and Excel,
+// layout data and report) in both languages, with a university whose name
+// has a comma, quotes and a leading '=': the data files hold the JSON's
+// figures, the reports the same figures with money in yuan and the total
+// labelled in the language, their header blocks only translated filters;
+// every number in Excel is a number cell.
+func TestEveryDownloadHoldsTheJSONFigures(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.uni = h.org(3, `=HYPERLINK("http://x.example","点击"),大学`, domain.OrgUniversity, "440106", false)
+	h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 123_451}, "2024-03-01", 123_451)
+	_, res := h.openLicence(2, domain.FeeTerms{Mode: domain.FeeFree}, "2024-05-20", 0)
+	pos := strconv.FormatInt(res.Position, 10)
+	for _, route := range everyDownloadRoute() {
+		for _, period := range route.periods {
+			path := route.path + "&min_position=" + pos
+			if period != "" {
+				path += "&period=" + period
+			}
+			want := jsonRows(t, h, path)
+			_, body := h.getWith(path + "&format=csv")
+			data, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			compareRows(t, path+" csv", data, csvEscaped(want))
+			resp, body := h.getWith(path + "&format=xlsx")
+			compareRows(t, path+" xlsx", xlsxRows(t, openXLSX(t, resp, body)), want)
+			for _, lang := range []string{"zh", "en"} {
+				resp, body := h.getWith(path + "&format=csv&layout=report&lang=" + lang)
+				meta, report := splitCSV(t, body)
+				checkHeaderBlock(t, path, lang, meta)
+				checkFileName(t, path, resp.Header.Get("Content-Disposition"), meta[""], ".csv")
+				compareReport(t, path+" csv "+lang, report, data, lang, false)
+				resp, body = h.getWith(path + "&format=xlsx&layout=report&lang=" + lang)
+				checkFileName(t, path, resp.Header.Get("Content-Disposition"), meta[""], ".xlsx")
+				compareReport(t, path+" xlsx "+lang, reportSheet(t, path, openXLSX(t, resp, body), report[0][0]), data, lang, true)
+			}
+		}
+	}
+}
+
+// csvEscaped returns rows with each text that a spreadsheet would run as
+// a formula led by an apostrophe, as a CSV download shows it (OpenAPI:
+// layout).
+func csvEscaped(rows []map[string]string) []map[string]string {
+	out := make([]map[string]string, len(rows))
+	for i, row := range rows {
+		out[i] = map[string]string{}
+		for k, v := range row {
+			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				v = "'" + v
+			}
+			out[i][k] = v
+		}
+	}
+	return out
+}
+
+// checkFileName checks that a report's Content-Disposition is an
+// attachment with an ASCII filename and an RFC 5987 filename* that
+// starts with the report's title and ends like the ASCII one.
+func checkFileName(t *testing.T, path, disposition, title, ext string) {
+	t.Helper()
+	ascii, _, _ := strings.Cut(strings.TrimPrefix(disposition, `attachment; filename="`), `"`)
+	kind, params, err := mime.ParseMediaType(disposition)
+	if err != nil || kind != "attachment" || !strings.HasSuffix(ascii, ext) ||
+		strings.ContainsFunc(ascii, func(r rune) bool { return r > 0x7e || strings.ContainsRune(`/\:*?"<>|`, r) }) ||
+		params["filename"] != title+"_"+ascii {
+		t.Errorf("%s: Content-Disposition %q (%v): name %q", path, disposition, err, params["filename"])
+	}
+}
+
+// checkHeaderBlock checks that every label of a Chinese report's header
+// block is translated (IPC is the same in both languages).
+func checkHeaderBlock(t *testing.T, path, lang string, meta map[string]string) {
+	t.Helper()
+	for label := range meta {
+		if lang == "zh" && label != "" && label != "IPC" && !strings.ContainsFunc(label, func(r rune) bool { return r > 0x7f }) {
+			t.Errorf("%s: header block row %q is no translated filter (%v)", path, label, meta)
+		}
+	}
+}
+
+// reportSheet returns the table of a report's sheet (from its heading row,
+// whose first cell is first), the first column as shown, the others as
+// raw cell values, and checks that every
+// figure (a number in any column but the first, outside the review
+// coverage's region codes) is a number cell.
+func reportSheet(t *testing.T, path string, f *excelize.File, first string) [][]string {
+	t.Helper()
+	rows, head := sheetRows(t, f, first)
+	sheet := f.GetSheetName(0)
+	var out [][]string
+	for i := head; i < len(rows); i++ {
+		var row []string
+		for j := range rows[i] {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			v, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: j > 0})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, isNumber := strconv.ParseFloat(v, 64)
+			if typ, _ := f.GetCellType(sheet, cell); i > head && j > 0 && isNumber == nil && !strings.Contains(path, "coverage") &&
+				typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("%s: %s %q is %v, not a number", path, cell, v, typ)
+			}
+			row = append(row, v)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// compareReport checks a report table against the data table of the same
+// answer: the same figures, a ranking's rank first, money in yuan (text
+// with two decimals in CSV, a number of yuan in Excel), the total row
+// labelled in lang; a text that CSV shows with a leading apostrophe (a
+// formula's start) is the text itself in Excel.
+func compareReport(t *testing.T, name string, report, data [][]string, lang string, xlsx bool) {
+	t.Helper()
+	if len(report) != len(data) {
+		t.Fatalf("%s: %d rows, the data table %d", name, len(report), len(data))
+	}
+	offset := len(report[0]) - len(data[0])
+	total := map[string]string{"zh": "合计", "en": "Total"}[lang]
+	for i := 1; i < len(data); i++ {
+		if offset == 1 && report[i][0] != strconv.Itoa(i) {
+			t.Errorf("%s: rank %q in row %d", name, report[i][0], i)
+		}
+		for j, d := range data[i] {
+			got, want := cell(report[i], j+offset), d
+			switch {
+			case j == 0 && i == len(data)-1 && (d == "total" || d == ""):
+				want = total
+			case strings.HasSuffix(data[0][j], "_fen") || data[0][j] == "value" && strings.Contains(name, "fees_fen"):
+				n, _ := strconv.ParseInt(d, 10, 64)
+				want = fmt.Sprintf("%d.%02d", n/100, n%100)
+				if xlsx {
+					f, _ := strconv.ParseFloat(got, 64)
+					got = fmt.Sprintf("%.2f", f)
+				}
+			case xlsx && strings.HasPrefix(d, "'="):
+				want = d[1:]
+			}
+			if got != want {
+				t.Errorf("%s: row %d %s = %q, want %q", name, i, data[0][j], got, want)
+			}
+		}
+	}
+}
+
+// TestReportHeaderBlockNamesNoLayout: layout=report (what the dashboard
+// links) chooses the file's form; it is no filter of the figures, so the
+// header block does not list it.
+func TestReportHeaderBlockNamesNoLayout(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, lang := range []string{"zh", "en"} {
+		_, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=csv&layout=report&lang=" + lang)
+		meta, _ := splitCSV(t, body)
+		if v, ok := meta["layout"]; ok || len(meta) != 6 {
+			t.Errorf("%s: header block %v lists layout %q", lang, meta, v)
+		}
+		resp, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=xlsx&layout=report&lang=" + lang)
+		if rows := xlsxRows(t, openXLSX(t, resp, body)); slices.ContainsFunc(rows, func(r []string) bool { return slices.Contains(r, "layout") }) {
+			t.Errorf("%s: the sheet lists layout: %q", lang, rows)
+		}
+	}
+}
+
+// TestDownloadFaultsAreNamedTogether: a bad format, a bad layout and a
+// bad date of the same query are named in one 400 problem answer, on
+// every tally and ranking route.
+func TestDownloadFaultsAreNamedTogether(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, route := range everyDownloadRoute() {
+		dateField := "to"
+		if strings.Contains(route.path, "as_of=") {
+			dateField = "as_of"
+		}
+		badDate := strings.Replace(route.path, dateField+"=2024-12-31", dateField+"=2024-02-30", 1)
+		for path, fields := range map[string][]string{
+			route.path + "&format=pdf&layout=pretty": {"format", "layout"},
+			route.path + "&format=csv&layout=pretty": {"layout"},
+			badDate + "&format=xlsx&layout=x":        {dateField, "layout"},
+		} {
+			resp, body := h.get(path)
+			var p readsProblem
+			if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+				resp.Header.Get("Content-Type") != "application/problem+json" || p.Code != "invalid_argument" {
+				t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+			}
+			var got []string
+			for _, e := range p.Errors {
+				got = append(got, e.Field)
+			}
+			if !slices.Equal(got, fields) {
+				t.Errorf("%s: fields %q, want %q", path, got, fields)
+			}
+		}
+	}
+}
+
+var (
+	chartRow    = regexp.MustCompile(`<tr><td>([^<]+)</td><td>(\d+)</td></tr>`)
+	chartTotal  = regexp.MustCompile(`<span class="total">(\d+)</span>`)
+	downloadRef = regexp.MustCompile(`href="(/v1/[^"]+)"`)
+)
+
+// TestDashboardShowsTheTalliesAndLinksTheirFiles opens the dashboard in
+// both languages: each chart's figures and total are the tally API's for
+// the same range, and every download link answers the report file of the
+// same figures in the page's language; a bad query value answers a 400
+// page.
+func TestDashboardShowsTheTalliesAndLinksTheirFiles(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123_451)
+	h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&min_position=" + pos)
+	const query = "from=2024-01-01&to=2024-12-31&period=quarter"
+	for _, lang := range []string{"zh", "en"} {
+		_, page := h.getWith("/dashboard?" + query + "&lang=" + lang)
+		for _, series := range []struct{ id, column string }{{"deals", "deals"}, {"declarations", "declared"}, {"pledges", "registered"}} {
+			start := bytes.Index(page, []byte(`id="chart-`+series.id+`"`))
+			end := bytes.Index(page[start:], []byte("</figure>"))
+			figure := string(page[start : start+end])
+			var tally struct {
+				Buckets []map[string]any `json:"buckets"`
+				Total   map[string]any   `json:"total"`
+			}
+			h.getJSON("/v1/tallies/"+series.id+"?"+query, &tally)
+			var want [][]string
+			for _, b := range tally.Buckets {
+				want = append(want, []string{"", b["period"].(string), fmt.Sprint(b[series.column])})
+			}
+			got := chartRow.FindAllStringSubmatch(figure, -1)
+			if !slices.EqualFunc(got, want, func(g, w []string) bool { return g[1] == w[1] && g[2] == w[2] }) {
+				t.Errorf("%s %s: chart %q, API %q", lang, series.id, got, want)
+			}
+			if m := chartTotal.FindStringSubmatch(figure); m == nil || m[1] != fmt.Sprint(tally.Total[series.column]) {
+				t.Errorf("%s %s: total %q, API %v", lang, series.id, m, tally.Total[series.column])
+			}
+		}
+		if !strings.Contains(string(page), "<td>1</td><td>¥1,234.51</td>") || !strings.Contains(string(page), "华南理工大学 — 1</li>") {
+			t.Errorf("%s: no district with 1 deal and ¥1,234.51, or no ranking", lang)
+		}
+		links := downloadRef.FindAllStringSubmatch(string(page), -1)
+		if len(links) != 12 { // deals, declarations, pledges, districts, Tianhe's deals, ranking; CSV and Excel each
+			t.Errorf("%s: %d download links", lang, len(links))
+		}
+		heading := map[string]string{"zh": "统计周期", "en": "Period"}[lang]
+		for _, l := range links {
+			link := html.UnescapeString(l[1])
+			resp, body := h.getWith(link)
+			if strings.Contains(link, "format=csv") {
+				meta, rows := splitCSV(t, body)
+				if strings.Contains(link, "/v1/tallies/deals?") && !strings.Contains(link, "region=") &&
+					(rows[0][0] != heading || rows[1][1] != "1" || rows[1][4] != "1234.51" || rows[len(rows)-1][4] != "1234.51") {
+					t.Errorf("%s: %s: %v %q", lang, link, meta, rows)
+				}
+				continue
+			}
+			rows := xlsxRows(t, openXLSX(t, resp, body))
+			if lang == "en" && rows[0][0] == "" || lang == "zh" && !strings.ContainsFunc(rows[0][0], func(r rune) bool { return r > 0x7f }) {
+				t.Errorf("%s: %s: title %q", lang, link, rows[0])
+			}
+		}
+	}
+	for _, bad := range []string{"period=day", "from=2024-13-01", "to=2023-12-31&from=2024-01-01", "campaign=%E5%B9%B4"} {
+		resp, _ := h.get("/dashboard?" + bad)
+		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("/dashboard?%s: %d %s", bad, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// TestExcelReportDayBucketsAreDates: in an Excel report of day buckets
+// the period column holds date cells shown as yyyy-mm-dd (Excel sorts,
+// filters and charts them as dates); the CSV and the longer periods keep
+// their labels as text.
+func TestExcelReportDayBucketsAreDates(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	resp, body := h.getWith("/v1/tallies/deals?from=2024-02-28&to=2024-03-01&period=day&format=xlsx&layout=report")
+	f := openXLSX(t, resp, body)
+	_, head := sheetRows(t, f, "统计周期")
+	sheet := f.GetSheetName(0)
+	for i, want := range []string{"2024-02-28", "2024-02-29", "2024-03-01"} {
+		cell := fmt.Sprintf("A%d", head+2+i)
+		shown, _ := f.GetCellValue(sheet, cell)
+		serial, numFmt := numberCell(t, f, cell)
+		if shown != want || serial != float64(45350+i) || numFmt != "yyyy-mm-dd" {
+			t.Errorf("%s: shown %q, serial %v, format %q; want %s, %d, yyyy-mm-dd", cell, shown, serial, numFmt, want, 45350+i)
+		}
+	}
+	if total, _ := f.GetCellValue(sheet, fmt.Sprintf("A%d", head+5)); total != "合计" {
+		t.Errorf("total row %q", total)
+	}
+	resp, body = h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-03-31&period=month&format=xlsx&layout=report")
+	f = openXLSX(t, resp, body)
+	_, head = sheetRows(t, f, "统计周期")
+	if typ, _ := f.GetCellType(f.GetSheetName(0), fmt.Sprintf("A%d", head+2)); typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
+		t.Errorf("a month's label is of type %v, want text", typ)
+	}
+}
+
+// TestExcelReportFollowsAcceptLanguage: without lang, an Excel report is
+// written in the language of Accept-Language, as a CSV report is.
+func TestExcelReportFollowsAcceptLanguage(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for accept, want := range map[string][]string{
+		"en-US,en;q=0.9":          {"Deals (Monthly)", "Period", "Total"},
+		"zh-CN,zh;q=0.9,en;q=0.8": {"许可成交统计（按月）", "统计周期", "合计"},
+		"":                        {"许可成交统计（按月）", "统计周期", "合计"},
+	} {
+		resp, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-02-29&format=xlsx&layout=report", "Accept-Language", accept)
+		rows, head := sheetRows(t, openXLSX(t, resp, body), want[1])
+		if rows[0][0] != want[0] || rows[len(rows)-1][0] != want[2] || len(rows) != head+4 {
+			t.Errorf("Accept-Language %q: %q", accept, rows)
+		}
+	}
+}
+
+// TestReportHeaderBlockDefusesFormulas: a filter value that a spreadsheet
+// would run as a formula is shown after an apostrophe in CSV and is a
+// text cell, never a formula, in Excel.
+func TestReportHeaderBlockDefusesFormulas(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, v := range []string{"=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"} {
+		path := "/v1/tallies/deals?from=2024-01-01&to=2024-01-31&layout=report&lang=en&patentee_id=" + url.QueryEscape(v)
+		_, body := h.getWith(path + "&format=csv")
+		if meta, _ := splitCSV(t, body); meta["Patentee ID"] != "'"+v {
+			t.Errorf("%q: CSV shows %q", v, meta["Patentee ID"])
+		}
+		resp, body := h.getWith(path + "&format=xlsx")
+		f := openXLSX(t, resp, body)
+		rows := xlsxRows(t, f)
+		for i, r := range rows {
+			if len(r) < 2 || r[0] != "Patentee ID" {
+				continue
+			}
+			cell := fmt.Sprintf("B%d", i+1)
+			formula, _ := f.GetCellFormula(f.GetSheetName(0), cell)
+			typ, _ := f.GetCellType(f.GetSheetName(0), cell)
+			if r[1] != v || formula != "" || typ == excelize.CellTypeFormula {
+				t.Errorf("%q: Excel cell %q, formula %q, type %v", v, r[1], formula, typ)
+			}
+		}
+	}
+}
+
+// TestFilteredDownloadsHaveTheirOwnFileNames: a tally's file name names
+// its filters, so that the dashboard's downloads of each district's deals
+// and of all deals are not saved under one name; a long one is cut.
+func TestFilteredDownloadsHaveTheirOwnFileNames(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for query, want := range map[string]string{
+		"":                                  "deals-year-2024-01-01-2024-12-31.xlsx",
+		"&region=440106":                    "deals-year-2024-01-01-2024-12-31-region-440106.xlsx",
+		"&ipc=H01M%204%2F36&kind=invention": "deals-year-2024-01-01-2024-12-31-ipc-H01M_4_36-kind-invention.xlsx",
+		"&patentee_id=" + strings.Repeat("p", 200): "deals-year-2024-01-01-2024-12-31-patentee_id-" + strings.Repeat("p", 120-45) + ".xlsx",
+	} {
+		resp, _ := h.getWith("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&format=xlsx" + query)
+		if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="`+want+`";`) {
+			t.Errorf("%s: %s, want %s", query, cd, want)
+		}
+	}
+}
