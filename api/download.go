@@ -503,11 +503,6 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 			if style == 0 {
 				style = intStyle
 			}
-		case int:
-			err = f.SetCellInt(sheet, cell, int64(v))
-			if style == 0 {
-				style = intStyle
-			}
 		case day:
 			y, m, d := domain.Date(v).Time().Date()
 			err = f.SetCellValue(sheet, cell, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
