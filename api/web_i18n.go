@@ -1,9 +1,10 @@
 package api
 
 import (
-	"strings"
+	"slices"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
 )
 
 // A language of the web pages; Chinese is the default.
@@ -198,8 +199,14 @@ var messages = map[string]map[string]string{
 	},
 }
 
-// pageLang picks the page language: ?lang= wins, then the browser's
-// Accept-Language, then Chinese.
+// pageLanguages are the languages of the pages and reports, the first the
+// one for a client that accepts neither.
+var pageLanguages = language.NewMatcher([]language.Tag{language.Chinese, language.English})
+
+// pageLang picks the page language: ?lang= wins, then the language the
+// browser's Accept-Language prefers (its q-values weighed), then Chinese.
+// An answer chosen by the header says so (Vary), so that a cache keeps one
+// per language.
 func pageLang(c echo.Context) string {
 	switch c.QueryParam("lang") {
 	case langEN:
@@ -207,14 +214,12 @@ func pageLang(c echo.Context) string {
 	case langZH:
 		return langZH
 	}
-	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			return langZH
-		case strings.HasPrefix(tag, "en"):
-			return langEN
-		}
+	if h := c.Response().Header(); !slices.Contains(h.Values(echo.HeaderVary), "Accept-Language") {
+		h.Add(echo.HeaderVary, "Accept-Language")
+	}
+	tag, _ := language.MatchStrings(pageLanguages, c.Request().Header.Get("Accept-Language"))
+	if base, _ := tag.Base(); base.String() == langEN {
+		return langEN
 	}
 	return langZH
 }

@@ -238,9 +238,20 @@ func TestPatentPageLanguages(t *testing.T) {
 	if !strings.Contains(en, "Patent number") || !strings.Contains(en, "No licences yet.") || !strings.Contains(en, `lang="en"`) {
 		t.Fatalf("English page:\n%s", en)
 	}
-	_, neg, _ := get(t, c, page, "Accept-Language", "en-GB,en;q=0.9")
-	if !strings.Contains(neg, "Patent number") {
-		t.Fatal("Accept-Language: en did not give English")
+	for accept, want := range map[string]string{
+		"en-GB,en;q=0.9":        "Patent number",
+		"en;q=0.5, zh-CN;q=0.9": "专利号",
+		"zh;q=0.1, en-US":       "Patent number",
+		"fr-FR, fr":             "专利号",
+		"":                      "专利号",
+	} {
+		_, neg, h := get(t, c, page, "Accept-Language", accept)
+		if !strings.Contains(neg, want) || h.Get("Vary") != "Accept-Language" {
+			t.Errorf("Accept-Language %q: the page has no %q, or Vary is %q", accept, want, h.Get("Vary"))
+		}
+	}
+	if _, _, h := get(t, c, page+"?lang=en", "Accept-Language", "zh"); h.Get("Vary") != "" {
+		t.Errorf("a page whose language the query names varies on %q", h.Get("Vary"))
 	}
 	if strings.Contains(zh, "<script") {
 		t.Fatal("pages must work without JavaScript")
