@@ -71,6 +71,7 @@ type Pipeline struct {
 	sqlOnly    bool // the in-memory indexes stay unloaded
 	stallEvery time.Duration
 	stalls     prometheus.Counter // catch-ups of the stall check
+	behind     chan struct{}      // a read waits for a position the bus has not delivered (see WaitFor)
 	router     *message.Router
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -106,7 +107,8 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
-		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(max(opts.StallCheck, 0), DefaultStallCheck), log: log, done: make(chan struct{})}
+		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(max(opts.StallCheck, 0), DefaultStallCheck), log: log, done: make(chan struct{}),
+		behind: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.closeBus())
@@ -213,7 +215,9 @@ func (p *Pipeline) run(ctx context.Context) {
 // again on empty storage, its stream or the node's consumer deleted), and
 // without this they would wait for the next event to heal the gap. A
 // projection busy with a long backlog (a large import) moves, so it is
-// left to its bus. A check costs one read of the head.
+// left to its bus. A check costs one read of the head. It also catches the
+// projections up at once when a read waits for a position the bus has not
+// delivered within busGrace (see WaitFor).
 func (p *Pipeline) watchStalls(ctx context.Context) {
 	tick := time.NewTicker(p.stallEvery)
 	defer tick.Stop()
@@ -223,6 +227,11 @@ func (p *Pipeline) watchStalls(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-p.behind:
+			if _, err := p.runner.CatchUp(ctx, nil); err != nil && ctx.Err() == nil {
+				p.log.Warn("projections: cannot catch up from the store for a read waiting for a position", "error", err)
+			}
+			continue
 		case <-tick.C:
 		}
 		now := p.runner.Statuses()
@@ -331,9 +340,28 @@ func (p *Pipeline) LatestCampaign(ctx context.Context, asOf domain.Date) (string
 	return p.db.LatestCampaign(ctx, asOf)
 }
 
+// busGrace is how long WaitFor leaves a position to the bus before it asks
+// for a catch-up from the store. The bus delivers within milliseconds; when
+// it cannot (NATS unreachable, or its stream or the node's consumer lost),
+// the position is in the store all the same, and a client must still read
+// its write there and on every other node.
+const busGrace = 250 * time.Millisecond
+
 // WaitFor waits until the named projections reach position; see
-// Runner.WaitFor.
+// Runner.WaitFor. When they have not within busGrace, the pipeline catches
+// them up from the store meanwhile, so that reading one's writes does not
+// depend on the bus.
 func (p *Pipeline) WaitFor(ctx context.Context, position int64, names ...string) error {
+	early, cancel := context.WithTimeout(ctx, busGrace)
+	err := p.runner.WaitFor(early, position, names...)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return err
+	}
+	select {
+	case p.behind <- struct{}{}:
+	default: // a catch-up is asked for already
+	}
 	return p.runner.WaitFor(ctx, position, names...)
 }
 
