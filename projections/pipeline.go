@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -72,6 +73,7 @@ type Pipeline struct {
 	stallEvery time.Duration
 	stalls     prometheus.Counter // catch-ups of the stall check
 	behind     chan struct{}      // a read waits for a position the bus has not delivered (see WaitFor)
+	relaying   atomic.Bool        // this node holds the NATS relay lease and runs a relay term
 	router     *message.Router
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -143,7 +145,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	p.stalls = prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_projection_stall_catchups_total",
 		Help: "Catch-ups from the store of projections the bus left behind the log's head for a stall check's interval."})
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{NewCollector(store, runner, p.relay), p.stalls} {
+		for _, c := range append([]prometheus.Collector{NewCollector(store, runner, p.relay), p.stalls}, p.busGauges()...) {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -278,8 +280,46 @@ func (p *Pipeline) relayTerm(ctx context.Context) error {
 	}
 	relay := NewRelay(p.store, p.publisher, p.relayOpts)
 	relay.events = p.relay.events
+	p.relaying.Store(true)
+	defer p.relaying.Store(false)
 	p.log.Info("projections: relaying the log on NATS", "node", p.node, "after_position", from)
 	return relay.Run(ctx, from)
+}
+
+// BusStatus is how a node stands on the NATS bus.
+type BusStatus struct {
+	// Connected says that the node's connection to NATS is up.
+	Connected bool `json:"connected"`
+	// Relay says that this node holds the relay lease and publishes the log.
+	Relay bool `json:"relay"`
+}
+
+// BusStatus returns how the node stands on the NATS bus; ok is false in
+// embedded mode, which has no bus to lose.
+func (p *Pipeline) BusStatus() (status BusStatus, ok bool) {
+	if p.nats == nil {
+		return BusStatus{}, false
+	}
+	return BusStatus{Connected: p.nats.Connected(), Relay: p.relaying.Load()}, true
+}
+
+// busGauges returns the metrics of BusStatus, none in embedded mode.
+func (p *Pipeline) busGauges() []prometheus.Collector {
+	if p.nats == nil {
+		return nil
+	}
+	gauge := func(name, help string, value func(BusStatus) bool) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			status, _ := p.BusStatus()
+			return boolFloat(value(status))
+		})
+	}
+	return []prometheus.Collector{
+		gauge("ledger_bus_connected", "1 while the node's connection to NATS is up, 0 while it is down (reads then catch up from the store).",
+			func(s BusStatus) bool { return s.Connected }),
+		gauge("ledger_relay_active", "1 while this node holds the relay lease and publishes the log on NATS.",
+			func(s BusStatus) bool { return s.Relay }),
+	}
 }
 
 // closeBus closes the bus's subscriber and publisher (or the GoChannel),

@@ -183,12 +183,14 @@ func TestMultiNodeNATSOutage(t *testing.T) {
 	readAt := time.Now()
 	r := n2.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", pos), "", nil)
 	t.Logf("listings with min_position on n2 with NATS cut: %d after %v", r.status, time.Since(readAt).Round(time.Millisecond))
-	hz := n2.call(t, "GET", "/healthz", "", nil)
-	t.Logf("n2 /healthz with NATS cut: %d %s", hz.status, hz.raw)
-	metrics := n2.call(t, "GET", "/metrics", "", nil)
-	for _, line := range strings.Split(string(metrics.raw), "\n") {
-		if strings.HasPrefix(line, "ledger_projection_lag_events{") || strings.HasPrefix(line, "ledger_bus_") {
-			t.Logf("n2 metrics with NATS cut: %s", line)
+	for _, p := range []*proc{n1, n2} {
+		hz := waitBus(t, p, func(b map[string]any) bool { return b["connected"] == false && b["relay"] == false })
+		t.Logf("%s /healthz with NATS cut: %d %s", p.node, hz.status, hz.raw)
+		metrics := string(p.call(t, "GET", "/metrics", "", nil).raw)
+		for _, line := range []string{"ledger_bus_connected 0", "ledger_relay_active 0"} {
+			if !strings.Contains(metrics, "\n"+line+"\n") {
+				t.Errorf("%s /metrics with NATS cut lacks %q", p.node, line)
+			}
 		}
 	}
 	must(t, r, 200)
@@ -204,6 +206,28 @@ func TestMultiNodeNATSOutage(t *testing.T) {
 	}
 	holder := c.waitHolder("n1", "n2")
 	t.Logf("relay holder after the outage: %s", holder)
+	for _, p := range []*proc{n1, n2} {
+		hz := waitBus(t, p, func(b map[string]any) bool { return b["connected"] == true && b["relay"] == (p.node == holder) })
+		t.Logf("%s /healthz with NATS back: %s", p.node, hz.raw)
+	}
+}
+
+// waitBus polls /healthz on p for up to 10 s until its bus status satisfies
+// ok, and fails the test otherwise.
+func waitBus(t *testing.T, p *proc, ok func(bus map[string]any) bool) reply {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		hz := must(t, p.call(t, "GET", "/healthz", "", nil), 200)
+		bus, _ := hz.body["bus"].(map[string]any)
+		if bus != nil && ok(bus) {
+			return hz
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s /healthz: %s", p.node, hz.raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // TestMultiNodeConcurrentWritesOnOnePatent writes licences on one patent

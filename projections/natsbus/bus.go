@@ -106,6 +106,10 @@ func (b *Bus) Names() Names { return b.names }
 // Conn returns the bus's connection. Closing it breaks the bus.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
+// Connected reports whether the bus's connection to NATS is up (not
+// reconnecting or closed).
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
 // JetStream returns the JetStream context of the bus's connection.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
