@@ -128,9 +128,15 @@ func (b *Bus) Close() error {
 // Nats-Msg-Id, so that JetStream drops a message republished within
 // Config.DuplicateWindow. Publish returns once the stream has stored every
 // message, or at the first error: a message on another topic, one without
-// UUID or event_type, or a failed or refused publish.
+// UUID or event_type, or a failed or refused publish (at once while the
+// connection is down: nothing is kept to be sent on reconnection).
 func (b *Bus) NewPublisher() (message.Publisher, error) {
-	nc, err := b.connect("relay")
+	// While the connection is down a publish fails at once instead of
+	// waiting in the reconnect buffer: the relay takes a failed publish as
+	// not done and publishes it again, while a buffered copy would reach
+	// the stream on reconnection, possibly after the duplicate window and
+	// after later events, and set back LastPosition.
+	nc, err := b.connect("relay", nats.ReconnectBufSize(-1))
 	if err != nil {
 		return nil, err
 	}
