@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/patentledger/ledger/projections/natsbus"
@@ -54,6 +55,53 @@ func dealsTotal(r reply) int {
 	total, _ := r.body["total"].(map[string]any)
 	n, _ := total["deals"].(float64)
 	return int(n)
+}
+
+// feedHoldsTheLog waits up to 10 s for the cluster's stream to hold the
+// events up to head, and fails unless it holds each of them once, in order
+// (positions 1 to head): what an external consumer of the feed reads.
+func feedHoldsTheLog(t *testing.T, c *cluster, head int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	names, err := natsbus.NamesFor(c.ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.js.Stream(ctx, names.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs >= uint64(head) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		msg, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("stream message %d: %v", seq, err)
+		}
+		got = append(got, msg.Header.Get(natsbus.MetaPosition))
+	}
+	want := make([]string, head)
+	for i := range want {
+		want[i] = fmt.Sprint(i + 1)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("the stream holds positions %v, want 1 to %d once each", got, head)
+	}
 }
 
 // seeded is a small ledger written through one node: a university, SMEs
@@ -153,6 +201,8 @@ func TestMultiNodeRelaySIGKILL(t *testing.T) {
 		t.Fatalf("the survivors count %d deals, the store holds %d licences (want 10)", got, want)
 	}
 
+	feedHoldsTheLog(t, c, pos)
+
 	started := time.Now()
 	n4 := c.start("n4", t.TempDir())
 	sameReadModels(t, pos, n2, n3, n4)
@@ -206,6 +256,7 @@ func TestMultiNodeNATSOutage(t *testing.T) {
 	}
 	holder := c.waitHolder("n1", "n2")
 	t.Logf("relay holder after the outage: %s", holder)
+	feedHoldsTheLog(t, c, pos)
 	for _, p := range []*proc{n1, n2} {
 		hz := waitBus(t, p, func(b map[string]any) bool { return b["connected"] == true && b["relay"] == (p.node == holder) })
 		t.Logf("%s /healthz with NATS back: %s", p.node, hz.raw)
@@ -377,5 +428,47 @@ func TestMultiNodeStreamAndConsumers(t *testing.T) {
 	n2 = c.start("n2", data2)
 	if deals := sameReadModels(t, pos, n1, n2); dealsTotal(deals) != 2 {
 		t.Fatalf("%d deals after the restart, want 2", dealsTotal(deals))
+	}
+}
+
+// TestALostRelayLeaseStaysLost cuts a relay lease holder off NATS until its
+// lease is lost, and lets it reconnect before the lease's key expires: the
+// renewals it tried meanwhile must not reach the server then, or the key
+// names a holder that no longer relays, and the other nodes wait a TTL more
+// for it to expire.
+func TestALostRelayLeaseStaysLost(t *testing.T) {
+	c := newCluster(t, "audit_lease")
+	proxy := newTCPProxy(t, strings.TrimPrefix(c.natsURL, "nats://"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bus, err := natsbus.Open(ctx, natsbus.Config{URL: "nats://" + proxy.addr, Namespace: c.ns,
+		Options: []nats.Option{nats.ReconnectWait(20 * time.Millisecond)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	lease, err := bus.AcquireRelayLease(ctx, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.Cut()
+	select {
+	case <-lease.Lost():
+	case <-ctx.Done():
+		t.Fatal("the lease was not lost with NATS cut")
+	}
+	lostAt := time.Now()
+	proxy.Restore(t)
+	for !bus.Connected() {
+		if ctx.Err() != nil {
+			t.Fatal("the bus did not reconnect")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The key was last renewed at most 2/3 of the TTL before the loss: it
+	// expires by TTL/3 after it, unless a renewal reached the server later.
+	time.Sleep(time.Until(lostAt.Add(natsbus.DefaultLeaseTTL/3 + 500*time.Millisecond)))
+	if h := c.holder(); h != "" {
+		t.Fatalf("the relay lease names %q %v after that node lost it", h, time.Since(lostAt).Round(time.Millisecond))
 	}
 }

@@ -38,7 +38,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	b := &Bus{cfg: cfg, names: names, wlog: watermill.NewSlogLoggerWithLevelMapping(cfg.Logger,
 		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
-	if b.nc, err = b.connect("bus"); err != nil {
+	if b.nc, err = b.connect("bus", nats.ReconnectBufSize(-1)); err != nil {
 		return nil, err
 	}
 	if b.js, err = jetstream.New(b.nc); err != nil {
@@ -53,6 +53,11 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 }
 
 // connect opens a connection named after role that reconnects forever.
+// The bus's own connection and the relay's keep no reconnect buffer
+// (nats.ReconnectBufSize(-1)): a request made while NATS cannot be reached
+// fails at once rather than reaching the server on reconnection, when its
+// caller has given up on it (a lease renewal that would name a holder which
+// no longer relays, an event the relay publishes again).
 func (b *Bus) connect(role string, extra ...nats.Option) (*nats.Conn, error) {
 	opts := append([]nats.Option{nats.Name("ledger " + b.names.Namespace + " " + role), nats.MaxReconnects(-1)},
 		b.cfg.Options...)
@@ -131,11 +136,9 @@ func (b *Bus) Close() error {
 // UUID or event_type, or a failed or refused publish (at once while the
 // connection is down: nothing is kept to be sent on reconnection).
 func (b *Bus) NewPublisher() (message.Publisher, error) {
-	// While the connection is down a publish fails at once instead of
-	// waiting in the reconnect buffer: the relay takes a failed publish as
-	// not done and publishes it again, while a buffered copy would reach
-	// the stream on reconnection, possibly after the duplicate window and
-	// after later events, and set back LastPosition.
+	// No reconnect buffer (see connect): a buffered copy of a failed
+	// publish would reach the stream on reconnection, possibly after the
+	// duplicate window and after later events, and set back LastPosition.
 	nc, err := b.connect("relay", nats.ReconnectBufSize(-1))
 	if err != nil {
 		return nil, err
