@@ -382,8 +382,9 @@ func TestMultiNodeConcurrentWritesOnOnePatent(t *testing.T) {
 
 // TestMultiNodeStreamAndConsumers reads the JetStream configuration the
 // nodes made, then stops a node, lets the stream lose every message it
-// holds (as MaxAge would), and starts the node again on its data folder: it
-// reaches the head and answers like the node that stayed up.
+// holds (as MaxAge would) and the node's consumer (as InactiveThreshold
+// would), and starts the node again on its data folder: it reaches the head
+// and answers like the node that stayed up.
 func TestMultiNodeStreamAndConsumers(t *testing.T) {
 	c := newCluster(t, "audit_stream")
 	n1 := c.start("n1", t.TempDir())
@@ -421,7 +422,10 @@ func TestMultiNodeStreamAndConsumers(t *testing.T) {
 
 	n2.kill()
 	must(t, n1.call(t, "POST", "/v1/patents/"+w.numbers[0]+"/licenses", w.keys[0], openLicenseBody(w.smes[0], w.decls[0])), 201)
-	if err := stream.Purge(ctx); err != nil {
+	if err := stream.Purge(ctx); err != nil { // as MaxAge or MaxBytes would
+		t.Fatal(err)
+	}
+	if err := stream.DeleteConsumer(ctx, names.Durable("n2")); err != nil { // as InactiveThreshold would
 		t.Fatal(err)
 	}
 	pos := must(t, n1.call(t, "POST", "/v1/patents/"+w.numbers[1]+"/licenses", w.keys[1], openLicenseBody(w.smes[1], w.decls[1])), 201).num("position")
