@@ -254,12 +254,33 @@ func TestMultiNodeNATSOutage(t *testing.T) {
 	if got := dealsTotal(deals); got != 2 {
 		t.Fatalf("%d deals after the outage, want 2", got)
 	}
-	holder := c.waitHolder("n1", "n2")
-	t.Logf("relay holder after the outage: %s", holder)
+	relayAgain(t, c, restoredAt, n1, n2)
 	feedHoldsTheLog(t, c, pos)
-	for _, p := range []*proc{n1, n2} {
-		hz := waitBus(t, p, func(b map[string]any) bool { return b["connected"] == true && b["relay"] == (p.node == holder) })
-		t.Logf("%s /healthz with NATS back: %s", p.node, hz.raw)
+}
+
+// relayAgain waits up to 10 s for every node to be connected to NATS and
+// for the lease's holder, and it alone, to relay, and fails the test
+// otherwise.
+func relayAgain(t *testing.T, c *cluster, since time.Time, nodes ...*proc) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		holder, state := c.holder(), ""
+		ok := holder != ""
+		for _, p := range nodes {
+			hz := must(t, p.call(t, "GET", "/healthz", "", nil), 200)
+			bus, _ := hz.body["bus"].(map[string]any)
+			ok = ok && bus["connected"] == true && bus["relay"] == (p.node == holder)
+			state += fmt.Sprintf(" %s %v", p.node, bus)
+		}
+		if ok {
+			t.Logf("%v after NATS came back, %s relays:%s", time.Since(since).Round(time.Millisecond), holder, state)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lease holder %q;%s", holder, state)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
