@@ -62,7 +62,13 @@ func (s *Server) health(c echo.Context) error {
 	if len(stopped) > 0 {
 		return &unavailableError{detail: strings.Join(stopped, "; "), retryAfter: "60"}
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"status": "ok", "position": h.Position, "projections": views})
+	answer := map[string]any{"status": "ok", "position": h.Position, "projections": views}
+	if bus, ok := s.reads.(BusReporter); ok {
+		if status, ok := bus.BusStatus(); ok {
+			answer["bus"] = status
+		}
+	}
+	return writeJSON(c, http.StatusOK, answer)
 }
 
 // waitForStore honours min_position for reads served from the event store:

@@ -49,6 +49,13 @@ type ReadModels interface {
 	OrgPortfolio
 }
 
+// BusReporter is what read models on a message bus (NATS in distributed
+// mode) also tell /healthz: how the node stands on it; ok is false when
+// there is no bus to lose.
+type BusReporter interface {
+	BusStatus() (status projections.BusStatus, ok bool)
+}
+
 // OrgPortfolio lists what an organisation holds and has taken, for its own
 // page.
 type OrgPortfolio interface {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -71,6 +72,8 @@ type Pipeline struct {
 	sqlOnly    bool // the in-memory indexes stay unloaded
 	stallEvery time.Duration
 	stalls     prometheus.Counter // catch-ups of the stall check
+	behind     chan struct{}      // a read waits for a position the bus has not delivered (see WaitFor)
+	relaying   atomic.Bool        // this node holds the NATS relay lease and runs a relay term
 	router     *message.Router
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -106,7 +109,8 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
-		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(max(opts.StallCheck, 0), DefaultStallCheck), log: log, done: make(chan struct{})}
+		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(max(opts.StallCheck, 0), DefaultStallCheck), log: log, done: make(chan struct{}),
+		behind: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.closeBus())
@@ -141,7 +145,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	p.stalls = prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_projection_stall_catchups_total",
 		Help: "Catch-ups from the store of projections the bus left behind the log's head for a stall check's interval."})
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{NewCollector(store, runner, p.relay), p.stalls} {
+		for _, c := range append([]prometheus.Collector{NewCollector(store, runner, p.relay), p.stalls}, p.busGauges()...) {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -213,7 +217,9 @@ func (p *Pipeline) run(ctx context.Context) {
 // again on empty storage, its stream or the node's consumer deleted), and
 // without this they would wait for the next event to heal the gap. A
 // projection busy with a long backlog (a large import) moves, so it is
-// left to its bus. A check costs one read of the head.
+// left to its bus. A check costs one read of the head. It also catches the
+// projections up at once when a read waits for a position the bus has not
+// delivered within busGrace (see WaitFor).
 func (p *Pipeline) watchStalls(ctx context.Context) {
 	tick := time.NewTicker(p.stallEvery)
 	defer tick.Stop()
@@ -223,6 +229,11 @@ func (p *Pipeline) watchStalls(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-p.behind:
+			if _, err := p.runner.CatchUp(ctx, nil); err != nil && ctx.Err() == nil {
+				p.log.Warn("projections: cannot catch up from the store for a read waiting for a position", "error", err)
+			}
+			continue
 		case <-tick.C:
 		}
 		now := p.runner.Statuses()
@@ -269,8 +280,46 @@ func (p *Pipeline) relayTerm(ctx context.Context) error {
 	}
 	relay := NewRelay(p.store, p.publisher, p.relayOpts)
 	relay.events = p.relay.events
+	p.relaying.Store(true)
+	defer p.relaying.Store(false)
 	p.log.Info("projections: relaying the log on NATS", "node", p.node, "after_position", from)
 	return relay.Run(ctx, from)
+}
+
+// BusStatus is how a node stands on the NATS bus.
+type BusStatus struct {
+	// Connected says that the node's connection to NATS is up.
+	Connected bool `json:"connected"`
+	// Relay says that this node holds the relay lease and publishes the log.
+	Relay bool `json:"relay"`
+}
+
+// BusStatus returns how the node stands on the NATS bus; ok is false in
+// embedded mode, which has no bus to lose.
+func (p *Pipeline) BusStatus() (status BusStatus, ok bool) {
+	if p.nats == nil {
+		return BusStatus{}, false
+	}
+	return BusStatus{Connected: p.nats.Connected(), Relay: p.relaying.Load()}, true
+}
+
+// busGauges returns the metrics of BusStatus, none in embedded mode.
+func (p *Pipeline) busGauges() []prometheus.Collector {
+	if p.nats == nil {
+		return nil
+	}
+	gauge := func(name, help string, value func(BusStatus) bool) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			status, _ := p.BusStatus()
+			return boolFloat(value(status))
+		})
+	}
+	return []prometheus.Collector{
+		gauge("ledger_bus_connected", "1 while the node's connection to NATS is up, 0 while it is down (reads then catch up from the store).",
+			func(s BusStatus) bool { return s.Connected }),
+		gauge("ledger_relay_active", "1 while this node holds the relay lease and publishes the log on NATS.",
+			func(s BusStatus) bool { return s.Relay }),
+	}
 }
 
 // closeBus closes the bus's subscriber and publisher (or the GoChannel),
@@ -331,9 +380,28 @@ func (p *Pipeline) LatestCampaign(ctx context.Context, asOf domain.Date) (string
 	return p.db.LatestCampaign(ctx, asOf)
 }
 
+// busGrace is how long WaitFor leaves a position to the bus before it asks
+// for a catch-up from the store. The bus delivers within milliseconds; when
+// it cannot (NATS unreachable, or its stream or the node's consumer lost),
+// the position is in the store all the same, and a client must still read
+// its write there and on every other node.
+const busGrace = 250 * time.Millisecond
+
 // WaitFor waits until the named projections reach position; see
-// Runner.WaitFor.
+// Runner.WaitFor. When they have not within busGrace, the pipeline catches
+// them up from the store meanwhile, so that reading one's writes does not
+// depend on the bus.
 func (p *Pipeline) WaitFor(ctx context.Context, position int64, names ...string) error {
+	early, cancel := context.WithTimeout(ctx, busGrace)
+	err := p.runner.WaitFor(early, position, names...)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return err
+	}
+	select {
+	case p.behind <- struct{}{}:
+	default: // a catch-up is asked for already
+	}
 	return p.runner.WaitFor(ctx, position, names...)
 }
 

@@ -38,7 +38,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	b := &Bus{cfg: cfg, names: names, wlog: watermill.NewSlogLoggerWithLevelMapping(cfg.Logger,
 		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
-	if b.nc, err = b.connect("bus"); err != nil {
+	if b.nc, err = b.connect("bus", nats.ReconnectBufSize(-1)); err != nil {
 		return nil, err
 	}
 	if b.js, err = jetstream.New(b.nc); err != nil {
@@ -53,6 +53,11 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 }
 
 // connect opens a connection named after role that reconnects forever.
+// The bus's own connection and the relay's keep no reconnect buffer
+// (nats.ReconnectBufSize(-1)): a request made while NATS cannot be reached
+// fails at once rather than reaching the server on reconnection, when its
+// caller has given up on it (a lease renewal that would name a holder which
+// no longer relays, an event the relay publishes again).
 func (b *Bus) connect(role string, extra ...nats.Option) (*nats.Conn, error) {
 	opts := append([]nats.Option{nats.Name("ledger " + b.names.Namespace + " " + role), nats.MaxReconnects(-1)},
 		b.cfg.Options...)
@@ -106,6 +111,10 @@ func (b *Bus) Names() Names { return b.names }
 // Conn returns the bus's connection. Closing it breaks the bus.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
+// Connected reports whether the bus's connection to NATS is up (not
+// reconnecting or closed).
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
 // JetStream returns the JetStream context of the bus's connection.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
@@ -124,9 +133,13 @@ func (b *Bus) Close() error {
 // Nats-Msg-Id, so that JetStream drops a message republished within
 // Config.DuplicateWindow. Publish returns once the stream has stored every
 // message, or at the first error: a message on another topic, one without
-// UUID or event_type, or a failed or refused publish.
+// UUID or event_type, or a failed or refused publish (at once while the
+// connection is down: nothing is kept to be sent on reconnection).
 func (b *Bus) NewPublisher() (message.Publisher, error) {
-	nc, err := b.connect("relay")
+	// No reconnect buffer (see connect): a buffered copy of a failed
+	// publish would reach the stream on reconnection, possibly after the
+	// duplicate window and after later events, and set back LastPosition.
+	nc, err := b.connect("relay", nats.ReconnectBufSize(-1))
 	if err != nil {
 		return nil, err
 	}

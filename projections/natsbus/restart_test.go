@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections/natsbus"
 )
 
 // privateServer is a NATS server with JetStream that one test starts,
@@ -131,5 +132,31 @@ func TestNodeFollowsThroughABusThatLostItsStorage(t *testing.T) {
 		if !s.Healthy || s.Checkpoint != 10 {
 			t.Errorf("after the restart on empty storage: %+v", s)
 		}
+	}
+}
+
+// TestAFailedPublishIsNotStoredLater publishes while the NATS server is down:
+// the publish fails, so the relay counts the event as not published and
+// publishes it again later, or its successor does. The message must then not
+// reach the stream behind the relay's back once the connection is back: a
+// copy that lands after the stream's duplicate window (a node cut off for
+// minutes while another relays) is stored again, out of order, and makes
+// LastPosition, where the next relay starts, go back.
+func TestAFailedPublishIsNotStoredLater(t *testing.T) {
+	srv := startPrivateServer(t)
+	b := openBus(t, testConfig(srv.url, namespace(t, srv.url)))
+	pub := newPublisher(t, b)
+	evs := events(0, 4)
+	publish(t, pub, messages(t, 0, evs[:3]))
+
+	srv.stop()
+	if err := pub.Publish(natsbus.Topic, messages(t, 3, evs[3:])...); err == nil {
+		t.Fatal("a publish with the server down succeeded")
+	}
+	srv.start()
+	waitFor(t, "the bus to reconnect", b.Connected)
+	time.Sleep(2 * time.Second) // the publisher's connection reconnects too, and flushes what it kept
+	if n := streamMsgs(t, b); n != 3 {
+		t.Fatalf("the stream holds %d messages after a failed publish of the 4th, want 3", n)
 	}
 }
