@@ -135,6 +135,16 @@ func isConflict(err error) bool {
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
+// renewalTooLate is the loss of a lease not renewed within limit: the last
+// renewal's failure, or, when no renewal had failed, that taking or
+// renewing the lease was answered too late for the next one to be in time.
+func renewalTooLate(limit time.Duration, lastErr error) error {
+	if lastErr == nil {
+		return fmt.Errorf("natsbus: could not renew the relay lease within %s: taking or renewing it was answered too late", limit)
+	}
+	return fmt.Errorf("natsbus: could not renew the relay lease within %s: %w", limit, lastErr)
+}
+
 // renew renews the lease until Release or until it is lost; lastOK is when
 // the last successful write was sent.
 func (l *Lease) renew(lastOK time.Time) {
@@ -153,7 +163,7 @@ func (l *Lease) renew(lastOK time.Time) {
 		deadline := lastOK.Add(l.ttl * 2 / 3)
 		sent := time.Now()
 		if !sent.Before(deadline) {
-			l.lose(fmt.Errorf("natsbus: could not renew the relay lease within %s: %w", l.ttl*2/3, lastErr))
+			l.lose(renewalTooLate(l.ttl*2/3, lastErr))
 			return
 		}
 		reqDeadline := sent.Add(interval)
