@@ -57,13 +57,10 @@ func dealsTotal(r reply) int {
 	return int(n)
 }
 
-// feedHoldsTheLog waits up to 10 s for the cluster's stream to hold the
-// events up to head, and fails unless it holds each of them once, in order
-// (positions 1 to head): what an external consumer of the feed reads.
-func feedHoldsTheLog(t *testing.T, c *cluster, head int64) {
+// stream returns the names of the cluster's namespace and its JetStream
+// stream.
+func (c *cluster) stream(ctx context.Context, t *testing.T) (natsbus.Names, jetstream.Stream) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
 	names, err := natsbus.NamesFor(c.ns)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +69,17 @@ func feedHoldsTheLog(t *testing.T, c *cluster, head int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return names, stream
+}
+
+// feedHoldsTheLog waits up to 10 s for the cluster's stream to hold the
+// events up to head, and fails unless it holds each of them once, in order
+// (positions 1 to head): what an external consumer of the feed reads.
+func feedHoldsTheLog(t *testing.T, c *cluster, head int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, stream := c.stream(ctx, t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		info, err := stream.Info(ctx)
@@ -417,14 +425,7 @@ func TestMultiNodeStreamAndConsumers(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	names, err := natsbus.NamesFor(c.ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := c.js.Stream(ctx, names.Stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	names, stream := c.stream(ctx, t)
 	sc := stream.CachedInfo().Config
 	t.Logf("stream %s: retention %v, discard %v, max age %v, max bytes %d, max msgs %d, duplicates %v, storage %v, replicas %d",
 		sc.Name, sc.Retention, sc.Discard, sc.MaxAge, sc.MaxBytes, sc.MaxMsgs, sc.Duplicates, sc.Storage, sc.Replicas)

@@ -12,27 +12,35 @@ import (
 	"github.com/patentledger/ledger/projections"
 )
 
-// TestPipelineCatchesUpWhatTheBusNeverDelivers runs a node whose bus
-// delivers nothing: another node holds the relay lease and publishes no
-// event, as a bus that lost its messages would behave. Only the pipeline's
-// stall check can then bring the projections to the head of the store.
-func TestPipelineCatchesUpWhatTheBusNeverDelivers(t *testing.T) {
-	url := natsURL(t)
-	ns := namespace(t, url)
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+// silentBus returns a NATS URL, a namespace on it whose relay lease a node
+// holds that publishes nothing, and a store of 3 events: a node started on
+// them gets no event from its bus.
+func silentBus(t *testing.T) (url, ns string, store *sqlite.Store) {
+	t.Helper()
+	url = natsURL(t)
+	ns = namespace(t, url)
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	appendEvents(t, store, 3)
-
 	silent := openBus(t, testConfig(url, ns))
-	lease, err := silent.AcquireRelayLease(ctx, "silent-relay")
+	lease, err := silent.AcquireRelayLease(context.Background(), "silent-relay")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = lease.Release(context.Background()) })
+	return url, ns, store
+}
+
+// TestPipelineCatchesUpWhatTheBusNeverDelivers runs a node whose bus
+// delivers nothing: another node holds the relay lease and publishes no
+// event, as a bus that lost its messages would behave. Only the pipeline's
+// stall check can then bring the projections to the head of the store.
+func TestPipelineCatchesUpWhatTheBusNeverDelivers(t *testing.T) {
+	url, ns, store := silentBus(t)
+	ctx := context.Background()
 
 	bus := openBus(t, testConfig(url, ns))
 	metrics := prometheus.NewRegistry()
@@ -100,21 +108,8 @@ func stallCatchUps(t *testing.T, reg *prometheus.Registry) float64 {
 // the store holds (min_position) still gets it within a second, from the
 // store, as it would with NATS unreachable.
 func TestWaitingForAPositionDoesNotNeedTheBus(t *testing.T) {
-	url := natsURL(t)
-	ns := namespace(t, url)
+	url, ns, store := silentBus(t)
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	appendEvents(t, store, 3)
-	silent := openBus(t, testConfig(url, ns))
-	lease, err := silent.AcquireRelayLease(ctx, "silent-relay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = lease.Release(context.Background()) })
 	p, err := projections.Start(ctx, store, filepath.Join(t.TempDir(), "readmodels.db"), projections.Options{
 		Logger: quietLogger(), Bus: openBus(t, testConfig(url, ns)), Node: "node-a", StallCheck: time.Hour})
 	if err != nil {
