@@ -84,10 +84,15 @@ const (
 	rebuildCacheKiB = -1048576
 )
 
+// walSizeLimit is the size the WAL file is cut back to after a checkpoint.
+const walSizeLimit = 64 << 20
+
 // dsn returns the connection string of the file at path. The write
 // connection uses WAL with synchronous=NORMAL: a read model can always be
 // rebuilt from the store, and a commit stays atomic with its checkpoint, so
-// a power cut can only lose the last commits, which are applied again.
+// a power cut can only lose the last commits, which are applied again. It
+// cuts the WAL file back to walSizeLimit once it is checkpointed, so that
+// a rebuild's large commits do not leave it at their size.
 func dsn(path string, write bool) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", "5000")
@@ -96,6 +101,7 @@ func dsn(path string, write bool) string {
 		q.Set("_synchronous", "NORMAL")
 		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", writeCacheKiB))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	} else {
 		q.Set("mode", "ro")
 	}

@@ -66,3 +66,14 @@ func TestTxQueryRowScansAsDatabaseSQL(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterCutsTheWALBack: the read models' writer cuts the WAL file back
+// to walSizeLimit after a checkpoint, so that a rebuild's large commits do
+// not leave it at their size.
+func TestWriterCutsTheWALBack(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	var limit int64
+	if err := db.conn.QueryRowContext(context.Background(), "PRAGMA journal_size_limit").Scan(&limit); err != nil || limit != walSizeLimit {
+		t.Fatalf("journal_size_limit = %d, %v; want %d", limit, err, walSizeLimit)
+	}
+}

@@ -13,19 +13,25 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
+// walSizeLimit is the size the WAL file is cut back to after a checkpoint.
+const walSizeLimit = 64 << 20
+
 // driverName is the database/sql name of the SQLite driver the adapter uses.
 const driverName = "sqlite"
 
 // dsn returns the connection string of the database file at path. Every
 // connection gets the busy timeout; write connections also switch the file to
 // WAL mode with synchronous=FULL, so that a commit returns only after the WAL
-// is fsync'd; read connections open the file read-only.
+// is fsync'd, and cut the WAL file back to walSizeLimit once it is
+// checkpointed (a large import would otherwise leave it at its peak size);
+// read connections open the file read-only.
 func dsn(path string, write bool, busy time.Duration) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	if write {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", "FULL")
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	} else {
 		q.Set("mode", "ro")
 	}

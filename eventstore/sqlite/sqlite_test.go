@@ -230,3 +230,20 @@ func TestAppendWhileAnotherProcessHoldsTheLock(t *testing.T) {
 		t.Fatalf("append once the lock is released: %+v, %v; want position 1", res, err)
 	}
 }
+
+// TestWriteConnectionsCutTheWALBack: the store's write connections cut the
+// WAL file back to walSizeLimit after a checkpoint, so that a large import
+// does not leave it at its peak size.
+func TestWriteConnectionsCutTheWALBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	fill(t, path, 1)
+	db, err := sql.Open(driverName, dsn(path, true, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var limit int64
+	if err := db.QueryRow("PRAGMA journal_size_limit").Scan(&limit); err != nil || limit != walSizeLimit {
+		t.Fatalf("journal_size_limit = %d, %v; want %d", limit, err, walSizeLimit)
+	}
+}
