@@ -1047,13 +1047,10 @@ func boolByte(v bool) byte {
 // (（集团） equals (集团)), ASCII letters in lower case.
 func FoldOrgName(name string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
+		if unicode.IsSpace(r) {
 			return -1
-		case r >= '！' && r <= '～':
-			r -= '！' - '!'
 		}
-		if r >= 'A' && r <= 'Z' {
+		if r = FoldWidth(r); r >= 'A' && r <= 'Z' {
 			r += 'a' - 'A'
 		}
 		return r

@@ -155,14 +155,24 @@ func NormalizeIPCPrefix(s string) (string, error) {
 // upper-cases ASCII letters.
 func compactIPC(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
+		if unicode.IsSpace(r) {
 			return -1
-		case r >= '！' && r <= '～':
-			r -= '！' - '!'
 		}
-		return asciiUpper(r)
+		return asciiUpper(FoldWidth(r))
 	}, s)
+}
+
+// FoldWidth returns the ASCII character of a full-width form (Ｚ, ２, （,
+// ．) and a space for the ideographic space, what a Chinese input method
+// types in full-width mode; any other rune as it is.
+func FoldWidth(r rune) rune {
+	switch {
+	case r >= '！' && r <= '～':
+		return r - ('！' - '!')
+	case r == '\u3000':
+		return ' '
+	}
+	return r
 }
 
 // prefixOf returns the first n bytes of s, or "" when s is shorter.

@@ -466,15 +466,10 @@ func foldHeader(s string) string {
 func narrow(s string) string { return strings.Map(narrowRune, s) }
 
 func narrowRune(r rune) rune {
-	switch {
-	case r >= '！' && r <= '～':
-		return r - ('！' - '!')
-	case r == '\u3000':
-		return ' '
-	case r == '。':
+	if r == '。' {
 		return '.'
 	}
-	return r
+	return domain.FoldWidth(r)
 }
 
 // rowBuilder converts the cells of one row.

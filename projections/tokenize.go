@@ -28,18 +28,6 @@ func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
-// fold maps full-width ASCII forms to ASCII and the ideographic space to a
-// space.
-func fold(r rune) rune {
-	switch {
-	case r >= '！' && r <= '～':
-		return r - ('！' - '!')
-	case r == '\u3000':
-		return ' '
-	}
-	return r
-}
-
 // segment is a run of CJK characters or a word of other letters and digits.
 type segment struct {
 	text string
@@ -58,7 +46,7 @@ func segments(text string) []segment {
 		}
 	}
 	for _, r := range text {
-		r = fold(r)
+		r = domain.FoldWidth(r)
 		switch {
 		case isCJK(r):
 			if !cjk {
@@ -185,7 +173,7 @@ func MatchExpression(q string) string { return matchExpression(queryTerms(q)) }
 // queryTerms returns the terms of a user's query (see MatchExpression).
 func queryTerms(q string) []searchTerm {
 	var terms []searchTerm
-	q = ipcInQuery.ReplaceAllStringFunc(strings.Map(fold, q), func(m string) string {
+	q = ipcInQuery.ReplaceAllStringFunc(strings.Map(domain.FoldWidth, q), func(m string) string {
 		sm := ipcInQuery.FindStringSubmatch(m)
 		group, _ := strconv.Atoi(sm[2])
 		tok := strings.ToLower(sm[1]) + strconv.Itoa(group)
