@@ -5,11 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"sync/atomic"
 	"time"
@@ -164,53 +162,21 @@ func importRemote(ctx context.Context, f importFlags, path string, bar *importBa
 	if magic, _ := br.Peek(4); bytes.Equal(magic, []byte("PK\x03\x04")) {
 		contentType = api.MIMEXLSX
 	}
-	target, err := url.JoinPath(f.server, "/v1/imports/patents")
-	if err != nil {
-		return answer, fmt.Errorf("--server %q: %w", f.server, err)
-	}
-	if f.dryRun {
-		target += "?dry_run=true"
-	}
 	body := &uploadReader{r: br, onRead: func(n int64) { bar.progress(n, 0) }}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, body)
+	req, err := f.request(ctx, http.MethodPost, "/v1/imports/patents", body)
 	if err != nil {
 		return answer, err
+	}
+	if f.dryRun {
+		req.URL.RawQuery = "dry_run=true"
 	}
 	req.ContentLength = info.Size()
 	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+f.key)
 	if f.idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", f.idempotencyKey)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return answer, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return answer, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return answer, problemError(resp.StatusCode, data)
-	}
-	if err := json.Unmarshal(data, &answer); err != nil {
-		return answer, fmt.Errorf("the server's answer is not an import report: %w", err)
-	}
-	return answer, nil
-}
-
-// problemError describes a problem document the server answered.
-func problemError(status int, data []byte) error {
-	var p api.Problem
-	if json.Unmarshal(data, &p) != nil || p.Code == "" {
-		return fmt.Errorf("the server answered %d: %s", status, bytes.TrimSpace(data))
-	}
-	msg := fmt.Sprintf("the server answered %d %s", status, p.Code)
-	if p.Detail != "" {
-		msg += ": " + p.Detail
-	}
-	return errors.New(msg)
+	err = decodeAnswer(req, 64<<20, &answer, "an import report")
+	return answer, err
 }
 
 // uploadReader reports how much of the body has been sent.

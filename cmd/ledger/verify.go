@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,7 +133,7 @@ func openLog(ctx context.Context, cfg *config, fs *flag.FlagSet, r remote) (doma
 		return nil, nil, err
 	}
 	if r.server != "" {
-		return remoteLog{remote: r, client: http.DefaultClient}, func() error { return nil }, nil
+		return remoteLog{r}, func() error { return nil }, nil
 	}
 	if err := cfg.checkChoices(fs); err != nil {
 		return nil, nil, err
