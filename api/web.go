@@ -67,10 +67,11 @@ type page struct {
 	HistoryFrom, HistoryNext int64
 	Example                  string
 	CanDeclare, CanWithdraw  bool
-	// DeclareRefused says why a patentee is not offered the declaration
-	// form of an active patent without a declaration: "suspended" or
-	// "fee_overdue" today, or "" when nothing in its facts of today refuses one.
-	DeclareRefused string
+	// DeclareRefused is the rule by which the register facts of today
+	// refuse a declaration of an active patent without one, for a
+	// patentee who is then not offered the form (annual_fee_unpaid,
+	// patent_suspended); "" when they refuse none.
+	DeclareRefused domain.Rule
 	// CoOwners are, on a co-owned patent's declaration or withdrawal
 	// form, the patentees besides the signed-in one, whose consent the
 	// form states.
@@ -221,7 +222,7 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	}
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
 	if owner && view.Declaration == nil && view.Status == domain.StatusActive {
-		p.DeclareRefused = declareRefusal(view)
+		p.DeclareRefused = pat.RegisterRefusesDeclarationOn(s.svc.Today())
 		p.CanDeclare = p.DeclareRefused == ""
 	}
 	p.CanWithdraw = owner && view.Declaration != nil
@@ -229,18 +230,6 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
 	return p, nil
-}
-
-// declareRefusal names what, in a patent's facts of today, would refuse a
-// declaration filed today, checked in the order the domain checks them.
-func declareRefusal(view patentView) string {
-	switch {
-	case view.AnnualFeeOverdue:
-		return "fee_overdue"
-	case view.Suspended:
-		return "suspended"
-	}
-	return ""
 }
 
 // historyOf returns the page of a patent's events after version after

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"strings"
 	"unicode"
 )
@@ -111,8 +112,20 @@ func (p *Patent) Declare(d decision, c FileDeclaration) ([]Event, error) {
 	return []Event{ev}, nil
 }
 
-func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date) error {
-	on := c.DeclaredOn
+// RegisterRefusesDeclarationOn returns the rule by which the register
+// facts of day (the patent's status, an overdue annual fee, a suspension)
+// refuse a declaration dated that day, checked in the order Declare checks
+// them; "" when they refuse none (the terms of a declaration may still).
+func (p *Patent) RegisterRefusesDeclarationOn(day Date) Rule {
+	var e *Error
+	if errors.As(p.registerRefusesDeclarationOn(day), &e) {
+		return e.Rule
+	}
+	return ""
+}
+
+// registerRefusesDeclarationOn is the violation RegisterRefusesDeclarationOn names.
+func (p *Patent) registerRefusesDeclarationOn(on Date) error {
 	if s := p.StatusOn(on); s != StatusActive {
 		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
 	}
@@ -121,6 +134,14 @@ func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date)
 	}
 	if p.SuspendedOn(on) {
 		return Violation(RulePatentSuspended, "patent %s is suspended on %s", p.Number, on)
+	}
+	return nil
+}
+
+func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date) error {
+	on := c.DeclaredOn
+	if err := p.registerRefusesDeclarationOn(on); err != nil {
+		return err
 	}
 	if l := p.exclusiveLicenseOverlapping(on, ends); l != nil {
 		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force from %s to %s, within the declared term %s to %s",
