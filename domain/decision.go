@@ -111,8 +111,15 @@ func CommandID(actor, idempotencyKey string) string {
 }
 
 // eventIDFor derives the ID of the index-th event a command writes to
-// stream, so that a repeated command writes events with the same IDs.
-func eventIDFor(commandID, stream string, index int) string {
+// stream, so that a repeated command writes events with the same IDs. The
+// command's first event has an ID of its command alone, whatever the
+// stream: the store keeps event IDs unique across the whole log, so an
+// idempotency key used again for a request on another stream meets that ID
+// and is refused as a mismatch instead of writing a second command.
+func eventIDFor(commandID, stream string, index int, first bool) string {
+	if first {
+		return hashUUID("event", commandID, "first")
+	}
 	return hashUUID("event", commandID, stream, fmt.Sprint(index))
 }
 

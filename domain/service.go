@@ -258,8 +258,7 @@ func (s *Service) repeated(c command, entries []*cacheEntry) (Result, bool, erro
 		return Result{}, false, nil
 	}
 	if rec.Hash != c.hash {
-		return Result{}, true, &Error{Code: CodeIdempotencyMismatch,
-			Message: "this Idempotency-Key was used for a different request"}
+		return Result{}, true, errKeyReused()
 	}
 	res := Result{Repeat: true, Position: rec.LastPosition}
 	for _, e := range entries {
@@ -270,6 +269,12 @@ func (s *Service) repeated(c command, entries []*cacheEntry) (Result, bool, erro
 	}
 	res.ID, res.Warnings = createdID(res.Events), warningsOf(res.Events)
 	return res, true, nil
+}
+
+// errKeyReused is the answer to a request whose idempotency key was used
+// for a different request.
+func errKeyReused() error {
+	return &Error{Code: CodeIdempotencyMismatch, Message: "this Idempotency-Key was used for a different request"}
 }
 
 // decideAndAppend decides over the current states and appends the events
@@ -295,6 +300,9 @@ func (s *Service) decideAndAppend(ctx context.Context, c command, entries []*cac
 		return Result{}, err
 	}
 	ar, err := s.store.Append(ctx, appends...)
+	if cmdID != "" && errors.Is(err, ErrIdempotencyMismatch) {
+		return Result{}, errKeyReused() // the key's first event is stored on another stream
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -325,7 +333,7 @@ func (s *Service) buildAppends(c command, cmdID string, entries []*cacheEntry, p
 			}
 			id := s.newID()
 			if cmdID != "" {
-				id = eventIDFor(cmdID, sa.Stream, j)
+				id = eventIDFor(cmdID, sa.Stream, j, len(appends) == 0 && j == 0)
 			}
 			sa.Events = append(sa.Events, EventData{ID: id, Type: typ, Data: data, Meta: Metadata{
 				RecordedAt: now, Actor: c.req.Actor.String(), CorrelationID: c.req.CorrelationID,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,6 +229,19 @@ func TestServiceIdempotency(t *testing.T) {
 	again2, err := fresh.GrantLicense(ctx, req, n, openLicense(w.sme, declID))
 	if err != nil || again2.ID != first.ID || again2.Position != first.Position {
 		t.Fatalf("repeat on a fresh service: %+v, %v", again2, err)
+	}
+	// The same key for a licence of another patent is a different request:
+	// refused, and nothing is written.
+	n2, declID2 := w.declared("202010123457")
+	before = head(t, st)
+	for _, s := range []*domain.Service{svc, newService(t, st)} {
+		_, err = s.GrantLicense(ctx, req, n2, openLicense(w.sme, declID2))
+		if !errors.Is(err, domain.ErrIdempotencyMismatch) || !strings.Contains(err.Error(), "Idempotency-Key was used for a different request") {
+			t.Fatalf("same key, another patent: want idempotency_mismatch, got %v", err)
+		}
+	}
+	if head(t, st) != before {
+		t.Fatalf("same key, another patent: the head moved from %d to %d", before, head(t, st))
 	}
 	// Another actor's identical key is a different command.
 	req2 := as(w.sme2)

@@ -404,6 +404,26 @@ func TestE2EConcurrentIdenticalLicenceRequests(t *testing.T) {
 	}
 }
 
+func TestE2EKeyReusedForAnotherPatentIsRefused(t *testing.T) {
+	s := startServer(t)
+	p := s.parties(t)
+	first := s.registerPatent(t, p, "202010123456")
+	must(t, s.call(t, "POST", "/v1/patents/"+first+"/licenses", p.smeKey, openLicenseBody(p.sme, s.declare(t, p, first)), "Idempotency-Key", "po-7"), 201)
+	second := s.registerPatent(t, p, "202010123457")
+	body := openLicenseBody(p.sme, s.declare(t, p, second))
+	head := s.head(t)
+	r := must(t, s.call(t, "POST", "/v1/patents/"+second+"/licenses", p.smeKey, body, "Idempotency-Key", "po-7"), 422)
+	if r.str("code") != "idempotency_mismatch" {
+		t.Fatalf("same key, another patent: %s", r.raw)
+	}
+	if after := s.head(t); after != head {
+		t.Fatalf("the refused request moved the head from %d to %d", head, after)
+	}
+	if lics := must(t, s.call(t, "GET", "/v1/patents/"+second, "", nil), 200).body["licenses"].([]any); len(lics) != 0 {
+		t.Fatalf("the refused request licensed %s: %v", second, lics)
+	}
+}
+
 func TestE2EKeyIssueIsRepeatable(t *testing.T) {
 	s := startServer(t)
 	p := s.parties(t)
