@@ -66,7 +66,7 @@ func (c CreditCode) RegionCode() RegionCode {
 // alphabet; input is the text as the caller gave it.
 func checkCreditChars(input, code string) error {
 	for i, r := range []rune(code) {
-		if strings.IndexRune(creditAlphabet, r) < 0 {
+		if !strings.ContainsRune(creditAlphabet, r) {
 			return invalidValue("credit code %s: character %d (%q) is not allowed; use digits and capital letters except I, O, S, V, Z", quoted(input), i+1, r)
 		}
 	}
