@@ -191,7 +191,7 @@ func (p *Pipeline) run(ctx context.Context) {
 		start := time.Now()
 		switch err := p.db.WarmUp(ctx); {
 		case err == nil:
-			p.log.Info("projections: the in-memory indexes are loaded", "took", time.Since(start).Round(time.Millisecond))
+			p.log.Info("projections: the in-memory indexes are loaded", "took_ms", time.Since(start).Milliseconds())
 		case ctx.Err() == nil:
 			p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL", "error", err)
 		}
