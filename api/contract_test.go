@@ -1,0 +1,188 @@
+package api
+
+// The contract tests hold the server to promises of CONTRACT.md's HTTP API
+// conventions that apply to every route alike, each checked on every route
+// the server registers:
+//
+//   - TestContractEveryWriteRepeatsUnderItsIdempotencyKey: "a repeat with
+//     the same key and body returns the first answer; the same key with a
+//     different body answers 422 idempotency_mismatch".
+//   - TestContractEveryReadWaitsForMinPosition: "every read accepts
+//     min_position=N and answers only once its read model has reached N
+//     (waiting up to 5 s, then 503 with Retry-After)".
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// TestContractEveryWriteRepeatsUnderItsIdempotencyKey sends every write
+// route of CONTRACT.md (the routes of the authorisation matrix) twice with
+// one Idempotency-Key and body: the repeat answers the first answer, status,
+// body and Ledger-Position alike, and writes nothing. The same key with a
+// body that differs in one field then answers 422 idempotency_mismatch and
+// writes nothing.
+func TestContractEveryWriteRepeatsUnderItsIdempotencyKey(t *testing.T) {
+	w := newAuthzWorld(t, func(c *Config) { c.RateLimit = 10_000 })
+	admin := authzCaller{name: callAdmin, key: oasAdminKey}
+	for i, r := range w.routes() {
+		t.Run(r.name, func(t *testing.T) {
+			w.h.t = t
+			c := w.request(r, r.target(), admin)
+			c.idemKey, c.want = fmt.Sprintf("contract-%d", i), r.status
+			first := w.h.do(c)
+			head := w.head()
+			again := w.h.do(c)
+			if string(again.body) != string(first.body) || again.header.Get("Ledger-Position") != first.header.Get("Ledger-Position") {
+				t.Errorf("the repeat answered %s (Ledger-Position %q), want the first answer %s (%q)", again.body,
+					again.header.Get("Ledger-Position"), first.body, first.header.Get("Ledger-Position"))
+			}
+			if w.head() != head {
+				t.Errorf("the repeat moved the head from %d to %d", head, w.head())
+			}
+			other, ok := withOneFieldChanged(t, c)
+			if !ok {
+				return // no body: nothing else to send under the key
+			}
+			other.want, other.code = http.StatusUnprocessableEntity, "idempotency_mismatch"
+			w.h.do(other)
+			if w.head() != head {
+				t.Errorf("the request with another body moved the head from %d to %d", head, w.head())
+			}
+		})
+	}
+}
+
+// withOneFieldChanged returns c with a body that differs from c's in one
+// field, and false when c has no body: a date a day earlier, else a flag
+// negated (an organisation's sme, a patent's annual_fee_overdue), or a CSV
+// import with another title.
+func withOneFieldChanged(t *testing.T, c oasCall) (oasCall, bool) {
+	if c.raw != nil {
+		c.raw = []byte(strings.Replace(string(c.raw), "一种图像识别方法", "一种图像分割方法", 1))
+		return c, true
+	}
+	body, ok := c.body.(map[string]any)
+	if !ok {
+		return c, false
+	}
+	body = maps.Clone(body)
+	c.body = body
+	keys := slices.Sorted(maps.Keys(body))
+	for _, k := range keys {
+		if s, isString := body[k].(string); isString && strings.HasSuffix(k, "_on") {
+			body[k] = mustDay(s).AddDays(-1).String()
+			return c, true
+		}
+	}
+	for _, k := range keys {
+		if b, isBool := body[k].(bool); isBool {
+			body[k] = !b
+			return c, true
+		}
+	}
+	t.Fatalf("%s %s: no date or flag to change in %v", c.method, c.path, body)
+	return c, false
+}
+
+// TestContractEveryReadWaitsForMinPosition sends every /v1 read the server
+// registers (each download format too) min_position one past the head: each
+// answers 503 unavailable with Retry-After once the wait limit has passed,
+// and 400 naming min_position for a value that is no position.
+func TestContractEveryReadWaitsForMinPosition(t *testing.T) {
+	const wait = 50 * time.Millisecond
+	w := newAuthzWorld(t, func(c *Config) { c.ReadWaitLimit, c.RateLimit = wait, 10_000 })
+	w.h.server.failedKeys = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: 1000, Burst: 1000})
+	p := w.declared()
+	ahead := strconv.FormatInt(w.head()+1, 10)
+	paths := strings.NewReplacer("{number}", p.number, "{id}", w.uni.id)
+	reads := 0
+	for _, route := range readsWithMinPosition(t, w.h) {
+		for _, query := range route.queries {
+			target := paths.Replace(route.path) + "?" + withQuery(query, "min_position", ahead)
+			start := time.Now()
+			r := w.h.do(oasCall{method: http.MethodGet, path: target, key: w.reg.key, want: http.StatusServiceUnavailable, code: "unavailable"})
+			if r.header.Get("Retry-After") == "" || time.Since(start) < wait {
+				t.Errorf("GET %s answered after %s with Retry-After %q, want a wait of %s and a Retry-After",
+					target, time.Since(start), r.header.Get("Retry-After"), wait)
+			}
+			bad := paths.Replace(route.path) + "?" + withQuery(query, "min_position", "soon")
+			r = w.h.do(oasCall{method: http.MethodGet, path: bad, key: w.reg.key, want: http.StatusBadRequest,
+				code: "invalid_argument", docRejects: true})
+			if !strings.Contains(string(r.body), `"field":"min_position"`) {
+				t.Errorf("GET %s: %s, want the error to name min_position", bad, r.body)
+			}
+			reads++
+		}
+	}
+	if reads < 20 {
+		t.Fatalf("only %d reads were sent; the route list is wrong", reads)
+	}
+}
+
+// minPositionRead is a documented, registered GET route under /v1 and the
+// queries to send it: its required parameters from the document's examples,
+// alone and with each download format it documents.
+type minPositionRead struct {
+	path    string
+	queries []url.Values
+}
+
+// readsWithMinPosition lists the /v1 reads; each must document
+// min_position (TestOpenAPIDocument checks that).
+func readsWithMinPosition(t *testing.T, h *oasHarness) []minPositionRead {
+	registered := oasRegisteredRoutes(h.server.Echo())
+	ops := oasOperations(h.doc)
+	var out []minPositionRead
+	for _, route := range oasSortedKeys(ops) {
+		method, path, _ := strings.Cut(route, " ")
+		if method != http.MethodGet || !strings.HasPrefix(path, "/v1/") || !registered[route] {
+			continue
+		}
+		base, formats := url.Values{}, []string{""}
+		for _, p := range ops[route].Parameters {
+			switch v := p.Value; {
+			case v.In != "query":
+			case v.Name == "format":
+				for _, f := range v.Schema.Value.Enum {
+					formats = append(formats, f.(string))
+				}
+			case v.Required:
+				ex := v.Example
+				if ex == nil {
+					ex = v.Schema.Value.Example
+				}
+				if ex == nil {
+					t.Fatalf("%s: required query parameter %s has no example", route, v.Name)
+				}
+				base.Set(v.Name, fmt.Sprint(ex))
+			}
+		}
+		read := minPositionRead{path: path}
+		for _, f := range formats {
+			q := maps.Clone(base)
+			if f != "" {
+				q.Set("format", f)
+			}
+			read.queries = append(read.queries, q)
+		}
+		out = append(out, read)
+	}
+	return out
+}
+
+// withQuery returns q with name set to value, encoded.
+func withQuery(q url.Values, name, value string) string {
+	q = maps.Clone(q)
+	q.Set(name, value)
+	return q.Encode()
+}
