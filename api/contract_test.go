@@ -10,8 +10,11 @@ package api
 //   - TestContractEveryReadWaitsForMinPosition: "every read accepts
 //     min_position=N and answers only once its read model has reached N
 //     (waiting up to 5 s, then 503 with Retry-After)".
+//   - TestContractLostRaceAnswers409Conflict: "409 conflict: a concurrent
+//     write won; safe to retry".
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -22,7 +25,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // TestContractEveryWriteRepeatsUnderItsIdempotencyKey sends every write
@@ -185,4 +191,48 @@ func withQuery(q url.Values, name, value string) string {
 	q = maps.Clone(q)
 	q.Set(name, value)
 	return q.Encode()
+}
+
+// losingStore is an event store on which a concurrent write wins each of
+// the first losses appends: they fail as an expected version that no
+// longer holds does, and write nothing.
+type losingStore struct {
+	domain.EventStore
+	losses int
+}
+
+func (s *losingStore) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
+	if s.losses > 0 {
+		s.losses--
+		return domain.AppendResult{}, fmt.Errorf("stream moved on: %w", domain.ErrConflict)
+	}
+	return s.EventStore.Append(ctx, appends...)
+}
+
+// TestContractLostRaceAnswers409Conflict: a write whose every attempt loses
+// to a concurrent write answers 409 conflict and writes nothing; sent
+// again, it succeeds.
+func TestContractLostRaceAnswers409Conflict(t *testing.T) {
+	const attempts = 3
+	var store *losingStore
+	h := oasNewHarness(t, func(c *Config) {
+		store = &losingStore{EventStore: c.Store}
+		svc, err := domain.NewService(store, domain.ServiceOptions{Clock: func() time.Time { return oasToday }, MaxAttempts: attempts,
+			NewID: uuid.NewString})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Service = svc
+	})
+	org := oasCall{method: http.MethodPost, path: "/v1/orgs", key: oasAdminKey, body: map[string]any{"name": "华南理工大学",
+		"kind": "university", "region_code": "440106", "credit_code": oasCredit(t, "12440000455416125"), "sme": false}}
+	store.losses = attempts
+	lost := org
+	lost.want, lost.code = http.StatusConflict, "conflict"
+	h.do(lost)
+	if head, err := store.Head(context.Background()); err != nil || head.Position != 0 {
+		t.Fatalf("the lost write left the head at %d (%v)", head.Position, err)
+	}
+	org.want = http.StatusCreated
+	h.do(org)
 }
