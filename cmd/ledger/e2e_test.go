@@ -39,9 +39,15 @@ type server struct {
 func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	data := t.TempDir()
+	return startServerWith(t, data, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey}, extra...))
+}
+
+// startServerWith runs `ledger` with args, which serve the data folder
+// data, and returns once it listens; see startServer.
+func startServerWith(t testing.TB, data string, args []string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey}, extra...)
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, args, pw, io.Discard)
@@ -246,6 +252,33 @@ func TestE2EEveryUsersFlow(t *testing.T) {
 	code, out := runLedger(t, "verify", "--data", s.data)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("head position %d,", head)) {
 		t.Fatalf("verify after shutdown: exit %d, %s", code, out)
+	}
+}
+
+// TestE2EServeReadsItsEnvironment: `ledger serve` with no flags takes its
+// address, data folder and admin key from LEDGER_ADDR, LEDGER_DATA and
+// LEDGER_ADMIN_KEY (CONTRACT.md: each flag has a variable); flags given as
+// well win.
+func TestE2EServeReadsItsEnvironment(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("LEDGER_ADDR", "127.0.0.1:0")
+	t.Setenv("LEDGER_DATA", data)
+	t.Setenv("LEDGER_ADMIN_KEY", "env-admin-key")
+	s := startServerWith(t, data, []string{"serve"})
+	must(t, s.call(t, "GET", "/v1/ledger/head", "env-admin-key", nil), 200)
+	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 401)
+	if _, err := os.Stat(filepath.Join(data, "events.db")); err != nil || !strings.HasPrefix(s.base, "http://127.0.0.1:") {
+		t.Fatalf("serving %s, the store in LEDGER_DATA: %v", s.base, err)
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	flags := startServer(t)
+	must(t, flags.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 200)
+	must(t, flags.call(t, "GET", "/v1/ledger/head", "env-admin-key", nil), 401)
+	if _, err := os.Stat(filepath.Join(flags.data, "events.db")); err != nil {
+		t.Fatalf("the store is not in the --data folder: %v", err)
 	}
 }
 
