@@ -236,3 +236,37 @@ func TestContractLostRaceAnswers409Conflict(t *testing.T) {
 	org.want = http.StatusCreated
 	h.do(org)
 }
+
+// TestContractUnknownDeclarationIsNotFound: an open licence naming a
+// declaration that does not exist answers 404 not_found naming
+// declaration_id, as a withdrawal of one does ("no such … declaration");
+// one naming another patent's declaration breaks the rule
+// declaration_not_in_effect (DOMAIN.md); neither writes.
+func TestContractUnknownDeclarationIsNotFound(t *testing.T) {
+	w := newAuthzWorld(t, nil)
+	p, other := w.declared(), w.declared()
+	digits := strings.NewReplacer("ZL", "", ".", "").Replace(p.number)
+	before := w.head()
+	for _, c := range []struct {
+		declID, code, rule string
+		docRejects         bool // no declaration ID in form
+	}{
+		{"D" + digits + "-0000000000000009", "not_found", "", false},
+		{"D1", "not_found", "", true},
+		{other.declID, "rule_violation", "declaration_not_in_effect", false},
+	} {
+		want := http.StatusNotFound
+		if c.rule != "" {
+			want = http.StatusConflict
+		}
+		r := w.h.do(oasCall{method: http.MethodPost, path: "/v1/patents/" + p.number + "/licenses", key: w.sme.key,
+			body: map[string]any{"type": "open", "licensee_id": w.sme.id, "effective_on": "2024-06-10", "fee_paid_fen": 0,
+				"declaration_id": c.declID}, want: want, code: c.code, rule: c.rule, docRejects: c.docRejects})
+		if c.rule == "" && !strings.Contains(string(r.body), `"field":"declaration_id"`) {
+			t.Errorf("declaration %s: %s, want the error to name declaration_id", c.declID, r.body)
+		}
+	}
+	if w.head() != before {
+		t.Errorf("refused licences moved the head from %d to %d", before, w.head())
+	}
+}
