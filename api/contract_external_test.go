@@ -1,11 +1,18 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
+
+// The contract tests of this file hold the server, from outside, to
+// CONTRACT.md's promises about /healthz and the web pages; those of
+// contract_test.go cover every API route.
 
 // pageReference matches the addresses a page makes the browser load or go
 // to: src, href, action and srcset attributes and CSS url().
@@ -61,4 +68,40 @@ func isOwnAddress(ref string) bool {
 	}
 	return ref == "" || strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "?") || strings.HasPrefix(ref, "#") ||
 		!strings.Contains(ref, ":")
+}
+
+// TestContractHealthWaitsForMinPosition: /healthz is one of CONTRACT.md's
+// reads, and "every read accepts min_position=N and answers only once its
+// read model has reached N (waiting …, then 503 with Retry-After)": once
+// every projection has applied N it answers 200 with their checkpoints at
+// N or beyond; a position the ledger has not reached answers 503 with
+// Retry-After after the wait, and one that is no position 400 naming it.
+func TestContractHealthWaitsForMinPosition(t *testing.T) {
+	const wait = 100 * time.Millisecond
+	h := newReadsHarness(t, readsOptions{wait: wait})
+	pos := h.declared(1)
+	var health struct {
+		Projections []struct {
+			Name       string `json:"name"`
+			Checkpoint int64  `json:"checkpoint"`
+		} `json:"projections"`
+	}
+	h.getJSON("/healthz?min_position="+strconv.FormatInt(pos, 10), &health)
+	for _, p := range health.Projections {
+		if p.Checkpoint < pos {
+			t.Errorf("/healthz?min_position=%d answered projection %s at %d", pos, p.Name, p.Checkpoint)
+		}
+	}
+	start := time.Now()
+	resp, body := h.get("/healthz?min_position=" + strconv.FormatInt(pos+1000, 10))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || time.Since(start) < wait {
+		t.Errorf("a position not reached: %d after %s, Retry-After %q: %s", resp.StatusCode, time.Since(start),
+			resp.Header.Get("Retry-After"), body)
+	}
+	resp, body = h.get("/healthz?min_position=soon")
+	var p readsProblem
+	if json.Unmarshal(body, &p) != nil || resp.StatusCode != http.StatusBadRequest || len(p.Errors) == 0 ||
+		p.Errors[0].Field != "min_position" {
+		t.Errorf("min_position=soon: %d %s, want 400 naming min_position", resp.StatusCode, body)
+	}
 }
