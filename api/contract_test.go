@@ -12,9 +12,14 @@ package api
 //     (waiting up to 5 s, then 503 with Retry-After)".
 //   - TestContractLostRaceAnswers409Conflict: "409 conflict: a concurrent
 //     write won; safe to retry".
+//   - TestContractInternalProblemHasADetail: "Errors are
+//     application/problem+json: {"type","title","status","detail","code"}",
+//     a failure of the server's own too.
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -268,5 +273,33 @@ func TestContractUnknownDeclarationIsNotFound(t *testing.T) {
 	}
 	if w.head() != before {
 		t.Errorf("refused licences moved the head from %d to %d", before, w.head())
+	}
+}
+
+// unreadableHeadStore is an event store whose head cannot be read, for a
+// reason that is no client's mistake nor an outage.
+type unreadableHeadStore struct{ domain.EventStore }
+
+func (unreadableHeadStore) Head(context.Context) (domain.Head, error) {
+	return domain.Head{}, errors.New("disk I/O error")
+}
+
+// TestContractInternalProblemHasADetail: a failure of the server's own
+// answers 500 internal with every member of a problem, detail included,
+// and the request ID it names.
+func TestContractInternalProblemHasADetail(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.Store = unreadableHeadStore{c.Store} })
+	r := h.do(oasCall{method: http.MethodGet, path: "/v1/ledger/head", key: oasAdminKey, want: http.StatusInternalServerError, code: "internal"})
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(r.body, &members); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"type", "title", "status", "detail", "code"} {
+		if len(members[m]) == 0 || string(members[m]) == `""` {
+			t.Errorf("the problem has no %s: %s", m, r.body)
+		}
+	}
+	if r.header.Get("X-Request-Id") == "" {
+		t.Errorf("the answer names no request ID for the detail to point to")
 	}
 }
