@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -103,5 +104,43 @@ func TestContractHealthWaitsForMinPosition(t *testing.T) {
 	if json.Unmarshal(body, &p) != nil || resp.StatusCode != http.StatusBadRequest || len(p.Errors) == 0 ||
 		p.Errors[0].Field != "min_position" {
 		t.Errorf("min_position=soon: %d %s, want 400 naming min_position", resp.StatusCode, body)
+	}
+}
+
+// TestContractListingPages: "limit (≤ 100, default 20), cursor": without a
+// limit a page holds 20 listings and a cursor to the rest, which the next
+// page holds with none after it; a limit of 100 holds them all at once.
+func TestContractListingPages(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	const listed = 21
+	var last int64
+	for i := 1; i <= listed; i++ {
+		last = h.declared(i)
+	}
+	type page struct {
+		Items []struct {
+			Number string `json:"number"`
+		} `json:"items"`
+		Total      int     `json:"total"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	var first, rest, all page
+	h.getJSON("/v1/listings?min_position="+strconv.FormatInt(last, 10), &first)
+	if len(first.Items) != 20 || first.Total != listed || first.NextCursor == nil {
+		t.Fatalf("first page: %d items of %d, next cursor %v; want 20 of %d and a cursor", len(first.Items), first.Total,
+			first.NextCursor, listed)
+	}
+	h.getJSON("/v1/listings?cursor="+url.QueryEscape(*first.NextCursor), &rest)
+	if len(rest.Items) != listed-20 || rest.NextCursor != nil {
+		t.Fatalf("second page: %d items, next cursor %v; want %d and none", len(rest.Items), rest.NextCursor, listed-20)
+	}
+	h.getJSON("/v1/listings?limit=100", &all)
+	seen := map[string]bool{}
+	for _, p := range append(first.Items, rest.Items...) {
+		seen[p.Number] = true
+	}
+	if len(all.Items) != listed || all.NextCursor != nil || len(seen) != listed {
+		t.Fatalf("limit=100: %d items, next cursor %v; the two pages held %d patents; want %d, none, %d",
+			len(all.Items), all.NextCursor, len(seen), listed, listed)
 	}
 }
