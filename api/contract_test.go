@@ -141,8 +141,7 @@ func TestContractEveryReadWaitsForMinPosition(t *testing.T) {
 }
 
 // minPositionRead is a documented, registered GET route under /v1 and the
-// queries to send it: its required parameters from the document's examples,
-// alone and with each download format it documents.
+// queries to send it (see oasQueries).
 type minPositionRead struct {
 	path    string
 	queries []url.Values
@@ -156,37 +155,9 @@ func readsWithMinPosition(t *testing.T, h *oasHarness) []minPositionRead {
 	var out []minPositionRead
 	for _, route := range oasSortedKeys(ops) {
 		method, path, _ := strings.Cut(route, " ")
-		if method != http.MethodGet || !strings.HasPrefix(path, "/v1/") || !registered[route] {
-			continue
+		if method == http.MethodGet && strings.HasPrefix(path, "/v1/") && registered[route] {
+			out = append(out, minPositionRead{path: path, queries: oasQueries(t, route, ops[route], "")})
 		}
-		base, formats := url.Values{}, []string{""}
-		for _, p := range ops[route].Parameters {
-			switch v := p.Value; {
-			case v.In != "query":
-			case v.Name == "format":
-				for _, f := range v.Schema.Value.Enum {
-					formats = append(formats, f.(string))
-				}
-			case v.Required:
-				ex := v.Example
-				if ex == nil {
-					ex = v.Schema.Value.Example
-				}
-				if ex == nil {
-					t.Fatalf("%s: required query parameter %s has no example", route, v.Name)
-				}
-				base.Set(v.Name, fmt.Sprint(ex))
-			}
-		}
-		read := minPositionRead{path: path}
-		for _, f := range formats {
-			q := maps.Clone(base)
-			if f != "" {
-				q.Set("format", f)
-			}
-			read.queries = append(read.queries, q)
-		}
-		out = append(out, read)
 	}
 	return out
 }
