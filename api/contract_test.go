@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -112,7 +111,6 @@ func withOneFieldChanged(t *testing.T, c oasCall) (oasCall, bool) {
 func TestContractEveryReadWaitsForMinPosition(t *testing.T) {
 	const wait = 50 * time.Millisecond
 	w := newAuthzWorld(t, func(c *Config) { c.ReadWaitLimit, c.RateLimit = wait, 10_000 })
-	w.h.server.failedKeys = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: 1000, Burst: 1000})
 	p := w.declared()
 	ahead := strconv.FormatInt(w.head()+1, 10)
 	paths := strings.NewReplacer("{number}", p.number, "{id}", w.uni.id)
