@@ -33,8 +33,17 @@ func (s *Server) ledgerHead(c echo.Context) error {
 // health answers 200 while the server can read its store and every
 // projection applies events, with each projection's checkpoint and lag
 // (head − checkpoint); 503 with Retry-After when the store cannot be read,
-// and 503 naming the projections that stopped otherwise.
+// and 503 naming the projections that stopped otherwise. With min_position
+// it answers once every projection (the store, on a server without read
+// models) has reached that position, as every read does.
 func (s *Server) health(c echo.Context) error {
+	wait := s.waitForStore
+	if s.reads != nil {
+		wait = func(c echo.Context) error { return s.waitForReadModels(c) }
+	}
+	if err := wait(c); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	h, err := s.store.Head(ctx)

@@ -30,6 +30,7 @@ import (
 	"go/token"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -1162,36 +1163,7 @@ func (h *oasHarness) smokeReads(key string) {
 			ops[route].Responses.Status(http.StatusSeeOther) != nil { // a page that needs a session
 			continue
 		}
-		formats := []string{""}
-		base := url.Values{}
-		for _, p := range ops[route].Parameters {
-			switch v := p.Value; {
-			case v.In != "query":
-			case v.Name == "format":
-				for _, f := range v.Schema.Value.Enum {
-					formats = append(formats, f.(string))
-				}
-			case v.Name == "min_position":
-				base.Set("min_position", strconv.FormatInt(h.last, 10))
-			case v.Required:
-				ex := v.Example
-				if ex == nil {
-					ex = v.Schema.Value.Example
-				}
-				if ex == nil {
-					h.t.Errorf("%s: required query parameter %s has no example", route, v.Name)
-				}
-				base.Set(v.Name, fmt.Sprint(ex))
-			}
-		}
-		for _, f := range formats {
-			q := url.Values{}
-			for k, v := range base {
-				q[k] = v
-			}
-			if f != "" {
-				q.Set("format", f)
-			}
+		for _, q := range oasQueries(h.t, route, ops[route], strconv.FormatInt(h.last, 10)) {
 			target := path
 			if len(q) > 0 {
 				target += "?" + q.Encode()
@@ -1203,6 +1175,48 @@ func (h *oasHarness) smokeReads(key string) {
 			h.do(c)
 		}
 	}
+}
+
+// oasQueries returns the queries to send the documented GET operation
+// route: the documented example of each required query parameter, with
+// min_position set to minPosition when the operation takes it (and
+// minPosition is not ""), alone and with each download format it
+// documents.
+func oasQueries(t *testing.T, route string, op *openapi3.Operation, minPosition string) []url.Values {
+	t.Helper()
+	formats := []string{""}
+	base := url.Values{}
+	for _, p := range op.Parameters {
+		switch v := p.Value; {
+		case v.In != "query":
+		case v.Name == "format":
+			for _, f := range v.Schema.Value.Enum {
+				formats = append(formats, f.(string))
+			}
+		case v.Name == "min_position":
+			if minPosition != "" {
+				base.Set("min_position", minPosition)
+			}
+		case v.Required:
+			ex := v.Example
+			if ex == nil {
+				ex = v.Schema.Value.Example
+			}
+			if ex == nil {
+				t.Errorf("%s: required query parameter %s has no example", route, v.Name)
+			}
+			base.Set(v.Name, fmt.Sprint(ex))
+		}
+	}
+	queries := make([]url.Values, 0, len(formats))
+	for _, f := range formats {
+		q := maps.Clone(base)
+		if f != "" {
+			q.Set("format", f)
+		}
+		queries = append(queries, q)
+	}
+	return queries
 }
 
 // ---------------------------------------------------------------- security

@@ -95,7 +95,7 @@ func problemOf(err error) Problem {
 		p := newProblem(string(de.Code), de.Message)
 		p.Rule, p.Errors = string(de.Rule), feeFieldPaths(de)
 		if p.Status == 0 {
-			p = newProblem(string(domain.CodeInternal), "")
+			p = internalProblem()
 		}
 		return p
 	case errors.As(err, &ue):
@@ -105,7 +105,14 @@ func problemOf(err error) Problem {
 	case errors.As(err, &he):
 		return problemOfHTTPError(he)
 	}
-	return newProblem(string(domain.CodeInternal), "")
+	return internalProblem()
+}
+
+// internalProblem is the answer to a failure of the server's own: its
+// detail (every problem has one, CONTRACT.md) points to the log, which
+// says more under the answer's X-Request-Id.
+func internalProblem() Problem {
+	return newProblem(string(domain.CodeInternal), "the server could not answer; its log says why under this answer's X-Request-Id")
 }
 
 // feeTermNames are the JSON names of the fields of fee terms, which the
@@ -149,7 +156,7 @@ func problemOfHTTPError(he *echo.HTTPError) Problem {
 	case http.StatusServiceUnavailable:
 		return newProblem(string(domain.CodeUnavailable), detail)
 	}
-	return newProblem(string(domain.CodeInternal), "")
+	return internalProblem()
 }
 
 // logFailure logs a request the server could not serve. An internal error

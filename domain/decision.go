@@ -104,6 +104,13 @@ func PatentOfID(field, prefix, id string) (PatentNumber, error) {
 	return n, nil
 }
 
+// namesAnotherPatent reports whether id is a self-routing ID (see
+// PatentOfID) of a patent other than n.
+func namesAnotherPatent(prefix, id string, n PatentNumber) bool {
+	other, err := PatentOfID("", prefix, id)
+	return err == nil && other != n
+}
+
 // CommandID is the identity of an idempotent command: the same actor and
 // idempotency key always name the same command.
 func CommandID(actor, idempotencyKey string) string {

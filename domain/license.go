@@ -86,9 +86,14 @@ func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
 
 // checkOpenTerms applies the rules of PL 51(1) to an open licence: the
 // declaration is this patent's, in effect that day, and the first payment
-// is the declared standard.
+// is the declared standard. A declaration ID that names no declaration of
+// this patent is not_found (CONTRACT.md), unless it is the ID of another
+// patent's declaration, which breaks the rule (DOMAIN.md).
 func (p *Patent) checkOpenTerms(c GrantLicense) (*Declaration, error) {
 	decl := p.Declaration(c.DeclarationID)
+	if decl == nil && !namesAnotherPatent(prefixDeclaration, c.DeclarationID, p.Number) {
+		return nil, NotFound("declaration_id", "patent %s has no declaration %q", p.Number, c.DeclarationID)
+	}
 	if decl == nil {
 		return nil, Violation(RuleDeclarationNotInEffect, "declaration %q is not a declaration of %s", c.DeclarationID, p.Number)
 	}

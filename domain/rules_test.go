@@ -277,7 +277,11 @@ func TestLicenseRules(t *testing.T) {
 	ordinaryAfter := ordinary
 	ordinaryAfter.EffectiveOn = day("2025-06-01")
 	other := openLicense(sme, "2024-03-01", 5_000_000)
-	other.DeclarationID = "D-of-another-patent"
+	other.DeclarationID = "D2022113962589-0000000000000001" // of ZL202211396258.9
+	unknown := openLicense(sme, "2024-03-01", 5_000_000)
+	unknown.DeclarationID = "D2020101234562-0000000000000009" // of this patent, which has none such
+	noID := openLicense(sme, "2024-03-01", 5_000_000)
+	noID.DeclarationID = "D-of-no-patent"
 	runCases(t, []ruleCase{
 		{name: "accepted with exact event", given: base, actor: OrgActor(sme), when: grant(openLicense(sme, "2024-05-31", 5_000_000)),
 			then: []Event{LicenseGranted{Number: reg.Number, LicenseID: "L2020101234562-0000000000004000", Type: LicenseOpen,
@@ -287,6 +291,8 @@ func TestLicenseRules(t *testing.T) {
 		{name: "declaration_not_in_effect before the declaration", given: base, actor: OrgActor(sme), when: grant(openLicense(sme, "2023-12-31", 5_000_000)), rule: RuleDeclarationNotInEffect},
 		{name: "on the declaration day passes", given: base, actor: OrgActor(sme), when: grant(openLicense(sme, "2024-01-01", 5_000_000))},
 		{name: "declaration_not_in_effect for another patent's declaration", given: base, actor: OrgActor(sme), when: grant(other), rule: RuleDeclarationNotInEffect},
+		{name: "unknown declaration of this patent", given: base, actor: OrgActor(sme), when: grant(unknown), code: CodeNotFound},
+		{name: "unknown declaration of no patent", given: base, actor: OrgActor(sme), when: grant(noID), code: CodeNotFound},
 		{name: "fee_mismatch", given: base, actor: OrgActor(sme), when: grant(openLicense(sme, "2024-03-01", 4_999_999)), rule: RuleFeeMismatch},
 		{name: "self_license", given: base, actor: AdminActor, when: grant(openLicense(uni, "2024-03-01", 5_000_000)), rule: RuleSelfLicense},
 		{name: "duplicate_license", given: given(licensed(t, "L1", LicenseOpen, sme, "2024-02-01", "2026-12-31")), actor: OrgActor(sme), when: grant(openLicense(sme, "2024-03-01", 5_000_000)), rule: RuleDuplicateLicense},

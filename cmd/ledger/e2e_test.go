@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,9 +40,15 @@ type server struct {
 func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	data := t.TempDir()
+	return startServerWith(t, data, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey}, extra...))
+}
+
+// startServerWith runs `ledger` with args, which serve the data folder
+// data, and returns once it listens; see startServer.
+func startServerWith(t testing.TB, data string, args []string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey}, extra...)
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, args, pw, io.Discard)
@@ -246,6 +253,33 @@ func TestE2EEveryUsersFlow(t *testing.T) {
 	code, out := runLedger(t, "verify", "--data", s.data)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("head position %d,", head)) {
 		t.Fatalf("verify after shutdown: exit %d, %s", code, out)
+	}
+}
+
+// TestE2EServeReadsItsEnvironment: `ledger serve` with no flags takes its
+// address, data folder and admin key from LEDGER_ADDR, LEDGER_DATA and
+// LEDGER_ADMIN_KEY (CONTRACT.md: each flag has a variable); flags given as
+// well win.
+func TestE2EServeReadsItsEnvironment(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("LEDGER_ADDR", "127.0.0.1:0")
+	t.Setenv("LEDGER_DATA", data)
+	t.Setenv("LEDGER_ADMIN_KEY", "env-admin-key")
+	s := startServerWith(t, data, []string{"serve"})
+	must(t, s.call(t, "GET", "/v1/ledger/head", "env-admin-key", nil), 200)
+	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 401)
+	if _, err := os.Stat(filepath.Join(data, "events.db")); err != nil || !strings.HasPrefix(s.base, "http://127.0.0.1:") {
+		t.Fatalf("serving %s, the store in LEDGER_DATA: %v", s.base, err)
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	flags := startServer(t)
+	must(t, flags.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 200)
+	must(t, flags.call(t, "GET", "/v1/ledger/head", "env-admin-key", nil), 401)
+	if _, err := os.Stat(filepath.Join(flags.data, "events.db")); err != nil {
+		t.Fatalf("the store is not in the --data folder: %v", err)
 	}
 }
 
@@ -506,6 +540,26 @@ func TestE2EGracefulShutdown(t *testing.T) {
 	}
 	if c := <-code; c != 0 {
 		t.Fatalf("serve exited %d", c)
+	}
+}
+
+// TestE2EServeStopsOnSIGINTAndSIGTERM: the binary, run as a process,
+// "shuts down cleanly on SIGINT/SIGTERM" (CONTRACT.md): each signal ends it
+// with exit 0, its data folder free for the next serve and every write
+// kept, as verify finds.
+func TestE2EServeStopsOnSIGINTAndSIGTERM(t *testing.T) {
+	bin, data := buildLedger(t), t.TempDir()
+	written := 0
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		p := startProcess(t, bin, sig.String(), data)
+		p.org(t, fmt.Sprintf("广州第%d科技有限公司", written), "enterprise", "440106", fmt.Sprintf("91440101MA5C%05d", written), true)
+		written += 2 // the organisation and its key
+		if code, err := p.signal(sig); err != nil || code != 0 {
+			t.Fatalf("%s: exit %d (%v); stderr:\n%s", sig, code, err, p.stderrTail())
+		}
+	}
+	if code, out := runLedger(t, "verify", "--data", data); code != 0 || !strings.Contains(out, fmt.Sprintf("head position %d,", written)) {
+		t.Fatalf("verify after the signals: exit %d, %s", code, out)
 	}
 }
 

@@ -63,7 +63,7 @@ func benchRow(i int) []string {
 }
 
 // writeBenchCSV writes the generated patent list of n rows as a CSV file.
-func writeBenchCSV(b *testing.B, path string, n int) int64 {
+func writeBenchCSV(b testing.TB, path string, n int) int64 {
 	b.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -231,7 +231,7 @@ func BenchmarkImportCSVAgain(b *testing.B) {
 }
 
 // benchLedger registers 中山大学 in a new data folder.
-func benchLedger(b *testing.B, data string) {
+func benchLedger(b testing.TB, data string) {
 	ctx := context.Background()
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		b.Fatal(err)

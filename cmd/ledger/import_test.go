@@ -62,6 +62,12 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 
 func localHead(t *testing.T, data string) int64 {
 	t.Helper()
+	return storeHead(t, data).Position
+}
+
+// storeHead is the head of the SQLite store in the data folder data.
+func storeHead(t *testing.T, data string) domain.Head {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(data, "events.db"), sqlite.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +77,7 @@ func localHead(t *testing.T, data string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h.Position
+	return h
 }
 
 func TestImportLocal(t *testing.T) {

@@ -115,15 +115,22 @@ func newCluster(tb testing.TB, prefix string) *cluster {
 // start runs `ledger serve` as an OS process with its own node name and
 // data folder, and returns once it prints its address.
 func (c *cluster) start(node, data string) *proc {
-	tb := c.tb
+	c.tb.Helper()
+	return startProcess(c.tb, c.bin, node, data, "--store", "postgres", "--store-url", c.storeURL, "--bus", "nats",
+		"--nats-url", c.natsURL, "--node", node)
+}
+
+// startProcess runs `ledger serve` of the binary bin as an OS process
+// named node, on the data folder data and with the flags extra, and
+// returns once it prints its address.
+func startProcess(tb testing.TB, bin, node, data string, extra ...string) *proc {
 	tb.Helper()
 	errFile := filepath.Join(tb.TempDir(), node+".stderr")
 	ef, err := os.Create(errFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(c.bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey,
-		"--store", "postgres", "--store-url", c.storeURL, "--bus", "nats", "--nats-url", c.natsURL, "--node", node)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey}, extra...)...)
 	cmd.Stderr = ef
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -176,14 +183,18 @@ func (p *proc) kill() int {
 }
 
 // term sends SIGTERM and waits up to 30 s for a clean exit.
-func (p *proc) term() (int, error) {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+func (p *proc) term() (int, error) { return p.signal(syscall.SIGTERM) }
+
+// signal sends sig and waits up to 30 s for the process to exit; it
+// returns the exit code.
+func (p *proc) signal(sig os.Signal) (int, error) {
+	_ = p.cmd.Process.Signal(sig)
 	select {
 	case <-p.done:
 		return p.code, nil
 	case <-time.After(30 * time.Second):
 		p.kill()
-		return p.code, fmt.Errorf("node %s did not stop within 30 s of SIGTERM", p.node)
+		return p.code, fmt.Errorf("node %s did not stop within 30 s of %s", p.node, sig)
 	}
 }
 
