@@ -227,7 +227,7 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	}
 	decl := p.Declaration(c.DeclarationID)
 	if decl == nil {
-		return nil, NotFound("declaration_id", "patent %s has no declaration %q", p.Number, c.DeclarationID)
+		return nil, NotFound("declaration_id", "patent %s has no declaration %s", p.Number, Quote(c.DeclarationID))
 	}
 	if err := requirePatenteeOn(p, d.actor, "effective_on", c.EffectiveOn); err != nil {
 		return nil, err

@@ -90,7 +90,7 @@ func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
 func (p *Patent) checkOpenTerms(c GrantLicense) (*Declaration, error) {
 	decl := p.Declaration(c.DeclarationID)
 	if decl == nil {
-		return nil, Violation(RuleDeclarationNotInEffect, "declaration %q is not a declaration of %s", c.DeclarationID, p.Number)
+		return nil, Violation(RuleDeclarationNotInEffect, "declaration %s is not a declaration of %s", Quote(c.DeclarationID), p.Number)
 	}
 	if !decl.InEffectOn(c.EffectiveOn) {
 		return nil, Violation(RuleDeclarationNotInEffect, "declaration %s is not in effect on %s", decl.DeclarationID, c.EffectiveOn)
@@ -177,7 +177,7 @@ func RecordalDeadline(effectiveOn Date) Date {
 func (p *Patent) partyLicense(actor Actor, id string) (*License, error) {
 	l := p.License(id)
 	if l == nil {
-		return nil, NotFound("license_id", "no licence %q", id)
+		return nil, NotFound("license_id", "no licence %s", Quote(id))
 	}
 	if actor.is(l.LicenseeID) || actor.isAny(l.LicensorIDs) || actor.isAny(p.PatenteeIDs) {
 		return l, nil

@@ -201,7 +201,7 @@ func eachPledge(d decision, ps []*Patent, id string, decide func(*Patent, *Pledg
 	for i, p := range ps {
 		pl := p.Pledge(id)
 		if pl == nil {
-			return nil, NotFound("pledge_id", "no pledge %q", id)
+			return nil, NotFound("pledge_id", "no pledge %s", Quote(id))
 		}
 		if !d.actor.is(pl.PledgeeID) {
 			return nil, Forbidden("only the pledgee may do this")
@@ -220,7 +220,7 @@ func eachPledge(d decision, ps []*Patent, id string, decide func(*Patent, *Pledg
 func (p *Patent) PledgePatents(id string) ([]PatentNumber, error) {
 	pl := p.Pledge(id)
 	if pl == nil {
-		return nil, NotFound("pledge_id", "no pledge %q", id)
+		return nil, NotFound("pledge_id", "no pledge %s", Quote(id))
 	}
 	return pl.Patents, nil
 }
