@@ -1,6 +1,7 @@
 package api
 
-// Values from clients: no answer echoes a long value whole.
+// Free text from clients: one-line fields refuse line breaks, every field
+// refuses bidirectional controls, and no answer echoes a long value whole.
 
 import (
 	"io"
@@ -11,6 +12,37 @@ import (
 	"strings"
 	"testing"
 )
+
+// TestTitleWithALineBreak registers a patent whose title holds a line
+// break: 400 invalid_argument naming title, and no patent.
+func TestTitleWithALineBreak(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	uni := h.org("中山大学", "university", "440105", "12440000455350000", false)
+	p, _ := oasNumber(t, "202010765432")
+	patent := map[string]any{"number": p, "title": "一种传感器\n及其制备方法", "patentee_ids": []string{uni.id},
+		"ipc": []string{"H01M 10/0562"}, "filed_on": "2020-03-15", "granted_on": "2022-01-10"}
+	inputRefused(t, h, oasCall{method: "POST", path: "/v1/patents", key: uni.key, body: patent}, "title")
+	h.do(oasCall{method: "GET", path: "/v1/patents/" + p, key: uni.key, want: 404, code: "not_found"})
+	patent["title"] = "一种传感器及其制备方法"
+	h.do(oasCall{method: "POST", path: "/v1/patents", key: uni.key, body: patent, want: 201})
+}
+
+// TestNameWithABidiOverride registers an organisation whose name holds a
+// right-to-left override: 400 naming name and the character, nothing
+// written.
+func TestNameWithABidiOverride(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	org := map[string]any{"name": "中山\u202e学大", "kind": "university", "region_code": "440105",
+		"credit_code": oasCredit(t, "12440000455350000"), "sme": false}
+	before := inputHead(h)
+	r := h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, body: org, want: 400, code: "invalid_argument"})
+	if !slices.Contains(inputFields(r), "name") || !strings.Contains(string(r.body), "U+202E") {
+		t.Errorf("the problem does not name the field name and U+202E: %s", r.body)
+	}
+	if after := inputHead(h); after != before {
+		t.Errorf("the head moved from %d to %d", before, after)
+	}
+}
 
 // longPathValues fills every path parameter but {number}.
 var longPathValues = func() map[string]string {

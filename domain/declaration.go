@@ -32,7 +32,7 @@ func (c FileDeclaration) Validate() error {
 		fe.Addf("term_months", "must be between 1 and %d", maxTermMonths)
 	}
 	requireDate(&fe, "declared_on", c.DeclaredOn)
-	fe.Add("evaluation_report_ref", checkText(c.EvaluationReportRef, false, 100))
+	fe.Add("evaluation_report_ref", checkLine(c.EvaluationReportRef, false, 100))
 	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
 	fe.Add("other_terms", checkText(c.OtherTerms, false, maxAbstractRunes))
 	return fe.Err()

@@ -157,7 +157,7 @@ type RecordLicense struct {
 // Validate checks the command's fields.
 func (c RecordLicense) Validate() error {
 	var fe FieldErrors
-	fe.Add("record_no", checkText(c.RecordNo, true, 64))
+	fe.Add("record_no", checkLine(c.RecordNo, true, 64))
 	requireDate(&fe, "recorded_on", c.RecordedOn)
 	return fe.Err()
 }
@@ -225,7 +225,7 @@ func (c PayRoyalty) Validate() error {
 	} else {
 		fe.Add("amount_fen", CheckFen(c.AmountFen))
 	}
-	fe.Add("period", checkText(c.Period, false, 64))
+	fe.Add("period", checkLine(c.Period, false, 64))
 	return fe.Err()
 }
 

@@ -58,7 +58,7 @@ const maxNameRunes = 200
 // names each offending field.
 func (c RegisterOrg) Validate() error {
 	var fe FieldErrors
-	fe.Add("name", checkText(c.Name, true, maxNameRunes))
+	fe.Add("name", checkLine(c.Name, true, maxNameRunes))
 	if _, err := ParseEnum(string(c.Kind), OrgKinds); err != nil {
 		fe.Add("kind", err)
 	}

@@ -25,7 +25,7 @@ const maxPledgePatents = 200
 // without repeats.
 func (c RegisterPledge) Parse() ([]PatentNumber, error) {
 	var fe FieldErrors
-	fe.Add("registration_no", checkText(c.RegistrationNo, false, 64))
+	fe.Add("registration_no", checkLine(c.RegistrationNo, false, 64))
 	if strings.TrimSpace(c.PledgorID) == "" {
 		fe.Addf("pledgor_id", "is required")
 	}
