@@ -166,7 +166,7 @@ func checkConsent(patentees, consent []string, actor Actor) error {
 func checkConsentList(patentees, consent []string) error {
 	for i, id := range consent {
 		if !slices.Contains(patentees, id) {
-			return Invalid(fmt.Sprintf("co_owner_consent[%d]", i), "%s is not a patentee of this patent", id)
+			return Invalid(fmt.Sprintf("co_owner_consent[%d]", i), "%s is not a patentee of this patent", Quote(id))
 		}
 	}
 	return nil

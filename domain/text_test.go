@@ -117,3 +117,19 @@ func FuzzCheckLine(f *testing.F) {
 		}
 	})
 }
+
+// TestEchoedIDsAreBounded gives a list of IDs an ID of a megabyte, twice,
+// and names it as a co-owner's consent: each problem quotes the ID cut
+// short.
+func TestEchoedIDsAreBounded(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for name, err := range map[string]error{
+		"listed twice":   checkIDList("patentee_ids", []string{long, long}, true),
+		"not a patentee": checkConsentList([]string{"org1"}, []string{long}),
+		"unknown value":  RecordReview{Grade: Grade(long)}.Validate(),
+	} {
+		if err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), Quote(long)) {
+			t.Errorf("%s: %.200v (%d bytes)", name, err, len(fmt.Sprint(err)))
+		}
+	}
+}
