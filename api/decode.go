@@ -89,7 +89,7 @@ func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix 
 			fe.Addf(object, "has a field with an empty name")
 			continue
 		case !ok:
-			fe.Addf(prefix+key, "unknown field")
+			fe.Addf(prefix+domain.Shorten(key), "unknown field")
 			continue
 		}
 		decodeValue(fe, msg, rv.Field(idx), prefix+key, schema.child(key))

@@ -224,6 +224,32 @@ func TestImportBadRowsOverHTTP(t *testing.T) {
 	}
 }
 
+// TestImportTitleWithALineBreak imports a list whose second row has a
+// title with a line break inside its quoted cell, and a third row an
+// abstract with a right-to-left override: both are rejected naming their
+// column, and only the first row is imported.
+func TestImportTitleWithALineBreak(t *testing.T) {
+	w := newImportWorld(t)
+	data := "number,title,patentees,ipc,filed_on,granted_on,abstract\n" +
+		"ZL202010123456.2,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10,\"一种电池。\n多行摘要。\"\n" +
+		"ZL202010654321.9,\"一种芯片\n及其封装方法\",中山大学,H01L 21/00,2020-03-15,2022-01-10,\n" +
+		"ZL202110234567.5,一种传感器,中山大学,H01L 21/00,2021-05-10,2023-02-01,\"一种\u202e传感器\"\n"
+	before := w.head(t)
+	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", strings.NewReader(data)))
+	got := ""
+	for _, r := range a.Rejected {
+		got += fmt.Sprintf("%d:%s:%s:%s\n", r.Row, r.Column, r.Code, r.Message)
+	}
+	want := "3:title:invalid_argument:must be one line: it contains a line break\n" +
+		"4:abstract:invalid_argument:contains U+202E, a bidirectional control character, which is not allowed\n"
+	if a.Imported != 1 || got != want {
+		t.Fatalf("rejected\n%swant\n%s", got, want)
+	}
+	if w.head(t) != before+1 {
+		t.Fatalf("head %d, before %d: more than the first row was written", w.head(t), before)
+	}
+}
+
 func TestImportWorkbookAsMultipart(t *testing.T) {
 	w := newImportWorld(t)
 	f := excelize.NewFile()

@@ -60,7 +60,7 @@ func (s *Server) correctReview(c echo.Context) error {
 	return runWrite(c, http.StatusOK, "", onPatent(c, func(ctx context.Context, req domain.Request, n domain.PatentNumber, cmd domain.RecordReview) (domain.Result, error) {
 		campaign := c.Param("campaign")
 		if cmd.Campaign != "" && cmd.Campaign != campaign {
-			return domain.Result{}, domain.Invalid("campaign", "the body names campaign %q, the path %q", cmd.Campaign, campaign)
+			return domain.Result{}, domain.Invalid("campaign", "the body names campaign %s, the path %s", domain.Quote(cmd.Campaign), domain.Quote(campaign))
 		}
 		cmd.Campaign = campaign
 		return s.svc.CorrectReview(ctx, req, n, cmd)

@@ -84,7 +84,7 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if name, n := repeatedQuery(c); n > 1 {
-			return domain.Invalid(name, "is given %d times; give it once", n)
+			return domain.Invalid(domain.Shorten(name), "is given %d times; give it once", n)
 		}
 		known, ok := queryParameters()[c.Request().Method+" "+c.Path()]
 		if !ok {
@@ -97,7 +97,7 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if unknown != "" {
-			return domain.Invalid(unknown, "is not a parameter of this route; it takes %s", takes(known))
+			return domain.Invalid(domain.Shorten(unknown), "is not a parameter of this route; it takes %s", takes(known))
 		}
 		return next(c)
 	}

@@ -352,7 +352,7 @@ func checkFormFields(c echo.Context) error {
 	var fe domain.FieldErrors
 	for _, name := range slices.Sorted(maps.Keys(form)) {
 		if n := len(form[name]); n > 1 && name != coOwnerConsent {
-			fe.Addf(name, "is given %d times; give it once", n)
+			fe.Addf(domain.Shorten(name), "is given %d times; give it once", n)
 		}
 	}
 	return fe.Err()

@@ -23,16 +23,16 @@ func ParseCreditCode(s string) (CreditCode, error) {
 		return "", invalidValue("credit code is empty; want 18 characters, e.g. 91350100M000100Y43")
 	}
 	if n := utf8.RuneCountInString(code); n != 18 || len(code) != 18 {
-		return "", invalidValue("credit code %s has %d characters; want 18", quoted(s), n)
+		return "", invalidValue("credit code %s has %d characters; want 18", Quote(s), n)
 	}
 	if err := checkCreditChars(s, code); err != nil {
 		return "", err
 	}
 	if !allDigits(code[2:8]) {
-		return "", invalidValue("credit code %s: characters 3–8 must be digits (the region code)", quoted(s))
+		return "", invalidValue("credit code %s: characters 3–8 must be digits (the region code)", Quote(s))
 	}
 	if want := creditCheck(code[:17]); code[17] != want {
-		return "", invalidValue("credit code %s: check character is %c, not %c", quoted(s), want, code[17])
+		return "", invalidValue("credit code %s: check character is %c, not %c", Quote(s), want, code[17])
 	}
 	return CreditCode(code), nil
 }
@@ -44,7 +44,7 @@ func ParseCreditCode(s string) (CreditCode, error) {
 // the code alphabet (upper case).
 func CreditCheckChar(first17 string) (byte, error) {
 	if len(first17) != 17 {
-		return 0, invalidValue("credit check character needs exactly 17 characters, got %s", quoted(first17))
+		return 0, invalidValue("credit check character needs exactly 17 characters, got %s", Quote(first17))
 	}
 	if err := checkCreditChars(first17, first17); err != nil {
 		return 0, err
@@ -67,7 +67,7 @@ func (c CreditCode) RegionCode() RegionCode {
 func checkCreditChars(input, code string) error {
 	for i, r := range []rune(code) {
 		if !strings.ContainsRune(creditAlphabet, r) {
-			return invalidValue("credit code %s: character %d (%q) is not allowed; use digits and capital letters except I, O, S, V, Z", quoted(input), i+1, r)
+			return invalidValue("credit code %s: character %d (%q) is not allowed; use digits and capital letters except I, O, S, V, Z", Quote(input), i+1, r)
 		}
 	}
 	return nil

@@ -5,9 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // Shanghai is Asia/Shanghai as a fixed UTC+8 zone (China has had no DST since
@@ -44,17 +42,17 @@ func ParseDate(s string) (Date, error) {
 	}
 	y, m, d, ok := splitISODate(s)
 	if !ok {
-		return Date{}, invalidValue("date %s is not in YYYY-MM-DD form", quoted(s))
+		return Date{}, invalidValue("date %s is not in YYYY-MM-DD form", Quote(s))
 	}
 	if y < minDateYear || y > maxDateYear {
-		return Date{}, invalidValue("date %s: year %d is outside %d–%d", quoted(s), y, minDateYear, maxDateYear)
+		return Date{}, invalidValue("date %s: year %d is outside %d–%d", Quote(s), y, minDateYear, maxDateYear)
 	}
 	if m < 1 || m > 12 {
-		return Date{}, invalidValue("date %s: month %d does not exist", quoted(s), m)
+		return Date{}, invalidValue("date %s: month %d does not exist", Quote(s), m)
 	}
 	month := time.Month(m)
 	if n := daysIn(y, month); d < 1 || d > n {
-		return Date{}, invalidValue("date %s does not exist: %s %d has %d days", quoted(s), month, y, n)
+		return Date{}, invalidValue("date %s does not exist: %s %d has %d days", Quote(s), month, y, n)
 	}
 	return NewDate(y, month, d), nil
 }
@@ -205,7 +203,7 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return invalidValue("date must be a JSON string in YYYY-MM-DD form or null, got %s", quoted(string(b)))
+		return invalidValue("date must be a JSON string in YYYY-MM-DD form or null, got %s", Quote(string(b)))
 	}
 	return d.UnmarshalText([]byte(s))
 }
@@ -262,19 +260,6 @@ func daysIn(year int, month time.Month) int {
 func invalidValue(format string, args ...any) *Error {
 	fe := fieldError("", format, args...)
 	return &Error{Code: CodeInvalidArgument, Message: fe.Message, Fields: []FieldError{fe}}
-}
-
-// quoted quotes user input for an error message, shortening long input.
-func quoted(s string) string {
-	const limit = 40
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "…"
-	}
-	return strconv.Quote(s)
 }
 
 // MarshalBinary encodes d compactly for gob (snapshots): nothing for the

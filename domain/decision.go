@@ -87,7 +87,7 @@ func compactNumber(n PatentNumber) string {
 // transfer or declaration) lives on. It returns a not_found error naming
 // field when the ID is not of that form.
 func PatentOfID(field, prefix, id string) (PatentNumber, error) {
-	bad := NotFound(field, "no such %s %q", field, id)
+	bad := NotFound(field, "no such %s %s", field, Quote(id))
 	if !strings.HasPrefix(id, prefix) || len(id) != len(prefix)+13+1+16 || id[len(prefix)+13] != '-' {
 		return "", bad
 	}
@@ -173,7 +173,7 @@ func checkConsent(patentees, consent []string, actor Actor) error {
 func checkConsentList(patentees, consent []string) error {
 	for i, id := range consent {
 		if !slices.Contains(patentees, id) {
-			return Invalid(fmt.Sprintf("co_owner_consent[%d]", i), "%s is not a patentee of this patent", id)
+			return Invalid(fmt.Sprintf("co_owner_consent[%d]", i), "%s is not a patentee of this patent", Quote(id))
 		}
 	}
 	return nil
@@ -219,7 +219,7 @@ func checkIDList(field string, ids []string, required bool) error {
 			return Invalid(name, "is empty")
 		}
 		if seen[id] {
-			return Invalid(name, "%s is listed twice", id)
+			return Invalid(name, "%s is listed twice", Quote(id))
 		}
 		seen[id] = true
 	}

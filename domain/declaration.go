@@ -32,7 +32,7 @@ func (c FileDeclaration) Validate() error {
 		fe.Addf("term_months", "must be between 1 and %d", maxTermMonths)
 	}
 	requireDate(&fe, "declared_on", c.DeclaredOn)
-	fe.Add("evaluation_report_ref", checkText(c.EvaluationReportRef, false, 100))
+	fe.Add("evaluation_report_ref", checkLine(c.EvaluationReportRef, false, 100))
 	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
 	fe.Add("other_terms", checkText(c.OtherTerms, false, maxAbstractRunes))
 	return fe.Err()
@@ -227,7 +227,7 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	}
 	decl := p.Declaration(c.DeclarationID)
 	if decl == nil {
-		return nil, NotFound("declaration_id", "patent %s has no declaration %q", p.Number, c.DeclarationID)
+		return nil, NotFound("declaration_id", "patent %s has no declaration %s", p.Number, Quote(c.DeclarationID))
 	}
 	if err := requirePatenteeOn(p, d.actor, "effective_on", c.EffectiveOn); err != nil {
 		return nil, err

@@ -119,7 +119,7 @@ func ParseEnum[T ~string](s string, allowed []T) (T, error) {
 	if s == "" {
 		return "", invalidValue("is required (one of %s)", strings.Join(names, ", "))
 	}
-	return "", invalidValue("unknown value %q (one of %s)", s, strings.Join(names, ", "))
+	return "", invalidValue("unknown value %s (one of %s)", Quote(s), strings.Join(names, ", "))
 }
 
 // UnmarshalJSON rejects unknown organisation kinds.

@@ -26,7 +26,7 @@ var feeModes = []FeeMode{FeeFree, FeeLumpSum, FeeInstalment, FeeRoyalty, FeeEntr
 func ParseFeeMode(s string) (FeeMode, error) {
 	m := FeeMode(strings.ToLower(strings.TrimSpace(s)))
 	if !slices.Contains(feeModes, m) {
-		return "", invalidValue("unknown fee mode %s; want free, lump_sum, instalment, royalty or entry_plus_royalty", quoted(s))
+		return "", invalidValue("unknown fee mode %s; want free, lump_sum, instalment, royalty or entry_plus_royalty", Quote(s))
 	}
 	return m, nil
 }
@@ -201,10 +201,10 @@ func (t FeeTerms) checkNames() error {
 	case t.Mode == "":
 		fe.Addf("mode", "fee mode is required; want free, lump_sum, instalment, royalty or entry_plus_royalty")
 	case !slices.Contains(feeModes, t.Mode):
-		fe.Addf("mode", "unknown fee mode %s; want free, lump_sum, instalment, royalty or entry_plus_royalty", quoted(string(t.Mode)))
+		fe.Addf("mode", "unknown fee mode %s; want free, lump_sum, instalment, royalty or entry_plus_royalty", Quote(string(t.Mode)))
 	}
 	if _, ok := royaltyBaseWords[t.RoyaltyBase]; t.RoyaltyBase != "" && !ok {
-		fe.Addf("royalty_base", "unknown royalty base %s; want net_sales or profit", quoted(string(t.RoyaltyBase)))
+		fe.Addf("royalty_base", "unknown royalty base %s; want net_sales or profit", Quote(string(t.RoyaltyBase)))
 	}
 	return fe.Err()
 }

@@ -640,7 +640,7 @@ func (it *importItem) compare(p *Patent) error {
 			"%s is registered with %s %v, the row gives %v; an import never changes a registered patent", p.Number, field, ledger, row)})
 	}
 	if reg.Title != p.Title {
-		differ(ColTitle, quote(p.Title), quote(reg.Title))
+		differ(ColTitle, Quote(p.Title), Quote(reg.Title))
 	}
 	if reg.Abstract != "" && reg.Abstract != p.Abstract {
 		differ(ColAbstract, "another abstract", "a different one")
@@ -652,7 +652,7 @@ func (it *importItem) compare(p *Patent) error {
 		differ(ColIPC, p.IPC, reg.IPC)
 	}
 	if reg.Locarno != "" && reg.Locarno != p.Locarno {
-		differ(ColLocarno, quote(p.Locarno), quote(reg.Locarno))
+		differ(ColLocarno, Quote(p.Locarno), Quote(reg.Locarno))
 	}
 	if reg.FiledOn != p.FiledOn {
 		differ(ColFiledOn, p.FiledOn, reg.FiledOn)
@@ -664,16 +664,6 @@ func (it *importItem) compare(p *Patent) error {
 		return &Error{Code: CodeConflictsWithLedger, Message: fmt.Sprintf("%s differs from the ledger", p.Number), Fields: diffs}
 	}
 	return nil
-}
-
-// quote quotes a value of a row for a message, shortened to 60 characters
-// (never in the middle of one).
-func quote(s string) string {
-	const limit = 60
-	if r := []rune(s); len(r) > limit {
-		return strconv.Quote(string(r[:limit])) + "…"
-	}
-	return strconv.Quote(s)
 }
 
 // registeredPatentees returns the patentees the patent was registered with.
@@ -861,7 +851,7 @@ func (im *Import) resolve(ctx context.Context, ref string) (resolvedRef, error) 
 			return r, err
 		}
 		if kind == OrgRegulator {
-			r = resolvedRef{code: CodeInvalidArgument, message: fmt.Sprintf("%s is a regulator and cannot be a party", quote(ref))}
+			r = resolvedRef{code: CodeInvalidArgument, message: fmt.Sprintf("%s is a regulator and cannot be a party", Quote(ref))}
 		}
 	}
 	im.refs[ref] = r
@@ -887,9 +877,9 @@ func (im *Import) lookup(ctx context.Context, ref string) (resolvedRef, error) {
 	case err != nil:
 		return resolvedRef{}, err
 	case len(ids) == 0:
-		return resolvedRef{code: CodeNotFound, message: fmt.Sprintf("no organisation is named %s; give its exact registered name or its ID", quote(ref))}, nil
+		return resolvedRef{code: CodeNotFound, message: fmt.Sprintf("no organisation is named %s; give its exact registered name or its ID", Quote(ref))}, nil
 	case len(ids) > 1:
-		return resolvedRef{code: CodeAmbiguousName, message: fmt.Sprintf("%d organisations are named %s; give the ID instead (%s)", len(ids), quote(ref), strings.Join(ids, ", "))}, nil
+		return resolvedRef{code: CodeAmbiguousName, message: fmt.Sprintf("%d organisations are named %s; give the ID instead (%s)", len(ids), Quote(ref), strings.Join(ids, ", "))}, nil
 	}
 	return resolvedRef{id: ids[0]}, nil
 }

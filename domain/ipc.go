@@ -54,15 +54,15 @@ func ParseIPC(s string) (IPCCode, error) {
 		return "", invalidValue("IPC code is empty; want e.g. H01M 10/0525")
 	}
 	if c := compact[0]; c < 'A' || c > 'H' {
-		return "", invalidValue("IPC code %s: section must be a letter A–H", quoted(s))
+		return "", invalidValue("IPC code %s: section must be a letter A–H", Quote(s))
 	}
 	m := ipcGroupPattern.FindStringSubmatch(compact)
 	if m == nil {
-		return "", invalidValue("IPC code %s is malformed; want subclass, main group, / and subgroup, e.g. H01M 10/0525", quoted(s))
+		return "", invalidValue("IPC code %s is malformed; want subclass, main group, / and subgroup, e.g. H01M 10/0525", Quote(s))
 	}
 	group := strings.TrimLeft(m[2], "0")
 	if group == "" {
-		return "", invalidValue("IPC code %s: main group must not be 0", quoted(s))
+		return "", invalidValue("IPC code %s: main group must not be 0", Quote(s))
 	}
 	return IPCCode(m[1] + " " + group + "/" + m[3]), nil
 }
@@ -139,14 +139,14 @@ func NormalizeIPCPrefix(s string) (string, error) {
 	compact := compactIPC(s)
 	m := ipcPrefixPattern.FindStringSubmatch(compact)
 	if m == nil {
-		return "", invalidValue("IPC prefix %s is malformed; want a section, class, subclass or group, e.g. H, H01, H01M or H01M 10", quoted(s))
+		return "", invalidValue("IPC prefix %s is malformed; want a section, class, subclass or group, e.g. H, H01, H01M or H01M 10", Quote(s))
 	}
 	if m[1] == "" {
 		return compact, nil
 	}
 	group := strings.TrimLeft(m[1], "0")
 	if group == "" {
-		return "", invalidValue("IPC prefix %s: main group must not be 0", quoted(s))
+		return "", invalidValue("IPC prefix %s: main group must not be 0", Quote(s))
 	}
 	return compact[:4] + " " + group + m[2], nil
 }

@@ -92,10 +92,10 @@ func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
 func (p *Patent) checkOpenTerms(c GrantLicense) (*Declaration, error) {
 	decl := p.Declaration(c.DeclarationID)
 	if decl == nil && !namesAnotherPatent(prefixDeclaration, c.DeclarationID, p.Number) {
-		return nil, NotFound("declaration_id", "patent %s has no declaration %q", p.Number, c.DeclarationID)
+		return nil, NotFound("declaration_id", "patent %s has no declaration %s", p.Number, Quote(c.DeclarationID))
 	}
 	if decl == nil {
-		return nil, Violation(RuleDeclarationNotInEffect, "declaration %q is not a declaration of %s", c.DeclarationID, p.Number)
+		return nil, Violation(RuleDeclarationNotInEffect, "declaration %s is not a declaration of %s", Quote(c.DeclarationID), p.Number)
 	}
 	if !decl.InEffectOn(c.EffectiveOn) {
 		return nil, Violation(RuleDeclarationNotInEffect, "declaration %s is not in effect on %s", decl.DeclarationID, c.EffectiveOn)
@@ -162,7 +162,7 @@ type RecordLicense struct {
 // Validate checks the command's fields.
 func (c RecordLicense) Validate() error {
 	var fe FieldErrors
-	fe.Add("record_no", checkText(c.RecordNo, true, 64))
+	fe.Add("record_no", checkLine(c.RecordNo, true, 64))
 	requireDate(&fe, "recorded_on", c.RecordedOn)
 	return fe.Err()
 }
@@ -182,7 +182,7 @@ func RecordalDeadline(effectiveOn Date) Date {
 func (p *Patent) partyLicense(actor Actor, id string) (*License, error) {
 	l := p.License(id)
 	if l == nil {
-		return nil, NotFound("license_id", "no licence %q", id)
+		return nil, NotFound("license_id", "no licence %s", Quote(id))
 	}
 	if actor.is(l.LicenseeID) || actor.isAny(l.LicensorIDs) || actor.isAny(p.PatenteeIDs) {
 		return l, nil
@@ -230,7 +230,7 @@ func (c PayRoyalty) Validate() error {
 	} else {
 		fe.Add("amount_fen", CheckFen(c.AmountFen))
 	}
-	fe.Add("period", checkText(c.Period, false, 64))
+	fe.Add("period", checkLine(c.Period, false, 64))
 	return fe.Err()
 }
 

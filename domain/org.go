@@ -5,8 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // OrgStream returns the stream name of an organisation.
@@ -60,7 +58,7 @@ const maxNameRunes = 200
 // names each offending field.
 func (c RegisterOrg) Validate() error {
 	var fe FieldErrors
-	fe.Add("name", checkText(c.Name, true, maxNameRunes))
+	fe.Add("name", checkLine(c.Name, true, maxNameRunes))
 	if _, err := ParseEnum(string(c.Kind), OrgKinds); err != nil {
 		fe.Add("kind", err)
 	}
@@ -107,7 +105,7 @@ func (o *Org) RevokeKey(keyID string) ([]Event, error) {
 		return nil, NotFound("id", "no such organisation")
 	}
 	if _, ok := o.KeyHashes[keyID]; !ok {
-		return nil, NotFound("key_id", "organisation %s has no key %q", o.ID, keyID)
+		return nil, NotFound("key_id", "organisation %s has no key %s", o.ID, Quote(keyID))
 	}
 	return []Event{OrgKeyRevoked{OrgID: o.ID, KeyID: keyID}}, nil
 }
@@ -128,28 +126,4 @@ func (o *Org) KeyMatches(keyID, secret string) bool {
 		want = strings.Repeat("0", len(got))
 	}
 	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 && ok
-}
-
-// checkText validates free text: valid UTF-8, no control characters (C0,
-// DEL or C1; line breaks and tabs are text), within
-// maxRunes, and present when required.
-func checkText(s string, required bool, maxRunes int) error {
-	if !utf8.ValidString(s) {
-		return invalidValue("is not valid UTF-8")
-	}
-	if strings.TrimSpace(s) == "" {
-		if required {
-			return invalidValue("is required")
-		}
-		return nil
-	}
-	if n := utf8.RuneCountInString(s); n > maxRunes {
-		return invalidValue("is %d characters long; at most %d allowed", n, maxRunes)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-			return invalidValue("contains a control character")
-		}
-	}
-	return nil
 }

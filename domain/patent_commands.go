@@ -32,7 +32,7 @@ func (c RegisterPatent) Parse() (PatentRegistered, error) {
 	var fe FieldErrors
 	number, err := ParsePatentNumber(c.Number)
 	fe.Add("number", err)
-	fe.Add("title", checkText(c.Title, true, maxNameRunes))
+	fe.Add("title", checkLine(c.Title, true, maxNameRunes))
 	fe.Add("abstract", checkText(c.Abstract, false, maxAbstractRunes))
 	fe.Add("patentee_ids", checkIDList("patentee_ids", c.PatenteeIDs, true))
 	ipc := parseIPCList(&fe, c.IPC)

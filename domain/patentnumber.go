@@ -23,7 +23,7 @@ func ParsePatentKind(s string) (PatentKind, error) {
 	case KindInvention, KindUtilityModel, KindDesign:
 		return k, nil
 	}
-	return "", invalidValue("unknown patent kind %s; want invention, utility_model or design", quoted(s))
+	return "", invalidValue("unknown patent kind %s; want invention, utility_model or design", Quote(s))
 }
 
 // PatentNumber is a normalised CNIPA patent number: "ZL" + 12 digits + "." +
@@ -55,20 +55,20 @@ func ParsePatentNumber(s string) (PatentNumber, error) {
 		body = body[:12] + body[13:]
 	}
 	if len(body) == 12 && allDigits(body) {
-		return "", invalidValue("patent number %s has no check character; give all 13 characters, e.g. %s", quoted(s), patentExample)
+		return "", invalidValue("patent number %s has no check character; give all 13 characters, e.g. %s", Quote(s), patentExample)
 	}
 	if len(body) != 13 || !allDigits(body[:12]) {
-		return "", invalidValue("patent number %s is malformed; want ZL + 12 digits + . + check character, e.g. %s", quoted(s), patentExample)
+		return "", invalidValue("patent number %s is malformed; want ZL + 12 digits + . + check character, e.g. %s", Quote(s), patentExample)
 	}
 	if err := checkPatentDigits(s, body[:12]); err != nil {
 		return "", err
 	}
 	if c := body[12]; c != 'X' && (c < '0' || c > '9') {
-		return "", invalidValue("patent number %s: check character must be a digit or X", quoted(s))
+		return "", invalidValue("patent number %s: check character must be a digit or X", Quote(s))
 	}
 	want, got := patentCheck(body[:12]), body[12]
 	if got != want {
-		return "", invalidValue("patent number %s: check character is %c, not %c", quoted(s), want, got)
+		return "", invalidValue("patent number %s: check character is %c, not %c", Quote(s), want, got)
 	}
 	return PatentNumber("ZL" + body[:12] + "." + string(want)), nil
 }
@@ -79,7 +79,7 @@ func ParsePatentNumber(s string) (PatentNumber, error) {
 // is exactly 12 ASCII digits.
 func PatentCheckChar(digits string) (byte, error) {
 	if len(digits) != 12 || !allDigits(digits) {
-		return 0, invalidValue("patent check character needs exactly 12 digits, got %s", quoted(digits))
+		return 0, invalidValue("patent check character needs exactly 12 digits, got %s", Quote(digits))
 	}
 	return patentCheck(digits), nil
 }
@@ -125,10 +125,10 @@ func compactPatentNumber(s string) string {
 func checkPatentDigits(input, digits string) error {
 	year, _ := atoiDigits(digits[:4])
 	if year < minPatentYear || year > maxPatentYear {
-		return invalidValue("patent number %s: year %d is outside %d–%d", quoted(input), year, minPatentYear, maxPatentYear)
+		return invalidValue("patent number %s: year %d is outside %d–%d", Quote(input), year, minPatentYear, maxPatentYear)
 	}
 	if kindOfDigit(digits[4]) == "" {
-		return invalidValue("patent number %s: 5th digit %c is no patent type (1/8 invention, 2/9 utility model, 3 design)", quoted(input), digits[4])
+		return invalidValue("patent number %s: 5th digit %c is no patent type (1/8 invention, 2/9 utility model, 3 design)", Quote(input), digits[4])
 	}
 	return nil
 }

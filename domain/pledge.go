@@ -25,7 +25,7 @@ const maxPledgePatents = 200
 // without repeats.
 func (c RegisterPledge) Parse() ([]PatentNumber, error) {
 	var fe FieldErrors
-	fe.Add("registration_no", checkText(c.RegistrationNo, false, 64))
+	fe.Add("registration_no", checkLine(c.RegistrationNo, false, 64))
 	if strings.TrimSpace(c.PledgorID) == "" {
 		fe.Addf("pledgor_id", "is required")
 	}
@@ -201,7 +201,7 @@ func eachPledge(d decision, ps []*Patent, id string, decide func(*Patent, *Pledg
 	for i, p := range ps {
 		pl := p.Pledge(id)
 		if pl == nil {
-			return nil, NotFound("pledge_id", "no pledge %q", id)
+			return nil, NotFound("pledge_id", "no pledge %s", Quote(id))
 		}
 		if !d.actor.is(pl.PledgeeID) {
 			return nil, Forbidden("only the pledgee may do this")
@@ -220,7 +220,7 @@ func eachPledge(d decision, ps []*Patent, id string, decide func(*Patent, *Pledg
 func (p *Patent) PledgePatents(id string) ([]PatentNumber, error) {
 	pl := p.Pledge(id)
 	if pl == nil {
-		return nil, NotFound("pledge_id", "no pledge %q", id)
+		return nil, NotFound("pledge_id", "no pledge %s", Quote(id))
 	}
 	return pl.Patents, nil
 }

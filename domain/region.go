@@ -23,13 +23,13 @@ var provinceCodes = []string{
 func ParseRegionCode(s string) (RegionCode, error) {
 	code := strings.TrimSpace(s)
 	if len(code) != 6 || !allDigits(code) {
-		return "", invalidValue("region code %s must be exactly 6 digits, e.g. 440106", quoted(s))
+		return "", invalidValue("region code %s must be exactly 6 digits, e.g. 440106", Quote(s))
 	}
 	if !slices.Contains(provinceCodes, code[:2]) {
-		return "", invalidValue("region code %s: province %s does not exist", quoted(s), code[:2])
+		return "", invalidValue("region code %s: province %s does not exist", Quote(s), code[:2])
 	}
 	if code[2:4] == "00" && code[4:] != "00" {
-		return "", invalidValue("region code %s: city part 00 is allowed only in a province code (xx0000)", quoted(s))
+		return "", invalidValue("region code %s: city part 00 is allowed only in a province code (xx0000)", Quote(s))
 	}
 	return RegionCode(code), nil
 }

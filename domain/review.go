@@ -58,7 +58,7 @@ func (c RecordReview) Validate() error {
 		case strings.TrimSpace(f.OrgID) == "":
 			fe.Addf(fmt.Sprintf("feedback[%d].org_id", i), "is required")
 		case seen[f.OrgID]:
-			fe.Addf(fmt.Sprintf("feedback[%d].org_id", i), "%s is listed twice", f.OrgID)
+			fe.Addf(fmt.Sprintf("feedback[%d].org_id", i), "%s is listed twice", Quote(f.OrgID))
 		}
 		seen[f.OrgID] = true
 		if _, err := ParseEnum(string(f.Interest), Interests); err != nil {

@@ -24,7 +24,7 @@ func (s *Service) Org(ctx context.Context, id string) (Org, error) {
 		return Org{}, err
 	}
 	if !org.Registered() {
-		return Org{}, NotFound("id", "no organisation %q", id)
+		return Org{}, NotFound("id", "no organisation %s", Quote(id))
 	}
 	return org, nil
 }
@@ -87,7 +87,7 @@ func (s *Service) checkParties(ctx context.Context, field string, ids []string, 
 		}
 		kind, err := s.orgKind(ctx, id)
 		if ErrorCode(err) == CodeNotFound {
-			return NotFound(name, "no organisation %q", id)
+			return NotFound(name, "no organisation %s", Quote(id))
 		}
 		if err != nil {
 			return err
@@ -400,7 +400,7 @@ func (s *Service) pledgePatents(ctx context.Context, id string) ([]PatentNumber,
 	}
 	p, err := s.LoadPatent(ctx, first)
 	if ErrorCode(err) == CodeNotFound {
-		return nil, NotFound("pledge_id", "no pledge %q", id)
+		return nil, NotFound("pledge_id", "no pledge %s", Quote(id))
 	}
 	if err != nil {
 		return nil, err

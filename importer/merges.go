@@ -112,7 +112,7 @@ func decodeMergeCells(d *xml.Decoder, sheet string, limit int) ([]mergedRange, e
 			}
 			m, err := parseMergeRef(attr(e, "ref"))
 			if err != nil {
-				return nil, domain.Invalid("file", "sheet %q: the merged cells %q name no range of cells (%v); the workbook is damaged: open it in Excel, save it again and import it again", sheet, attr(e, "ref"), err)
+				return nil, domain.Invalid("file", "sheet %s: the merged cells %s name no range of cells (%v); the workbook is damaged: open it in Excel, save it again and import it again", domain.Quote(sheet), domain.Quote(attr(e, "ref")), err)
 			}
 			merges = append(merges, m)
 		case xml.EndElement:
@@ -124,7 +124,7 @@ func decodeMergeCells(d *xml.Decoder, sheet string, limit int) ([]mergedRange, e
 }
 
 func tooManyMerges(sheet string, limit int) error {
-	return domain.Invalid("file", "sheet %q merges more than %d ranges of cells; unmerge them (select the sheet, Merge & Center off) and import it again", sheet, limit)
+	return domain.Invalid("file", "sheet %s merges more than %d ranges of cells; unmerge them (select the sheet, Merge & Center off) and import it again", domain.Quote(sheet), limit)
 }
 
 // readError is the problem of a worksheet part that cannot be read to its
@@ -133,7 +133,7 @@ func readError(sheet string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return domain.Invalid("file", "sheet %q cannot be read: %v", sheet, err)
+	return domain.Invalid("file", "sheet %s cannot be read: %v", domain.Quote(sheet), err)
 }
 
 // skipToMergeCells reads the worksheet XML of br up to the start tag of its
@@ -238,7 +238,7 @@ func sheetPart(zr *zip.Reader, sheet string) (string, error) {
 		err = fmt.Errorf("no relationship of %s names it", workbook)
 	}
 	if err != nil {
-		return "", domain.Invalid("file", "sheet %q cannot be found in the workbook's parts (%v); open it in Excel, save it again and import it again", sheet, err)
+		return "", domain.Invalid("file", "sheet %s cannot be found in the workbook's parts (%v); open it in Excel, save it again and import it again", domain.Quote(sheet), err)
 	}
 	if strings.HasPrefix(target, "/") {
 		return strings.TrimPrefix(path.Clean(target), "/"), nil

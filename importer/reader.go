@@ -297,7 +297,7 @@ func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
 	}
 	switch {
 	case len(lists) > 1:
-		return domain.Invalid("file", "sheets %q and %q both hold a patent list; import one sheet at a time (move the others to another workbook)", lists[0], lists[1])
+		return domain.Invalid("file", "sheets %s and %s both hold a patent list; import one sheet at a time (move the others to another workbook)", domain.Quote(lists[0]), domain.Quote(lists[1]))
 	case list != nil:
 		*r = *list
 		return r.src.(*xlsxSource).readMerges(r.headerRow)
@@ -334,7 +334,7 @@ func sheetProblem(sheet string, sheets int, de *domain.Error) error {
 	if sheets == 1 || len(de.Fields) != 1 {
 		return de
 	}
-	return domain.Invalid("file", "sheet %q: %s", sheet, de.Fields[0].Message)
+	return domain.Invalid("file", "sheet %s: %s", domain.Quote(sheet), de.Fields[0].Message)
 }
 
 // mapHeader maps the cells of a candidate header row; it reports whether
@@ -569,7 +569,7 @@ func (b *rowBuilder) declaration() *domain.FileDeclaration {
 func (b *rowBuilder) number() string {
 	s := b.code(domain.ColNumber)
 	if _, err := strconv.ParseFloat(s, 64); err == nil && strings.ContainsAny(s, "Ee") {
-		b.problem(domain.ColNumber, "%q is a number Excel shortened, and its digits are lost; format the column as text, type the numbers again (ZL202010123456.2) and save the file again", s)
+		b.problem(domain.ColNumber, "%s is a number Excel shortened, and its digits are lost; format the column as text, type the numbers again (ZL202010123456.2) and save the file again", domain.Quote(s))
 	}
 	if b.r.format == "xlsx" && len(s) == 12 && allDigits(s) {
 		if c, err := domain.PatentCheckChar(s); err == nil && c == '0' {
@@ -587,7 +587,7 @@ func (b *rowBuilder) number() string {
 func (b *rowBuilder) locarno() string {
 	s := b.code(domain.ColLocarno)
 	if month, day, ok := b.dateExcelMade(s); ok {
-		b.problem(domain.ColLocarno, "%q is a date Excel made of a Locarno code (%02d-%02d?); format the column as text, type the codes again and save the file again", s, month, day)
+		b.problem(domain.ColLocarno, "%s is a date Excel made of a Locarno code (%02d-%02d?); format the column as text, type the codes again and save the file again", domain.Quote(s), month, day)
 	}
 	return s
 }
@@ -716,7 +716,7 @@ func (b *rowBuilder) integer(col string) int64 {
 	if f, err := strconv.ParseFloat(clean, 64); err == nil && math.Abs(f) < 1<<53 && math.Abs(f-math.Round(f)) < 1e-6 {
 		return int64(math.Round(f))
 	}
-	b.problem(col, "%q is not a whole number", s)
+	b.problem(col, "%s is not a whole number", domain.Quote(s))
 	return 0
 }
 
@@ -758,7 +758,7 @@ func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
 	}
 	d, err := domain.ParseDate(norm)
 	if err != nil {
-		return domain.Date{}, fmt.Errorf("%q is not a date; write YYYY-MM-DD (e.g. 2024-03-05)", s)
+		return domain.Date{}, fmt.Errorf("%s is not a date; write YYYY-MM-DD (e.g. 2024-03-05)", domain.Quote(s))
 	}
 	return d, nil
 }

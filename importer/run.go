@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/patentledger/ledger/domain"
@@ -27,7 +26,7 @@ func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows 
 	if cols := rd.Ignored(); len(cols) > 0 {
 		quoted := make([]string, len(cols))
 		for i, c := range cols {
-			quoted[i] = strconv.Quote(c)
+			quoted[i] = domain.Quote(c)
 		}
 		im.Warn(rd.HeaderRow(), fmt.Sprintf("the columns %s are not imported: the import knows no such headers (see the columns of POST /v1/imports/patents)", strings.Join(quoted, ", ")))
 	}

@@ -77,7 +77,7 @@ func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxBook, err error) {
 func (b *xlsxBook) sheet(name string) (*xlsxSource, error) {
 	rows, err := b.f.Rows(name)
 	if err != nil {
-		return nil, domain.Invalid("file", "sheet %q cannot be read: %v", name, err)
+		return nil, domain.Invalid("file", "sheet %s cannot be read: %v", domain.Quote(name), err)
 	}
 	return &xlsxSource{book: b, name: name, rows: rows}, nil
 }
@@ -196,7 +196,7 @@ func (s *xlsxSource) readMerges(headerRow int) error {
 		}
 	}
 	if len(header) > 0 {
-		return domain.Invalid("file", "sheet %q: cells of the header row %d are merged with the rows below it (%s); the header must be a single row: unmerge them and leave one header cell above each column", s.name, headerRow, listSome(header, 5))
+		return domain.Invalid("file", "sheet %s: cells of the header row %d are merged with the rows below it (%s); the header must be a single row: unmerge them and leave one header cell above each column", domain.Quote(s.name), headerRow, listSome(header, 5))
 	}
 	if len(data) > 0 {
 		s.merges = &mergeFiller{pending: data}

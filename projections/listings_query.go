@@ -242,7 +242,7 @@ func (q ListingQuery) plan() (sortName string, terms []searchTerm, after *cursor
 	_, known := listingOrders[sortName]
 	switch {
 	case !known:
-		fe.Addf("sort", "unknown order %q; want relevance, newest or fee", sortName)
+		fe.Addf("sort", "unknown order %s; want relevance, newest or fee", domain.Quote(sortName))
 	case sortName == SortRelevance && q.Text == "":
 		fe.Addf("sort", "relevance needs a search text in q")
 	case q.Cursor != "":
@@ -257,7 +257,7 @@ func (q ListingQuery) plan() (sortName string, terms []searchTerm, after *cursor
 	}
 	if q.IPCPrefix != "" {
 		if normal, err := domain.NormalizeIPCPrefix(q.IPCPrefix); err != nil || normal != q.IPCPrefix {
-			fe.Addf("ipc", "%q is not a normalised IPC prefix such as H01M or H01M 10/05", q.IPCPrefix)
+			fe.Addf("ipc", "%s is not a normalised IPC prefix such as H01M or H01M 10/05", domain.Quote(q.IPCPrefix))
 		}
 		terms = append(terms, ipcTerm(q.IPCPrefix))
 	}

@@ -64,7 +64,7 @@ type RankingQuery struct {
 func (q RankingQuery) Check() error {
 	var fe domain.FieldErrors
 	if _, ok := rankingQueries[q.Metric]; !ok {
-		fe.Addf("metric", "unknown metric %q; want licenses, fees_fen, declared or conversion_bp", q.Metric)
+		fe.Addf("metric", "unknown metric %s; want licenses, fees_fen, declared or conversion_bp", domain.Quote(q.Metric))
 	}
 	fe.Add("to", CheckRange(q.From, q.To))
 	if q.Limit < 0 || q.Limit > MaxRankingLimit {

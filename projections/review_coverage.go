@@ -137,7 +137,7 @@ func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (Review
 		return ReviewCoverage{}, domain.Invalid("as_of", "is required (YYYY-MM-DD)")
 	}
 	if q.Sort != "" && !slices.Contains(CoverageSorts, q.Sort) {
-		return ReviewCoverage{}, domain.Invalid("sort", "unknown order %q; want patentee_id or share", q.Sort)
+		return ReviewCoverage{}, domain.Invalid("sort", "unknown order %s; want patentee_id or share", domain.Quote(q.Sort))
 	}
 	if q.Limit < 0 || q.Limit > MaxCoverageLimit {
 		return ReviewCoverage{}, domain.Invalid("limit", "must be an integer from 1 to %d", MaxCoverageLimit)

@@ -154,7 +154,7 @@ func (q TallyQuery) Check() error {
 func (q TallyQuery) plan() (s subject, where string, args []any, spans []span, err error) {
 	s, ok := subjects[q.Subject]
 	if !ok {
-		return s, "", nil, nil, domain.Invalid("subject", "unknown tally %q", q.Subject)
+		return s, "", nil, nil, domain.Invalid("subject", "unknown tally %s", domain.Quote(q.Subject))
 	}
 	var fe domain.FieldErrors
 	where, args, err = q.filters(s)
@@ -177,7 +177,7 @@ func tallyInSQL(ctx context.Context, tx *sql.Tx, q TallyQuery, s subject, spans 
 func (q TallyQuery) spans() ([]span, error) {
 	var fe domain.FieldErrors
 	if !slices.Contains(Periods, q.Period) {
-		fe.Addf("period", "unknown period %q; want day, week, month, quarter or year", q.Period)
+		fe.Addf("period", "unknown period %s; want day, week, month, quarter or year", domain.Quote(string(q.Period)))
 	}
 	if q.From.IsZero() {
 		fe.Addf("from", "is required (YYYY-MM-DD)")
