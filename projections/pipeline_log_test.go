@@ -42,7 +42,7 @@ func TestPipelineLogsTheLoadedIndexes(t *testing.T) {
 	}
 	defer p.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), `msg="projections: the in-memory indexes are loaded" took=`) {
+	for !strings.Contains(logs.String(), `msg="projections: the in-memory indexes are loaded" took_ms=`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no log of the loaded indexes in:\n%s", logs.String())
 		}
