@@ -828,7 +828,7 @@ func lowerBound(days []int32, day int32) int {
 // the processor's cache.
 type distinct struct {
 	inBucketSet, inTotalSet []uint64
-	added                   []int32 // the items of inBucketSet, to clear it
+	touched                 []int32 // the words of inBucketSet that are not zero
 	inBucket, inTotal       int64
 }
 
@@ -837,18 +837,18 @@ func newDistinct(items int) *distinct {
 	return &distinct{inBucketSet: make([]uint64, words), inTotalSet: make([]uint64, words)}
 }
 
+// add counts item once in the bucket and once in the total. It counts
+// without branching on whether item is new (the answer is as random as
+// the items), which the processor would often guess wrong.
 func (d *distinct) add(item int32) {
-	w, bit := item>>6, uint64(1)<<(item&63)
-	if d.inBucketSet[w]&bit != 0 {
-		return
+	w, shift := item>>6, uint(item&63)
+	word, total := d.inBucketSet[w], d.inTotalSet[w]
+	if word == 0 {
+		d.touched = append(d.touched, w)
 	}
-	d.inBucketSet[w] |= bit
-	d.added = append(d.added, item)
-	d.inBucket++
-	if d.inTotalSet[w]&bit == 0 {
-		d.inTotalSet[w] |= bit
-		d.inTotal++
-	}
+	d.inBucketSet[w], d.inTotalSet[w] = word|1<<shift, total|1<<shift
+	d.inBucket += int64(word>>shift&1 ^ 1)
+	d.inTotal += int64(total>>shift&1 ^ 1)
 }
 
 // union adds the items other saw in total to d's total.
@@ -861,13 +861,19 @@ func (d *distinct) union(other *distinct) {
 }
 
 // endBucket returns the number of distinct items of the bucket and starts
-// the next one.
+// the next one. A bucket that touched more than an eighth of the set's
+// words (a month of deals) clears the whole set, in one sweep of memory;
+// a sparse one (a day) clears just the words it touched.
 func (d *distinct) endBucket() int64 {
-	for _, item := range d.added {
-		d.inBucketSet[item>>6] = 0
+	if len(d.touched) > len(d.inBucketSet)/8 {
+		clear(d.inBucketSet)
+	} else {
+		for _, w := range d.touched {
+			d.inBucketSet[w] = 0
+		}
 	}
 	n := d.inBucket
-	d.added, d.inBucket = d.added[:0], 0
+	d.touched, d.inBucket = d.touched[:0], 0
 	return n
 }
 

@@ -219,3 +219,37 @@ func TestWarmUpMirrorsCommitsDuringTheLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestDistinctCountsLikeASet checks distinct against a map on random
+// buckets over a set of 64,000 items, sparse ones (a few items, which clear
+// only the words they touched) and dense ones (thousands, which clear the
+// whole set), in random order, and the total against the union of all.
+func TestDistinctCountsLikeASet(t *testing.T) {
+	const items = 64_000
+	rng := rand.New(rand.NewPCG(7, 11))
+	d, total := newDistinct(items), map[int32]bool{}
+	for bucket := range 300 {
+		n := rng.IntN(20)
+		if rng.IntN(3) == 0 {
+			n = 2_000 + rng.IntN(20_000)
+		}
+		inBucket := map[int32]bool{}
+		for range n {
+			item := int32(rng.IntN(items))
+			if rng.IntN(4) == 0 && len(inBucket) > 0 {
+				for seen := range inBucket { // the same item again
+					item = seen
+					break
+				}
+			}
+			d.add(item)
+			inBucket[item], total[item] = true, true
+		}
+		if got := d.endBucket(); got != int64(len(inBucket)) {
+			t.Fatalf("bucket %d of %d adds: %d distinct, want %d", bucket, n, got, len(inBucket))
+		}
+	}
+	if d.inTotal != int64(len(total)) {
+		t.Fatalf("total: %d distinct, want %d", d.inTotal, len(total))
+	}
+}
