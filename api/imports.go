@@ -159,7 +159,7 @@ func (s *Server) importPatents(c echo.Context) error {
 }
 
 // answerImport answers an import's report, with the Ledger-Position header
-// when it wrote something.
+// (absent only for an import into an empty ledger that wrote nothing).
 func answerImport(c echo.Context, rep domain.ImportReport) error {
 	if rep.Position > 0 {
 		c.Response().Header().Set("Ledger-Position", strconv.FormatInt(rep.Position, 10))

@@ -123,8 +123,9 @@ type ImportReport struct {
 	Rejected []ImportRejection `json:"rejected"`
 	// Warnings lists soft-limit notes of imported rows; at most 1,000.
 	Warnings []ImportWarning `json:"warnings"`
-	// Position is the global position of the last event written, 0 when
-	// nothing was written.
+	// Position is the global position of the last event written; when a
+	// row was unchanged or nothing was written, the head of the log once
+	// the import ended (see Import.Flush).
 	Position int64 `json:"position"`
 	// DryRun is set when nothing was written by design.
 	DryRun bool `json:"dry_run"`
@@ -279,14 +280,27 @@ func (im *Import) Add(ctx context.Context, rows []ImportRow) error {
 }
 
 // Flush writes the rows Add left waiting and waits for every batch; then
-// Report covers every row added. It returns the first error of the import.
+// Report covers every row added. When a row was already in the ledger
+// (unchanged), or nothing was written (a dry run, a file of rejected
+// rows), the report's position becomes the head of the log once the import
+// ended: at or after every event the import read, so that a read with that
+// min_position shows every row of the file as the import found it. It
+// returns the first error of the import.
 func (im *Import) Flush(ctx context.Context) error {
 	if im.err == nil && (len(im.batch) > 0 || len(im.waiting) > 0) {
 		if err := im.launch(ctx); err != nil {
 			return err
 		}
 	}
-	return im.settleAll()
+	if err := im.settleAll(); err != nil || (im.report.Unchanged == 0 && im.report.Position > 0) {
+		return err
+	}
+	head, err := im.svc.store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("import: read the head of the log: %w", err)
+	}
+	im.report.Position = max(im.report.Position, head.Position)
+	return nil
 }
 
 // Abandon waits for the batches in flight and drops the rows waiting for

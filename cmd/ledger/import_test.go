@@ -108,7 +108,7 @@ func TestImportLocal(t *testing.T) {
 
 	code, out, _ = runCLI(t, "import", samplePath, "--data", data, "--json")
 	var a api.ImportAnswer
-	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Unchanged != 28 || a.Position != 0 || localHead(t, data) != after {
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Unchanged != 28 || a.Position != after || localHead(t, data) != after {
 		t.Fatalf("import again: exit %d %s", code, out)
 	}
 
