@@ -1,7 +1,10 @@
 // Package natsbus is the distributed bus of the ledger (`--bus nats`): the
 // relay publishes the global log to a NATS JetStream stream through
 // watermill-nats (JetStream mode), every node's projections consume it
-// into their own read models, and a lease in a JetStream key-value bucket
+// into their own read models (from their durable push consumer's deliver
+// subject, decoded with watermill-nats's marshaler into watermill
+// messages; not through watermill-nats's subscriber, which closes its
+// output while a delivery may still be sending on it), and a lease in a JetStream key-value bucket
 // lets exactly one node run the relay at a time (DESIGN.md §4, §5).
 //
 // Package projections may import this package; this package does not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -22,8 +23,9 @@ import (
 // and later resumes after the last event the node acknowledged. Until
 // Close, the subscriber makes the consumer (and the stream) again within
 // a few seconds whenever the server has lost it. The first
-// Subscribe starts consuming it through watermill-nats in JetStream mode;
-// every message is handed, in stream order, to every subscription still
+// Subscribe starts consuming it: one goroutine takes the messages the
+// server pushes to the consumer's deliver subject, in its deliver group,
+// decodes each with watermill-nats's NATSMarshaler, and hands it, in stream order, to every subscription still
 // open, and acknowledged to the server once all of them have acknowledged
 // it, or negatively acknowledged (redelivered a second later) when one of
 // them nacks it or goes away first. A subscription opened after the first
@@ -38,19 +40,20 @@ import (
 // Subscribe and Close are safe for concurrent use; Close may be called more
 // than once (the watermill router closes its subscribers itself).
 type Subscriber struct {
-	nc       *nats.Conn
-	ncClosed chan struct{} // closed once nc is closed (drained)
-	wm       *wmnats.Subscriber
-	cancel   context.CancelFunc // ends the consumption of wm
-	subCtx   context.Context
-	closing  chan struct{}
-	inflight sync.Mutex // held while the fan-out settles a message
+	nc             *nats.Conn
+	ncClosed       chan struct{}      // closed once nc is closed (drained)
+	deliverSubject string             // where the server pushes the consumer's messages
+	deliverGroup   string             // the consumer's deliver group
+	cancel         context.CancelFunc // ends the consumption
+	subCtx         context.Context
+	closing        chan struct{}
+	log            *slog.Logger
 
-	mu      sync.Mutex // guards the fields below
-	outs    map[*output]struct{}
-	started bool
-	closed  bool
-	wg      sync.WaitGroup // the fan-out and the watchers
+	mu     sync.Mutex // guards the fields below
+	outs   map[*output]struct{}
+	sub    *nats.Subscription // of the deliver subject, from the first Subscribe on
+	closed bool
+	wg     sync.WaitGroup // the consumption and the watchers
 }
 
 var _ message.Subscriber = (*Subscriber)(nil)
@@ -82,27 +85,9 @@ func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, erro
 	if err != nil {
 		return nil, err
 	}
-	wm, err := wmnats.NewSubscriberWithNatsConn(nc, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler:       &wmnats.NATSMarshaler{},
-		SubscribersCount:  1,
-		AckWaitTimeout:    b.cfg.AckWait,
-		CloseTimeout:      10 * time.Second,
-		SubscribeTimeout:  30 * time.Second,
-		SubjectCalculator: b.subjects,
-		NakDelay:          wmnats.NewStaticDelay(time.Second),
-		QueueGroupPrefix:  durable,
-		JetStream: wmnats.JetStreamConfig{
-			DurableCalculator: func(string, string) string { return durable },
-			SubscribeOptions:  []nats.SubOpt{nats.BindStream(b.names.Stream), nats.ManualAck()},
-		},
-	}, b.wlog)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("natsbus: subscriber: %w", err)
-	}
 	subCtx, cancel := context.WithCancel(context.Background())
-	s := &Subscriber{nc: nc, ncClosed: ncClosed, wm: wm, cancel: cancel, subCtx: subCtx, closing: make(chan struct{}),
-		outs: map[*output]struct{}{}}
+	s := &Subscriber{nc: nc, ncClosed: ncClosed, deliverSubject: b.names.DeliverSubject(node), deliverGroup: durable,
+		cancel: cancel, subCtx: subCtx, closing: make(chan struct{}), log: b.cfg.Logger, outs: map[*output]struct{}{}}
 	s.wg.Add(1)
 	go s.keepConsumer(b, node)
 	return s, nil
@@ -186,14 +171,14 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if s.closed {
 		return nil, errors.New("natsbus: subscriber closed")
 	}
-	if !s.started {
-		in, err := s.wm.Subscribe(s.subCtx, Topic)
+	if s.sub == nil {
+		sub, err := s.nc.QueueSubscribeSync(s.deliverSubject, s.deliverGroup)
 		if err != nil {
 			return nil, fmt.Errorf("natsbus: subscribe: %w", err)
 		}
-		s.started = true
+		s.sub = sub
 		s.wg.Add(1)
-		go s.fanOut(in)
+		go s.consume(sub)
 	}
 	o := &output{ctx: ctx, ch: make(chan *message.Message)}
 	s.outs[o] = struct{}{}
@@ -212,21 +197,41 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	return o.ch, nil
 }
 
-// fanOut hands every message of in to every open subscription and
-// acknowledges it once all have.
-func (s *Subscriber) fanOut(in <-chan *message.Message) {
+// nakDelay is how long the server waits before it delivers again a message
+// the subscriber negatively acknowledged.
+const nakDelay = time.Second
+
+// consume takes the messages the server pushes to sub, one at a time, until
+// Close: it hands each to every open subscription and acknowledges it to
+// the server once all have acknowledged it, or negatively acknowledges it.
+// A message that cannot be decoded is not of this ledger: it is terminated
+// (never delivered again) and logged.
+func (s *Subscriber) consume(sub *nats.Subscription) {
 	defer s.wg.Done()
-	for msg := range in {
-		s.settle(msg)
+	var marshaler wmnats.NATSMarshaler
+	for {
+		m, err := sub.NextMsgWithContext(s.subCtx)
+		if err != nil {
+			return // Close ended the consumption, or the connection is closed
+		}
+		msg, err := marshaler.Unmarshal(m)
+		if err != nil {
+			s.log.Error("natsbus: a message on the deliver subject is not an event of the ledger; dropped", "subject", m.Subject, "error", err)
+			_ = m.Term()
+			continue
+		}
+		if s.settle(msg) {
+			_ = m.Ack()
+		} else {
+			_ = m.NakWithDelay(nakDelay)
+		}
 	}
 }
 
-// settle hands msg to every open subscription and acknowledges it once all
-// have, or negatively acknowledges it. An acknowledgement wins over a
-// subscription ending at the same time.
-func (s *Subscriber) settle(msg *message.Message) {
-	s.inflight.Lock()
-	defer s.inflight.Unlock()
+// settle hands msg to every open subscription and reports whether all have
+// acknowledged it (false also when there is none). An acknowledgement wins
+// over a subscription ending at the same time.
+func (s *Subscriber) settle(msg *message.Message) bool {
 	s.mu.Lock()
 	outs := make([]*output, 0, len(s.outs))
 	for o := range s.outs {
@@ -261,11 +266,7 @@ func (s *Subscriber) settle(msg *message.Message) {
 			ok = false
 		}
 	}
-	if ok {
-		msg.Ack()
-	} else {
-		msg.Nack()
-	}
+	return ok
 }
 
 // send hands m to the subscription and reports whether it took it.
@@ -306,24 +307,30 @@ func (s *Subscriber) Close() error {
 	}
 	s.closed = true
 	close(s.closing)
+	sub := s.sub
 	s.mu.Unlock()
-	// Let the message in hand be settled, so that an acknowledgement given
-	// reaches the server, then stop consuming: that closes wm's channel and
-	// ends the fan-out.
-	s.inflight.Lock()
-	err := s.wm.Close()
-	s.inflight.Unlock()
-	if err != nil {
-		s.nc.Close() // wm drains it only when it closed in time
-	}
+	// The message in hand is settled (acknowledged when every subscription
+	// already has, else negatively) before the consumption ends; those the
+	// server pushed meanwhile are dropped with the subscription, and it
+	// delivers them again after AckWait.
 	s.cancel()
 	s.wg.Wait()
-	// Wait for the drain, so that the server has forgotten this
-	// subscription when Close returns and a new one gets what follows.
+	var err error
+	if sub != nil {
+		err = sub.Unsubscribe()
+	}
+	// Drain, so that the acknowledgements reach the server, and wait for
+	// it, so that the server has forgotten this subscription when Close
+	// returns and a new one gets what follows.
+	if derr := s.nc.Drain(); derr != nil {
+		s.nc.Close()
+		return errors.Join(err, derr)
+	}
 	select {
 	case <-s.ncClosed:
 	case <-time.After(10 * time.Second):
 		s.nc.Close()
+		err = errors.Join(err, errors.New("natsbus: the connection did not drain within 10 s"))
 	}
 	return err
 }
