@@ -426,3 +426,39 @@ func TestPublisherRefusesWhatItCannotDeduplicate(t *testing.T) {
 		t.Error("subscribed to another topic")
 	}
 }
+
+// TestUndecodableMessageIsTerminated puts on the stream a message that no
+// watermill marshaler can decode (a header given twice): the subscriber
+// terminates it, so that the server never delivers it again, and goes on
+// with the events after it.
+func TestUndecodableMessageIsTerminated(t *testing.T) {
+	url := natsURL(t)
+	b := openBus(t, testConfig(url, namespace(t, url)))
+	pub := newPublisher(t, b)
+	ch := subscribe(t, newSubscriber(t, b, "node-a"))
+	bad := nats.NewMsg(b.Names().Subject(domain.TypePatentRegistered))
+	bad.Header["position"] = []string{"1", "2"}
+	if _, err := b.JetStream().PublishMsg(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, pub, messages(t, 0, events(0, 2)))
+	wantPositions(t, receive(t, ch, 2), 0, 2)
+	c, err := b.JetStream().PushConsumer(context.Background(), b.Names().Stream, b.Names().Durable("node-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(patience)
+	for {
+		info, err := c.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 && info.AckFloor.Stream == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the undecodable message is still pending: %d pending, ack floor %d", info.NumAckPending, info.AckFloor.Stream)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
