@@ -241,7 +241,17 @@ func (f *tallyFacts) rank(q RankingQuery) []Ranking {
 	case MetricLicenses:
 		f.eachDeal(from, to, func(i int32) { addToLicensors(&f.deals[i], 1) })
 	case MetricFees:
-		f.eachPayment(from, to, func(pay dealPayment) { addToLicensors(&f.deals[pay.deal], pay.amountFen) })
+		// Summed per deal first, in one array, then handed to the deals'
+		// licensors in deal order: reading a deal per payment, in day
+		// order, jumps all over the deals. Every payment is of 1 fen or
+		// more (a free licence records none), so a deal with a sum was paid.
+		feesOf := make([]int64, len(f.deals))
+		f.eachPayment(from, to, func(pay dealPayment) { feesOf[pay.deal] += pay.amountFen })
+		for i, fees := range feesOf {
+			if fees > 0 {
+				addToLicensors(&f.deals[i], fees)
+			}
+		}
 	case MetricDeclared:
 		for i := range f.decls {
 			if d := &f.decls[i]; d.declared >= from && d.declared <= to {
