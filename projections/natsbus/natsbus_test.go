@@ -462,3 +462,33 @@ func TestUndecodableMessageIsTerminated(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestStatusMessagesAreNotEvents sends on a node's deliver subject what
+// JetStream sends there besides events (an idle heartbeat; a flow-control
+// request, which waits for an answer): the subscriber hands neither to the
+// projections, answers the request, and the events after them arrive.
+func TestStatusMessagesAreNotEvents(t *testing.T) {
+	url := natsURL(t)
+	b := openBus(t, testConfig(url, namespace(t, url)))
+	pub := newPublisher(t, b)
+	ch := subscribe(t, newSubscriber(t, b, "node-a"))
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	heartbeat := nats.NewMsg(b.Names().DeliverSubject("node-a"))
+	heartbeat.Header.Set("Status", "100")
+	heartbeat.Header.Set("Description", "Idle Heartbeat")
+	if err := nc.PublishMsg(heartbeat); err != nil {
+		t.Fatal(err)
+	}
+	flowControl := nats.NewMsg(b.Names().DeliverSubject("node-a"))
+	flowControl.Header.Set("Status", "100")
+	flowControl.Header.Set("Description", "FlowControl Request")
+	if _, err := nc.RequestMsg(flowControl, patience); err != nil {
+		t.Fatalf("the flow-control request was not answered: %v", err)
+	}
+	publish(t, pub, messages(t, 0, events(0, 2)))
+	wantPositions(t, receive(t, ch, 2), 0, 2)
+}

@@ -22,13 +22,13 @@ import (
 // subscriber is made, which starts with the events published from then on
 // and later resumes after the last event the node acknowledged. Until
 // Close, the subscriber makes the consumer (and the stream) again within
-// a few seconds whenever the server has lost it. The first
-// Subscribe starts consuming it: one goroutine takes the messages the
-// server pushes to the consumer's deliver subject, in its deliver group,
-// decodes each with watermill-nats's NATSMarshaler, and hands it, in stream order, to every subscription still
-// open, and acknowledged to the server once all of them have acknowledged
-// it, or negatively acknowledged (redelivered a second later) when one of
-// them nacks it or goes away first. A subscription opened after the first
+// a few seconds whenever the server has lost it. The first Subscribe
+// starts consuming it: one goroutine takes the messages the server pushes
+// to the consumer's deliver subject, in its deliver group, decodes each
+// with watermill-nats's NATSMarshaler, hands it, in stream order, to every
+// subscription still open, and acknowledges it to the server once all of
+// them have acknowledged it, or negatively acknowledges it (redelivered a
+// second later) when one of them nacks it or goes away first. A subscription opened after the first
 // receives the messages from then on. Delivery is at least once and in
 // order except after a redelivery; projections skip what they have applied
 // and read a gap straight from the store, which is exactly what they need.
@@ -214,6 +214,9 @@ func (s *Subscriber) consume(sub *nats.Subscription) {
 		if err != nil {
 			return // Close ended the consumption, or the connection is closed
 		}
+		if handledControl(m) {
+			continue
+		}
 		msg, err := marshaler.Unmarshal(m)
 		if err != nil {
 			s.log.Error("natsbus: a message on the deliver subject is not an event of the ledger; dropped", "subject", m.Subject, "error", err)
@@ -226,6 +229,22 @@ func (s *Subscriber) consume(sub *nats.Subscription) {
 			_ = m.NakWithDelay(nakDelay)
 		}
 	}
+}
+
+// handledControl reports whether m is a status message of JetStream on the
+// deliver subject (an idle heartbeat, a flow-control request, a notice that
+// the consumer was deleted) rather than an event: it has a Status header
+// and no payload. It answers a flow-control request, as the server waits
+// for that; the others need nothing (keepConsumer makes a deleted consumer
+// again).
+func handledControl(m *nats.Msg) bool {
+	if len(m.Data) > 0 || m.Header.Get("Status") == "" {
+		return false
+	}
+	if m.Reply != "" {
+		_ = m.Respond(nil)
+	}
+	return true
 }
 
 // settle hands msg to every open subscription and reports whether all have
