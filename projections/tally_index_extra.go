@@ -154,8 +154,7 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	}
 	// Group the ranges by patent, in order of patent, by counting.
 	order := orderBy(len(patents), func(i int) int32 { return patents[i] })
-	grouped := make([]dayRange, len(order))
-	var perPatent [][]dayRange
+	grouped, perPatent := make([]dayRange, len(order)), make([][]dayRange, 0, len(order))
 	for k, i := range order {
 		grouped[k] = ranges[i]
 		if k == 0 || patents[i] != patents[order[k-1]] {
