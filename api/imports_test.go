@@ -23,11 +23,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/patentledger/ledger/api"
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/importer/importertest"
 )
 
 const importAdminKey = "import-test-admin"
@@ -255,35 +255,22 @@ func TestImportTitleWithALineBreak(t *testing.T) {
 
 func TestImportWorkbookAsMultipart(t *testing.T) {
 	w := newImportWorld(t)
-	f := excelize.NewFile()
-	rows := [][]any{
+	book := importertest.Workbook(t, [][]any{
 		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日", "许可费支付方式", "lump_sum_fen", "许可期限(月)", "declared_on"},
 		{"ZL202010123456.2", "一种固态锂电池电解质", "中山大学", "H01M 10/0562", time.Date(2020, 3, 15, 0, 0, 0, 0, time.UTC), "2022/1/10", "一次性支付", 5000000, 36, "2024-03-01"},
-	}
-	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
-			t.Fatal(err)
-		}
-	}
-	style, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
-	f.SetCellStyle("Sheet1", "E2", "E2", style)
-	var book bytes.Buffer
-	if _, err := f.WriteTo(&book); err != nil {
-		t.Fatal(err)
-	}
+	})
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("note", "专利清单")
 	part, _ := mw.CreateFormFile("file", "专利清单.xlsx")
-	part.Write(book.Bytes())
+	part.Write(book)
 	mw.Close()
 	a := answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, mw.FormDataContentType(), &body))
 	if a.Rows != 1 || a.Imported != 1 || len(a.Rejected) != 0 {
 		t.Fatalf("answer %+v", a)
 	}
 	// The same workbook as the body.
-	a = answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, api.MIMEXLSX, bytes.NewReader(book.Bytes())))
+	a = answer(t, w.do(t, "POST", "/v1/imports/patents", w.uniKey, api.MIMEXLSX, bytes.NewReader(book)))
 	if a.Unchanged != 1 {
 		t.Fatalf("answer %+v", a)
 	}
@@ -294,24 +281,7 @@ func TestImportWorkbookAsMultipart(t *testing.T) {
 // naming the file and the merged cells, and writes nothing.
 func TestImportWorkbookWithMergedCells(t *testing.T) {
 	w := newImportWorld(t)
-	book := func(merge string, rows ...[]any) []byte {
-		f := excelize.NewFile()
-		defer f.Close()
-		for i, row := range rows {
-			if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
-				t.Fatal(err)
-			}
-		}
-		from, to, _ := strings.Cut(merge, ":")
-		if err := f.MergeCell("Sheet1", from, to); err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if _, err := f.WriteTo(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
+	book := func(merge string, rows ...[]any) []byte { return importertest.Workbook(t, rows, merge) }
 	header := []any{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"}
 	first := []any{"ZL202010123456.2", "一种固态锂电池电解质", "中山大学", "H01M 10/0562", "2020-03-15", "2022-01-10"}
 	second := []any{"ZL202010654321.9", "一种图像分割方法", nil, "G06T 7/00", "2020-03-05", "2022-01-10"}
@@ -456,13 +426,8 @@ func TestImportBrokenUpload(t *testing.T) {
 	cut := func(file string) string {
 		return "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list\"\r\n\r\n" + file
 	}
-	f := excelize.NewFile()
-	f.SetSheetRow("Sheet1", "A1", &[]any{"number", "title"})
-	var book bytes.Buffer
-	if _, err := f.WriteTo(&book); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range map[string]string{"csv": cut(csv), "xlsx": cut(book.String())} {
+	book := importertest.Workbook(t, [][]any{{"number", "title"}})
+	for name, body := range map[string]string{"csv": cut(csv), "xlsx": cut(string(book))} {
 		r := w.do(t, "POST", "/v1/imports/patents", w.uniKey, "multipart/form-data; boundary=XX", strings.NewReader(body))
 		var p api.Problem
 		if r.status != http.StatusBadRequest || json.Unmarshal(r.body, &p) != nil || p.Code != "invalid_argument" ||

@@ -13,42 +13,8 @@ import (
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/importer"
+	"github.com/patentledger/ledger/importer/importertest"
 )
-
-// mergedSheet writes a workbook of one sheet holding rows from A1 (a
-// time.Time as a date cell) with the merged ranges given (B3:B5).
-func mergedSheet(t testing.TB, rows [][]any, merges ...string) []byte {
-	t.Helper()
-	f := excelize.NewFile()
-	defer f.Close()
-	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
-			t.Fatal(err)
-		}
-		for j, v := range row {
-			if _, ok := v.(time.Time); ok {
-				name, _ := excelize.CoordinatesToCellName(j+1, i+1)
-				f.SetCellStyle("Sheet1", name, name, dateStyle)
-			}
-		}
-	}
-	for _, m := range merges {
-		from, to, _ := strings.Cut(m, ":")
-		if err := f.MergeCell("Sheet1", from, to); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // rowSummary is what a test checks of an imported row.
 func rowSummary(r domain.ImportRow) string {
@@ -81,7 +47,7 @@ func TestXLSXMergedCellsInDataRows(t *testing.T) {
 	// filing date, a date cell, of two (E2:E3) and the IPC of two (D4:D5):
 	// each row is read with the value the sheet shows in it.
 	n := func(i int) string { return number(t, fmt.Sprintf("20201000000%d", i)) }
-	data := mergedSheet(t, [][]any{
+	data := importertest.Workbook(t, [][]any{
 		mergedHeader,
 		{n(1), "A", "华南理工大学", "H01M 10/42", day(2020, 3, 15), "2022-01-10"},
 		{n(2), "B", nil, "G06T 7/00", nil, "2022-01-11"},
@@ -102,7 +68,7 @@ func TestXLSXMergedTitleAboveTheHeader(t *testing.T) {
 	// A title merged over the columns (A1:G1) and a header cell merged over
 	// two columns (F2:G2) leave the header where it is; the merged patentee
 	// of the data rows below it fills them.
-	data := mergedSheet(t, [][]any{
+	data := importertest.Workbook(t, [][]any{
 		{"2024年开放许可专利清单"},
 		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"},
 		{number(t, "202010000001"), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10"},
@@ -121,7 +87,7 @@ func TestXLSXMergedRangeSpanningColumns(t *testing.T) {
 	// C2:D3 merges the patentees with the consenting co-owners: its value
 	// fills the first column only; the co-owner column of row 3 stays blank
 	// (filled, it would be a declaration without a fee mode).
-	data := mergedSheet(t, [][]any{
+	data := importertest.Workbook(t, [][]any{
 		{"专利号", "专利名称", "专利权人", "共有人同意", "IPC分类号", "申请日", "授权公告日"},
 		{number(t, "202010000001"), "A", "华南理工大学", nil, "H01M 10/42", "2020-03-15", "2022-01-10"},
 		{number(t, "202010000002"), "B", nil, nil, "H01M 10/42", "2020-03-16", "2022-01-10"},
@@ -141,7 +107,7 @@ func TestXLSXMergedCellsKeepTheSheetsRowNumbers(t *testing.T) {
 	// the blank rows are skipped, not made rows of their own by the merged
 	// patentee, and every row keeps its number in the sheet; row 8, below
 	// the range, keeps its own patentee.
-	data := mergedSheet(t, [][]any{
+	data := importertest.Workbook(t, [][]any{
 		{"2024年开放许可专利清单"},
 		mergedHeader,
 		{number(t, "202010000001"), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10"},
@@ -225,7 +191,7 @@ func TestXLSXHeaderMergedWithTheRowBelow(t *testing.T) {
 	// the licence columns grouped under 许可条件 with their names in row 2.
 	// The reader does not guess which row is the header: it names the
 	// merged cells.
-	data := mergedSheet(t, [][]any{
+	data := importertest.Workbook(t, [][]any{
 		{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日", "许可条件"},
 		{nil, nil, nil, nil, nil, nil, "许可费支付方式", "许可期限(月)"},
 		{number(t, "202010000001"), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10", "免费", "36"},
@@ -240,7 +206,7 @@ func TestXLSXHeaderMergedWithTheRowBelow(t *testing.T) {
 func TestXLSXMalformedMergedCells(t *testing.T) {
 	// A workbook whose list of merged cells names no cells, or declares
 	// more ranges than a sheet may merge, is refused naming the problem.
-	book := mergedSheet(t, [][]any{
+	book := importertest.Workbook(t, [][]any{
 		mergedHeader,
 		{number(t, "202010000001"), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10"},
 		{number(t, "202010000002"), "B", nil, "H01M 10/42", "2020-03-16", "2022-01-10"},
