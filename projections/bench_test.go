@@ -677,8 +677,7 @@ func BenchmarkFilteredTallies(b *testing.B) {
 }
 
 // BenchmarkOtherTallies asks for three years per month of every tally but
-// deals (fee reductions per year): pledges in SQL, the others from the
-// in-memory index.
+// deals (fee reductions per year), from the in-memory index.
 func BenchmarkOtherTallies(b *testing.B) {
 	db := openDB(b, sharedLedger(b))
 	if err := db.WarmUp(context.Background()); err != nil {

@@ -13,8 +13,8 @@ import (
 
 // WarmUp loads the in-memory indexes of the read models from the tables,
 // those that do not mirror them already: the tally index, which answers
-// every tally but pledges and the rankings, and the
-// search index, which answers listing queries. Until then those queries
+// every tally and the rankings, and the search index, which answers
+// listing queries. Until then those queries
 // run in SQL. It reads a snapshot of the tables (seconds for a million
 // events) while projections go on; the transactions they commit meanwhile
 // are mirrored once the snapshot is loaded. It then collects the garbage

@@ -84,7 +84,7 @@ func (Tallies) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
 	case domain.OrgRegistered, domain.PatentRegistered, domain.LicenseGranted, domain.LicenseRecorded, domain.RoyaltyPaid,
 		domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred, domain.ReviewRecorded,
-		domain.ReviewCorrected, domain.PatentStatusChanged:
+		domain.ReviewCorrected, domain.PatentStatusChanged, domain.PledgeRegistered, domain.PledgeReleased:
 		tx.tallyEvents = append(tx.tallyEvents, ev) // mirrored by the tally index on commit
 	}
 	if err := applyExtraTallies(tx, ev); err != nil {

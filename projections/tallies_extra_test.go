@@ -303,7 +303,7 @@ func TestExtraTallyProperty(t *testing.T) {
 	h := newHistory(t, newService(t, st), seed)
 	steps := 300
 	if testing.Short() {
-		steps = 150
+		steps = 200
 	}
 	h.run(steps)
 	recorded, unrecorded := recordSome(t, h)

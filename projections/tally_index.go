@@ -13,10 +13,10 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// tallyIndex mirrors in memory the facts every tally but pledges and the
-// rankings read: the licences by effective date with their recordals, the
-// fees and royalties by payment date, the declarations with their dates
-// and first open licence, the transfers, the reviews, and the
+// tallyIndex mirrors in memory the facts every tally and the rankings
+// read: the licences by effective date with their recordals, the fees and
+// royalties by payment date, the declarations with their dates and first
+// open licence, the pledges, the transfers, the reviews, and the
 // organisations and patents their filters look at. A tally over years of deals is then a
 // scan of arrays instead of a scan of SQLite rows.
 //
@@ -47,6 +47,8 @@ type tallyFacts struct {
 	transferIDs map[string]int32    // transfer ID → index in transfers
 	reviews     []reviewFact        // the latest review of each patent and campaign
 	reviewKeys  map[[2]string]int32 // (patent number, campaign) → index in reviews
+	pledges     []pledgeFact        // in order of arrival
+	pledgeIDs   map[string]int32    // pledge ID → index in pledges
 	// statusChanges and transfersOf hold, for the few patents that have
 	// them, their register status changes and the indexes of their
 	// transfers. Transfers are in the order they were recorded; status
@@ -148,7 +150,7 @@ func dayDate(day int32) domain.Date { return epoch.AddDays(int(day)) }
 func newTallyFacts(position int64) *tallyFacts {
 	return &tallyFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
 		licenceIDs: map[string]int32{}, codes: map[string]string{}, declIDs: map[string]int32{}, transferIDs: map[string]int32{},
-		reviewKeys: map[[2]string]int32{}, statusChanges: map[int32][]statusChange{}, transfersOf: map[int32][]int32{}}
+		pledgeIDs: map[string]int32{}, reviewKeys: map[[2]string]int32{}, statusChanges: map[int32][]statusChange{}, transfersOf: map[int32][]int32{}}
 }
 
 // checkpoint implements mirrored.
@@ -219,6 +221,11 @@ func (f *tallyFacts) apply(ev domain.Event) {
 		if i, ok := f.declIDs[v.DeclarationID]; ok {
 			f.withdraw(i, dayNumber(v.EffectiveOn))
 		}
+	case domain.PledgeRegistered:
+		i := f.pledge(v.PledgeID, v.PledgorID, dayNumber(v.RegisteredOn), int64(v.SecuredAmountFen))
+		f.pledgePatent(i, string(v.Number))
+	case domain.PledgeReleased:
+		f.releasePledge(v.PledgeID, dayNumber(v.ReleasedOn))
 	}
 }
 
@@ -550,6 +557,15 @@ func loadTallyFacts(ctx context.Context, tx *sql.Tx) (*tallyFacts, error) {
 			}
 			return err
 		}},
+		{"SELECT pledge_id, pledgor_id, registered_on, secured_fen, coalesce(released_on, '') FROM tly_pledges", f.loadPledge},
+		{"SELECT pledge_id, number FROM tly_pledge_patents", func(c []string) error {
+			i, ok := f.pledgeIDs[c[0]]
+			if !ok {
+				return fmt.Errorf("pledge %s is not in tly_pledges", c[0])
+			}
+			f.pledgePatent(i, c[1])
+			return nil
+		}},
 		{"SELECT license_id, paid_on, amount_fen, kind FROM tly_payments ORDER BY id", func(c []string) error {
 			deal, err := f.licenceIndex(c[0])
 			if err != nil {
@@ -636,6 +652,7 @@ var tallyComputers = map[string]func(f *tallyFacts, q TallyQuery, spans []span, 
 	FeeReductions:      (*tallyFacts).feeReductionsTally,
 	TimeToFirstLicence: (*tallyFacts).timeToFirstLicenceTally,
 	Fees:               (*tallyFacts).feesTally,
+	Pledges:            (*tallyFacts).pledgesTally,
 	Transfers:          (*tallyFacts).transfersTally,
 	Reviews:            (*tallyFacts).reviewsTally,
 }
