@@ -1,0 +1,579 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/patentledger/ledger/domain"
+)
+
+// listingModel is a brute-force account of the listings, built straight
+// from the events of the store, independently of the projection. It
+// decides from the rules of README (GET /v1/listings), CONTRACT.md and
+// DOMAIN.md which patents are listed on a day and what each item says.
+// Where the rules leave a point open it follows what the projection
+// means, as noted on lmPatent and lmDecl.
+type listingModel struct {
+	regions map[string]domain.RegionCode // organisation → region code
+	patents map[domain.PatentNumber]*lmPatent
+	numbers []domain.PatentNumber // sorted
+}
+
+// lmPatent is a patent as the listings see it.
+type lmPatent struct {
+	reg domain.PatentRegistered
+	// patentees are the patentees after every transfer recorded, whatever
+	// the day asked: the patent's current patentees, as GET
+	// /v1/patents/{number} shows them. The rules do not say whether a
+	// listing of a day before a transfer takes effect (a transfer may take
+	// effect later than it is recorded) should name the assignors; the
+	// projection names the assignees, and so does the model.
+	patentees []string
+	// transfers are the transfers recorded, for the date-aware reading of the
+	// patentees that the test only counts (see patenteesOn).
+	transfers []domain.PatentTransferred
+	// status are the register's status changes in the order recorded.
+	status  []domain.PatentStatusChanged
+	decls   []*lmDecl
+	pledges map[string]*lmPledge
+}
+
+// lmDecl is a declaration with its withdrawal and open licences.
+type lmDecl struct {
+	domain.DeclarationFiled
+	withdrawnOn domain.Date // zero while not withdrawn
+	// licenses are the effective dates of the open licences taken under
+	// it. CONTRACT.md names the item's `licenses` without saying whether
+	// it counts the licences effective by the day asked or all of them (an
+	// open licence may take effect later than it is recorded); the
+	// projection counts all of them ("the open licences taken under the
+	// declaration"), and so does the model.
+	licenses []domain.Date
+}
+
+// lmPledge is a pledge of one patent, by its dates.
+type lmPledge struct {
+	registered, consented, released domain.Date // consented and released zero while not
+	consentAtRegistration           bool
+}
+
+// lmItem is a listing as the model expects it, and as the test decodes a
+// ListingItem.
+type lmItem struct {
+	Number, Title, Kind   string
+	IPC, PatenteeIDs      []string
+	DeclarationID         string
+	Fee                   domain.FeeTerms
+	DeclaredOn, TermEnds  string
+	Licenses              int64
+	PledgedWithoutConsent bool
+}
+
+func buildListingModel(t testing.TB, st domain.EventStore) *listingModel {
+	m := &listingModel{regions: map[string]domain.RegionCode{}, patents: map[domain.PatentNumber]*lmPatent{}}
+	for pos := int64(0); ; {
+		events, err := st.ReadAll(context.Background(), pos, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			ev, err := domain.DefaultCodec.Decode(e.Type, e.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.apply(t, ev)
+			pos = e.Position
+		}
+	}
+	for n := range m.patents {
+		m.numbers = append(m.numbers, n)
+	}
+	slices.Sort(m.numbers)
+	return m
+}
+
+func (m *listingModel) apply(t testing.TB, ev domain.Event) {
+	switch v := ev.(type) {
+	case domain.OrgRegistered:
+		m.regions[v.OrgID] = v.RegionCode
+	case domain.PatentRegistered:
+		m.patents[v.Number] = &lmPatent{reg: v, patentees: v.PatenteeIDs, pledges: map[string]*lmPledge{}}
+	case domain.PatentStatusChanged:
+		p := m.patents[v.Number]
+		p.status = append(p.status, v)
+	case domain.PatentTransferred:
+		p := m.patents[v.Number]
+		p.patentees, p.transfers = v.ToIDs, append(p.transfers, v)
+	case domain.DeclarationFiled:
+		p := m.patents[v.Number]
+		p.decls = append(p.decls, &lmDecl{DeclarationFiled: v})
+	case domain.DeclarationWithdrawn:
+		m.decl(t, v.Number, v.DeclarationID).withdrawnOn = v.EffectiveOn
+	case domain.LicenseGranted:
+		if v.Type == domain.LicenseOpen {
+			d := m.decl(t, v.Number, v.DeclarationID)
+			d.licenses = append(d.licenses, v.EffectiveOn)
+		}
+	case domain.PledgeRegistered:
+		m.patents[v.Number].pledges[v.PledgeID] = &lmPledge{registered: v.RegisteredOn, consentAtRegistration: v.OpenLicenseConsent}
+	case domain.PledgeConsented:
+		m.patents[v.Number].pledges[v.PledgeID].consented = v.ConsentedOn
+	case domain.PledgeReleased:
+		m.patents[v.Number].pledges[v.PledgeID].released = v.ReleasedOn
+	}
+}
+
+func (m *listingModel) decl(t testing.TB, n domain.PatentNumber, id string) *lmDecl {
+	for _, d := range m.patents[n].decls {
+		if d.DeclarationID == id {
+			return d
+		}
+	}
+	t.Fatalf("no declaration %s of %s", id, n)
+	return nil
+}
+
+// notBefore reports whether a is on or after b.
+func notBefore(a, b domain.Date) bool { return !a.Before(b) }
+
+// inEffectOn reports whether the declaration is in effect on day (DOMAIN.md):
+// declared on or before it, its term not ended, and no withdrawal effective
+// by then (a withdrawal takes effect on its effective_on date).
+func (d *lmDecl) inEffectOn(day domain.Date) bool {
+	return notBefore(day, d.DeclaredOn) && notBefore(d.TermEndsOn, day) && (d.withdrawnOn.IsZero() || day.Before(d.withdrawnOn))
+}
+
+// activeOn reports whether the patent is active on day: granted by then,
+// not expired (expires_on is its last day), and made active by its latest
+// status change effective by then, of two on one day the later recorded;
+// the grant made it active.
+func (p *lmPatent) activeOn(day domain.Date) bool {
+	if day.Before(p.reg.GrantedOn) || day.After(p.reg.ExpiresOn) {
+		return false
+	}
+	active, latest := true, p.reg.GrantedOn
+	for _, s := range p.status {
+		if notBefore(day, s.EffectiveOn) && notBefore(s.EffectiveOn, latest) {
+			active, latest = s.Status == domain.StatusActive, s.EffectiveOn
+		}
+	}
+	return active
+}
+
+// pledgedWithoutConsentOn reports whether on day a pledge of the patent
+// exists (registered by then, not released: a release takes effect on its
+// date) whose pledgee has not consented by then (DOMAIN.md,
+// pledged_without_consent).
+func (p *lmPatent) pledgedWithoutConsentOn(day domain.Date) bool {
+	for _, pl := range p.pledges {
+		exists := notBefore(day, pl.registered) && (pl.released.IsZero() || day.Before(pl.released))
+		consents := pl.consentAtRegistration || (!pl.consented.IsZero() && notBefore(day, pl.consented))
+		if exists && !consents {
+			return true
+		}
+	}
+	return false
+}
+
+// patenteesOn returns the patentees on day by the transfers' effective
+// dates: the date-aware reading the model does not follow (see
+// lmPatent.patentees), for the test to say how often it would differ.
+func (p *lmPatent) patenteesOn(day domain.Date) []string {
+	owners := p.reg.PatenteeIDs
+	for _, tr := range p.transfers { // recorded in order of effective dates (domain rule)
+		if notBefore(day, tr.EffectiveOn) {
+			owners = tr.ToIDs
+		}
+	}
+	return owners
+}
+
+// fixedFee is the fee max_fee_fen bounds and sort=fee orders by: the lump
+// sum, the entry fee, or (ListingQuery.MaxFeeFen; CONTRACT.md names only
+// the first two) every instalment together; 0 for free and royalty-only
+// terms.
+func fixedFee(f domain.FeeTerms) int64 {
+	switch f.Mode {
+	case domain.FeeLumpSum:
+		return int64(f.LumpSumFen)
+	case domain.FeeInstalment:
+		return int64(f.InstalmentFen) * int64(f.Instalments)
+	case domain.FeeEntryPlusRoyalty:
+		return int64(f.EntryFeeFen)
+	}
+	return 0
+}
+
+// listedDecl returns the patent's declaration in effect on day, nil when
+// none is or the patent is not active then. The domain lets no two
+// declarations of a patent share a day in effect; the model fails the test
+// if they do.
+func (m *listingModel) listedDecl(t testing.TB, p *lmPatent, day domain.Date) *lmDecl {
+	var found *lmDecl
+	for _, d := range p.decls {
+		if d.inEffectOn(day) {
+			if found != nil {
+				t.Fatalf("%s: declarations %s and %s both in effect on %s", p.reg.Number, found.DeclarationID, d.DeclarationID, day)
+			}
+			found = d
+		}
+	}
+	if found == nil || !p.activeOn(day) {
+		return nil
+	}
+	return found
+}
+
+// passes applies the query's filters: kind; one of the patentees is the one
+// asked for and one (the same or another) is in the region; one IPC code
+// starts with the prefix; the fee mode; the fixed fee at most the bound.
+func (m *listingModel) passes(q ListingQuery, p *lmPatent, d *lmDecl) bool {
+	switch {
+	case q.Kind != "" && p.reg.Kind != q.Kind:
+		return false
+	case q.PatenteeID != "" && !slices.Contains(p.patentees, q.PatenteeID):
+		return false
+	case q.Region != "" && !slices.ContainsFunc(p.patentees, func(o string) bool { return m.regions[o].HasPrefix(q.Region) }):
+		return false
+	case q.IPCPrefix != "" && !slices.ContainsFunc(p.reg.IPC, func(c domain.IPCCode) bool { return c.HasPrefix(q.IPCPrefix) }):
+		return false
+	case q.FeeMode != "" && d.Fee.Mode != q.FeeMode:
+		return false
+	}
+	return q.MaxFeeFen == nil || fixedFee(d.Fee) <= int64(*q.MaxFeeFen)
+}
+
+// expect returns every listing q finds, in its order (newest: latest
+// declaration first; fee: lowest fixed fee first; then by number).
+func (m *listingModel) expect(t testing.TB, q ListingQuery) []lmItem {
+	var out []lmItem
+	for _, n := range m.numbers {
+		p := m.patents[n]
+		d := m.listedDecl(t, p, q.Today)
+		if d == nil || !m.passes(q, p, d) {
+			continue
+		}
+		ipc := []string{}
+		for _, c := range p.reg.IPC {
+			ipc = append(ipc, string(c))
+		}
+		out = append(out, lmItem{Number: string(n), Title: p.reg.Title, Kind: string(p.reg.Kind), IPC: ipc,
+			PatenteeIDs: p.patentees, DeclarationID: d.DeclarationID, Fee: d.Fee, DeclaredOn: d.DeclaredOn.String(),
+			TermEnds: d.TermEndsOn.String(), Licenses: int64(len(d.licenses)), PledgedWithoutConsent: p.pledgedWithoutConsentOn(q.Today)})
+	}
+	slices.SortStableFunc(out, func(a, b lmItem) int {
+		if q.Sort == SortFee {
+			return cmp.Compare(fixedFee(a.Fee), fixedFee(b.Fee))
+		}
+		return -strings.Compare(a.DeclaredOn, b.DeclaredOn)
+	})
+	return out
+}
+
+// decodeItem turns a ListingItem into the model's form.
+func decodeItem(t testing.TB, it ListingItem) lmItem {
+	got := lmItem{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclarationID: it.DeclarationID,
+		DeclaredOn: it.DeclaredOn, TermEnds: it.TermEndsOn, Licenses: it.Licenses, PledgedWithoutConsent: it.PledgedWithoutConsent}
+	for _, f := range []struct {
+		raw json.RawMessage
+		to  any
+	}{{it.IPC, &got.IPC}, {it.PatenteeIDs, &got.PatenteeIDs}, {it.Fee, &got.Fee}} {
+		if err := json.Unmarshal(f.raw, f.to); err != nil {
+			t.Fatalf("%s: %s: %v", it.Number, f.raw, err)
+		}
+	}
+	return got
+}
+
+// listingDays are the days the property test lists on: before, inside and
+// after the history, and the days on and around which declarations start,
+// end and are withdrawn, status changes take effect, pledges are
+// registered, consented to and released, and transfers and licences take
+// effect.
+func (m *listingModel) listingDays(rng *rand.Rand) []domain.Date {
+	days := []domain.Date{date("2020-01-01"), date("2021-06-30"), date("2023-01-01"), date("2024-02-29"), date("2025-06-30"),
+		date("2027-12-31"), date("2030-01-01")}
+	var edges []domain.Date
+	for _, n := range m.numbers {
+		p := m.patents[n]
+		for _, d := range p.decls {
+			edges = append(edges, d.DeclaredOn, d.DeclaredOn.AddDays(-1), d.TermEndsOn, d.TermEndsOn.AddDays(1))
+			if !d.withdrawnOn.IsZero() {
+				edges = append(edges, d.withdrawnOn, d.withdrawnOn.AddDays(-1))
+			}
+			edges = append(edges, d.licenses...)
+		}
+		for _, s := range p.status {
+			edges = append(edges, s.EffectiveOn, s.EffectiveOn.AddDays(-1))
+		}
+		for _, tr := range p.transfers {
+			edges = append(edges, tr.EffectiveOn, tr.EffectiveOn.AddDays(-1))
+		}
+		for _, pl := range p.pledges {
+			for _, d := range []domain.Date{pl.registered, pl.consented, pl.released} {
+				if !d.IsZero() {
+					edges = append(edges, d, d.AddDays(-1))
+				}
+			}
+		}
+	}
+	rng.Shuffle(len(edges), func(i, j int) { edges[i], edges[j] = edges[j], edges[i] })
+	return append(days, edges[:min(len(edges), 60)]...)
+}
+
+// listingFilters returns 1 to 3 random filters for q, some that match
+// nothing (a patentee the ledger does not know, a region with no patentee).
+func listingFilters(rng *rand.Rand, h *history, q ListingQuery) ListingQuery {
+	zero, fee := domain.Fen(0), []domain.Fen{0, 100_000, 150_000, 200_000, 450_000, 900_000}[rng.IntN(6)]
+	options := []func(){
+		func() {
+			q.Kind = []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign}[rng.IntN(3)]
+		},
+		func() { q.PatenteeID = h.pick(append(append(slices.Clone(h.unis), h.firms...), "no-such-org")) },
+		func() { q.Region = []string{"4", "44", "4401", "440106", "4403", "11", "310104", "5"}[rng.IntN(8)] },
+		func() {
+			q.IPCPrefix = []string{"H", "H01", "H01M", "H01M 1", "H01M 10", "H01M 10/05", "H01L 23/367", "G06F", "A61K 31/00", "C12N 15"}[rng.IntN(10)]
+		},
+		func() {
+			q.FeeMode = []domain.FeeMode{domain.FeeFree, domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty, domain.FeeEntryPlusRoyalty}[rng.IntN(5)]
+		},
+		func() { q.MaxFeeFen = &fee },
+		func() { q.MaxFeeFen = &zero },
+	}
+	for range 1 + rng.IntN(3) {
+		options[rng.IntN(len(options))]()
+	}
+	return q
+}
+
+// listingQueries returns, for every day, the query without filters in both
+// orders and a few with random filters, each with a small page size.
+func listingQueries(rng *rand.Rand, h *history, days []domain.Date, perDay int) []ListingQuery {
+	var out []ListingQuery
+	sorts := []string{SortNewest, SortFee}
+	for _, day := range days {
+		for _, s := range sorts {
+			out = append(out, ListingQuery{Today: day, Sort: s, Limit: 2 + rng.IntN(4)})
+		}
+		for range perDay {
+			out = append(out, listingFilters(rng, h, ListingQuery{Today: day, Sort: sorts[rng.IntN(2)], Limit: 1 + rng.IntN(4)}))
+		}
+	}
+	return out
+}
+
+// listingReader is DB.Listings or Pipeline.Listings.
+type listingReader func(context.Context, ListingQuery) (ListingPage, error)
+
+// pageThrough reads every page of q and returns the items, failing when a
+// page is longer than the limit, ends the listing early or late, or has
+// another total than want.
+func pageThrough(t *testing.T, what string, read listingReader, q ListingQuery, want int) []lmItem {
+	t.Helper()
+	var items []lmItem
+	for pages := 1; ; pages++ {
+		page, err := read(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s %+v: %v", what, q, err)
+		}
+		if page.Total != int64(want) || len(page.Items) > q.Limit {
+			t.Fatalf("%s %+v page %d: total %d and %d items, want total %d and at most %d items", what, q, pages,
+				page.Total, len(page.Items), want, q.Limit)
+		}
+		for _, it := range page.Items {
+			items = append(items, decodeItem(t, it))
+		}
+		if page.NextCursor == nil {
+			if len(items) != want || pages != max(1, (want+q.Limit-1)/q.Limit) {
+				t.Fatalf("%s %+v: %d items in %d pages, want %d", what, q, len(items), pages, want)
+			}
+			return items
+		}
+		if pages > want {
+			t.Fatalf("%s %+v: a cursor after %d pages of %d listings", what, q, pages, want)
+		}
+		q.Cursor = *page.NextCursor
+	}
+}
+
+// compareListings pages through every query with read and compares each
+// listing with the model's.
+func compareListings(t *testing.T, what string, read listingReader, m *listingModel, queries []ListingQuery) {
+	t.Helper()
+	for _, q := range queries {
+		want := m.expect(t, q)
+		got := pageThrough(t, what, read, q, len(want))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s %+v:\ngot  %s\nwant %s", what, q, itemsJSON(got), itemsJSON(want))
+		}
+	}
+}
+
+func itemsJSON(items []lmItem) string {
+	b, err := json.MarshalIndent(items, "", " ")
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// moreFacts adds to a history what the listings distinguish and a short
+// history holds few of: withdrawals, pledges (registered or released), and
+// pledgees consenting to open licensing after the registration, on a random
+// day or, when the domain refuses it (a day before the registration), one
+// of the last days of the history.
+func moreFacts(h *history) {
+	bounds := boundaryDates()
+	for range 6 {
+		h.record(h.withdraw(h.date(bounds)))
+		h.record(h.pledge(h.date(bounds)))
+	}
+	for _, id := range h.pledges {
+		for _, on := range []domain.Date{h.date(bounds), date("2025-12-01").AddDays(h.rng.IntN(31))} {
+			_, err := h.svc.ConsentPledge(context.Background(), admin, domain.ConsentPledge{PledgeID: id, ConsentedOn: on})
+			if h.record(err); err == nil || domain.ErrorCode(err) != domain.CodeRuleViolation {
+				break
+			}
+		}
+	}
+}
+
+// TestListingsProperty writes a random valid history through the command
+// service (pledgees consenting to some pledges after their registration
+// too), lets a live pipeline project it (its search index loaded before
+// the first event) and a live pipeline that answers in SQL only, and
+// compares, on days before, inside and after the history and on the days
+// its facts take effect, every listing of the query without filters and
+// of random filters, in both orders and paged through with small pages,
+// with a brute-force model of the events; then the same in a file rebuilt
+// from the store, in SQL before WarmUp and from its index after.
+func TestListingsProperty(t *testing.T) {
+	seed := propertySeed(t)
+	t.Logf("seed %d", seed)
+	dir, sqlDir := t.TempDir(), t.TempDir()
+	st := openStore(t, dir)
+	p := startPipeline(t, st, dir)
+	if err := p.db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sqlOnly, err := Start(context.Background(), st, sqlDir+"/"+FileName, Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlOnly.Close() })
+	h := newHistory(t, newService(t, st), seed)
+	steps, perDay := 300, 4
+	if testing.Short() {
+		steps, perDay = 150, 2
+	}
+	for range 3 {
+		h.run(steps / 3)
+		moreFacts(h)
+	}
+	t.Logf("%d commands accepted, %d refused", h.accepted, h.refused)
+	waitHead(t, p, st)
+	waitHead(t, sqlOnly, st)
+	m := buildListingModel(t, st)
+	m.requireVariety(t)
+
+	rng := rand.New(rand.NewPCG(seed, 2))
+	days := m.listingDays(rng)
+	queries := listingQueries(rng, h, days, perDay)
+	m.logReadings(t, days)
+	if !p.db.search.isLoaded() || sqlOnly.db.search.isLoaded() {
+		t.Fatal("the live pipeline's search index is not loaded, or the SQL-only one's is")
+	}
+	compareListings(t, "live, in memory", p.Listings, m, queries)
+	compareListings(t, "live, in SQL", sqlOnly.Listings, m, queries)
+
+	rebuilt := rebuiltDB(t, st)
+	compareListings(t, "rebuilt, in SQL", rebuilt.Listings, m, queries)
+	if err := rebuilt.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	compareListings(t, "rebuilt, in memory", rebuilt.Listings, m, queries)
+	if !p.db.search.isLoaded() || !rebuilt.search.isLoaded() {
+		t.Fatal("a search index was dropped during the queries")
+	}
+}
+
+// requireVariety fails when the history lacks a case the listings rules
+// distinguish: withdrawn declarations, patents declared again, open
+// licences, status changes, transfers of declared patents, pledges
+// consented to after their registration, and released pledges.
+func (m *listingModel) requireVariety(t *testing.T) {
+	t.Helper()
+	counts := map[string]int{}
+	for _, p := range m.patents {
+		if len(p.decls) > 0 {
+			counts["declared"]++
+			counts["status changed"] += min(len(p.status), 1)
+			counts["transferred"] += min(len(p.transfers), 1)
+		}
+		counts["declared again"] += min(max(len(p.decls)-1, 0), 1)
+		for _, d := range p.decls {
+			counts["withdrawn"] += boolInt(!d.withdrawnOn.IsZero())
+			counts["licensed"] += min(len(d.licenses), 1)
+		}
+		for _, pl := range p.pledges {
+			switch {
+			case pl.consentAtRegistration:
+				counts["pledged with consent"]++
+			case !pl.consented.IsZero():
+				counts["consented later"]++
+			default:
+				counts["pledged without consent"]++
+			}
+			counts["released"] += boolInt(!pl.released.IsZero())
+		}
+	}
+	t.Logf("%v", counts)
+	for _, k := range []string{"declared", "status changed", "transferred", "declared again", "withdrawn", "licensed",
+		"consented later", "released"} {
+		if counts[k] == 0 {
+			t.Fatalf("history too thin: no patent %s (%v)", k, counts)
+		}
+	}
+}
+
+// logReadings logs how many listings of the days would differ under the
+// readings of the rules the model does not follow: licences counted only
+// once effective by the day asked, and patentees by the transfers'
+// effective dates.
+func (m *listingModel) logReadings(t *testing.T, days []domain.Date) {
+	var listed, licences, owners int
+	for _, day := range days {
+		for _, n := range m.numbers {
+			p := m.patents[n]
+			d := m.listedDecl(t, p, day)
+			if d == nil {
+				continue
+			}
+			listed++
+			if slices.ContainsFunc(d.licenses, func(on domain.Date) bool { return on.After(day) }) {
+				licences++
+			}
+			if !slices.Equal(p.patenteesOn(day), p.patentees) {
+				owners++
+			}
+		}
+	}
+	t.Logf("%d listings on %d days; %d would count fewer licences by the day asked, %d would name other patentees by the transfers' dates",
+		listed, len(days), licences, owners)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
