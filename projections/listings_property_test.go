@@ -51,9 +51,9 @@ type lmDecl struct {
 	// licenses are the effective dates of the open licences taken under
 	// it. CONTRACT.md names the item's `licenses` without saying whether
 	// it counts the licences effective by the day asked or all of them (an
-	// open licence may take effect later than it is recorded); the
-	// projection counts all of them ("the open licences taken under the
-	// declaration"), and so does the model.
+	// open licence may take effect later than it is recorded; the OpenAPI
+	// document says "how many open licences have been taken"); the
+	// projection counts every one recorded, and so does the model.
 	licenses []domain.Date
 }
 
@@ -198,9 +198,9 @@ func (p *lmPatent) patenteesOn(day domain.Date) []string {
 }
 
 // fixedFee is the fee max_fee_fen bounds and sort=fee orders by: the lump
-// sum, the entry fee, or (ListingQuery.MaxFeeFen; CONTRACT.md names only
-// the first two) every instalment together; 0 for free and royalty-only
-// terms.
+// sum, the entry fee, or every instalment together (CONTRACT.md names only
+// the first two; the OpenAPI document and ListingQuery.MaxFeeFen add the
+// instalments); 0 for free and royalty-only terms.
 func fixedFee(f domain.FeeTerms) int64 {
 	switch f.Mode {
 	case domain.FeeLumpSum:
@@ -299,7 +299,7 @@ func decodeItem(t testing.TB, it ListingItem) lmItem {
 // end and are withdrawn, status changes take effect, pledges are
 // registered, consented to and released, and transfers and licences take
 // effect.
-func (m *listingModel) listingDays(rng *rand.Rand) []domain.Date {
+func (m *listingModel) listingDays() []domain.Date {
 	days := []domain.Date{date("2020-01-01"), date("2021-06-30"), date("2023-01-01"), date("2024-02-29"), date("2025-06-30"),
 		date("2027-12-31"), date("2030-01-01")}
 	var edges []domain.Date
@@ -326,8 +326,12 @@ func (m *listingModel) listingDays(rng *rand.Rand) []domain.Date {
 			}
 		}
 	}
-	rng.Shuffle(len(edges), func(i, j int) { edges[i], edges[j] = edges[j], edges[i] })
-	return append(days, edges[:min(len(edges), 60)]...)
+	for _, d := range edges {
+		if !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	return days
 }
 
 // listingFilters returns 1 to 3 random filters for q, some that match
@@ -427,8 +431,9 @@ func itemsJSON(items []lmItem) string {
 }
 
 // moreFacts adds to a history what the listings distinguish and a short
-// history holds few of: withdrawals, pledges (registered or released), and
-// pledgees consenting to open licensing after the registration, on a random
+// history holds few of: withdrawals, pledges (registered or released), two
+// status changes of a declared patent on one day (the later recorded wins),
+// and pledgees consenting to open licensing after the registration, on a random
 // day or, when the domain refuses it (a day before the registration), one
 // of the last days of the history.
 func moreFacts(h *history) {
@@ -436,6 +441,20 @@ func moreFacts(h *history) {
 	for range 6 {
 		h.record(h.withdraw(h.date(bounds)))
 		h.record(h.pledge(h.date(bounds)))
+	}
+	for range 2 {
+		if len(h.decls) == 0 {
+			break
+		}
+		d := h.decls[h.rng.IntN(len(h.decls))]
+		on := d.on.AddDays(h.rng.IntN(60))
+		statuses := []domain.PatentStatus{domain.StatusLapsed, domain.StatusActive}
+		h.rng.Shuffle(2, func(i, j int) { statuses[i], statuses[j] = statuses[j], statuses[i] })
+		for _, status := range statuses {
+			_, err := h.svc.ChangeStatus(context.Background(), admin, d.number, domain.ChangeStatus{Status: &status,
+				EffectiveOn: on, Reason: "登记簿更正"})
+			h.record(err)
+		}
 	}
 	for _, id := range h.pledges {
 		for _, on := range []domain.Date{h.date(bounds), date("2025-12-01").AddDays(h.rng.IntN(31))} {
@@ -486,7 +505,7 @@ func TestListingsProperty(t *testing.T) {
 	m.requireVariety(t)
 
 	rng := rand.New(rand.NewPCG(seed, 2))
-	days := m.listingDays(rng)
+	days := m.listingDays()
 	queries := listingQueries(rng, h, days, perDay)
 	m.logReadings(t, days)
 	if !p.db.search.isLoaded() || sqlOnly.db.search.isLoaded() {
