@@ -792,6 +792,8 @@ type dealsScan struct {
 	spans              []span
 	buckets            []Bucket
 	licensees, patents *distinct
+	// licenseeBuf and patentBuf hold a bucket's deals that pass the filter.
+	licenseeBuf, patentBuf []int32
 }
 
 func (s *dealsScan) run() {
@@ -806,13 +808,17 @@ func (s *dealsScan) run() {
 	k, j := lowerBound(d.day, from), lowerBound(p.day, from)
 	for i, sp := range s.spans {
 		b, last := s.buckets[i].Values, dayNumber(sp.last)
-		for ; k < len(d.day) && d.day[k] <= last; k++ {
-			if match == nil || match(&f.deals[d.deal[k]]) {
-				b[0]++
-				s.licensees.add(d.licensee[k])
-				s.patents.add(d.patent[k])
-			}
+		// The bucket's deals are counted in one call per column, not one
+		// per deal: every deal without a filter, else those passing it.
+		end := k + lowerBound(d.day[k:], last+1)
+		licensees, patents := d.licensee[k:end], d.patent[k:end]
+		if match != nil {
+			licensees, patents = s.passing(k, end)
 		}
+		b[0] += int64(len(licensees))
+		s.licensees.addAll(licensees)
+		s.patents.addAll(patents)
+		k = end
 		for ; len(dealTail) > 0 && dealDay(int(dealTail[0])) <= last; dealTail = dealTail[1:] {
 			if deal := &f.deals[dealTail[0]]; match == nil || match(deal) {
 				b[0]++
@@ -832,6 +838,21 @@ func (s *dealsScan) run() {
 		}
 		b[1], b[2] = s.licensees.endBucket(), s.patents.endBucket()
 	}
+}
+
+// passing returns the licensees and patents of the deals k…end-1 of
+// dealsByDay that pass the filter, in buffers of s reused bucket after
+// bucket.
+func (s *dealsScan) passing(k, end int) (licensees, patents []int32) {
+	d := s.f.dealsByDay
+	licensees, patents = s.licenseeBuf[:0], s.patentBuf[:0]
+	for ; k < end; k++ {
+		if s.match(&s.f.deals[d.deal[k]]) {
+			licensees, patents = append(licensees, d.licensee[k]), append(patents, d.patent[k])
+		}
+	}
+	s.licenseeBuf, s.patentBuf = licensees, patents
+	return licensees, patents
 }
 
 // lowerBound returns the index of the first day at or after day.
@@ -854,18 +875,23 @@ func newDistinct(items int) *distinct {
 	return &distinct{inBucketSet: make([]uint64, words), inTotalSet: make([]uint64, words)}
 }
 
-// add counts item once in the bucket and once in the total. It counts
-// without branching on whether item is new (the answer is as random as
-// the items), which the processor would often guess wrong.
-func (d *distinct) add(item int32) {
-	w, shift := item>>6, uint(item&63)
-	word, total := d.inBucketSet[w], d.inTotalSet[w]
-	if word == 0 {
-		d.touched = append(d.touched, w)
+// add counts item once in the bucket and once in the total.
+func (d *distinct) add(item int32) { d.addAll([]int32{item}) }
+
+// addAll counts each item once in the bucket and once in the total. It
+// counts without branching on whether an item is new (the answer is as
+// random as the items), which the processor would often guess wrong.
+func (d *distinct) addAll(items []int32) {
+	for _, item := range items {
+		w, shift := item>>6, uint(item&63)
+		word, total := d.inBucketSet[w], d.inTotalSet[w]
+		if word == 0 {
+			d.touched = append(d.touched, w)
+		}
+		d.inBucketSet[w], d.inTotalSet[w] = word|1<<shift, total|1<<shift
+		d.inBucket += int64(word>>shift&1 ^ 1)
+		d.inTotal += int64(total>>shift&1 ^ 1)
 	}
-	d.inBucketSet[w], d.inTotalSet[w] = word|1<<shift, total|1<<shift
-	d.inBucket += int64(word>>shift&1 ^ 1)
-	d.inTotal += int64(total>>shift&1 ^ 1)
 }
 
 // union adds the items other saw in total to d's total.

@@ -223,7 +223,8 @@ func TestWarmUpMirrorsCommitsDuringTheLoad(t *testing.T) {
 // TestDistinctCountsLikeASet checks distinct against a map on random
 // buckets over a set of 64,000 items, sparse ones (a few items, which clear
 // only the words they touched) and dense ones (thousands, which clear the
-// whole set), in random order, and the total against the union of all.
+// whole set), in random order, their items added one at a time (add) or a
+// bucket at once (addAll), and the total against the union of all.
 func TestDistinctCountsLikeASet(t *testing.T) {
 	const items = 64_000
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -233,7 +234,7 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			n = 2_000 + rng.IntN(20_000)
 		}
-		inBucket := map[int32]bool{}
+		inBucket, batch := map[int32]bool{}, []int32{}
 		for range n {
 			item := int32(rng.IntN(items))
 			if rng.IntN(4) == 0 && len(inBucket) > 0 {
@@ -242,9 +243,14 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 					break
 				}
 			}
-			d.add(item)
+			if bucket%2 == 0 {
+				d.add(item)
+			} else {
+				batch = append(batch, item)
+			}
 			inBucket[item], total[item] = true, true
 		}
+		d.addAll(batch)
 		if got := d.endBucket(); got != int64(len(inBucket)) {
 			t.Fatalf("bucket %d of %d adds: %d distinct, want %d", bucket, n, got, len(inBucket))
 		}
