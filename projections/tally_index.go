@@ -865,17 +865,23 @@ func (s *dealsScan) passingIn(k, end int) (licensees, patents []int32) {
 	return licensees, patents
 }
 
-// dealsPassing returns a bit per deal, set when it passes match. The
-// deals are read in arrival order, half of them on each of two goroutines
-// (each half whole words of bits).
+// dealsPassing returns a bit per deal, set when it passes match (see
+// bitsOf).
 func (f *tallyFacts) dealsPassing(match func(*dealFact) bool) []uint64 {
-	bits := make([]uint64, (len(f.deals)+63)/64)
-	mid := min(len(bits)/2*64, len(f.deals))
+	return bitsOf(len(f.deals), func(i int) bool { return match(&f.deals[i]) })
+}
+
+// bitsOf returns a bit for each of n items, set when it passes test. The
+// items are tested in order, half of them on each of two goroutines (each
+// half whole words of bits).
+func bitsOf(n int, test func(i int) bool) []uint64 {
+	bits := make([]uint64, (n+63)/64)
+	mid := min(len(bits)/2*64, n)
 	var wg sync.WaitGroup
-	for _, part := range [][2]int{{0, mid}, {mid, len(f.deals)}} {
+	for _, part := range [][2]int{{0, mid}, {mid, n}} {
 		wg.Go(func() {
 			for i := part[0]; i < part[1]; i++ {
-				if match(&f.deals[i]) {
+				if test(i) {
 					bits[i>>6] |= 1 << (i & 63)
 				}
 			}
@@ -1058,19 +1064,14 @@ func (t *factTest) patentPasses(patent int32) bool {
 
 // patentsPassing returns a bit per patent, set when it passes the query's
 // IPC and kind filters: a code in the IPC prefix's range, and a known
-// patent of the kind.
+// patent of the kind (see bitsOf).
 func (f *tallyFacts) patentsPassing(q TallyQuery) []uint64 {
 	lo, hi := prefixRange(compactIPC(q.IPCPrefix))
 	inRange := func(c string) bool { return c >= lo && c < hi }
-	bits := make([]uint64, (len(f.patents)+63)/64)
-	for i := range f.patents {
+	return bitsOf(len(f.patents), func(i int) bool {
 		p := &f.patents[i]
-		if (q.Kind != "" && !(p.known && p.kind == q.Kind)) || (q.IPCPrefix != "" && !slices.ContainsFunc(p.codes, inRange)) {
-			continue
-		}
-		bits[i>>6] |= 1 << (i & 63)
-	}
-	return bits
+		return (q.Kind == "" || p.known && p.kind == q.Kind) && (q.IPCPrefix == "" || slices.ContainsFunc(p.codes, inRange))
+	})
 }
 
 // allOf returns a test that passes when every condition does; nil for no
