@@ -111,6 +111,7 @@ type dealFact struct {
 // if any; instalments is whether its fee mode is instalment.
 type declFact struct {
 	patent                           int32
+	patentee                         int32 // the first of patentees, held here too for the filters
 	patentees                        []int32
 	declared, stop, withdrawal       int32
 	firstLicence                     int32
@@ -331,6 +332,7 @@ func (f *tallyFacts) declarant(decl int32, org string) {
 	o := f.orgIndex(org)
 	if d := &f.decls[decl]; !slices.Contains(d.patentees, o) {
 		d.patentees = append(d.patentees, o)
+		d.patentee = d.patentees[0]
 	}
 }
 
@@ -985,11 +987,16 @@ func (f *tallyFacts) filter(q TallyQuery) func(*dealFact) bool {
 // declFilter returns whether a declaration passes the query's filters (its
 // patentees are the declaring ones); nil when the query has none.
 func (f *tallyFacts) declFilter(q TallyQuery) func(*declFact) bool {
-	match := f.factFilter(q)
-	if match == nil {
+	test := f.factTest(q)
+	if test == nil {
 		return nil
 	}
-	return func(d *declFact) bool { return match(d.patent, d.patentees) }
+	return func(d *declFact) bool {
+		if len(d.patentees) == 1 { // most declarations: no need to read the patentees' slice
+			return test.passesOne(d.patent, d.patentee)
+		}
+		return test.passes(d.patent, d.patentees)
+	}
 }
 
 // factFilter returns whether a fact about a patent, with patentees, passes
