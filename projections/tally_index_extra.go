@@ -390,7 +390,7 @@ func (f *tallyFacts) transferFilter(q TallyQuery) func(*transferFact) bool {
 // reviewFact is the latest review of a patent in a campaign.
 type reviewFact struct {
 	patent, day        int32
-	reviewer           []int32 // one: the reviewing patentee
+	reviewer           int32 // the reviewing patentee
 	campaign           string
 	grade, disposition int
 }
@@ -402,7 +402,7 @@ var reviewGrades, reviewDispositions = indexOf(domain.Grades), indexOf(domain.Di
 // review records a review of a patent in a campaign, or replaces the one
 // there, as INSERT OR REPLACE into tly_reviews does.
 func (f *tallyFacts) review(number, campaign, reviewer string, day int32, grade, disposition string) {
-	r := reviewFact{patent: f.patentIndex(number), day: day, reviewer: []int32{f.orgIndex(reviewer)}, campaign: campaign,
+	r := reviewFact{patent: f.patentIndex(number), day: day, reviewer: f.orgIndex(reviewer), campaign: campaign,
 		grade: reviewGrades[grade], disposition: reviewDispositions[disposition]}
 	key := [2]string{number, campaign}
 	if i, ok := f.reviewKeys[key]; ok {
@@ -416,12 +416,12 @@ func (f *tallyFacts) review(number, campaign, reviewer string, day int32, grade,
 // reviewsTally computes a reviews tally into t (see tallier.reviews): per
 // bucket the reviews, by grade and by disposition.
 func (f *tallyFacts) reviewsTally(q TallyQuery, spans []span, t *Tally) {
-	match := f.factFilter(q)
+	test := f.factTest(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
 	for i := range f.reviews {
 		r := &f.reviews[i]
-		if r.day < from || r.day > to || (q.Campaign != "" && r.campaign != q.Campaign) || (match != nil && !match(r.patent, r.reviewer)) {
+		if r.day < from || r.day > to || (q.Campaign != "" && r.campaign != q.Campaign) || (test != nil && !test.passesOne(r.patent, r.reviewer)) {
 			continue
 		}
 		b := t.Buckets[bucket[r.day-from]].Values
