@@ -905,19 +905,7 @@ func TestSyntheticLedgerHasEveryEventKind(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	synthLedger(t, st, 5_000)
 	seen := map[string]int{}
-	for after := int64(0); ; {
-		batch, err := st.ReadAll(context.Background(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(batch) == 0 {
-			break
-		}
-		for _, e := range batch {
-			seen[e.Type]++
-		}
-		after = batch[len(batch)-1].Position
-	}
+	eachEvent(t, st, func(e domain.RecordedEvent, _ domain.Event) { seen[e.Type]++ })
 	for _, typ := range []string{domain.TypeOrgRegistered, domain.TypePatentRegistered, domain.TypePatentStatusChanged,
 		domain.TypeDeclarationFiled, domain.TypeDeclarationWithdrawn, domain.TypeLicenseGranted, domain.TypeLicenseRecorded,
 		domain.TypeRoyaltyPaid, domain.TypePatentTransferred, domain.TypePledgeRegistered, domain.TypePledgeReleased,

@@ -77,23 +77,7 @@ type lmItem struct {
 
 func buildListingModel(t testing.TB, st domain.EventStore) *listingModel {
 	m := &listingModel{regions: map[string]domain.RegionCode{}, patents: map[domain.PatentNumber]*lmPatent{}}
-	for pos := int64(0); ; {
-		events, err := st.ReadAll(context.Background(), pos, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(events) == 0 {
-			break
-		}
-		for _, e := range events {
-			ev, err := domain.DefaultCodec.Decode(e.Type, e.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.apply(t, ev)
-			pos = e.Position
-		}
-	}
+	eachEvent(t, st, func(_ domain.RecordedEvent, ev domain.Event) { m.apply(t, ev) })
 	for n := range m.patents {
 		m.numbers = append(m.numbers, n)
 	}

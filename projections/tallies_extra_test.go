@@ -23,26 +23,12 @@ type extraModel struct {
 
 func buildExtraModel(t testing.TB, st domain.EventStore) *extraModel {
 	m := &extraModel{model: buildModel(t, st), recordals: map[string]domain.LicenseRecorded{}}
-	for pos := int64(0); ; {
-		events, err := st.ReadAll(context.Background(), pos, 1000)
-		if err != nil {
-			t.Fatal(err)
+	eachEvent(t, st, func(_ domain.RecordedEvent, ev domain.Event) {
+		if v, ok := ev.(domain.LicenseRecorded); ok {
+			m.recordals[v.LicenseID] = v
 		}
-		if len(events) == 0 {
-			return m
-		}
-		for _, e := range events {
-			if e.Type == domain.TypeLicenseRecorded {
-				ev, err := domain.DefaultCodec.Decode(e.Type, e.Data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				v := ev.(domain.LicenseRecorded)
-				m.recordals[v.LicenseID] = v
-			}
-			pos = e.Position
-		}
-	}
+	})
+	return m
 }
 
 // recordSome records about two thirds of the history's licences, some in

@@ -59,23 +59,8 @@ func buildModel(t testing.TB, st domain.EventStore) *model {
 	m := &model{orgs: map[string]domain.OrgRegistered{}, patents: map[domain.PatentNumber]domain.PatentRegistered{},
 		licByID: map[string]domain.LicenseGranted{}, licensors: map[string][]string{}, pledges: map[string]*domain.Pledge{}, reviews: map[[2]string]domain.ReviewRecorded{},
 		register: map[domain.PatentNumber]*domain.Patent{}}
-	for pos := int64(0); ; {
-		events, err := st.ReadAll(context.Background(), pos, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(events) == 0 {
-			return m
-		}
-		for _, e := range events {
-			ev, err := domain.DefaultCodec.Decode(e.Type, e.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.apply(ev)
-			pos = e.Position
-		}
-	}
+	eachEvent(t, st, func(_ domain.RecordedEvent, ev domain.Event) { m.apply(ev) })
+	return m
 }
 
 func (m *model) apply(ev domain.Event) {

@@ -163,3 +163,26 @@ func declare(t testing.TB, svc *domain.Service, n domain.PatentNumber, on domain
 func lumpSum(fen domain.Fen) domain.FeeTerms {
 	return domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: fen}
 }
+
+// eachEvent calls visit with every event of the store's log, in order,
+// decoded.
+func eachEvent(t testing.TB, st domain.EventStore, visit func(e domain.RecordedEvent, ev domain.Event)) {
+	t.Helper()
+	for pos := int64(0); ; {
+		events, err := st.ReadAll(context.Background(), pos, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			return
+		}
+		for _, e := range events {
+			ev, err := domain.DefaultCodec.Decode(e.Type, e.Data)
+			if err != nil {
+				t.Fatalf("position %d: %v", e.Position, err)
+			}
+			visit(e, ev)
+			pos = e.Position
+		}
+	}
+}
