@@ -417,9 +417,10 @@ func itemsJSON(items []lmItem) string {
 // moreFacts adds to a history what the listings distinguish and a short
 // history holds few of: withdrawals, pledges (registered or released), two
 // status changes of a declared patent on one day (the later recorded wins),
-// and pledgees consenting to open licensing after the registration, on a random
-// day or, when the domain refuses it (a day before the registration), one
-// of the last days of the history.
+// a pledge without consent released while the patent is listed, and
+// pledgees consenting to open licensing after the registration, on a
+// random day or, when the domain refuses it (a day
+// before the registration), one of the last days of the history.
 func moreFacts(h *history) {
 	bounds := boundaryDates()
 	for range 6 {
@@ -440,6 +441,9 @@ func moreFacts(h *history) {
 			h.record(err)
 		}
 	}
+	if len(h.decls) > 0 {
+		releaseUnconsentedPledge(h, h.decls[h.rng.IntN(len(h.decls))])
+	}
 	for _, id := range h.pledges {
 		for _, on := range []domain.Date{h.date(bounds), date("2025-12-01").AddDays(h.rng.IntN(31))} {
 			_, err := h.svc.ConsentPledge(context.Background(), admin, domain.ConsentPledge{PledgeID: id, ConsentedOn: on})
@@ -448,6 +452,25 @@ func moreFacts(h *history) {
 			}
 		}
 	}
+}
+
+// releaseUnconsentedPledge pledges a declared patent without the
+// pledgee's consent a few days after the declaration and releases the
+// pledge a few days later, while the declaration is likely still in
+// effect: the day of the release is the first the listing no longer says
+// pledged_without_consent. The domain may refuse either (the patent is
+// pledged already, the day is after the service's today).
+func releaseUnconsentedPledge(h *history, d histDecl) {
+	ctx := context.Background()
+	p := h.find(d.number)
+	res, err := h.svc.RegisterPledge(ctx, admin, domain.RegisterPledge{PledgorID: p.patentees[0], PledgeeID: h.pick(h.banks),
+		Patents: []string{string(d.number)}, SecuredAmountFen: 1_000_000, RegisteredOn: d.on.AddDays(5), DebtDueOn: d.on.AddDays(370)})
+	if h.record(err); err != nil {
+		return
+	}
+	_, err = h.svc.ReleasePledge(ctx, admin, domain.ReleasePledge{PledgeID: res.ID, ReleasedOn: d.on.AddDays(20),
+		Reason: domain.ReleaseReasons[0]})
+	h.record(err)
 }
 
 // TestListingsProperty writes a random valid history through the command
@@ -516,7 +539,8 @@ func TestListingsProperty(t *testing.T) {
 // requireVariety fails when the history lacks a case the listings rules
 // distinguish: withdrawn declarations, patents declared again, open
 // licences, status changes, transfers of declared patents, pledges
-// consented to after their registration, and released pledges.
+// consented to after their registration, released pledges, and a pledge
+// without consent released while its patent is listed.
 func (m *listingModel) requireVariety(t *testing.T) {
 	t.Helper()
 	counts := map[string]int{}
@@ -541,11 +565,13 @@ func (m *listingModel) requireVariety(t *testing.T) {
 				counts["pledged without consent"]++
 			}
 			counts["released"] += boolInt(!pl.released.IsZero())
+			counts["released while listed and without consent"] += boolInt(!pl.released.IsZero() && !pl.consentAtRegistration &&
+				(pl.consented.IsZero() || pl.consented.After(pl.released)) && m.listedDecl(t, p, pl.released) != nil)
 		}
 	}
 	t.Logf("%v", counts)
 	for _, k := range []string{"declared", "status changed", "transferred", "declared again", "withdrawn", "licensed",
-		"consented later", "released"} {
+		"consented later", "released", "released while listed and without consent"} {
 		if counts[k] == 0 {
 			t.Fatalf("history too thin: no patent %s (%v)", k, counts)
 		}
