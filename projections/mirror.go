@@ -14,13 +14,13 @@ import (
 // WarmUp loads the in-memory indexes of the read models from the tables,
 // those that do not mirror them already: the tally index, which answers
 // every tally and the rankings, and the search index, which answers
-// listing queries. Until then those queries
-// run in SQL. It reads a snapshot of the tables (seconds for a million
-// events) while projections go on; the transactions they commit meanwhile
-// are mirrored once the snapshot is loaded. It then collects the garbage
-// of the load, so that the first queries do not pay for it. It returns an
-// error reading the file, or when the projection was reset meanwhile; the
-// queries an index would answer then keep running in SQL.
+// listing queries. Until then those queries run in SQL. It reads a
+// snapshot of the tables (seconds for a million events) while projections
+// go on; the transactions they commit meanwhile are mirrored once the
+// snapshot is loaded. It then collects the garbage of the load, so that
+// the first queries do not pay for it. It returns an error reading the
+// file, or when the projection was reset meanwhile; the queries an index
+// would answer then keep running in SQL.
 func (db *DB) WarmUp(ctx context.Context) error {
 	db.mu.Lock()
 	read := db.read
