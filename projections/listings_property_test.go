@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -491,7 +492,7 @@ func TestListingsProperty(t *testing.T) {
 	if err := p.db.WarmUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sqlOnly, err := Start(context.Background(), st, sqlDir+"/"+FileName, Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: true})
+	sqlOnly, err := Start(context.Background(), st, filepath.Join(sqlDir, FileName), Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

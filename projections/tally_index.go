@@ -974,12 +974,7 @@ func (f *tallyFacts) filter(q TallyQuery) func(*dealFact) bool {
 		conds = append(conds, func(d *dealFact) bool { o := f.orgs[d.licensee]; return o.known && o.sme == *q.SME })
 	}
 	if test := f.factTest(q); test != nil {
-		conds = append(conds, func(d *dealFact) bool {
-			if len(d.licensors) == 1 { // most deals: no need to read the licensors' slice
-				return test.passesOne(d.patent, d.licensor)
-			}
-			return test.passes(d.patent, d.licensors)
-		})
+		conds = append(conds, func(d *dealFact) bool { return test.passesFirst(d.patent, d.licensor, d.licensors) })
 	}
 	return allOf(conds)
 }
@@ -991,12 +986,7 @@ func (f *tallyFacts) declFilter(q TallyQuery) func(*declFact) bool {
 	if test == nil {
 		return nil
 	}
-	return func(d *declFact) bool {
-		if len(d.patentees) == 1 { // most declarations: no need to read the patentees' slice
-			return test.passesOne(d.patent, d.patentee)
-		}
-		return test.passes(d.patent, d.patentees)
-	}
+	return func(d *declFact) bool { return test.passesFirst(d.patent, d.patentee, d.patentees) }
 }
 
 // factFilter returns whether a fact about a patent, with patentees, passes
@@ -1057,6 +1047,16 @@ func (f *tallyFacts) factTest(q TallyQuery) *factTest {
 func (t *factTest) passes(patent int32, patentees []int32) bool {
 	return t.patentPasses(patent) && (t.patentee == anyOrg || slices.Contains(patentees, t.patentee)) &&
 		(t.inRegion == nil || slices.ContainsFunc(patentees, func(o int32) bool { return t.inRegion[o] }))
+}
+
+// passesFirst is passes for a fact that holds its first patentee beside
+// its patentees: most facts have one, and their slice, stored elsewhere in
+// memory, is then not read.
+func (t *factTest) passesFirst(patent, first int32, patentees []int32) bool {
+	if len(patentees) == 1 {
+		return t.passesOne(patent, first)
+	}
+	return t.passes(patent, patentees)
 }
 
 // passesOne is passes for a fact with the single patentee org.
