@@ -4,8 +4,9 @@
 // into their own read models (from their durable push consumer's deliver
 // subject, decoded with watermill-nats's marshaler into watermill
 // messages; not through watermill-nats's subscriber, which closes its
-// output while a delivery may still be sending on it), and a lease in a JetStream key-value bucket
-// lets exactly one node run the relay at a time (DESIGN.md §4, §5).
+// output while a delivery may still be sending on it), and a lease in a
+// JetStream key-value bucket lets exactly one node run the relay at a
+// time (DESIGN.md §4, §5).
 //
 // Package projections may import this package; this package does not
 // import projections (it repeats the topic and metadata names, and a test

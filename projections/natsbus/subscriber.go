@@ -28,10 +28,11 @@ import (
 // with watermill-nats's NATSMarshaler, hands it, in stream order, to every
 // subscription still open, and acknowledges it to the server once all of
 // them have acknowledged it, or negatively acknowledges it (redelivered a
-// second later) when one of them nacks it or goes away first. A subscription opened after the first
-// receives the messages from then on. Delivery is at least once and in
-// order except after a redelivery; projections skip what they have applied
-// and read a gap straight from the store, which is exactly what they need.
+// second later) when one of them nacks it or goes away first. A
+// subscription opened after the first receives the messages from then on.
+// Delivery is at least once and in order except after a redelivery;
+// projections skip what they have applied and read a gap straight from
+// the store, which is exactly what they need.
 //
 // Two processes with the same node name share the consumer (it has a
 // deliver group) and each gets part of the feed: both stay correct, by
