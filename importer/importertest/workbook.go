@@ -30,7 +30,9 @@ func Workbook(t testing.TB, rows [][]any, merges ...string) []byte {
 		for j, v := range row {
 			if _, ok := v.(time.Time); ok {
 				name, _ := excelize.CoordinatesToCellName(j+1, i+1)
-				f.SetCellStyle("Sheet1", name, name, dateStyle)
+				if err := f.SetCellStyle("Sheet1", name, name, dateStyle); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
