@@ -48,6 +48,12 @@ func newListingWorld(t *testing.T) *listingWorld {
 		w.n, w.decl = append(w.n, n), append(w.decl, res.ID)
 	}
 	waitHead(t, w.p, w.st)
+	// The pipeline loads its search index in the background once it has
+	// caught up; the tests that compare it with SQL need it loaded, also
+	// on a machine so busy that the load has not ended yet.
+	if err := w.p.db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
