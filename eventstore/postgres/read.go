@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/grow"
 )
 
 // defaultReadLimit is the batch ReadAll returns when given no limit.
@@ -82,7 +83,7 @@ func (s *Store) query(ctx context.Context, sizeHint int, sql string, args ...any
 			&m.RecordedAt, &m.Actor, &m.CorrelationID, &m.CausationID, &m.IdempotencyKey,
 			&m.CommandHash, &m.SchemaVersion, &e.Hash}, func() error {
 			m.RecordedAt = m.RecordedAt.UTC()
-			events = append(events, e)
+			events = grow.Append(events, e)
 			return nil
 		})
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/internal/grow"
 )
 
 // defaultReadLimit is the batch ReadAll returns when given no limit.
@@ -129,7 +130,7 @@ func query(ctx context.Context, stmt *sql.Stmt, sizeHint int, args ...any) ([]do
 		if err != nil {
 			return nil, err
 		}
-		events = append(events, e)
+		events = grow.Append(events, e)
 	}
 	return events, rows.Err()
 }
