@@ -37,13 +37,17 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 // connections that WAL lets run beside the writer. It is safe for concurrent
 // use.
 type DB struct {
-	mu      sync.Mutex // serialises write transactions on conn
-	pool    *sql.DB    // the write pool: exactly one connection
-	conn    *sql.Conn
-	stmts   map[string]driverStmt // prepared on conn's driver connection, by text; guarded by mu
-	read    *sql.DB
-	tallies *tallyIndex  // the facts of the deals and declarations tallies, mirrored in memory
-	search  *searchIndex // the listings' search facts, mirrored in memory
+	mu    sync.Mutex // serialises write transactions on conn
+	pool  *sql.DB    // the write pool: exactly one connection
+	conn  *sql.Conn
+	stmts map[string]driverStmt // prepared on conn's driver connection, by text; guarded by mu
+	read  *sql.DB
+	// readStmts are statements prepared on the read pool, by text; guarded
+	// by readStmtsMu.
+	readStmts   map[string]*sql.Stmt
+	readStmtsMu sync.Mutex
+	tallies     *tallyIndex  // the facts of the deals and declarations tallies, mirrored in memory
+	search      *searchIndex // the listings' search facts, mirrored in memory
 }
 
 // OpenDB opens (creating when needed) the read-model file at path. It returns
@@ -53,7 +57,7 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: open %s: %w", path, err)
 	}
-	db := &DB{stmts: map[string]driverStmt{}, tallies: &tallyIndex{}, search: &searchIndex{}}
+	db := &DB{stmts: map[string]driverStmt{}, readStmts: map[string]*sql.Stmt{}, tallies: &tallyIndex{}, search: &searchIndex{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
@@ -125,6 +129,12 @@ func (db *DB) Close() error {
 		errs = append(errs, db.conn.Close())
 		db.conn = nil
 	}
+	db.readStmtsMu.Lock()
+	for _, s := range db.readStmts {
+		errs = append(errs, s.Close())
+	}
+	db.readStmts = map[string]*sql.Stmt{}
+	db.readStmtsMu.Unlock()
 	for _, pool := range []*sql.DB{db.read, db.pool} {
 		if pool != nil {
 			errs = append(errs, pool.Close())
@@ -132,6 +142,28 @@ func (db *DB) Close() error {
 	}
 	db.read, db.pool = nil, nil
 	return errors.Join(errs...)
+}
+
+// readStmt returns the statement of query on the read pool, prepared on
+// first use. A transaction runs it through Tx.StmtContext, which prepares
+// it once per connection and keeps it there, so a query that runs on every
+// request does not pay for SQLite's parser each time. The caller holds no
+// connection of the read pool: preparing may need one.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.readStmtsMu.Lock()
+	defer db.readStmtsMu.Unlock()
+	if s, ok := db.readStmts[query]; ok {
+		return s, nil
+	}
+	if db.read == nil {
+		return nil, errors.New("read models: closed")
+	}
+	s, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	db.readStmts[query] = s
+	return s, nil
 }
 
 // Reader returns the pool of read-only connections, for queries.

@@ -119,6 +119,10 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 		return ListingPage{}, err
 	}
 	limit := cmp.Or(q.Limit, DefaultListingLimit)
+	read, err := db.readStmt(ctx, readListingsQuery)
+	if err != nil {
+		return ListingPage{}, fmt.Errorf("read listings: %w", err)
+	}
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return ListingPage{}, err
@@ -136,7 +140,7 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error)
 			return ListingPage{}, err
 		}
 	}
-	if page.Items, err = readListings(ctx, tx, keys, q.Today); err != nil {
+	if page.Items, err = readListings(ctx, tx.StmtContext(ctx, read), keys, q.Today); err != nil {
 		return ListingPage{}, err
 	}
 	page.Total = total
@@ -336,20 +340,29 @@ func scanPageKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([
 	return keys, count, rows.Err()
 }
 
-// readListings reads the listings of keys, in their order.
-func readListings(ctx context.Context, tx *sql.Tx, keys []pageKey, today domain.Date) ([]ListingItem, error) {
+// readListingsQuery reads the listings whose keys ?2 holds, as a JSON array
+// of [number, declaration ID] pairs: one text for every page, so that it
+// is prepared once per connection (DB.readStmt).
+const readListingsQuery = "SELECT " + listingColumns + ` FROM json_each(?2) k
+	JOIN lst_declarations d ON d.number = k.value->>0 AND d.declaration_id = k.value->>1
+	JOIN lst_patents p ON p.number = d.number`
+
+// readListings reads the listings of keys, in their order, with stmt, the
+// statement of readListingsQuery.
+func readListings(ctx context.Context, stmt *sql.Stmt, keys []pageKey, today domain.Date) ([]ListingItem, error) {
 	items := make([]ListingItem, 0, len(keys))
 	if len(keys) == 0 {
 		return items, nil
 	}
-	args := make([]any, 0, 2*len(keys)+1)
-	args = append(args, today.String()) // ?1 in listingColumns
-	for _, k := range keys {
-		args = append(args, k.number, k.declarationID)
+	pairs := make([][2]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]string{k.number, k.declarationID}
 	}
-	pairs := strings.Repeat("(?, ?), ", len(keys))
-	rows, err := tx.QueryContext(ctx, "SELECT "+listingColumns+` FROM lst_declarations d JOIN lst_patents p ON p.number = d.number
-		WHERE (d.number, d.declaration_id) IN (VALUES `+pairs[:len(pairs)-2]+")", args...)
+	keysJSON, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := stmt.QueryContext(ctx, today.String(), string(keysJSON))
 	if err != nil {
 		return nil, fmt.Errorf("read listings: %w", err)
 	}

@@ -389,3 +389,66 @@ func (w *searchWorld) query(rng *rand.Rand) ListingQuery {
 	}
 	return q
 }
+
+// TestListingsAfterARebuildOfTheSameFile checks that listings read through
+// statements prepared before a rebuild dropped and created their tables
+// again answer as before: every page of several queries, in the SQL path
+// and from the search index.
+func TestListingsAfterARebuildOfTheSameFile(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	world := writeSearchWorld(t, st, 9, 0)
+	db := openDB(t, t.TempDir())
+	r, err := NewRunner(context.Background(), db, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	queries := make([]ListingQuery, 30)
+	for i := range queries {
+		queries[i] = world.query(rng)
+	}
+	before := allListingPages(t, db, queries)
+	if err := r.Rebuild(context.Background(), []string{ListingsName}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := allListingPages(t, db, queries); !reflect.DeepEqual(after, before) {
+		t.Fatal("the listings changed after a rebuild of the same file")
+	}
+	if err := db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after := allListingPages(t, db, queries); !reflect.DeepEqual(after, before) {
+		t.Fatal("the search index answers otherwise than SQL after a rebuild of the same file")
+	}
+}
+
+// allListingPages returns every page of each query, through DB.Listings.
+func allListingPages(t *testing.T, db *DB, queries []ListingQuery) [][]ListingPage {
+	t.Helper()
+	out := make([][]ListingPage, len(queries))
+	items := 0
+	for i, q := range queries {
+		for page := 0; ; page++ {
+			if page == 300 {
+				t.Fatalf("%+v: too many pages", q)
+			}
+			p, err := db.Listings(context.Background(), q)
+			if err != nil {
+				t.Fatalf("%+v: %v", q, err)
+			}
+			out[i] = append(out[i], p)
+			items += len(p.Items)
+			if p.NextCursor == nil {
+				break
+			}
+			q.Cursor = *p.NextCursor
+		}
+	}
+	if items == 0 {
+		t.Fatal("the queries find no listing")
+	}
+	return out
+}
