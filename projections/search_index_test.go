@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -451,4 +452,40 @@ func allListingPages(t *testing.T, db *DB, queries []ListingQuery) [][]ListingPa
 		t.Fatal("the queries find no listing")
 	}
 	return out
+}
+
+// TestConcurrentListingsOnAFreshFile runs more listing requests at once
+// than the read pool has connections, on a file whose read statements are
+// not prepared yet: every request gets the answer a lone request gets (and
+// none waits forever for a connection while preparing).
+func TestConcurrentListingsOnAFreshFile(t *testing.T) {
+	storeDir, dir := t.TempDir(), t.TempDir()
+	st := openStore(t, storeDir)
+	world := writeSearchWorld(t, st, 11, 0)
+	rebuildInto(t, dir, st)
+	rng := rand.New(rand.NewPCG(11, 12))
+	queries := make([]ListingQuery, 16)
+	for i := range queries {
+		queries[i] = world.query(rng)
+	}
+	want := allListingPages(t, openDB(t, dir), queries)
+	db := openDB(t, dir)
+	got := make([][]ListingPage, len(queries))
+	var wg sync.WaitGroup
+	for i := range queries {
+		wg.Go(func() {
+			p, err := db.Listings(context.Background(), queries[i])
+			if err != nil {
+				t.Errorf("%+v: %v", queries[i], err)
+				return
+			}
+			got[i] = []ListingPage{p}
+		})
+	}
+	wg.Wait()
+	for i := range queries {
+		if !reflect.DeepEqual(got[i], want[i][:1]) {
+			t.Errorf("%+v: concurrent answer %+v, want %+v", queries[i], got[i], want[i][:1])
+		}
+	}
 }
