@@ -155,9 +155,6 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := db.readStmts[query]; ok {
 		return s, nil
 	}
-	if db.read == nil {
-		return nil, errors.New("read models: closed")
-	}
 	s, err := db.read.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
