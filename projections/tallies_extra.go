@@ -2,6 +2,7 @@ package projections
 
 import (
 	"errors"
+	"iter"
 	"maps"
 	"slices"
 
@@ -243,7 +244,7 @@ func (t *tallier) feeReductions() error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	addFeeReductions(&t.tally, t.spans, slices.Collect(maps.Values(spells)))
+	addFeeReductions(&t.tally, t.spans, maps.Values(spells))
 	return nil
 }
 
@@ -263,9 +264,11 @@ func inEffectWithin(declared, stop, from, to int32) (dayRange, bool) {
 // bucket, the patents in effect on at least one of its days, their days
 // in effect (each day of a patent counted once) and the reduction earned;
 // the total counts the patents and sums the days and reductions.
-func addFeeReductions(t *Tally, spans []span, perPatent [][]dayRange) {
+func addFeeReductions(t *Tally, spans []span, perPatent iter.Seq[[]dayRange]) {
 	first := dayNumber(t.From)
-	for _, ranges := range perPatent {
+	var patents int64
+	for ranges := range perPatent {
+		patents++
 		merged := mergeDayRanges(ranges)
 		for i, sp := range spans {
 			start, last := first, dayNumber(sp.last)
@@ -290,7 +293,7 @@ func addFeeReductions(t *Tally, spans []span, perPatent [][]dayRange) {
 		t.Total.Values[1] += b[1]
 		t.Total.Values[2] += b[2]
 	}
-	t.Total.Values[0] = int64(len(perPatent))
+	t.Total.Values[0] = patents
 }
 
 // reductionBP is round(days × FeeReductionBP ÷ days in year), half up.

@@ -132,8 +132,9 @@ func runningCountOfDays(t *Tally, spans []span, days []int32, col int) {
 func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
-	var patents []int32
-	var ranges []dayRange
+	// Room for every declaration at once: growing the slices by append
+	// copied them over and over, most of a query's memory.
+	patents, ranges := make([]int32, 0, len(f.decls)), make([]dayRange, 0, len(f.decls))
 	for i := range f.decls {
 		d := &f.decls[i]
 		if d.declared > to || d.stop <= from || d.stop <= d.declared || (match != nil && !match(d)) {
@@ -154,17 +155,21 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	}
 	// Group the ranges by patent, in order of patent, by counting.
 	order := orderBy(len(patents), func(i int) int32 { return patents[i] })
-	grouped, perPatent := make([]dayRange, len(order)), make([][]dayRange, 0, len(order))
+	grouped := make([]dayRange, len(order))
 	for k, i := range order {
 		grouped[k] = ranges[i]
-		if k == 0 || patents[i] != patents[order[k-1]] {
-			perPatent = append(perPatent, grouped[k:k+1])
-		} else {
-			last := &perPatent[len(perPatent)-1]
-			*last = (*last)[:len(*last)+1]
-		}
 	}
-	addFeeReductions(t, spans, perPatent)
+	addFeeReductions(t, spans, func(yield func([]dayRange) bool) {
+		start := 0
+		for k := 1; k <= len(order); k++ {
+			if k == len(order) || patents[order[k]] != patents[order[k-1]] {
+				if !yield(grouped[start:k]) {
+					return
+				}
+				start = k
+			}
+		}
+	})
 }
 
 // timeToFirstLicenceTally computes a time-to-first-licence tally into t
