@@ -89,7 +89,9 @@ func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
 	firstLicensee, licensees := make([]int32, len(f.patents)), make([]uint8, len(f.patents))
-	var firsts, seconds []int32 // days a patent reached 1 and 2 licensees, in order
+	// The days a patent reached 1 and 2 licensees, in order; at most one
+	// each per patent, so sized once rather than grown by append.
+	firsts, seconds := make([]int32, 0, len(f.patents)), make([]int32, 0, len(f.patents))
 	f.eachDeal(math.MinInt32, to, func(i int32) {
 		d := &f.deals[i]
 		if match != nil && !match(d) {
