@@ -21,15 +21,7 @@ import (
 // BM25), order and totals from the in-memory search index as from SQLite:
 // after a rebuild, and again after reopening the file and WarmUp.
 func TestSearchIndexMirrorsSQL(t *testing.T) {
-	storeDir, dir := t.TempDir(), t.TempDir()
-	st := openStore(t, storeDir)
-	world := writeSearchWorld(t, st, 5, 0)
-	rebuildInto(t, dir, st)
-	rng := rand.New(rand.NewPCG(5, 6))
-	queries := make([]ListingQuery, 250)
-	for i := range queries {
-		queries[i] = world.query(rng)
-	}
+	st, dir, world, queries := rebuiltSearchWorld(t, 5, 250)
 
 	db := openDB(t, dir)
 	if db.search.facts != nil {
@@ -459,15 +451,7 @@ func allListingPages(t *testing.T, db *DB, queries []ListingQuery) [][]ListingPa
 // not prepared yet: every request gets the answer a lone request gets (and
 // none waits forever for a connection while preparing).
 func TestConcurrentListingsOnAFreshFile(t *testing.T) {
-	storeDir, dir := t.TempDir(), t.TempDir()
-	st := openStore(t, storeDir)
-	world := writeSearchWorld(t, st, 11, 0)
-	rebuildInto(t, dir, st)
-	rng := rand.New(rand.NewPCG(11, 12))
-	queries := make([]ListingQuery, 16)
-	for i := range queries {
-		queries[i] = world.query(rng)
-	}
+	_, dir, _, queries := rebuiltSearchWorld(t, 11, 16)
 	want := allListingPages(t, openDB(t, dir), queries)
 	db := openDB(t, dir)
 	got := make([][]ListingPage, len(queries))
@@ -488,4 +472,20 @@ func TestConcurrentListingsOnAFreshFile(t *testing.T) {
 			t.Errorf("%+v: concurrent answer %+v, want %+v", queries[i], got[i], want[i][:1])
 		}
 	}
+}
+
+// rebuiltSearchWorld writes a search world of seed into a new store,
+// rebuilds the read models from it into a new folder and makes n random
+// listing queries of the world.
+func rebuiltSearchWorld(t *testing.T, seed uint64, n int) (domain.EventStore, string, *searchWorld, []ListingQuery) {
+	t.Helper()
+	st, dir := openStore(t, t.TempDir()), t.TempDir()
+	world := writeSearchWorld(t, st, seed, 0)
+	rebuildInto(t, dir, st)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	queries := make([]ListingQuery, n)
+	for i := range queries {
+		queries[i] = world.query(rng)
+	}
+	return st, dir, world, queries
 }
