@@ -379,6 +379,37 @@ func TestExtraTallyArguments(t *testing.T) {
 
 func withSubject(q TallyQuery, s string) TallyQuery { q.Subject = s; return q }
 
+// TestDaysSummaryMatchesSorting compares daysSummary with the median and
+// mean of the sorted values, on random lists of every length up to 60:
+// values a few apart (counted), spread over the whole int32 range (sorted)
+// and negative ones.
+func TestDaysSummaryMatchesSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 3000 {
+		ds := make([]int64, i%61)
+		spread, base := []int64{1, 5, 40, 4000, math.MaxInt32}[i%5], int64(rng.IntN(2000)-1000)
+		for k := range ds {
+			ds[k] = base + rng.Int64N(spread)
+		}
+		sorted := slices.Sorted(slices.Values(ds))
+		want := []int64{0, 0, 0}
+		if n := int64(len(sorted)); n > 0 {
+			var sum int64
+			for _, d := range sorted {
+				sum += d
+			}
+			median := sorted[n/2]
+			if n%2 == 0 {
+				median = roundHalfUp(sorted[n/2-1]+sorted[n/2], 2)
+			}
+			want = []int64{n, median, roundHalfUp(sum, n)}
+		}
+		if got := daysSummary(slices.Clone(ds)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("daysSummary(%v) = %v, want %v", ds, got, want)
+		}
+	}
+}
+
 func TestDaysSummaryAndReduction(t *testing.T) {
 	for _, c := range []struct {
 		in   []int64
