@@ -38,6 +38,11 @@ func (db *DB) WarmUp(ctx context.Context) error {
 	return nil
 }
 
+// indexesLoaded reports whether both in-memory indexes are loaded.
+func (db *DB) indexesLoaded() bool {
+	return db.tallies.isLoaded() && db.search.isLoaded()
+}
+
 // mirror holds the facts of a read model in memory while they mirror its
 // tables at one checkpoint (see tallyIndex and searchIndex). The facts
 // change only when a write transaction of the projection commits

@@ -44,7 +44,8 @@ type Options struct {
 	// indexes' memory (about 3 KB per listed patent).
 	SQLOnly bool
 	// StallCheck is how often the pipeline checks that no projection is
-	// stuck behind the log; DefaultStallCheck when zero or negative.
+	// stuck behind the log, and that the in-memory indexes are loaded;
+	// DefaultStallCheck when zero or negative.
 	StallCheck time.Duration
 }
 
@@ -185,15 +186,8 @@ func (p *Pipeline) run(ctx context.Context) {
 	warmed := make(chan struct{})
 	go func() {
 		defer close(warmed)
-		if p.sqlOnly {
-			return
-		}
-		start := time.Now()
-		switch err := p.db.WarmUp(ctx); {
-		case err == nil:
-			p.log.Info("projections: the in-memory indexes are loaded", "took_ms", time.Since(start).Milliseconds())
-		case ctx.Err() == nil:
-			p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL", "error", err)
+		if !p.sqlOnly {
+			p.keepWarm(ctx)
 		}
 	}()
 	defer func() { <-warmed }()
@@ -208,6 +202,44 @@ func (p *Pipeline) run(ctx context.Context) {
 		return
 	}
 	_ = p.nats.RunAsRelay(ctx, p.node, p.relayTerm) // returns nil when ctx is done
+}
+
+// maxWarmRetry is the longest keepWarm waits before it tries again to load
+// an index that failed to load.
+const maxWarmRetry = 5 * time.Minute
+
+// keepWarm loads the in-memory indexes, then checks every p.stallEvery,
+// until ctx is done, that they are still loaded, and loads again one that
+// is not: its load failed (the file was locked for too long, or its
+// projection was reset meanwhile), or a rebuild of its projection emptied
+// it. Meanwhile the queries it answers run in SQL. A load that keeps
+// failing is tried at doubling intervals, up to maxWarmRetry, and logged
+// once until one succeeds.
+func (p *Pipeline) keepWarm(ctx context.Context) {
+	wait, failing := p.stallEvery, false
+	for {
+		if !p.db.indexesLoaded() {
+			start := time.Now()
+			switch err := p.db.WarmUp(ctx); {
+			case err == nil:
+				p.log.Info("projections: the in-memory indexes are loaded", "took_ms", time.Since(start).Milliseconds())
+				wait, failing = p.stallEvery, false
+			case ctx.Err() != nil:
+				return
+			case failing:
+				wait = min(2*wait, maxWarmRetry)
+			default:
+				failing = true
+				p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL until a later load succeeds",
+					"error", err, "retry_in", wait.String())
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // watchStalls checks every p.stallEvery, until ctx is done, that each
