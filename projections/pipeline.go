@@ -218,21 +218,21 @@ const maxWarmRetry = 5 * time.Minute
 func (p *Pipeline) keepWarm(ctx context.Context) {
 	wait, failing := p.stallEvery, false
 	for {
+		var err error
 		if !p.db.indexesLoaded() {
-			start := time.Now()
-			switch err := p.db.WarmUp(ctx); {
-			case err == nil:
-				p.log.Info("projections: the in-memory indexes are loaded", "took_ms", time.Since(start).Milliseconds())
-				wait, failing = p.stallEvery, false
-			case ctx.Err() != nil:
-				return
-			case failing:
-				wait = min(2*wait, maxWarmRetry)
-			default:
-				failing = true
-				p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL until a later load succeeds",
-					"error", err, "retry_in", wait.String())
-			}
+			err = p.loadIndexes(ctx)
+		}
+		switch {
+		case err == nil:
+			wait, failing = p.stallEvery, false
+		case ctx.Err() != nil:
+			return
+		case failing:
+			wait = min(2*wait, maxWarmRetry)
+		default:
+			failing = true
+			p.log.Warn("projections: the in-memory indexes are not loaded; their queries run in SQL until a later load succeeds",
+				"error", err, "retry_in", wait.String())
 		}
 		select {
 		case <-ctx.Done():
@@ -240,6 +240,17 @@ func (p *Pipeline) keepWarm(ctx context.Context) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// loadIndexes loads the in-memory indexes that are not loaded (DB.WarmUp)
+// and logs how long that took.
+func (p *Pipeline) loadIndexes(ctx context.Context) error {
+	start := time.Now()
+	if err := p.db.WarmUp(ctx); err != nil {
+		return err
+	}
+	p.log.Info("projections: the in-memory indexes are loaded", "took_ms", time.Since(start).Milliseconds())
+	return nil
 }
 
 // watchStalls checks every p.stallEvery, until ctx is done, that each
