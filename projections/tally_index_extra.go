@@ -181,21 +181,18 @@ func (f *tallyFacts) timeToFirstLicenceTally(q TallyQuery, spans []span, t *Tall
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
 	days := make([][]int64, len(spans))
-	var all []int64
 	for i := range f.decls {
 		d := &f.decls[i]
 		if !d.licensed || d.firstLicence < from || d.firstLicence > to || (match != nil && !match(d)) {
 			continue
 		}
-		n := int64(d.firstLicence - d.declared)
 		b := bucket[d.firstLicence-from]
-		days[b] = append(days[b], n)
-		all = append(all, n)
+		days[b] = append(days[b], int64(d.firstLicence-d.declared))
 	}
+	copy(t.Total.Values, daysSummary(slices.Concat(days...)))
 	for i := range t.Buckets {
 		copy(t.Buckets[i].Values, daysSummary(days[i]))
 	}
-	copy(t.Total.Values, daysSummary(all))
 }
 
 // sumBuckets sets the given columns of the total to the sums of the
