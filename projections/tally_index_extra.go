@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -134,9 +135,9 @@ func runningCountOfDays(t *Tally, spans []span, days []int32, col int) {
 func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
-	// Room for every declaration at once: growing the slices by append
-	// copied them over and over, most of a query's memory.
-	patents, ranges := make([]int32, 0, len(f.decls)), make([]dayRange, 0, len(f.decls))
+	sc := feeScratchPool.Get().(*feeScratch)
+	defer feeScratchPool.Put(sc)
+	patents, ranges := sc.patents[:0], sc.ranges[:0]
 	for i := range f.decls {
 		d := &f.decls[i]
 		if d.declared > to || d.stop <= from || d.stop <= d.declared || (match != nil && !match(d)) {
@@ -157,7 +158,8 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	}
 	// Group the ranges by patent, in order of patent, by counting.
 	order := orderBy(len(patents), func(i int) int32 { return patents[i] })
-	grouped := make([]dayRange, len(order))
+	grouped := slices.Grow(sc.grouped[:0], len(order))[:len(order)]
+	sc.patents, sc.ranges, sc.grouped = patents, ranges, grouped
 	for k, i := range order {
 		grouped[k] = ranges[i]
 	}
@@ -173,6 +175,18 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 		}
 	})
 }
+
+// feeScratch holds the lists a fee-reductions tally fills, kept for the
+// next query: a query over a million events fills megabytes of them, and
+// allocating them afresh each time made the collector run every few
+// dozen queries.
+type feeScratch struct {
+	patents         []int32
+	ranges, grouped []dayRange
+}
+
+// feeScratchPool holds the feeScratch of past fee-reductions tallies.
+var feeScratchPool = sync.Pool{New: func() any { return new(feeScratch) }}
 
 // timeToFirstLicenceTally computes a time-to-first-licence tally into t
 // (see tallier.timeToFirstLicence).

@@ -259,3 +259,52 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 		t.Fatalf("total: %d distinct, want %d", d.inTotal, len(total))
 	}
 }
+
+// TestConcurrentFeeReductions asks for fee-reductions tallies of several
+// ranges and filters from several goroutines at once (run it with -race):
+// the lists each query fills, kept from one query to the next, are never
+// shared, so every answer is the one the query gets alone.
+func TestConcurrentFeeReductions(t *testing.T) {
+	_, h, dir := rebuiltHistory(t, 13, 300)
+	db := openDB(t, dir)
+	if err := db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var queries []TallyQuery
+	for _, from := range []string{"2021-01-01", "2022-07-01", "2023-03-15"} {
+		for _, patentee := range append([]string{""}, h.unis...) {
+			queries = append(queries, TallyQuery{Subject: FeeReductions, Period: Year, From: date(from), To: date("2025-12-31"),
+				PatenteeID: patentee})
+		}
+	}
+	want := make([]Tally, len(queries))
+	patents := int64(0)
+	for i, q := range queries {
+		var err error
+		if want[i], err = db.Tally(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		patents += want[i].Total.Values[0]
+	}
+	if patents == 0 {
+		t.Fatal("no fee reduction to compare")
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range 3 * len(queries) {
+				i := (g + k) % len(queries)
+				got, err := db.Tally(context.Background(), queries[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("%+v at once with others:\n%s\nalone:\n%s", queries[i], mustJSON(got), mustJSON(want[i]))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
