@@ -178,8 +178,8 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 
 // feeScratch holds the lists a fee-reductions tally fills, kept for the
 // next query: a query over a million events fills megabytes of them, and
-// allocating them afresh each time made the collector run every few
-// dozen queries.
+// allocating them afresh for each query brings the collector round
+// sooner.
 type feeScratch struct {
 	patents         []int32
 	ranges, grouped []dayRange
