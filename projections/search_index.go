@@ -104,10 +104,14 @@ type pendingText struct {
 }
 
 // declSpan is, for a doc, the dates of its first declaration, the number
-// of its declarations and whether its status ever changed.
+// of its declarations, whether its status ever changed and its length in
+// tokens (which its score weighs): what a plain query reads of a doc that
+// matches, packed apart from docs so that a search of tens of thousands
+// of matches reads little memory.
 type declSpan struct {
 	declaredOn, lastDay int32
 	decls               int32
+	length              int32
 	statusChanged       bool
 }
 
@@ -203,7 +207,7 @@ func (f *searchFacts) patent(number, kind string, patentees []string, text *pend
 // refreshSpan sets spans[i] from docs[i].
 func (f *searchFacts) refreshSpan(i int32) {
 	d := &f.docs[i]
-	f.spans[i] = declSpan{decls: int32(len(d.decls)), statusChanged: len(d.status) > 0}
+	f.spans[i] = declSpan{decls: int32(len(d.decls)), length: d.ends[searchColumns-1] - d.start, statusChanged: len(d.status) > 0}
 	if len(d.decls) > 0 {
 		f.spans[i].declaredOn, f.spans[i].lastDay = d.decls[0].declaredOn, d.decls[0].lastDay
 	}
@@ -702,8 +706,7 @@ func (f *searchFacts) hits(t searchTerm, hits []int32, weight []uint16) ([]int32
 // SQLite's to the last bit.
 func (m *matcher) score(f *searchFacts, doc int32) float64 {
 	k1, b := float64(1.2), float64(0.75)
-	d := &f.docs[doc]
-	D := float64(d.ends[searchColumns-1] - d.start)
+	D := float64(f.spans[doc].length)
 	score := float64(0)
 	for _, t := range m.terms {
 		freq := float64(t.weight[doc])
