@@ -29,89 +29,77 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestPipelineLogsTheLoadedIndexes checks that an operator learns from the
-// log when the in-memory indexes answer, and how long they took to load.
-func TestPipelineLogsTheLoadedIndexes(t *testing.T) {
+// The log messages of the in-memory indexes' loads.
+const (
+	indexesLoaded    = `msg="projections: the in-memory indexes are loaded"`
+	indexesNotLoaded = `msg="projections: the in-memory indexes are not loaded;`
+)
+
+// startLoggedPipeline starts a pipeline over a one-patent ledger that
+// checks its indexes every stallCheck (the default when 0) and logs into
+// the buffer it returns.
+func startLoggedPipeline(t *testing.T, stallCheck time.Duration) (*Pipeline, *lockedBuffer) {
+	t.Helper()
 	dir := t.TempDir()
 	st, _, _, _ := onePatentOneFirm(t, dir)
-	var logs lockedBuffer
+	logs := &lockedBuffer{}
 	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Runner: fastRetries()})
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: fastRetries(), StallCheck: stallCheck})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
+	return p, logs
+}
+
+// waitForLog waits up to 10 s until logs hold msg at least times times.
+func waitForLog(t *testing.T, logs *lockedBuffer, msg string, times int) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), `msg="projections: the in-memory indexes are loaded" took_ms=`) {
+	for strings.Count(logs.String(), msg) < times {
 		if time.Now().After(deadline) {
-			t.Fatalf("no log of the loaded indexes in:\n%s", logs.String())
+			t.Fatalf("%s was not logged %d times in:\n%s", msg, times, logs.String())
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// requireIndexesLoaded fails the test unless both in-memory indexes are
+// loaded.
+func requireIndexesLoaded(t *testing.T, p *Pipeline) {
+	t.Helper()
 	if !p.db.tallies.isLoaded() || !p.db.search.isLoaded() {
 		t.Fatal("the log says loaded, the indexes are not")
 	}
+}
+
+// TestPipelineLogsTheLoadedIndexes checks that an operator learns from the
+// log when the in-memory indexes answer, and how long they took to load.
+func TestPipelineLogsTheLoadedIndexes(t *testing.T) {
+	p, logs := startLoggedPipeline(t, 0)
+	waitForLog(t, logs, indexesLoaded+" took_ms=", 1)
+	requireIndexesLoaded(t, p)
 }
 
 // TestPipelineLoadsAnIndexAgain checks that an index emptied while the
 // pipeline runs (here by a rebuild of the tallies) is loaded again, and
 // logged as loaded again, without a restart.
 func TestPipelineLoadsAnIndexAgain(t *testing.T) {
-	dir := t.TempDir()
-	st, _, _, _ := onePatentOneFirm(t, dir)
-	var logs lockedBuffer
-	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Runner: fastRetries(), StallCheck: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	const loaded = `msg="projections: the in-memory indexes are loaded"`
-	waitForLog := func(times int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for strings.Count(logs.String(), loaded) < times {
-			if time.Now().After(deadline) {
-				t.Fatalf("the indexes were not logged as loaded %d times in:\n%s", times, logs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitForLog(1)
+	p, logs := startLoggedPipeline(t, 20*time.Millisecond)
+	waitForLog(t, logs, indexesLoaded, 1)
 	if err := p.runner.Rebuild(context.Background(), []string{TalliesName}, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitForLog(2)
-	if !p.db.tallies.isLoaded() || !p.db.search.isLoaded() {
-		t.Fatal("the log says loaded again, the indexes are not")
-	}
+	waitForLog(t, logs, indexesLoaded, 2)
+	requireIndexesLoaded(t, p)
 }
 
 // TestPipelineRetriesAFailingLoadQuietly checks that an index whose load
 // keeps failing is tried again until a load succeeds, and that the failure
 // is logged once rather than at every try.
 func TestPipelineRetriesAFailingLoadQuietly(t *testing.T) {
-	dir := t.TempDir()
-	st, _, _, _ := onePatentOneFirm(t, dir)
-	var logs lockedBuffer
-	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Runner: fastRetries(), StallCheck: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	const loaded, failed = `msg="projections: the in-memory indexes are loaded"`, `msg="projections: the in-memory indexes are not loaded;`
-	waitForLog := func(msg string, times int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for strings.Count(logs.String(), msg) < times {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s was not logged %d times in:\n%s", msg, times, logs.String())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitForLog(loaded, 1)
+	p, logs := startLoggedPipeline(t, 10*time.Millisecond)
+	waitForLog(t, logs, indexesLoaded, 1)
 	// Loads fail while the read pool is out of reach, as WarmUp finds it
 	// after Close.
 	read := p.db.Reader()
@@ -122,17 +110,15 @@ func TestPipelineRetriesAFailingLoadQuietly(t *testing.T) {
 		if err := p.runner.Rebuild(context.Background(), []string{TalliesName}, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitForLog(failed, episode)
+		waitForLog(t, logs, indexesNotLoaded, episode)
 		time.Sleep(300 * time.Millisecond) // tries at about 10, 20, 40, 80 and 160 ms
-		if n := strings.Count(logs.String(), failed); n != episode {
+		if n := strings.Count(logs.String(), indexesNotLoaded); n != episode {
 			t.Fatalf("failing loads were logged %d times in %d episodes, want once each:\n%s", n, episode, logs.String())
 		}
 		p.db.mu.Lock()
 		p.db.read = read
 		p.db.mu.Unlock()
-		waitForLog(loaded, episode+1)
-		if !p.db.tallies.isLoaded() || !p.db.search.isLoaded() {
-			t.Fatal("the log says loaded again, the indexes are not")
-		}
+		waitForLog(t, logs, indexesLoaded, episode+1)
+		requireIndexesLoaded(t, p)
 	}
 }
