@@ -583,6 +583,26 @@ func BenchmarkListingSearch(b *testing.B) {
 	b.ReportMetric(float64(fi.Size())/float64(listed), "file-bytes/listed")
 }
 
+// BenchmarkListingSearchWithoutFilter asks for a two-character Chinese
+// word alone, first page: the commonest search, with every match to rank.
+func BenchmarkListingSearchWithoutFilter(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	if err := db.WarmUp(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	queries := []string{"电池", "芯片", "药物", "系统", "通信"}
+	var matches int64
+	b.ResetTimer()
+	quantiles(b, max(b.N, 200), func(i int) {
+		page, err := db.Listings(context.Background(), ListingQuery{Today: date("2024-07-01"), Text: queries[i%len(queries)], Limit: 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		matches += page.Total
+	})
+	b.ReportMetric(float64(matches)/float64(max(b.N, 200)), "matches/query")
+}
+
 // BenchmarkListingSearchNextPage asks for the second page of relevance
 // searches, with and without an IPC filter: a relevance cursor first reads
 // the current score of the listing it continues after.
