@@ -53,7 +53,7 @@ type searchFacts struct {
 	orgRegions []string
 	patentIDs  map[string]int32 // patent number → index in docs
 	docs       []searchDoc
-	spans      []declSpan       // by doc: the part of docs a plain query reads, packed
+	summaries  []docSummary     // by doc: what most matches need of docs, packed
 	vocab      map[string]int32 // token → token ID
 	tokens     []int32          // the token IDs of every indexed doc, doc after doc
 	// postings[t] are the indexed docs holding token t in any column, each
@@ -103,16 +103,34 @@ type pendingText struct {
 	codes           []domain.IPCCode
 }
 
-// declSpan is, for a doc, the dates of its first declaration, the number
-// of its declarations, whether its status ever changed and its length in
-// tokens (which its score weighs): what a plain query reads of a doc that
-// matches, packed apart from docs so that a search of tens of thousands
-// of matches reads little memory.
-type declSpan struct {
-	declaredOn, lastDay int32
-	decls               int32
-	length              int32
-	statusChanged       bool
+// docSummary is what a search reads of most docs that match, packed apart
+// from docs so that a search of tens of thousands of matches reads little
+// memory: when the doc's declarations can be in effect, its status since
+// its last status change, and its length in tokens (which its score
+// weighs).
+type docSummary struct {
+	// firstDeclared and lastEnds are the earliest declared_on and the
+	// latest last_day of its declarations; decls is their number.
+	firstDeclared, lastEnds int32
+	decls                   int32
+	length                  int32
+	// statusSince is the day of its last status change, math.MinInt32
+	// when it has none; inactive says it is not active since then.
+	statusSince int32
+	inactive    bool
+}
+
+// mayListOn reports whether a declaration of the doc can be in effect on
+// day.
+func (sm *docSummary) mayListOn(day int32) bool {
+	return sm.decls > 0 && sm.firstDeclared <= day && day <= sm.lastEnds
+}
+
+// activeOn reports whether the doc is active on day, and false as its
+// second result when that takes its status changes (day comes before the
+// last one).
+func (sm *docSummary) activeOn(day int32) (active, known bool) {
+	return !sm.inactive, sm.statusSince <= day
 }
 
 // searchDecl is one declaration, with the columns of lst_declarations the
@@ -159,12 +177,12 @@ func (f *searchFacts) apply(ev domain.Event) {
 			d.decls = append(d.decls, searchDecl{id: v.DeclarationID, feeMode: string(v.Fee.Mode), feeFen: int64(v.Fee.FixedTotal()),
 				declaredOn: dayNumber(v.DeclaredOn), lastDay: dayNumber(v.TermEndsOn)})
 			f.index(i)
-			f.refreshSpan(i)
+			f.refreshSummary(i)
 		}
 	case domain.DeclarationWithdrawn:
 		if i, decl := f.decl(string(v.Number), v.DeclarationID); decl != nil {
 			decl.lastDay = min(decl.lastDay, dayNumber(v.EffectiveOn.AddDays(-1)))
-			f.refreshSpan(i)
+			f.refreshSummary(i)
 		}
 	case domain.PatentTransferred:
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
@@ -173,7 +191,7 @@ func (f *searchFacts) apply(ev domain.Event) {
 	case domain.PatentStatusChanged:
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
 			f.docs[i].setStatus(dayNumber(v.EffectiveOn), v.Status == domain.StatusActive)
-			f.refreshSpan(i)
+			f.refreshSummary(i)
 		}
 	}
 }
@@ -201,16 +219,21 @@ func (f *searchFacts) orgs(ids []string) []int32 {
 func (f *searchFacts) patent(number, kind string, patentees []string, text *pendingText) {
 	f.patentIDs[number] = int32(len(f.docs))
 	f.docs = append(f.docs, searchDoc{number: number, kind: domain.PatentKind(kind), patentees: f.orgs(patentees), pending: text})
-	f.spans = append(f.spans, declSpan{})
+	f.summaries = append(f.summaries, docSummary{statusSince: math.MinInt32})
 }
 
-// refreshSpan sets spans[i] from docs[i].
-func (f *searchFacts) refreshSpan(i int32) {
+// refreshSummary sets summaries[i] from docs[i].
+func (f *searchFacts) refreshSummary(i int32) {
 	d := &f.docs[i]
-	f.spans[i] = declSpan{decls: int32(len(d.decls)), length: d.ends[searchColumns-1] - d.start, statusChanged: len(d.status) > 0}
-	if len(d.decls) > 0 {
-		f.spans[i].declaredOn, f.spans[i].lastDay = d.decls[0].declaredOn, d.decls[0].lastDay
+	sm := docSummary{decls: int32(len(d.decls)), length: d.ends[searchColumns-1] - d.start,
+		firstDeclared: math.MaxInt32, lastEnds: math.MinInt32, statusSince: math.MinInt32}
+	for _, decl := range d.decls {
+		sm.firstDeclared, sm.lastEnds = min(sm.firstDeclared, decl.declaredOn), max(sm.lastEnds, decl.lastDay)
 	}
+	if n := len(d.status); n > 0 {
+		sm.statusSince, sm.inactive = d.status[n-1].day, !d.status[n-1].active
+	}
+	f.summaries[i] = sm
 }
 
 // decl returns a declaration of a patent and the patent's doc.
@@ -340,7 +363,7 @@ func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
 		f.index(i)
 	}
 	for i := range f.docs {
-		f.refreshSpan(int32(i))
+		f.refreshSummary(int32(i))
 	}
 	return f, nil
 }
@@ -411,11 +434,17 @@ type listingScan struct {
 // visit adds the listings of a doc that holds every term.
 func (s *listingScan) visit(doc int32) {
 	score := math.NaN() // computed once a declaration of doc passes
-	if sp := s.f.spans[doc]; s.plain && sp.decls <= 1 && !sp.statusChanged {
-		if sp.decls == 1 && sp.declaredOn <= s.today && sp.lastDay >= s.today {
-			s.add(doc, 0, &score)
-		}
+	sm := &s.f.summaries[doc]
+	if !sm.mayListOn(s.today) {
 		return
+	}
+	if s.plain && sm.decls == 1 {
+		if active, known := sm.activeOn(s.today); known {
+			if active {
+				s.add(doc, 0, &score) // its one declaration is in effect: mayListOn
+			}
+			return
+		}
 	}
 	d := &s.f.docs[doc]
 	if !s.docPasses(d) || !d.activeOn(s.today) {
@@ -706,7 +735,7 @@ func (f *searchFacts) hits(t searchTerm, hits []int32, weight []uint16) ([]int32
 // SQLite's to the last bit.
 func (m *matcher) score(f *searchFacts, doc int32) float64 {
 	k1, b := float64(1.2), float64(0.75)
-	D := float64(f.spans[doc].length)
+	D := float64(f.summaries[doc].length)
 	score := float64(0)
 	for _, t := range m.terms {
 		freq := float64(t.weight[doc])
