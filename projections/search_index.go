@@ -126,9 +126,9 @@ func (sm *docSummary) mayListOn(day int32) bool {
 	return sm.decls > 0 && sm.firstDeclared <= day && day <= sm.lastEnds
 }
 
-// activeOn reports whether the doc is active on day, and false as its
-// second result when that takes its status changes (day comes before the
-// last one).
+// activeOn reports whether the doc is active on day, when the summary can
+// tell (known): on or after its last status change. Before that day, only
+// the doc's status changes can tell.
 func (sm *docSummary) activeOn(day int32) (active, known bool) {
 	return !sm.inactive, sm.statusSince <= day
 }
