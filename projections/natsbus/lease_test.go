@@ -199,9 +199,10 @@ func TestRunAsRelayRunsOneRelayAtATime(t *testing.T) {
 		b := openBus(t, testConfig(url, ns))
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
-		cancels[node], done[node] = cancel, make(chan struct{})
+		finished := make(chan struct{})
+		cancels[node], done[node] = cancel, finished
 		go func() {
-			defer close(done[node])
+			defer close(finished) // not done[node]: the loop writes the map meanwhile
 			if err := b.RunAsRelay(ctx, node, run(node)); err != nil {
 				t.Error(err)
 			}
