@@ -89,10 +89,10 @@ func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.filter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
-	firstLicensee, licensees := make([]int32, len(f.patents)), make([]uint8, len(f.patents))
-	// The days a patent reached 1 and 2 licensees, in order; at most one
-	// each per patent, so sized once rather than grown by append.
-	firsts, seconds := make([]int32, 0, len(f.patents)), make([]int32, 0, len(f.patents))
+	sc := multiLicenseeScratchPool.Get().(*multiLicenseeScratch)
+	defer multiLicenseeScratchPool.Put(sc)
+	sc.reset(len(f.patents))
+	firstLicensee, licensees, firsts, seconds := sc.firstLicensee, sc.licensees, sc.firsts[:0], sc.seconds[:0]
 	f.eachDeal(math.MinInt32, to, func(i int32) {
 		d := &f.deals[i]
 		if match != nil && !match(d) {
@@ -114,6 +114,30 @@ func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
 	runningCountOfDays(t, spans, seconds, 1)
 	runningCountOfDays(t, spans, firsts, 2)
 }
+
+// multiLicenseeScratch holds the lists a multi-licensee tally fills, kept
+// for the next query (see feeScratch): by patent, its first licensee and
+// how many licensees it has (up to 2); and the days patents reached 1 and
+// 2 licensees, in order, at most one each per patent.
+type multiLicenseeScratch struct {
+	firstLicensee   []int32
+	licensees       []uint8
+	firsts, seconds []int32
+}
+
+// reset readies the lists for n patents: none has a licensee yet, and
+// firsts and seconds have room for n days each.
+func (sc *multiLicenseeScratch) reset(n int) {
+	if cap(sc.licensees) < n {
+		sc.firstLicensee, sc.licensees = make([]int32, n), make([]uint8, n)
+		sc.firsts, sc.seconds = make([]int32, 0, n), make([]int32, 0, n)
+	}
+	sc.firstLicensee, sc.licensees = sc.firstLicensee[:n], sc.licensees[:n]
+	clear(sc.licensees)
+}
+
+// multiLicenseeScratchPool holds the lists of past multi-licensee tallies.
+var multiLicenseeScratchPool = sync.Pool{New: func() any { return new(multiLicenseeScratch) }}
 
 // runningCountOfDays sets column col of each bucket to the number of the
 // sorted days on or before its last day, and the total to the last

@@ -260,23 +260,40 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 	}
 }
 
-// TestConcurrentFeeReductions asks for fee-reductions tallies of several
-// ranges and filters from several goroutines at once (run it with -race):
-// the lists each query fills, kept from one query to the next, are never
-// shared, so every answer is the one the query gets alone.
-func TestConcurrentFeeReductions(t *testing.T) {
+// TestConcurrentPooledTallies asks for the tallies that keep the lists a
+// query fills for the next one (fee reductions, multi-licensee), over
+// several ranges and filters, from several goroutines at once (run it with
+// -race): the lists are never shared, so every answer is the one the query
+// gets alone.
+func TestConcurrentPooledTallies(t *testing.T) {
 	_, h, dir := rebuiltHistory(t, 13, 300)
 	db := openDB(t, dir)
 	if err := db.WarmUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var queries []TallyQuery
-	for _, from := range []string{"2021-01-01", "2022-07-01", "2023-03-15"} {
-		for _, patentee := range append([]string{""}, h.unis...) {
-			queries = append(queries, TallyQuery{Subject: FeeReductions, Period: Year, From: date(from), To: date("2025-12-31"),
-				PatenteeID: patentee})
-		}
+	for _, tc := range []struct {
+		subject string
+		period  Period
+	}{{FeeReductions, Year}, {MultiLicensee, Month}} {
+		t.Run(tc.subject, func(t *testing.T) {
+			var queries []TallyQuery
+			for _, from := range []string{"2021-01-01", "2022-07-01", "2023-03-15"} {
+				for _, patentee := range append([]string{""}, h.unis...) {
+					queries = append(queries, TallyQuery{Subject: tc.subject, Period: tc.period, From: date(from), To: date("2025-12-31"),
+						PatenteeID: patentee})
+				}
+			}
+			requireSameAnswersAtOnce(t, db, queries)
+		})
 	}
+}
+
+// requireSameAnswersAtOnce asks for every query alone, then from four
+// goroutines at once, three times each, and fails the test when an answer
+// at once differs from the one alone, or when every answer alone counts
+// nothing in its first column.
+func requireSameAnswersAtOnce(t *testing.T, db *DB, queries []TallyQuery) {
+	t.Helper()
 	want := make([]Tally, len(queries))
 	patents := int64(0)
 	for i, q := range queries {
@@ -287,7 +304,7 @@ func TestConcurrentFeeReductions(t *testing.T) {
 		patents += want[i].Total.Values[0]
 	}
 	if patents == 0 {
-		t.Fatal("no fee reduction to compare")
+		t.Fatal("nothing counted to compare")
 	}
 	var wg sync.WaitGroup
 	for g := range 4 {
