@@ -218,7 +218,9 @@ func (f *tallyFacts) timeToFirstLicenceTally(q TallyQuery, spans []span, t *Tall
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
-	days := make([][]int64, len(spans))
+	sc := firstLicenceScratchPool.Get().(*firstLicenceScratch)
+	defer firstLicenceScratchPool.Put(sc)
+	days := sc.reset(len(spans))
 	for i := range f.decls {
 		d := &f.decls[i]
 		if !d.licensed || d.firstLicence < from || d.firstLicence > to || (match != nil && !match(d)) {
@@ -227,11 +229,37 @@ func (f *tallyFacts) timeToFirstLicenceTally(q TallyQuery, spans []span, t *Tall
 		b := bucket[d.firstLicence-from]
 		days[b] = append(days[b], int64(d.firstLicence-d.declared))
 	}
-	copy(t.Total.Values, daysSummary(slices.Concat(days...)))
+	total := sc.total[:0]
+	for _, ds := range days {
+		total = append(total, ds...)
+	}
+	sc.total = total
+	copy(t.Total.Values, daysSummary(total))
 	for i := range t.Buckets {
 		copy(t.Buckets[i].Values, daysSummary(days[i]))
 	}
 }
+
+// firstLicenceScratch holds the lists a time-to-first-licence tally fills,
+// kept for the next query (see feeScratch): the days from declaration to
+// first licence by bucket, and all of them together.
+type firstLicenceScratch struct {
+	byBucket [][]int64
+	total    []int64
+}
+
+// reset empties the lists and returns one per bucket of n.
+func (sc *firstLicenceScratch) reset(n int) [][]int64 {
+	sc.byBucket = slices.Grow(sc.byBucket[:0], n)[:n]
+	for i := range sc.byBucket {
+		sc.byBucket[i] = sc.byBucket[i][:0]
+	}
+	return sc.byBucket
+}
+
+// firstLicenceScratchPool holds the lists of past time-to-first-licence
+// tallies.
+var firstLicenceScratchPool = sync.Pool{New: func() any { return new(firstLicenceScratch) }}
 
 // sumBuckets sets the given columns of the total to the sums of the
 // buckets'.

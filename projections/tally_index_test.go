@@ -261,7 +261,8 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 }
 
 // TestConcurrentPooledTallies asks for the tallies that keep the lists a
-// query fills for the next one (fee reductions, multi-licensee), over
+// query fills for the next one (fee reductions, multi-licensee, time to
+// first licence), over
 // several ranges and filters, from several goroutines at once (run it with
 // -race): the lists are never shared, so every answer is the one the query
 // gets alone.
@@ -274,7 +275,7 @@ func TestConcurrentPooledTallies(t *testing.T) {
 	for _, tc := range []struct {
 		subject string
 		period  Period
-	}{{FeeReductions, Year}, {MultiLicensee, Month}} {
+	}{{FeeReductions, Year}, {MultiLicensee, Month}, {TimeToFirstLicence, Quarter}} {
 		t.Run(tc.subject, func(t *testing.T) {
 			var queries []TallyQuery
 			for _, from := range []string{"2021-01-01", "2022-07-01", "2023-03-15"} {
