@@ -262,10 +262,9 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 
 // TestConcurrentPooledTallies asks for the tallies that keep the lists a
 // query fills for the next one (fee reductions, multi-licensee, time to
-// first licence), over
-// several ranges and filters, from several goroutines at once (run it with
-// -race): the lists are never shared, so every answer is the one the query
-// gets alone.
+// first licence), over several ranges and filters, from several goroutines
+// at once (run it with -race): the lists are never shared, so every answer
+// is the one the query gets alone.
 func TestConcurrentPooledTallies(t *testing.T) {
 	_, h, dir := rebuiltHistory(t, 13, 300)
 	db := openDB(t, dir)
@@ -296,15 +295,15 @@ func TestConcurrentPooledTallies(t *testing.T) {
 func requireSameAnswersAtOnce(t *testing.T, db *DB, queries []TallyQuery) {
 	t.Helper()
 	want := make([]Tally, len(queries))
-	patents := int64(0)
+	counted := int64(0)
 	for i, q := range queries {
 		var err error
 		if want[i], err = db.Tally(context.Background(), q); err != nil {
 			t.Fatal(err)
 		}
-		patents += want[i].Total.Values[0]
+		counted += want[i].Total.Values[0]
 	}
-	if patents == 0 {
+	if counted == 0 {
 		t.Fatal("nothing counted to compare")
 	}
 	var wg sync.WaitGroup
