@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -431,6 +432,10 @@ func benchmarkWriteFloor(b *testing.B, journal string) {
 					b.Fatal(err)
 				}
 			}
+		}
+		var mode string
+		if err := db.conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || !strings.EqualFold(mode, journal) {
+			b.Fatalf("journal mode %q, want %s (%v)", mode, journal, err)
 		}
 		if _, err := db.conn.ExecContext(ctx, "ATTACH ? AS built", filepath.Join(dir, FileName)); err != nil {
 			b.Fatal(err)
