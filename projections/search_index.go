@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"modernc.org/libc"
 
@@ -34,7 +33,7 @@ import (
 // committed), and DB.WarmUp loads it from the tables.
 type searchIndex struct {
 	mirror[*searchFacts]
-	scratch sync.Pool // of *termScratch, so that queries allocate little
+	scratch scratchPool[termScratch] // so that queries allocate little
 }
 
 // termScratch is the memory a query needs for one term: the docs holding
@@ -623,16 +622,13 @@ type matcherTerm struct {
 	idf    float64
 }
 
-func (f *searchFacts) newMatcher(terms []searchTerm, scratch *sync.Pool) *matcher {
+func (f *searchFacts) newMatcher(terms []searchTerm, scratch *scratchPool[termScratch]) *matcher {
 	m := &matcher{}
 	if f.rows > 0 {
 		m.avgdl = float64(f.size) / float64(f.rows)
 	}
 	for _, t := range terms {
-		s, _ := scratch.Get().(*termScratch)
-		if s == nil {
-			s = &termScratch{}
-		}
+		s := scratch.get()
 		if len(s.weight) < len(f.docs) {
 			s.weight = make([]uint16, len(f.docs)+len(f.docs)/8)
 		}
@@ -651,12 +647,12 @@ func (f *searchFacts) newMatcher(terms []searchTerm, scratch *sync.Pool) *matche
 }
 
 // release zeroes the terms' memory and gives it back to scratch.
-func (m *matcher) release(scratch *sync.Pool) {
+func (m *matcher) release(scratch *scratchPool[termScratch]) {
 	for _, t := range m.terms {
 		for _, doc := range t.hits {
 			t.weight[doc] = 0
 		}
-		scratch.Put(&termScratch{hits: t.hits, weight: t.weight})
+		scratch.put(&termScratch{hits: t.hits, weight: t.weight})
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -89,8 +88,8 @@ func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.filter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
-	sc := multiLicenseeScratchPool.Get().(*multiLicenseeScratch)
-	defer multiLicenseeScratchPool.Put(sc)
+	sc := multiLicenseeScratches.get()
+	defer multiLicenseeScratches.put(sc)
 	sc.reset(len(f.patents))
 	firstLicensee, licensees, firsts, seconds := sc.firstLicensee, sc.licensees, sc.firsts[:0], sc.seconds[:0]
 	f.eachDeal(math.MinInt32, to, func(i int32) {
@@ -116,7 +115,7 @@ func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
 }
 
 // multiLicenseeScratch holds the lists a multi-licensee tally fills, kept
-// for the next query (see feeScratch): by patent, its first licensee and
+// for the next query (see scratchPool): by patent, its first licensee and
 // how many licensees it has (up to 2); and the days patents reached 1 and
 // 2 licensees, in order, at most one each per patent.
 type multiLicenseeScratch struct {
@@ -136,8 +135,8 @@ func (sc *multiLicenseeScratch) reset(n int) {
 	clear(sc.licensees)
 }
 
-// multiLicenseeScratchPool holds the lists of past multi-licensee tallies.
-var multiLicenseeScratchPool = sync.Pool{New: func() any { return new(multiLicenseeScratch) }}
+// multiLicenseeScratches holds the lists of past multi-licensee tallies.
+var multiLicenseeScratches scratchPool[multiLicenseeScratch]
 
 // runningCountOfDays sets column col of each bucket to the number of the
 // sorted days on or before its last day, and the total to the last
@@ -159,8 +158,8 @@ func runningCountOfDays(t *Tally, spans []span, days []int32, col int) {
 func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
-	sc := feeScratchPool.Get().(*feeScratch)
-	defer feeScratchPool.Put(sc)
+	sc := feeScratches.get()
+	defer feeScratches.put(sc)
 	patents, ranges := sc.patents[:0], sc.ranges[:0]
 	for i := range f.decls {
 		d := &f.decls[i]
@@ -201,16 +200,14 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 }
 
 // feeScratch holds the lists a fee-reductions tally fills, kept for the
-// next query: a query over a million events fills megabytes of them, and
-// allocating them afresh for each query brings the collector round
-// sooner.
+// next query (see scratchPool).
 type feeScratch struct {
 	patents         []int32
 	ranges, grouped []dayRange
 }
 
-// feeScratchPool holds the feeScratch of past fee-reductions tallies.
-var feeScratchPool = sync.Pool{New: func() any { return new(feeScratch) }}
+// feeScratches holds the lists of past fee-reductions tallies.
+var feeScratches scratchPool[feeScratch]
 
 // timeToFirstLicenceTally computes a time-to-first-licence tally into t
 // (see tallier.timeToFirstLicence).
@@ -218,8 +215,8 @@ func (f *tallyFacts) timeToFirstLicenceTally(q TallyQuery, spans []span, t *Tall
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
-	sc := firstLicenceScratchPool.Get().(*firstLicenceScratch)
-	defer firstLicenceScratchPool.Put(sc)
+	sc := firstLicenceScratches.get()
+	defer firstLicenceScratches.put(sc)
 	days := sc.reset(len(spans))
 	for i := range f.decls {
 		d := &f.decls[i]
@@ -241,7 +238,7 @@ func (f *tallyFacts) timeToFirstLicenceTally(q TallyQuery, spans []span, t *Tall
 }
 
 // firstLicenceScratch holds the lists a time-to-first-licence tally fills,
-// kept for the next query (see feeScratch): the days from declaration to
+// kept for the next query (see scratchPool): the days from declaration to
 // first licence by bucket, and all of them together.
 type firstLicenceScratch struct {
 	byBucket [][]int64
@@ -257,9 +254,9 @@ func (sc *firstLicenceScratch) reset(n int) [][]int64 {
 	return sc.byBucket
 }
 
-// firstLicenceScratchPool holds the lists of past time-to-first-licence
+// firstLicenceScratches holds the lists of past time-to-first-licence
 // tallies.
-var firstLicenceScratchPool = sync.Pool{New: func() any { return new(firstLicenceScratch) }}
+var firstLicenceScratches scratchPool[firstLicenceScratch]
 
 // sumBuckets sets the given columns of the total to the sums of the
 // buckets'.
