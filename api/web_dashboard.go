@@ -21,8 +21,12 @@ type dashboard struct {
 	Periods   []string
 	Charts    []chart
 	Districts []districtRow
-	Rankings  []projections.Ranking
-	Coverage  []coverageRow
+	// DistrictsNote says how the districts are counted: a licence with
+	// licensors in several counts in each, so the rows may add up to more
+	// than the deals chart's total.
+	DistrictsNote string
+	Rankings      []projections.Ranking
+	Coverage      []coverageRow
 	// CoverageCut, when not empty, says the coverage table shows only the
 	// universities with the lowest shares.
 	CoverageCut string
@@ -166,6 +170,7 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	}
 	d.Downloads = append(d.Downloads, d.downloadLinks(t("dash.districts"), "/v1/tallies/"+dealsByRegionSubject,
 		url.Values{"from": {d.From}, "to": {d.To}}))
+	d.DistrictsNote = fmt.Sprintf(t("dash.districts_note"), dashboardDistricts)
 	for _, r := range regions {
 		label := regionLabel(t, r.Region)
 		d.Districts = append(d.Districts, districtRow{Label: label, Deals: r.Deals, FeesFen: domain.Fen(r.FeesFen)})
