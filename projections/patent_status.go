@@ -53,12 +53,15 @@ func holes(out []dayRange, r dayRange, spells []dayRange) []dayRange {
 	return out
 }
 
-// activeParts returns the days of r on which the patent is active (spells
-// from inactiveSpells), in order.
-func activeParts(r dayRange, spells []dayRange) []dayRange {
-	var out []dayRange
+// appendActiveParts appends to out the days of r on which the patent is
+// active (spells from inactiveSpells), in order, and returns it.
+func appendActiveParts(out []dayRange, r dayRange, spells []dayRange) []dayRange {
 	next := r.first
-	for _, h := range holes(nil, r, spells) {
+	for _, s := range spells {
+		h := dayRange{first: max(r.first, s.first), last: min(r.last, s.last)}
+		if h.last < h.first {
+			continue
+		}
 		if h.first > next {
 			out = append(out, dayRange{first: next, last: h.first - 1})
 		}

@@ -44,8 +44,8 @@ func TestActivePartsAndHoles(t *testing.T) {
 		{dayRange{20, 29}, []dayRange{{20, 29}}, nil},
 	}
 	for _, c := range cases {
-		if got := activeParts(c.r, spells); !reflect.DeepEqual(got, c.parts) {
-			t.Errorf("activeParts(%v) = %v, want %v", c.r, got, c.parts)
+		if got := appendActiveParts(nil, c.r, spells); !reflect.DeepEqual(got, c.parts) {
+			t.Errorf("appendActiveParts(%v) = %v, want %v", c.r, got, c.parts)
 		}
 		if got := holes(nil, c.r, spells); !reflect.DeepEqual(got, c.holes) {
 			t.Errorf("holes(%v) = %v, want %v", c.r, got, c.holes)

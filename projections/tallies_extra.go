@@ -236,8 +236,8 @@ func (t *tallier) feeReductions() error {
 			return err
 		}
 		if r, ok := inEffectWithin(days[0], days[1], dayNumber(t.q.From), dayNumber(t.q.To)); ok {
-			if parts := activeParts(r, inactive[number]); len(parts) > 0 {
-				spells[number] = append(spells[number], parts...)
+			if parts := appendActiveParts(spells[number], r, inactive[number]); len(parts) > 0 {
+				spells[number] = parts
 			}
 		}
 	}
@@ -260,40 +260,66 @@ func inEffectWithin(declared, stop, from, to int32) (dayRange, bool) {
 }
 
 // addFeeReductions fills a fee-reductions tally from the days each patent
-// is in effect within the range (one list per patent, not empty): per year
+// is in effect within the range (one list per patent, not empty; see
+// feeCounter).
+func addFeeReductions(t *Tally, spans []span, perPatent iter.Seq[[]dayRange]) {
+	c := newFeeCounter(t, spans)
+	for ranges := range perPatent {
+		c.add(mergeDayRanges(ranges))
+	}
+	c.finish()
+}
+
+// feeCounter fills a fee-reductions tally one patent at a time: per year
 // bucket, the patents in effect on at least one of its days, their days
 // in effect (each day of a patent counted once) and the reduction earned;
 // the total counts the patents and sums the days and reductions.
-func addFeeReductions(t *Tally, spans []span, perPatent iter.Seq[[]dayRange]) {
+type feeCounter struct {
+	t       *Tally
+	spans   []span
+	buckets []dayRange // the days of each bucket, as day numbers
+	patents int64
+}
+
+// newFeeCounter returns a counter filling t, whose buckets are spans.
+func newFeeCounter(t *Tally, spans []span) *feeCounter {
+	c := &feeCounter{t: t, spans: spans, buckets: make([]dayRange, len(spans))}
 	first := dayNumber(t.From)
-	var patents int64
-	for ranges := range perPatent {
-		patents++
-		merged := mergeDayRanges(ranges)
-		for i, sp := range spans {
-			start, last := first, dayNumber(sp.last)
-			if i > 0 {
-				start = dayNumber(spans[i-1].last) + 1
-			}
-			var days int64
-			for _, r := range merged {
-				if lo, hi := max(r.first, start), min(r.last, last); hi >= lo {
-					days += int64(hi - lo + 1)
-				}
-			}
-			if days > 0 {
-				t.Buckets[i].Values[0]++
-				t.Buckets[i].Values[1] += days
+	for i, sp := range spans {
+		c.buckets[i] = dayRange{first: first, last: dayNumber(sp.last)}
+		first = c.buckets[i].last + 1
+	}
+	return c
+}
+
+// add counts one patent in effect on the days of merged, which are in
+// order and neither overlap nor touch (see mergeDayRanges).
+func (c *feeCounter) add(merged []dayRange) {
+	c.patents++
+	for i, b := range c.buckets {
+		var days int64
+		for _, r := range merged {
+			if lo, hi := max(r.first, b.first), min(r.last, b.last); hi >= lo {
+				days += int64(hi - lo + 1)
 			}
 		}
+		if days > 0 {
+			c.t.Buckets[i].Values[0]++
+			c.t.Buckets[i].Values[1] += days
+		}
 	}
+}
+
+// finish works out each bucket's reduction and the total.
+func (c *feeCounter) finish() {
+	t := c.t
 	for i := range t.Buckets {
 		b := t.Buckets[i].Values
-		b[2] = reductionBP(b[1], spans[i].last.Year())
+		b[2] = reductionBP(b[1], c.spans[i].last.Year())
 		t.Total.Values[1] += b[1]
 		t.Total.Values[2] += b[2]
 	}
-	t.Total.Values[0] = patents
+	t.Total.Values[0] = c.patents
 }
 
 // reductionBP is round(days × FeeReductionBP ÷ days in year), half up.
@@ -312,16 +338,21 @@ func mergeDayRanges(rs []dayRange) []dayRange {
 	}
 	rs = slices.Clone(rs)
 	slices.SortFunc(rs, func(a, b dayRange) int { return int(a.first - b.first) })
-	out := rs[:1]
-	for _, r := range rs[1:] {
-		cur := &out[len(out)-1]
-		if r.first > cur.last+1 {
-			out = append(out, r)
-		} else {
-			cur.last = max(cur.last, r.last)
-		}
+	out := rs[:0]
+	for _, r := range rs {
+		out = appendMerged(out, r)
 	}
 	return out
+}
+
+// appendMerged appends r to merged ranges that start no later than r,
+// joining it to the last when they overlap or touch.
+func appendMerged(merged []dayRange, r dayRange) []dayRange {
+	if n := len(merged); n > 0 && r.first <= merged[n-1].last+1 {
+		merged[n-1].last = max(merged[n-1].last, r.last)
+		return merged
+	}
+	return append(merged, r)
 }
 
 // timeToFirstLicence reports, per bucket of the effective date of a

@@ -154,13 +154,15 @@ func runningCountOfDays(t *Tally, spans []span, days []int32, col int) {
 }
 
 // feeReductionsTally computes a fee-reductions tally into t (see
-// tallier.feeReductions).
+// tallier.feeReductions). Most patents are in effect on one range of days
+// within a query's range, and are counted as soon as every declaration
+// has been seen; only those with more are sorted and merged.
 func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.declFilter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	sc := feeScratches.get()
 	defer feeScratches.put(sc)
-	patents, ranges := sc.patents[:0], sc.ranges[:0]
+	sc.reset(len(f.patents))
 	for i := range f.decls {
 		d := &f.decls[i]
 		if d.declared > to || d.stop <= from || d.stop <= d.declared || (match != nil && !match(d)) {
@@ -172,42 +174,87 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 		}
 		spells := f.inactiveOf(d.patent)
 		if spells == nil {
-			patents, ranges = append(patents, d.patent), append(ranges, r)
+			sc.add(d.patent, r)
 			continue
 		}
-		for _, part := range activeParts(r, spells) {
-			patents, ranges = append(patents, d.patent), append(ranges, part)
+		sc.parts = appendActiveParts(sc.parts[:0], r, spells)
+		for _, part := range sc.parts {
+			sc.add(d.patent, part)
 		}
 	}
-	// Group the ranges by patent, in order of patent, by counting.
-	order := orderBy(len(patents), func(i int) int32 { return patents[i] })
-	grouped := slices.Grow(sc.grouped[:0], len(order))[:len(order)]
-	sc.patents, sc.ranges, sc.grouped = patents, ranges, grouped
-	for k, i := range order {
-		grouped[k] = ranges[i]
-	}
-	addFeeReductions(t, spans, func(yield func([]dayRange) bool) {
-		start := 0
-		for k := 1; k <= len(order); k++ {
-			if k == len(order) || patents[order[k]] != patents[order[k-1]] {
-				if !yield(grouped[start:k]) {
-					return
-				}
-				start = k
-			}
-		}
-	})
+	c := newFeeCounter(t, spans)
+	sc.count(c)
+	c.finish()
 }
 
-// feeScratch holds the lists a fee-reductions tally fills, kept for the
-// next query (see scratchPool).
+// feeScratch holds the ranges of days a fee-reductions tally collects,
+// kept for the next query (see scratchPool).
 type feeScratch struct {
-	patents         []int32
-	ranges, grouped []dayRange
+	// slot holds, by patent, 1 + the index in firsts of its first range,
+	// or 0; firsts holds each patent's first range in the order seen, and
+	// more the further ranges of patents with more than one.
+	slot          []int32
+	firsts, more  []patentDays
+	parts, merged []dayRange // one declaration's days active, one patent's days merged
+}
+
+// patentDays are days a patent is in effect; more is whether it is in
+// effect on more ranges of days than this one.
+type patentDays struct {
+	patent int32
+	days   dayRange
+	more   bool
 }
 
 // feeScratches holds the lists of past fee-reductions tallies.
 var feeScratches scratchPool[feeScratch]
+
+// reset empties the scratch for a query over patents patents: it clears
+// the slots the last query filled, which its firsts name.
+func (sc *feeScratch) reset(patents int) {
+	for _, p := range sc.firsts {
+		sc.slot[p.patent] = 0
+	}
+	if grow := patents - len(sc.slot); grow > 0 {
+		sc.slot = append(sc.slot, make([]int32, grow)...)
+	}
+	sc.firsts, sc.more = sc.firsts[:0], sc.more[:0]
+}
+
+// add collects a range of days a patent is in effect.
+func (sc *feeScratch) add(patent int32, days dayRange) {
+	if s := sc.slot[patent]; s != 0 {
+		sc.firsts[s-1].more = true
+		sc.more = append(sc.more, patentDays{patent: patent, days: days})
+		return
+	}
+	sc.firsts = append(sc.firsts, patentDays{patent: patent, days: days})
+	sc.slot[patent] = int32(len(sc.firsts))
+}
+
+// count adds every patent collected to c: one with one range at once,
+// the others once their ranges are sorted and merged.
+func (sc *feeScratch) count(c *feeCounter) {
+	for _, p := range sc.firsts {
+		if p.more {
+			sc.more = append(sc.more, p)
+			continue
+		}
+		one := [1]dayRange{p.days}
+		c.add(one[:])
+	}
+	slices.SortFunc(sc.more, func(a, b patentDays) int {
+		return cmp.Or(cmp.Compare(a.patent, b.patent), cmp.Compare(a.days.first, b.days.first))
+	})
+	for rest := sc.more; len(rest) > 0; {
+		merged, n := sc.merged[:0], 0
+		for ; n < len(rest) && rest[n].patent == rest[0].patent; n++ {
+			merged = appendMerged(merged, rest[n].days)
+		}
+		c.add(merged)
+		sc.merged, rest = merged, rest[n:]
+	}
+}
 
 // timeToFirstLicenceTally computes a time-to-first-licence tally into t
 // (see tallier.timeToFirstLicence).
