@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -262,48 +263,65 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 
 // TestConcurrentPooledTallies asks for the tallies that keep the lists a
 // query fills for the next one (fee reductions, multi-licensee, time to
-// first licence), over several ranges and filters, from several goroutines
-// at once (run it with -race): the lists are never shared, so every answer
-// is the one the query gets alone.
+// first licence, and the deals by region), over several ranges and
+// filters, from several goroutines at once (run it with -race): the lists
+// are never shared, so every answer is the one the query gets alone.
 func TestConcurrentPooledTallies(t *testing.T) {
 	_, h, dir := rebuiltHistory(t, 13, 300)
 	db := openDB(t, dir)
 	if err := db.WarmUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	froms := []string{"2021-01-01", "2022-07-01", "2023-03-15"}
 	for _, tc := range []struct {
 		subject string
 		period  Period
 	}{{FeeReductions, Year}, {MultiLicensee, Month}, {TimeToFirstLicence, Quarter}} {
 		t.Run(tc.subject, func(t *testing.T) {
 			var queries []TallyQuery
-			for _, from := range []string{"2021-01-01", "2022-07-01", "2023-03-15"} {
+			for _, from := range froms {
 				for _, patentee := range append([]string{""}, h.unis...) {
 					queries = append(queries, TallyQuery{Subject: tc.subject, Period: tc.period, From: date(from), To: date("2025-12-31"),
 						PatenteeID: patentee})
 				}
 			}
-			requireSameAnswersAtOnce(t, db, queries)
+			requireSameAnswersAtOnce(t, queries, func(q TallyQuery) (Tally, error) { return db.Tally(context.Background(), q) },
+				func(a Tally) int64 { return a.Total.Values[0] })
 		})
 	}
+	t.Run("deals-by-region", func(t *testing.T) {
+		var queries []RegionDealsQuery
+		for _, from := range froms {
+			for _, digits := range []int{2, 4, 6} {
+				queries = append(queries, RegionDealsQuery{From: date(from), To: date("2025-12-31"), Digits: digits})
+			}
+		}
+		requireSameAnswersAtOnce(t, queries, func(q RegionDealsQuery) ([]RegionDeals, error) { return db.DealsByRegion(context.Background(), q) },
+			func(a []RegionDeals) (deals int64) {
+				for _, r := range a {
+					deals += r.Deals
+				}
+				return deals
+			})
+	})
 }
 
-// requireSameAnswersAtOnce asks for every query alone, then from four
+// requireSameAnswersAtOnce asks every query alone, then from four
 // goroutines at once, three times each, and fails the test when an answer
-// at once differs from the one alone, or when every answer alone counts
-// nothing in its first column.
-func requireSameAnswersAtOnce(t *testing.T, db *DB, queries []TallyQuery) {
+// at once differs from the one alone, or when the answers alone count
+// nothing in all.
+func requireSameAnswersAtOnce[Q, A any](t *testing.T, queries []Q, ask func(Q) (A, error), counted func(A) int64) {
 	t.Helper()
-	want := make([]Tally, len(queries))
-	counted := int64(0)
+	want := make([]A, len(queries))
+	var total int64
 	for i, q := range queries {
 		var err error
-		if want[i], err = db.Tally(context.Background(), q); err != nil {
+		if want[i], err = ask(q); err != nil {
 			t.Fatal(err)
 		}
-		counted += want[i].Total.Values[0]
+		total += counted(want[i])
 	}
-	if counted == 0 {
+	if total == 0 {
 		t.Fatal("nothing counted to compare")
 	}
 	var wg sync.WaitGroup
@@ -311,13 +329,15 @@ func requireSameAnswersAtOnce(t *testing.T, db *DB, queries []TallyQuery) {
 		wg.Go(func() {
 			for k := range 3 * len(queries) {
 				i := (g + k) % len(queries)
-				got, err := db.Tally(context.Background(), queries[i])
+				got, err := ask(queries[i])
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				if !reflect.DeepEqual(got, want[i]) {
-					t.Errorf("%+v at once with others:\n%s\nalone:\n%s", queries[i], mustJSON(got), mustJSON(want[i]))
+					gotJSON, _ := json.Marshal(got)
+					wantJSON, _ := json.Marshal(want[i])
+					t.Errorf("%+v at once with others:\n%s\nalone:\n%s", queries[i], gotJSON, wantJSON)
 					return
 				}
 			}
