@@ -195,7 +195,8 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 	ns := natsbus.NamespaceFor(identity)
 	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.natsURL, Namespace: ns, Logger: log})
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("--bus nats: %w (is a NATS server with JetStream running at --nats-url %s, env LEDGER_NATS_URL?)",
+			err, cfg.natsURL)
 	}
 	log.Info("NATS bus", "url", cfg.natsURL, "namespace", ns, "node", node)
 	return bus, node, nil
