@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -59,6 +60,13 @@ func (f *tallyFacts) recordalsTally(q TallyQuery, spans []span, t *Tally) {
 	match := f.filter(q)
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
+	// A licence not recorded by the range's last day is overdue when its
+	// deadline is before that day. Deadlines do not go back as the day a
+	// licence takes effect goes on, so the overdue ones are those effective
+	// before the first day whose deadline is not before it.
+	overdueBefore := from + int32(sort.Search(int(to-from)+1, func(i int) bool {
+		return !domain.RecordalDeadline(dayDate(from + int32(i))).Before(q.To)
+	}))
 	f.eachDeal(from, to, func(i int32) {
 		d := &f.deals[i]
 		if match != nil && !match(d) {
@@ -75,7 +83,7 @@ func (f *tallyFacts) recordalsTally(q TallyQuery, spans []span, t *Tally) {
 		}
 		b[0]++
 		b[col]++
-		if col == 3 && domain.RecordalDeadline(epoch.AddDays(int(d.day))).Before(q.To) {
+		if col == 3 && d.day < overdueBefore {
 			b[4]++
 		}
 	})
