@@ -15,16 +15,25 @@ import (
 // eachDeal calls visit with every licence effective from…to, in order of
 // day.
 func (f *tallyFacts) eachDeal(from, to int32, visit func(deal int32)) {
+	f.eachDealByDay(from, to, func(_, _, _, deal int32) { visit(deal) })
+}
+
+// eachDealByDay calls visit with the day, licensee, patent and index of
+// every licence effective from…to, in order of day. It reads them from the
+// columns sorted by day, in order, and from the deals themselves only for
+// the unsorted tail.
+func (f *tallyFacts) eachDealByDay(from, to int32, visit func(day, licensee, patent, deal int32)) {
 	d := f.dealsByDay
 	tail := tailIn(len(d.day), len(f.deals), func(i int) int32 { return f.deals[i].day }, from, to)
+	visitTail := func(i int32) { t := &f.deals[i]; visit(t.day, t.licensee, t.patent, i) }
 	for k := lowerBound(d.day, from); k < len(d.day) && d.day[k] <= to; k++ {
 		for ; len(tail) > 0 && f.deals[tail[0]].day < d.day[k]; tail = tail[1:] {
-			visit(tail[0])
+			visitTail(tail[0])
 		}
-		visit(d.deal[k])
+		visit(d.day[k], d.licensee[k], d.patent[k], d.deal[k])
 	}
 	for _, i := range tail {
-		visit(i)
+		visitTail(i)
 	}
 }
 
@@ -93,27 +102,29 @@ func (f *tallyFacts) recordalsTally(q TallyQuery, spans []span, t *Tally) {
 // multiLicenseeTally computes a multi-licensee tally into t (see
 // tallier.multiLicensee).
 func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
-	match := f.filter(q)
+	var passing []uint64 // a bit per deal that passes the filter; nil without one
+	if match := f.filter(q); match != nil {
+		passing = f.dealsPassing(match)
+	}
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
 	sc := multiLicenseeScratches.get()
 	defer multiLicenseeScratches.put(sc)
 	sc.reset(len(f.patents))
 	firstLicensee, licensees, firsts, seconds := sc.firstLicensee, sc.licensees, sc.firsts[:0], sc.seconds[:0]
-	f.eachDeal(math.MinInt32, to, func(i int32) {
-		d := &f.deals[i]
-		if match != nil && !match(d) {
+	f.eachDealByDay(math.MinInt32, to, func(day, licensee, patent, deal int32) {
+		if passing != nil && passing[deal>>6]&(1<<(deal&63)) == 0 {
 			return
 		}
-		switch n := &licensees[d.patent]; {
+		switch n := &licensees[patent]; {
 		case *n == 0:
-			*n, firstLicensee[d.patent] = 1, d.licensee
-			firsts = append(firsts, d.day)
-		case *n == 1 && d.licensee != firstLicensee[d.patent]:
+			*n, firstLicensee[patent] = 1, licensee
+			firsts = append(firsts, day)
+		case *n == 1 && licensee != firstLicensee[patent]:
 			*n = 2
-			seconds = append(seconds, d.day)
-			if d.day >= from {
-				t.Buckets[bucket[d.day-from]].Values[0]++
+			seconds = append(seconds, day)
+			if day >= from {
+				t.Buckets[bucket[day-from]].Values[0]++
 			}
 		}
 	})
