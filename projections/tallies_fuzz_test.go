@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"reflect"
 	"testing"
@@ -9,11 +10,11 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// FuzzTallies sends arbitrary tallies, rankings and review coverages
-// (subject, period, range, filters, campaign, order, limit) to the read
-// models of a random history: each is either answered or refused with
-// invalid_argument (never another error, never a panic), and what the
-// in-memory tally index answers equals what SQLite answers.
+// FuzzTallies sends arbitrary tallies, rankings, deals by region and review
+// coverages (subject, period, range, filters, level, campaign, order,
+// limit) to the read models of a random history: each is either answered
+// or refused with invalid_argument (never another error, never a panic),
+// and what the in-memory tally index answers equals what SQLite answers.
 func FuzzTallies(f *testing.F) {
 	dir := f.TempDir()
 	st := openStore(f, dir)
@@ -33,6 +34,8 @@ func FuzzTallies(f *testing.F) {
 	f.Add(uint8(3), "week", int16(300), int16(320), "4401", "G06", uint8(2), "sole", "design", int8(-1), "conversion_bp", uint8(1), "")
 	f.Add(uint8(8), "quarter", int16(900), int16(100), "x", "!", uint8(40), "perpetual", "plant", int8(0), "nothing", uint8(200), "20 24")
 	f.Add(uint8(1), "month", int16(0), int16(1200), "", "", uint8(0), "", "", int8(0), "share", uint8(2), "2024")
+	f.Add(uint8(2), "year", int16(-100), int16(1400), "", "", uint8(1), "", "", int8(0), "licenses", uint8(6), "2025")
+	f.Add(uint8(4), "month", int16(200), int16(900), "", "", uint8(3), "", "", int8(0), "declared", uint8(12), "2023")
 	f.Fuzz(func(t *testing.T, subject uint8, period string, from, to int16, region, ipc string, patentee uint8,
 		typ, kind string, sme int8, metric string, limit uint8, campaign string) {
 		ctx := context.Background()
@@ -56,6 +59,12 @@ func FuzzTallies(f *testing.F) {
 		} else if inMemory, inSQL := rankedBothWays(t, db, rq); !reflect.DeepEqual(inMemory, inSQL) {
 			t.Fatalf("%+v:\nmemory %+v\nSQL    %+v", rq, inMemory, inSQL)
 		}
+		dq := RegionDealsQuery{From: q.From, To: q.To, Digits: int(limit % 8), Limit: int(patentee % 4)}
+		if _, err := db.DealsByRegion(ctx, dq); err != nil {
+			refused(t, dq, err)
+		} else if inMemory, inSQL := regionDealsBothWays(t, db, dq); !reflect.DeepEqual(inMemory, inSQL) {
+			t.Fatalf("%+v:\nmemory %+v\nSQL    %+v", dq, inMemory, inSQL)
+		}
 		cq := ReviewCoverageQuery{Campaign: campaign, AsOf: q.To, PatenteeID: q.PatenteeID, Region: region, Sort: metric, Limit: int(limit)}
 		if _, err := db.ReviewCoverage(ctx, cq); err != nil {
 			refused(t, cq, err)
@@ -72,4 +81,17 @@ func refused(t *testing.T, query any, err error) {
 	if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument {
 		t.Fatalf("%+v: %v", query, err)
 	}
+}
+
+// regionDealsBothWays answers q from the in-memory tally index and in SQL,
+// in one read.
+func regionDealsBothWays(t *testing.T, db *DB, q RegionDealsQuery) (inMemory, inSQL []RegionDeals) {
+	t.Helper()
+	inOneRead(t, db, func(position int64) bool {
+		return db.tallies.readAt(position, func(f *tallyFacts) { inMemory = f.dealsByRegion(q) })
+	}, func(ctx context.Context, tx *sql.Tx) (err error) {
+		inSQL, err = regionDealsInSQL(ctx, tx, q)
+		return err
+	})
+	return inMemory, inSQL
 }
