@@ -211,9 +211,9 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 type feeScratch struct {
 	// slot holds, by patent, 1 + the index in firsts of its first range,
 	// or 0; firsts holds each patent's first range in the order seen, and
-	// more the further ranges of patents with more than one.
+	// rest the further ranges of patents with more than one.
 	slot          []int32
-	firsts, more  []patentDays
+	firsts, rest  []patentDays
 	parts, merged []dayRange // one declaration's days active, one patent's days merged
 }
 
@@ -237,14 +237,14 @@ func (sc *feeScratch) reset(patents int) {
 	if grow := patents - len(sc.slot); grow > 0 {
 		sc.slot = append(sc.slot, make([]int32, grow)...)
 	}
-	sc.firsts, sc.more = sc.firsts[:0], sc.more[:0]
+	sc.firsts, sc.rest = sc.firsts[:0], sc.rest[:0]
 }
 
 // add collects a range of days a patent is in effect.
 func (sc *feeScratch) add(patent int32, days dayRange) {
 	if s := sc.slot[patent]; s != 0 {
 		sc.firsts[s-1].more = true
-		sc.more = append(sc.more, patentDays{patent: patent, days: days})
+		sc.rest = append(sc.rest, patentDays{patent: patent, days: days})
 		return
 	}
 	sc.firsts = append(sc.firsts, patentDays{patent: patent, days: days})
@@ -256,22 +256,22 @@ func (sc *feeScratch) add(patent int32, days dayRange) {
 func (sc *feeScratch) count(c *feeCounter) {
 	for _, p := range sc.firsts {
 		if p.more {
-			sc.more = append(sc.more, p)
+			sc.rest = append(sc.rest, p)
 			continue
 		}
 		one := [1]dayRange{p.days}
 		c.add(one[:])
 	}
-	slices.SortFunc(sc.more, func(a, b patentDays) int {
+	slices.SortFunc(sc.rest, func(a, b patentDays) int {
 		return cmp.Or(cmp.Compare(a.patent, b.patent), cmp.Compare(a.days.first, b.days.first))
 	})
-	for rest := sc.more; len(rest) > 0; {
+	for left := sc.rest; len(left) > 0; {
 		merged, n := sc.merged[:0], 0
-		for ; n < len(rest) && rest[n].patent == rest[0].patent; n++ {
-			merged = appendMerged(merged, rest[n].days)
+		for ; n < len(left) && left[n].patent == left[0].patent; n++ {
+			merged = appendMerged(merged, left[n].days)
 		}
 		c.add(merged)
-		sc.merged, rest = merged, rest[n:]
+		sc.merged, left = merged, left[n:]
 	}
 }
 
