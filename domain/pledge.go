@@ -76,7 +76,7 @@ func parsePatentList(fe *FieldErrors, raw []string) []PatentNumber {
 	return numbers
 }
 
-// RegisterPledge decides a pledge over every patent in ps (in the order of
+// RegisterPledgeOn decides a pledge over every patent in ps (in the order of
 // the command's list) and returns the events for each patent's stream, in
 // the same order.
 func RegisterPledgeOn(d decision, ps []*Patent, c RegisterPledge) ([][]Event, error) {

@@ -104,7 +104,7 @@ func (t *tallier) recordals() error {
 		if err != nil {
 			return err
 		}
-		col := recordalColumn(on, recorded, due, t.to)
+		col := recordalColumn(recorded, due, t.to)
 		b := &t.tally.Buckets[i]
 		b.Values[0]++
 		b.Values[col]++
@@ -119,9 +119,10 @@ func (t *tallier) recordals() error {
 	return nil
 }
 
-// recordalColumn returns the column of a licence effective on: 1 recorded
-// in time, 2 late, 3 not recorded by asOf.
-func recordalColumn(on string, recorded, due *string, asOf string) int {
+// recordalColumn returns the column of a licence recorded on recorded (nil
+// when not) with its deadline due: 1 recorded in time, 2 late, 3 not
+// recorded by asOf.
+func recordalColumn(recorded, due *string, asOf string) int {
 	switch {
 	case recorded == nil || *recorded > asOf:
 		return 3

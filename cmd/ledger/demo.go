@@ -955,7 +955,7 @@ func (g *demoPlan) declare(p *demoPatent, from domain.Date) (domain.Date, bool) 
 		months -= g.intn(1, 11) // an odd term such as 30 months
 	}
 	ends := domain.TermEndsOn(on, months)
-	c := domain.FileDeclaration{Fee: g.fee(p), TermMonths: months, DeclaredOn: on,
+	c := domain.FileDeclaration{Fee: g.fee(), TermMonths: months, DeclaredOn: on,
 		OtherTerms: demoPick(g, demoOtherTerms)}
 	if p.kind != domain.KindInvention {
 		c.EvaluationReportRef = fmt.Sprintf("PJ%s-%d", strings.TrimPrefix(string(p.number[:14]), "ZL"), on.Year()-1)
@@ -1033,7 +1033,7 @@ func (g *demoPlan) declare(p *demoPatent, from domain.Date) (domain.Date, bool) 
 }
 
 // fee draws the fee terms of a declaration.
-func (g *demoPlan) fee(p *demoPatent) domain.FeeTerms {
+func (g *demoPlan) fee() domain.FeeTerms {
 	mode := []domain.FeeMode{domain.FeeFree, domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty, domain.FeeEntryPlusRoyalty}[g.weighted([]int{17, 30, 13, 22, 18})]
 	switch mode {
 	case domain.FeeLumpSum:

@@ -38,9 +38,9 @@ func (t *txn) plan(appends []domain.StreamAppend) (planned, error) {
 	return planned{recs: recs, reply: appendqueue.Reply{Res: res}}, nil
 }
 
-// accept moves what t knows of the log past recs, the events of appends
-// as written.
-func (t *txn) accept(appends []domain.StreamAppend, recs []domain.RecordedEvent) {
+// accept moves what t knows of the log past recs, the events of a
+// request's appends as written.
+func (t *txn) accept(recs []domain.RecordedEvent) {
 	if len(recs) == 0 {
 		return
 	}

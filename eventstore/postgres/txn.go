@@ -138,7 +138,7 @@ func (t *txn) writeAll(batch []*appendqueue.Request, replies []appendqueue.Reply
 			return err
 		}
 		replies[i] = p.reply
-		t.accept(r.Appends, p.recs)
+		t.accept(p.recs)
 		recs = append(recs, p.recs...)
 	}
 	if len(recs) == 0 {
@@ -197,7 +197,7 @@ func (t *txn) writeEach(batch []*appendqueue.Request, replies []appendqueue.Repl
 				return err
 			}
 			if p.reply.Err == nil {
-				t.accept(r.Appends, p.recs)
+				t.accept(p.recs)
 				written = true
 			}
 		}
