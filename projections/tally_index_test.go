@@ -309,7 +309,7 @@ func TestConcurrentPooledTallies(t *testing.T) {
 // requireSameAnswersAtOnce asks every query alone, then from four
 // goroutines at once, three times each, and fails the test when an answer
 // at once differs from the one alone, or when the answers alone count
-// nothing in all.
+// nothing at all (counted says what an answer counts).
 func requireSameAnswersAtOnce[Q, A any](t *testing.T, queries []Q, ask func(Q) (A, error), counted func(A) int64) {
 	t.Helper()
 	want := make([]A, len(queries))
