@@ -128,18 +128,16 @@ func regionDealsInSQL(ctx context.Context, tx *sql.Tx, q RegionDealsQuery) ([]Re
 }
 
 // dealsByRegion answers q from the facts (see DB.DealsByRegion). Each
-// organisation's region is worked out once per query, then each deal's in
-// one pass over the deals in order, so that the deals and payments of the
-// range, visited by day, read 4 bytes a deal rather than its whole record
-// from all over memory.
+// organisation's region is worked out once per query, so that a deal costs
+// an index or two: its licensor, read from licensorOf, and the region.
 func (f *tallyFacts) dealsByRegion(q RegionDealsQuery) []RegionDeals {
 	var regions []RegionDeals
-	regionOf := make([]int32, len(f.orgs)) // index in regions, noRegion for none
+	regionOf := make([]int32, len(f.orgs)) // index in regions, -1 for none
 	index := map[string]int32{}
 	for i := range f.orgs {
 		o := &f.orgs[i]
 		if !o.known || len(o.region) < q.Digits {
-			regionOf[i] = noRegion
+			regionOf[i] = -1
 			continue
 		}
 		k, ok := index[o.region[:q.Digits]]
@@ -150,25 +148,22 @@ func (f *tallyFacts) dealsByRegion(q RegionDealsQuery) []RegionDeals {
 		}
 		regionOf[i] = k
 	}
-	scratch := dealRegionScratches.get()
-	defer dealRegionScratches.put(scratch)
-	regionOfDeal := f.dealRegions(regionOf, scratch)
 	add := func(deal int32, deals, fees int64) {
-		k := regionOfDeal[deal]
-		if k >= 0 {
-			regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
-			return
-		}
-		if k == noRegion {
-			return
-		}
-		licensors := f.deals[deal].licensors
-		for i, o := range licensors {
-			k := regionOf[o]
-			if k < 0 || slices.ContainsFunc(licensors[:i], func(p int32) bool { return regionOf[p] == k }) {
-				continue // no region, or counted under an earlier licensor
+		switch licensor := f.licensorOf[deal]; licensor {
+		case noLicensor:
+		case severalLicensors:
+			licensors := f.deals[deal].licensors
+			for i, o := range licensors {
+				k := regionOf[o]
+				if k < 0 || slices.ContainsFunc(licensors[:i], func(p int32) bool { return regionOf[p] == k }) {
+					continue // no region, or counted under an earlier licensor
+				}
+				regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
 			}
-			regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
+		default: // most deals
+			if k := regionOf[licensor]; k >= 0 {
+				regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
+			}
 		}
 	}
 	from, to := dayNumber(q.From), dayNumber(q.To)
@@ -176,34 +171,6 @@ func (f *tallyFacts) dealsByRegion(q RegionDealsQuery) []RegionDeals {
 	f.eachPayment(from, to, func(pay dealPayment) { add(pay.deal, 0, pay.amountFen) })
 	return orderRegionDeals(slices.DeleteFunc(regions, func(r RegionDeals) bool { return r.Deals == 0 && r.FeesFen == 0 }), q.Limit)
 }
-
-// The region of a deal in dealRegions when it is not one region: none, or
-// as many as its licensors have (read them).
-const (
-	noRegion       = -1
-	severalRegions = -2
-)
-
-// dealRegions returns, by deal, the region (an index of regionOf's) of its
-// one licensor, or noRegion or severalRegions, in scratch's list.
-func (f *tallyFacts) dealRegions(regionOf []int32, scratch *[]int32) []int32 {
-	out := slices.Grow((*scratch)[:0], len(f.deals))[:len(f.deals)]
-	*scratch = out
-	for i := range f.deals {
-		switch d := &f.deals[i]; len(d.licensors) {
-		case 0:
-			out[i] = noRegion
-		case 1: // most deals
-			out[i] = regionOf[d.licensor]
-		default:
-			out[i] = severalRegions
-		}
-	}
-	return out
-}
-
-// dealRegionScratches holds the lists of past deals-by-region queries.
-var dealRegionScratches scratchPool[[]int32]
 
 // orderRegionDeals sorts regions by deals, then fees (both most first),
 // then code, and keeps the first limit (all when limit is 0).

@@ -65,7 +65,11 @@ type tallyFacts struct {
 	// sorted by day, as columns that a tally scans from memory in order;
 	// the later ones (the tail) are sorted when a tally reads them, until
 	// there are enough to sort everything again (see sortIfDue).
-	dealsByDay    dealColumns
+	dealsByDay dealColumns
+	// licensorOf holds, by deal, its one licensor, or noLicensor or
+	// severalLicensors: 4 bytes a deal that the deals by region read, in
+	// day order, instead of each deal's record from all over memory.
+	licensorOf    []int32
 	paymentsByDay paymentColumns
 }
 
@@ -307,8 +311,16 @@ func (f *tallyFacts) licence(id, number, typ, licensee string, day int32, instal
 	f.deals = append(f.deals, dealFact{day: day, licensee: f.orgIndex(licensee), patent: f.patentIndex(number),
 		typ: domain.LicenseType(typ), instalments: instalments})
 	f.licenceIDs[id] = i
+	f.licensorOf = append(f.licensorOf, noLicensor)
 	return i
 }
+
+// The licensorOf a deal that has no licensor, or more than one (read its
+// licensors).
+const (
+	noLicensor       = -1
+	severalLicensors = -2
+)
 
 // licensor adds a licensor to a licence once.
 func (f *tallyFacts) licensor(deal int32, org string) {
@@ -316,6 +328,10 @@ func (f *tallyFacts) licensor(deal int32, org string) {
 	if d := &f.deals[deal]; !slices.Contains(d.licensors, o) {
 		d.licensors = append(d.licensors, o)
 		d.licensor = d.licensors[0]
+		f.licensorOf[deal] = d.licensor
+		if len(d.licensors) > 1 {
+			f.licensorOf[deal] = severalLicensors
+		}
 	}
 }
 
