@@ -206,6 +206,10 @@ func (f *tallyFacts) feeReductionsTally(q TallyQuery, spans []span, t *Tally) {
 	c.finish()
 }
 
+// feeSumScratches holds the fees by deal that past rankings by fees
+// summed.
+var feeSumScratches scratchPool[[]int64]
+
 // feeScratch holds the ranges of days a fee-reductions tally collects,
 // kept for the next query (see scratchPool).
 type feeScratch struct {
@@ -361,27 +365,33 @@ func (f *tallyFacts) rank(q RankingQuery) []Ranking {
 			ranked[o] = true
 		}
 	}
-	addToLicensors := func(d *dealFact, v int64) {
-		if len(d.licensors) == 1 { // most deals: no need to read the licensors' slice
-			values[d.licensor] += v
-			ranked[d.licensor] = true
-			return
+	addToLicensors := func(deal int32, v int64) {
+		switch licensor := f.licensorOf[deal]; licensor {
+		case noLicensor:
+		case severalLicensors:
+			add(f.deals[deal].licensors, v)
+		default: // most deals: no need to read the deal
+			values[licensor] += v
+			ranked[licensor] = true
 		}
-		add(d.licensors, v)
 	}
 	switch q.Metric {
 	case MetricLicenses:
-		f.eachDeal(from, to, func(i int32) { addToLicensors(&f.deals[i], 1) })
+		f.eachDeal(from, to, func(i int32) { addToLicensors(i, 1) })
 	case MetricFees:
 		// Summed per deal first, in one array, then handed to the deals'
 		// licensors in deal order: reading a deal per payment, in day
 		// order, jumps all over the deals. Every payment is of 1 fen or
 		// more (a free licence records none), so a deal with a sum was paid.
-		feesOf := make([]int64, len(f.deals))
+		scratch := feeSumScratches.get()
+		defer feeSumScratches.put(scratch)
+		feesOf := slices.Grow((*scratch)[:0], len(f.deals))[:len(f.deals)]
+		clear(feesOf)
+		*scratch = feesOf
 		f.eachPayment(from, to, func(pay dealPayment) { feesOf[pay.deal] += pay.amountFen })
 		for i, fees := range feesOf {
 			if fees > 0 {
-				addToLicensors(&f.deals[i], fees)
+				addToLicensors(int32(i), fees)
 			}
 		}
 	case MetricDeclared:

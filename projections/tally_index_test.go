@@ -261,11 +261,12 @@ func TestDistinctCountsLikeASet(t *testing.T) {
 	}
 }
 
-// TestConcurrentPooledTallies asks for the tallies that keep the lists a
-// query fills for the next one (fee reductions, multi-licensee, time to
-// first licence, and the deals by region), over several ranges and
-// filters, from several goroutines at once (run it with -race): the lists
-// are never shared, so every answer is the one the query gets alone.
+// TestConcurrentPooledTallies asks for the tallies and rankings that keep
+// the lists a query fills for the next one (fee reductions, multi-licensee,
+// time to first licence, the rankings by fees), and for the deals by
+// region, over several ranges and filters, from several goroutines at once
+// (run it with -race): the lists are never shared, so every answer is the
+// one the query gets alone.
 func TestConcurrentPooledTallies(t *testing.T) {
 	_, h, dir := rebuiltHistory(t, 13, 300)
 	db := openDB(t, dir)
@@ -302,6 +303,19 @@ func TestConcurrentPooledTallies(t *testing.T) {
 					deals += r.Deals
 				}
 				return deals
+			})
+	})
+	t.Run("rankings-by-fees", func(t *testing.T) {
+		var queries []RankingQuery
+		for _, from := range froms {
+			queries = append(queries, RankingQuery{Metric: MetricFees, From: date(from), To: date("2025-12-31"), Limit: MaxRankingLimit})
+		}
+		requireSameAnswersAtOnce(t, queries, func(q RankingQuery) ([]Ranking, error) { return db.Rankings(context.Background(), q) },
+			func(a []Ranking) (fees int64) {
+				for _, r := range a {
+					fees += r.Value
+				}
+				return fees
 			})
 	})
 }
