@@ -32,13 +32,18 @@ type tallyIndex struct {
 
 // tallyFacts are the facts of the deals tally at one tallies checkpoint.
 type tallyFacts struct {
-	position    int64            // the tallies checkpoint mirrored
-	orgIDs      map[string]int32 // organisation ID → index in orgs
-	orgs        []orgFacts
-	patentIDs   map[string]int32 // patent number → index in patents
-	patents     []patentFacts
-	licenceIDs  map[string]int32  // licence ID → index in deals
-	deals       []dealFact        // loaded by effective date, then in order of arrival
+	position   int64            // the tallies checkpoint mirrored
+	orgIDs     map[string]int32 // organisation ID → index in orgs
+	orgs       []orgFacts
+	patentIDs  map[string]int32 // patent number → index in patents
+	patents    []patentFacts
+	licenceIDs map[string]int32 // licence ID → index in deals
+	deals      []dealFact       // loaded by effective date, then in order of arrival
+	// licensorOf holds, by deal, its one licensor, or noLicensor or
+	// severalLicensors: 4 bytes a deal that the deals by region and the
+	// rankings read, in day order, instead of each deal's record from all
+	// over memory.
+	licensorOf  []int32
 	payments    []dealPayment     // in order of arrival
 	codes       map[string]string // interned compact IPC codes
 	declIDs     map[string]int32  // declaration ID → index in decls
@@ -65,11 +70,7 @@ type tallyFacts struct {
 	// sorted by day, as columns that a tally scans from memory in order;
 	// the later ones (the tail) are sorted when a tally reads them, until
 	// there are enough to sort everything again (see sortIfDue).
-	dealsByDay dealColumns
-	// licensorOf holds, by deal, its one licensor, or noLicensor or
-	// severalLicensors: 4 bytes a deal that the deals by region read, in
-	// day order, instead of each deal's record from all over memory.
-	licensorOf    []int32
+	dealsByDay    dealColumns
 	paymentsByDay paymentColumns
 }
 
