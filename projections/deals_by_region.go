@@ -129,7 +129,7 @@ func regionDealsInSQL(ctx context.Context, tx *sql.Tx, q RegionDealsQuery) ([]Re
 
 // dealsByRegion answers q from the facts (see DB.DealsByRegion). Each
 // organisation's region is worked out once per query, so that a deal costs
-// an index or two: its licensor, read from licensorOf, and the region.
+// an index or two: its licensor (licensorsOf) and the region.
 func (f *tallyFacts) dealsByRegion(q RegionDealsQuery) []RegionDeals {
 	var regions []RegionDeals
 	regionOf := make([]int32, len(f.orgs)) // index in regions, -1 for none
@@ -149,21 +149,13 @@ func (f *tallyFacts) dealsByRegion(q RegionDealsQuery) []RegionDeals {
 		regionOf[i] = k
 	}
 	add := func(deal int32, deals, fees int64) {
-		switch licensor := f.licensorOf[deal]; licensor {
-		case noLicensor:
-		case severalLicensors:
-			licensors := f.deals[deal].licensors
-			for i, o := range licensors {
-				k := regionOf[o]
-				if k < 0 || slices.ContainsFunc(licensors[:i], func(p int32) bool { return regionOf[p] == k }) {
-					continue // no region, or counted under an earlier licensor
-				}
-				regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
+		licensors := f.licensorsOf(deal)
+		for i, o := range licensors {
+			k := regionOf[o]
+			if k < 0 || i > 0 && slices.ContainsFunc(licensors[:i], func(p int32) bool { return regionOf[p] == k }) {
+				continue // no region, or counted under an earlier licensor
 			}
-		default: // most deals
-			if k := regionOf[licensor]; k >= 0 {
-				regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
-			}
+			regions[k].Deals, regions[k].FeesFen = regions[k].Deals+deals, regions[k].FeesFen+fees
 		}
 	}
 	from, to := dayNumber(q.From), dayNumber(q.To)

@@ -323,6 +323,18 @@ const (
 	severalLicensors = -2
 )
 
+// licensorsOf returns the licensors of a deal, reading its record only
+// when it has several: one licensor is a slice of licensorOf.
+func (f *tallyFacts) licensorsOf(deal int32) []int32 {
+	switch f.licensorOf[deal] {
+	case noLicensor:
+		return nil
+	case severalLicensors:
+		return f.deals[deal].licensors
+	}
+	return f.licensorOf[deal : deal+1]
+}
+
 // licensor adds a licensor to a licence once.
 func (f *tallyFacts) licensor(deal int32, org string) {
 	o := f.orgIndex(org)

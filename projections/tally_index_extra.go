@@ -365,19 +365,9 @@ func (f *tallyFacts) rank(q RankingQuery) []Ranking {
 			ranked[o] = true
 		}
 	}
-	addToLicensors := func(deal int32, v int64) {
-		switch licensor := f.licensorOf[deal]; licensor {
-		case noLicensor:
-		case severalLicensors:
-			add(f.deals[deal].licensors, v)
-		default: // most deals: no need to read the deal
-			values[licensor] += v
-			ranked[licensor] = true
-		}
-	}
 	switch q.Metric {
 	case MetricLicenses:
-		f.eachDeal(from, to, func(i int32) { addToLicensors(i, 1) })
+		f.eachDeal(from, to, func(i int32) { add(f.licensorsOf(i), 1) })
 	case MetricFees:
 		// Summed per deal first, in one array, then handed to the deals'
 		// licensors in deal order: reading a deal per payment, in day
@@ -391,7 +381,7 @@ func (f *tallyFacts) rank(q RankingQuery) []Ranking {
 		f.eachPayment(from, to, func(pay dealPayment) { feesOf[pay.deal] += pay.amountFen })
 		for i, fees := range feesOf {
 			if fees > 0 {
-				addToLicensors(int32(i), fees)
+				add(f.licensorsOf(int32(i)), fees)
 			}
 		}
 	case MetricDeclared:
