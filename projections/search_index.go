@@ -615,11 +615,13 @@ type matcher struct {
 }
 
 // matcherTerm is a search term with the docs holding it, the weighted
-// frequency of the term in each doc (0 for the others) and its IDF.
+// frequency of the term in each doc (0 for the others) and its IDF;
+// scratch holds hits and weight, and goes back to the pool on release.
 type matcherTerm struct {
-	hits   []int32
-	weight []uint16 // by doc
-	idf    float64
+	hits    []int32
+	weight  []uint16 // by doc
+	idf     float64
+	scratch *termScratch
 }
 
 func (f *searchFacts) newMatcher(terms []searchTerm, scratch *scratchPool[termScratch]) *matcher {
@@ -641,7 +643,8 @@ func (f *searchFacts) newMatcher(terms []searchTerm, scratch *scratchPool[termSc
 		if idf <= 0 {
 			idf = 1e-06
 		}
-		m.terms = append(m.terms, matcherTerm{hits: hits, weight: weight, idf: idf})
+		s.hits, s.weight = hits, weight
+		m.terms = append(m.terms, matcherTerm{hits: hits, weight: weight, idf: idf, scratch: s})
 	}
 	return m
 }
@@ -652,7 +655,7 @@ func (m *matcher) release(scratch *scratchPool[termScratch]) {
 		for _, doc := range t.hits {
 			t.weight[doc] = 0
 		}
-		scratch.put(&termScratch{hits: t.hits, weight: t.weight})
+		scratch.put(t.scratch)
 	}
 }
 
