@@ -27,8 +27,8 @@ type cacheEntry struct {
 	users  int // guarded by stateCache.mu
 }
 
-func newStateCache(max int) *stateCache {
-	return &stateCache{max: max, entries: map[string]*list.Element{}, lru: list.New()}
+func newStateCache(capacity int) *stateCache {
+	return &stateCache{max: capacity, entries: map[string]*list.Element{}, lru: list.New()}
 }
 
 // acquire locks the entries of streams, in sorted order so that two

@@ -34,12 +34,12 @@ func Shorten(name string) string {
 	return name
 }
 
-// cutRunes returns the first max characters of s (an invalid byte counts
+// cutRunes returns the first limit characters of s (an invalid byte counts
 // as one) and whether s had more.
-func cutRunes(s string, max int) (head string, cut bool) {
+func cutRunes(s string, limit int) (head string, cut bool) {
 	n := 0
 	for i := range s {
-		if n == max {
+		if n == limit {
 			return s[:i], true
 		}
 		n++

@@ -200,21 +200,21 @@ func (r *Reader) ColumnLabel(column string) string { return r.labels[column] }
 // Close releases the reader's temporary files. It does not close the input.
 func (r *Reader) Close() error { return r.src.close() }
 
-// Next returns up to max rows; at the end of the file it returns io.EOF
+// Next returns up to limit rows; at the end of the file it returns io.EOF
 // and no rows. Empty rows are skipped; a row that cannot be read has its
 // problem in Problems under the column domain.ColRow. The error is that of
 // the input otherwise (for a request body over its limit, an
 // *http.MaxBytesError). A panic of the parsers on the file's content (Run
 // calls Next on a goroutine of its own, where nothing else would catch it)
 // is an invalid_argument *domain.Error naming the field "file".
-func (r *Reader) Next(max int) (_ []domain.ImportRow, err error) {
+func (r *Reader) Next(limit int) (_ []domain.ImportRow, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = domain.Invalid("file", "could not be read to its end: its %s reader failed on it (%v)", r.format, p)
 		}
 	}()
 	var out []domain.ImportRow
-	for len(out) < max {
+	for len(out) < limit {
 		row, cells, err := r.src.next()
 		var re *rowError
 		switch {

@@ -161,10 +161,10 @@ func NamespaceFor(identity string) string {
 }
 
 // token returns s as a lower-case name of a-z, 0-9, '-' and '_' of at most
-// max characters: s itself when it is one, otherwise a cleaned prefix of s
+// limit characters: s itself when it is one, otherwise a cleaned prefix of s
 // followed by a hash of s.
-func token(s string, max int) string {
-	if len(s) <= max && tokenRE.MatchString(s) {
+func token(s string, limit int) string {
+	if len(s) <= limit && tokenRE.MatchString(s) {
 		return s
 	}
 	sum := sha256.Sum256([]byte(s))
@@ -179,8 +179,8 @@ func token(s string, max int) string {
 		}
 	}
 	prefix := strings.Trim(b.String(), "-_")
-	if limit := max - len(hash) - 1; len(prefix) > limit {
-		prefix = strings.TrimRight(prefix[:limit], "-_")
+	if room := limit - len(hash) - 1; len(prefix) > room {
+		prefix = strings.TrimRight(prefix[:room], "-_")
 	}
 	if prefix == "" {
 		return hash
