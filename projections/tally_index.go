@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/patentledger/ledger/domain"
@@ -44,9 +45,8 @@ type tallyFacts struct {
 	// rankings read, in day order, instead of each deal's record from all
 	// over memory.
 	licensorOf  []int32
-	payments    []dealPayment     // in order of arrival
-	codes       map[string]string // interned compact IPC codes
-	declIDs     map[string]int32  // declaration ID → index in decls
+	payments    []dealPayment    // in order of arrival
+	declIDs     map[string]int32 // declaration ID → index in decls
 	decls       []declFact
 	transfers   []transferFact      // in order of arrival
 	transferIDs map[string]int32    // transfer ID → index in transfers
@@ -72,6 +72,22 @@ type tallyFacts struct {
 	// there are enough to sort everything again (see sortIfDue).
 	dealsByDay    dealColumns
 	paymentsByDay paymentColumns
+	// codes holds the compact IPC codes of the patents, each with its
+	// patents, and codesInOrder the indexes of the first of them sorted in
+	// byte order: an IPC filter finds its codes by a binary search instead
+	// of testing every patent's codes (the later codes, few, are tested one
+	// by one until sortIfDue sorts them all).
+	codeIDs      map[string]int32 // compact IPC code → index in codes
+	codes        []ipcCode
+	codesInOrder []int32
+	// ofKind has, by patent kind, a bit per registered patent of that kind.
+	ofKind map[domain.PatentKind][]uint64
+}
+
+// ipcCode is a compact IPC code and the patents classified under it.
+type ipcCode struct {
+	code    string
+	patents []int32
 }
 
 // orgFacts are the attributes of an organisation the filters read; known
@@ -87,8 +103,8 @@ type orgFacts struct {
 // registered; changed is whether it has status changes or transfers.
 type patentFacts struct {
 	kind             domain.PatentKind
-	codes            []string // compact IPC codes
-	owners           []int32  // the registered patentees
+	codes            []int32 // indexes of its compact IPC codes in tallyFacts.codes
+	owners           []int32 // the registered patentees
 	granted, expires int32
 	known, changed   bool
 }
@@ -155,8 +171,9 @@ func dayDate(day int32) domain.Date { return epoch.AddDays(int(day)) }
 // newTallyFacts returns empty facts at a tallies checkpoint.
 func newTallyFacts(position int64) *tallyFacts {
 	return &tallyFacts{position: position, orgIDs: map[string]int32{}, patentIDs: map[string]int32{},
-		licenceIDs: map[string]int32{}, codes: map[string]string{}, declIDs: map[string]int32{}, transferIDs: map[string]int32{},
-		pledgeIDs: map[string]int32{}, reviewKeys: map[[2]string]int32{}, statusChanges: map[int32][]statusChange{}, transfersOf: map[int32][]int32{}}
+		licenceIDs: map[string]int32{}, declIDs: map[string]int32{}, transferIDs: map[string]int32{},
+		pledgeIDs: map[string]int32{}, reviewKeys: map[[2]string]int32{}, statusChanges: map[int32][]statusChange{},
+		transfersOf: map[int32][]int32{}, codeIDs: map[string]int32{}, ofKind: map[domain.PatentKind][]uint64{}}
 }
 
 // checkpoint implements mirrored.
@@ -265,8 +282,19 @@ func (f *tallyFacts) org(id, name, kind, region string, sme bool) {
 }
 
 func (f *tallyFacts) patent(number, kind string, granted, expires int32) {
-	p := &f.patents[f.patentIndex(number)]
+	i := f.patentIndex(number)
+	p := &f.patents[i]
 	p.kind, p.granted, p.expires, p.known = domain.PatentKind(kind), granted, expires, true
+	f.ofKind[p.kind] = withBit(f.ofKind[p.kind], i)
+}
+
+// withBit returns bits with bit i set, grown to hold it.
+func withBit(bits []uint64, i int32) []uint64 {
+	if w := int(i >> 6); w >= len(bits) {
+		bits = append(bits, make([]uint64, w+1-len(bits))...)
+	}
+	bits[i>>6] |= 1 << (i & 63)
+	return bits
 }
 
 // patentOwner adds a registered patentee to a patent once, as the
@@ -294,16 +322,14 @@ func (f *tallyFacts) statusChange(number string, day int32, status domain.Patent
 // ipc adds a compact code to a patent once, as the table's primary key
 // does.
 func (f *tallyFacts) ipc(number, code string) {
-	p := &f.patents[f.patentIndex(number)]
-	if slices.Contains(p.codes, code) {
+	patent, c := f.patentIndex(number), intern(f.codeIDs, &f.codes, code)
+	p := &f.patents[patent]
+	if slices.Contains(p.codes, c) {
 		return
 	}
-	if interned, ok := f.codes[code]; ok {
-		code = interned
-	} else {
-		f.codes[code] = code
-	}
-	p.codes = append(p.codes, code)
+	p.codes = append(p.codes, c)
+	f.codes[c].code = code
+	f.codes[c].patents = append(f.codes[c].patents, patent)
 }
 
 // licence adds a licence without licensors and returns its index.
@@ -411,16 +437,36 @@ func paymentKind(instalments bool, kind string) uint8 {
 // sortIfDue sorts every deal and payment by day again once the unsorted
 // tails hold more than 1/64 of them (and at least 1,024): a counting
 // sort, linear in their number, that keeps the tails a tally sorts small.
+// It sorts the IPC codes again on the same terms.
 func (f *tallyFacts) sortIfDue() {
-	if due := func(tail, all int) bool { return tail > max(1024, all/64) }; !due(len(f.deals)-len(f.dealsByDay.day), len(f.deals)) &&
-		!due(len(f.payments)-len(f.paymentsByDay.day), len(f.payments)) {
-		return
+	due := func(tail, all int) bool { return tail > max(1024, all/64) }
+	if due(len(f.codes)-len(f.codesInOrder), len(f.codes)) {
+		f.sortCodes()
 	}
-	f.sortAll()
+	if due(len(f.deals)-len(f.dealsByDay.day), len(f.deals)) || due(len(f.payments)-len(f.paymentsByDay.day), len(f.payments)) {
+		f.sortByDay()
+	}
 }
 
-// sortAll sorts every deal and payment by day into the columns.
+// sortAll sorts every deal and payment by day into the columns, and the
+// IPC codes.
 func (f *tallyFacts) sortAll() {
+	f.sortByDay()
+	f.sortCodes()
+}
+
+// sortCodes sorts every IPC code in byte order into codesInOrder.
+func (f *tallyFacts) sortCodes() {
+	order := make([]int32, len(f.codes))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(f.codes[a].code, f.codes[b].code) })
+	f.codesInOrder = order
+}
+
+// sortByDay sorts every deal and payment by day into the columns.
+func (f *tallyFacts) sortByDay() {
 	order := orderBy(len(f.deals), func(i int) int32 { return f.deals[i].day })
 	d := dealColumns{day: make([]int32, len(order)), licensee: make([]int32, len(order)), patent: make([]int32, len(order)), deal: order}
 	for k, i := range order {
@@ -788,10 +834,7 @@ func (f *tallyFacts) inactiveOf(patent int32) []dayRange {
 // arrival order: the scans by day then test a bit per deal instead of
 // reading deals all over memory.
 func (f *tallyFacts) dealsTally(q TallyQuery, spans []span, t *Tally) {
-	var passing []uint64
-	if match := f.filter(q); match != nil {
-		passing = f.dealsPassing(match)
-	}
+	passing := f.passingDeals(q)
 	mid := len(spans) / 2
 	halves := []dealsScan{{f: f, passing: passing, from: dayNumber(q.From), spans: spans[:mid], buckets: t.Buckets[:mid]},
 		{f: f, passing: passing, spans: spans[mid:], buckets: t.Buckets[mid:]}}
@@ -896,10 +939,37 @@ func (s *dealsScan) passingIn(k, end int) (licensees, patents []int32) {
 	return licensees, patents
 }
 
-// dealsPassing returns a bit per deal, set when it passes match (see
-// bitsOf).
-func (f *tallyFacts) dealsPassing(match func(*dealFact) bool) []uint64 {
-	return bitsOf(len(f.deals), func(i int) bool { return match(&f.deals[i]) })
+// passingDeals returns a bit per deal, set when it passes the query's
+// filters (see bitsOf); nil when the query has none. A filter on the
+// patent alone (an IPC subclass, a patent kind) is read from the patent
+// column of dealsByDay, 4 bytes a deal, rather than from each deal's record.
+func (f *tallyFacts) passingDeals(q TallyQuery) []uint64 {
+	test := f.factTest(q)
+	if test != nil && test.onPatentsOnly() && q.Type == "" && q.LicenseeID == "" && q.SME == nil {
+		return f.dealsOfPatents(test.patents)
+	}
+	if match := f.dealFilter(q, test); match != nil {
+		return bitsOf(len(f.deals), func(i int) bool { return match(&f.deals[i]) })
+	}
+	return nil
+}
+
+// dealsOfPatents returns a bit per deal, set when the bit of its patent is.
+func (f *tallyFacts) dealsOfPatents(patents []uint64) []uint64 {
+	bits := make([]uint64, (len(f.deals)+63)/64)
+	mark := func(deal, patent int32) {
+		if patents[patent>>6]&(1<<(patent&63)) != 0 {
+			bits[deal>>6] |= 1 << (deal & 63)
+		}
+	}
+	d := f.dealsByDay
+	for k, deal := range d.deal {
+		mark(deal, d.patent[k])
+	}
+	for deal := len(d.deal); deal < len(f.deals); deal++ {
+		mark(int32(deal), f.deals[deal].patent)
+	}
+	return bits
 }
 
 // bitsOf returns a bit for each of n items, set when it passes test. The
@@ -991,6 +1061,11 @@ func (d *distinct) endBucket() int64 {
 // meaning the SQL conditions of TallyQuery.filters give them (the deal's
 // patentees are its licensors); nil when the query has none.
 func (f *tallyFacts) filter(q TallyQuery) func(*dealFact) bool {
+	return f.dealFilter(q, f.factTest(q))
+}
+
+// dealFilter is filter with the query's fact test worked out.
+func (f *tallyFacts) dealFilter(q TallyQuery, test *factTest) func(*dealFact) bool {
 	var conds []func(*dealFact) bool
 	if q.Type != "" {
 		conds = append(conds, func(d *dealFact) bool { return d.typ == q.Type })
@@ -1002,7 +1077,7 @@ func (f *tallyFacts) filter(q TallyQuery) func(*dealFact) bool {
 	if q.SME != nil {
 		conds = append(conds, func(d *dealFact) bool { o := f.orgs[d.licensee]; return o.known && o.sme == *q.SME })
 	}
-	if test := f.factTest(q); test != nil {
+	if test != nil {
 		conds = append(conds, func(d *dealFact) bool { return test.passesFirst(d.patent, d.licensor, d.licensors) })
 	}
 	return allOf(conds)
@@ -1070,6 +1145,10 @@ func (f *tallyFacts) factTest(q TallyQuery) *factTest {
 	return t
 }
 
+// onPatentsOnly reports whether the test looks at the patent alone: no
+// patentee and no region is asked for.
+func (t *factTest) onPatentsOnly() bool { return t.patentee == anyOrg && t.inRegion == nil }
+
 // passes reports whether a fact about patent with patentees passes: the
 // patent passes, one patentee is the patentee asked for and one (maybe
 // another) lies in the region.
@@ -1100,14 +1179,46 @@ func (t *factTest) patentPasses(patent int32) bool {
 
 // patentsPassing returns a bit per patent, set when it passes the query's
 // IPC and kind filters: a code in the IPC prefix's range, and a known
-// patent of the kind (see bitsOf).
+// patent of the kind; the query has one of them at least. It reads the
+// patents of the codes in the range and of the kind, not every patent.
 func (f *tallyFacts) patentsPassing(q TallyQuery) []uint64 {
-	lo, hi := prefixRange(compactIPC(q.IPCPrefix))
-	inRange := func(c string) bool { return c >= lo && c < hi }
-	return bitsOf(len(f.patents), func(i int) bool {
-		p := &f.patents[i]
-		return (q.Kind == "" || p.known && p.kind == q.Kind) && (q.IPCPrefix == "" || slices.ContainsFunc(p.codes, inRange))
-	})
+	if q.Kind == "" {
+		return f.patentsCoded(prefixRange(compactIPC(q.IPCPrefix)))
+	}
+	bits := make([]uint64, (len(f.patents)+63)/64)
+	copy(bits, f.ofKind[q.Kind])
+	if q.IPCPrefix != "" {
+		inRange := f.patentsCoded(prefixRange(compactIPC(q.IPCPrefix)))
+		for w := range bits {
+			bits[w] &= inRange[w]
+		}
+	}
+	return bits
+}
+
+// patentsCoded returns a bit per patent, set when one of its codes lies in
+// lo…hi (hi excluded), comparing bytes as SQLite's BINARY collation does.
+func (f *tallyFacts) patentsCoded(lo, hi string) []uint64 {
+	bits := make([]uint64, (len(f.patents)+63)/64)
+	add := func(c int32) {
+		for _, p := range f.codes[c].patents {
+			bits[p>>6] |= 1 << (p & 63)
+		}
+	}
+	sorted := f.codesInOrder
+	first, _ := slices.BinarySearchFunc(sorted, lo, func(c int32, lo string) int { return strings.Compare(f.codes[c].code, lo) })
+	for _, c := range sorted[first:] {
+		if f.codes[c].code >= hi {
+			break
+		}
+		add(c)
+	}
+	for c := len(sorted); c < len(f.codes); c++ {
+		if code := f.codes[c].code; code >= lo && code < hi {
+			add(int32(c))
+		}
+	}
+	return bits
 }
 
 // allOf returns a test that passes when every condition does; nil for no

@@ -102,10 +102,7 @@ func (f *tallyFacts) recordalsTally(q TallyQuery, spans []span, t *Tally) {
 // multiLicenseeTally computes a multi-licensee tally into t (see
 // tallier.multiLicensee).
 func (f *tallyFacts) multiLicenseeTally(q TallyQuery, spans []span, t *Tally) {
-	var passing []uint64 // a bit per deal that passes the filter; nil without one
-	if match := f.filter(q); match != nil {
-		passing = f.dealsPassing(match)
-	}
+	passing := f.passingDeals(q) // a bit per deal that passes the filter; nil without one
 	from, to := dayNumber(q.From), dayNumber(q.To)
 	bucket := bucketsByDay(spans, from)
 	sc := multiLicenseeScratches.get()

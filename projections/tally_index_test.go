@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -358,4 +360,89 @@ func requireSameAnswersAtOnce[Q, A any](t *testing.T, queries []Q, ask func(Q) (
 		})
 	}
 	wg.Wait()
+}
+
+// TestPatentFiltersAfterTheDaySort checks the deals tally filtered by IPC
+// subclass and patent kind, which reads a deal's patent from the day-sorted
+// columns and the patents of each code from the sorted codes, against a
+// count over the facts themselves. The deals arrive out of day order and
+// are sorted by day twice, with a tail left unsorted; half the codes are
+// sorted as a load sorts them, the other half added later.
+func TestPatentFiltersAfterTheDaySort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	f := newTallyFacts(0)
+	codes := []string{"H01M 4/13", "H01M 10/052", "G06F 3/01", "A61K 9/20", "H01L 21/02", "H01 M"}
+	kinds := []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign}
+	register := func(first, last int) {
+		for i := first; i < last; i++ {
+			number := fmt.Sprintf("ZL%04d", i)
+			f.patent(number, string(kinds[i%len(kinds)]), 0, 0)
+			for range 1 + rng.IntN(2) {
+				f.ipc(number, compactIPC(fmt.Sprintf("%s%d", codes[rng.IntN(len(codes))], i%7)))
+			}
+		}
+	}
+	const patents = 60
+	register(0, patents/2)
+	f.sortAll()
+	register(patents/2, patents)
+	start := dayNumber(date("2024-01-01"))
+	for _, deals := range []int{1500, 1500, 300} { // two sorts by day, then a tail
+		for range deals {
+			deal := f.licence(fmt.Sprintf("L%d", len(f.deals)), fmt.Sprintf("ZL%04d", rng.IntN(patents)), string(domain.LicenseOrdinary),
+				fmt.Sprintf("firm-%d", rng.IntN(50)), start+rng.Int32N(366), false)
+			f.licensor(deal, "university")
+		}
+		f.advance(nil, int64(len(f.deals)))
+	}
+	if sorted := len(f.dealsByDay.day); sorted != 3000 {
+		t.Fatalf("%d deals sorted by day, want 3000 (the test needs two sorts and a tail)", sorted)
+	}
+	for _, filter := range []struct {
+		ipc  string
+		kind domain.PatentKind
+	}{{"H01M", ""}, {"H01M10", ""}, {"", domain.KindUtilityModel}, {"H01", domain.KindInvention}, {"A61K", domain.KindDesign}} {
+		q := TallyQuery{Subject: Deals, Period: Month, From: date("2024-01-01"), To: date("2024-12-31"), IPCPrefix: filter.ipc, Kind: filter.kind}
+		spans, err := q.spans()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := newTally(q, subjects[Deals], spans)
+		f.dealsTally(q, spans, &got)
+		want := countDealsOfPatents(f, q, spans)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%+v:\ngot  %s\nwant %s", filter, mustJSON(got), mustJSON(want))
+		}
+		if want.Total.Values[0] == 0 || want.Total.Values[0] == int64(len(f.deals)) {
+			t.Errorf("%+v: %d of %d deals pass, which tests nothing", filter, want.Total.Values[0], len(f.deals))
+		}
+	}
+}
+
+// countDealsOfPatents is the deals tally of q (monthly, its filters on
+// the patent only, without fees) counted deal by deal over the facts.
+func countDealsOfPatents(f *tallyFacts, q TallyQuery, spans []span) Tally {
+	t := newTally(q, subjects[Deals], spans)
+	passes := func(patent int32) bool {
+		p := &f.patents[patent]
+		inIPC := q.IPCPrefix == "" || slices.ContainsFunc(p.codes, func(c int32) bool { return strings.HasPrefix(f.codes[c].code, q.IPCPrefix) })
+		return inIPC && (q.Kind == "" || p.kind == q.Kind)
+	}
+	licensees, patents := map[int32]bool{}, map[int32]bool{}
+	first := dayNumber(q.From)
+	for i, sp := range spans {
+		inBucket := [2]map[int32]bool{{}, {}}
+		for _, d := range f.deals {
+			if d.day >= first && d.day <= dayNumber(sp.last) && passes(d.patent) {
+				t.Buckets[i].Values[0]++
+				inBucket[0][d.licensee], inBucket[1][d.patent] = true, true
+				licensees[d.licensee], patents[d.patent] = true, true
+			}
+		}
+		t.Buckets[i].Values[1], t.Buckets[i].Values[2] = int64(len(inBucket[0])), int64(len(inBucket[1]))
+		t.Total.Values[0] += t.Buckets[i].Values[0]
+		first = dayNumber(sp.last) + 1
+	}
+	t.Total.Values[1], t.Total.Values[2] = int64(len(licensees)), int64(len(patents))
+	return t
 }
