@@ -254,6 +254,39 @@ func TestRepeatedQueryParameter(t *testing.T) {
 	}
 }
 
+// TestUnreadableQueryParameter gives, on every /v1 operation, a query
+// parameter the operation takes with a broken %-escape and with a ';' in
+// it, which the query's parser would silently drop (?dry_run=true% would
+// import for real): 400 naming it, nothing written. A name that cannot be
+// read is named "query".
+func TestUnreadableQueryParameter(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
+	n := 0
+	for key, op := range oasOperations(h.doc) {
+		method, path, _ := strings.Cut(key, " ")
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		for k, v := range inputPathValues {
+			path = strings.ReplaceAll(path, k, v)
+		}
+		path = strings.ReplaceAll(path, "{number}", oasUnknownNumber(t))
+		for _, p := range op.Parameters {
+			if p.Value.In != "query" {
+				continue
+			}
+			for _, raw := range []string{p.Value.Name + "=true%", p.Value.Name + "=1%2", p.Value.Name + "=1;x=2"} {
+				inputRefused(t, h, oasCall{method: method, path: path + "?" + raw, key: oasAdminKey, noRequestCheck: true}, p.Value.Name)
+			}
+			n++
+		}
+		inputRefused(t, h, oasCall{method: method, path: path + "?%zz=1", key: oasAdminKey, noRequestCheck: true}, "query")
+	}
+	if n < 40 {
+		t.Errorf("only %d cases; the document's query parameters were not found", n)
+	}
+}
+
 // TestReviewTallyCampaign checks that the reviews tally refuses a campaign
 // the review writes and the review coverage refuse, and takes a good one.
 func TestReviewTallyCampaign(t *testing.T) {

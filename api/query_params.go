@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -75,13 +76,18 @@ func routeKey(method, path string) string {
 // rejectUnknownQuery answers 400 invalid_argument, naming the parameter,
 // for a query parameter that the operation of a /v1 route does not take:
 // a mistyped filter (region_code for region) must not silently widen a
-// tally; and for one given more than once (period=month&period=day), whose
-// handler would silently read only the first. The web pages take whatever
-// links carry.
+// tally; for one given more than once (period=month&period=day), whose
+// handler would silently read only the first; and for one that cannot be
+// read (a broken %-escape, a ';'), which the query's parser would silently
+// drop: ?dry_run=true% must not import for real. The web pages take
+// whatever links carry.
 func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !strings.HasPrefix(c.Path(), "/v1/") {
 			return next(c)
+		}
+		if err := unreadableQuery(c.Request().URL.RawQuery); err != nil {
+			return err
 		}
 		if name, n := repeatedQuery(c); n > 1 {
 			return domain.Invalid(domain.Shorten(name), "is given %d times; give it once", n)
@@ -101,6 +107,26 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// unreadableQuery returns an invalid_argument *domain.Error naming the
+// first parameter of a raw query that cannot be read (or "query" when its
+// name cannot be), nil when every one can.
+func unreadableQuery(raw string) error {
+	for _, pair := range strings.Split(raw, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		decoded, nameErr := url.QueryUnescape(name)
+		if nameErr != nil {
+			decoded = "query"
+		}
+		if _, valueErr := url.QueryUnescape(value); nameErr != nil || valueErr != nil {
+			return domain.Invalid(domain.Shorten(decoded), "has a malformed %%-escape in %s; write %% itself as %%25", domain.Quote(domain.Shorten(pair)))
+		}
+		if strings.Contains(pair, ";") {
+			return domain.Invalid(domain.Shorten(decoded), "contains ';', which does not separate parameters (use '&'); write ';' itself as %%3B")
+		}
+	}
+	return nil
 }
 
 // repeatedQuery returns the first (in name order) query parameter given
