@@ -82,7 +82,8 @@ func decodeObject(fe *domain.FieldErrors, data []byte, rv reflect.Value, prefix 
 		return
 	}
 	fields := jsonFields(rv.Type())
-	for key, msg := range raw {
+	for _, key := range slices.Sorted(maps.Keys(raw)) { // in name order, so that the errors come in the same order every time
+		msg := raw[key]
 		idx, ok := fields[key]
 		switch {
 		case key == "":

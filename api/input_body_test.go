@@ -262,3 +262,19 @@ func TestManyBadItemsAnswerBounded(t *testing.T) {
 		t.Errorf("title named %d times in %d bytes", n, len(r.body))
 	}
 }
+
+// TestUnknownFieldsInNameOrder sends a body of several unknown fields, in
+// reverse order, again and again: the errors name them in name order every
+// time, then the missing required fields, so that two identical requests
+// get identical answers.
+func TestUnknownFieldsInNameOrder(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	raw := []byte(`{"zeta":1,"epsilon":2,"delta":3,"gamma":4,"beta":5,"alpha":6,"name":"中山大学","kind":"university"}`)
+	want := []string{"alpha", "beta", "delta", "epsilon", "gamma", "zeta", "region_code", "credit_code", "sme"}
+	for range 20 {
+		r := h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: raw, want: 400, code: "invalid_argument", noRequestCheck: true})
+		if got := inputFields(r); !slices.Equal(got, want) {
+			t.Fatalf("errors name %v, want %v", got, want)
+		}
+	}
+}
