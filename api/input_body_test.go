@@ -278,3 +278,21 @@ func TestUnknownFieldsInNameOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesWithoutABody sends the writes that take no body (issuing and
+// revoking a key) a malformed body and one with a field: 400 naming the
+// body or the field, and nothing written, where the body used to be
+// ignored and the key issued or revoked. Nothing and {} are accepted.
+func TestWritesWithoutABody(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	org := h.org("中山大学", "university", "440105", "12440000455350000", false)
+	issue := "/v1/orgs/" + org.id + "/keys"
+	key := h.do(oasCall{method: "POST", path: issue, key: oasAdminKey, raw: []byte(" {} "), want: 201}).str("key_id")
+	revoke := issue + "/" + key + "/revocation"
+	for _, path := range []string{issue, revoke} {
+		inputRefused(t, h, oasCall{method: "POST", path: path, key: oasAdminKey, raw: []byte(`{"x":`), noRequestCheck: true}, "body")
+		inputRefused(t, h, oasCall{method: "POST", path: path, key: oasAdminKey, raw: []byte(`garbage`), noRequestCheck: true}, "body")
+		inputRefused(t, h, oasCall{method: "POST", path: path, key: oasAdminKey, raw: []byte(`{"x":1}`), noRequestCheck: true}, "x")
+	}
+	h.do(oasCall{method: "POST", path: revoke, key: oasAdminKey, want: 200})
+}

@@ -73,6 +73,9 @@ func (s *Server) revokeKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := decodeBody(c, &noBody{}); err != nil {
+		return err
+	}
 	res, err := s.svc.RevokeKey(c.Request().Context(), req, c.Param("id"), c.Param("key_id"))
 	if err != nil {
 		return err

@@ -46,8 +46,9 @@ func idempotencyKey(h http.Header) (string, error) {
 	return values[0], nil
 }
 
-// writeContext decodes the body into cmd and returns the domain request; it
-// answers 401/403 first, before looking at the body.
+// writeContext decodes the body into cmd (nil for a write that takes no
+// body) and returns the domain request; it answers 401/403 first, before
+// looking at the body.
 func writeContext(c echo.Context, cmd any) (domain.Request, error) {
 	p, err := requireWriter(c)
 	if err != nil {
@@ -57,13 +58,16 @@ func writeContext(c echo.Context, cmd any) (domain.Request, error) {
 	if err != nil {
 		return req, err
 	}
-	if cmd != nil {
-		if err := decodeBody(c, cmd); err != nil {
-			return req, err
-		}
+	if cmd == nil {
+		cmd = &noBody{}
 	}
-	return req, nil
+	return req, decodeBody(c, cmd)
 }
+
+// noBody is what a write that takes no body decodes: nothing or {}, so
+// that a body sent by mistake (malformed, or with fields) answers 400
+// instead of being ignored while the write goes through.
+type noBody struct{}
 
 // written answers a successful write: status, the Ledger-Position header,
 // and body with position (and warnings, when any) added.
