@@ -16,6 +16,12 @@ func TestRuleEdges(t *testing.T) {
 	promo := declareOn("2024-03-01")
 	promo.OtherTerms = "客户满意度100%"
 	toFirm := func(on string) TransferPatent { return TransferPatent{ToIDs: []string{firm}, EffectiveOn: day(on)} }
+	transferIn2041 := func(c TransferPatent) func(decision, *Patent) ([]Event, error) { // once the patent has expired
+		return func(d decision, p *Patent) ([]Event, error) {
+			d.today = day("2041-01-01")
+			return p.Transfer(d, c)
+		}
+	}
 	review := func(reviewer string) func(decision, *Patent) ([]Event, error) {
 		return func(d decision, p *Patent) ([]Event, error) {
 			return p.RecordReview(d, RecordReview{Campaign: "2024", ReviewedOn: day("2024-06-30"), Grade: GradeLow,
@@ -36,8 +42,8 @@ func TestRuleEdges(t *testing.T) {
 		{name: "promotional_language 100%", given: []Event{reg}, when: declare(promo), rule: RulePromotionalLanguage},
 		{name: "fee_mismatch on overpayment", given: []Event{reg, decl}, actor: OrgActor(sme), when: grant(openLicense(sme, "2024-03-01", 5_000_001)), rule: RuleFeeMismatch},
 		{name: "patent_not_active: transfer of a lapsed patent", given: []Event{reg, statusOn(t, StatusLapsed, "2024-03-01")}, when: transfer(toFirm("2024-03-01")), rule: RulePatentNotActive},
-		{name: "patent_not_active: transfer of an expired patent", given: []Event{reg}, when: transfer(toFirm("2040-03-15")), rule: RulePatentNotActive},
-		{name: "transfer on the expiry date passes", given: []Event{reg}, when: transfer(toFirm("2040-03-14"))},
+		{name: "patent_not_active: transfer of an expired patent", given: []Event{reg}, when: transferIn2041(toFirm("2040-03-15")), rule: RulePatentNotActive},
+		{name: "transfer on the expiry date passes", given: []Event{reg}, when: transferIn2041(toFirm("2040-03-14"))},
 		{name: "patent_not_active: licence of a lapsed patent", given: []Event{reg, statusOn(t, StatusLapsed, "2024-03-01")}, when: grant(ordinary("2024-03-01", "2024-12-31")), rule: RulePatentNotActive},
 		{name: "patent_not_active: licence of an expired patent", given: []Event{reg}, when: grant(ordinary("2040-03-15", "2040-12-31")), rule: RulePatentNotActive},
 		{name: "patent_not_active: licence before the grant", given: []Event{reg}, when: grant(ordinary("2022-01-09", "2022-12-31")), rule: RulePatentNotActive},

@@ -4,8 +4,9 @@ import "testing"
 
 // TestFactsDoneAreNotInTheFuture: a fact that reports something already
 // done (a recordal, a payment, a pledge registration, consent or release, a
-// review, a status change) may not be dated after today (2024-07-01 in the
-// rule tests); declarations, licences and transfers may take effect later.
+// review, a status change, a transfer, which takes effect on its
+// registration) may not be dated after today (2024-07-01 in the rule tests);
+// declarations and licences may take effect later.
 func TestFactsDoneAreNotInTheFuture(t *testing.T) {
 	reg := registered(t)
 	lic := licensed(t, "L1", LicenseOrdinary, sme, "2024-01-31", "2025-01-31")
@@ -46,12 +47,13 @@ func TestFactsDoneAreNotInTheFuture(t *testing.T) {
 			{name: "status effective_on " + on.date, given: []Event{reg}, code: on.code, when: func(d decision, p *Patent) ([]Event, error) {
 				return p.ChangeStatus(d, ChangeStatus{Status: &lapsed, EffectiveOn: day(on.date)})
 			}},
+			{name: "transfer effective_on " + on.date, given: []Event{reg}, code: on.code,
+				when: transfer(TransferPatent{ToIDs: []string{firm}, EffectiveOn: day(on.date)})},
 		})
 	}
 	runCases(t, []ruleCase{
 		{name: "a declaration may take effect later", given: []Event{reg}, when: declare(declareOn("2024-09-01"))},
 		{name: "a licence may take effect later", given: []Event{reg}, when: grant(GrantLicense{Type: LicenseOrdinary, LicenseeID: sme, EffectiveOn: day("2024-09-01"), EndsOn: day("2025-08-31")})},
-		{name: "a transfer may take effect later", given: []Event{reg}, when: transfer(TransferPatent{ToIDs: []string{firm}, EffectiveOn: day("2024-09-01")})},
 	})
 }
 

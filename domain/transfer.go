@@ -22,9 +22,13 @@ func (c TransferPatent) Validate() error {
 }
 
 // Transfer decides an assignment. Declarations and licences granted before
-// it stay valid and bind the new patentees.
+// it stay valid and bind the new patentees. It takes effect on its
+// registration with CNIPA, a fact already done: not after today.
 func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := d.notInFuture("effective_on", c.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if err := requirePatenteeOn(p, d.actor, "effective_on", c.EffectiveOn); err != nil {
