@@ -446,24 +446,33 @@ func decodeCursor(s, sortName, filters string) (any, string, error) {
 		return nil, "", domain.Invalid("cursor", "continues a listing with another q or other filters; "+
 			"keep them as they were, or start again without the cursor")
 	}
-	raw := c.Key[1:]
-	switch c.Key[0] {
-	case 'f':
-		f, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			return nil, "", bad
-		}
-		return f, c.Number, nil
-	case 'i':
-		i, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil {
-			return nil, "", bad
-		}
-		return i, c.Number, nil
-	case 's':
-		return raw, c.Number, nil
+	if number, err := domain.ParsePatentNumber(c.Number); err != nil || string(number) != c.Number {
+		return nil, "", bad
 	}
-	return nil, "", bad
+	key, err := parseCursorKey(c.Key, sortName)
+	if err != nil {
+		return nil, "", bad
+	}
+	return key, c.Number, nil
+}
+
+// parseCursorKey parses the sort key of a cursor of order sortName, as
+// keyString wrote it: a relevance score (f), a fee in fen (i) or a
+// declaration date (s).
+func parseCursorKey(key, sortName string) (any, error) {
+	raw := key[1:]
+	switch {
+	case sortName == SortRelevance && key[0] == 'f':
+		return strconv.ParseFloat(raw, 64)
+	case sortName == SortFee && key[0] == 'i':
+		return strconv.ParseInt(raw, 10, 64)
+	case sortName == SortNewest && key[0] == 's':
+		if _, err := domain.ParseDate(raw); err != nil {
+			return nil, err
+		}
+		return raw, nil
+	}
+	return nil, fmt.Errorf("a key %s does not continue the order %s", domain.Quote(key), sortName)
 }
 
 // prefixRange returns the bounds of the strings that start with prefix,

@@ -243,6 +243,13 @@ func TestListingsRefusesBadQueries(t *testing.T) {
 		{ListingQuery{Sort: "cheapest"}, "sort"},
 		{ListingQuery{Cursor: "garbage"}, "cursor"},
 		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortNewest, ListingQuery{}.filterDigest(), "s2024-01-01", "ZL")}, "cursor"},
+		// Cursors altered by hand: a key that is no date, no date of the
+		// calendar, of another order's kind; a number that is none.
+		{ListingQuery{Cursor: encodeCursor(SortNewest, ListingQuery{}.filterDigest(), "sabc", string(w.n[0]))}, "cursor"},
+		{ListingQuery{Cursor: encodeCursor(SortNewest, ListingQuery{}.filterDigest(), "s2025-02-30", string(w.n[0]))}, "cursor"},
+		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortFee, ListingQuery{}.filterDigest(), "s2025", string(w.n[0]))}, "cursor"},
+		{ListingQuery{Sort: SortFee, Cursor: encodeCursor(SortFee, ListingQuery{}.filterDigest(), "f1.5", string(w.n[0]))}, "cursor"},
+		{ListingQuery{Cursor: encodeCursor(SortNewest, ListingQuery{}.filterDigest(), "s2024-01-01", "ZL")}, "cursor"},
 	} {
 		_, err := w.p.Listings(context.Background(), c.q)
 		var de *domain.Error
