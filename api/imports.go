@@ -131,10 +131,11 @@ func (s *Server) importPatents(c echo.Context) error {
 		}
 		return im.Report(), nil
 	}
-	body, err := importBody(c)
+	body, release, err := importBody(c)
 	if err != nil {
 		return err
 	}
+	defer release()
 	// An import may take longer than the server's request timeouts allow.
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
@@ -189,38 +190,60 @@ func spool(r io.Reader) (*os.File, string, error) {
 func discard(f *os.File) error { return errors.Join(f.Close(), os.Remove(f.Name())) }
 
 // importBody returns the file of an import request, limited to
-// ImportBodyLimit: the body itself, or the multipart part named "file".
-func importBody(c echo.Context) (io.Reader, error) {
+// ImportBodyLimit: the body itself, or the multipart part named "file"; and
+// the function that releases what it holds once the import is done.
+func importBody(c echo.Context) (io.Reader, func(), error) {
 	r := c.Request()
 	if r.ContentLength > ImportBodyLimit {
-		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	body := http.MaxBytesReader(c.Response(), r.Body, ImportBodyLimit)
 	ct := r.Header.Get(echo.HeaderContentType)
 	if ct == "" {
-		return uploadReader{body}, nil
+		return uploadReader{body}, func() {}, nil
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	switch {
 	case err == nil && mt == "multipart/form-data" && params["boundary"] != "":
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if errors.Is(err, io.EOF) {
-				return nil, domain.Invalid("file", "the multipart form has no field named file")
-			}
-			if err != nil {
-				return nil, importError(fmt.Errorf("%w: %w", errMalformedMultipart, err))
-			}
-			if part.FormName() == "file" {
-				return uploadReader{part}, nil
-			}
-		}
+		return multipartFile(multipart.NewReader(body, params["boundary"]))
 	case err == nil && importMediaTypes[mt]:
-		return uploadReader{body}, nil
+		return uploadReader{body}, func() {}, nil
 	}
-	return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType,
+	return nil, nil, echo.NewHTTPError(http.StatusUnsupportedMediaType,
 		"send the list as text/csv, as "+MIMEXLSX+", or as multipart/form-data with the file in field file")
+}
+
+// multipartFile returns the part named "file" of a multipart form, spooled
+// to a temporary file, and the function that removes it. The whole form is
+// read first, so that a form with two files answers 400 before a row is
+// written, rather than the second being left unread.
+func multipartFile(mr *multipart.Reader) (io.Reader, func(), error) {
+	var file *os.File
+	release := func() {
+		if file != nil {
+			_ = discard(file)
+		}
+	}
+	for {
+		part, err := mr.NextPart()
+		switch {
+		case errors.Is(err, io.EOF) && file == nil:
+			return nil, nil, domain.Invalid("file", "the multipart form has no field named file")
+		case errors.Is(err, io.EOF):
+			return file, release, nil
+		case err != nil:
+			release()
+			return nil, nil, importError(fmt.Errorf("%w: %w", errMalformedMultipart, err))
+		case part.FormName() != "file":
+			continue
+		case file != nil:
+			release()
+			return nil, nil, domain.Invalid("file", "is given more than once in the form; send one file per import")
+		}
+		if file, _, err = spool(uploadReader{part}); err != nil {
+			return nil, nil, importError(err)
+		}
+	}
 }
 
 var (

@@ -470,3 +470,27 @@ func TestImportNamesIgnoredColumns(t *testing.T) {
 		t.Fatalf("answer %+v, want the warning %q", a, want)
 	}
 }
+
+// TestImportRefusesTwoFiles sends a multipart form with two parts named
+// file: 400 naming the file and nothing written, where the second file used
+// to be left unread while the first was imported.
+func TestImportRefusesTwoFiles(t *testing.T) {
+	w := newImportWorld(t)
+	before := w.head(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, name := range []string{"first.csv", "second.csv"} {
+		part, _ := mw.CreateFormFile("file", name)
+		part.Write(sampleCSV(t))
+	}
+	mw.Close()
+	r := w.do(t, "POST", "/v1/imports/patents", w.uniKey, mw.FormDataContentType(), &body)
+	var p api.Problem
+	if r.status != http.StatusBadRequest || json.Unmarshal(r.body, &p) != nil || p.Code != "invalid_argument" ||
+		len(p.Errors) != 1 || p.Errors[0].Field != "file" || !strings.Contains(p.Errors[0].Message, "more than once") {
+		t.Fatalf("two files: %d %s", r.status, r.body)
+	}
+	if w.head(t) != before {
+		t.Fatalf("head moved from %d to %d", before, w.head(t))
+	}
+}

@@ -142,6 +142,7 @@ var zhFieldMessages = map[string]string{
 	"the %s tally has %s buckets only; want period=%s":                                              "%s 统计只有按 %s 的分组；请使用 period=%s",
 	"the body names campaign %s, the path %s":                                                       "请求内容中的评估批次为 %s，地址中为 %s",
 	"the multipart form has no field named file":                                                    "表单中没有名为 file 的字段",
+	"is given more than once in the form; send one file per import":                                 "在表单中给出了不止一次；每次导入请只发送一个文件",
 	"the range from %s to %s has more than %d %s buckets; choose a longer period":                   "从 %s 到 %s 的范围超过 %d 个 %s 分组；请选择更长的统计周期",
 	"unknown fee mode %s; want free, lump_sum, instalment, royalty or entry_plus_royalty":           "未知的付费方式 %s；应为免费、一次性、分期、提成或入门费加提成",
 	"unknown field": "未知字段",
