@@ -240,6 +240,27 @@ func TestUsageTellsWhichFlagsReadTheEnvironment(t *testing.T) {
 	}
 }
 
+// TestNoCommandIsAUsageError: ledger without a command prints the usage on
+// stderr and exits 2, as for an unknown command; asked for help it prints
+// it on stdout and exits 0.
+func TestNoCommandIsAUsageError(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stdout bool
+	}{{nil, 2, false}, {[]string{"nonsense"}, 2, false}, {[]string{"help"}, 0, true}, {[]string{"--help"}, 0, true}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), c.args, &out, &errOut)
+		usageIn := &errOut
+		if c.stdout {
+			usageIn = &out
+		}
+		if code != c.code || !strings.Contains(usageIn.String(), "usage: ledger <command>") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", c.args, code, out.String(), errOut.String())
+		}
+	}
+}
+
 // TestUnwritableDataFolderSaysSo: a data folder the server cannot write
 // gets a message saying so, not SQLite's "unable to open database file
 // (14)". /proc/self refuses new files even to root, who may write any

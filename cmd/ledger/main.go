@@ -35,9 +35,16 @@ func main() {
 	os.Exit(code)
 }
 
-// run dispatches to a subcommand and returns the process exit code.
+// run dispatches to a subcommand and returns the process exit code. Asked
+// for help, it prints the usage and exits 0; given no command, it prints
+// the usage on stderr and exits 2, like an unknown command, so that a
+// script that lost its command fails.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
 	}
