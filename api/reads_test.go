@@ -757,3 +757,38 @@ func patentNumberOf(t testing.TB, serial int) string {
 	}
 	return "ZL" + digits + "." + string(c)
 }
+
+// TestHeadAnswersAsGet sends HEAD to read routes, the web pages included:
+// the status and headers of the GET, no body; a bad query gets the GET's
+// 400, and a route without a GET answers 405.
+func TestHeadAnswersAsGet(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, c := range []struct {
+		path   string
+		status int
+		ctype  string
+	}{
+		{"/v1/listings", 200, "application/json"},
+		{"/v1/tallies/deals?period=month&from=2024-01-01&to=2024-12-31&format=csv", 200, "text/csv; charset=utf-8"},
+		{"/v1/tallies/deals?period=fortnight&from=2024-01-01&to=2024-12-31", 400, "application/problem+json"},
+		{"/", 200, "text/html; charset=UTF-8"},
+		{"/v1/pledges", 405, "application/problem+json"},
+	} {
+		get, err := http.Get(h.url + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		get.Body.Close()
+		head, err := http.Head(h.url + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(head.Body)
+		head.Body.Close()
+		if head.StatusCode != c.status || get.StatusCode != c.status || head.Header.Get("Content-Type") != c.ctype ||
+			get.Header.Get("Content-Type") != c.ctype || len(body) != 0 {
+			t.Errorf("%s: HEAD %d %q %d bytes, GET %d %q", c.path, head.StatusCode, head.Header.Get("Content-Type"), len(body),
+				get.StatusCode, get.Header.Get("Content-Type"))
+		}
+	}
+}

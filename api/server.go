@@ -122,8 +122,19 @@ var securityHeaders = middleware.SecureConfig{
 	ReferrerPolicy: "same-origin",
 }
 
-// Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.echo }
+// Handler returns the server's HTTP handler. It answers a HEAD request as
+// the GET of the same resource, as HTTP asks of every server (RFC 9110
+// §9.3.2): the routes see a GET, and the HTTP server, which still holds
+// the HEAD request, sends the status and headers without the body.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+		s.echo.ServeHTTP(w, r)
+	})
+}
 
 // Echo returns the echo instance, for listing routes.
 func (s *Server) Echo() *echo.Echo { return s.echo }
