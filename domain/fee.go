@@ -273,7 +273,7 @@ func (p *feeProblems) rate(bp int, used bool, mode FeeMode) {
 	case bp < 0 || bp > maxRoyaltyBP:
 		p.add("royalty_bp", "must be within 1–10000 bp (0.01%%–100%%), got %d", bp)
 	case bp == 0:
-		p.add("royalty_bp", "is required for fee mode %s (1–10000 bp)", mode)
+		p.add("royalty_bp", "is required for fee mode %s and must be 1–10000 bp; for no royalty at all, declare fee mode free", mode)
 	}
 }
 
