@@ -211,7 +211,9 @@ type ReviewRecorded struct {
 }
 
 // ReviewCorrected records a correction of a campaign's review; it replaces
-// the review's grade, disposition, notes and feedback.
+// the whole review, its date and reviewer included (PUT takes the same
+// fields as the review): the tallies count the corrected review on its
+// corrected date.
 type ReviewCorrected ReviewRecorded
 
 // EventType implements Event.
