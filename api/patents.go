@@ -88,6 +88,7 @@ type patentView struct {
 	Pledges          []pledgeView               `json:"pledges"`
 	Reviews          []domain.ReviewRecorded    `json:"reviews"`
 	Transfers        []domain.PatentTransferred `json:"transfers"`
+	FeeReductions    []domain.YearReduction     `json:"fee_reductions"`
 	Version          int64                      `json:"version"`
 }
 
@@ -157,6 +158,9 @@ func viewPatent(p *domain.Patent, today domain.Date) patentView {
 		Reviews: []domain.ReviewRecorded{}, Transfers: p.Transfers}
 	if v.Transfers == nil {
 		v.Transfers = []domain.PatentTransferred{}
+	}
+	if v.FeeReductions = p.FeeReductions(); v.FeeReductions == nil {
+		v.FeeReductions = []domain.YearReduction{}
 	}
 	if v.IPC == nil {
 		v.IPC = []domain.IPCCode{}

@@ -792,3 +792,36 @@ func TestHeadAnswersAsGet(t *testing.T) {
 		}
 	}
 }
+
+// TestPatentFeeReductionsByYear reads a declared patent's annual-fee
+// reductions by year from its detail, and checks them against the
+// fee-reductions tally, which sums them over patents.
+func TestPatentFeeReductionsByYear(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.declared(1) // declared 2024-01-02 for 36 months: to 2027-01-01
+	var p struct {
+		FeeReductions []domain.YearReduction `json:"fee_reductions"`
+	}
+	h.getJSON("/v1/patents/"+patentNumberOf(t, 1), &p)
+	want := []domain.YearReduction{{Year: 2024, DeclaredDays: 365, ReductionBP: 1496}, {Year: 2025, DeclaredDays: 365, ReductionBP: 1500},
+		{Year: 2026, DeclaredDays: 365, ReductionBP: 1500}, {Year: 2027, DeclaredDays: 1, ReductionBP: 4}}
+	if !slices.Equal(p.FeeReductions, want) {
+		t.Fatalf("fee_reductions %+v, want %+v", p.FeeReductions, want)
+	}
+	var tally struct {
+		Buckets []struct {
+			Period             string `json:"period"`
+			DeclaredPatentDays int64  `json:"declared_patent_days"`
+			ReductionBP        int64  `json:"reduction_bp"`
+		} `json:"buckets"`
+	}
+	h.getJSON(fmt.Sprintf("/v1/tallies/fee-reductions?period=year&from=2024-01-01&to=2027-12-31&min_position=%d", pos), &tally)
+	if len(tally.Buckets) != len(want) {
+		t.Fatalf("the tally has %d buckets, want %d", len(tally.Buckets), len(want))
+	}
+	for i, b := range tally.Buckets {
+		if b.Period != fmt.Sprint(want[i].Year) || b.DeclaredPatentDays != want[i].DeclaredDays || b.ReductionBP != want[i].ReductionBP {
+			t.Errorf("tally bucket %+v, the patent's year %+v", b, want[i])
+		}
+	}
+}

@@ -32,10 +32,6 @@ const (
 // They are kept out of Subjects, whose tallies CONTRACT.md names.
 var ExtraSubjects = []string{Recordals, MultiLicensee, FeeReductions, TimeToFirstLicence, Fees}
 
-// FeeReductionBP is the annual-fee reduction while a declaration is in
-// effect (PL 51(2): 15%), in basis points.
-const FeeReductionBP = 1500
-
 // extraTallySchema are the tables the extra tallies add to the Tallies
 // projection: the recordal of each recorded licence (its date and the last
 // day of its three-month period), and the effective date of each
@@ -209,7 +205,7 @@ func (t *tallier) runningCount(dates []string, col int) {
 // declaration in effect on at least one day of the year within from..to
 // (declared_patents), the days in effect summed over those patents
 // (declared_patent_days, each day of a patent counted once), and the
-// reduction earned: round(declared_patent_days × FeeReductionBP ÷ days of
+// reduction earned: round(declared_patent_days × domain.FeeReductionBP ÷ days of
 // the calendar year), in basis points of one patent's annual fee — 10000
 // is one whole annual fee, a patent declared all year earns 1500. The
 // total counts distinct patents over the range and sums the days and the
@@ -316,20 +312,11 @@ func (c *feeCounter) finish() {
 	t := c.t
 	for i := range t.Buckets {
 		b := t.Buckets[i].Values
-		b[2] = reductionBP(b[1], c.spans[i].last.Year())
+		b[2] = domain.ReductionBP(b[1], c.spans[i].last.Year())
 		t.Total.Values[1] += b[1]
 		t.Total.Values[2] += b[2]
 	}
 	t.Total.Values[0] = c.patents
-}
-
-// reductionBP is round(days × FeeReductionBP ÷ days in year), half up.
-func reductionBP(days int64, year int) int64 {
-	diy := int64(365)
-	if domain.NewDate(year, 12, 31).DaysSince(domain.NewDate(year, 1, 1)) == 365 {
-		diy = 366
-	}
-	return (2*days*FeeReductionBP + diy) / (2 * diy)
 }
 
 // mergeDayRanges merges overlapping or adjacent ranges, in order.

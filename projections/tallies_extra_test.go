@@ -410,7 +410,8 @@ func TestDaysSummaryMatchesSorting(t *testing.T) {
 	}
 }
 
-func TestDaysSummaryAndReduction(t *testing.T) {
+// TestDaysSummary checks the count, median and mean of lists of days.
+func TestDaysSummary(t *testing.T) {
 	for _, c := range []struct {
 		in   []int64
 		want []int64
@@ -425,13 +426,48 @@ func TestDaysSummaryAndReduction(t *testing.T) {
 			t.Errorf("daysSummary(%v) = %v, want %v", c.in, got, c.want)
 		}
 	}
-	for _, c := range []struct {
-		days int64
-		year int
-		want int64
-	}{{365, 2023, 1500}, {366, 2024, 1500}, {0, 2024, 0}, {1, 2023, 4}, {730, 2023, 3000}} {
-		if got := reductionBP(c.days, c.year); got != c.want {
-			t.Errorf("reductionBP(%d, %d) = %d, want %d", c.days, c.year, got, c.want)
+}
+
+// TestPatentFeeReductionsAddUpToTheTally checks each patent's annual-fee
+// reductions by year (domain.Patent.FeeReductions, which the patent detail
+// answers) against the fee-reductions tally, in memory and in SQL, over a
+// random history: per year, the patents with declared days and the sum of
+// their days.
+func TestPatentFeeReductionsAddUpToTheTally(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	p := startPipeline(t, st, dir)
+	h := newHistory(t, newService(t, st), propertySeed(t)+11)
+	h.run(200)
+	waitHead(t, p, st)
+	if err := p.db.WarmUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := TallyQuery{Subject: FeeReductions, Period: Year, From: date("2015-01-01"), To: date("2035-12-31")}
+	want := map[string][2]int64{} // by year: patents, days
+	for _, hp := range h.patents {
+		patent, err := h.svc.LoadPatent(ctx, hp.number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range patent.FeeReductions() {
+			if r.Year < q.From.Year() || r.Year > q.To.Year() {
+				t.Fatalf("%s earns a reduction in %d, outside the range the test asks for", hp.number, r.Year)
+			}
+			w := want[fmt.Sprint(r.Year)]
+			want[fmt.Sprint(r.Year)] = [2]int64{w[0] + 1, w[1] + r.DeclaredDays}
+		}
+	}
+	if len(want) < 3 {
+		t.Fatalf("reductions in only %d years: the history is too thin", len(want))
+	}
+	inMemory, inSQL := bothWays(t, p.db, q)
+	for _, got := range []Tally{inMemory, inSQL} {
+		for _, b := range got.Buckets {
+			if w := want[b.Label]; b.Values[0] != w[0] || b.Values[1] != w[1] {
+				t.Errorf("%s: the tally counts %d patents and %d days, the patents %d and %d", b.Label, b.Values[0], b.Values[1], w[0], w[1])
+			}
 		}
 	}
 }
