@@ -794,8 +794,8 @@ func TestHeadAnswersAsGet(t *testing.T) {
 }
 
 // TestPatentFeeReductionsByYear reads a declared patent's annual-fee
-// reductions by year from its detail, and checks them against the
-// fee-reductions tally, which sums them over patents.
+// reductions by year from its detail and its web page, and checks them
+// against the fee-reductions tally, which sums them over patents.
 func TestPatentFeeReductionsByYear(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := h.declared(1) // declared 2024-01-02 for 36 months: to 2027-01-01
@@ -816,6 +816,14 @@ func TestPatentFeeReductionsByYear(t *testing.T) {
 		} `json:"buckets"`
 	}
 	h.getJSON(fmt.Sprintf("/v1/tallies/fee-reductions?period=year&from=2024-01-01&to=2027-12-31&min_position=%d", pos), &tally)
+	for lang, heading := range map[string]string{"en": "Annual-fee reductions", "zh": "年费减免"} {
+		_, page := h.get("/patents/" + patentNumberOf(t, 1) + "?lang=" + lang)
+		for _, cell := range []string{heading, "<td>2024</td><td>365</td><td>14.96%</td>", "<td>2027</td><td>1</td><td>0.04%</td>"} {
+			if !strings.Contains(string(page), cell) {
+				t.Errorf("the %s page lacks %q", lang, cell)
+			}
+		}
+	}
 	if len(tally.Buckets) != len(want) {
 		t.Fatalf("the tally has %d buckets, want %d", len(tally.Buckets), len(want))
 	}

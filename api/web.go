@@ -36,7 +36,7 @@ func parsePages(names ...string) map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, name := range names {
 		t := template.New(name).Funcs(template.FuncMap{
-			"t": func(string) string { return "" }, "fen": fenWords, "feeWords": func(domain.FeeTerms) string { return "" },
+			"t": func(string) string { return "" }, "fen": fenWords, "percentBP": percentBP, "feeWords": func(domain.FeeTerms) string { return "" },
 			"orgName": func(string) string { return "" },
 		})
 		out[name] = template.Must(t.ParseFS(webAssets, "webassets/templates/layout.html",
@@ -46,6 +46,9 @@ func parsePages(names ...string) map[string]*template.Template {
 }
 
 func fenWords(f domain.Fen) string { return f.String() }
+
+// percentBP writes basis points as a percentage: 1254 is "12.54%".
+func percentBP(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
 
 // page is what every page template gets.
 type page struct {
