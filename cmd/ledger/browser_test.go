@@ -82,6 +82,14 @@ func TestBrowserUniversityDeclaresThroughTheForm(t *testing.T) {
 		chromedp.Submit(chromedp.ID("key")),
 		chromedp.WaitVisible(chromedp.CSS("main dl.facts")), // the signed-in view has loaded
 		chromedp.Navigate(s.base+"/patents/"+n),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if misplaced := labelsOutOfPlace(t, ctx); len(misplaced) > 0 {
+		t.Fatalf("form labels not right above their boxes: %v", misplaced)
+	}
+	err = do(ctx,
 		chromedp.SetValue(chromedp.ID("mode"), "lump_sum"),
 		chromedp.SetValue(chromedp.ID("lump_sum_fen"), "5000000"),
 		chromedp.SetValue(chromedp.ID("term_months"), "24"),
@@ -114,6 +122,23 @@ func TestBrowserUniversityDeclaresThroughTheForm(t *testing.T) {
 	if decl == nil || decl["term_months"] != float64(24) {
 		t.Fatalf("the API does not show the form's declaration: %s", view.raw)
 	}
+}
+
+// labelsOutOfPlace returns the boxes of the page's forms whose labels are
+// not right above them, at the same left edge: a form laid out in a row
+// puts one box's label beside another box.
+func labelsOutOfPlace(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	step, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	out, err := chromedp.Run(step, chromedp.Evaluate[[]string](`[...document.querySelectorAll("form label[for]")].filter(l => {
+		const lr = l.getBoundingClientRect(), br = document.getElementById(l.htmlFor).getBoundingClientRect();
+		return !(lr.bottom <= br.top + 1 && Math.abs(lr.left - br.left) < 2);
+	}).map(l => l.htmlFor)`))
+	if err != nil {
+		t.Fatalf("the labels' places: %v", err)
+	}
+	return out
 }
 
 // text returns the text of the first element matching the CSS selector.
