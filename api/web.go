@@ -308,7 +308,7 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	// The form's address takes only POST: the language switch goes to the page.
 	p.SwitchURL = switchURL("/patents/"+string(p.Patent.Number), url.Values{}, p.Lang)
 	p.Problem = problemLines(err, p.Lang)
-	if errors.Is(err, errFormExpired) {
+	if err == errFormExpired { //nolint:errorlint // the token's own error, not any 403: errors.Is compares codes
 		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}
 	}
 	form, _ := c.FormParams()

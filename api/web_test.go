@@ -168,6 +168,24 @@ func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string,
 	return resp.StatusCode, string(b), resp.Header
 }
 
+// TestFormOfAnotherPatenteeIsForbidden: a signed-in SME posting the
+// declaration form of a university's patent with its own session's token
+// is told it may not act on the patent (403), not that its form expired,
+// which no new try would mend; nothing is written.
+func TestFormOfAnotherPatenteeIsForbidden(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	signIn(t, c, f.url+"/signin", f.smeKey)
+	page := f.url + "/patents/" + string(f.number)
+	_, me, _ := get(t, c, f.url+"/me")
+	before := f.head(t)
+	form := url.Values{"csrf": {csrfOf(t, me)}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	status, body, _ := post(t, c, page+"/declare", form)
+	if status != http.StatusForbidden || strings.Contains(body, "表单已过期") || f.head(t) != before {
+		t.Fatalf("an SME's declaration of another's patent: %d, head %d→%d\n%s", status, before, f.head(t), body)
+	}
+}
+
 // TestSigninNeedsItsFormToken: the sign-in form is refused (403, no
 // session) without the token of the page its browser loaded, so another
 // site cannot sign a visitor in under a key of its own (login CSRF).
