@@ -60,6 +60,8 @@ type Server struct {
 	adminKey  string
 	keySecret []byte
 	sessions  *sealer
+	// signedOut holds the web sessions signed out before they expire.
+	signedOut signedOut
 	// failedKeys limits requests with unknown keys per client address.
 	failedKeys *middleware.RateLimiterMemoryStore
 	log        *slog.Logger

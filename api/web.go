@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -475,6 +476,9 @@ func (s *Server) signout(c echo.Context) error {
 	}
 	if _, csrf := s.webSession(c); csrf != "" && !checkCSRF(c, csrf) {
 		return s.webError(c, domain.Forbidden("the form has expired"))
+	}
+	if ss, _, ok := s.currentSession(c); ok {
+		s.signedOut.add(ss, time.Now()) // a copy of the cookie must not outlive the sign-out
 	}
 	clearSession(c)
 	return c.Redirect(http.StatusSeeOther, "/"+langSuffix(c))

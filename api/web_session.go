@@ -9,14 +9,84 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
 
 // sessionCookie holds an organisation's key, sealed with AES-GCM under a
-// key derived from the server's secret: the browser keeps it, cannot read
-// it, and scripts cannot reach it (HttpOnly, SameSite=Strict).
+// key derived from the server's secret with the session's ID and start:
+// the browser keeps it, cannot read it, and scripts cannot reach it
+// (HttpOnly, SameSite=Strict).
 const sessionCookie = "ledger_session"
+
+// sessionLifetime is how long a session lasts from its sign-in: the
+// browser drops the cookie then, and the server refuses it from then on.
+const sessionLifetime = 12 * time.Hour
+
+// session is what the session cookie seals.
+type session struct {
+	id      string // random; a sign-out ends the session by it
+	started time.Time
+	key     string
+}
+
+// String is the session as sealed: ID, start (Unix seconds) and key, apart.
+func (ss session) String() string {
+	return ss.id + "\x00" + strconv.FormatInt(ss.started.Unix(), 10) + "\x00" + ss.key
+}
+
+// parseSession reads a session sealed by String.
+func parseSession(plain string) (session, error) {
+	parts := strings.SplitN(plain, "\x00", 3)
+	if len(parts) != 3 {
+		return session{}, errors.New("malformed session")
+	}
+	started, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return session{}, errors.New("malformed session")
+	}
+	return session{id: parts[0], started: time.Unix(started, 0), key: parts[2]}, nil
+}
+
+// expires is when the session ends unless signed out before.
+func (ss session) expires() time.Time { return ss.started.Add(sessionLifetime) }
+
+// signedOut holds the IDs of the sessions signed out, each until it would
+// have expired anyway, so that a copy of the cookie taken before cannot act
+// after the sign-out. It lives in the server's memory: a restart forgets it
+// (the sessions still expire), and each node of a cluster knows only the
+// sign-outs it took.
+type signedOut struct {
+	mu  sync.Mutex
+	ids map[string]time.Time // session ID → when it expires
+}
+
+// add ends the session, and forgets the sessions that have expired.
+func (so *signedOut) add(ss session, now time.Time) {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if so.ids == nil {
+		so.ids = map[string]time.Time{}
+	}
+	for id, expires := range so.ids {
+		if now.After(expires) {
+			delete(so.ids, id)
+		}
+	}
+	so.ids[ss.id] = ss.expires()
+}
+
+// has reports whether the session was signed out.
+func (so *signedOut) has(id string) bool {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	_, ok := so.ids[id]
+	return ok
+}
 
 // sealer seals and opens session values and derives CSRF tokens.
 type sealer struct {
@@ -91,10 +161,32 @@ func (s *Server) checkSigninCSRF(c echo.Context) bool {
 	return checkCSRF(c, s.sessions.csrfToken("signin\x00"+ck.Value))
 }
 
-// setSession stores the key in the session cookie.
+// setSession starts a session of the key in the session cookie.
 func (s *Server) setSession(c echo.Context, key string) {
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(key), Path: "/", HttpOnly: true,
-		Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	ss := session{id: base64.RawURLEncoding.EncodeToString(id), started: time.Now(), key: key}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(ss.String()), Path: "/",
+		MaxAge: int(sessionLifetime / time.Second), HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+}
+
+// currentSession returns the session of the request's cookie and the
+// sealed value, when it holds one that has neither expired nor been signed
+// out.
+func (s *Server) currentSession(c echo.Context) (session, string, bool) {
+	ck, err := c.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return session{}, "", false
+	}
+	plain, err := s.sessions.open(ck.Value)
+	if err != nil {
+		return session{}, "", false
+	}
+	ss, err := parseSession(plain)
+	if err != nil || time.Now().After(ss.expires()) || s.signedOut.has(ss.id) {
+		return session{}, "", false
+	}
+	return ss, ck.Value, true
 }
 
 func clearSession(c echo.Context) {
@@ -102,21 +194,17 @@ func clearSession(c echo.Context) {
 }
 
 // webSession returns the signed-in principal and the session's CSRF token;
-// a missing or stale cookie is an anonymous visitor.
+// a missing, stale, expired or signed-out cookie is an anonymous visitor.
 func (s *Server) webSession(c echo.Context) (principal, string) {
-	ck, err := c.Cookie(sessionCookie)
-	if err != nil || ck.Value == "" {
+	ss, sealed, ok := s.currentSession(c)
+	if !ok {
 		return principal{}, ""
 	}
-	key, err := s.sessions.open(ck.Value)
-	if err != nil {
-		return principal{}, ""
-	}
-	p, err := s.principalOf(c.Request().Context(), key)
+	p, err := s.principalOf(c.Request().Context(), ss.key)
 	if err != nil || p.admin {
 		return principal{}, ""
 	}
-	return p, s.sessions.csrfToken(ck.Value)
+	return p, s.sessions.csrfToken(sealed)
 }
 
 // checkCSRF compares the form's token with the session's in constant time.

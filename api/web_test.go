@@ -625,3 +625,44 @@ func TestWebQueryParametersAreDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestSignOutEndsTheSession: a copy of the session cookie taken before the
+// sign-out can neither see the signed-in page nor post a form afterwards;
+// a session older than its lifetime is refused too, and the cookie tells
+// the browser when to drop it.
+func TestSignOutEndsTheSession(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	_, _, h := signIn(t, c, f.url+"/signin", f.uniKey)
+	if !strings.Contains(h.Get("Set-Cookie"), fmt.Sprintf("Max-Age=%d", int(sessionLifetime/time.Second))) {
+		t.Errorf("the session cookie does not expire: %q", h.Get("Set-Cookie"))
+	}
+	base, _ := url.Parse(f.url)
+	thief := browser(t)
+	thief.Jar.SetCookies(base, c.Jar.Cookies(base))
+	_, me, _ := get(t, c, f.url+"/me")
+	token := csrfOf(t, me)
+	if status, _, _ := post(t, c, f.url+"/signout", url.Values{"csrf": {token}}); status != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", status)
+	}
+	if _, me, _ := get(t, thief, f.url+"/me"); strings.Contains(me, "华南理工大学") {
+		t.Fatal("the cookie copied before the sign-out still shows the organisation's page")
+	}
+	before := f.head(t)
+	form := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	if status, _, _ := post(t, thief, f.url+"/patents/"+string(f.number)+"/declare", form); status != http.StatusSeeOther || f.head(t) != before {
+		t.Fatalf("the cookie copied before the sign-out posted a form: %d, head %d→%d", status, before, f.head(t))
+	}
+
+	old := session{id: "old", started: time.Now().Add(-sessionLifetime - time.Minute), key: f.uniKey}
+	stale := browser(t)
+	stale.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: f.svc.sessions.seal(old.String()), Path: "/"}})
+	if _, me, _ := get(t, stale, f.url+"/me"); strings.Contains(me, "华南理工大学") {
+		t.Fatal("a session older than its lifetime is still signed in")
+	}
+	old.started = time.Now()
+	stale.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: f.svc.sessions.seal(old.String()), Path: "/"}})
+	if _, me, _ := get(t, stale, f.url+"/me"); !strings.Contains(me, "华南理工大学") {
+		t.Fatal("the same session within its lifetime is not signed in: the test proves nothing")
+	}
+}
