@@ -712,8 +712,9 @@ func TestEnglishPagesUseEnglishPunctuation(t *testing.T) {
 }
 
 // TestListingsShowAPledgeThatBlocksLicences: a listed patent pledged
-// without the pledgee's consent says so in the API's listing and on the
-// search page, where an SME would otherwise try a licence that is refused.
+// without the pledgee's consent says so in the API's listing, on the
+// search page and on its own page, where an SME would otherwise try a
+// licence that is refused.
 func TestListingsShowAPledgeThatBlocksLicences(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.declared(1)
@@ -744,6 +745,11 @@ func TestListingsShowAPledgeThatBlocksLicences(t *testing.T) {
 	_, html := h.get("/")
 	if n := strings.Count(string(html), "质权人尚未同意许可"); n != 1 {
 		t.Fatalf("the search page shows the pledge %d times:\n%s", n, html)
+	}
+	for number, want := range map[string]int{pledged: 1, patentNumberOf(t, 2): 0} {
+		if _, html := h.get("/patents/" + number); strings.Count(string(html), "质权人尚未同意许可") != want {
+			t.Errorf("the page of %s shows the pledge %d times, want %d", number, strings.Count(string(html), "质权人尚未同意许可"), want)
+		}
 	}
 }
 

@@ -70,7 +70,10 @@ type page struct {
 	// history starts.
 	HistoryFrom, HistoryNext int64
 	Example                  string
-	CanDeclare, CanWithdraw  bool
+	// PledgedWithoutConsent is whether the patent is pledged today without
+	// the pledgee's consent to licensing: no licence can be taken.
+	PledgedWithoutConsent   bool
+	CanDeclare, CanWithdraw bool
 	// DeclareRefused is the rule by which the register facts of today
 	// refuse a declaration of an active patent without one, for a
 	// patentee who is then not offered the form (annual_fee_unpaid,
@@ -224,6 +227,7 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	if view.Declaration != nil {
 		p.Example = curlExample(view, c.Scheme()+"://"+c.Request().Host)
 	}
+	p.PledgedWithoutConsent = pat.PledgeWithoutConsentOn(s.svc.Today()) != nil
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
 	if owner && view.Declaration == nil && view.Status == domain.StatusActive {
 		p.DeclareRefused = pat.RegisterRefusesDeclarationOn(s.svc.Today())
