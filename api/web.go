@@ -53,9 +53,11 @@ func percentBP(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100
 
 // page is what every page template gets.
 type page struct {
-	Lang, Title, LangQuery, SwitchURL string
-	Org                               *domain.Org
-	CSRF                              string
+	// LangParam is "lang=…" when the page's language must be carried on in
+	// its links and forms (see langParam), and LangQuery is "?" and it.
+	Lang, Title, LangParam, LangQuery, SwitchURL string
+	Org                                          *domain.Org
+	CSRF                                         string
 	// SigninCSRF is the sign-in form's token, apart from the session's.
 	SigninCSRF string
 	Notice     string
@@ -108,8 +110,8 @@ func (s *Server) newPage(c echo.Context, title string) *page {
 	lang := pageLang(c)
 	p := &page{Lang: lang, Title: title, Form: map[string]string{}, FeeModes: []domain.FeeMode{domain.FeeFree,
 		domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty, domain.FeeEntryPlusRoyalty}}
-	if lang == langEN {
-		p.LangQuery = "?lang=en"
+	if p.LangParam = langParam(c); p.LangParam != "" {
+		p.LangQuery = "?" + p.LangParam
 	}
 	p.SwitchURL = switchURL(c.Request().URL.Path, c.Request().URL.Query(), lang)
 	if who, csrf := s.webSession(c); who.org.ID != "" {
@@ -419,16 +421,28 @@ func formDate(fe *domain.FieldErrors, c echo.Context, name string) domain.Date {
 	return d
 }
 
-func langSuffix(c echo.Context) string {
-	if pageLang(c) == langEN {
-		return "?lang=en"
+// langParam is "lang=…" when the next page must be told the language of
+// this one: English, and Chinese chosen against a browser that asks for
+// English; "" when the browser's own choice (Chinese by default) will do.
+func langParam(c echo.Context) string {
+	if lang := pageLang(c); lang == langEN || c.QueryParam("lang") == langZH {
+		return "lang=" + lang
 	}
 	return ""
 }
 
+// langSuffix is langParam as a query of its own.
+func langSuffix(c echo.Context) string {
+	if p := langParam(c); p != "" {
+		return "?" + p
+	}
+	return ""
+}
+
+// langAmp is langParam after another query parameter.
 func langAmp(c echo.Context) string {
-	if pageLang(c) == langEN {
-		return "&lang=en"
+	if p := langParam(c); p != "" {
+		return "&" + p
 	}
 	return ""
 }

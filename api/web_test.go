@@ -666,3 +666,31 @@ func TestSignOutEndsTheSession(t *testing.T) {
 		t.Fatal("the same session within its lifetime is not signed in: the test proves nothing")
 	}
 }
+
+// TestChineseChosenAgainstAnEnglishBrowserSticks: a browser that asks for
+// English and picks 中文 keeps Chinese on the next page: the page's links,
+// forms and sign-in redirect carry lang=zh; a browser that asks for
+// Chinese gets links without it.
+func TestChineseChosenAgainstAnEnglishBrowserSticks(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	_, page, _ := get(t, c, f.url+"/?lang=zh", "Accept-Language", "en")
+	for _, want := range []string{`<a href="/dashboard?lang=zh">`, `<a href="/signin?lang=zh">`, `<input type="hidden" name="lang" value="zh">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Chinese page for an English browser lacks %s", want)
+		}
+	}
+	_, signin, _ := get(t, c, f.url+"/signin?lang=zh", "Accept-Language", "en")
+	resp, err := c.PostForm(f.url+"/signin?lang=zh", url.Values{"key": {f.uniKey}, "csrf": {signinCSRFOf(t, signin)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Location"); got != "/me?lang=zh" {
+		t.Errorf("signed in from the Chinese page, sent to %q", got)
+	}
+	_, zh, _ := get(t, browser(t), f.url+"/", "Accept-Language", "zh-CN")
+	if strings.Contains(zh, "lang=zh") || !strings.Contains(zh, `<a href="/dashboard">`) {
+		t.Error("a Chinese browser's page carries lang=zh, which it does not need")
+	}
+}
