@@ -74,8 +74,14 @@ type page struct {
 	Example                  string
 	// PledgedWithoutConsent is whether the patent is pledged today without
 	// the pledgee's consent to licensing: no licence can be taken.
-	PledgedWithoutConsent   bool
+	PledgedWithoutConsent bool
+	// Upcoming is, when no declaration is in effect today, one filed to
+	// take effect later and not withdrawn: the page shows it, and its
+	// patentee may withdraw it.
+	Upcoming                *declarationView
 	CanDeclare, CanWithdraw bool
+	// WithdrawID is the declaration the withdrawal form withdraws.
+	WithdrawID string
 	// DeclareRefused is the rule by which the register facts of today
 	// refuse a declaration of an active patent without one, for a
 	// patentee who is then not offered the form (annual_fee_unpaid,
@@ -231,15 +237,34 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	}
 	p.PledgedWithoutConsent = pat.PledgeWithoutConsentOn(s.svc.Today()) != nil
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
-	if owner && view.Declaration == nil && view.Status == domain.StatusActive {
-		p.DeclareRefused = pat.RegisterRefusesDeclarationOn(s.svc.Today())
-		p.CanDeclare = p.DeclareRefused == ""
-	}
-	p.CanWithdraw = owner && view.Declaration != nil
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
+	p.Upcoming = upcomingDeclaration(view, s.svc.Today())
+	switch {
+	case view.Declaration != nil:
+		p.CanWithdraw, p.WithdrawID = owner, view.Declaration.DeclarationID
+	case p.Upcoming != nil: // withdrawn at the earliest on the day it would take effect
+		p.CanWithdraw, p.WithdrawID = owner, p.Upcoming.DeclarationID
+		p.Form["effective_on"] = p.Upcoming.DeclaredOn.String()
+	case owner && view.Status == domain.StatusActive:
+		p.DeclareRefused = pat.RegisterRefusesDeclarationOn(s.svc.Today())
+		p.CanDeclare = p.DeclareRefused == ""
+	}
 	return p, nil
+}
+
+// upcomingDeclaration returns the first declaration of the patent filed to
+// take effect after today and not withdrawn, or nil.
+func upcomingDeclaration(v patentView, today domain.Date) *declarationView {
+	var next *declarationView
+	for i := range v.Declarations {
+		d := &v.Declarations[i]
+		if d.DeclaredOn.After(today) && d.WithdrawnOn.IsZero() && (next == nil || d.DeclaredOn.Before(next.DeclaredOn)) {
+			next = d
+		}
+	}
+	return next
 }
 
 // historyOf returns the page of a patent's events after version after

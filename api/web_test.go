@@ -694,3 +694,32 @@ func TestChineseChosenAgainstAnEnglishBrowserSticks(t *testing.T) {
 		t.Error("a Chinese browser's page carries lang=zh, which it does not need")
 	}
 }
+
+// TestDeclarationToComeIsShownAndWithdrawable: a declaration filed through
+// the form to take effect after today is shown on the patent's page as
+// filed and not yet in effect, the declaration form is not offered again,
+// and the withdrawal form withdraws it on the day it would take effect.
+func TestDeclarationToComeIsShownAndWithdrawable(t *testing.T) {
+	f := newWebFixture(t) // today is 2024-07-01
+	c := browser(t)
+	signIn(t, c, f.url+"/signin", f.uniKey)
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-09-01"}}
+	if status, _, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
+		t.Fatalf("declaring from 2024-09-01: %d", status)
+	}
+	_, html, _ = get(t, c, page)
+	if !strings.Contains(html, "尚未生效；生效日： 2024-09-01") || strings.Contains(html, `id="declare-h"`) ||
+		!strings.Contains(html, `id="withdraw-h"`) || !strings.Contains(html, `name="effective_on" type="date" required value="2024-09-01"`) {
+		t.Fatalf("the page of a declaration to come:\n%s", html)
+	}
+	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {declarationIDOf(t, html)}, "effective_on": {"2024-09-01"}, "reason": {"改期"}}
+	if status, body, _ := post(t, c, page+"/withdraw", withdraw); status != http.StatusSeeOther {
+		t.Fatalf("withdrawing the declaration to come: %d\n%s", status, body)
+	}
+	_, html, _ = get(t, c, page)
+	if strings.Contains(html, "尚未生效") || !strings.Contains(html, `id="declare-h"`) {
+		t.Fatalf("after the withdrawal the page still shows the declaration to come, or offers no new one:\n%s", html)
+	}
+}
