@@ -58,12 +58,15 @@ const (
 	CodeAmbiguousName Code = "ambiguous_name"
 )
 
-// Import limits: rows per store append, and how many rejections and
-// warnings a report lists (it always counts all of them).
+// Import limits: rows per store append, an estimate of the bytes of one
+// append (EventStoreDB refuses an append over 1 MiB by default, and a batch
+// of 500 rows with long abstracts would exceed it), and how many
+// rejections and warnings a report lists (it always counts all of them).
 const (
-	DefaultImportBatch = 500
-	maxListedRejected  = 10_000
-	maxListedWarnings  = 1_000
+	DefaultImportBatch  = 500
+	maxImportBatchBytes = 512 << 10
+	maxListedRejected   = 10_000
+	maxListedWarnings   = 1_000
 )
 
 // ImportRow is one row of a patent list: a registration and, optionally, an
@@ -146,7 +149,8 @@ type ImportOptions struct {
 	// DryRun validates every row against the ledger and writes nothing.
 	DryRun bool
 	// BatchRows is the most rows written in one atomic append;
-	// DefaultImportBatch when zero.
+	// DefaultImportBatch when zero. A batch of long texts is cut earlier,
+	// at about 512 KiB of events.
 	BatchRows int
 	// Names resolves organisation names; when nil the import builds an
 	// OrgNameIndex over the store the first time a row names one.
@@ -167,17 +171,20 @@ type ImportOptions struct {
 // again is idempotent by content (they come out unchanged), and the events
 // of each batch get fresh IDs.
 type Import struct {
-	svc     *Service
-	req     Request
-	opts    ImportOptions
-	names   OrgNames
-	refs    map[string]resolvedRef
-	seen    map[uint64]seenRow
-	report  ImportReport
-	batch   []*importItem // rows of the next batch
-	waiting []waitingRow  // repeats of patents not yet settled
-	flights []*flight     // the batches being written, oldest first
-	err     error         // the first failure; the import stops
+	svc    *Service
+	req    Request
+	opts   ImportOptions
+	names  OrgNames
+	refs   map[string]resolvedRef
+	seen   map[uint64]seenRow
+	report ImportReport
+	batch  []*importItem // rows of the next batch
+	// batchBytes estimates the bytes of the next batch's events (see
+	// importItem.size).
+	batchBytes int
+	waiting    []waitingRow // repeats of patents not yet settled
+	flights    []*flight    // the batches being written, oldest first
+	err        error        // the first failure; the import stops
 	// sawExisting is set when the last batch written found registered
 	// patents: the next one then reads its patents' states first.
 	sawExisting atomic.Bool
@@ -239,7 +246,8 @@ func (s *Service) ImportPatents(ctx context.Context, req Request, rows []ImportR
 }
 
 // Add validates rows and writes the valid ones in atomic batches of
-// BatchRows rows: one store append over the streams of every patent of the
+// BatchRows rows (fewer when their texts are long: about 512 KiB of events
+// at most): one store append over the streams of every patent of the
 // batch, with their expected versions, decided again on states read afresh
 // when a concurrent write wins. Each row is decided on its patent's current
 // state: a new patent is registered (and declared); a registered one must
@@ -269,8 +277,8 @@ func (im *Import) Add(ctx context.Context, rows []ImportRow) error {
 		if it == nil {
 			continue
 		}
-		im.batch = append(im.batch, it)
-		if len(im.batch) >= im.opts.BatchRows {
+		im.batch, im.batchBytes = append(im.batch, it), im.batchBytes+it.size()
+		if len(im.batch) >= im.opts.BatchRows || im.batchBytes >= maxImportBatchBytes {
 			if err := im.launch(ctx); err != nil {
 				return err
 			}
@@ -337,7 +345,7 @@ func (im *Import) launch(ctx context.Context) error {
 		return im.err
 	}
 	f := &flight{batch: im.batch, waiting: im.waiting, done: make(chan struct{})}
-	im.batch, im.waiting = make([]*importItem, 0, im.opts.BatchRows), nil
+	im.batch, im.batchBytes, im.waiting = make([]*importItem, 0, im.opts.BatchRows), 0, nil
 	im.flights = append(im.flights, f)
 	go func() {
 		defer close(f.done)
@@ -431,6 +439,17 @@ type importItem struct {
 	// Set by the last decision of the batch.
 	events []Event
 	err    error
+}
+
+// size estimates the bytes the row's events take in a store append: its
+// texts, and 2 KB for the rest of its registration and declaration and
+// their metadata.
+func (it *importItem) size() int {
+	n := 2048 + len(it.reg.Title) + len(it.reg.Abstract)
+	if it.decl != nil {
+		n += len(it.decl.OtherTerms)
+	}
+	return n
 }
 
 // waitingRow is a row repeating a patent of a batch not yet settled; its

@@ -413,3 +413,36 @@ func TestImportConcurrentImportsOfOneFile(t *testing.T) {
 		t.Fatalf("imported %d + %d rows, head moved by %d", reps[0].Imported, reps[1].Imported, head(t, st)-before)
 	}
 }
+
+// TestImportBatchesOfLongTextsAreCut imports 300 rows with abstracts of
+// 3,000 characters (9 KB each in UTF-8): a batch of 500 such rows would be
+// one append of several MB, beyond what EventStoreDB takes (1 MiB by
+// default), so the batches are cut by size: each append's events hold
+// under 1 MiB of data, and every row is imported.
+func TestImportBatchesOfLongTextsAreCut(t *testing.T) {
+	st := openStore(t)
+	w := newWorld(t, newService(t, st))
+	var largest atomic.Int64
+	cs := &countingStore{EventStore: st, before: func(_ int, appends []domain.StreamAppend) error {
+		var bytes int64
+		for _, a := range appends {
+			for _, e := range a.Events {
+				bytes += int64(len(e.Data))
+			}
+		}
+		if bytes > largest.Load() {
+			largest.Store(bytes)
+		}
+		return nil
+	}}
+	var rows []domain.ImportRow
+	for i := range 300 {
+		r := importRow(t, i+2, fmt.Sprintf("2020100%05d", i), w.uni)
+		r.Patent.Abstract = strings.Repeat("储能电池管理方法", 375)
+		rows = append(rows, r)
+	}
+	rep := mustImport(t, newService(t, cs), as(w.uni), rows, domain.ImportOptions{})
+	if rep.Imported != 300 || cs.appends.Load() < 6 || largest.Load() >= 1<<20 {
+		t.Fatalf("report %+v; %d appends, the largest %d bytes", rep, cs.appends.Load(), largest.Load())
+	}
+}
