@@ -66,7 +66,7 @@ type page struct {
 
 	Patent    *patentView
 	Patentees []string
-	History   []historyEntry
+	History   []historyLine
 	// HistoryFrom is the version of the first event History shows;
 	// HistoryNext, when not 0, the version after which the next page of
 	// history starts.
@@ -269,17 +269,25 @@ func upcomingDeclaration(v patentView, today domain.Date) *declarationView {
 
 // historyOf returns the page of a patent's events after version after
 // that its page shows (see historyPage), and where the next page starts.
-func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber, after int64) ([]historyEntry, int64, error) {
+func (s *Server) historyOf(ctx context.Context, n domain.PatentNumber, after int64) ([]historyLine, int64, error) {
 	events, next, err := s.historyPage(ctx, n, after, maxHistory)
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]historyEntry, len(events))
+	out := make([]historyLine, len(events))
 	for i, e := range events {
-		out[i] = historyEntry{Position: e.Position, Version: e.Version, Type: e.Type,
-			RecordedAt: e.Meta.RecordedAt.UTC().Format("2006-01-02 15:04 UTC"), Actor: e.Meta.Actor}
+		at := e.Meta.RecordedAt.In(domain.Shanghai)
+		out[i] = historyLine{Position: e.Position, Type: e.Type, Time: at.Format("2006-01-02 15:04"), Datetime: at.Format(time.RFC3339)}
 	}
 	return out, next, nil
+}
+
+// historyLine is an event of a patent's history as its page shows it:
+// when it was recorded in Beijing time, and as a machine reads it.
+type historyLine struct {
+	Position       int64
+	Type           string
+	Time, Datetime string
 }
 
 // curlExample is the API call that takes the open licence of a patent on

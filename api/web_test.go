@@ -723,3 +723,15 @@ func TestDeclarationToComeIsShownAndWithdrawable(t *testing.T) {
 		t.Fatalf("after the withdrawal the page still shows the declaration to come, or offers no new one:\n%s", html)
 	}
 }
+
+// TestHistoryInBeijingTime: a patent's page gives the time each event was
+// recorded in Beijing time, as a valid HTML datetime with its offset; an
+// event recorded at 2024-07-01 02:00 UTC shows as 10:00 that day.
+func TestHistoryInBeijingTime(t *testing.T) {
+	f := newWebFixture(t) // the clock reads 2024-07-01 02:00 UTC
+	_, html, _ := get(t, browser(t), f.url+"/patents/"+string(f.number))
+	want := `<time datetime="2024-07-01T10:00:00&#43;08:00">2024-07-01 10:00</time>` // + as HTML escapes it
+	if !strings.Contains(html, want) || !strings.Contains(html, "北京时间") {
+		t.Fatalf("the history does not show %s under a heading saying Beijing time:\n%s", want, html)
+	}
+}
