@@ -735,3 +735,23 @@ func TestHistoryInBeijingTime(t *testing.T) {
 		t.Fatalf("the history does not show %s under a heading saying Beijing time:\n%s", want, html)
 	}
 }
+
+// TestPatentPageOfADesignAndFreeText: a design's page gives its Locarno
+// class under that label, not under IPC, which it has none of; an
+// abstract written in several lines keeps them (class text: pre-line).
+func TestPatentPageOfADesignAndFreeText(t *testing.T) {
+	f := newWebFixture(t)
+	c, _ := domain.PatentCheckChar("201930123456")
+	design := "ZL201930123456." + string(c)
+	_, err := f.svc.svc.RegisterPatent(context.Background(), domain.Request{Actor: domain.AdminActor}, domain.RegisterPatent{
+		Number: design, Title: "茶杯", Abstract: "第一行\n第二行", PatenteeIDs: []string{f.uniID}, Locarno: "07-01",
+		FiledOn: mustDay("2019-03-15"), GrantedOn: mustDay("2020-01-10")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, html, _ := get(t, browser(t), f.url+"/patents/"+design)
+	if !strings.Contains(html, "<dt>洛迦诺分类号</dt><dd>07-01</dd>") || strings.Contains(html, "IPC分类号") ||
+		!strings.Contains(html, "<p class=\"text\">第一行\n第二行</p>") {
+		t.Fatalf("the design's page:\n%s", html)
+	}
+}
