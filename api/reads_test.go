@@ -396,6 +396,27 @@ func TestDashboardListsTheBusiestDistricts(t *testing.T) {
 	}
 }
 
+// TestDashboardWithABadRangeShowsOnlyTheProblem: a dashboard asked for a
+// range it cannot show (too many day buckets) answers 400 with the problem
+// and its form, and none of the tables, whose empty rows and borrowed
+// "no patent matches" said something else.
+func TestDashboardWithABadRangeShowsOnlyTheProblem(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	resp, page := h.get("/dashboard?period=day&from=1990-01-01&to=2024-12-31&lang=en")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), `class="problem"`) || !strings.Contains(string(page), `id="period"`) {
+		t.Fatalf("a bad range: %d\n%s", resp.StatusCode, page)
+	}
+	for _, absent := range []string{"Licences by district", "Patentees by licences", "No open-licence patent matches."} {
+		if strings.Contains(string(page), absent) {
+			t.Errorf("the failed dashboard shows %q", absent)
+		}
+	}
+	if _, page := h.get("/dashboard?from=2030-01-01&to=2030-12-31&lang=en"); !strings.Contains(string(page), "No patentee granted a licence in this range.") {
+		t.Error("an empty ranking does not say so in its own words")
+	}
+}
+
 // TestDealsByRegion reads the deals by district, city and province, as JSON
 // and as CSV, and refuses bad queries naming the parameter.
 func TestDealsByRegion(t *testing.T) {
