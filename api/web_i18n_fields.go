@@ -158,7 +158,7 @@ var zhFieldMessages = map[string]string{
 	"want district, city or province": "应为区县、地市或省",
 	"want json, csv or xlsx":          "应为 json、csv 或 xlsx",
 	"year %d does not match the application year %s in the patent number": "年份 %d 与专利号中的申请年份 %s 不符",
-	"× instalment_fen is above the ceiling of %s":                         "× 每期金额超过上限 %s",
+	"multiplied by instalment_fen is above the ceiling of %s":             "乘以每期金额后超过上限 %s",
 }
 
 // fieldLabels name, by the catalogue entry of their label, the fields of

@@ -261,7 +261,7 @@ func (p *feeProblems) instalments(t FeeTerms, used bool) {
 	case t.Instalments < 2:
 		p.add("instalments", "must be at least 2 for fee mode %s, got %d", t.Mode, t.Instalments)
 	case t.InstalmentFen > 0 && t.InstalmentFen <= MaxFen && Fen(t.Instalments) > MaxFen/t.InstalmentFen:
-		p.add("instalments", "× instalment_fen is above the ceiling of %s", MaxFen)
+		p.add("instalments", "multiplied by instalment_fen is above the ceiling of %s", MaxFen)
 	}
 }
 
