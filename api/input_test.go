@@ -222,11 +222,17 @@ func TestInvalidUTF8Body(t *testing.T) {
 		raw: []byte(fmt.Sprintf(org, `"中山大学 \ud83d\ude00 \\ud800"`))})
 }
 
-// TestRepeatedQueryParameter gives, on every /v1 operation, a query
-// parameter the operation takes twice: 400 naming it, nothing written.
-func TestRepeatedQueryParameter(t *testing.T) {
-	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
-	n := 0
+// v1Operation is an operation of the document under /v1, its path
+// parameters filled in (inputPathValues, a patent number never stored),
+// and the query parameters it takes.
+type v1Operation struct {
+	method, path string
+	query        []*openapi3.Parameter
+}
+
+// v1Operations returns the document's /v1 operations.
+func v1Operations(t *testing.T, h *oasHarness) []v1Operation {
+	var out []v1Operation
 	for key, op := range oasOperations(h.doc) {
 		method, path, _ := strings.Cut(key, " ")
 		if !strings.HasPrefix(path, "/v1/") {
@@ -235,17 +241,30 @@ func TestRepeatedQueryParameter(t *testing.T) {
 		for k, v := range inputPathValues {
 			path = strings.ReplaceAll(path, k, v)
 		}
-		path = strings.ReplaceAll(path, "{number}", oasUnknownNumber(t))
+		o := v1Operation{method: method, path: strings.ReplaceAll(path, "{number}", oasUnknownNumber(t))}
 		for _, p := range op.Parameters {
-			if p.Value.In != "query" {
-				continue
+			if p.Value.In == "query" {
+				o.query = append(o.query, p.Value)
 			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// TestRepeatedQueryParameter gives, on every /v1 operation, a query
+// parameter the operation takes twice: 400 naming it, nothing written.
+func TestRepeatedQueryParameter(t *testing.T) {
+	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
+	n := 0
+	for _, op := range v1Operations(t, h) {
+		for _, p := range op.query {
 			value := "1"
-			if ex := p.Value.Schema.Value.Example; ex != nil {
+			if ex := p.Schema.Value.Example; ex != nil {
 				value = fmt.Sprint(ex)
 			}
-			q := url.Values{p.Value.Name: {value, value}}
-			inputRefused(t, h, oasCall{method: method, path: path + "?" + q.Encode(), key: oasAdminKey, noRequestCheck: true}, p.Value.Name)
+			q := url.Values{p.Name: {value, value}}
+			inputRefused(t, h, oasCall{method: op.method, path: op.path + "?" + q.Encode(), key: oasAdminKey, noRequestCheck: true}, p.Name)
 			n++
 		}
 	}
@@ -262,25 +281,14 @@ func TestRepeatedQueryParameter(t *testing.T) {
 func TestUnreadableQueryParameter(t *testing.T) {
 	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
 	n := 0
-	for key, op := range oasOperations(h.doc) {
-		method, path, _ := strings.Cut(key, " ")
-		if !strings.HasPrefix(path, "/v1/") {
-			continue
-		}
-		for k, v := range inputPathValues {
-			path = strings.ReplaceAll(path, k, v)
-		}
-		path = strings.ReplaceAll(path, "{number}", oasUnknownNumber(t))
-		for _, p := range op.Parameters {
-			if p.Value.In != "query" {
-				continue
-			}
-			for _, raw := range []string{p.Value.Name + "=true%", p.Value.Name + "=1%2", p.Value.Name + "=1;x=2"} {
-				inputRefused(t, h, oasCall{method: method, path: path + "?" + raw, key: oasAdminKey, noRequestCheck: true}, p.Value.Name)
+	for _, op := range v1Operations(t, h) {
+		for _, p := range op.query {
+			for _, raw := range []string{p.Name + "=true%", p.Name + "=1%2", p.Name + "=1;x=2"} {
+				inputRefused(t, h, oasCall{method: op.method, path: op.path + "?" + raw, key: oasAdminKey, noRequestCheck: true}, p.Name)
 			}
 			n++
 		}
-		inputRefused(t, h, oasCall{method: method, path: path + "?%zz=1", key: oasAdminKey, noRequestCheck: true}, "query")
+		inputRefused(t, h, oasCall{method: op.method, path: op.path + "?%zz=1", key: oasAdminKey, noRequestCheck: true}, "query")
 	}
 	if n < 40 {
 		t.Errorf("only %d cases; the document's query parameters were not found", n)
