@@ -34,12 +34,13 @@ type session struct {
 	key     string
 }
 
-// String is the session as sealed: ID, start (Unix seconds) and key, apart.
-func (ss session) String() string {
+// plain is the session as sealed: ID, start (Unix seconds) and key, apart.
+// (Not String: a session printed by mistake would show its key.)
+func (ss session) plain() string {
 	return ss.id + "\x00" + strconv.FormatInt(ss.started.Unix(), 10) + "\x00" + ss.key
 }
 
-// parseSession reads a session sealed by String.
+// parseSession reads a session sealed as plain wrote it.
 func parseSession(plain string) (session, error) {
 	parts := strings.SplitN(plain, "\x00", 3)
 	if len(parts) != 3 {
@@ -166,7 +167,7 @@ func (s *Server) setSession(c echo.Context, key string) {
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	ss := session{id: base64.RawURLEncoding.EncodeToString(id), started: time.Now(), key: key}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(ss.String()), Path: "/",
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(ss.plain()), Path: "/",
 		MaxAge: int(sessionLifetime / time.Second), HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
 }
 
