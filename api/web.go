@@ -38,7 +38,7 @@ func parsePages(names ...string) map[string]*template.Template {
 	for _, name := range names {
 		t := template.New(name).Funcs(template.FuncMap{
 			"t": func(string) string { return "" }, "fen": fenWords, "percentBP": percentBP, "feeWords": func(domain.FeeTerms) string { return "" },
-			"orgName": func(string) string { return "" },
+			"feeWarnings": func(domain.FeeTerms) []string { return nil }, "orgName": func(string) string { return "" },
 		})
 		out[name] = template.Must(t.ParseFS(webAssets, "webassets/templates/layout.html",
 			"webassets/templates/forms.html", "webassets/templates/"+name+".html"))
@@ -140,9 +140,10 @@ func (s *Server) render(c echo.Context, status int, name string, p *page) error 
 	t := translator(p.Lang)
 	ctx := c.Request().Context()
 	tmpl := template.Must(pageTemplates[name].Clone()).Funcs(template.FuncMap{
-		"t":        t,
-		"feeWords": func(f domain.FeeTerms) string { return f.Describe(p.Lang) },
-		"orgName":  func(id string) string { return s.orgName(ctx, id) },
+		"t":           t,
+		"feeWords":    func(f domain.FeeTerms) string { return f.Describe(p.Lang) },
+		"feeWarnings": func(f domain.FeeTerms) []string { return f.WarningsIn(p.Lang) },
+		"orgName":     func(id string) string { return s.orgName(ctx, id) },
 	})
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -755,3 +755,25 @@ func TestPatentPageOfADesignAndFreeText(t *testing.T) {
 		t.Fatalf("the design's page:\n%s", html)
 	}
 }
+
+// TestPageWarnsOfAFeeAboveGuidance: a declaration through the form of a
+// lump sum above the guidance ceiling (¥25,000,000, typed in fen, where a
+// slip of two zeros is easy) is accepted, and the patent's page the form
+// leads back to says the fee is above the ceiling, in the page's language.
+func TestPageWarnsOfAFeeAboveGuidance(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	signIn(t, c, f.url+"/signin", f.uniKey)
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"lump_sum"}, "lump_sum_fen": {"2500000000"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	if status, _, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
+		t.Fatalf("a lump sum above the guidance: %d", status)
+	}
+	for lang, want := range map[string]string{"zh": "固定费用 ¥25,000,000.00 高于指导上限 ¥20,000,000.00，请核对金额",
+		"en": "the fixed fee of ¥25,000,000.00 is above the guidance ceiling of ¥20,000,000.00; check the amount"} {
+		if _, html, _ := get(t, c, page+"?lang="+lang); !strings.Contains(html, `<dd class="warning" role="note">`+want+"</dd>") {
+			t.Errorf("lang=%s: the page does not warn %q", lang, want)
+		}
+	}
+}

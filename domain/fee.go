@@ -129,14 +129,22 @@ func (t FeeTerms) FixedTotal() Fen {
 // Warnings returns the soft limits t exceeds (CNIPA notice 19 guidance): a
 // fixed fee above ¥20,000,000, a royalty above 20% of net sales or above 40%
 // of profit. They are warnings, not refusals; nil when there are none.
-func (t FeeTerms) Warnings() []string {
+func (t FeeTerms) Warnings() []string { return t.WarningsIn("en") }
+
+// WarningsIn is Warnings in lang: "en" for English, Chinese otherwise.
+func (t FeeTerms) WarningsIn(lang string) []string {
+	en := strings.HasPrefix(strings.ToLower(lang), "en")
 	var w []string
-	if total := t.FixedTotal(); total > warnFixedTotal {
+	if total := t.FixedTotal(); total > warnFixedTotal && en {
 		w = append(w, fmt.Sprintf("the fixed fee of %s is above the guidance ceiling of %s; check the amount", total, warnFixedTotal))
+	} else if total > warnFixedTotal {
+		w = append(w, fmt.Sprintf("固定费用 %s 高于指导上限 %s，请核对金额", total, warnFixedTotal))
 	}
-	if limit, ok := royaltyWarnBP[t.RoyaltyBase]; ok && t.RoyaltyBP > limit {
+	if limit, ok := royaltyWarnBP[t.RoyaltyBase]; ok && t.RoyaltyBP > limit && en {
 		w = append(w, fmt.Sprintf("a royalty of %s on %s is above the guidance ceiling of %s",
 			percent(t.RoyaltyBP), t.baseWord(1), percent(limit)))
+	} else if ok && t.RoyaltyBP > limit {
+		w = append(w, fmt.Sprintf("按%s %s 的提成高于指导上限 %s", t.baseWord(0), percent(t.RoyaltyBP), percent(limit)))
 	}
 	return w
 }

@@ -167,6 +167,22 @@ func TestFeeTermsWarnings(t *testing.T) {
 	}
 }
 
+// TestFeeTermsWarningsInChinese: the same warnings in Chinese, one per
+// limit exceeded, for the web pages.
+func TestFeeTermsWarningsInChinese(t *testing.T) {
+	terms := domain.FeeTerms{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 3_000_000_000, RoyaltyBP: 2500, RoyaltyBase: domain.BaseNetSales}
+	want := []string{"固定费用 ¥30,000,000.00 高于指导上限 ¥20,000,000.00，请核对金额", "按净销售额 25.00% 的提成高于指导上限 20.00%"}
+	if got := terms.WarningsIn("zh"); !slices.Equal(got, want) {
+		t.Errorf("WarningsIn(zh) = %q, want %q", got, want)
+	}
+	if got := terms.WarningsIn("en"); !slices.Equal(got, terms.Warnings()) || len(got) != 2 {
+		t.Errorf("WarningsIn(en) = %q, Warnings() = %q", got, terms.Warnings())
+	}
+	if got := (domain.FeeTerms{Mode: domain.FeeFree}).WarningsIn("zh"); got != nil {
+		t.Errorf("free terms warn %q", got)
+	}
+}
+
 func TestFeeTermsJSON(t *testing.T) {
 	in := `{"mode":"entry_plus_royalty","entry_fee_fen":2000000,"royalty_bp":500,"royalty_base":"profit"}`
 	var terms domain.FeeTerms
