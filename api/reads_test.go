@@ -860,3 +860,17 @@ func TestPatentFeeReductionsByYear(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPageNamesEveryBadField: a search with a fee cap that is not a
+// whole number of yuan and a region that is no region code names both on
+// the page, not just the first.
+func TestSearchPageNamesEveryBadField(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	resp, page := h.get("/?lang=en&region=" + url.QueryEscape("天河") + "&max_fee_yuan=5.5")
+	_, problem, _ := strings.Cut(string(page), `class="problem"`)
+	problem, _, _ = strings.Cut(problem, "</div>")
+	if resp.StatusCode != http.StatusBadRequest || strings.Count(problem, "<li>") != 2 ||
+		!strings.Contains(problem, "Max fee (yuan): must be a whole number of yuan") || !strings.Contains(problem, "Region: must be 1 to 6 digits") {
+		t.Fatalf("a search with two bad fields: %d\n%s", resp.StatusCode, problem)
+	}
+}

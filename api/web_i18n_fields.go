@@ -174,6 +174,10 @@ var fieldLabels = map[string]string{
 	"term_months": "form.term_months", "declared_on": "form.declared_on",
 	"evaluation_report_ref": "form.report_ref", "other_terms": "form.other_terms",
 	"effective_on": "form.effective_on", "reason": "form.reason", "co_owner_consent": "form.co_owner_consent",
+	// The search form's and the dashboard's fields.
+	"q": "search.q", "ipc": "patent.ipc", "kind": "patent.kind", "region": "search.region", "fee_mode": "form.mode",
+	"sort": "search.sort", "max_fee_yuan": "search.max_fee",
+	"period": "dash.period", "from": "dash.from", "to": "dash.to", "campaign": "dash.campaign",
 }
 
 // enumLabels name, by the prefix of their catalogue entries, the domain's

@@ -73,15 +73,20 @@ func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
 	if c.QueryParam("sort") == "relevance" && strings.TrimSpace(c.QueryParam("q")) == "" {
 		c.QueryParams().Del("sort")
 	}
+	var fe domain.FieldErrors // every field at fault, named at once
 	if v := strings.TrimSpace(c.QueryParam("max_fee_yuan")); v != "" {
-		yuan, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || yuan < 0 || yuan > int64(domain.MaxFen/100) {
-			return domain.Invalid("max_fee_yuan", "must be a whole number of yuan")
+		if yuan, err := strconv.ParseInt(v, 10, 64); err != nil || yuan < 0 || yuan > int64(domain.MaxFen/100) {
+			fe.Addf("max_fee_yuan", "must be a whole number of yuan")
+		} else {
+			c.QueryParams().Set("max_fee_fen", strconv.FormatInt(yuan*100, 10)) // before the query and its cursor are checked
 		}
-		c.QueryParams().Set("max_fee_fen", strconv.FormatInt(yuan*100, 10)) // before the query and its cursor are checked
 	}
 	q, err := listingQuery(c, s.svc.Today())
-	if err != nil {
+	if err != nil && domain.ErrorCode(err) != domain.CodeInvalidArgument {
+		return err
+	}
+	fe.Add("", err)
+	if err := fe.Err(); err != nil {
 		return err
 	}
 	res, err := s.reads.Listings(c.Request().Context(), q)
