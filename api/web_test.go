@@ -526,11 +526,8 @@ func TestSavedNoticeShowsOnlyAPosition(t *testing.T) {
 // can open, not at the form's POST-only address.
 func TestFailedFormKeepsLinksToPages(t *testing.T) {
 	f := newWebFixture(t)
-	c := browser(t)
-	signIn(t, c, f.url+"/signin", f.uniKey)
-	page := f.url + "/patents/" + string(f.number)
-	_, html, _ := get(t, c, page)
-	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"bogus"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	c, page, token := universityOnItsPatent(t, f)
+	form := url.Values{"csrf": {token}, "mode": {"bogus"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
 	for _, lang := range []string{"", "?lang=en"} {
 		status, body, _ := post(t, c, page+"/declare"+lang, form)
 		link := regexp.MustCompile(`<a href="([^"]*)" lang=`).FindStringSubmatch(body)
@@ -701,15 +698,12 @@ func TestChineseChosenAgainstAnEnglishBrowserSticks(t *testing.T) {
 // and the withdrawal form withdraws it on the day it would take effect.
 func TestDeclarationToComeIsShownAndWithdrawable(t *testing.T) {
 	f := newWebFixture(t) // today is 2024-07-01
-	c := browser(t)
-	signIn(t, c, f.url+"/signin", f.uniKey)
-	page := f.url + "/patents/" + string(f.number)
-	_, html, _ := get(t, c, page)
-	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-09-01"}}
+	c, page, token := universityOnItsPatent(t, f)
+	form := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-09-01"}}
 	if status, _, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
 		t.Fatalf("declaring from 2024-09-01: %d", status)
 	}
-	_, html, _ = get(t, c, page)
+	_, html, _ := get(t, c, page)
 	if !strings.Contains(html, "尚未生效；生效日： 2024-09-01") || strings.Contains(html, `id="declare-h"`) ||
 		!strings.Contains(html, `id="withdraw-h"`) || !strings.Contains(html, `name="effective_on" type="date" required value="2024-09-01"`) {
 		t.Fatalf("the page of a declaration to come:\n%s", html)
@@ -762,11 +756,8 @@ func TestPatentPageOfADesignAndFreeText(t *testing.T) {
 // leads back to says the fee is above the ceiling, in the page's language.
 func TestPageWarnsOfAFeeAboveGuidance(t *testing.T) {
 	f := newWebFixture(t)
-	c := browser(t)
-	signIn(t, c, f.url+"/signin", f.uniKey)
-	page := f.url + "/patents/" + string(f.number)
-	_, html, _ := get(t, c, page)
-	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"lump_sum"}, "lump_sum_fen": {"2500000000"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	c, page, token := universityOnItsPatent(t, f)
+	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_fen": {"2500000000"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
 	if status, _, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
 		t.Fatalf("a lump sum above the guidance: %d", status)
 	}
@@ -776,4 +767,15 @@ func TestPageWarnsOfAFeeAboveGuidance(t *testing.T) {
 			t.Errorf("lang=%s: the page does not warn %q", lang, want)
 		}
 	}
+}
+
+// universityOnItsPatent signs the fixture's university in and opens its
+// patent's page: the browser, the page's address and the page's form token.
+func universityOnItsPatent(t *testing.T, f *webFixture) (c *http.Client, page, token string) {
+	t.Helper()
+	c = browser(t)
+	signIn(t, c, f.url+"/signin", f.uniKey)
+	page = f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	return c, page, csrfOf(t, html)
 }
