@@ -50,7 +50,7 @@ type coverageRow struct {
 // coverageRowOf returns the row of a university's (or the total's) figures.
 func coverageRowOf(name string, f projections.CoverageFigures) coverageRow {
 	return coverageRow{Name: name, ActivePatents: f.ActivePatents, Reviewed: f.Reviewed,
-		Share: fmt.Sprintf("%d.%02d%%", f.ShareBP/100, f.ShareBP%100)}
+		Share: percentBP(f.ShareBP)}
 }
 
 // dashboardDistricts is how many districts the dashboard lists: those
