@@ -861,16 +861,30 @@ func TestPatentFeeReductionsByYear(t *testing.T) {
 	}
 }
 
-// TestSearchPageNamesEveryBadField: a search with a fee cap that is not a
-// whole number of yuan and a region that is no region code names both on
+// TestSearchPageNamesEveryBadField: a search with a fee cap that is no
+// amount in yuan and a region that is no region code names both on
 // the page, not just the first.
 func TestSearchPageNamesEveryBadField(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	resp, page := h.get("/?lang=en&region=" + url.QueryEscape("天河") + "&max_fee_yuan=5.5")
+	resp, page := h.get("/?lang=en&region=" + url.QueryEscape("天河") + "&max_fee_yuan=5,5")
 	_, problem, _ := strings.Cut(string(page), `class="problem"`)
 	problem, _, _ = strings.Cut(problem, "</div>")
 	if resp.StatusCode != http.StatusBadRequest || strings.Count(problem, "<li>") != 2 ||
-		!strings.Contains(problem, "Max fee (yuan): must be a whole number of yuan") || !strings.Contains(problem, "Region: must be 1 to 6 digits") {
+		!strings.Contains(problem, "Max fee (yuan): is not an amount in yuan such as 50000 or 50,000.50") || !strings.Contains(problem, "Region: must be 1 to 6 digits") {
 		t.Fatalf("a search with two bad fields: %d\n%s", resp.StatusCode, problem)
+	}
+}
+
+// TestSearchPageFeeCapInFen: the search form's fee cap is read in yuan to
+// the fen, so a cap one fen below a ¥50,000.00 fee leaves its patent out,
+// and the cap written as people write amounts lets it in.
+func TestSearchPageFeeCapInFen(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(1)), &struct{}{})
+	for cap, listed := range map[string]bool{"49999.99": false, "49,999.99": false, "50000": true, "￥50,000.00": true} {
+		resp, page := h.get("/?lang=en&max_fee_yuan=" + url.QueryEscape(cap))
+		if resp.StatusCode != http.StatusOK || strings.Contains(string(page), "一种固态锂电池电解质") != listed {
+			t.Errorf("fee cap %q: %d, patent listed %v, want %v", cap, resp.StatusCode, !listed, listed)
+		}
 	}
 }

@@ -408,8 +408,8 @@ func declarationFromForm(c echo.Context) (domain.FileDeclaration, error) {
 	var fe domain.FieldErrors
 	cmd := domain.FileDeclaration{
 		Fee: domain.FeeTerms{Mode: domain.FeeMode(c.FormValue("mode")), RoyaltyBase: domain.RoyaltyBase(c.FormValue("royalty_base")),
-			LumpSumFen: domain.Fen(formInt(&fe, c, "lump_sum_fen")), InstalmentFen: domain.Fen(formInt(&fe, c, "instalment_fen")),
-			Instalments: int(formInt(&fe, c, "instalments")), EntryFeeFen: domain.Fen(formInt(&fe, c, "entry_fee_fen")),
+			LumpSumFen: formYuan(&fe, c, "lump_sum_yuan"), InstalmentFen: formYuan(&fe, c, "instalment_yuan"),
+			Instalments: int(formInt(&fe, c, "instalments")), EntryFeeFen: formYuan(&fe, c, "entry_fee_yuan"),
 			RoyaltyBP: int(formInt(&fe, c, "royalty_bp"))},
 		TermMonths:          int(formInt(&fe, c, "term_months")),
 		DeclaredOn:          formDate(&fe, c, "declared_on"),
@@ -443,6 +443,18 @@ func formInt(fe *domain.FieldErrors, c echo.Context, name string) int64 {
 		fe.Addf(name, "must be a whole number")
 	}
 	return n
+}
+
+// formYuan reads an amount the form asks for in yuan (people do not count
+// in fen), naming the field when it is no amount; none reads as zero.
+func formYuan(fe *domain.FieldErrors, c echo.Context, name string) domain.Fen {
+	v := strings.TrimSpace(c.FormValue(name))
+	if v == "" {
+		return 0
+	}
+	amount, err := domain.ParseYuan(v)
+	fe.Add(name, err)
+	return amount
 }
 
 func formDate(fe *domain.FieldErrors, c echo.Context, name string) domain.Date {

@@ -75,10 +75,10 @@ func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
 	}
 	var fe domain.FieldErrors // every field at fault, named at once
 	if v := strings.TrimSpace(c.QueryParam("max_fee_yuan")); v != "" {
-		if yuan, err := strconv.ParseInt(v, 10, 64); err != nil || yuan < 0 || yuan > int64(domain.MaxFen/100) {
-			fe.Addf("max_fee_yuan", "must be a whole number of yuan")
+		if amount, err := domain.ParseYuan(v); err != nil {
+			fe.Add("max_fee_yuan", err)
 		} else {
-			c.QueryParams().Set("max_fee_fen", strconv.FormatInt(yuan*100, 10)) // before the query and its cursor are checked
+			c.QueryParams().Set("max_fee_fen", strconv.FormatInt(int64(amount), 10)) // before the query and its cursor are checked
 		}
 	}
 	q, err := listingQuery(c, s.svc.Today())

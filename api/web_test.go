@@ -308,11 +308,11 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	_, html, _ := get(t, c, page)
 	token := csrfOf(t, html)
 	before := f.head(t)
-	form := url.Values{"mode": {"lump_sum"}, "lump_sum_fen": {"5000000"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	form := url.Values{"mode": {"lump_sum"}, "lump_sum_yuan": {"50000"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
 	if status, _, _ := post(t, c, page+"/declare", form); status != 403 || f.head(t) != before {
 		t.Fatalf("a form without the CSRF token: %d, head %d→%d", status, before, f.head(t))
 	}
-	bad := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_fen": {"0"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
+	bad := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"0"}, "term_months": {"36"}, "declared_on": {"2024-01-02"}}
 	status, body, _ := post(t, c, page+"/declare?lang=en", bad)
 	if status != 409 || !strings.Contains(body, "The fee terms are incomplete or out of range.") || f.head(t) != before {
 		t.Fatalf("a rule violation through the form: %d\n%s", status, body)
@@ -323,10 +323,10 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	}
 	// The field is named as the form labels it, and its problem said in
 	// the page's language.
-	if want := "一次性金额（分）：付费方式 一次性支付 必须填写且大于 0"; !strings.Contains(zhBody, want) {
+	if want := "一次性金额（元）：付费方式 一次性支付 必须填写且大于 0"; !strings.Contains(zhBody, want) {
 		t.Errorf("want %q on the Chinese page:\n%s", want, zhBody)
 	}
-	if want := "Lump sum (fen): lump_sum_fen is required for fee mode lump_sum and must be greater than 0"; !strings.Contains(body, want) {
+	if want := "Lump sum (yuan): lump_sum_fen is required for fee mode lump_sum and must be greater than 0"; !strings.Contains(body, want) {
 		t.Errorf("want %q on the English page:\n%s", want, body)
 	}
 	badDate := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"36"}, "declared_on": {"2024-02-30"}}
@@ -718,6 +718,31 @@ func TestDeclarationToComeIsShownAndWithdrawable(t *testing.T) {
 	}
 }
 
+// TestDeclarationFormTakesYuan: the declaration form asks for amounts in
+// yuan, as people count them, to the fen and in full-width digits too; an
+// amount finer than a fen is refused naming the field in the page's
+// language, and records nothing.
+func TestDeclarationFormTakesYuan(t *testing.T) {
+	f := newWebFixture(t)
+	c, page, token := universityOnItsPatent(t, f)
+	before := f.head(t)
+	bad := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"50000.505"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	for lang, want := range map[string]string{"zh": "一次性金额（元）：小数超过两位；最小金额为一分（0.01 元）",
+		"en": "Lump sum (yuan): has more than two decimals; the smallest amount is one fen (0.01 yuan)"} {
+		status, body, _ := post(t, c, page+"/declare?lang="+lang, bad)
+		if status != http.StatusBadRequest || !strings.Contains(body, want) || f.head(t) != before {
+			t.Fatalf("lang=%s: an amount finer than a fen: %d, head %d→%d, want %q in\n%s", lang, status, before, f.head(t), want, body)
+		}
+	}
+	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"￥５０，０００．５"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	if status, body, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
+		t.Fatalf("a lump sum in full-width yuan: %d\n%s", status, body)
+	}
+	if _, html, _ := get(t, c, page+"?lang=en"); !strings.Contains(html, `<dd class="fee">Lump sum ¥50,000.50</dd>`) {
+		t.Fatalf("the declared lump sum is not ¥50,000.50:\n%s", html)
+	}
+}
+
 // TestHistoryInBeijingTime: a patent's page gives the time each event was
 // recorded in Beijing time, as a valid HTML datetime with its offset; an
 // event recorded at 2024-07-01 02:00 UTC shows as 10:00 that day.
@@ -751,13 +776,13 @@ func TestPatentPageOfADesignAndFreeText(t *testing.T) {
 }
 
 // TestPageWarnsOfAFeeAboveGuidance: a declaration through the form of a
-// lump sum above the guidance ceiling (¥25,000,000, typed in fen, where a
-// slip of two zeros is easy) is accepted, and the patent's page the form
-// leads back to says the fee is above the ceiling, in the page's language.
+// lump sum above the guidance ceiling (¥25,000,000, where a slip of a zero
+// is easy) is accepted, and the patent's page the form leads back to says
+// the fee is above the ceiling, in the page's language.
 func TestPageWarnsOfAFeeAboveGuidance(t *testing.T) {
 	f := newWebFixture(t)
 	c, page, token := universityOnItsPatent(t, f)
-	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_fen": {"2500000000"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"25000000"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
 	if status, _, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
 		t.Fatalf("a lump sum above the guidance: %d", status)
 	}

@@ -91,7 +91,7 @@ func TestBrowserUniversityDeclaresThroughTheForm(t *testing.T) {
 	}
 	err = do(ctx,
 		chromedp.SetValue(chromedp.ID("mode"), "lump_sum"),
-		chromedp.SetValue(chromedp.ID("lump_sum_fen"), "5000000"),
+		chromedp.SetValue(chromedp.ID("lump_sum_yuan"), "50,000"),
 		chromedp.SetValue(chromedp.ID("term_months"), "24"),
 		chromedp.Click(chromedp.CSS(`#declare-h + form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".notice")),
