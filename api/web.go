@@ -191,10 +191,19 @@ func (s *Server) patentPage(c echo.Context) error {
 	if err != nil {
 		return s.webError(c, err)
 	}
-	if saved, err := strconv.ParseInt(c.QueryParam("saved"), 10, 64); err == nil && saved > 0 {
+	if saved, err := strconv.ParseInt(c.QueryParam("saved"), 10, 64); err == nil && saved > 0 && s.recordedOn(c, p.Patent.Number, saved) {
 		p.Notice = translator(p.Lang)("form.saved") + " " + strconv.FormatInt(saved, 10)
 	}
 	return s.render(c, http.StatusOK, "patent", p)
+}
+
+// recordedOn reports whether the event at position lies on the stream of
+// patent n: a form's redirect names where it recorded (?saved=), and a
+// link made up elsewhere must not make the page claim a record the
+// ledger does not hold for the patent.
+func (s *Server) recordedOn(c echo.Context, n domain.PatentNumber, position int64) bool {
+	events, err := s.store.ReadAll(c.Request().Context(), position-1, 1)
+	return err == nil && len(events) == 1 && events[0].Position == position && events[0].Stream == domain.PatentStream(n)
 }
 
 // patentPageData loads a patent and everything its page shows.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -507,12 +508,16 @@ func TestTemplatesUseOnlyCatalogueKeys(t *testing.T) {
 }
 
 // TestSavedNoticeShowsOnlyAPosition: the notice after a form names the
-// ledger position it recorded at; other text in ?saved= is not shown as
-// if the ledger said it.
+// ledger position it recorded at, when that event is the patent's; other
+// text in ?saved=, and a position of another stream or past the head, is
+// not shown as if the ledger said it.
 func TestSavedNoticeShowsOnlyAPosition(t *testing.T) {
 	f := newWebFixture(t)
 	page := f.url + "/patents/" + string(f.number)
-	for saved, want := range map[string]string{"12": `<p class="notice" role="status">已记录，账本位置 12</p>`, "请致电 400-000 办理退款": "", "-3": "", "<b>1</b>": ""} {
+	registered := strconv.FormatInt(f.head(t), 10) // the fixture registers the patent last
+	past := strconv.FormatInt(f.head(t)+1, 10)
+	for saved, want := range map[string]string{registered: `<p class="notice" role="status">已记录，账本位置 ` + registered + `</p>`,
+		"1": "", past: "", "请致电 400-000 办理退款": "", "-3": "", "<b>1</b>": ""} {
 		status, html, _ := get(t, browser(t), page+"?saved="+url.QueryEscape(saved))
 		notice := regexp.MustCompile(`<p class="notice"[^>]*>[^<]*</p>`).FindString(html)
 		if status != 200 || notice != want {
