@@ -387,3 +387,12 @@ func commandHash(kind, target string, fields any) string {
 	sum := sha256.Sum256([]byte(kind + "\x00" + target + "\x00" + string(data)))
 	return hex.EncodeToString(sum[:])
 }
+
+// hashTarget is what a command's idempotency hash names it acts on: its
+// stream, and the record on it when the command's path names one.
+func hashTarget(stream, record string) string {
+	if record == "" {
+		return stream // as before records were named, so that earlier commands still repeat
+	}
+	return stream + "\x00" + record
+}

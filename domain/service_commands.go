@@ -159,8 +159,12 @@ func (s *Service) RevokeKey(ctx context.Context, req Request, orgID, keyID strin
 type patentDecision func(d decision, p *Patent) ([]Event, error)
 
 // onPatent runs a command on the patent number; the patent must exist.
-func (s *Service) onPatent(ctx context.Context, req Request, kind string, number PatentNumber, fields any, decide patentDecision) (Result, error) {
-	return s.execute(ctx, command{req: req, hash: commandHash(kind, string(number), fields),
+// record is the ID of the declaration, licence or pledge the command acts
+// on when its path names one ("" otherwise): fields leave it out, and the
+// idempotency hash must tell a write on one licence from the same write on
+// another.
+func (s *Service) onPatent(ctx context.Context, req Request, kind string, number PatentNumber, record string, fields any, decide patentDecision) (Result, error) {
+	return s.execute(ctx, command{req: req, hash: commandHash(kind, hashTarget(string(number), record), fields),
 		streams: []string{PatentStream(number)},
 		decide: func(d decision, st []aggregate) ([][]Event, error) {
 			p := st[0].(*Patent)
@@ -185,7 +189,7 @@ func (s *Service) RegisterPatent(ctx context.Context, req Request, c RegisterPat
 	if err := s.checkParties(ctx, "patentee_ids", ev.PatenteeIDs); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "register_patent", ev.Number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "register_patent", ev.Number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.Register(d, c)
 	})
 }
@@ -196,7 +200,7 @@ func (s *Service) ChangeStatus(ctx context.Context, req Request, number PatentNu
 	if err := s.checkActor(ctx, req.Actor); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "change_status", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "change_status", number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.ChangeStatus(d, c)
 	})
 }
@@ -207,7 +211,7 @@ func (s *Service) FileDeclaration(ctx context.Context, req Request, number Paten
 	if err := s.checkActor(ctx, req.Actor); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "file_declaration", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "file_declaration", number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.Declare(d, c)
 	})
 }
@@ -217,7 +221,7 @@ func (s *Service) WithdrawDeclaration(ctx context.Context, req Request, number P
 	if err := s.checkActor(ctx, req.Actor); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "withdraw_declaration", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "withdraw_declaration", number, c.DeclarationID, c, func(d decision, p *Patent) ([]Event, error) {
 		return p.Withdraw(d, c)
 	})
 }
@@ -233,7 +237,7 @@ func (s *Service) GrantLicense(ctx context.Context, req Request, number PatentNu
 	if err := s.checkParties(ctx, "licensee_id", []string{c.LicenseeID}); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "grant_license", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "grant_license", number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.GrantLicense(d, c)
 	})
 }
@@ -247,7 +251,7 @@ func (s *Service) RecordLicense(ctx context.Context, req Request, c RecordLicens
 	if err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "record_license", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "record_license", number, c.LicenseID, c, func(d decision, p *Patent) ([]Event, error) {
 		return p.RecordLicense(d, c)
 	})
 }
@@ -261,7 +265,7 @@ func (s *Service) PayRoyalty(ctx context.Context, req Request, c PayRoyalty) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "pay_royalty", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "pay_royalty", number, c.LicenseID, c, func(d decision, p *Patent) ([]Event, error) {
 		return p.PayRoyalty(d, c)
 	})
 }
@@ -277,7 +281,7 @@ func (s *Service) TransferPatent(ctx context.Context, req Request, number Patent
 	if err := s.checkParties(ctx, "to_ids", c.ToIDs); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "transfer_patent", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "transfer_patent", number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.Transfer(d, c)
 	})
 }
@@ -290,7 +294,7 @@ func (s *Service) RecordReview(ctx context.Context, req Request, number PatentNu
 	if err := s.checkFeedback(ctx, c); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "record_review", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "record_review", number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.RecordReview(d, c)
 	})
 }
@@ -303,7 +307,7 @@ func (s *Service) CorrectReview(ctx context.Context, req Request, number PatentN
 	if err := s.checkFeedback(ctx, c); err != nil {
 		return Result{}, err
 	}
-	return s.onPatent(ctx, req, "correct_review", number, c, func(d decision, p *Patent) ([]Event, error) {
+	return s.onPatent(ctx, req, "correct_review", number, "", c, func(d decision, p *Patent) ([]Event, error) {
 		return p.CorrectReview(d, c)
 	})
 }
@@ -323,13 +327,14 @@ func (s *Service) checkFeedback(ctx context.Context, c RecordReview) error {
 // pledgeDecision decides a pledge command over all its patents.
 type pledgeDecision func(d decision, ps []*Patent) ([][]Event, error)
 
-// onPatents runs a command over several patents in one atomic append.
-func (s *Service) onPatents(ctx context.Context, req Request, kind string, numbers []PatentNumber, fields any, decide pledgeDecision) (Result, error) {
+// onPatents runs a command over several patents in one atomic append;
+// record is the pledge the command acts on, as for onPatent.
+func (s *Service) onPatents(ctx context.Context, req Request, kind string, numbers []PatentNumber, record string, fields any, decide pledgeDecision) (Result, error) {
 	streams := make([]string, len(numbers))
 	for i, n := range numbers {
 		streams[i] = PatentStream(n)
 	}
-	return s.execute(ctx, command{req: req, hash: commandHash(kind, streams[0], fields), streams: streams,
+	return s.execute(ctx, command{req: req, hash: commandHash(kind, hashTarget(streams[0], record), fields), streams: streams,
 		decide: func(d decision, st []aggregate) ([][]Event, error) {
 			ps := make([]*Patent, len(st))
 			for i, a := range st {
@@ -358,7 +363,7 @@ func (s *Service) RegisterPledge(ctx context.Context, req Request, c RegisterPle
 	if err := s.checkParties(ctx, "pledgee_id", []string{c.PledgeeID}, OrgBank); err != nil {
 		return Result{}, err
 	}
-	return s.onPatents(ctx, req, "register_pledge", numbers, c, func(d decision, ps []*Patent) ([][]Event, error) {
+	return s.onPatents(ctx, req, "register_pledge", numbers, "", c, func(d decision, ps []*Patent) ([][]Event, error) {
 		return RegisterPledgeOn(d, ps, c)
 	})
 }
@@ -372,7 +377,7 @@ func (s *Service) ConsentPledge(ctx context.Context, req Request, c ConsentPledg
 	if err != nil {
 		return Result{}, err
 	}
-	return s.onPatents(ctx, req, "consent_pledge", numbers, c, func(d decision, ps []*Patent) ([][]Event, error) {
+	return s.onPatents(ctx, req, "consent_pledge", numbers, c.PledgeID, c, func(d decision, ps []*Patent) ([][]Event, error) {
 		return ConsentPledgeOn(d, ps, c)
 	})
 }
@@ -386,7 +391,7 @@ func (s *Service) ReleasePledge(ctx context.Context, req Request, c ReleasePledg
 	if err != nil {
 		return Result{}, err
 	}
-	return s.onPatents(ctx, req, "release_pledge", numbers, c, func(d decision, ps []*Patent) ([][]Event, error) {
+	return s.onPatents(ctx, req, "release_pledge", numbers, c.PledgeID, c, func(d decision, ps []*Patent) ([][]Event, error) {
 		return ReleasePledgeOn(d, ps, c)
 	})
 }

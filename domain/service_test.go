@@ -252,6 +252,103 @@ func TestServiceIdempotency(t *testing.T) {
 	}
 }
 
+// TestServiceIdempotencyNamesTheRecord: a write whose path names a
+// licence, declaration or pledge, sent under a key already used for the
+// same write on another record of the same patent, is another request:
+// refused as idempotency_mismatch, writing nothing (it was answered as the
+// first write's repeat, and the payment or recordal was lost). On the first
+// record it still repeats.
+func TestServiceIdempotencyNamesTheRecord(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	svc := newService(t, st)
+	w := newWorld(t, svc)
+	n, declID := w.declared("202010123456")
+	var licences [2]string
+	for i, sme := range []string{w.sme, w.sme2} {
+		res, err := svc.GrantLicense(ctx, as(sme), n, openLicense(sme, declID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		licences[i] = res.ID
+	}
+	keyed := func(actor, key string) domain.Request { r := as(actor); r.IdempotencyKey = key; return r }
+	// day is the i-th record's date: the second's comes after the first's.
+	day := func(i int, date string) domain.Date { return bday(date).AddDays(90 * i) }
+	withdrawn, consented, released := w.patent("202010654321"), w.patent("202010000001"), w.patent("202010000002")
+	pledge := func(n domain.PatentNumber, i int) (domain.Result, error) {
+		if i == 1 && n == consented {
+			if _, err := svc.ReleasePledge(ctx, as(w.bank), domain.ReleasePledge{PledgeID: pledgeOn(t, svc, n), ReleasedOn: day(0, "2024-03-01"), Reason: domain.ReleaseRepaid}); err != nil {
+				return domain.Result{}, err
+			}
+		}
+		return svc.RegisterPledge(ctx, as(w.bank), domain.RegisterPledge{PledgorID: w.uni, PledgeeID: w.bank, Patents: []string{string(n)},
+			SecuredAmountFen: 500_000_000, RegisteredOn: day(i, "2024-02-01"), DebtDueOn: bday("2027-04-01")})
+	}
+	for _, tc := range []struct {
+		name string
+		// record makes the i-th record the write acts on, and returns its ID.
+		record func(i int) (domain.Result, error)
+		write  func(id string) (domain.Result, error)
+	}{
+		{"royalty", func(i int) (domain.Result, error) { return domain.Result{ID: licences[i]}, nil }, func(id string) (domain.Result, error) {
+			return svc.PayRoyalty(ctx, keyed(w.sme, "royalty-2024Q2"), domain.PayRoyalty{LicenseID: id, PaidOn: bday("2024-06-30"), AmountFen: 12_345})
+		}},
+		{"recordal", func(i int) (domain.Result, error) { return domain.Result{ID: licences[i]}, nil }, func(id string) (domain.Result, error) {
+			return svc.RecordLicense(ctx, keyed(w.uni, "recordal-1"), domain.RecordLicense{LicenseID: id, RecordNo: "2024440000123", RecordedOn: bday("2024-05-15")})
+		}},
+		{"withdrawal", func(i int) (domain.Result, error) {
+			return svc.FileDeclaration(ctx, as(w.uni), withdrawn, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree}, TermMonths: 12, DeclaredOn: day(i, "2024-01-01")})
+		}, func(id string) (domain.Result, error) {
+			return svc.WithdrawDeclaration(ctx, keyed(w.uni, "withdraw-1"), withdrawn, domain.WithdrawDeclaration{DeclarationID: id, EffectiveOn: bday("2024-02-01"), Reason: "新的条件"})
+		}},
+		{"pledge consent", func(i int) (domain.Result, error) { return pledge(consented, i) }, func(id string) (domain.Result, error) {
+			return svc.ConsentPledge(ctx, keyed(w.bank, "consent-1"), domain.ConsentPledge{PledgeID: id, ConsentedOn: bday("2024-02-15")})
+		}},
+		{"pledge release", func(i int) (domain.Result, error) { return pledge(released, i) }, func(id string) (domain.Result, error) {
+			return svc.ReleasePledge(ctx, keyed(w.bank, "release-1"), domain.ReleasePledge{PledgeID: id, ReleasedOn: bday("2024-03-01"), Reason: domain.ReleaseRepaid})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ids [2]string
+			for i := range ids {
+				rec, err := tc.record(i)
+				if err != nil {
+					t.Fatalf("record %d: %v", i, err)
+				}
+				ids[i] = rec.ID
+				if i > 0 {
+					break
+				}
+				first, err := tc.write(ids[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if again, err := tc.write(ids[0]); err != nil || !again.Repeat || again.Position != first.Position {
+					t.Fatalf("the repeat on the first record: %+v, %v; want the first result %+v", again, err, first)
+				}
+			}
+			before := head(t, st)
+			if _, err := tc.write(ids[1]); !errors.Is(err, domain.ErrIdempotencyMismatch) {
+				t.Fatalf("the same key and body on another record: %v, want idempotency_mismatch", err)
+			}
+			if head(t, st) != before {
+				t.Fatalf("the refused write moved the head from %d to %d", before, head(t, st))
+			}
+		})
+	}
+}
+
+// pledgeOn returns the ID of the pledge in force on patent n.
+func pledgeOn(t *testing.T, svc *domain.Service, n domain.PatentNumber) string {
+	t.Helper()
+	p, err := svc.LoadPatent(context.Background(), n)
+	if err != nil || len(p.Pledges) == 0 {
+		t.Fatalf("patent %s: %v, no pledge", n, err)
+	}
+	return p.Pledges[len(p.Pledges)-1].PledgeID
+}
+
 func TestServiceConcurrentIdenticalRequests(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
