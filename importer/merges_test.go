@@ -280,3 +280,40 @@ func TestXLSXMergedCellsOfTheListsSheet(t *testing.T) {
 		})
 	}
 }
+
+// TestXLSXDamagedSheetIsRefused: a workbook whose sheet is cut short or
+// holds an element closed by another's end tag is refused as a whole,
+// naming the sheet and the line, before any row is read: excelize's row
+// iterator stops at the damage as if the sheet ended there, and the rows
+// after it were left out of an import reported complete.
+func TestXLSXDamagedSheetIsRefused(t *testing.T) {
+	rows := [][]any{mergedHeader}
+	for i := range 40 {
+		rows = append(rows, []any{number(t, fmt.Sprintf("2020100000%02d", i+1)), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10"})
+	}
+	book := importertest.Workbook(t, rows)
+	for _, tc := range []struct {
+		name string
+		edit func(string) string
+	}{
+		{"an element closed by another's tag", func(s string) string {
+			at := strings.Index(s, `<row r="30"`)
+			return s[:at] + `<row r="30"><c r="A30" t="inlineStr"><is><t>oops</is></c></row>` + s[at:]
+		}},
+		{"cut short", func(s string) string { return s[:strings.Index(s, `<row r="20"`)+40] }},
+		{"cut at the end of a row", func(s string) string { return s[:strings.Index(s, `<row r="20"`)] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := rewriteZip(t, book, "xl/worksheets/sheet1.xml", func(s string) string {
+				if !strings.Contains(s, `<row r="30"`) {
+					t.Fatalf("no row 30 in %s", s)
+				}
+				return tc.edit(s)
+			})
+			_, err := importer.NewReader(bytes.NewReader(data))
+			if want := `sheet "Sheet1" is damaged at line`; !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("want invalid_argument with %q, got %v", want, err)
+			}
+		})
+	}
+}

@@ -300,7 +300,11 @@ func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
 		return domain.Invalid("file", "sheets %s and %s both hold a patent list; import one sheet at a time (move the others to another workbook)", domain.Quote(lists[0]), domain.Quote(lists[1]))
 	case list != nil:
 		*r = *list
-		return r.src.(*xlsxSource).readMerges(r.headerRow)
+		src := r.src.(*xlsxSource)
+		if err := src.checkWellFormed(); err != nil {
+			return err
+		}
+		return src.readMerges(r.headerRow)
 	case partial != nil:
 		return partial
 	case len(sheets) == 1:

@@ -3,6 +3,7 @@ package importer
 import (
 	"archive/zip"
 	"bufio"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -173,6 +174,36 @@ func (s *xlsxSource) next() (int, []string, error) {
 		return 0, nil, err
 	}
 	return 0, nil, io.EOF
+}
+
+// checkWellFormed reads the sheet's XML to its end, so that a workbook cut
+// short or damaged inside the sheet is refused before any row is imported:
+// excelize's row iterator takes an XML error for the end of the sheet, and
+// the rows after it would be left out without a word.
+func (s *xlsxSource) checkWellFormed() error {
+	part, err := sheetPart(&s.book.zip.Reader, s.name)
+	if err != nil {
+		return err
+	}
+	rc, err := openPart(&s.book.zip.Reader, part)
+	if err != nil {
+		return readError(s.name, err)
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
+	for {
+		_, err := d.Token() // checks that every element is closed, and in order
+		switch {
+		case errors.Is(err, io.EOF) && d.InputOffset() > 0:
+			return nil
+		case errors.Is(err, io.EOF):
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			line, _ := d.InputPos()
+			return domain.Invalid("file", "sheet %s is damaged at line %d of its XML (%v); open the workbook in Excel, save it again and import it again", domain.Quote(s.name), line, err)
+		}
+	}
 }
 
 // readMerges reads the merged ranges of the sheet, whose header is the row
