@@ -68,6 +68,14 @@ func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
 	if err := c.checkActor(p, d.actor); err != nil {
 		return nil, err
 	}
+	if c.Type == LicenseOpen {
+		// An open licence is obtained on notice and payment (PL 51(1)): a
+		// day already come. Dated later, it would also hold off every
+		// withdrawal until then.
+		if err := d.notInFuture("effective_on", c.EffectiveOn); err != nil {
+			return nil, err
+		}
+	}
 	ends := c.EndsOn
 	if c.Type == LicenseOpen {
 		decl, err := p.checkOpenTerms(c)
@@ -125,11 +133,20 @@ func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
 	if l := p.exclusiveLicenseOverlapping(c.EffectiveOn, ends); l != nil {
 		return Violation(RuleExclusiveLicenseInForce, "%s licence %s is in force from %s to %s", l.Type, l.LicenseID, l.EffectiveOn, l.EndsOn)
 	}
+	if c.Type == LicenseSole || c.Type == LicenseExclusive {
+		if l := p.licenseOverlapping(c.EffectiveOn, ends, LicenseOrdinary); l != nil {
+			return Violation(RuleExclusiveLicenseInForce, "ordinary licence %s is in force from %s to %s; a %s licence would exclude its licensee",
+				l.LicenseID, l.EffectiveOn, l.EndsOn, c.Type)
+		}
+	}
 	if pl := p.PledgeWithoutConsentOn(c.EffectiveOn); pl != nil {
 		return Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
 	}
 	if s := p.StatusOn(c.EffectiveOn); s != StatusActive {
 		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), c.EffectiveOn)
+	}
+	if ends.After(p.ExpiresOn) {
+		return Violation(RuleTermExceedsPatent, "the licence ends on %s, after the patent expires on %s (CC 865)", ends, p.ExpiresOn)
 	}
 	return nil
 }

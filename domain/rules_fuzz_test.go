@@ -99,8 +99,9 @@ func FuzzDeclarationTerm(f *testing.F) {
 
 // FuzzOpenLicense fuzzes an open licence's effective date and first
 // payment against a declaration of 2024-01-01 for 36 months at 5,000,000
-// fen, withdrawn or not: declaration_not_in_effect, fee_mismatch and the
-// licence's term.
+// fen, withdrawn or not, on 2024-07-01: declaration_not_in_effect,
+// fee_mismatch, the licence's term, and an effective date after today
+// refused as input.
 func FuzzOpenLicense(f *testing.F) {
 	f.Add(int32(60), int64(5_000_000), int32(0))
 	f.Add(int32(-1), int64(5_000_000), int32(0))
@@ -124,13 +125,14 @@ func FuzzOpenLicense(f *testing.F) {
 		events, err := p.GrantLicense(fuzzDecision(OrgActor(sme), "2024-07-01"), c)
 		checkOutcome(t, events, err)
 		inEffect := p.Declaration("D1").InEffectOn(c.EffectiveOn)
+		future := c.EffectiveOn.After(day("2024-07-01"))
 		switch rule := RuleOf(err); {
 		case err == nil:
 			l := events[0].(LicenseGranted)
-			if !inEffect || l.FeePaidFen != decl.Fee.FirstPayment() || l.EndsOn != decl.TermEndsOn || l.EffectiveOn != c.EffectiveOn {
+			if !inEffect || future || l.FeePaidFen != decl.Fee.FirstPayment() || l.EndsOn != decl.TermEndsOn || l.EffectiveOn != c.EffectiveOn {
 				t.Fatalf("accepted %+v under %+v", l, p.Declaration("D1"))
 			}
-		case ErrorCode(err) == CodeInvalidArgument && fee >= 0 && Fen(fee) <= MaxFen,
+		case ErrorCode(err) == CodeInvalidArgument && fee >= 0 && Fen(fee) <= MaxFen && !future,
 			rule == RuleDeclarationNotInEffect && inEffect,
 			rule == RuleFeeMismatch && (!inEffect || Fen(fee) == decl.Fee.FirstPayment()):
 			t.Fatalf("refused %+v: %v", c, err)
