@@ -3,7 +3,6 @@ package domain
 import (
 	"errors"
 	"strings"
-	"unicode"
 )
 
 // FileDeclaration is the command that declares a patent open for licensing
@@ -36,43 +35,6 @@ func (c FileDeclaration) Validate() error {
 	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
 	fe.Add("other_terms", checkText(c.OtherTerms, false, maxAbstractRunes))
 	return fe.Err()
-}
-
-// promotionalWords are advertising words that IR 85 keeps out of a
-// declaration's terms. This is the one list the ledger checks against.
-var promotionalWords = []string{
-	"最", "第一", "顶级", "国家级", "世界级", "全球领先", "独一无二", "绝对", "唯一", "极致", "首选", "100%",
-	"best", "number one", "world-class", "guaranteed",
-}
-
-// PromotionalWord returns the first advertising word found in text, or "".
-// Text and words are compared in the form foldForWords gives them, so
-// full-width letters or spaces inside a word ("１００％", "100 %") do not
-// hide it.
-func PromotionalWord(text string) string {
-	folded := foldForWords(text)
-	for _, w := range promotionalWords {
-		if strings.Contains(folded, foldForWords(w)) {
-			return w
-		}
-	}
-	return ""
-}
-
-// foldForWords lower-cases s, folds full-width ASCII forms (U+FF01–U+FF5E)
-// to ASCII and drops white space, including the ideographic space U+3000.
-func foldForWords(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			continue
-		}
-		if r >= '\uFF01' && r <= '\uFF5E' {
-			r -= '\uFF01' - '!'
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
 }
 
 // TermEndsOn returns the last day of a term of months whose first day is

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,8 @@ func TestPromotionalWordResistsDisguise(t *testing.T) {
 			}
 		}
 	}
-	for _, text := range []string{"效果１００％保证", "合格率 100 %", "ＢＥＳＴ choice", "Number  One supplier"} {
+	for _, text := range []string{"效果１００％保证", "合格率 100 %", "ＢＥＳＴ choice", "Number  One supplier", "the best-selling cell",
+		"B-E-S-T", "world class quality", "最迟交付，最佳效果", "第一名", "行业最先进"} {
 		if PromotionalWord(text) == "" {
 			t.Errorf("PromotionalWord(%q) found nothing", text)
 		}
@@ -47,10 +49,39 @@ func TestPromotionalWordPassesOrdinaryText(t *testing.T) {
 		"许可费按净销售额的 5% 支付，每季度结算一次",
 		"ＩＳＯ　９００１ 认证企业优先；联系电话 020-12345678",
 		"Royalty of 10 % on net sales, reported quarterly.",
+		// Latin words are whole words: "be stored" is no "best".
+		"Samples must be stored at the licensee premises.",
+		"Not for asbestos products.",
+		"The data must be stable and be stated in writing.",
+		"Overall yield 1100% of the base year; tolerance 0.100%.",
+		// 最 and 第一 as contract terms use them: deadlines, limits, ordinals.
+		"第一期许可费于签约时支付，最迟于每年 3 月 31 日前支付",
+		"最低使用费 1 万元，提成最高不超过净销售额的 5%；最终以备案合同为准",
+		"第一条 许可范围；第一季度报告实施情况",
 		"",
 	} {
 		if w := PromotionalWord(text); w != "" {
 			t.Errorf("PromotionalWord(%q) = %q, want none", text, w)
 		}
 	}
+}
+
+// FuzzPromotionalWord: whatever the text, what PromotionalWord returns is
+// one of the list's words or none, and every word of the list put after
+// the text in a sentence of its own is found there, whatever came before
+// (no ordinary phrase or spelled-out word reaches across into it).
+func FuzzPromotionalWord(f *testing.F) {
+	for _, s := range []string{"", "最迟", "b e s", "第一", "be st", "100", "1", "ｂ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if w := PromotionalWord(text); w != "" && !slices.Contains(promotionalWords, w) {
+			t.Fatalf("PromotionalWord(%q) = %q, no word of the list", text, w)
+		}
+		for _, w := range promotionalWords {
+			if PromotionalWord(text+"。 "+w+" 。") == "" {
+				t.Fatalf("PromotionalWord(%q) found nothing", text+"。 "+w+" 。")
+			}
+		}
+	})
 }
