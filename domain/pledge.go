@@ -129,6 +129,10 @@ func (p *Patent) checkPledgeRules(c RegisterPledge) error {
 	if c.DebtDueOn.After(p.ExpiresOn) {
 		return Violation(RuleDebtExceedsPatentTerm, "the debt is due %s, after %s expires on %s", c.DebtDueOn, p.Number, p.ExpiresOn)
 	}
+	if fact, ok := p.factNeedingConsentFrom(on); ok && !c.OpenLicenseConsent {
+		return Violation(RulePledgedWithoutConsent, "%s of %s on %s, after the registration on %s, would need the pledgee's consent, "+
+			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on)
+	}
 	return nil
 }
 

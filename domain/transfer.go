@@ -42,6 +42,10 @@ func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 		return nil, Violation(RuleDateBeforeFact, "effective_on %s is before transfer %s, which took effect on %s: "+
 			"the current patentees hold the patent from then on", on, last.TransferID, last.EffectiveOn)
 	}
+	if act, ok := p.actOfPatenteesAfter(on); ok {
+		return nil, Violation(RuleDateBeforeFact, "effective_on %s is before %s on %s, an act of the patentees the transfer "+
+			"would take the patent from: it would have been done by former patentees", on, act.what, act.on)
+	}
 	if s := p.StatusOn(on); s != StatusActive {
 		return nil, Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
 	}
