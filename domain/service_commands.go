@@ -96,7 +96,11 @@ func (s *Service) checkParties(ctx context.Context, field string, ids []string, 
 			return Invalid(name, "%s is a regulator and cannot be a party", id)
 		}
 		if len(kinds) > 0 && !slices.Contains(kinds, kind) {
-			return Invalid(name, "%s is a %s; want %v", id, kind, kinds)
+			want := make([]string, len(kinds))
+			for i, k := range kinds {
+				want[i] = string(k)
+			}
+			return Invalid(name, "%s is of kind %s; want %s", id, kind, strings.Join(want, " or "))
 		}
 	}
 	return nil
@@ -168,6 +172,9 @@ func (s *Service) onPatent(ctx context.Context, req Request, kind string, number
 		streams: []string{PatentStream(number)},
 		decide: func(d decision, st []aggregate) ([][]Event, error) {
 			p := st[0].(*Patent)
+			if !p.Registered() && strings.HasPrefix(record, prefixLicense) { // the path names the licence alone
+				return nil, NotFound("license_id", "no such %s %s", "license_id", Quote(record))
+			}
 			if !p.Registered() && kind != "register_patent" {
 				return nil, NotFound("number", "no patent %s", number)
 			}

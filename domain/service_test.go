@@ -547,6 +547,41 @@ func TestServiceRefusals(t *testing.T) {
 	}
 }
 
+// TestServiceRefusalsNameWhatWasSent: a pledgee of the wrong kind is named
+// with its kind and the kind wanted, not a Go list, and a licence ID whose patent is not
+// registered is not found as the licence ID the request gave, not as a
+// patent number it never sent.
+func TestServiceRefusalsNameWhatWasSent(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t, openStore(t))
+	w := newWorld(t, svc)
+	n := w.patent("202010123456")
+	_, err := svc.RegisterPledge(ctx, as(w.sme), domain.RegisterPledge{PledgorID: w.uni, PledgeeID: w.sme, Patents: []string{string(n)},
+		SecuredAmountFen: 1, RegisteredOn: bday("2024-04-01"), DebtDueOn: bday("2025-04-01")})
+	var de *domain.Error
+	if !errors.As(err, &de) || len(de.Fields) != 1 || de.Fields[0].Field != "pledgee_id" || de.Fields[0].Message != w.sme+" is of kind enterprise; want bank" {
+		t.Errorf("an enterprise as pledgee: %v", err)
+	}
+	unregistered := validNumber(t, "201110900099")
+	id := "L" + string(unregistered[2:14]) + string(unregistered[15:]) + "-0123456789abcdef"
+	for name, write := range map[string]func() error{
+		"recordal": func() error {
+			_, err := svc.RecordLicense(ctx, as(w.sme), domain.RecordLicense{LicenseID: id, RecordNo: "1", RecordedOn: bday("2024-06-01")})
+			return err
+		},
+		"royalty": func() error {
+			_, err := svc.PayRoyalty(ctx, as(w.sme), domain.PayRoyalty{LicenseID: id, PaidOn: bday("2024-06-01"), AmountFen: 1})
+			return err
+		},
+	} {
+		err := write()
+		if !errors.As(err, &de) || de.Code != domain.CodeNotFound || len(de.Fields) != 1 || de.Fields[0].Field != "license_id" ||
+			!strings.Contains(de.Message, "no such license_id \""+id+"\"") {
+			t.Errorf("%s on a licence of an unregistered patent: %v", name, err)
+		}
+	}
+}
+
 func TestServiceKeys(t *testing.T) {
 	ctx := context.Background()
 	svc := newService(t, openStore(t))
