@@ -32,8 +32,18 @@ func TestRuleEdges(t *testing.T) {
 		return []Event{ReviewRecorded{Number: reg.Number, Campaign: "2024", ReviewerID: reviewer, ReviewedOn: day("2024-06-30"),
 			Grade: GradeLow, Disposition: DispositionMaintain}}
 	}
+	reviewOn := func(on string) func(decision, *Patent) ([]Event, error) {
+		return func(d decision, p *Patent) ([]Event, error) {
+			d.today = day("2041-01-01") // once the patent has expired
+			return p.RecordReview(d, RecordReview{Campaign: "2024", ReviewedOn: day(on), Grade: GradeLow, Disposition: DispositionMaintain})
+		}
+	}
 	co := registered(t, uni, firm)
 	runCases(t, []ruleCase{
+		{name: "patent_not_active: a review after the expiry", given: []Event{reg}, when: reviewOn("2040-03-15"), rule: RulePatentNotActive},
+		{name: "a review on the expiry day passes", given: []Event{reg}, when: reviewOn("2040-03-14")},
+		{name: "patent_not_active: a review before the grant", given: []Event{reg}, when: reviewOn("2022-01-09"), rule: RulePatentNotActive},
+		{name: "patent_not_active: a review of a lapsed patent", given: []Event{reg, statusOn(t, StatusLapsed, "2024-03-01")}, when: reviewOn("2024-06-30"), rule: RulePatentNotActive},
 		{name: "open_license_active for a sole licence", given: []Event{reg, decl}, when: grant(sole), rule: RuleOpenLicenseActive},
 		{name: "exclusive_license_in_force under a sole licence", given: []Event{reg, licensed(t, "L1", LicenseSole, sme, "2024-01-01", "2024-12-31")}, when: grant(ordinary("2024-12-31", "2025-12-31")), rule: RuleExclusiveLicenseInForce},
 		{name: "after the sole licence ends passes", given: []Event{reg, licensed(t, "L1", LicenseSole, sme, "2024-01-01", "2024-12-31")}, when: grant(ordinary("2025-01-01", "2025-12-31"))},

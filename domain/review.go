@@ -91,6 +91,11 @@ func (p *Patent) reviewEvent(d decision, c RecordReview) (ReviewRecorded, error)
 	if err := d.notInFuture("reviewed_on", c.ReviewedOn); err != nil {
 		return ReviewRecorded{}, err
 	}
+	// A campaign reviews the university's valid patents: granted, in their
+	// term and not lapsed on the day of the review.
+	if s := p.StatusOn(c.ReviewedOn); s != StatusActive {
+		return ReviewRecorded{}, Violation(RulePatentNotActive, "patent %s is %s on %s; a review grades a valid patent", p.Number, statusWord(s), c.ReviewedOn)
+	}
 	reviewer := c.reviewer(p, d.actor)
 	if !p.IsPatentee(reviewer) {
 		return ReviewRecorded{}, Violation(RuleNotPatentee, "reviewer %s is not a patentee of %s", reviewer, p.Number)

@@ -442,8 +442,12 @@ func moreFacts(h *history) {
 			h.record(err)
 		}
 	}
-	if len(h.decls) > 0 {
-		releaseUnconsentedPledge(h, h.decls[h.rng.IntN(len(h.decls))])
+	// A pledge without consent is refused over a licence or declaration
+	// dated after its registration: try declarations until one takes it.
+	for try := 0; try < 20 && len(h.decls) > 0; try++ {
+		if releaseUnconsentedPledge(h, h.decls[h.rng.IntN(len(h.decls))]) {
+			break
+		}
 	}
 	for _, id := range h.pledges {
 		for _, on := range []domain.Date{h.date(bounds), date("2025-12-01").AddDays(h.rng.IntN(31))} {
@@ -460,18 +464,21 @@ func moreFacts(h *history) {
 // pledge a few days later, while the declaration is likely still in
 // effect: the day of the release is the first the listing no longer says
 // pledged_without_consent. The domain may refuse either (the patent is
-// pledged already, the day is after the service's today).
-func releaseUnconsentedPledge(h *history, d histDecl) {
+// pledged already, a licence or declaration is dated after the pledge,
+// the day is after the service's today); it reports whether both were
+// recorded.
+func releaseUnconsentedPledge(h *history, d histDecl) bool {
 	ctx := context.Background()
 	p := h.find(d.number)
 	res, err := h.svc.RegisterPledge(ctx, admin, domain.RegisterPledge{PledgorID: p.patentees[0], PledgeeID: h.pick(h.banks),
 		Patents: []string{string(d.number)}, SecuredAmountFen: 1_000_000, RegisteredOn: d.on.AddDays(5), DebtDueOn: d.on.AddDays(370)})
 	if h.record(err); err != nil {
-		return
+		return false
 	}
 	_, err = h.svc.ReleasePledge(ctx, admin, domain.ReleasePledge{PledgeID: res.ID, ReleasedOn: d.on.AddDays(20),
 		Reason: domain.ReleaseReasons[0]})
 	h.record(err)
+	return err == nil
 }
 
 // TestListingsProperty writes a random valid history through the command

@@ -433,7 +433,7 @@ func TestListingsSayWhenAPledgeBlocksLicences(t *testing.T) {
 	}
 	consented := pledge(w.n[0], w.guangzhou, "2024-05-01", false)
 	pledge(w.n[1], w.guangzhou, "2024-04-01", true)
-	released := pledge(w.n[3], w.shenzen, "2024-06-01", false)
+	released := pledge(w.n[3], w.shenzen, "2024-07-01", false) // after its declaration: one before it would make the declaration break the rule
 	if _, err := w.svc.ConsentPledge(ctx, admin, domain.ConsentPledge{PledgeID: consented, ConsentedOn: date("2024-08-01")}); err != nil {
 		t.Fatal(err)
 	}
