@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -35,9 +36,14 @@ func downloadLayout(c echo.Context) (string, error) {
 // header of the JSON field names (a nested field as "by_grade.high"), one
 // row per item of the answer's list (the answer itself when it is a list,
 // else its first list field: buckets, regions, items), then its total
-// when it has one. Cells are the JSON values themselves: integers (money
-// in fen) as int64, text as string, true/false as bool, null as "". So a
-// data download holds exactly the figures of the JSON answer.
+// row: the total's fields when it has one, and the answer's other figures
+// (its fields outside the list and the total but its text, such as the
+// review coverage's universities) in columns of their own, empty on the
+// other rows. Cells are the JSON values themselves: integers (money in
+// fen) as int64, text as string, true/false as bool, null as "". So a
+// data download holds exactly the figures of the JSON answer; the
+// answer's text fields repeat the query (period, from, to, campaign,
+// as_of, level), which the file name names.
 func dataTable(figures any) ([][]any, error) {
 	raw, err := json.Marshal(figures)
 	if err != nil {
@@ -59,10 +65,36 @@ func dataTable(figures any) ([][]any, error) {
 	for _, item := range items {
 		t.add(item)
 	}
-	if total != nil {
-		t.add(total)
+	if last := totalRow(root, total); last != nil {
+		t.add(last)
 	}
 	return t.rows(), nil
+}
+
+// totalRow returns the fields of the total row of an answer: those of its
+// total object, then its other figures, the fields of the answer outside
+// its list and its total that are not text; nil when there are none.
+func totalRow(root any, total *orderedObject) *orderedObject {
+	row := &orderedObject{}
+	if total != nil {
+		row.keys, row.values = slices.Clone(total.keys), slices.Clone(total.values)
+	}
+	if obj, ok := root.(*orderedObject); ok {
+		for i, k := range obj.keys {
+			switch v := obj.values[i]; v.(type) {
+			case json.Number, bool:
+				row.keys, row.values = append(row.keys, k), append(row.values, v)
+			case *orderedObject:
+				if k != "total" {
+					row.keys, row.values = append(row.keys, k), append(row.values, v)
+				}
+			}
+		}
+	}
+	if total == nil && len(row.keys) == 0 {
+		return nil
+	}
+	return row
 }
 
 // orderedObject is a JSON object with its fields in the order written.

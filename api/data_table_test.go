@@ -70,3 +70,44 @@ func TestDataTableOfAnEmptyListNamesItsColumns(t *testing.T) {
 		t.Errorf("dataTable of an empty list:\n got %#v\nwant %#v", got, want)
 	}
 }
+
+// coverageLikeAnswer is an answer with figures outside its list and its
+// total, as the review coverage's universities, and text fields that echo
+// the query.
+type coverageLikeAnswer struct {
+	Campaign     string        `json:"campaign"`
+	Items        []tableTotals `json:"items"`
+	Universities int           `json:"universities"`
+	Total        tableTotals   `json:"total"`
+	Complete     bool          `json:"complete"`
+}
+
+// TestDataTableHoldsTheAnswersOtherFigures: the figures of the answer
+// outside its list and total (the review coverage's universities) are
+// columns of the total row, so that the file holds every figure of the
+// JSON answer; its text fields (the query's campaign, period, range…),
+// which the file name names, are not.
+func TestDataTableHoldsTheAnswersOtherFigures(t *testing.T) {
+	got, err := dataTable(coverageLikeAnswer{Campaign: "2024", Items: []tableTotals{{Name: "甲", FeesFen: 2}, {Name: "乙", FeesFen: 3}},
+		Universities: 7, Total: tableTotals{FeesFen: 5}, Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]any{
+		{"name", "fees_fen", "universities", "complete"},
+		{"甲", int64(2), "", ""},
+		{"乙", int64(3), "", ""},
+		{"", int64(5), int64(7), true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("dataTable:\n got %#v\nwant %#v", got, want)
+	}
+	got, err = dataTable(coverageLikeAnswer{Campaign: "2024", Universities: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = [][]any{{"name", "fees_fen", "universities", "complete"}, {"", int64(0), int64(0), false}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("dataTable of no items:\n got %#v\nwant %#v", got, want)
+	}
+}

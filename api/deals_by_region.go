@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,8 +55,12 @@ func (s *Server) dealsByRegion(c echo.Context) error {
 			regions, err := s.reads.DealsByRegion(ctx, q)
 			return regionDealsAnswer{From: from, To: to, Level: level, Regions: regions}, err
 		},
-		func(a regionDealsAnswer) string {
-			return dealsByRegionSubject + "-" + level + "-" + a.From.String() + "-" + a.To.String()
+		func(regionDealsAnswer) string {
+			n := newDownloadName(dealsByRegionSubject).value("level", level).date("from", from).date("to", to)
+			if limit > 0 {
+				n.filter("limit", strconv.FormatInt(limit, 10))
+			}
+			return n.String()
 		},
 		regionDealsTable)
 }

@@ -2,9 +2,12 @@ package api
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,20 +109,99 @@ func rankingTableFor(metric string, ranks []projections.Ranking) [][]any {
 	return rows
 }
 
-// rankingFileName names a ranking download: metric and range.
+// rankingFileName names a ranking download: metric, range (when one is
+// given; "open" for a missing end) and a limit other than the default.
 func rankingFileName(q projections.RankingQuery) string {
-	name := "ranking-" + q.Metric
+	n := newDownloadName("ranking").value("metric", q.Metric)
 	if !q.From.IsZero() || !q.To.IsZero() {
-		name += "-" + dateOrOpen(q.From) + "-" + dateOrOpen(q.To)
+		n.date("from", q.From).date("to", q.To)
 	}
-	return name
+	if q.Limit != projections.DefaultRankingLimit {
+		n.filter("limit", strconv.Itoa(q.Limit))
+	}
+	return n.String()
 }
 
-func dateOrOpen(d domain.Date) string {
-	if d.IsZero() {
-		return "open"
+// downloadName builds the file name of a download, without its extension,
+// from every parameter that its figures depend on, in a fixed order: the
+// subject, the values that say which figures and range
+// ("deals-month-2024-01-01-2024-12-31"), then each other parameter given
+// as "-name-value" ("-region-440106"). When every value is written as it
+// is (letters, digits, '.' and '_': not the '-' that separates them, nor
+// what the ASCII name would lose), the name alone tells downloads of
+// different figures apart. Otherwise, or when it would be longer than
+// maxFileName, the name keeps its start and ends in "--" and the first 8
+// hex digits of the SHA-256 of the canonical query (the subject and every
+// name and value), which a name of such plain values never holds: so that
+// two downloads of different figures never share a name.
+type downloadName struct {
+	subject string
+	name    strings.Builder
+	// params are the canonical query's "name=value", escaped, in order.
+	params []string
+	// hashed is set once a value cannot be written as it is.
+	hashed bool
+}
+
+// newDownloadName starts the name of a download of subject ("deals",
+// "ranking").
+func newDownloadName(subject string) *downloadName {
+	n := &downloadName{subject: subject}
+	n.name.WriteString(subject)
+	return n
+}
+
+// value adds a value that says which figures the file holds (a period, a
+// metric, a level, a campaign): "-value".
+func (n *downloadName) value(name, v string) *downloadName {
+	n.add(name, v, "-"+v, isPlainValue(v))
+	return n
+}
+
+// date adds a date of the range, "open" when it has none.
+func (n *downloadName) date(name string, d domain.Date) *downloadName {
+	shown, v := "open", ""
+	if !d.IsZero() {
+		shown, v = d.String(), d.String()
 	}
-	return d.String()
+	n.add(name, v, "-"+shown, true)
+	return n
+}
+
+// filter adds "-name-value" unless v is "": the parameter is not given, or
+// has its default.
+func (n *downloadName) filter(name, v string) *downloadName {
+	if v != "" {
+		n.add(name, v, "-"+name+"-"+v, isPlainValue(v))
+	}
+	return n
+}
+
+// add writes shown into the name and name=v into the canonical query.
+func (n *downloadName) add(name, v, shown string, plain bool) {
+	n.name.WriteString(shown)
+	n.params = append(n.params, url.QueryEscape(name)+"="+url.QueryEscape(v))
+	n.hashed = n.hashed || !plain
+}
+
+// String returns the file name, without extension: ASCII, at most
+// maxFileName long.
+func (n *downloadName) String() string {
+	name := asciiFileName(n.name.String())
+	if !n.hashed && len(name) <= maxFileName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(n.subject + "?" + strings.Join(n.params, "&")))
+	suffix := "--" + hex.EncodeToString(sum[:4])
+	return strings.TrimRight(name[:min(len(name), maxFileName-len(suffix))], "-") + suffix
+}
+
+// isPlainValue reports whether v can stand in a file name as it is: one
+// or more letters, digits, '.' and '_'.
+func isPlainValue(v string) bool {
+	return v != "" && strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_')
+	}) < 0
 }
 
 // amountCell returns the cell of a column's value: money for *_fen columns.
@@ -340,13 +422,14 @@ func contentDisposition(name, title, format string) string {
 }
 
 // maxFileName bounds the ASCII file name of a download (without its
-// extension), well within what Windows and Excel take with a folder.
+// extension), well within what Windows and Excel take with a folder;
+// downloadName keeps to it.
 const maxFileName = 120
 
-// asciiFileName keeps letters, digits, '.', '-' and '_' of name (others
-// become '_'), at most maxFileName of them.
+// asciiFileName keeps letters, digits, '.', '-' and '_' of name (each
+// other byte becomes '_').
 func asciiFileName(name string) string {
-	b := []byte(name[:min(len(name), maxFileName)])
+	b := []byte(name)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
 			b[i] = '_'

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -167,19 +168,32 @@ func reportSheet(t *testing.T, path string, f *excelize.File, first string) [][]
 // answer: the same figures, a ranking's rank first, money in yuan (text
 // with two decimals in CSV, a number of yuan in Excel), the total row
 // labelled in lang; a text that CSV shows with a leading apostrophe (a
-// formula's start) is the text itself in Excel.
+// formula's start) is the text itself in Excel. The data table's columns
+// after the report's hold the answer's figures outside its list and total
+// (the review coverage's universities), on the total row only.
 func compareReport(t *testing.T, name string, report, data [][]string, lang string, xlsx bool) {
 	t.Helper()
 	if len(report) != len(data) {
 		t.Fatalf("%s: %d rows, the data table %d", name, len(report), len(data))
 	}
-	offset := len(report[0]) - len(data[0])
+	offset := 0
+	if strings.Contains(name, "/rankings/") {
+		offset = 1 // the rank
+	}
+	width := len(report[0]) - offset
+	for j := width; j < len(data[0]); j++ {
+		for i := 1; i < len(data)-1; i++ {
+			if cell(data[i], j) != "" {
+				t.Errorf("%s: the data table's %s, which the report lacks, is %q in row %d", name, data[0][j], data[i][j], i)
+			}
+		}
+	}
 	total := map[string]string{"zh": "合计", "en": "Total"}[lang]
 	for i := 1; i < len(data); i++ {
 		if offset == 1 && report[i][0] != strconv.Itoa(i) {
 			t.Errorf("%s: rank %q in row %d", name, report[i][0], i)
 		}
-		for j, d := range data[i] {
+		for j, d := range data[i][:min(width, len(data[i]))] {
 			got, want := cell(report[i], j+offset), d
 			switch {
 			case j == 0 && i == len(data)-1 && (d == "total" || d == ""):
@@ -400,18 +414,117 @@ func TestReportHeaderBlockDefusesFormulas(t *testing.T) {
 
 // TestFilteredDownloadsHaveTheirOwnFileNames: a tally's file name names
 // its filters, so that the dashboard's downloads of each district's deals
-// and of all deals are not saved under one name; a long one is cut.
+// and of all deals are not saved under one name; a name that would be too
+// long, or whose values the file name cannot show as they are, keeps a
+// readable start and ends in "--" and a hash of the query.
 func TestFilteredDownloadsHaveTheirOwnFileNames(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	for query, want := range map[string]string{
-		"":                                  "deals-year-2024-01-01-2024-12-31.xlsx",
-		"&region=440106":                    "deals-year-2024-01-01-2024-12-31-region-440106.xlsx",
-		"&ipc=H01M%204%2F36&kind=invention": "deals-year-2024-01-01-2024-12-31-ipc-H01M_4_36-kind-invention.xlsx",
-		"&patentee_id=" + strings.Repeat("p", 200): "deals-year-2024-01-01-2024-12-31-patentee_id-" + strings.Repeat("p", 120-45) + ".xlsx",
+	hashed := func(prefix string) *regexp.Regexp {
+		return regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `[A-Za-z0-9._-]*--[0-9a-f]{8}\.xlsx$`)
+	}
+	for query, want := range map[string]*regexp.Regexp{
+		"":               regexp.MustCompile(`^deals-year-2024-01-01-2024-12-31\.xlsx$`),
+		"&region=440106": regexp.MustCompile(`^deals-year-2024-01-01-2024-12-31-region-440106\.xlsx$`),
+		"&kind=invention&sme=true": regexp.MustCompile(
+			`^deals-year-2024-01-01-2024-12-31-kind-invention-sme-true\.xlsx$`),
+		"&ipc=H01M%204%2F36&kind=invention":        hashed("deals-year-2024-01-01-2024-12-31-ipc-H01M_4_36-kind-invention"),
+		"&patentee_id=" + strings.Repeat("p", 200): hashed("deals-year-2024-01-01-2024-12-31-patentee_id-ppppp"),
 	} {
 		resp, _ := h.getWith("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&format=xlsx" + query)
-		if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="`+want+`";`) {
-			t.Errorf("%s: %s, want %s", query, cd, want)
+		_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
+		if err != nil || !want.MatchString(params["filename"]) {
+			t.Errorf("%s: %s, want %s", query, resp.Header.Get("Content-Disposition"), want)
 		}
+	}
+}
+
+// maxDownloadName is the longest ASCII file name of a download, its
+// extension included.
+const maxDownloadName = 120 + len(".xlsx")
+
+// TestDownloadsOfOtherFiguresHaveOtherFileNames asks every download route
+// for files whose queries differ in one parameter that changes the
+// figures (a filter, the range, the period, the order, the limit…): no
+// two get the same file name, however long or unusual the values
+// (non-ASCII, '/', '-' that would blur where a value ends), and every name
+// is ASCII and at most maxDownloadName long.
+func TestDownloadsOfOtherFiguresHaveOtherFileNames(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	long := strings.Repeat("l", 150)
+	ids := []string{"x", "y", "甲", "乙", "a/b", "a_b", "x-licensee_id-y", long + "1", long + "2"}
+	tallyFilters := map[string][]string{"type": {"open", "ordinary"}, "patentee_id": ids, "licensee_id": ids,
+		"region": {"44", "4401", "440106", "440113"}, "ipc": {"H01M", "H01M 4/36", "H01M 4/3"}, "kind": {"invention", "design"},
+		"sme": {"true", "false"}, "campaign": {"2024", "2024-H1", "2024_H1"}}
+	type route struct {
+		path   string
+		base   url.Values
+		varied map[string][]string
+	}
+	var routes []route
+	for _, s := range append(slices.Clone(projections.Subjects), projections.ExtraSubjects...) {
+		varied := map[string][]string{"from": {"2024-01-01", "2024-02-01"}, "to": {"2024-12-31", "2024-11-30"},
+			"period": {"day", "week", "month", "quarter", "year"}}
+		if s == projections.FeeReductions {
+			varied["period"] = []string{"year"}
+		}
+		for name, values := range tallyFilters {
+			// Only the filters that apply to the tally: the others are refused.
+			if _, body := h.get("/v1/tallies/" + s + "?from=2024-01-01&to=2024-12-31&period=year&" + name + "=" +
+				url.QueryEscape(values[0])); !bytes.Contains(body, []byte(`"invalid_argument"`)) {
+				varied[name] = values
+			}
+		}
+		routes = append(routes, route{"/v1/tallies/" + s, url.Values{"from": {"2024-01-01"}, "to": {"2024-12-31"},
+			"period": {"year"}}, varied})
+	}
+	routes = append(routes,
+		route{"/v1/tallies/review-coverage", url.Values{"campaign": {"2024"}, "as_of": {"2024-12-31"}},
+			map[string][]string{"campaign": {"2024", "2025", "2024-H1", "2024_H1"}, "as_of": {"2024-12-31", "2024-06-30"},
+				"region": {"44", "4401", "440106", "440113"}, "patentee_id": ids, "sort": {"patentee_id", "share"},
+				"limit": {"1", "2", "10000"}}},
+		route{"/v1/tallies/deals-by-region", url.Values{"from": {"2024-01-01"}, "to": {"2024-12-31"}},
+			map[string][]string{"from": {"2024-01-01", "2024-02-01"}, "to": {"2024-12-31", "2024-11-30"},
+				"level": {"district", "city", "province"}, "limit": {"1", "2", "10000"}}},
+		route{"/v1/rankings/patentees", url.Values{},
+			map[string][]string{"metric": {"licenses", "fees_fen", "declared", "conversion_bp"}, "from": {"2024-01-01", "2024-02-01"},
+				"to": {"2024-12-31", "2024-11-30"}, "limit": {"1", "2", "10", "100"}}})
+	safe := regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	for _, r := range routes {
+		if len(r.varied) < 3 {
+			t.Errorf("%s: only %d parameters to vary", r.path, len(r.varied))
+		}
+		for name, values := range r.varied {
+			seen := map[string]string{}
+			for _, v := range values {
+				q := maps.Clone(r.base)
+				q.Set(name, v)
+				q.Set("format", "xlsx")
+				path := r.path + "?" + q.Encode()
+				resp, body := h.get(path)
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+					continue
+				}
+				_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
+				file := params["filename"]
+				if err != nil || !safe.MatchString(file) || len(file) > maxDownloadName {
+					t.Errorf("%s: file name %q (%d characters, %v)", path, file, len(file), err)
+				}
+				if other, ok := seen[file]; ok {
+					t.Errorf("%s=%q and %s=%q: both downloads of %s are named %s", name, other, name, v, r.path, file)
+				}
+				seen[file] = v
+			}
+		}
+	}
+	// A value holding what looks like the next filter is not taken for it.
+	names := map[string]string{}
+	for _, query := range []string{"patentee_id=x-licensee_id-y", "patentee_id=x&licensee_id=y", "patentee_id=x-licensee_id&licensee_id=y"} {
+		resp, _ := h.get("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=csv&" + query)
+		file := resp.Header.Get("Content-Disposition")
+		if other, ok := names[file]; ok {
+			t.Errorf("%s and %s: both named %s", other, query, file)
+		}
+		names[file] = query
 	}
 }

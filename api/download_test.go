@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -420,7 +421,10 @@ func TestDataDownloadsHoldTheJSONFigures(t *testing.T) {
 
 // jsonRows flattens the JSON answer of path the way a data download must:
 // the header is taken from the rows, each a map from field path
-// ("by_grade.high") to its value as text.
+// ("by_grade.high") to its value as text: a row per item of its list, then
+// its total with the answer's other figures (numbers and true/false
+// outside the list and the total, such as the review coverage's
+// universities; its text fields echo the query).
 func jsonRows(t *testing.T, h *readsHarness, path string) []map[string]string {
 	t.Helper()
 	_, body := h.getWith(path)
@@ -446,6 +450,19 @@ func jsonRows(t *testing.T, h *readsHarness, path string) []map[string]string {
 			t.Fatalf("%s: %d lists in %s", path, lists, body)
 		}
 		total = a["total"]
+		figures := map[string]any{}
+		for k, v := range a {
+			switch v.(type) {
+			case json.Number, bool:
+				figures[k] = v
+			}
+		}
+		if len(figures) > 0 {
+			if total == nil {
+				total = map[string]any{}
+			}
+			maps.Copy(total.(map[string]any), figures)
+		}
 	}
 	if total != nil {
 		items = append(items, total)

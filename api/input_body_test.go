@@ -67,7 +67,10 @@ func TestBadBodyFieldPaths(t *testing.T) {
 }
 
 // TestBodyMustBeUTF8JSON: a JSON body declared in another charset answers
-// 415 and writes nothing; UTF-8 in any spelling is taken.
+// 415 and writes nothing; UTF-8 in any spelling is taken. Every /v1 write,
+// one that takes no body included (issuing and revoking a key), answers a
+// body of a type it does not read (XML; text/plain too but on the import,
+// which reads it as CSV) 415 as its operation in the document says.
 func TestBodyMustBeUTF8JSON(t *testing.T) {
 	h := oasNewHarness(t, nil)
 	org := []byte(`{"name":"中山大学","kind":"university","region_code":"440106","credit_code":"12440000455416125F","sme":false}`)
@@ -75,6 +78,23 @@ func TestBodyMustBeUTF8JSON(t *testing.T) {
 	for _, ct := range []string{"application/json; charset=iso-8859-1", "application/json; charset=gbk"} {
 		h.do(oasCall{method: "POST", path: "/v1/orgs", key: oasAdminKey, raw: org, contentType: ct, want: 415,
 			code: "unsupported_media_type", noRequestCheck: true})
+	}
+	writes := 0
+	for _, op := range v1Operations(t, h) {
+		if op.method != http.MethodPost && op.method != http.MethodPut {
+			continue
+		}
+		for _, ct := range []string{"application/xml", "text/plain"} {
+			if ct == "text/plain" && strings.HasPrefix(op.path, "/v1/imports/") {
+				continue
+			}
+			h.do(oasCall{method: op.method, path: op.path, key: oasAdminKey, raw: []byte("<org>x</org>"), contentType: ct,
+				want: 415, code: "unsupported_media_type", noRequestCheck: true})
+		}
+		writes++
+	}
+	if writes < 17 {
+		t.Errorf("only %d writes; the document's writes were not found", writes)
 	}
 	if after := inputHead(h); after != before {
 		t.Errorf("the head moved from %d to %d", before, after)

@@ -191,6 +191,38 @@ func TestOpenAPIDocument(t *testing.T) {
 	oasCheckRules(t, doc)
 }
 
+// TestOpenAPILangDescribesTheReportOnly: lang changes only a layout=report
+// download (the default layout=data file has English field names, money
+// in fen and no BOM), so every sentence of the Lang parameter's
+// description that speaks of the BOM, the "# " header rows or yuan must
+// say which layout it is of; and the layout parameter's description must
+// say what the data file holds.
+func TestOpenAPILangDescribesTheReportOnly(t *testing.T) {
+	doc := oasLoad(t)
+	lang := doc.Components.Parameters["Lang"]
+	if lang == nil || lang.Value.Name != "lang" {
+		t.Fatal("components.parameters.Lang is not the lang parameter")
+	}
+	for _, sentence := range regexp.MustCompile(`[.;:]\s+`).Split(lang.Value.Description, -1) {
+		if strings.Contains(sentence, "BOM") || strings.Contains(sentence, "'# '") || strings.Contains(sentence, "yuan") {
+			if !strings.Contains(sentence, "layout=report") && !strings.Contains(sentence, "layout=data") {
+				t.Errorf("Lang: %q is true of layout=report only; say so", sentence)
+			}
+		}
+	}
+	for _, want := range []string{"layout=data", "fen", "zh", "en", "400"} {
+		if !strings.Contains(lang.Value.Description, want) {
+			t.Errorf("Lang: the description does not mention %s: %s", want, lang.Value.Description)
+		}
+	}
+	layout := doc.Components.Parameters["Layout"].Value.Description
+	for _, want := range []string{"field names", "money in fen", "no BOM", "yuan", "UTF-8 BOM", "lang"} {
+		if !strings.Contains(layout, want) {
+			t.Errorf("Layout: the description does not mention %q: %s", want, layout)
+		}
+	}
+}
+
 // TestOpenAPINullableHasType checks the OAS 3.0.3 rule kin-openapi does not
 // enforce: nullable: true adds null only to a type given in the same schema
 // object, so a nullable schema without a type (a nullable allOf of a
@@ -299,7 +331,9 @@ func oasCheckOperation(t *testing.T, doc *openapi3.T, method, path string, op *o
 		if params["header:Idempotency-Key"] == nil {
 			t.Errorf("a write must accept the Idempotency-Key header")
 		}
-		for _, status := range []string{"400", "403", "409", "413", "422"} {
+		// Every write reads its body, a write that takes none too (to refuse
+		// one sent by mistake), so every write may answer 415.
+		for _, status := range []string{"400", "403", "409", "413", "415", "422"} {
 			if responses[status] == nil {
 				t.Errorf("a write must document %s", status)
 			}
@@ -319,9 +353,6 @@ func oasCheckOperation(t *testing.T, doc *openapi3.T, method, path string, op *o
 				}
 				if s := media.Schema.Value; s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has {
 					t.Errorf("the JSON request body must say additionalProperties: false (the server refuses unknown fields)")
-				}
-				if responses["415"] == nil {
-					t.Errorf("a JSON body write must document 415")
 				}
 			}
 		}
@@ -1151,9 +1182,10 @@ func oasWith(m map[string]any, k string, v any) map[string]any {
 
 // smokeReads requests every registered, documented GET route without path
 // parameters (with min_position on /v1 reads, the documented example of
-// each required query parameter, and in each format it documents) and
-// validates the answers: 200, or without a key 401 for a route that is not
-// open.
+// each required query parameter, and in each format it documents; a tally
+// also with every query parameter it documents, so that the document
+// lists no filter the tally refuses as not applying) and validates the
+// answers: 200, or without a key 401 for a route that is not open.
 func (h *oasHarness) smokeReads(key string) {
 	registered := oasRegisteredRoutes(h.server.Echo())
 	ops := oasOperations(h.doc)
@@ -1163,7 +1195,11 @@ func (h *oasHarness) smokeReads(key string) {
 			ops[route].Responses.Status(http.StatusSeeOther) != nil { // a page that needs a session
 			continue
 		}
-		for _, q := range oasQueries(h.t, route, ops[route], strconv.FormatInt(h.last, 10)) {
+		queries := oasQueries(h.t, route, ops[route], strconv.FormatInt(h.last, 10))
+		if strings.HasPrefix(path, "/v1/tallies/") {
+			queries = append(queries, oasEveryQueryParameter(h.t, route, ops[route], strconv.FormatInt(h.last, 10)))
+		}
+		for _, q := range queries {
 			target := path
 			if len(q) > 0 {
 				target += "?" + q.Encode()
@@ -1217,6 +1253,94 @@ func oasQueries(t *testing.T, route string, op *openapi3.Operation, minPosition 
 		queries = append(queries, q)
 	}
 	return queries
+}
+
+// oasEveryQueryParameter returns a query giving every query parameter of
+// the documented operation route a valid value: its documented example,
+// else its default, else the first value of its enum, else a value of its
+// type; min_position is minPosition.
+func oasEveryQueryParameter(t *testing.T, route string, op *openapi3.Operation, minPosition string) url.Values {
+	t.Helper()
+	q := url.Values{}
+	for _, p := range op.Parameters {
+		v := p.Value
+		if v.In != "query" {
+			continue
+		}
+		s := v.Schema.Value
+		switch {
+		case v.Name == "min_position":
+			q.Set(v.Name, minPosition)
+		case v.Example != nil:
+			q.Set(v.Name, fmt.Sprint(v.Example))
+		case s.Example != nil:
+			q.Set(v.Name, fmt.Sprint(s.Example))
+		case s.Default != nil:
+			q.Set(v.Name, fmt.Sprint(s.Default))
+		case len(s.Enum) > 0:
+			q.Set(v.Name, fmt.Sprint(s.Enum[0]))
+		case s.Type.Is(openapi3.TypeBoolean):
+			q.Set(v.Name, "true")
+		case s.Type.Is(openapi3.TypeInteger) && s.Min != nil:
+			q.Set(v.Name, strconv.FormatFloat(*s.Min, 'f', -1, 64))
+		case s.Type.Is(openapi3.TypeString) && s.Pattern == "" && s.Format == "":
+			q.Set(v.Name, "x")
+		default:
+			t.Errorf("%s: query parameter %s has no example, default or enum to send", route, v.Name)
+		}
+	}
+	return q
+}
+
+// oasTallyFilters are the tally filters (projections.TallyQuery) with a
+// valid value each.
+var oasTallyFilters = map[string]string{"type": "open", "patentee_id": "x", "licensee_id": "x", "region": "4401",
+	"ipc": "H01M", "kind": "invention", "sme": "true", "campaign": "2024"}
+
+// TestOpenAPITallyFiltersThatDoNotApply gives every tally each filter its
+// operation does not document: 400 naming it as not applying to the
+// tally (smokeReads sends the documented ones, which must apply), beside
+// the query's other faults; and an unknown parameter's answer lists
+// exactly the documented parameters.
+func TestOpenAPITallyFiltersThatDoNotApply(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	ops := oasOperations(h.doc)
+	refused := 0
+	for _, subject := range append(slices.Clone(projections.Subjects), projections.ExtraSubjects...) {
+		path := "/v1/tallies/" + subject
+		op := ops["GET "+path]
+		if op == nil {
+			t.Errorf("GET %s is not documented", path)
+			continue
+		}
+		var documented []string
+		for _, p := range op.Parameters {
+			if p.Value.In == "query" {
+				documented = append(documented, p.Value.Name)
+			}
+		}
+		slices.Sort(documented)
+		for _, filter := range oasSortedKeys(oasTallyFilters) {
+			if slices.Contains(documented, filter) {
+				continue
+			}
+			q := url.Values{filter: {oasTallyFilters[filter]}, "from": {"2024-01-01"}, "to": {"2023-12-31"}}
+			r := h.do(oasCall{method: "GET", path: path + "?" + q.Encode(), want: 400, code: "invalid_argument", noRequestCheck: true})
+			if fields := inputFields(r); !slices.Equal(fields, []string{filter, "to"}) && !slices.Equal(fields, []string{"to", filter}) ||
+				!strings.Contains(string(r.body), "does not apply to the "+subject+" tally") {
+				t.Errorf("%s: %s is not refused as not applying beside to: %s", path, filter, r.body)
+			}
+			refused++
+		}
+		r := h.do(oasCall{method: "GET", path: path + "?from=2024-01-01&to=2024-12-31&bogus=1", want: 400,
+			code: "invalid_argument", noRequestCheck: true})
+		if want := "it takes " + strings.Join(documented, ", "); !strings.Contains(string(r.body), want) {
+			t.Errorf("%s: an unknown parameter answers %s, want %q", path, r.body, want)
+		}
+	}
+	if refused < 15 {
+		t.Errorf("only %d filters do not apply; the tallies' filters were not found", refused)
+	}
 }
 
 // ---------------------------------------------------------------- security

@@ -80,7 +80,10 @@ func routeKey(method, path string) string {
 // handler would silently read only the first; and for one that cannot be
 // read (a broken %-escape, a ';'), which the query's parser would silently
 // drop: ?dry_run=true% must not import for real. The web pages take
-// whatever links carry.
+// whatever links carry. A tally filter that a tally's operation does not
+// list, because it does not apply to the tally, is left to the tally,
+// which refuses it as not applying beside the query's other faults (see
+// tallyFilters).
 func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !strings.HasPrefix(c.Path(), "/v1/") {
@@ -96,9 +99,10 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return next(c)
 		}
+		tally := isTallyRoute(c.Path())
 		unknown := ""
 		for name := range c.QueryParams() {
-			if !known[name] && (unknown == "" || name < unknown) {
+			if !known[name] && !(tally && slices.Contains(tallyFilters, name)) && (unknown == "" || name < unknown) {
 				unknown = name // the first in order, so that the answer does not vary
 			}
 		}

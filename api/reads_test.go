@@ -276,6 +276,7 @@ func TestReadsNameEveryInvalidParameterAtOnce(t *testing.T) {
 		{"/v1/rankings/patentees?metric=popularity&from=2025-01-01&to=2024-01-01&format=pdf",
 			[]string{"format", "metric", "to"}},
 		{"/v1/tallies/deals-by-region?from=2025-01-01&to=2024-01-01&level=country", []string{"level", "to"}},
+		{"/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=pdf&lang=fr", []string{"format", "lang"}},
 		{"/v1/listings?limit=0&sort=relevance&cursor=zz&kind=plant", []string{"kind", "limit", "sort"}},
 		{"/v1/listings?sort=fee&cursor=zz&ipc=Z99", []string{"cursor", "ipc"}},
 		{"/v1/listings?sort=cheapest&q=" + url.QueryEscape("!!"), []string{"q", "sort"}},
@@ -292,6 +293,40 @@ func TestReadsNameEveryInvalidParameterAtOnce(t *testing.T) {
 		}
 		if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(c.fields))) {
 			t.Errorf("%s names %v, want %v: %s", c.path, got, c.fields, body)
+		}
+	}
+}
+
+// TestDownloadLangIsZhOrEn: lang on a /v1 route is zh or en, as the
+// OpenAPI document's enum says; any other value (fr, EN, bogus) answers 400
+// invalid_argument naming lang, in every format, where it used to be
+// ignored. The web pages keep taking any lang (an unknown one falls back
+// to Accept-Language).
+func TestDownloadLangIsZhOrEn(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	for _, route := range []string{"/v1/tallies/deals?from=2024-01-01&to=2024-12-31", "/v1/tallies/fee-reductions?from=2024-01-01&to=2024-12-31",
+		"/v1/tallies/review-coverage?campaign=2024", "/v1/tallies/deals-by-region?from=2024-01-01&to=2024-12-31",
+		"/v1/rankings/patentees?metric=licenses"} {
+		for _, form := range []string{"", "&format=csv", "&format=xlsx&layout=report"} {
+			for _, lang := range []string{"zh", "en"} {
+				if resp, body := h.get(route + form + "&lang=" + lang); resp.StatusCode != http.StatusOK {
+					t.Errorf("%s%s&lang=%s: %d %s", route, form, lang, resp.StatusCode, body)
+				}
+			}
+			for _, lang := range []string{"fr", "EN", "Zh", "bogus", "zh-CN"} {
+				path := route + form + "&lang=" + lang
+				resp, body := h.get(path)
+				var p readsProblem
+				if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest ||
+					p.Code != "invalid_argument" || len(p.Errors) != 1 || p.Errors[0].Field != "lang" {
+					t.Errorf("%s: %d %s, want 400 naming lang", path, resp.StatusCode, body)
+				}
+			}
+		}
+	}
+	for _, page := range []string{"/?lang=fr", "/dashboard?lang=EN"} {
+		if resp, body := h.get(page); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d %s", page, resp.StatusCode, body)
 		}
 	}
 }
@@ -816,6 +851,34 @@ func TestHeadAnswersAsGet(t *testing.T) {
 			get.Header.Get("Content-Type") != c.ctype || len(body) != 0 {
 			t.Errorf("%s: HEAD %d %q %d bytes, GET %d %q", c.path, head.StatusCode, head.Header.Get("Content-Type"), len(body),
 				get.StatusCode, get.Header.Get("Content-Type"))
+		}
+	}
+	// OPTIONS, and a 405, list HEAD beside GET in Allow, since every
+	// route that answers GET answers HEAD.
+	for _, c := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodOptions, "/v1/tallies/deals", http.StatusNoContent, "OPTIONS, GET, HEAD"},
+		{http.MethodOptions, "/v1/patents/ZL202010000001.6", http.StatusNoContent, "OPTIONS, GET, HEAD"},
+		{http.MethodOptions, "/signin", http.StatusNoContent, "OPTIONS, GET, HEAD, POST"},
+		{http.MethodOptions, "/v1/pledges", http.StatusNoContent, "OPTIONS, POST"},
+		{http.MethodPost, "/v1/tallies/deals", http.StatusMethodNotAllowed, "OPTIONS, GET, HEAD"},
+		{http.MethodDelete, "/dashboard", http.StatusMethodNotAllowed, "OPTIONS, GET, HEAD"},
+		{http.MethodHead, "/v1/pledges", http.StatusMethodNotAllowed, "OPTIONS, POST"},
+	} {
+		req, err := http.NewRequest(c.method, h.url+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status || strings.Join(resp.Header.Values("Allow"), ", ") != c.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d %q", c.method, c.path, resp.StatusCode, resp.Header.Values("Allow"), c.status, c.allow)
 		}
 	}
 }

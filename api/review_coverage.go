@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,10 +37,23 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 		q.AsOf = s.svc.Today()
 		c.QueryParams().Set("as_of", q.AsOf.String()) // named in a download's header block
 	}
-	name := "review-coverage-" + q.Campaign + "-" + q.AsOf.String()
 	return answerFigures(s, c, form,
 		func(ctx context.Context) (projections.ReviewCoverage, error) { return s.reads.ReviewCoverage(ctx, q) },
-		func(projections.ReviewCoverage) string { return name }, coverageTable)
+		func(projections.ReviewCoverage) string { return coverageFileName(q) }, coverageTable)
+}
+
+// coverageFileName names a review coverage download: campaign, day, and
+// the region, university, order (other than the default) and limit given.
+func coverageFileName(q projections.ReviewCoverageQuery) string {
+	sort, limit := q.Sort, ""
+	if sort == projections.CoverageByPatentee {
+		sort = ""
+	}
+	if q.Limit > 0 {
+		limit = strconv.Itoa(q.Limit)
+	}
+	return newDownloadName(reviewCoverageSubject).value("campaign", q.Campaign).date("as_of", q.AsOf).
+		filter("region", q.Region).filter("patentee_id", q.PatenteeID).filter("sort", sort).filter("limit", limit).String()
 }
 
 // coverageTable lays a review coverage out as rows for download: a header,

@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -107,8 +109,32 @@ func New(cfg Config) *Server {
 	e.Use(s.authenticate)
 	e.Use(rateLimiter(cfg.RateLimit, cfg.Burst))
 	e.Use(rejectUnknownQuery)
+	e.Use(allowHead)
 	s.routes()
 	return s
+}
+
+// allowHead lists HEAD beside GET in the Allow header that echo's router
+// sends in answer to OPTIONS and with a 405: Handler answers HEAD as GET on
+// every route that answers GET, but the router knows only the methods
+// registered. It answers OPTIONS itself (204, as the router would).
+func allowHead(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		allow, ok := c.Get(echo.ContextKeyHeaderAllow).(string)
+		if !ok || allow == "" {
+			return next(c)
+		}
+		methods := strings.Split(allow, ", ")
+		if i := slices.Index(methods, http.MethodGet); i >= 0 && !slices.Contains(methods, http.MethodHead) {
+			allow = strings.Join(slices.Insert(methods, i+1, http.MethodHead), ", ")
+			c.Set(echo.ContextKeyHeaderAllow, allow) // the 405 handler sends it
+		}
+		if c.Request().Method == http.MethodOptions {
+			c.Response().Header().Set(echo.HeaderAllow, allow)
+			return c.NoContent(http.StatusNoContent)
+		}
+		return next(c)
+	}
 }
 
 // securityHeaders are sent with every answer. The web pages load nothing

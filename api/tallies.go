@@ -2,9 +2,10 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,26 +33,42 @@ func (s *Server) tally(subject string) echo.HandlerFunc {
 			return err
 		}
 		return answerFigures(s, c, form, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
-			func(t projections.Tally) string {
-				return withFilters(c, fmt.Sprintf("%s-%s-%s-%s", subject, t.Period, t.From, t.To))
-			}, tallyTable)
+			func(projections.Tally) string { return tallyFileName(q) }, tallyTable)
 	}
 }
 
-// tallyFileFilters are the tally filters that a download's file name
-// names, in this order.
-var tallyFileFilters = []string{"region", "type", "ipc", "kind", "sme", "patentee_id", "licensee_id", "campaign"}
+// tallyFilters are the query parameters of a tally's filters
+// (projections.TallyQuery), in the order a download's file name names
+// them. Every tally of projections.Subjects and ExtraSubjects reads each
+// of them; its operation in the OpenAPI document lists those that apply to
+// it, and it refuses the others (TallyQuery.Check: "does not apply to the
+// … tally") beside the query's other faults, which rejectUnknownQuery
+// leaves to it.
+var tallyFilters = []string{"region", "type", "ipc", "kind", "sme", "patentee_id", "licensee_id", "campaign"}
 
-// withFilters appends "-filter-value" to a tally's file name for each
-// filter the request gives, so that files of differently filtered
-// figures (the dashboard's districts) get different names.
-func withFilters(c echo.Context, name string) string {
-	for _, k := range tallyFileFilters {
-		if v := c.QueryParam(k); v != "" {
-			name += "-" + k + "-" + v
-		}
+// isTallyRoute reports whether path, as echo writes it, is the route of a
+// tally of projections.Subjects or ExtraSubjects.
+func isTallyRoute(path string) bool {
+	subject, ok := strings.CutPrefix(path, "/v1/tallies/")
+	return ok && (slices.Contains(projections.Subjects, subject) || slices.Contains(projections.ExtraSubjects, subject))
+}
+
+// tallyFileName names a tally's download by its subject, period, range
+// and the filters it gives, each as the tally reads it (region 440100 is
+// 4401), so that files of differently filtered figures (the dashboard's
+// districts) get different names.
+func tallyFileName(q projections.TallyQuery) string {
+	sme := ""
+	if q.SME != nil {
+		sme = strconv.FormatBool(*q.SME)
 	}
-	return name
+	values := map[string]string{"region": q.Region, "type": string(q.Type), "ipc": q.IPCPrefix, "kind": string(q.Kind),
+		"sme": sme, "patentee_id": q.PatenteeID, "licensee_id": q.LicenseeID, "campaign": q.Campaign}
+	n := newDownloadName(q.Subject).value("period", string(q.Period)).date("from", q.From).date("to", q.To)
+	for _, name := range tallyFilters {
+		n.filter(name, values[name])
+	}
+	return n.String()
 }
 
 // answerFigures answers the figures compute returns once the tallies
@@ -154,9 +171,12 @@ func (s *Server) rankings(c echo.Context) error {
 // (json, csv or xlsx) and, for a file, its layout (data or report).
 type downloadForm struct{ format, layout string }
 
-// downloadFormOf parses the format and layout query parameters; an error
-// names each invalid one, so that a query's other faults can be named
-// beside them in one answer.
+// downloadFormOf parses the format, layout and lang query parameters of a
+// /v1 route that answers files; an error names each invalid one, so that a
+// query's other faults can be named beside them in one answer. lang is zh
+// or en, as the OpenAPI document's enum says (a report's language; the web
+// pages, which are not /v1, take any lang and fall back on
+// Accept-Language).
 func downloadFormOf(c echo.Context) (downloadForm, error) {
 	var fe domain.FieldErrors
 	form := downloadForm{format: formatJSON}
@@ -170,6 +190,8 @@ func downloadFormOf(c echo.Context) (downloadForm, error) {
 	var err error
 	form.layout, err = downloadLayout(c)
 	fe.Add("layout", err)
+	_, err = optional(c, "lang", func(s string) (string, error) { return domain.ParseEnum(s, []string{langZH, langEN}) })
+	fe.Add("lang", err)
 	return form, fe.Err()
 }
 
