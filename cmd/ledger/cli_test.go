@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +323,11 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "esdb"}, "--store esdb needs --store-url (env LEDGER_STORE_URL)"},
 		{nil, []string{"serve", "--addr", "8080"}, `--addr "8080" (env LEDGER_ADDR): want HOST:PORT`},
 		{map[string]string{"LEDGER_ADDR": "localhost"}, []string{"serve"}, `--addr "localhost" (env LEDGER_ADDR): want HOST:PORT`},
+		{nil, []string{"serve", "--addr", "127.0.0.1:abc"}, `--addr "127.0.0.1:abc" (env LEDGER_ADDR): want HOST:PORT with a port from 0 to 65535`},
+		{nil, []string{"serve", "--addr", ":99999"}, `--addr ":99999" (env LEDGER_ADDR): want HOST:PORT with a port from 0 to 65535`},
+		{nil, []string{"serve", "--addr", "127.0.0.1:-1"}, `--addr "127.0.0.1:-1" (env LEDGER_ADDR): want HOST:PORT`},
+		{nil, []string{"serve", "--addr", "127.0.0.1:"}, `--addr "127.0.0.1:" (env LEDGER_ADDR): want HOST:PORT`},
+		{map[string]string{"LEDGER_ADDR": "[::1]:65536"}, []string{"serve"}, `--addr "[::1]:65536" (env LEDGER_ADDR): want HOST:PORT`},
 		{nil, []string{"rebuild", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
 		{nil, []string{"rebuild", "--store", "postgres"}, "--store postgres needs --store-url"},
 		{nil, []string{"verify", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
@@ -341,10 +348,118 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 			t.Setenv(name, "")
 		}
 	}
+	for _, addr := range []string{"127.0.0.1:0", ":65535", "[::1]:8080", "localhost:08080"} {
+		var cfg config
+		fs := cfg.newFlagSet("serve", io.Discard, "addr")
+		if err := fs.Parse([]string{"--addr", addr}); err != nil || cfg.checkChoices(fs) != nil {
+			t.Errorf("--addr %s: %v, %v", addr, err, cfg.checkChoices(fs))
+		}
+	}
 	t.Setenv("LEDGER_STORE", "mongo")
 	t.Setenv("LEDGER_BUS", "kafka")
 	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", "sqlite", "--bus", "gochannel")
 	if code != 0 {
 		t.Errorf("flags win over a bad LEDGER_STORE and LEDGER_BUS: exit %d, output %q", code, out)
+	}
+}
+
+// TestUsageShowsDefaultsNotTheEnvironment: the flags' help, asked for or
+// printed for a mistyped flag, shows each flag's documented default and
+// never the value of its environment variable: LEDGER_ADMIN_KEY,
+// LEDGER_STORE_URL (with its password) and LEDGER_KEY are secrets that
+// `ledger serve -h` in a shared terminal or a CI log must not print. The
+// variables still set the values (TestFlagsWinOverEnvironment,
+// TestRemoteSettingsFromEnvironment).
+func TestUsageShowsDefaultsNotTheEnvironment(t *testing.T) {
+	env := map[string]string{
+		"LEDGER_ADMIN_KEY":      "adm-s3cret",
+		"LEDGER_STORE_URL":      "postgres://ledger:pg-s3cret@db.example/ledger",
+		"LEDGER_KEY":            "key-s3cret",
+		"LEDGER_SERVER":         "http://s3cret.example:1",
+		"LEDGER_ADDR":           "127.0.0.1:1234",
+		"LEDGER_DATA":           "/s3cret/data",
+		"LEDGER_STORE":          "s3cret-store",
+		"LEDGER_BUS":            "s3cret-bus",
+		"LEDGER_NATS_URL":       "nats://nats:s3cret@nats.example:4222",
+		"LEDGER_NODE":           "node-s3cret",
+		"LEDGER_RATE_LIMIT":     "1234.5",
+		"LEDGER_BODY_LIMIT":     "77MiB",
+		"LEDGER_MEMORY_INDEXES": "OFF",
+		"LEDGER_TRUST_PROXY":    "YES",
+	}
+	for name, value := range env {
+		t.Setenv(name, value)
+	}
+	want := map[string]string{ // the documented defaults, as the flag package prints them
+		"addr": `(default "127.0.0.1:8080")`, "data": `(default "./data")`, "store": `(default "sqlite")`,
+		"bus": `(default "gochannel")`, "nats-url": `(default "nats://127.0.0.1:4222")`, "rate-limit": `(default "200")`,
+		"body-limit": `(default "1M")`, "memory-indexes": "(default true)",
+		"store-url": "", "admin-key": "", "node": "", "trust-proxy": "", "server": "", "key": "",
+	}
+	for _, args := range [][]string{
+		{"serve", "-h"}, {"serve", "--help"}, {"serve", "--admin-kee", "x"}, {"serve", "stray"},
+		{"verify", "-h"}, {"verify", "--nope"}, {"import", "-h"}, {"import", "--nope", "list.csv"}, {"import"},
+		{"rebuild", "-h"}, {"rebuild", "--nope"},
+	} {
+		code, out := runLedger(t, args...)
+		if wantCode := map[bool]int{true: 0, false: 2}[args[len(args)-1] == "-h" || args[len(args)-1] == "--help"]; code != wantCode {
+			t.Errorf("%v: exit %d, want %d", args, code, wantCode)
+		}
+		var leaked []string
+		for name, value := range env {
+			if strings.Contains(out, value) {
+				leaked = append(leaked, name)
+			}
+		}
+		if len(leaked) > 0 {
+			slices.Sort(leaked)
+			t.Errorf("%v: the help shows the values of %s:\n%s", args, strings.Join(leaked, ", "), out)
+		}
+		shown := 0
+		for _, block := range strings.Split(out, "\n  -")[1:] {
+			name, rest, _ := strings.Cut(block, "\n")
+			name, _, _ = strings.Cut(name, " ")
+			def, ok := want[name]
+			if !ok {
+				continue
+			}
+			shown++
+			rest = strings.TrimSpace(rest)
+			if def == "" && strings.Contains(rest, "(default") || def != "" && !strings.HasSuffix(rest, def) {
+				t.Errorf("%v: -%s shows %q, want the documented default %q", args, name, rest, def)
+			}
+		}
+		if shown < 3 {
+			t.Errorf("%v: no flags in the output:\n%s", args, out)
+		}
+	}
+}
+
+// TestRemoteKeyNeedsServer: --key without --server would be ignored, the
+// command working on the local data folder (creating it for import) while
+// its user thinks it goes through a server: it is refused (exit 2), as
+// --server without --key is, before anything is opened or created. A
+// LEDGER_KEY merely set in the environment is no such mistake.
+func TestRemoteKeyNeedsServer(t *testing.T) {
+	for _, args := range [][]string{
+		{"verify", "--key", "k"},
+		{"verify", "--key=k", "--server="},
+		{"import", samplePath, "--key", "k"},
+		{"import", "--key", "k", "--dry-run", samplePath},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		code, out := runLedger(t, append(args, "--data", data)...)
+		if want := "ledger " + args[0] + ": --key needs --server (or LEDGER_SERVER)"; code != 2 || !strings.HasPrefix(out, want) {
+			t.Errorf("%v: exit %d, output %q; want exit 2 and %q", args, code, out, want)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%v: the data folder was created", args)
+		}
+	}
+	t.Setenv("LEDGER_KEY", "a-key-for-other-commands")
+	dir := t.TempDir()
+	fillStore(t, dir, 3)
+	if code, out := runLedger(t, "verify", "--data", dir); code != 0 || !strings.HasPrefix(out, "ok: 3 events") {
+		t.Errorf("verify with LEDGER_KEY set and no server: exit %d, %q", code, out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/esdb"
@@ -54,7 +55,10 @@ func (c *config) settings() []setting {
 }
 
 // newFlagSet returns a flag set for a subcommand with the named settings
-// registered, their defaults taken from the environment.
+// registered, their values taken from the environment until a flag given
+// replaces them. The usage shows each documented default, never the value
+// of a variable, which may be a secret (LEDGER_ADMIN_KEY, a password in
+// LEDGER_STORE_URL).
 func (c *config) newFlagSet(name string, stderr io.Writer, names ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -62,9 +66,24 @@ func (c *config) newFlagSet(name string, stderr io.Writer, names ...string) *fla
 		if !contains(names, s.flag) {
 			continue
 		}
-		fs.StringVar(s.target, s.flag, envOr(s.env, s.def), s.usage+" (env "+s.env+")")
+		envStringVar(fs, s.target, s.flag, s.env, s.def, s.usage+" (env "+s.env+")")
 	}
 	return fs
+}
+
+// envStringVar defines a string flag whose usage shows def as its default
+// and whose value is that of the variable env, def when it is unset or
+// empty, until the flag given on the command line replaces it.
+func envStringVar(fs *flag.FlagSet, p *string, name, env, def, usage string) {
+	fs.StringVar(p, name, def, usage) // the usage shows def, the flag's DefValue
+	*p = envOr(env, def)
+}
+
+// envBoolVar is envStringVar for a boolean flag, whose variable has been
+// read (envBoolSetting) into value.
+func envBoolVar(fs *flag.FlagSet, p *bool, name string, value, def bool, usage string) {
+	fs.BoolVar(p, name, def, usage)
+	*p = value
 }
 
 // envOr returns the value of an environment variable, def when it is unset
@@ -97,7 +116,8 @@ func contains(list []string, s string) bool {
 
 // checkChoices checks the settings of fs that take one of a few words,
 // --store and --bus, that a store which needs --store-url has one, and
-// that --addr has the form HOST:PORT (a port in use is found later). A
+// that --addr has the form HOST:PORT with a port number from 0 to 65535
+// (not a service name such as http; a port in use is found later). A
 // mistake there is the user's: it returns an error naming the flag and its
 // variable, for the caller to refuse with exit 2 before anything is opened
 // or created.
@@ -116,8 +136,10 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 		}
 	}
 	if fs.Lookup("addr") != nil {
-		if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		if _, port, err := net.SplitHostPort(c.addr); err != nil {
 			errs = append(errs, fmt.Errorf("--addr %q (env LEDGER_ADDR): want HOST:PORT, e.g. 127.0.0.1:8080 or :8080", c.addr))
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			errs = append(errs, fmt.Errorf("--addr %q (env LEDGER_ADDR): want HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 or :8080", c.addr))
 		}
 	}
 	if fs.Lookup("bus") != nil && c.bus != "gochannel" && c.bus != "nats" {

@@ -60,7 +60,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	if err := f.check(); err != nil {
+	if err := f.check(fs); err != nil {
 		fmt.Fprintf(stderr, "ledger import: %v\n", err)
 		return 2
 	}
@@ -204,7 +204,11 @@ func printImportReport(w io.Writer, a api.ImportAnswer, f importFlags) {
 		_ = enc.Encode(a)
 		return
 	}
-	fmt.Fprintf(w, "%d rows: %d imported, %d unchanged, %d rejected", a.Rows, a.Imported, a.Unchanged, a.RejectedRows)
+	rows := "rows"
+	if a.Rows == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(w, "%d %s: %d imported, %d unchanged, %d rejected", a.Rows, rows, a.Imported, a.Unchanged, a.RejectedRows)
 	switch {
 	case f.dryRun:
 		fmt.Fprint(w, " (dry run: nothing written)")

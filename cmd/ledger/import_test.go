@@ -242,3 +242,23 @@ func TestImportManyRejectedRows(t *testing.T) {
 		t.Fatalf("exit %d, answer rows %d rejected_rows %d truncated %v listed %d", code, a.Rows, a.RejectedRows, a.Truncated, len(a.Rejected))
 	}
 }
+
+// TestImportReportOfOneRow: the report of a one-row list reads "1 row: …",
+// not "1 rows: …".
+func TestImportReportOfOneRow(t *testing.T) {
+	data, _ := localLedger(t)
+	lines := strings.SplitN(string(must2(os.ReadFile(samplePath))), "\n", 3)
+	path := filepath.Join(t.TempDir(), "one.csv")
+	if err := os.WriteFile(path, []byte(lines[0]+"\n"+lines[1]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "import", path, "--data", data, "--dry-run")
+	if want := "1 row: 1 imported, 0 unchanged, 0 rejected (dry run: nothing written)\n"; code != 0 || !strings.HasPrefix(out, want) {
+		t.Fatalf("exit %d, %q%s; want %q", code, out, errOut, want)
+	}
+	var b strings.Builder
+	printImportReport(&b, api.ImportAnswer{Rows: 2, Imported: 1, RejectedRows: 1, Position: 9}, importFlags{})
+	if want := "2 rows: 1 imported, 0 unchanged, 1 rejected; position 9\n"; b.String() != want {
+		t.Fatalf("%q, want %q", b.String(), want)
+	}
+}

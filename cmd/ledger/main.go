@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand of the binary.
@@ -29,10 +31,68 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifySignals(context.Background(), os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// stopAtOnceWait is how long a command has to stop after a second signal
+// before the process exits without it.
+const stopAtOnceWait = 3 * time.Second
+
+// notifySignals returns a context that the first SIGINT or SIGTERM
+// cancels, for the command to stop cleanly (serve lets in-flight requests
+// finish), and that a second one asks to stop at once (stopAtOnce); the
+// process exits 1 if the command has not returned stopAtOnceWait later.
+// The function it returns ends the watch.
+func notifySignals(parent context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	ctx, now := withStopAtOnce(ctx)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for _, next := range []func(){cancel, now} {
+			select {
+			case <-signals:
+				next()
+			case <-done:
+				return
+			}
+		}
+		select {
+		case <-time.After(stopAtOnceWait):
+			fmt.Fprintln(stderr, "ledger: stopped at once by a second signal")
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(signals)
+		close(done)
+		cancel()
+	}
+}
+
+// stopAtOnceKey is the key of the channel of withStopAtOnce in a context.
+type stopAtOnceKey struct{}
+
+// withStopAtOnce returns a copy of ctx carrying a channel that the
+// function it returns closes (once): a second SIGINT or SIGTERM, after the
+// first cancelled ctx, asks the command to stop at once rather than
+// cleanly.
+func withStopAtOnce(ctx context.Context) (context.Context, func()) {
+	c := make(chan struct{})
+	var once sync.Once
+	return context.WithValue(ctx, stopAtOnceKey{}, c), func() { once.Do(func() { close(c) }) }
+}
+
+// stopAtOnce returns the channel of ctx that a second signal closes (see
+// withStopAtOnce); nil, which is never ready, when ctx has none.
+func stopAtOnce(ctx context.Context) <-chan struct{} {
+	c, _ := ctx.Value(stopAtOnceKey{}).(chan struct{})
+	return c
 }
 
 // run dispatches to a subcommand and returns the process exit code. Asked

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/patentledger/ledger/api"
 	"github.com/patentledger/ledger/domain"
@@ -24,25 +24,60 @@ type remote struct {
 }
 
 // addFlags adds --server and --key (LEDGER_SERVER, LEDGER_KEY) to fs; what
-// says what the server is used for, whose describes the key it needs.
+// says what the server is used for, whose describes the key it needs. The
+// usage shows no default: never the key (or the server) of the environment.
 func (r *remote) addFlags(fs *flag.FlagSet, what, whose string) {
-	fs.StringVar(&r.server, "server", os.Getenv("LEDGER_SERVER"), what+" (env LEDGER_SERVER)")
-	fs.StringVar(&r.key, "key", os.Getenv("LEDGER_KEY"), "bearer key for --server: "+whose+" (env LEDGER_KEY)")
+	envStringVar(fs, &r.server, "server", "LEDGER_SERVER", "", what+" (env LEDGER_SERVER)")
+	envStringVar(fs, &r.key, "key", "LEDGER_KEY", "", "bearer key for --server: "+whose+" (env LEDGER_KEY)")
 }
 
-// check reports a --server without --key, or one that is no http(s)
-// address; nil when no server is given.
-func (r remote) check() error {
+// check reports a --server without a key, a --key given on the command
+// line of fs without a server (which the command would ignore, working on
+// the data folder instead), and a server that is no http(s) address of a
+// host, or one with a user name or password, a query or a fragment, which
+// would be printed or sent with every request; nil when neither is given.
+// A LEDGER_KEY without a server is no mistake: the variable may be set for
+// other commands.
+func (r remote) check(fs *flag.FlagSet) error {
 	if r.server == "" {
+		if flagGiven(fs, "key") {
+			return fmt.Errorf("--key needs --server (or LEDGER_SERVER); without a server, the command works on the data folder")
+		}
 		return nil
 	}
 	if r.key == "" {
 		return fmt.Errorf("--server needs --key (or LEDGER_KEY)")
 	}
-	if u, err := url.Parse(r.server); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("--server %q is not a server address; want http://HOST:PORT or https://HOST", r.server)
+	u, err := url.Parse(r.server)
+	switch {
+	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("--server %q is not a server address; want http://HOST:PORT or https://HOST", redactServer(r.server, u))
+	case u.User != nil:
+		return fmt.Errorf("--server %q has a user name or password; the server takes the key (--key) alone: give its address without them", u.Redacted())
+	case strings.ContainsAny(r.server, "?#"):
+		return fmt.Errorf("--server %q has a query or fragment, which would go with every request; want http://HOST:PORT or https://HOST, and a path if the server is under one", r.server)
 	}
 	return nil
+}
+
+// redactServer returns the --server value raw, parsed as u (nil when it
+// does not parse), for a message: with its password, if any, masked.
+func redactServer(raw string, u *url.URL) string {
+	switch i := strings.LastIndex(raw, "@"); {
+	case u != nil:
+		return u.Redacted()
+	case i >= 0: // no URL, but what may be a user and password before the host
+		return "…" + raw[i:]
+	}
+	return raw
+}
+
+// flagGiven says whether the flag name was given on the command line fs
+// parsed.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // request returns a request of method to path on the server, carrying the
@@ -60,15 +95,27 @@ func (r remote) request(ctx context.Context, method, path string, body io.Reader
 	return req, nil
 }
 
+// errorAnswerLimit is as much of an answer other than 200 as is read: a
+// problem document, or the start of a page that is none (a proxy's).
+const errorAnswerLimit = 64 << 10
+
+// errorPageChars is as much of an error answer that is no problem document
+// as is shown, in characters.
+const errorPageChars = 200
+
 // decodeAnswer sends req and decodes the JSON of a 200 answer of at most
 // limit bytes into v, which what names in an error; another status is the
-// problem the server answered.
+// problem the server answered, of which at most errorAnswerLimit bytes are
+// read.
 func decodeAnswer(req *http.Request, limit int64, v any, what string) error {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		limit = errorAnswerLimit
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return err
@@ -82,17 +129,48 @@ func decodeAnswer(req *http.Request, limit int64, v any, what string) error {
 	return nil
 }
 
-// problemError describes a problem document the server answered.
+// problemError describes a problem document the server answered, or, for
+// an answer that is none (such as a proxy's HTML page), its status and
+// the start of the page (errorPage).
 func problemError(status int, data []byte) error {
 	var p api.Problem
 	if json.Unmarshal(data, &p) != nil || p.Code == "" {
-		return fmt.Errorf("the server answered %d: %s", status, bytes.TrimSpace(data))
+		msg := fmt.Sprintf("the server answered %d", status)
+		if text := http.StatusText(status); text != "" {
+			msg += " " + text
+		}
+		if page := errorPage(data); page != "" {
+			msg += ": " + page
+		}
+		return errors.New(msg)
 	}
 	msg := fmt.Sprintf("the server answered %d %s", status, p.Code)
 	if p.Detail != "" {
 		msg += ": " + p.Detail
 	}
 	return errors.New(msg)
+}
+
+// errorPage returns the first errorPageChars characters of an error page
+// on one line: runs of white space and control characters (which could
+// drive a terminal) become one space, bytes that are no UTF-8 are dropped,
+// and "…" ends a page that is cut.
+func errorPage(data []byte) string {
+	clean := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(data), ""))
+	page := strings.Join(strings.Fields(clean), " ")
+	chars := 0
+	for i := range page { // i runs over the starts of characters
+		if chars == errorPageChars {
+			return strings.TrimRight(page[:i], " ") + "…"
+		}
+		chars++
+	}
+	return page
 }
 
 // remoteLog reads a server's global log through GET /v1/ledger/events: a

@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,7 +63,9 @@ func (sf *serveFlags) check() error {
 }
 
 // runServe runs the HTTP server until ctx is done (SIGINT or SIGTERM), then
-// lets in-flight requests finish and closes the store.
+// lets in-flight requests finish and closes the store. It exits 0 then, or
+// 1, naming them, when it cut requests still running after the grace
+// period (shutdownGrace) or when a second signal came during it.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	var sf serveFlags
@@ -68,10 +73,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&sf.demo, "demo", false, "on an empty data folder, load the demo ledger and print a key per role")
 	trustProxy, trustProxyErr := envBoolSetting("LEDGER_TRUST_PROXY", false)
 	memoryIndexes, memoryIndexesErr := envBoolSetting("LEDGER_MEMORY_INDEXES", true)
-	fs.BoolVar(&sf.trustProxy, "trust-proxy", trustProxy, "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
-	fs.StringVar(&sf.rateLimitText, "rate-limit", envOr("LEDGER_RATE_LIMIT", "200"), "requests per second allowed per organisation (its keys together; the admin key has its own), or per client address without a key (env LEDGER_RATE_LIMIT)")
-	fs.StringVar(&sf.bodyLimit, "body-limit", envOr("LEDGER_BODY_LIMIT", "1M"), "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
-	fs.BoolVar(&sf.memoryIndexes, "memory-indexes", memoryIndexes,
+	envBoolVar(fs, &sf.trustProxy, "trust-proxy", trustProxy, false, "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
+	envStringVar(fs, &sf.rateLimitText, "rate-limit", "LEDGER_RATE_LIMIT", "200", "requests per second allowed per organisation (its keys together; the admin key has its own), or per client address without a key (env LEDGER_RATE_LIMIT)")
+	envStringVar(fs, &sf.bodyLimit, "body-limit", "LEDGER_BODY_LIMIT", "1M", "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
+	envBoolVar(fs, &sf.memoryIndexes, "memory-indexes", memoryIndexes, true,
 		"keep the tallies' and listings' indexes in memory (about 3 KB per listed patent); false answers every query in SQL, slower (env LEDGER_MEMORY_INDEXES)")
 	if err := parseNoArguments(fs, args); err != nil {
 		return usageExit(err)
@@ -83,7 +88,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	err := serve(ctx, cfg, sf, log, stdout)
+	var cut *cutError
 	switch {
+	case errors.As(err, &cut): // stopped after serving, but not cleanly
+		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
+		return 1
 	case err != nil && ctx.Err() != nil:
 		fmt.Fprintln(stderr, "ledger serve: stopped by a signal while starting; nothing is lost: the next start takes the read models up from where they are")
 	case err != nil:
@@ -147,7 +156,8 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
 		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy,
 		ReadModels: reads, Metrics: metrics})
-	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second,
+	requests := &inFlight{requests: map[uint64]inFlightRequest{}}
+	httpServer := &http.Server{Handler: requests.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "ledger listening on http://%s\n", ln.Addr())
 	if sf.demo {
@@ -163,13 +173,119 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	log.Info("shutting down: finishing in-flight requests", "grace_period", shutdownGrace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	now := stopAtOnce(ctx)
+	go func() {
+		select {
+		case <-now: // a second signal: stop waiting for the requests
+			cancel()
+		case <-shutdownCtx.Done():
+		}
+	}()
+	err = httpServer.Shutdown(shutdownCtx)
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return err // nil once every request has finished
 	}
-	return nil
+	cut := &cutError{requests: requests.list(), grace: shutdownGrace}
+	select {
+	case <-now:
+		cut.secondSignal = true
+	default:
+	}
+	_ = httpServer.Close() // cuts the connections still open
+	return cut
+}
+
+// shutdownGrace is how long a server stopped by a signal lets in-flight
+// requests run before it cuts them; a variable for the tests.
+var shutdownGrace = 15 * time.Second
+
+// cutError is how a shutdown ended that cut requests: still running when
+// the grace period ended, or when a second signal came during it.
+type cutError struct {
+	requests     []string // as inFlight.list names them
+	grace        time.Duration
+	secondSignal bool
+}
+
+// Error says how serve stopped and names the requests it cut.
+func (e *cutError) Error() string {
+	n := len(e.requests)
+	if n == 0 { // connections busy, but no handler running: an answer being sent
+		if e.secondSignal {
+			return fmt.Sprintf("stopped at once by a second signal during the %s grace period; the connections still open were closed", e.grace)
+		}
+		return fmt.Sprintf("stopped by a signal; the connections still open after the %s grace period were closed", e.grace)
+	}
+	requests, were := "requests", "were"
+	if n == 1 {
+		requests, were = "request", "was"
+	}
+	msg := fmt.Sprintf("stopped by a signal, but %d %s %s still running after the %s grace period and %s cut", n, requests, were, e.grace, were)
+	if e.secondSignal {
+		msg = fmt.Sprintf("stopped at once by a second signal during the %s grace period; %d %s %s cut", e.grace, n, requests, were)
+	}
+	const listed = 10
+	list := strings.Join(e.requests[:min(n, listed)], ", ")
+	if n > listed {
+		list += fmt.Sprintf(" and %d more", n-listed)
+	}
+	if n == 1 {
+		return msg + ": " + list + ". Its client got no answer, or part of one; if it was a write, it may have been stored or not"
+	}
+	return msg + ": " + list + ". Their clients got no answer, or part of one; a write among them may have been stored or not"
+}
+
+// inFlight keeps the requests a server is answering, so that a shutdown
+// that cuts some can name them.
+type inFlight struct {
+	mu       sync.Mutex
+	next     uint64
+	requests map[uint64]inFlightRequest
+}
+
+// inFlightRequest is a request being answered: its method and path, and
+// when it came.
+type inFlightRequest struct {
+	what  string
+	start time.Time
+}
+
+// wrap returns h keeping each request in f while h answers it.
+func (f *inFlight) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.EscapedPath() // no character that could drive a terminal
+		if len(path) > 100 {
+			path = path[:100] + "…"
+		}
+		f.mu.Lock()
+		id := f.next
+		f.next++
+		f.requests[id] = inFlightRequest{what: r.Method + " " + path, start: time.Now()}
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			delete(f.requests, id)
+			f.mu.Unlock()
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// list names the requests in f, the longest running first, each with how
+// long it has run: "GET /v1/listings (running 15.2s)".
+func (f *inFlight) list() []string {
+	f.mu.Lock()
+	requests := slices.Collect(maps.Values(f.requests))
+	f.mu.Unlock()
+	slices.SortFunc(requests, func(a, b inFlightRequest) int { return a.start.Compare(b.start) })
+	names := make([]string, len(requests))
+	for i, r := range requests {
+		names[i] = fmt.Sprintf("%s (running %s)", r.what, time.Since(r.start).Round(100*time.Millisecond))
+	}
+	return names
 }
 
 // openBus connects to the NATS bus of cfg (--bus nats) in the namespace of

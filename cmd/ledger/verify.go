@@ -68,7 +68,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // over an altered log verifies, but no longer holds them.
 type anchors map[int64][]byte
 
-// Set adds an anchor given as POSITION:HASH.
+// Set adds an anchor given as POSITION:HASH. The same anchor given again
+// changes nothing; another hash for a position already anchored is
+// refused, naming both, rather than taking the place of the first: one of
+// them is wrong, and the log would be checked against the other alone.
 func (a anchors) Set(s string) error {
 	pos, hash, ok := strings.Cut(s, ":")
 	position, err := strconv.ParseInt(pos, 10, 64)
@@ -78,6 +81,9 @@ func (a anchors) Set(s string) error {
 	sum, err := hex.DecodeString(hash)
 	if err != nil || len(sum) != sha256.Size {
 		return fmt.Errorf("%q: the hash is not 64 hexadecimal digits", s)
+	}
+	if earlier, ok := a[position]; ok && !bytes.Equal(earlier, sum) {
+		return fmt.Errorf("two anchors for position %d: %x and %x", position, earlier, sum)
 	}
 	a[position] = sum
 	return nil
@@ -129,7 +135,7 @@ func (w *anchorWatch) missing(head int64) string {
 // store settings are then not used), else the configured store's. The
 // function it returns closes it.
 func openLog(ctx context.Context, cfg *config, fs *flag.FlagSet, r remote) (domain.LogReader, func() error, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(fs); err != nil {
 		return nil, nil, err
 	}
 	if r.server != "" {

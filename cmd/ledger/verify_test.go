@@ -189,6 +189,19 @@ func TestVerifyAnchorsCatchARewrittenLog(t *testing.T) {
 	if code, out := runLedger(t, "verify", "--data", dir, "--anchor", anchor, "--anchor", early); code != 0 || !strings.HasSuffix(out, "anchors held: 2\n") {
 		t.Fatalf("intact log with its anchors: exit %d, %q", code, out)
 	}
+	// The same anchor twice is one anchor; two hashes for one position are
+	// a mistake, which must not let the later one hide the earlier.
+	if code, out := runLedger(t, "verify", "--data", dir, "--anchor", anchor, "--anchor", strings.ToUpper(anchor)); code != 0 || !strings.HasSuffix(out, "anchors held: 1\n") {
+		t.Fatalf("one anchor given twice: exit %d, %q", code, out)
+	}
+	wrong := "12:" + strings.Repeat("ab", 32)
+	for _, pair := range [][2]string{{anchor, wrong}, {wrong, anchor}} {
+		code, out := runLedger(t, "verify", "--data", dir, "--anchor", pair[0], "--anchor", pair[1])
+		want := fmt.Sprintf("two anchors for position 12: %s and %s", pair[0][3:], pair[1][3:])
+		if code != 2 || !strings.Contains(out, want) || strings.Contains(out, "ok:") {
+			t.Errorf("anchors %v: exit %d, %q; want exit 2 and %q", pair, code, out, want)
+		}
+	}
 	rewrite(t, dir, 7)
 	if code, out := runLedger(t, "verify", "--data", dir); code != 0 {
 		t.Fatalf("the rewritten log does not verify as a chain, so this test shows nothing: exit %d, %q", code, out)
