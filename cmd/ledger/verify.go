@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,8 +21,9 @@ import (
 // the local store's, or with --server the log a running server answers
 // (GET /v1/ledger/events, a regulator's or the admin's key), which needs
 // no access to the store. It exits 0 and prints the head when the chain is
-// intact, 1 and the first bad position when it is not, 2 when the log
-// cannot be read or a flag is wrong.
+// intact, 1 and the first bad position when it is not (or the last one
+// read, when the store's file is damaged after it), 2 when the log cannot
+// be read or a flag is wrong.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	var r remote
@@ -40,6 +42,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer closeLog()
 	watch := &anchorWatch{LogReader: log, anchors: anchored, seen: map[int64][]byte{}}
 	res, err := domain.VerifyChain(ctx, watch, nil)
+	if err != nil && damagedFile(ctx, cfg, r, err) {
+		fmt.Fprintf(stdout, "BROKEN after position %d: the store's file is damaged and the log cannot be read past it (%v); the %d events up to it are intact\n",
+			res.Head.Position, err, res.Events)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ledger verify: %v\n", err)
 		return 2
@@ -61,6 +68,16 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "anchors held: %d\n", len(anchored))
 	}
 	return 0
+}
+
+// damagedFile reports whether err, which ended a walk of the log of the
+// data folder's SQLite store that opened, says the file is damaged: the
+// log is there, but not all of it can be read, so it is not intact. A
+// store locked by another process, a walk cut short by a signal, and
+// every failure of another store or of a server are no verdict on the
+// log.
+func damagedFile(ctx context.Context, cfg config, r remote, err error) bool {
+	return r.server == "" && cfg.store == "sqlite" && ctx.Err() == nil && !errors.Is(err, domain.ErrUnavailable)
 }
 
 // anchors are heads an auditor wrote down earlier, position to hash, as

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -274,5 +275,28 @@ func rewrite(t *testing.T, dir string, position int64) {
 			}
 		}
 		prev = e.Hash
+	}
+}
+
+// TestVerifyDamagedStore: a store whose file is damaged in the middle of
+// the log is not intact (exit 1), and verify says after which position it
+// could not read it, rather than failing to run (exit 2) as for a store it
+// cannot open.
+func TestVerifyDamagedStore(t *testing.T) {
+	dir := t.TempDir()
+	fillStore(t, dir, 3000)
+	path := filepath.Join(dir, "events.db")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := len(data) / 2 / 4096 * 4096 // a page in the middle of the log's table
+	copy(data[at+200:], bytes.Repeat([]byte{0xff}, 64))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runLedger(t, "verify", "--data", dir)
+	if code != 1 || !strings.Contains(out, "BROKEN after position ") || !strings.Contains(out, "the store's file is damaged") {
+		t.Fatalf("damaged store: exit %d, output %q", code, out)
 	}
 }
