@@ -88,6 +88,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		answer = api.NewImportAnswer(rep)
 	}
 	bar.finish()
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "ledger import: interrupted; %s\n", interruptedImport(answer, f))
+		return 2
+	}
 	if err != nil {
 		if answer.Rows > 0 {
 			printImportReport(stdout, answer, f)
@@ -100,6 +104,29 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
+}
+
+// interruptedImport says what an import stopped by a signal left: the
+// rows written stay written, and running the same import again finishes
+// it, those rows counting as unchanged. Locally, answer counts the rows
+// whose batches were written (rows read but not yet written are not);
+// through a server, no answer came back.
+func interruptedImport(answer api.ImportAnswer, f importFlags) string {
+	again := "run the same import again to finish it: the rows already imported count as unchanged"
+	switch {
+	case f.dryRun:
+		return "a dry run writes nothing"
+	case f.server != "":
+		return "the server may have imported the first rows of the file before the upload was cut, and they stay imported; " + again
+	case answer.Imported == 0:
+		return "no row was imported; " + again
+	}
+	rows := "rows were"
+	if answer.Imported == 1 {
+		rows = "row was"
+	}
+	return fmt.Sprintf("%d %s imported before it (up to position %d), and %d unchanged, %d rejected; the rest of the file was not: %s",
+		answer.Imported, rows, answer.Position, answer.Unchanged, answer.RejectedRows, again)
 }
 
 // importLocal imports the file into the configured store as the admin, or

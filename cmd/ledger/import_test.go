@@ -262,3 +262,33 @@ func TestImportReportOfOneRow(t *testing.T) {
 		t.Fatalf("%q, want %q", b.String(), want)
 	}
 }
+
+// TestInterruptedImportSaysWhatItLeft: an import stopped by a signal says
+// what it wrote and that the same import finishes it, instead of "context
+// canceled" after a report whose rows do not add up (rows read but never
+// written were counted).
+func TestInterruptedImportSaysWhatItLeft(t *testing.T) {
+	data, _ := localLedger(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"import", samplePath, "--data", data}, &out, &errOut)
+	if want := "ledger import: interrupted; no row was imported; run the same import again to finish it"; code != 2 || out.Len() != 0 || !strings.HasPrefix(errOut.String(), want) {
+		t.Fatalf("exit %d, %q %q; want exit 2 and %q", code, out.String(), errOut.String(), want)
+	}
+	for _, tc := range []struct {
+		answer api.ImportAnswer
+		f      importFlags
+		want   string
+	}{
+		{api.ImportAnswer{Rows: 1008, Imported: 252, Unchanged: 3, RejectedRows: 1, Position: 12615}, importFlags{},
+			"252 rows were imported before it (up to position 12615), and 3 unchanged, 1 rejected; the rest of the file was not: run the same import again"},
+		{api.ImportAnswer{}, importFlags{remote: remote{server: "http://127.0.0.1:1"}},
+			"the server may have imported the first rows of the file before the upload was cut"},
+		{api.ImportAnswer{Rows: 9, Imported: 9}, importFlags{dryRun: true}, "a dry run writes nothing"},
+	} {
+		if got := interruptedImport(tc.answer, tc.f); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("interruptedImport(%+v, %+v) = %q, want it to start %q", tc.answer, tc.f, got, tc.want)
+		}
+	}
+}
