@@ -463,3 +463,18 @@ func TestRemoteKeyNeedsServer(t *testing.T) {
 		t.Errorf("verify with LEDGER_KEY set and no server: exit %d, %q", code, out)
 	}
 }
+
+// TestRedactedURLsHidePasswords: the NATS URLs serve logs and names in an
+// error keep their hosts but not their passwords.
+func TestRedactedURLsHidePasswords(t *testing.T) {
+	for in, want := range map[string]string{
+		"nats://127.0.0.1:4222":                   "nats://127.0.0.1:4222",
+		"nats://ledger:s3cret@10.0.0.5:4222":      "nats://ledger:xxxxx@10.0.0.5:4222",
+		"nats://a:p1@h1:4222,nats://b:p2@h2:4222": "nats://a:xxxxx@h1:4222,nats://b:xxxxx@h2:4222",
+		"nats://u:%zz@h:4222":                     "…@h:4222",
+	} {
+		if got := redactedURLs(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("redactedURLs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

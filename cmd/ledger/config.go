@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/esdb"
@@ -262,4 +263,20 @@ func usageExit(err error) int {
 		return 0
 	}
 	return 2
+}
+
+// redactedURLs returns a list of server URLs separated by commas (as
+// --nats-url takes them) with the password of each masked, for a log line
+// or a message: "nats://ledger:xxxxx@10.0.0.5:4222". A part that is no URL
+// is masked whole from its last '@' back.
+func redactedURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
+			parts[i] = u.Redacted()
+		} else if at := strings.LastIndex(p, "@"); at >= 0 {
+			parts[i] = "…" + p[at:]
+		}
+	}
+	return strings.Join(parts, ",")
 }

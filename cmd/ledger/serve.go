@@ -312,9 +312,9 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.natsURL, Namespace: ns, Logger: log})
 	if err != nil {
 		return nil, "", fmt.Errorf("--bus nats: %w (is a NATS server with JetStream running at --nats-url %s, env LEDGER_NATS_URL?)",
-			err, cfg.natsURL)
+			err, redactedURLs(cfg.natsURL))
 	}
-	log.Info("NATS bus", "url", cfg.natsURL, "namespace", ns, "node", node)
+	log.Info("NATS bus", "url", redactedURLs(cfg.natsURL), "namespace", ns, "node", node)
 	return bus, node, nil
 }
 
