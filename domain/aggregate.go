@@ -53,5 +53,6 @@ type aggregate interface {
 
 var (
 	_ aggregate = (*Org)(nil)
+	_ aggregate = (*creditCodeClaim)(nil)
 	_ aggregate = (*Patent)(nil)
 )

@@ -19,6 +19,7 @@ const (
 	TypeOrgRegistered           = "org.registered.v1"
 	TypeOrgKeyIssued            = "org.key_issued.v1"
 	TypeOrgKeyRevoked           = "org.key_revoked.v1"
+	TypeCreditCodeClaimed       = "org.credit_code_claimed.v1"
 	TypePatentRegistered        = "patent.registered.v1"
 	TypePatentStatusChanged     = "patent.status_changed.v1"
 	TypePatentSuspensionChanged = "patent.suspension_changed.v1"
@@ -58,6 +59,15 @@ type OrgKeyIssued struct {
 type OrgKeyRevoked struct {
 	OrgID string `json:"org_id"`
 	KeyID string `json:"key_id"`
+}
+
+// CreditCodeClaimed records that a unified social credit code is an
+// organisation's. The code's stream (CreditCodeStream) holds one, written
+// with the organisation's registration, so that no second organisation is
+// registered under the code.
+type CreditCodeClaimed struct {
+	CreditCode CreditCode `json:"credit_code"`
+	OrgID      string     `json:"org_id"`
 }
 
 // PatentRegistered records a granted patent entering the ledger.
@@ -226,6 +236,9 @@ func (OrgKeyIssued) EventType() string { return TypeOrgKeyIssued }
 func (OrgKeyRevoked) EventType() string { return TypeOrgKeyRevoked }
 
 // EventType implements Event.
+func (CreditCodeClaimed) EventType() string { return TypeCreditCodeClaimed }
+
+// EventType implements Event.
 func (PatentRegistered) EventType() string { return TypePatentRegistered }
 
 // EventType implements Event.
@@ -275,6 +288,7 @@ var eventDecoders = map[string]func([]byte) (Event, error){
 	TypeOrgRegistered:           decodeAs[OrgRegistered],
 	TypeOrgKeyIssued:            decodeAs[OrgKeyIssued],
 	TypeOrgKeyRevoked:           decodeAs[OrgKeyRevoked],
+	TypeCreditCodeClaimed:       decodeAs[CreditCodeClaimed],
 	TypePatentRegistered:        decodeAs[PatentRegistered],
 	TypePatentStatusChanged:     decodeAs[PatentStatusChanged],
 	TypePatentSuspensionChanged: decodeAs[PatentSuspensionChanged],

@@ -17,6 +17,7 @@ func sampleEvents(t testing.TB) []Event {
 		OrgRegistered{OrgID: uni, Name: "华南理工大学", Kind: OrgUniversity, RegionCode: "440106", CreditCode: "12440000455416125X", SME: false},
 		OrgKeyIssued{OrgID: uni, KeyID: "k1", KeyHash: HashKeySecret("s")},
 		OrgKeyRevoked{OrgID: uni, KeyID: "k1"},
+		CreditCodeClaimed{CreditCode: "12440000455416125X", OrgID: uni},
 		reg,
 		statusOn(t, StatusLapsed, "2024-03-01"),
 		PatentSuspensionChanged{Number: reg.Number, Suspended: true, EffectiveOn: day("2024-03-01"), Reason: "权属纠纷"},

@@ -10,6 +10,24 @@ import (
 // OrgStream returns the stream name of an organisation.
 func OrgStream(id string) string { return "org-" + id }
 
+// CreditCodeStream returns the stream name of a unified social credit
+// code (see CreditCodeClaimed).
+func CreditCodeStream(code CreditCode) string { return "credit-" + string(code) }
+
+// creditCodeClaim is the aggregate of a credit code's stream: the
+// organisation registered under the code, if any.
+type creditCodeClaim struct {
+	orgID string
+	aggregateBase
+}
+
+// Apply folds one event of the code's stream into the state.
+func (c *creditCodeClaim) Apply(e Event) {
+	if v, ok := e.(CreditCodeClaimed); ok {
+		c.orgID = v.OrgID
+	}
+}
+
 // Org is the organisation aggregate: identity, kind, region and API keys.
 type Org struct {
 	ID         string

@@ -124,8 +124,11 @@ func (s *Service) Today() Date { return DateOf(s.clock()) }
 
 // newState makes the empty aggregate of a stream from its name.
 func newState(stream string) aggregate {
-	if strings.HasPrefix(stream, "org-") {
+	switch {
+	case strings.HasPrefix(stream, "org-"):
 		return &Org{}
+	case strings.HasPrefix(stream, "credit-"):
+		return &creditCodeClaim{}
 	}
 	return &Patent{}
 }

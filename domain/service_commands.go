@@ -119,11 +119,18 @@ func (s *Service) RegisterOrg(ctx context.Context, req Request, c RegisterOrg) (
 	if req.IdempotencyKey != "" {
 		id = hashUUID("org", CommandID(req.Actor.String(), req.IdempotencyKey))
 	}
+	credit, _ := ParseCreditCode(string(c.CreditCode)) // valid: checked above
 	return s.execute(ctx, command{req: req, hash: commandHash("register_org", "", c),
-		streams: []string{OrgStream(id)},
+		streams: []string{OrgStream(id), CreditCodeStream(credit)},
 		decide: func(d decision, st []aggregate) ([][]Event, error) {
+			if holder := st[1].(*creditCodeClaim).orgID; holder != "" {
+				return nil, Violation(RuleOrgAlreadyRegistered, "credit code %s is registered to organisation %s", credit, holder)
+			}
 			events, err := st[0].(*Org).Register(id, c)
-			return [][]Event{events}, err
+			if err != nil {
+				return nil, err
+			}
+			return [][]Event{events, {CreditCodeClaimed{CreditCode: credit, OrgID: id}}}, nil
 		}})
 }
 

@@ -349,6 +349,65 @@ func pledgeOn(t *testing.T, svc *domain.Service, n domain.PatentNumber) string {
 	return p.Pledges[len(p.Pledges)-1].PledgeID
 }
 
+// TestServiceOneOrganisationPerCreditCode: a unified social credit code
+// names one organisation: a second registration under it, written in
+// lower case too, is refused as org_already_registered and writes
+// nothing, while the first registration's repeat under its key still
+// answers it; of registrations racing on two nodes, one wins.
+func TestServiceOneOrganisationPerCreditCode(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	svc := newService(t, st)
+	code := creditCode(t, "91440101MA5CYYYY3")
+	firm := domain.RegisterOrg{Name: "广州星能电池科技有限公司", Kind: domain.OrgEnterprise, RegionCode: "440113", CreditCode: code, SME: true}
+	keyed := domain.Request{Actor: domain.AdminActor, IdempotencyKey: "org-1"}
+	first, err := svc.RegisterOrg(ctx, keyed, firm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := head(t, st)
+	for _, again := range []domain.CreditCode{code, domain.CreditCode(strings.ToLower(string(code)))} {
+		other := firm
+		other.Name, other.CreditCode = "广州星能新能源有限公司", again
+		_, err := svc.RegisterOrg(ctx, admin, other)
+		if domain.RuleOf(err) != domain.RuleOrgAlreadyRegistered || !strings.Contains(err.Error(), first.ID) {
+			t.Errorf("a second organisation under %s: %v, want org_already_registered naming %s", again, err, first.ID)
+		}
+	}
+	if repeat, err := svc.RegisterOrg(ctx, keyed, firm); err != nil || !repeat.Repeat || repeat.ID != first.ID {
+		t.Errorf("the first registration's repeat: %+v, %v", repeat, err)
+	}
+	if head(t, st) != before {
+		t.Fatalf("refused registrations moved the head from %d to %d", before, head(t, st))
+	}
+
+	nodes := []*domain.Service{newService(t, st), newService(t, st)}
+	racing := firm
+	racing.CreditCode = creditCode(t, "91440101MA5CYYYY4")
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = nodes[i%2].RegisterOrg(ctx, admin, racing)
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case domain.RuleOf(err) != domain.RuleOrgAlreadyRegistered:
+			t.Errorf("a racing registration: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d racing registrations under one credit code won, want 1", won, len(errs))
+	}
+}
+
 func TestServiceConcurrentIdenticalRequests(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)

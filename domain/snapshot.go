@@ -53,7 +53,7 @@ type patentSnapshot struct {
 }
 
 func init() {
-	for _, e := range []Event{OrgRegistered{}, OrgKeyIssued{}, OrgKeyRevoked{}, PatentRegistered{},
+	for _, e := range []Event{OrgRegistered{}, OrgKeyIssued{}, OrgKeyRevoked{}, CreditCodeClaimed{}, PatentRegistered{},
 		PatentStatusChanged{}, PatentSuspensionChanged{}, AnnualFeeStatusChanged{}, DeclarationFiled{},
 		DeclarationWithdrawn{}, LicenseGranted{}, LicenseRecorded{}, RoyaltyPaid{}, PatentTransferred{},
 		PledgeRegistered{}, PledgeConsented{}, PledgeReleased{}, ReviewRecorded{}, ReviewCorrected{}} {

@@ -46,7 +46,7 @@ func TestRebuildWhileServingIsRefused(t *testing.T) {
 		t.Fatalf("rebuild while serving: exit %d, want 1 and a refusal:\n%s", code, out)
 	}
 	must(t, s.call(t, "POST", "/v1/orgs", testAdminKey, map[string]any{"name": "广州测试有限公司", "kind": "enterprise",
-		"region_code": "440113", "credit_code": "91440101MA5CXXXX1B", "sme": true}), 201)
+		"region_code": "440113", "credit_code": "91440101MA5CYYYY37", "sme": true}), 201)
 	head := s.head(t)
 	health := must(t, s.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", head), "", nil), 200)
 	if !strings.Contains(string(health.raw), `"items"`) {

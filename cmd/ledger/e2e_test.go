@@ -553,7 +553,7 @@ func TestE2EServeStopsOnSIGINTAndSIGTERM(t *testing.T) {
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		p := startProcess(t, bin, sig.String(), data)
 		p.org(t, fmt.Sprintf("广州第%d科技有限公司", written), "enterprise", "440106", fmt.Sprintf("91440101MA5C%05d", written), true)
-		written += 2 // the organisation and its key
+		written += 3 // the organisation, its credit code's claim and its key
 		if code, err := p.signal(sig); err != nil || code != 0 {
 			t.Fatalf("%s: exit %d (%v); stderr:\n%s", sig, code, err, p.stderrTail())
 		}
