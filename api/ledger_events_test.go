@@ -25,28 +25,17 @@ func TestLedgerEventsPageTheChainForARegulator(t *testing.T) {
 
 	var prev []byte
 	var positions []int64
-	for path := "/v1/ledger/events?limit=3"; path != ""; {
-		r := h.do(oasCall{method: "GET", path: path, key: reg.key, want: 200})
-		var page []LogEvent
-		if err := json.Unmarshal(r.body, &page); err != nil {
+	for _, e := range wholeLog(t, h, reg.key, "/v1/ledger/events?limit=3") {
+		positions = append(positions, e.Position)
+		recorded, err := e.RecordedEvent()
+		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range page {
-			positions = append(positions, e.Position)
-			recorded, err := e.RecordedEvent()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := domain.ChainHash(prev, recorded)
-			if hex.EncodeToString(got) != e.Hash {
-				t.Fatalf("position %d: the page's fields hash to %x, its hash is %s", e.Position, got, e.Hash)
-			}
-			prev = got
+		got := domain.ChainHash(prev, recorded)
+		if hex.EncodeToString(got) != e.Hash {
+			t.Fatalf("position %d: the page's fields hash to %x, its hash is %s", e.Position, got, e.Hash)
 		}
-		path = ""
-		if link := r.header.Get("Link"); link != "" {
-			path = strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
-		}
+		prev = got
 	}
 	var want []int64
 	for p := int64(1); p <= head.num("position"); p++ {
@@ -66,4 +55,24 @@ func TestLedgerEventsPageTheChainForARegulator(t *testing.T) {
 	if !bytes.Equal(bytes.TrimSpace(r.body), []byte("[]")) || r.header.Get("Link") != "" {
 		t.Fatalf("after the head: %s, Link %q", r.body, r.header.Get("Link"))
 	}
+}
+
+// wholeLog reads the global log as key may, from the page path names on,
+// following each page's Link to the next.
+func wholeLog(t *testing.T, h *oasHarness, key, path string) []LogEvent {
+	t.Helper()
+	var events []LogEvent
+	for path != "" {
+		r := h.do(oasCall{method: "GET", path: path, key: key, want: 200})
+		var page []LogEvent
+		if err := json.Unmarshal(r.body, &page); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, page...)
+		path = ""
+		if link := r.header.Get("Link"); link != "" {
+			path = strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+		}
+	}
+	return events
 }
