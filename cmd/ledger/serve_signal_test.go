@@ -83,7 +83,7 @@ func waitingRead(base string) <-chan error {
 		}
 		got <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // let the read start waiting
+	time.Sleep(time.Second) // let the read reach the server and wait there, well within its 5 s
 	return got
 }
 
@@ -109,7 +109,7 @@ func TestServeCutsRequestsAfterTheGracePeriod(t *testing.T) {
 	s := startSignalledServer(t)
 	read := waitingRead(s.base)
 	s.first()
-	code := s.exit(t, 4*time.Second) // well before the read's 5 s
+	code := s.exit(t, 3500*time.Millisecond) // before the read's 5 s end it
 	out := s.stderr.String()
 	want := "ledger serve: stopped by a signal, but 1 request was still running after the 300ms grace period and was cut: GET /v1/listings (running "
 	if code != 1 || !strings.Contains(out, want) || strings.Contains(out, "while starting") {
@@ -129,7 +129,7 @@ func TestServeSecondSignalStopsAtOnce(t *testing.T) {
 	s.first()
 	time.Sleep(300 * time.Millisecond) // in the grace period, waiting for the read
 	s.second()
-	code := s.exit(t, 3*time.Second)
+	code := s.exit(t, 3500*time.Millisecond) // before the read's 5 s end it, far before the 15 s grace
 	out := s.stderr.String()
 	want := "ledger serve: stopped at once by a second signal during the 15s grace period; 1 request was cut: GET /v1/listings (running "
 	if code != 1 || !strings.Contains(out, want) {
@@ -153,7 +153,7 @@ func TestServeSecondSignalStopsTheProcess(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	start := time.Now()
 	code, err := p.signal(syscall.SIGTERM)
-	if err != nil || code != 1 || time.Since(start) > 3*time.Second ||
+	if err != nil || code != 1 || time.Since(start) > 3500*time.Millisecond || // far before the 15 s grace
 		!strings.Contains(p.stderrTail(), "stopped at once by a second signal") {
 		t.Fatalf("exit %d after %s (%v); stderr:\n%s", code, time.Since(start), err, p.stderrTail())
 	}
