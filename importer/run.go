@@ -19,10 +19,11 @@ const ChunkRows = domain.DefaultImportBatch
 // one before, so a few chunks are in memory at a time. The report warns,
 // on the header's row, of the columns rd does not import. progress, when
 // not nil, is called after each chunk with the number of rows handed over
-// so far. Run returns the first error of the input or of the import; rows
+// so far and how many bytes of the input had been read once they were
+// (not the chunk read ahead meanwhile). Run returns the first error of the input or of the import; rows
 // of batches already written stay written, and rows waiting for a batch
 // when the input fails are dropped.
-func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows int)) (err error) {
+func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows int, bytesRead int64)) (err error) {
 	if cols := rd.Ignored(); len(cols) > 0 {
 		quoted := make([]string, len(cols))
 		for i, c := range cols {
@@ -32,8 +33,9 @@ func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	type chunk struct {
-		rows []domain.ImportRow
-		err  error
+		rows      []domain.ImportRow
+		err       error
+		bytesRead int64
 	}
 	chunks := make(chan chunk, 1)
 	go func() {
@@ -41,7 +43,7 @@ func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows 
 		for {
 			rows, err := rd.Next(ChunkRows)
 			select {
-			case chunks <- chunk{rows, err}:
+			case chunks <- chunk{rows, err, rd.BytesRead()}:
 			case <-ctx.Done():
 				return
 			}
@@ -64,7 +66,7 @@ func Run(ctx context.Context, rd *Reader, im *domain.Import, progress func(rows 
 			}
 			done += len(c.rows)
 			if progress != nil {
-				progress(done)
+				progress(done, c.bytesRead)
 			}
 		}
 		switch {

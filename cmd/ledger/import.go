@@ -166,7 +166,7 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 	if rd.Format() == "xlsx" {
 		bar.countRows()
 	}
-	err = importer.Run(ctx, rd, im, func(rows int) { bar.progress(rd.BytesRead(), rows) })
+	err = importer.Run(ctx, rd, im, func(rows int, bytesRead int64) { bar.progress(bytesRead, rows) })
 	return im.Report(), err
 }
 
