@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -476,5 +477,20 @@ func TestRedactedURLsHidePasswords(t *testing.T) {
 		if got := redactedURLs(in); got != want || strings.Contains(got, "s3cret") {
 			t.Errorf("redactedURLs(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestImportArguments: "--" ends the flags, so that a file named like a
+// flag can be imported, and two files are refused naming them.
+func TestImportArguments(t *testing.T) {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	dryRun := fs.Bool("dry-run", false, "")
+	got, err := parseInterspersed(fs, []string{"a.csv", "--dry-run", "--", "-dash.csv", "--dry-run"})
+	if err != nil || !*dryRun || !slices.Equal(got, []string{"a.csv", "-dash.csv", "--dry-run"}) {
+		t.Fatalf("parseInterspersed: %q, %v, dry run %v", got, err, *dryRun)
+	}
+	code, out := runLedger(t, "import", "a.csv", "b.csv", "--data", t.TempDir())
+	if want := "ledger import: give one FILE, not 2 (a.csv, b.csv)"; code != 2 || !strings.HasPrefix(out, want) {
+		t.Fatalf("two files: exit %d, %q; want exit 2 and %q", code, out, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -224,16 +225,20 @@ func (c *config) storeIdentity() (string, error) {
 var errStrayArgument = errors.New("unexpected argument")
 
 // parseInterspersed parses flags given before and after the positional
-// arguments (ledger import FILE --dry-run) and returns the positional ones.
-// It returns flag.ErrHelp for -h and --help.
+// arguments (ledger import FILE --dry-run) and returns the positional ones;
+// every argument after "--" is positional. It returns flag.ErrHelp for -h
+// and --help.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
+	var positional, rest []string
+	if i := slices.Index(args, "--"); i >= 0 { // what follows "--" is no flag ("-dash.csv")
+		args, rest = args[:i], args[i+1:]
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {
-			return positional, nil
+			return append(positional, rest...), nil
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]

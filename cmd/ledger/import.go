@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageExit(err)
 	}
 	if len(files) != 1 {
+		if len(files) > 1 {
+			fmt.Fprintf(stderr, "ledger import: give one FILE, not %d (%s); import them one after the other\n", len(files), strings.Join(files, ", "))
+		}
 		fs.Usage()
 		return 2
 	}
