@@ -310,3 +310,15 @@ func lockedOut(err error) bool {
 	primary := se.Code() & 0xff
 	return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
 }
+
+// Damaged reports whether err says the read-model file is damaged or is
+// no database (SQLITE_CORRUPT, SQLITE_NOTADB): it holds nothing the event
+// store does not, so deleting it and rebuilding mends it.
+func Damaged(err error) bool {
+	var se *sqlitedriver.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	primary := se.Code() & 0xff
+	return primary == sqlite3.SQLITE_CORRUPT || primary == sqlite3.SQLITE_NOTADB
+}

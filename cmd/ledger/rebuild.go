@@ -60,15 +60,16 @@ func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.
 		return err
 	}
 	defer release()
-	db, err := projections.OpenDB(ctx, filepath.Join(cfg.data, projections.FileName))
+	path := filepath.Join(cfg.data, projections.FileName)
+	db, err := projections.OpenDB(ctx, path)
 	if err != nil {
-		return err
+		return damagedReadModels(path, err)
 	}
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	runner, err := projections.NewRunner(ctx, db, store, projections.RunnerOptions{Logger: log})
 	if err != nil {
-		return err
+		return damagedReadModels(path, err)
 	}
 	if len(names) == 0 {
 		names = runner.Names()
@@ -79,6 +80,15 @@ func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.
 	}
 	p.done()
 	return stoppedProjections(runner.Statuses(), names)
+}
+
+// damagedReadModels adds to err, when it says the read-model file at path
+// is damaged, what mends it: the file holds nothing the store does not.
+func damagedReadModels(path string, err error) error {
+	if !projections.Damaged(err) {
+		return err
+	}
+	return fmt.Errorf("%w: the read-model file %s is damaged; it holds nothing the event store does not: delete it and run ledger rebuild again", err, path)
 }
 
 // stoppedProjections returns an error naming every named projection that

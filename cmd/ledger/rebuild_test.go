@@ -148,3 +148,26 @@ func TestRebuildRefusesAnUnknownReadModel(t *testing.T) {
 		t.Fatalf("rebuild without a store: exit %d: %s", code, out)
 	}
 }
+
+// TestRebuildOfADamagedReadModelFileSaysWhatMendsIt: a read-model file
+// that is no database fails the rebuild (exit 1) with what mends it, since
+// it holds nothing the store does not: delete it and rebuild; which then
+// works.
+func TestRebuildOfADamagedReadModelFileSaysWhatMendsIt(t *testing.T) {
+	dir := t.TempDir()
+	fillStore(t, dir, 3)
+	path := filepath.Join(dir, projections.FileName)
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runLedger(t, "rebuild", "--data", dir)
+	if want := "is damaged; it holds nothing the event store does not: delete it and run ledger rebuild again"; code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("exit %d: %s; want exit 1 and %q", code, out, want)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runLedger(t, "rebuild", "--data", dir); code != 0 {
+		t.Fatalf("after deleting it: exit %d: %s", code, out)
+	}
+}
