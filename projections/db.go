@@ -303,22 +303,24 @@ func firstLine(query string) string {
 // than the busy timeout. The file, not the event, is at fault then, and the
 // same event applies once the lock is released.
 func lockedOut(err error) bool {
-	var se *sqlitedriver.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	primary := se.Code() & 0xff
-	return primary == sqlite3.SQLITE_BUSY || primary == sqlite3.SQLITE_LOCKED
+	code, ok := primaryCode(err)
+	return ok && (code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED)
 }
 
 // Damaged reports whether err says the read-model file is damaged or is
 // no database (SQLITE_CORRUPT, SQLITE_NOTADB): it holds nothing the event
 // store does not, so deleting it and rebuilding mends it.
 func Damaged(err error) bool {
+	code, ok := primaryCode(err)
+	return ok && (code == sqlite3.SQLITE_CORRUPT || code == sqlite3.SQLITE_NOTADB)
+}
+
+// primaryCode returns the primary SQLite result code that err carries (its
+// extended code's low byte), and false when it carries none.
+func primaryCode(err error) (int, bool) {
 	var se *sqlitedriver.Error
 	if !errors.As(err, &se) {
-		return false
+		return 0, false
 	}
-	primary := se.Code() & 0xff
-	return primary == sqlite3.SQLITE_CORRUPT || primary == sqlite3.SQLITE_NOTADB
+	return se.Code() & 0xff, true
 }
