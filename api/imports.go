@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -80,17 +79,9 @@ func NewImportAnswer(r domain.ImportReport) ImportAnswer {
 	return a
 }
 
-// orgNameIndexes holds one organisation-name index per service, so that
-// imports read the log for names once and then only what is new.
-var orgNameIndexes sync.Map // *domain.Service → *domain.OrgNameIndex
-
-func (s *Server) orgNames() domain.OrgNames {
-	if x, ok := orgNameIndexes.Load(s.svc); ok {
-		return x.(*domain.OrgNameIndex)
-	}
-	x, _ := orgNameIndexes.LoadOrStore(s.svc, domain.NewOrgNameIndex(s.store))
-	return x.(*domain.OrgNameIndex)
-}
+// orgNames finds the organisations an import names, through the
+// service's index, which reads the log once and then only what is new.
+func (s *Server) orgNames() domain.OrgNames { return s.svc.Orgs() }
 
 // importPatents imports a CSV or Excel list of patents (and declarations):
 // the file as the body, or in the multipart field "file". Without an

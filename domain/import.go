@@ -1080,16 +1080,17 @@ func FoldOrgName(name string) string {
 	}, name)
 }
 
-// OrgNameIndex finds organisations by name from the store's global log: it
-// reads the log once, then only what was appended since. It is safe for
-// concurrent use. A read model that indexes organisation names can stand in
-// for it (OrgNames).
+// OrgNameIndex finds organisations by name, and by unified social credit
+// code, from the store's global log: it reads the log once, then only what
+// was appended since. It is safe for concurrent use. A read model that
+// indexes organisation names can stand in for it (OrgNames).
 type OrgNameIndex struct {
-	store  EventStore
-	codec  *Codec
-	mu     sync.Mutex
-	after  int64
-	byName map[string][]string
+	store    EventStore
+	codec    *Codec
+	mu       sync.Mutex
+	after    int64
+	byName   map[string][]string
+	byCredit map[CreditCode]string // the first organisation registered under each code
 }
 
 var _ OrgNames = (*OrgNameIndex)(nil)
@@ -1097,7 +1098,7 @@ var _ OrgNames = (*OrgNameIndex)(nil)
 // NewOrgNameIndex returns an index over store; it reads nothing until
 // asked.
 func NewOrgNameIndex(store EventStore) *OrgNameIndex {
-	return &OrgNameIndex{store: store, codec: DefaultCodec, byName: map[string][]string{}}
+	return &OrgNameIndex{store: store, codec: DefaultCodec, byName: map[string][]string{}, byCredit: map[CreditCode]string{}}
 }
 
 // orgNameScanBatch is how many events one read of the log returns.
@@ -1109,13 +1110,33 @@ const orgNameScanBatch = 5000
 func (x *OrgNameIndex) OrgsNamed(ctx context.Context, name string) ([]string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if err := x.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	return slices.Clone(x.byName[FoldOrgName(name)]), nil
+}
+
+// OrgWithCreditCode catches up with the log and returns the ID of the
+// first organisation registered under code, "" when none was.
+func (x *OrgNameIndex) OrgWithCreditCode(ctx context.Context, code CreditCode) (string, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.catchUp(ctx); err != nil {
+		return "", err
+	}
+	return x.byCredit[code], nil
+}
+
+// catchUp reads the organisations registered since the last read. The
+// caller holds x.mu.
+func (x *OrgNameIndex) catchUp(ctx context.Context) error {
 	for {
 		batch, err := x.store.ReadAll(ctx, x.after, orgNameScanBatch)
 		if err != nil {
-			return nil, fmt.Errorf("read the log for organisation names: %w", err)
+			return fmt.Errorf("read the log for organisations: %w", err)
 		}
 		if len(batch) == 0 {
-			break
+			return nil
 		}
 		for _, re := range batch {
 			x.after = re.Position
@@ -1124,13 +1145,15 @@ func (x *OrgNameIndex) OrgsNamed(ctx context.Context, name string) ([]string, er
 			}
 			e, err := x.codec.Decode(re.Type, re.Data)
 			if err != nil {
-				return nil, fmt.Errorf("position %d: %w", re.Position, err)
+				return fmt.Errorf("position %d: %w", re.Position, err)
 			}
 			if o, ok := e.(OrgRegistered); ok {
 				k := FoldOrgName(o.Name)
 				x.byName[k] = append(x.byName[k], o.OrgID)
+				if _, taken := x.byCredit[o.CreditCode]; !taken {
+					x.byCredit[o.CreditCode] = o.OrgID
+				}
 			}
 		}
 	}
-	return slices.Clone(x.byName[FoldOrgName(name)]), nil
 }

@@ -83,6 +83,7 @@ type Service struct {
 	snapshots   SnapshotStore
 	snapEvery   int64
 	onSnapErr   func(error)
+	orgs        *OrgNameIndex
 }
 
 // NewService returns a command service over store.
@@ -95,6 +96,7 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 		maxAttempts: positiveOr(opts.MaxAttempts, 8),
 		snapEvery:   int64(positiveOr(opts.SnapshotEvery, 500)),
 		cache:       newStateCache(positiveOr(opts.CacheSize, 10_000)),
+		orgs:        NewOrgNameIndex(store),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -115,6 +117,11 @@ func positiveOr(v, def int) int {
 	}
 	return def
 }
+
+// Orgs returns the index of the organisations on the service's log, by
+// name and by credit code, which imports and registrations share: it reads
+// the log once, then only what is new.
+func (s *Service) Orgs() *OrgNameIndex { return s.orgs }
 
 // Store returns the event store the service writes to.
 func (s *Service) Store() EventStore { return s.store }

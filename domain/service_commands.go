@@ -120,6 +120,15 @@ func (s *Service) RegisterOrg(ctx context.Context, req Request, c RegisterOrg) (
 		id = hashUUID("org", CommandID(req.Actor.String(), req.IdempotencyKey))
 	}
 	credit, _ := ParseCreditCode(string(c.CreditCode)) // valid: checked above
+	// The code's stream holds the claims of registrations since the rule;
+	// the log holds the organisations registered before it, which hold none.
+	holder, err := s.orgs.OrgWithCreditCode(ctx, credit)
+	if err != nil {
+		return Result{}, err
+	}
+	if holder != "" && holder != id { // the first registration's repeat answers it
+		return Result{}, Violation(RuleOrgAlreadyRegistered, "credit code %s is registered to organisation %s", credit, holder)
+	}
 	return s.execute(ctx, command{req: req, hash: commandHash("register_org", "", c),
 		streams: []string{OrgStream(id), CreditCodeStream(credit)},
 		decide: func(d decision, st []aggregate) ([][]Event, error) {

@@ -353,7 +353,9 @@ func pledgeOn(t *testing.T, svc *domain.Service, n domain.PatentNumber) string {
 // names one organisation: a second registration under it, written in
 // lower case too, is refused as org_already_registered and writes
 // nothing, while the first registration's repeat under its key still
-// answers it; of registrations racing on two nodes, one wins.
+// answers it; an organisation registered before the rule, which holds no
+// claim, is found in the log; of registrations racing on two nodes, one
+// wins.
 func TestServiceOneOrganisationPerCreditCode(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
@@ -379,6 +381,26 @@ func TestServiceOneOrganisationPerCreditCode(t *testing.T) {
 	}
 	if head(t, st) != before {
 		t.Fatalf("refused registrations moved the head from %d to %d", before, head(t, st))
+	}
+
+	// An organisation registered before the rule holds no claim on its
+	// code's stream: the log still names it, to every node.
+	earlier := domain.OrgRegistered{OrgID: "01a00000-0000-7000-8000-000000000001", Name: "广州旧登记有限公司", Kind: domain.OrgEnterprise,
+		RegionCode: "440106", CreditCode: creditCode(t, "91440101MA5CYYYY5")}
+	typ, data, err := domain.DefaultCodec.Encode(earlier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, domain.StreamAppend{Stream: domain.OrgStream(earlier.OrgID), Expected: domain.ExpectAny,
+		Events: []domain.EventData{{ID: uuid.NewString(), Type: typ, Data: data, Meta: domain.Metadata{RecordedAt: fixedNow, Actor: "admin", SchemaVersion: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	again := firm
+	again.CreditCode = earlier.CreditCode
+	for _, node := range []*domain.Service{svc, newService(t, st)} {
+		if _, err := node.RegisterOrg(ctx, admin, again); domain.RuleOf(err) != domain.RuleOrgAlreadyRegistered || !strings.Contains(err.Error(), earlier.OrgID) {
+			t.Errorf("a second organisation under the code of one registered before the rule: %v", err)
+		}
 	}
 
 	nodes := []*domain.Service{newService(t, st), newService(t, st)}
