@@ -168,6 +168,10 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	errc := make(chan error, 1)
 	serving = true
 	go func() { errc <- httpServer.Serve(ln) }()
+	warmCtx, stopWarming := context.WithCancel(ctx)
+	warmed := make(chan struct{})
+	go func() { defer close(warmed); warmOrgIndex(warmCtx, svc, log) }()
+	defer func() { stopWarming(); <-warmed }() // before the store closes
 	select {
 	case err := <-errc:
 		return err
@@ -196,6 +200,21 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}
 	_ = httpServer.Close() // cuts the connections still open
 	return cut
+}
+
+// warmOrgIndex reads the organisations of the log into the service's
+// index in the background, so that the first registration or import by
+// name after a start does not wait for the whole log to be read (seconds
+// over a million events).
+func warmOrgIndex(ctx context.Context, svc *domain.Service, log *slog.Logger) {
+	start := time.Now()
+	if _, err := svc.Orgs().OrgsNamed(ctx, ""); err != nil {
+		if ctx.Err() == nil {
+			log.Warn("organisation index: the log could not be read; the first registration or import by name reads it", "error", err.Error())
+		}
+		return
+	}
+	log.Info("organisation index loaded", "took_ms", time.Since(start).Milliseconds())
 }
 
 // shutdownGrace is how long a server stopped by a signal lets in-flight

@@ -161,3 +161,21 @@ func TestServeSecondSignalStopsTheProcess(t *testing.T) {
 		t.Errorf("the cut request was answered: %v", err)
 	}
 }
+
+// TestServeWarmsTheOrganisationIndex: a server reads the log's
+// organisations in the background once it listens, so that the first
+// registration or import by name after a start does not wait for it.
+func TestServeWarmsTheOrganisationIndex(t *testing.T) {
+	s := startSignalledServer(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.stderr.String(), `"msg":"organisation index loaded"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no organisation index loaded within 10 s; stderr:\n%s", s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.first()
+	if code := s.exit(t, 5*time.Second); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, s.stderr)
+	}
+}
