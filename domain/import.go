@@ -152,8 +152,8 @@ type ImportOptions struct {
 	// DefaultImportBatch when zero. A batch of long texts is cut earlier,
 	// at about 512 KiB of events.
 	BatchRows int
-	// Names resolves organisation names; when nil the import builds an
-	// OrgNameIndex over the store the first time a row names one.
+	// Names resolves organisation names; when nil the import uses the
+	// service's organisation index (Service.Orgs).
 	Names OrgNames
 	// ColumnLabel returns a column's header as the file spells it, for
 	// ImportRejection.Column; nil leaves Column empty.
@@ -903,7 +903,7 @@ func (im *Import) lookup(ctx context.Context, ref string) (resolvedRef, error) {
 		return resolvedRef{id: ref}, err
 	}
 	if im.names == nil {
-		im.names = NewOrgNameIndex(im.svc.store)
+		im.names = im.svc.orgs
 	}
 	ids, err := im.names.OrgsNamed(ctx, ref)
 	switch {
