@@ -79,10 +79,6 @@ func NewImportAnswer(r domain.ImportReport) ImportAnswer {
 	return a
 }
 
-// orgNames finds the organisations an import names, through the
-// service's index, which reads the log once and then only what is new.
-func (s *Server) orgNames() domain.OrgNames { return s.svc.Orgs() }
-
 // importPatents imports a CSV or Excel list of patents (and declarations):
 // the file as the body, or in the multipart field "file". Without an
 // Idempotency-Key (or in a dry run, which writes nothing) the rows are
@@ -105,7 +101,7 @@ func (s *Server) importPatents(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var rd *importer.Reader
-	im, err := s.svc.NewImport(ctx, req, domain.ImportOptions{DryRun: dryRun, Names: s.orgNames(),
+	im, err := s.svc.NewImport(ctx, req, domain.ImportOptions{DryRun: dryRun,
 		ColumnLabel: func(col string) string { return rd.ColumnLabel(col) }})
 	if err != nil {
 		return err
