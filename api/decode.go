@@ -49,6 +49,10 @@ func decodeBody(c echo.Context, v any) error {
 		fe.Addf(invalidTextField(data, ""), notUTF8)
 		return fe.Err()
 	}
+	if depth := jsonDepth(data); depth > maxBodyDepth {
+		fe.Addf("body", "nests objects and lists %d deep; a write body nests them at most %d deep", depth, maxBodyDepth)
+		return fe.Err()
+	}
 	if json.Valid(data) {
 		for _, path := range duplicateKeys(data) {
 			fe.Addf(cmp.Or(path, "body"), "is given more than once; give it once")
@@ -215,13 +219,37 @@ func joinPath(path, key string) string {
 // in the order they come; encoding/json would silently keep the last.
 func duplicateKeys(data []byte) []string {
 	var out []string
-	_ = walkDuplicateKeys(json.NewDecoder(bytes.NewReader(data)), "", &out)
+	var at []pathStep
+	_ = walkDuplicateKeys(json.NewDecoder(bytes.NewReader(data)), &at, &out)
 	return out
 }
 
-// walkDuplicateKeys reads the next JSON value of dec, at path, adding the
-// paths of the keys its objects repeat to out.
-func walkDuplicateKeys(dec *json.Decoder, path string, out *[]string) error {
+// pathStep is one step of the path to a value in a JSON body: a field of
+// an object, or an item of a list.
+type pathStep struct {
+	key   string
+	index int // of a list item; -1 for a field
+}
+
+// pathOf writes the steps as a field path ("feedback[1].interest"), as
+// joinPath builds it.
+func pathOf(steps []pathStep) string {
+	path := ""
+	for _, st := range steps {
+		if st.index >= 0 {
+			path += fmt.Sprintf("[%d]", st.index)
+		} else {
+			path = joinPath(path, st.key)
+		}
+	}
+	return path
+}
+
+// walkDuplicateKeys reads the next JSON value of dec, at the path of the
+// steps in at, adding the paths of the keys its objects repeat to out. A
+// path is written out only for a key repeated, so that a deep body costs
+// no more than its size.
+func walkDuplicateKeys(dec *json.Decoder, at *[]pathStep, out *[]string) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -235,17 +263,23 @@ func walkDuplicateKeys(dec *json.Decoder, path string, out *[]string) error {
 				return err
 			}
 			key, _ := tok.(string)
+			*at = append(*at, pathStep{key: key, index: -1})
 			if n := seen[key]; n == 1 {
-				*out = append(*out, joinPath(path, key))
+				*out = append(*out, pathOf(*at))
 			}
 			seen[key]++
-			if err := walkDuplicateKeys(dec, joinPath(path, key), out); err != nil {
+			err = walkDuplicateKeys(dec, at, out)
+			*at = (*at)[:len(*at)-1]
+			if err != nil {
 				return err
 			}
 		}
 	case json.Delim('['):
 		for i := 0; dec.More(); i++ {
-			if err := walkDuplicateKeys(dec, fmt.Sprintf("%s[%d]", path, i), out); err != nil {
+			*at = append(*at, pathStep{index: i})
+			err := walkDuplicateKeys(dec, at, out)
+			*at = (*at)[:len(*at)-1]
+			if err != nil {
 				return err
 			}
 		}
@@ -254,6 +288,33 @@ func walkDuplicateKeys(dec *json.Decoder, path string, out *[]string) error {
 	}
 	_, err = dec.Token() // the closing delimiter
 	return err
+}
+
+// maxBodyDepth is how deep a write body may nest objects and lists: the
+// deepest schema nests three (a review's feedback items), and a body built
+// thousands deep only costs the server time and memory to refuse.
+const maxBodyDepth = 32
+
+// jsonDepth returns how deep data nests objects and lists, reading it
+// once without decoding it (brackets inside strings do not count).
+func jsonDepth(data []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, b := range data {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped, inString = b == '\\', b != '"'
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // hexRune parses the four hex digits of a \u escape; -1 when they are not.

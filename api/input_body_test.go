@@ -57,6 +57,9 @@ func TestBadBodyFieldPaths(t *testing.T) {
 		{"a field with an empty name in a nested object", "/v1/patents/" + n + "/declarations",
 			`{"fee":{"mode":"free","":1},"term_months":12,"declared_on":"2024-06-01"}`, "fee", true},
 		{"a key given twice, once escaped", "/v1/patents/" + n + "/status", `{"reason":"a","re\u0061son":"b"}`, "reason", false},
+		{"a body nested thousands deep", "/v1/pledges",
+			`{"a":` + strings.Repeat(`{"k":`, 5000) + "1" + strings.Repeat("}", 5001), "body", false},
+		{"a list nested thousands deep", "/v1/orgs", `{"name":` + strings.Repeat("[", 9000) + strings.Repeat("]", 9000) + "}", "body", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.t = t
@@ -315,4 +318,17 @@ func TestWritesWithoutABody(t *testing.T) {
 		inputRefused(t, h, oasCall{method: "POST", path: path, key: oasAdminKey, raw: []byte(`{"x":1}`), noRequestCheck: true}, "x")
 	}
 	h.do(oasCall{method: "POST", path: revoke, key: oasAdminKey, want: 200})
+}
+
+// TestJSONDepth: the depth of a body is that of its objects and lists;
+// brackets in strings, escaped quotes included, do not count.
+func TestJSONDepth(t *testing.T) {
+	for body, want := range map[string]int{
+		`1`: 0, `{}`: 1, `{"a":[1,{"b":[]}]}`: 4, `{"a":"[[{{"}`: 1, `{"a":"\"[{","b":[[]]}`: 3, `[[],[[]]]`: 3,
+		strings.Repeat("[", maxBodyDepth) + strings.Repeat("]", maxBodyDepth): maxBodyDepth,
+	} {
+		if got := jsonDepth([]byte(body)); got != want {
+			t.Errorf("jsonDepth(%.40s) = %d, want %d", body, got, want)
+		}
+	}
 }

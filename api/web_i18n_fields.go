@@ -95,6 +95,7 @@ var zhFieldMessages = map[string]string{
 	"must be a JSON object%s":                                                  "应为 JSON 对象%s",
 	"must be a Locarno class (01–32 or 99) and subclass like 14-03":            "应为洛迦诺分类的大类（01–32 或 99）和小类，例如 14-03",
 	"must be a whole number":                                                   "应为整数",
+	"nests objects and lists %d deep; a write body nests them at most %d deep": "对象和列表嵌套 %d 层；写入请求体最多嵌套 %d 层",
 	"is not an amount in yuan such as 50000 or 50,000.50":                      "不是以元计的金额，例如 50000 或 50,000.50",
 	"has more than two decimals; the smallest amount is one fen (0.01 yuan)":   "小数超过两位；最小金额为一分（0.01 元）",
 	"amount is above the ceiling of %s":                                        "金额超过上限 %s",
