@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -948,6 +949,46 @@ func TestSearchPageFeeCapInFen(t *testing.T) {
 		resp, page := h.get("/?lang=en&max_fee_yuan=" + url.QueryEscape(cap))
 		if resp.StatusCode != http.StatusOK || strings.Contains(string(page), "一种固态锂电池电解质") != listed {
 			t.Errorf("fee cap %q: %d, patent listed %v, want %v", cap, resp.StatusCode, !listed, listed)
+		}
+	}
+}
+
+// TestMadeUpMethodsAndRequestIDsStayBounded: a made-up HTTP method (Go
+// reads one of nearly a megabyte) is labelled "other" in the metrics,
+// where each used to add a series of its own for good; a client's
+// X-Request-ID longer than 128 characters or with spaces is replaced by a
+// fresh one, since it is logged and recorded with the events a write
+// makes; a usable one is kept.
+func TestMadeUpMethodsAndRequestIDsStayBounded(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	host := strings.TrimPrefix(h.url, "http://")
+	for i := range 5 {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "M%03d%s / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", i, strings.Repeat("A", 100_000))
+		_, _ = io.ReadAll(conn)
+		conn.Close()
+	}
+	_, body := h.get("/metrics")
+	if strings.Contains(string(body), "M000") || !strings.Contains(string(body), `method="other"`) || len(body) > 200_000 {
+		t.Errorf("the made-up methods are labelled as sent (%d bytes of metrics)", len(body))
+	}
+	for sent, kept := range map[string]bool{"order-42": true, strings.Repeat("r", 129): false, "two words": false} {
+		req, err := http.NewRequest(http.MethodGet, h.url+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Request-ID", sent)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-ID")
+		if (got == sent) != kept || got == "" || len(got) > 128 {
+			t.Errorf("X-Request-ID %.20q answered as %.20q; kept %v, want %v", sent, got, got == sent, kept)
 		}
 	}
 }

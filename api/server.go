@@ -98,6 +98,7 @@ func New(cfg Config) *Server {
 	if cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
+	e.Use(dropUnusableRequestID)
 	e.Use(middleware.RequestID())
 	e.Use(middleware.SecureWithConfig(securityHeaders))
 	e.Use(s.instrument(cfg.Metrics))
@@ -222,6 +223,40 @@ func rateLimiter(perSecond float64, burst int) echo.MiddlewareFunc {
 	})
 }
 
+// maxRequestIDLength bounds a client's X-Request-ID that the server keeps.
+const maxRequestIDLength = 128
+
+// dropUnusableRequestID drops a client's X-Request-ID that is longer than
+// maxRequestIDLength or holds other than printable ASCII, so that
+// RequestID gives the request a fresh one: the ID is answered, logged and
+// recorded as the correlation ID of the events the request writes, which
+// a client must not fill with a megabyte or with control characters.
+func dropUnusableRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); len(id) > maxRequestIDLength ||
+			strings.IndexFunc(id, func(r rune) bool { return r < '!' || r > '~' }) >= 0 {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+// methodLabel names a request's method for a metric label or a log line:
+// one of HTTP's methods, or "other", so that made-up methods (Go takes one
+// of nearly a megabyte) add no metric series and no long log lines.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// maxLoggedPath is as much of a request's path as its log line holds.
+const maxLoggedPath = 256
+
 // logRequests writes one structured log line per request.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -231,7 +266,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req := c.Request()
-		s.log.Info("request", "request_id", requestID(c), "method", req.Method, "path", req.URL.Path,
+		path := req.URL.Path
+		if len(path) > maxLoggedPath {
+			path = strings.ToValidUTF8(path[:maxLoggedPath], "") + "…"
+		}
+		s.log.Info("request", "request_id", requestID(c), "method", methodLabel(req.Method), "path", path,
 			"status", c.Response().Status, "duration_ms", float64(time.Since(start).Microseconds())/1000,
 			"remote", c.RealIP())
 		return nil
