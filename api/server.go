@@ -5,17 +5,18 @@ package api
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/scrypt"
 	"golang.org/x/time/rate"
 
 	"github.com/patentledger/ledger/domain"
@@ -182,17 +183,34 @@ const (
 	failedKeyBurst = 20
 )
 
-// keyDerivationSecret is the HMAC key under which repeatable API keys are
-// derived: fixed for a given admin key, random when there is none.
+// keyDerivationSecret is the server's secret: the HMAC key under which
+// repeatable API keys are derived, and the root of the session and CSRF
+// keys. It is fixed for a given admin key, so that every node of a cluster
+// and every restart share it, and random when there is none. It is drawn
+// from the admin key with scrypt: the tokens a sign-in page hands anyone
+// let them test guesses at the admin key offline, and scrypt makes each
+// guess cost tens of milliseconds instead of a SHA-256's nanoseconds. A
+// short admin key stays guessable all the same (serve warns of it).
 func keyDerivationSecret(adminKey string) []byte {
 	if adminKey == "" {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
 		return b
 	}
-	sum := sha256.Sum256([]byte("patent-ledger api key derivation\x00" + adminKey))
-	return sum[:]
+	if secret, ok := derivedSecrets.Load(adminKey); ok {
+		return secret.([]byte)
+	}
+	secret, err := scrypt.Key([]byte(adminKey), []byte("patent-ledger api key derivation"), 1<<15, 8, 1, 32)
+	if err != nil {
+		panic(err) // only for parameters out of range, which these are not
+	}
+	derivedSecrets.Store(adminKey, secret)
+	return secret
 }
+
+// derivedSecrets keeps the secret of each admin key a process has derived,
+// since scrypt is slow by design (tests start many servers on one key).
+var derivedSecrets sync.Map // admin key → []byte
 
 // rateLimiter limits requests per key, or per client address without one.
 func rateLimiter(perSecond float64, burst int) echo.MiddlewareFunc {

@@ -494,3 +494,15 @@ func TestImportArguments(t *testing.T) {
 		t.Fatalf("two files: exit %d, %q; want exit 2 and %q", code, out, want)
 	}
 }
+
+// TestServeWarnsOfAShortAdminKey: the server's session and form tokens are
+// drawn from the admin key, so a short one is guessable offline from a
+// sign-in page: serve warns of it, and not of a long one.
+func TestServeWarnsOfAShortAdminKey(t *testing.T) {
+	for key, warned := range map[string]bool{"dev-admin-key": true, strings.Repeat("k", 24): false} {
+		code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--admin-key", key)
+		if code != 0 || strings.Contains(out, "the admin key is short") != warned {
+			t.Errorf("--admin-key of %d characters: exit %d, warned %v, want %v:\n%s", len(key), code, !warned, warned, out)
+		}
+	}
+}

@@ -153,6 +153,10 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		cfg.adminKey = randomKey()
 		fmt.Fprintf(stdout, "demo admin key (this run only): %s\n", cfg.adminKey)
 	}
+	if n := len(cfg.adminKey); n > 0 && n < minAdminKeyLength {
+		log.Warn("the admin key is short: the server's session and form tokens are drawn from it, so anyone who opens the sign-in page can test guesses at it offline; use one of at least 24 random characters",
+			"length", n)
+	}
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
 		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy,
 		ReadModels: reads, Metrics: metrics})
@@ -201,6 +205,11 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	_ = httpServer.Close() // cuts the connections still open
 	return cut
 }
+
+// minAdminKeyLength is the length below which serve warns that the admin
+// key is guessable: 24 random characters of a key's alphabet hold about
+// 140 bits.
+const minAdminKeyLength = 24
 
 // warmOrgIndex reads the organisations of the log into the service's
 // index in the background, so that the first registration or import by
