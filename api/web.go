@@ -149,6 +149,9 @@ func (s *Server) render(c echo.Context, status int, name string, p *page) error 
 	if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return err
 	}
+	// A page shows who is signed in, and its API example names the host the
+	// request gave: no shared cache may keep it for another visitor.
+	c.Response().Header().Set("Cache-Control", "private, no-cache")
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

@@ -809,3 +809,16 @@ func universityOnItsPatent(t *testing.T, f *webFixture) (c *http.Client, page, t
 	_, html, _ := get(t, c, page)
 	return c, page, csrfOf(t, html)
 }
+
+// TestPagesAreNotKeptBySharedCaches: a page shows who is signed in, and a
+// patent page's API example names the host the request gave, so no page
+// may be kept by a shared cache for another visitor.
+func TestPagesAreNotKeptBySharedCaches(t *testing.T) {
+	f := newWebFixture(t)
+	for _, path := range []string{"/", "/patents/" + string(f.number), "/dashboard", "/signin", "/patents/ZL000000000000.0"} {
+		_, _, h := get(t, browser(t), f.url+path)
+		if got := h.Get("Cache-Control"); got != "private, no-cache" {
+			t.Errorf("%s: Cache-Control %q, want private, no-cache", path, got)
+		}
+	}
+}
