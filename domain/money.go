@@ -57,20 +57,13 @@ func ParseYuan(s string) (Fen, error) {
 	return amount, nil
 }
 
-// halfWidth maps the full-width digits, point, comma and yen sign that
-// Chinese input methods type to their ASCII (and ¥) forms.
+// halfWidth folds what Chinese input methods type in full-width mode to
+// ASCII (FoldWidth), and the full-width yen sign to ¥.
 func halfWidth(r rune) rune {
-	switch {
-	case r >= '０' && r <= '９':
-		return '0' + (r - '０')
-	case r == '．':
-		return '.'
-	case r == '，':
-		return ','
-	case r == '￥':
+	if r == '￥' {
 		return '¥'
 	}
-	return r
+	return FoldWidth(r)
 }
 
 // ungroupThousands removes the commas of digits grouped in threes

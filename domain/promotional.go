@@ -52,15 +52,10 @@ func PromotionalWord(text string) string {
 	return ""
 }
 
-// foldWidth lower-cases s and folds full-width ASCII forms (U+FF01–U+FF5E)
-// to ASCII.
+// foldWidth lower-cases s and folds its full-width forms to ASCII
+// (FoldWidth).
 func foldWidth(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '\uFF01' && r <= '\uFF5E' {
-			r -= '\uFF01' - '!'
-		}
-		return unicode.ToLower(r)
-	}, s)
+	return strings.Map(func(r rune) rune { return unicode.ToLower(FoldWidth(r)) }, s)
 }
 
 // withoutSpaces drops the white space of s, the ideographic space U+3000
