@@ -51,25 +51,13 @@ func (r remote) check(fs *flag.FlagSet) error {
 	u, err := url.Parse(r.server)
 	switch {
 	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-		return fmt.Errorf("--server %q is not a server address; want http://HOST:PORT or https://HOST", redactServer(r.server, u))
+		return fmt.Errorf("--server %q is not a server address; want http://HOST:PORT or https://HOST", redactedURLs(r.server))
 	case u.User != nil:
 		return fmt.Errorf("--server %q has a user name or password; the server takes the key (--key) alone: give its address without them", u.Redacted())
 	case strings.ContainsAny(r.server, "?#"):
 		return fmt.Errorf("--server %q has a query or fragment, which would go with every request; want http://HOST:PORT or https://HOST, and a path if the server is under one", r.server)
 	}
 	return nil
-}
-
-// redactServer returns the --server value raw, parsed as u (nil when it
-// does not parse), for a message: with its password, if any, masked.
-func redactServer(raw string, u *url.URL) string {
-	switch i := strings.LastIndex(raw, "@"); {
-	case u != nil:
-		return u.Redacted()
-	case i >= 0: // no URL, but what may be a user and password before the host
-		return "…" + raw[i:]
-	}
-	return raw
 }
 
 // flagGiven says whether the flag name was given on the command line fs
