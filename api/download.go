@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +95,34 @@ func download(c echo.Context, format, name string, doc document) error {
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition(name, doc.title, format))
 	return c.Blob(http.StatusOK, contentType, body.Bytes())
+}
+
+// workbookWait is how long a request for an Excel file waits for a
+// workbook slot before it answers 503.
+const workbookWait = 30 * time.Second
+
+// newWorkbookSlots returns the slots of Excel files built at once: one per
+// CPU the process may use, at least two. Building one (its figures, its
+// table, its workbook) is CPU work that holds tens of megabytes until it
+// is written, so more at once would not answer sooner, and thirty at once
+// took a server over a gigabyte.
+func newWorkbookSlots() chan struct{} { return make(chan struct{}, max(2, runtime.GOMAXPROCS(0))) }
+
+// takeWorkbookSlot waits for a free workbook slot and returns the function
+// that frees it. When none frees within the server's workbookPatience it
+// answers 503 with a Retry-After, as it does when the request ends first.
+func (s *Server) takeWorkbookSlot(ctx context.Context) (release func(), err error) {
+	wait := time.NewTimer(s.workbookPatience)
+	defer wait.Stop()
+	select {
+	case s.workbooks <- struct{}{}:
+		return func() { <-s.workbooks }, nil
+	case <-ctx.Done():
+		return nil, &unavailableError{detail: "the request ended while it waited to build its Excel file"}
+	case <-wait.C:
+		return nil, &unavailableError{detail: "the server is building as many Excel files as it can at once; retry shortly, or ask for format=csv",
+			retryAfter: "5"}
+	}
 }
 
 // rankingTableFor lays a ranking by metric out as rows with a header; the

@@ -74,6 +74,10 @@ type Server struct {
 	// an outage is logged once when it starts and once when it ends, not
 	// on every probe.
 	storeUnreadable atomic.Bool
+	// workbooks holds a token for each Excel file being built; a request
+	// waits workbookPatience for one.
+	workbooks        chan struct{}
+	workbookPatience time.Duration
 
 	metricsGatherer prometheus.Gatherer
 }
@@ -81,7 +85,8 @@ type Server struct {
 // New returns a server for cfg with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
-		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels}
+		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels,
+		workbooks: newWorkbookSlots(), workbookPatience: workbookWait}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

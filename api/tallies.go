@@ -74,11 +74,20 @@ func tallyFileName(q projections.TallyQuery) string {
 // answerFigures answers the figures compute returns once the tallies
 // projection has caught up with the request (min_position): as JSON, or
 // for format csv or xlsx as a file named by name, holding the JSON's
-// figures (layout=data) or a report laid out by table (layout=report).
+// figures (layout=data) or a report laid out by table (layout=report). An
+// Excel file is computed and built in one of the server's workbook slots
+// (takeWorkbookSlot).
 func answerFigures[T any](s *Server, c echo.Context, form downloadForm, compute func(context.Context) (T, error),
 	name func(T) string, table func(T) [][]any) error {
 	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
 		return err
+	}
+	if form.format == formatXLSX {
+		release, err := s.takeWorkbookSlot(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	figures, err := compute(c.Request().Context())
 	if err != nil {
