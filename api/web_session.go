@@ -56,37 +56,88 @@ func parseSession(plain string) (session, error) {
 // expires is when the session ends unless signed out before.
 func (ss session) expires() time.Time { return ss.started.Add(sessionLifetime) }
 
-// signedOut holds the IDs of the sessions signed out, each until it would
-// have expired anyway, so that a copy of the cookie taken before cannot act
+// signedOut holds the sessions signed out, each until it would have
+// expired anyway, so that a copy of the cookie taken before cannot act
 // after the sign-out. It lives in the server's memory: a restart forgets it
 // (the sessions still expire), and each node of a cluster knows only the
-// sign-outs it took.
+// sign-outs it took. It is kept per key, and holds at most
+// maxSignOutsPerKey session IDs of one key: beyond, the oldest give way to
+// a cut-off that ends every session of the key started no later than
+// they, so that signing in and out in a loop cannot grow it without end.
 type signedOut struct {
-	mu  sync.Mutex
-	ids map[string]time.Time // session ID → when it expires
+	mu     sync.Mutex
+	byKeys map[[sha256.Size]byte]*keySignOuts
 }
 
-// add ends the session, and forgets the sessions that have expired.
+// maxSignOutsPerKey bounds the sign-outs of one key kept apart.
+const maxSignOutsPerKey = 64
+
+// keySignOuts are the sign-outs of one key's sessions.
+type keySignOuts struct {
+	ids map[string]time.Time // session ID → when it started
+	// endedThrough ends every session of the key started at or before it.
+	endedThrough time.Time
+}
+
+// add ends the session.
 func (so *signedOut) add(ss session, now time.Time) {
 	so.mu.Lock()
 	defer so.mu.Unlock()
-	if so.ids == nil {
-		so.ids = map[string]time.Time{}
+	if so.byKeys == nil {
+		so.byKeys = map[[sha256.Size]byte]*keySignOuts{}
 	}
-	for id, expires := range so.ids {
-		if now.After(expires) {
-			delete(so.ids, id)
+	digest := sha256.Sum256([]byte(ss.key))
+	ks := so.byKeys[digest]
+	if ks == nil {
+		ks = &keySignOuts{ids: map[string]time.Time{}}
+		so.byKeys[digest] = ks
+	}
+	ks.forgetExpired(now)
+	ks.ids[ss.id] = ss.started
+	for len(ks.ids) > maxSignOutsPerKey {
+		ks.cutOldest()
+	}
+}
+
+// forgetExpired drops the sessions that have expired anyway.
+func (ks *keySignOuts) forgetExpired(now time.Time) {
+	for id, started := range ks.ids {
+		if now.After(started.Add(sessionLifetime)) {
+			delete(ks.ids, id)
 		}
 	}
-	so.ids[ss.id] = ss.expires()
+}
+
+// cutOldest moves the earliest-started session into the cut-off.
+func (ks *keySignOuts) cutOldest() {
+	var oldest string
+	for id, started := range ks.ids {
+		if oldest == "" || started.Before(ks.ids[oldest]) {
+			oldest = id
+		}
+	}
+	ks.endedThrough = later(ks.endedThrough, ks.ids[oldest])
+	delete(ks.ids, oldest)
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // has reports whether the session was signed out.
-func (so *signedOut) has(id string) bool {
+func (so *signedOut) has(ss session) bool {
 	so.mu.Lock()
 	defer so.mu.Unlock()
-	_, ok := so.ids[id]
-	return ok
+	ks := so.byKeys[sha256.Sum256([]byte(ss.key))]
+	if ks == nil {
+		return false
+	}
+	_, ok := ks.ids[ss.id]
+	return ok || !ss.started.After(ks.endedThrough)
 }
 
 // sealer seals and opens session values and derives CSRF tokens.
@@ -184,7 +235,7 @@ func (s *Server) currentSession(c echo.Context) (session, string, bool) {
 		return session{}, "", false
 	}
 	ss, err := parseSession(plain)
-	if err != nil || time.Now().After(ss.expires()) || s.signedOut.has(ss.id) {
+	if err != nil || time.Now().After(ss.expires()) || s.signedOut.has(ss) {
 		return session{}, "", false
 	}
 	return ss, ck.Value, true

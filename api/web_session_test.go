@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/scrypt"
 )
@@ -29,5 +31,44 @@ func TestServerSecretIsDrawnSlowlyFromTheAdminKey(t *testing.T) {
 	}
 	if a, b := keyDerivationSecret(""), keyDerivationSecret(""); bytes.Equal(a, b) || len(a) != 32 {
 		t.Fatal("without an admin key the secret is not random")
+	}
+}
+
+// TestSignOutsAreBoundedPerKey: a key signed in and out again and again
+// keeps at most maxSignOutsPerKey session IDs apart, yet every session
+// it signed out stays ended; a session started after the last sign-out,
+// and the sessions of another key, stay signed in; sign-outs of sessions
+// that have expired anyway are forgotten.
+func TestSignOutsAreBoundedPerKey(t *testing.T) {
+	var so signedOut
+	start := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+	var ended []session
+	for i := range 5 * maxSignOutsPerKey {
+		ss := session{id: fmt.Sprintf("s%d", i), started: start.Add(time.Duration(i) * time.Second), key: "uni-key"}
+		so.add(ss, ss.started.Add(time.Second))
+		ended = append(ended, ss)
+	}
+	if n := len(so.byKeys[sha256.Sum256([]byte("uni-key"))].ids); n != maxSignOutsPerKey {
+		t.Errorf("%d session IDs kept for one key after %d sign-outs, want %d", n, len(ended), maxSignOutsPerKey)
+	}
+	for _, ss := range ended {
+		if !so.has(ss) {
+			t.Fatalf("session %s was signed out but is not ended", ss.id)
+		}
+	}
+	last := ended[len(ended)-1].started
+	for _, live := range []session{
+		{id: "after", started: last.Add(time.Second), key: "uni-key"},
+		{id: "other", started: start, key: "sme-key"},
+		{id: "s0", started: start, key: "sme-key"}, // another key's session of the same ID
+	} {
+		if so.has(live) {
+			t.Errorf("session %s of %s started %s is ended, but was never signed out", live.id, live.key, live.started)
+		}
+	}
+	late := session{id: "late", started: last.Add(sessionLifetime), key: "uni-key"}
+	so.add(late, late.started.Add(time.Second))
+	if n := len(so.byKeys[sha256.Sum256([]byte("uni-key"))].ids); n != 1 {
+		t.Errorf("%d session IDs kept after every earlier one expired, want 1", n)
 	}
 }
