@@ -37,7 +37,7 @@ func validateStreamAppend(i int, a StreamAppend, seen map[string]bool) error {
 	switch {
 	case a.Stream == "":
 		return Invalid(field("stream"), "must not be empty")
-	case !storableText(a.Stream):
+	case !StorableText(a.Stream):
 		return Invalid(field("stream"), "must be valid UTF-8 without NUL bytes")
 	case seen[a.Stream]:
 		return Invalid(field("stream"), "stream %q appears twice in one append", a.Stream)
@@ -67,15 +67,18 @@ func validateEventData(i, j int, e EventData, seen map[string]bool) error {
 		{"meta.correlation_id", m.CorrelationID}, {"meta.causation_id", m.CausationID},
 		{"meta.idempotency_key", m.IdempotencyKey}, {"meta.command_hash", m.CommandHash},
 	} {
-		if !storableText(t.text) {
+		if !StorableText(t.text) {
 			return Invalid(field(t.name), "must be valid UTF-8 without NUL bytes")
 		}
 	}
 	return nil
 }
 
-// storableText reports whether s is valid UTF-8 without NUL bytes.
-func storableText(s string) bool {
+// StorableText reports whether s is valid UTF-8 without NUL bytes: text
+// every store can keep. A stream whose name is not cannot have been
+// appended to, so a store reads it as empty (ReadStream) without asking
+// its database, which may refuse such text.
+func StorableText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 

@@ -132,7 +132,9 @@ type EventStore interface {
 
 	// ReadStream returns up to limit events of stream with a version
 	// greater than afterVersion, in version order. A stream that does not
-	// exist reads as empty. limit <= 0 means no limit.
+	// exist reads as empty, and so does a name no append can hold (not
+	// StorableText): a client's made-up ID is not a store failure.
+	// limit <= 0 means no limit.
 	ReadStream(ctx context.Context, stream string, afterVersion int64, limit int) ([]RecordedEvent, error)
 
 	// ReadAll returns up to limit events of the global log with a position

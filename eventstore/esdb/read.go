@@ -30,6 +30,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 		return nil, err
 	}
 	defer s.inflight.Done()
+	if !domain.StorableText(stream) {
+		return nil, nil // no append can name it (domain.StorableText)
+	}
 	if err := s.syncStreams(ctx); err != nil {
 		return nil, fmt.Errorf("esdb: read stream %q: %w", stream, err)
 	}

@@ -35,6 +35,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, afterVersion int6
 	if err := s.checkOpen(); err != nil {
 		return nil, err
 	}
+	if !domain.StorableText(stream) {
+		return nil, nil // no append can name it (domain.StorableText)
+	}
 	var lim *int // NULL: no limit
 	if limit > 0 {
 		lim = &limit

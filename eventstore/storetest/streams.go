@@ -176,12 +176,17 @@ func (s *suite) testInvalidAppends(t *testing.T) {
 	}
 }
 
-// testMissingStream proves that a stream without events reads as empty.
+// testMissingStream proves that a stream without events reads as empty,
+// and so does a name no append can hold: a client's made-up organisation
+// ID with a NUL byte or invalid UTF-8 (PostgreSQL refused to compare
+// such text, and the API answered 500).
 func (s *suite) testMissingStream(t *testing.T) {
 	st, _ := s.open(t)
 	for range 2 {
-		if evs := readStream(t, st, "no-such-stream"); len(evs) != 0 {
-			t.Fatalf("missing stream read %d events", len(evs))
+		for _, name := range []string{"no-such-stream", "org-\x00", "org-a\xc3\x28b", "org-\xff"} {
+			if evs := readStream(t, st, name); len(evs) != 0 {
+				t.Fatalf("missing stream %q read %d events", name, len(evs))
+			}
 		}
 		mustAppend(t, st, to("other", domain.ExpectAny, NewEventData()))
 	}
