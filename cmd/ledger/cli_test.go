@@ -285,19 +285,21 @@ func TestUnwritableDataFolderSaysSo(t *testing.T) {
 
 // TestServeWithoutNATSSaysWhatToStart: --bus nats with no NATS server at
 // --nats-url stops the server at start (exit 1, as for a store that cannot
-// be reached), naming the flag, its variable and the address it tried.
+// be reached), naming the flag, its variable and the address it tried,
+// with its password masked: the bus's own error named the URL whole.
 func TestServeWithoutNATSSaysWhatToStart(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "nats://" + ln.Addr().String() // nothing answers there once closed
+	addr := ln.Addr().String() // nothing answers there once closed
 	ln.Close()
-	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--bus", "nats", "--nats-url", url)
-	want := "ledger serve: --bus nats: natsbus: connect to " + url + ": "
-	if code != 1 || !strings.Contains(out, want) ||
-		!strings.Contains(out, "is a NATS server with JetStream running at --nats-url "+url+", env LEDGER_NATS_URL?") {
-		t.Errorf("exit %d, output %q; want exit 1 and %q, asking whether NATS runs there", code, out, want)
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--bus", "nats",
+		"--nats-url", "nats://ledger:pw-s3cret@"+addr)
+	want := "ledger serve: --bus nats: natsbus: connect: "
+	if code != 1 || !strings.Contains(out, want) || strings.Contains(out, "pw-s3cret") ||
+		!strings.Contains(out, "is a NATS server with JetStream running at --nats-url nats://ledger:xxxxx@"+addr+", env LEDGER_NATS_URL?") {
+		t.Errorf("exit %d, output %q; want exit 1 and %q, asking whether NATS runs there, and no password", code, out, want)
 	}
 }
 

@@ -64,7 +64,7 @@ func (b *Bus) connect(role string, extra ...nats.Option) (*nats.Conn, error) {
 	opts = append(opts, extra...)
 	nc, err := nats.Connect(b.cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("natsbus: connect to %s: %w", b.cfg.URL, err)
+		return nil, fmt.Errorf("natsbus: connect: %w", err) // not the URL: it may hold a password
 	}
 	return nc, nil
 }
