@@ -193,10 +193,11 @@ func (c *config) prepareDataFolder() error {
 	return os.Remove(f.Name())
 }
 
-// storeIdentity names the configured event store, the same for every node
-// of one ledger: the store URL without its password for postgres and esdb,
-// the absolute path of the data folder for sqlite. The NATS namespace
-// derives from it (natsbus.NamespaceFor).
+// storeIdentity names the configured event store for a store that keeps
+// no ID of its own (busNamespace), the same for every node of one ledger:
+// the scheme, host and path of the store URL (no user, password or query
+// parameters, which may hold a password) for postgres and esdb, the
+// absolute path of the data folder for sqlite.
 func (c *config) storeIdentity() (string, error) {
 	switch c.store {
 	case "postgres", "esdb":
@@ -207,10 +208,7 @@ func (c *config) storeIdentity() (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("store URL: %w", err)
 		}
-		if u.User != nil {
-			u.User = url.User(u.User.Username())
-		}
-		return u.String(), nil
+		return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String(), nil
 	default:
 		abs, err := filepath.Abs(c.data)
 		if err != nil {

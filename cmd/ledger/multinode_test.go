@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/patentledger/ledger/eventstore/postgres"
 	"github.com/patentledger/ledger/projections/natsbus"
 )
 
@@ -97,11 +98,7 @@ func newCluster(tb testing.TB, prefix string) *cluster {
 	if c.js, err = jetstream.New(nc); err != nil {
 		tb.Fatal(err)
 	}
-	identity, err := (&config{store: "postgres", storeURL: c.storeURL}).storeIdentity()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c.ns = natsbus.NamespaceFor(identity)
+	c.ns = ledgerNamespace(tb, c.storeURL)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -110,6 +107,22 @@ func newCluster(tb testing.TB, prefix string) *cluster {
 		}
 	})
 	return c
+}
+
+// ledgerNamespace creates the PostgreSQL store at storeURL and returns the
+// NATS namespace its nodes will use.
+func ledgerNamespace(tb testing.TB, storeURL string) string {
+	tb.Helper()
+	st, err := postgres.Open(context.Background(), storeURL, postgres.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	ns, err := busNamespace(config{store: "postgres", storeURL: storeURL}, st)
+	if err != nil || ns != natsbus.NamespaceFor("ledger-"+st.LedgerID()) {
+		tb.Fatalf("namespace %q (%v); want the store's ledger ID's", ns, err)
+	}
+	return ns
 }
 
 // start runs `ledger serve` as an OS process with its own node name and

@@ -43,11 +43,7 @@ func TestE2ETwoNodesOnNATS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	identity, err := (&config{store: "postgres", storeURL: storeURL}).storeIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := natsbus.NamespaceFor(identity)
+	ns := ledgerNamespace(t, storeURL)
 	// Registered before the servers start, so it runs after they stop.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}()
 	readOpts := projections.Options{Logger: log, Registerer: metrics, SQLOnly: !sf.memoryIndexes}
 	if cfg.bus == "nats" {
-		bus, node, err := openBus(ctx, cfg, ln.Addr(), log)
+		bus, node, err := openBus(ctx, cfg, store, ln.Addr(), log)
 		if err != nil {
 			return err
 		}
@@ -316,11 +316,31 @@ func (f *inFlight) list() []string {
 	return names
 }
 
-// openBus connects to the NATS bus of cfg (--bus nats) in the namespace of
-// the store (config.storeIdentity), and returns it with this node's name:
-// --node, or the host name and the port of addr.
-func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (*natsbus.Bus, string, error) {
+// ledgerIdentified is an event store that keeps a random ID of its own
+// (sqlite and postgres: LedgerID).
+type ledgerIdentified interface{ LedgerID() string }
+
+// busNamespace returns the NATS namespace of the ledger in store: named
+// after the ID the store keeps ("ledger-<ID>"), the same on every node of
+// the ledger and different for every other ledger, however their store
+// URLs or data folders are spelt; for a store that keeps none
+// (EventStoreDB), after cfg.storeIdentity.
+func busNamespace(cfg config, store domain.EventStore) (string, error) {
+	if s, ok := store.(ledgerIdentified); ok && s.LedgerID() != "" {
+		return natsbus.NamespaceFor("ledger-" + s.LedgerID()), nil
+	}
 	identity, err := cfg.storeIdentity()
+	if err != nil {
+		return "", err
+	}
+	return natsbus.NamespaceFor(identity), nil
+}
+
+// openBus connects to the NATS bus of cfg (--bus nats) in the namespace of
+// the ledger in store (busNamespace), and returns it with this node's
+// name: --node, or the host name and the port of addr.
+func openBus(ctx context.Context, cfg config, store domain.EventStore, addr net.Addr, log *slog.Logger) (*natsbus.Bus, string, error) {
+	ns, err := busNamespace(cfg, store)
 	if err != nil {
 		return nil, "", err
 	}
@@ -336,7 +356,6 @@ func openBus(ctx context.Context, cfg config, addr net.Addr, log *slog.Logger) (
 		}
 		node = host + "-" + port
 	}
-	ns := natsbus.NamespaceFor(identity)
 	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.natsURL, Namespace: ns, Logger: log})
 	if err != nil {
 		return nil, "", fmt.Errorf("--bus nats: %w (is a NATS server with JetStream running at --nats-url %s, env LEDGER_NATS_URL?)",

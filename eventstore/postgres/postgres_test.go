@@ -528,3 +528,31 @@ func TestSlowAppenderHoldsBackLaterAppends(t *testing.T) {
 	}
 	verify(t, s, 0, head.Position+2)
 }
+
+// TestLedgerIDIsTheSchemas: every node of a schema reads one random
+// ledger ID, another schema another one; a schema created before the ID
+// existed is still read by an Existing open (ID "") and gets one when a
+// node migrates it, which later opens read. Nodes name their NATS
+// namespace after it: two ledgers whose URLs read alike shared one.
+func TestLedgerIDIsTheSchemas(t *testing.T) {
+	schema := newSchema(t)
+	a, b := openTest(t, schema, Options{}), openTest(t, schema, Options{})
+	other := openTest(t, newSchema(t), Options{})
+	if a.LedgerID() == "" || a.LedgerID() != b.LedgerID() || other.LedgerID() == a.LedgerID() || other.LedgerID() == "" {
+		t.Fatalf("ledger IDs %q and %q on one schema, %q on another; want one non-empty ID per schema",
+			a.LedgerID(), b.LedgerID(), other.LedgerID())
+	}
+
+	old := newSchema(t)
+	mustAppend(t, openTest(t, old, Options{}), to("s", domain.ExpectNoStream, storetest.NewEventData()))
+	rawExec(t, old, "DROP TABLE ledger_identity; DELETE FROM schema_migrations WHERE version >= 2")
+	before := openTest(t, old, Options{Existing: true})
+	if evs, err := before.ReadAll(context.Background(), 0, 0); err != nil || len(evs) != 1 || before.LedgerID() != "" {
+		t.Fatalf("Existing open of a schema at version 1: %d events, %v, ID %q; want its event and no ID", len(evs), err, before.LedgerID())
+	}
+	migrated := openTest(t, old, Options{})
+	after := openTest(t, old, Options{Existing: true})
+	if migrated.LedgerID() == "" || after.LedgerID() != migrated.LedgerID() {
+		t.Fatalf("after migration: ID %q, then %q read; want one non-empty ID", migrated.LedgerID(), after.LedgerID())
+	}
+}

@@ -47,7 +47,22 @@ var migrations = []string{
 		id integer PRIMARY KEY CHECK (id = 1)
 	);
 	INSERT INTO append_lock (id) VALUES (1);`,
+	// A random ID of this ledger, drawn once (Store.LedgerID).
+	`CREATE TABLE ledger_identity (
+		id        integer PRIMARY KEY CHECK (id = 1),
+		ledger_id text    NOT NULL
+	);
+	INSERT INTO ledger_identity (id, ledger_id) VALUES (1, gen_random_uuid()::text);`,
 }
+
+// minReadableVersion is the oldest schema version an Existing open
+// accepts: the events table is the same in every version so far, so a
+// schema that ledger serve has not yet migrated can still be verified and
+// rebuilt from. A migration that changes what the store reads raises it.
+const minReadableVersion = 1
+
+// identityVersion is the first schema version with a ledger_identity.
+const identityVersion = 2
 
 // migrateLockKey is the text hashed into the key of the advisory lock that
 // serialises migrations of one schema.
@@ -134,22 +149,43 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error)
 }
 
 // checkSchema checks, without changing anything, that schema holds a store
-// at this program's version. It returns ErrNoStore when the schema or its
-// schema_migrations table is missing.
+// this program can read (minReadableVersion up to its own version). It
+// returns ErrNoStore when the schema or its schema_migrations table is
+// missing.
 func checkSchema(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	ident := pgx.Identifier{schema}.Sanitize()
-	var current int
-	err := pool.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM "+ident+".schema_migrations").Scan(&current)
+	current, err := schemaVersion(ctx, pool, schema)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && (pgErr.Code == pgUndefinedTable || pgErr.Code == pgInvalidSchemaName):
 		return fmt.Errorf("schema %s %w", ident, ErrNoStore)
 	case err != nil:
 		return fmt.Errorf("read schema version of %s: %w", ident, err)
-	case current != len(migrations):
-		return fmt.Errorf("schema %s is at version %d, this program's is %d (ledger serve migrates an older one)", ident, current, len(migrations))
+	case current < minReadableVersion || current > len(migrations):
+		return fmt.Errorf("schema %s is at version %d, this program reads %d to %d (ledger serve migrates an older one)",
+			ident, current, minReadableVersion, len(migrations))
 	}
 	return nil
+}
+
+// schemaVersion returns the version recorded in schema's schema_migrations.
+func schemaVersion(ctx context.Context, pool *pgxpool.Pool, schema string) (int, error) {
+	var v int
+	err := pool.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM "+pgx.Identifier{schema}.Sanitize()+".schema_migrations").Scan(&v)
+	return v, err
+}
+
+// readLedgerID returns the ledger ID of schema, or "" when the schema is
+// older than identityVersion (opened Existing, before ledger serve
+// migrated it).
+func readLedgerID(ctx context.Context, pool *pgxpool.Pool, schema string) (string, error) {
+	v, err := schemaVersion(ctx, pool, schema)
+	if err != nil || v < identityVersion {
+		return "", err
+	}
+	var id string
+	err = pool.QueryRow(ctx, "SELECT ledger_id FROM "+pgx.Identifier{schema}.Sanitize()+".ledger_identity").Scan(&id)
+	return id, err
 }
 
 // The SQLSTATE codes of a missing table and a missing schema.

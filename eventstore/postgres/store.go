@@ -143,6 +143,7 @@ type Store struct {
 	q      *appendqueue.Queue // the appends for w, and whether the store is closed
 	// readTimeout bounds each read (Options.ReadTimeout).
 	readTimeout time.Duration
+	ledgerID    string // "" in a schema not yet migrated to hold one
 }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or a
@@ -186,6 +187,9 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if err := prepare(ctx, s.wpool, schema); err != nil {
 		return nil, err
 	}
+	if s.ledgerID, err = readLedgerID(ctx, s.wpool, schema); err != nil {
+		return nil, fmt.Errorf("read ledger ID: %w", err)
+	}
 	channel := newChannel(schema)
 	// Listen before reading the last position, so that no commit falls
 	// between the two.
@@ -202,6 +206,13 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	s.q.Start(func(reqs <-chan *appendqueue.Request) { s.w.run(reqs, s.notify) })
 	return s, nil
 }
+
+// LedgerID returns the random ID drawn when the store's schema was
+// created (or migrated to hold one), the same for every node of the
+// ledger and different for every other store: ledger serve names its NATS
+// namespace after it. It is "" for a schema opened Existing that ledger
+// serve has not yet migrated.
+func (s *Store) LedgerID() string { return s.ledgerID }
 
 // Close stops accepting calls, lets the appends already queued commit, then
 // stops the listener and closes the connections once the reads in flight

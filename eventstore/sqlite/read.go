@@ -22,10 +22,11 @@ const eventColumns = `position, stream, version, id, type, data, recorded_at, ac
 type reader struct {
 	db                          *sql.DB
 	all, stream, head, position *sql.Stmt
+	ledgerID                    string // "" in a file not yet migrated to hold one
 }
 
-// openReader opens the read pool, checks the schema version and prepares the
-// read statements.
+// openReader opens the read pool, checks the schema version, reads the
+// ledger ID and prepares the read statements.
 func openReader(ctx context.Context, path string, opts Options) (_ *reader, err error) {
 	db, err := sql.Open(driverName, dsn(path, false, opts.BusyTimeout))
 	if err != nil {
@@ -39,7 +40,11 @@ func openReader(ctx context.Context, path string, opts Options) (_ *reader, err 
 			err = errors.Join(err, r.close())
 		}
 	}()
-	if err := checkSchema(ctx, db); err != nil {
+	version, err := checkSchema(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if r.ledgerID, err = readLedgerID(ctx, db, version); err != nil {
 		return nil, err
 	}
 	for stmt, text := range r.sql() {

@@ -28,7 +28,22 @@ var migrations = []string{
 		hash            BLOB    NOT NULL,
 		UNIQUE (stream, version)
 	) STRICT`,
+	// A random ID of this ledger, drawn once (LedgerID).
+	`CREATE TABLE ledger_identity (
+		id        INTEGER PRIMARY KEY CHECK (id = 1),
+		ledger_id TEXT    NOT NULL
+	) STRICT;
+	INSERT INTO ledger_identity (id, ledger_id) VALUES (1, lower(hex(randomblob(16))))`,
 }
+
+// minReadableVersion is the oldest schema version a read-only open
+// accepts: the events table is the same in every version so far, so a
+// file that ledger serve has not yet migrated can still be verified and
+// rebuilt from. A migration that changes what the reader reads raises it.
+const minReadableVersion = 1
+
+// identityVersion is the first schema version with a ledger_identity.
+const identityVersion = 2
 
 // schemaVersion is the user_version of a fully migrated file.
 var schemaVersion = len(migrations)
@@ -67,16 +82,30 @@ func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	return nil
 }
 
-// checkSchema returns an error unless the database of q is at schemaVersion.
-func checkSchema(ctx context.Context, q queryer) error {
+// checkSchema returns the schema version of the database of q, or an
+// error unless it is between minReadableVersion and schemaVersion.
+func checkSchema(ctx context.Context, q queryer) (int, error) {
 	v, err := userVersion(ctx, q)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if v != schemaVersion {
-		return fmt.Errorf("schema version is %d, want %d (is this an event store?)", v, schemaVersion)
+	if v < minReadableVersion || v > schemaVersion {
+		return 0, fmt.Errorf("schema version is %d, want %d to %d (is this an event store?)", v, minReadableVersion, schemaVersion)
 	}
-	return nil
+	return v, nil
+}
+
+// readLedgerID returns the ledger ID of a database at schema version v,
+// or "" for a file older than identityVersion.
+func readLedgerID(ctx context.Context, q queryer, v int) (string, error) {
+	if v < identityVersion {
+		return "", nil
+	}
+	var id string
+	if err := q.QueryRowContext(ctx, "SELECT ledger_id FROM ledger_identity").Scan(&id); err != nil {
+		return "", fmt.Errorf("read ledger ID: %w", err)
+	}
+	return id, nil
 }
 
 // queryer is what userVersion needs of a *sql.DB or *sql.Conn.

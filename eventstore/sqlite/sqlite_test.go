@@ -247,3 +247,48 @@ func TestWriteConnectionsCutTheWALBack(t *testing.T) {
 		t.Fatalf("journal_size_limit = %d, %v; want %d", limit, err, walSizeLimit)
 	}
 }
+
+// TestLedgerIDIsTheFiles: every process of a file reads one random
+// ledger ID, another file another one; a file created before the ID
+// existed is still read by a read-only open (ID "") and gets one when it
+// is opened for writing, which later opens read. ledger serve names its
+// NATS namespace after it: two data folders at one path on two machines
+// shared one.
+func TestLedgerIDIsTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.db")
+	a := openTest(t, path, Options{})
+	defer a.Close()
+	b := openTest(t, path, Options{ReadOnly: true})
+	defer b.Close()
+	other := openTest(t, filepath.Join(dir, "other.db"), Options{})
+	defer other.Close()
+	if len(a.LedgerID()) != 32 || a.LedgerID() != b.LedgerID() || other.LedgerID() == a.LedgerID() || len(other.LedgerID()) != 32 {
+		t.Fatalf("ledger IDs %q and %q in one file, %q in another; want one 32-hex ID per file", a.LedgerID(), b.LedgerID(), other.LedgerID())
+	}
+
+	old := filepath.Join(dir, "old.db")
+	fill(t, old, 1)
+	db, err := sql.Open(driverName, dsn(old, true, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DROP TABLE ledger_identity; PRAGMA user_version = 1"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before := openTest(t, old, Options{ReadOnly: true})
+	evs, err := before.ReadAll(context.Background(), 0, 0)
+	if err != nil || len(evs) != 1 || before.LedgerID() != "" {
+		t.Fatalf("read-only open of a file at version 1: %d events, %v, ID %q; want its event and no ID", len(evs), err, before.LedgerID())
+	}
+	before.Close()
+	migrated := openTest(t, old, Options{})
+	id := migrated.LedgerID()
+	migrated.Close()
+	after := openTest(t, old, Options{ReadOnly: true})
+	defer after.Close()
+	if id == "" || after.LedgerID() != id {
+		t.Fatalf("after migration: ID %q, then %q read; want one non-empty ID", id, after.LedgerID())
+	}
+}

@@ -135,5 +135,12 @@ func (s *Store) closeDBs() error {
 	return errors.Join(errs...)
 }
 
+// LedgerID returns the random ID drawn when the store was created, the
+// same for every process that opens this file (and a copy of it) and
+// different for every other store: ledger serve names its NATS namespace
+// after it. It is "" for a file opened read-only that ledger serve has
+// not yet migrated.
+func (s *Store) LedgerID() string { return s.r.ledgerID }
+
 // checkOpen returns ErrClosed after Close.
 func (s *Store) checkOpen() error { return s.q.CheckOpen() }
