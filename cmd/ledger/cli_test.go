@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -300,6 +301,34 @@ func TestServeWithoutNATSSaysWhatToStart(t *testing.T) {
 	if code != 1 || !strings.Contains(out, want) || strings.Contains(out, "pw-s3cret") ||
 		!strings.Contains(out, "is a NATS server with JetStream running at --nats-url nats://ledger:xxxxx@"+addr+", env LEDGER_NATS_URL?") {
 		t.Errorf("exit %d, output %q; want exit 1 and %q, asking whether NATS runs there, and no password", code, out, want)
+	}
+}
+
+// TestServeOnAStoreThatRefusesSaysSo: a PostgreSQL that answers "no such
+// database" stops serve with exit 1, naming --store-url and the server's
+// answer, not "cannot be reached; retry later", which retrying would never
+// cure; a port nothing listens on is still "cannot be reached".
+func TestServeOnAStoreThatRefusesSaysSo(t *testing.T) {
+	base, _ := freshPostgresSchema(t, "refuses", "serve on a PostgreSQL that refuses")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/no_such_database_here"
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", "postgres", "--store-url", u.String())
+	if code != 1 || !strings.Contains(out, "--store-url (env LEDGER_STORE_URL): ") || !strings.Contains(out, "3D000") ||
+		strings.Contains(out, "retry later") {
+		t.Errorf("no such database: exit %d, output %q; want exit 1 naming --store-url and 3D000, not retry later", code, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = ln.Addr().String()
+	ln.Close()
+	code, out = runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--store", "postgres", "--store-url", u.String())
+	if code != 1 || !strings.Contains(out, "--store-url (env LEDGER_STORE_URL): ") || !strings.Contains(out, "cannot be reached; retry later") {
+		t.Errorf("a closed port: exit %d, output %q; want exit 1 naming --store-url, cannot be reached", code, out)
 	}
 }
 

@@ -167,12 +167,27 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		}
 		return sqlite.Open(ctx, path, sqlite.Options{ReadOnly: readOnly})
 	case "esdb":
-		return esdb.Connect(ctx, c.storeURL, esdb.Options{})
+		st, err := esdb.Connect(ctx, c.storeURL, esdb.Options{})
+		if err != nil {
+			return nil, storeURLError(err)
+		}
+		return st, nil
 	case "postgres":
-		return postgres.Open(ctx, c.storeURL, postgres.Options{Existing: readOnly})
+		st, err := postgres.Open(ctx, c.storeURL, postgres.Options{Existing: readOnly})
+		if err != nil {
+			return nil, storeURLError(err)
+		}
+		return st, nil
 	default: // checkChoices, which every command runs first, refuses it
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}
+}
+
+// storeURLError names --store-url in the error of opening the store it
+// names (not its value, which may hold a password in any of the forms the
+// drivers take; their errors name the host, user and database).
+func storeURLError(err error) error {
+	return fmt.Errorf("--store-url (env LEDGER_STORE_URL): %w", err)
 }
 
 // prepareDataFolder creates the data folder when missing and checks that

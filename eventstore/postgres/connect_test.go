@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,5 +219,42 @@ func TestReadsGiveUpOnADatabaseThatStopsAnswering(t *testing.T) {
 	defer cancel()
 	if err := reads["log"](short); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, domain.ErrUnavailable) {
 		t.Errorf("a read ended by its caller's deadline: %v; want that deadline, not unavailable", err)
+	}
+}
+
+// TestOpenTellsARefusalFromAnOutage: a server that refuses the
+// connection's settings (no such database, no such role) is not
+// "unavailable; retry later", which retrying would never cure: the error
+// says what the server answered. A port nothing listens on is unavailable.
+func TestOpenTellsARefusalFromAnOutage(t *testing.T) {
+	base, err := url.Parse(testURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDB, noRole := *base, *base
+	noDB.Path = "/no_such_database_here"
+	noRole.User = url.User("no_such_role_here")
+	for name, c := range map[string]struct{ url, want string }{
+		"database": {noDB.String(), "3D000"},
+		"role":     {noRole.String(), "28000"},
+	} {
+		s, err := Open(context.Background(), c.url, Options{})
+		if err == nil {
+			s.Close()
+			t.Fatalf("no such %s: Open succeeded", name)
+		}
+		if errors.Is(err, domain.ErrUnavailable) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("no such %s: %v; want the server's answer %s, not unavailable", name, err, c.want)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := *base
+	closed.Host = ln.Addr().String()
+	ln.Close()
+	if _, err := Open(context.Background(), closed.String(), Options{}); !errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("a closed port: %v; want unavailable", err)
 	}
 }

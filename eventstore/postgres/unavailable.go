@@ -18,15 +18,25 @@ import (
 // broken connection, a server shutting down or refusing connections), so
 // that callers can tell "try again later" from a refusal of the data; any
 // other error, nil included, is returned as it is, and so is the end of a
-// context (the caller's own deadline or cancellation) outside connecting.
+// context (the caller's own deadline or cancellation) outside connecting,
+// and a server's refusal while connecting (no such database or role, a
+// wrong password): retrying does not help, the configuration must change.
 func unreachable(err error) error {
 	var connectErr *pgconn.ConnectError
 	connecting := errors.As(err, &connectErr) // a connect timeout ends a context of pgx's own
 	if err == nil || !connecting && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		!isConnectionFailure(err)) {
+		!isConnectionFailure(err)) || serverRefused(err) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", domain.Unavailable("the event store (PostgreSQL) cannot be reached; retry later"), err)
+}
+
+// serverRefused reports whether err holds an answer of the server that is
+// not a connection failure, such as 3D000 (no such database) or class 28
+// (authorization: no such role, a wrong password).
+func serverRefused(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && !isConnectionFailure(pgErr)
 }
 
 // isConnectionFailure reports whether err is a failure to reach PostgreSQL
