@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -299,6 +300,21 @@ func RelayHolder(ctx context.Context, js jetstream.JetStream, ns string) (string
 	return v, nil
 }
 
+// logLeaseFailure logs a failure to acquire the relay lease and reports
+// whether NATS is not connected: that is logged once per outage, as a
+// warning (the bus's health says so meanwhile), rather than as an error
+// every lease TTL; any other failure is an error each time.
+func (b *Bus) logLeaseFailure(log *slog.Logger, err error, waitingForNATS bool) bool {
+	if !b.Connected() {
+		if !waitingForNATS {
+			log.Warn("natsbus: NATS is not connected; the relay waits for it", "error", err)
+		}
+		return true
+	}
+	log.Error("natsbus: cannot acquire the relay lease; retrying", "error", err)
+	return false
+}
+
 // RunAsRelay runs run whenever node holds the bus's relay lease, until ctx
 // is done, and then returns nil. It acquires the lease, calls run with a
 // context that ends when the lease is lost, releases the lease when run
@@ -326,15 +342,17 @@ func (b *Bus) RunAsRelay(ctx context.Context, node string, run func(ctx context.
 		case <-t.C:
 		}
 	}
+	waitingForNATS := false
 	for ctx.Err() == nil {
 		lease, err := b.AcquireRelayLease(ctx, node)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Error("natsbus: cannot acquire the relay lease; retrying", "error", err)
+				waitingForNATS = b.logLeaseFailure(log, err, waitingForNATS)
 				pause()
 			}
 			continue
 		}
+		waitingForNATS = false
 		log.Info("natsbus: this node is the relay")
 		runCtx, cancel := context.WithCancel(ctx)
 		go func() {

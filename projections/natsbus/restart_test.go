@@ -2,10 +2,12 @@ package natsbus_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,4 +161,69 @@ func TestAFailedPublishIsNotStoredLater(t *testing.T) {
 	if n := streamMsgs(t, b); n != 3 {
 		t.Fatalf("the stream holds %d messages after a failed publish of the 4th, want 3", n)
 	}
+}
+
+// recordedLogs is a slog handler that keeps the level and message of
+// every record, for a test to count them.
+type recordedLogs struct {
+	mu      sync.Mutex
+	records []string // "LEVEL message"
+}
+
+func (r *recordedLogs) Enabled(context.Context, slog.Level) bool { return true }
+
+func (r *recordedLogs) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Level.String()+" "+rec.Message)
+	return nil
+}
+
+func (r *recordedLogs) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *recordedLogs) WithGroup(string) slog.Handler      { return r }
+
+// count returns how many records were logged at level with message.
+func (r *recordedLogs) count(level slog.Level, message string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rec := range r.records {
+		if rec == level.String()+" "+message {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRelayWaitsQuietlyForNATS: while the NATS server is down, the relay
+// logs once that it waits for NATS (a warning: the bus's health says so
+// meanwhile), not an error every lease TTL saying "outbound buffer limit
+// exceeded"; once NATS is back it takes the lease again.
+func TestRelayWaitsQuietlyForNATS(t *testing.T) {
+	srv := startPrivateServer(t)
+	logs := &recordedLogs{}
+	cfg := testConfig(srv.url, "quiet")
+	cfg.Logger = slog.New(logs)
+	bus := openBus(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- bus.RunAsRelay(ctx, "node-a", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	const relaying = "natsbus: this node is the relay"
+	waitFor(t, "the relay lease", func() bool { return logs.count(slog.LevelInfo, relaying) == 1 })
+
+	srv.stop()
+	time.Sleep(5 * leaseTTL) // the lease is lost and taking it again fails, again and again
+	waiting := logs.count(slog.LevelWarn, "natsbus: NATS is not connected; the relay waits for it")
+	failing := logs.count(slog.LevelError, "natsbus: cannot acquire the relay lease; retrying")
+	if waiting != 1 || failing != 0 {
+		t.Errorf("while NATS was down: %d warnings that the relay waits, %d errors; want 1 and 0: %q", waiting, failing, logs.records)
+	}
+	srv.start()
+	waitFor(t, "the relay lease after NATS came back", func() bool { return logs.count(slog.LevelInfo, relaying) == 2 })
 }

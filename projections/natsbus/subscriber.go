@@ -137,6 +137,9 @@ func (s *Subscriber) keepConsumer(b *Bus, node string) {
 			return
 		case <-tick.C:
 		}
+		if !b.Connected() {
+			continue // the bus's health says so; the check resumes once NATS is back
+		}
 		ctx, cancel := context.WithTimeout(s.subCtx, consumerCheck)
 		if err := b.restoreConsumer(ctx, node); err != nil {
 			b.cfg.Logger.Warn("natsbus: cannot check the node's consumer; retrying", "node", node, "error", err)
