@@ -177,7 +177,7 @@ func TestWebFormFieldsGivenOnce(t *testing.T) {
 		says string
 	}{
 		{"a field given twice", strings.NewReader(declare.Encode() + "&mode=lump_sum&lump_sum_fen=100"), 400, "is given 2 times"},
-		{"a malformed escape", strings.NewReader(declare.Encode() + "&term_months=%zz"), 400, "could not be read"},
+		{"a malformed escape", strings.NewReader(declare.Encode() + "&term_months=%zz"), 400, "Form: has a malformed %-escape in &#34;%zz&#34;"},
 		// Chunked, so that only reading it shows it too large.
 		{"a body over the limit", io.MultiReader(strings.NewReader(declare.Encode()+"&other_terms="), strings.NewReader(strings.Repeat("x", 1_100_000))),
 			413, "Too large"},

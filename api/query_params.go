@@ -79,14 +79,17 @@ func routeKey(method, path string) string {
 // tally; for one given more than once (period=month&period=day), whose
 // handler would silently read only the first; and for one that cannot be
 // read (a broken %-escape, a ';'), which the query's parser would silently
-// drop: ?dry_run=true% must not import for real. The web pages take
-// whatever links carry. A tally filter that a tally's operation does not
-// list, because it does not apply to the tally, is left to the tally,
-// which refuses it as not applying beside the query's other faults (see
-// tallyFilters).
+// drop: ?dry_run=true% must not import for real. The search page and the
+// dashboard, whose query is a filter too, are checked alike (their
+// parameters are those the OpenAPI document lists, lang included, which
+// is every one their own links and forms send), and answer an error page
+// naming the parameter; the other pages take whatever links carry. A
+// tally filter that a tally's operation does not list, because it does
+// not apply to the tally, is left to the tally, which refuses it as not
+// applying beside the query's other faults (see tallyFilters).
 func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !strings.HasPrefix(c.Path(), "/v1/") {
+		if !strings.HasPrefix(c.Path(), "/v1/") && !slices.Contains(checkedPages, c.Path()) {
 			return next(c)
 		}
 		if err := unreadableQuery(c.Request().URL.RawQuery); err != nil {
@@ -112,6 +115,10 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// checkedPages are the web pages whose query rejectUnknownQuery checks as
+// it checks the API's: their parameters filter what the page shows.
+var checkedPages = []string{"/", "/dashboard"}
 
 // unreadableQuery returns an invalid_argument *domain.Error naming the
 // first parameter of a raw query that cannot be read (or "query" when its

@@ -62,7 +62,11 @@ type page struct {
 	SigninCSRF string
 	Notice     string
 	Problem    *pageProblem
-	Form       map[string]string
+	// Invalid holds, by the catalogue entry of its label (see
+	// fieldLabels), each form field the problem is about: the field is
+	// marked invalid and described by the problem.
+	Invalid map[string]bool
+	Form    map[string]string
 
 	Patent    *patentView
 	Patentees []string
@@ -82,10 +86,11 @@ type page struct {
 	CanDeclare, CanWithdraw bool
 	// WithdrawID is the declaration the withdrawal form withdraws.
 	WithdrawID string
-	// DeclareRefused is the rule by which the register facts of today
-	// refuse a declaration of an active patent without one, for a
-	// patentee who is then not offered the form (annual_fee_unpaid,
-	// patent_suspended); "" when they refuse none.
+	// DeclareRefused is the rule by which the facts of today (the
+	// register's, or a pledge without the pledgee's consent) refuse a
+	// declaration of an active patent without one, for a patentee who is
+	// then not offered the form (annual_fee_unpaid, patent_suspended,
+	// pledged_without_consent); "" when they refuse none.
 	DeclareRefused domain.Rule
 	// CoOwners are, on a co-owned patent's declaration or withdrawal
 	// form, the patentees besides the signed-in one, whose consent the
@@ -164,7 +169,8 @@ func (s *Server) orgName(ctx context.Context, id string) string {
 }
 
 // problemLines turns an error into a page problem in the page's language:
-// the code's title, the rule's explanation, and each offending field.
+// the code's title, the rule's explanation, and each offending field or,
+// when the problem names none, its detail (see detailLine).
 func problemLines(err error, lang string) *pageProblem {
 	t := translator(lang)
 	p := problemOf(err)
@@ -176,8 +182,34 @@ func problemLines(err error, lang string) *pageProblem {
 		out.Lines = append(out.Lines, fieldProblemLine(f, lang, t))
 	}
 	var he *echo.HTTPError
-	if len(out.Lines) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only
-		out.Lines = append(out.Lines, p.Detail)
+	if len(p.Errors) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only
+		if line := detailLine(p.Detail, lang, t); line != "" {
+			out.Lines = append(out.Lines, line)
+		}
+	}
+	return out
+}
+
+// ruleFields name, by the catalogue entry of its label, the form field
+// whose value breaks a rule of the declaration and withdrawal forms.
+var ruleFields = map[string]string{
+	string(domain.RulePromotionalLanguage): "form.other_terms", string(domain.RuleTermExceedsPatent): "form.term_months",
+	string(domain.RuleEvaluationReportRequired): "form.report_ref", string(domain.RuleCoOwnerConsentMissing): "form.co_owner_consent",
+	string(domain.RuleWithdrawalBeforeDecl): "form.effective_on", string(domain.RuleWithdrawalBeforeLicense): "form.effective_on",
+}
+
+// invalidFields returns the form fields, by the catalogue entry of their
+// label, that err is about: those it names and the one its rule concerns.
+func invalidFields(err error) map[string]bool {
+	p := problemOf(err)
+	out := map[string]bool{}
+	if key, ok := ruleFields[p.Rule]; ok {
+		out[key] = true
+	}
+	for _, f := range p.Errors {
+		if key, ok := fieldLabels[listField.ReplaceAllString(f.Field, "")]; ok {
+			out[key] = true
+		}
 	}
 	return out
 }
@@ -255,13 +287,16 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	p.Form["term_months"] = "36"
 	p.Upcoming = upcomingDeclaration(view, s.svc.Today())
 	switch {
-	case view.Declaration != nil:
-		p.CanWithdraw, p.WithdrawID = owner, view.Declaration.DeclarationID
+	case view.Declaration != nil: // one whose withdrawal is recorded, to take effect later, cannot be withdrawn again
+		p.CanWithdraw, p.WithdrawID = owner && view.Declaration.WithdrawnOn.IsZero(), view.Declaration.DeclarationID
 	case p.Upcoming != nil: // withdrawn at the earliest on the day it would take effect
 		p.CanWithdraw, p.WithdrawID = owner, p.Upcoming.DeclarationID
 		p.Form["effective_on"] = p.Upcoming.DeclaredOn.String()
 	case owner && view.Status == domain.StatusActive:
 		p.DeclareRefused = pat.RegisterRefusesDeclarationOn(s.svc.Today())
+		if p.DeclareRefused == "" && p.PledgedWithoutConsent {
+			p.DeclareRefused = domain.RulePledgedWithoutConsent
+		}
 		p.CanDeclare = p.DeclareRefused == ""
 	}
 	return p, nil
@@ -360,7 +395,7 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	}
 	// The form's address takes only POST: the language switch goes to the page.
 	p.SwitchURL = switchURL("/patents/"+string(p.Patent.Number), url.Values{}, p.Lang)
-	p.Problem = problemLines(err, p.Lang)
+	p.Problem, p.Invalid = problemLines(err, p.Lang), invalidFields(err)
 	if err == errFormExpired { //nolint:errorlint // the token's own error, not any 403: errors.Is compares codes
 		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}
 	}
@@ -402,7 +437,13 @@ func runForm(c echo.Context, who principal, csrf string, run func(context.Contex
 // the limit answers 413.
 func checkFormFields(c echo.Context) error {
 	form, err := c.FormParams()
-	if err != nil {
+	var escape url.EscapeError
+	switch {
+	case errors.As(err, &escape): // the form's parser says which escape, as the query's check does
+		return domain.Invalid("body", "has a malformed %%-escape in %s; write %% itself as %%25", domain.Quote(string(escape)))
+	case err != nil && strings.Contains(err.Error(), "semicolon"):
+		return domain.Invalid("body", "contains ';', which does not separate parameters (use '&'); write ';' itself as %%3B")
+	case err != nil:
 		return bodyReadError(err)
 	}
 	var fe domain.FieldErrors
@@ -445,8 +486,10 @@ func formList(c echo.Context, name string) []string {
 	return form[name]
 }
 
+// formInt reads a whole number, typed in full-width digits too as the
+// amounts in yuan are, naming the field when it is none; none reads as zero.
 func formInt(fe *domain.FieldErrors, c echo.Context, name string) int64 {
-	v := strings.TrimSpace(c.FormValue(name))
+	v := strings.Map(domain.FoldWidth, strings.TrimSpace(c.FormValue(name)))
 	if v == "" {
 		return 0
 	}
@@ -539,8 +582,11 @@ func (s *Server) signin(c echo.Context) error {
 			return limited
 		}
 	}
-	if err != nil || who.admin {
+	switch {
+	case err != nil:
 		return s.render(c, http.StatusUnauthorized, "signin", s.signinPageData(c, "signin.bad"))
+	case who.admin: // a key that works, but for the API only
+		return s.render(c, http.StatusUnauthorized, "signin", s.signinPageData(c, "signin.admin"))
 	}
 	s.setSession(c, key)
 	return c.Redirect(http.StatusSeeOther, "/me"+langSuffix(c))

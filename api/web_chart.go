@@ -25,8 +25,9 @@ const (
 	chartTop    = 12
 )
 
-// newChart draws the bars of values, labelled by labels.
-func newChart(id, title string, labels []string, values []int64) chart {
+// newChart draws the bars of values, labelled by labels; desc, which
+// screen readers read after the title, is made by describe from the total.
+func newChart(id, title string, labels []string, values []int64, describe func(total int64) string) chart {
 	c := chart{ID: id, Title: title, Labels: labels, Values: values}
 	var peak int64
 	for _, v := range values {
@@ -34,7 +35,7 @@ func newChart(id, title string, labels []string, values []int64) chart {
 		peak = max(peak, v)
 	}
 	step := axisStep(peak)
-	c.SVG = template.HTML(drawBars(id, title, c.Total, labels, values, step, max(1, (peak+step-1)/step)))
+	c.SVG = template.HTML(drawBars(id, title, describe(c.Total), labels, values, step, max(1, (peak+step-1)/step)))
 	return c
 }
 
@@ -51,12 +52,12 @@ func axisStep(peak int64) int64 {
 }
 
 // drawBars draws the bars under a y axis of ticks steps of step each.
-func drawBars(id, title string, total int64, labels []string, values []int64, step, ticks int64) string {
+func drawBars(id, title, desc string, labels []string, values []int64, step, ticks int64) string {
 	top := step * ticks
 	var b strings.Builder
 	plotW, plotH := float64(chartWidth-chartLeft-8), float64(chartHeight-chartBottom-chartTop)
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-title %s-desc" xmlns="http://www.w3.org/2000/svg">`, chartWidth, chartHeight, id, id)
-	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%d</desc>`, id, template.HTMLEscapeString(title), id, total)
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, template.HTMLEscapeString(title), id, template.HTMLEscapeString(desc))
 	for i := int64(0); i <= ticks; i++ {
 		y := float64(chartTop) + plotH*float64(ticks-i)/float64(ticks)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, chartLeft, chartWidth-8, y, y)

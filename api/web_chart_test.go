@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -14,12 +15,13 @@ func TestAxisStep(t *testing.T) {
 }
 
 func TestChartDrawsEveryBarWithItsValue(t *testing.T) {
-	c := newChart("deals", "许可成交 <件>", []string{"2024-01", "2024-02", "2024-03"}, []int64{3, 0, 7})
+	c := newChart("deals", "许可成交 <件>", []string{"2024-01", "2024-02", "2024-03"}, []int64{3, 0, 7},
+		func(total int64) string { return fmt.Sprintf("许可成交 <件>，合计 %d。", total) })
 	svg := string(c.SVG)
 	if c.Total != 10 || strings.Count(svg, `class="bar"`) != 3 {
 		t.Fatalf("total %d, bars %d", c.Total, strings.Count(svg, `class="bar"`))
 	}
-	for _, want := range []string{`<title>2024-03: 7</title>`, `role="img"`, `aria-labelledby="deals-title deals-desc"`, `许可成交 &lt;件&gt;`, `>8</text>`} {
+	for _, want := range []string{`<title>2024-03: 7</title>`, `role="img"`, `aria-labelledby="deals-title deals-desc"`, `许可成交 &lt;件&gt;`, `>8</text>`, `<desc id="deals-desc">许可成交 &lt;件&gt;，合计 10。</desc>`} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("the SVG lacks %q", want)
 		}

@@ -30,7 +30,10 @@ type dashboard struct {
 	// CoverageCut, when not empty, says the coverage table shows only the
 	// universities with the lowest shares.
 	CoverageCut string
-	Downloads   []downloadLink
+	// CoverageNote, when not empty, says that no review covers the
+	// coverage's day: none recorded by then, or none of the campaign asked.
+	CoverageNote string
+	Downloads    []downloadLink
 	// lang is the page's language, which its downloads are written in.
 	lang string
 }
@@ -139,7 +142,7 @@ func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	to, err := domain.ParseDate(d.To)
 	fe.Add("to", err)
 	if err == nil && to.Before(from) {
-		fe.Addf("to", "is before from")
+		fe.Addf("to", "%s is before from %s", to, from)
 	}
 	if d.Campaign != "" {
 		_, err = domain.ParseCampaign(d.Campaign)
@@ -161,7 +164,9 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 		if err != nil {
 			return err
 		}
-		d.Charts = append(d.Charts, chartOf(tally, series.column, series.subject, t(series.title)))
+		d.Charts = append(d.Charts, chartOf(tally, series.column, series.subject, t(series.title), func(total int64) string {
+			return fmt.Sprintf(t("chart.desc"), t(series.title), t("period."+d.Period), d.From, d.To, total)
+		}))
 		d.Downloads = append(d.Downloads, d.downloadLinks(t(series.title), "/v1/tallies/"+series.subject, q))
 	}
 	regions, err := s.reads.DealsByRegion(ctx, projections.RegionDealsQuery{From: from, To: to, Digits: 6, Limit: dashboardDistricts})
@@ -190,7 +195,8 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 		}
 	}
 	if d.Campaign == "" {
-		return nil // no review by then: no coverage table
+		d.CoverageNote = fmt.Sprintf(t("dash.no_campaign"), d.To) // no review by then: no coverage table
+		return nil
 	}
 	coverage, err := s.reads.ReviewCoverage(ctx, projections.ReviewCoverageQuery{Campaign: d.Campaign, AsOf: to,
 		Sort: projections.CoverageByShare, Limit: dashboardCoverageRows})
@@ -199,6 +205,9 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	}
 	for _, item := range coverage.Items {
 		d.Coverage = append(d.Coverage, coverageRowOf(item.Name, item.CoverageFigures))
+	}
+	if coverage.Total.Reviewed == 0 {
+		d.CoverageNote = fmt.Sprintf(t("dash.no_reviews"), d.Campaign, d.To)
 	}
 	if len(coverage.Items) < coverage.Universities {
 		d.CoverageCut = fmt.Sprintf(t("dash.coverage_lowest"), len(coverage.Items), coverage.Universities)
@@ -217,13 +226,13 @@ func column(t projections.Tally, b projections.Bucket, name string) int64 {
 	return 0
 }
 
-func chartOf(t projections.Tally, col, id, title string) chart {
+func chartOf(t projections.Tally, col, id, title string, describe func(total int64) string) chart {
 	labels := make([]string, len(t.Buckets))
 	values := make([]int64, len(t.Buckets))
 	for i, b := range t.Buckets {
 		labels[i], values[i] = b.Label, column(t, b, col)
 	}
-	return newChart(id, title, labels, values)
+	return newChart(id, title, labels, values, describe)
 }
 
 // downloadLinks links the CSV and Excel reports of path with query q, in

@@ -2,7 +2,9 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"reflect"
+	"regexp"
 	"slices"
 
 	"github.com/patentledger/ledger/domain"
@@ -64,7 +66,6 @@ var zhFieldMessages = map[string]string{
 	"is above the ceiling of %s":                                                                            "超过上限 %s",
 	"is before effective_on %s":                                                                             "早于生效日 %s",
 	"is before filed_on %s":                                                                                 "早于申请日 %s",
-	"is before from":                                                                                        "早于起始日",
 	"is before registered_on %s":                                                                            "早于登记日 %s",
 	"is empty":                                                                                              "为空",
 	"is given more than once; give it once":                                                                 "给出了不止一次；请只给一次",
@@ -164,6 +165,30 @@ var zhFieldMessages = map[string]string{
 	"multiplied by instalment_fen is above the ceiling of %s":             "乘以每期金额后超过上限 %s",
 }
 
+// enFieldMessages say on an English page, by the English format, the
+// field problems whose format names an API field where the form has
+// another.
+var enFieldMessages = map[string]string{
+	"multiplied by instalment_fen is above the ceiling of %s": "multiplied by the instalment is above the ceiling of %s",
+}
+
+// yuanArg is an amount in fen that a message prints in yuan, by any verb.
+type yuanArg domain.Fen
+
+// Format writes the amount in yuan to the fen (¥50,000.00).
+func (y yuanArg) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, domain.Fen(y).String()) }
+
+// yuanArgs returns args with every amount in fen printed in yuan.
+func yuanArgs(args []any) []any {
+	out := slices.Clone(args)
+	for i, arg := range out {
+		if fen, ok := arg.(domain.Fen); ok {
+			out[i] = yuanArg(fen)
+		}
+	}
+	return out
+}
+
 // fieldLabels name, by the catalogue entry of their label, the fields of
 // the web forms, so that a problem names the field as the form does.
 var fieldLabels = map[string]string{
@@ -181,6 +206,9 @@ var fieldLabels = map[string]string{
 	"q": "search.q", "ipc": "patent.ipc", "kind": "patent.kind", "region": "search.region", "fee_mode": "form.mode",
 	"sort": "search.sort", "max_fee_yuan": "search.max_fee",
 	"period": "dash.period", "from": "dash.from", "to": "dash.to", "campaign": "dash.campaign",
+	// The pages' addresses, links and other fields.
+	"number": "patent.number", "history_after": "field.history_after", "cursor": "field.cursor", "limit": "field.limit",
+	"declaration_id": "field.declaration_id", "key": "signin.key", "body": "field.body",
 }
 
 // enumLabels name, by the prefix of their catalogue entries, the domain's
@@ -210,18 +238,30 @@ func labelEnums(args []any, t func(string) string) []any {
 	return out
 }
 
+// listField matches the index that names an item of a list field
+// ("co_owner_consent[0]"), which the form labels as the whole field.
+var listField = regexp.MustCompile(`\[\d+\]$`)
+
 // fieldProblemLine says a field's problem in the page's language: the
 // field as its form labels it (else its name), then the message, in
 // Chinese when the catalogue knows its format.
 func fieldProblemLine(f domain.FieldError, lang string, t func(string) string) string {
 	field := f.Field
-	if key, ok := fieldLabels[field]; ok {
+	if key, ok := fieldLabels[listField.ReplaceAllString(field, "")]; ok {
 		field = t(key)
 	}
 	msg := f.Message
-	if format, args := f.Template(); lang == langZH && format != "" {
-		if zh, ok := zhFieldMessages[format]; ok {
-			msg = fmt.Sprintf(zh, labelEnums(args, t)...)
+	if format, args := f.Template(); format != "" {
+		// Formatted from its template, in either language: the fee terms'
+		// messages start with the API's field name, which the label says
+		// already, and an amount reads in yuan, as the forms take it.
+		if lang == langZH {
+			format = zhFieldMessages[format]
+		} else if en, ok := enFieldMessages[format]; ok {
+			format = en
+		}
+		if format != "" {
+			msg = fmt.Sprintf(format, yuanArgs(labelEnums(args, t))...)
 		}
 	}
 	if field == "" {

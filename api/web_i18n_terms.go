@@ -60,6 +60,8 @@ var terms = map[string]map[string]string{
 		"dash.campaign": "盘活批次", "dash.coverage": "高校存量专利盘活覆盖率", "dash.university": "高校",
 		"dash.active_patents": "有效专利(件)", "dash.reviewed": "已评价(件)", "dash.share": "覆盖率",
 		"dash.coverage_lowest": "按覆盖率从低到高列出前 %d 所高校（共 %d 所），下载文件列出全部。",
+		"dash.no_campaign":     "截至 %s 尚无存量专利盘活评价记录。",
+		"dash.no_reviews":      "盘活批次 %s 截至 %s 没有覆盖任何高校有效专利的评价记录，覆盖率均为 0。",
 		// Downloads of tallies and rankings (api/download.go).
 		"period.day": "按日", "period.week": "按周",
 		"col.period": "统计周期", "col.deals": "许可成交(件)", "col.licensees": "被许可人(个)", "col.patents": "涉及专利(件)",
@@ -151,6 +153,8 @@ var terms = map[string]map[string]string{
 		"dash.campaign": "Review campaign", "dash.coverage": "Universities' active patents reviewed", "dash.university": "University",
 		"dash.active_patents": "Active patents", "dash.reviewed": "Reviewed", "dash.share": "Share",
 		"dash.coverage_lowest": "The %d universities with the lowest share, of %d; the downloads list them all.",
+		"dash.no_campaign":     "No stock-patent review is recorded by %s.",
+		"dash.no_reviews":      "No review of campaign %s covers a university's active patent by %s: every share is 0.",
 		// Downloads of tallies and rankings (api/download.go).
 		"period.day": "Daily", "period.week": "Weekly",
 		"col.period": "Period", "col.deals": "Deals", "col.licensees": "Licensees", "col.patents": "Patents",

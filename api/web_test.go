@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -327,7 +328,7 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	if want := "一次性金额（元）：付费方式 一次性支付 必须填写且大于 0"; !strings.Contains(zhBody, want) {
 		t.Errorf("want %q on the Chinese page:\n%s", want, zhBody)
 	}
-	if want := "Lump sum (yuan): lump_sum_fen is required for fee mode lump_sum and must be greater than 0"; !strings.Contains(body, want) {
+	if want := "Lump sum (yuan): is required for fee mode Lump sum and must be greater than 0"; !strings.Contains(body, want) {
 		t.Errorf("want %q on the English page:\n%s", want, body)
 	}
 	badDate := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"36"}, "declared_on": {"2024-02-30"}}
@@ -819,6 +820,209 @@ func TestPagesAreNotKeptBySharedCaches(t *testing.T) {
 		_, _, h := get(t, browser(t), f.url+path)
 		if got := h.Get("Cache-Control"); got != "private, no-cache" {
 			t.Errorf("%s: Cache-Control %q, want private, no-cache", path, got)
+		}
+	}
+}
+
+// TestWithdrawalToComeIsShownAndNotOfferedAgain: a declaration in effect
+// whose withdrawal is recorded to take effect after today shows the day
+// the withdrawal takes effect, and its patentee is not offered the
+// withdrawal form again, which the ledger would refuse
+// (no_active_declaration).
+func TestWithdrawalToComeIsShownAndNotOfferedAgain(t *testing.T) {
+	f := newWebFixture(t) // today is 2024-07-01
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	decl, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 36, DeclaredOn: mustDay("2024-01-02")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, page, _ := universityOnItsPatent(t, f)
+	if _, html, _ := get(t, c, page); !strings.Contains(html, `id="withdraw-h"`) || strings.Contains(html, `class="withdrawn"`) {
+		t.Fatalf("before the withdrawal the form is not offered, or a withdrawal is shown:\n%s", html)
+	}
+	if _, err := f.svc.svc.WithdrawDeclaration(ctx, admin, f.number, domain.WithdrawDeclaration{DeclarationID: decl.ID,
+		EffectiveOn: mustDay("2024-09-01"), Reason: "重新定价"}); err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string]string{"zh": `<dt>撤回生效</dt><dd class="withdrawn">2024-09-01</dd>`,
+		"en": `<dt>Withdrawn from</dt><dd class="withdrawn">2024-09-01</dd>`} {
+		_, html, _ := get(t, c, page+"?lang="+lang)
+		if !strings.Contains(html, want) || !strings.Contains(html, `<dd>2027-01-01</dd>`) {
+			t.Errorf("lang=%s: the page does not show %q beside the term's end:\n%s", lang, want, html)
+		}
+		if strings.Contains(html, `id="withdraw-h"`) {
+			t.Errorf("lang=%s: the withdrawal form is offered for a declaration already withdrawn", lang)
+		}
+	}
+}
+
+// TestLicencesShowRoyaltiesPaid: the licences table gives, beside the fee
+// paid on taking the licence, the royalties paid since, in yuan to the fen.
+func TestLicencesShowRoyaltiesPaid(t *testing.T) {
+	f := newWebFixture(t)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	decl, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeEntryPlusRoyalty,
+		EntryFeeFen: 5_000_000, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales}, TermMonths: 36, DeclaredOn: mustDay("2024-01-02")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lic, err := f.svc.svc.GrantLicense(ctx, admin, f.number, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: f.smeID,
+		EffectiveOn: mustDay("2024-03-01"), FeePaidFen: 5_000_000, DeclarationID: decl.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, paid := range []string{"2024-04-01", "2024-06-01"} {
+		if _, err := f.svc.svc.PayRoyalty(ctx, admin, domain.PayRoyalty{LicenseID: lic.ID, PaidOn: mustDay(paid), AmountFen: 123_456}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for lang, head := range map[string]string{"zh": `<th scope="col">许可时付费</th><th scope="col">已付提成</th>`,
+		"en": `<th scope="col">Paid on taking</th><th scope="col">Royalties paid</th>`} {
+		_, html, _ := get(t, browser(t), f.url+"/patents/"+string(f.number)+"?lang="+lang)
+		if !strings.Contains(html, head) || !strings.Contains(html, `<td>¥50,000.00</td><td>¥2,469.12</td>`) {
+			t.Errorf("lang=%s: the licence's fee and royalties are not ¥50,000.00 and ¥2,469.12 under %s:\n%s", lang, head, html)
+		}
+	}
+}
+
+// TestPledgeWithoutConsentRefusesTheDeclarationForm: a patentee whose
+// patent is pledged without the pledgee's consent is not offered the
+// declaration form, which the ledger would refuse
+// (pledged_without_consent); the page says the patent is pledged without
+// consent, and the pledges table whether the pledgee consented. Once it
+// consents the form is offered again.
+func TestPledgeWithoutConsentRefusesTheDeclarationForm(t *testing.T) {
+	f := newWebFixture(t) // today is 2024-07-01
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	check, _ := domain.CreditCheckChar("91440101MA5CXXXX2")
+	bank, err := f.svc.svc.RegisterOrg(ctx, admin, domain.RegisterOrg{Name: "广州银行", Kind: domain.OrgBank, RegionCode: "440106",
+		CreditCode: domain.CreditCode("91440101MA5CXXXX2" + string(check))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pledge, err := f.svc.svc.RegisterPledge(ctx, admin, domain.RegisterPledge{PledgorID: f.uniID, PledgeeID: bank.ID,
+		Patents: []string{string(f.number)}, SecuredAmountFen: 100_000_000, RegisteredOn: mustDay("2024-06-01"), DebtDueOn: mustDay("2025-06-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, page, _ := universityOnItsPatent(t, f)
+	form := `action="/patents/` + string(f.number) + `/declare`
+	for lang, want := range map[string][]string{
+		"zh": {"该专利今日已质押且质权人未同意开放许可", "该专利已质押，质权人尚未同意许可", "<td>未同意</td>"},
+		"en": {"This patent is pledged today and the pledgee has not consented to open licensing", "Pledged, and the pledgee has not consented", "<td>not consented</td>"},
+	} {
+		_, html, _ := get(t, c, page+"?lang="+lang)
+		if strings.Contains(html, form) {
+			t.Errorf("lang=%s: the declaration form is offered on a patent pledged without consent", lang)
+		}
+		for _, w := range want {
+			if !strings.Contains(html, w) {
+				t.Errorf("lang=%s: the page does not say %q:\n%s", lang, w, html)
+			}
+		}
+	}
+	res, err := f.svc.svc.ConsentPledge(ctx, admin, domain.ConsentPledge{PledgeID: pledge.ID, ConsentedOn: mustDay("2024-06-15")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, html, _ := get(t, c, fmt.Sprintf("%s?min_position=%d", page, res.Position))
+	if !strings.Contains(html, form) || strings.Contains(html, "质权人未同意") || !strings.Contains(html, "<td>已同意 2024-06-15</td>") {
+		t.Errorf("once the pledgee consented the form is not offered, or the page still says it has not:\n%s", html)
+	}
+}
+
+// TestFailedFormIsAccessible: a form refused for a field marks that field
+// invalid and described by the problem, and the page's title says the
+// form failed; a rule a field's value breaks marks that field. The focus
+// outline stands out (3:1) against the page and the header.
+func TestFailedFormIsAccessible(t *testing.T) {
+	f := newWebFixture(t)
+	c, page, token := universityOnItsPatent(t, f)
+	marked := ` aria-invalid="true" aria-describedby="problem"`
+	for lang, tc := range map[string]struct {
+		form  url.Values
+		title string
+		field string
+	}{
+		"zh": {url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"0.001"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}},
+			"<title>错误：一种固态锂电池电解质 · ", `id="lump_sum_yuan" name="lump_sum_yuan"` + marked},
+		"en": {url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}, "other_terms": {"best"}},
+			"<title>Error: 一种固态锂电池电解质 · ", `id="other_terms" name="other_terms"` + marked},
+	} {
+		_, body, _ := post(t, c, page+"/declare?lang="+lang, tc.form)
+		if !strings.Contains(body, tc.title) || !strings.Contains(body, tc.field) || strings.Count(body, marked) != 1 || !strings.Contains(body, `role="alert" id="problem"`) {
+			t.Errorf("lang=%s: want %q, the one field %q and the problem's id in\n%s", lang, tc.title, tc.field, body)
+		}
+	}
+	if _, body, _ := get(t, c, page); strings.Contains(body, "aria-invalid") || strings.Contains(body, "<title>错误") {
+		t.Error("the page before any form is sent marks a field invalid or says it failed")
+	}
+	css, err := fs.ReadFile(webAssets, "webassets/static/style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	colour := func(name string) string {
+		m := regexp.MustCompile(`--` + name + `: (#[0-9a-f]{6})`).FindStringSubmatch(string(css))
+		if m == nil {
+			t.Fatalf("no --%s in the stylesheet", name)
+		}
+		return m[1]
+	}
+	if !strings.Contains(string(css), "outline: 3px solid var(--focus)") {
+		t.Fatal("the focus outline is not --focus")
+	}
+	for _, bg := range []string{"bg", "soft"} {
+		if ratio := contrast(colour("focus"), colour(bg)); ratio < 3 {
+			t.Errorf("the focus outline %s has %.2f:1 against --%s %s; want 3:1", colour("focus"), ratio, bg, colour(bg))
+		}
+	}
+}
+
+// contrast is the WCAG contrast ratio of two colours #rrggbb.
+func contrast(a, b string) float64 {
+	lum := func(hex string) float64 {
+		var rgb [3]float64
+		for i := range rgb {
+			v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+			c := float64(v) / 255
+			if c <= 0.03928 {
+				rgb[i] = c / 12.92
+			} else {
+				rgb[i] = math.Pow((c+0.055)/1.055, 2.4)
+			}
+		}
+		return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+	}
+	x, y := lum(a), lum(b)
+	return (max(x, y) + 0.05) / (min(x, y) + 0.05)
+}
+
+// TestFormTakesFullWidthWholeNumbers: a whole number typed in full-width
+// mode (term_months=１２) is read as the amounts in yuan are.
+func TestFormTakesFullWidthWholeNumbers(t *testing.T) {
+	f := newWebFixture(t)
+	c, page, token := universityOnItsPatent(t, f)
+	form := url.Values{"csrf": {token}, "mode": {"instalment"}, "instalment_yuan": {"1000"}, "instalments": {"３"},
+		"term_months": {"１２"}, "declared_on": {"2024-06-01"}}
+	if status, body, _ := post(t, c, page+"/declare", form); status != http.StatusSeeOther {
+		t.Fatalf("whole numbers in full width: %d\n%s", status, body)
+	}
+	pat, err := f.svc.svc.LoadPatent(context.Background(), f.number)
+	if err != nil || len(pat.Declarations) != 1 || pat.Declarations[0].TermMonths != 12 || pat.Declarations[0].Fee.Instalments != 3 {
+		t.Fatalf("the declaration recorded: %+v %v", pat.Declarations, err)
+	}
+}
+
+// TestAdminKeyCannotSignIn: the admin key, which works in the API, is
+// refused at the sign-in page with a message saying it is for the API, not
+// that it is invalid.
+func TestAdminKeyCannotSignIn(t *testing.T) {
+	f := newWebFixture(t)
+	for lang, want := range map[string]string{"zh": "管理员密钥不能登录网页，它只用于 API", "en": "The admin key cannot sign in to the pages: it is for the API."} {
+		status, body, h := signIn(t, browser(t), f.url+"/signin?lang="+lang, "adm")
+		if status != http.StatusUnauthorized || !strings.Contains(body, want) || strings.Contains(body, "密钥无效") || strings.Contains(h.Get("Set-Cookie"), sessionCookie+"=") {
+			t.Errorf("lang=%s: the admin key: %d, want %q and no session in\n%s", lang, status, want, body)
 		}
 	}
 }
