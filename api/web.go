@@ -79,6 +79,11 @@ type page struct {
 	// PledgedWithoutConsent is whether the patent is pledged today without
 	// the pledgee's consent to licensing: no licence can be taken.
 	PledgedWithoutConsent bool
+	// Licenses are the patent's licences the page lists: the
+	// webLicenceRows latest concluded, in the order concluded, of
+	// LicenseCount in all (GET /v1/patents/{number} lists every one).
+	Licenses     []licenseView
+	LicenseCount int
 	// Upcoming is, when no declaration is in effect today, one filed to
 	// take effect later and not withdrawn: the page shows it, and its
 	// patentee may withdraw it.
@@ -241,6 +246,11 @@ func (s *Server) recordedOn(c echo.Context, n domain.PatentNumber, position int6
 	return err == nil && len(events) == 1 && events[0].Position == position && events[0].Stream == domain.PatentStream(n)
 }
 
+// webLicenceRows bounds the licences a patent page lists: an openly
+// licensed patent may have thousands, and every page of its history
+// repeats them.
+const webLicenceRows = 100
+
 // patentPageData loads a patent and everything its page shows.
 func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	n, err := patentParam(c)
@@ -281,6 +291,8 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 		p.Example = curlExample(view, c.Scheme()+"://"+c.Request().Host)
 	}
 	p.PledgedWithoutConsent = pat.PledgeWithoutConsentOn(s.svc.Today()) != nil
+	p.LicenseCount = len(view.Licenses)
+	p.Licenses = view.Licenses[max(0, len(view.Licenses)-webLicenceRows):]
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()

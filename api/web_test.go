@@ -1026,3 +1026,27 @@ func TestAdminKeyCannotSignIn(t *testing.T) {
 		}
 	}
 }
+
+// TestPatentPageListsTheLatestLicences: an openly licensed patent may
+// have thousands of licences, which every page of its history repeated;
+// the page lists the latest webLicenceRows, says how many there are in
+// all and where to read every one.
+func TestPatentPageListsTheLatestLicences(t *testing.T) {
+	f := newWebFixture(t)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	first := mustDay("2023-01-01")
+	for i := range webLicenceRows + 1 {
+		if _, err := f.svc.svc.GrantLicense(ctx, admin, f.number, domain.GrantLicense{Type: domain.LicenseOrdinary, LicenseeID: f.smeID,
+			EffectiveOn: first.AddDays(i), EndsOn: mustDay("2023-12-31"), FeePaidFen: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, html, _ := get(t, browser(t), f.url+"/patents/"+string(f.number)+"?lang=en")
+	cut := fmt.Sprintf("The %d latest concluded are listed, of %d; GET /v1/patents/%s lists them all.", webLicenceRows, webLicenceRows+1, f.number)
+	rows := strings.Count(html, "<td>2023-12-31</td>")
+	if !strings.Contains(html, fmt.Sprintf("Licences concluded (%d)", webLicenceRows+1)) || !strings.Contains(html, cut) ||
+		rows != webLicenceRows || strings.Contains(html, "<td>2023-01-01</td>") ||
+		!strings.Contains(html, "<td>"+first.AddDays(webLicenceRows).String()+"</td>") {
+		t.Errorf("%d licences: %d rows listed, want the %d latest, the count and %q:\n%s", webLicenceRows+1, rows, webLicenceRows, cut, html)
+	}
+}
