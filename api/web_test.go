@@ -23,6 +23,7 @@ import (
 
 	"github.com/patentledger/ledger/domain"
 	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections"
 )
 
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
@@ -1048,5 +1049,51 @@ func TestPatentPageListsTheLatestLicences(t *testing.T) {
 		rows != webLicenceRows || strings.Contains(html, "<td>2023-01-01</td>") ||
 		!strings.Contains(html, "<td>"+first.AddDays(webLicenceRows).String()+"</td>") {
 		t.Errorf("%d licences: %d rows listed, want the %d latest, the count and %q:\n%s", webLicenceRows+1, rows, webLicenceRows, cut, html)
+	}
+}
+
+// TestMePageSaysHowManyInAll: an organisation's page lists at most
+// projections.MaxPortfolioRows patents and licences each; its headings
+// count all of them (they counted the rows listed, 500 for a university
+// with thousands), and a note says the list is cut.
+func TestMePageSaysHowManyInAll(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	svc := h.server.svc
+	uni := h.org("华南理工大学", "university", "440106", "12440000455416125", false)
+	sme := h.org("广州星能电池科技有限公司", "enterprise", "440113", "91440101MA5CXXXX1", true)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	const n = projections.MaxPortfolioRows + 1
+	var licensed domain.PatentNumber
+	for i := range n {
+		body := fmt.Sprintf("2021101%05d", i)
+		c, _ := domain.PatentCheckChar(body)
+		number := domain.PatentNumber("ZL" + body + "." + string(c))
+		if _, err := svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(number), Title: "一种电池",
+			PatenteeIDs: []string{uni.id}, IPC: []string{"H01M 10/0562"}, FiledOn: mustDay("2021-03-15"), GrantedOn: mustDay("2022-01-10")}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			licensed = number
+		}
+		if _, err := svc.GrantLicense(ctx, admin, licensed, domain.GrantLicense{Type: domain.LicenseOrdinary, LicenseeID: sme.id,
+			EffectiveOn: mustDay("2023-01-01").AddDays(i), EndsOn: mustDay("2025-12-31"), FeePaidFen: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, want := range map[string][]string{
+		uni.key: {fmt.Sprintf("Our patents (%d)", n), fmt.Sprintf("The first %d by number are listed, of %d.", n-1, n)},
+		sme.key: {fmt.Sprintf("Licences we have taken (%d)", n), fmt.Sprintf("The %d with the latest effective dates are listed, of %d.", n-1, n)},
+	} {
+		c := browser(t)
+		signIn(t, c, h.http.URL+"/signin?lang=en", key)
+		var me string
+		deadline := time.Now().Add(20 * time.Second) // the read models catch up
+		for !strings.Contains(me, want[0]) && time.Now().Before(deadline) {
+			_, me, _ = get(t, c, h.http.URL+"/me?lang=en")
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(me, want[0]) || !strings.Contains(me, want[1]) || strings.Count(me, "<tr><td><a href=\"/patents/") != n-1 {
+			t.Errorf("want %q and %q, and %d rows:\n%s", want[0], want[1], n-1, me)
+		}
 	}
 }

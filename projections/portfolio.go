@@ -7,14 +7,17 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// maxPortfolioRows bounds each list of a portfolio.
-const maxPortfolioRows = 500
+// MaxPortfolioRows bounds each list of a portfolio.
+const MaxPortfolioRows = 500
 
 // Portfolio is what an organisation's own page lists: the patents it holds
 // and the licences it has taken, from the listings and tallies read models.
 type Portfolio struct {
 	Patents  []PortfolioPatent
 	Licenses []PortfolioLicense
+	// PatentCount and LicenseCount are how many there are in all, of
+	// which the lists hold the first MaxPortfolioRows.
+	PatentCount, LicenseCount int
 }
 
 // PortfolioPatent is a patent an organisation holds.
@@ -30,7 +33,7 @@ type PortfolioLicense struct {
 }
 
 // Portfolio returns the patents org holds (by number) and the licences it
-// has taken (newest first), at most maxPortfolioRows of each; today decides
+// has taken (newest first), at most MaxPortfolioRows of each; today decides
 // which declarations are in effect.
 func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Portfolio, error) {
 	var out Portfolio
@@ -38,7 +41,7 @@ func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Por
 			COALESCE((SELECT d.declaration_id FROM lst_declarations d
 				WHERE d.number = p.number AND d.declared_on <= ?1 AND d.last_day >= ?1 LIMIT 1), '')
 		FROM lst_patentees o JOIN lst_patents p ON p.number = o.number
-		WHERE o.org_id = ?2 ORDER BY p.number LIMIT ?3`, today.String(), org, maxPortfolioRows)
+		WHERE o.org_id = ?2 ORDER BY p.number LIMIT ?3`, today.String(), org, MaxPortfolioRows)
 	if err != nil {
 		return out, err
 	}
@@ -50,9 +53,14 @@ func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Por
 	}); err != nil {
 		return out, err
 	}
+	err = db.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lst_patentees WHERE org_id = ?1),
+		(SELECT count(*) FROM tly_licenses WHERE licensee_id = ?1)`, org).Scan(&out.PatentCount, &out.LicenseCount)
+	if err != nil {
+		return out, err
+	}
 	rows, err = db.read.QueryContext(ctx, `SELECT l.license_id, l.number, COALESCE(p.title, ''), l.type, l.effective_on
 		FROM tly_licenses l LEFT JOIN lst_patents p ON p.number = l.number
-		WHERE l.licensee_id = ? ORDER BY l.effective_on DESC, l.license_id LIMIT ?`, org, maxPortfolioRows)
+		WHERE l.licensee_id = ? ORDER BY l.effective_on DESC, l.license_id LIMIT ?`, org, MaxPortfolioRows)
 	if err != nil {
 		return out, err
 	}
