@@ -146,7 +146,7 @@ func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 		{fee.Err(), "一次性金额（元）：付费方式 免费 不使用此项；请勿填写", "Lump sum (yuan): is not used by fee mode Free; leave it out", "_fen"},
 		{fee.Err(), "期数：乘以每期金额后超过上限 ¥", "Instalments: multiplied by the instalment is above the ceiling of ¥", "_fen"},
 		{domain.Invalid("body", "has a malformed %%-escape in %s; write %% itself as %%25", domain.Quote("%ZZ")),
-			"表单内容：的 %-转义有误（\"%ZZ\"）", "Form: has a malformed %-escape", "invalid URL escape"},
+			"表单内容：%-转义有误（\"%ZZ\"）", "Form: has a malformed %-escape", "invalid URL escape"},
 		{domain.Invalid("number", "is required"), "专利号：必须填写", "Patent number: is required", "\nnumber"},
 		{domain.Invalid("history_after", "must be an integer from %d to %d", 0, 1), "事件记录起始版本：应为 0 到 1 之间的整数", "History from version: must be", "history_after"},
 		{domain.Invalid("cursor", "is not a cursor of this listing order; start again without it"), "翻页标记：", "Page cursor: ", "\ncursor"},
@@ -168,7 +168,7 @@ func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 	}
 	f := newWebFixture(t)
 	c, page, _ := universityOnItsPatent(t, f)
-	for form, want := range map[string]string{"mode=free&term_months=%ZZ": "表单内容：的 %-转义有误（&#34;%ZZ&#34;）",
+	for form, want := range map[string]string{"mode=free&term_months=%ZZ": "表单内容：%-转义有误（&#34;%ZZ&#34;）",
 		"mode=free;term_months=12": "表单内容：含有“;”，它不分隔参数"} {
 		resp, err := c.Post(page+"/declare", "application/x-www-form-urlencoded", strings.NewReader(form))
 		if err != nil {

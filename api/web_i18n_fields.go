@@ -72,7 +72,7 @@ var zhFieldMessages = map[string]string{
 	"is empty; leave the header out or give a key":                                                          "为空；请不要发送该请求头，或给出一个键",
 	"may hold only printable ASCII characters":                                                              "只能包含可打印的 ASCII 字符",
 	"is given %d times; give it once":                                                                       "给出了 %d 次；请只给一次",
-	"has a malformed %%-escape in %s; write %% itself as %%25":                                              "的 %%-转义有误（%s）；“%%”本身请写作 %%25",
+	"has a malformed %%-escape in %s; write %% itself as %%25":                                              "%%-转义有误（%s）；“%%”本身请写作 %%25",
 	"contains ';', which does not separate parameters (use '&'); write ';' itself as %%3B":                  "含有“;”，它不分隔参数（请用“&”）；“;”本身请写作 %%3B",
 	"is longer than %d characters":                                                                          "超过 %d 个字符",
 	"is not a cursor of this listing order; start again without it":                                         "不是此排序方式的翻页标记；请去掉后重新开始",
