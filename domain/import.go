@@ -1082,15 +1082,23 @@ func FoldOrgName(name string) string {
 
 // OrgNameIndex finds organisations by name, and by unified social credit
 // code, from the store's global log: it reads the log once, then only what
-// was appended since. It is safe for concurrent use. A read model that
-// indexes organisation names can stand in for it (OrgNames).
+// was appended since; with a snapshot store (the service's), it starts
+// from its last snapshot and reads only what came after. It is safe for
+// concurrent use. A read model that indexes organisation names can stand
+// in for it (OrgNames).
 type OrgNameIndex struct {
 	store    EventStore
 	codec    *Codec
 	mu       sync.Mutex
-	after    int64
+	after    int64  // the last position read
+	lastID   string // the ID of the event at after
 	byName   map[string][]string
 	byCredit map[CreditCode]string // the first organisation registered under each code
+
+	snapshots SnapshotStore // nil: none
+	onSnapErr func(error)
+	started   bool  // whether a snapshot was looked for
+	savedAt   int64 // the position of the last snapshot loaded or saved
 }
 
 var _ OrgNames = (*OrgNameIndex)(nil)
@@ -1127,19 +1135,27 @@ func (x *OrgNameIndex) OrgWithCreditCode(ctx context.Context, code CreditCode) (
 	return x.byCredit[code], nil
 }
 
-// catchUp reads the organisations registered since the last read. The
-// caller holds x.mu.
+// catchUp reads the organisations registered since the last read (at
+// first, since the index's snapshot), and saves a snapshot when it has
+// read enough. The caller holds x.mu.
 func (x *OrgNameIndex) catchUp(ctx context.Context) error {
+	if x.snapshots != nil && !x.started {
+		x.started = true
+		x.loadSnapshot(ctx)
+	}
 	for {
 		batch, err := x.store.ReadAll(ctx, x.after, orgNameScanBatch)
 		if err != nil {
 			return fmt.Errorf("read the log for organisations: %w", err)
 		}
 		if len(batch) == 0 {
+			if x.snapshots != nil {
+				x.maybeSaveSnapshot(ctx)
+			}
 			return nil
 		}
 		for _, re := range batch {
-			x.after = re.Position
+			x.after, x.lastID = re.Position, re.ID
 			if !strings.HasPrefix(re.Stream, "org-") || !strings.HasPrefix(re.Type, "org.registered.") {
 				continue
 			}

@@ -59,7 +59,9 @@ type ServiceOptions struct {
 	// when zero.
 	CacheSize int
 	// Snapshots, when set, keeps snapshots of patents with long streams so
-	// that loading them does not replay every event.
+	// that loading them does not replay every event, and of the
+	// organisation index (Orgs), so that a restart does not read the whole
+	// log again.
 	Snapshots SnapshotStore
 	// SnapshotEvery is how many events a stream grows by before a new
 	// snapshot is taken; 500 when zero.
@@ -106,6 +108,9 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 	}
 	if s.onSnapErr == nil {
 		s.onSnapErr = func(error) {}
+	}
+	if s.snapshots != nil {
+		s.orgs.withSnapshots(s.snapshots, s.onSnapErr)
 	}
 	return s, nil
 }
