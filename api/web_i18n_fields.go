@@ -62,6 +62,7 @@ var zhFieldMessages = map[string]string{
 	"give at least one of status, suspended, annual_fee_overdue":                                            "请至少填写状态、中止或年费逾期中的一项",
 	"has a field with an empty name":                                                                        "有一个名称为空的字段",
 	"holds no letters, digits or Chinese characters to search for":                                          "不含可检索的字母、数字或汉字",
+	"has %d different words, Chinese runs and IPC codes; at most %d":                                        "含 %d 个不同的词、汉字串和 IPC 分类号；最多 %d 个",
 	"is %d characters long; at most %d allowed":                                                             "长度为 %d 个字符；最多允许 %d 个",
 	"is above the ceiling of %s":                                                                            "超过上限 %s",
 	"is before effective_on %s":                                                                             "早于生效日 %s",

@@ -29,6 +29,11 @@ const (
 	MaxListingLimit     = 100
 )
 
+// MaxSearchTerms bounds the different terms of a search text (words,
+// runs of Chinese characters, IPC codes): every one is a pass over its
+// postings, and 56 common words took a third of a second.
+const MaxSearchTerms = 24
+
 // ListingQuery selects listed patents: those with a declaration in effect
 // on Today. Empty fields do not filter.
 type ListingQuery struct {
@@ -232,8 +237,11 @@ func (q ListingQuery) Check() error {
 func (q ListingQuery) plan() (sortName string, terms []searchTerm, after *cursorKey, err error) {
 	var fe domain.FieldErrors
 	if q.Text != "" {
-		if terms = queryTerms(q.Text); len(terms) == 0 {
+		switch terms = queryTerms(q.Text); {
+		case len(terms) == 0:
 			fe.Addf("q", "holds no letters, digits or Chinese characters to search for")
+		case len(terms) > MaxSearchTerms:
+			fe.Addf("q", "has %d different words, Chinese runs and IPC codes; at most %d", len(terms), MaxSearchTerms)
 		}
 	}
 	sortName = q.Sort

@@ -239,6 +239,7 @@ func TestListingsRefusesBadQueries(t *testing.T) {
 		field string
 	}{
 		{ListingQuery{Text: "，。！"}, "q"},
+		{ListingQuery{Text: manyWords(MaxSearchTerms + 1)}, "q"},
 		{ListingQuery{Sort: SortRelevance}, "sort"},
 		{ListingQuery{Sort: "cheapest"}, "sort"},
 		{ListingQuery{Cursor: "garbage"}, "cursor"},
@@ -255,6 +256,27 @@ func TestListingsRefusesBadQueries(t *testing.T) {
 		var de *domain.Error
 		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != c.field {
 			t.Errorf("%+v: got %v, want invalid %s", c.q, err, c.field)
+		}
+	}
+}
+
+// manyWords returns a search text of n different words.
+func manyWords(n int) string {
+	words := make([]string, n)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%d", i)
+	}
+	return strings.Join(words, " ")
+}
+
+// TestListingsTakeUpToMaxSearchTerms: a search of MaxSearchTerms different
+// words is answered (one more is refused, TestListingsRefusesBadQueries),
+// and a word given again does not count twice.
+func TestListingsTakeUpToMaxSearchTerms(t *testing.T) {
+	w := newListingWorld(t)
+	for _, text := range []string{manyWords(MaxSearchTerms), manyWords(MaxSearchTerms) + " " + manyWords(MaxSearchTerms)} {
+		if _, err := w.p.Listings(context.Background(), ListingQuery{Text: text}); err != nil {
+			t.Errorf("%d words: %v", len(strings.Fields(text)), err)
 		}
 	}
 }

@@ -645,6 +645,9 @@ func (f *searchFacts) newMatcher(terms []searchTerm, scratch *scratchPool[termSc
 		}
 		s.hits, s.weight = hits, weight
 		m.terms = append(m.terms, matcherTerm{hits: hits, weight: weight, idf: idf, scratch: s})
+		if len(hits) == 0 {
+			break // no doc holds every term: the others need not be looked up
+		}
 	}
 	return m
 }

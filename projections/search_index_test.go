@@ -31,6 +31,12 @@ func TestSearchIndexMirrorsSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	found, paged := 0, 0
+	// A word no title holds, first or among others: nothing, in both.
+	for _, text := range []string{"qqqqzz 一种", "一种 qqqqzz 锂电池", "锂电池 一种 qqqqzz"} {
+		if _, total := compareListingPaths(t, db, ListingQuery{Today: date("2023-06-01"), Text: text, Limit: 100}); total != 0 {
+			t.Errorf("%q found %d listings", text, total)
+		}
+	}
 	for _, q := range queries {
 		pages, total := compareListingPaths(t, db, q)
 		if total > 0 {

@@ -40,6 +40,7 @@ func TestMatchExpression(t *testing.T) {
 		{"H01M 10/0525(2006.01)Ion", `"h01m10x0525" AND "ion"`},
 		{`"电池" OR *`, `"电池" AND "or"`},
 		{"，。！", ""},
+		{"电池 LED 电池 led 锂电池 锂电池", `"电池" AND "led" AND "锂电 电池"`}, // each term once
 	} {
 		if got := MatchExpression(c.in); got != c.want {
 			t.Errorf("MatchExpression(%q) = %s, want %s", c.in, got, c.want)

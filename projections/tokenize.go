@@ -2,6 +2,7 @@ package projections
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -198,7 +199,19 @@ func queryTerms(q string) []searchTerm {
 			terms = append(terms, searchTerm{tokens: bigrams})
 		}
 	}
-	return terms
+	return distinctTerms(terms)
+}
+
+// distinctTerms returns terms without the repeats of a term: a word given
+// twice is searched once (each repeat cost a pass over its postings).
+func distinctTerms(terms []searchTerm) []searchTerm {
+	seen := make(map[string]bool, len(terms))
+	return slices.DeleteFunc(terms, func(t searchTerm) bool {
+		key := t.String()
+		repeat := seen[key]
+		seen[key] = true
+		return repeat
+	})
 }
 
 // ipcTerm returns the term of a normalised IPC prefix filter: the token of
