@@ -45,6 +45,7 @@ func (Tallies) Schema() []string {
 		`CREATE TABLE tly_licenses (license_id TEXT PRIMARY KEY, number TEXT NOT NULL, type TEXT NOT NULL,
 			licensee_id TEXT NOT NULL, effective_on TEXT NOT NULL, instalments INTEGER NOT NULL) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_licenses_on ON tly_licenses (effective_on, type, licensee_id, number, instalments)`,
+		`CREATE INDEX tly_licenses_licensee ON tly_licenses (licensee_id, effective_on)`, // an organisation's own page
 		`CREATE TABLE tly_license_orgs (license_id TEXT NOT NULL, org_id TEXT NOT NULL,
 			PRIMARY KEY (license_id, org_id)) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_license_orgs_org ON tly_license_orgs (org_id)`,
