@@ -5,6 +5,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"sort"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -290,19 +291,22 @@ func newFeeCounter(t *Tally, spans []span) *feeCounter {
 }
 
 // add counts one patent in effect on the days of merged, which are in
-// order and neither overlap nor touch (see mergeDayRanges).
+// order and neither overlap nor touch (see mergeDayRanges). It visits
+// only the buckets each range overlaps, found by binary search: the
+// buckets are in order and contiguous (every bucket for every patent
+// took 165 ms for 300 years over 162,000 patents).
 func (c *feeCounter) add(merged []dayRange) {
 	c.patents++
-	for i, b := range c.buckets {
-		var days int64
-		for _, r := range merged {
-			if lo, hi := max(r.first, b.first), min(r.last, b.last); hi >= lo {
-				days += int64(hi - lo + 1)
+	counted := -1 // the last bucket the patent is counted in
+	for _, r := range merged {
+		i := sort.Search(len(c.buckets), func(i int) bool { return c.buckets[i].last >= r.first })
+		for ; i < len(c.buckets) && c.buckets[i].first <= r.last; i++ {
+			b := c.buckets[i]
+			c.t.Buckets[i].Values[1] += int64(min(r.last, b.last) - max(r.first, b.first) + 1)
+			if i != counted {
+				c.t.Buckets[i].Values[0]++
+				counted = i
 			}
-		}
-		if days > 0 {
-			c.t.Buckets[i].Values[0]++
-			c.t.Buckets[i].Values[1] += days
 		}
 	}
 }
