@@ -1097,3 +1097,54 @@ func TestMePageSaysHowManyInAll(t *testing.T) {
 		}
 	}
 }
+
+// TestMePageListsABanksPledges: a bank's own page lists the pledges it
+// holds as pledgee (it showed a bank nothing), with the pledgor, the
+// patents, the amount secured and the dates; a bank with none says so,
+// and an organisation of another kind with none shows no such list.
+func TestMePageListsABanksPledges(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	svc := h.server.svc
+	uni := h.org("华南理工大学", "university", "440106", "12440000455416125", false)
+	bank := h.org("中国工商银行广州分行", "bank", "440104", "91440101190452347", false)
+	idle := h.org("招商银行广州分行", "bank", "440104", "91440101190452355", false)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	c, _ := domain.PatentCheckChar("202110100001")
+	number := "ZL202110100001." + string(c)
+	if _, err := svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: number, Title: "一种电池", PatenteeIDs: []string{uni.id},
+		IPC: []string{"H01M 10/0562"}, FiledOn: mustDay("2021-03-15"), GrantedOn: mustDay("2022-01-10")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RegisterPledge(ctx, admin, domain.RegisterPledge{PledgorID: uni.id, PledgeeID: bank.id, Patents: []string{number},
+		SecuredAmountFen: 1_000_050, RegisteredOn: mustDay("2024-05-01"), DebtDueOn: mustDay("2025-05-01")}); err != nil {
+		t.Fatal(err)
+	}
+	row := `<tr><td>华南理工大学</td><td><a href="/patents/` + number + `?lang=en">` + number + `</a></td><td>¥10,000.50</td><td>2024-05-01</td><td>—</td></tr>`
+	for _, c := range []struct {
+		key       string
+		want, not []string
+	}{
+		{bank.key, []string{"Patent pledges we hold as pledgee (1)", row}, nil},
+		{idle.key, []string{"Patent pledges we hold as pledgee (0)", "No pledge registered to us as pledgee yet."}, nil},
+		{uni.key, []string{"Our patents (1)"}, []string{"Patent pledges we hold"}},
+	} {
+		b := browser(t)
+		signIn(t, b, h.http.URL+"/signin?lang=en", c.key)
+		var me string
+		deadline := time.Now().Add(20 * time.Second) // the read models catch up
+		for !strings.Contains(me, c.want[0]) && time.Now().Before(deadline) {
+			_, me, _ = get(t, b, h.http.URL+"/me?lang=en")
+			time.Sleep(50 * time.Millisecond)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(me, want) {
+				t.Errorf("want %q:\n%s", want, me)
+			}
+		}
+		for _, not := range c.not {
+			if strings.Contains(me, not) {
+				t.Errorf("want no %q:\n%s", not, me)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -10,14 +11,26 @@ import (
 // MaxPortfolioRows bounds each list of a portfolio.
 const MaxPortfolioRows = 500
 
-// Portfolio is what an organisation's own page lists: the patents it holds
-// and the licences it has taken, from the listings and tallies read models.
+// Portfolio is what an organisation's own page lists: the patents it holds,
+// the licences it has taken and the pledges it holds as pledgee (a bank's),
+// from the listings and tallies read models.
 type Portfolio struct {
 	Patents  []PortfolioPatent
 	Licenses []PortfolioLicense
-	// PatentCount and LicenseCount are how many there are in all, of
-	// which the lists hold the first MaxPortfolioRows.
-	PatentCount, LicenseCount int
+	Pledges  []PortfolioPledge
+	// PatentCount, LicenseCount and PledgeCount are how many there are in
+	// all, of which the lists hold the first MaxPortfolioRows.
+	PatentCount, LicenseCount, PledgeCount int
+}
+
+// PortfolioPledge is a pledge an organisation holds as pledgee: its
+// pledgor, the patents pledged (by number, in order), the amount secured,
+// and when it was registered and released ("" while in force).
+type PortfolioPledge struct {
+	PledgeID, PledgorName    string
+	Patents                  []string
+	Secured                  domain.Fen
+	RegisteredOn, ReleasedOn string
 }
 
 // PortfolioPatent is a patent an organisation holds.
@@ -61,8 +74,12 @@ func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Por
 		return out, err
 	}
 	err = db.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lst_patentees WHERE org_id = ?1),
-		(SELECT count(*) FROM tly_licenses WHERE licensee_id = ?1)`, org).Scan(&out.PatentCount, &out.LicenseCount)
+		(SELECT count(*) FROM tly_licenses WHERE licensee_id = ?1), (SELECT count(*) FROM tly_pledges WHERE pledgee_id = ?1)`,
+		org).Scan(&out.PatentCount, &out.LicenseCount, &out.PledgeCount)
 	if err != nil {
+		return out, err
+	}
+	if out.Pledges, err = db.pledgesHeld(ctx, org); err != nil {
 		return out, err
 	}
 	rows, err = db.read.QueryContext(ctx, portfolioLicensesSQL, org, MaxPortfolioRows)
@@ -73,6 +90,35 @@ func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Por
 		var l PortfolioLicense
 		err := r.Scan(&l.LicenseID, &l.Number, &l.Title, &l.Type, &l.EffectiveOn)
 		out.Licenses = append(out.Licenses, l)
+		return err
+	})
+	return out, err
+}
+
+// portfolioPledgesSQL selects the pledges an organisation holds as
+// pledgee, newest first, through tly_pledges_pledgee, each with its
+// pledgor's name and its patents' numbers.
+const portfolioPledgesSQL = `SELECT g.pledge_id, COALESCE(o.name, g.pledgor_id), g.secured_fen, g.registered_on,
+		COALESCE(g.released_on, ''), (SELECT group_concat(number, ' ') FROM
+			(SELECT number FROM tly_pledge_patents n WHERE n.pledge_id = g.pledge_id ORDER BY number))
+	FROM tly_pledges g LEFT JOIN tly_orgs o ON o.id = g.pledgor_id
+	WHERE g.pledgee_id = ? ORDER BY g.registered_on DESC, g.pledge_id LIMIT ?`
+
+// pledgesHeld returns the pledges org holds as pledgee, at most
+// MaxPortfolioRows, newest first.
+func (db *DB) pledgesHeld(ctx context.Context, org string) ([]PortfolioPledge, error) {
+	rows, err := db.read.QueryContext(ctx, portfolioPledgesSQL, org, MaxPortfolioRows)
+	if err != nil {
+		return nil, err
+	}
+	var out []PortfolioPledge
+	err = scanRows(rows, func(r *sql.Rows) error {
+		var p PortfolioPledge
+		var numbers string
+		var secured int64
+		err := r.Scan(&p.PledgeID, &p.PledgorName, &secured, &p.RegisteredOn, &p.ReleasedOn, &numbers)
+		p.Patents, p.Secured = strings.Fields(numbers), domain.Fen(secured)
+		out = append(out, p)
 		return err
 	})
 	return out, err

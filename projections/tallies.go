@@ -65,6 +65,7 @@ func (Tallies) Schema() []string {
 			secured_fen INTEGER NOT NULL, registered_on TEXT NOT NULL, released_on TEXT) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX tly_pledges_on ON tly_pledges (registered_on)`,
 		`CREATE INDEX tly_pledges_released ON tly_pledges (released_on)`,
+		`CREATE INDEX tly_pledges_pledgee ON tly_pledges (pledgee_id, registered_on)`, // a bank's own page
 		`CREATE TABLE tly_pledge_patents (pledge_id TEXT NOT NULL, number TEXT NOT NULL,
 			PRIMARY KEY (pledge_id, number)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE tly_transfers (transfer_id TEXT PRIMARY KEY, number TEXT NOT NULL, effective_on TEXT NOT NULL,
