@@ -38,7 +38,7 @@ func (x *OrgNameIndex) withSnapshots(snaps SnapshotStore, onErr func(error)) {
 // its position is the one it names). The caller holds x.mu.
 func (x *OrgNameIndex) loadSnapshot(ctx context.Context) {
 	snap, ok, err := x.snapshots.LoadSnapshot(ctx, orgIndexSnapshotKey)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // a lookup given up on is no failure of the snapshot
 		x.onSnapErr(fmt.Errorf("load the organisation index's snapshot: %w", err))
 	}
 	if !ok || err != nil || snap.Format != orgIndexFormat || snap.Version <= 0 {
@@ -73,7 +73,9 @@ func (x *OrgNameIndex) maybeSaveSnapshot(ctx context.Context) {
 			LastEventID: x.lastID, Format: orgIndexFormat, Data: buf.Bytes()})
 	}
 	if err != nil {
-		x.onSnapErr(fmt.Errorf("save the organisation index's snapshot: %w", err))
+		if ctx.Err() == nil {
+			x.onSnapErr(fmt.Errorf("save the organisation index's snapshot: %w", err))
+		}
 		return
 	}
 	x.savedAt = x.after

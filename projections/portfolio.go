@@ -57,7 +57,14 @@ const portfolioLicensesSQL = `SELECT l.license_id, l.number, COALESCE(p.title, '
 // which declarations are in effect.
 func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Portfolio, error) {
 	var out Portfolio
-	rows, err := db.read.QueryContext(ctx, `SELECT p.number, p.title, p.kind,
+	// One read transaction: the lists and their counts of one moment, not
+	// of moments apart while the projections apply new events.
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return out, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT p.number, p.title, p.kind,
 			COALESCE((SELECT d.declaration_id FROM lst_declarations d
 				WHERE d.number = p.number AND d.declared_on <= ?1 AND d.last_day >= ?1 LIMIT 1), '')
 		FROM lst_patentees o JOIN lst_patents p ON p.number = o.number
@@ -73,16 +80,16 @@ func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Por
 	}); err != nil {
 		return out, err
 	}
-	err = db.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lst_patentees WHERE org_id = ?1),
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lst_patentees WHERE org_id = ?1),
 		(SELECT count(*) FROM tly_licenses WHERE licensee_id = ?1), (SELECT count(*) FROM tly_pledges WHERE pledgee_id = ?1)`,
 		org).Scan(&out.PatentCount, &out.LicenseCount, &out.PledgeCount)
 	if err != nil {
 		return out, err
 	}
-	if out.Pledges, err = db.pledgesHeld(ctx, org); err != nil {
+	if out.Pledges, err = pledgesHeld(ctx, tx, org); err != nil {
 		return out, err
 	}
-	rows, err = db.read.QueryContext(ctx, portfolioLicensesSQL, org, MaxPortfolioRows)
+	rows, err = tx.QueryContext(ctx, portfolioLicensesSQL, org, MaxPortfolioRows)
 	if err != nil {
 		return out, err
 	}
@@ -105,9 +112,9 @@ const portfolioPledgesSQL = `SELECT g.pledge_id, COALESCE(o.name, g.pledgor_id),
 	WHERE g.pledgee_id = ? ORDER BY g.registered_on DESC, g.pledge_id LIMIT ?`
 
 // pledgesHeld returns the pledges org holds as pledgee, at most
-// MaxPortfolioRows, newest first.
-func (db *DB) pledgesHeld(ctx context.Context, org string) ([]PortfolioPledge, error) {
-	rows, err := db.read.QueryContext(ctx, portfolioPledgesSQL, org, MaxPortfolioRows)
+// MaxPortfolioRows, newest first, read in tx.
+func pledgesHeld(ctx context.Context, tx *sql.Tx, org string) ([]PortfolioPledge, error) {
+	rows, err := tx.QueryContext(ctx, portfolioPledgesSQL, org, MaxPortfolioRows)
 	if err != nil {
 		return nil, err
 	}
