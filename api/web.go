@@ -60,8 +60,10 @@ type page struct {
 	CSRF                                         string
 	// SigninCSRF is the sign-in form's token, apart from the session's.
 	SigninCSRF string
-	Notice     string
-	Problem    *pageProblem
+	// Next is the patent page a sign-in goes on to (nextPage), "" for /me.
+	Next    string
+	Notice  string
+	Problem *pageProblem
 	// Invalid holds, by the catalogue entry of its label (see
 	// fieldLabels), each form field the problem is about: the field is
 	// marked invalid and described by the problem.
@@ -297,6 +299,14 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
+	if d := s.takeDraftOf(c, p, n); d != nil {
+		for k := range d {
+			p.Form[k] = d.Get(k)
+		}
+		for i := range p.CoOwners {
+			p.CoOwners[i].Consented = slices.Contains(d[coOwnerConsent], p.CoOwners[i].ID)
+		}
+	}
 	p.Upcoming = upcomingDeclaration(view, s.svc.Today())
 	switch {
 	case view.Declaration != nil: // one whose withdrawal is recorded, to take effect later, cannot be withdrawn again
@@ -394,8 +404,13 @@ func (s *Server) webWithdraw(c echo.Context) error {
 // on failure it shows the page again with the problem and the values typed.
 func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.Request, domain.PatentNumber) (domain.Result, error)) error {
 	who, csrf := s.webSession(c)
-	if who.org.ID == "" {
-		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
+	if who.org.ID == "" { // signed out, or the session ended: the form waits for the sign-in
+		page := "/patents/" + c.Param("number")
+		if nextPage(page) == "" {
+			return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
+		}
+		s.keepDraft(c, c.Param("number"))
+		return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(page)+langAmp(c))
 	}
 	res, err := runForm(c, who, csrf, run)
 	if err == nil {
@@ -572,6 +587,9 @@ func (s *Server) signinPageData(c echo.Context, problem string) *page {
 	if problem != "" {
 		p.Problem = &pageProblem{Title: translator(p.Lang)(problem)}
 	}
+	if p.Next = nextPage(c.FormValue("next")); p.Next != "" {
+		p.Notice = translator(p.Lang)("signin.resume")
+	}
 	return p
 }
 
@@ -601,6 +619,9 @@ func (s *Server) signin(c echo.Context) error {
 		return s.render(c, http.StatusUnauthorized, "signin", s.signinPageData(c, "signin.admin"))
 	}
 	s.setSession(c, key)
+	if next := nextPage(c.FormValue("next")); next != "" {
+		return c.Redirect(http.StatusSeeOther, next+langSuffix(c))
+	}
 	return c.Redirect(http.StatusSeeOther, "/me"+langSuffix(c))
 }
 

@@ -617,6 +617,7 @@ func TestWebQueryParametersAreDocumented(t *testing.T) {
 	for key, names := range map[string][]string{
 		"GET /patents/{number}": {"saved", "history_after", "lang"},
 		"GET /dashboard":        {"period", "from", "to", "campaign", "lang"},
+		"GET /signin":           {"next", "lang"},
 	} {
 		op := oasOperations(doc)[key]
 		if op == nil {
@@ -1145,6 +1146,61 @@ func TestMePageListsABanksPledges(t *testing.T) {
 			if strings.Contains(me, not) {
 				t.Errorf("want no %q:\n%s", not, me)
 			}
+		}
+	}
+}
+
+// TestFormSentAfterTheSessionEndedComesBack: a declaration form sent after
+// its session ended records nothing and sends the browser to sign in, which
+// goes on to the patent's page with what was typed back in the form (the
+// web audit lost it all, and landed on /me); the kept form is read once. A
+// sign-in told to go on to another site goes to /me.
+func TestFormSentAfterTheSessionEndedComesBack(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	signIn(t, c, f.url+"/signin?lang=en", f.uniKey)
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page+"?lang=en")
+	token := csrfOf(t, html)
+	_, me, _ := get(t, c, f.url+"/me")
+	if status, _, _ := post(t, c, f.url+"/signout", url.Values{"csrf": {csrfOf(t, me)}}); status != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", status)
+	}
+	before := f.head(t)
+	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"12,000.50"}, "term_months": {"18"},
+		"declared_on": {"2024-06-01"}, "other_terms": {"我方提供技术培训 <b>"}}
+	status, _, h := post(t, c, page+"/declare?lang=en", form)
+	next := "/signin?next=" + url.QueryEscape("/patents/"+string(f.number)) + "&lang=en"
+	if status != http.StatusSeeOther || h.Get("Location") != next || f.head(t) != before {
+		t.Fatalf("form without a session: %d to %q, head %d→%d; want 303 to %q and nothing written", status, h.Get("Location"), before, f.head(t), next)
+	}
+	_, signin, _ := get(t, c, f.url+next)
+	if !strings.Contains(signin, `<input type="hidden" name="next" value="/patents/`+string(f.number)+`">`) ||
+		!strings.Contains(signin, "Your session has ended and the form was not sent.") {
+		t.Fatalf("the sign-in page does not go on to the patent:\n%s", signin)
+	}
+	status, _, h = post(t, c, f.url+"/signin?lang=en", url.Values{"key": {f.uniKey}, "csrf": {signinCSRFOf(t, signin)},
+		"next": {"/patents/" + string(f.number)}})
+	if status != http.StatusSeeOther || h.Get("Location") != "/patents/"+string(f.number)+"?lang=en" {
+		t.Fatalf("sign-in: %d to %q; want 303 to the patent page", status, h.Get("Location"))
+	}
+	_, back, _ := get(t, c, page+"?lang=en")
+	for _, want := range []string{"What you typed before your session ended is back in the form", `value="12,000.50"`,
+		`name="term_months" inputmode="numeric" required value="18"`, `value="2024-06-01"`, "我方提供技术培训 &lt;b&gt;</textarea>",
+		`<option value="lump_sum" selected>`} {
+		if !strings.Contains(back, want) {
+			t.Errorf("the patent page after the sign-in lacks %q:\n%s", want, back)
+		}
+	}
+	if _, again, _ := get(t, c, page+"?lang=en"); strings.Contains(again, "What you typed") || strings.Contains(again, "12,000.50") {
+		t.Error("the kept form came back a second time")
+	}
+	for _, elsewhere := range []string{"https://evil.example/", "//evil.example/patents/" + string(f.number), "/patents/ZL0", "/me"} {
+		other := browser(t)
+		_, signin, _ := get(t, other, f.url+"/signin?next="+url.QueryEscape(elsewhere))
+		status, _, h := post(t, other, f.url+"/signin", url.Values{"key": {f.uniKey}, "csrf": {signinCSRFOf(t, signin)}, "next": {elsewhere}})
+		if status != http.StatusSeeOther || h.Get("Location") != "/me" {
+			t.Errorf("sign-in told to go on to %q: %d to %q; want /me", elsewhere, status, h.Get("Location"))
 		}
 	}
 }
