@@ -34,10 +34,11 @@ type draft struct {
 
 // keepDraft keeps the fields of the form sent to a patent's page, but
 // its token, for the next visit of the page; a form too large for a cookie
-// is not kept.
+// is not kept, nor one another site sent (sentFromHere): it could fill a
+// patentee's form with its own terms.
 func (s *Server) keepDraft(c echo.Context, number string) {
 	form, err := c.FormParams()
-	if err != nil {
+	if err != nil || !sentFromHere(c.Request()) {
 		return
 	}
 	values := url.Values{}
@@ -105,4 +106,15 @@ func (s *Server) takeDraftOf(c echo.Context, p *page, n domain.PatentNumber) url
 		p.Notice = translator(p.Lang)("form.draft_restored")
 	}
 	return d
+}
+
+// sentFromHere reports whether the browser says a request came from a page
+// of this server: Sec-Fetch-Site same-origin, or else an Origin of the
+// request's host. A request that says neither is taken as from elsewhere.
+func sentFromHere(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origin, err := url.Parse(r.Header.Get("Origin"))
+	return err == nil && origin.Host != "" && origin.Host == r.Host
 }

@@ -137,6 +137,16 @@ func browser(t *testing.T) *http.Client {
 // asking for a page, unless the request sets its own.
 type acceptHTML struct{}
 
+// withHeader is acceptHTML with one more header on every request, as a
+// browser adds Origin or Sec-Fetch-Site.
+type withHeader struct{ name, value string }
+
+func (w withHeader) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(w.name, w.value)
+	return acceptHTML{}.RoundTrip(r)
+}
+
 func (acceptHTML) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Header.Get("Accept") == "" {
 		r = r.Clone(r.Context())
@@ -1169,6 +1179,14 @@ func TestFormSentAfterTheSessionEndedComesBack(t *testing.T) {
 	before := f.head(t)
 	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"12,000.50"}, "term_months": {"18"},
 		"declared_on": {"2024-06-01"}, "other_terms": {"我方提供技术培训 <b>"}}
+	// Another site's form to the same address keeps nothing: it could fill
+	// the patentee's form with its own terms.
+	forged := browser(t)
+	forged.Transport = withHeader{"Origin", "https://evil.example"}
+	if status, _, h := post(t, forged, page+"/declare", form); status != http.StatusSeeOther || strings.Contains(h.Get("Set-Cookie"), draftCookie) {
+		t.Errorf("another site's form: %d, Set-Cookie %q; want 303 and no draft kept", status, h.Get("Set-Cookie"))
+	}
+	c.Transport = withHeader{"Sec-Fetch-Site", "same-origin"}
 	status, _, h := post(t, c, page+"/declare?lang=en", form)
 	next := "/signin?next=" + url.QueryEscape("/patents/"+string(f.number)) + "&lang=en"
 	if status != http.StatusSeeOther || h.Get("Location") != next || f.head(t) != before {
