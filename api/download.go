@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -555,36 +556,74 @@ func writeCSVRows(cw *csv.Writer, rows [][]any) error {
 func writeWorkbook(w *bytes.Buffer, doc document) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	sheet := f.GetSheetName(0)
-	titleStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
+	st, err := newWorkbookStyles(f)
 	if err != nil {
 		return err
 	}
-	labelStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	rows, widths, headRow := layOutWorkbook(doc, st)
+	sw, err := f.NewStreamWriter(f.GetSheetName(0))
 	if err != nil {
 		return err
 	}
-	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
-		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
-		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}})
-	if err != nil {
+	for col, n := range widths {
+		if err := sw.SetColWidth(col, col, float64(min(max(n+2, 10), 42))); err != nil {
+			return err
+		}
+	}
+	if len(doc.table) > 1 {
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: headRow, TopLeftCell: fmt.Sprintf("A%d", headRow+1),
+			ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+	}
+	for i, row := range rows {
+		if row == nil {
+			continue // the blank row before the table
+		}
+		if err := sw.SetRow(fmt.Sprintf("A%d", i+1), row); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
 		return err
 	}
-	moneyFmt := "#,##0.00"
-	moneyStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &moneyFmt})
-	if err != nil {
-		return err
+	return f.Write(w)
+}
+
+// workbookStyles are the cell styles of a workbook download.
+type workbookStyles struct{ title, label, head, money, integer, date int }
+
+// newWorkbookStyles adds the styles of a download to f.
+func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
+	moneyFmt, dateFmt := "#,##0.00", "yyyy-mm-dd"
+	var st workbookStyles
+	for _, s := range []struct {
+		id    *int
+		style *excelize.Style
+	}{
+		{&st.title, &excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{&st.label, &excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&st.head, &excelize.Style{Font: &excelize.Font{Bold: true},
+			Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}}},
+		{&st.money, &excelize.Style{CustomNumFmt: &moneyFmt}},
+		{&st.integer, &excelize.Style{NumFmt: 1}}, // "0"
+		{&st.date, &excelize.Style{CustomNumFmt: &dateFmt}},
+	} {
+		id, err := f.NewStyle(s.style)
+		if err != nil {
+			return st, err
+		}
+		*s.id = id
 	}
-	intStyle, err := f.NewStyle(&excelize.Style{NumFmt: 1}) // "0"
-	if err != nil {
-		return err
-	}
-	dateFmt := "yyyy-mm-dd"
-	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
-	if err != nil {
-		return err
-	}
-	widths := map[int]int{}
+	return st, nil
+}
+
+// layOutWorkbook returns the rows of doc's sheet as stream cells (nil for
+// the blank row before the table), the width each column needs (by
+// column number) and the row of the table's headings.
+func layOutWorkbook(doc document, st workbookStyles) (rows [][]any, widths map[int]int, headRow int) {
+	widths = map[int]int{}
 	measure := func(col int, s string) {
 		n := 0
 		for _, r := range s {
@@ -593,98 +632,48 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 				n++ // CJK characters are about two columns wide
 			}
 		}
-		if n > widths[col] {
-			widths[col] = n
-		}
+		widths[col] = max(widths[col], n)
 	}
-	row := 1
-	set := func(col int, v any, style int) error {
-		cell, err := excelize.CoordinatesToCellName(col, row)
-		if err != nil {
-			return err
-		}
+	cell := func(col int, v any, style int) excelize.Cell {
 		switch v := v.(type) {
 		case fen:
-			err = f.SetCellFloat(sheet, cell, yuanFloat(v), -1, 64)
-			if style == 0 {
-				style = moneyStyle
-			}
 			measure(col, yuan(v)+"  ")
+			return excelize.Cell{StyleID: cmp.Or(style, st.money), Value: yuanFloat(v)}
 		case int64:
-			err = f.SetCellInt(sheet, cell, v)
 			measure(col, strconv.FormatInt(v, 10))
-			if style == 0 {
-				style = intStyle
-			}
+			return excelize.Cell{StyleID: cmp.Or(style, st.integer), Value: v}
 		case day:
-			y, m, d := domain.Date(v).Time().Date()
-			err = f.SetCellValue(sheet, cell, time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
-			if style == 0 {
-				style = dateStyle
-			}
 			measure(col, domain.Date(v).String())
+			y, m, d := domain.Date(v).Time().Date()
+			return excelize.Cell{StyleID: cmp.Or(style, st.date), Value: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
 		case heading, term:
-			err = f.SetCellStr(sheet, cell, fmt.Sprint(v))
 			measure(col, fmt.Sprint(v))
+			return excelize.Cell{StyleID: style, Value: fmt.Sprint(v)}
 		case string:
-			err = f.SetCellStr(sheet, cell, v)
-			if style != titleStyle {
+			if style != st.title {
 				measure(col, v)
 			}
-		default:
-			err = f.SetCellValue(sheet, cell, v)
 		}
-		if err != nil {
-			return err
-		}
-		if style != 0 {
-			return f.SetCellStyle(sheet, cell, cell, style)
-		}
-		return nil
+		return excelize.Cell{StyleID: style, Value: v}
 	}
 	if doc.title != "" || len(doc.meta) > 0 {
-		if err := set(1, doc.title, titleStyle); err != nil {
-			return err
-		}
-		row++
+		rows = append(rows, []any{cell(1, doc.title, st.title)})
 		for _, m := range doc.meta {
-			if err := set(1, m[0], labelStyle); err != nil {
-				return err
-			}
-			if err := set(2, m[1], 0); err != nil {
-				return err
-			}
-			row++
+			rows = append(rows, []any{cell(1, m[0], st.label), cell(2, m[1], 0)})
 		}
-		row++ // a blank row before the table
+		rows = append(rows, nil)
 	}
-	headRow := row
+	headRow = len(rows) + 1
 	for i, r := range doc.table {
+		style := 0
+		if i == 0 {
+			style = st.head
+		}
+		row := make([]any, len(r))
 		for j, v := range r {
-			style := 0
-			if i == 0 {
-				style = headStyle
-			}
-			if err := set(j+1, v, style); err != nil {
-				return err
-			}
+			row[j] = cell(j+1, v, style)
 		}
-		row++
+		rows = append(rows, row)
 	}
-	for col, n := range widths {
-		name, err := excelize.ColumnNumberToName(col)
-		if err != nil {
-			return err
-		}
-		if err := f.SetColWidth(sheet, name, name, float64(min(max(n+2, 10), 42))); err != nil {
-			return err
-		}
-	}
-	if len(doc.table) > 1 {
-		if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: headRow, TopLeftCell: fmt.Sprintf("A%d", headRow+1),
-			ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-	}
-	return f.Write(w)
+	return rows, widths, headRow
 }

@@ -359,6 +359,14 @@ func TestExcelReportDayBucketsAreDates(t *testing.T) {
 	if total, _ := f.GetCellValue(sheet, fmt.Sprintf("A%d", head+5)); total != "合计" {
 		t.Errorf("total row %q", total)
 	}
+	// The headings stay in view while the rows scroll, and the columns are
+	// wide enough for their values.
+	if panes, err := f.GetPanes(sheet); err != nil || !panes.Freeze || panes.YSplit != head+1 || panes.TopLeftCell != fmt.Sprintf("A%d", head+2) {
+		t.Errorf("panes %+v, %v; want the rows down to the headings (%d) frozen", panes, err, head+1)
+	}
+	if w, err := f.GetColWidth(sheet, "A"); err != nil || w < 12 {
+		t.Errorf("column A width %v, %v; want 12 or more, for a date", w, err)
+	}
 	resp, body = h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-03-31&period=month&format=xlsx&layout=report")
 	f = openXLSX(t, resp, body)
 	_, head = sheetRows(t, f, "统计周期")
