@@ -1097,8 +1097,9 @@ type OrgNameIndex struct {
 
 	snapshots SnapshotStore // nil: none
 	onSnapErr func(error)
-	started   bool  // whether a snapshot was looked for
-	savedAt   int64 // the position of the last snapshot loaded or saved
+	started   bool   // whether a snapshot was looked for
+	savedAt   int64  // the position of the last snapshot loaded or saved
+	key       string // the snapshot's key (snapshotKey)
 }
 
 var _ OrgNames = (*OrgNameIndex)(nil)
@@ -1140,8 +1141,10 @@ func (x *OrgNameIndex) OrgWithCreditCode(ctx context.Context, code CreditCode) (
 // read enough. The caller holds x.mu.
 func (x *OrgNameIndex) catchUp(ctx context.Context) error {
 	if x.snapshots != nil && !x.started {
+		if err := x.loadSnapshot(ctx); err != nil {
+			return fmt.Errorf("read the log for organisations: %w", err)
+		}
 		x.started = true
-		x.loadSnapshot(ctx)
 	}
 	for {
 		batch, err := x.store.ReadAll(ctx, x.after, orgNameScanBatch)

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -162,13 +163,18 @@ func fill(t *testing.T, st domain.EventStore, batches int) {
 	}
 }
 
-// countingReads is the store it wraps, counting the events ReadAll returns.
+// countingReads is the store it wraps, counting the events ReadAll returns;
+// while failing is set, ReadAll fails as an unreachable store does.
 type countingReads struct {
 	domain.EventStore
-	read atomic.Int64
+	read    atomic.Int64
+	failing atomic.Bool
 }
 
 func (c *countingReads) ReadAll(ctx context.Context, after int64, limit int) ([]domain.RecordedEvent, error) {
+	if c.failing.Load() {
+		return nil, domain.Unavailable("the store is down")
+	}
 	evs, err := c.EventStore.ReadAll(ctx, after, limit)
 	c.read.Add(int64(len(evs)))
 	return evs, err
@@ -192,6 +198,11 @@ func TestOrgIndexStartsFromItsSnapshot(t *testing.T) {
 
 	counted := &countingReads{EventStore: st}
 	again := snapshotService(t, counted, snaps)
+	counted.failing.Store(true) // the first lookup finds the store down: it fails, and the next starts from the snapshot
+	if _, err := again.Orgs().OrgsNamed(ctx, "华南理工大学"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Errorf("lookup with the store down: %v; want unavailable", err)
+	}
+	counted.failing.Store(false)
 	for name, want := range map[string]string{"华南理工大学": w.uni, "中山大学": late} {
 		if ids, err := again.Orgs().OrgsNamed(ctx, name); err != nil || len(ids) != 1 || ids[0] != want {
 			t.Errorf("index started again: %s is %v, %v; want [%s]", name, ids, err, want)
@@ -204,10 +215,24 @@ func TestOrgIndexStartsFromItsSnapshot(t *testing.T) {
 		t.Errorf("index started again read %d events of the log; want the few after its snapshot", n)
 	}
 
-	otherStore := openStore(t) // as long a log, with other events
+	otherStore := openStore(t) // a longer log, with other events
 	fill(t, otherStore, 120)
 	other := snapshotService(t, otherStore, snaps)
 	if ids, err := other.Orgs().OrgsNamed(ctx, "华南理工大学"); err != nil || len(ids) != 0 {
 		t.Errorf("another store's index found %v, %v from a snapshot of this one; want none", ids, err)
+	}
+	// Each ledger keeps its own snapshot beside the other's: the shorter
+	// one's restart still starts from its own (a longer ledger's snapshot
+	// under one key kept it from saving any).
+	shorter := openStore(t)
+	newWorld(t, snapshotService(t, shorter, snaps))
+	fill(t, shorter, 105)
+	if _, err := snapshotService(t, shorter, snaps).Orgs().OrgsNamed(ctx, "华南理工大学"); err != nil {
+		t.Fatal(err)
+	}
+	countedShorter := &countingReads{EventStore: shorter}
+	if ids, err := snapshotService(t, countedShorter, snaps).Orgs().OrgsNamed(ctx, "华南理工大学"); err != nil || len(ids) != 1 ||
+		countedShorter.read.Load() > 10 {
+		t.Errorf("the shorter ledger started again: %v, %v, %d events read; want its university, a few events", ids, err, countedShorter.read.Load())
 	}
 }
