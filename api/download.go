@@ -80,8 +80,10 @@ func reportDocument(c echo.Context, rows [][]any) document {
 }
 
 // download answers doc as a CSV or Excel attachment whose file name starts
-// with name (and, for a report, its title).
-func download(c echo.Context, format, name string, doc document) error {
+// with name (and, for a report, its title). It calls built once the file is
+// built, before it is sent: a client that reads slowly must not hold the
+// workbook slot (takeWorkbookSlot) the building took.
+func download(c echo.Context, format, name string, doc document, built func()) error {
 	var body bytes.Buffer
 	contentType := "text/csv; charset=utf-8"
 	var err error
@@ -91,6 +93,7 @@ func download(c echo.Context, format, name string, doc document) error {
 	} else {
 		err = writeCSVDocument(&body, doc)
 	}
+	built()
 	if err != nil {
 		return err
 	}
@@ -111,7 +114,8 @@ func newWorkbookSlots() chan struct{} { return make(chan struct{}, max(2, runtim
 
 // takeWorkbookSlot waits for a free workbook slot and returns the function
 // that frees it. When none frees within the server's workbookPatience it
-// answers 503 with a Retry-After, as it does when the request ends first.
+// answers 503 with a Retry-After; when the request ends first, 503 without
+// one (nobody reads it).
 func (s *Server) takeWorkbookSlot(ctx context.Context) (release func(), err error) {
 	wait := time.NewTimer(s.workbookPatience)
 	defer wait.Stop()

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -30,5 +31,36 @@ func TestExcelFilesWaitForAWorkbookSlot(t *testing.T) {
 	r = h.do(oasCall{method: http.MethodGet, path: tally + "&format=xlsx", want: http.StatusOK})
 	if r.header.Get("Content-Type") != mimeXLSX || len(s.workbooks) != 0 {
 		t.Errorf("with free slots: %q, %d slots still taken; want a workbook and 0", r.header.Get("Content-Type"), len(s.workbooks))
+	}
+}
+
+// sendWatch is a response writer that records whether the workbook slot
+// was free when the file began to be sent.
+type sendWatch struct {
+	*httptest.ResponseRecorder
+	slots        chan struct{}
+	freeWhenSent bool
+	wrote        bool
+}
+
+func (w *sendWatch) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.wrote, w.freeWhenSent = true, len(w.slots) == 0
+	}
+	return w.ResponseRecorder.Write(b)
+}
+
+// TestWorkbookSlotIsFreedBeforeSending: the slot an Excel file took to be
+// built is free before the file is sent, so that two clients reading
+// slowly cannot hold every slot (and have every other Excel request wait
+// and answer 503) at no cost of their own.
+func TestWorkbookSlotIsFreedBeforeSending(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	s := h.server
+	rec := &sendWatch{ResponseRecorder: httptest.NewRecorder(), slots: s.workbooks}
+	req := httptest.NewRequest(http.MethodGet, "/v1/tallies/deals?from=2024-01-01&to=2024-03-31&format=xlsx", nil)
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !rec.wrote || !rec.freeWhenSent {
+		t.Fatalf("Excel file: %d, sent %v, slot free when sent %v; want 200 and a free slot", rec.Code, rec.wrote, rec.freeWhenSent)
 	}
 }

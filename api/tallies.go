@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,12 +83,14 @@ func answerFigures[T any](s *Server, c echo.Context, form downloadForm, compute 
 	if err := s.waitForReadModels(c, projections.TalliesName); err != nil {
 		return err
 	}
+	release := func() {}
 	if form.format == formatXLSX {
-		release, err := s.takeWorkbookSlot(c.Request().Context())
+		free, err := s.takeWorkbookSlot(c.Request().Context())
 		if err != nil {
 			return err
 		}
-		defer release()
+		release = sync.OnceFunc(free)
+		defer release() // when it fails before the file is built
 	}
 	figures, err := compute(c.Request().Context())
 	if err != nil {
@@ -97,13 +100,13 @@ func answerFigures[T any](s *Server, c echo.Context, form downloadForm, compute 
 	case form.format == formatJSON:
 		return writeJSON(c, http.StatusOK, figures)
 	case form.layout == layoutReport:
-		return download(c, form.format, name(figures), reportDocument(c, table(figures)))
+		return download(c, form.format, name(figures), reportDocument(c, table(figures)), release)
 	}
 	rows, err := dataTable(figures)
 	if err != nil {
 		return err
 	}
-	return download(c, form.format, name(figures), document{table: rows})
+	return download(c, form.format, name(figures), document{table: rows}, release)
 }
 
 // tallyQuery parses the query parameters of a tally and checks that the
