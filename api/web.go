@@ -299,14 +299,6 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
-	if d := s.takeDraftOf(c, p, n); d != nil {
-		for k := range d {
-			p.Form[k] = d.Get(k)
-		}
-		for i := range p.CoOwners {
-			p.CoOwners[i].Consented = slices.Contains(d[coOwnerConsent], p.CoOwners[i].ID)
-		}
-	}
 	p.Upcoming = upcomingDeclaration(view, s.svc.Today())
 	switch {
 	case view.Declaration != nil: // one whose withdrawal is recorded, to take effect later, cannot be withdrawn again
@@ -320,6 +312,14 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 			p.DeclareRefused = domain.RulePledgedWithoutConsent
 		}
 		p.CanDeclare = p.DeclareRefused == ""
+	}
+	if d := s.takeDraftOf(c, p, n); d != nil {
+		for k := range d {
+			p.Form[k] = d.Get(k)
+		}
+		for i := range p.CoOwners {
+			p.CoOwners[i].Consented = slices.Contains(d[coOwnerConsent], p.CoOwners[i].ID)
+		}
 	}
 	return p, nil
 }
@@ -409,8 +409,11 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 		if nextPage(page) == "" {
 			return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
 		}
-		s.keepDraft(c, c.Param("number"))
-		return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(page)+langAmp(c))
+		signin := "/signin?next=" + url.QueryEscape(page)
+		if s.keepDraft(c, c.Param("number")) {
+			signin += "&kept=1"
+		}
+		return c.Redirect(http.StatusSeeOther, signin+langAmp(c))
 	}
 	res, err := runForm(c, who, csrf, run)
 	if err == nil {
@@ -588,7 +591,10 @@ func (s *Server) signinPageData(c echo.Context, problem string) *page {
 		p.Problem = &pageProblem{Title: translator(p.Lang)(problem)}
 	}
 	if p.Next = nextPage(c.FormValue("next")); p.Next != "" {
-		p.Notice = translator(p.Lang)("signin.resume")
+		p.Notice = translator(p.Lang)("signin.ended") // the form was not sent, nor kept
+		if c.FormValue("kept") == "1" {
+			p.Notice = translator(p.Lang)("signin.resume")
+		}
 	}
 	return p
 }

@@ -33,13 +33,13 @@ type draft struct {
 }
 
 // keepDraft keeps the fields of the form sent to a patent's page, but
-// its token, for the next visit of the page; a form too large for a cookie
-// is not kept, nor one another site sent (sentFromHere): it could fill a
-// patentee's form with its own terms.
-func (s *Server) keepDraft(c echo.Context, number string) {
+// its token, for the next visit of the page, and reports whether it did: a
+// form too large for a cookie is not kept, nor one another site sent
+// (sentFromHere), which could fill a patentee's form with its own terms.
+func (s *Server) keepDraft(c echo.Context, number string) bool {
 	form, err := c.FormParams()
 	if err != nil || !sentFromHere(c.Request()) {
-		return
+		return false
 	}
 	values := url.Values{}
 	for k, v := range form {
@@ -49,14 +49,15 @@ func (s *Server) keepDraft(c echo.Context, number string) {
 	}
 	plain, err := json.Marshal(draft{Values: values, At: time.Now()})
 	if err != nil {
-		return
+		return false
 	}
 	sealed := s.sessions.seal(string(plain))
 	if len(sealed) > maxDraftCookie {
-		return
+		return false
 	}
 	c.SetCookie(&http.Cookie{Name: draftCookie, Value: sealed, Path: "/patents/" + number, MaxAge: int(draftLifetime / time.Second),
 		HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+	return true
 }
 
 // takeDraft returns the form kept for the patent's page, and forgets it;
@@ -94,11 +95,12 @@ func nextPage(next string) string {
 	return next
 }
 
-// takeDraftOf returns the form kept for patent n's page when a signed-in
-// organisation visits it, and tells the page so; nil otherwise (the draft
-// waits for the sign-in).
+// takeDraftOf returns the form kept for patent n's page when the page, got
+// by a signed-in organisation, offers it a form, and tells the page so;
+// nil otherwise: the draft waits for its author's visit (another
+// organisation's, or a sent form's page, leaves it).
 func (s *Server) takeDraftOf(c echo.Context, p *page, n domain.PatentNumber) url.Values {
-	if p.Org == nil {
+	if p.Org == nil || c.Request().Method != http.MethodGet || !p.CanDeclare && !p.CanWithdraw {
 		return nil
 	}
 	d := s.takeDraft(c, string(n))

@@ -627,7 +627,7 @@ func TestWebQueryParametersAreDocumented(t *testing.T) {
 	for key, names := range map[string][]string{
 		"GET /patents/{number}": {"saved", "history_after", "lang"},
 		"GET /dashboard":        {"period", "from", "to", "campaign", "lang"},
-		"GET /signin":           {"next", "lang"},
+		"GET /signin":           {"next", "kept", "lang"},
 	} {
 		op := oasOperations(doc)[key]
 		if op == nil {
@@ -1187,8 +1187,17 @@ func TestFormSentAfterTheSessionEndedComesBack(t *testing.T) {
 		t.Errorf("another site's form: %d, Set-Cookie %q; want 303 and no draft kept", status, h.Get("Set-Cookie"))
 	}
 	c.Transport = withHeader{"Sec-Fetch-Site", "same-origin"}
-	status, _, h := post(t, c, page+"/declare?lang=en", form)
-	next := "/signin?next=" + url.QueryEscape("/patents/"+string(f.number)) + "&lang=en"
+	// Terms too long for a cookie are not kept, and the sign-in page says so.
+	long := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "other_terms": {strings.Repeat("技术培训", 400)}}
+	status, _, h := post(t, c, page+"/declare?lang=en", long)
+	if lost := "/signin?next=" + url.QueryEscape("/patents/"+string(f.number)) + "&lang=en"; status != http.StatusSeeOther ||
+		h.Get("Location") != lost || strings.Contains(h.Get("Set-Cookie"), draftCookie) {
+		t.Errorf("a form too large to keep: %d to %q, Set-Cookie %q; want 303 to %q and nothing kept", status, h.Get("Location"), h.Get("Set-Cookie"), lost)
+	} else if _, signin, _ := get(t, c, f.url+lost); !strings.Contains(signin, "nor could what you typed be kept") {
+		t.Errorf("the sign-in page after a form too large to keep does not say it was lost:\n%s", signin)
+	}
+	status, _, h = post(t, c, page+"/declare?lang=en", form)
+	next := "/signin?next=" + url.QueryEscape("/patents/"+string(f.number)) + "&kept=1&lang=en"
 	if status != http.StatusSeeOther || h.Get("Location") != next || f.head(t) != before {
 		t.Fatalf("form without a session: %d to %q, head %d→%d; want 303 to %q and nothing written", status, h.Get("Location"), before, f.head(t), next)
 	}
@@ -1197,6 +1206,16 @@ func TestFormSentAfterTheSessionEndedComesBack(t *testing.T) {
 		!strings.Contains(signin, "Your session has ended and the form was not sent.") {
 		t.Fatalf("the sign-in page does not go on to the patent:\n%s", signin)
 	}
+	// Another organisation signing in on this browser does not take it:
+	// the page offers it no form.
+	status, _, _ = post(t, c, f.url+"/signin?lang=en", url.Values{"key": {f.smeKey}, "csrf": {signinCSRFOf(t, signin)},
+		"next": {"/patents/" + string(f.number)}})
+	if _, other, _ := get(t, c, page+"?lang=en"); status != http.StatusSeeOther || strings.Contains(other, "What you typed") {
+		t.Errorf("the SME's visit (sign-in %d) was shown the university's form", status)
+	}
+	_, me, _ = get(t, c, f.url+"/me")
+	post(t, c, f.url+"/signout", url.Values{"csrf": {csrfOf(t, me)}})
+	_, signin, _ = get(t, c, f.url+next)
 	status, _, h = post(t, c, f.url+"/signin?lang=en", url.Values{"key": {f.uniKey}, "csrf": {signinCSRFOf(t, signin)},
 		"next": {"/patents/" + string(f.number)}})
 	if status != http.StatusSeeOther || h.Get("Location") != "/patents/"+string(f.number)+"?lang=en" {
