@@ -51,7 +51,7 @@ func (s *Server) keepDraft(c echo.Context, number string) bool {
 	if err != nil {
 		return false
 	}
-	sealed := s.sessions.seal(string(plain))
+	sealed := s.sessions.seal(sealedDraft, string(plain))
 	if len(sealed) > maxDraftCookie {
 		return false
 	}
@@ -70,7 +70,7 @@ func (s *Server) takeDraft(c echo.Context, number string) url.Values {
 	}
 	c.SetCookie(&http.Cookie{Name: draftCookie, Value: "", Path: "/patents/" + number, MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode})
-	plain, err := s.sessions.open(ck.Value)
+	plain, err := s.sessions.open(sealedDraft, ck.Value)
 	if err != nil {
 		return nil
 	}

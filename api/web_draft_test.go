@@ -30,3 +30,18 @@ func TestSentFromHere(t *testing.T) {
 		}
 	}
 }
+
+// TestSealedValuesKeepTheirPurpose: a session sealed by the server does not
+// open as a draft, nor a draft as a session, though one key seals both.
+func TestSealedValuesKeepTheirPurpose(t *testing.T) {
+	s := newSealer([]byte("secret"))
+	for _, c := range []struct{ sealedFor, openedAs string }{{sealedSession, sealedDraft}, {sealedDraft, sealedSession}} {
+		sealed := s.seal(c.sealedFor, `{"values":{}}`)
+		if _, err := s.open(c.openedAs, sealed); err == nil {
+			t.Errorf("a value sealed as a %s opens as a %s", c.sealedFor, c.openedAs)
+		}
+		if plain, err := s.open(c.sealedFor, sealed); err != nil || plain != `{"values":{}}` {
+			t.Errorf("a %s does not open as itself: %q, %v", c.sealedFor, plain, err)
+		}
+	}
+}

@@ -70,7 +70,7 @@ type signedOut struct {
 }
 
 // maxSignOutsPerKey bounds the sign-outs of one key kept apart.
-const maxSignOutsPerKey = 64
+const maxSignOutsPerKey = 256
 
 // keySignOuts are the sign-outs of one key's sessions.
 type keySignOuts struct {
@@ -160,18 +160,27 @@ func newSealer(secret []byte) *sealer {
 	return &sealer{aead: aead, csrfKey: csrf[:]}
 }
 
-func (s *sealer) seal(plain string) string {
+// Purposes of sealed values, bound into each as additional data: a value
+// sealed for one is never opened as another.
+const (
+	sealedSession = "session"
+	sealedDraft   = "draft"
+)
+
+// seal seals plain for purpose.
+func (s *sealer) seal(purpose, plain string) string {
 	nonce := make([]byte, s.aead.NonceSize())
 	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(plain), nil))
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, []byte(plain), []byte(purpose)))
 }
 
-func (s *sealer) open(sealed string) (string, error) {
+// open opens a value sealed for purpose.
+func (s *sealer) open(purpose, sealed string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < s.aead.NonceSize() {
 		return "", errors.New("malformed session")
 	}
-	plain, err := s.aead.Open(nil, raw[:s.aead.NonceSize()], raw[s.aead.NonceSize():], nil)
+	plain, err := s.aead.Open(nil, raw[:s.aead.NonceSize()], raw[s.aead.NonceSize():], []byte(purpose))
 	if err != nil {
 		return "", errors.New("session does not open")
 	}
@@ -218,7 +227,7 @@ func (s *Server) setSession(c echo.Context, key string) {
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	ss := session{id: base64.RawURLEncoding.EncodeToString(id), started: time.Now(), key: key}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(ss.plain()), Path: "/",
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(sealedSession, ss.plain()), Path: "/",
 		MaxAge: int(sessionLifetime / time.Second), HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
 }
 
@@ -230,7 +239,7 @@ func (s *Server) currentSession(c echo.Context) (session, string, bool) {
 	if err != nil || ck.Value == "" {
 		return session{}, "", false
 	}
-	plain, err := s.sessions.open(ck.Value)
+	plain, err := s.sessions.open(sealedSession, ck.Value)
 	if err != nil {
 		return session{}, "", false
 	}

@@ -671,12 +671,12 @@ func TestSignOutEndsTheSession(t *testing.T) {
 
 	old := session{id: "old", started: time.Now().Add(-sessionLifetime - time.Minute), key: f.uniKey}
 	stale := browser(t)
-	stale.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: f.svc.sessions.seal(old.plain()), Path: "/"}})
+	stale.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: f.svc.sessions.seal(sealedSession, old.plain()), Path: "/"}})
 	if _, me, _ := get(t, stale, f.url+"/me"); strings.Contains(me, "华南理工大学") {
 		t.Fatal("a session older than its lifetime is still signed in")
 	}
 	old.started = time.Now()
-	stale.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: f.svc.sessions.seal(old.plain()), Path: "/"}})
+	stale.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: f.svc.sessions.seal(sealedSession, old.plain()), Path: "/"}})
 	if _, me, _ := get(t, stale, f.url+"/me"); !strings.Contains(me, "华南理工大学") {
 		t.Fatal("the same session within its lifetime is not signed in: the test proves nothing")
 	}

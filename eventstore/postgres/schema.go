@@ -52,7 +52,7 @@ var migrations = []string{
 		id        integer PRIMARY KEY CHECK (id = 1),
 		ledger_id text    NOT NULL
 	);
-	INSERT INTO ledger_identity (id, ledger_id) VALUES (1, gen_random_uuid()::text);`,
+	INSERT INTO ledger_identity (id, ledger_id) VALUES (1, md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text));`,
 }
 
 // minReadableVersion is the oldest schema version an Existing open
