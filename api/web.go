@@ -190,7 +190,7 @@ func problemLines(err error, lang string) *pageProblem {
 	}
 	var he *echo.HTTPError
 	if len(p.Errors) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only
-		if line := detailLine(p.Detail, lang, t); line != "" {
+		if line := detailLine(err, p.Detail, lang, t); line != "" {
 			out.Lines = append(out.Lines, line)
 		}
 	}

@@ -64,7 +64,8 @@ func TestEveryDetailOfTheFormsIsInChinese(t *testing.T) {
 				t.Errorf("%q leaves out argument %d of %q: %q", zh, i+1, en, text)
 			}
 		}
-		if got := detailLine(fmt.Sprintf(strings.ReplaceAll(en, "%q", "%s"), args...), langZH, func(k string) string { return k }); got != text {
+		err := domain.Violation(domain.RulePromotionalLanguage, en, args...)
+		if got := detailLine(err, err.Message, langZH, func(k string) string { return k }); got != text {
 			t.Errorf("the detail of %q reads %q in Chinese, want %q", en, got, text)
 		}
 	}
@@ -75,13 +76,13 @@ func TestEveryDetailOfTheFormsIsInChinese(t *testing.T) {
 // English sentence; on an English page it shows as it is.
 func TestDetailWithoutChineseNamesItsValues(t *testing.T) {
 	detail := `licence LIC-1 was recorded as "2024-R-7" on 2024-05-01`
-	if got, want := detailLine(detail, langZH, translator(langZH)), `涉及："2024-R-7"；2024-05-01`; got != want {
+	if got, want := detailLine(nil, detail, langZH, translator(langZH)), `涉及："2024-R-7"；2024-05-01`; got != want {
 		t.Errorf("zh: %q, want %q", got, want)
 	}
-	if got := detailLine(detail, langEN, translator(langEN)); got != detail {
+	if got := detailLine(nil, detail, langEN, translator(langEN)); got != detail {
 		t.Errorf("en: %q, want the detail as it is", got)
 	}
-	if got := detailLine("something without a value", langZH, translator(langZH)); got != "" {
+	if got := detailLine(nil, "something without a value", langZH, translator(langZH)); got != "" {
 		t.Errorf("zh, no value: %q, want nothing", got)
 	}
 }

@@ -95,6 +95,21 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	cause   error
+	// format and args made Message, as a FieldError's make its; see
+	// Template.
+	format string
+	args   []any
+}
+
+// Template returns the format and arguments Message was made from, for a
+// translation of the format (the same verbs in the same order) to be
+// formatted with the same arguments; format is "" when Message was not
+// made from one (Invalid and NotFound make their fields').
+func (e *Error) Template() (format string, args []any) { return e.format, e.args }
+
+// messageError returns an error of code whose message format and args make.
+func messageError(code Code, format string, args []any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // Error implements the error interface.
@@ -152,7 +167,9 @@ func Invalid(field, format string, args ...any) *Error {
 
 // Violation returns a rule_violation error for rule with a human message.
 func Violation(rule Rule, format string, args ...any) *Error {
-	return &Error{Code: CodeRuleViolation, Rule: rule, Message: fmt.Sprintf(format, args...)}
+	e := messageError(CodeRuleViolation, format, args)
+	e.Rule = rule
+	return e
 }
 
 // NotFound returns a not_found error for the named thing.
@@ -167,12 +184,14 @@ func NotFound(field, format string, args ...any) *Error {
 
 // Forbidden returns a forbidden error: the actor is not the acting party.
 func Forbidden(format string, args ...any) *Error {
-	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(format, args...)}
+	return messageError(CodeForbidden, format, args)
 }
 
 // Conflict returns a conflict error wrapping cause.
 func Conflict(cause error, format string, args ...any) *Error {
-	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, args...), cause: cause}
+	e := messageError(CodeConflict, format, args)
+	e.cause = cause
+	return e
 }
 
 // Unavailable returns an unavailable error with a human message: the store
@@ -180,7 +199,7 @@ func Conflict(cause error, format string, args ...any) *Error {
 // return it (wrapped with the failure) for connection failures, never for a
 // refusal of the data.
 func Unavailable(format string, args ...any) *Error {
-	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf(format, args...)}
+	return messageError(CodeUnavailable, format, args)
 }
 
 // ErrorCode returns the Code of err, or CodeInternal when err is not a
