@@ -295,6 +295,9 @@ func sharedLedger(b *testing.B) string {
 			}
 			keep = false
 		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
 		benchLedger.dir = dir
 		marker := filepath.Join(dir, fmt.Sprintf("built-v%d-%d", synthVersion, benchEvents()))
 		data, err := os.ReadFile(marker)
