@@ -159,15 +159,18 @@ func TestStrayArgumentNamesTheCommandOnce(t *testing.T) {
 }
 
 // TestHelpExitsZero: asking a command for its flags is no mistake: exit 0
-// with the flags, as `ledger -h` does.
+// with the flags, as `ledger -h` does; `ledger help COMMAND` asks the same.
 func TestHelpExitsZero(t *testing.T) {
 	for _, command := range []string{"serve", "verify", "rebuild", "import"} {
-		for _, h := range []string{"-h", "--help"} {
-			code, out := runLedger(t, command, h)
-			if code != 0 || !strings.Contains(out, "-data") {
-				t.Errorf("%s %s: exit %d, output %q", command, h, code, out)
+		for _, args := range [][]string{{command, "-h"}, {command, "--help"}, {"help", command}} {
+			code, out := runLedger(t, args...)
+			if code != 0 || !strings.HasPrefix(out, "usage: ledger "+command) || !strings.Contains(out, "-data") {
+				t.Errorf("%v: exit %d, output %q", args, code, out)
 			}
 		}
+	}
+	if code, out := runLedger(t, "help", "nonsense"); code != 2 || !strings.Contains(out, `unknown command "nonsense"`) {
+		t.Errorf("help nonsense: exit %d, output %q", code, out)
 	}
 }
 

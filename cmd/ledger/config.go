@@ -64,6 +64,10 @@ func (c *config) settings() []setting {
 func (c *config) newFlagSet(name string, stderr io.Writer, names ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ledger %s [flags]\n\nflags:\n", name)
+		fs.PrintDefaults()
+	}
 	for _, s := range c.settings() {
 		if !contains(names, s.flag) {
 			continue

@@ -96,15 +96,18 @@ func stopAtOnce(ctx context.Context) <-chan struct{} {
 }
 
 // run dispatches to a subcommand and returns the process exit code. Asked
-// for help, it prints the usage and exits 0; given no command, it prints
-// the usage on stderr and exits 2, like an unknown command, so that a
-// script that lost its command fails.
+// for help, it prints the usage and exits 0 (`help COMMAND` prints that
+// command's flags, as `COMMAND -h` does); given no command, it prints the
+// usage on stderr and exits 2, like an unknown command, so that a script
+// that lost its command fails.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
 	}
-	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if args[0] == "help" && len(args) > 1 {
+		args = []string{args[1], "-h"}
+	} else if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
 	}
