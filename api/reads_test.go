@@ -504,20 +504,36 @@ func TestSearchPageTakesAnyRegionCode(t *testing.T) {
 
 // TestSearchPageFollowsItsNextLink: the search page's "next" link keeps
 // its filters, the fee cap in yuan among them, and continues the listing
-// one page on.
+// one page on; each page numbers the results it shows, and a later page
+// links back to the first.
 func TestSearchPageFollowsItsNextLink(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.declared(1)
-	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(2)), &struct{}{})
+	h.declared(2)
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(3)), &struct{}{})
 	nextLink := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
-	resp, page := h.get("/?lang=en&max_fee_yuan=60000&limit=1")
-	m := nextLink.FindSubmatch(page)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("first page: %d, no next link\n%s", resp.StatusCode, page)
+	firstLink := regexp.MustCompile(`<a href="([^"]+)" rel="first">`)
+	path := "/?lang=en&max_fee_yuan=60000&limit=2"
+	for i, want := range []struct {
+		shown      string
+		next, back bool
+	}{{"showing 1–2", true, false}, {"showing 3–3", false, true}} {
+		resp, page := h.get(path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Patents found: 3 · "+want.shown+"<") ||
+			strings.Count(string(page), "一种固态锂电池电解质") != 2-i || nextLink.Match(page) != want.next || firstLink.Match(page) != want.back {
+			t.Fatalf("page %d (%s): %d\n%s", i+1, path, resp.StatusCode, page)
+		}
+		if m := firstLink.FindSubmatch(page); m != nil && html.UnescapeString(string(m[1])) != "/?lang=en&limit=2&max_fee_yuan=60000" {
+			t.Errorf("page %d: first page link %s", i+1, m[1])
+		}
+		if m := nextLink.FindSubmatch(page); m != nil {
+			path = html.UnescapeString(string(m[1]))
+		}
 	}
-	resp, page = h.get(html.UnescapeString(string(m[1])))
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "一种固态锂电池电解质") || nextLink.Match(page) {
-		t.Errorf("next page: %d\n%s", resp.StatusCode, page)
+	for _, bad := range []string{"0", "x", "1000001"} {
+		if resp, page := h.get(path + "&page=" + bad); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(page), "page") {
+			t.Errorf("page=%s: %d, want 400 naming page", bad, resp.StatusCode)
+		}
 	}
 }
 

@@ -34,7 +34,7 @@ func TestSearchAndDashboardRefuseQueriesTheyCannotRead(t *testing.T) {
 		{"/?q=%ZZ", "关键词：%-转义有误（&#34;q=%ZZ&#34;）"},
 		{"/?q=a;b", "关键词：含有“;”，它不分隔参数"},
 		{"/?q=" + url.QueryEscape("电池") + "&q=" + url.QueryEscape("芯片"), "关键词：给出了 2 次；请只给一次"},
-		{"/?foo=1", "foo：不是该地址的参数；可用参数为 cursor, fee_mode, ipc, kind, lang, limit, max_fee_fen, max_fee_yuan, patentee_id, q, region, sort"},
+		{"/?foo=1", "foo：不是该地址的参数；可用参数为 cursor, fee_mode, ipc, kind, lang, limit, max_fee_fen, max_fee_yuan, page, patentee_id, q, region, sort"},
 		{"/?lang=en&foo=1", "foo: is not a parameter of this route; it takes cursor, fee_mode"},
 		{"/?lang=en&q=%ZZ", "Keywords: has a malformed %-escape in &#34;q=%ZZ&#34;"},
 		{"/dashboard?period=year&period=month", "统计周期：给出了 2 次；请只给一次"},

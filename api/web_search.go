@@ -33,6 +33,10 @@ type searchPage struct {
 	Results  []searchResult
 	Total    int64
 	NextURL  string
+	// FirstURL leads back to the first page from a later one; From and To
+	// number the results shown (21 to 40 of Total).
+	FirstURL string
+	From, To int64
 	Searched bool
 	Regions  [][2]string
 	Kinds    []domain.PatentKind
@@ -89,6 +93,10 @@ func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
+	page, err := searchPageNumber(c, q.Cursor)
+	if err != nil {
+		return err
+	}
 	res, err := s.reads.Listings(c.Request().Context(), q)
 	if err != nil {
 		return err
@@ -97,12 +105,44 @@ func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
 	for _, it := range res.Items {
 		sp.Results = append(sp.Results, s.searchResult(c, p.Lang, it))
 	}
-	if res.NextCursor != nil {
-		next := c.Request().URL.Query()
-		next.Set("cursor", *res.NextCursor)
-		sp.NextURL = "/?" + next.Encode()
-	}
+	sp.numberPage(c, page, int64(q.Limit), res.NextCursor)
 	return nil
+}
+
+// maxSearchPage bounds the page number a search page's link carries.
+const maxSearchPage = 1_000_000
+
+// searchPageNumber returns the number of the page a search page's cursor
+// leads to, which its next link carries as page; 1 without a cursor. The
+// number only labels the results shown: the cursor alone says where the
+// page starts.
+func searchPageNumber(c echo.Context, cursor string) (int64, error) {
+	page, err := intQuery(c, "page", 1, 1, maxSearchPage)
+	if cursor == "" {
+		return 1, err
+	}
+	return page, err
+}
+
+// numberPage sets the search page's links to the next and the first page
+// and the numbers of the results shown, page being the page's number and
+// limit its size.
+func (sp *searchPage) numberPage(c echo.Context, page, limit int64, nextCursor *string) {
+	if len(sp.Results) > 0 {
+		sp.From = (page-1)*limit + 1
+		sp.To = sp.From + int64(len(sp.Results)) - 1
+	}
+	query := c.Request().URL.Query()
+	if nextCursor != nil && page < maxSearchPage {
+		query.Set("cursor", *nextCursor)
+		query.Set("page", strconv.FormatInt(page+1, 10))
+		sp.NextURL = "/?" + query.Encode()
+	}
+	if c.QueryParam("cursor") != "" {
+		query.Del("cursor")
+		query.Del("page")
+		sp.FirstURL = "/?" + query.Encode()
+	}
 }
 
 func (s *Server) searchResult(c echo.Context, lang string, it projections.ListingItem) searchResult {
