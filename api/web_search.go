@@ -29,10 +29,10 @@ type orgLink struct{ ID, Name string }
 
 // searchPage is the data of the listing search page beside the common page.
 type searchPage struct {
-	Query    map[string]string
-	Results  []searchResult
-	Total    int64
-	NextURL  string
+	Query   map[string]string
+	Results []searchResult
+	Total   int64
+	NextURL string
 	// FirstURL leads back to the first page from a later one; From and To
 	// number the results shown (21 to 40 of Total).
 	FirstURL string
