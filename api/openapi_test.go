@@ -1443,3 +1443,78 @@ func setCookie(t *testing.T, r oasReply, name string) *http.Cookie {
 	t.Fatalf("no %s cookie set: %v", name, r.header)
 	return nil
 }
+
+// TestOpenAPIRulesOfLessCommonRefusals provokes refusals whose rule is not
+// the operation's usual one, and checks each answer against the document
+// (oasHarness.do): every rule a command can answer must be in its 409's
+// rule enum, or a client generated from the document rejects the answer.
+func TestOpenAPIRulesOfLessCommonRefusals(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	uni := h.org("华南理工大学", "university", "440106", "12440000455416125", false)
+	sme := h.org("广州星能电池科技有限公司", "enterprise", "440113", "91440101MA5CXXXX1", true)
+	bank := h.org("中国工商银行广州分行", "bank", "440104", "91440101190452347", false)
+	register := func(digits, filed string) string {
+		number, _ := oasNumber(t, digits)
+		h.do(oasCall{method: "POST", path: "/v1/patents", key: uni.key, want: 201, body: map[string]any{
+			"number": number, "title": "一种电池极片的制备方法", "patentee_ids": []string{uni.id},
+			"ipc": []string{"H01M 4/04"}, "filed_on": filed, "granted_on": "2012-06-01"}})
+		return number
+	}
+
+	// A negotiated licence that would outlive the patent (expires 2028-01-09).
+	old := register("200810000001", "2008-01-10")
+	h.do(oasCall{method: "POST", path: "/v1/patents/" + old + "/licenses", key: uni.key, want: 409,
+		code: "rule_violation", rule: "term_exceeds_patent", body: map[string]any{"type": "ordinary", "licensee_id": sme.id,
+			"effective_on": "2025-06-01", "ends_on": "2029-12-31", "fee_paid_fen": 100}})
+
+	// A review, then its correction, of a patent lapsed by then.
+	reviewed := register("201010000002", "2010-01-10")
+	review := map[string]any{"campaign": "2024", "reviewed_on": "2024-03-01", "grade": "high", "disposition": "open_license"}
+	h.do(oasCall{method: "POST", path: "/v1/patents/" + reviewed + "/reviews", key: uni.key, want: 201, body: review})
+	h.do(oasCall{method: "POST", path: "/v1/patents/" + reviewed + "/status", key: uni.key, want: 200,
+		body: map[string]any{"status": "lapsed", "effective_on": "2024-05-01", "reason": "年费未缴"}})
+	h.do(oasCall{method: "PUT", path: "/v1/patents/" + reviewed + "/reviews/2024", key: uni.key, want: 409,
+		code: "rule_violation", rule: "patent_not_active", body: oasWith(review, "reviewed_on", "2024-06-01")})
+	h.do(oasCall{method: "POST", path: "/v1/patents/" + reviewed + "/reviews", key: uni.key, want: 409,
+		code: "rule_violation", rule: "patent_not_active", body: oasWith(oasWith(review, "campaign", "2025"), "reviewed_on", "2024-06-01")})
+
+	// A pledge without consent dated before a licence already granted.
+	licensed := register("201110000003", "2011-01-10")
+	h.do(oasCall{method: "POST", path: "/v1/patents/" + licensed + "/licenses", key: uni.key, want: 201,
+		body: map[string]any{"type": "ordinary", "licensee_id": sme.id, "effective_on": "2024-06-01",
+			"ends_on": "2025-05-31", "fee_paid_fen": 100}})
+	h.do(oasCall{method: "POST", path: "/v1/pledges", key: bank.key, want: 409, code: "rule_violation", rule: "pledged_without_consent",
+		body: map[string]any{"pledgor_id": uni.id, "pledgee_id": bank.id, "patents": []string{licensed},
+			"secured_amount_fen": 100_000_000, "registered_on": "2024-03-01", "debt_due_on": "2026-03-01", "open_license_consent": false}})
+}
+
+// TestOpenAPIEmptyQueryValuesAreAbsent gives every optional query
+// parameter of every documented GET route an empty value (region=, as a
+// form with an empty field sends it): the server takes it as not given,
+// and the document must say so (allowEmptyValue), or a client validating
+// against it refuses what the server accepts.
+func TestOpenAPIEmptyQueryValuesAreAbsent(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	ops := oasOperations(h.doc)
+	registered := oasRegisteredRoutes(h.server.Echo())
+	sent := 0
+	for _, route := range oasSortedKeys(ops) {
+		method, path, _ := strings.Cut(route, " ")
+		if method != http.MethodGet || strings.Contains(path, "{") || !registered[route] ||
+			ops[route].Responses.Status(http.StatusSeeOther) != nil {
+			continue
+		}
+		base := oasQueries(t, route, ops[route], "")[0]
+		for _, p := range ops[route].Parameters {
+			if v := p.Value; v.In == "query" && !v.Required {
+				q := maps.Clone(base)
+				q.Set(v.Name, "")
+				h.do(oasCall{method: method, path: path + "?" + q.Encode(), key: oasAdminKey, want: http.StatusOK})
+				sent++
+			}
+		}
+	}
+	if sent < 100 {
+		t.Errorf("only %d empty parameters sent; the document's query parameters were not found", sent)
+	}
+}
