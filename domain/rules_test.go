@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -625,6 +626,19 @@ func TestRegisterPatentValidation(t *testing.T) {
 	for _, want := range []string{"number", "title", "patentee_ids", "ipc[0]", "granted_on"} {
 		if !fields[want] {
 			t.Errorf("field %s not named in %v", want, e.Fields)
+		}
+	}
+	withoutIPC := good
+	withoutIPC.IPC = nil
+	for _, c := range []struct {
+		ipc        []string
+		missingIPC bool
+	}{{[]string{"XYZ"}, false}, {[]string{"XYZ", "H01M"}, false}, {nil, true}, {[]string{}, true}} {
+		withoutIPC.IPC = c.ipc
+		_, err := withoutIPC.Parse()
+		said := asError(err, &e) && slices.ContainsFunc(e.Fields, func(f FieldError) bool { return f.Field == "ipc" })
+		if said != c.missingIPC {
+			t.Errorf("IPC %q: says no code was given %v, want %v: %v", c.ipc, said, c.missingIPC, err)
 		}
 	}
 	yearMismatch := good
