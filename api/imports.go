@@ -186,18 +186,31 @@ func importBody(c echo.Context) (io.Reader, func(), error) {
 	}
 	body := http.MaxBytesReader(c.Response(), r.Body, ImportBodyLimit)
 	ct := r.Header.Get(echo.HeaderContentType)
-	if ct == "" {
-		return uploadReader{body}, func() {}, nil
-	}
 	mt, params, err := mime.ParseMediaType(ct)
 	switch {
 	case err == nil && mt == "multipart/form-data" && params["boundary"] != "":
 		return multipartFile(multipart.NewReader(body, params["boundary"]))
-	case err == nil && importMediaTypes[mt]:
-		return uploadReader{body}, func() {}, nil
+	case ct == "" || err == nil && importMediaTypes[mt]:
+		return wholeBody(uploadReader{body}, r.ContentLength)
 	}
 	return nil, nil, echo.NewHTTPError(http.StatusUnsupportedMediaType,
 		"send the list as text/csv, as "+MIMEXLSX+", or as multipart/form-data with the file in field file")
+}
+
+// wholeBody returns the file of an import sent as the body itself. A body
+// of unknown length (chunked) is spooled to a temporary file first, as a
+// multipart form's file is, so that one over ImportBodyLimit answers 413
+// before any row is written, as one whose Content-Length says so does; a
+// body of known length is read while it arrives.
+func wholeBody(body io.Reader, length int64) (io.Reader, func(), error) {
+	if length >= 0 {
+		return body, func() {}, nil
+	}
+	file, _, err := spool(body)
+	if err != nil {
+		return nil, nil, importError(err)
+	}
+	return file, func() { _ = discard(file) }, nil
 }
 
 // multipartFile returns the part named "file" of a multipart form, spooled

@@ -393,6 +393,35 @@ func TestImportTooLarge(t *testing.T) {
 	}
 }
 
+// TestImportChunkedTooLargeWritesNothing sends, without a Content-Length
+// (chunked), valid rows and then blank lines past the import's limit: 413,
+// and not one of the rows read before the limit is written.
+func TestImportChunkedTooLargeWritesNothing(t *testing.T) {
+	w := newImportWorld(t)
+	before := w.head(t)
+	var rows strings.Builder
+	rows.WriteString("number,title,patentees,ipc,filed_on,granted_on\n")
+	for i := range 1200 { // more than a batch of rows
+		digits := fmt.Sprintf("20201%07d", i)
+		c, _ := domain.PatentCheckChar(digits)
+		fmt.Fprintf(&rows, "ZL%s.%c,一种储能电池管理系统%d,中山大学,H01M 10/42,2020-03-15,2022-01-10\n", digits, c, i)
+	}
+	blank := strings.Repeat("\n", 1<<20)
+	var parts []io.Reader
+	parts = append(parts, strings.NewReader(rows.String()))
+	for range api.ImportBodyLimit>>20 + 1 {
+		parts = append(parts, strings.NewReader(blank))
+	}
+	body := struct{ io.Reader }{io.MultiReader(parts...)} // no Len: sent chunked
+	r := w.do(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", body)
+	if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.body), `"code":"too_large"`) {
+		t.Fatalf("want 413 too_large, got %d %s", r.status, r.body)
+	}
+	if after := w.head(t); after != before {
+		t.Errorf("the log moved from %d to %d: rows before the limit were written", before, after)
+	}
+}
+
 // TestImportLargeBody streams a file of several megabytes through the
 // route (with the server-wide body limit lifted, as serve must for it).
 func TestImportLargeBody(t *testing.T) {
