@@ -826,6 +826,63 @@ func TestListingsShowAPledgeThatBlocksLicences(t *testing.T) {
 	}
 }
 
+// TestListingsShowAWithdrawalToComeAndASuspension: a listed declaration
+// whose withdrawal is recorded to take effect in a few days says when, and
+// a listed patent under suspension says so, in the API's listing and on
+// the search page; the others say neither.
+func TestListingsShowAWithdrawalToComeAndASuspension(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.declared(2)
+	h.declared(3)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	withdrawn, suspended := patentNumberOf(t, 1), patentNumberOf(t, 2)
+	today := h.svc.Today()
+	var decl struct {
+		Declaration struct {
+			ID string `json:"declaration_id"`
+		} `json:"declaration"`
+	}
+	h.getJSON("/v1/patents/"+withdrawn, &decl)
+	if _, err := h.svc.WithdrawDeclaration(ctx, admin, domain.PatentNumber(withdrawn),
+		domain.WithdrawDeclaration{DeclarationID: decl.Declaration.ID, EffectiveOn: today.AddDays(5), Reason: "调整许可条件"}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	res, err := h.svc.ChangeStatus(ctx, admin, domain.PatentNumber(suspended), domain.ChangeStatus{Suspended: &yes,
+		EffectiveOn: today, Reason: "权属纠纷"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []struct {
+			Number      string  `json:"number"`
+			WithdrawnOn *string `json:"withdrawn_on"`
+			Suspended   bool    `json:"suspended"`
+		} `json:"items"`
+	}
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", res.Position), &page)
+	if len(page.Items) != 3 {
+		t.Fatalf("listings: %+v", page.Items)
+	}
+	for _, it := range page.Items {
+		withdrawal := ""
+		if it.WithdrawnOn != nil {
+			withdrawal = *it.WithdrawnOn
+		}
+		if wantWithdrawal, wantSuspended := map[bool]string{true: today.AddDays(5).String()}[it.Number == withdrawn],
+			it.Number == suspended; withdrawal != wantWithdrawal || it.Suspended != wantSuspended {
+			t.Errorf("%s: withdrawn_on %q, suspended %v; want %q, %v", it.Number, withdrawal, it.Suspended, wantWithdrawal, wantSuspended)
+		}
+	}
+	_, html := h.get("/?lang=en")
+	for _, want := range []string{"the withdrawal takes effect on " + today.AddDays(5).String(), "The patent is suspended"} {
+		if n := strings.Count(string(html), want); n != 1 {
+			t.Errorf("the search page says %q %d times:\n%s", want, n, html)
+		}
+	}
+}
+
 // patentNumberOf is the number of the patent declared(serial) registers.
 func patentNumberOf(t testing.TB, serial int) string {
 	t.Helper()

@@ -22,6 +22,10 @@ type searchResult struct {
 	// PledgedWithoutConsent: no licence can be taken today (see
 	// projections.ListingItem).
 	PledgedWithoutConsent bool
+	// WithdrawnOn is the day a recorded withdrawal takes effect, "" when
+	// none is; Suspended says a suspension is in force today.
+	WithdrawnOn string
+	Suspended   bool
 }
 
 // orgLink is an organisation shown with a link to its listed patents.
@@ -147,7 +151,10 @@ func (sp *searchPage) numberPage(c echo.Context, page, limit int64, nextCursor *
 
 func (s *Server) searchResult(c echo.Context, lang string, it projections.ListingItem) searchResult {
 	r := searchResult{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclaredOn: it.DeclaredOn, Licenses: it.Licenses,
-		PledgedWithoutConsent: it.PledgedWithoutConsent}
+		PledgedWithoutConsent: it.PledgedWithoutConsent, Suspended: it.Suspended}
+	if it.WithdrawnOn != nil {
+		r.WithdrawnOn = *it.WithdrawnOn
+	}
 	var fee domain.FeeTerms
 	var ids []string
 	_ = json.Unmarshal(it.IPC, &r.IPC)

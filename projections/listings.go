@@ -23,7 +23,8 @@ func (Listings) Name() string { return ListingsName }
 
 // Tables implements Projection.
 func (Listings) Tables() []string {
-	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search", "lst_patent_status", "lst_pledges"}
+	return []string{"lst_orgs", "lst_patents", "lst_patentees", "lst_declarations", "lst_search", "lst_patent_status", "lst_pledges",
+		"lst_suspensions"}
 }
 
 // Schema implements Projection. A patent enters the search index on its
@@ -67,12 +68,14 @@ func (Listings) Schema() []string {
 			active INTEGER NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE lst_pledges (number TEXT NOT NULL, pledge_id TEXT NOT NULL, registered_on TEXT NOT NULL,
 			consented_on TEXT, released_on TEXT, PRIMARY KEY (number, pledge_id)) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE lst_suspensions (number TEXT NOT NULL, effective_on TEXT NOT NULL, seq INTEGER NOT NULL,
+			suspended INTEGER NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
 	}
 }
 
-// Apply implements Projection. A status change's seq is its position: of
-// two changes effective on one day, the later recorded wins, as in the
-// domain.
+// Apply implements Projection. A status or suspension change's seq is its
+// position: of two changes effective on one day, the later recorded wins,
+// as in the domain.
 func (Listings) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
 	switch ev.(type) {
 	case domain.OrgRegistered, domain.PatentRegistered, domain.DeclarationFiled, domain.DeclarationWithdrawn, domain.PatentTransferred,
@@ -100,6 +103,9 @@ func (Listings) Apply(tx *Tx, e domain.RecordedEvent, ev domain.Event) error {
 	case domain.PatentStatusChanged:
 		return tx.Exec("INSERT INTO lst_patent_status (number, effective_on, seq, active) VALUES (?, ?, ?, ?)",
 			string(v.Number), v.EffectiveOn.String(), e.Position, v.Status == domain.StatusActive)
+	case domain.PatentSuspensionChanged:
+		return tx.Exec("INSERT INTO lst_suspensions (number, effective_on, seq, suspended) VALUES (?, ?, ?, ?)",
+			string(v.Number), v.EffectiveOn.String(), e.Position, v.Suspended)
 	}
 	return applyPledge(tx, ev)
 }

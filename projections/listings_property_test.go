@@ -40,9 +40,12 @@ type lmPatent struct {
 	// patentees that the test only counts (see patenteesOn).
 	transfers []domain.PatentTransferred
 	// status are the register's status changes in the order recorded.
-	status  []domain.PatentStatusChanged
-	decls   []*lmDecl
-	pledges map[string]*lmPledge
+	status []domain.PatentStatusChanged
+	// suspensions are the starts and ends of suspensions in the order
+	// recorded.
+	suspensions []domain.PatentSuspensionChanged
+	decls       []*lmDecl
+	pledges     map[string]*lmPledge
 }
 
 // lmDecl is a declaration with its withdrawal and open licences.
@@ -72,8 +75,10 @@ type lmItem struct {
 	DeclarationID         string
 	Fee                   domain.FeeTerms
 	DeclaredOn, TermEnds  string
+	WithdrawnOn           string // "" when none is recorded within the term
 	Licenses              int64
 	PledgedWithoutConsent bool
+	Suspended             bool
 }
 
 func buildListingModel(t testing.TB, st domain.EventStore) *listingModel {
@@ -95,6 +100,9 @@ func (m *listingModel) apply(t testing.TB, ev domain.Event) {
 	case domain.PatentStatusChanged:
 		p := m.patents[v.Number]
 		p.status = append(p.status, v)
+	case domain.PatentSuspensionChanged:
+		p := m.patents[v.Number]
+		p.suspensions = append(p.suspensions, v)
 	case domain.PatentTransferred:
 		p := m.patents[v.Number]
 		p.patentees, p.transfers = v.ToIDs, append(p.transfers, v)
@@ -152,6 +160,28 @@ func (p *lmPatent) activeOn(day domain.Date) bool {
 		}
 	}
 	return active
+}
+
+// suspendedOn reports whether a suspension is in force on day: the latest
+// change effective by then, of two on one day the later recorded, started
+// one.
+func (p *lmPatent) suspendedOn(day domain.Date) bool {
+	suspended, latest := false, domain.Date{}
+	for _, s := range p.suspensions {
+		if notBefore(day, s.EffectiveOn) && notBefore(s.EffectiveOn, latest) {
+			suspended, latest = s.Suspended, s.EffectiveOn
+		}
+	}
+	return suspended
+}
+
+// withdrawalWithinTerm returns the day the declaration's recorded
+// withdrawal takes effect when that is within its term, else "".
+func (d *lmDecl) withdrawalWithinTerm() string {
+	if d.withdrawnOn.IsZero() || d.withdrawnOn.After(d.TermEndsOn) {
+		return ""
+	}
+	return d.withdrawnOn.String()
 }
 
 // pledgedWithoutConsentOn reports whether on day a pledge of the patent
@@ -253,7 +283,8 @@ func (m *listingModel) expect(t testing.TB, q ListingQuery) []lmItem {
 		}
 		out = append(out, lmItem{Number: string(n), Title: p.reg.Title, Kind: string(p.reg.Kind), IPC: ipc,
 			PatenteeIDs: p.patentees, DeclarationID: d.DeclarationID, Fee: d.Fee, DeclaredOn: d.DeclaredOn.String(),
-			TermEnds: d.TermEndsOn.String(), Licenses: int64(len(d.licenses)), PledgedWithoutConsent: p.pledgedWithoutConsentOn(q.Today)})
+			TermEnds: d.TermEndsOn.String(), WithdrawnOn: d.withdrawalWithinTerm(), Licenses: int64(len(d.licenses)),
+			PledgedWithoutConsent: p.pledgedWithoutConsentOn(q.Today), Suspended: p.suspendedOn(q.Today)})
 	}
 	slices.SortStableFunc(out, func(a, b lmItem) int {
 		if q.Sort == SortFee {
@@ -267,7 +298,11 @@ func (m *listingModel) expect(t testing.TB, q ListingQuery) []lmItem {
 // decodeItem turns a ListingItem into the model's form.
 func decodeItem(t testing.TB, it ListingItem) lmItem {
 	got := lmItem{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclarationID: it.DeclarationID,
-		DeclaredOn: it.DeclaredOn, TermEnds: it.TermEndsOn, Licenses: it.Licenses, PledgedWithoutConsent: it.PledgedWithoutConsent}
+		DeclaredOn: it.DeclaredOn, TermEnds: it.TermEndsOn, Licenses: it.Licenses, PledgedWithoutConsent: it.PledgedWithoutConsent,
+		Suspended: it.Suspended}
+	if it.WithdrawnOn != nil {
+		got.WithdrawnOn = *it.WithdrawnOn
+	}
 	for _, f := range []struct {
 		raw json.RawMessage
 		to  any
@@ -298,6 +333,9 @@ func (m *listingModel) listingDays() []domain.Date {
 			edges = append(edges, d.licenses...)
 		}
 		for _, s := range p.status {
+			edges = append(edges, s.EffectiveOn, s.EffectiveOn.AddDays(-1))
+		}
+		for _, s := range p.suspensions {
 			edges = append(edges, s.EffectiveOn, s.EffectiveOn.AddDays(-1))
 		}
 		for _, tr := range p.transfers {
@@ -442,6 +480,7 @@ func moreFacts(h *history) {
 			h.record(err)
 		}
 	}
+	suspendSome(h)
 	// A pledge without consent is refused over a licence or declaration
 	// dated after its registration: try declarations until one takes it.
 	for try := 0; try < 20 && len(h.decls) > 0; try++ {
@@ -454,6 +493,30 @@ func moreFacts(h *history) {
 			_, err := h.svc.ConsentPledge(context.Background(), admin, domain.ConsentPledge{PledgeID: id, ConsentedOn: on})
 			if h.record(err); err == nil || domain.ErrorCode(err) != domain.CodeRuleViolation {
 				break
+			}
+		}
+	}
+}
+
+// suspendSome suspends a few declared patents while they are likely
+// listed and lifts most of the suspensions a few days later, the first on
+// the same day (recorded after, the lift then wins).
+func suspendSome(h *history) {
+	for k := range 3 {
+		if len(h.decls) == 0 {
+			return
+		}
+		d := h.decls[h.rng.IntN(len(h.decls))]
+		on := d.on.AddDays(h.rng.IntN(30))
+		for i, suspended := range []bool{true, false} {
+			if i == 1 && k > 0 && h.rng.IntN(3) == 0 {
+				break // left in force
+			}
+			_, err := h.svc.ChangeStatus(context.Background(), admin, d.number, domain.ChangeStatus{Suspended: &suspended,
+				EffectiveOn: on, Reason: "权属纠纷"})
+			h.record(err)
+			if k > 0 {
+				on = on.AddDays(1 + h.rng.IntN(5))
 			}
 		}
 	}
@@ -556,6 +619,7 @@ func (m *listingModel) requireVariety(t *testing.T) {
 		if len(p.decls) > 0 {
 			counts["declared"]++
 			counts["status changed"] += min(len(p.status), 1)
+			counts["suspended"] += min(len(p.suspensions), 1)
 			counts["transferred"] += min(len(p.transfers), 1)
 		}
 		counts["declared again"] += min(max(len(p.decls)-1, 0), 1)
@@ -578,7 +642,7 @@ func (m *listingModel) requireVariety(t *testing.T) {
 		}
 	}
 	t.Logf("%v", counts)
-	for _, k := range []string{"declared", "status changed", "transferred", "declared again", "withdrawn", "licensed",
+	for _, k := range []string{"declared", "status changed", "suspended", "transferred", "declared again", "withdrawn", "licensed",
 		"consented later", "released", "released while listed and without consent"} {
 		if counts[k] == 0 {
 			t.Fatalf("history too thin: no patent %s (%v)", k, counts)

@@ -76,6 +76,10 @@ type ListingItem struct {
 	Fee           json.RawMessage `json:"fee"`
 	DeclaredOn    string          `json:"declared_on"`
 	TermEndsOn    string          `json:"term_ends_on"`
+	// WithdrawnOn is the day a recorded withdrawal of the declaration takes
+	// effect, when that is within its term: the declaration is listed up to
+	// the day before (licences taken until then stay valid, PL 50(2)).
+	WithdrawnOn *string `json:"withdrawn_on"`
 	// Licenses counts the open licences taken under the declaration.
 	Licenses int64 `json:"licenses"`
 	// PledgedWithoutConsent says that on the day asked the patent is
@@ -83,7 +87,11 @@ type ListingItem struct {
 	// declaration is in effect, but no licence can be taken until the
 	// pledgee consents or the pledge is released (pledged_without_consent).
 	PledgedWithoutConsent bool `json:"pledged_without_consent"`
-	sortKey               string
+	// Suspended says that on the day asked a suspension of the patent is in
+	// force (ownership dispute or court preservation, IR 103–104): no new
+	// declaration can be filed while it lasts.
+	Suspended bool `json:"suspended"`
+	sortKey   string
 }
 
 // ListingPage is one page of listings.
@@ -112,9 +120,12 @@ var listingOrders = map[string]listingOrder{
 
 // listingColumns are the columns of a listing that readListings reads.
 const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.declaration_id, d.fee,
-	d.declared_on, d.term_ends_on, d.licenses, EXISTS (SELECT 1 FROM lst_pledges pl WHERE pl.number = p.number
+	d.declared_on, d.term_ends_on, CASE WHEN d.last_day < d.term_ends_on THEN date(d.last_day, '+1 day') END,
+	d.licenses, EXISTS (SELECT 1 FROM lst_pledges pl WHERE pl.number = p.number
 		AND pl.registered_on <= ?1 AND (pl.released_on IS NULL OR pl.released_on > ?1)
-		AND (pl.consented_on IS NULL OR pl.consented_on > ?1))`
+		AND (pl.consented_on IS NULL OR pl.consented_on > ?1)),
+	COALESCE((SELECT s.suspended FROM lst_suspensions s WHERE s.number = p.number AND s.effective_on <= ?1
+		ORDER BY s.effective_on DESC, s.seq DESC LIMIT 1), 0)`
 
 // Listings returns a page of listed patents. It returns an invalid_argument
 // *domain.Error naming the fields at fault (see Check).
@@ -380,7 +391,7 @@ func readListings(ctx context.Context, stmt *sql.Stmt, keys []pageKey, today dom
 		var it ListingItem
 		var ipc, patentees, fee string
 		if err := rows.Scan(&it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
-			&it.DeclaredOn, &it.TermEndsOn, &it.Licenses, &it.PledgedWithoutConsent); err != nil {
+			&it.DeclaredOn, &it.TermEndsOn, &it.WithdrawnOn, &it.Licenses, &it.PledgedWithoutConsent, &it.Suspended); err != nil {
 			return nil, err
 		}
 		it.IPC, it.PatenteeIDs, it.Fee = json.RawMessage(ipc), json.RawMessage(patentees), json.RawMessage(fee)
