@@ -131,7 +131,9 @@ func optional[T any](c echo.Context, name string, parse func(string) (T, error))
 // code (its first 4 digits + 00) or province code (first 2 + 0000) stands
 // for its area, as DOMAIN.md defines them, and becomes the prefix of its
 // districts: 440100 is 4401, 440000 is 44. No district code ends in 00.
+// Full-width digits are read as digits.
 func parseRegionPrefix(s string) (string, error) {
+	s = strings.Map(domain.FoldWidth, s) // typed in full-width mode: ４４０１
 	if !regionPrefix.MatchString(s) {
 		return "", domain.Invalid("region", "must be 1 to 6 digits, the start of a region code such as 4401 or 440106")
 	}

@@ -493,7 +493,7 @@ func TestDealsByRegion(t *testing.T) {
 func TestSearchPageTakesAnyRegionCode(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", h.declared(1)), &struct{}{})
-	for region, found := range map[string]bool{"440100": true, "44": true, "440300": false, "310104": false} {
+	for region, found := range map[string]bool{"440100": true, "44": true, "440300": false, "310104": false, "４４０１": true} {
 		resp, page := h.get("/?lang=en&region=" + region)
 		listed := strings.Contains(string(page), "一种固态锂电池电解质")
 		if resp.StatusCode != http.StatusOK || listed != found || !strings.Contains(string(page), `value="`+region+`"`) {
@@ -879,6 +879,30 @@ func TestListingsShowAWithdrawalToComeAndASuspension(t *testing.T) {
 	for _, want := range []string{"the withdrawal takes effect on " + today.AddDays(5).String(), "The patent is suspended"} {
 		if n := strings.Count(string(html), want); n != 1 {
 			t.Errorf("the search page says %q %d times:\n%s", want, n, html)
+		}
+	}
+}
+
+// TestIPCGroupFilterMeansTheGroup: a main group in the ipc filter means
+// that group, as IPC reads it: ipc=H01M 10 finds H01M 10/0562, and
+// ipc=H01M 1 does not, though "H01M 1" starts its text; the tallies'
+// filter reads it alike.
+func TestIPCGroupFilterMeansTheGroup(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.declared(1)
+	for ipc, want := range map[string]int64{"H01M": 1, "H01M 10": 1, "h01m10": 1, "H01M 10/05": 1, "H01M 1": 0, "H01M 1/": 0} {
+		var page struct {
+			Total int64 `json:"total"`
+		}
+		h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d&ipc=%s", pos, url.QueryEscape(ipc)), &page)
+		var tally struct {
+			Total struct {
+				Deals int64 `json:"deals"`
+			} `json:"total"`
+		}
+		h.getJSON("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&ipc="+url.QueryEscape(ipc), &tally)
+		if page.Total != want || tally.Total.Deals != want {
+			t.Errorf("ipc=%s: %d listed, %d deals; want %d", ipc, page.Total, tally.Total.Deals, want)
 		}
 	}
 }

@@ -124,17 +124,19 @@ func (c IPCCode) Subclass() string { return prefixOf(string(c), 4) }
 
 // HasPrefix reports whether c starts with prefix, ignoring spaces and the
 // case of prefix: "H01M", "h01m10" and "H01M 10/" all match H01M 10/0525.
-// "H01M 1" matches groups 1 and 10–19 as well; end a group with "/" to match
-// that group only.
+// As a string prefix, "H01M 1" matches groups 1 and 10–19 as well; a
+// filter normalises it to "H01M 1/" first (NormalizeIPCPrefix), which
+// matches that group only.
 func (c IPCCode) HasPrefix(prefix string) bool {
 	return strings.HasPrefix(compactIPC(string(c)), compactIPC(prefix))
 }
 
 // NormalizeIPCPrefix validates and normalises an IPC prefix for filters: a
-// section ("H"), class ("H01"), subclass ("h01m" → "H01M"), or subclass with
-// main group ("H01M10" → "H01M 10"), optionally followed by "/" and the start
-// of a subgroup ("H01M 10/05"). It returns an invalid_argument *Error for
-// anything else.
+// section ("H"), class ("H01"), subclass ("h01m" → "H01M"), subclass with
+// main group ("H01M10" → "H01M 10/": that group and its subgroups, not
+// groups 100–109 whose number starts alike), or a main group followed by
+// "/" and the start of a subgroup ("H01M 10/05": 10/05, 10/052, 10/0525…).
+// It returns an invalid_argument *Error for anything else.
 func NormalizeIPCPrefix(s string) (string, error) {
 	compact := compactIPC(s)
 	m := ipcPrefixPattern.FindStringSubmatch(compact)
@@ -147,6 +149,9 @@ func NormalizeIPCPrefix(s string) (string, error) {
 	group := strings.TrimLeft(m[1], "0")
 	if group == "" {
 		return "", invalidValue("IPC prefix %s: main group must not be 0", Quote(s))
+	}
+	if m[2] == "" {
+		return compact[:4] + " " + group + "/", nil
 	}
 	return compact[:4] + " " + group + m[2], nil
 }

@@ -167,7 +167,7 @@ func TestIPCHasPrefix(t *testing.T) {
 
 func TestNormalizeIPCPrefix(t *testing.T) {
 	for in, want := range map[string]string{
-		"h": "H", "H01": "H01", "h01m": "H01M", "H01M10": "H01M 10", "H01M 010": "H01M 10",
+		"h": "H", "H01": "H01", "h01m": "H01M", "H01M10": "H01M 10/", "H01M 010": "H01M 10/", "G06F 3": "G06F 3/",
 		"H01M 10/": "H01M 10/", "h01m10/05": "H01M 10/05", "H01M 10/0525": "H01M 10/0525", "Ｈ０１Ｍ": "H01M",
 	} {
 		if got, err := domain.NormalizeIPCPrefix(in); err != nil || got != want {

@@ -24,7 +24,7 @@ func FuzzListings(f *testing.F) {
 	for _, seed := range [][4]string{
 		{"电池", "H01M", "", ""}, {"led 5G", "", "", SortFee}, {`"`, "", "", ""}, {"AND OR NOT", "H", "", SortNewest},
 		{"电* NEAR(池 组)", "", "", ""}, {"h01m10/0562", "H01M 10/05", "", ""}, {"^固态", "", "zz", ""},
-		{"", "G06N", "eyJrIjoxfQ", SortNewest}, {"电池 -组", "A61K 31", "", SortRelevance}, {"\x00\xff", "H01M\"", "", ""},
+		{"", "G06N", "eyJrIjoxfQ", SortNewest}, {"电池 -组", "A61K 31/", "", SortRelevance}, {"\x00\xff", "H01M\"", "", ""},
 		{"H01M10/0562(2006.01)I 电池", "", "", ""}, {"ＬＥＤ　芯片", "H01L", "", SortRelevance}, {"电池:*^-(){}+", "", "", SortFee},
 	} {
 		f.Add(seed[0], seed[1], seed[2], seed[3])

@@ -368,7 +368,7 @@ func listingFilters(rng *rand.Rand, h *history, q ListingQuery) ListingQuery {
 		func() { q.PatenteeID = h.pick(append(append(slices.Clone(h.unis), h.firms...), "no-such-org")) },
 		func() { q.Region = []string{"4", "44", "4401", "440106", "4403", "11", "310104", "5"}[rng.IntN(8)] },
 		func() {
-			q.IPCPrefix = []string{"H", "H01", "H01M", "H01M 1", "H01M 10", "H01M 10/05", "H01L 23/367", "G06F", "A61K 31/00", "C12N 15"}[rng.IntN(10)]
+			q.IPCPrefix = []string{"H", "H01", "H01M", "H01M 1/", "H01M 10/", "H01M 10/05", "H01L 23/367", "G06F", "A61K 31/00", "C12N 15/"}[rng.IntN(10)]
 		},
 		func() {
 			q.FeeMode = []domain.FeeMode{domain.FeeFree, domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty, domain.FeeEntryPlusRoyalty}[rng.IntN(5)]

@@ -97,7 +97,7 @@ func TestListingsInEffectFollowsTheDate(t *testing.T) {
 		{"the day a term ends is still in effect", ListingQuery{Today: date("2024-06-30")}, []int{3, 1, 0, 4}},
 		{"before a declaration it is not listed", ListingQuery{Today: date("2023-06-01")}, []int{2, 4}},
 		{"ipc prefix", ListingQuery{IPCPrefix: "H01M", Today: date("2024-06-30")}, []int{1, 0}},
-		{"ipc group", ListingQuery{IPCPrefix: "H01L 23", Today: date("2024-06-30")}, []int{4}},
+		{"ipc group", ListingQuery{IPCPrefix: "H01L 23/", Today: date("2024-06-30")}, []int{4}},
 		{"ipc class", ListingQuery{IPCPrefix: "H01", Today: date("2024-06-30")}, []int{1, 0, 4}},
 		{"ipc section", ListingQuery{IPCPrefix: "G", Today: date("2024-06-30")}, []int{3}},
 		{"ipc subgroup prefix", ListingQuery{IPCPrefix: "H01M 10/05", Today: date("2024-06-30")}, []int{0}},

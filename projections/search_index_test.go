@@ -365,7 +365,7 @@ func (w *searchWorld) query(rng *rand.Rand) ListingQuery {
 		q.Text = noisyText(rng, w.texts[rng.IntN(len(w.texts))])
 	}
 	pick := func(options ...string) string { return options[rng.IntN(len(options))] }
-	q.IPCPrefix = pick("", "", "H", "H01", "H01M", "H01M 10", "H01M 10/05", "G06N", "A61K 31")
+	q.IPCPrefix = pick("", "", "H", "H01", "H01M", "H01M 10/", "H01M 10/05", "G06N", "A61K 31/")
 	q.Kind = domain.PatentKind(pick("", "", "", string(domain.KindInvention), string(domain.KindUtilityModel)))
 	if rng.IntN(6) == 0 {
 		q.PatenteeID = w.unis[rng.IntN(len(w.unis))]

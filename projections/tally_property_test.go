@@ -476,7 +476,7 @@ func withFilter(rng *rand.Rand, h *history, q TallyQuery) TallyQuery {
 	options := []func(){
 		func() { q.PatenteeID = h.pick(h.unis) },
 		func() { q.Region = []string{"44", "4401", "440106", "11"}[rng.IntN(4)] },
-		func() { q.IPCPrefix = []string{"H01M", "H01L 23", "G", "C12N 15/10"}[rng.IntN(4)] },
+		func() { q.IPCPrefix = []string{"H01M", "H01L 23/", "G", "C12N 15/10"}[rng.IntN(4)] },
 		func() {
 			q.Kind = []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign}[rng.IntN(3)]
 		},
