@@ -63,7 +63,7 @@ func (Listings) Schema() []string {
 			PRIMARY KEY (number, declaration_id)
 		) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX lst_declarations_last_day ON lst_declarations (last_day)`,
-		`CREATE VIRTUAL TABLE lst_search USING fts5(title, abstract, codes, content='', tokenize='ascii')`,
+		`CREATE VIRTUAL TABLE lst_search USING fts5(title, abstract, codes, content='', tokenize='ascii') ` + tokensVersion,
 		`CREATE TABLE lst_patent_status (number TEXT NOT NULL, effective_on TEXT NOT NULL, seq INTEGER NOT NULL,
 			active INTEGER NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
 		`CREATE TABLE lst_pledges (number TEXT NOT NULL, pledge_id TEXT NOT NULL, registered_on TEXT NOT NULL,
@@ -72,6 +72,12 @@ func (Listings) Schema() []string {
 			suspended INTEGER NOT NULL, PRIMARY KEY (number, effective_on, seq)) STRICT, WITHOUT ROWID`,
 	}
 }
+
+// tokensVersion names, in the schema, how the search index's tokens are
+// made (see tokenize.go): changing how texts are folded or split changes
+// it, and with it the listings' fingerprint, so that an upgraded server
+// rebuilds the index rather than match new query tokens against old ones.
+const tokensVersion = "/* tokens: NFKC, CJK bigrams */"
 
 // Apply implements Projection. A status or suspension change's seq is its
 // position: of two changes effective on one day, the later recorded wins,

@@ -15,6 +15,8 @@ func TestIndexTokens(t *testing.T) {
 		{"一种固态锂电池", "一种 种固 固态 态锂 锂电 电池 池"},
 		{"LED芯片，Li-ion 电池", "led 芯片 片 li ion 电池 池"},
 		{"Ｈ０１Ｍ　电", "h01m 电"},
+		{"一种Li₂CO₃的提纯方法", "一种 种 li2co3 的提 提纯 纯方 方法 法"},
+		{"Ⅱ型糖尿病，−20℃", "ii 型糖 糖尿 尿病 病 20 c"},
 		{"", ""},
 	} {
 		if got := IndexTokens(c.in); got != c.want {
@@ -37,6 +39,7 @@ func TestMatchExpression(t *testing.T) {
 		{"H01M10/0525(2010.01)I 电池", `"h01m10x0525" AND "电池"`},
 		{"h01m 10/0525 (2006.01)", `"h01m10x0525"`},
 		{"Ｈ０１Ｍ１０／０５２５（２００６．０１）Ｎ", `"h01m10x0525"`},
+		{"Li₂CO₃", `"li2co3"`},
 		{"H01M 10/0525(2006.01)Ion", `"h01m10x0525" AND "ion"`},
 		{`"电池" OR *`, `"电池" AND "or"`},
 		{"，。！", ""},
@@ -179,6 +182,7 @@ func TestSearchFindsIPCCodesAndSingleCharacters(t *testing.T) {
 		{"Led芯片", []int{4}},
 		{"ＬＥＤ　封装", []int{4}},
 		{"H01L23/367", []int{4}},
+		{"Ｌｅｄ封装结构", []int{4}},
 		{`"LED" (芯片*):^-`, []int{4}},
 	} {
 		got := w.numbers(t, ListingQuery{Text: c.q, Today: date("2024-06-30"), Sort: SortNewest})

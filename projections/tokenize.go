@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/patentledger/ledger/domain"
 )
 
@@ -22,7 +24,8 @@ import (
 // single character becomes a prefix query, which finds it at any place in a
 // run (inside a bigram or as the last character). Other letters and digits
 // form lower-cased words. IPC codes become tokens of their own (see
-// ipcTokens).
+// ipcTokens). Texts and queries are folded first (foldText), so that the
+// forms Unicode marks as compatibility variants find each other.
 
 // isCJK reports whether r is indexed by bigrams.
 func isCJK(r rune) bool {
@@ -35,6 +38,14 @@ type segment struct {
 	cjk  bool
 }
 
+// foldText returns text in Unicode normalisation form NFKC: full-width
+// letters and digits as ASCII (ＬＥＤ, ２０２４), subscripts and superscripts
+// as digits (Li₂CO₃ as Li2CO3), Roman numerals as letters (Ⅱ as II), ℃ as
+// °C, and CJK compatibility ideographs as the ideographs they stand for.
+// The listings' schema names this folding (tokensVersion): changing it
+// changes the tokens, which needs the index rebuilt.
+func foldText(text string) string { return norm.NFKC.String(text) }
+
 // segments splits text into CJK runs and lower-cased words, in order.
 func segments(text string) []segment {
 	var out []segment
@@ -46,8 +57,7 @@ func segments(text string) []segment {
 			cur = cur[:0]
 		}
 	}
-	for _, r := range text {
-		r = domain.FoldWidth(r)
+	for _, r := range foldText(text) {
 		switch {
 		case isCJK(r):
 			if !cjk {
@@ -174,7 +184,7 @@ func MatchExpression(q string) string { return matchExpression(queryTerms(q)) }
 // queryTerms returns the terms of a user's query (see MatchExpression).
 func queryTerms(q string) []searchTerm {
 	var terms []searchTerm
-	q = ipcInQuery.ReplaceAllStringFunc(strings.Map(domain.FoldWidth, q), func(m string) string {
+	q = ipcInQuery.ReplaceAllStringFunc(foldText(q), func(m string) string {
 		sm := ipcInQuery.FindStringSubmatch(m)
 		group, _ := strconv.Atoi(sm[2])
 		tok := strings.ToLower(sm[1]) + strconv.Itoa(group)
