@@ -177,11 +177,31 @@ func (s *Server) logFailure(c echo.Context, p Problem, err error) {
 		"method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
 }
 
+// statusClientClosedRequest is the status of a request whose client went
+// away before the answer (nginx's 499): the request log and the metrics
+// count it as such, not as a failure of the server.
+const statusClientClosedRequest = 499
+
+// clientClosed reports whether err ended the request r because its client
+// went away: a cancellation, with the request's own context canceled. A
+// cancellation of the server's own stays an internal error.
+func clientClosed(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+}
+
 // handleError is echo's HTTPErrorHandler: it writes the problem document
 // (on a web page's address, to a client that accepts HTML, the error page
-// a browser shows) and logs server-side failures with the request ID.
+// a browser shows) and logs server-side failures with the request ID. A
+// request whose client went away gets the status 499 alone, logged as
+// information.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if clientClosed(c.Request(), err) {
+		s.log.Info("client closed request", "request_id", requestID(c), "method", c.Request().Method,
+			"path", c.Request().URL.Path, "error", err)
+		c.Response().WriteHeader(statusClientClosedRequest)
 		return
 	}
 	p := problemOf(err)
