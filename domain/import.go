@@ -58,15 +58,22 @@ const (
 	CodeAmbiguousName Code = "ambiguous_name"
 )
 
-// Import limits: rows per store append, an estimate of the bytes of one
+// Import limits: rows per store append, and an estimate of the bytes of one
 // append (EventStoreDB refuses an append over 1 MiB by default, and a batch
-// of 500 rows with long abstracts would exceed it), and how many
-// rejections and warnings a report lists (it always counts all of them).
+// of 500 rows with long abstracts would exceed it).
 const (
 	DefaultImportBatch  = 500
 	maxImportBatchBytes = 512 << 10
-	maxListedRejected   = 10_000
-	maxListedWarnings   = 1_000
+)
+
+// The lengths of a report's lists: a Truncated report cut the list that is
+// this long.
+const (
+	// MaxListedRejected is how many rejections a report lists at most (it
+	// counts every rejected row).
+	MaxListedRejected = 10_000
+	// MaxListedWarnings is how many warnings a report lists at most.
+	MaxListedWarnings = 1_000
 )
 
 // ImportRow is one row of a patent list: a registration and, optionally, an
@@ -578,7 +585,7 @@ func (im *Import) settleRepeat(row int, fp uint64, first seenRow) {
 func (im *Import) reject(list []ImportRejection) {
 	im.report.RejectedRows++
 	for _, r := range list {
-		if len(im.report.Rejected) >= maxListedRejected {
+		if len(im.report.Rejected) >= MaxListedRejected {
 			im.report.Truncated = true
 			return
 		}
@@ -595,7 +602,7 @@ func (im *Import) Warn(row int, message string) { im.warn(row, []string{message}
 
 func (im *Import) warn(row int, msgs []string) {
 	for _, m := range msgs {
-		if len(im.report.Warnings) >= maxListedWarnings {
+		if len(im.report.Warnings) >= MaxListedWarnings {
 			im.report.Truncated = true
 			return
 		}

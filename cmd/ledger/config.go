@@ -165,11 +165,10 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 	}
 	switch c.store {
 	case "sqlite":
-		path := filepath.Join(c.data, "events.db")
-		if _, err := os.Stat(path); readOnly && errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no event store in %s (no events.db there; is --data right?)", c.data)
+		if err := c.noSQLiteStore(); readOnly && err != nil {
+			return nil, err
 		}
-		return sqlite.Open(ctx, path, sqlite.Options{ReadOnly: readOnly})
+		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: readOnly})
 	case "esdb":
 		st, err := esdb.Connect(ctx, c.storeURL, esdb.Options{})
 		if err != nil {
@@ -185,6 +184,15 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 	default: // checkChoices, which every command runs first, refuses it
 		return nil, fmt.Errorf("unknown store %q (want sqlite, postgres or esdb)", c.store)
 	}
+}
+
+// noSQLiteStore says that the data folder holds no SQLite event store
+// (events.db), nil when it does.
+func (c *config) noSQLiteStore() error {
+	if _, err := os.Stat(filepath.Join(c.data, "events.db")); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no event store in %s (no events.db there; is --data right?)", c.data)
+	}
+	return nil
 }
 
 // storeURLError names --store-url in the error of opening the store it

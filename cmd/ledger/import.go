@@ -50,7 +50,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&f.json, "json", false, "print the report as the JSON the API answers")
 	fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "with --server: send this Idempotency-Key, so that running the same import again answers the first report")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8, GB18030 or UTF-16) or .xlsx list of patents and declarations with the\ncolumns of CONTRACT.md. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: ledger import FILE [flags]\n\nImports a CSV (UTF-8, GB18030 or UTF-16) or .xlsx list of patents and declarations with the\nimport columns of the README. Exit 0: no row rejected; 1: some rows rejected; 2: the import failed.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterspersed(fs, args)
@@ -142,6 +142,9 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 		return domain.ImportReport{}, err
 	}
 	defer file.Close()
+	if err := checkImportStore(cfg); err != nil {
+		return domain.ImportReport{}, err
+	}
 	store, err := cfg.openStore(ctx, f.dryRun) // a dry run only reads: it creates no folder and no store
 	if err != nil {
 		return domain.ImportReport{}, err
@@ -172,6 +175,23 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 	}
 	err = importer.Run(ctx, rd, im, func(rows int, bytesRead int64) { bar.progress(bytesRead, rows) })
 	return im.Report(), err
+}
+
+// checkImportStore refuses a local import into a data folder that holds
+// no SQLite event store, as a dry run does, rather than create an empty
+// ledger there (a mistyped --data, or the wrong working directory for the
+// default ./data) whose every row names an unknown organisation. A folder
+// that is there but cannot be written says so first.
+func checkImportStore(cfg config) error {
+	if cfg.store != "sqlite" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.data); err == nil {
+		if err := cfg.prepareDataFolder(); err != nil {
+			return err
+		}
+	}
+	return cfg.noSQLiteStore()
 }
 
 // importRemote sends the file to POST /v1/imports/patents and returns the
@@ -248,8 +268,12 @@ func printImportReport(w io.Writer, a api.ImportAnswer, f importFlags) {
 	default:
 		fmt.Fprint(w, "; nothing written")
 	}
-	if a.Truncated {
+	// A truncated report cut the list, or lists, that reached their limit.
+	if a.Truncated && len(a.Rejected) >= domain.MaxListedRejected {
 		fmt.Fprintf(w, "; the first %d problems are listed", len(a.Rejected))
+	}
+	if a.Truncated && len(a.Warnings) >= domain.MaxListedWarnings {
+		fmt.Fprintf(w, "; the first %d warnings are listed", len(a.Warnings))
 	}
 	fmt.Fprintln(w)
 	for _, r := range a.Rejected {
@@ -259,8 +283,36 @@ func printImportReport(w io.Writer, a api.ImportAnswer, f importFlags) {
 		}
 		fmt.Fprintf(w, "row %d\t%s\t%s\t%s\n", r.Row, column, r.Code, r.Message)
 	}
-	for _, msg := range a.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", msg)
+	printWarnings(w, a.Warnings)
+}
+
+// printWarnings prints each warning of a report ("row 5: …") once, with
+// the rows that have it: the same note about an IPC code is on every row
+// that gives the code.
+func printWarnings(w io.Writer, warnings []string) {
+	var order []string
+	rows := map[string][]string{}
+	for _, warning := range warnings {
+		row, msg, ok := strings.Cut(warning, ": ")
+		if !ok {
+			row, msg = "", warning
+		}
+		if _, seen := rows[msg]; !seen {
+			order = append(order, msg)
+		}
+		rows[msg] = append(rows[msg], strings.TrimPrefix(row, "row "))
+	}
+	for _, msg := range order {
+		switch r := rows[msg]; {
+		case len(r) == 1 && r[0] == "":
+			fmt.Fprintf(w, "warning: %s\n", msg)
+		case len(r) == 1:
+			fmt.Fprintf(w, "warning: row %s: %s\n", r[0], msg)
+		case len(r) <= 5:
+			fmt.Fprintf(w, "warning: rows %s: %s\n", strings.Join(r, ", "), msg)
+		default:
+			fmt.Fprintf(w, "warning: rows %s, … (%d rows): %s\n", strings.Join(r[:5], ", "), len(r), msg)
+		}
 	}
 }
 

@@ -292,3 +292,60 @@ func TestInterruptedImportSaysWhatItLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestImportLocalNeedsAStore: a local import into a data folder that holds
+// no event store (a mistyped --data, or ./data seen from the wrong working
+// directory) is refused as the dry run is, and creates nothing there:
+// it created an empty ledger, then rejected every row for naming an
+// unknown organisation.
+func TestImportLocalNeedsAStore(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo-folder")
+	empty := t.TempDir()
+	for _, data := range []string{missing, empty} {
+		code, out, errOut := runCLI(t, "import", samplePath, "--data", data)
+		if want := "no event store in " + data + " (no events.db there; is --data right?)"; code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("--data %s: exit %d, %.200q %q; want exit 2 and %q", data, code, out, errOut, want)
+		}
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the import made %s: %v", missing, err)
+	}
+	if entries, err := os.ReadDir(empty); err != nil || len(entries) != 0 {
+		t.Errorf("the import left %v in the empty folder (%v)", entries, err)
+	}
+}
+
+// TestImportSummarySaysWhichListWasCut: the summary says "the first N
+// problems are listed" only when the rejections were cut short, and says
+// so of the warnings when they were (it said "the first 0 problems are
+// listed"); a warning on many rows is printed once, with its rows.
+func TestImportSummarySaysWhichListWasCut(t *testing.T) {
+	warnings := func(n int, msg string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("row %d: %s", i+2, msg)
+		}
+		return out
+	}
+	ipc := "IPC code C01B 32/05 is not in IPC 2016.01"
+	for _, tc := range []struct {
+		answer api.ImportAnswer
+		want   string
+	}{
+		{api.ImportAnswer{Rows: 6000, Imported: 6000, Warnings: warnings(domain.MaxListedWarnings, ipc), Truncated: true},
+			"6000 rows: 6000 imported, 0 unchanged, 0 rejected (dry run: nothing written); the first 1000 warnings are listed\n" +
+				"warning: rows 2, 3, 4, 5, 6, … (1000 rows): " + ipc + "\n"},
+		{api.ImportAnswer{Rows: 10005, RejectedRows: 10005, Rejected: make([]api.ImportRejected, domain.MaxListedRejected),
+			Warnings: []string{"row 2: a", "row 3: b", "row 4: a"}, Truncated: true},
+			"10005 rows: 0 imported, 0 unchanged, 10005 rejected (dry run: nothing written); the first 10000 problems are listed\n"},
+		{api.ImportAnswer{Rows: 3, Imported: 3, Warnings: []string{"row 2: a", "row 3: b", "row 4: a"}},
+			"3 rows: 3 imported, 0 unchanged, 0 rejected (dry run: nothing written)\nwarning: rows 2, 4: a\nwarning: row 3: b\n"},
+	} {
+		var b strings.Builder
+		printImportReport(&b, tc.answer, importFlags{dryRun: true})
+		got := b.String()
+		if first, _, _ := strings.Cut(tc.want, "\n"); !strings.HasPrefix(got, first+"\n") || !strings.HasSuffix(got, tc.want[len(first)+1:]) {
+			t.Errorf("got\n%.500s\nwant\n%s", got, tc.want)
+		}
+	}
+}
