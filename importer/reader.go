@@ -51,6 +51,21 @@ var headerAliases = map[string]string{
 	"other_terms": domain.ColOtherTerms, "其他条件": domain.ColOtherTerms,
 }
 
+// fallbackAliases are headers of exports (CNIPA's, patent databases') that
+// name a column only when no other header of the row names it as
+// headerAliases do: a list may have both 专利号 and 申请号.
+var fallbackAliases = map[string]string{
+	"申请号": domain.ColNumber, "发明名称": domain.ColTitle, "授权日": domain.ColGrantedOn,
+	"主分类号": domain.ColIPC, "分类号": domain.ColIPC,
+}
+
+// columnTitles are the Chinese headers of the required columns, for the
+// messages that name a missing one.
+var columnTitles = map[string]string{
+	domain.ColNumber: "专利号", domain.ColTitle: "专利名称", domain.ColPatentees: "专利权人", domain.ColIPC: "IPC分类号",
+	domain.ColLocarno: "洛迦诺分类号", domain.ColFiledOn: "申请日", domain.ColGrantedOn: "授权公告日",
+}
+
 // requiredColumns must each have a header; a file needs ipc or locarno
 // besides.
 var requiredColumns = []string{domain.ColNumber, domain.ColTitle, domain.ColPatentees, domain.ColFiledOn, domain.ColGrantedOn}
@@ -61,14 +76,50 @@ var declarationColumns = []string{domain.ColFeeMode, domain.ColLumpSumFen, domai
 	domain.ColEntryFeeFen, domain.ColRoyaltyBP, domain.ColRoyaltyBase, domain.ColTermMonths, domain.ColDeclaredOn,
 	domain.ColEvaluationReportRef, domain.ColCoOwnerConsent, domain.ColOtherTerms}
 
-// feeModeWords maps fee modes in Chinese (and English) to their codes.
-var feeModeWords = map[string]domain.FeeMode{
-	"免费": domain.FeeFree, "free": domain.FeeFree,
-	"一次性": domain.FeeLumpSum, "一次性支付": domain.FeeLumpSum, "一次性付款": domain.FeeLumpSum, "一次总付": domain.FeeLumpSum, "lump_sum": domain.FeeLumpSum,
-	"分期": domain.FeeInstalment, "分期支付": domain.FeeInstalment, "分期付款": domain.FeeInstalment, "instalment": domain.FeeInstalment, "installment": domain.FeeInstalment,
-	"提成": domain.FeeRoyalty, "提成支付": domain.FeeRoyalty, "royalty": domain.FeeRoyalty,
-	"入门费+提成": domain.FeeEntryPlusRoyalty, "入门费加提成": domain.FeeEntryPlusRoyalty, "entry_plus_royalty": domain.FeeEntryPlusRoyalty,
+// feeModeNames are the words that name each fee mode in a cell besides
+// its code: the Chinese words of lists, in the order messages list them,
+// and English spellings.
+var feeModeNames = []struct {
+	mode  domain.FeeMode
+	words []string
+}{
+	{domain.FeeFree, []string{"免费", "免费许可"}},
+	{domain.FeeLumpSum, []string{"一次性支付", "一次性", "一次性付款", "一次总付"}},
+	{domain.FeeInstalment, []string{"分期付款", "分期", "分期支付", "installment"}},
+	{domain.FeeRoyalty, []string{"提成", "提成支付", "按销售额提成", "销售额提成"}},
+	{domain.FeeEntryPlusRoyalty, []string{"入门费+提成", "入门费加提成", "入门费+销售提成", "入门费加销售提成"}},
 }
+
+// feeModeWords maps fee modes in Chinese (and English), folded (see
+// foldHeader), to their codes.
+var feeModeWords = func() map[string]domain.FeeMode {
+	m := map[string]domain.FeeMode{}
+	for _, n := range feeModeNames {
+		m[string(n.mode)] = n.mode
+		for _, w := range n.words {
+			m[foldHeader(w)] = n.mode
+		}
+	}
+	return m
+}()
+
+// feeModeBases are the fee mode words that name the royalty base too: a
+// row whose royalty_base is blank takes it from them.
+var feeModeBases = map[string]domain.RoyaltyBase{
+	foldHeader("按销售额提成"): domain.BaseNetSales, foldHeader("销售额提成"): domain.BaseNetSales,
+	foldHeader("入门费+销售提成"): domain.BaseNetSales, foldHeader("入门费加销售提成"): domain.BaseNetSales,
+}
+
+// feeModeHint lists the Chinese fee mode words with the codes, for a
+// message: "免费, 免费许可 (free); …".
+var feeModeHint = func() string {
+	parts := make([]string, len(feeModeNames))
+	for i, n := range feeModeNames {
+		chinese := slices.DeleteFunc(slices.Clone(n.words), func(w string) bool { return w[0] < utf8.RuneSelf })
+		parts[i] = fmt.Sprintf("%s (%s)", strings.Join(chinese, ", "), n.mode)
+	}
+	return strings.Join(parts, "; ")
+}()
 
 // royaltyBaseWords maps royalty bases in Chinese (and English) to their
 // codes.
@@ -120,7 +171,11 @@ type Reader struct {
 	labels    map[string]string // column → header as the file spells it
 	ignored   []string
 	headerRow int
-	dup       string // two columns with the same meaning, when found
+	// lastHeader is the index of the header row's last cell: a CSV row with
+	// cells beyond it was split by a separator left unquoted.
+	lastHeader int
+	separator  rune   // of a CSV file
+	dup        string // two columns with the same meaning, when found
 }
 
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
@@ -130,9 +185,10 @@ type Reader struct {
 // *os.File it is first copied to a temporary file, so that it is never
 // held in memory whole. NewReader returns an invalid_argument
 // *domain.Error naming the field "file" when the file is not a patent list
-// (a legacy .xls, no header row, a required column missing or
-// given twice, a workbook with several lists, a header cell merged with
-// the row below it), and the reading error when r fails. In a workbook,
+// (an empty file, a PDF, Word or OpenDocument file, a legacy .xls, no
+// header row, a required column missing or given twice, a workbook with
+// several lists, a header cell merged with the row below it), and the
+// reading error when r fails. In a workbook,
 // a range of cells merged below the header row gives the value of its
 // top-left cell to the rows it spans (see mergeFiller).
 func NewReader(r io.Reader) (*Reader, error) {
@@ -159,13 +215,15 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return rd, nil
 	case bytes.HasPrefix(magic, []byte{0xD0, 0xCF, 0x11, 0xE0}):
 		return nil, domain.Invalid("file", "is a legacy Excel .xls workbook (or an encrypted one); save it as .xlsx or CSV")
+	case bytes.HasPrefix(magic, []byte("%PDF")):
+		return nil, domain.Invalid("file", "is a PDF file, not a spreadsheet; save the list as .xlsx or CSV")
 	default:
 		rd.format = "csv"
 		cs, err := openCSV(br)
 		if err != nil {
 			return nil, err
 		}
-		rd.src, rd.encoding = cs, cs.encoding
+		rd.src, rd.encoding, rd.separator = cs, cs.encoding, cs.r.Comma
 	}
 	if err := rd.readHeader(); err != nil {
 		rd.src.close()
@@ -239,13 +297,18 @@ func (r *Reader) Next(limit int) (_ []domain.ImportRow, err error) {
 // readHeader finds the header row among the first rows and maps its cells
 // to columns.
 func (r *Reader) readHeader() error {
+	var first []string // the non-blank cells of the first row that has some
+	content := false   // a row had a cell, or could not be read
 	for seen := 0; seen < headerSearchRows; seen++ {
 		row, cells, err := r.src.next()
 		var re *rowError
 		switch {
+		case errors.Is(err, io.EOF) && !content:
+			return domain.Invalid("file", "is empty: it has no header row and no data; choose the file that holds the list")
 		case errors.Is(err, io.EOF):
-			return domain.Invalid("file", "has no header row; the first row must name the columns (专利号 or number, 专利名称 or title, …)")
+			return domain.Invalid("file", "has no header row; the first row must name the columns (专利号 or number, 专利名称 or title, …); %s", firstCells(first))
 		case errors.As(err, &re):
+			content = true
 			continue
 		case err != nil:
 			return err
@@ -254,70 +317,161 @@ func (r *Reader) readHeader() error {
 			r.headerRow = row
 			return r.checkHeader()
 		}
+		if first == nil {
+			first = nonBlank(cells)
+		}
+		content = content || first != nil
 	}
-	return domain.Invalid("file", "has no header row with 专利号 or number in its first %d rows", headerSearchRows)
+	return domain.Invalid("file", "has no header row with 专利号 or number in its first %d rows; %s", headerSearchRows, firstCells(first))
+}
+
+// nonBlank returns a copy of the cells that are not blank, trimmed.
+func nonBlank(cells []string) []string {
+	var out []string
+	for _, c := range cells {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// firstCells says what the first row with cells holds, for a file whose
+// header row was not found.
+func firstCells(cells []string) string {
+	if len(cells) == 0 {
+		return "none of its first rows has a cell that could be read"
+	}
+	return "its first row holds " + quoteSome(cells, 8)
 }
 
 // readWorkbookHeader finds the patent list of a workbook and reads up to
-// its header row: the list is on the one sheet whose header row (within
-// its first rows) has every required column, wherever the sheet is: a
-// template's instructions, or an empty Sheet1, often come first. A
-// workbook with several lists is refused, naming their sheets; one with
-// none answers the problem of the first sheet that has a number column,
-// else that no sheet has a header row. The merged cells of the list's
-// sheet are read once its header row is known (see xlsxSource.readMerges).
+// its header row: the list is on a sheet whose header row (within its
+// first rows) has every required column, wherever the sheet is: a
+// template's instructions, or an empty Sheet1, often come first. Of
+// several such sheets, the one that is visible and has rows below its
+// header is the list (a hidden template holds a header alone); more than
+// one is refused (see chooseList). The merged cells of the list's sheet
+// are read once its header row is known (see xlsxSource.readMerges).
 func (r *Reader) readWorkbookHeader(book *xlsxBook) (err error) {
-	sheets := book.f.GetSheetList()
-	var list *Reader
-	var lists []string
-	var first, partial error
+	lists, err := r.listSheets(book)
+	var list *listSheet
+	if err == nil {
+		list, err = chooseList(lists)
+	}
+	for i := range lists {
+		if &lists[i] != list {
+			lists[i].src().rows.Close()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	src := list.src()
 	defer func() {
-		if err != nil && list != nil {
-			list.src.(*xlsxSource).rows.Close()
+		if err != nil {
+			src.rows.Close()
 		}
 	}()
+	*r = *list.rd
+	if err := src.checkWellFormed(); err != nil {
+		return err
+	}
+	return src.readMerges(r.headerRow)
+}
+
+// listSheet is a sheet of a workbook whose header row has every required
+// column.
+type listSheet struct {
+	rd     *Reader // positioned on the sheet's first data row
+	name   string
+	hidden bool
+	empty  bool // no row below the header
+}
+
+func (l *listSheet) src() *xlsxSource { return l.rd.src.(*xlsxSource) }
+
+// label names the sheet for a message, saying whether it is hidden or has
+// no rows.
+func (l *listSheet) label() string {
+	var notes []string
+	if l.hidden {
+		notes = append(notes, "hidden")
+	}
+	if l.empty {
+		notes = append(notes, "no rows")
+	}
+	if len(notes) == 0 {
+		return domain.Quote(l.name)
+	}
+	return fmt.Sprintf("%s (%s)", domain.Quote(l.name), strings.Join(notes, ", "))
+}
+
+// listSheets reads every sheet of the workbook up to its header row and
+// returns the sheets of lists. A workbook with none answers the problem of
+// the first sheet that has a number column, else that of its only sheet,
+// else that no sheet has a header row. The lists found so far are returned
+// with any error, for the caller to close.
+func (r *Reader) listSheets(book *xlsxBook) ([]listSheet, error) {
+	sheets := book.f.GetSheetList()
+	var lists []listSheet
+	var first, partial error
 	for _, name := range sheets {
 		cand, err := r.readSheetHeader(book, name)
 		var de *domain.Error
 		switch {
 		case err != nil && !errors.As(err, &de):
-			return err
+			return lists, err
 		case err != nil:
 			first = cmp.Or(first, err)
 			if cand != nil && cand.index != nil && partial == nil {
 				partial = sheetProblem(name, len(sheets), de)
 			}
 			continue
-		case list == nil:
-			list = cand
-		default:
-			cand.src.(*xlsxSource).rows.Close()
 		}
-		lists = append(lists, name)
+		visible, verr := book.f.GetSheetVisible(name)
+		lists = append(lists, listSheet{rd: cand, name: name, hidden: verr == nil && !visible, empty: !cand.src.(*xlsxSource).hasRow()})
 	}
 	switch {
-	case len(lists) > 1:
-		return domain.Invalid("file", "sheets %s and %s both hold a patent list; import one sheet at a time (move the others to another workbook)", domain.Quote(lists[0]), domain.Quote(lists[1]))
-	case list != nil:
-		*r = *list
-		src := r.src.(*xlsxSource)
-		if err := src.checkWellFormed(); err != nil {
-			return err
-		}
-		return src.readMerges(r.headerRow)
+	case len(lists) > 0:
+		return lists, nil
 	case partial != nil:
-		return partial
+		return nil, partial
 	case len(sheets) == 1:
-		return first
+		return nil, first
 	}
-	return domain.Invalid("file", "has no sheet with a header row naming 专利号 or number (and the other columns) in its first %d rows", headerSearchRows)
+	return nil, domain.Invalid("file", "has no sheet with a header row naming 专利号 or number (and the other columns) in its first %d rows", headerSearchRows)
+}
+
+// chooseList returns the list to import: the one visible sheet with rows
+// below its header, or the one list of the workbook. Several visible
+// lists with rows (or, when there is none, several lists) are refused,
+// naming the first two.
+func chooseList(lists []listSheet) (*listSheet, error) {
+	var live []*listSheet
+	for i := range lists {
+		if l := &lists[i]; !l.hidden && !l.empty {
+			live = append(live, l)
+		}
+	}
+	if len(live) == 0 {
+		for i := range lists {
+			live = append(live, &lists[i])
+		}
+	}
+	if len(live) > 1 {
+		return nil, domain.Invalid("file", "sheets %s and %s both hold a patent list; import one sheet at a time (move the others to another workbook)", live[0].label(), live[1].label())
+	}
+	return live[0], nil
 }
 
 // readSheetHeader reads one sheet of a workbook up to its header row and
 // returns a copy of r positioned on its first data row. On an error of
 // readHeader the copy is returned too, its sheet closed, with the header
 // it found, if any; nil when the sheet cannot be read at all (a chart
-// sheet).
+// sheet). A sheet that ends before its header row is checked for damage,
+// which the row iterator takes for the sheet's end: a damaged one answers
+// its damage rather than a header problem.
 func (r *Reader) readSheetHeader(book *xlsxBook, name string) (*Reader, error) {
 	src, err := book.sheet(name)
 	if err != nil {
@@ -326,6 +480,9 @@ func (r *Reader) readSheetHeader(book *xlsxBook, name string) (*Reader, error) {
 	cand := *r
 	cand.src = src
 	if err := cand.readHeader(); err != nil {
+		if !src.hasRow() {
+			err = cmp.Or(src.checkWellFormed(), err)
+		}
 		src.rows.Close()
 		return &cand, err
 	}
@@ -342,15 +499,15 @@ func sheetProblem(sheet string, sheets int, de *domain.Error) error {
 }
 
 // mapHeader maps the cells of a candidate header row; it reports whether
-// the row is the header (it names the number column). A header named by
-// headerColumn only once its notes are dropped names its column unless
-// another header of the row names that column as it is.
+// the row is the header (it names the number column). A weak header (see
+// headerColumn) names its column unless another header of the row names
+// that column as it is.
 func (r *Reader) mapHeader(cells []string) bool {
 	heads := headerCells(cells)
 	index, labels, mapped := map[string]int{}, map[string]string{}, map[int]bool{}
 	dup := ""
 	for _, h := range heads {
-		if h.col == "" || h.noted {
+		if h.col == "" || h.weak {
 			continue
 		}
 		if _, twice := index[h.col]; twice && dup == "" {
@@ -360,7 +517,7 @@ func (r *Reader) mapHeader(cells []string) bool {
 	}
 	var ignored []string
 	for _, h := range heads {
-		if _, taken := index[h.col]; h.noted && !taken {
+		if _, taken := index[h.col]; h.weak && !taken {
 			index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
 		}
 		if !mapped[h.i] {
@@ -371,6 +528,7 @@ func (r *Reader) mapHeader(cells []string) bool {
 		return false
 	}
 	r.index, r.labels, r.ignored, r.dup = index, labels, ignored, dup
+	r.lastHeader = heads[len(heads)-1].i
 	return true
 }
 
@@ -379,7 +537,7 @@ type headerCell struct {
 	i     int
 	label string // as the file spells it
 	col   string // the column it names, "" for none
-	noted bool   // named only once its notes are dropped
+	weak  bool   // see headerColumn
 }
 
 func headerCells(cells []string) []headerCell {
@@ -389,20 +547,21 @@ func headerCells(cells []string) []headerCell {
 		if label == "" {
 			continue
 		}
-		col, noted := headerColumn(label)
-		heads = append(heads, headerCell{i: i, label: label, col: col, noted: noted})
+		col, weak := headerColumn(label)
+		heads = append(heads, headerCell{i: i, label: label, col: col, weak: weak})
 	}
 	return heads
 }
 
-// headerColumn returns the column a header names (see foldHeader and
-// headerAliases), "" for none. Failing that, it drops the notes in brackets
-// at the header's end, one by one, as templates add them (专利号（必填）,
-// 申请日(yyyy-mm-dd)); noted is then true.
-func headerColumn(label string) (col string, noted bool) {
+// headerColumn returns the column a header names (see foldHeader,
+// headerAliases and fallbackAliases), "" for none. Failing that, it drops
+// the notes in brackets at the header's end, one by one, as templates add
+// them (专利号（必填）, 申请日(yyyy-mm-dd)). weak is true for a fallback
+// alias, or a header named only once its notes are dropped.
+func headerColumn(label string) (col string, weak bool) {
 	h := foldHeader(label)
-	if col, ok := headerAliases[h]; ok {
-		return col, false
+	if col, weak, ok := alias(h); ok {
+		return col, weak
 	}
 	for strings.HasSuffix(h, ")") {
 		i := strings.LastIndexByte(h, '(')
@@ -410,13 +569,26 @@ func headerColumn(label string) (col string, noted bool) {
 			break
 		}
 		h = h[:i]
-		if col, ok := headerAliases[h]; ok {
+		if col, _, ok := alias(h); ok {
 			return col, true
 		}
 	}
 	return "", false
 }
 
+// alias returns the column a folded header names, and whether it is a
+// fallback alias.
+func alias(h string) (col string, fallback, ok bool) {
+	if col, ok := headerAliases[h]; ok {
+		return col, false, true
+	}
+	col, ok = fallbackAliases[h]
+	return col, true, ok
+}
+
+// checkHeader refuses a header that names a column twice, or lacks a
+// required one: the message names each missing column by its Chinese and
+// English headers, and the headers of the file it did not know.
 func (r *Reader) checkHeader() error {
 	if r.dup != "" {
 		return domain.Invalid("file", "%s; give each column once", r.dup)
@@ -424,18 +596,36 @@ func (r *Reader) checkHeader() error {
 	var missing []string
 	for _, col := range requiredColumns {
 		if _, ok := r.index[col]; !ok {
-			missing = append(missing, col)
+			missing = append(missing, columnTitle(col))
 		}
 	}
 	_, ipc := r.index[domain.ColIPC]
 	_, locarno := r.index[domain.ColLocarno]
 	if !ipc && !locarno {
-		missing = append(missing, domain.ColIPC)
+		missing = append(missing, columnTitle(domain.ColIPC)+" or "+columnTitle(domain.ColLocarno))
 	}
-	if len(missing) > 0 {
-		return domain.Invalid("file", "the header row has no column %s (see CONTRACT.md for the Chinese and English names)", strings.Join(missing, ", "))
+	if len(missing) == 0 {
+		return nil
 	}
-	return nil
+	unknown := ""
+	if len(r.ignored) > 0 {
+		unknown = fmt.Sprintf("; the headers %s are not ones the import knows", quoteSome(r.ignored, 10))
+	}
+	return domain.Invalid("file", "the header row has no column %s%s; see the README's import columns for the Chinese and English headers",
+		strings.Join(missing, ", "), unknown)
+}
+
+// columnTitle names a required column by its Chinese and English headers:
+// 专利名称 (title).
+func columnTitle(col string) string { return columnTitles[col] + " (" + col + ")" }
+
+// quoteSome quotes the first n items (see listSome).
+func quoteSome(items []string, n int) string {
+	quoted := make([]string, len(items))
+	for i, s := range items {
+		quoted[i] = domain.Quote(s)
+	}
+	return listSome(quoted, n)
 }
 
 // columnName returns the spreadsheet name of the i-th column (0 → A).
@@ -483,14 +673,51 @@ type rowBuilder struct {
 	row   domain.ImportRow
 }
 
-// cell returns the trimmed cell of a column, "" when the file has no such
+// raw returns the trimmed cell of a column, "" when the file has no such
 // column or the row is short.
-func (b *rowBuilder) cell(col string) string {
+func (b *rowBuilder) raw(col string) string {
 	i, ok := b.r.index[col]
 	if !ok || i >= len(b.cells) {
 		return ""
 	}
 	return strings.TrimSpace(b.cells[i])
+}
+
+// cell returns the trimmed cell of a column, "" also for an Excel error
+// value (excelErrors makes it the column's problem).
+func (b *rowBuilder) cell(col string) string {
+	s := b.raw(col)
+	if excelErrorValues[s] {
+		return ""
+	}
+	return s
+}
+
+// excelErrorValues are the values Excel gives a cell whose formula failed
+// (a VLOOKUP that found nothing is #N/A): an xlsx cell of type "e" holds
+// one, and a CSV file saved from the sheet has it as the cell's text.
+var excelErrorValues = map[string]bool{
+	"#N/A": true, "#REF!": true, "#VALUE!": true, "#DIV/0!": true, "#NAME?": true, "#NULL!": true,
+	"#NUM!": true, "#SPILL!": true, "#CALC!": true, "#GETTING_DATA": true,
+	"#BLOCKED!": true, "#BUSY!": true, "#CONNECT!": true, "#EXTERNAL!": true, "#FIELD!": true, "#PYTHON!": true, "#UNKNOWN!": true,
+}
+
+// excelErrors adds a problem for each column whose cell holds an Excel
+// error value, which is never imported as text.
+func (b *rowBuilder) excelErrors() {
+	if !slices.ContainsFunc(b.cells, func(c string) bool { return excelErrorValues[strings.TrimSpace(c)] }) {
+		return
+	}
+	for _, col := range b.r.columns() {
+		if s := b.raw(col); excelErrorValues[s] {
+			b.problem(col, "holds the Excel error %s (a formula failed); fix the formula or paste values", s)
+		}
+	}
+}
+
+// columns returns the columns of the file in the order of its header.
+func (r *Reader) columns() []string {
+	return slices.SortedFunc(maps.Keys(r.index), func(x, y string) int { return r.index[x] - r.index[y] })
 }
 
 // code returns the cell of a column of numbers, codes or dates in ASCII
@@ -514,8 +741,12 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 	if empty {
 		return domain.ImportRow{}, false
 	}
+	if extra := r.beyondHeader(cells); extra != "" {
+		return domain.ImportRow{Row: row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: extra}}}, true
+	}
 	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
 	b.undecodable()
+	b.excelErrors()
 	b.row.Patent = domain.RegisterPatent{
 		Number:      b.number(),
 		Title:       b.cell(domain.ColTitle),
@@ -530,6 +761,26 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 	return b.row, true
 }
 
+// beyondHeader returns the problem of a CSV row with a cell beyond the
+// header's last column, "" for none: a cell holding the separator
+// unquoted (a comma in an abstract) was split there, and its end would be
+// lost. In a workbook, cells under no header are notes, and are ignored.
+func (r *Reader) beyondHeader(cells []string) string {
+	if r.format != "csv" {
+		return ""
+	}
+	for i := r.lastHeader + 1; i < len(cells); i++ {
+		if strings.TrimSpace(cells[i]) != "" {
+			return fmt.Sprintf("has a cell beyond the header's last column (column %s: %s); a cell probably holds an unquoted %s, which split it: put that cell in double quotes",
+				columnName(i), domain.Quote(strings.TrimSpace(cells[i])), separatorNames[r.separator])
+		}
+	}
+	return ""
+}
+
+// separatorNames name the separators of CSV files.
+var separatorNames = map[rune]string{',': "comma", ';': "semicolon", '\t': "tab"}
+
 // declaration returns the declaration of the row, nil when no declaration
 // column is filled in. Filled in without a fee mode, it is a problem of the
 // fee mode column that names the columns filled in.
@@ -543,7 +794,7 @@ func (b *rowBuilder) declaration() *domain.FileDeclaration {
 	if len(filled) == 0 {
 		return nil
 	}
-	if b.cell(domain.ColFeeMode) == "" {
+	if b.raw(domain.ColFeeMode) == "" {
 		b.problem(domain.ColFeeMode, "is blank, but the declaration columns %s are filled in; give the fee mode, or leave every declaration column blank to register the patent without declaring it", strings.Join(filled, ", "))
 	}
 	return &domain.FileDeclaration{
@@ -635,8 +886,7 @@ func (b *rowBuilder) undecodable() {
 	if !slices.ContainsFunc(b.cells, bad) {
 		return
 	}
-	cols := slices.SortedFunc(maps.Keys(b.r.index), func(x, y string) int { return b.r.index[x] - b.r.index[y] })
-	for _, col := range cols {
+	for _, col := range b.r.columns() {
 		if bad(b.cell(col)) {
 			b.problem(col, "holds bytes that are not %s text (the file mixes encodings or is damaged); retype the cell, or save the file again as CSV UTF-8 or .xlsx", b.encodingName())
 		}
@@ -682,16 +932,24 @@ func splitList(s string) []string {
 	return out
 }
 
+// feeMode returns the fee mode of the row; a cell that names none is a
+// problem listing the words that do.
 func (b *rowBuilder) feeMode() domain.FeeMode {
 	s := b.cell(domain.ColFeeMode)
-	if m, ok := feeModeWords[foldHeader(s)]; ok {
+	if m, ok := feeModeWords[foldHeader(s)]; ok || s == "" {
 		return m
 	}
+	b.problem(domain.ColFeeMode, "%s is not a fee mode; write one of %s", domain.Quote(s), feeModeHint)
 	return domain.FeeMode(s)
 }
 
+// royaltyBase returns the royalty base of the row; when its cell is blank,
+// the one its fee mode word names (按销售额提成), if any.
 func (b *rowBuilder) royaltyBase() domain.RoyaltyBase {
 	s := b.cell(domain.ColRoyaltyBase)
+	if s == "" {
+		return feeModeBases[foldHeader(b.cell(domain.ColFeeMode))]
+	}
 	if m, ok := royaltyBaseWords[foldHeader(s)]; ok {
 		return m
 	}
@@ -720,13 +978,24 @@ func (b *rowBuilder) integer(col string) int64 {
 	if f, err := strconv.ParseFloat(clean, 64); err == nil && math.Abs(f) < 1<<53 && math.Abs(f-math.Round(f)) < 1e-6 {
 		return int64(math.Round(f))
 	}
-	b.problem(col, "%s is not a whole number", domain.Quote(s))
+	b.problem(col, "%s is not a whole number%s", domain.Quote(s), numberUnits[col])
 	return 0
 }
 
+// numberUnits say in which unit a column of numbers counts.
+var numberUnits = map[string]string{
+	domain.ColRoyaltyBP:     " of basis points (3% is 300)",
+	domain.ColTermMonths:    " of months",
+	domain.ColInstalments:   " of instalments",
+	domain.ColLumpSumFen:    " of fen (¥1 = 100 fen)",
+	domain.ColInstalmentFen: " of fen (¥1 = 100 fen)",
+	domain.ColEntryFeeFen:   " of fen (¥1 = 100 fen)",
+}
+
 // date parses a date cell: YYYY-MM-DD, also 2024/3/5, 2024.3.5,
-// 2024年3月5日, 20240305, a trailing time of day, and in a workbook a date
-// cell (an Excel serial number). A blank cell is the zero Date.
+// 2024年3月5日, 20240305, a trailing time of day, a timestamp with a zone
+// (its date in Asia/Shanghai), and in a workbook a date cell (an Excel
+// serial number). A blank cell is the zero Date.
 func (b *rowBuilder) date(col string) domain.Date {
 	s := b.code(col)
 	if s == "" {
@@ -744,14 +1013,12 @@ func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
 	if len(s) == 8 && allDigits(s) {
 		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
 	}
-	if serials && (allDigits(s) || isDecimal(s)) {
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 2958466 {
-			t, err := excelDate(f, date1904)
-			if err == nil {
-				return domain.NewDate(t.Year(), t.Month(), t.Day()), nil
-			}
+	if serials {
+		if d, ok := serialDate(s, date1904); ok {
+			return d, nil
 		}
 	}
+	s = shanghaiDay(s)
 	if i := strings.IndexAny(s, " T"); i > 0 {
 		s = s[:i]
 	}
@@ -765,6 +1032,57 @@ func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
 		return domain.Date{}, fmt.Errorf("%s is not a date; write YYYY-MM-DD (e.g. 2024-03-05)", domain.Quote(s))
 	}
 	return d, nil
+}
+
+// serialDate reads an Excel serial date number (45352, or 45352.5 with a
+// time of day) as a workbook stores a date. A number that reads as a year
+// (see yearLike), or that gives a date outside 1900–2199, is none: a
+// yyyymm such as 202403 would be in 2454.
+func serialDate(s string, date1904 bool) (domain.Date, bool) {
+	if !allDigits(s) && !isDecimal(s) || yearLike(s) {
+		return domain.Date{}, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 1 || f >= 2958466 {
+		return domain.Date{}, false
+	}
+	t, err := excelDate(f, date1904)
+	if err != nil || t.Year() < 1900 || t.Year() > 2199 {
+		return domain.Date{}, false
+	}
+	return domain.NewDate(t.Year(), t.Month(), t.Day()), true
+}
+
+// yearLike reports whether a number is a year typed alone (2024) or a year
+// and a month (2024.03), rather than an Excel serial date (which would be
+// in 1905).
+func yearLike(s string) bool {
+	whole, _, _ := strings.Cut(s, ".")
+	n, err := strconv.Atoi(whole)
+	return err == nil && n >= 1900 && n <= 2199
+}
+
+// zonedLayouts are the forms of a timestamp with a zone that web systems
+// export dates as (2020-03-04T16:00:00Z, 2020-03-04T16:00:00.000+08:00);
+// time.Parse reads fractional seconds the layouts do not show.
+var zonedLayouts = []string{
+	"2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00",
+	"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05Z0700", "2006-01-02 15:04:05 Z07:00", "2006-01-02 15:04:05 Z0700",
+}
+
+// shanghaiDay returns a timestamp with a zone as its date in Asia/Shanghai
+// (YYYY-MM-DD): Beijing midnight is 16:00 UTC the day before. Any other
+// text is returned as it is.
+func shanghaiDay(s string) string {
+	if len(s) <= len(time.DateOnly) {
+		return s
+	}
+	for _, layout := range zonedLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.In(domain.Shanghai).Format(time.DateOnly)
+		}
+	}
+	return s
 }
 
 // excelDate converts an Excel serial date number to a time.

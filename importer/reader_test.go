@@ -392,7 +392,7 @@ func TestCSVDelimiters(t *testing.T) {
 func TestNotAPatentList(t *testing.T) {
 	for _, tc := range []struct{ name, data, want string }{
 		{"no number column", "title,patentees\nA,B\n", "no header row"},
-		{"missing columns", "专利号,专利名称\nZL1,A\n", "no column patentees, filed_on, granted_on, ipc"},
+		{"missing columns", "专利号,专利名称\nZL1,A\n", "no column 专利权人 (patentees), 申请日 (filed_on), 授权公告日 (granted_on), IPC分类号 (ipc) or 洛迦诺分类号 (locarno); see the README's import columns"},
 		{"twice", "number,专利号,title,patentees,ipc,filed_on,granted_on\n", "columns A and B are both number"},
 		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "legacy Excel"},
 		{"utf16 without a header", "\xFF\xFEn\x00u\x00", "no header row"},
@@ -645,7 +645,7 @@ func TestXLSXSheetWithTheList(t *testing.T) {
 			`sheets "2023年" and "2024年" both hold a patent list`},
 		"no list":     {workbook(t, map[string][][]string{"填表说明": notes}, "填表说明", "Sheet2"), "no sheet"},
 		"empty":       {workbook(t, nil, "Sheet1"), "has no header row"},
-		"bad columns": {workbook(t, map[string][][]string{"说明": notes, "清单": {{"专利号", "专利名称"}}}, "说明", "清单"), `sheet "清单": the header row has no column patentees`},
+		"bad columns": {workbook(t, map[string][][]string{"说明": notes, "清单": {{"专利号", "专利名称"}}}, "说明", "清单"), `sheet "清单": the header row has no column 专利权人 (patentees)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := importer.NewReader(bytes.NewReader(tc.data))

@@ -61,6 +61,9 @@ func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxBook, err error) {
 	if err := checkUnzippedSize(&b.zip.Reader); err != nil {
 		return nil, err
 	}
+	if err := notAWorkbook(&b.zip.Reader); err != nil {
+		return nil, err
+	}
 	b.f, err = excelize.OpenFile(path)
 	if err != nil {
 		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
@@ -106,6 +109,14 @@ type xlsxSource struct {
 	rows   *excelize.Rows
 	row    int
 	merges *mergeFiller // nil until the header is read, or when no range is merged below it
+	peeked *xlsxRow     // the row hasRow read ahead, nil for none
+}
+
+// xlsxRow is a row of a sheet as next returns it.
+type xlsxRow struct {
+	row   int
+	cells []string
+	err   error
 }
 
 // Limits of what a workbook may unzip to, well above what a list of a
@@ -136,6 +147,35 @@ func checkUnzippedSize(zr *zip.Reader) error {
 	return nil
 }
 
+// notAWorkbook names the kind of a ZIP file that is no workbook but a
+// Word document or an OpenDocument file, by a part it holds; nil
+// otherwise.
+func notAWorkbook(zr *zip.Reader) error {
+	for _, f := range zr.File {
+		switch f.Name {
+		case "word/document.xml":
+			return domain.Invalid("file", "is a Word document, not a spreadsheet; save the list as .xlsx or CSV")
+		case "mimetype":
+			if isOpenDocument(f) {
+				return domain.Invalid("file", "is an OpenDocument file (.ods, .odt), not an .xlsx workbook; save it as .xlsx or CSV")
+			}
+		}
+	}
+	return nil
+}
+
+// isOpenDocument reports whether the mimetype part of a ZIP file names an
+// OpenDocument type.
+func isOpenDocument(mimetype *zip.File) bool {
+	rc, err := mimetype.Open()
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	head, _ := io.ReadAll(io.LimitReader(rc, 64))
+	return strings.HasPrefix(string(head), "application/vnd.oasis.opendocument")
+}
+
 // streamedPart reports whether excelize unzips the workbook part name to a
 // temporary file when it is large: a worksheet or the shared strings.
 func streamedPart(name string) bool {
@@ -154,26 +194,47 @@ func isRegular(f *os.File) bool {
 // numbers them. A row whose XML makes no sense (a cell reference such as
 // "A0") is a *rowError.
 func (s *xlsxSource) next() (int, []string, error) {
+	var p xlsxRow
+	if s.peeked != nil {
+		p, s.peeked = *s.peeked, nil
+	} else {
+		p = s.read()
+	}
+	if p.err == nil && s.merges != nil {
+		p.cells = s.merges.fill(p.row, p.cells)
+	}
+	return p.row, p.cells, p.err
+}
+
+// hasRow reports whether a row with a cell (or a row that cannot be read)
+// follows; next returns it.
+func (s *xlsxSource) hasRow() bool {
+	if s.peeked == nil {
+		p := s.read()
+		s.peeked = &p
+	}
+	return !errors.Is(s.peeked.err, io.EOF)
+}
+
+// read reads the next row with a cell, its merged cells not filled.
+func (s *xlsxSource) read() xlsxRow {
 	for s.rows.Next() {
 		s.row++
 		cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return 0, nil, &rowError{row: s.row, msg: fmt.Sprintf("the workbook row cannot be read (%v); copy the rows into a new workbook", err)}
-		}
-		if len(cells) > 0 && s.merges != nil {
-			cells = s.merges.fill(s.row, cells)
+			return xlsxRow{err: &rowError{row: s.row, msg: fmt.Sprintf("the workbook row cannot be read (%v); copy the rows into a new workbook", err)}}
 		}
 		if len(cells) > 0 {
-			return s.row, cells, nil
+			return xlsxRow{row: s.row, cells: cells}
 		}
 	}
 	if err := s.rows.Error(); err != nil {
 		if errors.Is(err, excelize.ErrMaxRows) {
-			return 0, nil, domain.Invalid("file", "has more rows than a worksheet can hold")
+			err = domain.Invalid("file", "has more rows than a worksheet can hold")
 		}
-		return 0, nil, err
+		return xlsxRow{err: err}
 	}
-	return 0, nil, io.EOF
+	return xlsxRow{err: io.EOF}
 }
 
 // checkWellFormed reads the sheet's XML to its end, so that a workbook cut

@@ -1,0 +1,223 @@
+package importer_test
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/importer/importertest"
+)
+
+// listHeader is the header of the tables of these tests: the required
+// columns and the abstract.
+var listHeader = []string{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日", "摘要"}
+
+// listRow is a valid row under listHeader.
+func listRow(t testing.TB, digits string) []string {
+	return []string{number(t, digits), "一种固态电池", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10", "一种电池。"}
+}
+
+// problemsOf returns the problems of a row by column, each column's
+// messages joined by " | ".
+func problemsOf(r domain.ImportRow) map[string]string {
+	out := map[string]string{}
+	for _, p := range r.Problems {
+		if out[p.Field] != "" {
+			out[p.Field] += " | "
+		}
+		out[p.Field] += p.Message
+	}
+	return out
+}
+
+// TestExcelErrorValues: a cell whose formula failed holds an Excel error
+// value (the #N/A of a VLOOKUP that found nothing): in a workbook a cell of
+// type "e", in a CSV file saved from it its text. It rejects its row with
+// one problem on its column naming the error; it is never imported as a
+// title or an abstract, which could not be corrected once registered.
+func TestExcelErrorValues(t *testing.T) {
+	bad := listRow(t, "202010000001")
+	bad[1], bad[4], bad[6] = "#N/A", "#VALUE!", " #REF! "
+	text := listRow(t, "202010000002")
+	text[1] = "#N/A 的专利" // text, not an error value
+	table := [][]string{listHeader, bad, text}
+	book := rewriteZip(t, writeXLSX(t, [][]string{listHeader, listRow(t, "202010000001"), text}, 1), "xl/worksheets/sheet1.xml",
+		func(s string) string {
+			for cell, value := range map[string]string{"B2": "#N/A", "E2": "#VALUE!", "G2": "#REF!"} {
+				s = regexp.MustCompile(`<c r="`+cell+`"[^>]*>.*?</c>`).ReplaceAllString(s, `<c r="`+cell+`" t="e"><v>`+value+`</v></c>`)
+			}
+			return s
+		})
+	for name, data := range map[string][]byte{"csv": []byte(csvText(table)), "xlsx": book} {
+		t.Run(name, func(t *testing.T) {
+			_, rows := readAll(t, bytes.NewReader(data))
+			if len(rows) != 2 {
+				t.Fatalf("rows %+v", rows)
+			}
+			got, want := problemsOf(rows[0]), map[string]string{
+				domain.ColTitle:    "holds the Excel error #N/A (a formula failed); fix the formula or paste values",
+				domain.ColFiledOn:  "holds the Excel error #VALUE! (a formula failed); fix the formula or paste values",
+				domain.ColAbstract: "holds the Excel error #REF! (a formula failed); fix the formula or paste values",
+			}
+			if len(got) != len(want) || rows[0].Patent.Title != "" || rows[0].Patent.Abstract != "" {
+				t.Fatalf("row 2: problems %q, title %q, abstract %q", got, rows[0].Patent.Title, rows[0].Patent.Abstract)
+			}
+			for col, msg := range want {
+				if got[col] != msg {
+					t.Errorf("%s: %q, want %q", col, got[col], msg)
+				}
+			}
+			if r := rows[1]; len(r.Problems) != 0 || r.Patent.Title != "#N/A 的专利" {
+				t.Errorf("row 3: %+v", r)
+			}
+		})
+	}
+}
+
+// TestDatesWithAZone: a timestamp with a zone, as web systems export
+// dates, is the date it is in Asia/Shanghai (Beijing midnight is 16:00 UTC
+// the day before); it was cut at its T and taken a day early. A time of
+// day without a zone is still cut off.
+func TestDatesWithAZone(t *testing.T) {
+	cases := map[string]string{
+		"2020-03-04T16:00:00Z":          "2020-03-05",
+		"2020-03-04T16:00:00.000Z":      "2020-03-05",
+		"2020-03-04T16:00:00.000+00:00": "2020-03-05",
+		"2020-03-05T00:00:00+08:00":     "2020-03-05",
+		"2020-03-04T23:59:59+08:00":     "2020-03-04",
+		"2020-03-04 16:00:00 +0000":     "2020-03-05",
+		"2020-03-04T16:00:00":           "2020-03-04",
+		"2020-03-04 16:00":              "2020-03-04",
+	}
+	table := [][]string{listHeader}
+	var cells []string
+	for cell := range cases {
+		row := listRow(t, "202010000001")
+		row[4] = cell
+		table, cells = append(table, row), append(cells, cell)
+	}
+	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	for i, r := range rows {
+		if got, want := r.Patent.FiledOn.String(), cases[cells[i]]; got != want || len(r.Problems) != 0 {
+			t.Errorf("%s: %s %+v, want %s", cells[i], got, r.Problems, want)
+		}
+	}
+}
+
+// TestXLSXNumbersThatAreNotSerials: in a workbook, a number in a date
+// column is an Excel serial date only when it gives a date in 1900–2199 and
+// does not read as a year (2020), a year and month (2024.03) or yyyymm
+// (202403): those are "not a date", quoted as typed, instead of dates in
+// 1905 or 2454 that nobody typed. Serials, as numbers or text, and
+// 20200315 still read.
+func TestXLSXNumbersThatAreNotSerials(t *testing.T) {
+	cases := []struct {
+		cell any
+		want string // the date, or the quoted cell of the problem
+	}{
+		{43905, "2020-03-15"}, {"43905", "2020-03-15"}, {43905.00000000001, "2020-03-15"},
+		{20200315, "2020-03-15"}, {"20200315", "2020-03-15"}, {time.Date(2020, 3, 15, 0, 0, 0, 0, time.UTC), "2020-03-15"},
+		{2020, `"2020"`}, {"2021", `"2021"`}, {2024.03, `"2024.03"`}, {"2024.03", `"2024.03"`},
+		{202403, `"202403"`}, {"219912", `"219912"`}, {109575, `"109575"`},
+	}
+	rows := [][]any{{"专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"}}
+	for _, c := range cases {
+		rows = append(rows, []any{number(t, "202010000001"), "一种电池", "华南理工大学", "H01M 10/42", c.cell, "2022-01-10"})
+	}
+	_, got := readAll(t, bytes.NewReader(importertest.Workbook(t, rows)))
+	if len(got) != len(cases) {
+		t.Fatalf("rows %+v", got)
+	}
+	for i, r := range got {
+		want, problem := cases[i].want, problemsOf(r)[domain.ColFiledOn]
+		if strings.HasPrefix(want, `"`) {
+			want += " is not a date; write YYYY-MM-DD (e.g. 2024-03-05)"
+			if problem != want {
+				t.Errorf("%v: %q (%s), want %q", cases[i].cell, problem, r.Patent.FiledOn, want)
+			}
+		} else if r.Patent.FiledOn.String() != want || problem != "" {
+			t.Errorf("%v: %s %q, want %s", cases[i].cell, r.Patent.FiledOn, problem, want)
+		}
+	}
+}
+
+// TestCSVCellsBeyondTheHeader: a comma left unquoted in the last column
+// of a CSV file (an abstract) splits the cell; the cells beyond the
+// header's last column were dropped, and the abstract cut short without a
+// word. Such a row is rejected, naming the separator; blank cells beyond
+// the header are not a problem. A workbook's cells under no header are
+// notes, and are ignored.
+func TestCSVCellsBeyondTheHeader(t *testing.T) {
+	split := listRow(t, "202010000001")
+	split = append(split[:6], "本发明公开了一种电池", "具有高能量密度", "成本低")
+	blank := append(listRow(t, "202010000002"), "", " ")
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"comma", csvText([][]string{listHeader, split, blank}), `has a cell beyond the header's last column (column H: "具有高能量密度"); a cell probably holds an unquoted comma, which split it: put that cell in double quotes`},
+		{"semicolon", strings.ReplaceAll(csvText([][]string{listHeader, split, blank}), ",", ";"), "a cell probably holds an unquoted semicolon"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rows := readAll(t, strings.NewReader(tc.data))
+			if len(rows) != 2 || rows[0].Row != 2 || !strings.Contains(problemsOf(rows[0])[domain.ColRow], tc.want) || len(rows[1].Problems) != 0 {
+				t.Fatalf("rows %+v; want row 2 rejected with %q", rows, tc.want)
+			}
+		})
+	}
+	noted := append(listRow(t, "202010000001"), "", "请核对摘要")
+	_, rows := readAll(t, bytes.NewReader(writeXLSX(t, [][]string{listHeader, noted}, 1)))
+	if len(rows) != 1 || len(rows[0].Problems) != 0 || rows[0].Patent.Abstract != "一种电池。" {
+		t.Fatalf("workbook with a note under no header: %+v", rows)
+	}
+}
+
+// TestFeeModeWordsAndUnits: the fee mode words lists use are accepted
+// (免费许可, 按销售额提成, which names the royalty base of a row that leaves it
+// blank, 入门费+销售提成); a word that names no mode is a problem listing
+// the Chinese words, and a number that is not one names its unit.
+func TestFeeModeWordsAndUnits(t *testing.T) {
+	header := append(cloneRow(listHeader[:6]), "许可费支付方式", "royalty_bp", "提成基数", "entry_fee_fen", "许可期限(月)", "lump_sum_fen")
+	row := func(digits string, decl ...string) []string { return append(cloneRow(listRow(t, digits)[:6]), decl...) }
+	table := [][]string{header,
+		row("202010000001", "免费许可", "", "", "", "36", ""),
+		row("202010000002", "按销售额提成", "300", "", "", "36", ""),
+		row("202010000003", "销售额提成", "300", "", "", "36", ""),
+		row("202010000004", "按销售额提成", "300", "利润", "", "36", ""),
+		row("202010000005", "提成", "300", "", "", "36", ""),
+		row("202010000006", "入门费+销售提成", "200", "", "2000000", "36", ""),
+		row("202010000007", "lump sum", "", "", "", "36", "100"),
+		row("202010000008", "提成", "3%", "净销售额", "", "36个月", ""),
+		row("202010000009", "一次性支付", "", "", "", "36", "5万"),
+	}
+	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	want := []struct {
+		mode domain.FeeMode
+		base domain.RoyaltyBase
+	}{
+		{domain.FeeFree, ""}, {domain.FeeRoyalty, domain.BaseNetSales}, {domain.FeeRoyalty, domain.BaseNetSales},
+		{domain.FeeRoyalty, domain.BaseProfit}, {domain.FeeRoyalty, ""}, {domain.FeeEntryPlusRoyalty, domain.BaseNetSales},
+	}
+	for i, w := range want {
+		if d := rows[i].Declaration; d == nil || d.Fee.Mode != w.mode || d.Fee.RoyaltyBase != w.base || len(rows[i].Problems) != 0 {
+			t.Errorf("row %d: %+v %+v, want %s on %q", rows[i].Row, rows[i].Declaration, rows[i].Problems, w.mode, w.base)
+		}
+	}
+	for i, w := range []map[string]string{
+		{domain.ColFeeMode: `"lump sum" is not a fee mode; write one of 免费, 免费许可 (free); 一次性支付, 一次性, 一次性付款, 一次总付 (lump_sum); 分期付款, 分期, 分期支付 (instalment); 提成, 提成支付, 按销售额提成, 销售额提成 (royalty); 入门费+提成, 入门费加提成, 入门费+销售提成, 入门费加销售提成 (entry_plus_royalty)`},
+		{domain.ColRoyaltyBP: `"3%" is not a whole number of basis points (3% is 300)`, domain.ColTermMonths: `"36个月" is not a whole number of months`},
+		{domain.ColLumpSumFen: `"5万" is not a whole number of fen (¥1 = 100 fen)`},
+	} {
+		r := rows[len(want)+i]
+		if got := problemsOf(r); len(got) != len(w) || got[domain.ColFeeMode] != w[domain.ColFeeMode] ||
+			got[domain.ColRoyaltyBP] != w[domain.ColRoyaltyBP] || got[domain.ColTermMonths] != w[domain.ColTermMonths] ||
+			got[domain.ColLumpSumFen] != w[domain.ColLumpSumFen] {
+			t.Errorf("row %d: %q, want %q", r.Row, got, w)
+		}
+	}
+}
+
+// cloneRow returns a copy of s, to append to.
+func cloneRow(s []string) []string { return append([]string(nil), s...) }
