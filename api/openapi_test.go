@@ -876,7 +876,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		revocation := "/v1/orgs/" + sme.id + "/keys/" + spare.str("key_id") + "/revocation"
 		h.do(oasCall{method: "POST", path: revocation, key: uni.key, want: 403, code: "forbidden"})
 		h.do(oasCall{method: "POST", path: revocation, key: revoker, want: 200})
-		h.do(oasCall{method: "POST", path: revocation, key: revoker, want: 404, code: "not_found"})
+		again := h.do(oasCall{method: "POST", path: revocation, key: revoker, want: 404, code: "not_found"})
+		if want := "key " + strconv.Quote(spare.str("key_id")) + " of organisation " + sme.id + " is revoked already"; again.str("detail") != want {
+			t.Errorf("a second revocation says %q, want %q", again.str("detail"), want)
+		}
 		h.do(oasCall{method: "GET", path: "/v1/orgs/" + sme.id, key: spare.str("key"), want: 401, code: "unauthenticated"})
 	}
 	h.do(oasCall{method: "GET", path: "/v1/orgs/" + sme.id, key: sme.key, want: 200})

@@ -129,6 +129,7 @@ var zhFieldMessages = map[string]string{
 	"only an open licence is taken under a declaration":                        "只有开放许可依据声明取得",
 	"only design patents have a Locarno classification":                        "只有外观设计专利有洛迦诺分类号",
 	"organisation %s has no key %s":                                            "机构 %s 没有密钥 %s",
+	"key %s of organisation %s is revoked already":                             "机构 %[2]s 的密钥 %[1]s 已被吊销",
 	"patent %s has no declaration %s":                                          "专利 %s 没有声明 %s",
 	"patent %s has no review in campaign %s":                                   "专利 %s 在评估批次 %s 中没有评估",
 	"patent check character needs exactly 12 digits, got %s":                   "计算专利号校验位需要正好 12 位数字，实际为 %s",

@@ -38,6 +38,9 @@ type Org struct {
 	SME        bool
 	// KeyHashes maps key IDs to the hex SHA-256 of the key's secret.
 	KeyHashes map[string]string
+	// revoked holds the IDs of the keys revoked, for the refusal of a
+	// second revocation to say so.
+	revoked map[string]bool
 	aggregateBase
 }
 
@@ -57,6 +60,10 @@ func (o *Org) Apply(e Event) {
 		o.KeyHashes[v.KeyID] = v.KeyHash
 	case OrgKeyRevoked:
 		delete(o.KeyHashes, v.KeyID)
+		if o.revoked == nil {
+			o.revoked = map[string]bool{}
+		}
+		o.revoked[v.KeyID] = true
 	}
 }
 
@@ -117,10 +124,13 @@ func (o *Org) IssueKey(keyID, keyHash string) ([]Event, error) {
 
 // RevokeKey decides the revocation of the key keyID: from then on it
 // authenticates nothing. It fails with ErrNotFound when the organisation
-// has no such key (a key revoked already included).
+// has no such key, saying so of a key revoked already.
 func (o *Org) RevokeKey(keyID string) ([]Event, error) {
 	if !o.Registered() {
 		return nil, NotFound("id", "no such organisation")
+	}
+	if o.revoked[keyID] {
+		return nil, NotFound("key_id", "key %s of organisation %s is revoked already", Quote(keyID), o.ID)
 	}
 	if _, ok := o.KeyHashes[keyID]; !ok {
 		return nil, NotFound("key_id", "organisation %s has no key %s", o.ID, Quote(keyID))
