@@ -154,6 +154,9 @@ func (s *csvSource) advance(start, end int) {
 
 func (s *csvSource) close() error { return nil }
 
+// mergedFrom implements source: a CSV file has no merged cells.
+func (s *csvSource) mergedFrom(int) int { return 0 }
+
 // sniffReader passes ASCII through and decides the encoding at the first
 // non-ASCII byte: UTF-8 when the text from there (up to sniffWindow bytes)
 // is valid UTF-8, GB18030 otherwise. Everything before was ASCII, which

@@ -293,6 +293,9 @@ func attr(e xml.StartElement, local string) string {
 type mergeFiller struct {
 	pending []mergedRange // by top row, not reached yet
 	active  []activeMerge
+	// filledFrom maps the cells fill filled in the last row it filled to
+	// the top row of their range.
+	filledFrom map[int]int
 }
 
 // activeMerge is a merged range whose top row has been read.
@@ -317,6 +320,7 @@ func (m *mergeFiller) fill(row int, cells []string) []string {
 		}
 		m.active = append(m.active, a)
 	}
+	clear(m.filledFrom)
 	if !slices.ContainsFunc(cells, func(c string) bool { return strings.TrimSpace(c) != "" }) {
 		return cells
 	}
@@ -326,6 +330,10 @@ func (m *mergeFiller) fill(row int, cells []string) []string {
 				cells = append(cells, "")
 			}
 			cells[a.col] = a.value
+			if m.filledFrom == nil {
+				m.filledFrom = map[int]int{}
+			}
+			m.filledFrom[a.col] = a.top
 		}
 	}
 	return cells

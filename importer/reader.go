@@ -148,6 +148,9 @@ type source interface {
 	// spreadsheet shows it; io.EOF after the last. A *rowError is a
 	// malformed row: reading can go on.
 	next() (row int, cells []string, err error)
+	// mergedFrom returns the top row of the merged range that gave cell i
+	// of the last row next returned its value, 0 when none did.
+	mergedFrom(i int) int
 	close() error
 }
 
@@ -176,6 +179,9 @@ type Reader struct {
 	lastHeader int
 	separator  rune   // of a CSV file
 	dup        string // two columns with the same meaning, when found
+	// held is the last data row read, held back until the next row shows
+	// whether it continues the same patent (see continues).
+	held *heldRow
 }
 
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
@@ -272,24 +278,34 @@ func (r *Reader) Next(limit int) (_ []domain.ImportRow, err error) {
 		}
 	}()
 	var out []domain.ImportRow
+	emit := func() {
+		if ir, ok := r.releaseHeld(); ok {
+			out = append(out, ir)
+		}
+	}
 	for len(out) < limit {
 		row, cells, err := r.src.next()
 		var re *rowError
 		switch {
 		case errors.Is(err, io.EOF):
+			emit()
 			if len(out) == 0 {
 				return nil, io.EOF
 			}
 			return out, nil
 		case errors.As(err, &re):
+			emit()
 			out = append(out, domain.ImportRow{Row: re.row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: re.msg}}})
 			continue
 		case err != nil:
 			return out, err
 		}
-		if ir, ok := r.convert(row, cells); ok {
-			out = append(out, ir)
+		if r.held != nil && r.continues(cells) {
+			r.held.absorb(r, row, cells)
+			continue
 		}
+		emit()
+		r.hold(row, cells)
 	}
 	return out, nil
 }

@@ -206,6 +206,15 @@ func (s *xlsxSource) next() (int, []string, error) {
 	return p.row, p.cells, p.err
 }
 
+// mergedFrom returns the top row of the merged range that filled cell i of
+// the last row next returned, 0 when none did.
+func (s *xlsxSource) mergedFrom(i int) int {
+	if s.merges == nil {
+		return 0
+	}
+	return s.merges.filledFrom[i]
+}
+
 // hasRow reports whether a row with a cell (or a row that cannot be read)
 // follows; next returns it.
 func (s *xlsxSource) hasRow() bool {

@@ -1,0 +1,54 @@
+package importer_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/patentledger/ledger/importer/importertest"
+)
+
+// TestPatentOverSeveralRows: a patent laid over several rows, one co-owner
+// or IPC code per row, is one row of the import with every co-owner and
+// code, whether its number, title and dates are merged over the rows (a
+// workbook) or left blank below its first row (a CSV saved from it). A
+// merged cell repeated on every row counts once; a cell of such a row that
+// contradicts the first is a problem of the patent's row; a row that names
+// a patent of its own, or a first row without a number, continues nothing.
+func TestPatentOverSeveralRows(t *testing.T) {
+	n := func(i int) string { return number(t, fmt.Sprintf("20201000000%d", i)) }
+	book := importertest.Workbook(t, [][]any{
+		mergedHeader,
+		{n(1), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{nil, nil, "广州星能电池科技有限公司", "H01M 4/13", nil, nil},
+		{n(2), "B", "中山大学", "G06T 7/00", "2020-03-16", "2022-01-11"},
+		{nil, nil, "中山大学", "G06N 3/08", nil, nil},
+		{nil, nil, "广州芯海微电子有限公司", nil, nil, nil},
+		{n(3), "C", "中山大学", "A61K 36/00", "2020-03-17", "2022-01-12"},
+		{nil, "C（续）", "暨南大学", nil, nil, nil},
+		{n(4), "D", "中山大学", "C02F 1/44", "2020-03-18", "2022-01-13"},
+	}, "A2:A3", "B2:B3", "E2:E3", "F2:F3", "A4:A6", "B4:B6", "C4:C5", "E4:E6", "F4:F6", "A7:A8", "E7:E8", "F7:F8")
+	_, rows := readAll(t, bytes.NewReader(book))
+	checkRows(t, rows,
+		"2 A [华南理工大学|广州星能电池科技有限公司] [H01M 10/42|H01M 4/13] 2020-03-15 2022-01-10 ",
+		"4 B [中山大学|广州芯海微电子有限公司] [G06T 7/00|G06N 3/08] 2020-03-16 2022-01-11 ",
+		"7 C [中山大学|暨南大学] [A61K 36/00] 2020-03-17 2022-01-12 title",
+		"9 D [中山大学] [C02F 1/44] 2020-03-18 2022-01-13 ")
+	if msg := rows[2].Problems[0].Message; !strings.Contains(msg, `row 8 continues this patent, but gives "C（续）" here where row 7 gives "C"`) {
+		t.Errorf("the contradiction says %q", msg)
+	}
+
+	csv := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\n" +
+		",,中山大学,G06T 7/00,,\n" + // a first row without a number continues nothing
+		n(1) + ",A,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\n" +
+		",,广州星能电池科技有限公司；暨南大学,,,\n" +
+		"\n" + // a blank line ends nothing
+		",,,H01M 4/13,,\n" +
+		",B,中山大学,,2020-03-16,2022-01-11\n" // a title of its own: a patent of its own, without a number
+	_, rows = readAll(t, strings.NewReader(csv))
+	checkRows(t, rows,
+		"2  [中山大学] [G06T 7/00]   ",
+		"3 A [华南理工大学|广州星能电池科技有限公司|暨南大学] [H01M 10/42|H01M 4/13] 2020-03-15 2022-01-10 ",
+		"7 B [中山大学] [] 2020-03-16 2022-01-11 ")
+}
