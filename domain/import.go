@@ -183,7 +183,10 @@ type Import struct {
 	opts   ImportOptions
 	names  OrgNames
 	refs   map[string]resolvedRef
-	seen   map[uint64]seenRow
+	// givenNames maps the ID of each organisation the file named by name
+	// to the name it first gave, for the report's messages.
+	givenNames map[string]string
+	seen       map[uint64]seenRow
 	report ImportReport
 	batch  []*importItem // rows of the next batch
 	// batchBytes estimates the bytes of the next batch's events (see
@@ -592,8 +595,19 @@ func (im *Import) reject(list []ImportRejection) {
 		if im.opts.ColumnLabel != nil {
 			r.Column = im.opts.ColumnLabel(r.Field)
 		}
+		r.Message = im.inGivenNames(r.Message)
 		im.report.Rejected = append(im.report.Rejected, r)
 	}
+}
+
+// inGivenNames returns a message with the ID of each organisation that the
+// file named by name written as that name: the rules name organisations by
+// ID ("co-owner 01a2… has not consented"), the user wrote names.
+func (im *Import) inGivenNames(msg string) string {
+	for id, name := range im.givenNames {
+		msg = strings.ReplaceAll(msg, id, name)
+	}
+	return msg
 }
 
 // Warn adds a note about the file to the report, on the row it is about
@@ -893,6 +907,12 @@ func (im *Import) resolve(ctx context.Context, ref string) (resolvedRef, error) 
 		if kind == OrgRegulator {
 			r = resolvedRef{code: CodeInvalidArgument, message: fmt.Sprintf("%s is a regulator and cannot be a party", Quote(ref))}
 		}
+	}
+	if _, named := im.givenNames[r.id]; r.code == "" && r.id != ref && !named {
+		if im.givenNames == nil {
+			im.givenNames = map[string]string{}
+		}
+		im.givenNames[r.id] = ref
 	}
 	im.refs[ref] = r
 	return r, nil

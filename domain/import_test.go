@@ -365,6 +365,10 @@ func TestImportDeclarationRulesNameTheirColumn(t *testing.T) {
 	if got := strings.Join(rejectedFields(rep), " "); got != want || rep.Imported != 1 {
 		t.Fatalf("rejected %s (want %s), report %+v", got, want, rep)
 	}
+	// The row named the co-owner by name: the message does too, not by ID.
+	if msg := rep.Rejected[0].Message; !strings.Contains(msg, "广州星能电池科技有限公司") || strings.Contains(msg, w.sme) {
+		t.Errorf("the co-owner's consent is missing, says %q", msg)
+	}
 	p := registeredPatent(t, svc, "202010000002")
 	if p == nil || len(p.Declarations) != 1 || p.Declarations[0].CoOwnerConsent[0] != w.sme {
 		t.Fatalf("co-owned declaration: %+v", p)
