@@ -178,17 +178,17 @@ type ImportOptions struct {
 // again is idempotent by content (they come out unchanged), and the events
 // of each batch get fresh IDs.
 type Import struct {
-	svc    *Service
-	req    Request
-	opts   ImportOptions
-	names  OrgNames
-	refs   map[string]resolvedRef
+	svc   *Service
+	req   Request
+	opts  ImportOptions
+	names OrgNames
+	refs  map[string]resolvedRef
 	// givenNames maps the ID of each organisation the file named by name
 	// to the name it first gave, for the report's messages.
 	givenNames map[string]string
 	seen       map[uint64]seenRow
-	report ImportReport
-	batch  []*importItem // rows of the next batch
+	report     ImportReport
+	batch      []*importItem // rows of the next batch
 	// batchBytes estimates the bytes of the next batch's events (see
 	// importItem.size).
 	batchBytes int
