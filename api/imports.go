@@ -118,15 +118,16 @@ func (s *Server) importPatents(c echo.Context) error {
 		}
 		return im.Report(), nil
 	}
+	// An import, and the upload of its file, may take longer than the
+	// server's request timeouts allow.
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
+	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
 	body, release, err := importBody(c)
 	if err != nil {
 		return err
 	}
 	defer release()
-	// An import may take longer than the server's request timeouts allow.
-	rc := http.NewResponseController(c.Response())
-	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
-	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
 	if dryRun || req.IdempotencyKey == "" {
 		rep, err := run(body)
 		if err != nil {
@@ -134,11 +135,13 @@ func (s *Server) importPatents(c echo.Context) error {
 		}
 		return answerImport(c, rep)
 	}
-	file, sum, err := spool(body)
+	file, sum, err := spooled(body)
 	if err != nil {
 		return importError(err)
 	}
-	defer discard(file)
+	if io.Reader(file) != body {
+		defer discard(file) // a file spooled here; importBody's release removes its own
+	}
 	rep, _, err := s.svc.ImportOnce(ctx, req, sum, func() (domain.ImportReport, error) { return run(file) })
 	if err != nil {
 		return err
@@ -169,6 +172,25 @@ func spool(r io.Reader) (*os.File, string, error) {
 	}
 	if err != nil {
 		return nil, "", errors.Join(err, discard(f))
+	}
+	return f, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// spooled returns the file of body, spooled (see spool), and its SHA-256;
+// a body spooled already (a multipart form's file, a chunked body) is
+// hashed where it is rather than copied again (importBody's release
+// removes it); the caller discards a file spooled here.
+func spooled(body io.Reader) (*os.File, string, error) {
+	f, ok := body.(*os.File)
+	if !ok {
+		return spool(body)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, "", err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, "", err
 	}
 	return f, hex.EncodeToString(h.Sum(nil)), nil
 }

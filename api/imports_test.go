@@ -42,8 +42,9 @@ type importWorld struct {
 
 func newImportWorld(t *testing.T) *importWorld { return newImportWorldLimit(t, "") }
 
-// newImportWorldLimit serves with the given server-wide body limit.
-func newImportWorldLimit(t *testing.T, bodyLimit string) *importWorld {
+// newImportWorldLimit serves with the given server-wide body limit, and
+// the HTTP server set up by each of configure.
+func newImportWorldLimit(t *testing.T, bodyLimit string, configure ...func(*http.Server)) *importWorld {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
@@ -55,8 +56,12 @@ func newImportWorldLimit(t *testing.T, bodyLimit string) *importWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(api.New(api.Config{Service: svc, Store: st, AdminKey: importAdminKey, Logger: discardLogger(),
+	ts := httptest.NewUnstartedServer(api.New(api.Config{Service: svc, Store: st, AdminKey: importAdminKey, Logger: discardLogger(),
 		BodyLimit: bodyLimit}).Handler())
+	for _, c := range configure {
+		c(ts.Config)
+	}
+	ts.Start()
 	t.Cleanup(ts.Close)
 	w := &importWorld{url: ts.URL, store: st}
 	org := func(name string, kind domain.OrgKind, body string, sme bool) string {
@@ -390,6 +395,70 @@ func TestImportTooLarge(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"code":"too_large"`) {
 		t.Fatalf("want 413 too_large, got %d %s", resp.StatusCode, body)
+	}
+}
+
+// slowReader gives its parts one by one, pausing before each.
+type slowReader struct {
+	parts []string
+	pause time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.parts) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	n := copy(p, r.parts[0])
+	if r.parts[0] = r.parts[0][n:]; r.parts[0] == "" {
+		r.parts = r.parts[1:]
+	}
+	return n, nil
+}
+
+// TestSlowUploadsOutlastTheReadTimeout sends an import's file slower than
+// the server's read timeout allows a request (serve's is 30 s): with a
+// Content-Length, chunked, and in a chunked multipart form. An import
+// lifts the deadline before it reads the file, whichever way it comes;
+// the chunked ones, spooled before any row is read, failed with "the
+// upload ended before the file did".
+func TestSlowUploadsOutlastTheReadTimeout(t *testing.T) {
+	w := newImportWorldLimit(t, "", func(s *http.Server) { s.ReadTimeout = 300 * time.Millisecond })
+	rows := []string{"number,title,patentees,ipc,filed_on,granted_on\n"}
+	for i := range 3 {
+		digits := fmt.Sprintf("20201%07d", i)
+		c, _ := domain.PatentCheckChar(digits)
+		rows = append(rows, fmt.Sprintf("ZL%s.%c,一种储能电池管理系统%d,中山大学,H01M 10/42,2020-03-15,2022-01-10\n", digits, c, i))
+	}
+	file := strings.Join(rows, "")
+	const boundary = "XX"
+	form := []string{"--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n\r\n"}
+	form = append(append(form, rows...), "\r\n--"+boundary+"--\r\n")
+	for _, c := range []struct {
+		name, contentType string
+		parts             []string
+		length            int64
+	}{
+		{"with a length", "text/csv", rows, int64(len(file))},
+		{"chunked", "text/csv", rows, -1},
+		{"a chunked form", "multipart/form-data; boundary=" + boundary, form, -1},
+	} {
+		req, err := http.NewRequest("POST", w.url+"/v1/imports/patents?dry_run=true", &slowReader{parts: slices.Clone(c.parts), pause: 150 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = c.length
+		req.Header.Set("Authorization", "Bearer "+w.uniKey)
+		req.Header.Set("Content-Type", c.contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if a := answer(t, importReply{status: resp.StatusCode, header: resp.Header, body: body}); a.Rows != 3 || a.Imported != 3 {
+			t.Errorf("%s: %d %s", c.name, resp.StatusCode, body)
+		}
 	}
 }
 
