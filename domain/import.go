@@ -120,7 +120,8 @@ type ImportWarning struct {
 
 // ImportReport is the outcome of an import.
 type ImportReport struct {
-	// Rows counts the non-empty rows read.
+	// Rows counts the non-empty rows read, a patent laid over several rows
+	// once (see importer's continuation rows).
 	Rows int `json:"rows"`
 	// Imported counts rows that wrote something (or, in a dry run, would).
 	Imported int `json:"imported"`

@@ -10,17 +10,18 @@ import (
 
 // A patent may be laid over several rows of a list, one co-owner or one
 // IPC code per row: its number, title and dates merged over the rows in a
-// workbook, or left blank in the rows below. Such a row continues the row
-// above, and their rows are imported as one: registering the first row
-// alone would leave the patent without its other co-owners or codes, which
-// an import never changes afterwards.
+// workbook, left blank in the rows below, or repeated on every row (as
+// database exports write it). Such a row continues the row above, and the
+// rows are imported as one patent: registering the first row alone would
+// leave the patent without its other co-owners or codes, which an import
+// never changes afterwards.
 
 // listColumns are the columns whose items a patent laid over several rows
 // spreads over them; the rows' cells are joined.
 var listColumns = []string{domain.ColPatentees, domain.ColIPC, domain.ColCoOwnerConsent}
 
-// identityColumns name a patent: a row blank in all of them, with a list
-// cell, continues the row above.
+// identityColumns name a patent (number first): a row that gives none of
+// them of its own, but an item of a list column, continues the row above.
 var identityColumns = []string{domain.ColNumber, domain.ColTitle, domain.ColFiledOn, domain.ColGrantedOn}
 
 // heldRow is a data row held back by Reader.Next until the next row shows
@@ -28,56 +29,110 @@ var identityColumns = []string{domain.ColNumber, domain.ColTitle, domain.ColFile
 type heldRow struct {
 	row       int
 	cells     []string
-	continued []int               // rows joined to it
-	conflicts []domain.FieldError // cells of those rows that contradict it
+	conflicts []domain.FieldError // cells of later rows that contradict it
+	// unreadable are rows that could not be read, read after it: they wait
+	// with it, and reject it (broken) if a row after them continues its
+	// patent.
+	unreadable []domain.ImportRow
+	broken     bool
 }
 
-// hold holds back a data row; one with no cell in a known column (blank,
-// or notes beside the list) is skipped, and continues nothing.
-func (r *Reader) hold(row int, cells []string) {
-	for col := range r.index {
-		if cellAt(cells, r.index, col) != "" {
-			r.held = &heldRow{row: row, cells: slices.Clone(cells)}
-			return
-		}
-	}
-}
-
-// releaseHeld returns the ImportRow of the held row, joined with the rows
-// that continue it, and holds nothing; ok is false when no row was held or
-// it has no cell in a known column.
-func (r *Reader) releaseHeld() (domain.ImportRow, bool) {
+// releaseHeld makes the held row ready, joined with the rows that continue
+// it, followed by the unreadable rows read after it; it holds nothing
+// then.
+func (r *Reader) releaseHeld() {
 	h := r.held
 	if h == nil {
-		return domain.ImportRow{}, false
+		return
 	}
 	r.held = nil
-	ir, ok := r.convert(h.row, h.cells)
-	ir.Problems = append(ir.Problems, h.conflicts...)
-	return ir, ok
+	if ir, ok := r.convert(h.row, h.cells); ok {
+		ir.Problems = append(ir.Problems, h.conflicts...)
+		r.ready = append(r.ready, ir)
+	}
+	r.ready = append(r.ready, h.unreadable...)
 }
 
-// continues reports whether a row continues the held row's patent: its
-// number cell was filled from a range merged down from the held row, or
-// it gives none of the number, title and dates but an item of a list
-// column (a co-owner, an IPC code, a consent).
+// continues reports whether a row (with a cell in a known column)
+// continues the held row's patent: its number cell was filled from a
+// range merged down from the held row; or it repeats the held row's
+// number, adds an item to a list column and differs from it in nothing
+// else (one row per co-owner, as exports write it; a row that gives
+// another title or fee, or repeats the row, stays a row of its own, a
+// repeat or duplicate as the import reports it); or it gives no number,
+// title or date of its own (blank, or filled from the held row's merged
+// ranges) but an item of a list column (a co-owner, an IPC code, a
+// consent).
 func (r *Reader) continues(cells []string) bool {
-	if i, ok := r.index[domain.ColNumber]; ok {
-		if top := r.src.mergedFrom(i); top != 0 {
-			return top == r.held.row
+	mergedFromHeld := func(col string) bool {
+		i, ok := r.index[col]
+		return ok && r.src.mergedFrom(i) == r.held.row
+	}
+	if i, ok := r.index[domain.ColNumber]; ok && r.src.mergedFrom(i) != 0 {
+		return mergedFromHeld(domain.ColNumber)
+	}
+	if number := cellAt(cells, r.index, domain.ColNumber); number != "" {
+		return samePatentNumber(number, cellAt(r.held.cells, r.index, domain.ColNumber)) && r.differsInListsOnly(cells) &&
+			r.addsListItems(cells)
+	}
+	for _, col := range identityColumns {
+		if cellAt(cells, r.index, col) != "" && !mergedFromHeld(col) {
+			return false
 		}
 	}
-	blank := func(col string) bool { return cellAt(cells, r.index, col) == "" }
-	return r.held != nil && !slices.ContainsFunc(identityColumns, func(col string) bool { return !blank(col) }) &&
-		slices.ContainsFunc(listColumns, func(col string) bool { return !blank(col) })
+	return slices.ContainsFunc(listColumns, func(col string) bool { return cellAt(cells, r.index, col) != "" })
+}
+
+// differsInListsOnly reports whether every cell of a row outside the number
+// and list columns is blank or the held row's.
+func (r *Reader) differsInListsOnly(cells []string) bool {
+	for col := range r.index {
+		if col == domain.ColNumber || slices.Contains(listColumns, col) {
+			continue
+		}
+		if v := cellAt(cells, r.index, col); v != "" && v != cellAt(r.held.cells, r.index, col) {
+			return false
+		}
+	}
+	return true
+}
+
+// addsListItems reports whether a list cell of a row holds an item the
+// held row's does not.
+func (r *Reader) addsListItems(cells []string) bool {
+	return slices.ContainsFunc(listColumns, func(col string) bool {
+		held := splitList(cellAt(r.held.cells, r.index, col))
+		return slices.ContainsFunc(splitList(cellAt(cells, r.index, col)), func(item string) bool { return !slices.Contains(held, item) })
+	})
+}
+
+// samePatentNumber reports whether two number cells name one patent,
+// however each is written (ZL…, CN…, full width, spaces).
+func samePatentNumber(a, b string) bool {
+	na, errA := domain.ParsePatentNumber(narrow(a))
+	nb, errB := domain.ParsePatentNumber(narrow(b))
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return na == nb
 }
 
 // absorb joins a row that continues the held one: the items of its list
 // cells are added to the held row's (an item given already, as a merged
-// cell repeats it, is not); any other cell that contradicts the held row's
-// is a problem of the joined row.
+// cell repeats it, is not); any other cell that contradicts the held
+// row's, a CSV cell beyond the header, or an unreadable row between the
+// two is a problem of the joined row, which is then rejected whole.
 func (h *heldRow) absorb(r *Reader, row int, cells []string) {
-	h.continued = append(h.continued, row)
+	if len(h.unreadable) > 0 && !h.broken {
+		h.broken = true
+		h.conflicts = append(h.conflicts, domain.FieldError{Field: domain.ColRow, Message: fmt.Sprintf(
+			"row %d continues this patent, but row %d among its rows could not be read; fix that row and import again",
+			row, h.unreadable[0].Row)})
+	}
+	if extra := r.beyondHeader(cells); extra != "" {
+		h.conflicts = append(h.conflicts, domain.FieldError{Field: domain.ColRow,
+			Message: fmt.Sprintf("row %d, which continues this patent, %s", row, extra)})
+	}
 	for _, col := range r.columns() {
 		i := r.index[col]
 		value := cellAt(cells, r.index, col)
@@ -91,6 +146,7 @@ func (h *heldRow) absorb(r *Reader, row int, cells []string) {
 		switch {
 		case slices.Contains(listColumns, col):
 			h.cells[i] = joinItems(held, value)
+		case col == domain.ColNumber && samePatentNumber(value, held):
 		case value != held:
 			h.conflicts = append(h.conflicts, domain.FieldError{Field: col, Message: fmt.Sprintf(
 				"row %d continues this patent, but gives %s here where row %d gives %s; give the patent's other values on its first row only",

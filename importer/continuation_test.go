@@ -2,10 +2,14 @@ package importer_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/patentledger/ledger/importer"
 	"github.com/patentledger/ledger/importer/importertest"
 )
 
@@ -51,4 +55,81 @@ func TestPatentOverSeveralRows(t *testing.T) {
 		"2  [中山大学] [G06T 7/00]   ",
 		"3 A [华南理工大学|广州星能电池科技有限公司|暨南大学] [H01M 10/42|H01M 4/13] 2020-03-15 2022-01-10 ",
 		"7 B [中山大学] [] 2020-03-16 2022-01-11 ")
+}
+
+// TestPatentOverSeveralRowsInOtherLayouts: the layouts a review found
+// still registering a patent's first row alone. A row with notes only
+// (an inventor per row) between the patent's rows ends nothing; a title
+// and dates merged over rows whose number is blank below the first; the
+// number repeated on every row with one co-owner each, as exports write
+// it (an exact repeat of a row stays a row of its own); a row that cannot
+// be read among the patent's rows rejects the patent rather than let it
+// be written without that row; and a CSV cell beyond the header on a
+// continuing row is a problem as on any other.
+func TestPatentOverSeveralRowsInOtherLayouts(t *testing.T) {
+	n := func(i int) string { return number(t, fmt.Sprintf("20201000000%d", i)) }
+	csv := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,发明人\n" +
+		n(1) + ",A,华南理工大学,H01M 10/42,2020-03-15,2022-01-10,张三\n" +
+		",,,,,,李四\n" +
+		",,广州星能电池科技有限公司,,,,王五\n" +
+		n(2) + ",B,中山大学,G06T 7/00,2020-03-16,2022-01-11,\n" +
+		n(2) + ",B,暨南大学,G06T 7/00,2020-03-16,2022-01-11,\n" +
+		"zl " + n(2)[2:6] + " " + n(2)[6:] + ",B,中山大学,G06N 3/08,2020-03-16,2022-01-11,\n" + // the same number, spelled otherwise
+		n(2) + ",B,中山大学,G06N 3/08,2020-03-16,2022-01-11,\n" + // a repeat
+		n(3) + ",C,中山大学,A61K 36/00,2020-03-17,2022-01-12,\n" +
+		",,\"暨南\"大学,,,,\n" + // cannot be read
+		",,华南农业大学,,,,\n" +
+		n(4) + ",D,中山大学,C02F 1/44,2020-03-18,2022-01-13\n" +
+		",,暨南大学,,,,,C02F 1/40\n"
+	_, rows := readAll(t, strings.NewReader(csv))
+	checkRows(t, rows,
+		"2 A [华南理工大学|广州星能电池科技有限公司] [H01M 10/42] 2020-03-15 2022-01-10 ",
+		"5 B [中山大学|暨南大学] [G06T 7/00|G06N 3/08] 2020-03-16 2022-01-11 ",
+		"8 B [中山大学] [G06N 3/08] 2020-03-16 2022-01-11 ",
+		"9 C [中山大学|华南农业大学] [A61K 36/00] 2020-03-17 2022-01-12 row",
+		"10  [] []   row",
+		"12 D [中山大学|暨南大学] [C02F 1/44] 2020-03-18 2022-01-13 row")
+	if msg := rows[3].Problems[0].Message; !strings.Contains(msg, "row 11 continues this patent, but row 10 among its rows could not be read") {
+		t.Errorf("the unreadable row says %q", msg)
+	}
+	if msg := rows[5].Problems[0].Message; !strings.Contains(msg, "row 13, which continues this patent, has a cell beyond the header's last column") {
+		t.Errorf("the cell beyond the header says %q", msg)
+	}
+
+	book := importertest.Workbook(t, [][]any{
+		mergedHeader,
+		{n(1), "A", "华南理工大学", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{nil, nil, "广州星能电池科技有限公司", nil, nil, nil},
+	}, "B2:B3", "E2:E3", "F2:F3")
+	_, rows = readAll(t, bytes.NewReader(book))
+	checkRows(t, rows, "2 A [华南理工大学|广州星能电池科技有限公司] [H01M 10/42] 2020-03-15 2022-01-10 ")
+}
+
+// TestNextKeepsItsLimit: a held patent row followed by an unreadable one
+// comes out one row per call when asked for one.
+func TestNextKeepsItsLimit(t *testing.T) {
+	n := func(i int) string { return number(t, fmt.Sprintf("20201000000%d", i)) }
+	csv := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\n" +
+		n(1) + ",A,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\n" +
+		",,\"暨南\"大学,,,\n" +
+		n(2) + ",B,中山大学,G06T 7/00,2020-03-16,2022-01-11\n"
+	rd, err := importer.NewReader(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	var got []int
+	for {
+		rows, err := rd.Next(1)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("Next(1) = %d rows, %v", len(rows), err)
+		}
+		got = append(got, rows[0].Row)
+	}
+	if !slices.Equal(got, []int{2, 3, 4}) {
+		t.Errorf("rows %v, want 2, 3, 4", got)
+	}
 }

@@ -59,6 +59,11 @@ var fallbackAliases = map[string]string{
 	"主分类号": domain.ColIPC, "分类号": domain.ColIPC,
 }
 
+// lesserAliases rank fallback aliases that yield to another of the same
+// column: 分类号 holds every IPC code of a patent, 主分类号 only the main
+// one, and a list may have both.
+var lesserAliases = map[string]int{"主分类号": 1}
+
 // columnTitles are the Chinese headers of the required columns, for the
 // messages that name a missing one.
 var columnTitles = map[string]string{
@@ -180,8 +185,11 @@ type Reader struct {
 	separator  rune   // of a CSV file
 	dup        string // two columns with the same meaning, when found
 	// held is the last data row read, held back until the next row shows
-	// whether it continues the same patent (see continues).
-	held *heldRow
+	// whether it continues the same patent (see continues); ready are the
+	// rows Next returns next, and ended says the file has no more.
+	held  *heldRow
+	ready []domain.ImportRow
+	ended bool
 }
 
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
@@ -266,11 +274,12 @@ func (r *Reader) Close() error { return r.src.close() }
 
 // Next returns up to limit rows; at the end of the file it returns io.EOF
 // and no rows. Empty rows are skipped; a row that cannot be read has its
-// problem in Problems under the column domain.ColRow. The error is that of
-// the input otherwise (for a request body over its limit, an
-// *http.MaxBytesError). A panic of the parsers on the file's content (Run
-// calls Next on a goroutine of its own, where nothing else would catch it)
-// is an invalid_argument *domain.Error naming the field "file".
+// problem in Problems under the column domain.ColRow; a patent laid over
+// several rows is one row (see continues). The error is that of the input
+// otherwise (for a request body over its limit, an *http.MaxBytesError).
+// A panic of the parsers on the file's content (Run calls Next on a
+// goroutine of its own, where nothing else would catch it) is an
+// invalid_argument *domain.Error naming the field "file".
 func (r *Reader) Next(limit int) (_ []domain.ImportRow, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -278,36 +287,57 @@ func (r *Reader) Next(limit int) (_ []domain.ImportRow, err error) {
 		}
 	}()
 	var out []domain.ImportRow
-	emit := func() {
-		if ir, ok := r.releaseHeld(); ok {
-			out = append(out, ir)
-		}
-	}
 	for len(out) < limit {
-		row, cells, err := r.src.next()
-		var re *rowError
-		switch {
-		case errors.Is(err, io.EOF):
-			emit()
-			if len(out) == 0 {
-				return nil, io.EOF
-			}
-			return out, nil
-		case errors.As(err, &re):
-			emit()
-			out = append(out, domain.ImportRow{Row: re.row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: re.msg}}})
+		if len(r.ready) > 0 {
+			n := min(limit-len(out), len(r.ready))
+			out, r.ready = append(out, r.ready[:n]...), r.ready[n:]
 			continue
-		case err != nil:
+		}
+		if r.ended {
+			break
+		}
+		if err := r.readRow(); err != nil {
 			return out, err
 		}
-		if r.held != nil && r.continues(cells) {
-			r.held.absorb(r, row, cells)
-			continue
-		}
-		emit()
-		r.hold(row, cells)
+	}
+	if len(out) == 0 && r.ended {
+		return nil, io.EOF
 	}
 	return out, nil
+}
+
+// readRow reads the next row of the file: it joins the held row when it
+// continues its patent, else the held row is ready and the row is held.
+// A row that cannot be read while a row is held waits with it, for the
+// held patent is not known to be complete.
+func (r *Reader) readRow() error {
+	row, cells, err := r.src.next()
+	var re *rowError
+	switch {
+	case errors.Is(err, io.EOF):
+		r.releaseHeld()
+		r.ended = true
+		return nil
+	case errors.As(err, &re):
+		bad := domain.ImportRow{Row: re.row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: re.msg}}}
+		if r.held != nil {
+			r.held.unreadable = append(r.held.unreadable, bad)
+		} else {
+			r.ready = append(r.ready, bad)
+		}
+		return nil
+	case err != nil:
+		return err
+	case !r.hasKnownCell(cells):
+		return nil // blank, or notes beside the list: it ends no patent
+	}
+	if r.held != nil && r.continues(cells) {
+		r.held.absorb(r, row, cells)
+		return nil
+	}
+	r.releaseHeld()
+	r.held = &heldRow{row: row, cells: slices.Clone(cells)}
+	return nil
 }
 
 // readHeader finds the header row among the first rows and maps its cells
@@ -531,11 +561,15 @@ func (r *Reader) mapHeader(cells []string) bool {
 		}
 		index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
 	}
-	var ignored []string
-	for _, h := range heads {
-		if _, taken := index[h.col]; h.weak && !taken {
+	weak := slices.DeleteFunc(slices.Clone(heads), func(h headerCell) bool { return !h.weak })
+	slices.SortStableFunc(weak, func(a, b headerCell) int { return cmp.Compare(a.rank, b.rank) })
+	for _, h := range weak {
+		if _, taken := index[h.col]; !taken {
 			index[h.col], labels[h.col], mapped[h.i] = h.i, h.label, true
 		}
+	}
+	var ignored []string
+	for _, h := range heads {
 		if !mapped[h.i] {
 			ignored = append(ignored, h.label)
 		}
@@ -554,6 +588,8 @@ type headerCell struct {
 	label string // as the file spells it
 	col   string // the column it names, "" for none
 	weak  bool   // see headerColumn
+	// rank orders weak headers of one column: the lower names it.
+	rank int
 }
 
 func headerCells(cells []string) []headerCell {
@@ -564,7 +600,7 @@ func headerCells(cells []string) []headerCell {
 			continue
 		}
 		col, weak := headerColumn(label)
-		heads = append(heads, headerCell{i: i, label: label, col: col, weak: weak})
+		heads = append(heads, headerCell{i: i, label: label, col: col, weak: weak, rank: lesserAliases[foldHeader(label)]})
 	}
 	return heads
 }
@@ -747,14 +783,7 @@ func (b *rowBuilder) problem(col, format string, args ...any) {
 // convert builds the ImportRow of a data row; ok is false for a row with no
 // cell in any known column.
 func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
-	empty := true
-	for _, i := range r.index {
-		if i < len(cells) && strings.TrimSpace(cells[i]) != "" {
-			empty = false
-			break
-		}
-	}
-	if empty {
+	if !r.hasKnownCell(cells) {
 		return domain.ImportRow{}, false
 	}
 	if extra := r.beyondHeader(cells); extra != "" {
@@ -775,6 +804,16 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 	}
 	b.row.Declaration = b.declaration()
 	return b.row, true
+}
+
+// hasKnownCell reports whether a row has a cell in a column of the list.
+func (r *Reader) hasKnownCell(cells []string) bool {
+	for _, i := range r.index {
+		if i < len(cells) && strings.TrimSpace(cells[i]) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // beyondHeader returns the problem of a CSV row with a cell beyond the

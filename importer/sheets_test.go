@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,11 +115,21 @@ func TestCNIPAHeaders(t *testing.T) {
 			map[string]string{domain.ColIPC: "分类号"}, ""},
 		{"both", []string{"申请号", "专利号", "专利名称", "专利权人", "IPC分类号", "申请日", "授权公告日"},
 			map[string]string{domain.ColNumber: "专利号", domain.ColTitle: "专利名称"}, "申请号"},
+		// 分类号 holds every code, 主分类号 the main one: the list takes every code.
+		{"主分类号 and 分类号", []string{"专利号", "专利名称", "专利权人", "主分类号", "申请日", "授权公告日", "分类号"},
+			map[string]string{domain.ColIPC: "分类号"}, "主分类号"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := row
-			if len(tc.header) == 7 {
-				data = append([]string{"2020100000019"}, row...)
+			switch tc.header[0] {
+			case "申请号":
+				if len(tc.header) == 7 {
+					data = append([]string{"2020100000019"}, row...)
+				}
+			case "专利号":
+				if len(tc.header) == 7 {
+					data = append(slices.Clone(row), row[3])
+				}
 			}
 			rd, rows := readAll(t, strings.NewReader(csvText([][]string{tc.header, data})))
 			if len(rows) != 1 || len(rows[0].Problems) != 0 || rows[0].Patent.Number != row[0] || strings.Join(rd.Ignored(), ",") != tc.ignored {
