@@ -1521,3 +1521,13 @@ func TestOpenAPIEmptyQueryValuesAreAbsent(t *testing.T) {
 		t.Errorf("only %d empty parameters sent; the document's query parameters were not found", sent)
 	}
 }
+
+// TestOpenAPIFullWidthRegion: a region typed in full-width digits, which
+// the server reads as digits, matches the document too.
+func TestOpenAPIFullWidthRegion(t *testing.T) {
+	h := oasNewHarness(t, nil)
+	for _, path := range []string{"/v1/listings?region=" + url.QueryEscape("４４０１"),
+		"/v1/tallies/deals?from=2024-01-01&to=2024-12-31&region=" + url.QueryEscape("４４")} {
+		h.do(oasCall{method: "GET", path: path, want: http.StatusOK})
+	}
+}

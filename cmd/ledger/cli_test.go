@@ -255,7 +255,8 @@ func TestNoCommandIsAUsageError(t *testing.T) {
 		args   []string
 		code   int
 		stdout bool
-	}{{nil, 2, false}, {[]string{"nonsense"}, 2, false}, {[]string{"help"}, 0, true}, {[]string{"--help"}, 0, true}} {
+	}{{nil, 2, false}, {[]string{"nonsense"}, 2, false}, {[]string{"help"}, 0, true}, {[]string{"--help"}, 0, true},
+		{[]string{"help", "-h"}, 0, true}, {[]string{"help", "--help"}, 0, true}, {[]string{"help", "help"}, 0, true}} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), c.args, &out, &errOut)
 		usageIn := &errOut

@@ -105,9 +105,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	if args[0] == "help" && len(args) > 1 {
+	asksHelp := func(arg string) bool { return arg == "help" || arg == "-h" || arg == "--help" }
+	if args[0] == "help" && len(args) > 1 && !asksHelp(args[1]) {
 		args = []string{args[1], "-h"}
-	} else if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	} else if asksHelp(args[0]) {
 		usage(stdout)
 		return 0
 	}
