@@ -185,8 +185,11 @@ type Import struct {
 	names OrgNames
 	refs  map[string]resolvedRef
 	// givenNames maps the ID of each organisation the file named by name
-	// to the name it first gave, for the report's messages.
+	// to the name it first gave, for the report's messages; namer writes
+	// them in, built again when givenNames has grown.
 	givenNames map[string]string
+	namer      *strings.Replacer
+	namerSize  int
 	seen       map[uint64]seenRow
 	report     ImportReport
 	batch      []*importItem // rows of the next batch
@@ -605,10 +608,17 @@ func (im *Import) reject(list []ImportRejection) {
 // file named by name written as that name: the rules name organisations by
 // ID ("co-owner 01a2… has not consented"), the user wrote names.
 func (im *Import) inGivenNames(msg string) string {
-	for id, name := range im.givenNames {
-		msg = strings.ReplaceAll(msg, id, name)
+	if len(im.givenNames) == 0 {
+		return msg
 	}
-	return msg
+	if im.namer == nil || im.namerSize != len(im.givenNames) {
+		pairs := make([]string, 0, 2*len(im.givenNames))
+		for id, name := range im.givenNames {
+			pairs = append(pairs, id, name)
+		}
+		im.namer, im.namerSize = strings.NewReplacer(pairs...), len(im.givenNames)
+	}
+	return im.namer.Replace(msg)
 }
 
 // Warn adds a note about the file to the report, on the row it is about
