@@ -221,3 +221,26 @@ func TestFeeModeWordsAndUnits(t *testing.T) {
 
 // cloneRow returns a copy of s, to append to.
 func cloneRow(s []string) []string { return append([]string(nil), s...) }
+
+// TestChineseDatesWithSpaces: a date in Chinese with spaces between its
+// parts, or 号 for 日, is read as the date it says; the cell was cut at its
+// first space and refused quoting "2020" alone.
+func TestChineseDatesWithSpaces(t *testing.T) {
+	cases := map[string]string{
+		"2020 年 3 月 5 日": "2020-03-05", "2020年 03月 05日": "2020-03-05", "2021年3月5号": "2021-03-05",
+		"2020年3月5日 10:30": "2020-03-05", "2020年3月5日": "2020-03-05",
+	}
+	table := [][]string{listHeader}
+	var cells []string
+	for cell := range cases {
+		row := listRow(t, "202010000001")
+		row[4] = cell
+		table, cells = append(table, row), append(cells, cell)
+	}
+	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	for i, r := range rows {
+		if got, want := r.Patent.FiledOn.String(), cases[cells[i]]; got != want || len(r.Problems) != 0 {
+			t.Errorf("%s: %s %+v, want %s", cells[i], got, r.Problems, want)
+		}
+	}
+}

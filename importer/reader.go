@@ -1017,6 +1017,10 @@ var (
 	// dateSeparators turns the separators of 2024/3/5, 2024.3.5 and
 	// 2024年3月5日 into dashes.
 	dateSeparators = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-")
+	// chineseDate is a date written in Chinese, with spaces between its
+	// parts as some lists type them (2020 年 3 月 5 日) and 号 for 日 as
+	// people say it; a time of day may follow.
+	chineseDate = regexp.MustCompile(`^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
 )
 
 // integer parses a whole number (thousands separators allowed; 5000000.0
@@ -1074,6 +1078,9 @@ func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
 		}
 	}
 	s = shanghaiDay(s)
+	if m := chineseDate.FindStringSubmatch(s); m != nil {
+		s = m[1] + "-" + m[2] + "-" + m[3]
+	}
 	if i := strings.IndexAny(s, " T"); i > 0 {
 		s = s[:i]
 	}
