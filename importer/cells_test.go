@@ -244,3 +244,25 @@ func TestChineseDatesWithSpaces(t *testing.T) {
 		}
 	}
 }
+
+// TestCellsKeptAsText: the marks that make a spreadsheet keep a number as
+// text, a leading apostrophe or a formula of the text alone, as exports
+// write long numbers into CSV files, are not part of the number or date.
+func TestCellsKeptAsText(t *testing.T) {
+	n := number(t, "202010000001")
+	table := [][]string{listHeader}
+	for _, cell := range []string{"'" + n, `="` + n + `"`} {
+		row := listRow(t, "202010000001")
+		row[0], row[4] = cell, strings.Replace(cell, n, "2020-03-15", 1)
+		table = append(table, row)
+	}
+	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for _, r := range rows {
+		if r.Patent.Number != n || r.Patent.FiledOn.String() != "2020-03-15" || len(r.Problems) != 0 {
+			t.Errorf("row %d: %s %s %+v", r.Row, r.Patent.Number, r.Patent.FiledOn, r.Problems)
+		}
+	}
+}

@@ -773,8 +773,16 @@ func (r *Reader) columns() []string {
 }
 
 // code returns the cell of a column of numbers, codes or dates in ASCII
-// (see narrow).
-func (b *rowBuilder) code(col string) string { return strings.TrimSpace(narrow(b.cell(col))) }
+// (see narrow), without the marks that make a spreadsheet keep it as text:
+// a leading apostrophe ('202010123456.2) or a formula of the text alone
+// (="202010123456.2", as exports write long numbers into CSV files).
+func (b *rowBuilder) code(col string) string {
+	s := strings.TrimSpace(narrow(b.cell(col)))
+	if inner, ok := strings.CutPrefix(s, `="`); ok && strings.HasSuffix(inner, `"`) {
+		return strings.TrimSpace(strings.TrimSuffix(inner, `"`))
+	}
+	return strings.TrimSpace(strings.TrimPrefix(s, "'"))
+}
 
 func (b *rowBuilder) problem(col, format string, args ...any) {
 	b.row.Problems = append(b.row.Problems, domain.FieldError{Field: col, Message: fmt.Sprintf(format, args...)})
