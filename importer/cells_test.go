@@ -266,3 +266,14 @@ func TestCellsKeptAsText(t *testing.T) {
 		}
 	}
 }
+
+// TestTotalRowIsNoPatent: a total row under the list (合计 in the number
+// column) is skipped, not rejected as a patent without a number.
+func TestTotalRowIsNoPatent(t *testing.T) {
+	total := make([]string, len(listHeader))
+	total[0], total[1] = "合计", "6项"
+	_, rows := readAll(t, strings.NewReader(csvText([][]string{listHeader, listRow(t, "202010000001"), total})))
+	if len(rows) != 1 || rows[0].Row != 2 {
+		t.Fatalf("rows %+v", rows)
+	}
+}

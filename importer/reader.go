@@ -59,6 +59,10 @@ var fallbackAliases = map[string]string{
 	"主分类号": domain.ColIPC, "分类号": domain.ColIPC,
 }
 
+// totalWords are what the number cell of a total row under a list says;
+// such a row is no patent.
+var totalWords = map[string]bool{"合计": true, "总计": true, "小计": true, "共计": true, "total": true}
+
 // lesserAliases rank fallback aliases that yield to another of the same
 // column: 分类号 holds every IPC code of a patent, 主分类号 only the main
 // one, and a list may have both.
@@ -330,6 +334,8 @@ func (r *Reader) readRow() error {
 		return err
 	case !r.hasKnownCell(cells):
 		return nil // blank, or notes beside the list: it ends no patent
+	case totalWords[foldHeader(cellAt(cells, r.index, domain.ColNumber))]:
+		return nil // a total row under the list (合计 | 6项)
 	}
 	if r.held != nil && r.continues(cells) {
 		r.held.absorb(r, row, cells)
