@@ -1089,3 +1089,31 @@ func TestMadeUpMethodsAndRequestIDsStayBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPageShowsADesignsLocarnoClass: a design listed with its
+// Locarno class only is found by the class and shows it on the search page.
+func TestSearchPageShowsADesignsLocarnoClass(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	digits := "202130000001"
+	c, err := domain.PatentCheckChar(digits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := "ZL" + digits + "." + string(c)
+	from := func(s string) domain.Date { d, _ := domain.ParseDate(s); return d }
+	if _, err := h.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: n, Title: "包装盒", PatenteeIDs: []string{h.uni},
+		Locarno: "09-01", FiledOn: from("2021-07-01"), GrantedOn: from("2022-01-10")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.svc.FileDeclaration(ctx, admin, domain.PatentNumber(n), domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 12, DeclaredOn: h.svc.Today(), EvaluationReportRef: "PJ-2022-001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", res.Position), &struct{}{})
+	resp, page := h.get("/?lang=en&q=09-01")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), n) || !strings.Contains(string(page), "Locarno class 09-01") {
+		t.Errorf("q=09-01: %d\n%s", resp.StatusCode, page)
+	}
+}

@@ -14,11 +14,11 @@ import (
 
 // searchResult is one listed patent as the search page shows it.
 type searchResult struct {
-	Number, Title, Kind, DeclaredOn string
-	IPC                             []string
-	Patentees                       []orgLink
-	FeeWords                        string
-	Licenses                        int64
+	Number, Title, Kind, DeclaredOn, Locarno string
+	IPC                                      []string
+	Patentees                                []orgLink
+	FeeWords                                 string
+	Licenses                                 int64
 	// PledgedWithoutConsent: no licence can be taken today (see
 	// projections.ListingItem).
 	PledgedWithoutConsent bool
@@ -150,7 +150,7 @@ func (sp *searchPage) numberPage(c echo.Context, page, limit int64, nextCursor *
 }
 
 func (s *Server) searchResult(c echo.Context, lang string, it projections.ListingItem) searchResult {
-	r := searchResult{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclaredOn: it.DeclaredOn, Licenses: it.Licenses,
+	r := searchResult{Number: it.Number, Title: it.Title, Kind: it.Kind, DeclaredOn: it.DeclaredOn, Locarno: it.Locarno, Licenses: it.Licenses,
 		PledgedWithoutConsent: it.PledgedWithoutConsent, Suspended: it.Suspended}
 	if it.WithdrawnOn != nil {
 		r.WithdrawnOn = *it.WithdrawnOn

@@ -465,7 +465,7 @@ func benchmarkWriteFloor(b *testing.B, journal string) {
 		err = db.Update(ctx, func(tx *Tx) error {
 			for _, d := range docs {
 				if err := tx.Exec("INSERT INTO lst_search (rowid, title, abstract, codes) VALUES (?, ?, ?, ?)",
-					d.id, IndexTokens(d.title), IndexTokens(d.abstract), CodeTokens(d.codes)); err != nil {
+					d.id, IndexTokens(d.title), IndexTokens(d.abstract), CodeTokens(d.codes, d.locarno)); err != nil {
 					return err
 				}
 			}
@@ -490,14 +490,14 @@ func benchmarkWriteFloor(b *testing.B, journal string) {
 
 // indexedPatent is what the search index holds of a patent.
 type indexedPatent struct {
-	id              int64
-	title, abstract string
-	codes           []domain.IPCCode
+	id                       int64
+	title, abstract, locarno string
+	codes                    []domain.IPCCode
 }
 
 // indexedPatents returns the patents of db's search index, in rowid order.
 func indexedPatents(db *DB) ([]indexedPatent, error) {
-	rows, err := db.Reader().Query("SELECT id, title, abstract, ipc FROM lst_patents WHERE indexed = 1 ORDER BY id")
+	rows, err := db.Reader().Query("SELECT id, title, abstract, ipc, locarno FROM lst_patents WHERE indexed = 1 ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
@@ -506,7 +506,7 @@ func indexedPatents(db *DB) ([]indexedPatent, error) {
 	for rows.Next() {
 		var d indexedPatent
 		var ipc string
-		if err := rows.Scan(&d.id, &d.title, &d.abstract, &ipc); err != nil {
+		if err := rows.Scan(&d.id, &d.title, &d.abstract, &ipc, &d.locarno); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(ipc), &d.codes); err != nil {

@@ -46,6 +46,7 @@ func (Listings) Schema() []string {
 			abstract     TEXT NOT NULL,
 			ipc          TEXT NOT NULL,
 			patentee_ids TEXT NOT NULL,
+			locarno      TEXT NOT NULL DEFAULT '',
 			indexed      INTEGER NOT NULL DEFAULT 0
 		) STRICT`,
 		`CREATE TABLE lst_patentees (number TEXT NOT NULL, org_id TEXT NOT NULL, PRIMARY KEY (number, org_id)) STRICT, WITHOUT ROWID`,
@@ -150,8 +151,8 @@ func listPatent(tx *Tx, v domain.PatentRegistered) error {
 	if err != nil {
 		return err
 	}
-	err = tx.Exec(`INSERT INTO lst_patents (number, kind, title, abstract, ipc, patentee_ids) VALUES (?, ?, ?, ?, ?, ?)`,
-		string(v.Number), string(v.Kind), v.Title, v.Abstract, string(ipc), string(owners))
+	err = tx.Exec(`INSERT INTO lst_patents (number, kind, title, abstract, ipc, patentee_ids, locarno) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		string(v.Number), string(v.Kind), v.Title, v.Abstract, string(ipc), string(owners), v.Locarno)
 	if err != nil {
 		return err
 	}
@@ -199,14 +200,14 @@ func listDeclaration(tx *Tx, v domain.DeclarationFiled) error {
 	return indexPatent(tx, v.Number)
 }
 
-// indexPatent adds a patent's title, abstract and IPC codes to the search
-// index, once.
+// indexPatent adds a patent's title, abstract, IPC codes and Locarno
+// class to the search index, once.
 func indexPatent(tx *Tx, number domain.PatentNumber) error {
 	var id int64
-	var title, abstract, ipc string
+	var title, abstract, ipc, locarno string
 	var indexed bool
-	err := tx.QueryRow("SELECT id, title, abstract, ipc, indexed FROM lst_patents WHERE number = ?", string(number)).
-		Scan(&id, &title, &abstract, &ipc, &indexed)
+	err := tx.QueryRow("SELECT id, title, abstract, ipc, locarno, indexed FROM lst_patents WHERE number = ?", string(number)).
+		Scan(&id, &title, &abstract, &ipc, &locarno, &indexed)
 	if err != nil {
 		return fmt.Errorf("patent %s: %w", number, err)
 	}
@@ -218,7 +219,7 @@ func indexPatent(tx *Tx, number domain.PatentNumber) error {
 		return err
 	}
 	err = tx.Exec("INSERT INTO lst_search (rowid, title, abstract, codes) VALUES (?, ?, ?, ?)",
-		id, IndexTokens(title), IndexTokens(abstract), CodeTokens(codes))
+		id, IndexTokens(title), IndexTokens(abstract), CodeTokens(codes, locarno))
 	if err != nil {
 		return err
 	}

@@ -67,10 +67,12 @@ type ListingQuery struct {
 
 // ListingItem is one listed patent.
 type ListingItem struct {
-	Number        string          `json:"number"`
-	Title         string          `json:"title"`
-	Kind          string          `json:"kind"`
-	IPC           json.RawMessage `json:"ipc"`
+	Number string          `json:"number"`
+	Title  string          `json:"title"`
+	Kind   string          `json:"kind"`
+	IPC    json.RawMessage `json:"ipc"`
+	// Locarno is a design's Locarno class and subclass, "" for none.
+	Locarno       string          `json:"locarno"`
 	PatenteeIDs   json.RawMessage `json:"patentee_ids"`
 	DeclarationID string          `json:"declaration_id"`
 	Fee           json.RawMessage `json:"fee"`
@@ -119,7 +121,7 @@ var listingOrders = map[string]listingOrder{
 }
 
 // listingColumns are the columns of a listing that readListings reads.
-const listingColumns = `p.number, p.title, p.kind, p.ipc, p.patentee_ids, d.declaration_id, d.fee,
+const listingColumns = `p.number, p.title, p.kind, p.ipc, p.locarno, p.patentee_ids, d.declaration_id, d.fee,
 	d.declared_on, d.term_ends_on, CASE WHEN d.last_day < d.term_ends_on THEN date(d.last_day, '+1 day') END,
 	d.licenses, EXISTS (SELECT 1 FROM lst_pledges pl WHERE pl.number = p.number
 		AND pl.registered_on <= ?1 AND (pl.released_on IS NULL OR pl.released_on > ?1)
@@ -390,7 +392,7 @@ func readListings(ctx context.Context, stmt *sql.Stmt, keys []pageKey, today dom
 	for rows.Next() {
 		var it ListingItem
 		var ipc, patentees, fee string
-		if err := rows.Scan(&it.Number, &it.Title, &it.Kind, &ipc, &patentees, &it.DeclarationID, &fee,
+		if err := rows.Scan(&it.Number, &it.Title, &it.Kind, &ipc, &it.Locarno, &patentees, &it.DeclarationID, &fee,
 			&it.DeclaredOn, &it.TermEndsOn, &it.WithdrawnOn, &it.Licenses, &it.PledgedWithoutConsent, &it.Suspended); err != nil {
 			return nil, err
 		}

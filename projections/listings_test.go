@@ -490,3 +490,49 @@ func TestListingsSayWhenAPledgeBlocksLicences(t *testing.T) {
 		}
 	}
 }
+
+// TestDesignsAreFoundByTheirLocarnoClass: a design classified by Locarno
+// only is listed with its class, and q finds it by the class (14-03, or
+// LOC14-03) in memory and in SQL alike; another class, or an invention,
+// is not found.
+func TestDesignsAreFoundByTheirLocarnoClass(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	var designs []domain.PatentNumber
+	for i, class := range []string{"14-03", "09-01"} {
+		n := patentNumber(t, 2021, 3, 200+i)
+		if _, err := w.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(n), Title: "包装盒", PatenteeIDs: []string{w.guangzhou},
+			Locarno: class, FiledOn: date("2021-07-01"), GrantedOn: date("2022-01-10")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.FileDeclaration(ctx, admin, n, domain.FileDeclaration{Fee: lumpSum(100_000), TermMonths: 12,
+			DeclaredOn: date("2024-03-01"), EvaluationReportRef: "PJ-2022-001"}); err != nil {
+			t.Fatal(err)
+		}
+		designs = append(designs, n)
+	}
+	waitHead(t, w.p, w.st)
+	if err := w.p.db.WarmUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sqlOnly, err := Start(ctx, w.st, filepath.Join(t.TempDir(), FileName), Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlOnly.Close() })
+	waitHead(t, sqlOnly, w.st)
+	if !w.p.db.search.isLoaded() || sqlOnly.db.search.isLoaded() {
+		t.Fatal("the search index is not loaded in memory, or is in the SQL-only pipeline")
+	}
+	for _, text := range []string{"14-03", "LOC14-03", "loc14-03 包装"} {
+		for name, p := range map[string]*Pipeline{"in memory": w.p, "in SQL": sqlOnly} {
+			page, err := p.Listings(ctx, ListingQuery{Today: date("2024-07-01"), Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) != 1 || page.Items[0].Number != string(designs[0]) || page.Items[0].Locarno != "14-03" {
+				t.Errorf("%s, q=%s: %+v", name, text, page.Items)
+			}
+		}
+	}
+}

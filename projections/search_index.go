@@ -98,8 +98,8 @@ func (d *searchDoc) setStatus(day int32, active bool) {
 
 // pendingText is the text of a patent not indexed yet.
 type pendingText struct {
-	title, abstract string
-	codes           []domain.IPCCode
+	title, abstract, locarno string
+	codes                    []domain.IPCCode
 }
 
 // docSummary is what a search reads of most docs that match, packed apart
@@ -169,7 +169,7 @@ func (f *searchFacts) apply(ev domain.Event) {
 	case domain.OrgRegistered:
 		f.orgRegions[f.org(v.OrgID)] = string(v.RegionCode)
 	case domain.PatentRegistered:
-		f.patent(string(v.Number), string(v.Kind), v.PatenteeIDs, &pendingText{title: v.Title, abstract: v.Abstract, codes: v.IPC})
+		f.patent(string(v.Number), string(v.Kind), v.PatenteeIDs, &pendingText{title: v.Title, abstract: v.Abstract, codes: v.IPC, locarno: v.Locarno})
 	case domain.DeclarationFiled:
 		if i, ok := f.patentIDs[string(v.Number)]; ok {
 			d := &f.docs[i]
@@ -258,7 +258,7 @@ func (f *searchFacts) index(i int32) {
 		return
 	}
 	d.start = int32(len(f.tokens))
-	columns := [searchColumns]string{IndexTokens(d.pending.title), IndexTokens(d.pending.abstract), CodeTokens(d.pending.codes)}
+	columns := [searchColumns]string{IndexTokens(d.pending.title), IndexTokens(d.pending.abstract), CodeTokens(d.pending.codes, d.pending.locarno)}
 	for c, text := range columns {
 		for _, tok := range strings.Fields(text) {
 			id := f.tokenID(tok)
@@ -310,8 +310,8 @@ func loadSearchFacts(ctx context.Context, tx *sql.Tx) (*searchFacts, error) {
 		row   func(c []string) error
 	}{
 		{"SELECT id, region FROM lst_orgs", func(c []string) error { f.orgRegions[f.org(c[0])] = c[1]; return nil }},
-		{"SELECT number, kind, title, abstract, ipc, patentee_ids, indexed FROM lst_patents ORDER BY id", func(c []string) error {
-			text := &pendingText{title: c[2], abstract: c[3]}
+		{"SELECT number, kind, title, abstract, ipc, patentee_ids, indexed, locarno FROM lst_patents ORDER BY id", func(c []string) error {
+			text := &pendingText{title: c[2], abstract: c[3], locarno: c[7]}
 			var patentees []string
 			if err := json.Unmarshal([]byte(c[4]), &text.codes); err != nil {
 				return err

@@ -359,7 +359,7 @@ func (w *searchWorld) query(rng *rand.Rand) ListingQuery {
 	case 2:
 		texts := []string{"led", "5G 通信", "H01M 10/0562", "h01m10 电池", "固态电池", "电 池", "基因编辑载体", "LED", "Led芯片", "ＬＥＤ　芯片",
 			"５ｇ", "G06N3/08", "g06n 3", "H01M10/0562(2006.01)I", `"电池" OR 芯片*`, "NEAR(电池 组)", "电池 AND -固态", "^固态:电池",
-			"(芯片)", "电池，散热。"}
+			"(芯片)", "电池，散热。", "14-03", "LOC14-03 一种", "14-03 H01M"}
 		q.Text = texts[rng.IntN(len(texts))]
 	case 3:
 		q.Text = noisyText(rng, w.texts[rng.IntN(len(w.texts))])

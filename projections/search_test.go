@@ -23,8 +23,11 @@ func TestIndexTokens(t *testing.T) {
 			t.Errorf("IndexTokens(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
-	if got := CodeTokens([]domain.IPCCode{"H01M 10/0525"}); got != "h01m h01m10 h01m10x0525" {
+	if got := CodeTokens([]domain.IPCCode{"H01M 10/0525"}, ""); got != "h01m h01m10 h01m10x0525" {
 		t.Errorf("CodeTokens = %q", got)
+	}
+	if got := CodeTokens(nil, "14-03"); got != "loc14x03" {
+		t.Errorf("CodeTokens of a design = %q", got)
 	}
 }
 
@@ -40,6 +43,9 @@ func TestMatchExpression(t *testing.T) {
 		{"h01m 10/0525 (2006.01)", `"h01m10x0525"`},
 		{"Ｈ０１Ｍ１０／０５２５（２００６．０１）Ｎ", `"h01m10x0525"`},
 		{"Li₂CO₃", `"li2co3"`},
+		{"14-03 包装盒", `codes : "loc14x03" AND "包装 装盒"`},
+		{"LOC14-03", `codes : "loc14x03"`},
+		{"2024-03-05 33-01", `"2024" AND "03" AND "05" AND "33" AND "01"`}, // no Locarno class
 		{"H01M 10/0525(2006.01)Ion", `"h01m10x0525" AND "ion"`},
 		{`"电池" OR *`, `"电池" AND "or"`},
 		{"，。！", ""},

@@ -125,16 +125,28 @@ func IPCToken(code string) string {
 	return strings.ReplaceAll(strings.ToLower(compactIPC(code)), "/", "x")
 }
 
-// CodeTokens returns the token string of a patent's IPC codes.
-func CodeTokens(codes []domain.IPCCode) string {
+// CodeTokens returns the token string of a patent's IPC codes and its
+// Locarno class ("" for none).
+func CodeTokens(codes []domain.IPCCode, locarno string) string {
 	var b strings.Builder
 	for _, c := range codes {
 		for _, t := range ipcTokens(c) {
 			addToken(&b, t)
 		}
 	}
+	if locarno != "" {
+		addToken(&b, LocarnoToken(locarno))
+	}
 	return b.String()
 }
+
+// LocarnoToken returns the search token of a Locarno class and subclass:
+// "14-03" gives "loc14x03".
+func LocarnoToken(locarno string) string { return "loc" + strings.ReplaceAll(locarno, "-", "x") }
+
+// locarnoInQuery is a Locarno class and subclass written as a word of a
+// query (14-03, LOC14-03), as domain's Locarno pattern admits them.
+var locarnoInQuery = regexp.MustCompile(`^(?i:loc)?((?:0[1-9]|[12][0-9]|3[0-2]|99)-[0-9]{2})$`)
 
 // ipcInQuery finds IPC groups and subgroups written in a query, such as
 // "H01M 10/0525" or "h01m10", and a subgroup's edition as CNIPA writes it,
@@ -194,6 +206,15 @@ func queryTerms(q string) []searchTerm {
 		terms = append(terms, searchTerm{tokens: []string{tok}})
 		return " "
 	})
+	words := strings.Fields(q)
+	words = slices.DeleteFunc(words, func(w string) bool {
+		m := locarnoInQuery.FindStringSubmatch(w)
+		if m != nil {
+			terms = append(terms, searchTerm{tokens: []string{LocarnoToken(m[1])}, codesOnly: true})
+		}
+		return m != nil
+	})
+	q = strings.Join(words, " ")
 	for _, s := range segments(q) {
 		runes := []rune(s.text)
 		switch {
