@@ -907,3 +907,31 @@ func TestLocarnoCodeExcelMadeADate(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXRowsOutOfOrder: a sheet whose XML lists a row after a later one,
+// or one row twice (as programs other than Excel may write it), is refused
+// naming the sheet; it was read with a row lost.
+func TestXLSXRowsOutOfOrder(t *testing.T) {
+	table := [][]string{
+		{"number", "title", "patentees", "ipc", "filed_on", "granted_on"},
+		{number(t, "202010000001"), "A", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+		{number(t, "202010000002"), "B", "SCUT", "H01M 10/42", "2020-03-15", "2022-01-10"},
+	}
+	for name, edit := range map[string]func(string) string{
+		"out of order": func(s string) string {
+			return strings.Replace(strings.Replace(s, `<row r="3"`, `<row r="9"`, 1), `</sheetData>`, `<row r="4"><c r="A4" t="inlineStr"><is><t>x</t></is></c></row></sheetData>`, 1)
+		},
+		"repeated": func(s string) string {
+			return strings.Replace(s, `<row r="3"`, `<row r="2"`, 1)
+		},
+	} {
+		data := rewriteZip(t, writeXLSX(t, table, 1), "xl/worksheets/sheet1.xml", edit)
+		_, err := importer.NewReader(bytes.NewReader(data))
+		if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "its rows are out of order or repeated") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, rows := readAll(t, bytes.NewReader(writeXLSX(t, table, 1))); len(rows) != 2 {
+		t.Errorf("an ordinary sheet gives %d rows", len(rows))
+	}
+}

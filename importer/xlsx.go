@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -261,8 +262,9 @@ func (s *xlsxSource) checkWellFormed() error {
 	}
 	defer rc.Close()
 	d := xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
+	lastRow := 0
 	for {
-		_, err := d.Token() // checks that every element is closed, and in order
+		tok, err := d.Token() // checks that every element is closed, and in order
 		switch {
 		case errors.Is(err, io.EOF) && d.InputOffset() > 0:
 			return nil
@@ -273,7 +275,30 @@ func (s *xlsxSource) checkWellFormed() error {
 			line, _ := d.InputPos()
 			return domain.Invalid("file", "sheet %s is damaged at line %d of its XML (%v); open the workbook in Excel, save it again and import it again", domain.Quote(s.name), line, err)
 		}
+		if row, ok := tok.(xml.StartElement); ok && row.Name.Local == "row" {
+			if lastRow, err = s.checkRowOrder(row, lastRow); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+// checkRowOrder returns the number of a row element of the sheet's XML,
+// which must come after the row before (number last): rows out of order
+// or given twice, as programs other than Excel may write them, would be
+// read with a row lost. A row without a number follows the one before.
+func (s *xlsxSource) checkRowOrder(row xml.StartElement, last int) (int, error) {
+	for _, a := range row.Attr {
+		if a.Name.Local != "r" {
+			continue
+		}
+		n, err := strconv.Atoi(a.Value)
+		if err == nil && n > last {
+			return n, nil
+		}
+		return 0, domain.Invalid("file", "sheet %s gives row %s after row %d: its rows are out of order or repeated; open the workbook in Excel or WPS, save it again and import it again", domain.Quote(s.name), a.Value, last)
+	}
+	return last + 1, nil
 }
 
 // readMerges reads the merged ranges of the sheet, whose header is the row
