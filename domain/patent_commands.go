@@ -45,7 +45,7 @@ func (c RegisterPatent) Parse() (PatentRegistered, error) {
 		fe.Addf("filed_on", "year %d does not match the application year %s in the patent number", c.FiledOn.Year(), number.Digits()[:4])
 	}
 	if err == nil {
-		checkClassification(&fe, number.Kind(), max(len(ipc), len(c.IPC)), c.Locarno) // a malformed code is named, not taken for none
+		checkClassification(&fe, number.Kind(), len(c.IPC), c.Locarno) // a malformed code is named (parseIPCList), not taken for none
 	}
 	if err := fe.Err(); err != nil {
 		return PatentRegistered{}, err

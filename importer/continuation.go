@@ -46,11 +46,9 @@ func (r *Reader) releaseHeld() {
 		return
 	}
 	r.held = nil
-	if ir, ok := r.convert(h.row, h.cells); ok {
-		ir.Problems = append(ir.Problems, h.conflicts...)
-		r.ready = append(r.ready, ir)
-	}
-	r.ready = append(r.ready, h.unreadable...)
+	ir := r.convert(h.row, h.cells)
+	ir.Problems = append(ir.Problems, h.conflicts...)
+	r.ready = append(append(r.ready, ir), h.unreadable...)
 }
 
 // continues reports whether a row (with a cell in a known column)
@@ -107,10 +105,10 @@ func (r *Reader) addsListItems(cells []string) bool {
 }
 
 // samePatentNumber reports whether two number cells name one patent,
-// however each is written (ZL…, CN…, full width, spaces).
+// however each is written (ZL…, CN…, full width, spaces, marked as text).
 func samePatentNumber(a, b string) bool {
-	na, errA := domain.ParsePatentNumber(narrow(a))
-	nb, errB := domain.ParsePatentNumber(narrow(b))
+	na, errA := domain.ParsePatentNumber(codeText(a))
+	nb, errB := domain.ParsePatentNumber(codeText(b))
 	if errA != nil || errB != nil {
 		return a == b
 	}

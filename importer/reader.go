@@ -733,13 +733,7 @@ type rowBuilder struct {
 
 // raw returns the trimmed cell of a column, "" when the file has no such
 // column or the row is short.
-func (b *rowBuilder) raw(col string) string {
-	i, ok := b.r.index[col]
-	if !ok || i >= len(b.cells) {
-		return ""
-	}
-	return strings.TrimSpace(b.cells[i])
-}
+func (b *rowBuilder) raw(col string) string { return cellAt(b.cells, b.r.index, col) }
 
 // cell returns the trimmed cell of a column, "" also for an Excel error
 // value (excelErrors makes it the column's problem).
@@ -782,8 +776,12 @@ func (r *Reader) columns() []string {
 // (see narrow), without the marks that make a spreadsheet keep it as text:
 // a leading apostrophe ('202010123456.2) or a formula of the text alone
 // (="202010123456.2", as exports write long numbers into CSV files).
-func (b *rowBuilder) code(col string) string {
-	s := strings.TrimSpace(narrow(b.cell(col)))
+func (b *rowBuilder) code(col string) string { return codeText(b.cell(col)) }
+
+// codeText returns a cell of numbers, codes or dates in ASCII (see narrow),
+// trimmed and without the marks that keep it as text (see code).
+func codeText(cell string) string {
+	s := strings.TrimSpace(narrow(cell))
 	if inner, ok := strings.CutPrefix(s, `="`); ok && strings.HasSuffix(inner, `"`) {
 		return strings.TrimSpace(strings.TrimSuffix(inner, `"`))
 	}
@@ -794,14 +792,11 @@ func (b *rowBuilder) problem(col, format string, args ...any) {
 	b.row.Problems = append(b.row.Problems, domain.FieldError{Field: col, Message: fmt.Sprintf(format, args...)})
 }
 
-// convert builds the ImportRow of a data row; ok is false for a row with no
-// cell in any known column.
-func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
-	if !r.hasKnownCell(cells) {
-		return domain.ImportRow{}, false
-	}
+// convert builds the ImportRow of a data row, which has a cell in a known
+// column (readRow skips the others).
+func (r *Reader) convert(row int, cells []string) domain.ImportRow {
 	if extra := r.beyondHeader(cells); extra != "" {
-		return domain.ImportRow{Row: row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: extra}}}, true
+		return domain.ImportRow{Row: row, Problems: []domain.FieldError{{Field: domain.ColRow, Message: extra}}}
 	}
 	b := &rowBuilder{r: r, cells: cells, row: domain.ImportRow{Row: row}}
 	b.undecodable()
@@ -817,7 +812,7 @@ func (r *Reader) convert(row int, cells []string) (domain.ImportRow, bool) {
 		GrantedOn:   b.date(domain.ColGrantedOn),
 	}
 	b.row.Declaration = b.declaration()
-	return b.row, true
+	return b.row
 }
 
 // hasKnownCell reports whether a row has a cell in a column of the list.
