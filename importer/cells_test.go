@@ -92,19 +92,7 @@ func TestDatesWithAZone(t *testing.T) {
 		"2020-03-04T16:00:00":           "2020-03-04",
 		"2020-03-04 16:00":              "2020-03-04",
 	}
-	table := [][]string{listHeader}
-	var cells []string
-	for cell := range cases {
-		row := listRow(t, "202010000001")
-		row[4] = cell
-		table, cells = append(table, row), append(cells, cell)
-	}
-	_, rows := readAll(t, strings.NewReader(csvText(table)))
-	for i, r := range rows {
-		if got, want := r.Patent.FiledOn.String(), cases[cells[i]]; got != want || len(r.Problems) != 0 {
-			t.Errorf("%s: %s %+v, want %s", cells[i], got, r.Problems, want)
-		}
-	}
+	checkFiledOn(t, cases)
 }
 
 // TestXLSXNumbersThatAreNotSerials: in a workbook, a number in a date
@@ -230,19 +218,7 @@ func TestChineseDatesWithSpaces(t *testing.T) {
 		"2020 年 3 月 5 日": "2020-03-05", "2020年 03月 05日": "2020-03-05", "2021年3月5号": "2021-03-05",
 		"2020年3月5日 10:30": "2020-03-05", "2020年3月5日": "2020-03-05",
 	}
-	table := [][]string{listHeader}
-	var cells []string
-	for cell := range cases {
-		row := listRow(t, "202010000001")
-		row[4] = cell
-		table, cells = append(table, row), append(cells, cell)
-	}
-	_, rows := readAll(t, strings.NewReader(csvText(table)))
-	for i, r := range rows {
-		if got, want := r.Patent.FiledOn.String(), cases[cells[i]]; got != want || len(r.Problems) != 0 {
-			t.Errorf("%s: %s %+v, want %s", cells[i], got, r.Problems, want)
-		}
-	}
+	checkFiledOn(t, cases)
 }
 
 // TestCellsKeptAsText: the marks that make a spreadsheet keep a number as
@@ -275,5 +251,24 @@ func TestTotalRowIsNoPatent(t *testing.T) {
 	_, rows := readAll(t, strings.NewReader(csvText([][]string{listHeader, listRow(t, "202010000001"), total})))
 	if len(rows) != 1 || rows[0].Row != 2 {
 		t.Fatalf("rows %+v", rows)
+	}
+}
+
+// checkFiledOn reads a CSV list whose filed_on cells are the keys of cases,
+// one row each, and checks each is read as its value, without a problem.
+func checkFiledOn(t *testing.T, cases map[string]string) {
+	t.Helper()
+	table := [][]string{listHeader}
+	var cells []string
+	for cell := range cases {
+		row := listRow(t, "202010000001")
+		row[4] = cell
+		table, cells = append(table, row), append(cells, cell)
+	}
+	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	for i, r := range rows {
+		if got, want := r.Patent.FiledOn.String(), cases[cells[i]]; got != want || len(r.Problems) != 0 {
+			t.Errorf("%s: %s %+v, want %s", cells[i], got, r.Problems, want)
+		}
 	}
 }
