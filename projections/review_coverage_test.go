@@ -185,7 +185,9 @@ func TestReviewCoverageProperty(t *testing.T) {
 			byShare, firstFew := q, byRegion
 			byShare.Sort = CoverageByShare
 			firstFew.Sort, firstFew.Limit = CoverageSorts[rng.IntN(len(CoverageSorts))], 1+rng.IntN(4)
-			queries = append(queries, q, byUni, byRegion, byShare, firstFew)
+			furthestBehind := byShare // over every university, a list cut whatever the regions drawn
+			furthestBehind.Limit = 1
+			queries = append(queries, q, byUni, byRegion, byShare, firstFew, furthestBehind)
 		}
 	}
 	compareCoverage(t, "live", p.db, m, patents, queries)

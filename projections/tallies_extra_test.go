@@ -292,6 +292,9 @@ func TestExtraTallyProperty(t *testing.T) {
 		steps = 200
 	}
 	h.run(steps)
+	for more := 0; more < 5 && len(feesLeftAtZero(t, st)) > 0; more++ {
+		h.run(steps / 3)
+	}
 	recorded, unrecorded := recordSome(t, h)
 	waitHead(t, p, st)
 	m := buildExtraModel(t, st)
@@ -303,6 +306,20 @@ func TestExtraTallyProperty(t *testing.T) {
 
 	rebuilt := rebuiltDB(t, st)
 	compareExtra(t, "rebuilt", rebuilt, m, queries)
+}
+
+// feesLeftAtZero names the columns of the fees tally that the history
+// leaves at zero over the years it covers: a history without instalments
+// paid, say, cannot test their sums.
+func feesLeftAtZero(t *testing.T, st domain.EventStore) []string {
+	total := buildExtraModel(t, st).expectExtra(TallyQuery{Subject: Fees, Period: Year, From: date("2019-01-01"), To: date("2025-12-31")}).Total
+	var zero []string
+	for i, c := range subjects[Fees].columns {
+		if total.Values[i] == 0 {
+			zero = append(zero, c)
+		}
+	}
+	return zero
 }
 
 func compareExtra(t *testing.T, what string, db *DB, m *extraModel, queries []TallyQuery) {
