@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -565,12 +566,18 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 		return err
 	}
 	rows, widths, headRow := layOutWorkbook(doc, st)
-	sw, err := f.NewStreamWriter(f.GetSheetName(0))
+	sheet := f.GetSheetName(0)
+	// The stream writer writes the sheet's dimension as it stands when it
+	// starts: readers that size the sheet by it need the whole range.
+	if err := f.SetSheetDimension(sheet, usedRange(rows)); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return err
 	}
-	for col, n := range widths {
-		if err := sw.SetColWidth(col, col, float64(min(max(n+2, 10), 42))); err != nil {
+	for _, col := range slices.Sorted(maps.Keys(widths)) { // in order: the same figures give the same bytes
+		if err := sw.SetColWidth(col, col, float64(min(max(widths[col]+2, 10), 42))); err != nil {
 			return err
 		}
 	}
@@ -592,6 +599,16 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 		return err
 	}
 	return f.Write(w)
+}
+
+// usedRange is the range of cells rows fill, from A1.
+func usedRange(rows [][]any) string {
+	cols := 1
+	for _, row := range rows {
+		cols = max(cols, len(row))
+	}
+	last, _ := excelize.CoordinatesToCellName(cols, max(len(rows), 1))
+	return "A1:" + last
 }
 
 // workbookStyles are the cell styles of a workbook download.

@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -536,4 +538,50 @@ func xlsxRows(t *testing.T, f *excelize.File) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// TestWorkbookSheetIsStable checks that one data download gives the same
+// sheet bytes whatever the language asked (the data layout has none) and
+// however often it is asked, and that the sheet's dimension covers every
+// cell written.
+func TestWorkbookSheetIsStable(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	var first []byte
+	for i, lang := range []string{"zh", "en", "zh", "en", "zh"} {
+		resp, body := h.getWith("/v1/tallies/deals?period=month&from=2024-01-01&to=2024-03-31&format=xlsx&lang=" + lang + "&min_position=" + pos)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		sheet := zipEntry(t, body, "xl/worksheets/sheet1.xml")
+		if i == 0 {
+			first = sheet
+			if dim := regexp.MustCompile(`<dimension ref="([^"]+)"`).FindSubmatch(sheet); dim == nil || string(dim[1]) != "A1:E5" {
+				t.Errorf("dimension %q, want A1:E5 (five columns, a heading row, three months and the total)", dim)
+			}
+			continue
+		}
+		if !bytes.Equal(sheet, first) {
+			t.Fatalf("request %d (lang=%s) gave another sheet:\n%s\nthe first:\n%s", i+1, lang, sheet, first)
+		}
+	}
+}
+
+// zipEntry returns the bytes of the named file of a zip archive.
+func zipEntry(t *testing.T, archive []byte, name string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
