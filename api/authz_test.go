@@ -422,8 +422,8 @@ func TestAuthzReads(t *testing.T) {
 	w := newAuthzWorld(t, nil)
 	p := w.declared()
 	w.h.last = w.head()
-	w.h.smokeReads("")
-	w.h.smokeReads(w.reg.key)
+	w.h.smokeReads("", w.uni.id)
+	w.h.smokeReads(w.reg.key, w.uni.id)
 	keyed := []string{"/v1/patents/" + p.number + "/history", "/v1/orgs/" + w.uni.id, "/v1/orgs/" + w.bank.id, "/v1/ledger/head"}
 	for _, path := range keyed {
 		w.h.do(oasCall{method: "GET", path: path, want: 401, code: "unauthenticated", docRejects: true})

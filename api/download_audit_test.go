@@ -392,30 +392,34 @@ func TestExcelReportFollowsAcceptLanguage(t *testing.T) {
 	}
 }
 
-// TestReportHeaderBlockDefusesFormulas: a filter value that a spreadsheet
-// would run as a formula is shown after an apostrophe in CSV and is a
-// text cell, never a formula, in Excel.
-func TestReportHeaderBlockDefusesFormulas(t *testing.T) {
+// TestReportsDefuseFormulas: an organisation's name that a spreadsheet
+// would run as a formula is shown after an apostrophe in a CSV report and
+// is a text cell, never a formula, in Excel.
+func TestReportsDefuseFormulas(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	for _, v := range []string{"=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"} {
-		path := "/v1/tallies/deals?from=2024-01-01&to=2024-01-31&layout=report&lang=en&patentee_id=" + url.QueryEscape(v)
-		_, body := h.getWith(path + "&format=csv")
-		if meta, _ := splitCSV(t, body); meta["Patentee ID"] != "'"+v {
-			t.Errorf("%q: CSV shows %q", v, meta["Patentee ID"])
+	names := []string{"=1+1大学", "+1大学", "-1大学", "@SUM(A1)大学"}
+	for i, name := range names {
+		h.universityPatent(i+1, h.org(10+i, name, domain.OrgUniversity, "440106", false))
+	}
+	path := "/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&layout=report&lang=en"
+	_, body := h.getWith(path + "&format=csv")
+	_, table := splitCSV(t, body)
+	resp, body := h.getWith(path + "&format=xlsx")
+	f := openXLSX(t, resp, body)
+	sheet := f.GetSheetName(0)
+	for _, name := range names {
+		if !slices.ContainsFunc(table, func(row []string) bool { return slices.Contains(row, "'"+name) }) {
+			t.Errorf("%q: no CSV cell %q in %q", name, "'"+name, table)
 		}
-		resp, body := h.getWith(path + "&format=xlsx")
-		f := openXLSX(t, resp, body)
-		rows := xlsxRows(t, f)
-		for i, r := range rows {
-			if len(r) < 2 || r[0] != "Patentee ID" {
-				continue
-			}
-			cell := fmt.Sprintf("B%d", i+1)
-			formula, _ := f.GetCellFormula(f.GetSheetName(0), cell)
-			typ, _ := f.GetCellType(f.GetSheetName(0), cell)
-			if r[1] != v || formula != "" || typ == excelize.CellTypeFormula {
-				t.Errorf("%q: Excel cell %q, formula %q, type %v", v, r[1], formula, typ)
-			}
+		cells, err := f.SearchSheet(sheet, "^"+regexp.QuoteMeta(name)+"$", true)
+		if err != nil || len(cells) != 1 {
+			t.Fatalf("%q: Excel cells %v, %v", name, cells, err)
+		}
+		value, _ := f.GetCellValue(sheet, cells[0])
+		formula, _ := f.GetCellFormula(sheet, cells[0])
+		typ, _ := f.GetCellType(sheet, cells[0])
+		if value != name || formula != "" || typ == excelize.CellTypeFormula {
+			t.Errorf("%q: Excel cell %s %q, formula %q, type %v", name, cells[0], value, formula, typ)
 		}
 	}
 }
@@ -435,8 +439,8 @@ func TestFilteredDownloadsHaveTheirOwnFileNames(t *testing.T) {
 		"&region=440106": regexp.MustCompile(`^deals-year-2024-01-01-2024-12-31-region-440106\.xlsx$`),
 		"&kind=invention&sme=true": regexp.MustCompile(
 			`^deals-year-2024-01-01-2024-12-31-kind-invention-sme-true\.xlsx$`),
-		"&ipc=H01M%204%2F36&kind=invention":        hashed("deals-year-2024-01-01-2024-12-31-ipc-H01M_4_36-kind-invention"),
-		"&patentee_id=" + strings.Repeat("p", 200): hashed("deals-year-2024-01-01-2024-12-31-patentee_id-ppppp"),
+		"&ipc=H01M%204%2F36&kind=invention":                                  hashed("deals-year-2024-01-01-2024-12-31-ipc-H01M_4_36-kind-invention"),
+		"&patentee_id=" + h.uni + "&licensee_id=" + h.sme + "&region=440106": hashed("deals-year-2024-01-01-2024-12-31-region-440106-patentee_id-" + h.uni + "-licensee_id-"),
 	} {
 		resp, _ := h.getWith("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&format=xlsx" + query)
 		_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
@@ -458,8 +462,12 @@ const maxDownloadName = 120 + len(".xlsx")
 // is ASCII and at most maxDownloadName long.
 func TestDownloadsOfOtherFiguresHaveOtherFileNames(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	long := strings.Repeat("l", 150)
-	ids := []string{"x", "y", "甲", "乙", "a/b", "a_b", "x-licensee_id-y", long + "1", long + "2"}
+	// Organisations registered one after the other: IDs sharing their
+	// first characters, which a name cut short must still tell apart.
+	ids := []string{h.uni, h.sme}
+	for i := range 4 {
+		ids = append(ids, h.org(20+i, fmt.Sprintf("测试机构%d", i), domain.OrgEnterprise, "440106", true))
+	}
 	tallyFilters := map[string][]string{"type": {"open", "ordinary"}, "patentee_id": ids, "licensee_id": ids,
 		"region": {"44", "4401", "440106", "440113"}, "ipc": {"H01M", "H01M 4/36", "H01M 4/3"}, "kind": {"invention", "design"},
 		"sme": {"true", "false"}, "campaign": {"2024", "2024-H1", "2024_H1"}}
@@ -525,9 +533,9 @@ func TestDownloadsOfOtherFiguresHaveOtherFileNames(t *testing.T) {
 			}
 		}
 	}
-	// A value holding what looks like the next filter is not taken for it.
+	// Two organisations as patentee and licensee, and the other way round.
 	names := map[string]string{}
-	for _, query := range []string{"patentee_id=x-licensee_id-y", "patentee_id=x&licensee_id=y", "patentee_id=x-licensee_id&licensee_id=y"} {
+	for _, query := range []string{"patentee_id=" + ids[0] + "&licensee_id=" + ids[1], "patentee_id=" + ids[1] + "&licensee_id=" + ids[0]} {
 		resp, _ := h.get("/v1/tallies/deals?from=2024-01-01&to=2024-12-31&format=csv&" + query)
 		file := resp.Header.Get("Content-Disposition")
 		if other, ok := names[file]; ok {

@@ -74,6 +74,9 @@ func (s *Server) listings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.orgFilters(c, map[string]*string{"patentee_id": &q.PatenteeID}); err != nil {
+		return err
+	}
 	if err := s.waitForReadModels(c, projections.ListingsName); err != nil {
 		return err
 	}

@@ -1070,7 +1070,7 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	// Every registered GET without path parameters (listings, tallies,
 	// rankings, metrics, pages…), in each of its formats.
-	h.smokeReads(reg.key)
+	h.smokeReads(reg.key, uni.id)
 
 	// Web pages: the patent page is open; an organisation signs in with its
 	// key and gets a session cookie; a form without the CSRF token is refused.
@@ -1201,9 +1201,10 @@ func oasWith(m map[string]any, k string, v any) map[string]any {
 // parameters (with min_position on /v1 reads, the documented example of
 // each required query parameter, and in each format it documents; a tally
 // also with every query parameter it documents, so that the document
-// lists no filter the tally refuses as not applying) and validates the
-// answers: 200, or without a key 401 for a route that is not open.
-func (h *oasHarness) smokeReads(key string) {
+// lists no filter the tally refuses as not applying, orgID its
+// organisation filters) and validates the answers: 200, or without a key
+// 401 for a route that is not open.
+func (h *oasHarness) smokeReads(key, orgID string) {
 	registered := oasRegisteredRoutes(h.server.Echo())
 	ops := oasOperations(h.doc)
 	for _, route := range oasSortedKeys(ops) {
@@ -1214,7 +1215,7 @@ func (h *oasHarness) smokeReads(key string) {
 		}
 		queries := oasQueries(h.t, route, ops[route], strconv.FormatInt(h.last, 10))
 		if strings.HasPrefix(path, "/v1/tallies/") {
-			queries = append(queries, oasEveryQueryParameter(h.t, route, ops[route], strconv.FormatInt(h.last, 10)))
+			queries = append(queries, oasEveryQueryParameter(h.t, route, ops[route], strconv.FormatInt(h.last, 10), orgID))
 		}
 		for _, q := range queries {
 			target := path
@@ -1275,8 +1276,8 @@ func oasQueries(t *testing.T, route string, op *openapi3.Operation, minPosition 
 // oasEveryQueryParameter returns a query giving every query parameter of
 // the documented operation route a valid value: its documented example,
 // else its default, else the first value of its enum, else a value of its
-// type; min_position is minPosition.
-func oasEveryQueryParameter(t *testing.T, route string, op *openapi3.Operation, minPosition string) url.Values {
+// type; min_position is minPosition, an organisation's ID orgID.
+func oasEveryQueryParameter(t *testing.T, route string, op *openapi3.Operation, minPosition, orgID string) url.Values {
 	t.Helper()
 	q := url.Values{}
 	for _, p := range op.Parameters {
@@ -1288,6 +1289,8 @@ func oasEveryQueryParameter(t *testing.T, route string, op *openapi3.Operation, 
 		switch {
 		case v.Name == "min_position":
 			q.Set(v.Name, minPosition)
+		case s.Format == "uuid":
+			q.Set(v.Name, orgID)
 		case v.Example != nil:
 			q.Set(v.Name, fmt.Sprint(v.Example))
 		case s.Example != nil:

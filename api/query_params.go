@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/patentledger/ledger/domain"
@@ -157,4 +158,32 @@ func takes(names map[string]bool) string {
 		return "none"
 	}
 	return strings.Join(slices.Sorted(maps.Keys(names)), ", ")
+}
+
+// orgFilters reads each query parameter of filters, an organisation's ID,
+// into its target: a UUID written in capitals is read in the ledger's
+// lower case, and an ID that names no organisation is refused, naming its
+// parameter, since a figure filtered by it would be zero, which looks like
+// no activity.
+func (s *Server) orgFilters(c echo.Context, filters map[string]*string) error {
+	var fe domain.FieldErrors
+	for _, name := range slices.Sorted(maps.Keys(filters)) {
+		id := c.QueryParam(name)
+		if id == "" {
+			continue
+		}
+		if u, err := uuid.Parse(id); err == nil && len(id) == len(u.String()) {
+			id = u.String()
+		}
+		_, err := s.svc.Org(c.Request().Context(), id)
+		switch {
+		case domain.ErrorCode(err) == domain.CodeNotFound:
+			fe.Addf(name, "no organisation %s", domain.Quote(id))
+		case err != nil:
+			return err
+		default:
+			*filters[name] = id
+		}
+	}
+	return fe.Err()
 }

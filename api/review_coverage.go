@@ -33,6 +33,9 @@ func (s *Server) reviewCoverage(c echo.Context) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
+	if err := s.orgFilters(c, map[string]*string{"patentee_id": &q.PatenteeID}); err != nil {
+		return err
+	}
 	if q.AsOf.IsZero() {
 		q.AsOf = s.svc.Today()
 		c.QueryParams().Set("as_of", q.AsOf.String()) // named in a download's header block

@@ -33,6 +33,9 @@ func (s *Server) tally(subject string) echo.HandlerFunc {
 		if err := fe.Err(); err != nil {
 			return err
 		}
+		if err := s.orgFilters(c, map[string]*string{"patentee_id": &q.PatenteeID, "licensee_id": &q.LicenseeID}); err != nil {
+			return err
+		}
 		return answerFigures(s, c, form, func(ctx context.Context) (projections.Tally, error) { return s.reads.Tally(ctx, q) },
 			func(projections.Tally) string { return tallyFileName(q) }, tallyTable)
 	}

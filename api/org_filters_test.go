@@ -1,0 +1,50 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestOrgFiltersNameAnOrganisation: a tally, the review coverage or the
+// listings filtered by an organisation's ID in capitals answer as with the
+// ID in lower case; an ID that names no organisation (unknown, or with a
+// space around it) is refused naming its parameter, not answered with
+// figures of zero that look like no activity.
+func TestOrgFiltersNameAnOrganisation(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	routes := []struct{ path, param, id string }{
+		{"/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31", "patentee_id", h.uni},
+		{"/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31", "licensee_id", h.sme},
+		{"/v1/tallies/fees?period=year&from=2024-01-01&to=2024-12-31", "licensee_id", h.sme},
+		{"/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31", "patentee_id", h.uni},
+		{"/v1/listings?limit=5", "patentee_id", h.uni},
+	}
+	for _, r := range routes {
+		get := func(id string) (*http.Response, []byte) {
+			return h.getAny(r.path + "&min_position=" + pos + "&" + r.param + "=" + url.QueryEscape(id))
+		}
+		_, lower := get(r.id)
+		if resp, upper := get(strings.ToUpper(r.id)); resp.StatusCode != http.StatusOK || !bytes.Equal(upper, lower) {
+			t.Errorf("%s with %s in capitals: %d %s\nin lower case: %s", r.path, r.param, resp.StatusCode, upper, lower)
+		}
+		if bytes.Contains(lower, []byte(`"total":{"values":[0`)) || bytes.Contains(lower, []byte(`"items":[]`)) {
+			t.Errorf("%s with %s: the harness's organisation has no figures: %s", r.path, r.param, lower)
+		}
+		for _, id := range []string{"0190a5b2-7c3e-7d4f-9a1b-2c3d4e5f6a02", " " + r.id, r.id + " ", "x"} {
+			resp, body := get(id)
+			var p struct {
+				Code   string `json:"code"`
+				Errors []struct{ Field, Message string }
+			}
+			if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusBadRequest || p.Code != "invalid_argument" ||
+				len(p.Errors) != 1 || p.Errors[0].Field != r.param || !strings.HasPrefix(p.Errors[0].Message, "no organisation ") {
+				t.Errorf("%s with %s=%q: %d %s", r.path, r.param, id, resp.StatusCode, body)
+			}
+		}
+	}
+}
