@@ -83,8 +83,13 @@ func bearerKey(lines []string) (string, bool) {
 }
 
 // failedKey answers a request whose key did not authenticate: err (401), or
-// 429 when its address has failed too often.
+// 429 when its address has failed too often. A key that could not be
+// checked (the store unreachable: 503) is no wrong guess and is not
+// counted.
 func (s *Server) failedKey(c echo.Context, err error) error {
+	if domain.ErrorCode(err) != domain.CodeUnauthenticated {
+		return err
+	}
 	if limited := s.keyGuessLimited(c); limited != nil {
 		return limited
 	}

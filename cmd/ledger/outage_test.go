@@ -180,6 +180,13 @@ func TestE2EPostgresOutage(t *testing.T) {
 		t.Errorf("/healthz, which needs no key, shows the store's address %s: %s", proxy.addr, hz.raw)
 	}
 	t.Logf("healthz while down: %d %s", hz.status, hz.raw)
+	// A key the store cannot check is no wrong guess: 503 each time, never
+	// 429 once the address's budget of failed keys would be spent.
+	for i := range 25 {
+		if r := s.call(t, "GET", "/v1/orgs/"+p.uni, p.regKey, nil); r.status != 503 {
+			t.Fatalf("keyed read %d while the store is down: %d %s", i+1, r.status, r.raw)
+		}
+	}
 	time.Sleep(12*time.Second - time.Since(outageStart)) // an outage of about 12 s
 	proxy.Restore(t)
 
