@@ -96,6 +96,11 @@ type Head struct {
 	Hash     []byte
 }
 
+// LedgerIdentified is an event store that keeps a random ID of its own,
+// the same for every node of one ledger and different for every other
+// (the SQLite and PostgreSQL adapters).
+type LedgerIdentified interface{ LedgerID() string }
+
 // EventStore is the port every store adapter implements (DESIGN.md §3).
 // Implementations are safe for concurrent use by many goroutines.
 type EventStore interface {

@@ -31,6 +31,14 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 	fingerprint TEXT NOT NULL
 ) STRICT`
 
+// ledgerSchema holds the ID of the ledger whose events the read models
+// hold (LedgerID, for a store that keeps one), so that read models are
+// never served beside another ledger's store (Runner.load).
+const ledgerSchema = `CREATE TABLE IF NOT EXISTS read_model_ledger (
+	id        INTEGER PRIMARY KEY CHECK (id = 1),
+	ledger_id TEXT NOT NULL
+) STRICT`
+
 // DB is the SQLite file of the read models (WAL mode). Writes go through one
 // connection, serialised by Update, which runs each transaction straight on
 // the driver's connection (see rawconn.go); queries use a pool of read-only
@@ -70,8 +78,10 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if db.conn, err = db.pool.Conn(ctx); err != nil {
 		return nil, err
 	}
-	if _, err = db.conn.ExecContext(ctx, checkpointSchema); err != nil {
-		return nil, err
+	for _, schema := range []string{checkpointSchema, ledgerSchema} {
+		if _, err = db.conn.ExecContext(ctx, schema); err != nil {
+			return nil, err
+		}
 	}
 	if db.read, err = sql.Open(driverName, dsn(abs, false)); err != nil {
 		return nil, err

@@ -2,12 +2,14 @@ package projections
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"path/filepath"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
 )
 
 // snapshot answers a fixed set of queries as JSON, to compare read models.
@@ -343,5 +345,75 @@ func TestChangedSchemaIsRebuiltAtStart(t *testing.T) {
 	requireIndexed(t, db, "after the tallies' rebuild")
 	if got, want := snapshot(t, db), snapshot(t, rebuiltDB(t, st)); got != want {
 		t.Errorf("after the rebuild at start:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestReadModelsOfAnotherStoreAreRebuiltAtStart: read models opened beside
+// a store they were not built from are rebuilt from it, never served with
+// the store's new events skipped up to their old checkpoint: read models
+// ahead of their own ledger's store (restored from an older backup), and
+// read models of another ledger whose head is further on; the answers then
+// equal a clean rebuild's, and the file names the store's ledger.
+func TestReadModelsOfAnotherStoreAreRebuiltAtStart(t *testing.T) {
+	backupDir, dir := t.TempDir(), t.TempDir()
+	built := openStore(t, dir)
+	h := newHistory(t, newService(t, built), 17)
+	h.run(30)
+	backUp(t, filepath.Join(dir, "events.db"), filepath.Join(backupDir, "events.db"))
+	h.run(80)
+	builtHead, err := built.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	another := openStore(t, t.TempDir())
+	newHistory(t, newService(t, another), 29).run(400)
+	for _, c := range []struct {
+		name  string
+		store *sqlite.Store
+		ahead bool
+	}{{"its own ledger restored from an older backup", openStore(t, backupDir), false}, {"another ledger further on", another, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			db := openDB(t, t.TempDir())
+			if _, err := smallBatchRunner(t, db, built).CatchUp(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			head, err := c.store.Head(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head.Position > builtHead.Position != c.ahead || (c.store.LedgerID() == built.LedgerID()) == c.ahead {
+				t.Fatalf("head %d beside %d, ledger %s beside %s: the case is not tested", head.Position, builtHead.Position,
+					c.store.LedgerID(), built.LedgerID())
+			}
+			r := smallBatchRunner(t, db, c.store)
+			for _, s := range r.Statuses() {
+				if s.Checkpoint != 0 {
+					t.Fatalf("%s starts at %d beside another store, want 0", s.Name, s.Checkpoint)
+				}
+			}
+			if _, err := r.CatchUp(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := snapshot(t, db), snapshot(t, rebuiltDB(t, c.store)); got != want {
+				t.Errorf("beside the other store:\n got %s\nwant %s", got, want)
+			}
+			var ledger string
+			if err := db.Reader().QueryRow("SELECT ledger_id FROM read_model_ledger").Scan(&ledger); err != nil || ledger != c.store.LedgerID() {
+				t.Errorf("the read models name ledger %q (%v), want the store's %q", ledger, err, c.store.LedgerID())
+			}
+		})
+	}
+}
+
+// backUp copies the SQLite database at path, in use, to backup.
+func backUp(t *testing.T, path, backup string) {
+	t.Helper()
+	db, err := sql.Open(driverName, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("VACUUM INTO ?", backup); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -124,12 +124,66 @@ func NewRunner(ctx context.Context, db *DB, store domain.EventStore, opts Runner
 	r := &Runner{db: db, store: store, codec: opts.Codec, log: opts.Logger, batch: opts.BatchSize,
 		retries: opts.MaxRetries, interval: opts.RetryInterval, byName: map[string]*state{}}
 	r.setDefaults(opts.Projections)
+	origin, err := r.readOrigin(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, st := range r.states {
-		if err := r.load(ctx, st); err != nil {
+		if err := r.load(ctx, st, origin); err != nil {
 			return nil, err
 		}
 	}
+	if origin.storeLedger != "" && origin.storeLedger != origin.heldLedger {
+		err := r.db.Update(ctx, func(tx *Tx) error {
+			return tx.Exec("INSERT OR REPLACE INTO read_model_ledger (id, ledger_id) VALUES (1, ?)", origin.storeLedger)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("record the ledger of the read models: %w", err)
+		}
+	}
 	return r, nil
+}
+
+// readModelOrigin is what tells whether the read models were built from
+// the runner's store: the ledger they were built from ("" before such IDs
+// were recorded), the store's ledger ("" for a store that keeps no ID) and
+// the store's head.
+type readModelOrigin struct {
+	heldLedger, storeLedger string
+	head                    int64
+}
+
+// readOrigin reads the ledger the read models were built from and the
+// store's ledger and head.
+func (r *Runner) readOrigin(ctx context.Context) (readModelOrigin, error) {
+	var o readModelOrigin
+	err := r.db.Reader().QueryRowContext(ctx, "SELECT ledger_id FROM read_model_ledger WHERE id = 1").Scan(&o.heldLedger)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("read the ledger of the read models: %w", err)
+	}
+	if s, ok := r.store.(domain.LedgerIdentified); ok {
+		o.storeLedger = s.LedgerID()
+	}
+	head, err := r.store.Head(ctx)
+	if err != nil {
+		return o, fmt.Errorf("read the store's head: %w", err)
+	}
+	o.head = head.Position
+	return o, nil
+}
+
+// foreign returns why read models at checkpoint cannot hold the store's
+// events, or "": they were built from another ledger, or are ahead of the
+// store's head (a store restored from an older backup beside newer read
+// models, or a data folder's read models opened with another store).
+func (o readModelOrigin) foreign(checkpoint int64) string {
+	switch {
+	case o.heldLedger != "" && o.storeLedger != "" && o.heldLedger != o.storeLedger:
+		return fmt.Sprintf("they were built from ledger %s and the event store holds ledger %s", o.heldLedger, o.storeLedger)
+	case checkpoint > o.head:
+		return fmt.Sprintf("they hold the log up to position %d and the event store's head is %d", checkpoint, o.head)
+	}
+	return ""
 }
 
 func (r *Runner) setDefaults(ps []Projection) {
@@ -159,9 +213,10 @@ func (r *Runner) setDefaults(ps []Projection) {
 }
 
 // load reads a projection's checkpoint, resetting the projection when it
-// has none or its stored fingerprint is not its schema's (the schema
-// changed, or a rebuild stopped before its end).
-func (r *Runner) load(ctx context.Context, st *state) error {
+// has none, when its stored fingerprint is not its schema's (the schema
+// changed, or a rebuild stopped before its end), or when its rows cannot
+// hold the store's events (origin.foreign).
+func (r *Runner) load(ctx context.Context, st *state, origin readModelOrigin) error {
 	var pos int64
 	var fp string
 	err := r.db.Reader().QueryRowContext(ctx,
@@ -171,6 +226,11 @@ func (r *Runner) load(ctx context.Context, st *state) error {
 		return r.reset(ctx, st)
 	case err != nil:
 		return fmt.Errorf("read checkpoint of %s: %w", st.p.Name(), err)
+	}
+	if why := origin.foreign(pos); why != "" {
+		r.log.Warn("projections: the read models do not belong to this event store; rebuilding them from it",
+			"projection", st.p.Name(), "why", why)
+		return r.reset(ctx, st)
 	}
 	st.advance(pos)
 	return nil

@@ -316,17 +316,13 @@ func (f *inFlight) list() []string {
 	return names
 }
 
-// ledgerIdentified is an event store that keeps a random ID of its own
-// (sqlite and postgres: LedgerID).
-type ledgerIdentified interface{ LedgerID() string }
-
 // busNamespace returns the NATS namespace of the ledger in store: named
 // after the ID the store keeps ("ledger-<ID>"), the same on every node of
 // the ledger and different for every other ledger, however their store
 // URLs or data folders are spelt; for a store that keeps none
 // (EventStoreDB), after cfg.storeIdentity.
 func busNamespace(cfg config, store domain.EventStore) (string, error) {
-	if s, ok := store.(ledgerIdentified); ok && s.LedgerID() != "" {
+	if s, ok := store.(domain.LedgerIdentified); ok && s.LedgerID() != "" {
 		return natsbus.NamespaceFor("ledger-" + s.LedgerID()), nil
 	}
 	identity, err := cfg.storeIdentity()
