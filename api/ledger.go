@@ -31,12 +31,24 @@ func (s *Server) ledgerHead(c echo.Context) error {
 }
 
 // health answers 200 while the server can read its store and every
-// projection applies events, with each projection's checkpoint and lag
-// (head − checkpoint); 503 with Retry-After when the store cannot be read,
-// and 503 naming the projections that stopped otherwise. With min_position
-// it answers once every projection (the store, on a server without read
-// models) has reached that position, as every read does.
-func (s *Server) health(c echo.Context) error {
+// projection applies events, with each projection's checkpoint, lag
+// (head − checkpoint) and whether it is catching up since the start;
+// 503 with Retry-After when the store cannot be read, and 503 naming the
+// projections that stopped otherwise. With min_position it answers once
+// every projection (the store, on a server without read models) has
+// reached that position, as every read does.
+func (s *Server) health(c echo.Context) error { return s.healthAnswer(c, false) }
+
+// readiness answers GET /readyz as health does, but 503 with Retry-After
+// also while a projection catches up with the log the store held when the
+// server started (a rebuild, a new data folder): its answers are not yet
+// current, and a load balancer should send reads elsewhere. /healthz stays
+// 200 meanwhile, so that a liveness probe does not restart a server in the
+// middle of a long rebuild.
+func (s *Server) readiness(c echo.Context) error { return s.healthAnswer(c, true) }
+
+// healthAnswer answers /healthz, or /readyz when ready is asked for.
+func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 	wait := s.waitForStore
 	if s.reads != nil {
 		wait = func(c echo.Context) error { return s.waitForReadModels(c) }
@@ -58,18 +70,25 @@ func (s *Server) health(c echo.Context) error {
 		s.log.Info("health: the event store can be read again")
 	}
 	views := []map[string]any{}
-	var stopped []string
+	var stopped, catching []string
 	if s.reads != nil {
 		for _, st := range s.reads.Statuses() {
 			views = append(views, map[string]any{"name": st.Name, "checkpoint": st.Checkpoint,
-				"lag": max(0, h.Position-st.Checkpoint), "healthy": st.Healthy})
+				"lag": max(0, h.Position-st.Checkpoint), "healthy": st.Healthy, "catching_up": st.CatchingUp})
 			if !st.Healthy {
 				stopped = append(stopped, fmt.Sprintf("projection %s stopped at position %d: %s", st.Name, st.Checkpoint, st.Error))
+			}
+			if st.CatchingUp {
+				catching = append(catching, fmt.Sprintf("%s at position %d of %d", st.Name, st.Checkpoint, h.Position))
 			}
 		}
 	}
 	if len(stopped) > 0 {
 		return &unavailableError{detail: strings.Join(stopped, "; "), retryAfter: "60"}
+	}
+	if ready && len(catching) > 0 {
+		return &unavailableError{detail: "the read models are catching up with the log since the server started (" +
+			strings.Join(catching, "; ") + "); their answers are not yet current", retryAfter: "5"}
 	}
 	answer := map[string]any{"status": "ok", "position": h.Position, "projections": views}
 	if bus, ok := s.reads.(BusReporter); ok {

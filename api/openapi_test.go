@@ -85,6 +85,7 @@ var openRoutes = map[string]bool{
 	"GET /v1/tallies/deals-by-region":       true,
 	"GET /v1/rankings/patentees":            true,
 	"GET /healthz":                          true,
+	"GET /readyz":                           true,
 	"GET /openapi.json":                     true,
 	"GET /metrics":                          true,
 	// Web pages: no bearer key; forms act through the session cookie.

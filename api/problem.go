@@ -251,5 +251,5 @@ func isWebPage(path string) bool {
 			return false
 		}
 	}
-	return !slices.Contains([]string{"/v1", "/openapi.json", "/healthz", "/metrics"}, path)
+	return !slices.Contains([]string{"/v1", "/openapi.json", "/healthz", "/readyz", "/metrics"}, path)
 }

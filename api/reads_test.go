@@ -52,6 +52,8 @@ type readsOptions struct {
 	wait        time.Duration
 	projections []projections.Projection
 	sqlOnly     bool
+	// beforeStart writes events before the projections start.
+	beforeStart func(*domain.Service)
 }
 
 func newReadsHarness(t testing.TB, o readsOptions) *readsHarness {
@@ -66,6 +68,9 @@ func newReadsHarness(t testing.TB, o readsOptions) *readsHarness {
 	svc, err := domain.NewService(st, domain.ServiceOptions{Clock: func() time.Time { return readsNow }, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.beforeStart != nil {
+		o.beforeStart(svc)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()

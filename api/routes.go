@@ -7,6 +7,7 @@ import "github.com/patentledger/ledger/projections"
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.health)
+	e.GET("/readyz", s.readiness)
 	e.GET("/openapi.json", s.openAPI)
 
 	// Web pages (server-rendered, no JavaScript needed).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,8 @@ type Pipeline struct {
 	stalls     prometheus.Counter // catch-ups of the stall check
 	behind     chan struct{}      // a read waits for a position the bus has not delivered (see WaitFor)
 	relaying   atomic.Bool        // this node holds the NATS relay lease and runs a relay term
+	startHead  int64              // the store's head when the pipeline started
+	catchingUp atomic.Bool        // the first catch-up, to startHead, is running (Status.CatchingUp)
 	router     *message.Router
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -152,6 +155,12 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 			}
 		}
 	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("projections: read the store's head: %w", err)
+	}
+	p.startHead = head.Position
+	p.catchingUp.Store(true)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	go p.run(runCtx)
@@ -176,6 +185,7 @@ func (p *Pipeline) run(ctx context.Context) {
 		return
 	}
 	from, err := p.runner.CatchUp(ctx, nil)
+	p.catchingUp.Store(false)
 	if err != nil && ctx.Err() == nil {
 		p.log.Error("projections: catch-up failed; the relay heals the gap", "error", err)
 		from = lowestCheckpoint(p.runner.Statuses())
@@ -448,5 +458,15 @@ func (p *Pipeline) WaitFor(ctx context.Context, position int64, names ...string)
 	return p.runner.WaitFor(ctx, position, names...)
 }
 
-// Statuses returns the state of every projection; see Runner.Statuses.
-func (p *Pipeline) Statuses() []Status { return p.runner.Statuses() }
+// Statuses returns the state of every projection (see Runner.Statuses),
+// CatchingUp while the first catch-up after Start has not brought it to
+// the head the store had then.
+func (p *Pipeline) Statuses() []Status {
+	out := p.runner.Statuses()
+	if p.catchingUp.Load() {
+		for i := range out {
+			out[i].CatchingUp = out[i].Checkpoint < p.startHead
+		}
+	}
+	return out
+}

@@ -67,6 +67,11 @@ type Status struct {
 	Checkpoint int64  `json:"checkpoint"`
 	Healthy    bool   `json:"healthy"`
 	Error      string `json:"error,omitempty"`
+	// CatchingUp is set by a Pipeline while its first catch-up replays
+	// the log the store held when it started (a rebuild, a new data
+	// folder, a server down for long): the projection's answers are not
+	// yet current.
+	CatchingUp bool `json:"catching_up,omitempty"`
 }
 
 // defaultBatchSize is how many events a catch-up or rebuild applies in one
