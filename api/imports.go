@@ -19,6 +19,9 @@ import (
 	"github.com/patentledger/ledger/importer"
 )
 
+// importRoute is the route of imports, which has a body limit of its own.
+const importRoute = "/v1/imports/patents"
+
 // Limits of POST /v1/imports/patents. The body is read as a stream, so the
 // limit bounds the time an import may take rather than memory; a workbook
 // is spooled to a temporary file. The route needs the server-wide body

@@ -393,8 +393,9 @@ func TestImportTooLarge(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"code":"too_large"`) {
-		t.Fatalf("want 413 too_large, got %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"code":"too_large"`) ||
+		!strings.Contains(string(body), "the import limit of 256 MiB") {
+		t.Fatalf("want 413 too_large naming the limit, got %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -194,6 +195,15 @@ func clientClosed(r *http.Request, err error) bool {
 // a browser shows) and logs server-side failures with the request ID. A
 // request whose client went away gets the status 499 alone, logged as
 // information.
+// tooLargeDetail names the limit a request's body went over: an import's
+// file's, or the server's for other bodies (--body-limit).
+func (s *Server) tooLargeDetail(c echo.Context) string {
+	if c.Path() == importRoute {
+		return fmt.Sprintf("the file is over the import limit of %d MiB", ImportBodyLimit>>20)
+	}
+	return "the request body is over this server's limit of " + s.bodyLimit + " (a file of patents goes to POST " + importRoute + ")"
+}
+
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -205,6 +215,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	p := problemOf(err)
+	if p.Code == codeTooLarge {
+		p.Detail = s.tooLargeDetail(c)
+	}
 	s.logFailure(c, p, err)
 	if ra := retryAfterOf(err); ra != "" {
 		c.Response().Header().Set("Retry-After", ra)

@@ -80,13 +80,16 @@ type Server struct {
 	workbookPatience time.Duration
 
 	metricsGatherer prometheus.Gatherer
+	// bodyLimit caps request bodies but imports' (Config.BodyLimit), as
+	// configured: a 413 names it.
+	bodyLimit string
 }
 
 // New returns a server for cfg with every route registered.
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
 		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels,
-		workbooks: newWorkbookSlots(), workbookPatience: workbookWait}
+		workbooks: newWorkbookSlots(), workbookPatience: workbookWait, bodyLimit: orDefault(cfg.BodyLimit, "1M")}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -110,9 +113,9 @@ func New(cfg Config) *Server {
 	e.Use(s.instrument(cfg.Metrics))
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: orDefault(cfg.BodyLimit, "1M"),
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: s.bodyLimit,
 		// Imports take whole spreadsheets; their route sets its own limit.
-		Skipper: func(c echo.Context) bool { return c.Path() == "/v1/imports/patents" }}))
+		Skipper: func(c echo.Context) bool { return c.Path() == importRoute }}))
 	e.Use(s.authenticate)
 	e.Use(rateLimiter(cfg.RateLimit, cfg.Burst))
 	e.Use(rejectUnknownQuery)

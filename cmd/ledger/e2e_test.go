@@ -473,7 +473,7 @@ func TestE2EProtection(t *testing.T) {
 	s := startServer(t, "--rate-limit", "5", "--body-limit", "2K")
 	big := `{"name":"` + strings.Repeat("大", 2000) + `"}`
 	r := s.call(t, "POST", "/v1/orgs", testAdminKey, big)
-	if r.status != 413 || r.str("code") != "too_large" {
+	if r.status != 413 || r.str("code") != "too_large" || !strings.Contains(r.str("detail"), "this server's limit of 2K") {
 		t.Fatalf("oversized body: %d %s", r.status, r.raw)
 	}
 	limited := 0
