@@ -76,6 +76,10 @@ func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.
 	}
 	p := &progressPrinter{w: stdout, what: strings.Join(names, ", ")}
 	if err := runner.Rebuild(ctx, names, p.report); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted, leaving %s half-built; the next ledger serve or ledger rebuild on %s builds again what is half-built",
+				strings.Join(names, " and "), cfg.data)
+		}
 		return err
 	}
 	p.done()
