@@ -339,7 +339,7 @@ func TestServeOnAStoreThatRefusesSaysSo(t *testing.T) {
 // TestBadStoreOrBusIsAUsageError: as the README says, a bad value in a
 // flag or its variable is refused with exit 2 naming it. A --store or
 // --bus that names no store or bus, a store that needs --store-url
-// without one, or an --addr that is no HOST:PORT, is such a mistake for every command that takes the flag,
+// without one or is given one that cannot be parsed, or an --addr that is no HOST:PORT, is such a mistake for every command that takes the flag,
 // given on the command line or in LEDGER_STORE / LEDGER_BUS: exit 2
 // naming the flag and the variable, before the data folder is created,
 // rather than exit 1 as for a store that fails. A flag given still wins
@@ -366,6 +366,11 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		{map[string]string{"LEDGER_ADDR": "[::1]:65536"}, []string{"serve"}, `--addr "[::1]:65536" (env LEDGER_ADDR): want HOST:PORT`},
 		{nil, []string{"rebuild", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
 		{nil, []string{"rebuild", "--store", "postgres"}, "--store postgres needs --store-url"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--store", "postgres", "--store-url", "mysql://x"},
+			"--store-url (env LEDGER_STORE_URL) is no postgres connection string, e.g. postgres://user@host:5432/db: "},
+		{map[string]string{"LEDGER_STORE_URL": "postgres://u@h/db?sslmode=bogus"}, []string{"verify", "--store", "postgres"},
+			"--store-url (env LEDGER_STORE_URL) is no postgres connection string"},
+		{nil, []string{"rebuild", "--store", "esdb", "--store-url", "http://x"}, "--store-url (env LEDGER_STORE_URL) is no esdb connection string"},
 		{nil, []string{"verify", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
 		{nil, []string{"import", "--store", "mongo", sample}, `--store "mongo" (env LEDGER_STORE)`},
 	} {

@@ -133,9 +133,12 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 		switch c.store {
 		case "sqlite":
 		case "postgres", "esdb":
+			example := map[string]string{"postgres": "postgres://user@host:5432/db", "esdb": "esdb://host:2113?tls=false"}[c.store]
+			check := map[string]func(string) error{"postgres": postgres.CheckURL, "esdb": esdb.CheckURL}[c.store]
 			if c.storeURL == "" {
-				example := map[string]string{"postgres": "postgres://user@host:5432/db", "esdb": "esdb://host:2113?tls=false"}[c.store]
 				errs = append(errs, fmt.Errorf("--store %s needs --store-url (env LEDGER_STORE_URL), e.g. %s", c.store, example))
+			} else if err := check(c.storeURL); err != nil {
+				errs = append(errs, fmt.Errorf("--store-url (env LEDGER_STORE_URL) is no %s connection string, e.g. %s: %w", c.store, example, err))
 			}
 		default:
 			errs = append(errs, fmt.Errorf("--store %q (env LEDGER_STORE): want sqlite, postgres or esdb", c.store))

@@ -99,6 +99,14 @@ type Store struct {
 	watcher  sync.WaitGroup
 }
 
+// CheckURL reports whether url is a connection string Connect can use,
+// without connecting: the error of one that cannot be parsed, nil
+// otherwise.
+func CheckURL(url string) error {
+	_, err := esdbclient.ParseConnectionString(url)
+	return err
+}
+
 // Connect opens a client for the connection string url (for example
 // esdb://127.0.0.1:2113?tls=false) and opens the store over it; Close
 // closes the client too.

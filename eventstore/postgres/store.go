@@ -160,6 +160,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// CheckURL reports whether url is a connection string Open can use, without
+// connecting: the error of a URL that cannot be parsed, or whose schema is
+// no valid name; nil otherwise.
+func CheckURL(url string) error {
+	_, _, err := poolConfig(url, Options{}.withDefaults())
+	return err
+}
+
 // open does the work of Open.
 func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	cfg, schema, err := poolConfig(url, opts)
