@@ -15,18 +15,21 @@ type collector struct {
 	runner                         *Runner
 	relay                          *Relay
 	head, checkpoint, lag, healthy *prometheus.Desc
-	indexLoaded                    *prometheus.Desc
+	storeUp, indexLoaded           *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
-// NewCollector returns a Prometheus collector of the head of store, each
+// NewCollector returns a Prometheus collector of whether store answers,
+// its head, each
 // projection's checkpoint, lag (head − checkpoint) and health, whether
 // each in-memory index is loaded, and the events the relay published.
 func NewCollector(store domain.EventStore, runner *Runner, relay *Relay) prometheus.Collector {
 	byProjection := []string{"projection"}
 	return &collector{store: store, runner: runner, relay: relay,
 		head: prometheus.NewDesc("ledger_store_head_position", "Position of the last event in the global log.", nil, nil),
+		storeUp: prometheus.NewDesc("ledger_store_up",
+			"1 when the event store answered the scrape's read of its head within 2 s, 0 when it did not (the head and lags are then left out).", nil, nil),
 		checkpoint: prometheus.NewDesc("ledger_projection_checkpoint",
 			"Position of the last event a projection applied.", byProjection, nil),
 		lag: prometheus.NewDesc("ledger_projection_lag_events",
@@ -40,18 +43,19 @@ func NewCollector(store domain.EventStore, runner *Runner, relay *Relay) prometh
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.head, c.checkpoint, c.lag, c.healthy, c.indexLoaded} {
+	for _, d := range []*prometheus.Desc{c.storeUp, c.head, c.checkpoint, c.lag, c.healthy, c.indexLoaded} {
 		ch <- d
 	}
 	c.relay.events.Describe(ch)
 }
 
 // Collect implements prometheus.Collector. When the head cannot be read,
-// the head and lag are left out.
+// the store is down and the head and lag are left out.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	head, err := c.store.Head(ctx)
+	ch <- prometheus.MustNewConstMetric(c.storeUp, prometheus.GaugeValue, boolFloat(err == nil))
 	if err == nil {
 		ch <- prometheus.MustNewConstMetric(c.head, prometheus.GaugeValue, float64(head.Position))
 	}

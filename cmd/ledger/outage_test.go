@@ -180,6 +180,9 @@ func TestE2EPostgresOutage(t *testing.T) {
 		t.Errorf("/healthz, which needs no key, shows the store's address %s: %s", proxy.addr, hz.raw)
 	}
 	t.Logf("healthz while down: %d %s", hz.status, hz.raw)
+	if m := s.call(t, "GET", "/metrics", "", nil); !strings.Contains(string(m.raw), "\nledger_store_up 0\n") {
+		t.Errorf("/metrics while the store is down has no ledger_store_up 0:\n%s", m.raw)
+	}
 	// A key the store cannot check is no wrong guess: 503 each time, never
 	// 429 once the address's budget of failed keys would be spent.
 	for i := range 25 {
@@ -225,6 +228,9 @@ func TestE2EPostgresOutage(t *testing.T) {
 		t.Fatalf("/healthz after recovery: %d %s", hzOK.status, hzOK.raw)
 	}
 	metrics := s.call(t, "GET", "/metrics", "", nil)
+	if !strings.Contains(string(metrics.raw), "\nledger_store_up 1\n") {
+		t.Errorf("/metrics after recovery has no ledger_store_up 1")
+	}
 	for _, line := range strings.Split(string(metrics.raw), "\n") {
 		if strings.HasPrefix(line, "ledger_projection_lag_events{") && !strings.HasSuffix(line, " 0") {
 			t.Errorf("metrics after recovery: %s", line)
