@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
 )
 
 // runVerify walks the global log and checks every link of the hash chain:
@@ -22,8 +23,9 @@ import (
 // (GET /v1/ledger/events, a regulator's or the admin's key), which needs
 // no access to the store. It exits 0 and prints the head when the chain is
 // intact, 1 and the first bad position when it is not (or the last one
-// read, when the store's file is damaged after it), 2 when the log cannot
-// be read or a flag is wrong.
+// read, when the store's file is damaged after it; or none, when it is
+// damaged before any can be read), 2 when the log cannot be read or a flag
+// is wrong.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	var r remote
@@ -35,6 +37,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageExit(err)
 	}
 	log, closeLog, err := openLog(ctx, &cfg, fs, r)
+	if err != nil && r.server == "" && sqlite.Corrupt(err) {
+		fmt.Fprintf(stdout, "BROKEN: the store's file is damaged and its log cannot be read (%v)\n", err)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ledger verify: %v\n", err)
 		return 2

@@ -281,7 +281,7 @@ func rewrite(t *testing.T, dir string, position int64) {
 // TestVerifyDamagedStore: a store whose file is damaged in the middle of
 // the log is not intact (exit 1), and verify says after which position it
 // could not read it, rather than failing to run (exit 2) as for a store it
-// cannot open.
+// cannot open; a file cut short, which does not open, is damaged too.
 func TestVerifyDamagedStore(t *testing.T) {
 	dir := t.TempDir()
 	fillStore(t, dir, 3000)
@@ -298,5 +298,15 @@ func TestVerifyDamagedStore(t *testing.T) {
 	code, out := runLedger(t, "verify", "--data", dir)
 	if code != 1 || !strings.Contains(out, "BROKEN after position ") || !strings.Contains(out, "the store's file is damaged") {
 		t.Fatalf("damaged store: exit %d, output %q", code, out)
+	}
+
+	// Cut to half its length, as a copy broken off: the store does not
+	// even open, and that too is a damaged log, not a wrong flag.
+	if err := os.WriteFile(path, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out = runLedger(t, "verify", "--data", dir)
+	if code != 1 || !strings.Contains(out, "BROKEN: the store's file is damaged and its log cannot be read") {
+		t.Fatalf("store cut short: exit %d, output %q", code, out)
 	}
 }

@@ -53,3 +53,11 @@ func unavailableWhenLocked(err error) error {
 	}
 	return fmt.Errorf("%w: %w", domain.Unavailable("the event store is locked by another process; retry later"), err)
 }
+
+// Corrupt reports whether err says the store's file is damaged
+// (SQLITE_CORRUPT in any of its extended forms): it is an event store whose
+// pages cannot all be read, unlike a file that is no database at all.
+func Corrupt(err error) bool {
+	var se *driver.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CORRUPT
+}
