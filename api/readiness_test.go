@@ -47,7 +47,7 @@ func TestReadyOnlyOnceCaughtUp(t *testing.T) {
 		t.Errorf("/readyz while the listings catch up: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	close(release)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, body = h.getAny("/readyz")
 		if resp.StatusCode == http.StatusOK || time.Now().After(deadline) {

@@ -905,7 +905,7 @@ func TestIPCGroupFilterMeansTheGroup(t *testing.T) {
 				Deals int64 `json:"deals"`
 			} `json:"total"`
 		}
-		h.getJSON("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&ipc="+url.QueryEscape(ipc), &tally)
+		h.getJSON(fmt.Sprintf("/v1/tallies/deals?period=year&from=2024-01-01&to=2024-12-31&min_position=%d&ipc=%s", pos, url.QueryEscape(ipc)), &tally)
 		if page.Total != want || tally.Total.Deals != want {
 			t.Errorf("ipc=%s: %d listed, %d deals; want %d", ipc, page.Total, tally.Total.Deals, want)
 		}
