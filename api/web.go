@@ -10,8 +10,10 @@ import (
 	"html/template"
 	"io/fs"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +41,8 @@ func parsePages(names ...string) map[string]*template.Template {
 		t := template.New(name).Funcs(template.FuncMap{
 			"t": func(string) string { return "" }, "fen": fenWords, "percentBP": percentBP, "feeWords": func(domain.FeeTerms) string { return "" },
 			"feeWarnings": func(domain.FeeTerms) []string { return nil }, "orgName": func(string) string { return "" },
+			"sessionHours": func() int { return int(sessionLifetime / time.Hour) },
+			"fieldAttrs":   func(string, string, ...string) template.HTMLAttr { return "" }, "fieldProblem": func(string, string) fieldNote { return fieldNote{} },
 		})
 		out[name] = template.Must(t.ParseFS(webAssets, "webassets/templates/layout.html",
 			"webassets/templates/forms.html", "webassets/templates/"+name+".html"))
@@ -64,10 +68,6 @@ type page struct {
 	Next    string
 	Notice  string
 	Problem *pageProblem
-	// Invalid holds, by the catalogue entry of its label (see
-	// fieldLabels), each form field the problem is about: the field is
-	// marked invalid and described by the problem.
-	Invalid map[string]bool
 	Form    map[string]string
 
 	Patent    *patentView
@@ -93,12 +93,18 @@ type page struct {
 	CanDeclare, CanWithdraw bool
 	// WithdrawID is the declaration the withdrawal form withdraws.
 	WithdrawID string
-	// DeclareRefused is the rule by which the facts of today (the
-	// register's, or a pledge without the pledgee's consent) refuse a
-	// declaration of an active patent without one, for a patentee who is
-	// then not offered the form (annual_fee_unpaid, patent_suspended,
+	// FormKey is the idempotency key of the form the page writes (see
+	// formKeyField), fresh on each page.
+	FormKey string
+	// DeclareRefused is the rule by which the facts of today refuse every
+	// declaration starting today of an active patent without one (see
+	// declarationRefusal), for a patentee who is then not offered the form
+	// (annual_fee_unpaid, patent_suspended, exclusive_license_in_force,
 	// pledged_without_consent); "" when they refuse none.
 	DeclareRefused domain.Rule
+	// RefusingLicense is the sole or exclusive licence in force today by
+	// which DeclareRefused is exclusive_license_in_force.
+	RefusingLicense *domain.License
 	// CoOwners are, on a co-owned patent's declaration or withdrawal
 	// form, the patentees besides the signed-in one, whose consent the
 	// form states.
@@ -121,10 +127,27 @@ type coOwner struct {
 type pageProblem struct {
 	Title string
 	Lines []string
+	// Fields holds, by the catalogue entry of its label (see
+	// fieldLabels), each form field the problem is about, with what the
+	// page says of it beside the field: the field is marked invalid and
+	// described by that and by the problem (see fieldMarks).
+	Fields map[string][]string
 }
 
-// newPage starts the data of a page for the request.
+// newPage starts the data of a page for the request, of the organisation
+// signed in.
 func (s *Server) newPage(c echo.Context, title string) *page {
+	p := anonymousPage(c, title)
+	if who, csrf := s.webSession(c); who.org.ID != "" {
+		org := who.org
+		p.Org, p.CSRF = &org, csrf
+	}
+	return p
+}
+
+// anonymousPage starts the data of a page for the request, as if no one
+// were signed in.
+func anonymousPage(c echo.Context, title string) *page {
 	lang := pageLang(c)
 	p := &page{Lang: lang, Title: title, Form: map[string]string{}, FeeModes: []domain.FeeMode{domain.FeeFree,
 		domain.FeeLumpSum, domain.FeeInstalment, domain.FeeRoyalty, domain.FeeEntryPlusRoyalty}}
@@ -132,10 +155,6 @@ func (s *Server) newPage(c echo.Context, title string) *page {
 		p.LangQuery = "?" + p.LangParam
 	}
 	p.SwitchURL = switchURL(c.Request().URL.Path, c.Request().URL.Query(), lang)
-	if who, csrf := s.webSession(c); who.org.ID != "" {
-		org := who.org
-		p.Org, p.CSRF = &org, csrf
-	}
 	return p
 }
 
@@ -149,13 +168,25 @@ func switchURL(path string, q url.Values, lang string) string {
 
 // render executes the named page with the request's language.
 func (s *Server) render(c echo.Context, status int, name string, p *page) error {
-	t := translator(p.Lang)
 	ctx := c.Request().Context()
+	return renderPage(c, status, name, p, func(id string) string { return s.orgName(ctx, id) })
+}
+
+// renderPage executes the named page with the request's language, naming
+// organisations by orgName.
+func renderPage(c echo.Context, status int, name string, p *page, orgName func(id string) string) error {
+	t := translator(p.Lang)
+	marks := &fieldMarks{}
+	if p.Problem != nil {
+		marks.fields = p.Problem.Fields
+	}
 	tmpl := template.Must(pageTemplates[name].Clone()).Funcs(template.FuncMap{
-		"t":           t,
-		"feeWords":    func(f domain.FeeTerms) string { return f.Describe(p.Lang) },
-		"feeWarnings": func(f domain.FeeTerms) []string { return f.WarningsIn(p.Lang) },
-		"orgName":     func(id string) string { return s.orgName(ctx, id) },
+		"t":            t,
+		"feeWords":     func(f domain.FeeTerms) string { return f.Describe(p.Lang) },
+		"feeWarnings":  func(f domain.FeeTerms) []string { return f.WarningsIn(p.Lang) },
+		"orgName":      orgName,
+		"fieldAttrs":   marks.attrs,
+		"fieldProblem": marks.note,
 	})
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -167,6 +198,53 @@ func (s *Server) render(c echo.Context, status int, name string, p *page) error 
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
+// fieldMarks marks, as a page's template writes its form fields, those its
+// problem is about (pageProblem.Fields): each is invalid, described by what
+// is said beside it and by the problem at the top, and the first one the
+// page writes has the focus (autofocus: the pages run no script), so that
+// the browser shows it rather than the top of the page.
+type fieldMarks struct {
+	fields  map[string][]string
+	focused bool
+}
+
+// attrs returns the attributes of the field labelled key, whose element's
+// ID is id (the ID its note takes after: see note) and which the elements
+// of the IDs hints describe: when the problem is not about it, only that.
+func (m *fieldMarks) attrs(key, id string, hints ...string) template.HTMLAttr {
+	if _, invalid := m.fields[key]; !invalid {
+		return describedBy(hints)
+	}
+	attrs := ` aria-invalid="true"` + describedBy(append([]string{id + "-problem", "problem"}, hints...))
+	if !m.focused {
+		m.focused = true
+		attrs += " autofocus"
+	}
+	return attrs
+}
+
+// describedBy returns the aria-describedby attribute naming the elements of
+// ids, none when there are none.
+func describedBy(ids []string) template.HTMLAttr {
+	if len(ids) == 0 {
+		return ""
+	}
+	return template.HTMLAttr(` aria-describedby="` + template.HTMLEscapeString(strings.Join(ids, " ")) + `"`)
+}
+
+// note returns what the problem says of the field labelled key, to be
+// shown beside the field whose element's ID is id.
+func (m *fieldMarks) note(key, id string) fieldNote {
+	return fieldNote{ID: id + "-problem", Lines: m.fields[key]}
+}
+
+// fieldNote is what a page says beside a field of its problem: the note's
+// ID, which the field's aria-describedby names, and its lines.
+type fieldNote struct {
+	ID    string
+	Lines []string
+}
+
 func (s *Server) orgName(ctx context.Context, id string) string {
 	org, err := s.svc.Org(ctx, id)
 	if err != nil {
@@ -175,24 +253,51 @@ func (s *Server) orgName(ctx context.Context, id string) string {
 	return org.Name
 }
 
+// orgNames returns the name of the organisation of an ID, and whether
+// there is one, for a page's problems to name organisations as its forms
+// do rather than by ID.
+type orgNames func(id string) (string, bool)
+
+// orgNamesOf names organisations by what the service knows of them.
+func (s *Server) orgNamesOf(ctx context.Context) orgNames {
+	return func(id string) (string, bool) {
+		org, err := s.svc.Org(ctx, id)
+		return org.Name, err == nil && org.Name != ""
+	}
+}
+
+// pageProblemOf turns an error into the problem of the request's page (see
+// problemLines), organisations named.
+func (s *Server) pageProblemOf(c echo.Context, err error, lang string) *pageProblem {
+	return problemLines(err, lang, s.orgNamesOf(c.Request().Context()))
+}
+
 // problemLines turns an error into a page problem in the page's language:
 // the code's title, the rule's explanation, and each offending field or,
-// when the problem names none, its detail (see detailLine).
-func problemLines(err error, lang string) *pageProblem {
+// when the problem names none, its detail (see detailLine); an
+// organisation's ID in a message is its name when names knows it (nil
+// names none).
+func problemLines(err error, lang string, names orgNames) *pageProblem {
 	t := translator(lang)
 	p := problemOf(err)
-	out := &pageProblem{Title: t("code." + p.Code)}
+	out := &pageProblem{Title: t("code." + p.Code), Fields: map[string][]string{}}
 	if p.Rule != "" {
 		out.Lines = append(out.Lines, t("rule."+p.Rule))
 	}
 	for _, f := range p.Errors {
-		out.Lines = append(out.Lines, fieldProblemLine(f, lang, t))
+		out.Lines = append(out.Lines, fieldProblemLine(f, lang, t, names))
+		if key, ok := fieldLabels[listField.ReplaceAllString(f.Field, "")]; ok {
+			out.Fields[key] = append(out.Fields[key], fieldMessage(f, lang, t, names))
+		}
 	}
 	var he *echo.HTTPError
 	if len(p.Errors) == 0 && p.Detail != "" && !errors.As(err, &he) { // the router's details are English only
-		if line := detailLine(err, p.Detail, lang, t); line != "" {
+		if line := detailLine(err, p.Detail, lang, t, names); line != "" {
 			out.Lines = append(out.Lines, line)
 		}
+	}
+	if key, ok := ruleFields[p.Rule]; ok { // the field whose value breaks the rule: all the problem says
+		out.Fields[key] = out.Lines
 	}
 	return out
 }
@@ -203,28 +308,22 @@ var ruleFields = map[string]string{
 	string(domain.RulePromotionalLanguage): "form.other_terms", string(domain.RuleTermExceedsPatent): "form.term_months",
 	string(domain.RuleEvaluationReportRequired): "form.report_ref", string(domain.RuleCoOwnerConsentMissing): "form.co_owner_consent",
 	string(domain.RuleWithdrawalBeforeDecl): "form.effective_on", string(domain.RuleWithdrawalBeforeLicense): "form.effective_on",
+	string(domain.RulePatentNotActive): "form.declared_on",
 }
 
-// invalidFields returns the form fields, by the catalogue entry of their
-// label, that err is about: those it names and the one its rule concerns.
-func invalidFields(err error) map[string]bool {
-	p := problemOf(err)
-	out := map[string]bool{}
-	if key, ok := ruleFields[p.Rule]; ok {
-		out[key] = true
-	}
-	for _, f := range p.Errors {
-		if key, ok := fieldLabels[listField.ReplaceAllString(f.Field, "")]; ok {
-			out[key] = true
-		}
-	}
-	return out
-}
-
-// webError renders a failure as a page with the problem's status.
+// webError renders a failure as a page with the problem's status: the
+// search page and the dashboard show their form with it (see queryPages),
+// and a GET of a form's address goes to the form's page (formPage).
 func (s *Server) webError(c echo.Context, err error) error {
+	if to := s.formPage(c, err); to != "" {
+		c.Response().Header().Del(echo.HeaderAllow) // the 405's, which the redirect is not
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+	if page, ok := s.queryPages()[c.Path()]; ok && c.Request().Method == http.MethodGet {
+		return page(c, queryFault(c, err))
+	}
 	p := s.newPage(c, translator(pageLang(c))("error.title"))
-	p.Problem = problemLines(err, p.Lang)
+	p.Problem = s.pageProblemOf(c, err, p.Lang)
 	return s.render(c, problemOf(err).Status, "error", p)
 }
 
@@ -296,6 +395,9 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	p.LicenseCount = len(view.Licenses)
 	p.Licenses = view.Licenses[max(0, len(view.Licenses)-webLicenceRows):]
 	owner := p.Org != nil && pat.IsPatentee(p.Org.ID)
+	if owner {
+		p.FormKey = newFormKey()
+	}
 	p.Form["declared_on"] = s.svc.Today().String()
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
@@ -307,10 +409,7 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 		p.CanWithdraw, p.WithdrawID = owner, p.Upcoming.DeclarationID
 		p.Form["effective_on"] = p.Upcoming.DeclaredOn.String()
 	case owner && view.Status == domain.StatusActive:
-		p.DeclareRefused = pat.RegisterRefusesDeclarationOn(s.svc.Today())
-		if p.DeclareRefused == "" && p.PledgedWithoutConsent {
-			p.DeclareRefused = domain.RulePledgedWithoutConsent
-		}
+		p.DeclareRefused, p.RefusingLicense = declarationRefusal(pat, s.svc.Today())
 		p.CanDeclare = p.DeclareRefused == ""
 	}
 	if d := s.takeDraftOf(c, p, n); d != nil {
@@ -322,6 +421,25 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 		}
 	}
 	return p, nil
+}
+
+// declarationRefusal returns the rule by which the facts of day refuse
+// every declaration of pat starting that day, whatever its terms, checked
+// in the order Declare checks them: the register's (its status, an overdue
+// annual fee, a suspension), a sole or exclusive licence in force, which
+// every term overlaps, and a pledge without the pledgee's consent; with the
+// licence when it is one; "" when they refuse none.
+func declarationRefusal(pat *domain.Patent, day domain.Date) (domain.Rule, *domain.License) {
+	if rule := pat.RegisterRefusesDeclarationOn(day); rule != "" {
+		return rule, nil
+	}
+	if l := pat.ExclusiveLicenseOn(day); l != nil {
+		return domain.RuleExclusiveLicenseInForce, l
+	}
+	if pat.PledgeWithoutConsentOn(day) != nil {
+		return domain.RulePledgedWithoutConsent, nil
+	}
+	return "", nil
 }
 
 // upcomingDeclaration returns the first declaration of the patent filed to
@@ -425,9 +543,12 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	}
 	// The form's address takes only POST: the language switch goes to the page.
 	p.SwitchURL = switchURL("/patents/"+string(p.Patent.Number), url.Values{}, p.Lang)
-	p.Problem, p.Invalid = problemLines(err, p.Lang), invalidFields(err)
-	if err == errFormExpired { //nolint:errorlint // the token's own error, not any 403: errors.Is compares codes
+	p.Problem = s.pageProblemOf(c, err, p.Lang)
+	switch {
+	case err == errFormExpired: //nolint:errorlint // the token's own error, not any 403: errors.Is compares codes
 		p.Problem = &pageProblem{Title: translator(p.Lang)("csrf.bad")}
+	case errors.Is(err, domain.ErrIdempotencyMismatch): // this rendering of the form was sent before, with other values
+		p.Problem = &pageProblem{Title: translator(p.Lang)("form.resent")}
 	}
 	form, _ := c.FormParams()
 	for k := range form {
@@ -445,7 +566,8 @@ var errFormExpired = domain.Forbidden("csrf")
 // runForm runs the command of a form once the form has passed its checks,
 // in this order: well-formed with each field once (checked first, as a
 // later parse of the form would not see it malformed or cut short), the
-// session's CSRF token, the patent number of the address.
+// session's CSRF token, the form's idempotency key (see formKeyField), the
+// patent number of the address.
 func runForm(c echo.Context, who principal, csrf string, run func(context.Context, domain.Request, domain.PatentNumber) (domain.Result, error)) (domain.Result, error) {
 	if err := checkFormFields(c); err != nil {
 		return domain.Result{}, err
@@ -453,11 +575,15 @@ func runForm(c echo.Context, who principal, csrf string, run func(context.Contex
 	if !checkCSRF(c, csrf) {
 		return domain.Result{}, errFormExpired
 	}
+	key, err := formKey(c)
+	if err != nil {
+		return domain.Result{}, err
+	}
 	n, err := patentParam(c)
 	if err != nil {
 		return domain.Result{}, err
 	}
-	return run(c.Request().Context(), domain.Request{Actor: who.actor(), CorrelationID: requestID(c)}, n)
+	return run(c.Request().Context(), domain.Request{Actor: who.actor(), IdempotencyKey: key, CorrelationID: requestID(c)}, n)
 }
 
 // checkFormFields refuses a form body that is not well-formed (a bad %
@@ -493,8 +619,8 @@ func declarationFromForm(c echo.Context) (domain.FileDeclaration, error) {
 		Fee: domain.FeeTerms{Mode: domain.FeeMode(c.FormValue("mode")), RoyaltyBase: domain.RoyaltyBase(c.FormValue("royalty_base")),
 			LumpSumFen: formYuan(&fe, c, "lump_sum_yuan"), InstalmentFen: formYuan(&fe, c, "instalment_yuan"),
 			Instalments: int(formInt(&fe, c, "instalments")), EntryFeeFen: formYuan(&fe, c, "entry_fee_yuan"),
-			RoyaltyBP: int(formInt(&fe, c, "royalty_bp"))},
-		TermMonths:          int(formInt(&fe, c, "term_months")),
+			RoyaltyBP: int(formBasisPoints(&fe, c, "royalty_bp"))},
+		TermMonths:          int(formRequiredInt(&fe, c, "term_months")),
 		DeclaredOn:          formDate(&fe, c, "declared_on"),
 		EvaluationReportRef: c.FormValue("evaluation_report_ref"),
 		OtherTerms:          c.FormValue("other_terms"),
@@ -528,6 +654,39 @@ func formInt(fe *domain.FieldErrors, c echo.Context, name string) int64 {
 		fe.Addf(name, "must be a whole number")
 	}
 	return n
+}
+
+// formRequiredInt is formInt for a field that must be filled in: one left
+// empty is said to be, rather than read as zero, which a range check would
+// refuse as out of range.
+func formRequiredInt(fe *domain.FieldErrors, c echo.Context, name string) int64 {
+	if strings.TrimSpace(c.FormValue(name)) == "" {
+		fe.Addf(name, "is required")
+		return 0
+	}
+	return formInt(fe, c, name)
+}
+
+// formBasisPoints is formInt for basis points: a percentage typed there
+// ("3%", in full width too) is refused naming the basis points it means
+// (300), where a whole number is asked for.
+func formBasisPoints(fe *domain.FieldErrors, c echo.Context, name string) int64 {
+	v := strings.Map(domain.FoldWidth, strings.TrimSpace(c.FormValue(name)))
+	if percent, ok := strings.CutSuffix(v, "%"); ok {
+		if bp, ok := basisPoints(percent); ok {
+			fe.Addf(name, "%s is a percentage; type it in basis points: %d", v, bp)
+			return 0
+		}
+	}
+	return formInt(fe, c, name)
+}
+
+// basisPoints returns the whole basis points of a percentage written as a
+// decimal number ("2.5" is 250), and whether it is one.
+func basisPoints(percent string) (int64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(percent), 64)
+	bp := math.Round(f * 100)
+	return int64(bp), err == nil && bp >= 1 && bp <= math.MaxInt32 && math.Abs(f*100-bp) < 1e-6
 }
 
 // formYuan reads an amount the form asks for in yuan (people do not count
@@ -652,7 +811,7 @@ func (s *Server) mePage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/signin"+langSuffix(c))
 	}
 	if s.reads == nil {
-		p.Problem = problemLines(&unavailableError{detail: "read models are not running"}, p.Lang)
+		p.Problem = s.pageProblemOf(c, &unavailableError{detail: "read models are not running"}, p.Lang)
 		return s.render(c, http.StatusServiceUnavailable, "me", p)
 	}
 	portfolio, err := s.reads.Portfolio(c.Request().Context(), p.Org.ID, s.svc.Today())
@@ -664,7 +823,8 @@ func (s *Server) mePage(c echo.Context) error {
 }
 
 // staticFiles serves the embedded stylesheet and other assets; a folder
-// is not found rather than listed.
+// is not found rather than listed, and what is not found answers a browser
+// asking for a page with the error page (see staticNotFound).
 func staticFiles() echo.HandlerFunc {
 	sub, err := fs.Sub(webAssets, "webassets/static")
 	if err != nil {
@@ -672,9 +832,27 @@ func staticFiles() echo.HandlerFunc {
 	}
 	files := echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub))))
 	return func(c echo.Context) error {
-		if name := c.Param("*"); name == "" || strings.HasSuffix(name, "/") {
-			return echo.ErrNotFound
+		name, err := url.PathUnescape(c.Param("*"))
+		if err != nil || name == "" || strings.HasSuffix(name, "/") {
+			return staticNotFound(c)
+		}
+		if info, err := fs.Stat(sub, path.Clean(name)); err != nil || info.IsDir() {
+			return staticNotFound(c)
 		}
 		return files(c)
 	}
+}
+
+// staticNotFound answers a static file that is not there: to a browser
+// asking for a page (one opened by hand, or a link) the error page, as
+// other addresses do, but without the visitor's session, which the static
+// files do not read; to a program or for a stylesheet or image, the
+// problem document.
+func staticNotFound(c echo.Context) error {
+	if !acceptsHTML(c.Request()) {
+		return echo.ErrNotFound
+	}
+	p := anonymousPage(c, translator(pageLang(c))("error.title"))
+	p.Problem = problemLines(echo.ErrNotFound, p.Lang, nil)
+	return renderPage(c, http.StatusNotFound, "error", p, func(id string) string { return id })
 }

@@ -15,12 +15,15 @@ import (
 
 // dashboard is the data of the regulator's dashboard beside the common page.
 type dashboard struct {
-	Period    string
-	From, To  string
-	Campaign  string
-	Periods   []string
-	Charts    []chart
-	Districts []districtRow
+	Period   string
+	From, To string
+	Campaign string
+	Periods  []string
+	// OtherPeriod is the period asked for when it is none of Periods: the
+	// form shows it chosen, and marked invalid, rather than another.
+	OtherPeriod string
+	Charts      []chart
+	Districts   []districtRow
 	// DistrictsNote says how the districts are counted: a licence with
 	// licensors in several counts in each, so the rows may add up to more
 	// than the deals chart's total.
@@ -98,11 +101,20 @@ var dashboardSeries = []struct{ subject, column, title string }{
 // dashboardPage draws deals, declarations and pledges per period, deals by
 // district, the patentee ranking and the universities' review coverage,
 // with CSV and Excel downloads.
-func (s *Server) dashboardPage(c echo.Context) error {
+func (s *Server) dashboardPage(c echo.Context) error { return s.dashboardOf(c, nil) }
+
+// dashboardOf renders the dashboard: the figures its query asks for or,
+// when the query is at fault or the request was refused before it ran
+// (refused), its form with the problem and the values asked, that the
+// visitor may correct them.
+func (s *Server) dashboardOf(c echo.Context, refused error) error {
 	t := translator(pageLang(c))
 	p := s.newPage(c, t("nav.dashboard"))
 	d, err := s.dashboardQuery(c)
 	d.lang, p.Dashboard = p.Lang, d
+	if refused != nil {
+		err = refused
+	}
 	if err == nil && s.reads == nil {
 		err = &unavailableError{detail: "read models are not running"}
 	}
@@ -110,7 +122,7 @@ func (s *Server) dashboardPage(c echo.Context) error {
 		err = s.fillDashboard(c.Request().Context(), d, t)
 	}
 	if err != nil {
-		p.Problem = problemLines(err, p.Lang)
+		p.Problem = s.pageProblemOf(c, err, p.Lang)
 		return s.render(c, problemOf(err).Status, "dashboard", p)
 	}
 	return s.render(c, http.StatusOK, "dashboard", p)
@@ -135,6 +147,7 @@ func (s *Server) dashboardQuery(c echo.Context) (*dashboard, error) {
 	}
 	var fe domain.FieldErrors
 	if !slices.Contains(d.Periods, d.Period) {
+		d.OtherPeriod = d.Period
 		fe.Addf("period", "must be month, quarter or year")
 	}
 	from, err := domain.ParseDate(d.From)

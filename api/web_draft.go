@@ -33,9 +33,10 @@ type draft struct {
 }
 
 // keepDraft keeps the fields of the form sent to a patent's page, but
-// its token, for the next visit of the page, and reports whether it did: a
-// form too large for a cookie is not kept, nor one another site sent
-// (sentFromHere), which could fill a patentee's form with its own terms.
+// its token and idempotency key, for the next visit of the page, and
+// reports whether it did: a form too large for a cookie is not kept, nor
+// one another site sent (sentFromHere), which could fill a patentee's form
+// with its own terms.
 func (s *Server) keepDraft(c echo.Context, number string) bool {
 	form, err := c.FormParams()
 	if err != nil || !sentFromHere(c.Request()) {
@@ -43,7 +44,7 @@ func (s *Server) keepDraft(c echo.Context, number string) bool {
 	}
 	values := url.Values{}
 	for k, v := range form {
-		if k != "csrf" {
+		if k != "csrf" && k != formKeyField { // the page that takes it back writes its own
 			values[k] = v
 		}
 	}

@@ -41,6 +41,8 @@ var messages = map[string]map[string]string{
 		"patent.declare_suspended":   "该专利今日处于中止状态，中止期间不能声明开放许可（规则 patent_suspended）。",
 		"patent.declare_fee_overdue": "该专利今日有逾期未缴的年费，缴纳前不能声明开放许可（规则 annual_fee_unpaid）。",
 		"patent.declare_pledged":     "该专利今日已质押且质权人未同意开放许可，在其同意或质押注销前不能声明开放许可（规则 pledged_without_consent）。",
+		"patent.declare_exclusive":   "该专利今日有有效的独占许可（至 %s）；开放许可声明的期限不能与之重叠，须待其终止后才能声明开放许可（规则 exclusive_license_in_force）。",
+		"patent.declare_sole":        "该专利今日有有效的排他许可（至 %s）；开放许可声明的期限不能与之重叠，须待其终止后才能声明开放许可（规则 exclusive_license_in_force）。",
 		"patent.withdrawn_on":        "撤回生效",
 		"patent.declaration":         "开放许可声明",
 		"patent.no_decl":             "该专利目前没有有效的开放许可声明。",
@@ -53,6 +55,7 @@ var messages = map[string]map[string]string{
 		"patent.fee":                 "许可使用费",
 		"patent.term":                "许可期限",
 		"patent.months":              "个月",
+		"patent.month":               "个月",
 		"patent.declared_on":         "声明日",
 		"patent.term_ends":           "期限届满",
 		"patent.howto":               "如何获得许可",
@@ -88,7 +91,7 @@ var messages = map[string]map[string]string{
 		"signin.title":               "机构登录",
 		"signin.key":                 "API 密钥",
 		"signin.submit":              "登录",
-		"signin.help":                "输入管理员为贵机构签发的密钥。密钥只保存在本浏览器的会话 Cookie 中。",
+		"signin.help":                "输入管理员为贵机构签发的密钥。密钥只保存在本浏览器的会话 Cookie 中：登录最长保持 %d 小时，关闭浏览器或退出登录即结束。",
 		"signin.bad":                 "密钥无效。",
 		"signin.admin":               "管理员密钥不能登录网页，它只用于 API；请使用管理员为机构签发的密钥。",
 		"signin.resume":              "会话已结束，表单尚未提交。请重新登录：您填写的内容会在 30 分钟内保留在该专利页面的表单中。",
@@ -113,6 +116,7 @@ var messages = map[string]map[string]string{
 		"form.reason":                "撤回理由",
 		"form.submit_withdraw":       "撤回",
 		"form.saved":                 "已记录，账本位置",
+		"form.resent":                "该表单此前已提交并记录，内容与这次不同；这次未记录。本页显示登记簿的现状。",
 		"error.title":                "出错了",
 		"detail.values":              "涉及：",
 		"title.error":                "错误：",
@@ -120,6 +124,7 @@ var messages = map[string]map[string]string{
 		"field.history_after":        "事件记录起始版本",
 		"field.cursor":               "翻页标记",
 		"field.limit":                "每页条数",
+		"field.page":                 "页码",
 		"field.declaration_id":       "声明编号",
 		"field.body":                 "表单内容",
 		"error.not_found":            "未找到该专利。",
@@ -158,6 +163,8 @@ var messages = map[string]map[string]string{
 		"patent.declare_suspended":   "This patent is suspended today; it cannot be declared open while the suspension lasts (rule patent_suspended).",
 		"patent.declare_fee_overdue": "An annual fee of this patent is overdue today; it cannot be declared open until the fee is paid (rule annual_fee_unpaid).",
 		"patent.declare_pledged":     "This patent is pledged today and the pledgee has not consented to open licensing; it cannot be declared open until the pledgee consents or the pledge is released (rule pledged_without_consent).",
+		"patent.declare_exclusive":   "An exclusive licence of this patent is in force today, until %s; a declaration's term may not overlap it, so the patent can be declared open only after it ends (rule exclusive_license_in_force).",
+		"patent.declare_sole":        "A sole licence of this patent is in force today, until %s; a declaration's term may not overlap it, so the patent can be declared open only after it ends (rule exclusive_license_in_force).",
 		"patent.withdrawn_on":        "Withdrawn from",
 		"patent.declaration":         "Open-licence declaration",
 		"patent.no_decl":             "This patent has no open-licence declaration in effect.",
@@ -170,6 +177,7 @@ var messages = map[string]map[string]string{
 		"patent.fee":                 "Licence fee",
 		"patent.term":                "Licence term",
 		"patent.months":              "months",
+		"patent.month":               "month",
 		"patent.declared_on":         "Declared",
 		"patent.term_ends":           "Term ends",
 		"patent.howto":               "How to take the licence",
@@ -205,7 +213,7 @@ var messages = map[string]map[string]string{
 		"signin.title":               "Sign in as an organisation",
 		"signin.key":                 "API key",
 		"signin.submit":              "Sign in",
-		"signin.help":                "Enter the key the administrator issued to your organisation. It is kept only in this browser's session cookie.",
+		"signin.help":                "Enter the key the administrator issued to your organisation. It is kept only in this browser's session cookie: a sign-in lasts at most %d hours, and ends when the browser closes or you sign out.",
 		"signin.bad":                 "The key is not valid.",
 		"signin.admin":               "The admin key cannot sign in to the pages: it is for the API. Use a key issued to an organisation.",
 		"signin.resume":              "Your session has ended and the form was not sent. Sign in again: what you typed waits in the patent page's form for 30 minutes.",
@@ -230,6 +238,7 @@ var messages = map[string]map[string]string{
 		"form.reason":                "Reason",
 		"form.submit_withdraw":       "Withdraw",
 		"form.saved":                 "Recorded at ledger position",
+		"form.resent":                "This form was sent and recorded before, with other values; this time nothing was recorded. The page shows the ledger as it stands.",
 		"error.title":                "Something went wrong",
 		"detail.values":              "Concerning: ",
 		"title.error":                "Error: ",
@@ -237,6 +246,7 @@ var messages = map[string]map[string]string{
 		"field.history_after":        "History from version",
 		"field.cursor":               "Page cursor",
 		"field.limit":                "Results per page",
+		"field.page":                 "Page number",
 		"field.declaration_id":       "Declaration ID",
 		"field.body":                 "Form",
 		"error.not_found":            "No such patent.",
@@ -252,8 +262,11 @@ var messages = map[string]map[string]string{
 }
 
 // pageLanguages are the languages of the pages and reports, the first the
-// one for a client that accepts neither.
-var pageLanguages = language.NewMatcher([]language.Tag{language.Chinese, language.English})
+// one for a client that accepts neither. Traditional Chinese stands for
+// the Simplified pages: the matcher takes a script apart as no match, so
+// that a reader in Hong Kong, Macau or Taiwan (zh-HK, zh-TW, zh-Hant) who
+// lists English lower got English, not the Chinese asked for first.
+var pageLanguages = language.NewMatcher([]language.Tag{language.Chinese, language.English, language.TraditionalChinese})
 
 // pageLang picks the page language: ?lang= wins, then the language the
 // browser's Accept-Language prefers (its q-values weighed), then Chinese.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/patentledger/ledger/domain"
@@ -50,22 +52,26 @@ var zhDetails = map[string]string{
 // names: quoted text, patent numbers and dates.
 var detailValue = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|ZL\d{12}\.[0-9X]|\d{4}-\d{2}-\d{2}`)
 
-// detailLine says the detail of err, a problem's, in the page's language:
-// as it is on an English page; in Chinese when zhDetails knows the format
-// it was made from (or, made from none, the detail itself), its values
-// named as the forms name them; otherwise the values it names, so that a
-// Chinese page shows no English sentence; "" when it names none.
-func detailLine(err error, detail, lang string, t func(string) string) string {
-	if lang != langZH {
-		return detail
-	}
+// detailLine says the detail of err, a problem's, in the page's language,
+// each organisation it names by ID named by names (see nameOrgs): as it is
+// on an English page; in Chinese when zhDetails knows the format it was
+// made from (or, made from none, the detail itself), its values named as
+// the forms name them; otherwise the values it names, so that a Chinese
+// page shows no English sentence; "" when it names none.
+func detailLine(err error, detail, lang string, t func(string) string, names orgNames) string {
 	var de *domain.Error
+	format, args := "", []any(nil)
 	if errors.As(err, &de) {
-		if format, args := de.Template(); format != "" {
-			if zh, ok := zhDetails[format]; ok {
-				return fmt.Sprintf(zh, labelArgs(args, t)...)
-			}
+		format, args = de.Template()
+	}
+	if lang != langZH {
+		if format == "" {
+			return detail
 		}
+		return fmt.Sprintf(format, nameOrgs(args, names)...)
+	}
+	if zh, ok := zhDetails[format]; ok {
+		return fmt.Sprintf(zh, labelArgs(nameOrgs(args, names), t)...)
 	}
 	if zh, ok := zhDetails[detail]; ok && !strings.Contains(detail, "%") {
 		return zh
@@ -82,8 +88,8 @@ var detailEnums = []string{"kind.", "status.", "license."}
 
 // labelArgs returns the arguments of a detail as the page names them: an
 // enum value by its label (labelEnums), and a text that is a form field's
-// name or an enum value of detailEnums by its label; any other argument as
-// it is.
+// name, an enum value of detailEnums or a phrase of detailPhrases by its
+// label; any other argument as it is.
 func labelArgs(args []any, t func(string) string) []any {
 	out := labelEnums(args, t)
 	for i, arg := range out {
@@ -96,10 +102,19 @@ func labelArgs(args []any, t func(string) string) []any {
 	return out
 }
 
+// detailPhrases are the catalogue entries of the English phrases a
+// detail may hold in place of an enum value: the domain says a patent's
+// status before its grant, which has no value, "not yet granted".
+var detailPhrases = map[string]string{"not yet granted": "status."}
+
 // labelText returns text as the page names it: a form field by its label,
-// an enum value of detailEnums by its label, anything else as it is.
+// an enum value of detailEnums or a phrase of detailPhrases by its label,
+// anything else as it is.
 func labelText(text string, t func(string) string) string {
 	if key, ok := fieldLabels[text]; ok {
+		return t(key)
+	}
+	if key, ok := detailPhrases[text]; ok {
 		return t(key)
 	}
 	for _, prefix := range detailEnums {
@@ -108,4 +123,39 @@ func labelText(text string, t func(string) string) string {
 		}
 	}
 	return text
+}
+
+// orgID matches an organisation's ID, as the ledger writes it.
+var orgID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// nameOrgs returns args with every text that is an organisation's ID, or
+// one quoted (domain.Quote), replaced by the organisation's name, quoted
+// alike, when names knows it: a co-owner that has not consented is named
+// as the form lists it, not by an ID its reader cannot place.
+func nameOrgs(args []any, names orgNames) []any {
+	out := slices.Clone(args)
+	if names == nil {
+		return out
+	}
+	for i, arg := range out {
+		text, ok := arg.(string)
+		if !ok {
+			continue
+		}
+		id, err := strconv.Unquote(text)
+		quoted := err == nil
+		if !quoted {
+			id = text
+		}
+		if !orgID.MatchString(id) {
+			continue
+		}
+		if name, ok := names(id); ok {
+			out[i] = name
+			if quoted {
+				out[i] = domain.Quote(name)
+			}
+		}
+	}
+	return out
 }

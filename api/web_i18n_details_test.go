@@ -65,7 +65,7 @@ func TestEveryDetailOfTheFormsIsInChinese(t *testing.T) {
 			}
 		}
 		err := domain.Violation(domain.RulePromotionalLanguage, en, args...)
-		if got := detailLine(err, err.Message, langZH, func(k string) string { return k }); got != text {
+		if got := detailLine(err, err.Message, langZH, func(k string) string { return k }, nil); got != text {
 			t.Errorf("the detail of %q reads %q in Chinese, want %q", en, got, text)
 		}
 	}
@@ -76,13 +76,13 @@ func TestEveryDetailOfTheFormsIsInChinese(t *testing.T) {
 // English sentence; on an English page it shows as it is.
 func TestDetailWithoutChineseNamesItsValues(t *testing.T) {
 	detail := `licence LIC-1 was recorded as "2024-R-7" on 2024-05-01`
-	if got, want := detailLine(nil, detail, langZH, translator(langZH)), `涉及："2024-R-7"；2024-05-01`; got != want {
+	if got, want := detailLine(nil, detail, langZH, translator(langZH), nil), `涉及："2024-R-7"；2024-05-01`; got != want {
 		t.Errorf("zh: %q, want %q", got, want)
 	}
-	if got := detailLine(nil, detail, langEN, translator(langEN)); got != detail {
+	if got := detailLine(nil, detail, langEN, translator(langEN), nil); got != detail {
 		t.Errorf("en: %q, want the detail as it is", got)
 	}
-	if got := detailLine(nil, "something without a value", langZH, translator(langZH)); got != "" {
+	if got := detailLine(nil, "something without a value", langZH, translator(langZH), nil); got != "" {
 		t.Errorf("zh, no value: %q, want nothing", got)
 	}
 }
@@ -158,7 +158,7 @@ func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 		{domain.Invalid("key", "is required"), "API 密钥：必须填写", "API key: is required", "\nkey"},
 	} {
 		for lang, want := range map[string]string{langZH: tc.zh, langEN: tc.en} {
-			lines := "\n" + strings.Join(problemLines(tc.err, lang).Lines, "\n")
+			lines := "\n" + strings.Join(problemLines(tc.err, lang, nil).Lines, "\n")
 			if lang == langZH {
 				want = strings.ReplaceAll(want, "&#34;", `"`)
 			}

@@ -97,6 +97,7 @@ var zhFieldMessages = map[string]string{
 	"must be a JSON object%s":                                                  "应为 JSON 对象%s",
 	"must be a Locarno class (01–32 or 99) and subclass like 14-03":            "应为洛迦诺分类的大类（01–32 或 99）和小类，例如 14-03",
 	"must be a whole number":                                                   "应为整数",
+	"%s is a percentage; type it in basis points: %d":                          "%s 是百分比；请填写基点数：%d",
 	"nests objects and lists %d deep; a write body nests them at most %d deep": "对象和列表嵌套 %d 层；写入请求体最多嵌套 %d 层",
 	"is not an amount in yuan such as 50000 or 50,000.50":                      "不是以元计的金额，例如 50000 或 50,000.50",
 	"has more than two decimals; the smallest amount is one fen (0.01 yuan)":   "小数超过两位；最小金额为一分（0.01 元）",
@@ -209,7 +210,7 @@ var fieldLabels = map[string]string{
 	"sort": "search.sort", "max_fee_yuan": "search.max_fee",
 	"period": "dash.period", "from": "dash.from", "to": "dash.to", "campaign": "dash.campaign",
 	// The pages' addresses, links and other fields.
-	"number": "patent.number", "history_after": "field.history_after", "cursor": "field.cursor", "limit": "field.limit",
+	"number": "patent.number", "history_after": "field.history_after", "cursor": "field.cursor", "limit": "field.limit", "page": "field.page",
 	"declaration_id": "field.declaration_id", "key": "signin.key", "body": "field.body",
 }
 
@@ -245,29 +246,38 @@ func labelEnums(args []any, t func(string) string) []any {
 var listField = regexp.MustCompile(`\[\d+\]$`)
 
 // fieldProblemLine says a field's problem in the page's language: the
-// field as its form labels it (else its name), then the message, in
-// Chinese when the catalogue knows its format.
-func fieldProblemLine(f domain.FieldError, lang string, t func(string) string) string {
+// field as its form labels it (else its name), then its message (see
+// fieldMessage).
+func fieldProblemLine(f domain.FieldError, lang string, t func(string) string, names orgNames) string {
 	field := f.Field
 	if key, ok := fieldLabels[listField.ReplaceAllString(field, "")]; ok {
 		field = t(key)
 	}
-	msg := f.Message
-	if format, args := f.Template(); format != "" {
-		// Formatted from its template, in either language: the fee terms'
-		// messages start with the API's field name, which the label says
-		// already, and an amount reads in yuan, as the forms take it.
-		if lang == langZH {
-			format = zhFieldMessages[format]
-		} else if en, ok := enFieldMessages[format]; ok {
-			format = en
-		}
-		if format != "" {
-			msg = fmt.Sprintf(format, yuanArgs(labelEnums(args, t))...)
-		}
-	}
+	msg := fieldMessage(f, lang, t, names)
 	if field == "" {
 		return msg
 	}
 	return field + t("punct.colon") + msg
+}
+
+// fieldMessage says what is wrong with a field in the page's language: in
+// Chinese when the catalogue knows its format, each organisation it names
+// by ID named by names (see nameOrgs).
+func fieldMessage(f domain.FieldError, lang string, t func(string) string, names orgNames) string {
+	format, args := f.Template()
+	if format == "" {
+		return f.Message
+	}
+	// Formatted from its template, in either language: the fee terms'
+	// messages start with the API's field name, which the label says
+	// already, and an amount reads in yuan, as the forms take it.
+	if lang == langZH {
+		format = zhFieldMessages[format]
+	} else if en, ok := enFieldMessages[format]; ok {
+		format = en
+	}
+	if format == "" {
+		return f.Message
+	}
+	return fmt.Sprintf(format, yuanArgs(labelEnums(nameOrgs(args, names), t))...)
 }

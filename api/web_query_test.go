@@ -23,10 +23,11 @@ func (h *readsHarness) getPage(path, acceptLanguage string) (int, string) {
 }
 
 // TestSearchAndDashboardRefuseQueriesTheyCannotRead: the search page and
-// the dashboard answer 400 with an error page in the page's language,
-// naming the parameter, for a query they cannot read (a broken %-escape, a
-// ';'), a parameter given twice (of which only the first would count) and
-// one they do not take, rather than silently showing other figures.
+// the dashboard answer 400 in the page's language, naming the parameter,
+// for a query they cannot read (a broken %-escape, a ';') and a parameter
+// given twice (of which only the first would count), rather than silently
+// showing other figures; the page keeps its form, to correct the query
+// (it showed the problem alone, a dead end).
 func TestSearchAndDashboardRefuseQueriesTheyCannotRead(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.declared(1)
@@ -34,19 +35,44 @@ func TestSearchAndDashboardRefuseQueriesTheyCannotRead(t *testing.T) {
 		{"/?q=%ZZ", "关键词：%-转义有误（&#34;q=%ZZ&#34;）"},
 		{"/?q=a;b", "关键词：含有“;”，它不分隔参数"},
 		{"/?q=" + url.QueryEscape("电池") + "&q=" + url.QueryEscape("芯片"), "关键词：给出了 2 次；请只给一次"},
-		{"/?foo=1", "foo：不是该地址的参数；可用参数为 cursor, fee_mode, ipc, kind, lang, limit, max_fee_fen, max_fee_yuan, page, patentee_id, q, region, sort"},
-		{"/?lang=en&foo=1", "foo: is not a parameter of this route; it takes cursor, fee_mode"},
 		{"/?lang=en&q=%ZZ", "Keywords: has a malformed %-escape in &#34;q=%ZZ&#34;"},
+		{"/?utm_source=wechat&q=%ZZ", "关键词：%-转义有误（&#34;q=%ZZ&#34;）"},
 		{"/dashboard?period=year&period=month", "统计周期：给出了 2 次；请只给一次"},
 		{"/dashboard?period=year&period=month&lang=en", "Period: is given 2 times; give it once"},
-		{"/dashboard?foo=1", "foo：不是该地址的参数；可用参数为 campaign, from, lang, period, to"},
 		{"/dashboard?from=2024-01-01%", "起始日：%-转义有误"},
 		{"/dashboard?to=2024-12-31;from=2024-01-01", "截止日：含有“;”"},
+		{"/dashboard?from=singlemessage&isappinstalled=0", "起始日：日期 &#34;singlemessage&#34; 不是 YYYY-MM-DD 格式"},
 	} {
 		status, page := h.getPage(tc.path, "")
-		if status != http.StatusBadRequest || !strings.Contains(page, tc.want) {
-			t.Errorf("GET %s: %d, want 400 saying %q:\n%s", tc.path, status, tc.want, page)
+		form := `<form method="get" action="` + strings.SplitN(tc.path, "?", 2)[0] + `"`
+		if status != http.StatusBadRequest || !strings.Contains(page, tc.want) || !strings.Contains(page, form) {
+			t.Errorf("GET %s: %d, want 400 saying %q, and the page's form:\n%s", tc.path, status, tc.want, page)
 		}
+	}
+}
+
+// TestSearchAndDashboardIgnoreParametersTheyDoNotTake: a parameter the
+// search page or the dashboard does not take, as links shared by WeChat or
+// e-mail carry (utm_source, from, isappinstalled), is ignored: the page
+// shows what the rest asks for, and its links do not carry it on (it
+// answered an error page without the form). The API still refuses it.
+func TestSearchAndDashboardIgnoreParametersTheyDoNotTake(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(2), 10))
+	for path, want := range map[string]string{
+		"/?utm_source=wechat&limit=1&from=singlemessage&isappinstalled=0": `符合条件的专利： 2 · 本页：1–1</p>`,
+		"/?lang=en&foo=1&q=" + url.QueryEscape("电池"):                      "Patents found: 2",
+		"/dashboard?foo=bar&to=2025-12-31":                                "截至 2025-12-31 尚无存量专利盘活评价记录。",
+	} {
+		status, page := h.getPage(path, "")
+		if status != http.StatusOK || !strings.Contains(page, want) || strings.Contains(page, "utm_source") ||
+			strings.Contains(page, "isappinstalled") || strings.Contains(page, "foo") {
+			t.Errorf("GET %s: %d, want 200 saying %q, and no link carrying what the page does not take:\n%s", path, status, want, page)
+		}
+	}
+	if resp, _ := h.getAny("/v1/listings?utm_source=wechat"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the API takes a parameter it does not know: %d", resp.StatusCode)
 	}
 }
 
@@ -171,6 +197,71 @@ func TestDashboardChartsDescribeThemselves(t *testing.T) {
 	for lang, want := range map[string]string{
 		"zh": `<desc id="deals-desc">许可成交（件），按月，2024-01-01 至 2024-12-31，合计 1。</desc>`,
 		"en": `<desc id="deals-desc">Licences concluded (Monthly), 2024-01-01 to 2024-12-31: 1 in all.</desc>`,
+	} {
+		if _, page := h.getPage("/dashboard?from=2024-01-01&to=2024-12-31&lang="+lang, ""); !strings.Contains(page, want) {
+			t.Errorf("lang=%s: want %s in\n%s", lang, want, page)
+		}
+	}
+}
+
+// TestSearchAndDashboardMarkTheFieldAtFault: a search or dashboard query
+// refused for a field marks that field invalid, with what is wrong beside
+// it and the focus on it, and the dashboard keeps what was asked: the
+// campaign, and a period it does not offer, shown chosen rather than
+// another.
+func TestSearchAndDashboardMarkTheFieldAtFault(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	for path, want := range map[string][]string{
+		"/?kind=foo": {`<select id="kind" name="kind" aria-invalid="true" aria-describedby="kind-problem problem" autofocus>`,
+			`<p class="field-problem" id="kind-problem">未知的专利类型 &#34;foo&#34;；应为发明、实用新型或外观设计</p>`},
+		"/?region=abc": {`<input id="region" name="region" aria-invalid="true" aria-describedby="region-problem problem" autofocus`},
+		"/dashboard?period=week&campaign=2024": {`<select id="period" name="period" aria-invalid="true" aria-describedby="period-problem problem" autofocus>`,
+			`<option value="week" selected>week</option></select><p class="field-problem" id="period-problem">应为月、季度或年</p>`,
+			`<input id="campaign" name="campaign" value="2024"`},
+	} {
+		status, page := h.getPage(path, "")
+		for _, w := range want {
+			if status != http.StatusBadRequest || !strings.Contains(page, w) {
+				t.Errorf("GET %s: %d, want 400 and %s in\n%s", path, status, w, page)
+			}
+		}
+	}
+}
+
+// TestSearchPageSaysWhatItsFieldsMean: the search page names its page
+// parameter as a page number (it read "page：应为…"), and says beside the
+// maximum fee that it limits the fixed fee only, royalties aside: a
+// royalty-only licence counts as fee 0 and is listed under any maximum.
+func TestSearchPageSaysWhatItsFieldsMean(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(1), 10))
+	for path, want := range map[string]string{
+		"/?page=0":         "<li>页码：应为 1 到 1000000 之间的整数</li>",
+		"/?page=0&lang=en": "<li>Page number: must be an integer from 1 to 1000000</li>",
+	} {
+		if status, page := h.getPage(path, ""); status != http.StatusBadRequest || !strings.Contains(page, want) {
+			t.Errorf("GET %s: %d, want 400 saying %q:\n%s", path, status, want, page)
+		}
+	}
+	for lang, want := range map[string]string{"zh": "只限定固定费用（一次性金额、分期合计或入门费）；提成不计入，只收提成的按 0 计。",
+		"en": "Limits the fixed fee only (lump sum, instalments in all, or entry fee); royalties are not counted, royalty-only terms count as 0."} {
+		_, page := h.getPage("/?lang="+lang, "")
+		if !strings.Contains(page, `aria-describedby="max_fee_yuan-hint"`) || !strings.Contains(page, `<small class="hint" id="max_fee_yuan-hint">`+want+"</small>") {
+			t.Errorf("lang=%s: the maximum fee does not say %q:\n%s", lang, want, page)
+		}
+	}
+}
+
+// TestDashboardRankingNamesItsUnit: the ranking says what its figures
+// count ("华南理工大学 — 36" said nothing), and over what range.
+func TestDashboardRankingNamesItsUnit(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(1), 10))
+	for lang, want := range map[string]string{
+		"zh": `<p class="muted" id="ranking-unit">各数字为 2024-01-01 至 2024-12-31 期间达成的许可数（项）。</p>
+<ol aria-describedby="ranking-unit"><li>华南理工大学 — 1</li></ol>`,
+		"en": `<p class="muted" id="ranking-unit">Each figure is the number of licences concluded from 2024-01-01 to 2024-12-31.</p>`,
 	} {
 		if _, page := h.getPage("/dashboard?from=2024-01-01&to=2024-12-31&lang="+lang, ""); !strings.Contains(page, want) {
 			t.Errorf("lang=%s: want %s in\n%s", lang, want, page)

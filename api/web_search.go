@@ -53,7 +53,12 @@ var districts = [][2]string{{"4401", "region.4401"}, {"440106", "region.440106"}
 
 // searchPageHandler is the listing search (/): the API's filters as a form,
 // results with fee terms in words, and paging.
-func (s *Server) searchPageHandler(c echo.Context) error {
+func (s *Server) searchPageHandler(c echo.Context) error { return s.searchPage(c, nil) }
+
+// searchPage renders the search page: the search its query asks for or,
+// when the request was refused before it ran (refused), its form with the
+// problem, that the visitor may correct it.
+func (s *Server) searchPage(c echo.Context, refused error) error {
 	p := s.newPage(c, translator(pageLang(c))("nav.search"))
 	sp := &searchPage{Query: map[string]string{}, Regions: districts,
 		Kinds: []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign},
@@ -62,16 +67,18 @@ func (s *Server) searchPageHandler(c echo.Context) error {
 		sp.Query[k] = c.QueryParam(k)
 	}
 	p.Search = sp
-	if s.reads == nil {
-		p.Problem = problemLines(&unavailableError{detail: "read models are not running"}, p.Lang)
-		return s.render(c, http.StatusServiceUnavailable, "search", p)
+	err := refused
+	if err == nil && s.reads == nil {
+		err = &unavailableError{detail: "read models are not running"}
 	}
-	status := http.StatusOK
-	if err := s.runSearch(c, p, sp); err != nil {
-		p.Problem = problemLines(err, p.Lang)
-		status = problemOf(err).Status
+	if err == nil {
+		err = s.runSearch(c, p, sp)
 	}
-	return s.render(c, status, "search", p)
+	if err != nil {
+		p.Problem = s.pageProblemOf(c, err, p.Lang)
+		return s.render(c, problemOf(err).Status, "search", p)
+	}
+	return s.render(c, http.StatusOK, "search", p)
 }
 
 // runSearch runs the search the page's form asks for. The form offers

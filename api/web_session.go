@@ -23,8 +23,10 @@ import (
 // (HttpOnly, SameSite=Strict).
 const sessionCookie = "ledger_session"
 
-// sessionLifetime is how long a session lasts from its sign-in: the
-// browser drops the cookie then, and the server refuses it from then on.
+// sessionLifetime is how long a session lasts at most from its sign-in:
+// the server refuses its cookie from then on. The cookie is a session
+// cookie, which the browser drops when it closes, so that closing the
+// browser of a shared computer ends the sign-in too.
 const sessionLifetime = 12 * time.Hour
 
 // session is what the session cookie seals.
@@ -222,13 +224,15 @@ func (s *Server) checkSigninCSRF(c echo.Context) bool {
 	return checkCSRF(c, s.sessions.csrfToken("signin\x00"+ck.Value))
 }
 
-// setSession starts a session of the key in the session cookie.
+// setSession starts a session of the key in the session cookie, which has
+// no Max-Age or Expires: the browser keeps it until it closes, and the
+// server ends the session after sessionLifetime.
 func (s *Server) setSession(c echo.Context, key string) {
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	ss := session{id: base64.RawURLEncoding.EncodeToString(id), started: time.Now(), key: key}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.seal(sealedSession, ss.plain()), Path: "/",
-		MaxAge: int(sessionLifetime / time.Second), HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
 }
 
 // currentSession returns the session of the request's cookie and the
