@@ -207,7 +207,7 @@ var fieldLabels = map[string]string{
 	"effective_on": "form.effective_on", "reason": "form.reason", "co_owner_consent": "form.co_owner_consent",
 	// The search form's and the dashboard's fields.
 	"q": "search.q", "ipc": "patent.ipc", "kind": "patent.kind", "region": "search.region", "fee_mode": "form.mode",
-	"sort": "search.sort", "max_fee_yuan": "search.max_fee",
+	"sort": "search.sort", "max_fee_yuan": "search.max_fee", "patentee_id": "patent.patentees",
 	"period": "dash.period", "from": "dash.from", "to": "dash.to", "campaign": "dash.campaign",
 	// The pages' addresses, links and other fields.
 	"number": "patent.number", "history_after": "field.history_after", "cursor": "field.cursor", "limit": "field.limit", "page": "field.page",

@@ -104,6 +104,9 @@ func (s *Server) runSearch(c echo.Context, p *page, sp *searchPage) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
+	if err := s.orgFilters(c, map[string]*string{"patentee_id": &q.PatenteeID}); err != nil {
+		return err
+	}
 	page, err := searchPageNumber(c, q.Cursor)
 	if err != nil {
 		return err
