@@ -772,6 +772,9 @@ func (s *Server) signin(c echo.Context) error {
 	}
 	key := strings.TrimSpace(c.FormValue("key"))
 	who, err := s.principalOf(c.Request().Context(), key)
+	if err != nil && domain.ErrorCode(err) != domain.CodeUnauthenticated {
+		return s.webError(c, err) // the key could not be checked (the store unreachable): no wrong guess
+	}
 	if err != nil {
 		if limited := s.keyGuessLimited(c); limited != nil {
 			return limited

@@ -2,12 +2,17 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/scrypt"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // TestServerSecretIsDrawnSlowlyFromTheAdminKey: the server's secret, the
@@ -70,5 +75,33 @@ func TestSignOutsAreBoundedPerKey(t *testing.T) {
 	so.add(late, late.started.Add(time.Second))
 	if n := len(so.byKeys[sha256.Sum256([]byte("uni-key"))].ids); n != 1 {
 		t.Errorf("%d session IDs kept after every earlier one expired, want 1", n)
+	}
+}
+
+// unreachableOrgs looks organisations up as while the event store cannot
+// be read.
+type unreachableOrgs struct{}
+
+func (unreachableOrgs) Org(context.Context, string) (domain.Org, error) {
+	return domain.Org{}, domain.Unavailable("the event store cannot be read")
+}
+
+// TestSigninWhileTheStoreIsDownIsNoWrongKey: a key the sign-in cannot
+// check because the store is unreachable answers 503, the page saying the
+// ledger is unavailable, each time: not "the key is invalid", and not
+// counted as a wrong guess until the address is refused with 429; once the
+// store is back the same key signs in.
+func TestSigninWhileTheStoreIsDownIsNoWrongKey(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	f.svc.orgs = unreachableOrgs{}
+	for i := range 25 {
+		if status, page, _ := signIn(t, c, f.url+"/signin", f.uniKey); status != http.StatusServiceUnavailable || strings.Contains(page, "密钥无效") {
+			t.Fatalf("sign-in %d while the store is down: %d\n%s", i+1, status, page)
+		}
+	}
+	f.svc.orgs = f.svc.svc
+	if status, _, h := signIn(t, c, f.url+"/signin", f.uniKey); status != http.StatusSeeOther || h.Get("Location") != "/me" {
+		t.Fatalf("sign-in once the store is back: %d to %q", status, h.Get("Location"))
 	}
 }
