@@ -66,9 +66,9 @@ func detailLine(err error, detail, lang string, t func(string) string, names org
 	}
 	if lang != langZH {
 		if format == "" {
-			return detail
+			return labelFieldNames(detail, t)
 		}
-		return fmt.Sprintf(format, nameOrgs(args, names)...)
+		return labelFieldNames(fmt.Sprintf(format, nameOrgs(args, names)...), t)
 	}
 	if zh, ok := zhDetails[format]; ok {
 		return fmt.Sprintf(zh, labelArgs(nameOrgs(args, names), t)...)
@@ -80,6 +80,22 @@ func detailLine(err error, detail, lang string, t func(string) string, names org
 		return t("detail.values") + strings.Join(values, t("punct.list"))
 	}
 	return ""
+}
+
+// apiFieldName is a field's name as the API writes it in a detail
+// ("effective_on", "fee.royalty_bp"): words joined by '_' or '.'.
+var apiFieldName = regexp.MustCompile(`\b[a-z]+(?:[_.][a-z]+)+\b`)
+
+// labelFieldNames returns an English detail with every form field the API
+// names in it ("effective_on 2024-11-01 is not after …") named by its
+// label on the page ("Effective date 2024-11-01 …").
+func labelFieldNames(detail string, t func(string) string) string {
+	return apiFieldName.ReplaceAllStringFunc(detail, func(name string) string {
+		if key, ok := fieldLabels[name]; ok {
+			return t(key)
+		}
+		return name
+	})
 }
 
 // detailEnums are the catalogue prefixes of the values a detail may

@@ -106,7 +106,7 @@ func TestRuleRefusalsShowTheirDetail(t *testing.T) {
 	}{
 		{"other_terms", "best technology", map[string]string{
 			"zh": "<li>声明中不得使用宣传用语。</li><li>其他条件中含有宣传用语 &#34;best&#34;</li>",
-			"en": "<li>The terms contain advertising words.</li><li>other_terms contains the advertising word &#34;best&#34;</li>"}},
+			"en": "<li>The terms contain advertising words.</li><li>Other terms contains the advertising word &#34;best&#34;</li>"}},
 		{"term_months", "240", map[string]string{
 			"zh": fmt.Sprintf("<li>许可期限超过专利权期限。</li><li>许可期限于 %s 届满，晚于专利权届满日 %s</li>", ends, pat.ExpiresOn),
 			"en": fmt.Sprintf("<li>The licence term runs past the patent&#39;s expiry.</li><li>the term ends on %s, after the patent expires on %s</li>", ends, pat.ExpiresOn)}},
@@ -156,6 +156,9 @@ func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 		{domain.Invalid("co_owner_consent[0]", "%s is not a patentee of this patent", domain.Quote("x")),
 			"共有人同意（勾选已书面同意的每位共有人）：&#34;x&#34; 不是", "Co-owners' consent (tick each co-owner who has agreed in writing): \"x\" is not", "co_owner_consent"},
 		{domain.Invalid("key", "is required"), "API 密钥：必须填写", "API key: is required", "\nkey"},
+		{domain.Violation(domain.RuleWithdrawalBeforeLicense, "effective_on %s is not after open licence %s, which took effect on %s under declaration %s",
+			mustDay("2024-11-01"), "L1", mustDay("2024-12-04"), "D1"), "撤回生效日", "Effective on 2024-11-01 is not after", "effective_on"},
+		{domain.Violation(domain.RulePromotionalLanguage, "other_terms contains the advertising word %q", "最佳"), "其他条件", "Other terms contains", "other_terms"},
 	} {
 		for lang, want := range map[string]string{langZH: tc.zh, langEN: tc.en} {
 			lines := "\n" + strings.Join(problemLines(tc.err, lang, nil).Lines, "\n")
