@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // TestOrgFiltersNameAnOrganisation: a tally, the review coverage or the
@@ -63,5 +65,30 @@ func TestSearchPageNamesAnUnknownPatentee(t *testing.T) {
 	status, page = h.getPage("/?min_position="+pos+"&patentee_id="+strings.ToUpper(h.uni), "zh")
 	if status != http.StatusOK || !strings.Contains(page, "ZL") {
 		t.Errorf("the patentee's ID in capitals: %d\n%s", status, page)
+	}
+}
+
+// TestSearchForAPatentNumberOpensThePatent: a patent's number typed in the
+// search box, as an SME copies it from a notice (with or without ZL and
+// the check character), opens the patent's page, which the search over
+// titles would not find; a number the ledger does not hold is searched as
+// text.
+func TestSearchForAPatentNumberOpensThePatent(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	n, _ := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeFree}, "2024-03-01", 0)
+	number := string(n)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, typed := range []string{number, " " + strings.ToLower(number) + " ", strings.TrimPrefix(number, "ZL"), number[2:14]} {
+		resp, err := client.Get(h.url + "/?lang=en&q=" + url.QueryEscape(typed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/patents/"+number+"?lang=en" {
+			t.Errorf("q=%q: %d to %q, want the patent's page", typed, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if status, page := h.getPage("/?q=ZL209910000001.3", "zh"); status != http.StatusOK || !strings.Contains(page, `name="q"`) {
+		t.Errorf("a number the ledger does not hold: %d\n%s", status, page)
 	}
 }

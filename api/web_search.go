@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -67,6 +68,11 @@ func (s *Server) searchPage(c echo.Context, refused error) error {
 		sp.Query[k] = c.QueryParam(k)
 	}
 	p.Search = sp
+	if refused == nil {
+		if n, ok := s.patentNamedBy(c.Request().Context(), c.QueryParam("q")); ok {
+			return c.Redirect(http.StatusSeeOther, "/patents/"+string(n)+langSuffix(c))
+		}
+	}
 	err := refused
 	if err == nil && s.reads == nil {
 		err = &unavailableError{detail: "read models are not running"}
@@ -79,6 +85,24 @@ func (s *Server) searchPage(c echo.Context, refused error) error {
 		return s.render(c, problemOf(err).Status, "search", p)
 	}
 	return s.render(c, http.StatusOK, "search", p)
+}
+
+// patentNamedBy returns the patent a search text names by its number, as
+// an SME copies it from a notice (ZL201910714755.0, 201910714755.0, or the
+// 12 digits without the check character), when the ledger holds it: the
+// search, over titles and abstracts, would not find it.
+func (s *Server) patentNamedBy(ctx context.Context, text string) (domain.PatentNumber, bool) {
+	text = strings.TrimSpace(text)
+	n, err := domain.ParsePatentNumber(text)
+	if digits := strings.TrimPrefix(strings.ToUpper(text), "ZL"); err != nil && len(digits) == 12 {
+		c, cerr := domain.PatentCheckChar(digits)
+		n, err = domain.PatentNumber("ZL"+digits+"."+string(c)), cerr
+	}
+	if err != nil {
+		return "", false
+	}
+	_, err = s.svc.LoadPatent(ctx, n)
+	return n, err == nil
 }
 
 // runSearch runs the search the page's form asks for. The form offers
