@@ -226,12 +226,7 @@ func TestGetOfAFormsAddressGoesToItsPage(t *testing.T) {
 // formKeyOf picks the form's idempotency key out of a page.
 func formKeyOf(t *testing.T, html string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(html, `name="idempotency_key" value="`)
-	if !ok {
-		t.Fatal("no idempotency key on the page")
-	}
-	key, _, _ := strings.Cut(rest, `"`)
-	return key
+	return hiddenValue(t, html, formKeyField)
 }
 
 // TestFormSentTwiceRecordsOnce: the same rendering of the declaration or

@@ -249,12 +249,18 @@ func signinCSRFOf(t *testing.T, html string) string {
 // csrfOf picks the CSRF token out of a page.
 func csrfOf(t *testing.T, html string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(html, `name="csrf" value="`)
+	return hiddenValue(t, html, "csrf")
+}
+
+// hiddenValue picks the value of the first input named name out of a page.
+func hiddenValue(t *testing.T, html, name string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(html, `name="`+name+`" value="`)
 	if !ok {
-		t.Fatal("no CSRF token on the page")
+		t.Fatalf("no %s on the page", name)
 	}
-	token, _, _ := strings.Cut(rest, `"`)
-	return token
+	value, _, _ := strings.Cut(rest, `"`)
+	return value
 }
 
 func TestPatentPageLanguages(t *testing.T) {
