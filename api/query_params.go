@@ -84,7 +84,9 @@ func routeKey(method, path string) string {
 // dashboard, whose query is a filter too, are checked alike (their
 // parameters are those the OpenAPI document lists, lang included, which
 // is every one their own links and forms send), and answer an error page
-// naming the parameter; the other pages take whatever links carry. A
+// naming the parameter, but a browser's request for them is answered
+// without the parameters they do not take (dropUnknownQuery), which shared
+// links pick up; the other pages take whatever links carry. A
 // tally filter that a tally's operation does not list, because it does
 // not apply to the tally, is left to the tally, which refuses it as not
 // applying beside the query's other faults (see tallyFilters).
@@ -92,6 +94,9 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !strings.HasPrefix(c.Path(), "/v1/") && !slices.Contains(checkedPages, c.Path()) {
 			return next(c)
+		}
+		if slices.Contains(checkedPages, c.Path()) && acceptsHTML(c.Request()) {
+			dropUnknownQuery(c) // a page a browser asks for ignores what it does not take
 		}
 		if err := unreadableQuery(c.Request().URL.RawQuery); err != nil {
 			return err

@@ -320,7 +320,7 @@ func (s *Server) webError(c echo.Context, err error) error {
 		return c.Redirect(http.StatusSeeOther, to)
 	}
 	if page, ok := s.queryPages()[c.Path()]; ok && c.Request().Method == http.MethodGet {
-		return page(c, queryFault(c, err))
+		return page(c, err)
 	}
 	p := s.newPage(c, translator(pageLang(c))("error.title"))
 	p.Problem = s.pageProblemOf(c, err, p.Lang)

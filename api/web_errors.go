@@ -16,31 +16,15 @@ func (s *Server) queryPages() map[string]func(echo.Context, error) error {
 	return map[string]func(echo.Context, error) error{"/": s.searchPage, "/dashboard": s.dashboardOf}
 }
 
-// queryFault returns the problem a query page shows for err, met before
-// its handler ran: nil when err only refuses parameters the page does not
-// take (a shared link's utm_source, WeChat's from and isappinstalled),
-// which are dropped from the request so that the page answers the rest;
-// the fault left then (a parameter given twice, or one that cannot be
-// read); or err itself when the query is not at fault.
-func queryFault(c echo.Context, err error) error {
-	check := rejectUnknownQuery(func(echo.Context) error { return nil })
-	if fault := check(c); fault == nil || fault.Error() != err.Error() { // err is not the query's
-		return err
-	}
-	if !dropUnknownQuery(c) {
-		return err
-	}
-	return check(c)
-}
-
 // dropUnknownQuery removes from the request's query the parameters its
 // page does not take (the OpenAPI document lists those it does), as they
-// were written, so that a parameter it takes keeps any fault it has, and
-// reports whether the page's parameters are known.
-func dropUnknownQuery(c echo.Context) bool {
+// were written, so that a parameter it takes keeps any fault it has: a
+// browser's request for a query page ignores a shared link's utm_source or
+// WeChat's isappinstalled (see rejectUnknownQuery).
+func dropUnknownQuery(c echo.Context) {
 	known, ok := queryParameters()[http.MethodGet+" "+c.Path()]
 	if !ok {
-		return false
+		return
 	}
 	var kept []string
 	for _, pair := range strings.Split(c.Request().URL.RawQuery, "&") {
@@ -55,7 +39,6 @@ func dropUnknownQuery(c echo.Context) bool {
 			c.QueryParams().Del(name)
 		}
 	}
-	return true
 }
 
 // formPage returns where a GET of a form's address, which takes only POST,
