@@ -89,7 +89,10 @@ type page struct {
 	// Upcoming is, when no declaration is in effect today, one filed to
 	// take effect later and not withdrawn: the page shows it, and its
 	// patentee may withdraw it.
-	Upcoming                *declarationView
+	Upcoming *declarationView
+	// Ended are the patent's declarations no longer in effect today
+	// (withdrawn or at the end of their term), latest first.
+	Ended                   []declarationView
 	CanDeclare, CanWithdraw bool
 	// WithdrawID is the declaration the withdrawal form withdraws.
 	WithdrawID string
@@ -402,6 +405,7 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	p.Form["effective_on"] = s.svc.Today().String()
 	p.Form["term_months"] = "36"
 	p.Upcoming = upcomingDeclaration(view, s.svc.Today())
+	p.Ended = endedDeclarations(view, s.svc.Today())
 	switch {
 	case view.Declaration != nil: // one whose withdrawal is recorded, to take effect later, cannot be withdrawn again
 		p.CanWithdraw, p.WithdrawID = owner && view.Declaration.WithdrawnOn.IsZero(), view.Declaration.DeclarationID
@@ -453,6 +457,20 @@ func upcomingDeclaration(v patentView, today domain.Date) *declarationView {
 		}
 	}
 	return next
+}
+
+// endedDeclarations returns the declarations of v that took effect and
+// are no longer in effect on today, withdrawn or at the end of their term,
+// the latest first.
+func endedDeclarations(v patentView, today domain.Date) []declarationView {
+	var ended []declarationView
+	for _, d := range slices.Backward(v.Declarations) {
+		withdrawn := !d.WithdrawnOn.IsZero() && !today.Before(d.WithdrawnOn)
+		if !today.Before(d.DeclaredOn) && (withdrawn || today.After(d.TermEndsOn)) {
+			ended = append(ended, d)
+		}
+	}
+	return ended
 }
 
 // historyOf returns the page of a patent's events after version after

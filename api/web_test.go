@@ -1249,3 +1249,36 @@ func TestFormSentAfterTheSessionEndedComesBack(t *testing.T) {
 		}
 	}
 }
+
+// TestEndedDeclarationsAreListed: the patent page lists the declarations
+// that are no longer in effect, withdrawn (with the withdrawal's day and
+// reason) or at the end of their term, the latest first, beside the one
+// in effect; the API always had them, the page showed only the current.
+func TestEndedDeclarationsAreListed(t *testing.T) {
+	f := newWebFixture(t) // today is 2024-07-01
+	ctx := context.Background()
+	admin := domain.Request{Actor: domain.AdminActor}
+	declare := func(on string, months int) string {
+		res, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+			TermMonths: months, DeclaredOn: mustDay(on)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.ID
+	}
+	declare("2022-03-01", 12) // ended 2023-02-28
+	withdrawn := declare("2023-04-01", 24)
+	if _, err := f.svc.svc.WithdrawDeclaration(ctx, admin, f.number, domain.WithdrawDeclaration{DeclarationID: withdrawn,
+		EffectiveOn: mustDay("2024-01-15"), Reason: "调整许可条件"}); err != nil {
+		t.Fatal(err)
+	}
+	declare("2024-02-01", 36) // in effect
+	_, html, _ := get(t, browser(t), f.url+"/patents/"+string(f.number))
+	_, table, ok := strings.Cut(html, "此前的开放许可声明")
+	want := []string{"<td>2023-04-01</td><td>2025-03-31</td><td>2024-01-15</td><td>调整许可条件</td>",
+		"<td>2022-03-01</td><td>2023-02-28</td><td>—</td><td>—</td>"}
+	if !ok || !strings.Contains(table, want[0]) || !strings.Contains(table, want[1]) ||
+		strings.Index(table, want[0]) > strings.Index(table, want[1]) || strings.Contains(table, "<td>2024-02-01</td>") {
+		t.Fatalf("the ended declarations, latest first, without the one in effect:\n%s", html)
+	}
+}
