@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -76,8 +75,7 @@ type Pipeline struct {
 	stalls     prometheus.Counter // catch-ups of the stall check
 	behind     chan struct{}      // a read waits for a position the bus has not delivered (see WaitFor)
 	relaying   atomic.Bool        // this node holds the NATS relay lease and runs a relay term
-	startHead  int64              // the store's head when the pipeline started
-	catchingUp atomic.Bool        // the first catch-up, to startHead, is running (Status.CatchingUp)
+	catchingUp atomic.Bool        // the first catch-up, to the runner's startHead, is running (Status.CatchingUp)
 	router     *message.Router
 	log        *slog.Logger
 	cancel     context.CancelFunc
@@ -155,11 +153,6 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 			}
 		}
 	}
-	head, err := store.Head(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("projections: read the store's head: %w", err)
-	}
-	p.startHead = head.Position
 	p.catchingUp.Store(true)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
@@ -465,7 +458,7 @@ func (p *Pipeline) Statuses() []Status {
 	out := p.runner.Statuses()
 	if p.catchingUp.Load() {
 		for i := range out {
-			out[i].CatchingUp = out[i].Checkpoint < p.startHead
+			out[i].CatchingUp = out[i].Checkpoint < p.runner.startHead
 		}
 	}
 	return out

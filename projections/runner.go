@@ -101,6 +101,9 @@ type Runner struct {
 	interval time.Duration
 	states   []*state
 	byName   map[string]*state
+	// startHead is the store's head when the runner was made, which its
+	// checkpoints were checked against (readModelOrigin).
+	startHead int64
 }
 
 // state is the runtime state of one projection.
@@ -133,6 +136,7 @@ func NewRunner(ctx context.Context, db *DB, store domain.EventStore, opts Runner
 	if err != nil {
 		return nil, err
 	}
+	r.startHead = origin.head
 	for _, st := range r.states {
 		if err := r.load(ctx, st, origin); err != nil {
 			return nil, err
