@@ -155,6 +155,31 @@ func (h *readsHarness) getJSON(path string, v any) {
 	}
 }
 
+// getReached answers a GET of path, which names a min_position the ledger
+// has reached, decoded into v: it asks again while the server answers 503
+// unavailable (the position not applied within the server's wait), for
+// up to 30 s, and fails on any other answer but 200.
+func (h *readsHarness) getReached(path string, v any) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, body := h.get(path)
+		var p readsProblem
+		if resp.StatusCode == http.StatusServiceUnavailable && json.Unmarshal(body, &p) == nil &&
+			p.Code == "unavailable" && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if resp.StatusCode != http.StatusOK {
+			h.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		if err := json.Unmarshal(body, v); err != nil {
+			h.t.Fatalf("GET %s: %v in %s", path, err, body)
+		}
+		return
+	}
+}
+
 type readsProblem struct {
 	Status int    `json:"status"`
 	Code   string `json:"code"`
