@@ -274,6 +274,27 @@ func TestBrowserDashboardMatchesTallies(t *testing.T) {
 	if err != nil || bars != 12 {
 		t.Fatalf("want 12 monthly bars, got %d (%v)", bars, err)
 	}
+	checkChartReadableOnAPhone(t, ctx)
+}
+
+// checkChartReadableOnAPhone checks, in the phone-width browser, that the
+// deals chart's axis labels are drawn at 9 px or more (the chart scrolls in
+// its box rather than shrink to the screen) and that the page itself does
+// not scroll sideways.
+func checkChartReadableOnAPhone(t *testing.T, ctx context.Context) {
+	t.Helper()
+	labelPx, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const svg = document.querySelector("#chart-deals svg");
+		const font = parseFloat(getComputedStyle(svg.querySelector("text.axis")).fontSize);
+		return font * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+	})()`))
+	if err != nil || labelPx < 9 {
+		t.Errorf("the chart's axis labels are drawn at %.1f px on a phone, want 9 or more (%v)", labelPx, err)
+	}
+	pageWider, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || pageWider {
+		t.Errorf("the dashboard scrolls sideways on a phone (%v)", err)
+	}
 }
 
 // tallyTotal reads a column of a tally answer's total.
