@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -60,17 +61,18 @@ func (p *Patent) Declare(d decision, c FileDeclaration) ([]Event, error) {
 	if err := requirePatenteeOn(p, d.actor, "declared_on", c.DeclaredOn); err != nil {
 		return nil, err
 	}
-	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
+	patentees := p.PatenteesOn(c.DeclaredOn) // the admin may record a declaration dated before a transfer
+	if err := checkConsentList(patentees, c.CoOwnerConsent); err != nil {
 		return nil, err
 	}
 	ends := TermEndsOn(c.DeclaredOn, c.TermMonths)
-	if err := p.checkDeclarationRules(d, c, ends); err != nil {
+	if err := p.checkDeclarationRules(d, c, patentees, ends); err != nil {
 		return nil, err
 	}
 	ev := DeclarationFiled{Number: p.Number, DeclarationID: d.routedID(prefixDeclaration, p.Number),
 		Fee: c.Fee, TermMonths: c.TermMonths, DeclaredOn: c.DeclaredOn, TermEndsOn: ends,
 		EvaluationReportRef: strings.TrimSpace(c.EvaluationReportRef), CoOwnerConsent: c.CoOwnerConsent,
-		OtherTerms: c.OtherTerms, PatenteeIDs: p.PatenteeIDs}
+		OtherTerms: c.OtherTerms, PatenteeIDs: slices.Clone(patentees)}
 	return []Event{ev}, nil
 }
 
@@ -100,7 +102,10 @@ func (p *Patent) registerRefusesDeclarationOn(on Date) error {
 	return nil
 }
 
-func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date) error {
+// checkDeclarationRules checks the rules of DOMAIN.md's declaration table
+// for a declaration by patentees, the patentees of its day, whose term ends
+// on ends.
+func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, patentees []string, ends Date) error {
 	on := c.DeclaredOn
 	if err := p.registerRefusesDeclarationOn(on); err != nil {
 		return err
@@ -115,7 +120,7 @@ func (p *Patent) checkDeclarationRules(d decision, c FileDeclaration, ends Date)
 	if p.Kind != KindInvention && strings.TrimSpace(c.EvaluationReportRef) == "" {
 		return Violation(RuleEvaluationReportRequired, "a %s needs a patent evaluation report reference (PL 50)", p.Kind)
 	}
-	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
+	if err := checkConsent(patentees, c.CoOwnerConsent, d.actor); err != nil {
 		return err
 	}
 	if other := p.declarationOverlapping(on, ends); other != nil {
@@ -194,7 +199,8 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 	if err := requirePatenteeOn(p, d.actor, "effective_on", c.EffectiveOn); err != nil {
 		return nil, err
 	}
-	if err := checkConsentList(p.PatenteeIDs, c.CoOwnerConsent); err != nil {
+	patentees := p.PatenteesOn(c.EffectiveOn) // the admin may record a withdrawal dated before a transfer
+	if err := checkConsentList(patentees, c.CoOwnerConsent); err != nil {
 		return nil, err
 	}
 	if c.EffectiveOn.Before(decl.DeclaredOn) {
@@ -210,7 +216,7 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 		return nil, Violation(RuleWithdrawalBeforeLicense, "effective_on %s is not after open licence %s, which took effect on %s under declaration %s",
 			c.EffectiveOn, l.LicenseID, l.EffectiveOn, decl.DeclarationID)
 	}
-	if err := checkConsent(p.PatenteeIDs, c.CoOwnerConsent, d.actor); err != nil {
+	if err := checkConsent(patentees, c.CoOwnerConsent, d.actor); err != nil {
 		return nil, err
 	}
 	return []Event{DeclarationWithdrawn{Number: p.Number, DeclarationID: decl.DeclarationID,

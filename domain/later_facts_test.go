@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -73,5 +74,70 @@ func TestFactsInEitherOrder(t *testing.T) {
 				t.Fatalf("both accepted in one order: %v, in the other: %v; want %v in both", ab, ba, tc.want)
 			}
 		})
+	}
+}
+
+// TestBackdatedActsAreDecidedByThePatenteesOfTheirDay: a declaration or a
+// withdrawal the admin records with a date before a transfer already
+// recorded is checked against, and names, the patentees of its day, as it
+// is when it reaches the ledger before the transfer: the co-owners of that
+// day must consent, and the assignees, who did not hold the patent yet,
+// need not and may not.
+func TestBackdatedActsAreDecidedByThePatenteesOfTheirDay(t *testing.T) {
+	coOwned := registered(t, uni, firm)
+	toSME := orderedFact{AdminActor, transfer(TransferPatent{ToIDs: []string{sme}, EffectiveOn: day("2024-04-01"), CoOwnerConsent: []string{uni, firm}})}
+	declareWith := func(consent ...string) orderedFact {
+		return orderedFact{AdminActor, declare(FileDeclaration{Fee: FeeTerms{Mode: FeeFree}, TermMonths: 12,
+			DeclaredOn: day("2024-01-01"), CoOwnerConsent: consent})}
+	}
+	soleOwned := registered(t, uni)
+	toTwo := orderedFact{AdminActor, transfer(TransferPatent{ToIDs: []string{firm, sme}, EffectiveOn: day("2024-04-01")})}
+	for _, tc := range []struct {
+		name  string
+		given PatentRegistered
+		a, b  orderedFact
+		want  bool
+	}{
+		{"a co-owned patent declared without its co-owners' consent", coOwned, toSME, declareWith(), false},
+		{"a co-owned patent declared with the assignee's consent only", coOwned, toSME, declareWith(sme), false},
+		{"a co-owned patent declared with its co-owners' consent", coOwned, toSME, declareWith(uni, firm), true},
+		{"a sole owner's patent declared before it passed to two", soleOwned, toTwo, declareWith(), true},
+		{"a sole owner's patent declared with its owner's consent", soleOwned, toTwo, declareWith(uni), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ab, ba := bothAccepted([]Event{tc.given}, tc.a, tc.b), bothAccepted([]Event{tc.given}, tc.b, tc.a)
+			if ab != tc.want || ba != tc.want {
+				t.Fatalf("both accepted in one order: %v, in the other: %v; want %v in both", ab, ba, tc.want)
+			}
+		})
+	}
+	p := &Patent{}
+	p.Apply(coOwned)
+	d := decision{actor: AdminActor, today: day("2024-07-01"), newID: func() string { return "00000000-0000-4000-8000-000000000001" }}
+	events, err := transfer(TransferPatent{ToIDs: []string{sme}, EffectiveOn: day("2024-04-01"), CoOwnerConsent: []string{uni, firm}})(d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Apply(events[0])
+	events, err = declare(FileDeclaration{Fee: FeeTerms{Mode: FeeFree}, TermMonths: 12, DeclaredOn: day("2024-01-01"),
+		CoOwnerConsent: []string{uni, firm}})(d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := events[0].(DeclarationFiled).PatenteeIDs; !slices.Equal(got, []string{uni, firm}) {
+		t.Fatalf("the declaration dated before the transfer names patentees %v, want those of its day %v", got, []string{uni, firm})
+	}
+	p.Apply(events[0])
+	withdrawal := func(consent ...string) func(decision, *Patent) ([]Event, error) {
+		return func(d decision, p *Patent) ([]Event, error) {
+			return p.Withdraw(d, WithdrawDeclaration{DeclarationID: events[0].(DeclarationFiled).DeclarationID,
+				EffectiveOn: day("2024-03-01"), Reason: "新条款", CoOwnerConsent: consent})
+		}
+	}
+	if _, err := withdrawal(sme)(d, p); err == nil {
+		t.Fatal("a withdrawal dated before the transfer was accepted with the assignee's consent only")
+	}
+	if _, err := withdrawal(uni, firm)(d, p); err != nil {
+		t.Fatalf("a withdrawal dated before the transfer with its co-owners' consent: %v", err)
 	}
 }
