@@ -11,18 +11,33 @@ import (
 // A Chinese word, or one of digits, is found wherever it stands; a Latin
 // word only as a whole word, so that "be stored" holds no "best".
 var promotionalWords = []string{
-	"最", "第一", "顶级", "国家级", "世界级", "全球领先", "独一无二", "绝对", "唯一", "极致", "首选", "100%",
-	"best", "number one", "world-class", "guaranteed",
+	"最", "第一", "顶级", "国家级", "世界级", "领先", "独一无二", "绝对", "唯一", "极致", "首选", "100%",
+	"best", "greatest", "number one", "world-class", "guaranteed",
 }
 
 // ordinaryPhrases use 最 or 第一 as contract terms do, for a deadline, a
 // limit or an ordinal ("最迟于每年 3 月 31 日前支付", "最低使用费", "第一期许可费",
 // "第一条"), claiming nothing; they are taken out of a text before its
-// advertising words are looked for.
+// advertising words are looked for. A limit (最低, 最长, 最短) or an ordinal
+// (第一个) passes only with what it limits or counts, so that a claim
+// such as "能耗最低" or "国内第一个" is still found.
 var ordinaryPhrases = []string{
-	"最迟", "最晚", "最终", "最后", "最长", "最短", "最低", "最高不超过", "最多不超过",
-	"第一条", "第一款", "第一项", "第一章", "第一节", "第一期", "第一次", "第一年", "第一笔", "第一个",
+	"最迟", "最晚", "最终", "最后", "最高不超过", "最多不超过", "最长不超过", "最短不少于", "最低不少于",
+	"最低使用费", "最低许可费", "最低年使用费", "最低提成", "最低费用", "最低金额", "最低限额",
+	"最长期限", "最短期限", "最长为", "最短为",
+	"第一条", "第一款", "第一项", "第一章", "第一节", "第一期", "第一次", "第一年", "第一笔",
+	"第一个付款期", "第一个结算期", "第一个许可年度", "第一个年度", "第一个季度", "第一个月",
 	"第一季度", "第一阶段", "第一部分", "第一批",
+}
+
+// traditionalForms are the traditional characters of the words and phrases
+// above, with their simplified forms: a text is read in simplified
+// characters, so that "國家級" is "国家级".
+var traditionalForms = map[rune]rune{
+	'頂': '顶', '級': '级', '國': '国', '領': '领', '獨': '独', '無': '无', '絕': '绝', '對': '对',
+	'極': '极', '選': '选', '遲': '迟', '終': '终', '後': '后', '長': '长', '過': '过', '條': '条',
+	'項': '项', '節': '节', '筆': '笔', '個': '个', '階': '阶', '額': '额', '費': '费', '為': '为',
+	'結': '结', '許': '许', '於': '于',
 }
 
 // PromotionalWord returns the first advertising word found in text, or "".
@@ -52,10 +67,16 @@ func PromotionalWord(text string) string {
 	return ""
 }
 
-// foldWidth lower-cases s and folds its full-width forms to ASCII
-// (FoldWidth).
+// foldWidth lower-cases s, folds its full-width forms to ASCII
+// (FoldWidth) and the traditional characters of traditionalForms to
+// simplified ones.
 func foldWidth(s string) string {
-	return strings.Map(func(r rune) rune { return unicode.ToLower(FoldWidth(r)) }, s)
+	return strings.Map(func(r rune) rune {
+		if simplified, ok := traditionalForms[r]; ok {
+			return simplified
+		}
+		return unicode.ToLower(FoldWidth(r))
+	}, s)
 }
 
 // withoutSpaces drops the white space of s, the ideographic space U+3000

@@ -43,6 +43,37 @@ func TestPromotionalWordResistsDisguise(t *testing.T) {
 	}
 }
 
+// TestPromotionalWordReadsTraditionalCharacters: the words of the list and
+// the ordinary phrases written in traditional characters are read as their
+// simplified forms.
+func TestPromotionalWordReadsTraditionalCharacters(t *testing.T) {
+	for text, want := range map[string]string{
+		"本技術為國家級方案": "国家级", "頂級電池": "顶级", "世界級水平": "世界级", "獨一無二": "独一无二", "絕對可靠": "绝对",
+		"極致體驗": "极致", "首選方案": "首选", "全球領先": "领先", "國內第一個同類專利": "第一",
+	} {
+		if got := PromotionalWord(text); got != want {
+			t.Errorf("PromotionalWord(%q) = %q, want %q", text, got, want)
+		}
+	}
+	for _, text := range []string{"最遲於每年 3 月 31 日前支付；最終以備案合同為準；最後一期", "許可期限最長為 5 年，最短不少於 1 年",
+		"第一條、第一項、第一節；第一筆許可費於第一個付款期支付；第一階段", "提成最高不超過 5%，最低使用費 1 萬元，最低金額 2 萬元"} {
+		if w := PromotionalWord(text); w != "" {
+			t.Errorf("PromotionalWord(%q) = %q, want none", text, w)
+		}
+	}
+}
+
+// TestPromotionalWordFindsClaimsBesideOrdinaryPhrases: a limit or an
+// ordinal passes only with what it limits or counts; as a claim it is
+// found.
+func TestPromotionalWordFindsClaimsBesideOrdinaryPhrases(t *testing.T) {
+	for _, text := range []string{"本技术能耗最低", "电池寿命最长", "充电时间最短的方案", "国内第一个同类专利", "世界领先水平", "the greatest cell"} {
+		if PromotionalWord(text) == "" {
+			t.Errorf("PromotionalWord(%q) found nothing", text)
+		}
+	}
+}
+
 func TestPromotionalWordPassesOrdinaryText(t *testing.T) {
 	for _, text := range []string{
 		"被许可人应按季度报告实施情况",
@@ -58,6 +89,7 @@ func TestPromotionalWordPassesOrdinaryText(t *testing.T) {
 		"第一期许可费于签约时支付，最迟于每年 3 月 31 日前支付",
 		"最低使用费 1 万元，提成最高不超过净销售额的 5%；最终以备案合同为准",
 		"第一条 许可范围；第一季度报告实施情况",
+		"许可期限最长为 5 年，最短不少于 1 年；最低提成 2 万元；第一个结算期于 6 月 30 日结束",
 		"",
 	} {
 		if w := PromotionalWord(text); w != "" {
