@@ -20,10 +20,6 @@ import (
 // spreads over them; the rows' cells are joined.
 var listColumns = []string{domain.ColPatentees, domain.ColIPC, domain.ColCoOwnerConsent}
 
-// identityColumns name a patent (number first): a row that gives none of
-// them of its own, but an item of a list column, continues the row above.
-var identityColumns = []string{domain.ColNumber, domain.ColTitle, domain.ColFiledOn, domain.ColGrantedOn}
-
 // heldRow is a data row held back by Reader.Next until the next row shows
 // whether it continues the same patent, with the rows it has absorbed.
 type heldRow struct {
@@ -57,10 +53,13 @@ func (r *Reader) releaseHeld() {
 // number, adds an item to a list column and differs from it in nothing
 // else (one row per co-owner, as exports write it; a row that gives
 // another title or fee, or repeats the row, stays a row of its own, a
-// repeat or duplicate as the import reports it); or it gives no number,
-// title or date of its own (blank, or filled from the held row's merged
-// ranges) but an item of a list column (a co-owner, an IPC code, a
-// consent).
+// repeat or duplicate as the import reports it); or it gives no number
+// and no title but the held row's (blank, filled from the held row's
+// merged ranges, or repeated) but an item of a list column (a co-owner,
+// an IPC code, a consent). Such a row may repeat the dates: a CSV saved
+// from a workbook whose number and title were merged over the rows, and
+// its dates typed on each, has them so; a date that differs is a problem
+// of the patent's row (absorb).
 func (r *Reader) continues(cells []string) bool {
 	mergedFromHeld := func(col string) bool {
 		i, ok := r.index[col]
@@ -73,10 +72,9 @@ func (r *Reader) continues(cells []string) bool {
 		return samePatentNumber(number, cellAt(r.held.cells, r.index, domain.ColNumber)) && r.differsInListsOnly(cells) &&
 			r.addsListItems(cells)
 	}
-	for _, col := range identityColumns {
-		if cellAt(cells, r.index, col) != "" && !mergedFromHeld(col) {
-			return false
-		}
+	if title := cellAt(cells, r.index, domain.ColTitle); title != "" && !mergedFromHeld(domain.ColTitle) &&
+		title != cellAt(r.held.cells, r.index, domain.ColTitle) {
+		return false
 	}
 	return slices.ContainsFunc(listColumns, func(col string) bool { return cellAt(cells, r.index, col) != "" })
 }

@@ -105,6 +105,30 @@ func TestPatentOverSeveralRowsInOtherLayouts(t *testing.T) {
 	checkRows(t, rows, "2 A [华南理工大学|广州星能电池科技有限公司] [H01M 10/42] 2020-03-15 2022-01-10 ")
 }
 
+// TestContinuingRowsMayRepeatTheDates: a CSV saved from a workbook whose
+// number and title were merged over a patent's rows, with its dates typed
+// on each, has the number and title blank below the first row and the
+// dates repeated: the rows are one patent (the audit found its first row
+// registered alone, without its co-owner). A row that gives the title
+// again continues it too, and one whose date differs is a problem of the
+// patent's row, which is then rejected whole.
+func TestContinuingRowsMayRepeatTheDates(t *testing.T) {
+	n := func(i int) string { return number(t, fmt.Sprintf("20201000000%d", i)) }
+	csv := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\n" +
+		n(1) + ",A,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\n" +
+		",,广州星能电池科技有限公司,H01M 4/13,2020-03-15,2022-01-10\n" +
+		",A,暨南大学,,2020-03-15,2022-01-10\n" +
+		n(2) + ",B,中山大学,G06T 7/00,2020-03-16,2022-01-11\n" +
+		",,暨南大学,,2020-03-17,2022-01-11\n"
+	_, rows := readAll(t, strings.NewReader(csv))
+	checkRows(t, rows,
+		"2 A [华南理工大学|广州星能电池科技有限公司|暨南大学] [H01M 10/42|H01M 4/13] 2020-03-15 2022-01-10 ",
+		"5 B [中山大学|暨南大学] [G06T 7/00] 2020-03-16 2022-01-11 filed_on")
+	if msg := rows[1].Problems[0].Message; !strings.Contains(msg, `row 6 continues this patent, but gives "2020-03-17" here where row 5 gives "2020-03-16"`) {
+		t.Errorf("the differing date says %q", msg)
+	}
+}
+
 // TestNextKeepsItsLimit: a held patent row followed by an unreadable one
 // comes out one row per call when asked for one.
 func TestNextKeepsItsLimit(t *testing.T) {
