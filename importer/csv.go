@@ -199,12 +199,14 @@ func (s *sniffReader) Read(p []byte) (int, error) {
 	return s.out.Read(p)
 }
 
-// looksUTF8 reports whether b is UTF-8 text: valid, or with a stray
-// invalid byte per hundred multi-byte characters at most (such bytes then
-// make their rows fail validation, instead of turning the whole file into
-// mojibake as a wrong guess of GB18030 would). GB18030 Chinese text has
-// most of its byte pairs invalid as UTF-8. A character cut off at the end
-// of b does not count when more text follows.
+// looksUTF8 reports whether b is UTF-8 text: its multi-byte characters
+// valid as UTF-8 outnumber its bytes that are not, so that a file of
+// UTF-8 text with a stray byte, or with cells pasted from a GBK file, is
+// read as UTF-8 (such bytes then make their rows fail validation, instead
+// of turning the whole file into mojibake as a wrong guess of GB18030
+// would). GB18030 Chinese text has most of its byte pairs invalid as UTF-8
+// and few valid (about one in eight). A character cut off at the end of b
+// does not count when more text follows.
 func looksUTF8(b []byte, atEOF bool) bool {
 	valid, invalid := 0, 0
 	for len(b) > 0 {
@@ -220,5 +222,5 @@ func looksUTF8(b []byte, atEOF bool) bool {
 		}
 		b = b[size:]
 	}
-	return invalid == 0 || valid > 0 && invalid*100 <= valid
+	return invalid == 0 || valid > invalid
 }

@@ -210,6 +210,36 @@ func TestCSVStrayByteInUTF8(t *testing.T) {
 	}
 }
 
+// TestCSVWithAGBKCellIsUTF8: a UTF-8 list with one cell pasted from a GBK
+// file is read as UTF-8: the GBK cell rejects its row, and the other rows
+// keep their Chinese (the audit found the file read as GB18030, a UTF-8
+// row written as mojibake and another rejected), whether its header is in
+// English or in Chinese.
+func TestCSVWithAGBKCellIsUTF8(t *testing.T) {
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String("一种混合编码的标题")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, header := range []string{"number,title,patentees,ipc,filed_on,granted_on,abstract\n", "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,摘要\n"} {
+		data := header +
+			number(t, "202113000001") + ",一种电池,华南理工大学,G06F 17/00,2021-01-04,2023-01-01,锂电池组\n" +
+			number(t, "202113000002") + "," + gbk + ",华南理工大学,G06F 17/00,2021-01-04,2023-01-01,abc\n" +
+			number(t, "202113000003") + ",电池管理系统,华南理工大学,G06F 17/00,2021-01-04,2023-01-01,储能系统\n"
+		rd, rows := readAll(t, strings.NewReader(data))
+		if rd.Encoding() != importer.EncodingUTF8 || len(rows) != 3 {
+			t.Fatalf("encoding %s, %d rows", rd.Encoding(), len(rows))
+		}
+		if rows[0].Patent.Title != "一种电池" || rows[2].Patent.Title != "电池管理系统" || rows[2].Patent.Abstract != "储能系统" ||
+			len(rows[0].Problems) != 0 || len(rows[2].Problems) != 0 {
+			t.Errorf("the UTF-8 rows read %q %q %q, problems %+v %+v", rows[0].Patent.Title, rows[2].Patent.Title,
+				rows[2].Patent.Abstract, rows[0].Problems, rows[2].Problems)
+		}
+		if p := rows[1].Problems; len(p) != 1 || p[0].Field != domain.ColTitle {
+			t.Errorf("the GBK cell's row: %+v", p)
+		}
+	}
+}
+
 func TestCSVUndecodableGB18030(t *testing.T) {
 	// Bytes that are no GB18030 text in a GB18030 file spoil their cells'
 	// rows; they are never read as U+FFFD into the ledger.
