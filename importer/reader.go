@@ -651,6 +651,9 @@ func (r *Reader) checkHeader() error {
 	if r.dup != "" {
 		return domain.Invalid("file", "%s; give each column once", r.dup)
 	}
+	if clash := r.unitClashes(); clash != "" {
+		return domain.Invalid("file", "%s", clash)
+	}
 	var missing []string
 	for _, col := range requiredColumns {
 		if _, ok := r.index[col]; !ok {
@@ -671,6 +674,60 @@ func (r *Reader) checkHeader() error {
 	}
 	return domain.Invalid("file", "the header row has no column %s%s; see the README's import columns for the Chinese and English headers",
 		strings.Join(missing, ", "), unknown)
+}
+
+// columnUnits are the units of the columns that hold amounts, and the
+// words that, in a header's notes in brackets, name another unit: a
+// header "royalty_bp(%)" or "lump_sum_fen(元)" would have its values read
+// 100 times too small, and a declaration's terms never change.
+var columnUnits = map[string]struct {
+	unit  string
+	other []string
+}{
+	domain.ColLumpSumFen:    {"fen (1 元 = 100 fen)", yuanWords},
+	domain.ColInstalmentFen: {"fen (1 元 = 100 fen)", yuanWords},
+	domain.ColEntryFeeFen:   {"fen (1 元 = 100 fen)", yuanWords},
+	domain.ColRoyaltyBP:     {"basis points (1% = 100 bp)", []string{"%", "percent", "百分"}},
+	domain.ColTermMonths:    {"months", []string{"年", "year", "天", "日", "day", "周", "week"}},
+}
+
+// yuanWords name amounts in yuan rather than fen.
+var yuanWords = []string{"元", "yuan", "rmb", "cny", "¥", "￥", "万"}
+
+// unitClashes names the columns whose header's notes in brackets name a
+// unit other than the column's ("royalty_bp(%)"), "" when none does.
+func (r *Reader) unitClashes() string {
+	var clashes []string
+	for _, col := range slices.Sorted(maps.Keys(r.index)) {
+		u, ok := columnUnits[col]
+		if !ok {
+			continue
+		}
+		notes := headerNotes(foldHeader(r.labels[col]))
+		if i := slices.IndexFunc(u.other, func(w string) bool { return strings.Contains(notes, w) }); i >= 0 {
+			clashes = append(clashes, fmt.Sprintf("column %s's header %s gives its unit as %s, but %s is in %s; give the values in %s and the header without that unit",
+				columnName(r.index[col]), domain.Quote(r.labels[col]), domain.Quote(u.other[i]), col, u.unit, u.unit))
+		}
+	}
+	return strings.Join(clashes, "; ")
+}
+
+// headerNotes returns the notes in brackets of a folded header, joined.
+func headerNotes(h string) string {
+	var notes strings.Builder
+	for {
+		open := strings.IndexByte(h, '(')
+		if open < 0 {
+			return notes.String()
+		}
+		h = h[open+1:]
+		end := strings.IndexByte(h, ')')
+		if end < 0 {
+			end = len(h)
+		}
+		notes.WriteString(h[:end] + " ")
+		h = h[end:]
+	}
 }
 
 // columnTitle names a required column by its Chinese and English headers:

@@ -240,6 +240,33 @@ func TestCSVWithAGBKCellIsUTF8(t *testing.T) {
 	}
 }
 
+// TestHeaderNamingAnotherUnitIsRefused: a header whose note in brackets
+// gives another unit than its column's (a royalty in %, a fee in 元, a term
+// in years) refuses the file, naming the column and the unit to use; the
+// audit found such values read in the column's unit, 100 times too small.
+// Notes that give the column's own unit pass.
+func TestHeaderNamingAnotherUnitIsRefused(t *testing.T) {
+	base := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,"
+	row := "\n" + number(t, "202113000100") + ",x,华南理工大学,G06F 17/00,2021-01-04,2023-01-01,提成,5\n"
+	for header, want := range map[string]string{
+		"royalty_bp(%)":       `column H's header "royalty_bp(%)" gives its unit as "%", but royalty_bp is in basis points (1% = 100 bp)`,
+		"lump_sum_fen（元）":     `column H's header "lump_sum_fen（元）" gives its unit as "元", but lump_sum_fen is in fen`,
+		"entry_fee_fen (万元)":  `gives its unit as "元"`,
+		"term_months (years)": `gives its unit as "year", but term_months is in months`,
+		"许可期限(月)":             "",
+		"royalty_bp(基点)":      "",
+		"lump_sum_fen（分，必填）":  "",
+	} {
+		_, err := importer.NewReader(strings.NewReader(base + header + row))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("header %q: %v", header, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("header %q: %v, want %q", header, err, want)
+		}
+	}
+}
+
 func TestCSVUndecodableGB18030(t *testing.T) {
 	// Bytes that are no GB18030 text in a GB18030 file spoil their cells'
 	// rows; they are never read as U+FFFD into the ledger.
