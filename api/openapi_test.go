@@ -1535,3 +1535,129 @@ func TestOpenAPIFullWidthRegion(t *testing.T) {
 		h.do(oasCall{method: "GET", path: path, want: http.StatusOK})
 	}
 }
+
+// TestOpenAPIFormsAreThePages: every POST form of the page templates is
+// documented as its action's form body with exactly the fields it sends
+// (those of the templates it includes too): the audit found the declaration
+// form documented with fields in fen that the server no longer reads.
+func TestOpenAPIFormsAreThePages(t *testing.T) {
+	doc := oasLoad(t)
+	names, defines := templateFormFields(t)
+	if len(names) < 4 {
+		t.Fatalf("found %d forms in the templates; the pattern is wrong", len(names))
+	}
+	for path, fields := range names {
+		item := doc.Paths.Find(path)
+		if item == nil || item.Post == nil || item.Post.RequestBody == nil {
+			t.Errorf("form to %s: not documented as a POST with a body", path)
+			continue
+		}
+		media := item.Post.RequestBody.Value.Content.Get("application/x-www-form-urlencoded")
+		if media == nil {
+			t.Errorf("form to %s: no form body documented", path)
+			continue
+		}
+		documented := oasSortedKeys(media.Schema.Value.Properties)
+		sent := expandTemplateFields(fields, defines)
+		if !slices.Equal(documented, sent) {
+			t.Errorf("form to %s sends %v; the document lists %v", path, sent, documented)
+		}
+	}
+}
+
+// templateFormFields returns, by the documented path of its action, the
+// field names and {{template}} calls of every POST form in the page
+// templates, and the field names and calls of every {{define}}d template.
+func templateFormFields(t *testing.T) (forms map[string][]string, defines map[string][]string) {
+	t.Helper()
+	form := regexp.MustCompile(`(?s)<form method="post" action="([^"{]*)(?:\{\{\.Patent\.Number\}\})?([^"{]*)(?:\{\{\.LangQuery\}\})?"[^>]*>(.*?)</form>`)
+	define := regexp.MustCompile(`\{\{define "([^"]+)"\}\}`)
+	forms, defines = map[string][]string{}, map[string][]string{}
+	files, err := filepath.Glob("webassets/templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("templates: %v", err)
+	}
+	for _, file := range files {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range form.FindAllStringSubmatch(string(text), -1) {
+			path := m[1] + m[2]
+			if strings.Contains(m[0], "{{.Patent.Number}}") {
+				path = m[1] + "{number}" + m[2]
+			}
+			forms[path] = fieldsAndCalls(m[3])
+		}
+		// A template's text runs from its {{define}} to the next one.
+		starts := define.FindAllStringSubmatchIndex(string(text), -1)
+		for i, at := range starts {
+			end := len(text)
+			if i+1 < len(starts) {
+				end = starts[i+1][0]
+			}
+			defines[string(text[at[2]:at[3]])] = fieldsAndCalls(string(text[at[1]:end]))
+		}
+	}
+	return forms, defines
+}
+
+// fieldsAndCalls returns the field names (name="…") of a template's text
+// and its {{template "…"}} calls, each call as "template:NAME".
+func fieldsAndCalls(text string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`name="([a-z_]+)"|\{\{template "([^"]+)"`).FindAllStringSubmatch(text, -1) {
+		if m[1] != "" {
+			out = append(out, m[1])
+		} else {
+			out = append(out, "template:"+m[2])
+		}
+	}
+	return out
+}
+
+// expandTemplateFields replaces the template calls among fields by the
+// fields of the templates called, and returns the names sorted, once each.
+func expandTemplateFields(fields []string, defines map[string][]string) []string {
+	seen := map[string]bool{}
+	var walk func([]string)
+	walk = func(items []string) {
+		for _, f := range items {
+			if name, ok := strings.CutPrefix(f, "template:"); ok {
+				walk(defines[name])
+				continue
+			}
+			seen[f] = true
+		}
+	}
+	walk(fields)
+	return oasSortedKeys(seen)
+}
+
+// TestOpenAPIInlineTypesHaveTheirOwnNames: a client generator names the
+// type of a property's inline enum or object after its schema and the
+// property (Patent.status → PatentStatus); no such name may be a
+// component's, or generation stops (oapi-codegen: "duplicate typename
+// 'PatentStatus'", as the audit found).
+func TestOpenAPIInlineTypesHaveTheirOwnNames(t *testing.T) {
+	doc := oasLoad(t)
+	camel := func(s string) string {
+		var b strings.Builder
+		for _, part := range strings.Split(s, "_") {
+			if part != "" {
+				b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+			}
+		}
+		return b.String()
+	}
+	for name, ref := range doc.Components.Schemas {
+		for prop, p := range ref.Value.Properties {
+			if p.Ref != "" || (len(p.Value.Enum) == 0 && len(p.Value.Properties) == 0) {
+				continue
+			}
+			if generated := name + camel(prop); doc.Components.Schemas[generated] != nil {
+				t.Errorf("%s.%s is an inline type a generator names %s, the name of a component", name, prop, generated)
+			}
+		}
+	}
+}
