@@ -919,10 +919,11 @@ func TestOpenAPIConformance(t *testing.T) {
 		t.Errorf("import answered %s", imp.body)
 	}
 
-	// Declarations: a lump sum on P1, a royalty above the guidance on P2
-	// (accepted with a warning).
+	// Declarations: an entry fee and a royalty on P1, a royalty above the
+	// guidance on P2 (accepted with a warning).
 	d1 := h.do(oasCall{method: "POST", path: "/v1/patents/" + p1 + "/declarations", key: uni.key, want: 201,
-		body: map[string]any{"fee": map[string]any{"mode": "lump_sum", "lump_sum_fen": 5_000_000},
+		body: map[string]any{"fee": map[string]any{"mode": "entry_plus_royalty", "entry_fee_fen": 5_000_000, "royalty_bp": 300,
+			"royalty_base": "net_sales"},
 			"term_months": 36, "declared_on": "2024-01-02", "other_terms": "被许可人应在许可生效后三个月内办理备案。"}}).str("declaration_id")
 	r2 := h.do(oasCall{method: "POST", path: "/v1/patents/" + p2 + "/declarations", key: uni.key, want: 201,
 		body: map[string]any{"fee": map[string]any{"mode": "royalty", "royalty_bp": 2500, "royalty_base": "net_sales"},
@@ -963,10 +964,12 @@ func TestOpenAPIConformance(t *testing.T) {
 	h.do(oasCall{method: "POST", path: "/v1/licenses/" + l1 + "/royalties", key: uni.key, want: 201,
 		body: map[string]any{"paid_on": "2024-04-15", "amount_fen": 120_000, "period": "2024Q1"}})
 
-	// A negotiated licence on P3 (before its lapse).
-	h.do(oasCall{method: "POST", path: "/v1/patents/" + p3 + "/licenses", key: uni.key, want: 201,
+	// A negotiated licence on P3 (before its lapse), and a royalty under it.
+	l3 := h.do(oasCall{method: "POST", path: "/v1/patents/" + p3 + "/licenses", key: uni.key, want: 201,
 		body: map[string]any{"type": "ordinary", "licensee_id": sme2.id, "effective_on": "2024-02-01",
-			"ends_on": "2025-01-31", "fee_paid_fen": 800_000}})
+			"ends_on": "2025-01-31", "fee_paid_fen": 800_000}}).str("license_id")
+	h.do(oasCall{method: "POST", path: "/v1/licenses/" + l3 + "/royalties", key: uni.key, want: 201,
+		body: map[string]any{"paid_on": "2024-04-15", "amount_fen": 120_000, "period": "2024Q1"}})
 
 	// The bank registers a pledge on P2, consents to open licensing, and
 	// releases it.

@@ -86,13 +86,15 @@ func (h *readsHarness) pay(licence, on string, fen domain.Fen) int64 {
 	return res.Position
 }
 
-// TestFeesTally reads the fees tally over HTTP: a lump sum, an instalment
-// licence's first and later instalments, a royalty licence's royalty and a
-// later payment under the lump-sum licence, each in its quarter and kind;
+// TestFeesTally reads the fees tally over HTTP: an entry fee (a lump sum),
+// an instalment licence's first and later instalments, a royalty licence's
+// royalty and a royalty under the entry-fee licence, each in its quarter
+// and kind;
 // the total agrees with the deals tally's fees; the CSV names the kinds.
 func TestFeesTally(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	_, lump := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 5_000_000}, "2024-03-01", 5_000_000)
+	_, lump := h.openLicence(1, domain.FeeTerms{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 5_000_000, RoyaltyBP: 200,
+		RoyaltyBase: domain.BaseNetSales}, "2024-03-01", 5_000_000)
 	_, inst := h.openLicence(2, domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 300_000, Instalments: 4}, "2024-04-10", 300_000)
 	_, roy := h.openLicence(3, domain.FeeTerms{Mode: domain.FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales}, "2024-05-20", 0)
 	h.pay(inst.ID, "2024-07-10", 300_000)

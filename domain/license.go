@@ -266,6 +266,33 @@ func (p *Patent) PayRoyalty(d decision, c PayRoyalty) ([]Event, error) {
 	if c.PaidOn.Before(l.EffectiveOn) {
 		return nil, Violation(RuleDateBeforeFact, "paid_on %s is before the licence takes effect on %s", c.PaidOn, l.EffectiveOn)
 	}
+	if err := p.checkOpenLicensePayment(l, c.AmountFen); err != nil {
+		return nil, err
+	}
 	return []Event{RoyaltyPaid{Number: p.Number, LicenseID: l.LicenseID, PaidOn: c.PaidOn,
 		AmountFen: c.AmountFen, Period: strings.TrimSpace(c.Period)}}, nil
+}
+
+// checkOpenLicensePayment refuses a payment under an open licence that the
+// declared terms do not call for (fee_mismatch: an open licence is taken
+// on the declaration's equal terms, PL 51(1)): under terms without a
+// royalty (free, a lump sum, instalments) the payments may not come to
+// more than the declared fee, so a free or lump-sum licence, paid in full
+// on taking, takes none, and an instalment licence takes the rest of its
+// instalments. Royalty terms take any payment, as negotiated licences do.
+func (p *Patent) checkOpenLicensePayment(l *License, amount Fen) error {
+	if l.Type != LicenseOpen {
+		return nil
+	}
+	decl := p.Declaration(l.DeclarationID)
+	if decl == nil || decl.Fee.RoyaltyBP > 0 {
+		return nil
+	}
+	declared, paid := decl.Fee.FixedTotal(), l.FeePaidFen+l.RoyaltiesFen
+	if paid+amount <= declared {
+		return nil
+	}
+	return Violation(RuleFeeMismatch, "open licence %s was taken under declaration %s, whose terms (%s) come to %d fen in all; "+
+		"%d fen has been paid, so %d fen more would pay beyond the declared terms", l.LicenseID, decl.DeclarationID,
+		decl.Fee.Mode, declared, paid, amount)
 }

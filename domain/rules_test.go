@@ -342,6 +342,45 @@ func TestRecordalAndRoyaltyRules(t *testing.T) {
 	})
 }
 
+// TestPaymentsUnderAnOpenLicenseFollowTheDeclaredTerms: under terms
+// without a royalty an open licence takes no more than the declared fee
+// (fee_mismatch): nothing after a free or lump-sum licence, the rest of
+// the instalments after an instalment one; royalty terms and negotiated
+// licences take any payment.
+func TestPaymentsUnderAnOpenLicenseFollowTheDeclaredTerms(t *testing.T) {
+	reg := registered(t)
+	declaredWith := func(fee FeeTerms) DeclarationFiled {
+		return DeclarationFiled{Number: reg.Number, DeclarationID: "D1", Fee: fee, TermMonths: 36, DeclaredOn: day("2024-01-02"),
+			TermEndsOn: day("2027-01-01"), PatenteeIDs: []string{uni}}
+	}
+	openUnder := func(paid Fen) LicenseGranted {
+		return LicenseGranted{Number: reg.Number, LicenseID: "L1", Type: LicenseOpen, LicensorIDs: []string{uni}, LicenseeID: sme,
+			EffectiveOn: day("2024-03-01"), EndsOn: day("2027-01-01"), FeePaidFen: paid, DeclarationID: "D1"}
+	}
+	paid := func(amount Fen) RoyaltyPaid {
+		return RoyaltyPaid{Number: reg.Number, LicenseID: "L1", PaidOn: day("2024-04-01"), AmountFen: amount}
+	}
+	pay := func(amount Fen) func(decision, *Patent) ([]Event, error) {
+		return func(d decision, p *Patent) ([]Event, error) {
+			return p.PayRoyalty(d, PayRoyalty{LicenseID: "L1", PaidOn: day("2024-06-01"), AmountFen: amount})
+		}
+	}
+	free, lump := declaredWith(FeeTerms{Mode: FeeFree}), declaredWith(lumpSum(5_000_000))
+	instalments := declaredWith(FeeTerms{Mode: FeeInstalment, InstalmentFen: 100_000, Instalments: 3})
+	royalty := declaredWith(FeeTerms{Mode: FeeRoyalty, RoyaltyBP: 300, RoyaltyBase: BaseNetSales})
+	entry := declaredWith(FeeTerms{Mode: FeeEntryPlusRoyalty, EntryFeeFen: 100_000, RoyaltyBP: 300, RoyaltyBase: BaseNetSales})
+	runCases(t, []ruleCase{
+		{name: "a payment under a free licence", given: []Event{reg, free, openUnder(0)}, when: pay(1), rule: RuleFeeMismatch},
+		{name: "a payment after a lump sum", given: []Event{reg, lump, openUnder(5_000_000)}, when: pay(1), rule: RuleFeeMismatch},
+		{name: "the second instalment", given: []Event{reg, instalments, openUnder(100_000)}, when: pay(100_000)},
+		{name: "the third instalment", given: []Event{reg, instalments, openUnder(100_000), paid(100_000)}, when: pay(100_000)},
+		{name: "a fourth instalment", given: []Event{reg, instalments, openUnder(100_000), paid(200_000)}, when: pay(1), rule: RuleFeeMismatch},
+		{name: "more than the instalments left", given: []Event{reg, instalments, openUnder(100_000)}, when: pay(200_001), rule: RuleFeeMismatch},
+		{name: "a royalty under royalty terms", given: []Event{reg, royalty, openUnder(0)}, when: pay(9_999_999)},
+		{name: "a royalty after an entry fee", given: []Event{reg, entry, openUnder(100_000)}, when: pay(9_999_999)},
+	})
+}
+
 func TestRecordalDeadline(t *testing.T) {
 	// IR 5: a period of months ends on the corresponding day of the last
 	// month, or on that month's last day when it has no such day.

@@ -112,13 +112,15 @@ func (w *world) patent(digits string) domain.PatentNumber {
 	return n
 }
 
-// declared registers a patent and declares it open for a lump sum of
-// ¥50,000; it returns the number and declaration ID.
+// declared registers a patent and declares it open for an entry fee of
+// ¥50,000 and a royalty of 3% of net sales (so that royalties may be paid
+// under its licences); it returns the number and declaration ID.
 func (w *world) declared(digits string) (domain.PatentNumber, string) {
 	w.t.Helper()
 	n := w.patent(digits)
 	res, err := w.svc.FileDeclaration(context.Background(), as(w.uni), n, domain.FileDeclaration{
-		Fee: domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 5_000_000}, TermMonths: 36, DeclaredOn: bday("2024-01-02")})
+		Fee:        domain.FeeTerms{Mode: domain.FeeEntryPlusRoyalty, EntryFeeFen: 5_000_000, RoyaltyBP: 300, RoyaltyBase: domain.BaseNetSales},
+		TermMonths: 36, DeclaredOn: bday("2024-01-02")})
 	if err != nil {
 		w.t.Fatalf("declare %s: %v", n, err)
 	}
