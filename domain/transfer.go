@@ -49,6 +49,9 @@ func (p *Patent) Transfer(d decision, c TransferPatent) ([]Event, error) {
 	if s := p.StatusOn(on); s != StatusActive {
 		return nil, Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
 	}
+	if p.SuspendedOn(on) { // a suspension (IR 103–104) freezes the ownership while a dispute or a court's preservation lasts
+		return nil, Violation(RulePatentSuspended, "patent %s is suspended on %s: its ownership cannot change while the suspension lasts", p.Number, on)
+	}
 	if pl := p.PledgeWithoutConsentOn(on); pl != nil {
 		return nil, Violation(RulePledgedWithoutConsent, "pledge %s is active and its pledgee has not consented", pl.PledgeID)
 	}
