@@ -141,3 +141,47 @@ func TestBackdatedActsAreDecidedByThePatenteesOfTheirDay(t *testing.T) {
 		t.Fatalf("a withdrawal dated before the transfer with its co-owners' consent: %v", err)
 	}
 }
+
+// TestPledgeConsentAndReleaseInEitherOrder: a consent dated before the
+// release stands whichever is recorded first, and one dated on or after it
+// is refused whichever is recorded first (a release recorded after a later
+// consent was accepted, a consent recorded after a later release refused).
+func TestPledgeConsentAndReleaseInEitherOrder(t *testing.T) {
+	reg := registered(t)
+	pledge := pledged(t, "P1", "2024-01-01", false)
+	consent := func(on string) orderedFact {
+		return orderedFact{OrgActor(bank), func(d decision, p *Patent) ([]Event, error) {
+			events, err := ConsentPledgeOn(d, []*Patent{p}, ConsentPledge{PledgeID: "P1", ConsentedOn: day(on)})
+			if err != nil {
+				return nil, err
+			}
+			return events[0], nil
+		}}
+	}
+	release := func(on string) orderedFact {
+		return orderedFact{OrgActor(bank), func(d decision, p *Patent) ([]Event, error) {
+			events, err := ReleasePledgeOn(d, []*Patent{p}, ReleasePledge{PledgeID: "P1", ReleasedOn: day(on), Reason: ReleaseRepaid})
+			if err != nil {
+				return nil, err
+			}
+			return events[0], nil
+		}}
+	}
+	for _, tc := range []struct {
+		name string
+		a, b orderedFact
+		want bool
+	}{
+		{"a consent before the release", consent("2024-03-01"), release("2024-05-01"), true},
+		{"a consent on the release's day", consent("2024-05-01"), release("2024-05-01"), false},
+		{"a consent after the release", consent("2024-03-01"), release("2024-02-01"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			given := []Event{reg, pledge}
+			ab, ba := bothAccepted(given, tc.a, tc.b), bothAccepted(given, tc.b, tc.a)
+			if ab != tc.want || ba != tc.want {
+				t.Fatalf("both accepted in one order: %v, in the other: %v; want %v in both", ab, ba, tc.want)
+			}
+		})
+	}
+}

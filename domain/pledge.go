@@ -154,8 +154,8 @@ func ConsentPledgeOn(d decision, ps []*Patent, c ConsentPledge) ([][]Event, erro
 		return nil, err
 	}
 	return eachPledge(d, ps, c.PledgeID, func(p *Patent, pl *Pledge) (Event, error) {
-		if !pl.ReleasedOn.IsZero() {
-			return nil, Violation(RulePledgeReleased, "pledge %s was released on %s", pl.PledgeID, pl.ReleasedOn)
+		if !pl.ReleasedOn.IsZero() && !c.ConsentedOn.Before(pl.ReleasedOn) { // a consent recorded late, of a day before the release, stands
+			return nil, Violation(RulePledgeReleased, "pledge %s was released on %s, not after consented_on %s", pl.PledgeID, pl.ReleasedOn, c.ConsentedOn)
 		}
 		if pl.OpenLicenseConsent || !pl.ConsentedOn.IsZero() {
 			return nil, Violation(RulePledgeAlreadyConsented, "the pledgee of %s has already consented", pl.PledgeID)
@@ -193,6 +193,9 @@ func ReleasePledgeOn(d decision, ps []*Patent, c ReleasePledge) ([][]Event, erro
 		}
 		if c.ReleasedOn.Before(pl.RegisteredOn) {
 			return nil, Violation(RuleDateBeforeFact, "released_on %s is before the registration on %s", c.ReleasedOn, pl.RegisteredOn)
+		}
+		if !pl.ConsentedOn.IsZero() && !c.ReleasedOn.After(pl.ConsentedOn) { // the consent was given while the pledge existed
+			return nil, Violation(RuleDateBeforeFact, "released_on %s is not after the pledgee's consent on %s", c.ReleasedOn, pl.ConsentedOn)
 		}
 		return PledgeReleased{Number: p.Number, PledgeID: pl.PledgeID, ReleasedOn: c.ReleasedOn, Reason: c.Reason}, nil
 	})
