@@ -38,7 +38,7 @@ func (c RegisterPatent) Parse() (PatentRegistered, error) {
 	ipc := parseIPCList(&fe, c.IPC)
 	requireDate(&fe, "filed_on", c.FiledOn)
 	requireDate(&fe, "granted_on", c.GrantedOn)
-	if !c.FiledOn.IsZero() && c.GrantedOn.Before(c.FiledOn) {
+	if !c.FiledOn.IsZero() && !c.GrantedOn.IsZero() && c.GrantedOn.Before(c.FiledOn) {
 		fe.Addf("granted_on", "is before filed_on %s", c.FiledOn)
 	}
 	if err == nil && !c.FiledOn.IsZero() && fmt.Sprint(c.FiledOn.Year()) != number.Digits()[:4] {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -685,6 +686,12 @@ func TestRegisterPatentValidation(t *testing.T) {
 		if said != c.missingIPC {
 			t.Errorf("IPC %q: says no code was given %v, want %v: %v", c.ipc, said, c.missingIPC, err)
 		}
+	}
+	noGrant := good
+	noGrant.GrantedOn = Date{}
+	if _, err := noGrant.Parse(); !asError(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != "granted_on" ||
+		!strings.Contains(e.Fields[0].Message, "required") {
+		t.Errorf("a missing grant date must be named once, as required: %v", err)
 	}
 	yearMismatch := good
 	yearMismatch.FiledOn = day("2019-03-15")

@@ -533,6 +533,13 @@ func TestImportArguments(t *testing.T) {
 	if want := "ledger import: give one FILE, not 2 (a.csv, b.csv)"; code != 2 || !strings.HasPrefix(out, want) {
 		t.Fatalf("two files: exit %d, %q; want exit 2 and %q", code, out, want)
 	}
+	// Flags after "--" are file names; the message does not repeat a key.
+	code, out = runLedger(t, "import", "--", "a.csv", "--server", "http://127.0.0.1:1", "--key", "adm-SECRET-1", "--key=adm-SECRET-2",
+		"-store-url", "postgres://u:SECRET@h/db")
+	if want := "not 8 (a.csv, --server, http://127.0.0.1:1, --key, ***, --key=***, -store-url, ***)"; code != 2 ||
+		!strings.Contains(out, want) || strings.Contains(out, "SECRET") {
+		t.Fatalf("flags after --: exit %d, %q; want exit 2 and %q", code, out, want)
+	}
 }
 
 // TestServeWarnsOfAShortAdminKey: the server's session and form tokens are

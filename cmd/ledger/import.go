@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -59,7 +60,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if len(files) != 1 {
 		if len(files) > 1 {
-			fmt.Fprintf(stderr, "ledger import: give one FILE, not %d (%s); import them one after the other\n", len(files), strings.Join(files, ", "))
+			fmt.Fprintf(stderr, "ledger import: give one FILE, not %d (%s); import them one after the other\n", len(files), strings.Join(maskSecrets(files), ", "))
 		}
 		fs.Usage()
 		return 2
@@ -372,4 +373,27 @@ func (b *importBar) finish() {
 	}
 	_ = b.bar.Finish()
 	_ = b.bar.Clear()
+}
+
+// secretFlags are the flags whose values a message never repeats.
+var secretFlags = []string{"key", "store-url", "admin-key"}
+
+// maskSecrets returns args with the value of every secret flag among them
+// ("--key K", "-key=K") replaced by ***: flags given after "--" are taken
+// as file names, and the message naming those must not print a key.
+func maskSecrets(args []string) []string {
+	out := slices.Clone(args)
+	for i, a := range out {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || !slices.Contains(secretFlags, name) {
+			continue
+		}
+		switch {
+		case hasValue && value != "":
+			out[i] = a[:len(a)-len(value)] + "***"
+		case !hasValue && i+1 < len(out):
+			out[i+1] = "***"
+		}
+	}
+	return out
 }
