@@ -188,7 +188,7 @@ func (w *authzWorld) pledged() authzTarget {
 	t := w.patent()
 	res, err := w.svc.RegisterPledge(context.Background(), authzAdmin, domain.RegisterPledge{PledgorID: w.uni.id,
 		PledgeeID: w.bank.id, Patents: []string{t.number}, SecuredAmountFen: 1_000_000,
-		RegisteredOn: mustDay("2024-06-01"), DebtDueOn: mustDay("2026-06-01")})
+		RegisteredOn: mustDay("2024-06-01"), DebtDueOn: mustDay("2026-06-01"), CoOwnerConsent: []string{w.co.id}})
 	w.check(err)
 	t.pledgeID = res.ID
 	return t
@@ -295,7 +295,7 @@ func (w *authzWorld) routes() []authzRoute {
 			body: func(t authzTarget, _ authzCaller) any {
 				return map[string]any{"pledgor_id": w.uni.id, "pledgee_id": w.bank.id, "patents": []string{t.number},
 					"secured_amount_fen": 1_000_000, "registered_on": "2024-06-01", "debt_due_on": "2026-06-01",
-					"open_license_consent": false}
+					"open_license_consent": false, "co_owner_consent": []string{w.co.id}}
 			}},
 		{name: "pledge consent", method: "POST", path: "/v1/pledges/{pledge}/consent", status: 200, allowed: []string{callAdmin, callPledgee},
 			target: w.pledged, body: func(authzTarget, authzCaller) any { return map[string]any{"consented_on": "2024-06-15"} }},
@@ -317,9 +317,13 @@ func (w *authzWorld) routes() []authzRoute {
 
 // negotiated is the body of a negotiated licence of type typ to the SME.
 func (w *authzWorld) negotiated(typ string) func(authzTarget, authzCaller) any {
-	return func(authzTarget, authzCaller) any {
-		return map[string]any{"type": typ, "licensee_id": w.sme.id, "effective_on": "2024-06-01", "ends_on": "2025-05-31",
+	return func(_ authzTarget, a authzCaller) any {
+		body := map[string]any{"type": typ, "licensee_id": w.sme.id, "effective_on": "2024-06-01", "ends_on": "2025-05-31",
 			"fee_paid_fen": 200_000}
+		if typ != "ordinary" { // a co-owner alone may grant ordinary licences only (PL 14)
+			body["co_owner_consent"] = w.consent(a)
+		}
+		return body
 	}
 }
 

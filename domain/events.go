@@ -147,6 +147,9 @@ type LicenseGranted struct {
 	EndsOn        Date         `json:"ends_on"`
 	FeePaidFen    Fen          `json:"fee_paid_fen"`
 	DeclarationID string       `json:"declaration_id,omitempty"`
+	// CoOwnerConsent are the co-owners who consented to a sole or
+	// exclusive licence of a co-owned patent (PL 14).
+	CoOwnerConsent []string `json:"co_owner_consent,omitempty"`
 }
 
 // LicenseRecorded records the recordal (备案) of a licence with CNIPA.
@@ -191,6 +194,9 @@ type PledgeRegistered struct {
 	RegisteredOn       Date           `json:"registered_on"`
 	DebtDueOn          Date           `json:"debt_due_on"`
 	OpenLicenseConsent bool           `json:"open_license_consent"`
+	// CoOwnerConsent are the co-owners who consented to the pledge of
+	// co-owned patents (PL 14).
+	CoOwnerConsent []string `json:"co_owner_consent,omitempty"`
 }
 
 // PledgeConsented records the pledgee's later consent to open licensing.

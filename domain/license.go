@@ -14,6 +14,10 @@ type GrantLicense struct {
 	FeePaidFen    Fen         `json:"fee_paid_fen"`
 	DeclarationID string      `json:"declaration_id"`
 	EndsOn        Date        `json:"ends_on"`
+	// CoOwnerConsent are the co-owners who consent to a sole or exclusive
+	// licence of a co-owned patent, besides the acting one (PL 14: a
+	// co-owner alone may grant ordinary licences only).
+	CoOwnerConsent []string `json:"co_owner_consent"`
 }
 
 // Validate checks the command's fields.
@@ -27,6 +31,10 @@ func (c GrantLicense) Validate() error {
 	}
 	requireDate(&fe, "effective_on", c.EffectiveOn)
 	fe.Add("fee_paid_fen", CheckFen(c.FeePaidFen))
+	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
+	if len(c.CoOwnerConsent) > 0 && c.Type != LicenseSole && c.Type != LicenseExclusive {
+		fe.Addf("co_owner_consent", "only a sole or exclusive licence needs the co-owners' consent; leave it out")
+	}
 	switch c.Type {
 	case LicenseOpen:
 		if c.DeclarationID == "" {
@@ -84,12 +92,21 @@ func (p *Patent) GrantLicense(d decision, c GrantLicense) ([]Event, error) {
 		}
 		ends = decl.TermEndsOn
 	}
+	licensors := p.PatenteesOn(c.EffectiveOn)
+	if err := checkConsentList(licensors, c.CoOwnerConsent); err != nil {
+		return nil, err
+	}
 	if err := p.checkLicenseRules(c, ends); err != nil {
 		return nil, err
 	}
+	if c.Type == LicenseSole || c.Type == LicenseExclusive {
+		if err := checkConsent(licensors, c.CoOwnerConsent, d.actor); err != nil {
+			return nil, err
+		}
+	}
 	return []Event{LicenseGranted{Number: p.Number, LicenseID: d.routedID(prefixLicense, p.Number),
-		Type: c.Type, LicensorIDs: slices.Clone(p.PatenteesOn(c.EffectiveOn)), LicenseeID: c.LicenseeID, EffectiveOn: c.EffectiveOn,
-		EndsOn: ends, FeePaidFen: c.FeePaidFen, DeclarationID: c.DeclarationID}}, nil
+		Type: c.Type, LicensorIDs: slices.Clone(licensors), LicenseeID: c.LicenseeID, EffectiveOn: c.EffectiveOn,
+		EndsOn: ends, FeePaidFen: c.FeePaidFen, DeclarationID: c.DeclarationID, CoOwnerConsent: c.CoOwnerConsent}}, nil
 }
 
 // checkOpenTerms applies the rules of PL 51(1) to an open licence: the

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,6 +17,9 @@ type RegisterPledge struct {
 	RegisteredOn       Date     `json:"registered_on"`
 	DebtDueOn          Date     `json:"debt_due_on"`
 	OpenLicenseConsent bool     `json:"open_license_consent"`
+	// CoOwnerConsent are the co-owners of the pledged patents who consent
+	// to the pledge, besides the pledgor (PL 14).
+	CoOwnerConsent []string `json:"co_owner_consent"`
 }
 
 // maxPledgePatents bounds how many patents one pledge covers.
@@ -36,6 +40,7 @@ func (c RegisterPledge) Parse() ([]PatentNumber, error) {
 		fe.Addf("pledgee_id", "is the pledgor")
 	}
 	numbers := parsePatentList(&fe, c.Patents)
+	fe.Add("co_owner_consent", checkIDList("co_owner_consent", c.CoOwnerConsent, false))
 	if c.SecuredAmountFen <= 0 {
 		fe.Addf("secured_amount_fen", "must be positive")
 	} else {
@@ -90,6 +95,9 @@ func RegisterPledgeOn(d decision, ps []*Patent, c RegisterPledge) ([][]Event, er
 	if err := d.notInFuture("registered_on", c.RegisteredOn); err != nil {
 		return nil, err
 	}
+	if err := checkPledgeConsentList(ps, c); err != nil {
+		return nil, err
+	}
 	for _, p := range ps {
 		if err := p.checkPledgeRules(c); err != nil {
 			return nil, err
@@ -101,9 +109,20 @@ func RegisterPledgeOn(d decision, ps []*Patent, c RegisterPledge) ([][]Event, er
 		out[i] = []Event{PledgeRegistered{Number: p.Number, PledgeID: id,
 			RegistrationNo: strings.TrimSpace(c.RegistrationNo), PledgorID: c.PledgorID, PledgeeID: c.PledgeeID,
 			Patents: numbers, SecuredAmountFen: c.SecuredAmountFen, RegisteredOn: c.RegisteredOn,
-			DebtDueOn: c.DebtDueOn, OpenLicenseConsent: c.OpenLicenseConsent}}
+			DebtDueOn: c.DebtDueOn, OpenLicenseConsent: c.OpenLicenseConsent, CoOwnerConsent: c.CoOwnerConsent}}
 	}
 	return out, nil
+}
+
+// checkPledgeConsentList rejects consent entries that are no patentee of
+// any pledged patent on the registration day.
+func checkPledgeConsentList(ps []*Patent, c RegisterPledge) error {
+	for i, id := range c.CoOwnerConsent {
+		if !slices.ContainsFunc(ps, func(p *Patent) bool { return slices.Contains(p.PatenteesOn(c.RegisteredOn), id) }) {
+			return Invalid(fmt.Sprintf("co_owner_consent[%d]", i), "%s is not a patentee of a pledged patent", Quote(id))
+		}
+	}
+	return nil
 }
 
 func (p *Patent) checkPledgeRules(c RegisterPledge) error {
@@ -133,7 +152,7 @@ func (p *Patent) checkPledgeRules(c RegisterPledge) error {
 		return Violation(RulePledgedWithoutConsent, "%s of %s on %s, after the registration on %s, would need the pledgee's consent, "+
 			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on)
 	}
-	return nil
+	return checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)) // PL 14: every co-owner agrees to pledge
 }
 
 // ConsentPledge is the command by which a pledgee consents to open

@@ -315,6 +315,37 @@ func TestLicenseRules(t *testing.T) {
 	})
 }
 
+// TestCoOwnersConsentToWhatOneAloneMayNotDo: a co-owner alone may grant
+// ordinary licences, but a sole or exclusive licence or a pledge of a
+// co-owned patent needs every co-owner's consent (PL 14), which the event
+// records; a consent naming no co-owner, or given to an ordinary licence,
+// is invalid.
+func TestCoOwnersConsentToWhatOneAloneMayNotDo(t *testing.T) {
+	co := registered(t, uni, firm)
+	negotiated := func(typ LicenseType, consent ...string) GrantLicense {
+		return GrantLicense{Type: typ, LicenseeID: sme, EffectiveOn: day("2024-03-01"), EndsOn: day("2025-02-28"), CoOwnerConsent: consent}
+	}
+	pledgeOf := func(consent ...string) RegisterPledge {
+		return RegisterPledge{PledgorID: uni, PledgeeID: bank, Patents: []string{string(co.Number)}, SecuredAmountFen: 100_000_000,
+			RegisteredOn: day("2024-03-01"), DebtDueOn: day("2027-03-01"), CoOwnerConsent: consent}
+	}
+	bankActor := OrgActor(bank)
+	runCases(t, []ruleCase{
+		{name: "an ordinary licence by one co-owner", given: []Event{co}, when: grant(negotiated(LicenseOrdinary))},
+		{name: "an exclusive licence without the other's consent", given: []Event{co}, when: grant(negotiated(LicenseExclusive)), rule: RuleCoOwnerConsentMissing},
+		{name: "a sole licence without the other's consent", given: []Event{co}, when: grant(negotiated(LicenseSole)), rule: RuleCoOwnerConsentMissing},
+		{name: "an exclusive licence with the other's consent", given: []Event{co}, when: grant(negotiated(LicenseExclusive, firm)),
+			then: []Event{LicenseGranted{Number: co.Number, LicenseID: "L2020101234562-0000000000004000", Type: LicenseExclusive,
+				LicensorIDs: []string{uni, firm}, LicenseeID: sme, EffectiveOn: day("2024-03-01"), EndsOn: day("2025-02-28"), CoOwnerConsent: []string{firm}}}},
+		{name: "the admin's exclusive licence needs both", given: []Event{co}, actor: AdminActor, when: grant(negotiated(LicenseExclusive, firm)), rule: RuleCoOwnerConsentMissing},
+		{name: "a consent naming no co-owner", given: []Event{co}, when: grant(negotiated(LicenseExclusive, sme2)), code: CodeInvalidArgument},
+		{name: "a consent to an ordinary licence", given: []Event{co}, when: grant(negotiated(LicenseOrdinary, firm)), code: CodeInvalidArgument},
+		{name: "a pledge without the other's consent", given: []Event{co}, actor: bankActor, when: pledge(pledgeOf()), rule: RuleCoOwnerConsentMissing},
+		{name: "a pledge with the other's consent", given: []Event{co}, actor: bankActor, when: pledge(pledgeOf(firm))},
+		{name: "a pledge with a stranger's consent", given: []Event{co}, actor: bankActor, when: pledge(pledgeOf(sme)), code: CodeInvalidArgument},
+	})
+}
+
 func TestRecordalAndRoyaltyRules(t *testing.T) {
 	reg := registered(t)
 	lic := licensed(t, "L1", LicenseOrdinary, sme, "2024-01-31", "2025-01-31")
