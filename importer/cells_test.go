@@ -252,6 +252,22 @@ func TestTotalRowIsNoPatent(t *testing.T) {
 	if len(rows) != 1 || rows[0].Row != 2 {
 		t.Fatalf("rows %+v", rows)
 	}
+	// A count after the word, a total in the title column under a blank
+	// number, and the header repeated where two lists were pasted one under
+	// the other are skipped too; a cell that starts with a longer word is
+	// no total.
+	suffixed, inTitle := make([]string, len(listHeader)), make([]string, len(listHeader))
+	suffixed[0], inTitle[1] = "合计：1项", "合计"
+	_, rows = readAll(t, strings.NewReader(csvText([][]string{listHeader, listRow(t, "202010000001"), suffixed, listHeader,
+		listRow(t, "202010000002"), inTitle})))
+	if len(rows) != 2 || rows[0].Row != 2 || rows[1].Row != 5 || len(rows[0].Problems)+len(rows[1].Problems) != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	worded := listRow(t, "202010000003")
+	worded[0] = "Totally new"
+	if _, rows = readAll(t, strings.NewReader(csvText([][]string{listHeader, worded}))); len(rows) != 1 || rows[0].Patent.Number != "Totally new" {
+		t.Fatalf("a number cell starting with a longer word is no total: rows %+v", rows)
+	}
 }
 
 // checkFiledOn reads a CSV list whose filed_on cells are the keys of cases,

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/patentledger/ledger/domain"
@@ -334,8 +335,10 @@ func (r *Reader) readRow() error {
 		return err
 	case !r.hasKnownCell(cells):
 		return nil // blank, or notes beside the list: it ends no patent
-	case totalWords[foldHeader(cellAt(cells, r.index, domain.ColNumber))]:
-		return nil // a total row under the list (合计 | 6项)
+	case r.isTotalRow(cells):
+		return nil // a total row under the list (合计 | 6项, 合计：6项)
+	case r.repeatsHeader(cells):
+		return nil // the header again, where two exports were pasted one under the other
 	}
 	if r.held != nil && r.continues(cells) {
 		r.held.absorb(r, row, cells)
@@ -873,6 +876,45 @@ func (r *Reader) convert(row int, cells []string) domain.ImportRow {
 }
 
 // hasKnownCell reports whether a row has a cell in a column of the list.
+// isTotalRow reports whether a row is a total under the list: its number
+// cell, or its title cell when the number cell is blank, starts with a
+// word of totalWords ("合计", "合计：6项", "Total (6)").
+func (r *Reader) isTotalRow(cells []string) bool {
+	cell := cellAt(cells, r.index, domain.ColNumber)
+	if cell == "" {
+		cell = cellAt(cells, r.index, domain.ColTitle)
+	}
+	folded := foldHeader(cell)
+	for word := range totalWords {
+		// What follows the word is a count or a separator, not a word going on ("totally").
+		if rest, ok := strings.CutPrefix(folded, word); ok && !unicode.IsLetter(firstRune(rest)) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstRune returns the first character of s, utf8.RuneError when s is
+// empty.
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+// repeatsHeader reports whether every filled known cell of a row names its
+// own column, as the header row does: a header repeated in the list.
+func (r *Reader) repeatsHeader(cells []string) bool {
+	for col, i := range r.index {
+		if i >= len(cells) || strings.TrimSpace(cells[i]) == "" {
+			continue
+		}
+		if named, _ := headerColumn(strings.TrimSpace(cells[i])); named != col {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *Reader) hasKnownCell(cells []string) bool {
 	for _, i := range r.index {
 		if i < len(cells) && strings.TrimSpace(cells[i]) != "" {
