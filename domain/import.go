@@ -934,11 +934,15 @@ func (im *Import) lookup(ctx context.Context, ref string) (resolvedRef, error) {
 		return resolvedRef{code: CodeInvalidArgument, message: "an organisation is empty; separate names or IDs with ;"}, nil
 	}
 	if looksLikeOrgID(ref) {
-		_, err := im.svc.orgKind(ctx, ref)
+		id := strings.ToLower(ref) // a UUID is the same in capitals, as a spreadsheet may write it
+		_, err := im.svc.orgKind(ctx, id)
 		if ErrorCode(err) == CodeNotFound {
 			return resolvedRef{code: CodeNotFound, message: fmt.Sprintf("no organisation has the ID %s", ref)}, nil
 		}
-		return resolvedRef{id: ref}, err
+		return resolvedRef{id: id}, err
+	}
+	if yesOrNo[strings.ToLower(ref)] {
+		return resolvedRef{code: CodeInvalidArgument, message: fmt.Sprintf("%s is a yes or no; give the names or IDs of the organisations, separated by ;", Quote(ref))}, nil
 	}
 	if im.names == nil {
 		im.names = im.svc.orgs
@@ -947,6 +951,9 @@ func (im *Import) lookup(ctx context.Context, ref string) (resolvedRef, error) {
 	switch {
 	case err != nil:
 		return resolvedRef{}, err
+	case len(ids) == 0 && strings.Contains(ref, ","):
+		return resolvedRef{code: CodeNotFound, message: fmt.Sprintf("no organisation is named %s; give its exact registered name or its ID, "+
+			"and separate several by ; or 、 (a comma may be part of a name)", Quote(ref))}, nil
 	case len(ids) == 0:
 		return resolvedRef{code: CodeNotFound, message: fmt.Sprintf("no organisation is named %s; give its exact registered name or its ID", Quote(ref))}, nil
 	case len(ids) > 1:
@@ -954,6 +961,12 @@ func (im *Import) lookup(ctx context.Context, ref string) (resolvedRef, error) {
 	}
 	return resolvedRef{id: ids[0]}, nil
 }
+
+// yesOrNo are the answers a yes/no column holds, which a column of
+// organisations (a co-owners' consent column read as "did they consent?")
+// may be given by mistake.
+var yesOrNo = map[string]bool{"是": true, "否": true, "同意": true, "不同意": true, "yes": true, "no": true, "y": true, "n": true,
+	"true": true, "false": true, "√": true, "✓": true, "×": true}
 
 // looksLikeOrgID reports whether s has the form of an organisation ID, a
 // UUID (8-4-4-4-12 hex digits).

@@ -450,3 +450,32 @@ func TestImportBatchesOfLongTextsAreCut(t *testing.T) {
 		t.Fatalf("report %+v; %d appends, the largest %d bytes", rep, cs.appends.Load(), largest.Load())
 	}
 }
+
+// TestImportReadsOrganisationCellsAsPeopleFillThem: an ID in capitals is
+// the organisation's; a yes or no in a column of organisations, and names
+// joined by a comma, are refused saying what to give instead.
+func TestImportReadsOrganisationCellsAsPeopleFillThem(t *testing.T) {
+	st := openStore(t)
+	svc := newService(t, st)
+	w := newWorld(t, svc)
+	consentYes := importRow(t, 4, "202010000004", w.uni, w.sme)
+	consentYes = withLumpSum(consentYes, 5_000_000, 36)
+	consentYes.Declaration.CoOwnerConsent = []string{"是"}
+	rows := []domain.ImportRow{
+		importRow(t, 2, "202010000002", strings.ToUpper(w.uni)),
+		importRow(t, 3, "202010000003", "华南理工大学,广州星能电池科技有限公司"),
+		consentYes,
+	}
+	rep := mustImport(t, svc, domain.Request{Actor: domain.AdminActor}, rows, domain.ImportOptions{})
+	if rep.Imported != 1 || len(rep.Rejected) != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	if p := registeredPatent(t, svc, "202010000002"); p == nil || !slices.Equal(p.PatenteeIDs, []string{w.uni}) {
+		t.Fatalf("the row naming the university's ID in capitals: %+v", p)
+	}
+	for _, want := range []string{"separate several by ; or 、", `"是" is a yes or no; give the names or IDs`} {
+		if !slices.ContainsFunc(rep.Rejected, func(r domain.ImportRejection) bool { return strings.Contains(r.Message, want) }) {
+			t.Errorf("no rejection says %q: %+v", want, rep.Rejected)
+		}
+	}
+}
