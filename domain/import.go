@@ -585,6 +585,7 @@ func (im *Import) settleRepeat(row int, fp uint64, first seenRow) {
 			Message: fmt.Sprintf("the same patent is on row %d with other values; give each patent once", first.row)}})
 	default:
 		im.report.Unchanged++
+		im.Warn(row, fmt.Sprintf("repeats row %d, the same patent with the same values: counted once, as unchanged", first.row))
 	}
 }
 

@@ -238,6 +238,9 @@ func TestImportDuplicateRowsAndNames(t *testing.T) {
 	if rep.Imported != 2 || rep.Unchanged != 1 {
 		t.Fatalf("report %+v", rep)
 	}
+	if !slices.ContainsFunc(rep.Warnings, func(w domain.ImportWarning) bool { return w.Row == 5 && strings.Contains(w.Message, "repeats row 2") }) {
+		t.Errorf("the repeated row is not named in a warning: %+v", rep.Warnings)
+	}
 	if got := domain.FoldOrgName(" 广州科技（集团）有限公司 "); got != domain.FoldOrgName("广州科技(集团)有限公司") {
 		t.Fatalf("fold %q", got)
 	}
