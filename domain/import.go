@@ -686,6 +686,9 @@ func (it *importItem) decide(d decision, p *Patent) ([]Event, error) {
 		return nil, err
 	}
 	if it.decl != nil && !target.hasDeclaration(*it.decl) {
+		if err := target.compareDeclaration(*it.decl); err != nil {
+			return nil, err
+		}
 		evs, err := target.Declare(d, *it.decl)
 		if err != nil {
 			return nil, err
@@ -730,6 +733,47 @@ func (it *importItem) compare(p *Patent) error {
 		return &Error{Code: CodeConflictsWithLedger, Message: fmt.Sprintf("%s differs from the ledger", p.Number), Fields: diffs}
 	}
 	return nil
+}
+
+// compareDeclaration checks the row's declaration columns against a
+// declaration of the patent on the same day, which the row declares again
+// with other terms (the file edited after an import): the terms a
+// declaration offers never change, so the row names each column that
+// differs (conflicts_with_ledger), where a declaration would be refused as
+// already active, with no word of what differs.
+func (p *Patent) compareDeclaration(c FileDeclaration) error {
+	i := slices.IndexFunc(p.Declarations, func(d *Declaration) bool { return d.DeclaredOn == c.DeclaredOn })
+	if i < 0 {
+		return nil
+	}
+	d := p.Declarations[i]
+	var diffs []FieldError
+	add := func(field string, ledger, row any) {
+		diffs = append(diffs, FieldError{Field: field, Message: fmt.Sprintf("declaration %s of %s on %s gives %s %v, the row gives %v; "+
+			"a declaration's terms never change: withdraw it and declare again", d.DeclarationID, p.Number, d.DeclaredOn, field, ledger, row)})
+	}
+	differ := func(field string, ledger, row any) {
+		if ledger != row {
+			add(field, ledger, row)
+		}
+	}
+	differ(ColFeeMode, d.Fee.Mode, c.Fee.Mode)
+	differ(ColLumpSumFen, d.Fee.LumpSumFen, c.Fee.LumpSumFen)
+	differ(ColInstalmentFen, d.Fee.InstalmentFen, c.Fee.InstalmentFen)
+	differ(ColInstalments, d.Fee.Instalments, c.Fee.Instalments)
+	differ(ColEntryFeeFen, d.Fee.EntryFeeFen, c.Fee.EntryFeeFen)
+	differ(ColRoyaltyBP, d.Fee.RoyaltyBP, c.Fee.RoyaltyBP)
+	differ(ColRoyaltyBase, d.Fee.RoyaltyBase, c.Fee.RoyaltyBase)
+	differ(ColTermMonths, d.TermMonths, c.TermMonths)
+	differ(ColEvaluationReportRef, Quote(d.EvaluationReportRef), Quote(strings.TrimSpace(c.EvaluationReportRef)))
+	differ(ColOtherTerms, Quote(d.OtherTerms), Quote(c.OtherTerms))
+	if !sameMembers(d.CoOwnerConsent, c.CoOwnerConsent) {
+		add(ColCoOwnerConsent, d.CoOwnerConsent, c.CoOwnerConsent)
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeConflictsWithLedger, Message: fmt.Sprintf("%s's declaration differs from the ledger", p.Number), Fields: diffs}
 }
 
 // registeredPatentees returns the patentees the patent was registered with.

@@ -162,8 +162,18 @@ func TestImportChangedRowIsRejectedNamingTheColumn(t *testing.T) {
 	if rep := mustImport(t, svc, as(w.uni), []domain.ImportRow{declared}, domain.ImportOptions{}); rep.Unchanged != 1 {
 		t.Fatalf("same declaration again: %+v", rep)
 	}
-	other := withLumpSum(row, 6_000_000, 36)
+	// The same day's declaration with other terms (the file edited after
+	// the import) names each column that differs; another day's, while one
+	// is in effect, is refused as already active.
+	other := withLumpSum(row, 6_000_000, 24)
 	rep = mustImport(t, svc, as(w.uni), []domain.ImportRow{other}, domain.ImportOptions{})
+	if got := strings.Join(rejectedFields(rep), " "); got != "2:lump_sum_fen:conflicts_with_ledger 2:term_months:conflicts_with_ledger" ||
+		!strings.Contains(rep.Rejected[0].Message, "gives lump_sum_fen ¥50,000.00, the row gives ¥60,000.00; a declaration's terms never change") {
+		t.Fatalf("other terms of the same day: %s %+v", got, rep.Rejected)
+	}
+	later := withLumpSum(row, 6_000_000, 24)
+	later.Declaration.DeclaredOn = bday("2024-05-01")
+	rep = mustImport(t, svc, as(w.uni), []domain.ImportRow{later}, domain.ImportOptions{})
 	if got := strings.Join(rejectedFields(rep), " "); got != "2:declared_on:declaration_already_active" {
 		t.Fatalf("other terms while one is in effect: %s %+v", got, rep.Rejected)
 	}
