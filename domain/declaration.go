@@ -28,7 +28,10 @@ func (c FileDeclaration) Validate() error {
 	if _, err := ParseFeeMode(string(c.Fee.Mode)); err != nil {
 		fe.Add("fee.mode", err)
 	}
-	if c.TermMonths < 1 || c.TermMonths > maxTermMonths {
+	switch {
+	case c.TermMonths == 0: // a blank cell of an import, or a form's empty field
+		fe.Addf("term_months", "is required: the licence term in months, 1 to %d", maxTermMonths)
+	case c.TermMonths < 1 || c.TermMonths > maxTermMonths:
 		fe.Addf("term_months", "must be between 1 and %d", maxTermMonths)
 	}
 	requireDate(&fe, "declared_on", c.DeclaredOn)

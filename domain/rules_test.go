@@ -810,3 +810,15 @@ func TestAddUnreported(t *testing.T) {
 		t.Errorf("the period's template is %q %v", format, args)
 	}
 }
+
+// TestDeclarationTermIsRequired: a term left blank (0, as an import's empty
+// cell reads) is named as required, one out of range as out of range.
+func TestDeclarationTermIsRequired(t *testing.T) {
+	for months, want := range map[int]string{0: "term_months: is required", 241: "term_months: must be between 1 and 240", -1: "term_months: must be between"} {
+		c := declareOn("2024-03-01")
+		c.TermMonths = months
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("term of %d months: %v, want %q", months, err, want)
+		}
+	}
+}
