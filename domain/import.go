@@ -93,6 +93,32 @@ type ImportRow struct {
 	// malformed date or amount), each naming its column (Col…). A row with
 	// problems is rejected with them and with whatever else is wrong.
 	Problems []FieldError
+	// Continued are the list items (a co-owner, an IPC code, a consent)
+	// that rows continuing this patent's row gave: a problem with one of
+	// them names the row that holds it.
+	Continued []ContinuedItem
+}
+
+// ContinuedItem is a list item given on a row that continues a patent laid
+// over several rows.
+type ContinuedItem struct {
+	Column, Item string
+	Row          int
+}
+
+// onContinuedRow prefixes the message of each rejection of a list column
+// that quotes an item given on a row continuing the patent with that row,
+// which the rejection's own row number does not name.
+func onContinuedRow(list []ImportRejection, continued []ContinuedItem) {
+	for i, r := range list {
+		column, _, _ := strings.Cut(r.Field, "[") // ipc[1] is the ipc column
+		for _, c := range continued {
+			if c.Column == column && strings.Contains(r.Message, Quote(c.Item)) {
+				list[i].Message = fmt.Sprintf("row %d, which continues this patent: %s", c.Row, r.Message)
+				break
+			}
+		}
+	}
 }
 
 // ImportRejection says why a row was rejected. A row may have several.
@@ -553,6 +579,7 @@ func (im *Import) prepare(ctx context.Context, r *ImportRow) (*importItem, *wait
 		key = numberKey(n)
 	}
 	if len(probs.list) > 0 {
+		onContinuedRow(probs.list, r.Continued)
 		im.reject(probs.list)
 		if _, dup := im.seen[key]; key != 0 && !dup {
 			im.seen[key] = seenRow{row: r.Row, state: rowRejected}

@@ -31,6 +31,8 @@ type heldRow struct {
 	// patent.
 	unreadable []domain.ImportRow
 	broken     bool
+	// continued are the list items the rows it absorbed added.
+	continued []domain.ContinuedItem
 }
 
 // releaseHeld makes the held row ready, joined with the rows that continue
@@ -44,6 +46,7 @@ func (r *Reader) releaseHeld() {
 	r.held = nil
 	ir := r.convert(h.row, h.cells)
 	ir.Problems = append(ir.Problems, h.conflicts...)
+	ir.Continued = h.continued
 	r.ready = append(append(r.ready, ir), h.unreadable...)
 }
 
@@ -141,6 +144,11 @@ func (h *heldRow) absorb(r *Reader, row int, cells []string) {
 		held := strings.TrimSpace(h.cells[i])
 		switch {
 		case slices.Contains(listColumns, col):
+			for _, item := range splitList(value) {
+				if !slices.Contains(splitList(held), item) {
+					h.continued = append(h.continued, domain.ContinuedItem{Column: col, Item: item, Row: row})
+				}
+			}
 			h.cells[i] = joinItems(held, value)
 		case col == domain.ColNumber && samePatentNumber(value, held):
 		case value != held:

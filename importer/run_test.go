@@ -15,6 +15,59 @@ import (
 	"github.com/patentledger/ledger/importer"
 )
 
+// importedWith imports a CSV file into a new ledger holding 中山大学 and
+// returns the report.
+func importedWith(t *testing.T, csv string) domain.ImportReport {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: uuid.NewString})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := domain.Request{Actor: domain.AdminActor}
+	c, _ := domain.CreditCheckChar("12100000425006117")
+	if _, err := svc.RegisterOrg(ctx, admin, domain.RegisterOrg{Name: "中山大学", Kind: domain.OrgUniversity, RegionCode: "440105",
+		CreditCode: domain.CreditCode("12100000425006117" + string(c))}); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := importer.NewReader(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	im, err := svc.NewImport(ctx, admin, domain.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := importer.Run(ctx, rd, im, nil); err != nil {
+		t.Fatal(err)
+	}
+	return im.Report()
+}
+
+// TestProblemsOfContinuingRowsNameTheirRow: an unknown co-owner or a
+// malformed IPC code on a row that continues a patent is rejected on the
+// patent's row, naming the row that holds it (the audit found only the
+// first row named, where the value is valid).
+func TestProblemsOfContinuingRowsNameTheirRow(t *testing.T) {
+	rep := importedWith(t, "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\n"+
+		number(t, "202010000001")+",续行,中山大学,G06F 17/00,2020-01-04,2022-01-01\n"+
+		",,不存在的公司,BADIPC,,\n")
+	if rep.RejectedRows != 1 || len(rep.Rejected) != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, r := range rep.Rejected {
+		if r.Row != 2 || !strings.HasPrefix(r.Message, "row 3, which continues this patent: ") {
+			t.Errorf("rejection %+v does not name row 3", r)
+		}
+	}
+}
+
 // TestRunReportsTheBytesOfTheRowsHandedOver: the progress of an import
 // follows the rows handed to the import, not the reader's read-ahead of
 // the next chunk, which made a terminal's bar jump to a third of a file
