@@ -739,13 +739,18 @@ func (it *importItem) compare(p *Patent) error {
 		differ(ColTitle, Quote(p.Title), Quote(reg.Title))
 	}
 	if reg.Abstract != "" && reg.Abstract != p.Abstract {
-		differ(ColAbstract, "another abstract", "a different one")
+		diffs = append(diffs, FieldError{Field: ColAbstract, Message: fmt.Sprintf(
+			"%s is registered with another abstract than the row's; an import never changes a registered patent", p.Number)})
 	}
 	if registered := registeredPatentees(p); !slices.Equal(reg.PatenteeIDs, registered) {
-		differ(ColPatentees, registered, reg.PatenteeIDs)
+		differ(ColPatentees, listed(registered), listed(reg.PatenteeIDs))
 	}
 	if !slices.Equal(reg.IPC, p.IPC) {
-		differ(ColIPC, p.IPC, reg.IPC)
+		order := ""
+		if sameMembers(reg.IPC, p.IPC) {
+			order = " in another order (the first code is the main classification)"
+		}
+		differ(ColIPC, listed(p.IPC), listed(reg.IPC)+order)
 	}
 	if reg.Locarno != "" && reg.Locarno != p.Locarno {
 		differ(ColLocarno, Quote(p.Locarno), Quote(reg.Locarno))
@@ -803,6 +808,16 @@ func (p *Patent) compareDeclaration(c FileDeclaration) error {
 	return &Error{Code: CodeConflictsWithLedger, Message: fmt.Sprintf("%s's declaration differs from the ledger", p.Number), Fields: diffs}
 }
 
+// listed writes a list of names, IDs or codes as a message shows it:
+// [华南理工大学; 中山大学].
+func listed[T ~string](items []T) string {
+	parts := make([]string, len(items))
+	for i, item := range items {
+		parts[i] = string(item)
+	}
+	return "[" + strings.Join(parts, "; ") + "]"
+}
+
 // registeredPatentees returns the patentees the patent was registered with.
 func registeredPatentees(p *Patent) []string {
 	if len(p.Transfers) > 0 {
@@ -824,7 +839,7 @@ func (p *Patent) hasDeclaration(c FileDeclaration) bool {
 	return false
 }
 
-func sameMembers(a, b []string) bool {
+func sameMembers[T comparable](a, b []T) bool {
 	if len(a) != len(b) {
 		return false
 	}

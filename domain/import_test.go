@@ -492,3 +492,32 @@ func TestImportReadsOrganisationCellsAsPeopleFillThem(t *testing.T) {
 		}
 	}
 }
+
+// TestImportConflictsSayWhatDiffers: the same IPC codes in another order
+// are a conflict that says so (the first is the main classification), a
+// list is written with its items apart, and another abstract is said in
+// words that read.
+func TestImportConflictsSayWhatDiffers(t *testing.T) {
+	st := openStore(t)
+	svc := newService(t, st)
+	w := newWorld(t, svc)
+	row := importRow(t, 2, "202010000002", w.uni)
+	row.Patent.IPC = []string{"H01M 10/42", "G06F 16/00"}
+	row.Patent.Abstract = "一种电池。"
+	if rep := mustImport(t, svc, as(w.uni), []domain.ImportRow{row}, domain.ImportOptions{}); rep.Imported != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	changed := row
+	changed.Patent.IPC = []string{"G06F 16/00", "H01M 10/42"}
+	changed.Patent.Abstract = "另一种电池。"
+	rep := mustImport(t, svc, as(w.uni), []domain.ImportRow{changed}, domain.ImportOptions{})
+	want := map[string]string{
+		domain.ColIPC:      "registered with ipc [H01M 10/42; G06F 16/00], the row gives [G06F 16/00; H01M 10/42] in another order (the first code is the main classification)",
+		domain.ColAbstract: "is registered with another abstract than the row's",
+	}
+	for field, text := range want {
+		if !slices.ContainsFunc(rep.Rejected, func(r domain.ImportRejection) bool { return r.Field == field && strings.Contains(r.Message, text) }) {
+			t.Errorf("no %s rejection says %q: %+v", field, text, rep.Rejected)
+		}
+	}
+}
