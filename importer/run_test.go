@@ -15,26 +15,36 @@ import (
 	"github.com/patentledger/ledger/importer"
 )
 
-// importedWith imports a CSV file into a new ledger holding 中山大学 and
-// returns the report.
-func importedWith(t *testing.T, csv string) domain.ImportReport {
+// newLedgerWithUniversity opens a new ledger holding 中山大学 and returns
+// its service and the university's ID.
+func newLedgerWithUniversity(t *testing.T) (*domain.Service, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := domain.Request{Actor: domain.AdminActor}
 	c, _ := domain.CreditCheckChar("12100000425006117")
-	if _, err := svc.RegisterOrg(ctx, admin, domain.RegisterOrg{Name: "中山大学", Kind: domain.OrgUniversity, RegionCode: "440105",
-		CreditCode: domain.CreditCode("12100000425006117" + string(c))}); err != nil {
+	uni, err := svc.RegisterOrg(ctx, domain.Request{Actor: domain.AdminActor}, domain.RegisterOrg{Name: "中山大学",
+		Kind: domain.OrgUniversity, RegionCode: "440105", CreditCode: domain.CreditCode("12100000425006117" + string(c))})
+	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, uni.ID
+}
+
+// importedWith imports a CSV file into a new ledger holding 中山大学 and
+// returns the report.
+func importedWith(t *testing.T, csv string) domain.ImportReport {
+	t.Helper()
+	ctx := context.Background()
+	svc, _ := newLedgerWithUniversity(t)
+	admin := domain.Request{Actor: domain.AdminActor}
 	rd, err := importer.NewReader(strings.NewReader(csv))
 	if err != nil {
 		t.Fatal(err)
@@ -75,29 +85,15 @@ func TestProblemsOfContinuingRowsNameTheirRow(t *testing.T) {
 // handed over and at most the readers' buffers beyond them.
 func TestRunReportsTheBytesOfTheRowsHandedOver(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc, err := domain.NewService(st, domain.ServiceOptions{NewID: uuid.NewString})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, uni := newLedgerWithUniversity(t)
 	admin := domain.Request{Actor: domain.AdminActor}
-	c, _ := domain.CreditCheckChar("12100000425006117")
-	uni, err := svc.RegisterOrg(ctx, admin, domain.RegisterOrg{Name: "中山大学", Kind: domain.OrgUniversity, RegionCode: "440105",
-		CreditCode: domain.CreditCode("12100000425006117" + string(c))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var file bytes.Buffer
 	file.WriteString("number,title,abstract,patentees,ipc,filed_on,granted_on\n")
 	const rows = 4 * importer.ChunkRows
 	ends := make([]int64, rows) // the offset after each row
 	abstract := strings.Repeat("一种固态电解质的制备方法，", 30)
 	for i := range rows {
-		fmt.Fprintf(&file, "%s,一种电池%d,%s,%s,H01M 10/0562,2020-03-15,2022-01-10\n", number(t, fmt.Sprintf("20201%07d", i+1)), i, abstract, uni.ID)
+		fmt.Fprintf(&file, "%s,一种电池%d,%s,%s,H01M 10/0562,2020-03-15,2022-01-10\n", number(t, fmt.Sprintf("20201%07d", i+1)), i, abstract, uni)
 		ends[i] = int64(file.Len())
 	}
 	rd, err := importer.NewReader(bytes.NewReader(file.Bytes()))
