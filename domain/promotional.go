@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -11,33 +12,46 @@ import (
 // A Chinese word, or one of digits, is found wherever it stands; a Latin
 // word only as a whole word, so that "be stored" holds no "best".
 var promotionalWords = []string{
-	"最", "第一", "顶级", "国家级", "世界级", "领先", "独一无二", "绝对", "唯一", "极致", "首选", "100%",
-	"best", "greatest", "number one", "world-class", "guaranteed",
+	"最", "第一", "顶级", "国家级", "世界级", "领先", "独一无二", "绝对", "唯一", "极致", "终极", "首选", "100%",
+	"best", "greatest", "number one", "top 1", "world-class", "guaranteed",
 }
 
 // ordinaryPhrases use 最 or 第一 as contract terms do, for a deadline, a
 // limit or an ordinal ("最迟于每年 3 月 31 日前支付", "最低使用费", "第一期许可费",
-// "第一条"), claiming nothing; they are taken out of a text before its
-// advertising words are looked for. A limit (最低, 最长, 最短) or an ordinal
-// (第一个) passes only with what it limits or counts, so that a claim
-// such as "能耗最低" or "国内第一个" is still found.
+// "第一条"), claiming nothing; they are taken out of a text before 最 and
+// 第一 are looked for (the other words are looked for in the whole text,
+// so that "最终极" holds 终极). A limit (最低, 最长) or an ordinal (第一个)
+// passes only with what it limits or counts, or with a number
+// (limitPattern), so that a claim such as "能耗最低", "续航最长为同类产品两倍"
+// or "国内第一个" is still found.
 var ordinaryPhrases = []string{
 	"最迟", "最晚", "最终", "最后", "最高不超过", "最多不超过", "最长不超过", "最短不少于", "最低不少于",
-	"最低使用费", "最低许可费", "最低年使用费", "最低提成", "最低费用", "最低金额", "最低限额",
-	"最长期限", "最短期限", "最长为", "最短为",
+	"最低使用费", "最低许可费", "最低年使用费", "最低年费", "最低提成", "最低费用", "最低金额", "最低限额", "最低销售额",
+	"最长期限", "最短期限",
 	"第一条", "第一款", "第一项", "第一章", "第一节", "第一期", "第一次", "第一年", "第一笔",
-	"第一个付款期", "第一个结算期", "第一个许可年度", "第一个年度", "第一个季度", "第一个月",
+	"第一个工作日", "第一个付款", "第一个结算", "第一个合同年度", "第一个许可年度", "第一个会计年度", "第一个自然年",
+	"第一个日历年", "第一个年度", "第一个季度", "第一个月", "第一个周期",
 	"第一季度", "第一阶段", "第一部分", "第一批",
 }
 
+// limitPattern is a limit stated with its number: "最长12个月", "最短为 6 个月",
+// "最低 1 万元" (the spaces gone).
+var limitPattern = regexp.MustCompile(`最[长短多少高低](?:为|不超过|不少于|不得超过|不得少于|不低于|不高于)?[0-9一二三四五六七八九十两半]`)
+
+// ordinalOne is 第1 not followed by another digit (第1条, but not 第10条),
+// read as 第一.
+var ordinalOne = regexp.MustCompile(`第1([^0-9]|$)`)
+
 // traditionalForms are the traditional characters of the words and phrases
 // above, with their simplified forms: a text is read in simplified
-// characters, so that "國家級" is "国家级".
+// characters, so that "國家級" is "国家级" (and the financial numeral 壹
+// is 一).
 var traditionalForms = map[rune]rune{
 	'頂': '顶', '級': '级', '國': '国', '領': '领', '獨': '独', '無': '无', '絕': '绝', '對': '对',
 	'極': '极', '選': '选', '遲': '迟', '終': '终', '後': '后', '長': '长', '過': '过', '條': '条',
 	'項': '项', '節': '节', '筆': '笔', '個': '个', '階': '阶', '額': '额', '費': '费', '為': '为',
-	'結': '结', '許': '许', '於': '于',
+	'結': '结', '許': '许', '於': '于', '壹': '一', '銷': '销', '週': '周', '會': '会',
+	'計': '计', '曆': '历', '務': '务', '內': '内', '約': '约', '業': '业',
 }
 
 // PromotionalWord returns the first advertising word found in text, or "".
@@ -45,7 +59,8 @@ var traditionalForms = map[rune]rune{
 // ("１００％", "100 %", "国 家 级", "b e s t") do not hide it.
 func PromotionalWord(text string) string {
 	folded := foldWidth(text)
-	compact := withoutSpaces(folded)
+	whole := ordinalOne.ReplaceAllString(withoutSpaces(folded), "第一$1")
+	compact := limitPattern.ReplaceAllString(whole, "\x00")
 	for _, p := range ordinaryPhrases {
 		compact = strings.ReplaceAll(compact, p, "\x00")
 	}
@@ -57,8 +72,10 @@ func PromotionalWord(text string) string {
 			found = containsPhrase(words, latinWords(w))
 		case w[0] >= '0' && w[0] <= '9':
 			found = containsNumber(compact, w)
-		default:
+		case w == "最" || w == "第一": // the words the ordinary phrases use
 			found = strings.Contains(compact, w)
+		default:
+			found = strings.Contains(whole, w)
 		}
 		if found {
 			return w
@@ -90,10 +107,11 @@ func withoutSpaces(s string) string {
 	}, s)
 }
 
-// isLatinWord reports whether w is written in ASCII letters (with spaces
-// or hyphens between words).
+// isLatinWord reports whether w is written in ASCII letters and digits,
+// starting with a letter (with spaces or hyphens between words).
 func isLatinWord(w string) bool {
-	return strings.IndexFunc(w, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == ' ' || r == '-') }) < 0
+	return w[0] >= 'a' && w[0] <= 'z' &&
+		strings.IndexFunc(w, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ' ' || r == '-') }) < 0
 }
 
 // latinWords returns the runs of ASCII letters and digits of the folded

@@ -67,7 +67,8 @@ func TestPromotionalWordReadsTraditionalCharacters(t *testing.T) {
 // ordinal passes only with what it limits or counts; as a claim it is
 // found.
 func TestPromotionalWordFindsClaimsBesideOrdinaryPhrases(t *testing.T) {
-	for _, text := range []string{"本技术能耗最低", "电池寿命最长", "充电时间最短的方案", "国内第一个同类专利", "世界领先水平", "the greatest cell"} {
+	for _, text := range []string{"本技术能耗最低", "电池寿命最长", "充电时间最短的方案", "国内第一个同类专利", "世界领先水平", "the greatest cell",
+		"续航最长为同类产品两倍", "續航最長為同類產品兩倍", "最终极方案", "全國第1", "行业第壹", "TOP1技术", "top 1 supplier"} {
 		if PromotionalWord(text) == "" {
 			t.Errorf("PromotionalWord(%q) found nothing", text)
 		}
@@ -90,6 +91,10 @@ func TestPromotionalWordPassesOrdinaryText(t *testing.T) {
 		"最低使用费 1 万元，提成最高不超过净销售额的 5%；最终以备案合同为准",
 		"第一条 许可范围；第一季度报告实施情况",
 		"许可期限最长为 5 年，最短不少于 1 年；最低提成 2 万元；第一个结算期于 6 月 30 日结束",
+		// Limits with their numbers, and ordinals with what they count.
+		"每季度第一个工作日前支付；第一个合同年度内支付；第一个结算周期",
+		"最低销售额为100万元，最低年费1万元；许可期限最长12个月，最短6个月；最多3次",
+		"第1条 许可范围；第1期许可费；第10条；第1个月内",
 		"",
 	} {
 		if w := PromotionalWord(text); w != "" {
