@@ -194,7 +194,7 @@ func (s *sniffReader) Read(p []byte) (int, error) {
 		s.out = s.br
 	} else {
 		s.enc = EncodingGB18030
-		s.out = transform.NewReader(s.br, simplifiedchinese.GB18030.NewDecoder())
+		s.out = transform.NewReader(&utf8LineMarker{src: s.br}, simplifiedchinese.GB18030.NewDecoder())
 	}
 	return s.out.Read(p)
 }
@@ -223,4 +223,57 @@ func looksUTF8(b []byte, atEOF bool) bool {
 		b = b[size:]
 	}
 	return invalid == 0 || valid > invalid
+}
+
+// utf8LineMarker passes the lines of a GB18030 file through, but for a
+// line written in UTF-8 Chinese (a row pasted from another file), whose
+// bytes would decode as other, valid GB18030 characters (电池管理 as
+// 鐢垫睜绠＄悊): its non-ASCII bytes become 0xFF, which is no GB18030 text,
+// so that its cells reject the row as mixing encodings rather than write
+// mojibake.
+type utf8LineMarker struct {
+	src     *bufio.Reader
+	pending []byte
+	err     error
+}
+
+func (m *utf8LineMarker) Read(p []byte) (int, error) {
+	for len(m.pending) == 0 {
+		if m.err != nil {
+			return 0, m.err
+		}
+		m.pending, m.err = m.src.ReadBytes('\n')
+		if isUTF8Chinese(m.pending) {
+			for i, b := range m.pending {
+				if b >= utf8.RuneSelf {
+					m.pending[i] = 0xFF
+				}
+			}
+		}
+	}
+	n := copy(p, m.pending)
+	m.pending = m.pending[n:]
+	return n, nil
+}
+
+// isUTF8Chinese reports whether line is valid UTF-8 holding two or more
+// Chinese characters or full-width signs and no other character beyond
+// ASCII below U+2000: GB18030 text read as UTF-8 is rarely valid, and
+// then mostly of two-byte characters (Latin, Greek, Hebrew …), while UTF-8
+// Chinese is three bytes a character.
+func isUTF8Chinese(line []byte) bool {
+	if !utf8.Valid(line) {
+		return false
+	}
+	chinese := 0
+	for _, r := range string(line) {
+		switch {
+		case r < utf8.RuneSelf:
+		case r < 0x2000:
+			return false
+		case r >= 0x3000 && r <= 0x9FFF || r >= 0xFF00 && r <= 0xFFEF:
+			chinese++
+		}
+	}
+	return chinese >= 2
 }

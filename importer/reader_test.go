@@ -267,6 +267,36 @@ func TestHeaderNamingAnotherUnitIsRefused(t *testing.T) {
 	}
 }
 
+// TestCSVWithAUTF8RowIsGB18030: a GB18030 list with one row appended in
+// UTF-8 rejects that row as mixing encodings (its UTF-8 Chinese decoded as
+// other, valid GB18030 characters: 电池管理 as 鐢垫睜绠＄悊), and keeps the
+// others; a GB18030 row whose bytes happen to be valid UTF-8 (透水砖) is
+// read as written.
+func TestCSVWithAUTF8RowIsGB18030(t *testing.T) {
+	enc := simplifiedchinese.GB18030.NewEncoder()
+	gb := func(s string) string {
+		out, err := enc.String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	data := gb("专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,摘要\n") +
+		gb(number(t, "202113000001")+",一种锂电池组的制造方法,01a22407-0000-7000-8000-000000000001,G06F 17/00,2021-01-04,2023-01-01,锂电池组\n") +
+		number(t, "202113000002") + ",电池管理,01a22407-0000-7000-8000-000000000001,G06F 17/00,2021-01-04,2023-01-01,储能系统\n" +
+		gb(number(t, "202113000003")+",透水砖,01a22407-0000-7000-8000-000000000001,G06F 17/00,2021-01-04,2023-01-01,abc\n")
+	rd, rows := readAll(t, strings.NewReader(data))
+	if rd.Encoding() != importer.EncodingGB18030 || len(rows) != 3 {
+		t.Fatalf("encoding %s, %d rows", rd.Encoding(), len(rows))
+	}
+	if rows[0].Patent.Title != "一种锂电池组的制造方法" || len(rows[0].Problems) != 0 || rows[2].Patent.Title != "透水砖" || len(rows[2].Problems) != 0 {
+		t.Errorf("the GB18030 rows: %+v %+v", rows[0], rows[2])
+	}
+	if p := rows[1].Problems; len(p) == 0 || !strings.Contains(p[0].Message, "mixes encodings") {
+		t.Errorf("the UTF-8 row: title %q, problems %+v", rows[1].Patent.Title, p)
+	}
+}
+
 func TestCSVUndecodableGB18030(t *testing.T) {
 	// Bytes that are no GB18030 text in a GB18030 file spoil their cells'
 	// rows; they are never read as U+FFFD into the ledger.
