@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/patentledger/ledger/domain"
@@ -89,7 +90,7 @@ func (r *Reader) differsInListsOnly(cells []string) bool {
 		if col == domain.ColNumber || slices.Contains(listColumns, col) {
 			continue
 		}
-		if v := cellAt(cells, r.index, col); v != "" && v != cellAt(r.held.cells, r.index, col) {
+		if v := cellAt(cells, r.index, col); v != "" && !r.sameValue(col, v, cellAt(r.held.cells, r.index, col)) {
 			return false
 		}
 	}
@@ -103,6 +104,49 @@ func (r *Reader) addsListItems(cells []string) bool {
 		held := splitList(cellAt(r.held.cells, r.index, col))
 		return slices.ContainsFunc(splitList(cellAt(cells, r.index, col)), func(item string) bool { return !slices.Contains(held, item) })
 	})
+}
+
+// sameValue reports whether two cells of a column hold the same value,
+// however each is written: a date, a whole number, a fee mode or a royalty
+// base as a row reads it (2021/1/4 is 2021-01-04, 100,000 is 100000, 一次性
+// is lump_sum); other cells, and cells a row could not read, as text.
+func (r *Reader) sameValue(col, a, b string) bool {
+	if a == b {
+		return true
+	}
+	va, oka := r.cellValue(col, a)
+	vb, okb := r.cellValue(col, b)
+	return oka && okb && va == vb
+}
+
+// valueColumns are the columns whose cells sameValue compares by value.
+var valueColumns = map[string]bool{
+	domain.ColFiledOn: true, domain.ColGrantedOn: true, domain.ColDeclaredOn: true, domain.ColLumpSumFen: true,
+	domain.ColInstalmentFen: true, domain.ColInstalments: true, domain.ColEntryFeeFen: true, domain.ColRoyaltyBP: true,
+	domain.ColTermMonths: true, domain.ColFeeMode: true, domain.ColRoyaltyBase: true,
+}
+
+// cellValue returns the value a row reads in a cell of a column, in one
+// spelling, and whether it read one without a problem.
+func (r *Reader) cellValue(col, cell string) (string, bool) {
+	if !valueColumns[col] {
+		return "", false
+	}
+	cells := make([]string, r.index[col]+1)
+	cells[r.index[col]] = cell
+	b := &rowBuilder{r: r, cells: cells}
+	var v string
+	switch col {
+	case domain.ColFiledOn, domain.ColGrantedOn, domain.ColDeclaredOn:
+		v = b.date(col).String()
+	case domain.ColFeeMode:
+		v = string(b.feeMode())
+	case domain.ColRoyaltyBase:
+		v = string(b.royaltyBase())
+	default:
+		v = strconv.FormatInt(b.integer(col), 10)
+	}
+	return v, len(b.row.Problems) == 0
 }
 
 // samePatentNumber reports whether two number cells name one patent,
@@ -151,7 +195,7 @@ func (h *heldRow) absorb(r *Reader, row int, cells []string) {
 			}
 			h.cells[i] = joinItems(held, value)
 		case col == domain.ColNumber && samePatentNumber(value, held):
-		case value != held:
+		case !r.sameValue(col, value, held):
 			h.conflicts = append(h.conflicts, domain.FieldError{Field: col, Message: fmt.Sprintf(
 				"row %d continues this patent, but gives %s here where row %d gives %s; give the patent's other values on its first row only",
 				row, domain.Quote(value), h.row, domain.Quote(held))})

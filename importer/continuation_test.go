@@ -129,6 +129,24 @@ func TestContinuingRowsMayRepeatTheDates(t *testing.T) {
 	}
 }
 
+// TestContinuingRowsCompareValuesNotSpellings: rows of one patent that
+// write the same date, amount or fee mode another way (2021/1/4 and
+// 2021-01-04, 100,000 and 100000, 一次性支付 and lump_sum) agree: with the
+// number repeated on each row (an export) they are one patent, and with it
+// blank below the first row no conflict is reported.
+func TestContinuingRowsCompareValuesNotSpellings(t *testing.T) {
+	n := func(i int) string { return number(t, fmt.Sprintf("20201000000%d", i)) }
+	csv := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,lump_sum_fen,许可期限(月),declared_on\n" +
+		n(1) + ",A,华南理工大学,H01M 10/42,2020-03-15,2022-01-10,,,,\n" +
+		n(1) + ",A,暨南大学,H01M 4/13,2020/3/15,2022年1月10日,,,,\n" +
+		n(2) + ",B,中山大学,G06T 7/00,2020-03-16,2022-01-11,一次性支付,\"100,000\",12,2024-03-01\n" +
+		",,暨南大学,,2020/3/16,,lump_sum,100000,12,2024/3/1\n"
+	_, rows := readAll(t, strings.NewReader(csv))
+	checkRows(t, rows,
+		"2 A [华南理工大学|暨南大学] [H01M 10/42|H01M 4/13] 2020-03-15 2022-01-10 ",
+		"4 B [中山大学|暨南大学] [G06T 7/00] 2020-03-16 2022-01-11 ")
+}
+
 // TestNextKeepsItsLimit: a held patent row followed by an unreadable one
 // comes out one row per call when asked for one.
 func TestNextKeepsItsLimit(t *testing.T) {
