@@ -679,26 +679,34 @@ func (r *Reader) checkHeader() error {
 		strings.Join(missing, ", "), unknown)
 }
 
-// columnUnits are the units of the columns that hold amounts, and the
-// words that, in a header's notes in brackets, name another unit: a
-// header "royalty_bp(%)" or "lump_sum_fen(元)" would have its values read
-// 100 times too small, and a declaration's terms never change.
+// columnUnits are the units of the columns that hold amounts, the words
+// that, in a header's notes in brackets, name another unit, and those that
+// name the column's own: a header "royalty_bp(%)" or "lump_sum_fen(元)"
+// would have its values read 100 times too small, and a declaration's
+// terms never change, while "royalty_bp(1bp=0.01%)" or
+// "lump_sum_fen(100分=1元)" names the column's unit.
 var columnUnits = map[string]struct {
-	unit  string
-	other []string
+	unit        string
+	other, same []string
 }{
-	domain.ColLumpSumFen:    {"fen (1 元 = 100 fen)", yuanWords},
-	domain.ColInstalmentFen: {"fen (1 元 = 100 fen)", yuanWords},
-	domain.ColEntryFeeFen:   {"fen (1 元 = 100 fen)", yuanWords},
-	domain.ColRoyaltyBP:     {"basis points (1% = 100 bp)", []string{"%", "percent", "百分"}},
-	domain.ColTermMonths:    {"months", []string{"年", "year", "天", "日", "day", "周", "week"}},
+	domain.ColLumpSumFen:    {"fen (1 元 = 100 fen)", yuanWords, fenWords},
+	domain.ColInstalmentFen: {"fen (1 元 = 100 fen)", yuanWords, fenWords},
+	domain.ColEntryFeeFen:   {"fen (1 元 = 100 fen)", yuanWords, fenWords},
+	domain.ColRoyaltyBP: {"basis points (1% = 100 bp)", []string{"%", "percent", "pct", "百分", "‰", "千分", "permille"},
+		[]string{"bp", "基点", "0.01%", "万分"}},
+	domain.ColTermMonths: {"months", []string{"年", "year", "yr", "天", "日", "day", "周", "week", "季"}, []string{"月", "month"}},
 }
 
-// yuanWords name amounts in yuan rather than fen.
-var yuanWords = []string{"元", "yuan", "rmb", "cny", "¥", "￥", "万"}
+var (
+	// yuanWords name amounts in yuan or another currency rather than fen.
+	yuanWords = []string{"元", "圆", "块", "角", "yuan", "rmb", "cny", "¥", "￥", "万", "usd", "$", "eur", "€", "hkd", "港币", "美元"}
+	// fenWords name the fen.
+	fenWords = []string{"分", "fen"}
+)
 
 // unitClashes names the columns whose header's notes in brackets name a
-// unit other than the column's ("royalty_bp(%)"), "" when none does.
+// unit other than the column's ("royalty_bp(%)") and not the column's own
+// as well, "" when none does.
 func (r *Reader) unitClashes() string {
 	var clashes []string
 	for _, col := range slices.Sorted(maps.Keys(r.index)) {
@@ -707,7 +715,8 @@ func (r *Reader) unitClashes() string {
 			continue
 		}
 		notes := headerNotes(foldHeader(r.labels[col]))
-		if i := slices.IndexFunc(u.other, func(w string) bool { return strings.Contains(notes, w) }); i >= 0 {
+		contains := func(w string) bool { return strings.Contains(notes, w) }
+		if i := slices.IndexFunc(u.other, contains); i >= 0 && !slices.ContainsFunc(u.same, contains) {
 			clashes = append(clashes, fmt.Sprintf("column %s's header %s gives its unit as %s, but %s is in %s; give the values in %s and the header without that unit",
 				columnName(r.index[col]), domain.Quote(r.labels[col]), domain.Quote(u.other[i]), col, u.unit, u.unit))
 		}

@@ -249,13 +249,19 @@ func TestHeaderNamingAnotherUnitIsRefused(t *testing.T) {
 	base := "专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日,许可费支付方式,"
 	row := "\n" + number(t, "202113000100") + ",x,华南理工大学,G06F 17/00,2021-01-04,2023-01-01,提成,5\n"
 	for header, want := range map[string]string{
-		"royalty_bp(%)":       `column H's header "royalty_bp(%)" gives its unit as "%", but royalty_bp is in basis points (1% = 100 bp)`,
-		"lump_sum_fen（元）":     `column H's header "lump_sum_fen（元）" gives its unit as "元", but lump_sum_fen is in fen`,
-		"entry_fee_fen (万元)":  `gives its unit as "元"`,
-		"term_months (years)": `gives its unit as "year", but term_months is in months`,
-		"许可期限(月)":             "",
-		"royalty_bp(基点)":      "",
-		"lump_sum_fen（分，必填）":  "",
+		"royalty_bp(%)":         `column H's header "royalty_bp(%)" gives its unit as "%", but royalty_bp is in basis points (1% = 100 bp)`,
+		"lump_sum_fen（元）":       `column H's header "lump_sum_fen（元）" gives its unit as "元", but lump_sum_fen is in fen`,
+		"entry_fee_fen (万元)":    `gives its unit as "元"`,
+		"term_months (years)":   `gives its unit as "year", but term_months is in months`,
+		"royalty_bp(pct)":       `gives its unit as "pct"`,
+		"royalty_bp(‰)":         `gives its unit as "‰"`,
+		"lump_sum_fen(USD)":     `gives its unit as "usd"`,
+		"term_months(yr)":       `gives its unit as "yr"`,
+		"许可期限(月)":               "",
+		"royalty_bp(基点)":        "",
+		"lump_sum_fen（分，必填）":    "",
+		"royalty_bp(1bp=0.01%)": "",
+		"lump_sum_fen(100分=1元)": "",
 	} {
 		_, err := importer.NewReader(strings.NewReader(base + header + row))
 		switch {
