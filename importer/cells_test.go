@@ -263,6 +263,13 @@ func TestTotalRowIsNoPatent(t *testing.T) {
 	if len(rows) != 2 || rows[0].Row != 2 || rows[1].Row != 5 || len(rows[0].Problems)+len(rows[1].Problems) != 0 {
 		t.Fatalf("rows %+v", rows)
 	}
+	// A row holding a co-owner or a code is data, whatever its number cell
+	// says: it is read, to be refused, not dropped unseen.
+	withData := make([]string, len(listHeader))
+	withData[0], withData[2] = "合计", "暨南大学"
+	if _, rows = readAll(t, strings.NewReader(csvText([][]string{listHeader, withData}))); len(rows) != 1 {
+		t.Fatalf("a total row holding a co-owner was dropped: rows %+v", rows)
+	}
 	worded := listRow(t, "202010000003")
 	worded[0] = "Totally new"
 	if _, rows = readAll(t, strings.NewReader(csvText([][]string{listHeader, worded}))); len(rows) != 1 || rows[0].Patent.Number != "Totally new" {

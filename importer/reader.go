@@ -887,8 +887,12 @@ func (r *Reader) convert(row int, cells []string) domain.ImportRow {
 // hasKnownCell reports whether a row has a cell in a column of the list.
 // isTotalRow reports whether a row is a total under the list: its number
 // cell, or its title cell when the number cell is blank, starts with a
-// word of totalWords ("合计", "合计：6项", "Total (6)").
+// word of totalWords ("合计", "合计：6项", "Total (6)"), and it gives no
+// co-owner, IPC code or consent.
 func (r *Reader) isTotalRow(cells []string) bool {
+	if slices.ContainsFunc(listColumns, func(col string) bool { return cellAt(cells, r.index, col) != "" }) {
+		return false // a total names no co-owner or code: such a row is data, never dropped unseen
+	}
 	cell := cellAt(cells, r.index, domain.ColNumber)
 	if cell == "" {
 		cell = cellAt(cells, r.index, domain.ColTitle)
