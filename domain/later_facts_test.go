@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -183,5 +184,62 @@ func TestPledgeConsentAndReleaseInEitherOrder(t *testing.T) {
 				t.Fatalf("both accepted in one order: %v, in the other: %v; want %v in both", ab, ba, tc.want)
 			}
 		})
+	}
+}
+
+// TestRegisterFactsInEitherOrder: a status, suspension or overdue fee
+// dated before an act it would have refused is refused when recorded after
+// the act (date_before_fact), as the act is when recorded after it; one
+// dated after the act, or lifted before it, stands in either order.
+func TestRegisterFactsInEitherOrder(t *testing.T) {
+	reg := registered(t)
+	byUni, admin, byBank := OrgActor(uni), AdminActor, OrgActor(bank)
+	status := func(c ChangeStatus) orderedFact {
+		return orderedFact{admin, func(d decision, p *Patent) ([]Event, error) { return p.ChangeStatus(d, c) }}
+	}
+	yes, no := true, false
+	lapsed, active := StatusLapsed, StatusActive
+	suspendedOn := func(on string) orderedFact { return status(ChangeStatus{Suspended: &yes, EffectiveOn: day(on)}) }
+	toFirm := orderedFact{admin, transfer(TransferPatent{ToIDs: []string{firm}, EffectiveOn: day("2024-03-01")})}
+	licence := orderedFact{byUni, grant(GrantLicense{Type: LicenseOrdinary, LicenseeID: sme, EffectiveOn: day("2024-03-01"), EndsOn: day("2024-12-31")})}
+	declaration := orderedFact{byUni, declare(FileDeclaration{Fee: FeeTerms{Mode: FeeFree}, TermMonths: 12, DeclaredOn: day("2024-03-01")})}
+	pledgeOn := orderedFact{byBank, pledge(RegisterPledge{PledgorID: uni, PledgeeID: bank, Patents: []string{string(reg.Number)},
+		SecuredAmountFen: 100_000_000, RegisteredOn: day("2024-03-01"), DebtDueOn: day("2030-01-01"), OpenLicenseConsent: true})}
+	for _, tc := range []struct {
+		name string
+		a, b orderedFact
+		want bool
+	}{
+		{"a suspension before a transfer", suspendedOn("2024-02-01"), toFirm, false},
+		{"a suspension before a declaration", suspendedOn("2024-02-01"), declaration, false},
+		{"a suspension before a pledge", suspendedOn("2024-02-01"), pledgeOn, false},
+		{"a suspension before a licence", suspendedOn("2024-02-01"), licence, true},
+		{"a suspension after a transfer", suspendedOn("2024-03-02"), toFirm, true},
+		{"a lapse before a licence", status(ChangeStatus{Status: &lapsed, EffectiveOn: day("2024-02-01")}), licence, false},
+		{"a lapse before a transfer", status(ChangeStatus{Status: &lapsed, EffectiveOn: day("2024-02-01")}), toFirm, false},
+		{"an overdue fee before a declaration", status(ChangeStatus{AnnualFeeOverdue: &yes, EffectiveOn: day("2024-02-01")}), declaration, false},
+		{"an overdue fee before a licence", status(ChangeStatus{AnnualFeeOverdue: &yes, EffectiveOn: day("2024-02-01")}), licence, true},
+		{"a restoration before a licence", status(ChangeStatus{Status: &active, EffectiveOn: day("2024-02-01")}), licence, true},
+		{"a fee paid before a declaration", status(ChangeStatus{AnnualFeeOverdue: &no, EffectiveOn: day("2024-02-01")}), declaration, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ab, ba := bothAccepted([]Event{reg}, tc.a, tc.b), bothAccepted([]Event{reg}, tc.b, tc.a)
+			if ab != tc.want || ba != tc.want {
+				t.Fatalf("both accepted in one order: %v, in the other: %v; want %v in both", ab, ba, tc.want)
+			}
+		})
+	}
+	// The refusal names the act it would refuse.
+	p := &Patent{}
+	p.Apply(reg)
+	d := decision{actor: admin, today: day("2024-07-01"), newID: func() string { return "00000000-0000-4000-8000-000000000001" }}
+	events, err := toFirm.do(d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Apply(events[0])
+	if _, err := p.ChangeStatus(d, ChangeStatus{Suspended: &yes, EffectiveOn: day("2024-02-01")}); RuleOf(err) != RuleDateBeforeFact ||
+		!strings.Contains(err.Error(), "would refuse transfer") {
+		t.Fatalf("a suspension over a recorded transfer: %v", err)
 	}
 }

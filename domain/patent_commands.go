@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -183,5 +184,75 @@ func (p *Patent) ChangeStatus(d decision, c ChangeStatus) ([]Event, error) {
 	if c.AnnualFeeOverdue != nil {
 		events = append(events, AnnualFeeStatusChanged{Number: p.Number, Overdue: *c.AnnualFeeOverdue, EffectiveOn: on, Reason: c.Reason})
 	}
+	if act, ok := p.actRefusedUnder(events); ok {
+		return nil, Violation(RuleDateBeforeFact, "effective_on %s would refuse %s on %s, recorded already: %s", on, act.what, act.on, act.why)
+	}
 	return events, nil
+}
+
+// refusedAct is an act of the ledger that a register fact recorded later
+// would have refused.
+type refusedAct struct {
+	what, why string
+	on        Date
+}
+
+// actRefusedUnder returns an act of the patent that the register facts of
+// events (a status, a suspension, an overdue fee), dated before it, would
+// have refused had they been recorded first, and that its register allowed:
+// the same facts are refused whichever reaches the ledger first (a
+// suspension before a transfer dated within it, a lapse before a licence).
+func (p *Patent) actRefusedUnder(events []Event) (refusedAct, bool) {
+	q := p.withRegisterFacts(events)
+	barred := func(r *Patent, on Date, suspension bool) string {
+		if s := r.StatusOn(on); s != StatusActive {
+			return fmt.Sprintf("the patent would be %s then", statusWord(s))
+		}
+		if suspension && r.SuspendedOn(on) {
+			return "the patent would be suspended then"
+		}
+		return ""
+	}
+	newly := func(on Date, suspension bool) string {
+		if barred(p, on, suspension) != "" {
+			return "" // refused already: not this change's doing
+		}
+		return barred(q, on, suspension)
+	}
+	for _, t := range p.Transfers {
+		if why := newly(t.EffectiveOn, true); why != "" {
+			return refusedAct{what: "transfer " + t.TransferID, on: t.EffectiveOn, why: why}, true
+		}
+	}
+	for _, d := range p.Declarations {
+		if p.registerRefusesDeclarationOn(d.DeclaredOn) == nil {
+			if err := q.registerRefusesDeclarationOn(d.DeclaredOn); err != nil {
+				return refusedAct{what: "declaration " + d.DeclarationID, on: d.DeclaredOn, why: err.Error()}, true
+			}
+		}
+	}
+	for _, l := range p.Licenses {
+		if why := newly(l.EffectiveOn, false); why != "" {
+			return refusedAct{what: "licence " + l.LicenseID, on: l.EffectiveOn, why: why}, true
+		}
+	}
+	for _, pl := range p.Pledges {
+		if why := newly(pl.RegisteredOn, true); why != "" {
+			return refusedAct{what: "pledge " + pl.PledgeID, on: pl.RegisteredOn, why: why}, true
+		}
+	}
+	return refusedAct{}, false
+}
+
+// withRegisterFacts returns a copy of the patent with the register facts
+// of events applied, p unchanged: its timelines are copied, the rest shared.
+func (p *Patent) withRegisterFacts(events []Event) *Patent {
+	q := *p
+	q.status.changes = slices.Clone(p.status.changes)
+	q.suspended.changes = slices.Clone(p.suspended.changes)
+	q.feeOverdue.changes = slices.Clone(p.feeOverdue.changes)
+	for _, e := range events {
+		q.Apply(e)
+	}
+	return &q
 }
