@@ -774,7 +774,9 @@ func (it *importItem) compare(p *Patent) error {
 // differs (conflicts_with_ledger), where a declaration would be refused as
 // already active, with no word of what differs.
 func (p *Patent) compareDeclaration(c FileDeclaration) error {
-	i := slices.IndexFunc(p.Declarations, func(d *Declaration) bool { return d.DeclaredOn == c.DeclaredOn })
+	i := slices.IndexFunc(p.Declarations, func(d *Declaration) bool {
+		return d.DeclaredOn == c.DeclaredOn && !d.lastDayInEffect().Before(d.DeclaredOn) // one withdrawn on its first day offered nothing
+	})
 	if i < 0 {
 		return nil
 	}
