@@ -231,9 +231,13 @@ func looksUTF8(b []byte, atEOF bool) bool {
 // 鐢垫睜绠＄悊): its non-ASCII bytes become 0xFF, which is no GB18030 text,
 // so that its cells reject the row as mixing encodings rather than write
 // mojibake.
+// A line longer than the reader's buffer, or a file with old Mac line
+// ends (CR alone), passes in pieces of the buffer's size, so that memory
+// stays bounded.
 type utf8LineMarker struct {
 	src     *bufio.Reader
-	pending []byte
+	line    []byte // the current line's bytes, reused
+	pending []byte // what of line is still to be read
 	err     error
 }
 
@@ -242,7 +246,12 @@ func (m *utf8LineMarker) Read(p []byte) (int, error) {
 		if m.err != nil {
 			return 0, m.err
 		}
-		m.pending, m.err = m.src.ReadBytes('\n')
+		piece, err := m.src.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			err = nil
+		}
+		m.line, m.err = append(m.line[:0], piece...), err
+		m.pending = m.line
 		if isUTF8Chinese(m.pending) {
 			for i, b := range m.pending {
 				if b >= utf8.RuneSelf {

@@ -303,6 +303,25 @@ func TestCSVWithAUTF8RowIsGB18030(t *testing.T) {
 	}
 }
 
+// TestCSVGB18030WithOldMacLineEnds: a GB18030 file whose lines end in CR
+// alone, longer than the reader's buffer, is read row by row (the check
+// for UTF-8 lines takes it in pieces of the buffer's size).
+func TestCSVGB18030WithOldMacLineEnds(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("专利号,专利名称,专利权人,IPC分类号,申请日,授权公告日\r")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "%s,一种电池%d,华南理工大学,H01M 10/42,2020-03-15,2022-01-10\r", number(t, fmt.Sprintf("2020100%05d", i)), i)
+	}
+	gb, err := simplifiedchinese.GB18030.NewEncoder().String(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, rows := readAll(t, strings.NewReader(gb))
+	if rd.Encoding() != importer.EncodingGB18030 || len(rows) != 3000 || rows[2999].Patent.Title != "一种电池2999" || len(rows[1500].Problems) != 0 {
+		t.Fatalf("encoding %s, %d rows, last %+v", rd.Encoding(), len(rows), rows[len(rows)-1])
+	}
+}
+
 func TestCSVUndecodableGB18030(t *testing.T) {
 	// Bytes that are no GB18030 text in a GB18030 file spoil their cells'
 	// rows; they are never read as U+FFFD into the ledger.
