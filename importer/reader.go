@@ -884,7 +884,6 @@ func (r *Reader) convert(row int, cells []string) domain.ImportRow {
 	return b.row
 }
 
-// hasKnownCell reports whether a row has a cell in a column of the list.
 // isTotalRow reports whether a row is a total under the list: its number
 // cell, or its title cell when the number cell is blank, starts with a
 // word of totalWords ("合计", "合计：6项", "Total (6)"), and it gives no
@@ -928,6 +927,7 @@ func (r *Reader) repeatsHeader(cells []string) bool {
 	return true
 }
 
+// hasKnownCell reports whether a row has a cell in a column of the list.
 func (r *Reader) hasKnownCell(cells []string) bool {
 	for _, i := range r.index {
 		if i < len(cells) && strings.TrimSpace(cells[i]) != "" {
