@@ -399,9 +399,14 @@ func writeJSONBody(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// writeJSON answers status with v as JSON.
+// writeJSON answers status with v as JSON. The body is encoded before the
+// status is sent, so that a value that cannot be encoded (a damaged
+// stored payload) answers a 500 problem rather than a 200 with an empty
+// body.
 func writeJSON(c echo.Context, status int, v any) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	c.Response().WriteHeader(status)
-	return writeJSONBody(c.Response(), v)
+	var body bytes.Buffer
+	if err := writeJSONBody(&body, v); err != nil {
+		return err
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, body.Bytes())
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,20 +22,25 @@ const maxLogPage = 1000
 // stored, recorded_at to the microsecond), and the stored hash, so that a
 // client can recompute the chain (domain.ChainHash) without the store.
 type LogEvent struct {
-	Position       int64           `json:"position"`
-	Stream         string          `json:"stream"`
-	Version        int64           `json:"version"`
-	ID             string          `json:"id"`
-	Type           string          `json:"type"`
-	Data           json.RawMessage `json:"data"`
-	RecordedAt     string          `json:"recorded_at"`
-	Actor          string          `json:"actor"`
-	CorrelationID  string          `json:"correlation_id"`
-	CausationID    string          `json:"causation_id"`
-	IdempotencyKey string          `json:"idempotency_key"`
-	CommandHash    string          `json:"command_hash"`
-	SchemaVersion  int             `json:"schema_version"`
-	Hash           string          `json:"hash"`
+	Position int64           `json:"position"`
+	Stream   string          `json:"stream"`
+	Version  int64           `json:"version"`
+	ID       string          `json:"id"`
+	Type     string          `json:"type"`
+	Data     json.RawMessage `json:"data"`
+	// DataBase64 holds the stored payload, and Data is null, for an event
+	// whose payload is not JSON (a damaged log: a sound one never has
+	// such), so that the page still serves it and the chain's check fails
+	// at it rather than the page.
+	DataBase64     string `json:"data_base64,omitempty"`
+	RecordedAt     string `json:"recorded_at"`
+	Actor          string `json:"actor"`
+	CorrelationID  string `json:"correlation_id"`
+	CausationID    string `json:"causation_id"`
+	IdempotencyKey string `json:"idempotency_key"`
+	CommandHash    string `json:"command_hash"`
+	SchemaVersion  int    `json:"schema_version"`
+	Hash           string `json:"hash"`
 }
 
 // LogTimeLayout is the layout of recorded_at in the global log and in a
@@ -43,10 +50,45 @@ const LogTimeLayout = "2006-01-02T15:04:05.000000Z07:00"
 // newLogEvent shows e as a LogEvent.
 func newLogEvent(e domain.RecordedEvent) LogEvent {
 	m := e.Meta
-	return LogEvent{Position: e.Position, Stream: e.Stream, Version: e.Version, ID: e.ID, Type: e.Type,
+	le := LogEvent{Position: e.Position, Stream: e.Stream, Version: e.Version, ID: e.ID, Type: e.Type,
 		Data: json.RawMessage(e.Data), RecordedAt: m.RecordedAt.UTC().Format(LogTimeLayout), Actor: m.Actor,
 		CorrelationID: m.CorrelationID, CausationID: m.CausationID, IdempotencyKey: m.IdempotencyKey,
 		CommandHash: m.CommandHash, SchemaVersion: m.SchemaVersion, Hash: hex.EncodeToString(e.Hash)}
+	if !json.Valid(e.Data) {
+		le.Data, le.DataBase64 = nil, base64.StdEncoding.EncodeToString(e.Data)
+	}
+	return le
+}
+
+// marshalLogEvent writes e as JSON with its payload exactly as stored:
+// encoding/json compacts a json.RawMessage, and the hash covers the stored
+// bytes, whitespace included.
+func marshalLogEvent(e LogEvent) ([]byte, error) {
+	data := e.Data
+	e.Data = nil
+	b, err := json.Marshal(e)
+	if err != nil || data == nil {
+		return b, err
+	}
+	return bytes.Replace(b, []byte(`"data":null`), append([]byte(`"data":`), data...), 1), nil
+}
+
+// writeLogPage answers a page of LogEvents, each payload as stored.
+func writeLogPage(c echo.Context, events []LogEvent) error {
+	var body bytes.Buffer
+	body.WriteByte('[')
+	for i, e := range events {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		b, err := marshalLogEvent(e)
+		if err != nil {
+			return err
+		}
+		body.Write(b)
+	}
+	body.WriteString("]\n")
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body.Bytes())
 }
 
 // RecordedEvent is the event e shows, as a client that recomputes the
@@ -60,8 +102,14 @@ func (e LogEvent) RecordedEvent() (domain.RecordedEvent, error) {
 	if err != nil {
 		return domain.RecordedEvent{}, fmt.Errorf("hash: %w", err)
 	}
+	data := []byte(e.Data)
+	if e.DataBase64 != "" {
+		if data, err = base64.StdEncoding.DecodeString(e.DataBase64); err != nil {
+			return domain.RecordedEvent{}, fmt.Errorf("data_base64: %w", err)
+		}
+	}
 	return domain.RecordedEvent{Position: e.Position, Stream: e.Stream, Version: e.Version, Hash: hash,
-		EventData: domain.EventData{ID: e.ID, Type: e.Type, Data: []byte(e.Data), Meta: domain.Metadata{
+		EventData: domain.EventData{ID: e.ID, Type: e.Type, Data: data, Meta: domain.Metadata{
 			RecordedAt: at, Actor: e.Actor, CorrelationID: e.CorrelationID, CausationID: e.CausationID,
 			IdempotencyKey: e.IdempotencyKey, CommandHash: e.CommandHash, SchemaVersion: e.SchemaVersion}}}, nil
 }
@@ -101,5 +149,5 @@ func (s *Server) ledgerEvents(c echo.Context) error {
 	for i, e := range events {
 		out[i] = newLogEvent(e)
 	}
-	return writeJSON(c, http.StatusOK, out)
+	return writeLogPage(c, out)
 }
