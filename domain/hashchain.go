@@ -78,7 +78,9 @@ type LogReader interface {
 	ReadAll(ctx context.Context, afterPosition int64, limit int) ([]RecordedEvent, error)
 }
 
-// VerifyChain walks the whole global log of store in batches, recomputes
+// VerifyChain walks the whole global log of store in batches (one event at
+// a time once a batch cannot be read, so that a log damaged midway is
+// verified up to the last event it gives), recomputes
 // every hash and reports the first event whose stored hash, or whose
 // position, does not follow from its predecessor. progress, when not nil,
 // is called after each batch with the last position checked.
@@ -86,8 +88,13 @@ func VerifyChain(ctx context.Context, store LogReader, progress func(position in
 	var res VerifyResult
 	var prev []byte
 	var after int64
+	size := 4096
 	for {
-		batch, err := store.ReadAll(ctx, after, 4096)
+		batch, err := store.ReadAll(ctx, after, size)
+		if err != nil && size > 1 && ctx.Err() == nil {
+			size = 1 // a file damaged midway: read up to the last event it still gives, one at a time
+			continue
+		}
 		if err != nil {
 			return res, fmt.Errorf("read global log after %d: %w", after, err)
 		}
