@@ -98,6 +98,7 @@ func VerifyChain(ctx context.Context, store LogReader, progress func(position in
 		if err != nil {
 			return res, fmt.Errorf("read global log after %d: %w", after, err)
 		}
+		size = 4096
 		if len(batch) == 0 {
 			return res, nil
 		}

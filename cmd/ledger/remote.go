@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/patentledger/ledger/api"
@@ -108,6 +109,10 @@ func decodeAnswer(req *http.Request, limit int64, v any, what string) error {
 	if err != nil {
 		return err
 	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &rateLimitedError{wait: time.Duration(max(wait, 1)) * time.Second, err: problemError(resp.StatusCode, data)}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return problemError(resp.StatusCode, data)
 	}
@@ -116,6 +121,18 @@ func decodeAnswer(req *http.Request, limit int64, v any, what string) error {
 	}
 	return nil
 }
+
+// rateLimitedError is a 429 answer and the wait its Retry-After asks for.
+type rateLimitedError struct {
+	wait time.Duration
+	err  error
+}
+
+func (e *rateLimitedError) Error() string { return e.err.Error() }
+
+// maxRateLimitedWaits bounds how often a read of the log waits out a 429
+// before it gives up.
+const maxRateLimitedWaits = 20
 
 // problemError describes a problem document the server answered, or, for
 // an answer that is none (such as a proxy's HTML page), its status and
@@ -172,14 +189,8 @@ const logPageSize = 1000
 // ReadAll reads up to limit events after afterPosition (at most a page of
 // the server's).
 func (l remoteLog) ReadAll(ctx context.Context, afterPosition int64, limit int) ([]domain.RecordedEvent, error) {
-	req, err := l.request(ctx, http.MethodGet, "/v1/ledger/events", nil)
+	page, err := l.readPage(ctx, afterPosition, limit)
 	if err != nil {
-		return nil, err
-	}
-	req.URL.RawQuery = url.Values{"after_position": {strconv.FormatInt(afterPosition, 10)},
-		"limit": {strconv.Itoa(min(max(limit, 1), logPageSize))}}.Encode()
-	var page []api.LogEvent
-	if err := decodeAnswer(req, 256<<20, &page, "a page of the log"); err != nil {
 		return nil, err
 	}
 	events := make([]domain.RecordedEvent, len(page))
@@ -189,4 +200,29 @@ func (l remoteLog) ReadAll(ctx context.Context, afterPosition int64, limit int) 
 		}
 	}
 	return events, nil
+}
+
+// readPage reads a page of the log. It waits out a 429's Retry-After, up
+// to maxRateLimitedWaits times, and asks again: the regulator's budget is
+// shared with its other clients, and a long check should not stop for it.
+func (l remoteLog) readPage(ctx context.Context, afterPosition int64, limit int) ([]api.LogEvent, error) {
+	for waits := 0; ; waits++ {
+		req, err := l.request(ctx, http.MethodGet, "/v1/ledger/events", nil)
+		if err != nil {
+			return nil, err
+		}
+		req.URL.RawQuery = url.Values{"after_position": {strconv.FormatInt(afterPosition, 10)},
+			"limit": {strconv.Itoa(min(max(limit, 1), logPageSize))}}.Encode()
+		var page []api.LogEvent
+		err = decodeAnswer(req, 256<<20, &page, "a page of the log")
+		var limited *rateLimitedError
+		if !errors.As(err, &limited) || waits == maxRateLimitedWaits {
+			return page, err
+		}
+		select {
+		case <-time.After(limited.wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

@@ -6,9 +6,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,6 +160,26 @@ func TestVerifyThroughTheServer(t *testing.T) {
 		if code, out := runLedger(t, append([]string{"verify"}, tc.args...)...); code != 2 || !strings.HasPrefix(out, tc.want) {
 			t.Errorf("verify %v: exit %d, %q; want exit 2, %q…", tc.args, code, out, tc.want)
 		}
+	}
+
+	// A server that answers 429 (the regulator's budget spent by its other
+	// clients) is waited out as its Retry-After asks, not given up on.
+	var refused atomic.Int32
+	target, _ := url.Parse(s.base)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n := refused.Add(1); n == 2 || n == 3 { // twice in a row: a retry of the read alone would not do
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"type":"about:blank","title":"Too many requests","status":429,"code":"rate_limited","detail":"slow down"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer limited.Close()
+	if code, out := runLedger(t, "verify", "--server", limited.URL, "--key", p.regKey); code != 0 || out != want || refused.Load() < 4 {
+		t.Fatalf("verify --server through a 429: exit %d, %q after %d requests; want %q", code, out, refused.Load(), want)
 	}
 
 	db, err := sql.Open("sqlite", filepath.Join(s.data, "events.db"))
