@@ -433,3 +433,44 @@ func TestRunnerStopsWhenAnotherProcessMovesTheCheckpoint(t *testing.T) {
 		t.Fatalf("applied %v, want nothing after the checkpoint moved", got)
 	}
 }
+
+// holedStore is a store whose log lacks one position, as one whose row
+// was deleted: every read skips it.
+type holedStore struct {
+	domain.EventStore
+	missing int64
+}
+
+func (s holedStore) ReadAll(ctx context.Context, after int64, limit int) ([]domain.RecordedEvent, error) {
+	events, err := s.EventStore.ReadAll(ctx, after, limit)
+	return slices.DeleteFunc(events, func(e domain.RecordedEvent) bool { return e.Position == s.missing }), err
+}
+
+// TestRunnerStopsAtAHoleInTheLog: a log with a position missing (a row
+// deleted from the store) stops the projection, unhealthy, before the
+// hole, whether the events come from a catch-up or from the relay, which
+// hands the event after the hole as following the one before it; the
+// read models were built past the hole, healthy.
+func TestRunnerStopsAtAHoleInTheLog(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	appendRaw(t, st, "s", 10)
+	holed := holedStore{EventStore: st, missing: 5}
+
+	r, db, _ := routedRecorder(t, holed, recorder{})
+	if _, err := r.CatchUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Statuses()[0]; s.Healthy || s.Checkpoint != 4 || !slices.Equal(recorded(t, db), upTo(4)) {
+		t.Fatalf("catch-up over a hole at 5: %+v, applied %v; want a stop at 4", s, recorded(t, db))
+	}
+
+	r, db, bus := routedRecorder(t, holed, recorder{})
+	for pos := int64(1); pos <= 4; pos++ {
+		publish(t, st, bus, pos, pos-1)
+	}
+	publish(t, st, bus, 6, 4)
+	var stopped *StoppedError
+	if err := waitFor(t, r, 6); !errors.As(err, &stopped) || stopped.Checkpoint != 4 || !slices.Equal(recorded(t, db), upTo(4)) {
+		t.Fatalf("the relay over a hole at 5: %v, applied %v; want a stop at 4", err, recorded(t, db))
+	}
+}

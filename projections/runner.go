@@ -542,6 +542,10 @@ func (r *Runner) commit(ctx context.Context, st *state, batch []decoded) error {
 			if d.Position <= last {
 				continue
 			}
+			if d.Position != last+1 { // positions are dense in every store: a hole is a damaged log
+				return fmt.Errorf("position %d is missing from the store, before %d: the log has a hole there (ledger verify names it); "+
+					"the projection stops rather than skip it", last+1, d.Position)
+			}
 			if d.err != nil {
 				return fmt.Errorf("position %d: %w", d.Position, d.err)
 			}
