@@ -88,21 +88,31 @@ func VerifyChain(ctx context.Context, store LogReader, progress func(position in
 	var res VerifyResult
 	var prev []byte
 	var after int64
-	size := 4096
+	var failed error // a batch read that failed: single events are read up to the damage
+	var damage error // the last read that failed: a damaged file, whose rows past the damage a read may skip
 	for {
+		size := 4096
+		if failed != nil {
+			size = 1
+		}
 		batch, err := store.ReadAll(ctx, after, size)
-		if err != nil && size > 1 && ctx.Err() == nil {
-			size = 1 // a file damaged midway: read up to the last event it still gives, one at a time
+		switch {
+		case err != nil && failed == nil && ctx.Err() == nil:
+			failed, damage = err, err
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			return res, fmt.Errorf("read global log after %d: %w", after, err)
-		}
-		size = 4096
-		if len(batch) == 0 {
+		case failed != nil && (len(batch) == 0 || batch[0].Position != after+1):
+			// A damaged file gives nothing, or the event after the damage, next.
+			return res, fmt.Errorf("read global log after %d: %w", after, failed)
+		case len(batch) == 0:
 			return res, nil
 		}
+		failed = nil
 		for _, e := range batch {
+			if e.Position != after+1 && damage != nil {
+				return res, fmt.Errorf("read global log after %d: %w", after, damage)
+			}
 			if e.Position != after+1 {
 				res.BadPosition = after + 1
 				res.Reason = fmt.Sprintf("position %d is missing (next stored is %d)", after+1, e.Position)
