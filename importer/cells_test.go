@@ -263,6 +263,16 @@ func TestTotalRowIsNoPatent(t *testing.T) {
 	if len(rows) != 2 || rows[0].Row != 2 || rows[1].Row != 5 || len(rows[0].Problems)+len(rows[1].Problems) != 0 {
 		t.Fatalf("rows %+v", rows)
 	}
+	// A list whose first column is 序号 has the label there and the count
+	// under 专利号; a patent numbered in that column is no total.
+	serial := append([]string{"序号"}, listHeader...)
+	first := append([]string{"1"}, listRow(t, "202010000001")...)
+	labelled := make([]string, len(serial))
+	labelled[0], labelled[1] = "合计", "1项"
+	_, rows = readAll(t, strings.NewReader(csvText([][]string{serial, first, labelled})))
+	if len(rows) != 1 || rows[0].Row != 2 {
+		t.Fatalf("a total labelled under 序号: rows %+v", rows)
+	}
 	// A row holding a co-owner or a code is data, whatever its number cell
 	// says: it is read, to be refused, not dropped unseen.
 	withData := make([]string, len(listHeader))

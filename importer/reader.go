@@ -885,20 +885,39 @@ func (r *Reader) convert(row int, cells []string) domain.ImportRow {
 }
 
 // isTotalRow reports whether a row is a total under the list: its number
-// cell, or its title cell when the number cell is blank, starts with a
-// word of totalWords ("合计", "合计：6项", "Total (6)"), and it gives no
-// co-owner, IPC code or consent.
+// cell, or its title cell when the number cell is blank, or its first cell
+// in a column the import does not read (序号) when the number cell is blank
+// or a count, starts with a word of totalWords ("合计", "合计：6项",
+// "Total (6)"), and it gives no co-owner, IPC code or consent.
 func (r *Reader) isTotalRow(cells []string) bool {
 	if slices.ContainsFunc(listColumns, func(col string) bool { return cellAt(cells, r.index, col) != "" }) {
 		return false // a total names no co-owner or code: such a row is data, never dropped unseen
 	}
-	cell := cellAt(cells, r.index, domain.ColNumber)
-	if cell == "" {
-		cell = cellAt(cells, r.index, domain.ColTitle)
+	number := cellAt(cells, r.index, domain.ColNumber)
+	switch {
+	case isTotalLabel(number):
+		return true
+	case number == "":
+		return isTotalLabel(cellAt(cells, r.index, domain.ColTitle)) || r.totalInFirstColumn(cells)
 	}
+	return countCell.MatchString(foldHeader(number)) && r.totalInFirstColumn(cells) // 合计 | 2项 under a 序号 column
+}
+
+// countCell is a count as a total row gives it: 6, 6项, 6件.
+var countCell = regexp.MustCompile(`^[0-9]+[项件个]?$`)
+
+// totalInFirstColumn reports whether a row's first cell, in a column the
+// import does not read (序号), is a total's label.
+func (r *Reader) totalInFirstColumn(cells []string) bool {
+	return len(cells) > 0 && !slices.Contains(slices.Collect(maps.Values(r.index)), 0) && isTotalLabel(strings.TrimSpace(cells[0]))
+}
+
+// isTotalLabel reports whether a cell starts with a word of totalWords and
+// what follows it is a count or a separator, not a word going on
+// ("totally").
+func isTotalLabel(cell string) bool {
 	folded := foldHeader(cell)
 	for word := range totalWords {
-		// What follows the word is a count or a separator, not a word going on ("totally").
 		if rest, ok := strings.CutPrefix(folded, word); ok && !unicode.IsLetter(firstRune(rest)) {
 			return true
 		}
