@@ -79,36 +79,35 @@ type LogReader interface {
 }
 
 // VerifyChain walks the whole global log of store in batches (one event at
-// a time once a batch cannot be read, so that a log damaged midway is
-// verified up to the last event it gives), recomputes
+// a time through a batch that cannot be read, so that a log damaged midway
+// is verified up to the last event it gives), recomputes
 // every hash and reports the first event whose stored hash, or whose
 // position, does not follow from its predecessor. progress, when not nil,
 // is called after each batch with the last position checked.
 func VerifyChain(ctx context.Context, store LogReader, progress func(position int64)) (VerifyResult, error) {
 	var res VerifyResult
 	var prev []byte
-	var after int64
-	var failed error // a batch read that failed: single events are read up to the damage
-	var damage error // the last read that failed: a damaged file, whose rows past the damage a read may skip
+	const batchSize = 4096
+	var after, singleUntil int64 // single events are read up to singleUntil, the end of a batch that failed
+	var damage error             // the last read that failed: a damaged file, whose rows past the damage a read may skip
 	for {
-		size := 4096
-		if failed != nil {
+		size := batchSize
+		if after < singleUntil {
 			size = 1
 		}
 		batch, err := store.ReadAll(ctx, after, size)
 		switch {
-		case err != nil && failed == nil && ctx.Err() == nil:
-			failed, damage = err, err
+		case err != nil && size > 1 && ctx.Err() == nil:
+			singleUntil, damage = after+batchSize, err
 			continue
 		case err != nil:
 			return res, fmt.Errorf("read global log after %d: %w", after, err)
-		case failed != nil && (len(batch) == 0 || batch[0].Position != after+1):
+		case size == 1 && (len(batch) == 0 || batch[0].Position != after+1):
 			// A damaged file gives nothing, or the event after the damage, next.
-			return res, fmt.Errorf("read global log after %d: %w", after, failed)
+			return res, fmt.Errorf("read global log after %d: %w", after, damage)
 		case len(batch) == 0:
 			return res, nil
 		}
-		failed = nil
 		for _, e := range batch {
 			if e.Position != after+1 && damage != nil {
 				return res, fmt.Errorf("read global log after %d: %w", after, damage)
