@@ -969,8 +969,8 @@ func (s *Service) appendBatch(ctx context.Context, c command, entries []*cacheEn
 // reference that does not resolve is kept as given and its problem added
 // under field.
 func (im *Import) resolveAll(ctx context.Context, field string, refs []string, probs *rowProblems) ([]string, error) {
-	if len(refs) == 0 {
-		return refs, nil
+	if len(refs) == 0 || probs.bad[field] {
+		return refs, nil // a cell the reader could not read (bytes of another encoding) names no organisation to look up
 	}
 	out := make([]string, len(refs))
 	for i, ref := range refs {

@@ -521,3 +521,18 @@ func TestImportConflictsSayWhatDiffers(t *testing.T) {
 		}
 	}
 }
+
+// TestImportUnreadableOrganisationCellIsOneProblem: a patentees cell the
+// reader could not read (bytes of another encoding) is rejected for that
+// alone, not also as an organisation that no name matches.
+func TestImportUnreadableOrganisationCellIsOneProblem(t *testing.T) {
+	st := openStore(t)
+	svc := newService(t, st)
+	newWorld(t, svc)
+	row := importRow(t, 2, "202010000002", "\xbb\xaa\xc4\xcf大学")
+	row.Problems = []domain.FieldError{{Field: domain.ColPatentees, Message: "holds bytes that are not UTF-8 text"}}
+	rep := mustImport(t, svc, domain.Request{Actor: domain.AdminActor}, []domain.ImportRow{row}, domain.ImportOptions{})
+	if got := strings.Join(rejectedFields(rep), " "); got != "2:patentees:invalid_argument" {
+		t.Fatalf("rejected %s: %+v", got, rep.Rejected)
+	}
+}
