@@ -147,6 +147,12 @@ func (h *readsHarness) get(path string) (*http.Response, []byte) {
 func (h *readsHarness) getJSON(path string, v any) {
 	h.t.Helper()
 	resp, body := h.get(path)
+	h.decodeOK(path, resp, body, v)
+}
+
+// decodeOK decodes into v the answer to a GET of path, which must be 200.
+func (h *readsHarness) decodeOK(path string, resp *http.Response, body []byte, v any) {
+	h.t.Helper()
 	if resp.StatusCode != http.StatusOK {
 		h.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
 	}
@@ -170,12 +176,7 @@ func (h *readsHarness) getReached(path string, v any) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		if resp.StatusCode != http.StatusOK {
-			h.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
-		}
-		if err := json.Unmarshal(body, v); err != nil {
-			h.t.Fatalf("GET %s: %v in %s", path, err, body)
-		}
+		h.decodeOK(path, resp, body, v)
 		return
 	}
 }

@@ -909,7 +909,15 @@ var countCell = regexp.MustCompile(`^[0-9]+[项件个]?$`)
 // totalInFirstColumn reports whether a row's first cell, in a column the
 // import does not read (序号), is a total's label.
 func (r *Reader) totalInFirstColumn(cells []string) bool {
-	return len(cells) > 0 && !slices.Contains(slices.Collect(maps.Values(r.index)), 0) && isTotalLabel(strings.TrimSpace(cells[0]))
+	if len(cells) == 0 {
+		return false
+	}
+	for _, i := range r.index {
+		if i == 0 {
+			return false // the first column is one the import reads
+		}
+	}
+	return isTotalLabel(strings.TrimSpace(cells[0]))
 }
 
 // isTotalLabel reports whether a cell starts with a word of totalWords and
