@@ -3,7 +3,6 @@ package domain
 import (
 	"cmp"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -201,8 +200,8 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 		*d = Date{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unmarshalJSONString(b)
+	if err != nil {
 		return invalidValue("date must be a JSON string in YYYY-MM-DD form or null, got %s", Quote(string(b)))
 	}
 	return d.UnmarshalText([]byte(s))

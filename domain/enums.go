@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -144,8 +143,8 @@ func (i *Interest) UnmarshalJSON(b []byte) error { return unmarshalEnum(b, i, In
 // allowed. The empty string decodes to the zero value, which the commands'
 // Validate methods refuse where a value is required.
 func unmarshalEnum[T ~string](b []byte, target *T, allowed []T) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unmarshalJSONString(b)
+	if err != nil {
 		return fmt.Errorf("want a string: %w", err)
 	}
 	if s == "" {

@@ -153,3 +153,49 @@ func applyAnywhere(e Event) {
 	(&Patent{}).Apply(e)
 	(&Org{}).Apply(e)
 }
+
+// FuzzUnmarshalJSONString checks that the fast path for plain strings
+// decodes every input exactly as encoding/json does, and fails where it
+// fails.
+func FuzzUnmarshalJSONString(f *testing.F) {
+	for _, seed := range []string{`"2024-01-31"`, `"sole"`, `""`, `"a\"b"`, `"\u0041"`, `"专利"`, `"tab	"`, `12`, `null`, `"unterminated`, `"\x7f"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := unmarshalJSONString(b)
+		var want string
+		wantErr := json.Unmarshal(b, &want)
+		if (err == nil) != (wantErr == nil) || got != want {
+			t.Fatalf("unmarshalJSONString(%q) = %q, %v; encoding/json gives %q, %v", b, got, err, want, wantErr)
+		}
+		if inner, ok := plainJSONString(b); ok && string(inner) != want {
+			t.Fatalf("plainJSONString(%q) = %q, want %q", b, inner, want)
+		}
+	})
+}
+
+// BenchmarkDecodeEvents decodes one stored payload of every event type per
+// iteration, as a replay of the log does for each event it reads.
+func BenchmarkDecodeEvents(b *testing.B) {
+	type stored struct {
+		typ  string
+		data []byte
+	}
+	var payloads []stored
+	for _, e := range sampleEvents(b) {
+		typ, data, err := DefaultCodec.Encode(e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		payloads = append(payloads, stored{typ, data})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range payloads {
+			if _, err := DefaultCodec.Decode(p.typ, p.data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(payloads)), "ns/event")
+}
