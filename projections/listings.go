@@ -78,7 +78,7 @@ func (Listings) Schema() []string {
 // made (see tokenize.go): changing how texts are folded or split changes
 // it, and with it the listings' fingerprint, so that an upgraded server
 // rebuilds the index rather than match new query tokens against old ones.
-const tokensVersion = "/* tokens: NFKC, CJK bigrams */"
+const tokensVersion = "/* tokens: NFKC, traditional as simplified, CJK bigrams */"
 
 // Apply implements Projection. A status or suspension change's seq is its
 // position: of two changes effective on one day, the later recorded wins,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -17,6 +18,7 @@ func TestIndexTokens(t *testing.T) {
 		{"Ｈ０１Ｍ　电", "h01m 电"},
 		{"一种Li₂CO₃的提纯方法", "一种 种 li2co3 的提 提纯 纯方 方法 法"},
 		{"Ⅱ型糖尿病，−20℃", "ii 型糖 糖尿 尿病 病 20 c"},
+		{"一種固態鋰電池", "一种 种固 固态 态锂 锂电 电池 池"},
 		{"", ""},
 	} {
 		if got := IndexTokens(c.in); got != c.want {
@@ -36,6 +38,8 @@ func TestMatchExpression(t *testing.T) {
 		{"电池", `"电池"`},
 		{"锂电池", `"锂电 电池"`},
 		{"电", `"电" *`},
+		{"鋰電池", `"锂电 电池"`},
+		{"臺", `"台" *`},
 		{"固态 电池 LED", `"固态" AND "电池" AND "led"`},
 		{"h01m 10/0525 电池", `"h01m10x0525" AND "电池"`},
 		{"H01M10", `"h01m10"`},
@@ -112,8 +116,34 @@ func TestSearchFindsEveryTitleHoldingAQuery(t *testing.T) {
 			t.Fatalf("q=%s: got %v, want %v", q, got, want)
 		}
 		checked++
+		if tq := traditionalForm(q); tq != q {
+			if got := searchAll(t, p, tq, 1+rng.IntN(7)); !slices.Equal(got, want) {
+				t.Fatalf("q=%s (traditional for %s): got %v, want %v", tq, q, got, want)
+			}
+			checked++
+		}
 	}
 	t.Logf("%d queries checked", checked)
+}
+
+// traditionalForm writes each character of s that t2s.txt folds from a
+// traditional one as that traditional character (the first in the table).
+func traditionalForm(s string) string {
+	traditional := map[rune]rune{}
+	for _, line := range strings.Split(t2sTable, "\n") {
+		from, to, ok := strings.Cut(line, "\t")
+		if ok && !strings.HasPrefix(line, "#") {
+			if _, seen := traditional[[]rune(to)[0]]; !seen {
+				traditional[[]rune(to)[0]] = []rune(from)[0]
+			}
+		}
+	}
+	return strings.Map(func(r rune) rune {
+		if t, ok := traditional[r]; ok {
+			return t
+		}
+		return r
+	}, s)
 }
 
 // randomText joins random words.
@@ -197,6 +227,88 @@ func TestSearchFindsIPCCodesAndSingleCharacters(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
 			t.Errorf("q=%s: got %v, want %v", c.q, got, want)
+		}
+	}
+}
+
+// TestSimplifiedFormsTable checks the folding table: Han characters only,
+// each folded once and for all (folding a folded text changes nothing),
+// and the pairs a reader of either script expects.
+func TestSimplifiedFormsTable(t *testing.T) {
+	pairs := 0
+	for _, line := range strings.Split(t2sTable, "\n") {
+		from, to, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		pairs++
+		f, s := []rune(from)[0], []rune(to)[0]
+		if !unicode.Is(unicode.Han, f) || !unicode.Is(unicode.Han, s) {
+			t.Errorf("%q → %q: not Han characters", from, to)
+		}
+		if got := simplifiedForms.fold(f); got != s {
+			t.Errorf("fold(%q) = %q, want %q", from, got, to)
+		}
+		if again := simplifiedForms.fold(s); again != s {
+			t.Errorf("%q folds to %q, which folds again to %q", from, to, again)
+		}
+	}
+	if pairs < 4000 {
+		t.Errorf("the table holds %d pairs, want the ~4,100 of OpenCC's TSCharacters", pairs)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"電池", "电池"}, {"臺灣", "台湾"}, {"薴", "苎"}, {"顯著", "显著"}, {"𠁞", "𠀾"}, {"LED晶片", "LED晶片"}, {"Ｈ０１Ｍ", "H01M"},
+	} {
+		if got := foldText(c.in); got != c.want {
+			t.Errorf("foldText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestSearchFoldsTraditionalAndSimplified lists one patent titled in
+// traditional characters and one in simplified: a query in either script
+// finds both, and the in-memory search index answers as SQL does.
+func TestSearchFoldsTraditionalAndSimplified(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	svc := newService(t, st)
+	uni := registerOrg(t, svc, 1, orgSpec{"香港大學", domain.OrgUniversity, "110108", false})
+	var numbers []string
+	for i, title := range []string{"一種鋰離子電池負極材料", "一种锂离子电池正极材料"} {
+		n := patentNumber(t, 2020, 1, 700+i)
+		_, err := svc.RegisterPatent(context.Background(), admin, domain.RegisterPatent{Number: string(n), Title: title,
+			PatenteeIDs: []string{uni}, IPC: []string{"H01M 4/13"}, FiledOn: date("2020-01-10"), GrantedOn: date("2021-01-10")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		declare(t, svc, n, date("2023-06-01"), 36, lumpSum(100))
+		numbers = append(numbers, string(n))
+	}
+	p := startPipeline(t, st, dir)
+	waitHead(t, p, st)
+	built := openDB(t, t.TempDir())
+	r, err := NewRunner(context.Background(), built, st, fastRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Rebuild(context.Background(), []string{ListingsName}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := built.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{"锂离子电池", numbers}, {"鋰離子電池", numbers}, {"電池 材料", numbers},
+		{"負極", numbers[:1]}, {"负极", numbers[:1]}, {"正極", numbers[1:]}, {"極", numbers},
+	} {
+		if got := searchAll(t, p, c.q, 1); !slices.Equal(got, c.want) {
+			t.Errorf("q=%s: got %v, want %v", c.q, got, c.want)
+		}
+		if _, total := compareListingPaths(t, built, ListingQuery{Today: date("2024-07-01"), Text: c.q, Limit: 10}); total != int64(len(c.want)) {
+			t.Errorf("q=%s: the rebuilt read model finds %d, want %d", c.q, total, len(c.want))
 		}
 	}
 }

@@ -25,7 +25,8 @@ import (
 // run (inside a bigram or as the last character). Other letters and digits
 // form lower-cased words. IPC codes become tokens of their own (see
 // ipcTokens). Texts and queries are folded first (foldText), so that the
-// forms Unicode marks as compatibility variants find each other.
+// forms Unicode marks as compatibility variants, and traditional and
+// simplified characters, find each other.
 
 // isCJK reports whether r is indexed by bigrams.
 func isCJK(r rune) bool {
@@ -41,10 +42,11 @@ type segment struct {
 // foldText returns text in Unicode normalisation form NFKC: full-width
 // letters and digits as ASCII (ＬＥＤ, ２０２４), subscripts and superscripts
 // as digits (Li₂CO₃ as Li2CO3), Roman numerals as letters (Ⅱ as II), ℃ as
-// °C, and CJK compatibility ideographs as the ideographs they stand for.
-// The listings' schema names this folding (tokensVersion): changing it
-// changes the tokens, which needs the index rebuilt.
-func foldText(text string) string { return norm.NFKC.String(text) }
+// °C, and CJK compatibility ideographs as the ideographs they stand for;
+// then with traditional characters as simplified ones (電池 as 电池, see
+// t2s.txt). The listings' schema names this folding (tokensVersion):
+// changing it changes the tokens, which needs the index rebuilt.
+func foldText(text string) string { return strings.Map(simplifiedForms.fold, norm.NFKC.String(text)) }
 
 // segments splits text into CJK runs and lower-cased words, in order.
 func segments(text string) []segment {
