@@ -42,17 +42,9 @@ var limitPattern = regexp.MustCompile(`最[长短多少高低](?:为|不超过|�
 // read as 第一.
 var ordinalOne = regexp.MustCompile(`第1([^0-9]|$)`)
 
-// traditionalForms are the traditional characters of the words and phrases
-// above, with their simplified forms: a text is read in simplified
-// characters, so that "國家級" is "国家级" (and the financial numeral 壹
-// is 一).
-var traditionalForms = map[rune]rune{
-	'頂': '顶', '級': '级', '國': '国', '領': '领', '獨': '独', '無': '无', '絕': '绝', '對': '对',
-	'極': '极', '選': '选', '遲': '迟', '終': '终', '後': '后', '長': '长', '過': '过', '條': '条',
-	'項': '项', '節': '节', '筆': '笔', '個': '个', '階': '阶', '額': '额', '費': '费', '為': '为',
-	'結': '结', '許': '许', '於': '于', '壹': '一', '銷': '销', '週': '周', '會': '会',
-	'計': '计', '曆': '历',
-}
+// financialOne is the financial numeral 壹, read as 一 (第壹 is 第一): it is
+// no traditional character, so SimplifiedForm leaves it alone.
+const financialOne = '壹'
 
 // PromotionalWord returns the first advertising word found in text, or "".
 // Full-width letters and digits, capitals, and spaces inside a word
@@ -85,14 +77,14 @@ func PromotionalWord(text string) string {
 }
 
 // foldWidth lower-cases s, folds its full-width forms to ASCII
-// (FoldWidth) and the traditional characters of traditionalForms to
-// simplified ones.
+// (FoldWidth), its traditional characters to simplified ones
+// (SimplifiedForm) and 壹 to 一.
 func foldWidth(s string) string {
 	return strings.Map(func(r rune) rune {
-		if simplified, ok := traditionalForms[r]; ok {
-			return simplified
+		if r == financialOne {
+			return '一'
 		}
-		return unicode.ToLower(FoldWidth(r))
+		return unicode.ToLower(FoldWidth(SimplifiedForm(r)))
 	}, s)
 }
 

@@ -43,10 +43,10 @@ type segment struct {
 // letters and digits as ASCII (ＬＥＤ, ２０２４), subscripts and superscripts
 // as digits (Li₂CO₃ as Li2CO3), Roman numerals as letters (Ⅱ as II), ℃ as
 // °C, and CJK compatibility ideographs as the ideographs they stand for;
-// then with traditional characters as simplified ones (電池 as 电池, see
-// t2s.txt). The listings' schema names this folding (tokensVersion):
+// then with traditional characters as simplified ones (電池 as 电池,
+// domain.SimplifiedForm). The listings' schema names this folding (tokensVersion):
 // changing it changes the tokens, which needs the index rebuilt.
-func foldText(text string) string { return strings.Map(simplifiedForms.fold, norm.NFKC.String(text)) }
+func foldText(text string) string { return strings.Map(domain.SimplifiedForm, norm.NFKC.String(text)) }
 
 // segments splits text into CJK runs and lower-cased words, in order.
 func segments(text string) []segment {

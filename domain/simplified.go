@@ -1,4 +1,4 @@
-package projections
+package domain
 
 import (
 	_ "embed"
@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// t2sTable is t2s.txt: traditional characters and the simplified ones they
-// are indexed and searched as.
+// t2sTable is t2s.txt: traditional characters and the simplified ones
+// they are read as.
 //
 //go:embed t2s.txt
 var t2sTable string
@@ -26,9 +26,15 @@ type runeFold struct {
 	rare   map[rune]rune
 }
 
-// simplifiedForms folds traditional characters to simplified ones, so that
-// 電池 finds 电池 and 电池 finds 電池.
+// simplifiedForms folds traditional characters to simplified ones.
 var simplifiedForms = parseRuneFold(t2sTable)
+
+// SimplifiedForm returns the simplified character OpenCC's table gives for
+// the traditional character r (電 → 电, 臺 → 台), and r itself for any
+// other character. The listings' search reads texts and queries through
+// it, so that 電池 finds 电池 and back, and so does the check for
+// advertising words (國家級 is 国家级).
+func SimplifiedForm(r rune) rune { return simplifiedForms.fold(r) }
 
 // parseRuneFold reads a table of "from<TAB>to" lines, each a single
 // character, skipping blank lines and lines starting with #. The table is
