@@ -263,14 +263,7 @@ func TestSearchFoldsTraditionalAndSimplified(t *testing.T) {
 	}
 	p := startPipeline(t, st, dir)
 	waitHead(t, p, st)
-	built := openDB(t, t.TempDir())
-	r, err := NewRunner(context.Background(), built, st, fastRetries())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Rebuild(context.Background(), []string{ListingsName}, nil); err != nil {
-		t.Fatal(err)
-	}
+	built := rebuiltDB(t, st)
 	if err := built.WarmUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
