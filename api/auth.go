@@ -57,9 +57,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return unauthenticated("use one header Authorization: Bearer <key>")
 		}
-		p, err := s.principalOf(c.Request().Context(), key)
+		p, err := s.checkKey(c, key)
 		if err != nil {
-			return s.failedKey(c, err)
+			return err
 		}
 		c.Set(principalKey, p)
 		return next(c)
@@ -82,29 +82,20 @@ func bearerKey(lines []string) (string, bool) {
 	return token, true
 }
 
-// failedKey answers a request whose key did not authenticate: err (401), or
-// 429 when its address has failed too often. A key that could not be
-// checked (the store unreachable: 503) is no wrong guess and is not
-// counted.
-func (s *Server) failedKey(c echo.Context, err error) error {
-	if domain.ErrorCode(err) != domain.CodeUnauthenticated {
-		return err
-	}
-	if limited := s.keyGuessLimited(c); limited != nil {
-		return limited
-	}
-	return err
-}
-
-// keyGuessLimited counts a key that did not authenticate against the
-// client's address and answers 429 once the address has presented too many,
-// so that keys cannot be guessed at the speed of the network; nil otherwise.
-func (s *Server) keyGuessLimited(c echo.Context) error {
-	if ok, _ := s.failedKeys.Allow(c.RealIP()); !ok {
+// checkKey authenticates key as principalOf does, within the budget of
+// failed keys of the client's address (keyGuesses): 429 without checking
+// the key when the address has none left, 401 for a key that does not
+// authenticate, which spends one. A key that could not be checked (the
+// store unreachable: 503) is no wrong guess and spends nothing.
+func (s *Server) checkKey(c echo.Context, key string) (principal, error) {
+	settle, ok := s.keyGuesses.admit(c.RealIP())
+	if !ok {
 		c.Response().Header().Set("Retry-After", "1")
-		return echo.NewHTTPError(http.StatusTooManyRequests)
+		return principal{}, echo.NewHTTPError(http.StatusTooManyRequests)
 	}
-	return nil
+	p, err := s.principalOf(c.Request().Context(), key)
+	settle(domain.ErrorCode(err) == domain.CodeUnauthenticated)
+	return p, err
 }
 
 func unauthenticated(detail string) error {

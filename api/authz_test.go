@@ -31,7 +31,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -352,7 +351,7 @@ func TestAuthzWriteMatrix(t *testing.T) {
 	// The matrix presents dozens of keys that do not authenticate from one
 	// address; TestE2EGuessingKeysIsSlowedDown and
 	// TestAuthzSigninCountsFailedKeys test the limit on them.
-	w.h.server.failedKeys = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{Rate: 1000, Burst: 1000})
+	w.h.server.keyGuesses = newKeyGuesses(1000, 1000)
 	for _, r := range w.routes() {
 		shared := r.target()
 		for _, a := range w.callers {

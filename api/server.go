@@ -65,8 +65,8 @@ type Server struct {
 	sessions  *sealer
 	// signedOut holds the web sessions signed out before they expire.
 	signedOut signedOut
-	// failedKeys limits requests with unknown keys per client address.
-	failedKeys *middleware.RateLimiterMemoryStore
+	// keyGuesses limits the keys that fail per client address.
+	keyGuesses *keyGuesses
 	log        *slog.Logger
 	readWait   time.Duration
 	reads      ReadModels
@@ -98,8 +98,7 @@ func New(cfg Config) *Server {
 	}
 	s.keySecret = keyDerivationSecret(cfg.AdminKey)
 	s.sessions = newSealer(s.keySecret)
-	s.failedKeys = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-		Rate: failedKeyRate, Burst: failedKeyBurst, ExpiresIn: 10 * time.Minute})
+	s.keyGuesses = newKeyGuesses(failedKeyRate, failedKeyBurst)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

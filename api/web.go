@@ -779,8 +779,8 @@ func (s *Server) signinPageData(c echo.Context, problem string) *page {
 // signin checks the form's token and the key, and keeps the key in the
 // sealed session cookie. The token (see signinCookie) stops another site
 // from signing a visitor in under its own key. A key that does not
-// authenticate counts against the address as it does in the API (429 once
-// too many have failed).
+// authenticate counts against the address as it does in the API
+// (checkKey: 429 once too many have failed).
 func (s *Server) signin(c echo.Context) error {
 	if err := checkFormFields(c); err != nil {
 		return s.webError(c, err)
@@ -789,14 +789,13 @@ func (s *Server) signin(c echo.Context) error {
 		return s.render(c, http.StatusForbidden, "signin", s.signinPageData(c, "csrf.bad"))
 	}
 	key := strings.TrimSpace(c.FormValue("key"))
-	who, err := s.principalOf(c.Request().Context(), key)
-	if err != nil && domain.ErrorCode(err) != domain.CodeUnauthenticated {
+	who, err := s.checkKey(c, key)
+	var limited *echo.HTTPError
+	switch {
+	case errors.As(err, &limited):
+		return err // too many wrong keys from the address: 429
+	case err != nil && domain.ErrorCode(err) != domain.CodeUnauthenticated:
 		return s.webError(c, err) // the key could not be checked (the store unreachable): no wrong guess
-	}
-	if err != nil {
-		if limited := s.keyGuessLimited(c); limited != nil {
-			return limited
-		}
 	}
 	switch {
 	case err != nil:
