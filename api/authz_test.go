@@ -31,7 +31,6 @@ import (
 	"sync"
 	"testing"
 
-
 	"github.com/patentledger/ledger/domain"
 )
 
