@@ -162,11 +162,14 @@ func anonymousPage(c echo.Context, title string) *page {
 }
 
 // switchURL is the address of the page at path with query q in the
-// language other than lang (without the one-off ?saved= notice).
+// language other than lang (without the one-off ?saved= notice). Slashes
+// and backslashes leading the path are taken as one slash: a browser
+// reads //host/… (and /\host/…) as an address on another site, which the
+// not-found page of such a path must not link to.
 func switchURL(path string, q url.Values, lang string) string {
 	q.Set("lang", map[string]string{langZH: langEN, langEN: langZH}[lang])
 	q.Del("saved")
-	return path + "?" + q.Encode()
+	return "/" + strings.TrimLeft(path, `/\`) + "?" + q.Encode()
 }
 
 // render executes the named page with the request's language.

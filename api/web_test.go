@@ -1282,3 +1282,20 @@ func TestEndedDeclarationsAreListed(t *testing.T) {
 		t.Fatalf("the ended declarations, latest first, without the one in effect:\n%s", html)
 	}
 }
+
+// TestLanguageSwitchStaysOnTheSite: a path starting with slashes or
+// backslashes gets the not-found page, whose language switch must stay a
+// path of the site, not become a link to the host named after them.
+func TestLanguageSwitchStaysOnTheSite(t *testing.T) {
+	f := newWebFixture(t)
+	for _, path := range []string{"//evil.example/x", "/%2F%2Fevil.example", "/%5Cevil.example", "/%5C%5Cevil.example/signin"} {
+		status, body, _ := get(t, browser(t), f.url+path)
+		link := regexp.MustCompile(`<a href="([^"]*)" lang=`).FindStringSubmatch(body)
+		if status != 404 || link == nil {
+			t.Fatalf("%s: %d, switch link %v", path, status, link)
+		}
+		if target := link[1]; !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, `/\`) || strings.HasPrefix(target, "/%5C") {
+			t.Errorf("%s: the language switch leads to %q", path, target)
+		}
+	}
+}
