@@ -918,6 +918,14 @@ func TestOpenAPIConformance(t *testing.T) {
 	if imp.num("imported") != 1 || imp.num("rows") != 1 {
 		t.Errorf("import answered %s", imp.body)
 	}
+	// An import whose run stops (as when the store fails) records
+	// import.failed, which a repeat of the request runs again after.
+	stopped := domain.Request{Actor: domain.OrgActor(uni.id), IdempotencyKey: "import-stopped"}
+	_, _, err := h.server.svc.ImportOnce(context.Background(), stopped, strings.Repeat("0", 64),
+		func() (domain.ImportReport, error) { return domain.ImportReport{}, errors.New("the store went away") })
+	if err == nil {
+		t.Error("an import whose run failed answered no error")
+	}
 
 	// Declarations: an entry fee and a royalty on P1, a royalty above the
 	// guidance on P2 (accepted with a warning).

@@ -312,6 +312,7 @@ var eventDecoders = map[string]func([]byte) (Event, error){
 	TypeReviewCorrected:         decodeAs[ReviewCorrected],
 	TypeImportStarted:           decodeAs[ImportStarted],
 	TypeImportCompleted:         decodeAs[ImportCompleted],
+	TypeImportFailed:            decodeAs[ImportFailed],
 }
 
 // decodeAs decodes a JSON payload into a value of T.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,7 @@ import (
 const (
 	TypeImportStarted   = "import.started.v1"
 	TypeImportCompleted = "import.completed.v1"
+	TypeImportFailed    = "import.failed.v1"
 )
 
 // ImportStarted records that an import under an idempotency key began: it
@@ -19,6 +21,11 @@ const (
 type ImportStarted struct {
 	ImportID   string `json:"import_id"`
 	FileSHA256 string `json:"file_sha256"`
+	// Claimant names the process that runs the import (an ID each Service
+	// draws when it is made), so that a repeat can tell an import still
+	// running from one whose process died. Receipts of 2026-11-28 and
+	// before have none.
+	Claimant string `json:"claimant,omitempty"`
 }
 
 // ImportCompleted records the report of an import under an idempotency
@@ -28,11 +35,22 @@ type ImportCompleted struct {
 	Report   ImportReport `json:"report"`
 }
 
+// ImportFailed records that the run of a claimed import stopped before its
+// report (the store failing, the request cut off): a repeat runs it again.
+// The rows it imported stay; running it again imports the rest.
+type ImportFailed struct {
+	ImportID string `json:"import_id"`
+	Reason   string `json:"reason"`
+}
+
 // EventType implements Event.
 func (ImportStarted) EventType() string { return TypeImportStarted }
 
 // EventType implements Event.
 func (ImportCompleted) EventType() string { return TypeImportCompleted }
+
+// EventType implements Event.
+func (ImportFailed) EventType() string { return TypeImportFailed }
 
 // ImportStream is the stream of the receipt of the import with the given
 // ID (CommandID of the actor and the idempotency key).
@@ -43,18 +61,34 @@ type importReceipt struct {
 	version    int64
 	fileSHA256 string
 	completed  *ImportReport
+	// running is set while the last claim has neither completed nor
+	// failed; claimant and claimedAt are that claim's.
+	running   bool
+	claimant  string
+	claimedAt time.Time
 }
+
+// defaultStaleImport is how long after its claim an unfinished import of
+// another process is taken for dead when ServiceOptions.StaleImportAfter
+// is zero.
+const defaultStaleImport = time.Hour
+
+// maxFailureReason bounds the reason an ImportFailed records.
+const maxFailureReason = 500
 
 // ImportOnce runs an import under req's idempotency key; run does the work
 // on the file whose SHA-256 (hex) is fileSHA256 and returns its report.
 //
 // The first request with a key claims the key for that file
 // (ImportStarted) and records run's report once it succeeds
-// (ImportCompleted). A repeat with the same file answers the recorded
-// report without running (repeat true); with another file it fails with
-// ErrIdempotencyMismatch and runs nothing. A repeat of an import that
-// failed before its report was recorded runs again: importing the same
-// rows twice is idempotent by content. Without a key, run just runs.
+// (ImportCompleted), or its failure (ImportFailed). A repeat with the same
+// file answers the recorded report without running (repeat true); with
+// another file it fails with ErrIdempotencyMismatch and runs nothing. A
+// repeat while the import runs fails with ErrConflict and runs nothing, so
+// that one run alone makes the report. A repeat of an import that failed,
+// or whose process died (see ServiceOptions.SoleWriter and
+// StaleImportAfter), runs again: importing the same rows twice is
+// idempotent by content. Without a key, run just runs.
 func (s *Service) ImportOnce(ctx context.Context, req Request, fileSHA256 string, run func() (ImportReport, error)) (rep ImportReport, repeat bool, err error) {
 	if req.IdempotencyKey == "" {
 		rep, err := run()
@@ -65,18 +99,60 @@ func (s *Service) ImportOnce(ctx context.Context, req Request, fileSHA256 string
 	}
 	id := CommandID(req.Actor.String(), req.IdempotencyKey)
 	stream := ImportStream(id)
-	rc, err := s.claimImport(ctx, req, stream, ImportStarted{ImportID: id, FileSHA256: fileSHA256})
+	// Claims are made one at a time in a process, each with its mark as
+	// running, so that a repeat here never takes a claim of this process
+	// for one whose run died.
+	s.importClaims.Lock()
+	rc, err := s.claimImport(ctx, req, stream, ImportStarted{ImportID: id, FileSHA256: fileSHA256, Claimant: s.processID})
+	if err == nil && rc.completed == nil {
+		s.runningImports.Store(id, struct{}{})
+		defer s.runningImports.Delete(id)
+	}
+	s.importClaims.Unlock()
 	if err != nil || rc.completed != nil {
 		return answerReceipt(rc, err)
 	}
 	if rep, err = run(); err != nil {
+		s.recordImportFailure(ctx, req, stream, rc.version, id, err)
 		return rep, false, err
 	}
 	err = s.appendImportEvent(ctx, req, stream, ExpectVersion(rc.version), ImportCompleted{ImportID: id, Report: rep})
-	if errors.Is(err, ErrConflict) { // a concurrent repeat recorded its report first
-		return answerReceipt(s.readImportReceipt(ctx, stream))
+	if errors.Is(err, ErrConflict) { // taken for dead and run again meanwhile
+		after, rerr := s.readImportReceipt(ctx, stream)
+		if rerr == nil && after.completed != nil {
+			return *after.completed, true, nil
+		}
+		return rep, false, rerr
 	}
 	return rep, false, err
+}
+
+// recordImportFailure records that the run of the import claimed at
+// version claimed failed with cause, so that a repeat on any node runs it
+// again. It is recorded even when the request's context ended (often the
+// cause); when it cannot be, the claim stays until it is taken for dead.
+func (s *Service) recordImportFailure(ctx context.Context, req Request, stream string, claimed int64, id string, cause error) {
+	reason := cause.Error()
+	if len(reason) > maxFailureReason {
+		reason = strings.ToValidUTF8(reason[:maxFailureReason], "") + "…"
+	}
+	_ = s.appendImportEvent(context.WithoutCancel(ctx), req, stream, ExpectVersion(claimed), ImportFailed{ImportID: id, Reason: reason})
+}
+
+// claimDead reports whether the unfinished claim of rc was made by a
+// process that no longer runs it: this process, when it does not run the
+// import (its run failed without recording so); another one, when this
+// process alone writes the store, or when the claim is older than
+// StaleImportAfter. The caller holds s.importClaims.
+func (s *Service) claimDead(id string, rc importReceipt) bool {
+	switch {
+	case rc.claimant == s.processID:
+		_, running := s.runningImports.Load(id)
+		return !running
+	case s.soleWriter:
+		return true
+	}
+	return s.clock().Sub(rc.claimedAt) >= s.staleImport
 }
 
 // answerReceipt answers a repeat with the recorded report.
@@ -91,10 +167,12 @@ func answerReceipt(rc importReceipt, err error) (ImportReport, bool, error) {
 }
 
 // claimImport returns the receipt of stream once the import is claimed for
-// the file of started: claimed now, or earlier by a request for the same
-// file. It fails with ErrIdempotencyMismatch when the key was claimed for
-// another file.
+// the file of started: claimed now (or again, after a failure or the
+// death of the claimant), or completed earlier for the same file. It fails
+// with ErrIdempotencyMismatch when the key was claimed for another file,
+// and with ErrConflict while another run of the import is under way.
 func (s *Service) claimImport(ctx context.Context, req Request, stream string, started ImportStarted) (importReceipt, error) {
+	id := started.ImportID
 	for attempt := 0; ; attempt++ {
 		rc, err := s.readImportReceipt(ctx, stream)
 		switch {
@@ -102,12 +180,19 @@ func (s *Service) claimImport(ctx context.Context, req Request, stream string, s
 			return rc, err
 		case rc.version > 0 && rc.fileSHA256 != started.FileSHA256:
 			return rc, &Error{Code: CodeIdempotencyMismatch, Message: "this Idempotency-Key was used to import a different file"}
-		case rc.version > 0:
+		case rc.completed != nil:
 			return rc, nil
+		case rc.running && !s.claimDead(id, rc):
+			return rc, Conflict(nil, "an import with this Idempotency-Key is still running (since %s); "+
+				"repeat the request once it has finished to get its report", rc.claimedAt.UTC().Format(time.RFC3339))
 		}
-		err = s.appendImportEvent(ctx, req, stream, ExpectNoStream, started)
+		expected := ExpectNoStream
+		if rc.version > 0 {
+			expected = ExpectVersion(rc.version)
+		}
+		err = s.appendImportEvent(ctx, req, stream, expected, started)
 		if err == nil {
-			return importReceipt{version: 1, fileSHA256: started.FileSHA256}, nil
+			return importReceipt{version: rc.version + 1, fileSHA256: started.FileSHA256, running: true, claimant: started.Claimant}, nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt > 0 {
 			return rc, err
@@ -130,9 +215,11 @@ func (s *Service) readImportReceipt(ctx context.Context, stream string) (importR
 		}
 		switch v := e.(type) {
 		case ImportStarted:
-			rc.fileSHA256 = v.FileSHA256
+			rc.fileSHA256, rc.running, rc.claimant, rc.claimedAt = v.FileSHA256, true, v.Claimant, re.Meta.RecordedAt
 		case ImportCompleted:
-			rc.completed = &v.Report
+			rc.completed, rc.running = &v.Report, false
+		case ImportFailed:
+			rc.running = false
 		}
 		rc.version = re.Version
 	}

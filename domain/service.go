@@ -69,6 +69,16 @@ type ServiceOptions struct {
 	// OnSnapshotError receives failures to read or write snapshots, which
 	// never fail a command; nil ignores them.
 	OnSnapshotError func(error)
+	// SoleWriter says that no other running process makes import claims
+	// in the store (a server on SQLite, holding the data folder's lock): an
+	// import under an idempotency key that another process claimed and
+	// never finished is one whose process died, which a repeat runs again
+	// at once (ImportOnce).
+	SoleWriter bool
+	// StaleImportAfter is how long after its claim an unfinished import of
+	// another process is taken for dead when the store has other writers;
+	// an hour when zero. A repeat before then answers ErrConflict.
+	StaleImportAfter time.Duration
 }
 
 // Service is the command service: it loads a command's streams, decides,
@@ -86,6 +96,14 @@ type Service struct {
 	snapEvery   int64
 	onSnapErr   func(error)
 	orgs        *OrgNameIndex
+	// processID names this Service in the import claims it makes.
+	processID string
+	// importClaims serialises the import claims of this process, and
+	// runningImports holds the IDs of the imports it runs.
+	importClaims   sync.Mutex
+	runningImports sync.Map // import ID → struct{}
+	soleWriter     bool
+	staleImport    time.Duration
 }
 
 // NewService returns a command service over store.
@@ -99,6 +117,12 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 		snapEvery:   int64(positiveOr(opts.SnapshotEvery, 500)),
 		cache:       newStateCache(positiveOr(opts.CacheSize, 10_000)),
 		orgs:        NewOrgNameIndex(store),
+		processID:   opts.NewID(),
+		soleWriter:  opts.SoleWriter,
+		staleImport: opts.StaleImportAfter,
+	}
+	if s.staleImport <= 0 {
+		s.staleImport = defaultStaleImport
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -118,8 +118,11 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer snapshots.Close()
+	// On SQLite no other process claims imports in the store: only a server
+	// takes them under an Idempotency-Key, and this one holds the data
+	// folder's lock.
 	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID, Snapshots: snapshots,
-		OnSnapshotError: func(err error) { log.Warn("snapshot", "error", err) }})
+		OnSnapshotError: func(err error) { log.Warn("snapshot", "error", err) }, SoleWriter: cfg.store == "sqlite"})
 	if err != nil {
 		return err
 	}
