@@ -52,15 +52,20 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	return b, nil
 }
 
-// connect opens a connection named after role that reconnects forever.
+// maxPingsOut is how many pings may go unanswered before a connection
+// counts as lost (see Config.PingInterval).
+const maxPingsOut = 2
+
+// connect opens a connection named after role that reconnects forever and
+// notices a server that stops answering (Config.PingInterval).
 // The bus's own connection and the relay's keep no reconnect buffer
 // (nats.ReconnectBufSize(-1)): a request made while NATS cannot be reached
 // fails at once rather than reaching the server on reconnection, when its
 // caller has given up on it (a lease renewal that would name a holder which
 // no longer relays, an event the relay publishes again).
 func (b *Bus) connect(role string, extra ...nats.Option) (*nats.Conn, error) {
-	opts := append([]nats.Option{nats.Name("ledger " + b.names.Namespace + " " + role), nats.MaxReconnects(-1)},
-		b.cfg.Options...)
+	opts := append([]nats.Option{nats.Name("ledger " + b.names.Namespace + " " + role), nats.MaxReconnects(-1),
+		nats.PingInterval(b.cfg.PingInterval), nats.MaxPingsOutstanding(maxPingsOut)}, b.cfg.Options...)
 	opts = append(opts, extra...)
 	nc, err := nats.Connect(b.cfg.URL, opts...)
 	if err != nil {

@@ -54,6 +54,8 @@ const (
 	DefaultInactive = 24 * time.Hour
 	// DefaultLeaseTTL is the default of Config.LeaseTTL and LeaseOptions.TTL.
 	DefaultLeaseTTL = 3 * time.Second
+	// DefaultPingInterval is the default of Config.PingInterval.
+	DefaultPingInterval = 5 * time.Second
 )
 
 // Config configures a Bus. The zero value of every field but Namespace is a
@@ -94,6 +96,13 @@ type Config struct {
 	// LeaseTTL is the lifetime of the relay lease: a dead relay is
 	// replaced within about LeaseTTL; DefaultLeaseTTL when zero.
 	LeaseTTL time.Duration
+	// PingInterval is how often each connection pings the server; after
+	// two pings unanswered the connection counts as lost (Bus.Connected
+	// false, and reconnecting), so that a server that stops answering
+	// without closing the connection (a network partition, a frozen
+	// process) is noticed within about three intervals rather than the
+	// client library's 4 to 6 minutes. DefaultPingInterval when zero.
+	PingInterval time.Duration
 	// Logger receives the bus's logs; slog.Default() when nil. Watermill's
 	// informational logs are logged at debug level.
 	Logger *slog.Logger
@@ -133,6 +142,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
