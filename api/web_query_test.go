@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -59,7 +58,7 @@ func TestSearchAndDashboardRefuseQueriesTheyCannotRead(t *testing.T) {
 func TestSearchAndDashboardIgnoreParametersTheyDoNotTake(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.declared(1)
-	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(2), 10))
+	h.caughtUp(h.declared(2))
 	for path, want := range map[string]string{
 		"/?utm_source=wechat&limit=1&from=singlemessage&isappinstalled=0": `符合条件的专利： 2 · 本页：1–1</p>`,
 		"/?lang=en&foo=1&q=" + url.QueryEscape("电池"):                      "Patents found: 2",
@@ -84,7 +83,7 @@ func TestSearchAndDashboardIgnoreParametersTheyDoNotTake(t *testing.T) {
 func TestSearchAndDashboardLinksAndFormsWork(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.declared(1)
-	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(2), 10)) // the pages do not wait for the read models
+	h.caughtUp(h.declared(2))
 	href := regexp.MustCompile(`href="(/[^"]*)"`)
 	followed := 0
 	for _, start := range []string{"/?limit=1", "/?q=" + url.QueryEscape("电池") + "&sort=relevance&limit=1", "/dashboard"} {
@@ -175,7 +174,7 @@ func formQueries(t *testing.T, page string) []string {
 // than showing nothing or bare zeros.
 func TestDashboardSaysWhenNoReviewCovers(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(1), 10))
+	h.caughtUp(h.declared(1))
 	for path, want := range map[string]string{
 		"/dashboard?to=2025-12-31":                       "截至 2025-12-31 尚无存量专利盘活评价记录。",
 		"/dashboard?to=2025-12-31&lang=en":               "No stock-patent review is recorded by 2025-12-31.",
@@ -193,7 +192,7 @@ func TestDashboardSaysWhenNoReviewCovers(t *testing.T) {
 // period, over what range, and the total.
 func TestDashboardChartsDescribeThemselves(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(1), 10))
+	h.caughtUp(h.declared(1))
 	for lang, want := range map[string]string{
 		"zh": `<desc id="deals-desc">许可成交（件），按月，2024-01-01 至 2024-12-31，合计 1。</desc>`,
 		"en": `<desc id="deals-desc">Licences concluded (Monthly), 2024-01-01 to 2024-12-31: 1 in all.</desc>`,
@@ -235,7 +234,7 @@ func TestSearchAndDashboardMarkTheFieldAtFault(t *testing.T) {
 // royalty-only licence counts as fee 0 and is listed under any maximum.
 func TestSearchPageSaysWhatItsFieldsMean(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(1), 10))
+	h.caughtUp(h.declared(1))
 	for path, want := range map[string]string{
 		"/?page=0":         "<li>页码：应为 1 到 1000000 之间的整数</li>",
 		"/?page=0&lang=en": "<li>Page number: must be an integer from 1 to 1000000</li>",
@@ -257,7 +256,7 @@ func TestSearchPageSaysWhatItsFieldsMean(t *testing.T) {
 // count ("华南理工大学 — 36" said nothing), and over what range.
 func TestDashboardRankingNamesItsUnit(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
-	h.get("/v1/listings?min_position=" + strconv.FormatInt(h.declared(1), 10))
+	h.caughtUp(h.declared(1))
 	for lang, want := range map[string]string{
 		"zh": `<p class="muted" id="ranking-unit">各数字为 2024-01-01 至 2024-12-31 期间达成的许可数（项）。</p>
 <ol aria-describedby="ranking-unit"><li>华南理工大学 — 1</li></ol>`,
