@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,8 +42,8 @@ func parsePages(names ...string) map[string]*template.Template {
 		t := template.New(name).Funcs(template.FuncMap{
 			"t": func(string) string { return "" }, "fen": fenWords, "percentBP": percentBP, "feeWords": func(domain.FeeTerms) string { return "" },
 			"feeWarnings": func(domain.FeeTerms) []string { return nil }, "orgName": func(string) string { return "" },
-			"sessionHours": func() int { return int(sessionLifetime / time.Hour) },
-			"fieldAttrs":   func(string, string, ...string) template.HTMLAttr { return "" }, "fieldProblem": func(string, string) fieldNote { return fieldNote{} },
+			"sessionHours": func() int { return int(sessionLifetime / time.Hour) }, "textLang": textLang,
+			"fieldAttrs": func(string, string, ...string) template.HTMLAttr { return "" }, "fieldProblem": func(string, string) fieldNote { return fieldNote{} },
 		})
 		out[name] = template.Must(t.ParseFS(webAssets, "webassets/templates/layout.html",
 			"webassets/templates/forms.html", "webassets/templates/"+name+".html"))
@@ -51,6 +52,18 @@ func parsePages(names ...string) map[string]*template.Template {
 }
 
 func fenWords(f domain.Fen) string { return f.String() }
+
+// textLang returns the language tag of a text the ledger holds (a title,
+// an abstract, terms), which may differ from the page's: zh-CN when it
+// holds Han characters, else en. Pages set it on the element holding the
+// text, so that a screen reader reads a Chinese title on an English page
+// with a Chinese voice (WCAG 3.1.2).
+func textLang(text string) string {
+	if strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+		return "zh-CN"
+	}
+	return "en"
+}
 
 // percentBP writes basis points as a percentage: 1254 is "12.54%".
 func percentBP(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
@@ -769,6 +782,9 @@ func (s *Server) signinPageData(c echo.Context, problem string) *page {
 	p.SigninCSRF = s.signinToken(c)
 	if problem != "" {
 		p.Problem = &pageProblem{Title: translator(p.Lang)(problem)}
+		if problem != "csrf.bad" { // the key refused: its field is marked, described and focused
+			p.Problem.Fields = map[string][]string{"signin.key": {p.Problem.Title}}
+		}
 	}
 	if p.Next = nextPage(c.FormValue("next")); p.Next != "" {
 		p.Notice = translator(p.Lang)("signin.ended") // the form was not sent, nor kept

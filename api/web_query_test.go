@@ -267,3 +267,22 @@ func TestDashboardRankingNamesItsUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardAndSearchMarkRegionsAndLanguages: on the dashboard the
+// districts' table scrolls in a named keyboard region of its own, so that
+// a phone's page does not scroll sideways with it (WCAG 1.4.10, 2.1.1),
+// and an English search page marks the Chinese titles it lists as Chinese
+// (WCAG 3.1.2).
+func TestDashboardAndSearchMarkRegionsAndLanguages(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.caughtUp(h.declared(1))
+	for path, want := range map[string]string{
+		"/dashboard?from=2024-01-01&to=2024-12-31&lang=en": `<div class="scroll" tabindex="0" role="region" aria-label="Licences by district"><table>`,
+		"/dashboard?from=2024-01-01&to=2024-12-31":         `<div class="scroll" tabindex="0" role="region" aria-label="`,
+		"/?lang=en": `" lang="zh-CN">一种固态锂电池电解质</a></h2>`,
+	} {
+		if status, page := h.getPage(path, ""); status != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("GET %s: %d, want %s in\n%s", path, status, want, page)
+		}
+	}
+}

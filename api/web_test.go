@@ -796,7 +796,7 @@ func TestPatentPageOfADesignAndFreeText(t *testing.T) {
 	}
 	_, html, _ := get(t, browser(t), f.url+"/patents/"+design)
 	if !strings.Contains(html, "<dt>洛迦诺分类号</dt><dd>07-01</dd>") || strings.Contains(html, "IPC分类号") ||
-		!strings.Contains(html, "<p class=\"text\">第一行\n第二行</p>") {
+		!strings.Contains(html, "<p class=\"text\" lang=\"zh-CN\">第一行\n第二行</p>") {
 		t.Fatalf("the design's page:\n%s", html)
 	}
 }
@@ -814,7 +814,7 @@ func TestPageWarnsOfAFeeAboveGuidance(t *testing.T) {
 	}
 	for lang, want := range map[string]string{"zh": "固定费用 ¥25,000,000.00 高于指导上限 ¥20,000,000.00，请核对金额",
 		"en": "the fixed fee of ¥25,000,000.00 is above the guidance ceiling of ¥20,000,000.00; check the amount"} {
-		if _, html, _ := get(t, c, page+"?lang="+lang); !strings.Contains(html, `<dd class="warning" role="note">`+want+"</dd>") {
+		if _, html, _ := get(t, c, page+"?lang="+lang); !strings.Contains(html, `<dd class="warning">`+want+"</dd>") {
 			t.Errorf("lang=%s: the page does not warn %q", lang, want)
 		}
 	}
@@ -1275,7 +1275,7 @@ func TestEndedDeclarationsAreListed(t *testing.T) {
 	declare("2024-02-01", 36) // in effect
 	_, html, _ := get(t, browser(t), f.url+"/patents/"+string(f.number))
 	_, table, ok := strings.Cut(html, "此前的开放许可声明")
-	want := []string{"<td>2023-04-01</td><td>2025-03-31</td><td>2024-01-15</td><td>调整许可条件</td>",
+	want := []string{`<td>2023-04-01</td><td>2025-03-31</td><td>2024-01-15</td><td lang="zh-CN">调整许可条件</td>`,
 		"<td>2022-03-01</td><td>2023-02-28</td><td>—</td><td>—</td>"}
 	if !ok || !strings.Contains(table, want[0]) || !strings.Contains(table, want[1]) ||
 		strings.Index(table, want[0]) > strings.Index(table, want[1]) || strings.Contains(table, "<td>2024-02-01</td>") {
@@ -1297,5 +1297,101 @@ func TestLanguageSwitchStaysOnTheSite(t *testing.T) {
 		if target := link[1]; !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, `/\`) || strings.HasPrefix(target, "/%5C") {
 			t.Errorf("%s: the language switch leads to %q", path, target)
 		}
+	}
+}
+
+// TestPagesMarkTheLanguageOfTheLedgersTexts: the texts the ledger holds (a
+// title, an abstract, terms, a withdrawal reason) carry their own language
+// on the pages, so that a screen reader reads a Chinese title on an English
+// page with a Chinese voice, and an English title on a Chinese page with an
+// English one (WCAG 3.1.2).
+func TestPagesMarkTheLanguageOfTheLedgersTexts(t *testing.T) {
+	f := newWebFixture(t)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	c, _ := domain.PatentCheckChar("202010654321")
+	latin := "ZL202010654321." + string(c)
+	if _, err := f.svc.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: latin, Title: "LED package structure",
+		Abstract: "A package for LEDs.", PatenteeIDs: []string{f.uniID}, IPC: []string{"H01L 33/48"},
+		FiledOn: mustDay("2020-03-15"), GrantedOn: mustDay("2022-01-10")}); err != nil {
+		t.Fatal(err)
+	}
+	decl, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 12, DeclaredOn: mustDay("2023-01-02"), OtherTerms: "不得转许可。"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.svc.WithdrawDeclaration(ctx, admin, f.number, domain.WithdrawDeclaration{DeclarationID: decl.ID,
+		EffectiveOn: mustDay("2023-06-01"), Reason: "调整许可条件"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 12, DeclaredOn: mustDay("2024-01-02"), OtherTerms: "Not to be sublicensed."}); err != nil {
+		t.Fatal(err)
+	}
+	for path, wants := range map[string][]string{
+		"/patents/" + string(f.number) + "?lang=en": {`<h1 lang="zh-CN">一种固态锂电池电解质</h1>`, `<td lang="zh-CN">调整许可条件</td>`,
+			`<dd class="text" lang="en">Not to be sublicensed.</dd>`},
+		"/patents/" + latin:              {`<h1 lang="en">LED package structure</h1>`, `<p class="text" lang="en">A package for LEDs.</p>`},
+		"/patents/" + latin + "?lang=en": {`<h1 lang="en">LED package structure</h1>`},
+	} {
+		_, html, _ := get(t, browser(t), f.url+path)
+		for _, want := range wants {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s: want %s in\n%s", path, want, html)
+			}
+		}
+	}
+}
+
+// TestScrollBoxesAreNamedKeyboardRegions: every box a wide table scrolls
+// in can be reached and scrolled by keyboard, and says what it holds
+// (WCAG 2.1.1), on the patent page (/me: TestE2ESignedInViews).
+func TestScrollBoxesAreNamedKeyboardRegions(t *testing.T) {
+	f := newWebFixture(t)
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	decl, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 36, DeclaredOn: mustDay("2024-01-02")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.svc.GrantLicense(ctx, admin, f.number, domain.GrantLicense{Type: domain.LicenseOpen, LicenseeID: f.smeID,
+		EffectiveOn: mustDay("2024-03-01"), DeclarationID: decl.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c := browser(t)
+	box := regexp.MustCompile(`<div class="scroll[^"]*"[^>]*>`)
+	named := regexp.MustCompile(`tabindex="0" role="(region|group)" aria-label="[^"]+"`)
+	for _, path := range []string{"/patents/" + string(f.number), "/patents/" + string(f.number) + "?lang=en"} {
+		_, html, _ := get(t, c, f.url+path)
+		boxes := box.FindAllString(html, -1)
+		if len(boxes) == 0 {
+			t.Fatalf("%s: no scroll box to check:\n%s", path, html)
+		}
+		for _, b := range boxes {
+			if !named.MatchString(b) {
+				t.Errorf("%s: %s is no named keyboard region", path, b)
+			}
+		}
+	}
+}
+
+// TestRefusedSigninMarksTheKeyField: a key the sign-in form refuses marks
+// the key field as every other refused form marks its fields: invalid,
+// described by what is wrong beside it and by the problem, and focused;
+// the problem box holds no empty list.
+func TestRefusedSigninMarksTheKeyField(t *testing.T) {
+	f := newWebFixture(t)
+	for _, lang := range []string{"", "?lang=en"} {
+		status, html, _ := signIn(t, browser(t), f.url+"/signin"+lang, "lk_nobody_0000_wrong")
+		field := regexp.MustCompile(`<input id="key"[^>]*>`).FindString(html)
+		if status != http.StatusUnauthorized || !strings.Contains(field, `aria-invalid="true"`) ||
+			!strings.Contains(field, `aria-describedby="key-problem problem"`) || !strings.Contains(field, "autofocus") ||
+			!strings.Contains(html, `<p class="field-problem" id="key-problem">`) || strings.Contains(html, "<ul></ul>") {
+			t.Errorf("signin%s refused: %d, key field %s in\n%s", lang, status, field, html)
+		}
+	}
+	_, html, _ := get(t, browser(t), f.url+"/signin")
+	if field := regexp.MustCompile(`<input id="key"[^>]*>`).FindString(html); strings.Contains(field, "aria-invalid") || strings.Contains(field, "autofocus") {
+		t.Errorf("the sign-in page before any attempt marks the key field: %s", field)
 	}
 }

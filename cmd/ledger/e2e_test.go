@@ -702,6 +702,14 @@ func TestE2ESignedInViews(t *testing.T) {
 	if !strings.Contains(sme, `id="my-licenses"`) || !strings.Contains(sme, n) || !strings.Contains(sme, "2024-03-01") {
 		t.Fatalf("the SME's page does not list its licence:\n%s", sme)
 	}
+	// The tables scroll in named keyboard regions, and the patents'
+	// titles carry their language (WCAG 2.1.1, 3.1.2).
+	for who, html := range map[string]string{"university": uni, "SME": sme} {
+		if !strings.Contains(html, `<div class="scroll" tabindex="0" role="region" aria-label="`) ||
+			!strings.Contains(html, `<td lang="zh-CN">`) {
+			t.Errorf("the %s's page has a table not in a named region, or a title without its language:\n%s", who, html)
+		}
+	}
 }
 
 // TestE2EMemoryIndexesFlag serves with --memory-indexes=false: the reads
