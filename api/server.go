@@ -6,7 +6,9 @@ package api
 import (
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +45,12 @@ type Config struct {
 	// set by a reverse proxy on loopback or a private network; otherwise
 	// the header is ignored and the peer address is used.
 	TrustProxy bool
+	// TrustedProxies, when not empty, are the only addresses taken for
+	// proxies in X-Forwarded-For (TrustProxy is then implied): the client
+	// address is the last one before them, so that a client on a private
+	// network cannot name its own by adding to the header, as it can when
+	// TrustProxy trusts every private address.
+	TrustedProxies []netip.Prefix
 	// ReadWaitLimit bounds how long a read with min_position waits; 5 s
 	// when zero.
 	ReadWaitLimit time.Duration
@@ -103,7 +111,10 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
-	if cfg.TrustProxy {
+	switch {
+	case len(cfg.TrustedProxies) > 0:
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trustOnly(cfg.TrustedProxies)...)
+	case cfg.TrustProxy:
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(dropUnusableRequestID)
@@ -175,6 +186,17 @@ func (s *Server) Handler() http.Handler {
 
 // Echo returns the echo instance, for listing routes.
 func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// trustOnly returns echo's options trusting the proxies of ranges and no
+// other address, loopback and private ones included.
+func trustOnly(ranges []netip.Prefix) []echo.TrustOption {
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, r := range ranges {
+		r = r.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: net.IP(r.Addr().AsSlice()), Mask: net.CIDRMask(r.Bits(), r.Addr().BitLen())}))
+	}
+	return opts
+}
 
 func orDefault(v, def string) string {
 	if v == "" {

@@ -47,7 +47,7 @@ func runLedgerStopped(t *testing.T, args ...string) (int, string) {
 }
 
 // TestServeRefusesBadLimits: a --body-limit or --rate-limit that is not a
-// positive amount is a user mistake: exit 2 naming the flag, never a panic,
+// positive amount, or --trusted-proxies that are not addresses, is a user mistake: exit 2 naming the flag, never a panic,
 // a server that answers every request 413, or a silent default.
 func TestServeRefusesBadLimits(t *testing.T) {
 	for _, c := range []struct {
@@ -61,6 +61,8 @@ func TestServeRefusesBadLimits(t *testing.T) {
 		{[]string{"--rate-limit", "-1"}, `--rate-limit "-1"`},
 		{[]string{"--rate-limit", "NaN"}, `--rate-limit "NaN"`},
 		{[]string{"--rate-limit", "fast"}, `--rate-limit "fast"`},
+		{[]string{"--trusted-proxies", "10.0.0.0/33"}, `--trusted-proxies "10.0.0.0/33"`},
+		{[]string{"--trusted-proxies", "10.0.0.5, proxy.internal"}, `--trusted-proxies "10.0.0.5, proxy.internal" (env LEDGER_TRUSTED_PROXIES): "proxy.internal" is neither`},
 	} {
 		data := filepath.Join(t.TempDir(), "data")
 		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, c.args...)

@@ -494,6 +494,30 @@ func TestE2EProtection(t *testing.T) {
 	}
 }
 
+// TestE2ETrustedProxiesStopSpoofedAddresses: behind a proxy named by
+// --trusted-proxies, a client on a private network that puts addresses of
+// its own before the one the proxy saw in X-Forwarded-For is still known,
+// and rate-limited, by the address the proxy saw. With --trust-proxy
+// alone, which trusts every private hop, the same client names a new
+// address each time and is never limited: what the flag is for.
+func TestE2ETrustedProxiesStopSpoofedAddresses(t *testing.T) {
+	limitedOf := func(s *server) (limited int) {
+		for i := range 40 {
+			r := s.call(t, "GET", "/healthz", "", nil, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d, 10.0.0.7", i))
+			if r.status == 429 {
+				limited++
+			}
+		}
+		return limited
+	}
+	if n := limitedOf(startServer(t, "--rate-limit", "2", "--trusted-proxies", "127.0.0.1")); n == 0 {
+		t.Error("behind a named proxy, 40 quick requests of one client naming another address each time were never limited")
+	}
+	if n := limitedOf(startServer(t, "--rate-limit", "2", "--trust-proxy")); n != 0 {
+		t.Errorf("with --trust-proxy alone the spoofed addresses were limited %d times: the test no longer shows what --trusted-proxies prevents", n)
+	}
+}
+
 func TestE2EReadYourWrites(t *testing.T) {
 	s := startServer(t)
 	p := s.parties(t)

@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,10 @@ var _ api.ReadModels = (*projections.Pipeline)(nil)
 type serveFlags struct {
 	demo       bool
 	trustProxy bool
+	// trustedProxiesText is --trusted-proxies as given; check parses it
+	// into trustedProxies.
+	trustedProxiesText string
+	trustedProxies     []netip.Prefix
 	// rateLimitText is --rate-limit as given; check parses it into
 	// rateLimit.
 	rateLimitText string
@@ -59,7 +64,30 @@ func (sf *serveFlags) check() error {
 	if n, err := bytes.Parse(sf.bodyLimit); err != nil || n <= 0 {
 		return fmt.Errorf("--body-limit %q (env LEDGER_BODY_LIMIT): want a positive size, e.g. 1M, 512K or 2MiB", sf.bodyLimit)
 	}
-	return nil
+	sf.trustedProxies, err = parseTrustedProxies(sf.trustedProxiesText)
+	return err
+}
+
+// parseTrustedProxies reads a comma-separated list of IP addresses and
+// CIDR ranges (10.0.0.5, 10.0.0.0/8, fd00::/8); an empty one gives none.
+func parseTrustedProxies(text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(text, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if addr, aerr := netip.ParseAddr(item); aerr == nil {
+			prefix, err = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies %q (env LEDGER_TRUSTED_PROXIES): %q is neither an IP address nor a CIDR range, e.g. 10.0.0.5 or 10.0.0.0/8",
+				text, item)
+		}
+		out = append(out, prefix)
+	}
+	return out, nil
 }
 
 // runServe runs the HTTP server until ctx is done (SIGINT or SIGTERM), then
@@ -74,6 +102,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	trustProxy, trustProxyErr := envBoolSetting("LEDGER_TRUST_PROXY", false)
 	memoryIndexes, memoryIndexesErr := envBoolSetting("LEDGER_MEMORY_INDEXES", true)
 	envBoolVar(fs, &sf.trustProxy, "trust-proxy", trustProxy, false, "take client addresses from X-Forwarded-For (env LEDGER_TRUST_PROXY)")
+	envStringVar(fs, &sf.trustedProxiesText, "trusted-proxies", "LEDGER_TRUSTED_PROXIES", "",
+		"comma-separated addresses and CIDR ranges of the reverse proxies, the only hops of X-Forwarded-For trusted (implies --trust-proxy) (env LEDGER_TRUSTED_PROXIES)")
 	envStringVar(fs, &sf.rateLimitText, "rate-limit", "LEDGER_RATE_LIMIT", "200", "requests per second allowed per organisation (its keys together; the admin key has its own), or per client address without a key (env LEDGER_RATE_LIMIT)")
 	envStringVar(fs, &sf.bodyLimit, "body-limit", "LEDGER_BODY_LIMIT", "1M", "largest request body accepted, e.g. 1M or 512K; not for imports (env LEDGER_BODY_LIMIT)")
 	envBoolVar(fs, &sf.memoryIndexes, "memory-indexes", memoryIndexes, true,
@@ -161,7 +191,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 			"length", n)
 	}
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
-		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy,
+		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy, TrustedProxies: sf.trustedProxies,
 		ReadModels: reads, Metrics: metrics})
 	requests := &inFlight{requests: map[uint64]inFlightRequest{}}
 	httpServer := &http.Server{Handler: requests.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second,
