@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -666,4 +667,25 @@ func BenchmarkCrossNodeVisibility(b *testing.B) {
 	b.ReportMetric(pct(store, 0.99), "store-p99-ms")
 	b.ReportMetric(pct(listing, 0.5), "listing-p50-ms")
 	b.ReportMetric(pct(listing, 0.99), "listing-p99-ms")
+}
+
+// TestE2ETwoNodesCannotShareAName: a second node started under the name
+// of a running one (a copied service file, a shared LEDGER_NODE) exits 1
+// naming --node, rather than share its feed and serve stale reads; once
+// the first dies, even by SIGKILL, the name serves a new node.
+func TestE2ETwoNodesCannotShareAName(t *testing.T) {
+	c := newCluster(t, "e2e_node_name")
+	first := c.start("n1", t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, c.bin, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--admin-key", testAdminKey,
+		"--store", "postgres", "--store-url", c.storeURL, "--bus", "nats", "--nats-url", c.natsURL, "--node", "n1").CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "--node n1 (env LEDGER_NODE)") ||
+		!strings.Contains(string(out), "in use by another running node") {
+		t.Fatalf("a second node named n1: %v\n%s", err, out)
+	}
+	first.kill()
+	again := c.start("n1", t.TempDir())
+	must(t, again.server.call(t, "GET", "/v1/ledger/head", testAdminKey, nil), 200)
 }

@@ -175,6 +175,11 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 			return err
 		}
 		defer bus.Close() // after reads.Close, deferred below
+		releaseName, err := bus.ClaimNodeName(ctx, node)
+		if err != nil {
+			return fmt.Errorf("--node %s (env LEDGER_NODE): %w", node, err)
+		}
+		defer releaseName()
 		readOpts.Bus, readOpts.Node = bus, node
 	}
 	reads, err := projections.Start(ctx, store, filepath.Join(cfg.data, projections.FileName), readOpts)

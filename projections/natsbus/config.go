@@ -218,6 +218,10 @@ type Names struct {
 // RelayLeaseKey is the key of the relay lease in Names.LocksBucket.
 const RelayLeaseKey = "relay"
 
+// NodeLeaseKey returns the key of the lease on a node's name in
+// Names.LocksBucket (see Bus.ClaimNodeName).
+func NodeLeaseKey(node string) string { return "node." + token(node, 64) }
+
 // NamesFor returns the names of namespace ns. It returns an error when ns is
 // not a valid namespace.
 func NamesFor(ns string) (Names, error) {

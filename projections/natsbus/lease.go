@@ -17,10 +17,10 @@ import (
 
 // ErrLeaseTaken is the cause of a lost lease whose key another holder
 // changed or that expired before it was renewed.
-var ErrLeaseTaken = errors.New("natsbus: relay lease taken over or expired")
+var ErrLeaseTaken = errors.New("natsbus: lease taken over or expired")
 
 // ErrLeaseReleased is the cause of a lease ended by Release.
-var ErrLeaseReleased = errors.New("natsbus: relay lease released")
+var ErrLeaseReleased = errors.New("natsbus: lease released")
 
 // LeaseOptions configure AcquireRelayLease. The zero value is a sensible
 // default.
@@ -33,7 +33,8 @@ type LeaseOptions struct {
 	Replicas int
 }
 
-// Lease is the relay lease of a namespace, held by one node: while a node
+// Lease is a lease of a namespace's lock bucket (the relay lease, or a
+// node's name: see Bus.ClaimNodeName), held by one node: while a node
 // holds it no other can acquire it. The holder renews it every TTL/3 with
 // an update that names the revision it last wrote, and loses it when an
 // update is refused (the key changed or expired) or when it could not renew
@@ -44,6 +45,8 @@ type LeaseOptions struct {
 // skip what they have applied. A Lease is safe for concurrent use.
 type Lease struct {
 	kv    jetstream.KeyValue
+	key   string // RelayLeaseKey, or NodeLeaseKey of the node
+	what  string // "relay lease" or "node name lease", for messages
 	node  string
 	value []byte
 	ttl   time.Duration
@@ -74,13 +77,19 @@ func AcquireRelayLease(ctx context.Context, js jetstream.JetStream, ns, node str
 	if node == "" {
 		return nil, errors.New("natsbus: a lease needs a node name")
 	}
+	return acquireLease(ctx, js, names, RelayLeaseKey, "relay lease", node, opts)
+}
+
+// acquireLease blocks until node holds the lease in key of the namespace's
+// lock bucket, as AcquireRelayLease does; what names the lease in errors.
+func acquireLease(ctx context.Context, js jetstream.JetStream, names Names, key, what, node string, opts LeaseOptions) (*Lease, error) {
 	ttl := opts.TTL
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      names.LocksBucket,
-		Description: "patent ledger " + ns + ": the relay lease",
+		Description: "patent ledger " + names.Namespace + ": the relay lease and the nodes' names",
 		History:     1,
 		TTL:         ttl,
 		Storage:     jetstream.MemoryStorage,
@@ -95,9 +104,9 @@ func AcquireRelayLease(ctx context.Context, js jetstream.JetStream, ns, node str
 	poll := min(max(ttl/6, 50*time.Millisecond), 2*time.Second)
 	for {
 		sent := time.Now()
-		rev, err := kv.Create(ctx, RelayLeaseKey, value)
+		rev, err := kv.Create(ctx, key, value)
 		if err == nil {
-			l := &Lease{kv: kv, node: node, value: value, ttl: ttl, rev: rev,
+			l := &Lease{kv: kv, key: key, what: what, node: node, value: value, ttl: ttl, rev: rev,
 				stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
 			go l.renew(sent)
 			return l, nil
@@ -106,7 +115,7 @@ func AcquireRelayLease(ctx context.Context, js jetstream.JetStream, ns, node str
 			return nil, ctx.Err()
 		}
 		if !isConflict(err) {
-			return nil, fmt.Errorf("natsbus: acquire the relay lease of %s: %w", ns, err)
+			return nil, fmt.Errorf("natsbus: acquire the %s of %s: %w", what, names.Namespace, err)
 		}
 		t := time.NewTimer(poll)
 		select {
@@ -139,11 +148,11 @@ func isConflict(err error) bool {
 // renewalTooLate is the loss of a lease not renewed within limit: the last
 // renewal's failure, or, when no renewal had failed, that taking or
 // renewing the lease was answered too late for the next one to be in time.
-func renewalTooLate(limit time.Duration, lastErr error) error {
+func renewalTooLate(what string, limit time.Duration, lastErr error) error {
 	if lastErr == nil {
-		return fmt.Errorf("natsbus: could not renew the relay lease within %s: taking or renewing it was answered too late", limit)
+		return fmt.Errorf("natsbus: could not renew the %s within %s: taking or renewing it was answered too late", what, limit)
 	}
-	return fmt.Errorf("natsbus: could not renew the relay lease within %s: %w", limit, lastErr)
+	return fmt.Errorf("natsbus: could not renew the %s within %s: %w", what, limit, lastErr)
 }
 
 // renew renews the lease until Release or until it is lost; lastOK is when
@@ -164,7 +173,7 @@ func (l *Lease) renew(lastOK time.Time) {
 		deadline := lastOK.Add(l.ttl * 2 / 3)
 		sent := time.Now()
 		if !sent.Before(deadline) {
-			l.lose(renewalTooLate(l.ttl*2/3, lastErr))
+			l.lose(renewalTooLate(l.what, l.ttl*2/3, lastErr))
 			return
 		}
 		reqDeadline := sent.Add(interval)
@@ -195,9 +204,9 @@ func (l *Lease) update(ctx context.Context) error {
 	l.mu.Lock()
 	rev := l.rev
 	l.mu.Unlock()
-	newRev, err := l.kv.Update(ctx, RelayLeaseKey, l.value, rev)
+	newRev, err := l.kv.Update(ctx, l.key, l.value, rev)
 	if err != nil && isConflict(err) {
-		entry, getErr := l.kv.Get(ctx, RelayLeaseKey)
+		entry, getErr := l.kv.Get(ctx, l.key)
 		switch {
 		case errors.Is(getErr, jetstream.ErrKeyNotFound) || errors.Is(getErr, jetstream.ErrKeyDeleted) ||
 			(getErr == nil && !bytes.Equal(entry.Value(), l.value)):
@@ -205,7 +214,7 @@ func (l *Lease) update(ctx context.Context) error {
 		case getErr != nil:
 			return getErr
 		}
-		newRev, err = l.kv.Update(ctx, RelayLeaseKey, l.value, entry.Revision())
+		newRev, err = l.kv.Update(ctx, l.key, l.value, entry.Revision())
 		if err != nil && isConflict(err) {
 			return fmt.Errorf("%w: %w", ErrLeaseTaken, err)
 		}
@@ -264,9 +273,9 @@ func (l *Lease) Release(ctx context.Context) error {
 	rev := l.rev
 	l.mu.Unlock()
 	l.lose(ErrLeaseReleased)
-	err := l.kv.Delete(ctx, RelayLeaseKey, jetstream.LastRevision(rev))
+	err := l.kv.Delete(ctx, l.key, jetstream.LastRevision(rev))
 	if err != nil && !isConflict(err) {
-		return fmt.Errorf("natsbus: release the relay lease: %w", err)
+		return fmt.Errorf("natsbus: release the %s: %w", l.what, err)
 	}
 	return nil
 }
@@ -384,4 +393,83 @@ func (b *Bus) RunAsRelay(ctx context.Context, node string, run func(ctx context.
 		}
 	}
 	return nil
+}
+
+// ErrNodeNameTaken is the error of Bus.ClaimNodeName when another running
+// node of the ledger uses the name.
+var ErrNodeNameTaken = errors.New("natsbus: the node name is in use by another running node of this ledger")
+
+// ClaimNodeName takes the lease on node's name (NodeLeaseKey) in the
+// bus's lock bucket and keeps renewing it until release is called, so
+// that two nodes never run under one name: they would share one durable
+// consumer and each get about half of the events. It waits up to two
+// lease TTLs for the lease of a node that died under the name to expire,
+// and returns an error matching ErrNodeNameTaken when another node still
+// renews it, or the server's error. A lease lost while the node runs
+// (NATS unreachable for a TTL) is taken again as soon as it can be; a
+// failure is logged.
+func (b *Bus) ClaimNodeName(ctx context.Context, node string) (release func(), err error) {
+	if node == "" {
+		return nil, errors.New("natsbus: a lease needs a node name")
+	}
+	lease, err := b.acquireNodeName(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	keepCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.keepNodeName(keepCtx, node, lease)
+	}()
+	return func() { stop(); <-done }, nil
+}
+
+// acquireNodeName takes the lease on node's name, waiting up to two TTLs.
+func (b *Bus) acquireNodeName(ctx context.Context, node string) (*Lease, error) {
+	wait := 2*b.cfg.LeaseTTL + time.Second
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	lease, err := acquireLease(waitCtx, b.js, b.names, NodeLeaseKey(node), "node name lease", node,
+		LeaseOptions{TTL: b.cfg.LeaseTTL, Replicas: b.cfg.Replicas})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("%w: %q has been renewed by another node for %s; give each node its own --node", ErrNodeNameTaken, node, wait)
+	}
+	return lease, err
+}
+
+// keepNodeName holds the lease on node's name until ctx ends, taking it
+// again whenever it is lost, and releases it then.
+func (b *Bus) keepNodeName(ctx context.Context, node string, lease *Lease) {
+	log := b.cfg.Logger.With("namespace", b.names.Namespace, "node", node)
+	for {
+		select {
+		case <-ctx.Done():
+			relCtx, cancel := context.WithTimeout(context.Background(), b.cfg.LeaseTTL)
+			defer cancel()
+			if err := lease.Release(relCtx); err != nil {
+				log.Warn("natsbus: node name lease not released; it expires", "error", err)
+			}
+			return
+		case <-lease.Lost():
+		}
+		log.Warn("natsbus: this node lost the lease on its name; taking it again", "cause", lease.Err())
+		for {
+			var err error
+			if lease, err = b.acquireNodeName(ctx, node); err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			log.Error("natsbus: cannot take the lease on this node's name again; retrying", "error", err)
+			t := time.NewTimer(b.cfg.LeaseTTL)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}
 }
