@@ -138,7 +138,8 @@ func TestRuleRefusalsShowTheirDetail(t *testing.T) {
 func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 	var fee domain.FieldErrors
 	fee.Add("", domain.FeeTerms{Mode: domain.FeeFree, LumpSumFen: 50_000}.Validate())
-	fee.Add("", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 1_000_000_000, Instalments: 1_000_000}.Validate())
+	fee.Add("", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 1_000_000_000_000, Instalments: 1_000}.Validate())
+	fee.Add("", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 100, Instalments: 1_000_000}.Validate())
 	for _, tc := range []struct {
 		err      error
 		zh, en   string
@@ -146,6 +147,7 @@ func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 	}{
 		{fee.Err(), "一次性金额（元）：付费方式 免费 不使用此项；请勿填写", "Lump sum (yuan): is not used by fee mode Free; leave it out", "_fen"},
 		{fee.Err(), "期数：乘以每期金额后超过上限 ¥", "Instalments: multiplied by the instalment is above the ceiling of ¥", "_fen"},
+		{fee.Err(), "期数：最多为 1200，实际为 1000000", "Instalments: must be at most 1200, got 1000000", "_fen"},
 		{domain.Invalid("body", "has a malformed %%-escape in %s; write %% itself as %%25", domain.Quote("%ZZ")),
 			"表单内容：%-转义有误（\"%ZZ\"）", "Form: has a malformed %-escape", "invalid URL escape"},
 		{domain.Invalid("number", "is required"), "专利号：必须填写", "Patent number: is required", "\nnumber"},

@@ -41,9 +41,11 @@ const (
 )
 
 // Limits of fee terms: the highest royalty rate in basis points (1% = 100
-// bp), and the fixed total above which Warnings speaks up.
+// bp), the most instalments (one a week over a patent's 20 years comes to
+// about 1,040), and the fixed total above which Warnings speaks up.
 const (
 	maxRoyaltyBP       = 10_000
+	maxInstalments     = 1_200
 	warnFixedTotal Fen = 2_000_000_000 // ¥20,000,000
 )
 
@@ -268,6 +270,8 @@ func (p *feeProblems) instalments(t FeeTerms, used bool) {
 		p.unused("instalments", t.Instalments != 0, t.Mode)
 	case t.Instalments < 2:
 		p.add("instalments", "must be at least 2 for fee mode %s, got %d", t.Mode, t.Instalments)
+	case t.Instalments > maxInstalments:
+		p.add("instalments", "must be at most %d, got %d", maxInstalments, t.Instalments)
 	case t.InstalmentFen > 0 && t.InstalmentFen <= MaxFen && Fen(t.Instalments) > MaxFen/t.InstalmentFen:
 		p.add("instalments", "multiplied by instalment_fen is above the ceiling of %s", MaxFen)
 	}
