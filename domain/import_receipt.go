@@ -200,30 +200,46 @@ func (s *Service) claimImport(ctx context.Context, req Request, stream string, s
 	}
 }
 
-// readImportReceipt reads the receipt an import stream holds; an empty
-// stream gives version 0.
+// receiptPage is how many events of an import stream are read at a time:
+// one claim and its end for each run, the last of which completes.
+const receiptPage = 64
+
+// readImportReceipt reads the receipt an import stream holds, every run's
+// claim and end; an empty stream gives version 0.
 func (s *Service) readImportReceipt(ctx context.Context, stream string) (importReceipt, error) {
-	events, err := s.store.ReadStream(ctx, stream, 0, 10)
-	if err != nil {
-		return importReceipt{}, fmt.Errorf("read %s: %w", stream, err)
-	}
 	var rc importReceipt
-	for _, re := range events {
-		e, err := s.codec.Decode(re.Type, re.Data)
+	for {
+		events, err := s.store.ReadStream(ctx, stream, rc.version, receiptPage)
 		if err != nil {
-			return importReceipt{}, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
+			return importReceipt{}, fmt.Errorf("read %s: %w", stream, err)
 		}
-		switch v := e.(type) {
-		case ImportStarted:
-			rc.fileSHA256, rc.running, rc.claimant, rc.claimedAt = v.FileSHA256, true, v.Claimant, re.Meta.RecordedAt
-		case ImportCompleted:
-			rc.completed, rc.running = &v.Report, false
-		case ImportFailed:
-			rc.running = false
+		for _, re := range events {
+			if err := rc.apply(s.codec, re); err != nil {
+				return importReceipt{}, fmt.Errorf("%s version %d: %w", stream, re.Version, err)
+			}
 		}
-		rc.version = re.Version
+		if len(events) < receiptPage {
+			return rc, nil
+		}
 	}
-	return rc, nil
+}
+
+// apply adds a recorded event of an import stream to the receipt.
+func (rc *importReceipt) apply(codec *Codec, re RecordedEvent) error {
+	e, err := codec.Decode(re.Type, re.Data)
+	if err != nil {
+		return err
+	}
+	switch v := e.(type) {
+	case ImportStarted:
+		rc.fileSHA256, rc.running, rc.claimant, rc.claimedAt = v.FileSHA256, true, v.Claimant, re.Meta.RecordedAt
+	case ImportCompleted:
+		rc.completed, rc.running = &v.Report, false
+	case ImportFailed:
+		rc.running = false
+	}
+	rc.version = re.Version
+	return nil
 }
 
 // appendImportEvent appends one receipt event to stream.

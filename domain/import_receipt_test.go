@@ -283,3 +283,27 @@ func TestImportOnceConcurrentRepeatsRunOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestImportOnceAfterManyFailures: an import that failed more times than
+// one page of its receipt holds still claims, runs and records at the
+// receipt's end.
+func TestImportOnceAfterManyFailures(t *testing.T) {
+	ctx := context.Background()
+	st, svc, _, req := keyedWorld(t, "upload-7")
+	failing := func() (domain.ImportReport, error) { return domain.ImportReport{}, errors.New("the store went away") }
+	for i := range 40 {
+		if _, _, err := svc.ImportOnce(ctx, req, "hash-a", failing); err == nil || errors.Is(err, domain.ErrConflict) {
+			t.Fatalf("failing run %d: %v", i, err)
+		}
+	}
+	rep, repeat, err := svc.ImportOnce(ctx, req, "hash-a", func() (domain.ImportReport, error) { return domain.ImportReport{Rows: 1}, nil })
+	if err != nil || repeat || rep.Rows != 1 {
+		t.Fatalf("after 40 failures: %+v repeat=%v err=%v", rep, repeat, err)
+	}
+	if again, repeat, err := svc.ImportOnce(ctx, req, "hash-a", failing); err != nil || !repeat || again.Rows != 1 {
+		t.Fatalf("a repeat after the success: %+v repeat=%v err=%v", again, repeat, err)
+	}
+	if types := importStream(t, st, req, req.IdempotencyKey); len(types) != 82 || types[81] != domain.TypeImportCompleted {
+		t.Fatalf("receipt stream of %d events ending %v", len(types), types[len(types)-1])
+	}
+}
