@@ -341,7 +341,9 @@ func TestServeOnAStoreThatRefusesSaysSo(t *testing.T) {
 // TestBadStoreOrBusIsAUsageError: as the README says, a bad value in a
 // flag or its variable is refused with exit 2 naming it. A --store or
 // --bus that names no store or bus, a store that needs --store-url
-// without one or is given one that cannot be parsed, or an --addr that is no HOST:PORT, is such a mistake for every command that takes the flag,
+// without one or is given one that cannot be parsed, a --store-url beside
+// SQLite (a node meant for a shared store that would start a ledger of its
+// own), or an --addr that is no HOST:PORT, is such a mistake for every command that takes the flag,
 // given on the command line or in LEDGER_STORE / LEDGER_BUS: exit 2
 // naming the flag and the variable, before the data folder is created,
 // rather than exit 1 as for a store that fails. A flag given still wins
@@ -375,6 +377,9 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		{nil, []string{"rebuild", "--store", "esdb", "--store-url", "http://x"}, "--store-url (env LEDGER_STORE_URL) is no esdb connection string"},
 		{nil, []string{"verify", "--store", "mongo"}, `--store "mongo" (env LEDGER_STORE)`},
 		{nil, []string{"import", "--store", "mongo", sample}, `--store "mongo" (env LEDGER_STORE)`},
+		{map[string]string{"LEDGER_STORE_URL": "postgres://u@h/db"}, []string{"serve", "--addr", "127.0.0.1:0"},
+			"--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb, but --store (env LEDGER_STORE) is sqlite"},
+		{nil, []string{"verify", "--store-url", "postgres://u@h/db"}, "--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb"},
 	} {
 		for name, value := range c.env {
 			t.Setenv(name, value)
@@ -538,7 +543,7 @@ func TestImportArguments(t *testing.T) {
 	// Flags after "--" are file names; the message does not repeat a key.
 	code, out = runLedger(t, "import", "--", "a.csv", "--server", "http://127.0.0.1:1", "--key", "adm-SECRET-1", "--key=adm-SECRET-2",
 		"-store-url", "postgres://u:SECRET@h/db")
-	if want := "not 8 (a.csv, --server, http://127.0.0.1:1, --key, ***, --key=***, -store-url, ***)"; code != 2 ||
+	if want := "not 8 (a.csv, --server, ***, --key, ***, --key=***, -store-url, ***)"; code != 2 ||
 		!strings.Contains(out, want) || strings.Contains(out, "SECRET") {
 		t.Fatalf("flags after --: exit %d, %q; want exit 2 and %q", code, out, want)
 	}

@@ -121,7 +121,8 @@ func contains(list []string, s string) bool {
 }
 
 // checkChoices checks the settings of fs that take one of a few words,
-// --store and --bus, that a store which needs --store-url has one, and
+// --store and --bus, that a store which needs --store-url has one and
+// that SQLite, which does not, has none, and
 // that --addr has the form HOST:PORT with a port number from 0 to 65535
 // (not a service name such as http; a port in use is found later). A
 // mistake there is the user's: it returns an error naming the flag and its
@@ -132,6 +133,10 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 	if fs.Lookup("store") != nil {
 		switch c.store {
 		case "sqlite":
+			if c.storeURL != "" { // a node meant for a shared store would start on a new ledger of its own
+				errs = append(errs, fmt.Errorf("--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb, but --store (env LEDGER_STORE) is sqlite, "+
+					"whose store is events.db in --data: give --store, or leave out --store-url"))
+			}
 		case "postgres", "esdb":
 			example := map[string]string{"postgres": "postgres://user@host:5432/db", "esdb": "esdb://host:2113?tls=false"}[c.store]
 			check := map[string]func(string) error{"postgres": postgres.CheckURL, "esdb": esdb.CheckURL}[c.store]

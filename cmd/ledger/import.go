@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,7 +67,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return 2
 	}
-	if err := f.check(fs); err != nil {
+	if err := errors.Join(f.check(fs), emptyFlags(fs, "as", "idempotency-key")); err != nil {
 		fmt.Fprintf(stderr, "ledger import: %v\n", err)
 		return 2
 	}
@@ -375,8 +377,22 @@ func (b *importBar) finish() {
 	_ = b.bar.Clear()
 }
 
-// secretFlags are the flags whose values a message never repeats.
-var secretFlags = []string{"key", "store-url", "admin-key"}
+// emptyFlags refuses each of the named flags given on the command line of
+// fs with an empty value, which would silently mean the flag's absence: a
+// script's --as "$ORG" with the variable unset would act as the admin.
+func emptyFlags(fs *flag.FlagSet, names ...string) error {
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(names, f.Name) && f.Value.String() == "" {
+			errs = append(errs, fmt.Errorf("--%s is empty: give a value, or leave --%s out", f.Name, f.Name))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// secretFlags are the flags whose values a message never repeats (URLs
+// may hold a password).
+var secretFlags = []string{"key", "store-url", "admin-key", "server", "nats-url"}
 
 // maskSecrets returns args with the value of every secret flag among them
 // ("--key K", "-key=K") replaced by ***: flags given after "--" are taken

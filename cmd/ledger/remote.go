@@ -34,7 +34,8 @@ func (r *remote) addFlags(fs *flag.FlagSet, what, whose string) {
 
 // check reports a --server without a key, a --key given on the command
 // line of fs without a server (which the command would ignore, working on
-// the data folder instead), and a server that is no http(s) address of a
+// the data folder instead), a server beside a flag of the local store
+// (localFlagsBeside), and a server that is no http(s) address of a
 // host, or one with a user name or password, a query or a fragment, which
 // would be printed or sent with every request; nil when neither is given.
 // A LEDGER_KEY without a server is no mistake: the variable may be set for
@@ -57,6 +58,25 @@ func (r remote) check(fs *flag.FlagSet) error {
 		return fmt.Errorf("--server %q has a user name or password; the server takes the key (--key) alone: give its address without them", u.Redacted())
 	case strings.ContainsAny(r.server, "?#"):
 		return fmt.Errorf("--server %q has a query or fragment, which would go with every request; want http://HOST:PORT or https://HOST, and a path if the server is under one", r.server)
+	}
+	return localFlagsBeside(fs)
+}
+
+// localFlagsBeside refuses a flag naming the local store (--data,
+// --store, --store-url) given on the command line of fs beside a server,
+// which the command would ignore: it works through the server. A server
+// that comes from LEDGER_SERVER is no choice made for this command, so the
+// message says how to work on the folder instead.
+func localFlagsBeside(fs *flag.FlagSet) error {
+	for _, name := range []string{"data", "store", "store-url"} {
+		switch {
+		case !flagGiven(fs, name):
+		case flagGiven(fs, "server"):
+			return fmt.Errorf("--server and --%s: the command works through the server and never reads a local store; give one of them", name)
+		default:
+			return fmt.Errorf("--%s given while LEDGER_SERVER is set: the command would work through that server, not on the local store; "+
+				"unset LEDGER_SERVER to work on it, or leave out --%s", name, name)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +128,68 @@ func TestRemoteErrorPageIsShortened(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Errorf("the server is still writing its error page 20 s after the CLI ended")
+	}
+}
+
+// TestRemoteRefusesLocalStoreFlags: a flag naming the local store beside a
+// server, which would be ignored (the command works through the server),
+// is refused: a verify of a damaged copy named by --data must not answer
+// "ok" for the server's log because LEDGER_SERVER is set, nor an import
+// into --data write to the server.
+func TestRemoteRefusesLocalStoreFlags(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the server was asked %s %s", r.Method, r.URL)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(file, []byte("number,title\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env  bool
+		args []string
+		want string
+	}{
+		{true, []string{"verify", "--data", dir}, "ledger verify: --data given while LEDGER_SERVER is set"},
+		{true, []string{"import", file, "--data", dir}, "ledger import: --data given while LEDGER_SERVER is set"},
+		{true, []string{"verify", "--store", "sqlite"}, "ledger verify: --store given while LEDGER_SERVER is set"},
+		{false, []string{"verify", "--server", srv.URL, "--key", "k", "--data", dir}, "ledger verify: --server and --data:"},
+		{false, []string{"import", file, "--server", srv.URL, "--key", "k", "--store-url", "postgres://x"}, "ledger import: --server and --store-url:"},
+	} {
+		t.Run(strings.Join(c.args[:2], " "), func(t *testing.T) {
+			if c.env {
+				t.Setenv("LEDGER_SERVER", srv.URL)
+				t.Setenv("LEDGER_KEY", "env-key")
+			}
+			if code, out := runLedger(t, c.args...); code != 2 || !strings.HasPrefix(out, c.want) {
+				t.Errorf("%v: exit %d, %q; want exit 2 and %q", c.args, code, out, c.want)
+			}
+		})
+	}
+}
+
+// TestImportRefusesEmptyFlags: --as "" or --idempotency-key "" (a script's
+// unset variable) is refused rather than taken as absent: acting as the
+// admin, or without retry protection, unasked.
+func TestImportRefusesEmptyFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(file, []byte("number,title\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", file, "--data", dir, "--as", ""}, "ledger import: --as is empty: give a value, or leave --as out"},
+		{[]string{"import", file, "--server", "http://127.0.0.1:1", "--key", "k", "--idempotency-key="}, "ledger import: --idempotency-key is empty"},
+	} {
+		if code, out := runLedger(t, c.args...); code != 2 || !strings.HasPrefix(out, c.want) {
+			t.Errorf("%v: exit %d, %q; want exit 2 and %q", c.args, code, out, c.want)
+		}
+	}
+	if code, out := runLedger(t, "import", "--", file, "--server", "http://u:pw-s3cret@h"); code != 2 || strings.Contains(out, "pw-s3cret") {
+		t.Errorf("files after --: exit %d, %q; want exit 2 and no password", code, out)
 	}
 }
