@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,7 +39,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageExit(err)
 	}
 	log, closeLog, err := openLog(ctx, &cfg, fs, r)
-	if err != nil && r.server == "" && sqlite.Corrupt(err) {
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintln(stderr, "ledger verify: interrupted before the log was read; nothing is concluded: run it again")
+		return 2
+	}
+	if err != nil && r.server == "" && unreadableStoreFile(cfg, err) {
 		fmt.Fprintf(stdout, "BROKEN: the store's file is damaged and its log cannot be read (%v)\n", err)
 		return 1
 	}
@@ -52,6 +58,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "BROKEN after position %d: the store's file is damaged and the log cannot be read past it (%v); the %d events up to it are intact\n",
 			res.Head.Position, err, res.Events)
 		return 1
+	}
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "ledger verify: interrupted after position %d (%d events intact so far); nothing is concluded about the rest: run it again\n",
+			res.Head.Position, res.Events)
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ledger verify: %v\n", err)
@@ -74,6 +85,23 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "anchors held: %d\n", len(anchored))
 	}
 	return 0
+}
+
+// unreadableStoreFile reports whether err, which kept the data folder's
+// SQLite store from opening, says its events.db is damaged: pages that
+// cannot be read, a header that is no SQLite database's (its first bytes
+// overwritten), or a file of some bytes that holds no event store (a copy
+// cut short within its header). A folder without events.db, or an empty
+// one, is no log to read.
+func unreadableStoreFile(cfg config, err error) bool {
+	if cfg.store != "sqlite" {
+		return false
+	}
+	if sqlite.Corrupt(err) || sqlite.NotADatabase(err) {
+		return true
+	}
+	info, statErr := os.Stat(filepath.Join(cfg.data, "events.db"))
+	return errors.Is(err, sqlite.ErrNotEventStore) && statErr == nil && info.Size() > 0
 }
 
 // damagedFile reports whether err, which ended a walk of the log of the

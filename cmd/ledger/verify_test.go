@@ -335,4 +335,48 @@ func TestVerifyDamagedStore(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "BROKEN: the store's file is damaged and its log cannot be read") {
 		t.Fatalf("store cut short: exit %d, output %q", code, out)
 	}
+
+	// Its header overwritten (no SQLite database any more), or cut within
+	// its 100-byte header: damaged too. An empty file is no log to read.
+	for name, content := range map[string][]byte{"header overwritten": append(make([]byte, 100), data[100:]...), "cut to 50 bytes": data[:50]} {
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, out := runLedger(t, "verify", "--data", dir); code != 1 || !strings.Contains(out, "BROKEN: the store's file is damaged") {
+			t.Errorf("%s: exit %d, output %q", name, code, out)
+		}
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runLedger(t, "verify", "--data", dir); code == 1 {
+		t.Errorf("an empty events.db: exit 1, output %q; want no verdict of damage", out)
+	}
+}
+
+// TestVerifyInterruptedSaysSo: a verify cut short by a signal, before the
+// store opened or during the walk of a server's log, says it was
+// interrupted and concludes nothing (exit 2), rather than a store error.
+func TestVerifyInterruptedSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	fillStore(t, dir, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cancel() // the signal comes while the first page is asked for
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify", "--server", srv.URL, "--key", "k"}, "ledger verify: interrupted after position 0 (0 events intact so far)"},
+		{[]string{"verify", "--data", dir}, "ledger verify: interrupted before the log was read"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(ctx, c.args, &out, &errOut)
+		if code != 2 || !strings.HasPrefix(errOut.String(), c.want) || out.Len() != 0 {
+			t.Errorf("%v interrupted: exit %d, stdout %q, stderr %q", c.args, code, out.String(), errOut.String())
+		}
+	}
 }

@@ -61,3 +61,11 @@ func Corrupt(err error) bool {
 	var se *driver.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CORRUPT
 }
+
+// NotADatabase reports whether err says the file is no SQLite database at
+// all (SQLITE_NOTADB): its header is not one, as when its first bytes
+// were overwritten.
+func NotADatabase(err error) bool {
+	var se *driver.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
+}

@@ -82,15 +82,20 @@ func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	return nil
 }
 
+// ErrNotEventStore is the cause of opening a database that holds no
+// event store this package reads: no schema version, or one out of range.
+var ErrNotEventStore = errors.New("no event store")
+
 // checkSchema returns the schema version of the database of q, or an
-// error unless it is between minReadableVersion and schemaVersion.
+// error matching ErrNotEventStore unless it is between minReadableVersion
+// and schemaVersion.
 func checkSchema(ctx context.Context, q queryer) (int, error) {
 	v, err := userVersion(ctx, q)
 	if err != nil {
 		return 0, err
 	}
 	if v < minReadableVersion || v > schemaVersion {
-		return 0, fmt.Errorf("schema version is %d, want %d to %d (is this an event store?)", v, minReadableVersion, schemaVersion)
+		return 0, fmt.Errorf("schema version is %d, want %d to %d (is this an event store?): %w", v, minReadableVersion, schemaVersion, ErrNotEventStore)
 	}
 	return v, nil
 }
