@@ -560,3 +560,18 @@ func TestServeWarnsOfAShortAdminKey(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDemoMakesNoKeyForALedger: --demo makes and prints an admin key
+// for the demo ledger it loads into an empty folder, but none for a ledger
+// the folder already holds (a --demo left in a service file would print a
+// working admin key of the real ledger at every start).
+func TestServeDemoMakesNoKeyForALedger(t *testing.T) {
+	if _, out := runLedgerStopped(t, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir()); !strings.Contains(out, "demo admin key (this run only): ") {
+		t.Fatalf("an empty folder: no demo admin key in %q", out)
+	}
+	dir := t.TempDir()
+	fillStore(t, dir, 10)
+	if code, out := runLedgerStopped(t, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", dir); code != 0 || strings.Contains(out, "demo admin key") {
+		t.Fatalf("a folder holding a ledger: exit %d, output %q", code, out)
+	}
+}

@@ -188,8 +188,16 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}
 	defer reads.Close()
 	if sf.demo && cfg.adminKey == "" {
-		cfg.adminKey = randomKey()
-		fmt.Fprintf(stdout, "demo admin key (this run only): %s\n", cfg.adminKey)
+		// A demo admin key only for a demo ledger: not one printed for a
+		// ledger the folder already holds, on every start left with --demo.
+		head, err := store.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if head.Position == 0 {
+			cfg.adminKey = randomKey()
+			fmt.Fprintf(stdout, "demo admin key (this run only): %s\n", cfg.adminKey)
+		}
 	}
 	if n := len(cfg.adminKey); n > 0 && n < minAdminKeyLength {
 		log.Warn("the admin key is short: the server's session and form tokens are drawn from it, so anyone who opens the sign-in page can test guesses at it offline; use one of at least 24 random characters",
