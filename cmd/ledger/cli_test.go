@@ -575,3 +575,24 @@ func TestServeDemoMakesNoKeyForALedger(t *testing.T) {
 		t.Fatalf("a folder holding a ledger: exit %d, output %q", code, out)
 	}
 }
+
+// TestServeSaysHowToMendADamagedDerivedFile: a read-model or snapshot file
+// that is no database any more (a power cut, a bad copy) stops serve with
+// exit 1 saying it holds nothing the store does not and may be deleted,
+// as rebuild says of the read models.
+func TestServeSaysHowToMendADamagedDerivedFile(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"readmodels.db", "the read-model file %s is damaged; it holds nothing the event store does not: delete it and start again"},
+		{"snapshots.db", "the snapshot file %s is damaged; it holds nothing the event store does not: delete it and start again"},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, c.file)
+		if err := os.WriteFile(path, bytes.Repeat([]byte("garbage\n"), 600), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", dir)
+		if want := fmt.Sprintf(c.want, path); code != 1 || !strings.Contains(out, want) {
+			t.Errorf("a damaged %s: exit %d, output %q; want exit 1 and %q", c.file, code, out, want)
+		}
+	}
+}

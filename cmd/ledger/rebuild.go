@@ -63,13 +63,13 @@ func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.
 	path := filepath.Join(cfg.data, projections.FileName)
 	db, err := projections.OpenDB(ctx, path)
 	if err != nil {
-		return damagedReadModels(path, err)
+		return damagedDerivedFile(err, projections.Damaged(err), "read-model file", path, "run ledger rebuild again")
 	}
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	runner, err := projections.NewRunner(ctx, db, store, projections.RunnerOptions{Logger: log})
 	if err != nil {
-		return damagedReadModels(path, err)
+		return damagedDerivedFile(err, projections.Damaged(err), "read-model file", path, "run ledger rebuild again")
 	}
 	if len(names) == 0 {
 		names = runner.Names()
@@ -86,13 +86,14 @@ func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.
 	return stoppedProjections(runner.Statuses(), names)
 }
 
-// damagedReadModels adds to err, when it says the read-model file at path
-// is damaged, what mends it: the file holds nothing the store does not.
-func damagedReadModels(path string, err error) error {
-	if !projections.Damaged(err) {
+// damagedDerivedFile adds to err, when damaged, what mends the file at
+// path, which what names: it holds nothing the event store does not, so
+// deleting it and doing then (a rebuild, a start) makes it again.
+func damagedDerivedFile(err error, damaged bool, what, path, then string) error {
+	if !damaged {
 		return err
 	}
-	return fmt.Errorf("%w: the read-model file %s is damaged; it holds nothing the event store does not: delete it and run ledger rebuild again", err, path)
+	return fmt.Errorf("%w: the %s %s is damaged; it holds nothing the event store does not: delete it and %s", err, what, path, then)
 }
 
 // stoppedProjections returns an error naming every named projection that

@@ -143,9 +143,10 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer store.Close()
-	snapshots, err := sqlite.OpenSnapshots(ctx, filepath.Join(cfg.data, "snapshots.db"))
+	snapshotsPath := filepath.Join(cfg.data, "snapshots.db")
+	snapshots, err := sqlite.OpenSnapshots(ctx, snapshotsPath)
 	if err != nil {
-		return err
+		return damagedDerivedFile(err, sqlite.Corrupt(err) || sqlite.NotADatabase(err), "snapshot file", snapshotsPath, "start again")
 	}
 	defer snapshots.Close()
 	// On SQLite no other process claims imports in the store: only a server
@@ -182,9 +183,10 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		defer releaseName()
 		readOpts.Bus, readOpts.Node = bus, node
 	}
-	reads, err := projections.Start(ctx, store, filepath.Join(cfg.data, projections.FileName), readOpts)
+	readsPath := filepath.Join(cfg.data, projections.FileName)
+	reads, err := projections.Start(ctx, store, readsPath, readOpts)
 	if err != nil {
-		return err
+		return damagedDerivedFile(err, projections.Damaged(err), "read-model file", readsPath, "start again (the read models are rebuilt)")
 	}
 	defer reads.Close()
 	if sf.demo && cfg.adminKey == "" {
