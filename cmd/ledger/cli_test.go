@@ -189,9 +189,10 @@ func TestVerifyMissingStoreSaysSo(t *testing.T) {
 	}
 }
 
-// TestVerifyPostgresMissingSchema: verify and rebuild on a PostgreSQL
-// schema that holds no ledger say so (exit 2 and 1) and do not create it,
-// rather than creating an empty store and calling it intact.
+// TestVerifyPostgresMissingSchema: verify, rebuild and a local import on a
+// PostgreSQL schema that holds no ledger say so (exit 2, 1 and 2) and do
+// not create it, rather than creating an empty store and calling it
+// intact, or importing into a new ledger nobody else uses.
 func TestVerifyPostgresMissingSchema(t *testing.T) {
 	url, schema := freshPostgresSchema(t, "verify_missing", "verify on PostgreSQL")
 	code, out := runLedger(t, "verify", "--store", "postgres", "--store-url", url)
@@ -201,6 +202,13 @@ func TestVerifyPostgresMissingSchema(t *testing.T) {
 	code, out = runLedger(t, "rebuild", "--store", "postgres", "--store-url", url, "--data", t.TempDir())
 	if code != 1 || !strings.Contains(out, "holds no event store") {
 		t.Errorf("rebuild: exit %d, output %q", code, out)
+	}
+	sample := filepath.Join("..", "..", "examples", "patents-sample.csv")
+	for _, dryRun := range []string{"--dry-run=false", "--dry-run"} {
+		code, out = runLedger(t, "import", sample, dryRun, "--store", "postgres", "--store-url", url, "--data", t.TempDir())
+		if code != 2 || !strings.Contains(out, "holds no event store") {
+			t.Errorf("import %s: exit %d, output %q", dryRun, code, out)
+		}
 	}
 	conn, err := pgx.Connect(context.Background(), os.Getenv("LEDGER_TEST_POSTGRES_URL"))
 	if err != nil {

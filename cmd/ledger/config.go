@@ -162,21 +162,35 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 	return errors.Join(errs...)
 }
 
+// storeMode says how a command opens the event store.
+type storeMode int
+
+const (
+	// storeCreate opens the store, creating it (and the data folder) when
+	// there is none: ledger serve.
+	storeCreate storeMode = iota
+	// storeExisting opens a store that must exist, to write to it: a
+	// local import, which must not make a new, empty ledger where a
+	// mistyped --data or --store-url points.
+	storeExisting
+	// storeReadOnly opens a store that must exist, without changing it.
+	storeReadOnly
+)
+
 // openStore opens the configured event store, whose settings checkChoices
-// has checked. readOnly opens an existing store without creating or
-// changing it.
-func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStore, error) {
-	if !readOnly {
+// has checked, as mode says.
+func (c *config) openStore(ctx context.Context, mode storeMode) (domain.EventStore, error) {
+	if mode != storeReadOnly {
 		if err := c.prepareDataFolder(); err != nil {
 			return nil, err
 		}
 	}
 	switch c.store {
 	case "sqlite":
-		if err := c.noSQLiteStore(); readOnly && err != nil {
+		if err := c.noSQLiteStore(); mode != storeCreate && err != nil {
 			return nil, err
 		}
-		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: readOnly})
+		return sqlite.Open(ctx, filepath.Join(c.data, "events.db"), sqlite.Options{ReadOnly: mode == storeReadOnly})
 	case "esdb":
 		st, err := esdb.Connect(ctx, c.storeURL, esdb.Options{})
 		if err != nil {
@@ -184,7 +198,7 @@ func (c *config) openStore(ctx context.Context, readOnly bool) (domain.EventStor
 		}
 		return st, nil
 	case "postgres":
-		st, err := postgres.Open(ctx, c.storeURL, postgres.Options{Existing: readOnly})
+		st, err := postgres.Open(ctx, c.storeURL, postgres.Options{Existing: mode != storeCreate})
 		if err != nil {
 			return nil, storeURLError(err)
 		}

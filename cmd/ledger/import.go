@@ -148,7 +148,7 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 	if err := checkImportStore(cfg); err != nil {
 		return domain.ImportReport{}, err
 	}
-	store, err := cfg.openStore(ctx, f.dryRun) // a dry run only reads: it creates no folder and no store
+	store, err := cfg.openStore(ctx, importStoreMode(f.dryRun)) // a dry run only reads; no import creates a folder or a store
 	if err != nil {
 		return domain.ImportReport{}, err
 	}
@@ -178,6 +178,15 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 	}
 	err = importer.Run(ctx, rd, im, func(rows int, bytesRead int64) { bar.progress(bytesRead, rows) })
 	return im.Report(), err
+}
+
+// importStoreMode is how a local import opens the store: read-only for a
+// dry run, else a store that must exist.
+func importStoreMode(dryRun bool) storeMode {
+	if dryRun {
+		return storeReadOnly
+	}
+	return storeExisting
 }
 
 // checkImportStore refuses a local import into a data folder that holds

@@ -22,7 +22,7 @@ func TestBusNamespaceIsTheLedgers(t *testing.T) {
 	namespace := func(folder string) string {
 		t.Helper()
 		cfg := config{store: "sqlite", data: folder}
-		st, err := cfg.openStore(context.Background(), false)
+		st, err := cfg.openStore(context.Background(), storeCreate)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,7 +50,7 @@ func runRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 // rebuild does the work of runRebuild.
 func rebuild(ctx context.Context, cfg config, names []string, stdout, stderr io.Writer) error {
-	store, err := cfg.openStore(ctx, true)
+	store, err := cfg.openStore(ctx, storeReadOnly)
 	if err != nil {
 		return err
 	}

@@ -138,7 +138,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer release()
-	store, err := cfg.openStore(ctx, false)
+	store, err := cfg.openStore(ctx, storeCreate)
 	if err != nil {
 		return err
 	}

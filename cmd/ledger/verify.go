@@ -195,7 +195,7 @@ func openLog(ctx context.Context, cfg *config, fs *flag.FlagSet, r remote) (doma
 	if err := cfg.checkChoices(fs); err != nil {
 		return nil, nil, err
 	}
-	store, err := cfg.openStore(ctx, true)
+	store, err := cfg.openStore(ctx, storeReadOnly)
 	if err != nil {
 		return nil, nil, err
 	}
