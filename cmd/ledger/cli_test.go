@@ -604,3 +604,22 @@ func TestServeSaysHowToMendADamagedDerivedFile(t *testing.T) {
 		}
 	}
 }
+
+// TestServeOnAPortInUseLeavesNoLedger: a serve that cannot listen names
+// --addr and leaves no new, empty event store in the data folder, which
+// import and verify would then take for a ledger.
+func TestServeOnAPortInUseLeavesNoLedger(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	code, out := runLedgerStopped(t, "serve", "--addr", taken.Addr().String(), "--data", dir)
+	if want := "--addr " + taken.Addr().String() + " (env LEDGER_ADDR): "; code != 1 || !strings.Contains(out, want) {
+		t.Errorf("a port in use: exit %d, output %q; want exit 1 and %q", code, out, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "events.db")); !os.IsNotExist(err) {
+		t.Errorf("a serve that could not listen left events.db (%v)", err)
+	}
+}

@@ -138,6 +138,17 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer release()
+	// Listen first: a port in use then leaves no new, empty ledger behind.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s (env LEDGER_ADDR): %w", cfg.addr, err)
+	}
+	serving := false
+	defer func() {
+		if !serving {
+			ln.Close()
+		}
+	}()
 	store, err := cfg.openStore(ctx, storeCreate)
 	if err != nil {
 		return err
@@ -159,16 +170,6 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector())
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
-	serving := false
-	defer func() {
-		if !serving {
-			ln.Close()
-		}
-	}()
 	readOpts := projections.Options{Logger: log, Registerer: metrics, SQLOnly: !sf.memoryIndexes}
 	if cfg.bus == "nats" {
 		bus, node, err := openBus(ctx, cfg, store, ln.Addr(), log)
