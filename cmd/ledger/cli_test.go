@@ -161,15 +161,20 @@ func TestStrayArgumentNamesTheCommandOnce(t *testing.T) {
 }
 
 // TestHelpExitsZero: asking a command for its flags is no mistake: exit 0
-// with the flags, as `ledger -h` does; `ledger help COMMAND` asks the same.
+// with the flags on stdout (`ledger help import | less` shows them), as
+// `ledger -h` does; `ledger help COMMAND` asks the same.
 func TestHelpExitsZero(t *testing.T) {
 	for _, command := range []string{"serve", "verify", "rebuild", "import"} {
-		for _, args := range [][]string{{command, "-h"}, {command, "--help"}, {"help", command}} {
-			code, out := runLedger(t, args...)
-			if code != 0 || !strings.HasPrefix(out, "usage: ledger "+command) || !strings.Contains(out, "-data") {
-				t.Errorf("%v: exit %d, output %q", args, code, out)
+		for _, args := range [][]string{{command, "-h"}, {command, "--help"}, {"help", command}, {command, "--data", "x", "-help"}} {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), args, &out, &errOut)
+			if code != 0 || !strings.HasPrefix(out.String(), "usage: ledger "+command) || !strings.Contains(out.String(), "-data") || errOut.Len() != 0 {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
 			}
 		}
+	}
+	if code, out := runLedger(t, "import", "--data", "x"); code != 2 || !strings.HasPrefix(out, "ledger import: give the FILE to import\nusage:") {
+		t.Errorf("import without a FILE: exit %d, output %q", code, out)
 	}
 	if code, out := runLedger(t, "help", "nonsense"); code != 2 || !strings.Contains(out, `unknown command "nonsense"`) {
 		t.Errorf("help nonsense: exit %d, output %q", code, out)

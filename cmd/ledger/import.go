@@ -61,6 +61,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return usageExit(err)
 	}
 	if len(files) != 1 {
+		if len(files) == 0 {
+			fmt.Fprintln(stderr, "ledger import: give the FILE to import")
+		}
 		if len(files) > 1 {
 			fmt.Fprintf(stderr, "ledger import: give one FILE, not %d (%s); import them one after the other\n", len(files), strings.Join(maskSecrets(files), ", "))
 		}

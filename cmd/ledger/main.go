@@ -96,10 +96,10 @@ func stopAtOnce(ctx context.Context) <-chan struct{} {
 }
 
 // run dispatches to a subcommand and returns the process exit code. Asked
-// for help, it prints the usage and exits 0 (`help COMMAND` prints that
-// command's flags, as `COMMAND -h` does); given no command, it prints the
-// usage on stderr and exits 2, like an unknown command, so that a script
-// that lost its command fails.
+// for help, it prints the usage on stdout and exits 0 (`help COMMAND`
+// prints that command's flags, as `COMMAND -h` does); given no command, it
+// prints the usage on stderr and exits 2, like an unknown command, so that
+// a script that lost its command fails.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
@@ -114,6 +114,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			if asksCommandHelp(args[1:]) { // help asked for is the command's output
+				stderr = stdout
+			}
 			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
@@ -129,4 +132,18 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun `ledger <command> -h` for a command's flags; a flag marked (env NAME) also reads that\nenvironment variable, and a flag given wins over it.")
+}
+
+// asksCommandHelp reports whether a command's arguments ask for its help
+// (-h, -help or --help before any "--").
+func asksCommandHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
