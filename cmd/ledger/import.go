@@ -148,7 +148,7 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 		return domain.ImportReport{}, err
 	}
 	defer file.Close()
-	if err := checkImportStore(cfg); err != nil {
+	if err := checkImportStore(cfg, f.dryRun); err != nil {
 		return domain.ImportReport{}, err
 	}
 	store, err := cfg.openStore(ctx, importStoreMode(f.dryRun)) // a dry run only reads; no import creates a folder or a store
@@ -196,12 +196,13 @@ func importStoreMode(dryRun bool) storeMode {
 // no SQLite event store, as a dry run does, rather than create an empty
 // ledger there (a mistyped --data, or the wrong working directory for the
 // default ./data) whose every row names an unknown organisation. A folder
-// that is there but cannot be written says so first.
-func checkImportStore(cfg config) error {
+// that is there but cannot be written says so first, unless the import is
+// a dry run, which writes nothing.
+func checkImportStore(cfg config, dryRun bool) error {
 	if cfg.store != "sqlite" {
 		return nil
 	}
-	if _, err := os.Stat(cfg.data); err == nil {
+	if _, err := os.Stat(cfg.data); err == nil && !dryRun {
 		if err := cfg.prepareDataFolder(); err != nil {
 			return err
 		}

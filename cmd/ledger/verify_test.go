@@ -5,12 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -378,5 +380,95 @@ func TestVerifyInterruptedSaysSo(t *testing.T) {
 		if code != 2 || !strings.HasPrefix(errOut.String(), c.want) || out.Len() != 0 {
 			t.Errorf("%v interrupted: exit %d, stdout %q, stderr %q", c.args, code, out.String(), errOut.String())
 		}
+	}
+}
+
+// TestVerifyACopyOnReadOnlyStorage: verify and a dry-run import read a
+// store in a folder the user may not write (a backup on read-only media,
+// another account's folder), where SQLite cannot make the -shm file a WAL
+// database needs; one whose -wal holds writes not yet in the file is
+// refused, saying how to read it. As root, which writes anywhere, the
+// commands run as nobody (setpriv).
+func TestVerifyACopyOnReadOnlyStorage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "backup")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fillStore(t, dir, 50)
+	want := headHash(t, dir)
+	for _, name := range []string{"events.db-wal", "events.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	runAsReader := readOnlyRunner(t, dir)
+	code, out := runAsReader("verify", "--data", dir)
+	if code != 0 || !strings.Contains(out, "ok: 50 events") || !strings.Contains(out, want) {
+		t.Fatalf("verify of a read-only copy: exit %d, output %q", code, out)
+	}
+	sample := filepath.Join(t.TempDir(), "list.csv")
+	if err := os.WriteFile(sample, []byte("number,title,patentees,ipc,filed_on,granted_on\n"+
+		"ZL202010123456.2,一种电池,no-such-org,H01M 10/42,2020-03-15,2022-01-10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(sample), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runAsReader("import", sample, "--data", dir, "--dry-run"); code != 1 || !strings.Contains(out, "1 row: 0 imported, 0 unchanged, 1 rejected (dry run") {
+		t.Fatalf("dry-run import against a read-only copy: exit %d, output %q", code, out)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "events.db-wal"), []byte("a write not yet checkpointed"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runAsReader("verify", "--data", dir); code != 2 || !strings.Contains(out, "copy the folder somewhere this user may write") {
+		t.Fatalf("a read-only copy with a -wal: exit %d, output %q", code, out)
+	}
+}
+
+// readOnlyRunner makes dir and its store readable but not writable to the
+// user the commands will run as, and returns how to run them: in this
+// process, or as root, where permissions do not bind, as nobody through
+// setpriv with a built binary.
+func readOnlyRunner(t *testing.T, dir string) func(args ...string) (int, string) {
+	t.Helper()
+	for path, mode := range map[string]os.FileMode{filepath.Join(dir, "events.db"): 0o444, dir: 0o555} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) }) // let TempDir remove it
+	for p := filepath.Dir(dir); p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if os.Geteuid() != 0 {
+		return func(args ...string) (int, string) { return runLedger(t, args...) }
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("SKIPPED — running as root without setpriv: a read-only store cannot be made read-only to root")
+	}
+	bin := buildLedger(t)
+	for p := bin; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(args ...string) (int, string) {
+		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)...)
+		cmd.Dir = "/"
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("setpriv: %v", err)
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
 	}
 }

@@ -62,6 +62,18 @@ func Corrupt(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CORRUPT
 }
 
+// readOnlyStorage reports whether err says SQLite could not write what
+// even reading a WAL database needs (its -shm file): SQLITE_READONLY in
+// any of its extended forms, or SQLITE_CANTOPEN.
+func readOnlyStorage(err error) bool {
+	var se *driver.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_READONLY || code == sqlite3.SQLITE_CANTOPEN
+}
+
 // NotADatabase reports whether err says the file is no SQLite database at
 // all (SQLITE_NOTADB): its header is not one, as when its first bytes
 // were overwritten.

@@ -26,9 +26,15 @@ type reader struct {
 }
 
 // openReader opens the read pool, checks the schema version, reads the
-// ledger ID and prepares the read statements.
-func openReader(ctx context.Context, path string, opts Options) (_ *reader, err error) {
-	db, err := sql.Open(driverName, dsn(path, false, opts.BusyTimeout))
+// ledger ID and prepares the read statements. immutable opens the file as
+// one nothing changes (SQLite's immutable=1): no lock, no -shm file, and no
+// WAL read, for a copy on storage this process may not write.
+func openReader(ctx context.Context, path string, opts Options, immutable bool) (_ *reader, err error) {
+	name := dsn(path, false, opts.BusyTimeout)
+	if immutable {
+		name += "&immutable=1"
+	}
+	db, err := sql.Open(driverName, name)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -97,7 +98,10 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 			return nil, err
 		}
 	}
-	if s.r, err = openReader(ctx, path, opts); err != nil {
+	if s.r, err = openReader(ctx, path, opts, false); err != nil && opts.ReadOnly && readOnlyStorage(err) {
+		s.r, err = openFrozenCopy(ctx, path, opts, err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	last, err := s.r.lastPosition(ctx)
@@ -109,6 +113,24 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 		s.q.Start(func(reqs <-chan *appendqueue.Request) { s.w.run(reqs, s.notify) })
 	}
 	return s, nil
+}
+
+// openFrozenCopy opens for reading a store that a read-only open could
+// not (failed), because SQLite could not create the -shm file a WAL
+// database needs beside it: a copy on read-only media, or in a folder this
+// process may not write. It opens the file as immutable, which reads
+// events.db alone; a non-empty -wal beside it holds writes that are not in
+// events.db yet, which only a writable open reads, so it is refused.
+func openFrozenCopy(ctx context.Context, path string, opts Options, failed error) (*reader, error) {
+	if info, err := os.Stat(path + "-wal"); err == nil && info.Size() > 0 {
+		return nil, fmt.Errorf("%w: its folder cannot be written, and %s-wal holds writes not yet in the file, "+
+			"which only a writable open reads: copy the folder somewhere this user may write, and open the copy", failed, filepath.Base(path))
+	}
+	r, err := openReader(ctx, path, opts, true)
+	if err != nil {
+		return nil, errors.Join(failed, err)
+	}
+	return r, nil
 }
 
 // Close stops accepting calls, lets the appends already queued commit and
