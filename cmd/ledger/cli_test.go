@@ -628,3 +628,23 @@ func TestServeOnAPortInUseLeavesNoLedger(t *testing.T) {
 		t.Errorf("a serve that could not listen left events.db (%v)", err)
 	}
 }
+
+// TestParseTrustedProxies: addresses become single-address ranges (an
+// IPv4-mapped address its IPv4 one, a zone dropped), ranges stay as given,
+// blanks between commas are skipped, and anything else is refused.
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := parseTrustedProxies(" 10.0.0.5, 10.1.0.0/16,,fd00::/8, ::ffff:192.0.2.1, fe80::1%eth0 ")
+	want := []string{"10.0.0.5/32", "10.1.0.0/16", "fd00::/8", "192.0.2.1/32", "fe80::1/128"}
+	var texts []string
+	for _, p := range got {
+		texts = append(texts, p.String())
+	}
+	if err != nil || !slices.Equal(texts, want) {
+		t.Fatalf("got %v, %v; want %v", texts, err, want)
+	}
+	for _, bad := range []string{"proxy.internal", "10.0.0.0/33", "10.0.0.256"} {
+		if _, err := parseTrustedProxies(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -79,7 +79,8 @@ func parseTrustedProxies(text string) ([]netip.Prefix, error) {
 		}
 		prefix, err := netip.ParsePrefix(item)
 		if addr, aerr := netip.ParseAddr(item); aerr == nil {
-			prefix, err = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), nil
+			addr = addr.Unmap().WithZone("") // a zone names a local interface, not the proxy
+			prefix, err = netip.PrefixFrom(addr, addr.BitLen()), nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("--trusted-proxies %q (env LEDGER_TRUSTED_PROXIES): %q is neither an IP address nor a CIDR range, e.g. 10.0.0.5 or 10.0.0.0/8",
