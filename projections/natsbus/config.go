@@ -210,7 +210,8 @@ type Names struct {
 	SubjectPrefix string
 	// Subjects matches every event of the feed: ledger.<ns>.events.>.
 	Subjects string
-	// LocksBucket is the key-value bucket of the relay lease:
+	// LocksBucket is the key-value bucket of the relay lease and of the
+	// leases on the nodes' names:
 	// LEDGER_<ns>_LOCKS.
 	LocksBucket string
 }

@@ -454,6 +454,7 @@ func (b *Bus) keepNodeName(ctx context.Context, node string, lease *Lease) {
 		case <-lease.Lost():
 		}
 		log.Warn("natsbus: this node lost the lease on its name; taking it again", "cause", lease.Err())
+		waitingForNATS := false
 		for {
 			var err error
 			if lease, err = b.acquireNodeName(ctx, node); err == nil {
@@ -462,7 +463,13 @@ func (b *Bus) keepNodeName(ctx context.Context, node string, lease *Lease) {
 			if ctx.Err() != nil {
 				return
 			}
-			log.Error("natsbus: cannot take the lease on this node's name again; retrying", "error", err)
+			switch {
+			case b.Connected():
+				log.Error("natsbus: cannot take the lease on this node's name again; retrying", "error", err)
+			case !waitingForNATS: // logged once per outage, which the bus's health shows meanwhile
+				log.Warn("natsbus: NATS is not connected; the node takes the lease on its name again once it is", "error", err)
+			}
+			waitingForNATS = !b.Connected()
 			t := time.NewTimer(b.cfg.LeaseTTL)
 			select {
 			case <-ctx.Done():

@@ -3,6 +3,7 @@ package natsbus_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
 	"time"
 
@@ -47,4 +48,58 @@ func TestNodeNamesAreUniqueAmongRunningNodes(t *testing.T) {
 	}
 	last()
 	again()
+}
+
+// TestANodeTakesItsNameAgainAfterAPartition: a node cut off from NATS
+// for longer than the lease TTL loses the lease on its name; once NATS
+// answers again, it takes it again by itself, and the name is refused to
+// another node.
+func TestANodeTakesItsNameAgainAfterAPartition(t *testing.T) {
+	u := natsURL(t)
+	server, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := namespace(t, u)
+	proxy := startFreezingProxy(t, server.Host)
+	cfg := testConfig("nats://"+proxy.ln.Addr().String(), ns)
+	cfg.PingInterval = 200 * time.Millisecond
+	cut := openBus(t, cfg)
+	release, err := cut.ClaimNodeName(context.Background(), "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	names, err := natsbus.NamesFor(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := openBus(t, testConfig(u, ns))
+	holder := func() string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		kv, err := direct.JetStream().KeyValue(ctx, names.LocksBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry, err := kv.Get(ctx, natsbus.NodeLeaseKey("n1"))
+		if err != nil {
+			return ""
+		}
+		return string(entry.Value())
+	}
+	before := holder()
+	proxy.frozen.Store(true)
+	time.Sleep(3 * leaseTTL) // the renewals fail: lost by the node, expired on the server
+	proxy.frozen.Store(false)
+	deadline := time.Now().Add(patience)
+	for now := holder(); now == "" || now == before; now = holder() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not take its name again within %v (the lease holds %q)", patience, now)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := direct.ClaimNodeName(context.Background(), "n1"); !errors.Is(err, natsbus.ErrNodeNameTaken) {
+		t.Fatalf("another node named n1 after the partition: %v, want ErrNodeNameTaken", err)
+	}
 }
