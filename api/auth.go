@@ -83,12 +83,13 @@ func bearerKey(lines []string) (string, bool) {
 }
 
 // checkKey authenticates key as principalOf does, within the budget of
-// failed keys of the client's address (keyGuesses): 429 without checking
+// failed keys of the client's address (keyGuesses; an IPv6 client's /64,
+// clientBlock): 429 without checking
 // the key when the address has none left, 401 for a key that does not
 // authenticate, which spends one. A key that could not be checked (the
 // store unreachable: 503) is no wrong guess and spends nothing.
 func (s *Server) checkKey(c echo.Context, key string) (principal, error) {
-	settle, ok := s.keyGuesses.admit(c.RealIP())
+	settle, ok := s.keyGuesses.admit(clientBlock(c.RealIP()))
 	if !ok {
 		c.Response().Header().Set("Retry-After", "1")
 		return principal{}, echo.NewHTTPError(http.StatusTooManyRequests)

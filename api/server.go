@@ -241,6 +241,21 @@ func keyDerivationSecret(adminKey string) []byte {
 // since scrypt is slow by design (tests start many servers on one key).
 var derivedSecrets sync.Map // admin key → []byte
 
+// clientBlock returns what the per-address limits count a client by: its
+// IPv4 address, or the /64 of its IPv6 address, since one IPv6 client
+// usually holds a whole /64 and could take a new address per request.
+func clientBlock(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if addr = addr.Unmap(); addr.Is4() {
+		return addr.String()
+	}
+	block, _ := addr.WithZone("").Prefix(64)
+	return block.String()
+}
+
 // rateLimiter limits requests per key, or per client address without one.
 func rateLimiter(perSecond float64, burst int) echo.MiddlewareFunc {
 	if perSecond <= 0 {
@@ -261,7 +276,7 @@ func rateLimiter(perSecond float64, burst int) echo.MiddlewareFunc {
 			case p.org.ID != "":
 				return "org:" + p.org.ID, nil
 			}
-			return "ip:" + c.RealIP(), nil
+			return "ip:" + clientBlock(c.RealIP()), nil
 		},
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "1")

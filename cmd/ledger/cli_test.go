@@ -642,7 +642,7 @@ func TestParseTrustedProxies(t *testing.T) {
 	if err != nil || !slices.Equal(texts, want) {
 		t.Fatalf("got %v, %v; want %v", texts, err, want)
 	}
-	for _, bad := range []string{"proxy.internal", "10.0.0.0/33", "10.0.0.256"} {
+	for _, bad := range []string{"proxy.internal", "10.0.0.0/33", "10.0.0.256", ",", " , "} {
 		if _, err := parseTrustedProxies(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -494,6 +494,24 @@ func TestE2EProtection(t *testing.T) {
 	}
 }
 
+// TestE2EGuessingFromAnIPv6BlockIsSlowedDown: one IPv6 client usually
+// holds a whole /64; taking a new address of it for each guess does not
+// escape the failed-key limit, which counts the /64 (here behind a named
+// proxy that reports each address).
+func TestE2EGuessingFromAnIPv6BlockIsSlowedDown(t *testing.T) {
+	s := startServer(t, "--trusted-proxies", "127.0.0.1")
+	statuses := map[int]int{}
+	for i := range 40 {
+		r := s.call(t, "GET", "/v1/ledger/head", fmt.Sprintf("lk_org_key_guess%d", i), nil, "X-Forwarded-For", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+		statuses[r.status]++
+	}
+	if statuses[429] == 0 {
+		t.Fatalf("40 wrong keys from 40 addresses of one /64 answered %v, never 429", statuses)
+	}
+	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil, "X-Forwarded-For", "2001:db8:1:2::beef"), 429)
+	must(t, s.call(t, "GET", "/v1/ledger/head", testAdminKey, nil, "X-Forwarded-For", "2001:db8:1:3::1"), 200) // another /64
+}
+
 // TestE2ETrustedProxiesStopSpoofedAddresses: behind a proxy named by
 // --trusted-proxies, a client on a private network that puts addresses of
 // its own before the one the proxy saw in X-Forwarded-For is still known,

@@ -88,6 +88,9 @@ func parseTrustedProxies(text string) ([]netip.Prefix, error) {
 		}
 		out = append(out, prefix)
 	}
+	if len(out) == 0 && strings.TrimSpace(text) != "" { // "," names no proxy: no silent --trust-proxy off
+		return nil, fmt.Errorf("--trusted-proxies %q (env LEDGER_TRUSTED_PROXIES) names no proxy; give addresses or CIDR ranges, e.g. 10.0.0.5 or 10.0.0.0/8", text)
+	}
 	return out, nil
 }
 

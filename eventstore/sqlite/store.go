@@ -119,11 +119,12 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 // not (failed), because SQLite could not create the -shm file a WAL
 // database needs beside it: a copy on read-only media, or in a folder this
 // process may not write. It opens the file as immutable, which reads
-// events.db alone; a non-empty -wal beside it holds writes that are not in
-// events.db yet, which only a writable open reads, so it is refused.
+// events.db alone; a non-empty -wal beside it may hold writes that are not
+// in events.db yet (whether it does, only a writable open finds out), so
+// it is refused.
 func openFrozenCopy(ctx context.Context, path string, opts Options, failed error) (*reader, error) {
 	if info, err := os.Stat(path + "-wal"); err == nil && info.Size() > 0 {
-		return nil, fmt.Errorf("%w: its folder cannot be written, and %s-wal holds writes not yet in the file, "+
+		return nil, fmt.Errorf("%w: its folder cannot be written, and %s-wal may hold writes not yet in the file, "+
 			"which only a writable open reads: copy the folder somewhere this user may write, and open the copy", failed, filepath.Base(path))
 	}
 	r, err := openReader(ctx, path, opts, true)
