@@ -19,6 +19,7 @@ type keyGuesses struct {
 	expiry  time.Duration // an address idle this long has its whole burst again: forgotten
 	byAddr  map[string]*guessBudget
 	sweptAt time.Time
+	now     func() time.Time // time.Now; tests move a clock of their own
 }
 
 // guessBudget is what an address has left to fail.
@@ -30,7 +31,7 @@ type guessBudget struct {
 // newKeyGuesses allows each address burst failed keys, then perSecond.
 func newKeyGuesses(perSecond float64, burst int) *keyGuesses {
 	return &keyGuesses{perSec: perSecond, burst: float64(burst), byAddr: map[string]*guessBudget{},
-		expiry: time.Duration(float64(burst)/perSecond*float64(time.Second)) + time.Minute}
+		expiry: time.Duration(float64(burst)/perSecond*float64(time.Second)) + time.Minute, now: time.Now}
 }
 
 // admit is asked before a key from addr is checked. It reports false when
@@ -40,7 +41,7 @@ func newKeyGuesses(perSecond float64, burst int) *keyGuesses {
 // (and given back when it authenticates or could not be checked), so that
 // a guesser's parallel requests cannot all slip through at once.
 func (g *keyGuesses) admit(addr string) (settle func(failed bool), ok bool) {
-	now := time.Now()
+	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.sweep(now)
@@ -68,7 +69,7 @@ func (g *keyGuesses) admit(addr string) (settle func(failed bool), ok bool) {
 // spendNew counts a failed key from an address that had no budget when
 // the key was admitted (it may have one by now).
 func (g *keyGuesses) spendNew(addr string) {
-	now := time.Now()
+	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	b := g.byAddr[addr]

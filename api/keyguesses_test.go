@@ -20,8 +20,17 @@ func fail(g *keyGuesses, addr string, n int) int {
 	return checked
 }
 
+// fakeClock is a clock the tests move by hand, so that a refill does not
+// depend on how long a busy machine sleeps.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
 func TestKeyGuessesStopCheckingKeysOnceTheBudgetIsSpent(t *testing.T) {
 	g := newKeyGuesses(2, 5)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	g.now = clock.now
 	if checked := fail(g, "10.0.0.1", 8); checked != 5 {
 		t.Fatalf("8 wrong keys with a burst of 5: %d checked", checked)
 	}
@@ -31,7 +40,7 @@ func TestKeyGuessesStopCheckingKeysOnceTheBudgetIsSpent(t *testing.T) {
 	if _, ok := g.admit("10.0.0.2"); !ok {
 		t.Fatal("another address is limited too")
 	}
-	time.Sleep(600 * time.Millisecond) // 2 a second: one more is back
+	clock.advance(600 * time.Millisecond) // 2 a second: one more is back
 	if checked := fail(g, "10.0.0.1", 3); checked != 1 {
 		t.Fatalf("after half a second at 2 a second, %d keys checked, want 1", checked)
 	}
@@ -91,9 +100,11 @@ func TestKeyGuessesHoldUnderParallelGuesses(t *testing.T) {
 
 func TestKeyGuessesForgetIdleAddresses(t *testing.T) {
 	g := newKeyGuesses(2, 5)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	g.now = clock.now
 	g.expiry = 10 * time.Millisecond
 	fail(g, "10.0.0.1", 5)
-	time.Sleep(20 * time.Millisecond)
+	clock.advance(20 * time.Millisecond)
 	fail(g, "10.0.0.2", 1) // a sweep runs at the next admission
 	if _, kept := g.byAddr["10.0.0.1"]; kept || len(g.byAddr) != 1 {
 		t.Fatalf("after the expiry the budgets are %v, want 10.0.0.2's alone", g.byAddr)
