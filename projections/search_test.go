@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/patentledger/ledger/domain"
@@ -129,6 +130,19 @@ func TestSearchFindsEveryTitleHoldingAQuery(t *testing.T) {
 // gives for a traditional one of the CJK Unified Ideographs as the first
 // such traditional character.
 func traditionalForm(s string) string {
+	traditional := traditionalOf()
+	return strings.Map(func(r rune) rune {
+		if t, ok := traditional[r]; ok {
+			return t
+		}
+		return r
+	}, s)
+}
+
+// traditionalOf maps each simplified character of the CJK Unified
+// Ideographs that domain.SimplifiedForm folds a traditional one to, to
+// the first such traditional character; built once for every query.
+var traditionalOf = sync.OnceValue(func() map[rune]rune {
 	traditional := map[rune]rune{}
 	for r := rune(0x4E00); r <= 0x9FFF; r++ {
 		if to := domain.SimplifiedForm(r); to != r {
@@ -137,13 +151,8 @@ func traditionalForm(s string) string {
 			}
 		}
 	}
-	return strings.Map(func(r rune) rune {
-		if t, ok := traditional[r]; ok {
-			return t
-		}
-		return r
-	}, s)
-}
+	return traditional
+})
 
 // randomText joins random words.
 func randomText(rng *rand.Rand, words int) string {
