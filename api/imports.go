@@ -117,7 +117,7 @@ func (s *Server) importPatents(c echo.Context) error {
 		rd = r
 		defer rd.Close()
 		if err := importer.Run(ctx, rd, im, nil); err != nil {
-			return domain.ImportReport{}, importError(err)
+			return domain.ImportReport{}, importCut(importError(err), im.Report())
 		}
 		return im.Report(), nil
 	}
@@ -302,6 +302,20 @@ func importError(err error) error {
 		return domain.Invalid("file", "%v", err)
 	}
 	return err
+}
+
+// importCut adds to the failure of an import that the store stopped (503:
+// a full disk, an outage) how far it got, since no report is answered: the
+// rows it wrote stay written, and sending the file again writes the rest.
+// Other failures pass as they are.
+func importCut(err error, rep domain.ImportReport) error {
+	var de *domain.Error
+	if rep.DryRun || !errors.Is(err, domain.ErrUnavailable) || !errors.As(err, &de) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", domain.Unavailable("%s; the import stopped after %d of the %d rows read had been written: "+
+		"send the file again (with the same Idempotency-Key, if it had one) to write the rest, as the rows already written are then unchanged",
+		de.Message, rep.Imported, rep.Rows), err)
 }
 
 // boolQuery parses a boolean query parameter; absent is false. Given

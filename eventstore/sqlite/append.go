@@ -25,7 +25,8 @@ import (
 // Append reports its outcome. Append returns ErrReadOnly on a read-only
 // store, ErrClosed after Close, and a wrapped SQLite error when the
 // transaction fails: one matching domain.ErrUnavailable when another
-// process held the file's write lock for longer than Options.BusyTimeout.
+// process held the file's write lock for longer than Options.BusyTimeout,
+// when the disk is full, or when a write to it failed.
 func (s *Store) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
 	if s.w == nil {
 		return domain.AppendResult{}, ErrReadOnly

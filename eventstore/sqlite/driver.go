@@ -38,20 +38,32 @@ func dsn(path string, write bool, busy time.Duration) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// unavailableWhenLocked wraps err with domain.ErrUnavailable when SQLite
-// gave up waiting for a lock (SQLITE_BUSY or SQLITE_LOCKED, in any of their
-// extended forms): another process kept the file locked for longer than
-// Options.BusyTimeout. That is worth retrying later, not an internal
+// unavailableWhenTransient wraps err with domain.ErrUnavailable when it
+// says the store's file could not be written for a reason of the machine,
+// not of the append, that goes away: SQLite gave up waiting for a lock
+// (SQLITE_BUSY or SQLITE_LOCKED, in any of their extended forms: another
+// process kept the file locked for longer than Options.BusyTimeout), the
+// disk is full (SQLITE_FULL) or a write or sync failed (SQLITE_IOERR, as
+// when the disk fills under the WAL). SQLite has rolled the transaction
+// back then, so the append is worth retrying later, not an internal
 // failure. Any other error, nil included, is returned as it is.
-func unavailableWhenLocked(err error) error {
+func unavailableWhenTransient(err error) error {
 	var se *driver.Error
 	if !errors.As(err, &se) {
 		return err
 	}
-	if primary := se.Code() & 0xff; primary != sqlite3.SQLITE_BUSY && primary != sqlite3.SQLITE_LOCKED {
+	var why string
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		why = "the event store is locked by another process; retry later"
+	case sqlite3.SQLITE_FULL:
+		why = "the disk that holds the event store is full; writes resume once space is freed on it"
+	case sqlite3.SQLITE_IOERR:
+		why = "the event store's file could not be written (an I/O error, such as a full or failing disk); retry later"
+	default:
 		return err
 	}
-	return fmt.Errorf("%w: %w", domain.Unavailable("the event store is locked by another process; retry later"), err)
+	return fmt.Errorf("%w: %w", domain.Unavailable("%s", why), err)
 }
 
 // Corrupt reports whether err says the store's file is damaged

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,5 +292,58 @@ func TestLedgerIDIsTheFiles(t *testing.T) {
 	defer after.Close()
 	if id == "" || after.LedgerID() != id {
 		t.Fatalf("after migration: ID %q, then %q read; want one non-empty ID", id, after.LedgerID())
+	}
+}
+
+// capFile makes SQLite refuse, on s's write connection, to grow the
+// database file past the pages it holds now (PRAGMA max_page_count), so
+// that an append that needs a new page fails with SQLITE_FULL as on a full
+// disk, and returns the function that lifts the cap.
+func capFile(t *testing.T, s *Store) (lift func()) {
+	t.Helper()
+	ctx := context.Background()
+	var pages int64
+	if err := s.w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := s.w.conn.ExecContext(ctx, "PRAGMA max_page_count = 4294967294"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAppendOnAFullDisk: an append the disk has no room for failed as an
+// internal error (the API answered 500 without Retry-After); it is
+// unavailable now, saying the disk is full, writes nothing, and appends
+// succeed again once there is room.
+func TestAppendOnAFullDisk(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "events.db"), Options{})
+	defer s.Close()
+	appendOne := func(stream string, size int) (domain.AppendResult, error) {
+		ev := storetest.NewEventData()
+		ev.Data = []byte(`{"text":"` + strings.Repeat("x", size) + `"}`)
+		return s.Append(ctx, domain.StreamAppend{Stream: stream, Expected: domain.ExpectNoStream,
+			Events: []domain.EventData{ev}})
+	}
+	if _, err := appendOne("first", 10); err != nil {
+		t.Fatal(err)
+	}
+	lift := capFile(t, s)
+	_, err := appendOne("big", 64<<10)
+	if !errors.Is(err, domain.ErrUnavailable) || !strings.Contains(err.Error(), "disk that holds the event store is full") {
+		t.Fatalf("append on a full disk: %v; want unavailable, saying the disk is full", err)
+	}
+	if h, err := s.Head(ctx); err != nil || h.Position != 1 {
+		t.Fatalf("head after the refused append: %+v, %v; want position 1", h, err)
+	}
+	lift()
+	res, err := appendOne("big", 64<<10)
+	if err != nil || res.Position != 2 {
+		t.Fatalf("append once there is room: %+v, %v; want position 2", res, err)
 	}
 }

@@ -110,9 +110,9 @@ func (w *writer) run(reqs <-chan *appendqueue.Request, notify *headwatch.Notifie
 // commit runs batch in one transaction, commits it once and answers every
 // request. An append that fails alone is undone alone and answered with its
 // own error; when the transaction itself fails, every append that had
-// succeeded is answered with that failure, which matches
-// domain.ErrUnavailable when another process held the file's write lock
-// for longer than the busy timeout.
+// succeeded is answered with that failure. A failure of the machine's
+// rather than the append's (a lock, a full disk: unavailableWhenTransient)
+// matches domain.ErrUnavailable.
 func (w *writer) commit(batch []*appendqueue.Request, notify *headwatch.Notifier) {
 	replies := make([]appendqueue.Reply, len(batch))
 	head, err := w.begin()
@@ -120,9 +120,12 @@ func (w *writer) commit(batch []*appendqueue.Request, notify *headwatch.Notifier
 		err = w.finish(w.applyAll(&head, batch, replies), anySucceeded(replies))
 	}
 	if err != nil {
-		appendqueue.FailAll(replies, fmt.Errorf("sqlite: append: %w", unavailableWhenLocked(err)))
+		appendqueue.FailAll(replies, fmt.Errorf("sqlite: append: %w", err))
 	} else {
 		notify.Advance(head.Position)
+	}
+	for i := range replies {
+		replies[i].Err = unavailableWhenTransient(replies[i].Err)
 	}
 	appendqueue.Answer(batch, replies)
 }
