@@ -75,7 +75,10 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 		for _, st := range s.reads.Statuses() {
 			views = append(views, map[string]any{"name": st.Name, "checkpoint": st.Checkpoint,
 				"lag": max(0, h.Position-st.Checkpoint), "healthy": st.Healthy, "catching_up": st.CatchingUp})
-			if !st.Healthy {
+			switch {
+			case st.Waiting:
+				stopped = append(stopped, fmt.Sprintf("projection %s waits at position %d: %s", st.Name, st.Checkpoint, st.Error))
+			case !st.Healthy:
 				stopped = append(stopped, fmt.Sprintf("projection %s stopped at position %d: %s", st.Name, st.Checkpoint, st.Error))
 			}
 			if st.CatchingUp {

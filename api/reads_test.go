@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1155,5 +1156,60 @@ func TestSearchPageShowsADesignsLocarnoClass(t *testing.T) {
 	resp, page := h.get("/?lang=en&q=09-01")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), n) || !strings.Contains(string(page), "Locarno class 09-01") {
 		t.Errorf("q=09-01: %d\n%s", resp.StatusCode, page)
+	}
+}
+
+// readsOnAFullDisk is a projection whose disk is full from the second
+// organisation on, until room is made: it caps the read-model file at its
+// size (PRAGMA max_page_count, as on a full disk) and writes more than the
+// file's free pages hold.
+type readsOnAFullDisk struct{ room *atomic.Bool }
+
+func (readsOnAFullDisk) Name() string     { return "cramped" }
+func (readsOnAFullDisk) Tables() []string { return []string{"cramped"} }
+func (readsOnAFullDisk) Schema() []string {
+	return []string{"CREATE TABLE cramped (id TEXT, pad BLOB)"}
+}
+func (p readsOnAFullDisk) Apply(tx *projections.Tx, e domain.RecordedEvent, _ domain.Event) error {
+	limit := "PRAGMA max_page_count = 4294967294"
+	if e.Position >= 2 && !p.room.Load() {
+		limit = "PRAGMA max_page_count = 1"
+	}
+	if err := tx.Exec(limit); err != nil {
+		return err
+	}
+	return tx.Exec("INSERT INTO cramped (id, pad) VALUES (?, zeroblob(65536))", e.ID)
+}
+
+// TestReadsReportAProjectionWaitingForItsDisk: /healthz says a projection
+// whose disk is full waits (not that it stopped), and once there is room
+// it goes on by itself and the server is healthy again.
+func TestReadsReportAProjectionWaitingForItsDisk(t *testing.T) {
+	room := &atomic.Bool{}
+	h := newReadsHarness(t, readsOptions{projections: append(projections.All(), readsOnAFullDisk{room: room})})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body := h.get("/healthz")
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if !strings.Contains(string(body), "cramped waits at position 1") || !strings.Contains(string(body), "disk is full") {
+				t.Fatalf("health: %s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never reported the waiting projection: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	room.Store(true)
+	for {
+		resp, body := h.get("/healthz")
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("health once there is room: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

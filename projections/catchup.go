@@ -212,8 +212,9 @@ func lowestRunning(states []*state) (int64, bool) {
 // When the batch still fails, it is applied event by event so that the
 // projection stops right before the event it cannot apply. It returns
 // ctx.Err(), or the failure when another process still holds the
-// read-model file's lock (the projection goes on from its checkpoint
-// later); other failures stop the projection instead.
+// read-model file's lock or its disk refuses writes (the projection goes
+// on from its checkpoint later); other failures stop the projection
+// instead.
 func (r *Runner) commitRetrying(ctx context.Context, st *state, batch []decoded) error {
 	if st.stopped() || len(batch) == 0 || batch[len(batch)-1].Position <= st.position() {
 		return nil
@@ -225,6 +226,9 @@ func (r *Runner) commitRetrying(ctx context.Context, st *state, batch []decoded)
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case lockedOut(err):
+		return fmt.Errorf("projection %s at position %d: %w", st.p.Name(), st.position(), err)
+	case diskTrouble(err):
+		r.waitForDisk(st, err)
 		return fmt.Errorf("projection %s at position %d: %w", st.p.Name(), st.position(), err)
 	case len(batch) > 1:
 		for i := range batch {

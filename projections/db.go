@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -56,6 +57,8 @@ type DB struct {
 	readStmtsMu sync.Mutex
 	tallies     *tallyIndex  // the facts of the deals and declarations tallies, mirrored in memory
 	search      *searchIndex // the listings' search facts, mirrored in memory
+	path        string       // the file's absolute path, for messages
+	damage      atomic.Pointer[damagedFileError]
 }
 
 // OpenDB opens (creating when needed) the read-model file at path. It returns
@@ -65,7 +68,7 @@ func OpenDB(ctx context.Context, path string) (_ *DB, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read models: open %s: %w", path, err)
 	}
-	db := &DB{stmts: map[string]driverStmt{}, readStmts: map[string]*sql.Stmt{}, tallies: &tallyIndex{}, search: &searchIndex{}}
+	db := &DB{stmts: map[string]driverStmt{}, readStmts: map[string]*sql.Stmt{}, tallies: &tallyIndex{}, search: &searchIndex{}, path: abs}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("read models: open %s: %w", path, err), db.Close())
@@ -196,7 +199,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		return tx.run(fn)
 	})
 	if err != nil {
-		return err
+		return db.noteDamage(err)
 	}
 	if m, ok := tx.moves[TalliesName]; ok {
 		db.tallies.committed(m, tx.tallyEvents)

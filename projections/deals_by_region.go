@@ -53,7 +53,8 @@ func (q RegionDealsQuery) Check() error {
 // in-memory tally index when it mirrors the tallies checkpoint, else in
 // SQL. It returns an invalid_argument *domain.Error for a query it cannot
 // answer.
-func (db *DB) DealsByRegion(ctx context.Context, q RegionDealsQuery) ([]RegionDeals, error) {
+func (db *DB) DealsByRegion(ctx context.Context, q RegionDealsQuery) (_ []RegionDeals, err error) {
+	defer db.queryFailure(&err)
 	if err := q.Check(); err != nil {
 		return nil, err
 	}

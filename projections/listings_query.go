@@ -131,7 +131,8 @@ const listingColumns = `p.number, p.title, p.kind, p.ipc, p.locarno, p.patentee_
 
 // Listings returns a page of listed patents. It returns an invalid_argument
 // *domain.Error naming the fields at fault (see Check).
-func (db *DB) Listings(ctx context.Context, q ListingQuery) (ListingPage, error) {
+func (db *DB) Listings(ctx context.Context, q ListingQuery) (_ ListingPage, err error) {
+	defer db.queryFailure(&err)
 	sortName, terms, after, err := q.plan()
 	if err != nil {
 		return ListingPage{}, err

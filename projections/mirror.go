@@ -29,10 +29,10 @@ func (db *DB) WarmUp(ctx context.Context) error {
 		return errors.New("read models: closed")
 	}
 	if err := db.tallies.warmUp(ctx, read, loadTallyFacts); err != nil {
-		return fmt.Errorf("read models: load the tally index: %w", err)
+		return fmt.Errorf("read models: load the tally index: %w", db.noteDamage(err))
 	}
 	if err := db.search.warmUp(ctx, read, loadSearchFacts); err != nil {
-		return fmt.Errorf("read models: load the search index: %w", err)
+		return fmt.Errorf("read models: load the search index: %w", db.noteDamage(err))
 	}
 	runtime.GC() // hundreds of MB of rows read for a million events
 	return nil

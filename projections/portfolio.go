@@ -55,7 +55,8 @@ const portfolioLicensesSQL = `SELECT l.license_id, l.number, COALESCE(p.title, '
 // Portfolio returns the patents org holds (by number) and the licences it
 // has taken (newest first), at most MaxPortfolioRows of each; today decides
 // which declarations are in effect.
-func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (Portfolio, error) {
+func (db *DB) Portfolio(ctx context.Context, org string, today domain.Date) (_ Portfolio, err error) {
+	defer db.queryFailure(&err)
 	var out Portfolio
 	// One read transaction: the lists and their counts of one moment, not
 	// of moments apart while the projections apply new events.

@@ -85,7 +85,8 @@ type Ranking struct {
 // highest first (ties by ID). It returns an invalid_argument *domain.Error
 // naming "metric", "to" or "limit" for an unknown metric, a range ending
 // before it starts, or a limit out of bounds.
-func (db *DB) Rankings(ctx context.Context, q RankingQuery) ([]Ranking, error) {
+func (db *DB) Rankings(ctx context.Context, q RankingQuery) (_ []Ranking, err error) {
+	defer db.queryFailure(&err)
 	if err := q.Check(); err != nil {
 		return nil, err
 	}

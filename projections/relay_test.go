@@ -98,12 +98,13 @@ func TestRelayPublishesEveryEventOnceInCommitOrder(t *testing.T) {
 // it applies, in the order applied, and fails or panics on request.
 type recorder struct {
 	failAt, panicAt int64
+	padding         int // bytes written with each event, so that each needs pages of its own
 }
 
 func (recorder) Name() string     { return "recorder" }
 func (recorder) Tables() []string { return []string{"rec"} }
 func (recorder) Schema() []string {
-	return []string{"CREATE TABLE rec (seq INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE)"}
+	return []string{"CREATE TABLE rec (seq INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, pad BLOB NOT NULL)"}
 }
 
 func (r recorder) Apply(tx *Tx, e domain.RecordedEvent, _ domain.Event) error {
@@ -113,7 +114,7 @@ func (r recorder) Apply(tx *Tx, e domain.RecordedEvent, _ domain.Event) error {
 	case r.panicAt:
 		panic("boom")
 	}
-	return tx.Exec("INSERT INTO rec (position) VALUES (?)", e.Position)
+	return tx.Exec("INSERT INTO rec (position, pad) VALUES (?, zeroblob(?))", e.Position, r.padding)
 }
 
 // recorded returns the positions the recorder applied, in order.

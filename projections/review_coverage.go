@@ -129,7 +129,8 @@ WHERE coalesce(ls.status, 'active') = 'active'`
 // an invalid_argument *domain.Error naming campaign or as_of when either
 // is missing or invalid, sort when it is not one of CoverageSorts, and
 // limit when it is negative or above MaxCoverageLimit.
-func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (ReviewCoverage, error) {
+func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (_ ReviewCoverage, err error) {
+	defer db.queryFailure(&err)
 	if _, err := domain.ParseCampaign(q.Campaign); err != nil {
 		return ReviewCoverage{}, err
 	}
@@ -157,9 +158,10 @@ func (db *DB) ReviewCoverage(ctx context.Context, q ReviewCoverageQuery) (Review
 // LatestCampaign returns the campaign of the latest review dated on or
 // before asOf (of those dated the same day, the greatest name), or "" when
 // there is none.
-func (db *DB) LatestCampaign(ctx context.Context, asOf domain.Date) (string, error) {
+func (db *DB) LatestCampaign(ctx context.Context, asOf domain.Date) (_ string, err error) {
+	defer db.queryFailure(&err)
 	var campaign string
-	err := db.read.QueryRowContext(ctx, `SELECT campaign FROM tly_reviews WHERE reviewed_on <= ?
+	err = db.read.QueryRowContext(ctx, `SELECT campaign FROM tly_reviews WHERE reviewed_on <= ?
 		ORDER BY reviewed_on DESC, campaign DESC LIMIT 1`, asOf.String()).Scan(&campaign)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -72,6 +72,10 @@ type Status struct {
 	// folder, a server down for long): the projection's answers are not
 	// yet current.
 	CatchingUp bool `json:"catching_up,omitempty"`
+	// Waiting is set while the projection cannot write the read-model
+	// file (its disk is full, or a write to it failed): it is unhealthy,
+	// and goes on by itself once the file can be written again.
+	Waiting bool `json:"waiting,omitempty"`
 }
 
 // defaultBatchSize is how many events a catch-up or rebuild applies in one
@@ -120,6 +124,7 @@ type state struct {
 	mu         sync.Mutex // guards the fields below
 	checkpoint int64
 	err        error         // non-nil once stopped
+	waiting    error         // non-nil while its disk refuses writes (see waitForDisk); cleared by advance
 	changed    chan struct{} // closed and replaced on every change
 }
 
@@ -320,14 +325,22 @@ func (r *Runner) Names() []string {
 	return names
 }
 
-// Statuses returns the state of every projection, in order.
+// Statuses returns the state of every projection, in order. Every one is
+// unhealthy once the read-model file was found damaged (DB.Damage).
 func (r *Runner) Statuses() []Status {
 	out := make([]Status, len(r.states))
+	damage := r.db.Damage()
 	for i, st := range r.states {
 		cp, _, err := st.progress()
-		out[i] = Status{Name: st.p.Name(), Checkpoint: cp, Healthy: err == nil}
-		if err != nil {
+		waiting := st.waitingOn()
+		out[i] = Status{Name: st.p.Name(), Checkpoint: cp, Healthy: err == nil && damage == nil && waiting == nil}
+		switch {
+		case err != nil:
 			out[i].Error = err.Error()
+		case damage != nil:
+			out[i].Error = damage.Error()
+		case waiting != nil:
+			out[i].Error, out[i].Waiting = waiting.Error(), true
 		}
 	}
 	return out
@@ -397,9 +410,10 @@ func (r *Runner) AddHandlers(router *message.Router, sub message.Subscriber) {
 // halt is the outermost middleware: it drops messages for a stopped
 // projection and stops a projection whose handler still fails after the
 // retries. Failures caused by shutting down, failures to read the store
-// while healing a gap, and a lock on the read-model file held by another
-// process for longer than the busy timeout are passed on: the bus delivers
-// the message again.
+// while healing a gap, a lock on the read-model file held by another
+// process for longer than the busy timeout, and a disk that refuses
+// writes to the file (waitForDisk) are passed on: the bus delivers the
+// message again.
 func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		st := r.byName[message.HandlerNameFromCtx(msg.Context())]
@@ -422,6 +436,9 @@ func (r *Runner) halt(h message.HandlerFunc) message.HandlerFunc {
 		case lockedOut(err):
 			r.log.Warn("projections: another process holds the read-model file's lock; the message comes again",
 				"projection", st.p.Name(), "error", err)
+			return nil, err
+		case diskTrouble(err):
+			r.waitForDisk(st, err)
 			return nil, err
 		}
 		pos, _ := strconv.ParseInt(msg.Metadata.Get(MetaPosition), 10, 64)
@@ -608,6 +625,28 @@ func (r *Runner) stop(st *state, pos int64, err error) {
 		"projection", st.p.Name(), "checkpoint", st.checkpoint, "position", pos, "error", err)
 }
 
+// waitForDisk marks the projection as waiting for its disk, which refused
+// to write the read-model file (diskTrouble), and logs it the first time:
+// it is unhealthy until an event applies again (advance).
+func (r *Runner) waitForDisk(st *state, err error) {
+	st.mu.Lock()
+	first := st.waiting == nil
+	st.waiting = fmt.Errorf("waiting for room to write the read-model file, as its disk refused a write (%w); "+
+		"the projection goes on by itself once the disk has room", err)
+	st.mu.Unlock()
+	if first {
+		r.log.Error("projections: the read-model file cannot be written (is its disk full?); the projection waits and tries again",
+			"projection", st.p.Name(), "checkpoint", st.position(), "error", err)
+	}
+}
+
+// waitingOn returns why the projection waits for its disk, or nil.
+func (st *state) waitingOn() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.waiting
+}
+
 // position returns the checkpoint.
 func (st *state) position() int64 {
 	cp, _, _ := st.progress()
@@ -628,12 +667,13 @@ func (st *state) progress() (int64, <-chan struct{}, error) {
 	return st.checkpoint, st.changed, st.err
 }
 
-// advance moves the checkpoint to pos and wakes waiters.
+// advance moves the checkpoint to pos, ends a wait for the disk and wakes
+// waiters.
 func (st *state) advance(pos int64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if pos > st.checkpoint {
-		st.checkpoint = pos
+		st.checkpoint, st.waiting = pos, nil
 		st.notifyLocked()
 	}
 }

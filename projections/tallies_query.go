@@ -120,7 +120,8 @@ func reviewColumns() []string {
 
 // Tally computes a tally. It returns an invalid_argument *domain.Error
 // naming the query parameters at fault (see Check).
-func (db *DB) Tally(ctx context.Context, q TallyQuery) (Tally, error) {
+func (db *DB) Tally(ctx context.Context, q TallyQuery) (_ Tally, err error) {
+	defer db.queryFailure(&err)
 	s, where, args, spans, err := q.plan()
 	if err != nil {
 		return Tally{}, err
