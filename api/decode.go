@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -72,7 +73,21 @@ func bodyReadError(err error) error {
 	if errors.As(err, &tooLarge) || errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
-	return domain.Invalid("body", "could not be read: %v", err)
+	return domain.Invalid("body", "could not be read: %s; send it again", readFailure(err))
+}
+
+// readFailure says why a request body could not be read, without the
+// addresses of the server's socket that a *net.OpError names.
+func readFailure(err error) string {
+	var ne net.Error
+	var op *net.OpError
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "it stopped arriving, and the server waits a limited time for each part of a request"
+	case errors.As(err, &op) && op.Err != nil:
+		return op.Err.Error()
+	}
+	return err.Error()
 }
 
 // decodeObject decodes a JSON object field by field into the struct rv so

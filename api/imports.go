@@ -124,8 +124,9 @@ func (s *Server) importPatents(c echo.Context) error {
 	// An import, and the upload of its file, may take longer than the
 	// server's request timeouts allow.
 	rc := http.NewResponseController(c.Response())
-	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
-	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
+	end := time.Now().Add(importDeadline)
+	_ = rc.SetWriteDeadline(end)
+	liftReadDeadline(c, rc, end)
 	body, release, err := importBody(c)
 	if err != nil {
 		return err
@@ -196,6 +197,41 @@ func spooled(body io.Reader) (*os.File, string, error) {
 		return nil, "", err
 	}
 	return f, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// liftReadDeadline lets the upload of an import's file go on until end,
+// past the server's read timeout, as long as no pause in it outlasts that
+// timeout: a client that stops sending is cut as on any other route, not
+// held for importDeadline. A server without a read timeout reads the
+// upload without one.
+func liftReadDeadline(c echo.Context, rc *http.ResponseController, end time.Time) {
+	srv, _ := c.Request().Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || srv.ReadTimeout <= 0 {
+		_ = rc.SetReadDeadline(end)
+		return
+	}
+	c.Request().Body = &stallCut{ReadCloser: c.Request().Body, rc: rc, stall: srv.ReadTimeout, end: end}
+}
+
+// stallCut reads a request body with a read deadline of stall from each
+// read on, until end. The server clears the deadline once the body has
+// ended (its watch for a client that goes away reads without one); a read
+// that fails leaves it passed, so that the server, which reads what is left
+// of a body before it answers, answers at once.
+type stallCut struct {
+	io.ReadCloser
+	rc    *http.ResponseController
+	stall time.Duration
+	end   time.Time
+}
+
+func (s *stallCut) Read(p []byte) (int, error) {
+	deadline := time.Now().Add(s.stall)
+	if deadline.After(s.end) {
+		deadline = s.end
+	}
+	_ = s.rc.SetReadDeadline(deadline)
+	return s.ReadCloser.Read(p)
 }
 
 // discard closes and removes a spooled file.
@@ -286,7 +322,7 @@ func (u uploadReader) Read(p []byte) (int, error) {
 	n, err := u.r.Read(p)
 	var tooLarge *http.MaxBytesError
 	if err != nil && !errors.Is(err, io.EOF) && !errors.As(err, &tooLarge) {
-		err = fmt.Errorf("%w (%w); send the file again", errBrokenUpload, err)
+		err = fmt.Errorf("%w (%s); send the file again", errBrokenUpload, readFailure(err))
 	}
 	return n, err
 }

@@ -593,3 +593,64 @@ func TestImportRefusesTwoFiles(t *testing.T) {
 		t.Fatalf("head moved from %d to %d", before, w.head(t))
 	}
 }
+
+// stalledRequest sends a request with a Content-Length of 1,000 bytes but
+// only the first few of them, then waits for the answer for up to 10 s,
+// and returns it whole (status line, headers and body).
+func stalledRequest(t *testing.T, base, path, key, contentType string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\nnumber,tit", path, key, contentType)
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(conn)
+	return string(got)
+}
+
+// TestStalledUploadsAreCut: an import's upload had 30 minutes from its
+// start, however long it stalled, so any organisation's key could hold
+// connections open while sending nothing; and a stalled body on any route
+// was answered with the Go error, naming the server's socket addresses.
+// Now an upload that stops for the server's read timeout is cut, and the
+// answer says why without addresses.
+func TestStalledUploadsAreCut(t *testing.T) {
+	w := newImportWorldLimit(t, "", func(s *http.Server) { s.ReadTimeout = 300 * time.Millisecond })
+	for _, c := range []struct{ path, contentType string }{
+		{"/v1/imports/patents", "text/csv"},
+		{"/v1/patents", "application/json"},
+	} {
+		start := time.Now()
+		got := stalledRequest(t, w.url, c.path, w.uniKey, c.contentType)
+		if !strings.HasPrefix(got, "HTTP/1.1 400 ") || !strings.Contains(got, "stopped arriving") || strings.Contains(got, "127.0.0.1") {
+			t.Fatalf("%s, stalled: %q after %v; want 400 saying the body stopped arriving, naming no address", c.path, got, time.Since(start))
+		}
+	}
+}
+
+// TestImportOutlastsTheReadTimeoutOnceUploaded: once an import's file has
+// arrived, the import may take longer than the server's read timeout; the
+// server's watch for a client that goes away must not cancel it then.
+func TestImportOutlastsTheReadTimeoutOnceUploaded(t *testing.T) {
+	w := newImportWorldLimit(t, "", func(s *http.Server) { s.ReadTimeout = 20 * time.Millisecond })
+	var b strings.Builder
+	b.WriteString("number,title,patentees,ipc,filed_on,granted_on\n")
+	const rows = 2_000
+	for i := range rows {
+		digits := fmt.Sprintf("20201%07d", i)
+		c, _ := domain.PatentCheckChar(digits)
+		fmt.Fprintf(&b, "ZL%s.%c,一种储能电池管理系统%d,中山大学,H01M 10/42,2020-03-15,2022-01-10\n", digits, c, i)
+	}
+	start := time.Now()
+	// Under an Idempotency-Key the file is spooled whole before its first
+	// row is read: the import runs entirely after the upload.
+	a := answer(t, w.doKeyed(t, "POST", "/v1/imports/patents", w.uniKey, "text/csv", "outlast", strings.NewReader(b.String())))
+	if a.Rows != rows || a.Imported != rows {
+		t.Fatalf("import of %d rows in %v: %+v", rows, time.Since(start), a)
+	}
+	t.Logf("%d rows imported in %v", rows, time.Since(start))
+}

@@ -277,7 +277,7 @@ func TestRepeatedQueryParameter(t *testing.T) {
 // parameter the operation takes with a broken %-escape and with a ';' in
 // it, which the query's parser would silently drop (?dry_run=true% would
 // import for real): 400 naming it, nothing written. A name that cannot be
-// read is named "query".
+// read is named "query", as is a query of too many parameters.
 func TestUnreadableQueryParameter(t *testing.T) {
 	h := oasNewHarness(t, func(c *Config) { c.RateLimit = 1e6 })
 	n := 0
@@ -289,6 +289,12 @@ func TestUnreadableQueryParameter(t *testing.T) {
 			n++
 		}
 		inputRefused(t, h, oasCall{method: op.method, path: op.path + "?%zz=1", key: oasAdminKey, noRequestCheck: true}, "query")
+		// More than 10,000 parameters read as none to the standard library:
+		// ?dry_run=true and 10,000 more imported for real.
+		for _, p := range op.query {
+			inputRefused(t, h, oasCall{method: op.method, path: op.path + "?" + p.Name + "=1" + strings.Repeat("&", 10_000),
+				key: oasAdminKey, noRequestCheck: true}, "query")
+		}
 	}
 	if n < 40 {
 		t.Errorf("only %d cases; the document's query parameters were not found", n)

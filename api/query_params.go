@@ -95,11 +95,11 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		if !strings.HasPrefix(c.Path(), "/v1/") && !slices.Contains(checkedPages, c.Path()) {
 			return next(c)
 		}
-		if slices.Contains(checkedPages, c.Path()) && acceptsHTML(c.Request()) {
-			dropUnknownQuery(c) // a page a browser asks for ignores what it does not take
-		}
 		if err := unreadableQuery(c.Request().URL.RawQuery); err != nil {
 			return err
+		}
+		if slices.Contains(checkedPages, c.Path()) && acceptsHTML(c.Request()) {
+			dropUnknownQuery(c) // a page a browser asks for ignores what it does not take
 		}
 		if name, n := repeatedQuery(c); n > 1 {
 			return domain.Invalid(domain.Shorten(name), "is given %d times; give it once", n)
@@ -126,10 +126,20 @@ func rejectUnknownQuery(next echo.HandlerFunc) echo.HandlerFunc {
 // it checks the API's: their parameters filter what the page shows.
 var checkedPages = []string{"/", "/dashboard"}
 
+// maxQueryParameters bounds the parameters of a query, empty ones
+// included: no route takes more than a few dozen, and the standard
+// library's parser reads a query of more than 10,000 as none at all, so
+// that ?dry_run=true followed by 10,000 others imported for real.
+const maxQueryParameters = 1000
+
 // unreadableQuery returns an invalid_argument *domain.Error naming the
 // first parameter of a raw query that cannot be read (or "query" when its
-// name cannot be), nil when every one can.
+// name cannot be, or when it holds more than maxQueryParameters), nil
+// when every one can.
 func unreadableQuery(raw string) error {
+	if n := strings.Count(raw, "&") + 1; n > maxQueryParameters {
+		return domain.Invalid("query", "holds %d parameters (counting empty ones between '&'); a query takes at most %d", n, maxQueryParameters)
+	}
 	for _, pair := range strings.Split(raw, "&") {
 		name, value, _ := strings.Cut(pair, "=")
 		decoded, nameErr := url.QueryUnescape(name)
