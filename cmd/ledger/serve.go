@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore(store, log)
 	snapshotsPath := filepath.Join(cfg.data, "snapshots.db")
 	snapshots, err := sqlite.OpenSnapshots(ctx, snapshotsPath)
 	if err != nil {
@@ -277,6 +277,31 @@ func warmOrgIndex(ctx context.Context, svc *domain.Service, log *slog.Logger) {
 		return
 	}
 	log.Info("organisation index loaded", "took_ms", time.Since(start).Milliseconds())
+}
+
+// storeCloseLimit is how long a stopping server waits for its event store
+// to close: for the appends it has queued to commit and its connections to
+// close. A store that does not answer (a PostgreSQL cut off without a
+// word) would hold the exit for its stall timeout and more, past the
+// patience of an orchestrator that kills after 30 s; the process exits
+// without it then, as after a crash, which the store survives (what it
+// did not commit was not acknowledged).
+var storeCloseLimit = 5 * time.Second
+
+// closeStore closes store, waiting storeCloseLimit at most, and logs a
+// failure or a store left unclosed.
+func closeStore(store io.Closer, log *slog.Logger) {
+	closed := make(chan error, 1)
+	go func() { closed <- store.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			log.Warn("closing the event store", "error", err)
+		}
+	case <-time.After(storeCloseLimit):
+		log.Warn("the event store did not close in time (does its server answer?); exiting without waiting for it",
+			"waited", storeCloseLimit.String())
+	}
 }
 
 // shutdownGrace is how long a server stopped by a signal lets in-flight
