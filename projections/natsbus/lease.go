@@ -121,11 +121,16 @@ func acquireLease(ctx context.Context, js jetstream.JetStream, names Names, key,
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, fmt.Errorf("%w: %w", errLeaseHeld, ctx.Err())
 		case <-t.C:
 		}
 	}
 }
+
+// errLeaseHeld is the error of acquireLease when its context ended while
+// another node held the lease (the server's last answer), as opposed to
+// while the server did not answer.
+var errLeaseHeld = errors.New("natsbus: another node holds the lease")
 
 // AcquireRelayLease is AcquireRelayLease for the bus's namespace, with the
 // TTL and replicas of its Config.
@@ -432,8 +437,12 @@ func (b *Bus) acquireNodeName(ctx context.Context, node string) (*Lease, error) 
 	defer cancel()
 	lease, err := acquireLease(waitCtx, b.js, b.names, NodeLeaseKey(node), "node name lease", node,
 		LeaseOptions{TTL: b.cfg.LeaseTTL, Replicas: b.cfg.Replicas})
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+	switch {
+	case err == nil || ctx.Err() != nil:
+	case errors.Is(err, errLeaseHeld):
 		return nil, fmt.Errorf("%w: %q has been renewed by another node for %s; give each node its own --node", ErrNodeNameTaken, node, wait)
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("natsbus: NATS did not answer within %s while this node took the lease on its name %q: %w", wait, node, err)
 	}
 	return lease, err
 }
@@ -463,13 +472,17 @@ func (b *Bus) keepNodeName(ctx context.Context, node string, lease *Lease) {
 			if ctx.Err() != nil {
 				return
 			}
+			// NATS not connected, or connected but not answering (a frozen
+			// connection before its pings fail), is an outage, logged once
+			// per outage, which the bus's health shows meanwhile.
+			outage := !b.Connected() || errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrNodeNameTaken)
 			switch {
-			case b.Connected():
+			case !outage:
 				log.Error("natsbus: cannot take the lease on this node's name again; retrying", "error", err)
-			case !waitingForNATS: // logged once per outage, which the bus's health shows meanwhile
-				log.Warn("natsbus: NATS is not connected; the node takes the lease on its name again once it is", "error", err)
+			case !waitingForNATS:
+				log.Warn("natsbus: NATS does not answer; the node takes the lease on its name again once it does", "error", err)
 			}
-			waitingForNATS = !b.Connected()
+			waitingForNATS = outage
 			t := time.NewTimer(b.cfg.LeaseTTL)
 			select {
 			case <-ctx.Done():

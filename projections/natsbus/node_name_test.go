@@ -3,7 +3,10 @@ package natsbus_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +104,52 @@ func TestANodeTakesItsNameAgainAfterAPartition(t *testing.T) {
 	}
 	if _, err := direct.ClaimNodeName(context.Background(), "n1"); !errors.Is(err, natsbus.ErrNodeNameTaken) {
 		t.Fatalf("another node named n1 after the partition: %v, want ErrNodeNameTaken", err)
+	}
+}
+
+// TestAFrozenConnectionIsNoNameConflict: a node whose connection to NATS
+// froze (no answer, while its pings had not yet failed) logged, at every
+// attempt to take its name again, an error saying another running node
+// used its name, sending its operator to rename nodes. Now it says once
+// that NATS does not answer, and takes its name again once NATS does.
+func TestAFrozenConnectionIsNoNameConflict(t *testing.T) {
+	u := natsURL(t)
+	server, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := namespace(t, u)
+	proxy := startFreezingProxy(t, server.Host)
+	logs := &recordedLogs{}
+	cfg := testConfig("nats://"+proxy.ln.Addr().String(), ns)
+	cfg.PingInterval = time.Hour // the connection stays "connected" while frozen
+	cfg.Logger = slog.New(logs)
+	cut := openBus(t, cfg)
+	release, err := cut.ClaimNodeName(context.Background(), "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	proxy.frozen.Store(true)
+	// The lease is lost after a TTL; taking it again waits two TTLs and a
+	// second for an answer that does not come.
+	time.Sleep(4*leaseTTL + 2*time.Second)
+	proxy.frozen.Store(false)
+	const retaken = "natsbus: this node lost the lease on its name; taking it again"
+	waitFor(t, "the node to try to take its name again", func() bool { return logs.count(slog.LevelWarn, retaken) == 1 })
+	logs.mu.Lock()
+	records := slices.Clone(logs.records)
+	logs.mu.Unlock()
+	noAnswer := 0
+	for _, rec := range records {
+		if strings.HasPrefix(rec, "ERROR ") {
+			t.Errorf("logged while NATS did not answer: %q", rec)
+		}
+		if rec == "WARN natsbus: NATS does not answer; the node takes the lease on its name again once it does" {
+			noAnswer++
+		}
+	}
+	if noAnswer != 1 {
+		t.Errorf("%d warnings that NATS does not answer, want 1: %q", noAnswer, records)
 	}
 }
