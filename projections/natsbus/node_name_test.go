@@ -53,18 +53,24 @@ func TestNodeNamesAreUniqueAmongRunningNodes(t *testing.T) {
 	again()
 }
 
+// behindFreezingProxy returns the URL of the tests' NATS server, a fresh
+// namespace on it, and a freezing proxy to it.
+func behindFreezingProxy(t *testing.T) (u, ns string, proxy *freezingProxy) {
+	t.Helper()
+	u = natsURL(t)
+	server, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, namespace(t, u), startFreezingProxy(t, server.Host)
+}
+
 // TestANodeTakesItsNameAgainAfterAPartition: a node cut off from NATS
 // for longer than the lease TTL loses the lease on its name; once NATS
 // answers again, it takes it again by itself, and the name is refused to
 // another node.
 func TestANodeTakesItsNameAgainAfterAPartition(t *testing.T) {
-	u := natsURL(t)
-	server, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := namespace(t, u)
-	proxy := startFreezingProxy(t, server.Host)
+	u, ns, proxy := behindFreezingProxy(t)
 	cfg := testConfig("nats://"+proxy.ln.Addr().String(), ns)
 	cfg.PingInterval = 200 * time.Millisecond
 	cut := openBus(t, cfg)
@@ -113,13 +119,7 @@ func TestANodeTakesItsNameAgainAfterAPartition(t *testing.T) {
 // used its name, sending its operator to rename nodes. Now it says once
 // that NATS does not answer, and takes its name again once NATS does.
 func TestAFrozenConnectionIsNoNameConflict(t *testing.T) {
-	u := natsURL(t)
-	server, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := namespace(t, u)
-	proxy := startFreezingProxy(t, server.Host)
+	_, ns, proxy := behindFreezingProxy(t)
 	logs := &recordedLogs{}
 	cfg := testConfig("nats://"+proxy.ln.Addr().String(), ns)
 	cfg.PingInterval = time.Hour // the connection stays "connected" while frozen
