@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -94,6 +95,11 @@ func (s *Server) importPatents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	done, err := s.imports.start(p)
+	if err != nil {
+		return err
+	}
+	defer done()
 	req, err := commandRequest(c, p)
 	if err != nil {
 		return err
@@ -197,6 +203,40 @@ func spooled(body io.Reader) (*os.File, string, error) {
 		return nil, "", err
 	}
 	return f, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// maxImportsAtOnce bounds the imports one organisation, or the admin, runs
+// at once: each holds a connection, and a temporary file for a workbook or
+// a keyed import, for as long as its upload lasts; the rate limit counts
+// requests, not how long they last.
+const maxImportsAtOnce = 4
+
+// importSlots counts the imports each organisation runs, by its ID ("" for
+// the admin).
+type importSlots struct {
+	mu      sync.Mutex
+	running map[string]int
+}
+
+// start counts an import of p's organisation and returns the function
+// that ends it; 429 rate_limited with a Retry-After when the organisation
+// runs maxImportsAtOnce already.
+func (is *importSlots) start(p principal) (done func(), err error) {
+	who := p.org.ID
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	if is.running[who] >= maxImportsAtOnce {
+		return nil, &rateLimitedError{retryAfter: "5",
+			detail: fmt.Sprintf("this organisation runs %d imports at once already; send the next once one has ended", maxImportsAtOnce)}
+	}
+	is.running[who]++
+	return func() {
+		is.mu.Lock()
+		defer is.mu.Unlock()
+		if is.running[who]--; is.running[who] == 0 {
+			delete(is.running, who)
+		}
+	}, nil
 }
 
 // liftReadDeadline lets the upload of an import's file go on until end,

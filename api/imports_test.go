@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -653,4 +654,75 @@ func TestImportOutlastsTheReadTimeoutOnceUploaded(t *testing.T) {
 		t.Fatalf("import of %d rows in %v: %+v", rows, time.Since(start), a)
 	}
 	t.Logf("%d rows imported in %v", rows, time.Since(start))
+}
+
+// holdImport opens an import of key's organisation whose upload sends a
+// few bytes of its 1,000 and then nothing, and returns its connection.
+func holdImport(t *testing.T, base, key string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /v1/imports/patents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nnumber,tit", key)
+	return conn
+}
+
+// answered reports whether the server has answered on conn, or closed it,
+// and closes it then.
+func answered(conn net.Conn) bool {
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	var b [1]byte
+	_, err := conn.Read(b[:])
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// TestImportsAtOnceAreBoundedPerOrganisation: the rate limit counts
+// requests, not how long they last, so one key could hold any number of
+// imports open, each with its connection and upload. Now an organisation
+// runs maxImportsAtOnce imports at once; the next answers 429 with a
+// Retry-After until one ends, while other organisations import as before.
+func TestImportsAtOnceAreBoundedPerOrganisation(t *testing.T) {
+	w := newImportWorldLimit(t, "", func(s *http.Server) { s.ReadTimeout = time.Minute })
+	const file = "number,title,patentees,ipc,filed_on,granted_on\nZL202010123456.2,一种电池,中山大学,H01M 10/42,2020-03-15,2022-01-10\n"
+	tryImport := func(key string) importReply {
+		return w.do(t, "POST", "/v1/imports/patents?dry_run=true", key, "text/csv", strings.NewReader(file))
+	}
+	// Four held imports, and a fifth once they run. A held one that the
+	// server reached after a fifth was answered 429 in its place: it is
+	// replaced, and the fifth tried again.
+	var held []net.Conn
+	deadline := time.Now().Add(10 * time.Second)
+	var r importReply
+	for {
+		held = slices.DeleteFunc(held, answered)
+		for len(held) < 4 {
+			held = append(held, holdImport(t, w.url, w.uniKey))
+		}
+		time.Sleep(100 * time.Millisecond)
+		if r = tryImport(w.uniKey); r.status == http.StatusTooManyRequests || time.Now().After(deadline) {
+			break
+		}
+	}
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "5" || !strings.Contains(string(r.body), "4 imports at once") {
+		t.Fatalf("a fifth import while four run: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if other := tryImport(w.smeKey); other.status != http.StatusOK {
+		t.Fatalf("another organisation's import meanwhile: %d %s", other.status, other.body)
+	}
+	for _, conn := range held {
+		conn.Close()
+	}
+	for r = tryImport(w.uniKey); r.status != http.StatusOK && time.Now().Before(deadline); r = tryImport(w.uniKey) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("an import once the others ended: %d %s", r.status, r.body)
+	}
 }

@@ -85,12 +85,22 @@ type unavailableError struct {
 
 func (e *unavailableError) Error() string { return e.detail }
 
+// rateLimitedError answers 429 rate_limited with its detail and a
+// Retry-After header.
+type rateLimitedError struct {
+	detail     string
+	retryAfter string
+}
+
+func (e *rateLimitedError) Error() string { return e.detail }
+
 // problemOf maps any error a handler returns to its problem document. This is
 // the one place errors become HTTP.
 func problemOf(err error) Problem {
 	var de *domain.Error
 	var he *echo.HTTPError
 	var ue *unavailableError
+	var rl *rateLimitedError
 	switch {
 	case errors.As(err, &de):
 		p := newProblem(string(de.Code), de.Message)
@@ -101,6 +111,8 @@ func problemOf(err error) Problem {
 		return p
 	case errors.As(err, &ue):
 		return newProblem(string(domain.CodeUnavailable), ue.detail)
+	case errors.As(err, &rl):
+		return newProblem(codeRateLimited, rl.detail)
 	case errors.Is(err, context.DeadlineExceeded):
 		return newProblem(string(domain.CodeUnavailable), "the request took too long; retry")
 	case errors.As(err, &he):
@@ -237,13 +249,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 const storeRetryAfter = "5"
 
 // retryAfterOf returns the Retry-After header of the answer to err: the one
-// an unavailableError names, storeRetryAfter when the event store could not
+// an unavailableError or a rateLimitedError names, storeRetryAfter when the event store could not
 // be reached, and "" otherwise.
 func retryAfterOf(err error) string {
 	var ue *unavailableError
+	var rl *rateLimitedError
 	switch {
 	case errors.As(err, &ue) && ue.retryAfter != "":
 		return ue.retryAfter
+	case errors.As(err, &rl):
+		return rl.retryAfter
 	case errors.Is(err, domain.ErrUnavailable):
 		return storeRetryAfter
 	}

@@ -86,6 +86,8 @@ type Server struct {
 	// waits workbookPatience for one.
 	workbooks        chan struct{}
 	workbookPatience time.Duration
+	// imports counts the imports each organisation runs (importSlots).
+	imports importSlots
 
 	metricsGatherer prometheus.Gatherer
 	// bodyLimit caps request bodies but imports' (Config.BodyLimit), as
@@ -97,7 +99,8 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
 		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels,
-		workbooks: newWorkbookSlots(), workbookPatience: workbookWait, bodyLimit: orDefault(cfg.BodyLimit, "1M")}
+		workbooks: newWorkbookSlots(), workbookPatience: workbookWait, bodyLimit: orDefault(cfg.BodyLimit, "1M"),
+		imports: importSlots{running: map[string]int{}}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
