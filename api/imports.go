@@ -226,8 +226,12 @@ func (is *importSlots) start(p principal) (done func(), err error) {
 	is.mu.Lock()
 	defer is.mu.Unlock()
 	if is.running[who] >= maxImportsAtOnce {
+		runner := "this organisation"
+		if p.admin {
+			runner = "the admin"
+		}
 		return nil, &rateLimitedError{retryAfter: "5",
-			detail: fmt.Sprintf("this organisation runs %d imports at once already; send the next once one has ended", maxImportsAtOnce)}
+			detail: fmt.Sprintf("%s runs %d imports at once already; send the next once one has ended", runner, maxImportsAtOnce)}
 	}
 	is.running[who]++
 	return func() {

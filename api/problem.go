@@ -249,8 +249,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 const storeRetryAfter = "5"
 
 // retryAfterOf returns the Retry-After header of the answer to err: the one
-// an unavailableError or a rateLimitedError names, storeRetryAfter when the event store could not
-// be reached, and "" otherwise.
+// an unavailableError or a rateLimitedError names, storeRetryAfter when the
+// event store could not be reached, and "" otherwise.
 func retryAfterOf(err error) string {
 	var ue *unavailableError
 	var rl *rateLimitedError
