@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ThreeDotsLabs/watermill"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/patentledger/ledger/domain"
@@ -68,4 +69,24 @@ func (db *DB) queryFailure(err *error) {
 	if Damaged(*err) {
 		*err = fmt.Errorf("%w: %w", domain.Unavailable("the server's read-model file is damaged; its operator must rebuild it (the server's log says how)"), *err)
 	}
+}
+
+// quietRedeliveries is the router's logger. A handler's failure that the
+// runner passes on for the bus to deliver the message again because the
+// read-model file, not the event, is at fault (locked by another process,
+// its disk full: see Runner.halt) comes again every second or so while it
+// lasts; the runner logs it itself, so the router's "Handler returned
+// error" for it is a debug record, not an error each time.
+type quietRedeliveries struct{ watermill.LoggerAdapter }
+
+func (q quietRedeliveries) Error(msg string, err error, fields watermill.LogFields) {
+	if lockedOut(err) || diskTrouble(err) {
+		q.LoggerAdapter.Debug(msg, fields.Add(watermill.LogFields{"error": err}))
+		return
+	}
+	q.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (q quietRedeliveries) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return quietRedeliveries{q.LoggerAdapter.With(fields)}
 }

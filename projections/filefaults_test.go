@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -228,5 +229,36 @@ func TestDamageMetByACommitSaysToDeleteTheFile(t *testing.T) {
 	}
 	if db.Damage() == nil {
 		t.Fatal("the damage the commit met is not noted")
+	}
+}
+
+// TestAFullDiskIsLoggedOnce: while a projection waited for its disk, the
+// router logged "Handler returned error" at every redelivery, about once
+// a second. Now the wait is logged once, as an error, and the
+// redeliveries at debug level only.
+func TestAFullDiskIsLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	st, svc, _, _ := onePatentOneFirm(t, dir)
+	logs := &lockedBuffer{}
+	runner := fastRetries()
+	runner.Logger = nil // the pipeline's
+	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: runner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	waitHead(t, p, st)
+	lift := capFile(t, p.db)
+	uni := registerOrg(t, svc, 3, orgSpec{"第二大学", domain.OrgUniversity, "440106", false})
+	for i := range 20 {
+		registerPatent(t, svc, patentNumber(t, 2021, 1, 100+i), strings.Repeat("一种固态锂电池电解质", 20), []string{"H01M 10/0562"}, date("2021-01-01"), uni)
+	}
+	waitForLog(t, logs, "the read-model file cannot be written", 1)
+	time.Sleep(2 * time.Second) // redeliveries, every few hundred milliseconds
+	lift()
+	waitHead(t, p, st)
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Fatalf("%d errors logged while the disk was full, want 1 (the wait):\n%s", n, logs.String())
 	}
 }

@@ -109,7 +109,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	wlog := quietRedeliveries{watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})}
 	p := &Pipeline{db: db, store: store, runner: runner, relayOpts: relayOpts, nats: opts.Bus, node: opts.Node,
 		sqlOnly: opts.SQLOnly, stallEvery: cmp.Or(max(opts.StallCheck, 0), DefaultStallCheck), log: log, done: make(chan struct{}),
 		behind: make(chan struct{}, 1)}
@@ -180,7 +180,7 @@ func (p *Pipeline) run(ctx context.Context) {
 	from, err := p.runner.CatchUp(ctx, nil)
 	p.catchingUp.Store(false)
 	if err != nil && ctx.Err() == nil {
-		p.log.Error("projections: catch-up failed; the relay heals the gap", "error", err)
+		p.log.Log(ctx, catchUpFailureLevel(err), "projections: catch-up failed; the relay heals the gap", "error", err)
 		from = lowestCheckpoint(p.runner.Statuses())
 	}
 	if ctx.Err() != nil {
@@ -205,6 +205,16 @@ func (p *Pipeline) run(ctx context.Context) {
 		return
 	}
 	_ = p.nats.RunAsRelay(ctx, p.node, p.relayTerm) // returns nil when ctx is done
+}
+
+// catchUpFailureLevel is the level at which a failed catch-up is logged:
+// an error, but a warning when the read-model file, not an event, is at
+// fault (locked, its disk full), as the runner logs that wait itself.
+func catchUpFailureLevel(err error) slog.Level {
+	if lockedOut(err) || diskTrouble(err) {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }
 
 // maxWarmRetry is the longest keepWarm waits before it tries again to load
@@ -288,7 +298,7 @@ func (p *Pipeline) watchStalls(ctx context.Context) {
 				"head", seen, "waited", p.stallEvery)
 			p.stalls.Inc()
 			if _, err := p.runner.CatchUp(ctx, nil); err != nil && ctx.Err() == nil {
-				p.log.Error("projections: catching up a stalled projection failed", "error", err)
+				p.log.Log(ctx, catchUpFailureLevel(err), "projections: catching up a stalled projection failed", "error", err)
 			}
 		}
 		before = now

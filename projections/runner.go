@@ -621,8 +621,11 @@ func (r *Runner) stop(st *state, pos int64, err error) {
 	}
 	st.err = fmt.Errorf("cannot apply the event at position %d: %w", pos, err)
 	st.notifyLocked()
-	r.log.Error("projection stopped: it applies nothing more until rebuilt or restarted",
-		"projection", st.p.Name(), "checkpoint", st.checkpoint, "position", pos, "error", err)
+	msg := "projection stopped: it applies nothing more until rebuilt or restarted"
+	if Damaged(err) {
+		msg = "projection stopped: the read-model file is damaged; delete it and start again (its error says how)"
+	}
+	r.log.Error(msg, "projection", st.p.Name(), "checkpoint", st.checkpoint, "position", pos, "error", err)
 }
 
 // waitForDisk marks the projection as waiting for its disk, which refused

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -125,6 +126,15 @@ func acquireLease(ctx context.Context, js jetstream.JetStream, names Names, key,
 		case <-t.C:
 		}
 	}
+}
+
+// noAnswer reports whether err, of a lease, says that NATS is not
+// connected or, connected, did not answer in time (a frozen connection
+// before its pings fail), rather than that the lease is another node's or
+// that the server refused.
+func (b *Bus) noAnswer(err error) bool {
+	timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+	return !b.Connected() || timedOut && !errors.Is(err, errLeaseHeld) && !errors.Is(err, ErrNodeNameTaken)
 }
 
 // errLeaseHeld is the error of acquireLease when its context ended while
@@ -315,13 +325,13 @@ func RelayHolder(ctx context.Context, js jetstream.JetStream, ns string) (string
 }
 
 // logLeaseFailure logs a failure to acquire the relay lease and reports
-// whether NATS is not connected: that is logged once per outage, as a
-// warning (the bus's health says so meanwhile), rather than as an error
-// every lease TTL; any other failure is an error each time.
+// whether NATS does not answer (noAnswer): that is logged once per outage,
+// as a warning (the bus's health says so meanwhile), rather than as an
+// error every lease TTL; any other failure is an error each time.
 func (b *Bus) logLeaseFailure(log *slog.Logger, err error, waitingForNATS bool) bool {
-	if !b.Connected() {
+	if b.noAnswer(err) {
 		if !waitingForNATS {
-			log.Warn("natsbus: NATS is not connected; the relay waits for it", "error", err)
+			log.Warn("natsbus: NATS does not answer; the relay waits for it", "error", err)
 		}
 		return true
 	}
@@ -475,7 +485,7 @@ func (b *Bus) keepNodeName(ctx context.Context, node string, lease *Lease) {
 			// NATS not connected, or connected but not answering (a frozen
 			// connection before its pings fail), is an outage, logged once
 			// per outage, which the bus's health shows meanwhile.
-			outage := !b.Connected() || errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrNodeNameTaken)
+			outage := b.noAnswer(err)
 			switch {
 			case !outage:
 				log.Error("natsbus: cannot take the lease on this node's name again; retrying", "error", err)

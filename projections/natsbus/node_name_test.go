@@ -116,8 +116,9 @@ func TestANodeTakesItsNameAgainAfterAPartition(t *testing.T) {
 // TestAFrozenConnectionIsNoNameConflict: a node whose connection to NATS
 // froze (no answer, while its pings had not yet failed) logged, at every
 // attempt to take its name again, an error saying another running node
-// used its name, sending its operator to rename nodes. Now it says once
-// that NATS does not answer, and takes its name again once NATS does.
+// used its name, sending its operator to rename nodes, and an error that
+// it could not take the relay lease. Now it says once that NATS does not
+// answer, and takes its name again once NATS does.
 func TestAFrozenConnectionIsNoNameConflict(t *testing.T) {
 	_, ns, proxy := behindFreezingProxy(t)
 	logs := &recordedLogs{}
@@ -130,9 +131,16 @@ func TestAFrozenConnectionIsNoNameConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
+	ctx, cancel := context.WithCancel(context.Background())
+	relayDone := make(chan error, 1)
+	go func() {
+		relayDone <- cut.RunAsRelay(ctx, "n1", func(ctx context.Context) error { <-ctx.Done(); return nil }) // as a relay's run ends
+	}()
+	defer func() { cancel(); <-relayDone }()
+	waitFor(t, "the relay lease", func() bool { return logs.count(slog.LevelInfo, "natsbus: this node is the relay") == 1 })
 	proxy.frozen.Store(true)
-	// The lease is lost after a TTL; taking it again waits two TTLs and a
-	// second for an answer that does not come.
+	// The leases are lost after a TTL; taking them again waits for an
+	// answer that does not come (two TTLs and a second for the name).
 	time.Sleep(4*leaseTTL + 2*time.Second)
 	proxy.frozen.Store(false)
 	const retaken = "natsbus: this node lost the lease on its name; taking it again"

@@ -219,7 +219,7 @@ func TestRelayWaitsQuietlyForNATS(t *testing.T) {
 
 	srv.stop()
 	time.Sleep(5 * leaseTTL) // the lease is lost and taking it again fails, again and again
-	waiting := logs.count(slog.LevelWarn, "natsbus: NATS is not connected; the relay waits for it")
+	waiting := logs.count(slog.LevelWarn, "natsbus: NATS does not answer; the relay waits for it")
 	failing := logs.count(slog.LevelError, "natsbus: cannot acquire the relay lease; retrying")
 	if waiting != 1 || failing != 0 {
 		t.Errorf("while NATS was down: %d warnings that the relay waits, %d errors; want 1 and 0: %q", waiting, failing, logs.records)
