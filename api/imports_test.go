@@ -595,17 +595,25 @@ func TestImportRefusesTwoFiles(t *testing.T) {
 	}
 }
 
-// stalledRequest sends a request with a Content-Length of 1,000 bytes but
-// only the first few of them, then waits for the answer for up to 10 s,
-// and returns it whole (status line, headers and body).
-func stalledRequest(t *testing.T, base, path, key, contentType string) string {
+// partialRequest opens a request to path with a Content-Length of 1,000
+// bytes but sends only the first few of them, and returns its connection,
+// closed when the test ends.
+func partialRequest(t *testing.T, base, path, key, contentType string) net.Conn {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\nnumber,tit", path, key, contentType)
+	return conn
+}
+
+// stalledRequest sends a partialRequest, then waits for the answer for up
+// to 10 s, and returns it whole (status line, headers and body).
+func stalledRequest(t *testing.T, base, path, key, contentType string) string {
+	t.Helper()
+	conn := partialRequest(t, base, path, key, contentType)
 	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -656,19 +664,6 @@ func TestImportOutlastsTheReadTimeoutOnceUploaded(t *testing.T) {
 	t.Logf("%d rows imported in %v", rows, time.Since(start))
 }
 
-// holdImport opens an import of key's organisation whose upload sends a
-// few bytes of its 1,000 and then nothing, and returns its connection.
-func holdImport(t *testing.T, base, key string) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /v1/imports/patents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nnumber,tit", key)
-	return conn
-}
-
 // answered reports whether the server has answered on conn, or closed it,
 // and closes it then.
 func answered(conn net.Conn) bool {
@@ -703,7 +698,7 @@ func TestImportsAtOnceAreBoundedPerOrganisation(t *testing.T) {
 	for {
 		held = slices.DeleteFunc(held, answered)
 		for len(held) < 4 {
-			held = append(held, holdImport(t, w.url, w.uniKey))
+			held = append(held, partialRequest(t, w.url, "/v1/imports/patents", w.uniKey, "text/csv"))
 		}
 		time.Sleep(100 * time.Millisecond)
 		if r = tryImport(w.uniKey); r.status == http.StatusTooManyRequests || time.Now().After(deadline) {

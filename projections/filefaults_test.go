@@ -99,13 +99,7 @@ func TestProjectionWaitsOutAFullDisk(t *testing.T) {
 func TestCatchUpWaitsOutAFullDisk(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	appendRaw(t, st, "s", 3)
-	opts := fastRetries()
-	opts.Projections = []Projection{paddedRecorder}
-	db := openDB(t, t.TempDir())
-	r, err := NewRunner(context.Background(), db, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, db := unroutedRecorder(t, st, paddedRecorder)
 	lift := capFile(t, db)
 	if _, err := r.CatchUp(context.Background(), nil); !diskTrouble(err) {
 		t.Fatalf("catch-up on a full disk: %v, want the disk's failure", err)

@@ -99,16 +99,10 @@ func TestProjectionWaitsOutALockedReadModelFile(t *testing.T) {
 func TestCatchUpReportsALockedReadModelFile(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	appendRaw(t, st, "s", 3)
-	opts := fastRetries()
-	opts.Projections = []Projection{recorder{}}
-	db := openDB(t, t.TempDir())
-	r, err := NewRunner(context.Background(), db, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, db := unroutedRecorder(t, st, recorder{})
 	shortenBusyTimeout(t, db)
 	release := lockFile(t, db)
-	_, err = r.CatchUp(context.Background(), nil)
+	_, err := r.CatchUp(context.Background(), nil)
 	if !lockedOut(err) {
 		t.Fatalf("catch-up under the lock: %v, want the lock's failure", err)
 	}

@@ -144,6 +144,20 @@ func upTo(n int64) []int64 {
 	return out
 }
 
+// unroutedRecorder returns a runner of the recorder over st, on a read-model
+// file of its own, for tests that call CatchUp themselves.
+func unroutedRecorder(t *testing.T, st domain.EventStore, rec recorder) (*Runner, *DB) {
+	t.Helper()
+	opts := fastRetries()
+	opts.Projections = []Projection{rec}
+	db := openDB(t, t.TempDir())
+	r, err := NewRunner(context.Background(), db, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, db
+}
+
 // routedRecorder runs a runner with the recorder behind a router on a bus.
 func routedRecorder(t *testing.T, st domain.EventStore, rec recorder) (*Runner, *DB, *gochannel.GoChannel) {
 	t.Helper()
