@@ -44,7 +44,11 @@ type importWorld struct {
 func newImportWorld(t *testing.T) *importWorld { return newImportWorldLimit(t, "") }
 
 // newImportWorldLimit serves with the given server-wide body limit, and
-// the HTTP server set up by each of configure.
+// the HTTP server set up by each of configure. Idle connections are kept a
+// minute, as `ledger serve` keeps them two: without an IdleTimeout, Go
+// closes them after the ReadTimeout, and a test's short one then cut the
+// connections its client reused between requests (a POST on such a
+// connection fails with EOF, not retried).
 func newImportWorldLimit(t *testing.T, bodyLimit string, configure ...func(*http.Server)) *importWorld {
 	t.Helper()
 	ctx := context.Background()
@@ -59,6 +63,7 @@ func newImportWorldLimit(t *testing.T, bodyLimit string, configure ...func(*http
 	}
 	ts := httptest.NewUnstartedServer(api.New(api.Config{Service: svc, Store: st, AdminKey: importAdminKey, Logger: discardLogger(),
 		BodyLimit: bodyLimit}).Handler())
+	ts.Config.IdleTimeout = time.Minute
 	for _, c := range configure {
 		c(ts.Config)
 	}
