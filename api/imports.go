@@ -116,7 +116,7 @@ func (s *Server) importPatents(c echo.Context) error {
 		return err
 	}
 	run := func(file io.Reader) (domain.ImportReport, error) {
-		r, err := importer.NewReader(file)
+		r, err := importer.NewReader(file, importer.TempDir(s.tempDir))
 		if err != nil {
 			return domain.ImportReport{}, importError(err)
 		}
@@ -133,7 +133,7 @@ func (s *Server) importPatents(c echo.Context) error {
 	end := time.Now().Add(importDeadline)
 	_ = rc.SetWriteDeadline(end)
 	liftReadDeadline(c, rc, end)
-	body, release, err := importBody(c)
+	body, release, err := importBody(c, s.tempDir)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Server) importPatents(c echo.Context) error {
 		}
 		return answerImport(c, rep)
 	}
-	file, sum, err := spooled(body)
+	file, sum, err := spooled(body, s.tempDir)
 	if err != nil {
 		return importError(err)
 	}
@@ -168,11 +168,11 @@ func answerImport(c echo.Context, rep domain.ImportReport) error {
 	return writeJSON(c, http.StatusOK, NewImportAnswer(rep))
 }
 
-// spool copies r into a temporary file and returns the file, rewound, and
-// the SHA-256 (hex) of what it holds. The caller closes and removes the
-// file (discard).
-func spool(r io.Reader) (*os.File, string, error) {
-	f, err := os.CreateTemp("", "ledger-import-*")
+// spool copies r into a temporary file in dir ("" for the system's
+// temporary folder) and returns the file, rewound, and the SHA-256 (hex) of
+// what it holds. The caller closes and removes the file (discard).
+func spool(r io.Reader, dir string) (*os.File, string, error) {
+	f, err := os.CreateTemp(dir, "ledger-import-*")
 	if err != nil {
 		return nil, "", err
 	}
@@ -186,14 +186,14 @@ func spool(r io.Reader) (*os.File, string, error) {
 	return f, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// spooled returns the file of body, spooled (see spool), and its SHA-256;
-// a body spooled already (a multipart form's file, a chunked body) is
-// hashed where it is rather than copied again (importBody's release
+// spooled returns the file of body, spooled in dir (see spool), and its
+// SHA-256; a body spooled already (a multipart form's file, a chunked body)
+// is hashed where it is rather than copied again (importBody's release
 // removes it); the caller discards a file spooled here.
-func spooled(body io.Reader) (*os.File, string, error) {
+func spooled(body io.Reader, dir string) (*os.File, string, error) {
 	f, ok := body.(*os.File)
 	if !ok {
-		return spool(body)
+		return spool(body, dir)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
@@ -283,8 +283,9 @@ func discard(f *os.File) error { return errors.Join(f.Close(), os.Remove(f.Name(
 
 // importBody returns the file of an import request, limited to
 // ImportBodyLimit: the body itself, or the multipart part named "file"; and
-// the function that releases what it holds once the import is done.
-func importBody(c echo.Context) (io.Reader, func(), error) {
+// the function that releases what it holds once the import is done. A
+// file it spools goes to tempDir (see spool).
+func importBody(c echo.Context, tempDir string) (io.Reader, func(), error) {
 	r := c.Request()
 	if r.ContentLength > ImportBodyLimit {
 		return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
@@ -294,9 +295,9 @@ func importBody(c echo.Context) (io.Reader, func(), error) {
 	mt, params, err := mime.ParseMediaType(ct)
 	switch {
 	case err == nil && mt == "multipart/form-data" && params["boundary"] != "":
-		return multipartFile(multipart.NewReader(body, params["boundary"]))
+		return multipartFile(multipart.NewReader(body, params["boundary"]), tempDir)
 	case ct == "" || err == nil && importMediaTypes[mt]:
-		return wholeBody(uploadReader{body}, r.ContentLength)
+		return wholeBody(uploadReader{body}, r.ContentLength, tempDir)
 	}
 	return nil, nil, echo.NewHTTPError(http.StatusUnsupportedMediaType,
 		"send the list as text/csv, as "+MIMEXLSX+", or as multipart/form-data with the file in field file")
@@ -307,11 +308,11 @@ func importBody(c echo.Context) (io.Reader, func(), error) {
 // multipart form's file is, so that one over ImportBodyLimit answers 413
 // before any row is written, as one whose Content-Length says so does; a
 // body of known length is read while it arrives.
-func wholeBody(body io.Reader, length int64) (io.Reader, func(), error) {
+func wholeBody(body io.Reader, length int64, tempDir string) (io.Reader, func(), error) {
 	if length >= 0 {
 		return body, func() {}, nil
 	}
-	file, _, err := spool(body)
+	file, _, err := spool(body, tempDir)
 	if err != nil {
 		return nil, nil, importError(err)
 	}
@@ -319,10 +320,10 @@ func wholeBody(body io.Reader, length int64) (io.Reader, func(), error) {
 }
 
 // multipartFile returns the part named "file" of a multipart form, spooled
-// to a temporary file, and the function that removes it. The whole form is
-// read first, so that a form with two files answers 400 before a row is
-// written, rather than the second being left unread.
-func multipartFile(mr *multipart.Reader) (io.Reader, func(), error) {
+// to a temporary file in tempDir, and the function that removes it. The
+// whole form is read first, so that a form with two files answers 400
+// before a row is written, rather than the second being left unread.
+func multipartFile(mr *multipart.Reader, tempDir string) (io.Reader, func(), error) {
 	var file *os.File
 	release := func() {
 		if file != nil {
@@ -345,7 +346,7 @@ func multipartFile(mr *multipart.Reader) (io.Reader, func(), error) {
 			release()
 			return nil, nil, domain.Invalid("file", "is given more than once in the form; send one file per import")
 		}
-		if file, _, err = spool(uploadReader{part}); err != nil {
+		if file, _, err = spool(uploadReader{part}, tempDir); err != nil {
 			return nil, nil, importError(err)
 		}
 	}

@@ -60,6 +60,12 @@ type Config struct {
 	// Metrics gets the HTTP latency histogram and is served at /metrics;
 	// a registry of the server's own when nil.
 	Metrics MetricsRegistry
+	// TempDir is the folder of imports' temporary files (an upload spooled
+	// before its rows are read, a workbook's unzipped sheets); the
+	// system's temporary folder when empty. `ledger serve` gives a folder
+	// of the data folder that it empties when it starts, so that a server
+	// killed during an import leaves no file behind for good.
+	TempDir string
 }
 
 // Server is the HTTP server of the ledger.
@@ -88,6 +94,8 @@ type Server struct {
 	workbookPatience time.Duration
 	// imports counts the imports each organisation runs (importSlots).
 	imports importSlots
+	// tempDir holds imports' temporary files (Config.TempDir).
+	tempDir string
 
 	metricsGatherer prometheus.Gatherer
 	// bodyLimit caps request bodies but imports' (Config.BodyLimit), as
@@ -100,7 +108,7 @@ func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
 		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels,
 		workbooks: newWorkbookSlots(), workbookPatience: workbookWait, bodyLimit: orDefault(cfg.BodyLimit, "1M"),
-		imports: importSlots{running: map[string]int{}}}
+		imports: importSlots{running: map[string]int{}}, tempDir: cfg.TempDir}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -197,6 +197,21 @@ type Reader struct {
 	ended bool
 }
 
+// Option changes how NewReader reads a file.
+type Option func(*options)
+
+// options are what the Options given to NewReader set.
+type options struct {
+	tempDir string // "" for the system's temporary folder
+}
+
+// TempDir makes the reader keep its temporary files (the copy of a
+// workbook that is not a regular file, and what the workbook library
+// unzips to disk) in dir rather than in the system's temporary folder: a
+// server gives a folder of its own, which it empties when it starts, so
+// that a process killed while it reads leaves nothing behind for good.
+func TempDir(dir string) Option { return func(o *options) { o.tempDir = dir } }
+
 // NewReader detects the format of r (an .xlsx workbook by its ZIP
 // signature, CSV otherwise), reads up to the header row and returns a
 // reader positioned on the first data row. A workbook is read from the
@@ -209,8 +224,14 @@ type Reader struct {
 // several lists, a header cell merged with the row below it), and the
 // reading error when r fails. In a workbook,
 // a range of cells merged below the header row gives the value of its
-// top-left cell to the rows it spans (see mergeFiller).
-func NewReader(r io.Reader) (*Reader, error) {
+// top-left cell to the rows it spans (see mergeFiller). Temporary files
+// go to the system's temporary folder unless an option says otherwise
+// (TempDir).
+func NewReader(r io.Reader, opts ...Option) (*Reader, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	counted := &countingReader{r: r}
 	br := bufio.NewReaderSize(counted, sniffWindow)
 	magic, err := br.Peek(8)
@@ -221,7 +242,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	switch {
 	case bytes.HasPrefix(magic, []byte("PK\x03\x04")):
 		rd.format = "xlsx"
-		book, err := openXLSX(r, br)
+		book, err := openXLSX(r, br, o.tempDir)
 		if err != nil {
 			return nil, err
 		}

@@ -1047,3 +1047,31 @@ func TestXLSXRowsOutOfOrder(t *testing.T) {
 		t.Errorf("an ordinary sheet gives %d rows", len(rows))
 	}
 }
+
+// TestWorkbookCopyGoesToTempDir: a workbook that is not a regular file is
+// copied to a temporary file, in the folder TempDir names (a server's own,
+// which it empties when it starts), and removed when the reader closes.
+func TestWorkbookCopyGoesToTempDir(t *testing.T) {
+	book, err := os.ReadFile(filepath.Join("testdata", "patents-zh.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rd, err := importer.NewReader(bytes.NewReader(book), importer.TempDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "ledger-import-") {
+		t.Fatalf("the folder holds %v (%v) while the workbook is read, want its copy", entries, err)
+	}
+	if rows, err := rd.Next(1); err != nil || len(rows) != 1 || rows[0].Patent.Number == "" {
+		t.Fatalf("first row from the copy: %+v, %v", rows, err)
+	}
+	if err := rd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err = os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("the folder holds %v (%v) once the reader closed", entries, err)
+	}
+}

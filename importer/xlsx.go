@@ -27,15 +27,16 @@ type xlsxBook struct {
 
 // openXLSX opens the workbook r (whose first bytes br has buffered). A
 // regular *os.File is opened again by name (from its start); any other
-// reader is first copied to a temporary file, because a ZIP archive is read
-// from its end.
-func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxBook, err error) {
+// reader is first copied to a temporary file in tempDir ("" for the
+// system's), because a ZIP archive is read from its end. The workbook
+// library unzips a large sheet to temporary files in tempDir too.
+func openXLSX(r io.Reader, br *bufio.Reader, tempDir string) (_ *xlsxBook, err error) {
 	b := &xlsxBook{}
 	path := ""
 	if f, ok := r.(*os.File); ok && isRegular(f) {
 		path = f.Name()
 	} else {
-		tmp, err := os.CreateTemp("", "ledger-import-*.xlsx")
+		tmp, err := os.CreateTemp(tempDir, "ledger-import-*.xlsx")
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +66,7 @@ func openXLSX(r io.Reader, br *bufio.Reader) (_ *xlsxBook, err error) {
 	if err := notAWorkbook(&b.zip.Reader); err != nil {
 		return nil, err
 	}
-	b.f, err = excelize.OpenFile(path)
+	b.f, err = excelize.OpenFile(path, excelize.Options{TmpDir: tempDir})
 	if err != nil {
 		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,4 +48,34 @@ func (c *config) lockDataFolder(command string) (release func() error, err error
 		_, _ = f.WriteAt([]byte(holder), 0) // only for the message of a refused process
 	}
 	return f.Close, nil // closing the file releases the lock
+}
+
+// tempFolderName is the folder of the data folder that holds a server's
+// temporary files: imports' uploads spooled to disk and the sheets of
+// their workbooks unzipped there (api.Config.TempDir).
+const tempFolderName = "tmp"
+
+// emptyTempFolder creates the data folder's temporary folder, or empties
+// it of what a server that did not end cleanly (killed, or stopped while
+// an import it could not cut went on) left there, and returns its path.
+// Call it only while holding the data folder's lock: the files of a
+// running server are in use.
+func (c *config) emptyTempFolder(log *slog.Logger) (string, error) {
+	dir := filepath.Join(c.data, tempFolderName)
+	if err := os.Mkdir(dir, 0o700); err == nil || !errors.Is(err, fs.ErrExist) {
+		return dir, err
+	}
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("the data folder's temporary folder: %w", err)
+	}
+	for _, e := range left {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return "", fmt.Errorf("remove what an earlier run left in the data folder's temporary folder: %w", err)
+		}
+	}
+	if len(left) > 0 {
+		log.Info("removed the temporary files an earlier run left", "folder", dir, "files", len(left))
+	}
+	return dir, nil
 }

@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSecondServeOnOneDataFolderIsRefused: two servers on one data folder
@@ -58,5 +62,73 @@ func TestRebuildWhileServingIsRefused(t *testing.T) {
 	}
 	if code, out := runLedger(t, "rebuild", "--data", s.data); code != 0 || !strings.Contains(out, fmt.Sprintf("checkpoint %d", head)) {
 		t.Fatalf("rebuild once the server stopped: exit %d\n%s", code, out)
+	}
+}
+
+// TestImportsSpoolInTheDataFolder: an import cut by a forced exit (a
+// server killed, or stopped while PostgreSQL froze) left its spooled
+// upload in the system's temporary folder for good. A server now spools
+// uploads in the data folder's temporary folder, which it holds alone and
+// empties when it starts.
+func TestImportsSpoolInTheDataFolder(t *testing.T) {
+	data := t.TempDir()
+	tmp := filepath.Join(data, tempFolderName)
+	if err := os.MkdirAll(filepath.Join(tmp, "excelize-left"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "ledger-import-left"), []byte("number,title\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServerWith(t, data, []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey})
+	if left := folderNames(t, tmp); len(left) != 0 {
+		t.Fatalf("the temporary folder still holds %v once the server started", left)
+	}
+
+	uploads := map[string]string{ // the start of an upload, by how it is sent
+		"chunked": "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\na\r\nnumber,tit\r\n",
+		"multipart": "Content-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000\r\n\r\n" +
+			"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n\r\nnumber,tit",
+	}
+	for how, start := range uploads {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /v1/imports/patents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s", testAdminKey, start)
+		spooled := waitForNames(t, tmp, func(names []string) bool { return len(names) == 1 })
+		if !strings.HasPrefix(spooled[0], "ledger-import-") {
+			t.Fatalf("the %s upload was spooled as %v, want one ledger-import-* file", how, spooled)
+		}
+		conn.Close()
+		waitForNames(t, tmp, func(names []string) bool { return len(names) == 0 })
+	}
+}
+
+// folderNames returns the names in dir.
+func folderNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names
+}
+
+// waitForNames waits up to 5 s for the names in dir to satisfy ok and
+// returns them.
+func waitForNames(t *testing.T, dir string, ok func([]string) bool) []string {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		names := folderNames(t, dir)
+		if ok(names) {
+			return names
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%s holds %v after 5 s", dir, names)
+		}
 	}
 }

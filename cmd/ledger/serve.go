@@ -142,6 +142,10 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer release()
+	tempDir, err := cfg.emptyTempFolder(log)
+	if err != nil {
+		return err
+	}
 	// Listen first: a port in use then leaves no new, empty ledger behind.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -212,7 +216,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
 		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy, TrustedProxies: sf.trustedProxies,
-		ReadModels: reads, Metrics: metrics})
+		ReadModels: reads, Metrics: metrics, TempDir: tempDir})
 	requests := &inFlight{requests: map[uint64]inFlightRequest{}}
 	httpServer := &http.Server{Handler: requests.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
