@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/projections"
 )
 
 // Problem is an RFC 9457 problem document with the ledger's extensions:
@@ -250,11 +251,15 @@ const storeRetryAfter = "5"
 
 // retryAfterOf returns the Retry-After header of the answer to err: the one
 // an unavailableError or a rateLimitedError names, storeRetryAfter when the
-// event store could not be reached, and "" otherwise.
+// event store could not be reached, and "" otherwise, as for a damaged
+// read-model file: only its operator mends that, so no time to try again
+// can be promised.
 func retryAfterOf(err error) string {
 	var ue *unavailableError
 	var rl *rateLimitedError
 	switch {
+	case projections.Damaged(err):
+		return ""
 	case errors.As(err, &ue) && ue.retryAfter != "":
 		return ue.retryAfter
 	case errors.As(err, &rl):

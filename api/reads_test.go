@@ -46,6 +46,9 @@ type readsHarness struct {
 	url   string
 	uni   string
 	sme   string
+	// closeReads closes the read models (the server then answers their
+	// reads with errors).
+	closeReads func()
 }
 
 // readsOptions tune newReadsHarness.
@@ -59,8 +62,14 @@ type readsOptions struct {
 
 func newReadsHarness(t testing.TB, o readsOptions) *readsHarness {
 	t.Helper()
+	return newReadsHarnessIn(t, t.TempDir(), o)
+}
+
+// newReadsHarnessIn is newReadsHarness with its store and read models in
+// dir.
+func newReadsHarnessIn(t testing.TB, dir string, o readsOptions) *readsHarness {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +94,11 @@ func newReadsHarness(t testing.TB, o readsOptions) *readsHarness {
 		ReadWaitLimit: o.wait, RateLimit: 10_000})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	h := &readsHarness{t: t, svc: svc, store: st, url: ts.URL}
+	h := &readsHarness{t: t, svc: svc, store: st, url: ts.URL, closeReads: func() {
+		if err := reads.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}}
 	h.uni = h.org(1, "华南理工大学", domain.OrgUniversity, "440106", false)
 	h.sme = h.org(2, "广州星能电池科技有限公司", domain.OrgEnterprise, "440113", true)
 	return h
