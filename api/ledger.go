@@ -96,6 +96,10 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 	answer := map[string]any{"status": "ok", "position": h.Position, "projections": views}
 	if bus, ok := s.reads.(BusReporter); ok {
 		if status, ok := bus.BusStatus(); ok {
+			if status.NameTaken != "" {
+				return &unavailableError{detail: "another node runs under this node's name, which this node lost while NATS was cut off from it; " +
+					"each gets only some of the events: stop one of them (" + status.NameTaken + ")", retryAfter: "60"}
+			}
 			answer["bus"] = status
 		}
 	}

@@ -348,6 +348,10 @@ type BusStatus struct {
 	Connected bool `json:"connected"`
 	// Relay says that this node holds the relay lease and publishes the log.
 	Relay bool `json:"relay"`
+	// NameTaken, when not empty, says that another node holds the lease on
+	// this node's name, which this node lost (natsbus.Bus.NodeNameTaken);
+	// /healthz then answers 503 naming it rather than this status.
+	NameTaken string `json:"-"`
 }
 
 // BusStatus returns how the node stands on the NATS bus; ok is false in
@@ -356,7 +360,11 @@ func (p *Pipeline) BusStatus() (status BusStatus, ok bool) {
 	if p.nats == nil {
 		return BusStatus{}, false
 	}
-	return BusStatus{Connected: p.nats.Connected(), Relay: p.relaying.Load()}, true
+	status = BusStatus{Connected: p.nats.Connected(), Relay: p.relaying.Load()}
+	if err := p.nats.NodeNameTaken(); err != nil {
+		status.NameTaken = err.Error()
+	}
+	return status, true
 }
 
 // busGauges returns the metrics of BusStatus, none in embedded mode.

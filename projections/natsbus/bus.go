@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
@@ -24,6 +25,9 @@ type Bus struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	wlog  watermill.LoggerAdapter
+	// nameTaken holds why this node cannot take the lease on its name
+	// again, while another node holds it (see NodeNameTaken).
+	nameTaken atomic.Pointer[error]
 }
 
 // Open connects to the NATS server of cfg and creates the namespace's

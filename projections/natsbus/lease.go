@@ -440,6 +440,19 @@ func (b *Bus) ClaimNodeName(ctx context.Context, node string) (release func(), e
 	return func() { stop(); <-done }, nil
 }
 
+// NodeNameTaken returns an error matching ErrNodeNameTaken while this
+// node, having lost the lease on its name (NATS cut off from it for longer
+// than the lease TTL), finds it held by another node that took the name
+// meanwhile: the two then share one durable consumer, and each gets only
+// some of the events until one stops. It returns nil while the node holds
+// its name, and while it waits for NATS to answer.
+func (b *Bus) NodeNameTaken() error {
+	if err := b.nameTaken.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
 // acquireNodeName takes the lease on node's name, waiting up to two TTLs.
 func (b *Bus) acquireNodeName(ctx context.Context, node string) (*Lease, error) {
 	wait := 2*b.cfg.LeaseTTL + time.Second
@@ -477,10 +490,14 @@ func (b *Bus) keepNodeName(ctx context.Context, node string, lease *Lease) {
 		for {
 			var err error
 			if lease, err = b.acquireNodeName(ctx, node); err == nil {
+				b.nameTaken.Store(nil)
 				break
 			}
 			if ctx.Err() != nil {
 				return
+			}
+			if errors.Is(err, ErrNodeNameTaken) {
+				b.nameTaken.Store(&err)
 			}
 			// NATS not connected, or connected but not answering (a frozen
 			// connection before its pings fail), is an outage, logged once

@@ -3,13 +3,23 @@ package natsbus_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/patentledger/ledger/api"
+	"github.com/patentledger/ledger/domain"
+	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections"
 	"github.com/patentledger/ledger/projections/natsbus"
 )
 
@@ -160,4 +170,80 @@ func TestAFrozenConnectionIsNoNameConflict(t *testing.T) {
 	if noAnswer != 1 {
 		t.Errorf("%d warnings that NATS does not answer, want 1: %q", noAnswer, records)
 	}
+}
+
+// TestANameTakenDuringAPartitionMakesTheNodeUnhealthy: a node cut off from
+// NATS for longer than the lease TTL loses the lease on its name, and
+// another node may take the name meanwhile. The first then logged an error
+// at every attempt to take it again while its /healthz said ok, though the
+// two shared one durable consumer. Now its bus status names the conflict
+// and /healthz answers 503 saying to stop one of them; once the other node
+// lets the name go, the first takes it again and is healthy.
+func TestANameTakenDuringAPartitionMakesTheNodeUnhealthy(t *testing.T) {
+	u, ns, proxy := behindFreezingProxy(t)
+	cfg := testConfig("nats://"+proxy.ln.Addr().String(), ns)
+	cfg.PingInterval = 200 * time.Millisecond
+	cut := openBus(t, cfg)
+	ctx := context.Background()
+	release, err := cut.ClaimNodeName(ctx, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	p, err := projections.Start(ctx, store, filepath.Join(t.TempDir(), "readmodels.db"), projections.Options{
+		Logger: quietLogger(), Bus: cut, Node: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: uuid.NewString})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(api.New(api.Config{Service: svc, Store: store, Logger: quietLogger(), ReadModels: p}).Handler())
+	t.Cleanup(ts.Close)
+	if status, body := healthz(t, ts.URL); status != http.StatusOK || cut.NodeNameTaken() != nil {
+		t.Fatalf("/healthz before the partition: %d %s (name taken: %v)", status, body, cut.NodeNameTaken())
+	}
+
+	proxy.frozen.Store(true)
+	other := openBus(t, testConfig(u, ns))
+	releaseOther, err := other.ClaimNodeName(ctx, "n1") // waits for the cut node's lease to expire
+	if err != nil {
+		t.Fatalf("another node takes n1 while the first is cut off: %v", err)
+	}
+	proxy.frozen.Store(false)
+	waitFor(t, "the cut node to find its name taken", func() bool { return errors.Is(cut.NodeNameTaken(), natsbus.ErrNodeNameTaken) })
+	status, body := healthz(t, ts.URL)
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "another node runs under this node") ||
+		!strings.Contains(body, "give each node its own --node") {
+		t.Fatalf("/healthz while another node holds its name: %d %s", status, body)
+	}
+
+	releaseOther()
+	waitFor(t, "the node to take its name again", func() bool { return cut.NodeNameTaken() == nil })
+	if status, body := healthz(t, ts.URL); status != http.StatusOK || !strings.Contains(body, `"connected":true`) {
+		t.Fatalf("/healthz once the name is the node's again: %d %s", status, body)
+	}
+}
+
+// healthz returns the status and body of GET /healthz on the server at
+// base.
+func healthz(t *testing.T, base string) (int, string) {
+	t.Helper()
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(body)
 }
