@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/patentledger/ledger/projections/natsbus"
 )
 
 // stopOnListening is the stdout of a serve under test: it cancels the
@@ -393,6 +395,14 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		{map[string]string{"LEDGER_STORE_URL": "postgres://u@h/db"}, []string{"serve", "--addr", "127.0.0.1:0"},
 			"--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb, but --store (env LEDGER_STORE) is sqlite"},
 		{nil, []string{"verify", "--store-url", "postgres://u@h/db"}, "--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "ht!tp://"},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 1 cannot be read: "},
+		{map[string]string{"LEDGER_NATS_URL": "nats://h:4222,nats://u:secret@h:4%"}, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats"},
+			`--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 2 cannot be read: `},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", " , "},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: it names no server"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "nats://a:4222,ws://b:8080"},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: it mixes WebSocket"},
 	} {
 		for name, value := range c.env {
 			t.Setenv(name, value)
@@ -405,8 +415,16 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		if _, err := os.Stat(data); !os.IsNotExist(err) {
 			t.Errorf("%v %v: the data folder was created before the flags were checked", c.env, c.args)
 		}
+		if strings.Contains(out, "secret") {
+			t.Errorf("%v %v: the output shows a URL's password: %q", c.env, c.args, out)
+		}
 		for name := range c.env {
 			t.Setenv(name, "")
+		}
+	}
+	for _, urls := range []string{"nats://127.0.0.1:4222", "127.0.0.1:4222", "tls://u:p@a:4222, nats://b", "ws://a:8080,wss://b"} {
+		if err := natsbus.CheckURL(urls); err != nil {
+			t.Errorf("--nats-url %s: %v", urls, err)
 		}
 	}
 	for _, addr := range []string{"127.0.0.1:0", ":65535", "[::1]:8080", "localhost:08080"} {

@@ -19,6 +19,7 @@ import (
 	"github.com/patentledger/ledger/eventstore/esdb"
 	"github.com/patentledger/ledger/eventstore/postgres"
 	"github.com/patentledger/ledger/eventstore/sqlite"
+	"github.com/patentledger/ledger/projections/natsbus"
 )
 
 // config is the configuration of CONTRACT.md: flags, each with an
@@ -158,6 +159,11 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 	}
 	if fs.Lookup("bus") != nil && c.bus != "gochannel" && c.bus != "nats" {
 		errs = append(errs, fmt.Errorf("--bus %q (env LEDGER_BUS): want gochannel or nats", c.bus))
+	}
+	if fs.Lookup("nats-url") != nil && c.bus == "nats" {
+		if err := natsbus.CheckURL(c.natsURL); err != nil {
+			errs = append(errs, fmt.Errorf("--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

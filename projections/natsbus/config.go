@@ -3,8 +3,10 @@ package natsbus
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -266,4 +268,40 @@ func (n Names) Durable(node string) string { return "projections_" + token(node,
 // _LEDGER.<ns>.deliver.<durable>.
 func (n Names) DeliverSubject(node string) string {
 	return "_LEDGER." + n.Namespace + ".deliver." + n.Durable(node)
+}
+
+// CheckURL reports why the NATS client would refuse urls, the server URLs
+// of Config.URL, or nil: one URL or more, separated by commas (a bare
+// HOST:PORT is nats://), each one a URL, and not WebSocket (ws://, wss://)
+// and other URLs mixed. The error does not quote the URLs, which may hold
+// a password.
+func CheckURL(urls string) error {
+	servers, websockets := 0, 0
+	for _, part := range strings.Split(urls, ",") {
+		s := strings.TrimSpace(part)
+		if s == "" {
+			continue
+		}
+		servers++
+		if !strings.Contains(s, "://") {
+			s = "nats://" + s
+		}
+		u, err := url.Parse(s)
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if err != nil {
+			return fmt.Errorf("URL %d cannot be read: %w", servers, err)
+		}
+		if u.Scheme == "ws" || u.Scheme == "wss" {
+			websockets++
+		}
+	}
+	switch {
+	case servers == 0:
+		return errors.New("it names no server")
+	case websockets > 0 && websockets < servers:
+		return errors.New("it mixes WebSocket (ws://, wss://) and other URLs, which the NATS client refuses")
+	}
+	return nil
 }
