@@ -2,9 +2,6 @@ package domain
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -176,7 +173,7 @@ type decideFunc func(d decision, states []aggregate) ([][]Event, error)
 // command is one execution of a command over its streams.
 type command struct {
 	req     Request
-	hash    string
+	hash    commandHashes
 	streams []string
 	decide  decideFunc
 }
@@ -296,7 +293,7 @@ func (s *Service) repeated(c command, entries []*cacheEntry) (Result, bool, erro
 	if rec == nil {
 		return Result{}, false, nil
 	}
-	if rec.Hash != c.hash {
+	if !c.hash.matches(rec.Hash) {
 		return Result{}, true, errKeyReused()
 	}
 	res := Result{Repeat: true, Position: rec.LastPosition}
@@ -377,7 +374,7 @@ func (s *Service) buildAppends(c command, cmdID string, entries []*cacheEntry, p
 			sa.Events = append(sa.Events, EventData{ID: id, Type: typ, Data: data, Meta: Metadata{
 				RecordedAt: now, Actor: c.req.Actor.String(), CorrelationID: c.req.CorrelationID,
 				CausationID: c.req.CausationID, IdempotencyKey: c.req.IdempotencyKey,
-				CommandHash: c.hash, SchemaVersion: SchemaVersion(typ)}})
+				CommandHash: c.hash.current, SchemaVersion: SchemaVersion(typ)}})
 		}
 		appends = append(appends, sa)
 	}
@@ -415,16 +412,6 @@ func (s *Service) applyAppended(entries []*cacheEntry, appends []StreamAppend, p
 				Version: state.base().Version() + 1, EventData: appends[k].Events[j]}, e)
 		}
 	}
-}
-
-// commandHash fingerprints a command's kind, target and fields.
-func commandHash(kind, target string, fields any) string {
-	data, err := json.Marshal(fields)
-	if err != nil {
-		data = []byte(fmt.Sprintf("%#v", fields))
-	}
-	sum := sha256.Sum256([]byte(kind + "\x00" + target + "\x00" + string(data)))
-	return hex.EncodeToString(sum[:])
 }
 
 // hashTarget is what a command's idempotency hash names it acts on: its
