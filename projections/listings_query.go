@@ -464,6 +464,10 @@ func decodeCursor(s, sortName, filters string) (any, string, error) {
 	if err != nil || json.Unmarshal(data, &c) != nil || c.Sort != sortName || len(c.Key) < 1 {
 		return nil, "", bad
 	}
+	if c.Filters == "" {
+		return nil, "", domain.Invalid("cursor", "was made by an earlier version of the server, whose cursors this one cannot continue; "+
+			"start again without it")
+	}
 	if c.Filters != filters {
 		return nil, "", domain.Invalid("cursor", "continues a listing with another q or other filters; "+
 			"keep them as they were, or start again without the cursor")

@@ -536,3 +536,23 @@ func TestDesignsAreFoundByTheirLocarnoClass(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOlderVersionsCursorSaysSo: a cursor of a version whose cursors
+// carried no filter digest was refused as continuing "another q or other
+// filters", sending the client looking for a change it had not made. It is
+// refused saying that it comes from an earlier version; a cursor of this
+// version under other filters is still refused as such.
+func TestAnOlderVersionsCursorSaysSo(t *testing.T) {
+	w := newListingWorld(t)
+	for cur, want := range map[string]string{
+		// A cursor as a build of 2026-11-27 handed it out: no "f".
+		"eyJzIjoibmV3ZXN0IiwiayI6InMyMDI1LTAyLTI3IiwibiI6IlpMMjAxODEwMDUxNDk0LjQifQ":                          "was made by an earlier version of the server",
+		encodeCursor(SortNewest, ListingQuery{Kind: "utility"}.filterDigest(), "s2024-01-01", string(w.n[0])): "continues a listing with another q or other filters",
+	} {
+		_, err := w.p.Listings(context.Background(), ListingQuery{Cursor: cur})
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Fields[0].Field != "cursor" || !strings.Contains(err.Error(), want) {
+			t.Errorf("cursor %s: %v, want invalid cursor saying %q", cur, err, want)
+		}
+	}
+}
