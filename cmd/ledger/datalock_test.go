@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -130,5 +131,32 @@ func waitForNames(t *testing.T, dir string, ok func([]string) bool) []string {
 		if time.Now().After(end) {
 			t.Fatalf("%s holds %v after 5 s", dir, names)
 		}
+	}
+}
+
+// TestServeSaysItUpgradedTheStore: the first start of a build with a newer
+// store schema raised the store's version without a word, after which the
+// older build refused the store. The start now logs it, once.
+func TestServeSaysItUpgradedTheStore(t *testing.T) {
+	data := t.TempDir()
+	serve := []string{"serve", "--addr", "127.0.0.1:0", "--data", data}
+	const said = "the event store's schema was upgraded"
+	if code, out := runLedgerStopped(t, serve...); code != 0 || strings.Contains(out, said) {
+		t.Fatalf("serve on a new folder: exit %d\n%s", code, out)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(data, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("DROP TABLE ledger_identity; PRAGMA user_version = 1") // as the builds before 2026-11-28 left it
+	if cerr := db.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	code, out := runLedgerStopped(t, serve...)
+	if code != 0 || !strings.Contains(out, said) || !strings.Contains(out, `"from_version":1,"to_version":2`) {
+		t.Fatalf("serve on a store of version 1: exit %d\n%s", code, out)
+	}
+	if code, out := runLedgerStopped(t, serve...); code != 0 || strings.Contains(out, said) {
+		t.Fatalf("serve once more: exit %d\n%s", code, out)
 	}
 }

@@ -162,6 +162,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 		return err
 	}
 	defer closeStore(store, log)
+	noteSchemaUpgrade(store, log)
 	snapshotsPath := filepath.Join(cfg.data, "snapshots.db")
 	snapshots, err := sqlite.OpenSnapshots(ctx, snapshotsPath)
 	if err != nil {
@@ -412,6 +413,24 @@ func busNamespace(cfg config, store domain.EventStore) (string, error) {
 		return "", err
 	}
 	return natsbus.NamespaceFor(identity), nil
+}
+
+// schemaUpgrader is a store that says whether opening it raised its
+// schema version (the SQLite and PostgreSQL stores).
+type schemaUpgrader interface{ SchemaUpgrade() (from, to int) }
+
+// noteSchemaUpgrade logs that opening store raised its schema version:
+// builds before this one can no longer open it, and going back needs a
+// copy made before (README § Upgrading).
+func noteSchemaUpgrade(store domain.EventStore, log *slog.Logger) {
+	u, ok := store.(schemaUpgrader)
+	if !ok {
+		return
+	}
+	if from, to := u.SchemaUpgrade(); from > 0 && from < to {
+		log.Info("the event store's schema was upgraded: builds before this one can no longer open it, and going back needs a copy made before the upgrade",
+			"from_version", from, "to_version", to)
+	}
 }
 
 // openBus connects to the NATS bus of cfg (--bus nats) in the namespace of

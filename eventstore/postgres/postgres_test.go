@@ -555,4 +555,18 @@ func TestLedgerIDIsTheSchemas(t *testing.T) {
 	if migrated.LedgerID() == "" || after.LedgerID() != migrated.LedgerID() {
 		t.Fatalf("after migration: ID %q, then %q read; want one non-empty ID", migrated.LedgerID(), after.LedgerID())
 	}
+	// Each open says whether it raised the schema's version (serve logs it).
+	again := openTest(t, old, Options{})
+	n := len(migrations)
+	for what, got := range map[string][2]int{"a new schema": pair(a.SchemaUpgrade()), "the one an open migrated": pair(migrated.SchemaUpgrade()),
+		"an Existing open of version 1": pair(before.SchemaUpgrade()), "the next open": pair(again.SchemaUpgrade())} {
+		want := map[string][2]int{"a new schema": {0, n}, "the one an open migrated": {1, n}, "an Existing open of version 1": {n, n},
+			"the next open": {n, n}}[what]
+		if got != want {
+			t.Errorf("SchemaUpgrade of %s: %v, want %v", what, got, want)
+		}
+	}
 }
+
+// pair returns the two values it is given, as one comparable value.
+func pair(a, b int) [2]int { return [2]int{a, b} }

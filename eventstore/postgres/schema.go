@@ -115,11 +115,12 @@ func firstSchema(searchPath string) string {
 
 // migrate creates schema when missing and applies the migrations it lacks,
 // all in one transaction that holds an advisory lock on the schema's name,
-// so that nodes starting at once migrate it once.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error) {
+// so that nodes starting at once migrate it once. It returns the version
+// the schema had (0 for a new one).
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (from int, err error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin migration: %w", err)
+		return 0, fmt.Errorf("begin migration: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -128,7 +129,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error)
 	}()
 	ident := pgx.Identifier{schema}.Sanitize()
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", migrateLockKey+schema); err != nil {
-		return fmt.Errorf("lock migration of schema %s: %w", ident, err)
+		return 0, fmt.Errorf("lock migration of schema %s: %w", ident, err)
 	}
 	for _, stmt := range []string{
 		"CREATE SCHEMA IF NOT EXISTS " + ident,
@@ -139,13 +140,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (err error)
 		)`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("prepare migration of schema %s: %w", ident, err)
+			return 0, fmt.Errorf("prepare migration of schema %s: %w", ident, err)
 		}
 	}
-	if err := applyMigrations(ctx, tx); err != nil {
-		return fmt.Errorf("migrate schema %s: %w", ident, err)
+	if from, err = applyMigrations(ctx, tx); err != nil {
+		return 0, fmt.Errorf("migrate schema %s: %w", ident, err)
 	}
-	return tx.Commit(ctx)
+	return from, tx.Commit(ctx)
 }
 
 // checkSchema checks, without changing anything, that schema holds a store
@@ -195,22 +196,22 @@ const (
 )
 
 // applyMigrations applies, in tx, the migrations newer than the version
-// recorded in schema_migrations.
-func applyMigrations(ctx context.Context, tx pgx.Tx) error {
+// recorded in schema_migrations, and returns that version.
+func applyMigrations(ctx context.Context, tx pgx.Tx) (from int, err error) {
 	var current int
 	if err := tx.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	if current > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program's %d", current, len(migrations))
+		return 0, fmt.Errorf("schema version %d is newer than this program's %d", current, len(migrations))
 	}
 	for v := current + 1; v <= len(migrations); v++ {
 		if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
-			return fmt.Errorf("to version %d: %w", v, err)
+			return 0, fmt.Errorf("to version %d: %w", v, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", v); err != nil {
-			return fmt.Errorf("record version %d: %w", v, err)
+			return 0, fmt.Errorf("record version %d: %w", v, err)
 		}
 	}
-	return nil
+	return current, nil
 }

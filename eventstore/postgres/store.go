@@ -144,7 +144,18 @@ type Store struct {
 	// readTimeout bounds each read (Options.ReadTimeout).
 	readTimeout time.Duration
 	ledgerID    string // "" in a schema not yet migrated to hold one
+	// migratedFrom is the schema version the schema had when Open
+	// migrated it (0 for a new one; the current version when Open did not
+	// migrate).
+	migratedFrom int
 }
+
+// SchemaUpgrade returns the schema version the store's schema had when
+// Open migrated it and the version it has now: from < to when Open
+// migrated a schema of an earlier version, which builds before this one
+// can then no longer open; from is 0 for a schema Open created, and
+// from == to when it changed nothing (always, with Options.Existing).
+func (s *Store) SchemaUpgrade() (from, to int) { return s.migratedFrom, len(migrations) }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or a
 // key=value connection string, as pgx accepts), creates the schema when
@@ -188,11 +199,13 @@ func open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if s.wpool, err = pgxpool.NewWithConfig(ctx, wcfg); err != nil {
 		return nil, err
 	}
-	prepare := migrate
+	s.migratedFrom = len(migrations)
 	if opts.Existing {
-		prepare = checkSchema
+		err = checkSchema(ctx, s.wpool, schema)
+	} else {
+		s.migratedFrom, err = migrate(ctx, s.wpool, schema)
 	}
-	if err := prepare(ctx, s.wpool, schema); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if s.ledgerID, err = readLedgerID(ctx, s.wpool, schema); err != nil {

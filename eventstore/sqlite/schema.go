@@ -50,10 +50,10 @@ var schemaVersion = len(migrations)
 
 // migrate brings the database of conn up to schemaVersion in one immediate
 // transaction, so that two processes opening a new file at once do not both
-// create the schema.
-func migrate(ctx context.Context, conn *sql.Conn) (err error) {
+// create the schema. It returns the version the file had (0 for a new one).
+func migrate(ctx context.Context, conn *sql.Conn) (from int, err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return fmt.Errorf("begin migration: %w", err)
+		return 0, fmt.Errorf("begin migration: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -63,23 +63,23 @@ func migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	}()
 	current, err := userVersion(ctx, conn)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if current > schemaVersion {
-		return fmt.Errorf("schema version %d is newer than this program's %d", current, schemaVersion)
+		return 0, fmt.Errorf("schema version %d is newer than this program's %d", current, schemaVersion)
 	}
 	for i := current; i < schemaVersion; i++ {
 		if _, err := conn.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+			return 0, fmt.Errorf("migrate schema to version %d: %w", i+1, err)
 		}
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			return fmt.Errorf("set schema version %d: %w", i+1, err)
+			return 0, fmt.Errorf("set schema version %d: %w", i+1, err)
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("commit migration: %w", err)
+		return 0, fmt.Errorf("commit migration: %w", err)
 	}
-	return nil
+	return current, nil
 }
 
 // ErrNotEventStore is the cause of opening a database that holds no

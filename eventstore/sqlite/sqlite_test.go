@@ -287,6 +287,18 @@ func TestLedgerIDIsTheFiles(t *testing.T) {
 	before.Close()
 	migrated := openTest(t, old, Options{})
 	id := migrated.LedgerID()
+	// Each open says whether it raised the file's version (serve logs it).
+	again := openTest(t, old, Options{})
+	for what, c := range map[string]struct {
+		s    *Store
+		want [2]int
+	}{"a new file": {a, [2]int{0, schemaVersion}}, "the file an open migrated": {migrated, [2]int{1, schemaVersion}},
+		"a read-only open of version 1": {before, [2]int{schemaVersion, schemaVersion}}, "the next open": {again, [2]int{schemaVersion, schemaVersion}}} {
+		if from, to := c.s.SchemaUpgrade(); [2]int{from, to} != c.want {
+			t.Errorf("SchemaUpgrade of %s: %d, %d; want %v", what, from, to, c.want)
+		}
+	}
+	again.Close()
 	migrated.Close()
 	after := openTest(t, old, Options{ReadOnly: true})
 	defer after.Close()

@@ -68,6 +68,18 @@ type Store struct {
 	q      *appendqueue.Queue // the appends for w, and whether the store is closed
 }
 
+// SchemaUpgrade returns the schema version the file had when this store
+// opened it and the version it has now: from < to when the open migrated a
+// file of an earlier version, which builds before this one can then no
+// longer open; from is 0 for a file the open created, and from == to when
+// it changed nothing (always, for a read-only store).
+func (s *Store) SchemaUpgrade() (from, to int) {
+	if s.w == nil {
+		return schemaVersion, schemaVersion
+	}
+	return s.w.migratedFrom, schemaVersion
+}
+
 // Open opens the event store in the SQLite file at path. Unless
 // opts.ReadOnly is set it creates the file and migrates its schema when
 // needed; a read-only open fails when the file is missing or is not an event

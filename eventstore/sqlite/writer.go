@@ -19,6 +19,9 @@ type writer struct {
 
 	inserts map[int]*sql.Stmt // multi-row INSERTs by row count, prepared when first needed
 	args    []any             // reused arguments of the INSERTs
+	// migratedFrom is the schema version the file had when the writer
+	// opened it (0 for a new file).
+	migratedFrom int
 }
 
 // writerStmts are the statements the writer prepares once on its connection.
@@ -65,7 +68,7 @@ func openWriter(ctx context.Context, path string, opts Options) (_ *writer, err 
 	if _, err := w.conn.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
 		return nil, fmt.Errorf("set temp_store: %w", err)
 	}
-	if err := migrate(ctx, w.conn); err != nil {
+	if w.migratedFrom, err = migrate(ctx, w.conn); err != nil {
 		return nil, err
 	}
 	for stmt, text := range w.stmts.sql() {
