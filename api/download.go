@@ -39,6 +39,12 @@ type (
 	// term is a text the catalogue translates, such as the total row's
 	// label "dash.total".
 	term string
+	// counted is a text the catalogue translates with a count in it: its
+	// entry key is a format with one %d.
+	counted struct {
+		key string
+		n   int
+	}
 	// day is a business date, such as a day bucket's label: CSV shows it
 	// as YYYY-MM-DD, Excel as a date cell formatted yyyy-mm-dd, so that
 	// Excel sorts, filters and charts it as a date.
@@ -61,6 +67,9 @@ type document struct {
 	title string
 	meta  [][2]string
 	table [][]any
+	// generated is when the figures were read: a workbook's creation
+	// time in its document properties.
+	generated time.Time
 }
 
 // reportDocument lays rows (from tallyTable, rankingTableFor or any [][]any
@@ -71,8 +80,8 @@ type document struct {
 func reportDocument(c echo.Context, rows [][]any) document {
 	lang := pageLang(c)
 	t := translator(lang)
-	doc := document{title: downloadTitle(c, lang), meta: downloadFilters(c, t)}
 	now := time.Now()
+	doc := document{title: downloadTitle(c, lang), meta: downloadFilters(c, t), generated: now}
 	doc.meta = append(doc.meta,
 		[2]string{t("download.generated_utc"), now.UTC().Format(time.RFC3339)},
 		[2]string{t("download.generated_local"), now.In(domain.Shanghai).Format(time.RFC3339)})
@@ -270,6 +279,8 @@ func translateTable(rows [][]any, t func(string) string) [][]any {
 				out[i][j] = headingText(string(v), t)
 			case term:
 				out[i][j] = t(string(v))
+			case counted:
+				out[i][j] = fmt.Sprintf(t(v.key), v.n)
 			default:
 				out[i][j] = v
 			}
@@ -315,8 +326,9 @@ func downloadSubject(c echo.Context) string {
 // parameters take, so that the header block says what was counted.
 func downloadDefaults(subject string) map[string]string {
 	switch subject {
-	case "ranking":
-		return map[string]string{"metric": projections.MetricLicenses, "limit": strconv.Itoa(projections.DefaultRankingLimit)}
+	case "ranking": // a ranking's range may be left open at either end
+		return map[string]string{"metric": projections.MetricLicenses, "limit": strconv.Itoa(projections.DefaultRankingLimit),
+			"from": "", "to": ""}
 	case reviewCoverageSubject:
 		return map[string]string{} // as_of is set by the handler
 	case dealsByRegionSubject:
@@ -431,6 +443,10 @@ func filterValue(name, v string, t func(string) string) string {
 	case "region":
 		if name, ok := regionName(t, v); ok {
 			return v + " " + name
+		}
+	case "from", "to":
+		if v == "" { // a bound left open
+			return t("download.unbounded")
 		}
 	}
 	if key != "" {
@@ -598,7 +614,27 @@ func writeWorkbook(w *bytes.Buffer, doc document) error {
 	if err := sw.Flush(); err != nil {
 		return err
 	}
+	if err := setWorkbookProperties(f, doc); err != nil {
+		return err
+	}
 	return f.Write(w)
+}
+
+// workbookAuthor names the ledger as the author and application of its
+// workbooks, in place of the workbook library's defaults (its author's
+// name, 2006-09-16).
+const workbookAuthor = "Patent open-licensing ledger"
+
+// setWorkbookProperties sets the document properties that office software
+// shows: the ledger as author and application, doc's title, and when its
+// figures were read as the creation and modification times.
+func setWorkbookProperties(f *excelize.File, doc document) error {
+	when := doc.generated.UTC().Format(time.RFC3339)
+	if err := f.SetDocProps(&excelize.DocProperties{Creator: workbookAuthor, LastModifiedBy: workbookAuthor,
+		Title: doc.title, Created: when, Modified: when}); err != nil {
+		return err
+	}
+	return f.SetAppProps(&excelize.AppProperties{Application: workbookAuthor})
 }
 
 // usedRange is the range of cells rows fill, from A1.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/xuri/excelize/v2"
@@ -169,7 +171,8 @@ func TestDownloadTallyCSVInBothLanguages(t *testing.T) {
 				t.Errorf("Content-Type %q", ct)
 			}
 			cd := resp.Header.Get("Content-Disposition")
-			name := "deals-quarter-2024-01-01-2024-06-30-region-4401-type-open-sme-true.csv"
+			lang := map[bool]string{true: "en", false: "zh"}[c.title == "Deals (Quarterly)"]
+			name := "deals-quarter-2024-01-01-2024-06-30-region-4401-type-open-sme-true-report-" + lang + ".csv"
 			if !strings.HasPrefix(cd, `attachment; filename="`+name+`"; filename*=UTF-8''`) ||
 				!strings.Contains(cd, "_"+name) || strings.ContainsAny(cd, "许（") {
 				t.Errorf("Content-Disposition %q", cd)
@@ -260,7 +263,7 @@ func TestDownloadTallyXLSX(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	pos := h.licensedFor(1, 123450)
 	resp, body := h.getWith("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&ipc=H01M&format=xlsx&layout=report&lang=en&min_position=" + pos)
-	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="deals-quarter-2024-01-01-2024-06-30-ipc-H01M.xlsx"`) {
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="deals-quarter-2024-01-01-2024-06-30-ipc-H01M-report-en.xlsx"`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	f := openXLSX(t, resp, body)
@@ -349,7 +352,7 @@ func TestDownloadRankingByFeesInYuan(t *testing.T) {
 	}
 
 	resp, body := h.getWith("/v1/rankings/patentees?metric=fees_fen&from=2024-01-01&format=xlsx&layout=report&lang=en")
-	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="ranking-fees_fen-2024-01-01-open.xlsx"`) {
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="ranking-fees_fen-2024-01-01-open-report-en.xlsx"`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	f := openXLSX(t, resp, body)
@@ -584,4 +587,40 @@ func zipEntry(t *testing.T, archive []byte, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestDownloadsSayWhatTheyAre: an office audit found that the data file
+// (in fen) and the reports (in yuan) of the same figures shared one ASCII
+// file name, which `curl -OJ` reads alone, so the second download failed;
+// that every workbook said it was made by the workbook library's author on
+// 2006-09-16; and that a ranking over an open range did not say so. Each
+// now has a name of its own, the ledger as author with the time its
+// figures were read, and an open bound says it is open.
+func TestDownloadsSayWhatTheyAre(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	names := map[string]string{}
+	for _, layout := range []string{"", "&layout=report&lang=zh", "&layout=report&lang=en"} {
+		resp, body := h.getWith("/v1/tallies/deals?period=month&from=2024-01-01&to=2024-03-31&format=xlsx&min_position=" + pos + layout)
+		_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
+		if other, seen := names[params["filename"]]; err != nil || seen {
+			t.Errorf("%q: file name %q (%v), as %q's", layout, params["filename"], err, other)
+		}
+		names[params["filename"]] = layout
+		core, app := string(zipEntry(t, body, "docProps/core.xml")), string(zipEntry(t, body, "docProps/app.xml"))
+		year := time.Now().UTC().Format("2006")
+		if !strings.Contains(core, "<dc:creator>Patent open-licensing ledger</dc:creator>") || strings.Contains(core, "xuri") ||
+			!strings.Contains(core, `<dcterms:created xsi:type="dcterms:W3CDTF">`+year) ||
+			!strings.Contains(app, "<Application>Patent open-licensing ledger</Application>") {
+			t.Errorf("%q: document properties\n%s\n%s", layout, core, app)
+		}
+	}
+	for lang, open := range map[string]string{"en": "open", "zh": "不限"} {
+		_, body := h.getWith("/v1/rankings/patentees?format=csv&layout=report&lang=" + lang)
+		meta, _ := splitCSV(t, body)
+		from, to := map[string]string{"en": "From", "zh": "起始日"}[lang], map[string]string{"en": "To", "zh": "截止日"}[lang]
+		if meta[from] != open || meta[to] != open {
+			t.Errorf("ranking over an open range, lang=%s: header block %v, want %s and %s %q", lang, meta, from, to, open)
+		}
+	}
 }

@@ -654,7 +654,7 @@ func TestReadsDownloadTalliesAndRankings(t *testing.T) {
 	resp, body := h.get("/v1/tallies/deals?period=quarter&from=2024-01-01&to=2024-06-30&format=csv&layout=report&min_position=" + pos)
 	want := "\n\n统计周期,许可成交(件),被许可人(个),涉及专利(件),许可费(元)\n2024-Q1,1,1,1,50000.00\n2024-Q2,0,0,0,0.00\n合计,1,1,1,50000.00\n"
 	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), want) ||
-		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="deals-quarter-2024-01-01-2024-06-30.csv";`) ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="deals-quarter-2024-01-01-2024-06-30-report-zh.csv";`) ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}

@@ -67,5 +67,8 @@ func coverageTable(cov projections.ReviewCoverage) [][]any {
 	for _, item := range cov.Items {
 		rows = append(rows, []any{item.PatenteeID, item.Name, item.Region, item.ActivePatents, item.Reviewed, item.ShareBP})
 	}
-	return append(rows, []any{term("dash.total"), "", "", cov.Total.ActivePatents, cov.Total.Reviewed, cov.Total.ShareBP})
+	// The total is over every university, whatever the limit: its row says
+	// how many, so that it is not read as the sum of the rows above.
+	return append(rows, []any{term("dash.total"), counted{"download.universities_counted", cov.Universities}, "",
+		cov.Total.ActivePatents, cov.Total.Reviewed, cov.Total.ShareBP})
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -103,13 +104,15 @@ func answerFigures[T any](s *Server, c echo.Context, form downloadForm, compute 
 	case form.format == formatJSON:
 		return writeJSON(c, http.StatusOK, figures)
 	case form.layout == layoutReport:
-		return download(c, form.format, name(figures), reportDocument(c, table(figures)), release)
+		// The report's name ends in its layout and language: the data file
+		// of the same figures, in fen, has the name without them.
+		return download(c, form.format, name(figures)+"-report-"+pageLang(c), reportDocument(c, table(figures)), release)
 	}
 	rows, err := dataTable(figures)
 	if err != nil {
 		return err
 	}
-	return download(c, form.format, name(figures), document{table: rows}, release)
+	return download(c, form.format, name(figures), document{table: rows, generated: time.Now()}, release)
 }
 
 // tallyQuery parses the query parameters of a tally and checks that the
