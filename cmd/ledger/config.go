@@ -237,12 +237,20 @@ func (c *config) prepareDataFolder() error {
 	if err := os.MkdirAll(c.data, 0o750); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	f, err := os.CreateTemp(c.data, ".write-check-*")
+	if err := checkWritable(c.data); err != nil {
+		return fmt.Errorf("data folder %s is not writable: %w", c.data, err)
+	}
+	return nil
+}
+
+// checkWritable checks that a file can be created in the folder dir.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-check-*")
 	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 		err = pe.Err // the temporary file's name says nothing
 	}
 	if err != nil {
-		return fmt.Errorf("data folder %s is not writable: %w", c.data, err)
+		return err
 	}
 	f.Close()
 	return os.Remove(f.Name())

@@ -57,13 +57,28 @@ const tempFolderName = "tmp"
 
 // emptyTempFolder creates the data folder's temporary folder, or empties
 // it of what a server that did not end cleanly (killed, or stopped while
-// an import it could not cut went on) left there, and returns its path.
-// Call it only while holding the data folder's lock: the files of a
-// running server are in use.
+// an import it could not cut went on) left there, and returns its path,
+// once it has checked that a file can be created there. Call it only while
+// holding the data folder's lock: the files of a running server are in
+// use. A tmp that is not a folder of its own, but a link (to a folder
+// other programs or servers use, or back to the data folder itself) or a
+// file, is refused, never emptied.
 func (c *config) emptyTempFolder(log *slog.Logger) (string, error) {
 	dir := filepath.Join(c.data, tempFolderName)
-	if err := os.Mkdir(dir, 0o700); err == nil || !errors.Is(err, fs.ErrExist) {
-		return dir, err
+	err := os.Mkdir(dir, 0o700)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("create the data folder's temporary folder: %w", err)
+	}
+	if err == nil {
+		return dir, writableTempFolder(dir)
+	}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return "", fmt.Errorf("the data folder's temporary folder: %w", err)
+	}
+	if !info.IsDir() {
+		return "", fmt.Errorf("%s is not a folder but a link or a file: a server empties that folder when it starts, "+
+			"so it must be the data folder's own; remove it and start again", dir)
 	}
 	left, err := os.ReadDir(dir)
 	if err != nil {
@@ -77,5 +92,14 @@ func (c *config) emptyTempFolder(log *slog.Logger) (string, error) {
 	if len(left) > 0 {
 		log.Info("removed the temporary files an earlier run left", "folder", dir, "files", len(left))
 	}
-	return dir, nil
+	return dir, writableTempFolder(dir)
+}
+
+// writableTempFolder checks that the temporary folder dir takes files:
+// without it, every import that spools its upload would fail.
+func writableTempFolder(dir string) error {
+	if err := checkWritable(dir); err != nil {
+		return fmt.Errorf("the data folder's temporary folder %s is not writable: %w", dir, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -158,5 +159,70 @@ func TestServeSaysItUpgradedTheStore(t *testing.T) {
 	}
 	if code, out := runLedgerStopped(t, serve...); code != 0 || strings.Contains(out, said) {
 		t.Fatalf("serve once more: exit %d\n%s", code, out)
+	}
+}
+
+// TestATempFolderThatIsNotTheDataFolders: a tmp that was a link was
+// followed and the folder it named emptied at start: another program's
+// folder, the shared spool of another server, or (tmp -> .) the data
+// folder itself, ledger and lock included. A link or a file there is now
+// refused (exit 1), and nothing it names is touched.
+func TestATempFolderThatIsNotTheDataFolders(t *testing.T) {
+	victim := t.TempDir()
+	if err := os.WriteFile(filepath.Join(victim, "keep.txt"), []byte("important"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	served := t.TempDir()
+	if code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", served); code != 0 {
+		t.Fatalf("first serve: exit %d\n%s", code, out)
+	}
+	if err := os.Remove(filepath.Join(served, tempFolderName)); err != nil {
+		t.Fatal(err)
+	}
+	for name, place := range map[string]func(tmp string) error{
+		"a link to another folder":     func(tmp string) error { return os.Symlink(victim, tmp) },
+		"a link to the data folder":    func(tmp string) error { return os.Symlink(".", tmp) },
+		"a file":                       func(tmp string) error { return os.WriteFile(tmp, []byte("x"), 0o600) },
+		"a link to the data folder, 2": func(tmp string) error { return os.Symlink(filepath.Dir(tmp), tmp) },
+	} {
+		tmp := filepath.Join(served, tempFolderName)
+		if err := place(tmp); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", served)
+		if code != 1 || !strings.Contains(out, tmp+" is not a folder but a link or a file") {
+			t.Errorf("tmp as %s: exit %d, want 1 and a refusal:\n%s", name, code, out)
+		}
+		if _, err := os.Stat(filepath.Join(victim, "keep.txt")); err != nil {
+			t.Errorf("tmp as %s: the folder it links to lost its file: %v", name, err)
+		}
+		for _, kept := range []string{"events.db", lockFileName} {
+			if _, err := os.Stat(filepath.Join(served, kept)); err != nil {
+				t.Errorf("tmp as %s: the data folder lost %s: %v", name, kept, err)
+			}
+		}
+		if err := os.Remove(tmp); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAnUnwritableTempFolderIsRefused: an empty tmp that takes no file
+// passed the start, and every import that spooled its upload then answered
+// 500. It is refused at start (exit 1), saying so. A read-only tmpfs
+// mounted on tmp refuses files even to root.
+func TestAnUnwritableTempFolderIsRefused(t *testing.T) {
+	data := t.TempDir()
+	tmp := filepath.Join(data, tempFolderName)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", tmp, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("SKIPPED — cannot mount a read-only tmpfs (%v): run as root to test an unwritable tmp", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(tmp, syscall.MNT_DETACH) })
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	if code != 1 || !strings.Contains(out, "the data folder's temporary folder "+tmp+" is not writable: read-only file system") {
+		t.Fatalf("serve with an unwritable tmp: exit %d, want 1 and why:\n%s", code, out)
 	}
 }
