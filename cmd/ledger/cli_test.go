@@ -396,9 +396,17 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 			"--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb, but --store (env LEDGER_STORE) is sqlite"},
 		{nil, []string{"verify", "--store-url", "postgres://u@h/db"}, "--store-url (env LEDGER_STORE_URL) is for --store postgres or esdb"},
 		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "ht!tp://"},
-			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 1 cannot be read: "},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 1 cannot be read as a URL; in a password, write #"},
 		{map[string]string{"LEDGER_NATS_URL": "nats://h:4222,nats://u:secret@h:4%"}, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats"},
-			`--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 2 cannot be read: `},
+			`--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 2 cannot be read as a URL; in a password`},
+		{map[string]string{"LEDGER_NATS_URL": "nats://user:Secr#3t@127.0.0.1:4222"}, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats"},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 1 cannot be read as a URL"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "nats://user:9876#Secr3t@127.0.0.1:1"},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 1 has a path, query or fragment"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "nats://user:9876?Secr3t@127.0.0.1:1"},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 1 has a path, query or fragment"},
+		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "nats://h:4222,nats://user:9876/Secr3t@127.0.0.1:1"},
+			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: URL 2 has a path, query or fragment"},
 		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", " , "},
 			"--nats-url (env LEDGER_NATS_URL) is no NATS server URL, e.g. nats://127.0.0.1:4222: it names no server"},
 		{nil, []string{"serve", "--addr", "127.0.0.1:0", "--bus", "nats", "--nats-url", "nats://a:4222,ws://b:8080"},
@@ -415,14 +423,15 @@ func TestBadStoreOrBusIsAUsageError(t *testing.T) {
 		if _, err := os.Stat(data); !os.IsNotExist(err) {
 			t.Errorf("%v %v: the data folder was created before the flags were checked", c.env, c.args)
 		}
-		if strings.Contains(out, "secret") {
+		if strings.Contains(out, "secret") || strings.Contains(out, "Secr") {
 			t.Errorf("%v %v: the output shows a URL's password: %q", c.env, c.args, out)
 		}
 		for name := range c.env {
 			t.Setenv(name, "")
 		}
 	}
-	for _, urls := range []string{"nats://127.0.0.1:4222", "127.0.0.1:4222", "tls://u:p@a:4222, nats://b", "ws://a:8080,wss://b"} {
+	for _, urls := range []string{"nats://127.0.0.1:4222", "127.0.0.1:4222", "tls://u:p@a:4222, nats://b", "ws://a:8080,wss://b/nats",
+		"nats://h:4222/", "nats://u:p%23%2F%3F%40%25@h:4222"} {
 		if err := natsbus.CheckURL(urls); err != nil {
 			t.Errorf("--nats-url %s: %v", urls, err)
 		}
@@ -550,9 +559,15 @@ func TestRedactedURLsHidePasswords(t *testing.T) {
 		"nats://127.0.0.1:4222":                   "nats://127.0.0.1:4222",
 		"nats://ledger:s3cret@10.0.0.5:4222":      "nats://ledger:xxxxx@10.0.0.5:4222",
 		"nats://a:p1@h1:4222,nats://b:p2@h2:4222": "nats://a:xxxxx@h1:4222,nats://b:xxxxx@h2:4222",
-		"nats://u:%zz@h:4222":                     "…@h:4222",
+		"nats://u:%zz@h:4222":                     "nats://…@h:4222",
+		// An unescaped #, ? or / in a password makes its end a fragment,
+		// query or path, and its start a host and port: masked all the same.
+		"nats://user:9876#Secr3t@127.0.0.1:1":   "nats://…@127.0.0.1:1",
+		"nats://user:9876?Secr3t@127.0.0.1:1":   "nats://…@127.0.0.1:1",
+		"nats://user:9876/Secr3t@127.0.0.1:1":   "nats://…@127.0.0.1:1",
+		"user:9876/Secr3t@127.0.0.1:1,nats://h": "…@127.0.0.1:1,nats://h",
 	} {
-		if got := redactedURLs(in); got != want || strings.Contains(got, "s3cret") {
+		if got := redactedURLs(in); got != want || strings.Contains(got, "s3cret") || strings.Contains(got, "Secr3t") {
 			t.Errorf("redactedURLs(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -338,10 +338,17 @@ func usageExit(err error) int {
 func redactedURLs(list string) string {
 	parts := strings.Split(list, ",")
 	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil {
+		u, err := url.Parse(strings.TrimSpace(p))
+		at := strings.LastIndex(p, "@")
+		switch {
+		case err == nil && u.User != nil:
 			parts[i] = u.Redacted()
-		} else if at := strings.LastIndex(p, "@"); at >= 0 {
+		case at >= 0: // an @ that did not end a user part: a password with a character it must not hold unescaped
+			scheme, _, found := strings.Cut(p, "://")
 			parts[i] = "…" + p[at:]
+			if found && !strings.Contains(scheme, "@") {
+				parts[i] = scheme + "://…" + p[at:]
+			}
 		}
 	}
 	return strings.Join(parts, ",")

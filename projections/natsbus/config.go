@@ -270,11 +270,17 @@ func (n Names) DeliverSubject(node string) string {
 	return "_LEDGER." + n.Namespace + ".deliver." + n.Durable(node)
 }
 
+// escapeHint ends CheckURL's errors: a password is the usual place of a
+// character that breaks a URL.
+const escapeHint = "; in a password, write #, /, ?, @ and % as %23, %2F, %3F, %40 and %25"
+
 // CheckURL reports why the NATS client would refuse urls, the server URLs
 // of Config.URL, or nil: one URL or more, separated by commas (a bare
-// HOST:PORT is nats://), each one a URL, and not WebSocket (ws://, wss://)
-// and other URLs mixed. The error does not quote the URLs, which may hold
-// a password.
+// HOST:PORT is nats://), each one a URL without a path, query or fragment
+// (which a password with an unescaped /, ? or # in it makes of its end,
+// and which the client would take for its host and port), and not
+// WebSocket (ws://, wss://) and other URLs mixed. The error does not quote
+// the URLs, which may hold a password.
 func CheckURL(urls string) error {
 	servers, websockets := 0, 0
 	for _, part := range strings.Split(urls, ",") {
@@ -287,11 +293,12 @@ func CheckURL(urls string) error {
 			s = "nats://" + s
 		}
 		u, err := url.Parse(s)
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = ue.Err
-		}
-		if err != nil {
-			return fmt.Errorf("URL %d cannot be read: %w", servers, err)
+		switch {
+		case err != nil: // its text quotes the URL, which may hold a password
+			return fmt.Errorf("URL %d cannot be read as a URL%s", servers, escapeHint)
+		case u.Path != "" && u.Path != "/" && u.Scheme != "ws" && u.Scheme != "wss" || u.RawQuery != "" || u.ForceQuery ||
+			u.Fragment != "" || strings.Contains(s, "#"):
+			return fmt.Errorf("URL %d has a path, query or fragment (after a /, ? or #), which a NATS URL never has%s", servers, escapeHint)
 		}
 		if u.Scheme == "ws" || u.Scheme == "wss" {
 			websockets++
