@@ -136,8 +136,9 @@ func waitForNames(t *testing.T, dir string, ok func([]string) bool) []string {
 }
 
 // TestServeSaysItUpgradedTheStore: the first start of a build with a newer
-// store schema raised the store's version without a word, after which the
-// older build refused the store. The start now logs it, once.
+// store schema, or a local import, raised the store's version without a
+// word, after which the older build refused the store. The start now logs
+// it, once, and the import says it on stderr.
 func TestServeSaysItUpgradedTheStore(t *testing.T) {
 	data := t.TempDir()
 	serve := []string{"serve", "--addr", "127.0.0.1:0", "--data", data}
@@ -145,20 +146,36 @@ func TestServeSaysItUpgradedTheStore(t *testing.T) {
 	if code, out := runLedgerStopped(t, serve...); code != 0 || strings.Contains(out, said) {
 		t.Fatalf("serve on a new folder: exit %d\n%s", code, out)
 	}
-	db, err := sql.Open("sqlite", filepath.Join(data, "events.db"))
-	if err != nil {
-		t.Fatal(err)
+	downgradeStore(t, data)
+	code, out, errOut := runCLI(t, "import", "--data", data, "--dry-run", samplePath)
+	if code == 2 || strings.Contains(out+errOut, said) {
+		t.Fatalf("a dry run, which only reads: exit %d\n%s%s", code, out, errOut)
 	}
-	_, err = db.Exec("DROP TABLE ledger_identity; PRAGMA user_version = 1") // as the builds before 2026-11-28 left it
-	if cerr := db.Close(); err != nil || cerr != nil {
-		t.Fatal(err, cerr)
+	code, out, errOut = runCLI(t, "import", "--data", data, samplePath)
+	if code == 2 || !strings.Contains(errOut, "ledger import: "+said) || !strings.Contains(errOut, "(from version 1 to 2)") {
+		t.Fatalf("a local import into a store of version 1: exit %d\n%s%s", code, out, errOut)
 	}
-	code, out := runLedgerStopped(t, serve...)
+	downgradeStore(t, data)
+	code, out = runLedgerStopped(t, serve...)
 	if code != 0 || !strings.Contains(out, said) || !strings.Contains(out, `"from_version":1,"to_version":2`) {
 		t.Fatalf("serve on a store of version 1: exit %d\n%s", code, out)
 	}
 	if code, out := runLedgerStopped(t, serve...); code != 0 || strings.Contains(out, said) {
 		t.Fatalf("serve once more: exit %d\n%s", code, out)
+	}
+}
+
+// downgradeStore leaves the SQLite store of the data folder data as the
+// builds before 2026-11-28 left it: schema version 1, no ledger ID.
+func downgradeStore(t *testing.T, data string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(data, "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("DROP TABLE ledger_identity; PRAGMA user_version = 1")
+	if cerr := db.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
 	}
 }
 

@@ -94,7 +94,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		answer, err = importRemote(ctx, f, files[0], bar)
 	} else {
 		var rep domain.ImportReport
-		rep, err = importLocal(ctx, cfg, f, files[0], bar)
+		rep, err = importLocal(ctx, cfg, f, files[0], bar, stderr)
 		answer = api.NewImportAnswer(rep)
 	}
 	bar.finish()
@@ -141,8 +141,9 @@ func interruptedImport(answer api.ImportAnswer, f importFlags) string {
 
 // importLocal imports the file into the configured store as the admin, or
 // as the organisation of --as. It returns the report so far with the
-// error.
-func importLocal(ctx context.Context, cfg config, f importFlags, path string, bar *importBar) (domain.ImportReport, error) {
+// error. A note that opening the store raised its schema version goes
+// to stderr.
+func importLocal(ctx context.Context, cfg config, f importFlags, path string, bar *importBar, stderr io.Writer) (domain.ImportReport, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return domain.ImportReport{}, err
@@ -156,6 +157,9 @@ func importLocal(ctx context.Context, cfg config, f importFlags, path string, ba
 		return domain.ImportReport{}, err
 	}
 	defer store.Close()
+	if from, to, raised := schemaUpgraded(store); raised {
+		fmt.Fprintf(stderr, "ledger import: %s (from version %d to %d)\n", schemaUpgradeNote, from, to)
+	}
 	// No snapshot store: an import reads each patent once, and snapshots are
 	// only a cache for long streams that `ledger serve` keeps.
 	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID})

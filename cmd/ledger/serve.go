@@ -419,17 +419,25 @@ func busNamespace(cfg config, store domain.EventStore) (string, error) {
 // schema version (the SQLite and PostgreSQL stores).
 type schemaUpgrader interface{ SchemaUpgrade() (from, to int) }
 
-// noteSchemaUpgrade logs that opening store raised its schema version:
-// builds before this one can no longer open it, and going back needs a
-// copy made before (README § Upgrading).
-func noteSchemaUpgrade(store domain.EventStore, log *slog.Logger) {
+// schemaUpgradeNote says what opening a store that raised its schema
+// version means (README § Upgrading).
+const schemaUpgradeNote = "the event store's schema was upgraded: builds before this one can no longer open it, and going back needs a copy made before the upgrade"
+
+// schemaUpgraded reports whether opening store raised its schema version,
+// and from and to which.
+func schemaUpgraded(store domain.EventStore) (from, to int, raised bool) {
 	u, ok := store.(schemaUpgrader)
 	if !ok {
-		return
+		return 0, 0, false
 	}
-	if from, to := u.SchemaUpgrade(); from > 0 && from < to {
-		log.Info("the event store's schema was upgraded: builds before this one can no longer open it, and going back needs a copy made before the upgrade",
-			"from_version", from, "to_version", to)
+	from, to = u.SchemaUpgrade()
+	return from, to, from > 0 && from < to
+}
+
+// noteSchemaUpgrade logs that opening store raised its schema version.
+func noteSchemaUpgrade(store domain.EventStore, log *slog.Logger) {
+	if from, to, raised := schemaUpgraded(store); raised {
+		log.Info(schemaUpgradeNote, "from_version", from, "to_version", to)
 	}
 }
 
