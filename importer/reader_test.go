@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -1073,5 +1074,34 @@ func TestWorkbookCopyGoesToTempDir(t *testing.T) {
 	}
 	if entries, err = os.ReadDir(dir); err != nil || len(entries) != 0 {
 		t.Fatalf("the folder holds %v (%v) once the reader closed", entries, err)
+	}
+}
+
+// TestAWorkbookGoneFromUnderTheReaderIsNotTheFilesFault: a workbook given
+// as a regular file is opened again by name; when that fails (its spooled
+// copy removed from under a server) the reader answered that the file was
+// "not a readable .xlsx workbook", blaming the client with the server's
+// path in the message. The failure is now returned as it is.
+func TestAWorkbookGoneFromUnderTheReaderIsNotTheFilesFault(t *testing.T) {
+	book, err := os.ReadFile(filepath.Join("testdata", "patents-zh.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "spooled")
+	if err := os.WriteFile(path, book, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err = importer.NewReader(f)
+	var de *domain.Error
+	if !errors.Is(err, fs.ErrNotExist) || errors.As(err, &de) {
+		t.Fatalf("a workbook whose file is gone: %v, want the failure to open it, not an invalid file", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ func openXLSX(r io.Reader, br *bufio.Reader, tempDir string) (_ *xlsxBook, err e
 	}()
 	b.zip, err = zip.OpenReader(path)
 	if err != nil {
-		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
+		return nil, notReadable(err)
 	}
 	if err := checkUnzippedSize(&b.zip.Reader); err != nil {
 		return nil, err
@@ -68,7 +69,7 @@ func openXLSX(r io.Reader, br *bufio.Reader, tempDir string) (_ *xlsxBook, err e
 	}
 	b.f, err = excelize.OpenFile(path, excelize.Options{TmpDir: tempDir})
 	if err != nil {
-		return nil, domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
+		return nil, notReadable(err)
 	}
 	if len(b.f.GetSheetList()) == 0 {
 		return nil, domain.Invalid("file", "has no worksheet")
@@ -77,6 +78,17 @@ func openXLSX(r io.Reader, br *bufio.Reader, tempDir string) (_ *xlsxBook, err e
 		b.date1904 = *props.Date1904
 	}
 	return b, nil
+}
+
+// notReadable is the error of a workbook that could not be opened: the
+// file's fault (an invalid_argument naming "file"), unless a file or
+// folder of the reader's own failed (its copy gone, its temporary folder
+// full or unwritable), which is returned as it is, not blamed on the file.
+func notReadable(err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return err
+	}
+	return domain.Invalid("file", "is not a readable .xlsx workbook: %v", err)
 }
 
 // sheet starts reading the sheet named name.
