@@ -445,7 +445,8 @@ func (b *Bus) ClaimNodeName(ctx context.Context, node string) (release func(), e
 // than the lease TTL), finds it held by another node that took the name
 // meanwhile: the two then share one durable consumer, and each gets only
 // some of the events until one stops. It returns nil while the node holds
-// its name, and while it waits for NATS to answer.
+// its name or has found no other node holding it (a conflict found before
+// NATS stopped answering stands until the node takes its name again).
 func (b *Bus) NodeNameTaken() error {
 	if err := b.nameTaken.Load(); err != nil {
 		return *err
