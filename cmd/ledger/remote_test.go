@@ -33,7 +33,7 @@ func TestRemoteServerURLIsRefused(t *testing.T) {
 		{"http://admin@" + host, `--server "http://admin@` + host + `" has a user name or password`},
 		{"file:///tmp/x", `--server "file:///tmp/x" is not a server address; want http://HOST:PORT or https://HOST`},
 		{"ftp://admin:pw-s3cret@" + host, `--server "ftp://admin:xxxxx@` + host + `" is not a server address`},
-		{"http://admin:pw-s3cret@" + host + "/%zz", `--server "…@` + host + `/%zz" is not a server address`},
+		{"http://admin:pw-s3cret@" + host + "/%zz", `--server "http://…@` + host + `/%zz" is not a server address`},
 	} {
 		for _, args := range [][]string{{"verify"}, {"import", samplePath}} {
 			data := t.TempDir()
