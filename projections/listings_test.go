@@ -101,6 +101,8 @@ func TestListingsInEffectFollowsTheDate(t *testing.T) {
 		{"ipc class", ListingQuery{IPCPrefix: "H01", Today: date("2024-06-30")}, []int{1, 0, 4}},
 		{"ipc section", ListingQuery{IPCPrefix: "G", Today: date("2024-06-30")}, []int{3}},
 		{"ipc subgroup prefix", ListingQuery{IPCPrefix: "H01M 10/05", Today: date("2024-06-30")}, []int{0}},
+		{"ipc subgroup in q, with those under it", ListingQuery{Text: "H01M 10/05", Today: date("2024-06-30")}, []int{0}},
+		{"ipc main group in q", ListingQuery{Text: "h01m 10", Today: date("2024-06-30")}, []int{0}},
 		{"patentee", ListingQuery{PatenteeID: w.shenzen, Today: date("2024-06-30")}, []int{3}},
 		{"region prefix", ListingQuery{Region: "4403", Today: date("2024-06-30")}, []int{3}},
 		{"fee mode", ListingQuery{FeeMode: domain.FeeLumpSum}, []int{1, 0}},

@@ -202,10 +202,13 @@ func queryTerms(q string) []searchTerm {
 		sm := ipcInQuery.FindStringSubmatch(m)
 		group, _ := strconv.Atoi(sm[2])
 		tok := strings.ToLower(sm[1]) + strconv.Itoa(group)
+		term := searchTerm{tokens: []string{tok}}
 		if sm[3] != "" {
-			tok += "x" + sm[3]
+			// A subgroup finds the subgroups under it too, as the ipc
+			// filter does: H01M 10/05 finds H01M 10/0525.
+			term = searchTerm{tokens: []string{tok + "x" + sm[3]}, prefix: true, codesOnly: true}
 		}
-		terms = append(terms, searchTerm{tokens: []string{tok}})
+		terms = append(terms, term)
 		return " "
 	})
 	words := strings.Fields(q)
