@@ -181,10 +181,11 @@ func (db *DB) Listings(ctx context.Context, q ListingQuery) (_ ListingPage, err 
 // skipping listings meanwhile. It returns the cursor's own score for a
 // patent the search does not find, which only a made-up cursor names.
 func currentScore(ctx context.Context, tx *sql.Tx, terms []searchTerm, after *cursorKey) (any, error) {
+	scored, _ := scoredApart(terms) // as listingKeysInSQL ranks: a filter's terms count for nothing
 	var score float64
 	err := tx.QueryRowContext(ctx, "SELECT "+listingOrders[SortRelevance].key+
 		" FROM lst_search WHERE lst_search MATCH ? AND rowid = (SELECT id FROM lst_patents WHERE number = ?)",
-		matchExpression(terms), after.number).Scan(&score)
+		matchExpression(scored), after.number).Scan(&score)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return after.key, nil
@@ -211,7 +212,14 @@ func (db *DB) listingKeysInMemory(ctx context.Context, tx *sql.Tx, q ListingQuer
 func listingKeysInSQL(ctx context.Context, tx *sql.Tx, q ListingQuery, terms []searchTerm, sortName string,
 	after *cursorKey, limit int) ([]pageKey, int64, error) {
 	order := listingOrders[sortName]
-	from, args := q.fromWhere(matchExpression(terms))
+	// bm25() scores every phrase of the MATCH: a filter's terms are matched
+	// apart, unless there is no other term to match.
+	scored, filters := scoredApart(terms)
+	match, filter := matchExpression(scored), matchExpression(filters)
+	if match == "" {
+		match, filter = filter, ""
+	}
+	from, args := q.fromWhere(match, filter)
 	pageFrom, pageArgs := from, args
 	if after != nil {
 		pageFrom += " AND " + order.after
@@ -297,8 +305,10 @@ const activeOn = `COALESCE((SELECT s.active FROM lst_patent_status s WHERE s.num
 	ORDER BY s.effective_on DESC, s.seq DESC LIMIT 1), 1)`
 
 // fromWhere returns the FROM and WHERE clauses of the query and their
-// arguments.
-func (q ListingQuery) fromWhere(match string) (string, []any) {
+// arguments: match is the FTS5 expression the listings must match and
+// rank by, filter one they must match too without it counting in their
+// rank ("" for none).
+func (q ListingQuery) fromWhere(match, filter string) (string, []any) {
 	today := q.Today.String()
 	var b strings.Builder
 	args := []any{today, today, today}
@@ -314,6 +324,9 @@ func (q ListingQuery) fromWhere(match string) (string, []any) {
 	}
 	if match != "" {
 		add("lst_search MATCH ?", match)
+	}
+	if filter != "" {
+		add("lst_search.rowid IN (SELECT rowid FROM lst_search WHERE lst_search MATCH ?)", filter)
 	}
 	if q.Kind != "" {
 		add("p.kind = ?", string(q.Kind))

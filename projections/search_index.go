@@ -618,10 +618,11 @@ type matcher struct {
 // frequency of the term in each doc (0 for the others) and its IDF;
 // scratch holds hits and weight, and goes back to the pool on release.
 type matcherTerm struct {
-	hits    []int32
-	weight  []uint16 // by doc
-	idf     float64
-	scratch *termScratch
+	hits     []int32
+	weight   []uint16 // by doc
+	idf      float64
+	unscored bool // a filter's term (searchTerm.unscored)
+	scratch  *termScratch
 }
 
 func (f *searchFacts) newMatcher(terms []searchTerm, scratch *scratchPool[termScratch]) *matcher {
@@ -644,7 +645,7 @@ func (f *searchFacts) newMatcher(terms []searchTerm, scratch *scratchPool[termSc
 			idf = 1e-06
 		}
 		s.hits, s.weight = hits, weight
-		m.terms = append(m.terms, matcherTerm{hits: hits, weight: weight, idf: idf, scratch: s})
+		m.terms = append(m.terms, matcherTerm{hits: hits, weight: weight, idf: idf, unscored: t.unscored, scratch: s})
 		if len(hits) == 0 {
 			break // no doc holds every term: the others need not be looked up
 		}
@@ -740,6 +741,9 @@ func (m *matcher) score(f *searchFacts, doc int32) float64 {
 	D := float64(f.summaries[doc].length)
 	score := float64(0)
 	for _, t := range m.terms {
+		if t.unscored {
+			continue
+		}
 		freq := float64(t.weight[doc])
 		score = score + float64(t.idf*(float64(freq*(k1+1))/(freq+float64(k1*(1-b+float64(b*D)/m.avgdl)))))
 	}

@@ -495,3 +495,58 @@ func rebuiltSearchWorld(t *testing.T, seed uint64, n int) (domain.EventStore, st
 	}
 	return st, dir, world, queries
 }
+
+// TestAnIPCFilterDoesNotReorderRelevance: the ipc filter was an FTS5 term
+// of the query, so bm25() scored it with the text's terms, and in
+// relevance order a patent with more codes under the prefix moved up. The
+// filter now only narrows: for random texts and prefixes, the filtered
+// listings come in the order they have without the filter, in the SQL
+// path and from the search index alike.
+func TestAnIPCFilterDoesNotReorderRelevance(t *testing.T) {
+	_, dir, world, _ := rebuiltSearchWorld(t, 11, 0)
+	db := openDB(t, dir)
+	rng := rand.New(rand.NewPCG(11, 12))
+	reordered := func(path string) int {
+		checked := 0
+		for range 200 {
+			q := world.query(rng)
+			if q.Text == "" {
+				continue
+			}
+			q.Sort, q.Limit, q.Cursor = SortRelevance, MaxListingLimit, ""
+			q.IPCPrefix = []string{"H", "H01", "H01M", "H01M 10/", "G06"}[rng.IntN(5)]
+			filtered := listingNumbers(t, db, q)
+			q.IPCPrefix = ""
+			all := listingNumbers(t, db, q)
+			within := slices.DeleteFunc(all, func(n string) bool { return !slices.Contains(filtered, n) })
+			if !slices.Equal(filtered, within) {
+				t.Errorf("%s: %q under an ipc filter came as %v, without it as %v", path, q.Text, filtered, within)
+			}
+			if len(filtered) > 1 {
+				checked++
+			}
+		}
+		return checked
+	}
+	if n := reordered("SQL"); n < 20 {
+		t.Fatalf("only %d queries had two or more filtered listings to order", n)
+	}
+	if err := db.WarmUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reordered("search index")
+}
+
+// listingNumbers returns the numbers of the first page of q's listings.
+func listingNumbers(t *testing.T, db *DB, q ListingQuery) []string {
+	t.Helper()
+	page, err := db.Listings(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%+v: %v", q, err)
+	}
+	numbers := make([]string, len(page.Items))
+	for i, item := range page.Items {
+		numbers[i] = item.Number
+	}
+	return numbers
+}

@@ -163,6 +163,9 @@ type searchTerm struct {
 	tokens    []string
 	prefix    bool // the single token is a prefix
 	codesOnly bool
+	// unscored is a filter's term: required, but no part of the relevance
+	// score, so that a filter narrows the matches without reordering them.
+	unscored bool
 }
 
 // String returns the term in FTS5's query syntax, quoted so that no user
@@ -255,5 +258,18 @@ func distinctTerms(terms []searchTerm) []searchTerm {
 // which the index finds faster than a prefix; else a prefix of the codes'
 // tokens.
 func ipcTerm(prefix string) searchTerm {
-	return searchTerm{tokens: []string{IPCToken(prefix)}, prefix: len(prefix) != 4, codesOnly: true}
+	return searchTerm{tokens: []string{IPCToken(prefix)}, prefix: len(prefix) != 4, codesOnly: true, unscored: true}
+}
+
+// scoredApart returns the terms that make the relevance score and the
+// filters' terms (unscored), each in their order.
+func scoredApart(terms []searchTerm) (scored, filters []searchTerm) {
+	for _, t := range terms {
+		if t.unscored {
+			filters = append(filters, t)
+		} else {
+			scored = append(scored, t)
+		}
+	}
+	return scored, filters
 }
