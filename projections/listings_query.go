@@ -326,7 +326,10 @@ func (q ListingQuery) fromWhere(match, filter string) (string, []any) {
 		add("lst_search MATCH ?", match)
 	}
 	if filter != "" {
-		add("lst_search.rowid IN (SELECT rowid FROM lst_search WHERE lst_search MATCH ?)", filter)
+		// The unary + keeps the rowid from being offered to FTS5 as a
+		// constraint: the search is driven by match, and the filter's rows
+		// are read once, not the filter's search run again for every row.
+		add("+lst_search.rowid IN (SELECT rowid FROM lst_search WHERE lst_search MATCH ?)", filter)
 	}
 	if q.Kind != "" {
 		add("p.kind = ?", string(q.Kind))
