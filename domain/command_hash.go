@@ -12,15 +12,25 @@ import (
 
 // commandHashes are the fingerprints of a command that a repeat under the
 // same idempotency key must match: current, recorded with the command's
-// events, and legacy, the form recorded before 2026-11-29 (see
+// events, and the legacy form recorded before 2026-11-29 (see
 // legacyFieldsJSON), which a repeat of a command recorded then still
-// matches.
-type commandHashes struct{ current, legacy string }
+// matches. The legacy form is computed only when a recorded hash is not
+// the current one: every command hashes, few are repeats.
+type commandHashes struct {
+	current      string
+	kind, target string
+	fields       any
+}
+
+// legacy returns the hash in the form recorded before 2026-11-29.
+func (h commandHashes) legacy() string {
+	return hashFields(h.kind, h.target, legacyFieldsJSON(h.fields))
+}
 
 // matches reports whether recorded, the hash an earlier command under the
 // same key recorded, is this command's.
 func (h commandHashes) matches(recorded string) bool {
-	return recorded == h.current || recorded == h.legacy
+	return recorded == h.current || recorded == h.legacy()
 }
 
 // commandHash fingerprints a command's kind, target and fields. The
@@ -30,8 +40,7 @@ func (h commandHashes) matches(recorded string) bool {
 // leaves at zero, does not change the hash, so the repeat still answers
 // the first result.
 func commandHash(kind, target string, fields any) commandHashes {
-	return commandHashes{current: hashFields(kind, target, canonicalFields(fields)),
-		legacy: hashFields(kind, target, legacyFieldsJSON(fields))}
+	return commandHashes{current: hashFields(kind, target, canonicalFields(fields)), kind: kind, target: target, fields: fields}
 }
 
 func hashFields(kind, target string, data []byte) string {
