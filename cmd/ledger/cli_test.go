@@ -49,7 +49,8 @@ func runLedgerStopped(t *testing.T, args ...string) (int, string) {
 }
 
 // TestServeRefusesBadLimits: a --body-limit or --rate-limit that is not a
-// positive amount, or --trusted-proxies that are not addresses, is a user mistake: exit 2 naming the flag, never a panic,
+// positive amount, or --trusted-proxies that are not addresses or that
+// --trust-proxy=false contradicts, is a user mistake: exit 2 naming the flag, never a panic,
 // a server that answers every request 413, or a silent default.
 func TestServeRefusesBadLimits(t *testing.T) {
 	for _, c := range []struct {
@@ -65,6 +66,7 @@ func TestServeRefusesBadLimits(t *testing.T) {
 		{[]string{"--rate-limit", "fast"}, `--rate-limit "fast"`},
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, `--trusted-proxies "10.0.0.0/33"`},
 		{[]string{"--trusted-proxies", "10.0.0.5, proxy.internal"}, `--trusted-proxies "10.0.0.5, proxy.internal" (env LEDGER_TRUSTED_PROXIES): "proxy.internal" is neither`},
+		{[]string{"--trust-proxy=false", "--trusted-proxies", "10.0.0.5"}, `--trust-proxy=false (env LEDGER_TRUST_PROXY) contradicts --trusted-proxies`},
 	} {
 		data := filepath.Join(t.TempDir(), "data")
 		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, c.args...)
@@ -131,6 +133,22 @@ func TestServeRefusesBadBooleanEnvironment(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("LEDGER_TEST_BOOL=%s: %v, %v; want %v", value, got, err, want)
 		}
+	}
+}
+
+// TestTrustProxyOffContradictsTrustedProxies: proxies named in the
+// environment beside LEDGER_TRUST_PROXY=no are refused (exit 2), not
+// trusted against the operator's word; --trust-proxy on the command line
+// wins over the variable and starts the server.
+func TestTrustProxyOffContradictsTrustedProxies(t *testing.T) {
+	t.Setenv("LEDGER_TRUST_PROXY", "no")
+	t.Setenv("LEDGER_TRUSTED_PROXIES", "10.0.0.5")
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code != 2 || !strings.Contains(out, "contradicts --trusted-proxies") {
+		t.Errorf("LEDGER_TRUST_PROXY=no with LEDGER_TRUSTED_PROXIES: exit %d, output %q", code, out)
+	}
+	if code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--trust-proxy"); code != 0 {
+		t.Errorf("--trust-proxy with LEDGER_TRUST_PROXY=no and LEDGER_TRUSTED_PROXIES: exit %d, output %q", code, out)
 	}
 }
 

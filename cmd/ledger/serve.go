@@ -40,6 +40,9 @@ var _ api.ReadModels = (*projections.Pipeline)(nil)
 type serveFlags struct {
 	demo       bool
 	trustProxy bool
+	// trustProxyOff says that --trust-proxy (or LEDGER_TRUST_PROXY) was
+	// given as false, which --trusted-proxies would contradict.
+	trustProxyOff bool
 	// trustedProxiesText is --trusted-proxies as given; check parses it
 	// into trustedProxies.
 	trustedProxiesText string
@@ -65,6 +68,9 @@ func (sf *serveFlags) check() error {
 		return fmt.Errorf("--body-limit %q (env LEDGER_BODY_LIMIT): want a positive size, e.g. 1M, 512K or 2MiB", sf.bodyLimit)
 	}
 	sf.trustedProxies, err = parseTrustedProxies(sf.trustedProxiesText)
+	if err == nil && sf.trustProxyOff && len(sf.trustedProxies) > 0 {
+		return errors.New("--trust-proxy=false (env LEDGER_TRUST_PROXY) contradicts --trusted-proxies (env LEDGER_TRUSTED_PROXIES), which trusts the proxies it names: drop one of them")
+	}
 	return err
 }
 
@@ -116,6 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageExit(err)
 	}
 	envErr := unsetFlagErrors(fs, map[string]error{"trust-proxy": trustProxyErr, "memory-indexes": memoryIndexesErr})
+	sf.trustProxyOff = !sf.trustProxy && (flagGiven(fs, "trust-proxy") || os.Getenv("LEDGER_TRUST_PROXY") != "")
 	if err := errors.Join(envErr, cfg.checkChoices(fs), sf.check()); err != nil {
 		fmt.Fprintf(stderr, "ledger serve: %v\n", err)
 		return 2
