@@ -520,12 +520,18 @@ func csvText(v any) string {
 	case day:
 		return domain.Date(v).String()
 	case string:
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		if formulaLike(v) {
 			return "'" + v
 		}
 		return v
 	}
 	return fmt.Sprint(v)
+}
+
+// formulaLike says whether a spreadsheet would read text s, typed into a
+// cell, as a formula.
+func formulaLike(s string) bool {
+	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
 }
 
 // writeCSVDocument writes doc as CSV. A report starts with the BOM, the
@@ -572,8 +578,10 @@ func writeCSVRows(cw *csv.Writer, rows [][]any) error {
 
 // writeWorkbook writes doc to the first sheet of an Excel workbook: the
 // title in bold, the header block, a blank row, the table with its heading
-// row in bold; counts as integers, money as yuan formatted "#,##0.00" and
-// days as dates formatted "yyyy-mm-dd".
+// row in bold; counts as integers, money as yuan formatted "#,##0.00",
+// days as dates formatted "yyyy-mm-dd", and text that a spreadsheet would
+// read as a formula in the text format "@", so that it stays text when the
+// cell is edited.
 func writeWorkbook(w *bytes.Buffer, doc document) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -648,7 +656,7 @@ func usedRange(rows [][]any) string {
 }
 
 // workbookStyles are the cell styles of a workbook download.
-type workbookStyles struct{ title, label, head, money, integer, date int }
+type workbookStyles struct{ title, label, head, money, integer, date, text int }
 
 // newWorkbookStyles adds the styles of a download to f.
 func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
@@ -666,6 +674,7 @@ func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
 		{&st.money, &excelize.Style{CustomNumFmt: &moneyFmt}},
 		{&st.integer, &excelize.Style{NumFmt: 1}}, // "0"
 		{&st.date, &excelize.Style{CustomNumFmt: &dateFmt}},
+		{&st.text, &excelize.Style{NumFmt: 49}}, // "@": what is typed in stays text
 	} {
 		id, err := f.NewStyle(s.style)
 		if err != nil {
@@ -709,6 +718,9 @@ func layOutWorkbook(doc document, st workbookStyles) (rows [][]any, widths map[i
 		case string:
 			if style != st.title {
 				measure(col, v)
+			}
+			if style == 0 && formulaLike(v) {
+				style = st.text // a cell edited in Excel must not turn into a formula
 			}
 		}
 		return excelize.Cell{StyleID: style, Value: v}

@@ -399,7 +399,8 @@ func TestExcelReportFollowsAcceptLanguage(t *testing.T) {
 
 // TestReportsDefuseFormulas: an organisation's name that a spreadsheet
 // would run as a formula is shown after an apostrophe in a CSV report and
-// is a text cell, never a formula, in Excel.
+// is a text cell, never a formula, in Excel, formatted as text so that
+// editing the cell keeps it text.
 func TestReportsDefuseFormulas(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	names := []string{"=1+1大学", "+1大学", "-1大学", "@SUM(A1)大学"}
@@ -430,7 +431,27 @@ func TestReportsDefuseFormulas(t *testing.T) {
 		if value != name || formula != "" || typ == excelize.CellTypeFormula {
 			t.Errorf("%q: Excel cell %s %q, formula %q, type %v", name, cells[0], value, formula, typ)
 		}
+		if numFmt := cellNumFmt(t, f, sheet, cells[0]); numFmt != 49 {
+			t.Errorf("%q: Excel cell %s has number format %d, not text (49): editing it would make it a formula", name, cells[0], numFmt)
+		}
 	}
+	if numFmt := cellNumFmt(t, f, sheet, "A1"); numFmt != 0 {
+		t.Errorf("the title has number format %d, want General (0)", numFmt)
+	}
+}
+
+// cellNumFmt returns the built-in number format of a workbook cell.
+func cellNumFmt(t *testing.T, f *excelize.File, sheet, cell string) int {
+	t.Helper()
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	style, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return style.NumFmt
 }
 
 // TestFilteredDownloadsHaveTheirOwnFileNames: a tally's file name names
