@@ -1,8 +1,10 @@
 package domain
 
 import (
+	_ "embed"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // RegionCode is a 6-digit administrative division code (GB/T 2260), e.g.
@@ -66,4 +68,39 @@ func (r RegionCode) truncate(n int) RegionCode {
 		return ""
 	}
 	return RegionCode(string(r[:n]) + strings.Repeat("0", 6-n))
+}
+
+// regionNamesText is region_names.txt: the names of the divisions of
+// GB/T 2260 as the National Bureau of Statistics listed them in 2023.
+//
+//go:embed region_names.txt
+var regionNamesText string
+
+// regionNames maps the 6-digit codes of regionNamesText to their names.
+var regionNames = sync.OnceValue(func() map[string]string {
+	names := map[string]string{}
+	for line := range strings.Lines(regionNamesText) {
+		code, name, ok := strings.Cut(strings.TrimRight(line, "\r\n"), "\t")
+		if ok && !strings.HasPrefix(code, "#") {
+			names[code] = name
+		}
+	}
+	return names
+})
+
+// RegionName returns the name of a region code, or of the start of one
+// that names a province (44 or 440000: 广东省), a city (4401 or 440100:
+// 广州市; a municipality's 110100 is 北京市) or a district or county
+// (440106: 天河区), as the National Bureau of Statistics listed them in
+// 2023. It returns false for a code the list does not hold (one retired
+// before then or made since, or no code at all).
+func RegionName(code string) (string, bool) {
+	switch len(code) {
+	case 2:
+		code += "0000"
+	case 4:
+		code += "00"
+	}
+	name, ok := regionNames()[code]
+	return name, ok
 }

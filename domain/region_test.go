@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -89,4 +90,56 @@ func FuzzParseRegionCode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRegionName: districts, cities and provinces are named by their
+// codes or the starts of them; a municipality's city code by the
+// municipality; a code the list lacks, or no code, by nothing.
+func TestRegionName(t *testing.T) {
+	for code, want := range map[string]string{
+		"440106": "天河区", "440113": "番禺区", "4401": "广州市", "440100": "广州市", "44": "广东省", "440000": "广东省",
+		"110100": "北京市", "500100": "重庆市", "441900": "东莞市", "659000": "自治区直辖县级行政区划", "810000": "香港特别行政区",
+	} {
+		if got, ok := domain.RegionName(code); !ok || got != want {
+			t.Errorf("RegionName(%q) = %q, %v; want %q", code, got, ok, want)
+		}
+	}
+	for _, code := range []string{"", "4", "440", "440199", "449999", "990000", "44010", "4401060", "# Nam"} {
+		if got, ok := domain.RegionName(code); ok {
+			t.Errorf("RegionName(%q) = %q, want none", code, got)
+		}
+	}
+}
+
+// TestRegionNamesTable: every code of the embedded list is a region code
+// ParseRegionCode accepts, given once and in order, with the name
+// RegionName gives it; the list holds every province and about 3,000
+// districts and counties.
+func TestRegionNamesTable(t *testing.T) {
+	text, err := os.ReadFile("region_names.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	levels := map[string]int{}
+	for line := range strings.Lines(string(text)) {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		code, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		if _, err := domain.ParseRegionCode(code); !ok || err != nil || strings.TrimSpace(name) != name || name == "" {
+			t.Fatalf("line %q: code %v, name %q", line, err, name)
+		}
+		if got, _ := domain.RegionName(code); got != name {
+			t.Errorf("RegionName(%s) = %q, the list says %q", code, got, name)
+		}
+		if len(codes) > 0 && code <= codes[len(codes)-1] {
+			t.Fatalf("code %s comes after %s", code, codes[len(codes)-1])
+		}
+		codes = append(codes, code)
+		levels[domain.RegionCode(code).Level()]++
+	}
+	if levels["province"] != 34 || levels["city"] < 330 || levels["district"] < 2900 {
+		t.Errorf("levels %v: want 34 provinces, 330 cities or more, 2,900 districts or more", levels)
+	}
 }
