@@ -65,12 +65,12 @@ func (s *Server) dealsByRegion(c echo.Context) error {
 		regionDealsTable)
 }
 
-// regionDealsTable lays the deals by region out as rows for download: a
-// header and one row per region.
+// regionDealsTable lays the deals by region out as the rows of a report:
+// a header and one row per region, with its name.
 func regionDealsTable(a regionDealsAnswer) [][]any {
-	rows := [][]any{{heading("region_code"), heading("deals"), heading("fees_fen")}}
+	rows := [][]any{{heading("region_code"), heading("region_name"), heading("deals"), heading("fees_fen")}}
 	for _, r := range a.Regions {
-		rows = append(rows, []any{r.Region, r.Deals, fen(r.FeesFen)})
+		rows = append(rows, []any{r.Region, regionNamed(r.Region), r.Deals, fen(r.FeesFen)})
 	}
 	return rows
 }

@@ -39,6 +39,10 @@ type (
 	// term is a text the catalogue translates, such as the total row's
 	// label "dash.total".
 	term string
+	// regionNamed is a region code (or the start of one: 44, 4401) shown
+	// by its name: the catalogue's in the request's language, else the
+	// GB/T 2260 name (domain.RegionName), else empty.
+	regionNamed string
 	// counted is a text the catalogue translates with a count in it: its
 	// entry key is a format with one %d.
 	counted struct {
@@ -281,6 +285,8 @@ func translateTable(rows [][]any, t func(string) string) [][]any {
 				out[i][j] = t(string(v))
 			case counted:
 				out[i][j] = fmt.Sprintf(t(v.key), v.n)
+			case regionNamed:
+				out[i][j], _ = regionName(t, string(v))
 			default:
 				out[i][j] = v
 			}

@@ -93,6 +93,15 @@ func TestEveryDownloadHoldsTheJSONFigures(t *testing.T) {
 	}
 }
 
+// withoutColumn returns rows without their column j.
+func withoutColumn(rows [][]string, j int) [][]string {
+	out := make([][]string, len(rows))
+	for i, row := range rows {
+		out[i] = slices.Delete(slices.Clone(row), j, min(j+1, len(row)))
+	}
+	return out
+}
+
 // csvEscaped returns rows with each text that a spreadsheet would run as
 // a formula led by an apostrophe, as a CSV download shows it (OpenAPI:
 // layout).
@@ -174,6 +183,9 @@ func reportSheet(t *testing.T, path string, f *excelize.File, first string) [][]
 // (the review coverage's universities), on the total row only.
 func compareReport(t *testing.T, name string, report, data [][]string, lang string, xlsx bool) {
 	t.Helper()
+	if strings.Contains(name, "/deals-by-region") {
+		report = withoutColumn(report, 1) // the region's name, beside its code (TestDealsByRegion)
+	}
 	if len(report) != len(data) {
 		t.Fatalf("%s: %d rows, the data table %d", name, len(report), len(data))
 	}

@@ -17,6 +17,9 @@ import (
 // *domain.Error for a query it cannot run (a bad cursor, say).
 type ListingSearch interface {
 	Listings(ctx context.Context, q projections.ListingQuery) (projections.ListingPage, error)
+	// PatenteeRegions returns the region codes of the organisations that
+	// hold patents, in order, which the search page suggests.
+	PatenteeRegions(ctx context.Context) ([]string, error)
 }
 
 // TallyReader computes tallies, rankings and the review coverage. It

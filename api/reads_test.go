@@ -463,13 +463,14 @@ func (h *readsHarness) shanghaiDeals() {
 
 // TestDashboardListsTheBusiestDistricts: the dashboard's districts are
 // those of the licensors with the most deals in its range, wherever they
-// are, named when the page knows the name and by code otherwise.
+// are, named in the page's language when the catalogue has the name, by
+// the GB/T 2260 name otherwise, and by code alone when no name is known.
 func TestDashboardListsTheBusiestDistricts(t *testing.T) {
 	h := newReadsHarness(t, readsOptions{})
 	h.declared(1)
 	h.shanghaiDeals()
 	_, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")
-	first := strings.Index(string(page), "<tr><td>310104</td><td>2</td>")
+	first := strings.Index(string(page), "<tr><td>徐汇区 (310104)</td><td>2</td>")
 	second := strings.Index(string(page), "<tr><td>Tianhe (440106)</td><td>1</td>")
 	if first < 0 || second < first {
 		t.Fatalf("the districts, busiest first: at %d and %d in\n%s", first, second, page)
@@ -528,9 +529,15 @@ func TestDealsByRegion(t *testing.T) {
 	}
 	_, body := h.getWith(path + "&format=csv&layout=report&lang=en")
 	meta, rows := splitCSV(t, body)
-	if meta["Level"] != "district" || !slices.Equal(rows[0], []string{"Region code", "Deals", "Fees (yuan)"}) ||
-		!slices.Equal(rows[2], []string{"440106", "1", "50000.00"}) || len(rows) != 3 {
+	if meta["Level"] != "district" || !slices.Equal(rows[0], []string{"Region code", "Region", "Deals", "Fees (yuan)"}) ||
+		!slices.Equal(rows[1], []string{"310104", "徐汇区", "2", "0.00"}) ||
+		!slices.Equal(rows[2], []string{"440106", "Tianhe", "1", "50000.00"}) || len(rows) != 3 {
 		t.Errorf("CSV: %v %q", meta, rows)
+	}
+	_, body = h.getWith(path + "&format=csv&layout=report&lang=zh&level=province")
+	if _, rows := splitCSV(t, body); len(rows) != 3 || !slices.Equal(rows[0][:2], []string{"地区代码", "地区名称"}) ||
+		!slices.Equal(rows[1][:2], []string{"31", "上海市"}) || !slices.Equal(rows[2][:2], []string{"44", "广东省"}) {
+		t.Errorf("CSV by province: %q", rows)
 	}
 	for query, field := range map[string]string{"?to=2024-12-31": "from", "?from=2024-01-01&to=2023-12-31": "to",
 		"?from=2024-01-01&to=2024-12-31&level=county": "level", "?from=2024-01-01&to=2024-12-31&limit=0": "limit",

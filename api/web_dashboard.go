@@ -63,8 +63,8 @@ func coverageRowOf(name string, f projections.CoverageFigures) coverageRow {
 // with the most deals in its range.
 const dashboardDistricts = 10
 
-// regionLabel names a region code in the page's language when the page
-// knows its name, and is the code otherwise.
+// regionLabel names a region code, in the page's language when the
+// catalogue has the name, and is the code alone when no name is known.
 func regionLabel(t func(string) string, code string) string {
 	if name, ok := regionName(t, code); ok {
 		return name + " (" + code + ")"
@@ -72,11 +72,14 @@ func regionLabel(t func(string) string, code string) string {
 	return code
 }
 
-// regionName returns the name of a region code in t's language, and
-// whether the catalogue knows it.
+// regionName returns the name of a region code (or of the start of one:
+// 44, 4401) in t's language when the catalogue has it, else its GB/T 2260
+// name, and whether either knows it.
 func regionName(t func(string) string, code string) (string, bool) {
-	name := t("region." + code)
-	return name, name != "region."+code
+	if name := t("region." + code); name != "region."+code {
+		return name, true
+	}
+	return domain.RegionName(code)
 }
 
 // districtRow is one district's deals in the dashboard's range.

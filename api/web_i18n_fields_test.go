@@ -224,3 +224,19 @@ func TestEnumValuesReadAsTheirLabels(t *testing.T) {
 		t.Errorf("labelEnums(%#v) = %#v; want typed text and unknown values as they were", args, got)
 	}
 }
+
+// TestRegionLabel: a region is named in the page's language when the
+// catalogue has the name, by its GB/T 2260 name otherwise, and by its code
+// alone when no name is known.
+func TestRegionLabel(t *testing.T) {
+	for lang, cases := range map[string]map[string]string{
+		"en": {"440106": "Tianhe (440106)", "310104": "徐汇区 (310104)", "4401": "Guangzhou (4401)", "3101": "上海市 (3101)", "449999": "449999"},
+		"zh": {"440106": "天河区 (440106)", "310104": "徐汇区 (310104)", "31": "上海市 (31)", "44": "广东省 (44)"},
+	} {
+		for code, want := range cases {
+			if got := regionLabel(translator(lang), code); got != want {
+				t.Errorf("%s: regionLabel(%s) = %q, want %q", lang, code, got, want)
+			}
+		}
+	}
+}

@@ -286,3 +286,22 @@ func TestDashboardAndSearchMarkRegionsAndLanguages(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchSuggestsThePatenteesRegions: the search page's region field
+// suggests the cities and districts of the organisations holding patents,
+// named, a city before its districts, and no region where no patentee is.
+func TestSearchSuggestsThePatenteesRegions(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	h.declared(1)
+	h.shanghaiDeals()
+	_, page := h.getPage("/?lang=en", "")
+	start, end := strings.Index(page, `<datalist id="regions">`), strings.Index(page, `</datalist>`)
+	if start < 0 || end < start {
+		t.Fatalf("no region suggestions in\n%s", page)
+	}
+	want := `<datalist id="regions"><option value="3101">上海市</option><option value="310104">徐汇区</option>` +
+		`<option value="4401">Guangzhou</option><option value="440106">Tianhe</option>`
+	if got := page[start:end]; got != want {
+		t.Errorf("suggestions\n%s\nwant\n%s", got, want)
+	}
+}

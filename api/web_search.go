@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -48,9 +49,49 @@ type searchPage struct {
 	Sorts    []string
 }
 
-// districts are the regions the search page suggests by name; its region
-// field takes any region code or the start of one.
-var districts = [][2]string{{"4401", "region.4401"}, {"440106", "region.440106"}, {"440105", "region.440105"}, {"440113", "region.440113"}}
+// maxRegionSuggestions bounds the regions the search page suggests: past
+// it, the cities alone.
+const maxRegionSuggestions = 300
+
+// regionSuggestions are the regions the search page's region field
+// suggests (regionChoices of the patentees' regions), each as its code and
+// its name ("" when none is known). The field takes any region code or the
+// start of one.
+func (s *Server) regionSuggestions(ctx context.Context, t func(string) string) ([][2]string, error) {
+	codes, err := s.reads.PatenteeRegions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	choices := regionChoices(codes)
+	out := make([][2]string, len(choices))
+	for i, code := range choices {
+		name, _ := regionName(t, code)
+		out[i] = [2]string{code, name}
+	}
+	return out, nil
+}
+
+// regionChoices returns the cities (4 digits) and districts of the sorted
+// region codes, a city before its districts, or the cities alone when
+// there would be more than maxRegionSuggestions.
+func regionChoices(codes []string) []string {
+	var cities, all []string
+	for _, code := range codes {
+		if len(code) != 6 {
+			continue
+		}
+		if len(cities) == 0 || cities[len(cities)-1] != code[:4] {
+			cities, all = append(cities, code[:4]), append(all, code[:4])
+		}
+		if code[4:] != "00" {
+			all = append(all, code)
+		}
+	}
+	if len(all) > maxRegionSuggestions {
+		return cities
+	}
+	return all
+}
 
 // searchPageHandler is the listing search (/): the API's filters as a form,
 // results with fee terms in words, and paging.
@@ -61,7 +102,7 @@ func (s *Server) searchPageHandler(c echo.Context) error { return s.searchPage(c
 // problem, that the visitor may correct it.
 func (s *Server) searchPage(c echo.Context, refused error) error {
 	p := s.newPage(c, translator(pageLang(c))("nav.search"))
-	sp := &searchPage{Query: map[string]string{}, Regions: districts,
+	sp := &searchPage{Query: map[string]string{},
 		Kinds: []domain.PatentKind{domain.KindInvention, domain.KindUtilityModel, domain.KindDesign},
 		Sorts: []string{"relevance", "newest", "fee"}}
 	for _, k := range []string{"q", "ipc", "kind", "region", "fee_mode", "max_fee_yuan", "sort", "patentee_id"} {
@@ -74,8 +115,12 @@ func (s *Server) searchPage(c echo.Context, refused error) error {
 		}
 	}
 	err := refused
-	if err == nil && s.reads == nil {
-		err = &unavailableError{detail: "read models are not running"}
+	if s.reads == nil {
+		err = cmp.Or(err, error(&unavailableError{detail: "read models are not running"}))
+	} else {
+		var suggestErr error
+		sp.Regions, suggestErr = s.regionSuggestions(c.Request().Context(), translator(p.Lang))
+		err = cmp.Or(err, suggestErr)
 	}
 	if err == nil {
 		err = s.runSearch(c, p, sp)

@@ -1395,3 +1395,23 @@ func TestRefusedSigninMarksTheKeyField(t *testing.T) {
 		t.Errorf("the sign-in page before any attempt marks the key field: %s", field)
 	}
 }
+
+// TestRegionChoices: the cities and districts of the patentees' regions,
+// a city before its districts and a city code (xxxx00) as its city alone;
+// past maxRegionSuggestions, the cities alone.
+func TestRegionChoices(t *testing.T) {
+	got := regionChoices([]string{"310104", "440100", "440105", "440106", "450103"})
+	if want := []string{"3101", "310104", "4401", "440105", "440106", "4501", "450103"}; !slices.Equal(got, want) {
+		t.Errorf("regionChoices = %q, want %q", got, want)
+	}
+	var many []string
+	for city := 1; city <= 30; city++ {
+		for district := 1; district <= 10; district++ {
+			many = append(many, fmt.Sprintf("44%02d%02d", city, district))
+		}
+	}
+	got = regionChoices(many)
+	if len(got) != 30 || got[0] != "4401" || got[29] != "4430" {
+		t.Errorf("330 choices: %d, %q…", len(got), got[:min(len(got), 3)])
+	}
+}

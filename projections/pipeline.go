@@ -420,6 +420,12 @@ func (p *Pipeline) Listings(ctx context.Context, q ListingQuery) (ListingPage, e
 	return p.db.Listings(ctx, q)
 }
 
+// PatenteeRegions lists the regions of the patentees; see
+// DB.PatenteeRegions.
+func (p *Pipeline) PatenteeRegions(ctx context.Context) ([]string, error) {
+	return p.db.PatenteeRegions(ctx)
+}
+
 // Tally answers a tally query; see DB.Tally.
 func (p *Pipeline) Tally(ctx context.Context, q TallyQuery) (Tally, error) { return p.db.Tally(ctx, q) }
 
