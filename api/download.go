@@ -81,11 +81,11 @@ type document struct {
 // and terms translated into the request's language (pageLang: ?lang=,
 // Accept-Language, then Chinese), and a header block naming the figures,
 // the request's filters and the generation time.
-func reportDocument(c echo.Context, rows [][]any) document {
+func (s *Server) reportDocument(c echo.Context, rows [][]any) document {
 	lang := pageLang(c)
 	t := translator(lang)
 	now := time.Now()
-	doc := document{title: downloadTitle(c, lang), meta: downloadFilters(c, t), generated: now}
+	doc := document{title: downloadTitle(c, lang), meta: downloadFilters(c, t, s.orgNamesOf(c.Request().Context())), generated: now}
 	doc.meta = append(doc.meta,
 		[2]string{t("download.generated_utc"), now.UTC().Format(time.RFC3339)},
 		[2]string{t("download.generated_local"), now.In(domain.Shanghai).Format(time.RFC3339)})
@@ -386,9 +386,10 @@ var downloadParamsOrder = []string{"period", "from", "to", "as_of", "level", "me
 	"region", "ipc", "kind", "sme", "campaign", "sort", "limit"}
 
 // downloadFilters lists the request's parameters (and the defaults of the
-// missing period or metric) as label–value rows; format, layout, lang and
-// min_position are not filters.
-func downloadFilters(c echo.Context, t func(string) string) [][2]string {
+// missing period or metric) as label–value rows, an organisation's ID
+// followed by its name; format, layout, lang and min_position are not
+// filters.
+func downloadFilters(c echo.Context, t func(string) string, orgName orgNames) [][2]string {
 	q := c.QueryParams()
 	subject := downloadSubject(c)
 	values := map[string]string{}
@@ -420,7 +421,11 @@ func downloadFilters(c echo.Context, t func(string) string) [][2]string {
 		if label == "filter."+k {
 			label = k
 		}
-		out = append(out, [2]string{label, filterValue(k, v, t)})
+		value := filterValue(k, v, t)
+		if name, ok := orgName(v); ok && (k == "patentee_id" || k == "licensee_id") {
+			value = v + " " + name
+		}
+		out = append(out, [2]string{label, value})
 	}
 	return out
 }

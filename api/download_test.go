@@ -197,6 +197,23 @@ func TestDownloadTallyCSVInBothLanguages(t *testing.T) {
 	}
 }
 
+// TestReportNamesItsOrganisationFilters: a report's header block names
+// the patentee and licensee it is filtered by after their IDs, as people
+// read it; the data file's name keeps the IDs.
+func TestReportNamesItsOrganisationFilters(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	_, body := h.getWith("/v1/tallies/deals?from=2024-01-01&to=2024-06-30&format=csv&layout=report&lang=en&patentee_id=" + h.uni +
+		"&licensee_id=" + h.sme + "&min_position=" + pos)
+	meta, rows := splitCSV(t, body)
+	if meta["Patentee ID"] != h.uni+" 华南理工大学" || meta["Licensee ID"] != h.sme+" 广州星能电池科技有限公司" {
+		t.Errorf("header block %q", meta)
+	}
+	if total := rows[len(rows)-1]; !slices.Equal(total[:2], []string{"Total", "1"}) {
+		t.Errorf("total row %q", total)
+	}
+}
+
 // sheetRows returns the first sheet's rows and the index of the table's
 // heading row: the row after the blank one, whose first cell must be first.
 func sheetRows(t *testing.T, f *excelize.File, first string) ([][]string, int) {

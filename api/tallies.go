@@ -106,7 +106,7 @@ func answerFigures[T any](s *Server, c echo.Context, form downloadForm, compute 
 	case form.layout == layoutReport:
 		// The report's name ends in its layout and language: the data file
 		// of the same figures, in fen, has the name without them.
-		return download(c, form.format, name(figures)+"-report-"+pageLang(c), reportDocument(c, table(figures)), release)
+		return download(c, form.format, name(figures)+"-report-"+pageLang(c), s.reportDocument(c, table(figures)), release)
 	}
 	rows, err := dataTable(figures)
 	if err != nil {
