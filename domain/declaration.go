@@ -29,8 +29,8 @@ func (c FileDeclaration) Validate() error {
 		fe.Add("fee.mode", err)
 	}
 	switch {
-	case c.TermMonths == 0: // a blank cell of an import, or a form's empty field
-		fe.Addf("term_months", "is required: the licence term in months, 1 to %d", maxTermMonths)
+	case c.TermMonths == 0: // absent, 0, a blank cell of an import, or a form's empty field
+		fe.Addf("term_months", "is missing or 0: want the licence term in months, 1 to %d", maxTermMonths)
 	case c.TermMonths < 1 || c.TermMonths > maxTermMonths:
 		fe.Addf("term_months", "must be between 1 and %d", maxTermMonths)
 	}

@@ -811,10 +811,11 @@ func TestAddUnreported(t *testing.T) {
 	}
 }
 
-// TestDeclarationTermIsRequired: a term left blank (0, as an import's empty
-// cell reads) is named as required, one out of range as out of range.
+// TestDeclarationTermIsRequired: a term left blank or given as 0 (as an
+// import's empty cell reads) is named as missing or 0, one out of range as
+// out of range.
 func TestDeclarationTermIsRequired(t *testing.T) {
-	for months, want := range map[int]string{0: "term_months: is required", 241: "term_months: must be between 1 and 240", -1: "term_months: must be between"} {
+	for months, want := range map[int]string{0: "term_months: is missing or 0: want the licence term in months, 1 to 240", 241: "term_months: must be between 1 and 240", -1: "term_months: must be between"} {
 		c := declareOn("2024-03-01")
 		c.TermMonths = months
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
