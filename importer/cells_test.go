@@ -91,8 +91,69 @@ func TestDatesWithAZone(t *testing.T) {
 		"2020-03-04 16:00:00 +0000":     "2020-03-05",
 		"2020-03-04T16:00:00":           "2020-03-04",
 		"2020-03-04 16:00":              "2020-03-04",
+		// Zones as databases, logs and other systems write them.
+		"2023-01-04 16:00:00+00":        "2023-01-05", // PostgreSQL's timestamptz
+		"2023-01-04 16:00:00.123+00":    "2023-01-05",
+		"2023-01-04 23:00:00-05":        "2023-01-05",
+		"2023-01-04T16:00:00 UTC":       "2023-01-05",
+		"2023-01-04 16:00:00 GMT":       "2023-01-05",
+		"2023-01-04 16:00 UTC":          "2023-01-05",
+		"2023-01-04T16:00:00 Z":         "2023-01-05",
+		"2023-01-04T16:00:00 +00:00":    "2023-01-05",
+		"2023-01-04T16:00:00Z[UTC]":     "2023-01-05", // RFC 9557
+		"2023-01-04 16:00:00 +0000 UTC": "2023-01-05", // as Go writes times
+		"2023-01-04T16:00:00UTC+8":      "2023-01-04",
+		"2023-01-04t16:00:00z":          "2023-01-05",
+		"2023-01-04 4:00:00 PM UTC":     "2023-01-05",
+		"2023-01-04T15:59:59.999Z":      "2023-01-04",
+		"2023-01-05T00:30:00+09:00":     "2023-01-04",
+		"2023-01-05T01:00:00+0900":      "2023-01-05",
+		// A time without a zone is dropped; a day of the week in Chinese
+		// that is the date's is allowed.
+		"2023/1/5 0:00":            "2023-01-05",
+		"2023/1/5 12:00:00 AM":     "2023-01-05",
+		"2023-01-05 23:59:59.5":    "2023-01-05",
+		"2023/1/5 星期四":             "2023-01-05",
+		"2023年1月5日（周四）":            "2023-01-05",
+		"2023年1月5日 16:00":          "2023-01-05",
+		"2023年1月4日 16:00:00 +0000": "2023-01-05",
 	}
 	checkFiledOn(t, cases)
+}
+
+// TestDatesWithTextThatIsNoTime: what follows a date must be a time of day
+// that exists, with maybe its zone, or the date's day of the week: a cell
+// with anything else was dropped silently (2023-01-05 foo, T25:00, a zone
+// the importer did not know, whose date then came a day early). The
+// problem quotes the whole cell, not its first word.
+func TestDatesWithTextThatIsNoTime(t *testing.T) {
+	cases := map[string]string{
+		"2023-01-04T25:00:00Z":          `"2023-01-04T25:00:00Z": "25:00:00Z" is not a time of day`,
+		"2023-01-04T16:61:00Z":          `"2023-01-04T16:61:00Z": "16:61:00Z" is not a time of day`,
+		"2023-01-05T99:99":              `"2023-01-05T99:99": "99:99" is not a time of day`,
+		"2023-01-04T24:00:00Z":          `"2023-01-04T24:00:00Z": "24:00:00Z" is not a time of day`,
+		"2023-01-05 foo":                `"2023-01-05 foo": "foo" is not a time of day`,
+		"2023-01-04T16:00:00 CST":       `"2023-01-04T16:00:00 CST": "16:00:00 CST" is not a time of day`,
+		"2023-01-04T16:00:00+15:00":     `"2023-01-04T16:00:00+15:00": "16:00:00+15:00" is not a time of day`,
+		"2023-01-04 13:00 PM":           `"2023-01-04 13:00 PM": "13:00 PM" is not a time of day`,
+		"2023/01/05 星期一":                `"2023/01/05 星期一": 2023-01-05 was a Thursday; check the date`,
+		"Jan 5, 2023":                   `"Jan 5, 2023" is not a date; write YYYY-MM-DD`,
+		"Wed, 04 Jan 2023 16:00:00 GMT": `"Wed, 04 Jan 2023 16:00:00 GMT" is not a date; write YYYY-MM-DD`,
+		"2023-02-29 10:00":              `"2023-02-29 10:00" is not a date; write YYYY-MM-DD`,
+	}
+	table := [][]string{listHeader}
+	var cells []string
+	for cell := range cases {
+		row := listRow(t, "202010000001")
+		row[4] = cell
+		table, cells = append(table, row), append(cells, cell)
+	}
+	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	for i, r := range rows {
+		if got := problemsOf(r)[domain.ColFiledOn]; !strings.HasPrefix(got, cases[cells[i]]) || !r.Patent.FiledOn.IsZero() {
+			t.Errorf("%s: %s %q, want a problem starting %q", cells[i], r.Patent.FiledOn, got, cases[cells[i]])
+		}
+	}
 }
 
 // TestXLSXNumbersThatAreNotSerials: in a workbook, a number in a date

@@ -1180,17 +1180,8 @@ func (b *rowBuilder) royaltyBase() domain.RoyaltyBase {
 	return domain.RoyaltyBase(s)
 }
 
-var (
-	// numberNoise are thousands separators and spaces in numbers.
-	numberNoise = strings.NewReplacer(",", "", "，", "", " ", "", "_", "")
-	// dateSeparators turns the separators of 2024/3/5, 2024.3.5 and
-	// 2024年3月5日 into dashes.
-	dateSeparators = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-")
-	// chineseDate is a date written in Chinese, with spaces between its
-	// parts as some lists type them (2020 年 3 月 5 日) and 号 for 日 as
-	// people say it; a time of day may follow.
-	chineseDate = regexp.MustCompile(`^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
-)
+// numberNoise are thousands separators and spaces in numbers.
+var numberNoise = strings.NewReplacer(",", "", "，", "", " ", "", "_", "")
 
 // integer parses a whole number (thousands separators allowed; 5000000.0
 // and 5E6 from spreadsheets too); a blank cell is 0.
@@ -1234,91 +1225,6 @@ func (b *rowBuilder) date(col string) domain.Date {
 		b.problem(col, "%s", err)
 	}
 	return d
-}
-
-// parseDate parses the date forms of rowBuilder.date.
-func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
-	if len(s) == 8 && allDigits(s) {
-		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
-	}
-	if serials {
-		if d, ok := serialDate(s, date1904); ok {
-			return d, nil
-		}
-	}
-	s = shanghaiDay(s)
-	if m := chineseDate.FindStringSubmatch(s); m != nil {
-		s = m[1] + "-" + m[2] + "-" + m[3]
-	}
-	if i := strings.IndexAny(s, " T"); i > 0 {
-		s = s[:i]
-	}
-	norm := dateSeparators.Replace(s)
-	parts := strings.Split(norm, "-")
-	if len(parts) == 3 && len(parts[0]) == 4 && allDigits(parts[0]) && isShortNumber(parts[1]) && isShortNumber(parts[2]) {
-		norm = parts[0] + "-" + twoDigits(parts[1]) + "-" + twoDigits(parts[2])
-	}
-	d, err := domain.ParseDate(norm)
-	if err != nil {
-		return domain.Date{}, fmt.Errorf("%s is not a date; write YYYY-MM-DD (e.g. 2024-03-05)", domain.Quote(s))
-	}
-	return d, nil
-}
-
-// serialDate reads an Excel serial date number (45352, or 45352.5 with a
-// time of day) as a workbook stores a date. A number that reads as a year
-// (see yearLike), or that gives a date outside 1900–2199, is none: a
-// yyyymm such as 202403 would be in 2454.
-func serialDate(s string, date1904 bool) (domain.Date, bool) {
-	if !allDigits(s) && !isDecimal(s) || yearLike(s) {
-		return domain.Date{}, false
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 1 || f >= 2958466 {
-		return domain.Date{}, false
-	}
-	t, err := excelDate(f, date1904)
-	if err != nil || t.Year() < 1900 || t.Year() > 2199 {
-		return domain.Date{}, false
-	}
-	return domain.NewDate(t.Year(), t.Month(), t.Day()), true
-}
-
-// yearLike reports whether a number is a year typed alone (2024) or a year
-// and a month (2024.03), rather than an Excel serial date (which would be
-// in 1905).
-func yearLike(s string) bool {
-	whole, _, _ := strings.Cut(s, ".")
-	n, err := strconv.Atoi(whole)
-	return err == nil && n >= 1900 && n <= 2199
-}
-
-// zonedLayouts are the forms of a timestamp with a zone that web systems
-// export dates as (2020-03-04T16:00:00Z, 2020-03-04T16:00:00.000+08:00);
-// time.Parse reads fractional seconds the layouts do not show.
-var zonedLayouts = []string{
-	"2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00",
-	"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05Z0700", "2006-01-02 15:04:05 Z07:00", "2006-01-02 15:04:05 Z0700",
-}
-
-// shanghaiDay returns a timestamp with a zone as its date in Asia/Shanghai
-// (YYYY-MM-DD): Beijing midnight is 16:00 UTC the day before. Any other
-// text is returned as it is.
-func shanghaiDay(s string) string {
-	if len(s) <= len(time.DateOnly) {
-		return s
-	}
-	for _, layout := range zonedLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.In(domain.Shanghai).Format(time.DateOnly)
-		}
-	}
-	return s
-}
-
-// excelDate converts an Excel serial date number to a time.
-func excelDate(serial float64, date1904 bool) (time.Time, error) {
-	return excelDateToTime(math.Floor(serial), date1904)
 }
 
 func allDigits(s string) bool {
