@@ -19,8 +19,9 @@ import (
 // Runner.AddHandlers, which subscribes once per projection.
 //
 // The node has one durable consumer (Names.Durable), created when the
-// subscriber is made, which starts with the events published from then on
-// and later resumes after the last event the node acknowledged. Until
+// subscriber is made, which starts with the events published from then on;
+// a subscriber made for a node that ran before makes it again from the
+// first event the node had not acknowledged (see startConsumer). Until
 // Close, the subscriber makes the consumer (and the stream) again within
 // a few seconds whenever the server has lost it. The first Subscribe
 // starts consuming it: one goroutine takes the messages the server pushes
@@ -78,7 +79,7 @@ func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, erro
 		return nil, errors.New("natsbus: a subscriber needs a node name")
 	}
 	durable := b.names.Durable(node)
-	if err := b.createConsumer(ctx, node); err != nil {
+	if err := b.startConsumer(ctx, node); err != nil {
 		return nil, err
 	}
 	ncClosed := make(chan struct{})
@@ -97,15 +98,46 @@ func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, erro
 // consumerCheck is how often a Subscriber checks that its consumer exists.
 const consumerCheck = 5 * time.Second
 
-// createConsumer creates or updates the durable consumer of node.
-func (b *Bus) createConsumer(ctx context.Context, node string) error {
+// startConsumer makes the durable consumer of node for a subscriber
+// starting: a node new to the stream gets one that starts with the events
+// published from then on; a node that ran before gets its consumer made
+// again, starting at the first event it had not acknowledged. The events
+// the server had delivered to the node's previous process, which was
+// killed before it acknowledged them, would otherwise hold back delivery
+// until their ack wait ended: MaxAckPending of them stop it altogether.
+// The node holds its name's lease (Bus.ClaimNodeName), so no other process
+// consumes from the consumer meanwhile.
+func (b *Bus) startConsumer(ctx context.Context, node string) error {
+	c, err := b.js.PushConsumer(ctx, b.names.Stream, b.names.Durable(node))
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		return b.createConsumer(ctx, node, 0)
+	case err != nil:
+		return fmt.Errorf("natsbus: consumer %s on %s: %w", b.names.Durable(node), b.names.Stream, err)
+	}
+	resume := c.CachedInfo().AckFloor.Stream + 1
+	if err := b.js.DeleteConsumer(ctx, b.names.Stream, b.names.Durable(node)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("natsbus: consumer %s on %s: %w", b.names.Durable(node), b.names.Stream, err)
+	}
+	return b.createConsumer(ctx, node, resume)
+}
+
+// createConsumer creates or updates the durable consumer of node, which
+// starts at the stream's event resume, or with the events published from
+// then on when resume is 0.
+func (b *Bus) createConsumer(ctx context.Context, node string, resume uint64) error {
 	durable := b.names.Durable(node)
+	policy := jetstream.DeliverNewPolicy
+	if resume > 0 {
+		policy = jetstream.DeliverByStartSequencePolicy
+	}
 	_, err := b.js.CreateOrUpdatePushConsumer(ctx, b.names.Stream, jetstream.ConsumerConfig{
 		Durable:           durable,
 		Description:       "ledger projections of node " + node,
 		DeliverSubject:    b.names.DeliverSubject(node),
 		DeliverGroup:      durable,
-		DeliverPolicy:     jetstream.DeliverNewPolicy,
+		DeliverPolicy:     policy,
+		OptStartSeq:       resume,
 		AckPolicy:         jetstream.AckExplicitPolicy,
 		AckWait:           b.cfg.AckWait,
 		MaxDeliver:        -1,
@@ -158,7 +190,7 @@ func (b *Bus) restoreConsumer(ctx context.Context, node string) error {
 	if err := b.ensureStream(ctx); err != nil {
 		return err
 	}
-	return b.createConsumer(ctx, node)
+	return b.createConsumer(ctx, node, 0)
 }
 
 // Subscribe returns the messages of topic, which must be Topic, until ctx is
