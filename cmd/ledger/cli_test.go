@@ -571,13 +571,16 @@ func TestRemoteKeyNeedsServer(t *testing.T) {
 }
 
 // TestRedactedURLsHidePasswords: the NATS URLs serve logs and names in an
-// error keep their hosts but not their passwords.
+// error keep their hosts but not their passwords, nor a token (a user part
+// without a password).
 func TestRedactedURLsHidePasswords(t *testing.T) {
 	for in, want := range map[string]string{
 		"nats://127.0.0.1:4222":                   "nats://127.0.0.1:4222",
 		"nats://ledger:s3cret@10.0.0.5:4222":      "nats://ledger:xxxxx@10.0.0.5:4222",
 		"nats://a:p1@h1:4222,nats://b:p2@h2:4222": "nats://a:xxxxx@h1:4222,nats://b:xxxxx@h2:4222",
 		"nats://u:%zz@h:4222":                     "nats://…@h:4222",
+		// A user part alone is a token to NATS.
+		"nats://TOKENs3cret@127.0.0.1:4222": "nats://…@127.0.0.1:4222",
 		// An unescaped #, ? or / in a password makes its end a fragment,
 		// query or path, and its start a host and port: masked all the same.
 		"nats://user:9876#Secr3t@127.0.0.1:1":   "nats://…@127.0.0.1:1",

@@ -333,8 +333,10 @@ func usageExit(err error) int {
 
 // redactedURLs returns a list of server URLs separated by commas (as
 // --nats-url takes them) with the password of each masked, for a log line
-// or a message: "nats://ledger:xxxxx@10.0.0.5:4222". A part that is no URL
-// is masked whole from its last '@' back.
+// or a message: "nats://ledger:xxxxx@10.0.0.5:4222"; a user part without a
+// password, which NATS takes as a token, is masked whole
+// ("nats://…@10.0.0.5:4222"). A part that is no URL is masked whole from
+// its last '@' back.
 func redactedURLs(list string) string {
 	parts := strings.Split(list, ",")
 	for i, p := range parts {
@@ -342,6 +344,11 @@ func redactedURLs(list string) string {
 		at := strings.LastIndex(p, "@")
 		switch {
 		case err == nil && u.User != nil:
+			if _, hasPassword := u.User.Password(); !hasPassword {
+				u.User = nil
+				parts[i] = strings.Replace(u.String(), "://", "://…@", 1)
+				continue
+			}
 			parts[i] = u.Redacted()
 		case at >= 0: // an @ that did not end a user part: a password with a character it must not hold unescaped
 			scheme, _, found := strings.Cut(p, "://")

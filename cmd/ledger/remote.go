@@ -55,7 +55,7 @@ func (r remote) check(fs *flag.FlagSet) error {
 	case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return fmt.Errorf("--server %q is not a server address; want http://HOST:PORT or https://HOST", redactedURLs(r.server))
 	case u.User != nil:
-		return fmt.Errorf("--server %q has a user name or password; the server takes the key (--key) alone: give its address without them", u.Redacted())
+		return fmt.Errorf("--server %q has a user name or password; the server takes the key (--key) alone: give its address without them", redactedURLs(r.server))
 	case strings.ContainsAny(r.server, "?#"):
 		return fmt.Errorf("--server %q has a query or fragment, which would go with every request; want http://HOST:PORT or https://HOST, and a path if the server is under one", r.server)
 	}

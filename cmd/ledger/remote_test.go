@@ -30,7 +30,7 @@ func TestRemoteServerURLIsRefused(t *testing.T) {
 		{srv.URL + "?", `--server "` + srv.URL + `?" has a query or fragment`},
 		{srv.URL + "#top", `--server "` + srv.URL + `#top" has a query or fragment`},
 		{"http://admin:pw-s3cret@" + host, `--server "http://admin:xxxxx@` + host + `" has a user name or password`},
-		{"http://admin@" + host, `--server "http://admin@` + host + `" has a user name or password`},
+		{"http://TOKENs3cret@" + host, `--server "http://…@` + host + `" has a user name or password`},
 		{"file:///tmp/x", `--server "file:///tmp/x" is not a server address; want http://HOST:PORT or https://HOST`},
 		{"ftp://admin:pw-s3cret@" + host, `--server "ftp://admin:xxxxx@` + host + `" is not a server address`},
 		{"http://admin:pw-s3cret@" + host + "/%zz", `--server "http://…@` + host + `/%zz" is not a server address`},
