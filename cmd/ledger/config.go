@@ -131,6 +131,13 @@ func contains(list []string, s string) bool {
 // or created.
 func (c *config) checkChoices(fs *flag.FlagSet) error {
 	var errs []error
+	if fs.Lookup("data") != nil {
+		if c.data == "" {
+			errs = append(errs, errors.New("--data is empty: name the data folder, e.g. ./data"))
+		} else {
+			c.data = physicalPath(c.data)
+		}
+	}
 	if fs.Lookup("store") != nil {
 		switch c.store {
 		case "sqlite":
@@ -166,6 +173,32 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// physicalPath returns path as the operating system follows it: a ".."
+// after a link leads to the parent of the link's target, where
+// filepath.Join and filepath.Clean would drop the link and its "..", so
+// that every file of a data folder is the one its creation and checks
+// saw. The part of path that does not exist yet holds no link and is
+// appended as it is. On an error other than a missing folder, path is
+// returned as given, for the command to meet that error itself.
+func physicalPath(path string) string {
+	var missing []string
+	for prefix := path; prefix != ""; {
+		resolved, err := filepath.EvalSymlinks(prefix)
+		switch {
+		case err == nil:
+			return filepath.Join(append([]string{resolved}, missing...)...)
+		case !errors.Is(err, fs.ErrNotExist):
+			return path
+		}
+		i := strings.LastIndexByte(prefix, filepath.Separator)
+		if i <= 0 {
+			break // no existing part: nothing to resolve
+		}
+		prefix, missing = prefix[:i], append([]string{prefix[i+1:]}, missing...)
+	}
+	return path
 }
 
 // storeMode says how a command opens the event store.
