@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -55,14 +56,22 @@ func (c *config) lockDataFolder(command string) (release func() error, err error
 // their workbooks unzipped there (api.Config.TempDir).
 const tempFolderName = "tmp"
 
-// emptyTempFolder creates the data folder's temporary folder, or empties
-// it of what a server that did not end cleanly (killed, or stopped while
-// an import it could not cut went on) left there, and returns its path,
-// once it has checked that a file can be created there. Call it only while
-// holding the data folder's lock: the files of a running server are in
-// use. A tmp that is not a folder of its own, but a link (to a folder
-// other programs or servers use, or back to the data folder itself) or a
-// file, is refused, never emptied.
+// serverTempPrefixes start the names of the files a server makes in its
+// temporary folder: spooled uploads and workbook copies ("ledger-import-",
+// api and importer), the sheets the workbook library unzips ("excelize-")
+// and write checks (".write-check-", checkWritable).
+var serverTempPrefixes = []string{"ledger-import-", "excelize-", ".write-check-"}
+
+// emptyTempFolder creates the data folder's temporary folder, or removes
+// from it what a server that did not end cleanly (killed, or stopped while
+// an import it could not cut went on) left there: only files a server
+// names so (serverTempPrefixes), never anything else a tmp of the folder
+// held before the ledger used it. It returns the folder's path, once it
+// has checked that a file can be created there. Call it only while holding
+// the data folder's lock: the files of a running server are in use. A tmp
+// that is not a folder of its own, but a link (to a folder other programs
+// or servers use, or back to the data folder itself) or a file, is
+// refused.
 func (c *config) emptyTempFolder(log *slog.Logger) (string, error) {
 	dir := filepath.Join(c.data, tempFolderName)
 	err := os.Mkdir(dir, 0o700)
@@ -77,20 +86,28 @@ func (c *config) emptyTempFolder(log *slog.Logger) (string, error) {
 		return "", fmt.Errorf("the data folder's temporary folder: %w", err)
 	}
 	if !info.IsDir() {
-		return "", fmt.Errorf("%s is not a folder but a link or a file: a server empties that folder when it starts, "+
+		return "", fmt.Errorf("%s is not a folder but a link or a file: a server removes its leftovers from that folder when it starts, "+
 			"so it must be the data folder's own; remove it and start again", dir)
 	}
-	left, err := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "", fmt.Errorf("the data folder's temporary folder: %w", err)
 	}
-	for _, e := range left {
+	removed := 0
+	for _, e := range entries {
+		if !slices.ContainsFunc(serverTempPrefixes, func(p string) bool { return strings.HasPrefix(e.Name(), p) }) {
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			return "", fmt.Errorf("remove what an earlier run left in the data folder's temporary folder: %w", err)
 		}
+		removed++
 	}
-	if len(left) > 0 {
-		log.Info("removed the temporary files an earlier run left", "folder", dir, "files", len(left))
+	if removed > 0 {
+		log.Info("removed the temporary files an earlier run left", "folder", dir, "files", removed)
+	}
+	if others := len(entries) - removed; others > 0 {
+		log.Info("the data folder's temporary folder holds files the ledger did not make; they are left as they are", "folder", dir, "files", others)
 	}
 	return dir, writableTempFolder(dir)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,19 +72,32 @@ func TestRebuildWhileServingIsRefused(t *testing.T) {
 // server killed, or stopped while PostgreSQL froze) left its spooled
 // upload in the system's temporary folder for good. A server now spools
 // uploads in the data folder's temporary folder, which it holds alone and
-// empties when it starts.
+// rids of its own leftovers when it starts; what else a tmp held before
+// the ledger used the folder (--data . in a project, say) stays.
 func TestImportsSpoolInTheDataFolder(t *testing.T) {
 	data := t.TempDir()
 	tmp := filepath.Join(data, tempFolderName)
-	if err := os.MkdirAll(filepath.Join(tmp, "excelize-left"), 0o700); err != nil {
-		t.Fatal(err)
+	for _, dir := range []string{"excelize-left", "build"} {
+		if err := os.MkdirAll(filepath.Join(tmp, dir), 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "ledger-import-left"), []byte("number,title\n"), 0o600); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"ledger-import-left", ".write-check-left", "notes.txt", "build/out.o"} {
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte("number,title\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := startServerWith(t, data, []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--admin-key", testAdminKey})
-	if left := folderNames(t, tmp); len(left) != 0 {
-		t.Fatalf("the temporary folder still holds %v once the server started", left)
+	if left := folderNames(t, tmp); !slices.Equal(left, []string{"build", "notes.txt"}) {
+		t.Fatalf("the temporary folder holds %v once the server started, want the files the ledger did not make alone", left)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "build/out.o")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"build", "notes.txt"} {
+		if err := os.RemoveAll(filepath.Join(tmp, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	uploads := map[string]string{ // the start of an upload, by how it is sent
