@@ -21,7 +21,7 @@ import (
 // the read-model file answered 503 with Retry-After: 5, inviting clients
 // to try again every 5 s for something that lasts until the operator
 // deletes the file. It answers 503 unavailable, saying the file is
-// damaged, without Retry-After.
+// damaged, without Retry-After, and so do /healthz and /readyz.
 func TestDamagedReadModelIsNotRetriedSoon(t *testing.T) {
 	dir := t.TempDir()
 	h := newReadsHarnessIn(t, dir, readsOptions{sqlOnly: true})
@@ -58,6 +58,20 @@ func TestDamagedReadModelIsNotRetriedSoon(t *testing.T) {
 	}
 	if ra := res.Header.Get("Retry-After"); ra != "" {
 		t.Fatalf("Retry-After: %s on a damaged read-model file, which only its operator mends", ra)
+	}
+	// /healthz, which answers anyone, says so too, without Retry-After and
+	// without the file's path or SQLite's error, which the log holds.
+	for _, probe := range []string{"/healthz", "/readyz"} {
+		res, err = http.Get(ts.URL + probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "the read-model file is damaged") ||
+			strings.Contains(string(body), dir) || strings.Contains(string(body), "malformed") || res.Header.Get("Retry-After") != "" {
+			t.Errorf("%s on a damaged file: %d, Retry-After %q, %s", probe, res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -60,6 +61,46 @@ func TestHealthLogsAStoreOutageOnceWhenItStartsAndOnceWhenItEnds(t *testing.T) {
 	}
 	if !strings.Contains(out, "10.0.0.7:5432") {
 		t.Errorf("the log does not say why the store cannot be read:\n%s", out)
+	}
+}
+
+// stalledHeadStore is a store whose head is answered only once the
+// asker gives up, as a paused or overloaded node's store read is.
+type stalledHeadStore struct {
+	domain.EventStore
+	stalled atomic.Bool
+}
+
+func (s *stalledHeadStore) Head(ctx context.Context) (domain.Head, error) {
+	if s.stalled.Load() {
+		<-ctx.Done()
+		return domain.Head{}, fmt.Errorf("postgres: read head: %w", ctx.Err())
+	}
+	return s.EventStore.Head(ctx)
+}
+
+// TestHealthProbeThatGivesUpIsNoStoreOutage: a probe that gave up before
+// its answer (a timeout on a paused node) was answered 503 and logged as
+// the event store being unreadable while PostgreSQL was up: a false alarm
+// for whoever alerts on either. It is a client that closed its request
+// (499, logged as information).
+func TestHealthProbeThatGivesUpIsNoStoreOutage(t *testing.T) {
+	var logs lockedBuffer
+	var store *stalledHeadStore
+	h := oasNewHarness(t, func(c *Config) {
+		store = &stalledHeadStore{EventStore: c.Store}
+		c.Store = store
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	store.stalled.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequestWithContext(ctx, "GET", "/healthz", nil)
+	rec := httptest.NewRecorder()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	h.server.Handler().ServeHTTP(rec, req)
+	out := logs.String()
+	if rec.Code != statusClientClosedRequest || strings.Contains(out, "event store cannot be read") || !strings.Contains(out, "client closed request") {
+		t.Errorf("a probe that gave up: %d, log:\n%s", rec.Code, out)
 	}
 }
 

@@ -59,6 +59,9 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	h, err := s.store.Head(ctx)
+	if err != nil && c.Request().Context().Err() != nil {
+		return c.Request().Context().Err() // the prober gave up (499): no news of the store
+	}
 	if err != nil {
 		// The answer needs no key: the store's address and error stay in the log.
 		if s.storeUnreadable.CompareAndSwap(false, true) {
@@ -71,6 +74,7 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 	}
 	views := []map[string]any{}
 	var stopped, catching []string
+	retryAfter := "60" // a projection that waits for its disk goes on by itself
 	if s.reads != nil {
 		for _, st := range s.reads.Statuses() {
 			views = append(views, map[string]any{"name": st.Name, "checkpoint": st.Checkpoint,
@@ -78,8 +82,13 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 			switch {
 			case st.Waiting:
 				stopped = append(stopped, fmt.Sprintf("projection %s waits at position %d: %s", st.Name, st.Checkpoint, st.Error))
+			case st.Damaged: // the open answer names no file: the log does
+				stopped = append(stopped, fmt.Sprintf("projection %s stopped at position %d: the read-model file is damaged; "+
+					"the server's log names it and says how to mend it", st.Name, st.Checkpoint))
+				retryAfter = "" // only the operator mends it
 			case !st.Healthy:
 				stopped = append(stopped, fmt.Sprintf("projection %s stopped at position %d: %s", st.Name, st.Checkpoint, st.Error))
+				retryAfter = "" // it stays stopped until the server starts again
 			}
 			if st.CatchingUp {
 				catching = append(catching, fmt.Sprintf("%s at position %d of %d", st.Name, st.Checkpoint, h.Position))
@@ -87,7 +96,7 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 		}
 	}
 	if len(stopped) > 0 {
-		return &unavailableError{detail: strings.Join(stopped, "; "), retryAfter: "60"}
+		return &unavailableError{detail: strings.Join(stopped, "; "), retryAfter: retryAfter}
 	}
 	if ready && len(catching) > 0 {
 		return &unavailableError{detail: "the read models are catching up with the log since the server started (" +

@@ -794,8 +794,8 @@ func TestReadsReportAStoppedProjection(t *testing.T) {
 	for {
 		resp, body := h.get("/healthz")
 		if resp.StatusCode == http.StatusServiceUnavailable {
-			if !strings.Contains(string(body), "broken stopped at position 1") {
-				t.Fatalf("health: %s", body)
+			if !strings.Contains(string(body), "broken stopped at position 1") || resp.Header.Get("Retry-After") != "" {
+				t.Fatalf("health: Retry-After %q (it stays stopped until the server starts again), %s", resp.Header.Get("Retry-After"), body)
 			}
 			break
 		}
@@ -1211,8 +1211,9 @@ func TestReadsReportAProjectionWaitingForItsDisk(t *testing.T) {
 	for {
 		resp, body := h.get("/healthz")
 		if resp.StatusCode == http.StatusServiceUnavailable {
-			if !strings.Contains(string(body), "cramped waits at position") || !strings.Contains(string(body), "disk is full") {
-				t.Fatalf("health: %s", body)
+			if !strings.Contains(string(body), "cramped waits at position") || !strings.Contains(string(body), "disk is full") ||
+				resp.Header.Get("Retry-After") != "60" {
+				t.Fatalf("health: Retry-After %q, %s", resp.Header.Get("Retry-After"), body)
 			}
 			break
 		}

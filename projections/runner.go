@@ -76,6 +76,10 @@ type Status struct {
 	// file (its disk is full, or a write to it failed): it is unhealthy,
 	// and goes on by itself once the file can be written again.
 	Waiting bool `json:"waiting,omitempty"`
+	// Damaged is set when the read-model file was found damaged: the
+	// projection is unhealthy until its operator deletes the file and
+	// starts the server again (Error names the file).
+	Damaged bool `json:"damaged,omitempty"`
 }
 
 // defaultBatchSize is how many events a catch-up or rebuild applies in one
@@ -336,9 +340,9 @@ func (r *Runner) Statuses() []Status {
 		out[i] = Status{Name: st.p.Name(), Checkpoint: cp, Healthy: err == nil && damage == nil && waiting == nil}
 		switch {
 		case err != nil:
-			out[i].Error = err.Error()
+			out[i].Error, out[i].Damaged = err.Error(), Damaged(err)
 		case damage != nil:
-			out[i].Error = damage.Error()
+			out[i].Error, out[i].Damaged = damage.Error(), true
 		case waiting != nil:
 			out[i].Error, out[i].Waiting = waiting.Error(), true
 		}
