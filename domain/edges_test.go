@@ -274,3 +274,14 @@ func TestOrgRegisteredOnce(t *testing.T) {
 		t.Fatalf("second registration: %v, %v", events, err)
 	}
 }
+
+// TestLicenceTypesTakeTheirArticle: a message names "an exclusive" licence,
+// not "a exclusive" (PostgreSQL concurrency audit F5).
+func TestLicenceTypesTakeTheirArticle(t *testing.T) {
+	for typ, want := range map[LicenseType]string{LicenseExclusive: "an exclusive", LicenseSole: "a sole",
+		LicenseOrdinary: "an ordinary", LicenseOpen: "an open", "": "a "} {
+		if got := typ.withArticle(); got != want {
+			t.Errorf("%q: %q, want %q", typ, got, want)
+		}
+	}
+}

@@ -41,6 +41,15 @@ const (
 	LicenseExclusive LicenseType = "exclusive"
 )
 
+// withArticle returns the type with its indefinite article, for a
+// message: "an exclusive", "a sole".
+func (t LicenseType) withArticle() string {
+	if t != "" && strings.ContainsRune("aeiou", rune(t[0])) {
+		return "an " + string(t)
+	}
+	return "a " + string(t)
+}
+
 // ReleaseReason says why a pledge was released.
 type ReleaseReason string
 

@@ -140,11 +140,11 @@ func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
 	}
 	if c.Type == LicenseSole || c.Type == LicenseExclusive {
 		if decl := p.declarationOverlapping(c.EffectiveOn, ends); decl != nil {
-			return Violation(RuleOpenLicenseActive, "declaration %s is in effect; a %s licence is not possible (PL 51(3))", decl.DeclarationID, c.Type)
+			return Violation(RuleOpenLicenseActive, "declaration %s is in effect; %s licence is not possible (PL 51(3))", decl.DeclarationID, c.Type.withArticle())
 		}
 		if l := p.licenseOverlapping(c.EffectiveOn, ends, LicenseOpen); l != nil {
-			return Violation(RuleOpenLicenseActive, "open licence %s, taken under declaration %s, is in force from %s to %s and stays valid after a withdrawal (PL 50(2)); a %s licence is not possible",
-				l.LicenseID, l.DeclarationID, l.EffectiveOn, l.EndsOn, c.Type)
+			return Violation(RuleOpenLicenseActive, "open licence %s, taken under declaration %s, is in force from %s to %s and stays valid after a withdrawal (PL 50(2)); %s licence is not possible",
+				l.LicenseID, l.DeclarationID, l.EffectiveOn, l.EndsOn, c.Type.withArticle())
 		}
 	}
 	if l := p.exclusiveLicenseOverlapping(c.EffectiveOn, ends); l != nil {
@@ -152,8 +152,8 @@ func (p *Patent) checkLicenseRules(c GrantLicense, ends Date) error {
 	}
 	if c.Type == LicenseSole || c.Type == LicenseExclusive {
 		if l := p.licenseOverlapping(c.EffectiveOn, ends, LicenseOrdinary); l != nil {
-			return Violation(RuleExclusiveLicenseInForce, "ordinary licence %s is in force from %s to %s; a %s licence would exclude its licensee",
-				l.LicenseID, l.EffectiveOn, l.EndsOn, c.Type)
+			return Violation(RuleExclusiveLicenseInForce, "ordinary licence %s is in force from %s to %s; %s licence would exclude its licensee",
+				l.LicenseID, l.EffectiveOn, l.EndsOn, c.Type.withArticle())
 		}
 	}
 	if pl := p.PledgeWithoutConsentOn(c.EffectiveOn); pl != nil {
