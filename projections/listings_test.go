@@ -102,6 +102,7 @@ func TestListingsInEffectFollowsTheDate(t *testing.T) {
 		{"ipc section", ListingQuery{IPCPrefix: "G", Today: date("2024-06-30")}, []int{3}},
 		{"ipc subgroup prefix", ListingQuery{IPCPrefix: "H01M 10/05", Today: date("2024-06-30")}, []int{0}},
 		{"ipc subgroup in q, with those under it", ListingQuery{Text: "H01M 10/05", Today: date("2024-06-30")}, []int{0}},
+		{"the start of an ipc subgroup in q", ListingQuery{Text: "H01M 10/0", Today: date("2024-06-30")}, []int{0}},
 		{"ipc main group in q", ListingQuery{Text: "h01m 10", Today: date("2024-06-30")}, []int{0}},
 		{"patentee", ListingQuery{PatenteeID: w.shenzen, Today: date("2024-06-30")}, []int{3}},
 		{"region prefix", ListingQuery{Region: "4403", Today: date("2024-06-30")}, []int{3}},

@@ -51,7 +51,8 @@ func TestMatchExpression(t *testing.T) {
 		{"LOC14-03", `codes : "loc14x03"`},
 		{"2024-03-05 33-01", `"2024" AND "03" AND "05" AND "33" AND "01"`}, // no Locarno class
 		{"H01M 10/0525(2006.01)Ion", `codes : "h01m10x0525" * AND "ion"`},
-		{"H01M 10/05", `codes : "h01m10x05" *`}, // a subgroup and those under it, as the ipc filter
+		{"H01M 10/05", `codes : "h01m10x05" *`},           // a subgroup and those under it, as the ipc filter
+		{"H01M 10/4 电池", `codes : "h01m10x4" * AND "电池"`}, // the start of a subgroup, as the ipc filter
 		{`"电池" OR *`, `"电池" AND "or"`},
 		{"，。！", ""},
 		{"电池 LED 电池 led 锂电池 锂电池", `"电池" AND "led" AND "锂电 电池"`}, // each term once

@@ -151,10 +151,11 @@ func LocarnoToken(locarno string) string { return "loc" + strings.ReplaceAll(loc
 var locarnoInQuery = regexp.MustCompile(`^(?i:loc)?((?:0[1-9]|[12][0-9]|3[0-2]|99)-[0-9]{2})$`)
 
 // ipcInQuery finds IPC groups and subgroups written in a query, such as
-// "H01M 10/0525" or "h01m10", and a subgroup's edition as CNIPA writes it,
+// "H01M 10/0525" or "h01m10", or the start of a subgroup ("H01M 10/4", as
+// the ipc filter takes it), and a subgroup's edition as CNIPA writes it,
 // "H01M10/0525(2006.01)I", which is no word to search for (as
 // domain.ParseIPC drops it).
-var ipcInQuery = regexp.MustCompile(`(?i)\b([a-h][0-9]{2}[a-z])\s*([0-9]{1,4})\b(?:\s*/\s*([0-9]{2,6})\b(?:\s*\([0-9]{4}\.[0-9]{2}\)(?:[in]\b)?)?)?`)
+var ipcInQuery = regexp.MustCompile(`(?i)\b([a-h][0-9]{2}[a-z])\s*([0-9]{1,4})\b(?:\s*/\s*([0-9]{1,6})\b(?:\s*\([0-9]{4}\.[0-9]{2}\)(?:[in]\b)?)?)?`)
 
 // searchTerm is one term of a search, which a listing must match: a
 // phrase of tokens that follow each other, or a single token taken as a
