@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -505,7 +506,13 @@ func parseCursorKey(key, sortName string) (any, error) {
 	raw := key[1:]
 	switch {
 	case sortName == SortRelevance && key[0] == 'f':
-		return strconv.ParseFloat(raw, 64)
+		// Only a score as keyString writes it: ParseFloat also reads NaN,
+		// Inf, hex and 1_0, which no listing's score is or is written as.
+		score, err := strconv.ParseFloat(raw, 64)
+		if err != nil || strconv.FormatFloat(score, 'g', -1, 64) != raw || math.IsNaN(score) || math.IsInf(score, 0) {
+			return nil, fmt.Errorf("a key %s is no relevance score", domain.Quote(key))
+		}
+		return score, nil
 	case sortName == SortFee && key[0] == 'i':
 		return strconv.ParseInt(raw, 10, 64)
 	case sortName == SortNewest && key[0] == 's':

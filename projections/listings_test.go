@@ -316,6 +316,36 @@ func TestListingsRefuseACursorOfAnotherListing(t *testing.T) {
 	}
 }
 
+// TestForgedRelevanceCursorsAreRefused: a relevance cursor whose score is
+// none a listing has or keyString writes (NaN, Inf, a hex float, 1_0) was
+// taken and started the listing again from its first page, so a client
+// following it repeated that page; it is refused naming the cursor.
+func TestForgedRelevanceCursorsAreRefused(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	q := ListingQuery{Today: date("2024-06-30"), Text: "电池", Sort: SortRelevance, Limit: 1}
+	page, err := w.p.Listings(ctx, q)
+	if err != nil || page.NextCursor == nil {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	_, number, err := decodeCursor(*page.NextCursor, SortRelevance, q.filterDigest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"fNaN", "fInf", "f-Inf", "f+Inf", "f0x1p-3", "f1_0", "f1e309", "f-0.50", "f"} {
+		q.Cursor = encodeCursor(SortRelevance, q.filterDigest(), key, number)
+		_, err := w.p.Listings(ctx, q)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeInvalidArgument || de.Fields[0].Field != "cursor" {
+			t.Errorf("key %s: %v, want an invalid cursor", key, err)
+		}
+	}
+	q.Cursor = encodeCursor(SortRelevance, q.filterDigest(), "f-1.5", number)
+	if _, err := w.p.Listings(ctx, q); err != nil {
+		t.Errorf("a score as keyString writes it: %v", err)
+	}
+}
+
 // TestListingPagesStayStableWhileTheLedgerGrows pages through a search in
 // every order, one listing a page, while patents holding the searched word
 // are declared between pages, in memory and in SQL: every listing of the
