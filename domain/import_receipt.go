@@ -155,6 +155,21 @@ func (s *Service) claimDead(id string, rc importReceipt) bool {
 	return s.clock().Sub(rc.claimedAt) >= s.staleImport
 }
 
+// stillRunning is the answer to a repeat of an import whose run is under
+// way: in this process, or in another one writing the store, which may
+// also have died without finishing it; such a claim lapses after
+// StaleImportAfter, and the answer says when.
+func (s *Service) stillRunning(rc importReceipt) error {
+	since := rc.claimedAt.UTC().Format(time.RFC3339)
+	if rc.claimant == s.processID || s.soleWriter {
+		return Conflict(nil, "an import with this Idempotency-Key is still running (since %s); "+
+			"repeat the request once it has finished to get its report", since)
+	}
+	return Conflict(nil, "an import with this Idempotency-Key is still running (since %s) on another server, or that server "+
+		"stopped without finishing it; repeat the request once it has finished to get its report, or from %s, when a run "+
+		"left unfinished lapses and the repeat runs the import again", since, rc.claimedAt.Add(s.staleImport).UTC().Format(time.RFC3339))
+}
+
 // answerReceipt answers a repeat with the recorded report.
 func answerReceipt(rc importReceipt, err error) (ImportReport, bool, error) {
 	if err != nil {
@@ -183,8 +198,7 @@ func (s *Service) claimImport(ctx context.Context, req Request, stream string, s
 		case rc.completed != nil:
 			return rc, nil
 		case rc.running && !s.claimDead(id, rc):
-			return rc, Conflict(nil, "an import with this Idempotency-Key is still running (since %s); "+
-				"repeat the request once it has finished to get its report", rc.claimedAt.UTC().Format(time.RFC3339))
+			return rc, s.stillRunning(rc)
 		}
 		expected := ExpectNoStream
 		if rc.version > 0 {

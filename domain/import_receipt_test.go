@@ -223,8 +223,10 @@ func TestImportOnceTakesOverAClaimWhoseProcessDied(t *testing.T) {
 	runs := 0
 	run := func() (domain.ImportReport, error) { runs++; return domain.ImportReport{Rows: 1, Imported: 1}, nil }
 	claimDead(req.IdempotencyKey)
-	if _, _, err := serviceAt(t, st, fixedNow.Add(59*time.Minute), false).ImportOnce(ctx, req, "hash-a", run); !errors.Is(err, domain.ErrConflict) || runs != 0 {
-		t.Fatalf("59 minutes after the claim: %v, %d runs; want a conflict", err, runs)
+	lapses := fixedNow.Add(time.Hour).UTC().Format(time.RFC3339)
+	if _, _, err := serviceAt(t, st, fixedNow.Add(59*time.Minute), false).ImportOnce(ctx, req, "hash-a", run); !errors.Is(err, domain.ErrConflict) ||
+		runs != 0 || !strings.Contains(err.Error(), "or that server stopped without finishing it") || !strings.Contains(err.Error(), "or from "+lapses) {
+		t.Fatalf("59 minutes after the claim: %v, %d runs; want a conflict saying when the claim lapses (%s)", err, runs, lapses)
 	}
 	rep, repeat, err := serviceAt(t, st, fixedNow.Add(time.Hour), false).ImportOnce(ctx, req, "hash-a", run)
 	if err != nil || repeat || rep.Imported != 1 || runs != 1 {
