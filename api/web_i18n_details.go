@@ -37,6 +37,7 @@ var zhDetails = map[string]string{
 	"co-owner %s has not consented":                                                              "共有人 %s 未同意",
 	"%s %s is before %s became a patentee of %s on %s":                                           "%[1]s %[2]s 早于 %[3]s 成为专利 %[4]s 的专利权人之日 %[5]s",
 	"only a patentee of %s may do this":                                                          "只有专利 %s 的专利权人才能办理",
+	"only a patentee of %s may do this; transfer %s made %s its patentee from %s":                "只有专利 %s 的专利权人才能办理；转让 %s 使 %s 自 %s 起成为其专利权人",
 	"unknown acting organisation %q":                                                             "办理机构 %q 不存在",
 	"regulators read the ledger and write nothing":                                               "监管部门只能查阅登记簿，不能登记",
 	"only the admin may register organisations":                                                  "只有管理员才能登记机构",

@@ -180,10 +180,18 @@ func checkConsentList(patentees, consent []string) error {
 }
 
 // requirePatentee fails with forbidden unless the actor is the admin or a
-// patentee of p.
+// patentee of p. A former patentee is told which transfer took the patent
+// from it: one that sent a request while it was the patentee, which a
+// concurrent transfer beat, learns what happened.
 func requirePatentee(p *Patent, actor Actor) error {
 	if actor.isAny(p.PatenteeIDs) {
 		return nil
+	}
+	for _, t := range slices.Backward(p.Transfers) {
+		if actor.isAny(t.FromIDs) && !actor.isAny(t.ToIDs) {
+			return Forbidden("only a patentee of %s may do this; transfer %s made %s its patentee from %s", p.Number,
+				t.TransferID, strings.Join(t.ToIDs, ", "), t.EffectiveOn)
+		}
 	}
 	return Forbidden("only a patentee of %s may do this", p.Number)
 }

@@ -1,6 +1,9 @@
 package domain
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestRuleEdges pins rules that no other test would notice breaking: sole
 // licences beside exclusive ones, designs, overpayment, every inactive
@@ -283,5 +286,27 @@ func TestLicenceTypesTakeTheirArticle(t *testing.T) {
 		if got := typ.withArticle(); got != want {
 			t.Errorf("%q: %q, want %q", typ, got, want)
 		}
+	}
+}
+
+// TestFormerPatenteeIsToldOfTheTransfer: a patentee whose request came
+// after a transfer of the patent (a concurrent transfer that won) is
+// refused naming the transfer, the new patentee and its day; one that
+// never held the patent, as before.
+func TestFormerPatenteeIsToldOfTheTransfer(t *testing.T) {
+	reg := registered(t)
+	p := &Patent{}
+	for _, e := range []Event{reg, transferredTo(reg, "T1", "2024-02-01", firm)} {
+		p.Apply(e)
+	}
+	err := requirePatentee(p, OrgActor(uni))
+	if want := "only a patentee of " + string(reg.Number) + " may do this; transfer T1 made " + firm + " its patentee from 2024-02-01"; ErrorCode(err) != CodeForbidden || err.Error() != "forbidden: "+want {
+		t.Errorf("the former patentee: %v, want forbidden: %s", err, want)
+	}
+	if err := requirePatentee(p, OrgActor(sme)); ErrorCode(err) != CodeForbidden || strings.Contains(err.Error(), "transfer") {
+		t.Errorf("an organisation that never held it: %v", err)
+	}
+	if err := requirePatentee(p, OrgActor(firm)); err != nil {
+		t.Errorf("the new patentee: %v", err)
 	}
 }
