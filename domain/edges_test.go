@@ -195,18 +195,30 @@ func TestSelfLicenseCountsThePatenteesOfTheEffectiveDate(t *testing.T) {
 }
 
 // TestPledgorIsAPatenteeOnTheRegistrationDate: a pledgor that became a
-// patentee by a transfer cannot have pledged the patent before it.
+// patentee by a transfer cannot have pledged the patent before it, and a
+// former patentee can have pledged it while it held it: a pledge recorded
+// after the transfer is decided as it was before it (the transfer needs
+// the pledgee's consent, as when the pledge is recorded first), not
+// refused because the pledgor holds the patent no more.
 func TestPledgorIsAPatenteeOnTheRegistrationDate(t *testing.T) {
 	reg := registered(t)
 	toFirm := transferredTo(reg, "T1", "2024-06-01", firm)
-	byFirm := func(on string) RegisterPledge {
-		return RegisterPledge{PledgorID: firm, PledgeeID: bank, Patents: []string{string(reg.Number)},
-			SecuredAmountFen: 1, RegisteredOn: day(on), DebtDueOn: day("2030-01-01")}
+	by := func(pledgor, on string, consent bool) RegisterPledge {
+		return RegisterPledge{PledgorID: pledgor, PledgeeID: bank, Patents: []string{string(reg.Number)},
+			SecuredAmountFen: 1, RegisteredOn: day(on), DebtDueOn: day("2030-01-01"), OpenLicenseConsent: consent}
 	}
 	runCases(t, []ruleCase{
-		{name: "registered the day before the transfer", given: []Event{reg, toFirm}, actor: OrgActor(bank), when: pledge(byFirm("2024-05-31")),
+		{name: "registered the day before the transfer", given: []Event{reg, toFirm}, actor: OrgActor(bank), when: pledge(by(firm, "2024-05-31", false)),
 			rule: RuleNotPatentee},
-		{name: "registered on the transfer's day passes", given: []Event{reg, toFirm}, actor: OrgActor(bank), when: pledge(byFirm("2024-06-01"))},
+		{name: "registered on the transfer's day passes", given: []Event{reg, toFirm}, actor: OrgActor(bank), when: pledge(by(firm, "2024-06-01", false))},
+		{name: "the former patentee's, before the transfer, with consent", given: []Event{reg, toFirm}, actor: OrgActor(bank),
+			when: pledge(by(uni, "2024-05-31", true))},
+		{name: "the former patentee's, before the transfer, by the admin", given: []Event{reg, toFirm}, actor: AdminActor,
+			when: pledge(by(uni, "2024-05-31", true))},
+		{name: "the former patentee's, before the transfer, without consent", given: []Event{reg, toFirm}, actor: OrgActor(bank),
+			when: pledge(by(uni, "2024-05-31", false)), rule: RulePledgedWithoutConsent},
+		{name: "the former patentee's, on the transfer's day", given: []Event{reg, toFirm}, actor: OrgActor(bank),
+			when: pledge(by(uni, "2024-06-01", true)), rule: RuleNotPatentee},
 	})
 }
 

@@ -127,12 +127,15 @@ func checkPledgeConsentList(ps []*Patent, c RegisterPledge) error {
 
 func (p *Patent) checkPledgeRules(c RegisterPledge) error {
 	on := c.RegisteredOn
-	if !p.IsPatentee(c.PledgorID) {
-		return Violation(RuleNotPatentee, "pledgor %s is not a patentee of %s", c.PledgorID, p.Number)
-	}
-	if since := p.patenteeSince(c.PledgorID); on.Before(since) {
-		return Violation(RuleNotPatentee, "pledgor %s became a patentee of %s on %s, after the registration on %s",
-			c.PledgorID, p.Number, since, on)
+	// The pledgor must hold the patent on the registration day, not today:
+	// a pledge of a former patentee, registered before the transfer and
+	// recorded after it, is accepted as it would have been before it.
+	if !slices.Contains(p.PatenteesOn(on), c.PledgorID) {
+		if since := p.patenteeSince(c.PledgorID); p.IsPatentee(c.PledgorID) && on.Before(since) {
+			return Violation(RuleNotPatentee, "pledgor %s became a patentee of %s on %s, after the registration on %s",
+				c.PledgorID, p.Number, since, on)
+		}
+		return Violation(RuleNotPatentee, "pledgor %s is not a patentee of %s on %s", c.PledgorID, p.Number, on)
 	}
 	if s := p.StatusOn(on); s != StatusActive {
 		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
