@@ -425,8 +425,8 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	switch {
 	case view.Declaration != nil: // one whose withdrawal is recorded, to take effect later, cannot be withdrawn again
 		p.CanWithdraw, p.WithdrawID = owner && view.Declaration.WithdrawnOn.IsZero(), view.Declaration.DeclarationID
-	case p.Upcoming != nil: // withdrawn at the earliest on the day it would take effect
-		p.CanWithdraw, p.WithdrawID = owner, p.Upcoming.DeclarationID
+	case p.Upcoming != nil: // withdrawn at the earliest on the day it would take effect, and once
+		p.CanWithdraw, p.WithdrawID = owner && p.Upcoming.WithdrawnOn.IsZero(), p.Upcoming.DeclarationID
 		p.Form["effective_on"] = p.Upcoming.DeclaredOn.String()
 	case owner && view.Status == domain.StatusActive:
 		p.DeclareRefused, p.RefusingLicense = declarationRefusal(pat, s.svc.Today())
@@ -463,26 +463,33 @@ func declarationRefusal(pat *domain.Patent, day domain.Date) (domain.Rule, *doma
 }
 
 // upcomingDeclaration returns the first declaration of the patent filed to
-// take effect after today and not withdrawn, or nil.
+// take effect after today that will be in effect for a day at least (not
+// withdrawn, or withdrawn from a later day than its own), or nil.
 func upcomingDeclaration(v patentView, today domain.Date) *declarationView {
 	var next *declarationView
 	for i := range v.Declarations {
 		d := &v.Declarations[i]
-		if d.DeclaredOn.After(today) && d.WithdrawnOn.IsZero() && (next == nil || d.DeclaredOn.Before(next.DeclaredOn)) {
+		if d.DeclaredOn.After(today) && !neverInEffect(*d) && (next == nil || d.DeclaredOn.Before(next.DeclaredOn)) {
 			next = d
 		}
 	}
 	return next
 }
 
-// endedDeclarations returns the declarations of v that took effect and
-// are no longer in effect on today, withdrawn or at the end of their term,
-// the latest first.
+// neverInEffect says whether a declaration was withdrawn from the day it
+// was to take effect, or before.
+func neverInEffect(d declarationView) bool {
+	return !d.WithdrawnOn.IsZero() && !d.WithdrawnOn.After(d.DeclaredOn)
+}
+
+// endedDeclarations returns the declarations of v that are no longer in
+// effect on today, withdrawn or at the end of their term, or never will be
+// (withdrawn from their first day), the latest first.
 func endedDeclarations(v patentView, today domain.Date) []declarationView {
 	var ended []declarationView
 	for _, d := range slices.Backward(v.Declarations) {
 		withdrawn := !d.WithdrawnOn.IsZero() && !today.Before(d.WithdrawnOn)
-		if !today.Before(d.DeclaredOn) && (withdrawn || today.After(d.TermEndsOn)) {
+		if neverInEffect(d) || !today.Before(d.DeclaredOn) && (withdrawn || today.After(d.TermEndsOn)) {
 			ended = append(ended, d)
 		}
 	}

@@ -877,6 +877,60 @@ func TestWithdrawalToComeIsShownAndNotOfferedAgain(t *testing.T) {
 	}
 }
 
+// TestComingDeclarationWithAWithdrawalStaysOnItsPage: a declaration still
+// to come whose withdrawal is recorded vanished from its patent's page,
+// which then said there was none and offered a declaration the ledger
+// refused, naming it. It is shown as coming, with the day its withdrawal
+// takes effect and no withdrawal form; one withdrawn from its own first
+// day, which never takes effect, among the ended ones.
+func TestComingDeclarationWithAWithdrawalStaysOnItsPage(t *testing.T) {
+	f := newWebFixture(t) // today is 2024-07-01
+	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
+	decl, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 12, DeclaredOn: mustDay("2024-09-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.svc.WithdrawDeclaration(ctx, admin, f.number, domain.WithdrawDeclaration{DeclarationID: decl.ID,
+		EffectiveOn: mustDay("2024-11-01"), Reason: "改为协商许可"}); err != nil {
+		t.Fatal(err)
+	}
+	c, page, _ := universityOnItsPatent(t, f)
+	_, html, _ := get(t, c, page+"?lang=en")
+	for _, want := range []string{"it takes effect on 2024-09-01", `<dd class="withdrawn">2024-11-01</dd>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the coming declaration: no %q in\n%s", want, html)
+		}
+	}
+	if strings.Contains(html, `id="withdraw-h"`) || strings.Contains(html, `id="declare-h"`) || strings.Contains(html, "no open-licence declaration in effect") {
+		t.Errorf("the page offers a form the ledger refuses, or says there is no declaration:\n%s", html)
+	}
+
+	c2, _ := domain.PatentCheckChar("202010654321")
+	other := domain.PatentNumber("ZL202010654321." + string(c2))
+	if _, err := f.svc.svc.RegisterPatent(ctx, admin, domain.RegisterPatent{Number: string(other), Title: "一种电池隔膜",
+		PatenteeIDs: []string{f.uniID}, IPC: []string{"H01M 50/40"}, FiledOn: mustDay("2020-03-15"), GrantedOn: mustDay("2022-01-10")}); err != nil {
+		t.Fatal(err)
+	}
+	never, err := f.svc.svc.FileDeclaration(ctx, admin, other, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 12, DeclaredOn: mustDay("2024-09-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.svc.WithdrawDeclaration(ctx, admin, other, domain.WithdrawDeclaration{DeclarationID: never.ID,
+		EffectiveOn: mustDay("2024-09-01"), Reason: "撤回"}); err != nil {
+		t.Fatal(err)
+	}
+	_, html, _ = get(t, c, f.url+"/patents/"+string(other)+"?lang=en")
+	if !strings.Contains(html, "<td>2024-09-01</td><td>2025-08-31</td><td>2024-09-01</td>") {
+		t.Errorf("the declaration withdrawn from its first day is not among the ended ones:\n%s", html)
+	}
+	if _, err := f.svc.svc.FileDeclaration(ctx, admin, other, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
+		TermMonths: 12, DeclaredOn: mustDay("2024-07-01")}); !strings.Contains(html, `id="declare-h"`) || err != nil {
+		t.Errorf("the declaration form the page offers beside one that never takes effect: the ledger answers %v", err)
+	}
+}
+
 // TestLicencesShowRoyaltiesPaid: the licences table gives, beside the fee
 // paid on taking the licence, the royalties paid since, in yuan to the fen.
 func TestLicencesShowRoyaltiesPaid(t *testing.T) {
