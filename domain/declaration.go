@@ -223,7 +223,7 @@ func (p *Patent) Withdraw(d decision, c WithdrawDeclaration) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{DeclarationWithdrawn{Number: p.Number, DeclarationID: decl.DeclarationID,
-		EffectiveOn: c.EffectiveOn, Reason: strings.TrimSpace(c.Reason)}}, nil
+		EffectiveOn: c.EffectiveOn, Reason: strings.TrimSpace(c.Reason), CoOwnerConsent: c.CoOwnerConsent}}, nil
 }
 
 // lastOpenLicense returns the open licence under the declaration with the

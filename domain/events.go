@@ -132,6 +132,10 @@ type DeclarationWithdrawn struct {
 	DeclarationID string       `json:"declaration_id"`
 	EffectiveOn   Date         `json:"effective_on"`
 	Reason        string       `json:"reason"`
+	// CoOwnerConsent are the co-owners who consented to the withdrawal
+	// (PL 14); empty when none had to, and in withdrawals recorded before
+	// it was kept (2026-11-29).
+	CoOwnerConsent []string `json:"co_owner_consent,omitempty"`
 }
 
 // LicenseGranted records a concluded licence (a deal). Its licensors are

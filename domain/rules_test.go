@@ -257,9 +257,10 @@ func TestWithdrawalRules(t *testing.T) {
 		{name: "a licence under an earlier declaration does not count", given: []Event{reg, declared(t, "D0", "2020-01-01"), earlier, declared(t, "D1", "2024-01-01")}, when: withdraw("D1", "2024-01-01")},
 		{name: "unknown declaration", given: []Event{reg}, when: withdraw("D9", "2024-06-01"), code: CodeNotFound},
 		{name: "co_owner_consent_missing", given: []Event{co, coDecl}, when: withdraw("D1", "2024-06-01"), rule: RuleCoOwnerConsentMissing},
-		{name: "co-owner consent passes", given: []Event{co, coDecl}, when: func(d decision, p *Patent) ([]Event, error) {
+		{name: "co-owner consent passes, recorded", given: []Event{co, coDecl}, when: func(d decision, p *Patent) ([]Event, error) {
 			return p.Withdraw(d, WithdrawDeclaration{DeclarationID: "D1", EffectiveOn: day("2024-06-01"), Reason: "r", CoOwnerConsent: []string{firm}})
-		}},
+		}, then: []Event{DeclarationWithdrawn{Number: co.Number, DeclarationID: "D1", EffectiveOn: day("2024-06-01"), Reason: "r",
+			CoOwnerConsent: []string{firm}}}},
 		{name: "reason is required", given: []Event{reg, declared(t, "D1", "2024-01-01")}, when: func(d decision, p *Patent) ([]Event, error) {
 			return p.Withdraw(d, WithdrawDeclaration{DeclarationID: "D1", EffectiveOn: day("2024-06-01")})
 		}, code: CodeInvalidArgument},
