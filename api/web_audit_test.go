@@ -306,7 +306,7 @@ func TestExclusiveLicenceInForceWithholdsTheDeclarationForm(t *testing.T) {
 	}
 	grant("2024-06-28", "2028-06-27")
 	for lang, want := range map[string]string{
-		"zh": "该专利今日有有效的独占许可（至 2028-06-27）；开放许可声明的期限不能与之重叠，须待其终止后才能声明开放许可（规则 exclusive_license_in_force）。",
+		"zh": "该专利今日有有效的独占许可（至 2028-06-27）；开放许可声明的期限不能与之重叠，须待其终止后才能声明开放许可（规则代码 exclusive_license_in_force）。",
 		"en": "An exclusive licence of this patent is in force today, until 2028-06-27; a declaration&#39;s term may not overlap it, so the patent can be declared open only after it ends (rule exclusive_license_in_force).",
 	} {
 		_, html, _ := get(t, c, page+"?lang="+lang)

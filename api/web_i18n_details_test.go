@@ -145,7 +145,7 @@ func TestPagesNameFieldsAsTheFormsDo(t *testing.T) {
 		zh, en   string
 		noneHave string // nowhere, or with a line break first at no line's start
 	}{
-		{fee.Err(), "一次性金额（元）：付费方式 免费 不使用此项；请勿填写", "Lump sum (yuan): is not used by fee mode Free; leave it out", "_fen"},
+		{fee.Err(), "一次性金额（元）：付费方式为免费时不使用此项，请勿填写", "Lump sum (yuan): is not used by fee mode Free; leave it out", "_fen"},
 		{fee.Err(), "期数：乘以每期金额后超过上限 ¥", "Instalments: multiplied by the instalment is above the ceiling of ¥", "_fen"},
 		{fee.Err(), "期数：最多为 1200，实际为 1000000", "Instalments: must be at most 1200, got 1000000", "_fen"},
 		{domain.Invalid("body", "has a malformed %%-escape in %s; write %% itself as %%25", domain.Quote("%ZZ")),

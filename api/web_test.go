@@ -342,7 +342,7 @@ func TestSignInDeclareAndWithdrawThroughForms(t *testing.T) {
 	}
 	// The field is named as the form labels it, and its problem said in
 	// the page's language.
-	if want := "一次性金额（元）：付费方式 一次性支付 必须填写且大于 0"; !strings.Contains(zhBody, want) {
+	if want := "一次性金额（元）：付费方式为一次性支付时本项必须填写且大于 0"; !strings.Contains(zhBody, want) {
 		t.Errorf("want %q on the Chinese page:\n%s", want, zhBody)
 	}
 	if want := "Lump sum (yuan): is required for fee mode Lump sum and must be greater than 0"; !strings.Contains(body, want) {
