@@ -66,10 +66,10 @@ func detailLine(err error, detail, lang string, t func(string) string, names org
 		format, args = de.Template()
 	}
 	if lang != langZH {
-		if format == "" {
-			return labelFieldNames(detail, t)
+		if format != "" {
+			detail = fmt.Sprintf(format, nameOrgs(args, names)...)
 		}
-		return labelFieldNames(fmt.Sprintf(format, nameOrgs(args, names)...), t)
+		return sentence(labelFieldNames(detail, t))
 	}
 	if zh, ok := zhDetails[format]; ok {
 		return fmt.Sprintf(zh, labelArgs(nameOrgs(args, names), t)...)
@@ -81,6 +81,15 @@ func detailLine(err error, detail, lang string, t func(string) string, names org
 		return t("detail.values") + strings.Join(values, t("punct.list"))
 	}
 	return ""
+}
+
+// sentence returns an English detail as a sentence of its own, after the
+// problem's title on a page: its first letter in capitals.
+func sentence(detail string) string {
+	if detail != "" && detail[0] >= 'a' && detail[0] <= 'z' {
+		return strings.ToUpper(detail[:1]) + detail[1:]
+	}
+	return detail
 }
 
 // apiFieldName is a field's name as the API writes it in a detail

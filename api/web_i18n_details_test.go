@@ -73,14 +73,15 @@ func TestEveryDetailOfTheFormsIsInChinese(t *testing.T) {
 
 // TestDetailWithoutChineseNamesItsValues: a detail whose format has no
 // Chinese shows, on a Chinese page, the values it names rather than an
-// English sentence; on an English page it shows as it is.
+// English sentence; on an English page it shows as it is, a sentence of
+// its own after the problem's title (its first letter in capitals).
 func TestDetailWithoutChineseNamesItsValues(t *testing.T) {
 	detail := `licence LIC-1 was recorded as "2024-R-7" on 2024-05-01`
 	if got, want := detailLine(nil, detail, langZH, translator(langZH), nil), `涉及："2024-R-7"；2024-05-01`; got != want {
 		t.Errorf("zh: %q, want %q", got, want)
 	}
-	if got := detailLine(nil, detail, langEN, translator(langEN), nil); got != detail {
-		t.Errorf("en: %q, want the detail as it is", got)
+	if got, want := detailLine(nil, detail, langEN, translator(langEN), nil), "L"+detail[1:]; got != want {
+		t.Errorf("en: %q, want the detail as it is, as a sentence: %q", got, want)
 	}
 	if got := detailLine(nil, "something without a value", langZH, translator(langZH), nil); got != "" {
 		t.Errorf("zh, no value: %q, want nothing", got)
@@ -109,7 +110,7 @@ func TestRuleRefusalsShowTheirDetail(t *testing.T) {
 			"en": "<li>The terms contain advertising words.</li><li>Other terms contains the advertising word &#34;best&#34;</li>"}},
 		{"term_months", "240", map[string]string{
 			"zh": fmt.Sprintf("<li>许可期限超过专利权期限。</li><li>许可期限于 %s 届满，晚于专利权届满日 %s</li>", ends, pat.ExpiresOn),
-			"en": fmt.Sprintf("<li>The licence term runs past the patent&#39;s expiry.</li><li>the term ends on %s, after the patent expires on %s</li>", ends, pat.ExpiresOn)}},
+			"en": fmt.Sprintf("<li>The licence term runs past the patent&#39;s expiry.</li><li>The term ends on %s, after the patent expires on %s</li>", ends, pat.ExpiresOn)}},
 	} {
 		form := url.Values{"csrf": {token}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
 		form.Set(tc.field, tc.value)

@@ -178,6 +178,10 @@ var zhFieldMessages = map[string]string{
 // another.
 var enFieldMessages = map[string]string{
 	"multiplied by instalment_fen is above the ceiling of %s": "multiplied by the instalment is above the ceiling of %s",
+	"is required for fee mode %s and must be 1–10000 bp; for no royalty at all, declare fee mode free": "is required for fee mode %s " +
+		"and must be 1–10000 bp; for no royalty at all, declare the fee mode Free",
+	"is required for fee mode %s (net_sales or profit)":                                   "is required for fee mode %s (net sales or profit)",
+	"unknown fee mode %s; want free, lump_sum, instalment, royalty or entry_plus_royalty": "unknown fee mode %s; want Free, Lump sum, Instalments, Royalty or Entry fee plus royalty",
 }
 
 // yuanArg is an amount in fen that a message prints in yuan, by any verb.
