@@ -431,6 +431,8 @@ func (s *Server) patentPageData(c echo.Context) (*page, error) {
 	case owner && view.Status == domain.StatusActive:
 		p.DeclareRefused, p.RefusingLicense = declarationRefusal(pat, s.svc.Today())
 		p.CanDeclare = p.DeclareRefused == ""
+	case owner: // lapsed, invalidated, abandoned, expired: the page says so
+		p.DeclareRefused = domain.RulePatentNotActive
 	}
 	if d := s.takeDraftOf(c, p, n); d != nil {
 		for k := range d {

@@ -447,7 +447,8 @@ func TestCoOwnedPatentThroughForms(t *testing.T) {
 // TestPatentPageExplainsWhyNoDeclarationCanBeFiled: a patentee whose
 // patent is suspended or has an annual fee overdue today is not offered a
 // declaration form that today's facts would refuse; the page says why, and
-// offers the form again once the fee is paid and the suspension lifted.
+// offers the form again once the fee is paid and the suspension lifted. A
+// lapsed patent's page says its status ends the patent right.
 func TestPatentPageExplainsWhyNoDeclarationCanBeFiled(t *testing.T) {
 	f := newWebFixture(t)
 	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
@@ -455,7 +456,7 @@ func TestPatentPageExplainsWhyNoDeclarationCanBeFiled(t *testing.T) {
 	signIn(t, c, f.url+"/signin", f.uniKey)
 	page := f.url + "/patents/" + string(f.number)
 	form := `action="/patents/` + string(f.number) + `/declare`
-	yes, no := true, false
+	yes, no, lapsed := true, false, domain.StatusLapsed
 	for _, tc := range []struct {
 		change       domain.ChangeStatus
 		status, note string
@@ -464,6 +465,7 @@ func TestPatentPageExplainsWhyNoDeclarationCanBeFiled(t *testing.T) {
 		{domain.ChangeStatus{AnnualFeeOverdue: &yes}, "有效 (中止) (年费逾期未缴)", "该专利今日有逾期未缴的年费"},
 		{domain.ChangeStatus{Suspended: &no}, "有效 (年费逾期未缴)", "该专利今日有逾期未缴的年费"},
 		{domain.ChangeStatus{AnnualFeeOverdue: &no}, "有效</dd>", ""},
+		{domain.ChangeStatus{Status: &lapsed}, "未缴年费终止</dd>", "该专利的法律状态为“未缴年费终止”，专利权不再有效，不能声明开放许可"},
 	} {
 		res, err := f.svc.svc.ChangeStatus(ctx, admin, f.number, tc.change)
 		if err != nil {
@@ -846,27 +848,31 @@ func TestPagesAreNotKeptBySharedCaches(t *testing.T) {
 
 // TestWithdrawalToComeIsShownAndNotOfferedAgain: a declaration in effect
 // whose withdrawal is recorded to take effect after today shows the day
-// the withdrawal takes effect, and its patentee is not offered the
+// the withdrawal takes effect and its reason (and, as every declaration,
+// its evaluation report's reference), and its patentee is not offered the
 // withdrawal form again, which the ledger would refuse
 // (no_active_declaration).
 func TestWithdrawalToComeIsShownAndNotOfferedAgain(t *testing.T) {
 	f := newWebFixture(t) // today is 2024-07-01
 	ctx, admin := context.Background(), domain.Request{Actor: domain.AdminActor}
 	decl, err := f.svc.svc.FileDeclaration(ctx, admin, f.number, domain.FileDeclaration{Fee: domain.FeeTerms{Mode: domain.FeeFree},
-		TermMonths: 36, DeclaredOn: mustDay("2024-01-02")})
+		TermMonths: 36, DeclaredOn: mustDay("2024-01-02"), EvaluationReportRef: "PJ2024-0001"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, page, _ := universityOnItsPatent(t, f)
-	if _, html, _ := get(t, c, page); !strings.Contains(html, `id="withdraw-h"`) || strings.Contains(html, `class="withdrawn"`) {
+	if _, html, _ := get(t, c, page); !strings.Contains(html, `id="withdraw-h"`) || strings.Contains(html, `class="withdrawn"`) ||
+		!strings.Contains(html, "<dt>专利权评价报告编号</dt><dd>PJ2024-0001</dd>") {
 		t.Fatalf("before the withdrawal the form is not offered, or a withdrawal is shown:\n%s", html)
 	}
 	if _, err := f.svc.svc.WithdrawDeclaration(ctx, admin, f.number, domain.WithdrawDeclaration{DeclarationID: decl.ID,
 		EffectiveOn: mustDay("2024-09-01"), Reason: "重新定价"}); err != nil {
 		t.Fatal(err)
 	}
-	for lang, want := range map[string]string{"zh": `<dt>撤回生效</dt><dd class="withdrawn">2024-09-01</dd>`,
-		"en": `<dt>Withdrawn from</dt><dd class="withdrawn">2024-09-01</dd>`} {
+	for lang, want := range map[string]string{"zh": `<dt>撤回生效</dt><dd class="withdrawn">2024-09-01</dd>
+  <dt>撤回理由</dt><dd class="text" lang="zh-CN">重新定价</dd>`,
+		"en": `<dt>Withdrawn from</dt><dd class="withdrawn">2024-09-01</dd>
+  <dt>Reason for withdrawal</dt><dd class="text" lang="zh-CN">重新定价</dd>`} {
 		_, html, _ := get(t, c, page+"?lang="+lang)
 		if !strings.Contains(html, want) || !strings.Contains(html, `<dd>2027-01-01</dd>`) {
 			t.Errorf("lang=%s: the page does not show %q beside the term's end:\n%s", lang, want, html)
