@@ -322,7 +322,7 @@ func TestDashboardShowsTheTalliesAndLinksTheirFiles(t *testing.T) {
 				t.Errorf("%s %s: total %q, API %v", lang, series.id, m, tally.Total[series.column])
 			}
 		}
-		if !strings.Contains(string(page), "<td>1</td><td>¥1,234.51</td>") || !strings.Contains(string(page), "华南理工大学 — 1</li>") {
+		if !strings.Contains(string(page), "<td>1</td><td>¥1,234.51</td>") || !strings.Contains(string(page), `<span lang="zh-CN">华南理工大学</span> — 1</li>`) {
 			t.Errorf("%s: no district with 1 deal and ¥1,234.51, or no ranking", lang)
 		}
 		links := downloadRef.FindAllStringSubmatch(string(page), -1)

@@ -833,10 +833,10 @@ func TestEnglishPagesUseEnglishPunctuation(t *testing.T) {
 	}
 	h.getJSON(fmt.Sprintf("/v1/listings?min_position=%d", res.Position), &struct{}{})
 	for _, tc := range []struct{ path, want string }{
-		{"/?lang=en", `Patentees: <a href="/?patentee_id=` + h.uni + `&amp;lang=en">华南理工大学</a>; <a`},
-		{"/", `专利权人：<a href="/?patentee_id=` + h.uni + `">华南理工大学</a>；<a`},
-		{"/patents/" + string(n) + "?lang=en", "<dd>华南理工大学; 广州星能电池科技有限公司</dd>"},
-		{"/patents/" + string(n), "<dd>华南理工大学；广州星能电池科技有限公司</dd>"},
+		{"/?lang=en", `Patentees: <a href="/?patentee_id=` + h.uni + `&amp;lang=en" lang="zh-CN">华南理工大学</a>; <a`},
+		{"/", `专利权人：<a href="/?patentee_id=` + h.uni + `" lang="zh-CN">华南理工大学</a>；<a`},
+		{"/patents/" + string(n) + "?lang=en", `<dd><span lang="zh-CN">华南理工大学</span>; <span lang="zh-CN">广州星能电池科技有限公司</span></dd>`},
+		{"/patents/" + string(n), `<dd><span lang="zh-CN">华南理工大学</span>；<span lang="zh-CN">广州星能电池科技有限公司</span></dd>`},
 	} {
 		resp, page := h.get(tc.path)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), tc.want) {

@@ -204,7 +204,7 @@ func TestReviewCoverage(t *testing.T) {
 	for _, q := range []string{"campaign=2024&", ""} {
 		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
 		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
-			"<tr><td>华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>", "<tr><td>Total</td><td>2</td><td>1</td><td>50.00%</td></tr>",
+			`<tr><td lang="zh-CN">华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>`, `<tr><td lang="en">Total</td><td>2</td><td>1</td><td>50.00%</td></tr>`,
 			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv&amp;lang=en&amp;layout=report"`} {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
 				t.Errorf("dashboard?%s: %d, want %q in the page", q, resp.StatusCode, want)
@@ -219,7 +219,7 @@ func TestReviewCoverage(t *testing.T) {
 	}
 	resp, page := h.get("/dashboard?from=2024-01-01&to=2025-06-30&campaign=2025&lang=en")
 	if want := "reviewed · 2025 · 2025-06-30"; resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) ||
-		!strings.Contains(string(page), "<tr><td>Total</td><td>2</td><td>0</td><td>0.00%</td></tr>") {
+		!strings.Contains(string(page), `<tr><td lang="en">Total</td><td>2</td><td>0</td><td>0.00%</td></tr>`) {
 		t.Errorf("dashboard for campaign 2025: %d, want nothing reviewed", resp.StatusCode)
 	}
 	resp, page = h.get("/dashboard?from=2024-01-01&to=2024-05-31&lang=en")
@@ -301,12 +301,12 @@ func TestReviewCoverageOrderAndLimit(t *testing.T) {
 	}
 	resp, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")
 	for _, want := range []string{"The 20 universities with the lowest share, of 22; the downloads list them all.",
-		"<tr><td>第21大学</td><td>2</td><td>0</td><td>0.00%</td></tr>", "<tr><td>Total</td><td>24</td><td>1</td><td>4.17%</td></tr>"} {
+		`<tr><td lang="zh-CN">第21大学</td><td>2</td><td>0</td><td>0.00%</td></tr>`, `<tr><td lang="en">Total</td><td>24</td><td>1</td><td>4.17%</td></tr>`} {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
 			t.Errorf("dashboard: %d, want %q in the page", resp.StatusCode, want)
 		}
 	}
-	if strings.Contains(string(page), "<tr><td>华南理工大学</td>") {
+	if strings.Contains(string(page), `<tr><td lang="zh-CN">华南理工大学</td>`) {
 		t.Error("dashboard: the university with the highest share is in the cut table")
 	}
 	for _, c := range []struct{ query, field string }{

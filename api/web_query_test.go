@@ -259,7 +259,7 @@ func TestDashboardRankingNamesItsUnit(t *testing.T) {
 	h.caughtUp(h.declared(1))
 	for lang, want := range map[string]string{
 		"zh": `<p class="muted" id="ranking-unit">各数字为 2024-01-01 至 2024-12-31 期间达成的许可数（项）。</p>
-<ol aria-describedby="ranking-unit"><li>华南理工大学 — 1</li></ol>`,
+<ol aria-describedby="ranking-unit"><li><span lang="zh-CN">华南理工大学</span> — 1</li></ol>`,
 		"en": `<p class="muted" id="ranking-unit">Each figure is the number of licences concluded from 2024-01-01 to 2024-12-31.</p>`,
 	} {
 		if _, page := h.getPage("/dashboard?from=2024-01-01&to=2024-12-31&lang="+lang, ""); !strings.Contains(page, want) {

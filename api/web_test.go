@@ -401,7 +401,7 @@ func TestCoOwnedPatentThroughForms(t *testing.T) {
 	page := f.url + "/patents/" + string(number)
 	_, html, _ := get(t, c, page)
 	box := `<input type="checkbox" name="co_owner_consent" value="` + f.smeID + `"`
-	if !strings.Contains(html, box) || !strings.Contains(html, "广州星能电池科技有限公司</label>") ||
+	if !strings.Contains(html, box) || !strings.Contains(html, `<span lang="zh-CN">广州星能电池科技有限公司</span></label>`) ||
 		strings.Contains(html, `value="`+f.uniID+`"`) {
 		t.Fatalf("the declaration form offers no consent of the co-owner alone:\n%s", html)
 	}
