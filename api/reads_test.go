@@ -479,9 +479,9 @@ func TestDashboardListsTheBusiestDistricts(t *testing.T) {
 		t.Error("no download of the deals of district 310104, or of every district")
 	}
 	// The rows may add up to more than the deals chart's total; the page
-	// says why, in its language.
-	for lang, note := range map[string]string{"en": "the 10 busiest; a licence whose licensors are in several districts counts in each",
-		"zh": "列出成交最多的 10 个区县；许可方分属多个区县的许可在每个区县各计一次"} {
+	// says why, in its language, and that its downloads list every district.
+	for lang, note := range map[string]string{"en": "the 10 busiest (the downloads list every district); a licence whose licensors are in several districts counts in each",
+		"zh": "列出成交最多的 10 个区县（下载文件列出全部区县）；许可方分属多个区县的许可在每个区县各计一次"} {
 		if _, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=" + lang); !strings.Contains(string(page), note) {
 			t.Errorf("lang=%s: the districts table does not say how it counts (%q)", lang, note)
 		}

@@ -205,7 +205,7 @@ func TestReviewCoverage(t *testing.T) {
 		resp, page := h.get("/dashboard?" + q + "from=2024-01-01&to=2024-12-31&lang=en")
 		for _, want := range []string{"Universities&#39; active patents reviewed · 2024 · 2024-12-31",
 			`<tr><td lang="zh-CN">华南理工大学</td><td>2</td><td>1</td><td>50.00%</td></tr>`, `<tr><td lang="en">Total</td><td>2</td><td>1</td><td>50.00%</td></tr>`,
-			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv&amp;lang=en&amp;layout=report"`} {
+			`href="/v1/tallies/review-coverage?as_of=2024-12-31&amp;campaign=2024&amp;format=csv&amp;lang=en&amp;layout=report&amp;sort=share"`} {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), want) {
 				t.Errorf("dashboard?%s: %d, want %q in the page", q, resp.StatusCode, want)
 			}

@@ -230,7 +230,7 @@ func (s *Server) fillDashboard(ctx context.Context, d *dashboard, t func(string)
 	}
 	d.Coverage = append(d.Coverage, coverageRowOf(t("dash.total"), coverage.Total))
 	d.Downloads = append(d.Downloads, d.downloadLinks(t("dash.coverage"), "/v1/tallies/"+reviewCoverageSubject,
-		url.Values{"campaign": {d.Campaign}, "as_of": {d.To}}))
+		url.Values{"campaign": {d.Campaign}, "as_of": {d.To}, "sort": {projections.CoverageByShare}})) // every university, in the page's order
 	return nil
 }
 
