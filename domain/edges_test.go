@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -320,5 +321,54 @@ func TestFormerPatenteeIsToldOfTheTransfer(t *testing.T) {
 	}
 	if err := requirePatentee(p, OrgActor(firm)); err != nil {
 		t.Errorf("the new patentee: %v", err)
+	}
+}
+
+// TestPledgeRefusalsNameTheirField: a pledge's rule violations name, in
+// their fields, the value that breaks the rule, as invalid fee terms do:
+// the patent by its place in the list, the pledgor, the debt's due date,
+// the missing consent, a release's or consent's date.
+func TestPledgeRefusalsNameTheirField(t *testing.T) {
+	free, held := registeredKind(t, "202010654321"), registered(t)
+	apply := func(events ...Event) *Patent {
+		p := &Patent{}
+		for _, e := range events {
+			p.Apply(e)
+		}
+		return p
+	}
+	d := decision{actor: OrgActor(bank), today: day("2024-07-01"), newID: func() string { return "00000000-0000-4000-8000-000000000001" }}
+	command := func(change func(*RegisterPledge)) RegisterPledge {
+		c := RegisterPledge{PledgorID: uni, PledgeeID: bank, Patents: []string{string(free.Number), string(held.Number)},
+			SecuredAmountFen: 1, RegisteredOn: day("2024-03-01"), DebtDueOn: day("2030-01-01"), OpenLicenseConsent: true}
+		change(&c)
+		return c
+	}
+	for name, tc := range map[string]struct {
+		c     RegisterPledge
+		field string
+	}{
+		"already pledged, second in the list": {command(func(*RegisterPledge) {}), "patents[1]"},
+		"not the patentee":                    {command(func(c *RegisterPledge) { c.PledgorID = firm }), "pledgor_id"},
+		"debt due after expiry":               {command(func(c *RegisterPledge) { c.DebtDueOn = day("2041-01-01") }), "debt_due_on"},
+	} {
+		_, err := RegisterPledgeOn(d, []*Patent{apply(free), apply(held, pledged(t, "P1", "2024-01-01", true))}, tc.c)
+		var de *Error
+		if !errors.As(err, &de) || de.Code != CodeRuleViolation || len(de.Fields) != 1 || de.Fields[0].Field != tc.field ||
+			de.Fields[0].Message != de.Message {
+			t.Errorf("%s: %#v, want a rule violation at %s", name, err, tc.field)
+		}
+	}
+	withLicence := apply(held, licensed(t, "L1", LicenseOrdinary, sme, "2024-05-01", "2025-04-30"))
+	_, err := RegisterPledgeOn(d, []*Patent{withLicence}, command(func(c *RegisterPledge) {
+		c.Patents, c.OpenLicenseConsent = []string{string(held.Number)}, false
+	}))
+	if ErrorCode(err) != CodeRuleViolation || err.(*Error).Fields[0].Field != "open_license_consent" {
+		t.Errorf("a licence after the registration, no consent: %v", err)
+	}
+	_, err = ReleasePledgeOn(d, []*Patent{apply(held, pledged(t, "P1", "2024-01-01", true))},
+		ReleasePledge{PledgeID: "P1", ReleasedOn: day("2023-12-01"), Reason: ReleaseRepaid})
+	if ErrorCode(err) != CodeRuleViolation || err.(*Error).Fields[0].Field != "released_on" {
+		t.Errorf("a release before the registration: %v", err)
 	}
 }

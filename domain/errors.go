@@ -172,6 +172,14 @@ func Violation(rule Rule, format string, args ...any) *Error {
 	return e
 }
 
+// at names field as the one whose value the error is about, for a
+// problem's errors[] (a rule violation names it in its message alone), and
+// returns e.
+func (e *Error) at(field string) *Error {
+	e.Fields = []FieldError{{Field: field, Message: e.Message, format: e.format, args: e.args}}
+	return e
+}
+
 // NotFound returns a not_found error for the named thing.
 func NotFound(field, format string, args ...any) *Error {
 	fe := fieldError(field, format, args...)

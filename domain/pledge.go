@@ -98,8 +98,8 @@ func RegisterPledgeOn(d decision, ps []*Patent, c RegisterPledge) ([][]Event, er
 	if err := checkPledgeConsentList(ps, c); err != nil {
 		return nil, err
 	}
-	for _, p := range ps {
-		if err := p.checkPledgeRules(c); err != nil {
+	for i, p := range ps {
+		if err := p.checkPledgeRules(c, fmt.Sprintf("patents[%d]", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -125,7 +125,9 @@ func checkPledgeConsentList(ps []*Patent, c RegisterPledge) error {
 	return nil
 }
 
-func (p *Patent) checkPledgeRules(c RegisterPledge) error {
+// checkPledgeRules checks the rules of a pledge of p, which the command
+// names as field; a violation names the field its value breaks.
+func (p *Patent) checkPledgeRules(c RegisterPledge, field string) error {
 	on := c.RegisteredOn
 	// The pledgor must hold the patent on the registration day, not today:
 	// a pledge of a former patentee, registered before the transfer and
@@ -133,27 +135,27 @@ func (p *Patent) checkPledgeRules(c RegisterPledge) error {
 	if !slices.Contains(p.PatenteesOn(on), c.PledgorID) {
 		if since := p.patenteeSince(c.PledgorID); p.IsPatentee(c.PledgorID) && on.Before(since) {
 			return Violation(RuleNotPatentee, "pledgor %s became a patentee of %s on %s, after the registration on %s",
-				c.PledgorID, p.Number, since, on)
+				c.PledgorID, p.Number, since, on).at("pledgor_id")
 		}
-		return Violation(RuleNotPatentee, "pledgor %s is not a patentee of %s on %s", c.PledgorID, p.Number, on)
+		return Violation(RuleNotPatentee, "pledgor %s is not a patentee of %s on %s", c.PledgorID, p.Number, on).at("pledgor_id")
 	}
 	if s := p.StatusOn(on); s != StatusActive {
-		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on)
+		return Violation(RulePatentNotActive, "patent %s is %s on %s", p.Number, statusWord(s), on).at(field)
 	}
 	if p.SuspendedOn(on) {
-		return Violation(RulePatentNotActive, "patent %s is suspended on %s", p.Number, on)
+		return Violation(RulePatentNotActive, "patent %s is suspended on %s", p.Number, on).at(field)
 	}
 	for _, pl := range p.Pledges {
 		if pl.ReleasedOn.IsZero() || pl.ReleasedOn.After(on) {
-			return Violation(RuleAlreadyPledged, "patent %s is under pledge %s", p.Number, pl.PledgeID)
+			return Violation(RuleAlreadyPledged, "patent %s is under pledge %s", p.Number, pl.PledgeID).at(field)
 		}
 	}
 	if c.DebtDueOn.After(p.ExpiresOn) {
-		return Violation(RuleDebtExceedsPatentTerm, "the debt is due %s, after %s expires on %s", c.DebtDueOn, p.Number, p.ExpiresOn)
+		return Violation(RuleDebtExceedsPatentTerm, "the debt is due %s, after %s expires on %s", c.DebtDueOn, p.Number, p.ExpiresOn).at("debt_due_on")
 	}
 	if fact, ok := p.factNeedingConsentFrom(on); ok && !c.OpenLicenseConsent {
 		return Violation(RulePledgedWithoutConsent, "%s of %s on %s, after the registration on %s, would need the pledgee's consent, "+
-			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on)
+			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on).at("open_license_consent")
 	}
 	return checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)) // PL 14: every co-owner agrees to pledge
 }
@@ -177,13 +179,13 @@ func ConsentPledgeOn(d decision, ps []*Patent, c ConsentPledge) ([][]Event, erro
 	}
 	return eachPledge(d, ps, c.PledgeID, func(p *Patent, pl *Pledge) (Event, error) {
 		if !pl.ReleasedOn.IsZero() && !c.ConsentedOn.Before(pl.ReleasedOn) { // a consent recorded late, of a day before the release, stands
-			return nil, Violation(RulePledgeReleased, "pledge %s was released on %s, not after consented_on %s", pl.PledgeID, pl.ReleasedOn, c.ConsentedOn)
+			return nil, Violation(RulePledgeReleased, "pledge %s was released on %s, not after consented_on %s", pl.PledgeID, pl.ReleasedOn, c.ConsentedOn).at("consented_on")
 		}
 		if pl.OpenLicenseConsent || !pl.ConsentedOn.IsZero() {
 			return nil, Violation(RulePledgeAlreadyConsented, "the pledgee of %s has already consented", pl.PledgeID)
 		}
 		if c.ConsentedOn.Before(pl.RegisteredOn) {
-			return nil, Violation(RuleDateBeforeFact, "consented_on %s is before the registration on %s", c.ConsentedOn, pl.RegisteredOn)
+			return nil, Violation(RuleDateBeforeFact, "consented_on %s is before the registration on %s", c.ConsentedOn, pl.RegisteredOn).at("consented_on")
 		}
 		return PledgeConsented{Number: p.Number, PledgeID: pl.PledgeID, ConsentedOn: c.ConsentedOn}, nil
 	})
@@ -214,10 +216,10 @@ func ReleasePledgeOn(d decision, ps []*Patent, c ReleasePledge) ([][]Event, erro
 			return nil, Violation(RulePledgeReleased, "pledge %s was released on %s", pl.PledgeID, pl.ReleasedOn)
 		}
 		if c.ReleasedOn.Before(pl.RegisteredOn) {
-			return nil, Violation(RuleDateBeforeFact, "released_on %s is before the registration on %s", c.ReleasedOn, pl.RegisteredOn)
+			return nil, Violation(RuleDateBeforeFact, "released_on %s is before the registration on %s", c.ReleasedOn, pl.RegisteredOn).at("released_on")
 		}
 		if !pl.ConsentedOn.IsZero() && !c.ReleasedOn.After(pl.ConsentedOn) { // the consent was given while the pledge existed
-			return nil, Violation(RuleDateBeforeFact, "released_on %s is not after the pledgee's consent on %s", c.ReleasedOn, pl.ConsentedOn)
+			return nil, Violation(RuleDateBeforeFact, "released_on %s is not after the pledgee's consent on %s", c.ReleasedOn, pl.ConsentedOn).at("released_on")
 		}
 		return PledgeReleased{Number: p.Number, PledgeID: pl.PledgeID, ReleasedOn: c.ReleasedOn, Reason: c.Reason}, nil
 	})
