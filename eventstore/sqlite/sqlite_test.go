@@ -106,6 +106,51 @@ func TestReadOnly(t *testing.T) {
 	}
 }
 
+// TestReadOnlyLeavesNoWALFiles: a read-only store (ledger verify of a
+// backup) left the -wal and -shm files SQLite made for it beside the file,
+// which only a writable connection removes. Close removes them, when no
+// other connection still has the file open; the file's bytes are
+// unchanged. Files that were there before the open, another process's,
+// stay.
+func TestReadOnlyLeavesNoWALFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	fill(t, path, 5)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t, path, Options{ReadOnly: true})
+	if _, err := s.Head(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-shm"); err != nil {
+		t.Fatalf("no -shm file while the store is open: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(name); !os.IsNotExist(err) {
+			t.Errorf("%s is left after Close: %v", filepath.Base(name), err)
+		}
+	}
+	if after, err := os.ReadFile(path); err != nil || string(after) != string(before) {
+		t.Errorf("the file changed: %v", err)
+	}
+
+	writer := openTest(t, path, Options{})
+	defer writer.Close()
+	reader := openTest(t, path, Options{ReadOnly: true})
+	if err := reader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("the writer's %s was removed: %v", filepath.Base(name), err)
+		}
+	}
+}
+
 func TestReadOnlyRefusesMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing.db")
 	if s, err := Open(context.Background(), path, Options{ReadOnly: true}); err == nil {

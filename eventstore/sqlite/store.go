@@ -10,6 +10,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -66,6 +67,9 @@ type Store struct {
 	w      *writer // nil when read-only
 	notify *headwatch.Notifier
 	q      *appendqueue.Queue // the appends for w, and whether the store is closed
+	// walFilesMade is the path of a file whose -wal and -shm files a
+	// read-only open made beside it, which Close removes; "" otherwise.
+	walFilesMade string
 }
 
 // SchemaUpgrade returns the schema version the file had when this store
@@ -110,8 +114,12 @@ func open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 			return nil, err
 		}
 	}
+	_, walErr := os.Stat(path + "-wal")
+	_, shmErr := os.Stat(path + "-shm")
 	if s.r, err = openReader(ctx, path, opts, false); err != nil && opts.ReadOnly && readOnlyStorage(err) {
 		s.r, err = openFrozenCopy(ctx, path, opts, err)
+	} else if err == nil && opts.ReadOnly && os.IsNotExist(walErr) && os.IsNotExist(shmErr) {
+		s.walFilesMade = path
 	}
 	if err != nil {
 		return nil, err
@@ -153,7 +161,34 @@ func (s *Store) Close() error {
 	if err := s.q.Close(); err != nil {
 		return err
 	}
-	return s.closeDBs()
+	if err := s.closeDBs(); err != nil {
+		return err
+	}
+	if s.walFilesMade != "" {
+		return removeWALFiles(s.walFilesMade, s.opts.BusyTimeout)
+	}
+	return nil
+}
+
+// removeWALFiles removes the -wal and -shm files that a read-only open
+// made beside the file at path (`ledger verify` of a backup left them in
+// its folder), which only a writable connection can: it opens one and
+// closes it, the last connection to the file, which removes them. It
+// writes nothing: it does so only while the -wal is empty, so there is
+// nothing to checkpoint. A connection another process has open keeps
+// them, as that process needs them; a folder it cannot write keeps them
+// too, without an error.
+func removeWALFiles(path string, busy time.Duration) error {
+	if info, err := os.Stat(path + "-wal"); err != nil || info.Size() > 0 {
+		return nil
+	}
+	db, err := sql.Open(driverName, dsn(path, true, busy))
+	if err != nil {
+		return nil
+	}
+	var version int
+	_ = db.QueryRow("PRAGMA user_version").Scan(&version) // a read opens the WAL, which the close then removes
+	return db.Close()
 }
 
 // closeDBs closes the read pool, then the write connection: the last
