@@ -141,14 +141,7 @@ func TestDatesWithTextThatIsNoTime(t *testing.T) {
 		"Wed, 04 Jan 2023 16:00:00 GMT": `"Wed, 04 Jan 2023 16:00:00 GMT" is not a date; write YYYY-MM-DD`,
 		"2023-02-29 10:00":              `"2023-02-29 10:00" is not a date; write YYYY-MM-DD`,
 	}
-	table := [][]string{listHeader}
-	var cells []string
-	for cell := range cases {
-		row := listRow(t, "202010000001")
-		row[4] = cell
-		table, cells = append(table, row), append(cells, cell)
-	}
-	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	cells, rows := readFiledOn(t, cases)
 	for i, r := range rows {
 		if got := problemsOf(r)[domain.ColFiledOn]; !strings.HasPrefix(got, cases[cells[i]]) || !r.Patent.FiledOn.IsZero() {
 			t.Errorf("%s: %s %q, want a problem starting %q", cells[i], r.Patent.FiledOn, got, cases[cells[i]])
@@ -348,9 +341,9 @@ func TestTotalRowIsNoPatent(t *testing.T) {
 	}
 }
 
-// checkFiledOn reads a CSV list whose filed_on cells are the keys of cases,
-// one row each, and checks each is read as its value, without a problem.
-func checkFiledOn(t *testing.T, cases map[string]string) {
+// readFiledOn reads a CSV list whose filed_on cells are the keys of cases,
+// one row each, and returns the cells in the order of the rows read.
+func readFiledOn(t *testing.T, cases map[string]string) ([]string, []domain.ImportRow) {
 	t.Helper()
 	table := [][]string{listHeader}
 	var cells []string
@@ -360,6 +353,14 @@ func checkFiledOn(t *testing.T, cases map[string]string) {
 		table, cells = append(table, row), append(cells, cell)
 	}
 	_, rows := readAll(t, strings.NewReader(csvText(table)))
+	return cells, rows
+}
+
+// checkFiledOn reads a CSV list whose filed_on cells are the keys of cases,
+// one row each, and checks each is read as its value, without a problem.
+func checkFiledOn(t *testing.T, cases map[string]string) {
+	t.Helper()
+	cells, rows := readFiledOn(t, cases)
 	for i, r := range rows {
 		if got, want := r.Patent.FiledOn.String(), cases[cells[i]]; got != want || len(r.Problems) != 0 {
 			t.Errorf("%s: %s %+v, want %s", cells[i], got, r.Problems, want)
