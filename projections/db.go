@@ -57,6 +57,7 @@ type DB struct {
 	readStmtsMu sync.Mutex
 	tallies     *tallyIndex  // the facts of the deals and declarations tallies, mirrored in memory
 	search      *searchIndex // the listings' search facts, mirrored in memory
+	regions     regionsMemo  // the last answer of PatenteeRegions
 	path        string       // the file's absolute path, for messages
 	damage      atomic.Pointer[damagedFileError]
 }

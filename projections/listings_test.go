@@ -589,3 +589,23 @@ func TestAnOlderVersionsCursorSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestPatenteeRegionsFollowTheLedger: the regions of the organisations
+// holding patents, not of those holding none (the SME), each once; read
+// again once a patent of an organisation in another region is recorded,
+// not answered from the memo of the earlier checkpoint.
+func TestPatenteeRegionsFollowTheLedger(t *testing.T) {
+	w := newListingWorld(t)
+	ctx := context.Background()
+	for range 2 {
+		if got, err := w.p.PatenteeRegions(ctx); err != nil || !slices.Equal(got, []string{"440106", "440305"}) {
+			t.Fatalf("regions %v, %v; want 440106 and 440305", got, err)
+		}
+	}
+	shanghai := registerOrg(t, w.svc, 4, orgSpec{"复旦大学", domain.OrgUniversity, "310104", false})
+	registerPatent(t, w.svc, patentNumber(t, 2020, 1, 200), "一种电池隔膜", []string{"H01M 50/40"}, date("2020-03-15"), shanghai)
+	waitHead(t, w.p, w.st)
+	if got, err := w.p.PatenteeRegions(ctx); err != nil || !slices.Equal(got, []string{"310104", "440106", "440305"}) {
+		t.Fatalf("regions after a Shanghai patent %v, %v", got, err)
+	}
+}

@@ -3,14 +3,49 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"sync"
 )
+
+// regionsMemo keeps the answer of PatenteeRegions with the listings'
+// checkpoint it was read at: the search page asks for it on every view,
+// and it changes only when an organisation holding patents does.
+type regionsMemo struct {
+	mu       sync.Mutex
+	read     bool
+	position int64
+	regions  []string
+}
 
 // PatenteeRegions returns the region codes of the organisations that hold
 // a patent recorded in the ledger, each once and in order: the regions a
-// listing search can usefully be narrowed to.
+// listing search can usefully be narrowed to. It reads them again only
+// when the listings have applied events since the last time.
 func (db *DB) PatenteeRegions(ctx context.Context) (_ []string, err error) {
 	defer db.queryFailure(&err)
-	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT o.region FROM lst_orgs o
+	return loadSnapshot(ctx, db.read, func(ctx context.Context, tx *sql.Tx) ([]string, error) {
+		position, err := readCheckpoint(ctx, tx, ListingsName)
+		if err != nil {
+			return nil, err
+		}
+		m := &db.regions
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.read && m.position == position {
+			return slices.Clone(m.regions), nil
+		}
+		regions, err := readPatenteeRegions(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		m.read, m.position, m.regions = true, position, regions
+		return slices.Clone(regions), nil
+	})
+}
+
+// readPatenteeRegions reads the regions of PatenteeRegions in tx.
+func readPatenteeRegions(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT o.region FROM lst_orgs o
 		WHERE EXISTS (SELECT 1 FROM lst_patentees p WHERE p.org_id = o.id) ORDER BY o.region`)
 	if err != nil {
 		return nil, err
