@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -591,21 +592,39 @@ func TestAnOlderVersionsCursorSaysSo(t *testing.T) {
 }
 
 // TestPatenteeRegionsFollowTheLedger: the regions of the organisations
-// holding patents, not of those holding none (the SME), each once; read
-// again once a patent of an organisation in another region is recorded,
-// not answered from the memo of the earlier checkpoint.
+// holding patents, not of those holding none (the SME), each once, kept
+// while the listings' checkpoint stands; after events, the kept answer
+// stands for maxAge, then a patent of an organisation in another region is
+// in the answer.
 func TestPatenteeRegionsFollowTheLedger(t *testing.T) {
 	w := newListingWorld(t)
+	m := &w.p.db.regions
 	ctx := context.Background()
-	for range 2 {
-		if got, err := w.p.PatenteeRegions(ctx); err != nil || !slices.Equal(got, []string{"440106", "440305"}) {
-			t.Fatalf("regions %v, %v; want 440106 and 440305", got, err)
+	regions := func() []string {
+		t.Helper()
+		got, err := w.p.PatenteeRegions(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return got
 	}
+	if got := regions(); !slices.Equal(got, []string{"440106", "440305"}) {
+		t.Fatalf("regions %v; want 440106 and 440305", got)
+	}
+	read := m.at
+	m.maxAge = time.Nanosecond // aged, but the checkpoint stands
+	if got := regions(); !slices.Equal(got, []string{"440106", "440305"}) || m.at != read {
+		t.Fatalf("regions %v, read again at %v (first at %v) with the same checkpoint", got, m.at, read)
+	}
+	m.maxAge = time.Hour
 	shanghai := registerOrg(t, w.svc, 4, orgSpec{"复旦大学", domain.OrgUniversity, "310104", false})
 	registerPatent(t, w.svc, patentNumber(t, 2020, 1, 200), "一种电池隔膜", []string{"H01M 50/40"}, date("2020-03-15"), shanghai)
 	waitHead(t, w.p, w.st)
-	if got, err := w.p.PatenteeRegions(ctx); err != nil || !slices.Equal(got, []string{"310104", "440106", "440305"}) {
-		t.Fatalf("regions after a Shanghai patent %v, %v", got, err)
+	if got := regions(); !slices.Equal(got, []string{"440106", "440305"}) {
+		t.Fatalf("regions within maxAge of the last read %v, want the kept answer", got)
+	}
+	m.maxAge = time.Nanosecond
+	if got := regions(); !slices.Equal(got, []string{"310104", "440106", "440305"}) {
+		t.Fatalf("regions after a Shanghai patent %v", got)
 	}
 }

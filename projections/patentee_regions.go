@@ -1,26 +1,39 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"slices"
 	"sync"
+	"time"
 )
 
 // regionsMemo keeps the answer of PatenteeRegions with the listings'
-// checkpoint it was read at: the search page asks for it on every view,
-// and it changes only when an organisation holding patents does.
+// checkpoint it was read at and when: the search page asks for it on every
+// view, and it changes only when an organisation holding patents does.
 type regionsMemo struct {
 	mu       sync.Mutex
 	read     bool
 	position int64
+	at       time.Time
 	regions  []string
+	// maxAge is how long an answer stands while the listings apply events
+	// (under a steady flow of writes every view would read it again);
+	// regionsMaxAge when zero.
+	maxAge time.Duration
 }
+
+// regionsMaxAge is how long the answer of PatenteeRegions stands while the
+// listings apply events: the suggestions of a search page may lag a new
+// patentee's region by as much.
+const regionsMaxAge = 10 * time.Second
 
 // PatenteeRegions returns the region codes of the organisations that hold
 // a patent recorded in the ledger, each once and in order: the regions a
 // listing search can usefully be narrowed to. It reads them again only
-// when the listings have applied events since the last time.
+// when the listings have applied events since the last time, and then at
+// most once every regionsMaxAge.
 func (db *DB) PatenteeRegions(ctx context.Context) (_ []string, err error) {
 	defer db.queryFailure(&err)
 	return loadSnapshot(ctx, db.read, func(ctx context.Context, tx *sql.Tx) ([]string, error) {
@@ -31,14 +44,14 @@ func (db *DB) PatenteeRegions(ctx context.Context) (_ []string, err error) {
 		m := &db.regions
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if m.read && m.position == position {
+		if m.read && (m.position == position || time.Since(m.at) < cmp.Or(m.maxAge, regionsMaxAge)) {
 			return slices.Clone(m.regions), nil
 		}
 		regions, err := readPatenteeRegions(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		m.read, m.position, m.regions = true, position, regions
+		m.read, m.position, m.at, m.regions = true, position, time.Now(), regions
 		return slices.Clone(regions), nil
 	})
 }
