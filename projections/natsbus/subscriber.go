@@ -19,9 +19,11 @@ import (
 // Runner.AddHandlers, which subscribes once per projection.
 //
 // The node has one durable consumer (Names.Durable), created when the
-// subscriber is made, which starts with the events published from then on;
-// a subscriber made for a node that ran before makes it again from the
-// first event the node had not acknowledged (see startConsumer). Until
+// subscriber is made, which starts with the events published from then on
+// and later resumes after the last event the node acknowledged (or, after
+// a process of the node was killed holding events it had not acknowledged,
+// starts again with the events published from then on: see
+// startConsumer). Until
 // Close, the subscriber makes the consumer (and the stream) again within
 // a few seconds whenever the server has lost it. The first Subscribe
 // starts consuming it: one goroutine takes the messages the server pushes
@@ -98,46 +100,46 @@ func (b *Bus) NewSubscriber(ctx context.Context, node string) (*Subscriber, erro
 // consumerCheck is how often a Subscriber checks that its consumer exists.
 const consumerCheck = 5 * time.Second
 
-// startConsumer makes the durable consumer of node for a subscriber
-// starting: a node new to the stream gets one that starts with the events
-// published from then on; a node that ran before gets its consumer made
-// again, starting at the first event it had not acknowledged. The events
-// the server had delivered to the node's previous process, which was
-// killed before it acknowledged them, would otherwise hold back delivery
-// until their ack wait ended: MaxAckPending of them stop it altogether.
-// The node holds its name's lease (Bus.ClaimNodeName), so no other process
-// consumes from the consumer meanwhile.
+// startConsumer makes or updates the durable consumer of node for a
+// subscriber starting: a node new to the stream gets one that starts with
+// the events published from then on, a node that ran before resumes after
+// the last event it acknowledged. But when the server still holds events
+// it delivered to the node's previous process, which was killed before it
+// acknowledged them, they would hold back delivery until their ack wait
+// ends (MaxAckPending of them stop it altogether): the consumer is made
+// again, starting with the events published from then on. Nothing is lost
+// by that: a Pipeline starts consuming only once it has caught its
+// projections up from the store. The node holds its name's lease
+// (Bus.ClaimNodeName), so no other process consumes meanwhile. Every
+// consumer keeps the one deliver policy, which the server does not let an
+// update change, so that builds before and after this one can each start
+// on the other's consumer.
 func (b *Bus) startConsumer(ctx context.Context, node string) error {
-	c, err := b.js.PushConsumer(ctx, b.names.Stream, b.names.Durable(node))
+	durable := b.names.Durable(node)
+	c, err := b.js.PushConsumer(ctx, b.names.Stream, durable)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
-		return b.createConsumer(ctx, node, 0)
+		return b.createConsumer(ctx, node)
 	case err != nil:
-		return fmt.Errorf("natsbus: consumer %s on %s: %w", b.names.Durable(node), b.names.Stream, err)
+		return fmt.Errorf("natsbus: consumer %s on %s: %w", durable, b.names.Stream, err)
+	case c.CachedInfo().NumAckPending == 0:
+		return b.createConsumer(ctx, node)
 	}
-	resume := c.CachedInfo().AckFloor.Stream + 1
-	if err := b.js.DeleteConsumer(ctx, b.names.Stream, b.names.Durable(node)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return fmt.Errorf("natsbus: consumer %s on %s: %w", b.names.Durable(node), b.names.Stream, err)
+	if err := b.js.DeleteConsumer(ctx, b.names.Stream, durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("natsbus: consumer %s on %s: %w", durable, b.names.Stream, err)
 	}
-	return b.createConsumer(ctx, node, resume)
+	return b.createConsumer(ctx, node)
 }
 
-// createConsumer creates or updates the durable consumer of node, which
-// starts at the stream's event resume, or with the events published from
-// then on when resume is 0.
-func (b *Bus) createConsumer(ctx context.Context, node string, resume uint64) error {
+// createConsumer creates or updates the durable consumer of node.
+func (b *Bus) createConsumer(ctx context.Context, node string) error {
 	durable := b.names.Durable(node)
-	policy := jetstream.DeliverNewPolicy
-	if resume > 0 {
-		policy = jetstream.DeliverByStartSequencePolicy
-	}
 	_, err := b.js.CreateOrUpdatePushConsumer(ctx, b.names.Stream, jetstream.ConsumerConfig{
 		Durable:           durable,
 		Description:       "ledger projections of node " + node,
 		DeliverSubject:    b.names.DeliverSubject(node),
 		DeliverGroup:      durable,
-		DeliverPolicy:     policy,
-		OptStartSeq:       resume,
+		DeliverPolicy:     jetstream.DeliverNewPolicy,
 		AckPolicy:         jetstream.AckExplicitPolicy,
 		AckWait:           b.cfg.AckWait,
 		MaxDeliver:        -1,
@@ -190,7 +192,7 @@ func (b *Bus) restoreConsumer(ctx context.Context, node string) error {
 	if err := b.ensureStream(ctx); err != nil {
 		return err
 	}
-	return b.createConsumer(ctx, node, 0)
+	return b.createConsumer(ctx, node)
 }
 
 // Subscribe returns the messages of topic, which must be Topic, until ctx is
