@@ -110,13 +110,17 @@ func TestDatesWithAZone(t *testing.T) {
 		"2023-01-05T01:00:00+0900":      "2023-01-05",
 		// A time without a zone is dropped; a day of the week in Chinese
 		// that is the date's is allowed.
-		"2023/1/5 0:00":            "2023-01-05",
-		"2023/1/5 12:00:00 AM":     "2023-01-05",
-		"2023-01-05 23:59:59.5":    "2023-01-05",
-		"2023/1/5 星期四":             "2023-01-05",
-		"2023年1月5日（周四）":            "2023-01-05",
-		"2023年1月5日 16:00":          "2023-01-05",
-		"2023年1月4日 16:00:00 +0000": "2023-01-05",
+		"2023/1/5 0:00":                           "2023-01-05",
+		"2023/1/5 12:00:00 AM":                    "2023-01-05",
+		"2023-01-05 23:59:59.5":                   "2023-01-05",
+		"2023/1/5 星期四":                            "2023-01-05",
+		"2023年1月5日（周四）":                           "2023-01-05",
+		"2023年1月5日 16:00":                         "2023-01-05",
+		"2023年1月4日 16:00:00 +0000":                "2023-01-05",
+		"2023/1/5星期四":                             "2023-01-05",
+		"2023-01-05（周四）":                          "2023-01-05",
+		"2023-01-04T16:00:00Z[UTC][u-ca=iso8601]": "2023-01-05",
+		"2023-01-04 16:00:00 +0800 CST":           "2023-01-04",
 	}
 	checkFiledOn(t, cases)
 }
@@ -140,6 +144,16 @@ func TestDatesWithTextThatIsNoTime(t *testing.T) {
 		"Jan 5, 2023":                   `"Jan 5, 2023" is not a date; write YYYY-MM-DD`,
 		"Wed, 04 Jan 2023 16:00:00 GMT": `"Wed, 04 Jan 2023 16:00:00 GMT" is not a date; write YYYY-MM-DD`,
 		"2023-02-29 10:00":              `"2023-02-29 10:00" is not a date; write YYYY-MM-DD`,
+		// A half of the day after the zone, or a name of UTC after another
+		// offset: which instant was meant, nobody can tell.
+		"2021-05-04 4:00 UTC PM":     `"2021-05-04 4:00 UTC PM": "4:00 UTC PM" is not a time of day`,
+		"2021-05-04 4:00 Z PM":       `"2021-05-04 4:00 Z PM": "4:00 Z PM" is not a time of day`,
+		"2021-05-04 04:00 +00:00 PM": `"2021-05-04 04:00 +00:00 PM": "04:00 +00:00 PM" is not a time of day`,
+		"2021-05-04 4:00 +0000 pm":   `"2021-05-04 4:00 +0000 pm": "4:00 +0000 pm" is not a time of day`,
+		"2021-05-04 4:00 UTC+0 PM":   `"2021-05-04 4:00 UTC+0 PM": "4:00 UTC+0 PM" is not a time of day`,
+		"2021-05-04 16:00 +08 UTC":   `"2021-05-04 16:00 +08 UTC": "16:00 +08 UTC" is not a time of day`,
+		// The problem quotes the cell as it came, full-width forms and all.
+		"２０２１-０５-０４（星期一）": `"２０２１-０５-０４（星期一）": 2021-05-04 was a Tuesday`,
 	}
 	cells, rows := readFiledOn(t, cases)
 	for i, r := range rows {

@@ -25,13 +25,17 @@ var (
 	// seconds with a fraction, maybe AM or PM; what follows is its zone.
 	timeOfDay = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(?:\s*([AaPp][Mm]))?`)
 	// zoneOffset is a zone written as an offset from UTC: Z, +08, +0800,
-	// +08:00, maybe after UTC or GMT (UTC+8), or UTC or GMT alone; a zone
-	// abbreviation (+0000 UTC, as Go writes times) or an RFC 9557 suffix
-	// ([Asia/Shanghai]) may follow the offset.
-	zoneOffset = regexp.MustCompile(`^(?:[Zz]|(?i:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?|(?i:UTC|GMT))(?:\s*[A-Za-z]{1,5})?(?:\[[^\]]{1,64}\])?$`)
+	// +08:00, maybe after UTC or GMT (UTC+8), or UTC or GMT alone. After a
+	// numeric offset may come the zone's abbreviation (+0000 UTC, as Go
+	// writes times), which zoneOf checks; after any of them, RFC 9557
+	// suffixes ([Asia/Shanghai][u-ca=iso8601]), which the offset overrides.
+	zoneOffset = regexp.MustCompile(`^(?:[Zz]|(?i:UTC|GMT)|(?i:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?(?:\s+([A-Za-z]{1,5}))?)(?:\[[^\]]{1,64}\])*$`)
 	// chineseWeekday is a day of the week in Chinese after a date, as the
 	// date formats of Chinese spreadsheets write it (2023/1/5 星期四).
-	chineseWeekday = regexp.MustCompile(`^[(（]?(?:星期|周|礼拜)([一二三四五六日天])[)）]?$`)
+	chineseWeekday = regexp.MustCompile(`^[(]?(?:星期|周|礼拜)([一二三四五六日天])[)]?$`)
+	// trailingWeekday is a date cell ending in such a day of the week, with
+	// or without a space before it (2023/1/5星期四).
+	trailingWeekday = regexp.MustCompile(`^(.*?)\s*([(]?(?:星期|周|礼拜)[一二三四五六日天][)]?)$`)
 )
 
 // weekdays are the days of the week as chineseWeekday names them.
@@ -44,14 +48,14 @@ var errNotSerial = errors.New("not an Excel serial date")
 // parseDate parses the date forms of rowBuilder.date: a date, then maybe
 // a time of day (dropped) with maybe its zone (the timestamp's date in
 // Asia/Shanghai), or the day of the week in Chinese, which must be the
-// date's. A problem quotes the cell as it came.
-func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
-	cell := s
+// date's. s is the cell's text as codeText gives it (full-width forms
+// folded); a problem quotes cell, the cell as it came.
+func parseDate(s, cell string, serials, date1904 bool) (domain.Date, error) {
 	if len(s) == 8 && allDigits(s) {
 		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
 	}
 	if serials {
-		d, err := serialDate(s, date1904)
+		d, err := serialDate(s, cell, date1904)
 		if !errors.Is(err, errNotSerial) {
 			return d, err
 		}
@@ -74,8 +78,12 @@ func parseDate(s string, serials, date1904 bool) (domain.Date, error) {
 }
 
 // splitDate splits a date cell into its date and what follows it (a time
-// of day, a zone, a day of the week), after a T or spaces.
+// of day, a zone, a day of the week), after a T or spaces (a day of the
+// week may follow the date directly).
 func splitDate(s string) (day, rest string) {
+	if m := trailingWeekday.FindStringSubmatch(s); m != nil && !strings.ContainsAny(m[1], " Tt") {
+		return m[1], m[2]
+	}
 	if m := chineseDate.FindStringSubmatchIndex(s); m != nil {
 		return s[:m[1]], strings.TrimSpace(s[m[1]:])
 	}
@@ -129,7 +137,7 @@ func timestampDay(d domain.Date, rest, cell string) (domain.Date, error) {
 	if zone == "" {
 		return d, nil
 	}
-	offset, ok := parseZone(zone)
+	offset, ok := zoneOf(zone)
 	if !ok {
 		return domain.Date{}, notATime
 	}
@@ -138,10 +146,12 @@ func timestampDay(d domain.Date, rest, cell string) (domain.Date, error) {
 	return domain.DateOf(at), nil
 }
 
-// parseZone returns the offset from UTC, in seconds, of a zone as
-// zoneOffset reads it, and false for any other text or an offset beyond
-// ±14:00.
-func parseZone(zone string) (int, bool) {
+// zoneOf returns the offset from UTC, in seconds, of a zone as zoneOffset
+// reads it, and false for any other text, an offset beyond ±14:00, or an
+// abbreviation after the offset that is a half of the day (4:00 +0000 PM:
+// which hour was meant, nobody can tell) or a name of UTC after another
+// offset.
+func zoneOf(zone string) (int, bool) {
 	m := zoneOffset.FindStringSubmatch(zone)
 	if m == nil {
 		return 0, false
@@ -151,7 +161,10 @@ func parseZone(zone string) (int, bool) {
 	}
 	hours, _ := strconv.Atoi(m[2])
 	minutes, _ := strconv.Atoi(cmp.Or(m[3], "0"))
-	if hours > 14 || minutes > 59 || hours == 14 && minutes > 0 {
+	switch abbr := strings.ToUpper(m[4]); {
+	case hours > 14 || minutes > 59 || hours == 14 && minutes > 0,
+		abbr == "AM" || abbr == "PM",
+		(abbr == "UTC" || abbr == "GMT" || abbr == "UT" || abbr == "Z") && hours+minutes > 0:
 		return 0, false
 	}
 	offset := hours*3600 + minutes*60
@@ -167,7 +180,7 @@ func parseZone(zone string) (int, bool) {
 // (errNotSerial): a yyyymm such as 202403 would be in 2454. Serial 60 of
 // the 1900 date system is refused: it is the 1900-02-29 that Excel shows,
 // a day that never was.
-func serialDate(s string, date1904 bool) (domain.Date, error) {
+func serialDate(s, cell string, date1904 bool) (domain.Date, error) {
 	if !allDigits(s) && !isDecimal(s) || yearLike(s) {
 		return domain.Date{}, errNotSerial
 	}
@@ -176,7 +189,7 @@ func serialDate(s string, date1904 bool) (domain.Date, error) {
 		return domain.Date{}, errNotSerial
 	}
 	if !date1904 && math.Floor(f) == 60 {
-		return domain.Date{}, fmt.Errorf("%s is Excel's 1900-02-29, a day that did not exist; write the date as YYYY-MM-DD", domain.Quote(s))
+		return domain.Date{}, fmt.Errorf("%s is Excel's 1900-02-29, a day that did not exist; write the date as YYYY-MM-DD", domain.Quote(cell))
 	}
 	t, err := excelDate(f, date1904)
 	if err != nil || t.Year() < 1900 || t.Year() > 2199 {

@@ -28,12 +28,12 @@ func TestTimestampsGiveTheirShanghaiDate(t *testing.T) {
 		if strings.HasSuffix(layout, "[UTC]") && offset != 0 {
 			continue // the offset names another zone than the suffix
 		}
-		d, err := parseDate(cell, false, false)
+		d, err := parseDate(cell, cell, false, false)
 		if want := domain.DateOf(at); err != nil || d != want {
 			t.Fatalf("%q: %s, %v; want %s", cell, d, err, want)
 		}
 		wall := local.Format("2006-01-02 15:04:05")
-		if d, err := parseDate(wall, false, false); err != nil || d.String() != local.Format(time.DateOnly) {
+		if d, err := parseDate(wall, wall, false, false); err != nil || d.String() != local.Format(time.DateOnly) {
 			t.Fatalf("%q: %s, %v; want the date written", wall, d, err)
 		}
 	}
@@ -44,7 +44,7 @@ func TestTimestampsGiveTheirShanghaiDate(t *testing.T) {
 // 60 of the 1904 system is an ordinary day.
 func TestSerial60IsRefused(t *testing.T) {
 	for serial, want := range map[string]string{"59": "1900-02-28", "61": "1900-03-01", "60.5": "", "60": ""} {
-		d, err := parseDate(serial, true, false)
+		d, err := parseDate(serial, serial, true, false)
 		switch {
 		case want == "" && (err == nil || !strings.Contains(err.Error(), "1900-02-29, a day that did not exist")):
 			t.Errorf("serial %s: %s, %v; want refused", serial, d, err)
@@ -52,7 +52,7 @@ func TestSerial60IsRefused(t *testing.T) {
 			t.Errorf("serial %s: %s, %v; want %s", serial, d, err, want)
 		}
 	}
-	if d, err := parseDate("60", true, true); err != nil || d.String() != "1904-03-01" {
+	if d, err := parseDate("60", "60", true, true); err != nil || d.String() != "1904-03-01" {
 		t.Errorf("serial 60 of the 1904 system: %s, %v", d, err)
 	}
 }
@@ -66,7 +66,7 @@ func FuzzParseDate(f *testing.F) {
 		f.Add(seed, true)
 	}
 	f.Fuzz(func(t *testing.T, cell string, serials bool) {
-		d, err := parseDate(cell, serials, false)
+		d, err := parseDate(cell, cell, serials, false)
 		if err != nil {
 			quoted := strings.TrimSuffix(domain.Quote(cell), "…")
 			quoted = strings.TrimSuffix(quoted, `"`)
@@ -75,7 +75,7 @@ func FuzzParseDate(f *testing.F) {
 			}
 			return
 		}
-		if again, err := parseDate(d.String(), false, false); err != nil || again != d {
+		if again, err := parseDate(d.String(), d.String(), false, false); err != nil || again != d {
 			t.Fatalf("%q gave %s, which reads back as %s, %v", cell, d, again, err)
 		}
 	})

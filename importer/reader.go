@@ -1092,7 +1092,7 @@ func (b *rowBuilder) dateExcelMade(s string) (month time.Month, day int, ok bool
 	if allDigits(s) && !serial {
 		return 0, 0, false
 	}
-	if d, err := parseDate(s, serial, b.r.date1904); err == nil {
+	if d, err := parseDate(s, s, serial, b.r.date1904); err == nil {
 		return d.Month(), d.Day(), true
 	}
 	return 0, 0, false
@@ -1220,7 +1220,7 @@ func (b *rowBuilder) date(col string) domain.Date {
 	if s == "" {
 		return domain.Date{}
 	}
-	d, err := parseDate(s, b.r.serials, b.r.date1904)
+	d, err := parseDate(s, strings.TrimSpace(b.cell(col)), b.r.serials, b.r.date1904)
 	if err != nil {
 		b.problem(col, "%s", err)
 	}
