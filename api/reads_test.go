@@ -470,8 +470,8 @@ func TestDashboardListsTheBusiestDistricts(t *testing.T) {
 	h.declared(1)
 	h.shanghaiDeals()
 	_, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")
-	first := strings.Index(string(page), "<tr><td>徐汇区 (310104)</td><td>2</td>")
-	second := strings.Index(string(page), "<tr><td>Tianhe (440106)</td><td>1</td>")
+	first := strings.Index(string(page), `<tr><td lang="zh-CN">徐汇区 (310104)</td><td>2</td>`)
+	second := strings.Index(string(page), `<tr><td lang="en">Tianhe (440106)</td><td>1</td>`)
 	if first < 0 || second < first {
 		t.Fatalf("the districts, busiest first: at %d and %d in\n%s", first, second, page)
 	}

@@ -59,16 +59,18 @@ func coverageFileName(q projections.ReviewCoverageQuery) string {
 		filter("region", q.Region).filter("patentee_id", q.PatenteeID).filter("sort", sort).filter("limit", limit).String()
 }
 
-// coverageTable lays a review coverage out as rows for download: a header,
-// one row per university and the total.
+// coverageTable lays a review coverage out as the rows of a report: a
+// header, one row per university (its region named beside its code) and
+// the total.
 func coverageTable(cov projections.ReviewCoverage) [][]any {
-	rows := [][]any{{heading("patentee_id"), heading("university"), heading("region_code"), heading("active_patents"),
-		heading("reviewed"), heading("share_bp")}}
+	rows := [][]any{{heading("patentee_id"), heading("university"), heading("region_code"), heading("region_name"),
+		heading("active_patents"), heading("reviewed"), heading("share_bp")}}
 	for _, item := range cov.Items {
-		rows = append(rows, []any{item.PatenteeID, item.Name, item.Region, item.ActivePatents, item.Reviewed, item.ShareBP})
+		rows = append(rows, []any{item.PatenteeID, item.Name, item.Region, regionNamed(item.Region), item.ActivePatents,
+			item.Reviewed, item.ShareBP})
 	}
 	// The total is over every university, whatever the limit: its row says
 	// how many, so that it is not read as the sum of the rows above.
-	return append(rows, []any{term("dash.total"), counted{"download.universities_counted", cov.Universities}, "",
+	return append(rows, []any{term("dash.total"), counted{"download.universities_counted", cov.Universities}, "", "",
 		cov.Total.ActivePatents, cov.Total.Reviewed, cov.Total.ShareBP})
 }

@@ -188,8 +188,8 @@ func TestReviewCoverage(t *testing.T) {
 	// clock), with what was asked in the header block.
 	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&format=csv&layout=report&lang=en")
 	meta, rows := splitCSV(t, body)
-	wantRows := [][]string{{"Patentee ID", "University", "Region code", "Active patents", "Reviewed", "Share (bp)"},
-		{h.uni, "华南理工大学", "440106", "2", "1", "5000"}, {"Total", "universities with active patents: 1", "", "2", "1", "5000"}}
+	wantRows := [][]string{{"Patentee ID", "University", "Region code", "Region", "Active patents", "Reviewed", "Share (bp)"},
+		{h.uni, "华南理工大学", "440106", "Tianhe", "2", "1", "5000"}, {"Total", "universities with active patents: 1", "", "", "2", "1", "5000"}}
 	if meta[""] != "Universities' active patents reviewed (2024)" || meta["As of"] != h.svc.Today().String() ||
 		meta["Review campaign"] != "2024" || meta["Period"] != "" || !slices.EqualFunc(rows, wantRows, slices.Equal) {
 		t.Errorf("CSV %v %q, want %q", meta, rows, wantRows)
@@ -296,7 +296,7 @@ func TestReviewCoverageOrderAndLimit(t *testing.T) {
 	_, body := h.getWith("/v1/tallies/review-coverage?campaign=2024&as_of=2024-12-31&sort=share&limit=1&format=csv&layout=report&lang=en")
 	meta, rows := splitCSV(t, body)
 	if meta["Order"] != "lowest share first" || meta["Limit"] != "1" || len(rows) != 3 || rows[1][0] != bigger ||
-		!slices.Equal(rows[2], []string{"Total", "universities with active patents: 22", "", "24", "1", "417"}) {
+		!slices.Equal(rows[2], []string{"Total", "universities with active patents: 22", "", "", "24", "1", "417"}) {
 		t.Errorf("CSV of the lowest: %v %q", meta, rows)
 	}
 	resp, page := h.get("/dashboard?from=2024-01-01&to=2024-12-31&lang=en")

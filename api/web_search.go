@@ -72,16 +72,21 @@ func (s *Server) regionSuggestions(ctx context.Context, t func(string) string) (
 }
 
 // regionChoices returns the cities (4 digits) and districts of the sorted
-// region codes, a city before its districts, or the cities alone when
-// there would be more than maxRegionSuggestions.
+// region codes, a city before its districts (a province's own code, 440000,
+// as its province, 44), or the cities alone when there would be more than
+// maxRegionSuggestions.
 func regionChoices(codes []string) []string {
 	var cities, all []string
 	for _, code := range codes {
 		if len(code) != 6 {
 			continue
 		}
-		if len(cities) == 0 || cities[len(cities)-1] != code[:4] {
-			cities, all = append(cities, code[:4]), append(all, code[:4])
+		city := code[:4]
+		if code[2:4] == "00" {
+			city = code[:2]
+		}
+		if len(cities) == 0 || cities[len(cities)-1] != city {
+			cities, all = append(cities, city), append(all, city)
 		}
 		if code[4:] != "00" {
 			all = append(all, code)

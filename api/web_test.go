@@ -1457,11 +1457,12 @@ func TestRefusedSigninMarksTheKeyField(t *testing.T) {
 }
 
 // TestRegionChoices: the cities and districts of the patentees' regions,
-// a city before its districts and a city code (xxxx00) as its city alone;
+// a city before its districts, a city code (xxxx00) as its city alone and
+// a province's own code (xx0000) as its province, not as a city 4400;
 // past maxRegionSuggestions, the cities alone.
 func TestRegionChoices(t *testing.T) {
-	got := regionChoices([]string{"310104", "440100", "440105", "440106", "450103"})
-	if want := []string{"3101", "310104", "4401", "440105", "440106", "4501", "450103"}; !slices.Equal(got, want) {
+	got := regionChoices([]string{"310104", "440000", "440100", "440105", "440106", "450103", "810000"})
+	if want := []string{"3101", "310104", "44", "4401", "440105", "440106", "4501", "450103", "81"}; !slices.Equal(got, want) {
 		t.Errorf("regionChoices = %q, want %q", got, want)
 	}
 	var many []string

@@ -93,13 +93,17 @@ var regionNames = sync.OnceValue(func() map[string]string {
 // 广州市; a municipality's 110100 is 北京市) or a district or county
 // (440106: 天河区), as the National Bureau of Statistics listed them in
 // 2023. It returns false for a code the list does not hold (one retired
-// before then or made since, or no code at all).
+// before then or made since, or no code at all), and for a start that
+// names none of them: 4400, a filter's prefix, matches only the codes of
+// the province's own organisations (440000), not the province's.
 func RegionName(code string) (string, bool) {
-	switch len(code) {
-	case 2:
+	switch {
+	case len(code) == 2:
 		code += "0000"
-	case 4:
+	case len(code) == 4 && !strings.HasSuffix(code, "00"):
 		code += "00"
+	case len(code) != 6:
+		return "", false
 	}
 	name, ok := regionNames()[code]
 	return name, ok

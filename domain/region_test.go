@@ -94,17 +94,20 @@ func FuzzParseRegionCode(f *testing.F) {
 
 // TestRegionName: districts, cities and provinces are named by their
 // codes or the starts of them; a municipality's city code by the
-// municipality; a code the list lacks, or no code, by nothing.
+// municipality; a code the list lacks, no code, or a start that is no
+// city's (4400, which a filter matches to the province's own code alone),
+// by nothing.
 func TestRegionName(t *testing.T) {
 	for code, want := range map[string]string{
 		"440106": "天河区", "440113": "番禺区", "4401": "广州市", "440100": "广州市", "44": "广东省", "440000": "广东省",
-		"110100": "北京市", "500100": "重庆市", "441900": "东莞市", "659000": "自治区直辖县级行政区划", "810000": "香港特别行政区",
+		"110100": "北京市", "500100": "重庆市", "441900": "东莞市", "659000": "新疆维吾尔自治区直辖县级行政区划", "429000": "湖北省直辖县级行政区划",
+		"810000": "香港特别行政区",
 	} {
 		if got, ok := domain.RegionName(code); !ok || got != want {
 			t.Errorf("RegionName(%q) = %q, %v; want %q", code, got, ok, want)
 		}
 	}
-	for _, code := range []string{"", "4", "440", "440199", "449999", "990000", "44010", "4401060", "# Nam"} {
+	for _, code := range []string{"", "4", "440", "440199", "449999", "990000", "44010", "4401060", "# Nam", "4400", "1100"} {
 		if got, ok := domain.RegionName(code); ok {
 			t.Errorf("RegionName(%q) = %q, want none", code, got)
 		}
