@@ -366,6 +366,11 @@ func TestPledgeRefusalsNameTheirField(t *testing.T) {
 	if ErrorCode(err) != CodeRuleViolation || err.(*Error).Fields[0].Field != "open_license_consent" {
 		t.Errorf("a licence after the registration, no consent: %v", err)
 	}
+	co := registered(t, uni, firm)
+	_, err = RegisterPledgeOn(d, []*Patent{apply(co)}, command(func(c *RegisterPledge) { c.Patents = []string{string(co.Number)} }))
+	if ErrorCode(err) != CodeRuleViolation || RuleOf(err) != RuleCoOwnerConsentMissing || err.(*Error).Fields[0].Field != "co_owner_consent" {
+		t.Errorf("a co-owned patent without the co-owner's consent: %v", err)
+	}
 	_, err = ReleasePledgeOn(d, []*Patent{apply(held, pledged(t, "P1", "2024-01-01", true))},
 		ReleasePledge{PledgeID: "P1", ReleasedOn: day("2023-12-01"), Reason: ReleaseRepaid})
 	if ErrorCode(err) != CodeRuleViolation || err.(*Error).Fields[0].Field != "released_on" {

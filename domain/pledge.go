@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -157,7 +158,11 @@ func (p *Patent) checkPledgeRules(c RegisterPledge, field string) error {
 		return Violation(RulePledgedWithoutConsent, "%s of %s on %s, after the registration on %s, would need the pledgee's consent, "+
 			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on).at("open_license_consent")
 	}
-	return checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)) // PL 14: every co-owner agrees to pledge
+	var missing *Error // PL 14: every co-owner agrees to pledge
+	if err := checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)); errors.As(err, &missing) {
+		return missing.at("co_owner_consent")
+	}
+	return nil
 }
 
 // ConsentPledge is the command by which a pledgee consents to open
