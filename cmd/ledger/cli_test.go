@@ -183,6 +183,13 @@ func TestDataFolderIsTheOneTheSystemFollows(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(base, "dH")); !os.IsNotExist(err) {
 		t.Errorf("a folder the path names once its link is dropped was made: %v", err)
 	}
+	if err := os.Symlink(filepath.Join(base, "nowhere"), filepath.Join(base, "broken")); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", base+"/broken/../dB")
+	if _, err := os.Stat(filepath.Join(base, "dB")); code != 1 || !os.IsNotExist(err) || !strings.Contains(out, "create data folder") {
+		t.Errorf("--data broken/../dB: exit %d, %v, output %q; want the system's refusal, no folder made", code, err, out)
+	}
 	if code, out := runLedgerStopped(t, "serve", "--addr", "127.0.0.1:0", "--data", ""); code != 2 || !strings.Contains(out, "--data is empty") {
 		t.Errorf(`--data "": exit %d, output %q`, code, out)
 	}

@@ -180,13 +180,17 @@ func (c *config) checkChoices(fs *flag.FlagSet) error {
 // filepath.Join and filepath.Clean would drop the link and its "..", so
 // that every file of a data folder is the one its creation and checks
 // saw. The part of path that does not exist yet holds no link and is
-// appended as it is. On an error other than a missing folder, path is
-// returned as given, for the command to meet that error itself.
+// appended as it is, unless it holds a "..", which the system cannot
+// follow past a missing folder or a broken link. Then, and on an error
+// other than a missing folder, path is returned as given, for the command
+// to meet the system's error itself.
 func physicalPath(path string) string {
 	var missing []string
 	for prefix := path; prefix != ""; {
 		resolved, err := filepath.EvalSymlinks(prefix)
 		switch {
+		case err == nil && slices.Contains(missing, ".."): // after a missing folder or a broken link: the system follows none
+			return path
 		case err == nil:
 			return filepath.Join(append([]string{resolved}, missing...)...)
 		case !errors.Is(err, fs.ErrNotExist):
