@@ -133,8 +133,8 @@ type DeclarationWithdrawn struct {
 	EffectiveOn   Date         `json:"effective_on"`
 	Reason        string       `json:"reason"`
 	// CoOwnerConsent are the co-owners who consented to the withdrawal
-	// (PL 14); empty when none had to, and in withdrawals recorded before
-	// it was kept (2026-11-29).
+	// (PL 14); empty when none had to, and in withdrawals recorded by
+	// builds before 2026-11-29, which did not keep it.
 	CoOwnerConsent []string `json:"co_owner_consent,omitempty"`
 }
 

@@ -158,11 +158,11 @@ func (p *Patent) checkPledgeRules(c RegisterPledge, field string) error {
 		return Violation(RulePledgedWithoutConsent, "%s of %s on %s, after the registration on %s, would need the pledgee's consent, "+
 			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on).at("open_license_consent")
 	}
-	var missing *Error // PL 14: every co-owner agrees to pledge
-	if err := checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)); errors.As(err, &missing) {
+	err := checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)) // PL 14: every co-owner agrees to pledge
+	if missing := (*Error)(nil); errors.As(err, &missing) {
 		return missing.at("co_owner_consent")
 	}
-	return nil
+	return err
 }
 
 // ConsentPledge is the command by which a pledgee consents to open
