@@ -108,8 +108,9 @@ const consumerCheck = 5 * time.Second
 // acknowledged them, they would hold back delivery until their ack wait
 // ends (MaxAckPending of them stop it altogether): the consumer is made
 // again, starting with the events published from then on. Nothing is lost
-// by that: a Pipeline starts consuming only once it has caught its
-// projections up from the store. The node holds its name's lease
+// by that: once it has made its subscriber, a Pipeline catches its
+// projections up from the store, to a head that holds every event
+// published before the consumer was made again. The node holds its name's lease
 // (Bus.ClaimNodeName), so no other process consumes meanwhile. Every
 // consumer keeps the one deliver policy, which the server does not let an
 // update change, so that builds before and after this one can each start
