@@ -3,6 +3,7 @@ package projections
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/ThreeDotsLabs/watermill"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -66,9 +67,27 @@ func (db *DB) queryFailure(err *error) {
 		return
 	}
 	*err = db.noteDamage(*err)
-	if Damaged(*err) {
+	switch code, _ := primaryCode(*err); {
+	case Damaged(*err):
 		*err = fmt.Errorf("%w: %w", domain.Unavailable("the server's read-model file is damaged; its operator must rebuild it (the server's log says how)"), *err)
+	case code == sqlite3.SQLITE_CANTOPEN || code == sqlite3.SQLITE_IOERR || code == sqlite3.SQLITE_PERM:
+		// A new read connection could not open or read the file: its
+		// permissions changed, say, or its disk fails.
+		*err = fmt.Errorf("%w: %w", domain.Unavailable("the server cannot read its read-model file just now; its operator must check the file "+
+			"(the server's log says more)"), db.cannotOpen(*err))
 	}
+}
+
+// cannotOpen explains SQLite's "unable to open database file" (or "disk
+// I/O error") with the file's path and what the system says of opening it
+// (permission denied, say), for the server's log.
+func (db *DB) cannotOpen(err error) error {
+	f, oerr := os.Open(db.path)
+	if oerr == nil {
+		f.Close()
+		return fmt.Errorf("read models: %s: %w", db.path, err)
+	}
+	return fmt.Errorf("read models: %w (%w)", oerr, err)
 }
 
 // quietRedeliveries is the router's logger. A handler's failure that the

@@ -184,6 +184,47 @@ func TestDamageFoundWhileServing(t *testing.T) {
 	}
 }
 
+// TestAFileThatCannotBeOpenedIsUnavailable: a read connection that cannot
+// open the read-model file (its permissions changed, or something else
+// stands at its path) answered 500 with SQLite's "unable to open database
+// file (14)", naming neither the file nor why; it is unavailable (503),
+// naming both for the log, and the queries go on once the file is back.
+func TestAFileThatCannotBeOpenedIsUnavailable(t *testing.T) {
+	w := newListingWorld(t)
+	db := w.p.db
+	db.read.SetMaxIdleConns(0) // every query opens its connection
+	q := ListingQuery{Today: date("2024-07-01"), Text: "锂电池", Sort: SortNewest}
+	if _, err := db.Listings(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	// Root opens a file whatever its mode: the file goes away for a moment,
+	// then a folder stands in its place.
+	aside := db.path + ".aside"
+	if err := os.Rename(db.path, aside); err != nil {
+		t.Fatal(err)
+	}
+	for _, cause := range []string{"no such file or directory", "is a directory"} {
+		if cause == "is a directory" {
+			if err := os.Mkdir(db.path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := db.Listings(context.Background(), q)
+		if !errors.Is(err, domain.ErrUnavailable) || !strings.Contains(err.Error(), db.path) || Damaged(err) {
+			t.Errorf("a query that cannot open the file (%s): %v, want unavailable naming %s", cause, err, db.path)
+		}
+	}
+	if err := os.Remove(db.path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(aside, db.path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Listings(context.Background(), q); err != nil {
+		t.Errorf("once the file is back: %v", err)
+	}
+}
+
 // TestDamageMetByACommitSaysToDeleteTheFile: a projection whose commit
 // meets a damaged page stops, saying to delete the file and start again
 // (a restart alone stops it again on the same event).
