@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -123,6 +124,30 @@ func TestFailedRequestsAreLoggedAtTheirLevel(t *testing.T) {
 		got := logs.String()
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want+` msg="request failed"`) {
 			t.Errorf("%v was logged as %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestRequestLinesSayMethodAndCode: a request's log line names a HEAD as
+// HEAD (the routes answer it as a GET), and a refused request's line the
+// problem's code and rule the client was told, to find it by them.
+func TestRequestLinesSayMethodAndCode(t *testing.T) {
+	var logs lockedBuffer
+	h := oasNewHarness(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	for _, req := range []*http.Request{httptest.NewRequest("HEAD", "/healthz", nil),
+		httptest.NewRequest("GET", "/v1/listings?sort=sideways", nil)} {
+		h.server.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	}
+	out := logs.String()
+	for _, want := range []string{`"method":"HEAD","path":"/healthz","status":200`,
+		`"method":"GET","path":"/v1/listings","status":400`, `"code":"invalid_argument"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in the request log:\n%s", want, out)
+		}
+	}
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, `"path":"/healthz"`) && strings.Contains(line, `"code"`) {
+			t.Errorf("a request that succeeded names a problem code: %s", line)
 		}
 	}
 }

@@ -45,7 +45,7 @@ func (s *Server) instrument(reg MetricsRegistry) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			latency.WithLabelValues(methodLabel(c.Request().Method), route, strconv.Itoa(c.Response().Status)).
+			latency.WithLabelValues(requestMethod(c), route, strconv.Itoa(c.Response().Status)).
 				Observe(time.Since(start).Seconds())
 			return err
 		}

@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"net"
@@ -188,11 +189,24 @@ var securityHeaders = middleware.SecureConfig{
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
-			r = r.Clone(r.Context())
+			r = r.Clone(context.WithValue(r.Context(), headRequest{}, true))
 			r.Method = http.MethodGet
 		}
 		s.echo.ServeHTTP(w, r)
 	})
+}
+
+// headRequest marks, in a request's context, a HEAD request that the
+// routes see as a GET (Handler), for its log line and metrics.
+type headRequest struct{}
+
+// requestMethod names the method a request came with for its log line and
+// metrics (methodLabel), HEAD for one the routes saw as a GET.
+func requestMethod(c echo.Context) string {
+	if head, _ := c.Request().Context().Value(headRequest{}).(bool); head {
+		return http.MethodHead
+	}
+	return methodLabel(c.Request().Method)
 }
 
 // Echo returns the echo instance, for listing routes.
@@ -343,9 +357,17 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(path) > maxLoggedPath {
 			path = strings.ToValidUTF8(path[:maxLoggedPath], "") + "…"
 		}
-		s.log.Info("request", "request_id", requestID(c), "method", methodLabel(req.Method), "path", path,
-			"status", c.Response().Status, "duration_ms", float64(time.Since(start).Microseconds())/1000,
-			"remote", c.RealIP())
+		attrs := []any{"request_id", requestID(c), "method", requestMethod(c), "path", path,
+			"status", c.Response().Status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"remote", c.RealIP()}
+		if err != nil && !clientClosed(req, err) { // what the client was told, for finding its request
+			p := problemOf(err)
+			attrs = append(attrs, "code", p.Code)
+			if p.Rule != "" {
+				attrs = append(attrs, "rule", p.Rule)
+			}
+		}
+		s.log.Info("request", attrs...)
 		return nil
 	}
 }
