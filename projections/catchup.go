@@ -33,9 +33,16 @@ func (r *Runner) CatchUp(ctx context.Context, progress func(Progress)) (int64, e
 	unlock := lockAll(r.states)
 	defer unlock()
 	if rebuilding := rebuilding(r.states); len(rebuilding) > 0 {
+		names := make([]string, len(rebuilding))
+		for i, st := range rebuilding {
+			names[i] = st.p.Name()
+		}
+		start := time.Now()
+		r.log.Info("projections: rebuilding read models from the event store; their answers are not current until it ends", "projections", names)
 		if err := r.replayLocked(ctx, rebuilding, progress); err != nil {
 			return 0, err
 		}
+		r.log.Info("projections: read models rebuilt", "projections", names, "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 	}
 	if err := r.catchUpLocked(ctx, r.states, progress); err != nil {
 		return 0, err

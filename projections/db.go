@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"sync"
@@ -59,6 +60,7 @@ type DB struct {
 	search      *searchIndex // the listings' search facts, mirrored in memory
 	regions     regionsMemo  // the last answer of PatenteeRegions
 	path        string       // the file's absolute path, for messages
+	log         *slog.Logger // where the first damage met is logged; nil logs nothing
 	damage      atomic.Pointer[damagedFileError]
 }
 

@@ -43,7 +43,9 @@ func (db *DB) noteDamage(err error) error {
 		return err
 	}
 	d := &damagedFileError{path: db.path, err: err}
-	db.damage.CompareAndSwap(nil, d)
+	if db.damage.CompareAndSwap(nil, d) && db.log != nil { // once: every later query meets it too
+		db.log.Error("read models: the read-model file is damaged; every projection is unhealthy until it is rebuilt", "error", d)
+	}
 	return d
 }
 

@@ -154,7 +154,8 @@ func rootPageOf(t *testing.T, db *DB, table string) (root, pageSize int64) {
 // damage stopped "until rebuilt or restarted" (a restart stopped it again;
 // nothing said to delete the file). Now a query that meets it answers
 // unavailable, every projection is unhealthy from then on, and what they
-// say tells the operator to delete the file and start again.
+// say tells the operator to delete the file and start again; the log says
+// so once, as an error, not only in a warning per query.
 func TestDamageFoundWhileServing(t *testing.T) {
 	w := newListingWorld(t)
 	db := w.p.db
@@ -164,7 +165,8 @@ func TestDamageFoundWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	damagePage(t, path, root, pageSize)
-	p, err := Start(context.Background(), w.st, path, Options{Logger: quietLogger(), Runner: fastRetries(), SQLOnly: true})
+	logs := &lockedBuffer{}
+	p, err := Start(context.Background(), w.st, path, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: fastRetries(), SQLOnly: true})
 	if err != nil {
 		t.Fatalf("start on a file damaged in its middle: %v", err)
 	}
@@ -172,9 +174,14 @@ func TestDamageFoundWhileServing(t *testing.T) {
 	if d := p.db.Damage(); d != nil {
 		t.Fatalf("damage noted before any query met it: %v", d)
 	}
-	_, err = p.Listings(context.Background(), ListingQuery{Today: date("2024-07-01"), Text: "锂电池"})
-	if !errors.Is(err, domain.ErrUnavailable) || !Damaged(err) {
-		t.Fatalf("listing query on the damaged page: %v, want unavailable, carrying the damage", err)
+	for range 3 {
+		_, err = p.Listings(context.Background(), ListingQuery{Today: date("2024-07-01"), Text: "锂电池"})
+		if !errors.Is(err, domain.ErrUnavailable) || !Damaged(err) {
+			t.Fatalf("listing query on the damaged page: %v, want unavailable, carrying the damage", err)
+		}
+	}
+	if n := strings.Count(logs.String(), "level=ERROR msg=\"read models: the read-model file is damaged"); n != 1 {
+		t.Errorf("the damage met by three queries was logged as an error %d times, want once:\n%s", n, logs.String())
 	}
 	for _, s := range p.Statuses() {
 		if s.Healthy || !strings.Contains(s.Error, "is damaged") || !strings.Contains(s.Error, "delete that file") ||

@@ -35,7 +35,9 @@ func NewCollector(store domain.EventStore, runner *Runner, relay *Relay) prometh
 		lag: prometheus.NewDesc("ledger_projection_lag_events",
 			"Events in the global log a projection has not applied yet (head − checkpoint).", byProjection, nil),
 		healthy: prometheus.NewDesc("ledger_projection_healthy",
-			"1 while a projection applies events, 0 once it stopped on one it cannot apply.", byProjection, nil),
+			"1 while a projection applies events; 0 once it stopped on one it cannot apply or met a damaged read-model file "+
+				"(the operator mends it), and while it waits for its disk to take writes again (it goes on by itself; /healthz says which).",
+			byProjection, nil),
 		indexLoaded: prometheus.NewDesc("ledger_memory_index_loaded",
 			"1 while an in-memory index (tallies, search) is loaded and answers its queries, 0 while they run in SQL.",
 			[]string{"index"}, nil)}

@@ -98,6 +98,7 @@ func Start(ctx context.Context, store domain.EventStore, path string, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	db.log = log
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, db.Close())

@@ -81,6 +81,27 @@ func TestPipelineLogsTheLoadedIndexes(t *testing.T) {
 	requireIndexesLoaded(t, p)
 }
 
+// TestPipelineLogsItsRebuild: a pipeline that starts on read models it
+// must build (a new data folder here) says in its log that it rebuilds
+// them, which ones, and when it is done: /readyz answered 503 meanwhile
+// and the log said nothing of why.
+func TestPipelineLogsItsRebuild(t *testing.T) {
+	dir := t.TempDir()
+	st, _, _, _ := onePatentOneFirm(t, dir)
+	logs := &lockedBuffer{}
+	runner := fastRetries()
+	runner.Logger = nil // the pipeline's
+	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: runner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	waitForLog(t, logs, `msg="projections: read models rebuilt" projections="[listings tallies]" seconds=`, 1)
+	if !strings.Contains(logs.String(), `msg="projections: rebuilding read models from the event store; their answers are not current until it ends" projections="[listings tallies]"`) {
+		t.Errorf("no line saying the rebuild begins:\n%s", logs.String())
+	}
+}
+
 // TestPipelineLoadsAnIndexAgain checks that an index emptied while the
 // pipeline runs (here by a rebuild of the tallies) is loaded again, and
 // logged as loaded again, without a restart.
