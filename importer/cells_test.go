@@ -121,6 +121,7 @@ func TestDatesWithAZone(t *testing.T) {
 		"2023-01-05（周四）":                          "2023-01-05",
 		"2023-01-04T16:00:00Z[UTC][u-ca=iso8601]": "2023-01-05",
 		"2023-01-04 16:00:00 +0800 CST":           "2023-01-04",
+		"20210504星期二":                             "2021-05-04",
 	}
 	checkFiledOn(t, cases)
 }
@@ -152,6 +153,8 @@ func TestDatesWithTextThatIsNoTime(t *testing.T) {
 		"2021-05-04 4:00 +0000 pm":   `"2021-05-04 4:00 +0000 pm": "4:00 +0000 pm" is not a time of day`,
 		"2021-05-04 4:00 UTC+0 PM":   `"2021-05-04 4:00 UTC+0 PM": "4:00 UTC+0 PM" is not a time of day`,
 		"2021-05-04 16:00 +08 UTC":   `"2021-05-04 16:00 +08 UTC": "16:00 +08 UTC" is not a time of day`,
+		"2021-05-04 4:00 +0000 P":    `"2021-05-04 4:00 +0000 P": "4:00 +0000 P" is not a time of day`,
+		"2021-05-04 4:00 +0000 AMPM": `"2021-05-04 4:00 +0000 AMPM": "4:00 +0000 AMPM" is not a time of day`,
 		// The problem quotes the cell as it came, full-width forms and all.
 		"２０２１-０５-０４（星期一）": `"２０２１-０５-０４（星期一）": 2021-05-04 was a Tuesday`,
 	}

@@ -29,7 +29,7 @@ var (
 	// numeric offset may come the zone's abbreviation (+0000 UTC, as Go
 	// writes times), which zoneOf checks; after any of them, RFC 9557
 	// suffixes ([Asia/Shanghai][u-ca=iso8601]), which the offset overrides.
-	zoneOffset = regexp.MustCompile(`^(?:[Zz]|(?i:UTC|GMT)|(?i:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?(?:\s+([A-Za-z]{1,5}))?)(?:\[[^\]]{1,64}\])*$`)
+	zoneOffset = regexp.MustCompile(`^(?:[Zz]|(?i:UTC|GMT)|(?i:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?(?:\s+([A-Za-z]{2,5}))?)(?:\[[^\]]{1,64}\])*$`)
 	// chineseWeekday is a day of the week in Chinese after a date, as the
 	// date formats of Chinese spreadsheets write it (2023/1/5 星期四).
 	chineseWeekday = regexp.MustCompile(`^[(]?(?:星期|周|礼拜)([一二三四五六日天])[)]?$`)
@@ -51,9 +51,6 @@ var errNotSerial = errors.New("not an Excel serial date")
 // date's. s is the cell's text as codeText gives it (full-width forms
 // folded); a problem quotes cell, the cell as it came.
 func parseDate(s, cell string, serials, date1904 bool) (domain.Date, error) {
-	if len(s) == 8 && allDigits(s) {
-		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
-	}
 	if serials {
 		d, err := serialDate(s, cell, date1904)
 		if !errors.Is(err, errNotSerial) {
@@ -94,8 +91,11 @@ func splitDate(s string) (day, rest string) {
 }
 
 // calendarDate parses the date part of a cell: 2024-03-05, 2024-3-5,
-// 2024/3/5, 2024.3.5, 2024年3月5日.
+// 2024/3/5, 2024.3.5, 2024年3月5日, 20240305.
 func calendarDate(s string) (domain.Date, error) {
+	if len(s) == 8 && allDigits(s) {
+		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
+	}
 	if m := chineseDate.FindStringSubmatch(s); m != nil {
 		s = m[1] + "-" + m[2] + "-" + m[3]
 	}
@@ -163,7 +163,7 @@ func zoneOf(zone string) (int, bool) {
 	minutes, _ := strconv.Atoi(cmp.Or(m[3], "0"))
 	switch abbr := strings.ToUpper(m[4]); {
 	case hours > 14 || minutes > 59 || hours == 14 && minutes > 0,
-		abbr == "AM" || abbr == "PM",
+		strings.HasPrefix(abbr, "AM") || strings.HasPrefix(abbr, "PM") || strings.HasPrefix(abbr, "A.") || strings.HasPrefix(abbr, "P."),
 		(abbr == "UTC" || abbr == "GMT" || abbr == "UT" || abbr == "Z") && hours+minutes > 0:
 		return 0, false
 	}
