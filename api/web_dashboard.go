@@ -76,10 +76,25 @@ func regionLabel(t func(string) string, code string) string {
 // 44, 4401) in t's language when the catalogue has it, else its GB/T 2260
 // name, and whether either knows it.
 func regionName(t func(string) string, code string) (string, bool) {
-	if name := t("region." + code); name != "region."+code {
-		return name, true
+	for _, key := range []string{code, shortRegionCode(code)} {
+		if name := t("region." + key); name != "region."+key {
+			return name, true
+		}
 	}
 	return domain.RegionName(code)
+}
+
+// shortRegionCode returns a city's or province's 6-digit code by its start
+// (440100 is 4401, 440000 is 44), as the catalogue names them; any other
+// code as it is.
+func shortRegionCode(code string) string {
+	switch {
+	case len(code) == 6 && code[2:] == "0000":
+		return code[:2]
+	case len(code) == 6 && code[4:] == "00":
+		return code[:4]
+	}
+	return code
 }
 
 // districtRow is one district's deals in the dashboard's range.

@@ -108,7 +108,7 @@ var zhFieldMessages = map[string]string{
 	"must be an integer from %d to %d":                                                  "应为 %d 到 %d 之间的整数",
 	"must be an integer from 1 to %d":                                                   "应为 1 到 %d 之间的整数",
 	"must be at least 2 for fee mode %s, got %d":                                        "付费方式为%s时期数至少为 2，实际为 %d",
-	"is required for fee mode %s and must be at least 2":                                "付费方式为%s时期数必须填写，且至少为 2",
+	"is missing or 0: fee mode %s needs at least 2":                                     "缺失或为 0：付费方式为%s时期数至少为 2",
 	"must be at most %d, got %d":                                                        "最多为 %d，实际为 %d",
 	"must be between 1 and %d":                                                          "应在 1 到 %d 之间",
 	"is missing or 0: want the licence term in months, 1 to %d":                         "缺失或为 0：请填写许可期限（月），1 到 %d",

@@ -230,7 +230,8 @@ func TestEnumValuesReadAsTheirLabels(t *testing.T) {
 // alone when no name is known.
 func TestRegionLabel(t *testing.T) {
 	for lang, cases := range map[string]map[string]string{
-		"en": {"440106": "Tianhe (440106)", "310104": "徐汇区 (310104)", "4401": "Guangzhou (4401)", "3101": "上海市 (3101)", "449999": "449999"},
+		"en": {"440106": "Tianhe (440106)", "310104": "徐汇区 (310104)", "4401": "Guangzhou (4401)", "440100": "Guangzhou (440100)",
+			"3101": "上海市 (3101)", "449999": "449999", "4400": "4400"},
 		"zh": {"440106": "天河区 (440106)", "310104": "徐汇区 (310104)", "31": "上海市 (31)", "44": "广东省 (44)"},
 	} {
 		for code, want := range cases {

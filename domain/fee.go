@@ -268,8 +268,8 @@ func (p *feeProblems) instalments(t FeeTerms, used bool) {
 	switch {
 	case !used:
 		p.unused("instalments", t.Instalments != 0, t.Mode)
-	case t.Instalments == 0: // left out, or blank on a form
-		p.add("instalments", "is required for fee mode %s and must be at least 2", t.Mode)
+	case t.Instalments == 0: // left out, 0, or blank on a form
+		p.add("instalments", "is missing or 0: fee mode %s needs at least 2", t.Mode)
 	case t.Instalments < 2:
 		p.add("instalments", "must be at least 2 for fee mode %s, got %d", t.Mode, t.Instalments)
 	case t.Instalments > maxInstalments:

@@ -106,7 +106,7 @@ func TestFeeTermsRuleViolations(t *testing.T) {
 		{"lump sum above ceiling", domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: domain.MaxFen + 1}, []string{"lump_sum_fen"}, "ceiling"},
 		{"lump sum with royalty", domain.FeeTerms{Mode: domain.FeeLumpSum, LumpSumFen: 100, RoyaltyBP: 300}, []string{"royalty_bp"}, "not used by fee mode lump_sum"},
 		{"instalment count 1", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 100, Instalments: 1}, []string{"instalments"}, "at least 2 for fee mode instalment, got 1"},
-		{"instalment count missing", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 100}, []string{"instalments"}, "is required for fee mode instalment and must be at least 2"},
+		{"instalment count missing", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 100}, []string{"instalments"}, "is missing or 0: fee mode instalment needs at least 2"},
 		{"instalment count beyond int32", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 1, Instalments: 1 << 31}, []string{"instalments"}, "at most 1200"},
 		{"instalment count 1201", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 100, Instalments: 1201}, []string{"instalments"}, "at most 1200"},
 		{"instalment count negative", domain.FeeTerms{Mode: domain.FeeInstalment, InstalmentFen: 100, Instalments: -3}, []string{"instalments"}, "at least 2"},
