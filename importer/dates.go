@@ -163,7 +163,7 @@ func zoneOf(zone string) (int, bool) {
 	minutes, _ := strconv.Atoi(cmp.Or(m[3], "0"))
 	switch abbr := strings.ToUpper(m[4]); {
 	case hours > 14 || minutes > 59 || hours == 14 && minutes > 0,
-		strings.HasPrefix(abbr, "AM") || strings.HasPrefix(abbr, "PM") || strings.HasPrefix(abbr, "A.") || strings.HasPrefix(abbr, "P."),
+		strings.HasPrefix(abbr, "AM") || strings.HasPrefix(abbr, "PM"),
 		(abbr == "UTC" || abbr == "GMT" || abbr == "UT" || abbr == "Z") && hours+minutes > 0:
 		return 0, false
 	}
