@@ -281,15 +281,7 @@ func TestDamageMetByACommitSaysToDeleteTheFile(t *testing.T) {
 func TestAFullDiskIsLoggedOnce(t *testing.T) {
 	dir := t.TempDir()
 	st, svc, _, _ := onePatentOneFirm(t, dir)
-	logs := &lockedBuffer{}
-	runner := fastRetries()
-	runner.Logger = nil // the pipeline's
-	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{
-		Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: runner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p, logs := startLoggingPipeline(t, st, dir)
 	waitHead(t, p, st)
 	lift := capFile(t, p.db)
 	uni := registerOrg(t, svc, 3, orgSpec{"第二大学", domain.OrgUniversity, "440106", false})

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/patentledger/ledger/domain"
 )
 
 // lockedBuffer is a log destination safe for the pipeline's goroutines.
@@ -52,6 +54,22 @@ func startLoggedPipeline(t *testing.T, stallCheck time.Duration) (*Pipeline, *lo
 	return p, logs
 }
 
+// startLoggingPipeline starts a pipeline over st, its read models in dir,
+// whose runner logs with the pipeline into the buffer it returns.
+func startLoggingPipeline(t *testing.T, st domain.EventStore, dir string) (*Pipeline, *lockedBuffer) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	runner := fastRetries()
+	runner.Logger = nil // the pipeline's
+	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: runner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, logs
+}
+
 // waitForLog waits up to 10 s until logs hold msg at least times times.
 func waitForLog(t *testing.T, logs *lockedBuffer, msg string, times int) {
 	t.Helper()
@@ -88,14 +106,7 @@ func TestPipelineLogsTheLoadedIndexes(t *testing.T) {
 func TestPipelineLogsItsRebuild(t *testing.T) {
 	dir := t.TempDir()
 	st, _, _, _ := onePatentOneFirm(t, dir)
-	logs := &lockedBuffer{}
-	runner := fastRetries()
-	runner.Logger = nil // the pipeline's
-	p, err := Start(context.Background(), st, filepath.Join(dir, FileName), Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), Runner: runner})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	_, logs := startLoggingPipeline(t, st, dir)
 	waitForLog(t, logs, `msg="projections: read models rebuilt" projections="[listings tallies]" seconds=`, 1)
 	if !strings.Contains(logs.String(), `msg="projections: rebuilding read models from the event store; their answers are not current until it ends" projections="[listings tallies]"`) {
 		t.Errorf("no line saying the rebuild begins:\n%s", logs.String())
