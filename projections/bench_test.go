@@ -613,6 +613,28 @@ func BenchmarkListingSearchInSQL(b *testing.B) {
 	b.ReportMetric(float64(total), "matches")
 }
 
+// BenchmarkPatenteeRegions reads the regions the search page suggests, on
+// every view: from SQLite (read), and kept with the listings' checkpoint
+// (kept).
+func BenchmarkPatenteeRegions(b *testing.B) {
+	db := openDB(b, sharedLedger(b))
+	ctx := context.Background()
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := loadSnapshot(ctx, db.read, readPatenteeRegions); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("kept", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.PatenteeRegions(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkListingSearchWithoutFilter asks for a two-character Chinese
 // word alone, first page: the commonest search, with every match to rank.
 func BenchmarkListingSearchWithoutFilter(b *testing.B) {

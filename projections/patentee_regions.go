@@ -14,9 +14,8 @@ import (
 // view, and it changes only when an organisation holding patents does.
 type regionsMemo struct {
 	mu       sync.Mutex
-	read     bool
 	position int64
-	at       time.Time
+	at       time.Time // when regions were read; zero before the first read
 	regions  []string
 	// maxAge is how long an answer stands while the listings apply events
 	// (under a steady flow of writes every view would read it again);
@@ -44,14 +43,14 @@ func (db *DB) PatenteeRegions(ctx context.Context) (_ []string, err error) {
 		m := &db.regions
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if m.read && (m.position == position || time.Since(m.at) < cmp.Or(m.maxAge, regionsMaxAge)) {
+		if !m.at.IsZero() && (m.position == position || time.Since(m.at) < cmp.Or(m.maxAge, regionsMaxAge)) {
 			return slices.Clone(m.regions), nil
 		}
 		regions, err := readPatenteeRegions(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		m.read, m.position, m.at, m.regions = true, position, time.Now(), regions
+		m.position, m.at, m.regions = position, time.Now(), regions
 		return slices.Clone(regions), nil
 	})
 }
