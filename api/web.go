@@ -303,6 +303,9 @@ func problemLines(err error, lang string, names orgNames) *pageProblem {
 	if p.Rule != "" {
 		out.Lines = append(out.Lines, t("rule."+p.Rule))
 	}
+	if p.Rule != "" && len(p.Errors) == 1 && p.Errors[0].Message == p.Detail {
+		p.Errors = nil // a rule's detail that names its field for programs: the page says it as the detail, beside the field (ruleFields)
+	}
 	for _, f := range p.Errors {
 		out.Lines = append(out.Lines, fieldProblemLine(f, lang, t, names))
 		if key, ok := fieldLabels[listField.ReplaceAllString(f.Field, "")]; ok {

@@ -164,7 +164,7 @@ func checkConsent(patentees, consent []string, actor Actor) error {
 		if id == actor.OrgID || slices.Contains(consent, id) {
 			continue
 		}
-		return Violation(RuleCoOwnerConsentMissing, "co-owner %s has not consented", id)
+		return Violation(RuleCoOwnerConsentMissing, "co-owner %s has not consented", id).at("co_owner_consent")
 	}
 	return nil
 }

@@ -377,3 +377,25 @@ func TestPledgeRefusalsNameTheirField(t *testing.T) {
 		t.Errorf("a release before the registration: %v", err)
 	}
 }
+
+// TestMissingCoOwnerConsentNamesItsField: every act a co-owner's consent is
+// missing from (a declaration, a withdrawal, a transfer, a pledge) is
+// refused naming co_owner_consent in its fields, for a program to point at.
+func TestMissingCoOwnerConsentNamesItsField(t *testing.T) {
+	co := registered(t, uni, firm)
+	decl := declared(t, "D1", "2024-01-01")
+	decl.PatenteeIDs = co.PatenteeIDs
+	p := &Patent{}
+	for _, e := range []Event{co, decl} {
+		p.Apply(e)
+	}
+	d := decision{actor: OrgActor(uni), today: day("2024-07-01"), newID: func() string { return "00000000-0000-4000-8000-000000000001" }}
+	_, withdrawErr := p.Withdraw(d, WithdrawDeclaration{DeclarationID: "D1", EffectiveOn: day("2024-06-01"), Reason: "r"})
+	_, transferErr := p.Transfer(d, TransferPatent{ToIDs: []string{sme}, EffectiveOn: day("2024-06-01")})
+	for name, err := range map[string]error{"withdrawal": withdrawErr, "transfer": transferErr} {
+		var de *Error
+		if !errors.As(err, &de) || de.Rule != RuleCoOwnerConsentMissing || len(de.Fields) != 1 || de.Fields[0].Field != "co_owner_consent" {
+			t.Errorf("%s without the co-owner's consent: %#v", name, err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -158,11 +157,7 @@ func (p *Patent) checkPledgeRules(c RegisterPledge, field string) error {
 		return Violation(RulePledgedWithoutConsent, "%s of %s on %s, after the registration on %s, would need the pledgee's consent, "+
 			"which the pledge does not give (open_license_consent)", fact.what, p.Number, fact.on, on).at("open_license_consent")
 	}
-	err := checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)) // PL 14: every co-owner agrees to pledge
-	if missing := (*Error)(nil); errors.As(err, &missing) {
-		return missing.at("co_owner_consent")
-	}
-	return err
+	return checkConsent(p.PatenteesOn(on), c.CoOwnerConsent, OrgActor(c.PledgorID)) // PL 14: every co-owner agrees to pledge
 }
 
 // ConsentPledge is the command by which a pledgee consents to open
