@@ -154,6 +154,7 @@ func TestDatesWithTextThatIsNoTime(t *testing.T) {
 		"2021-05-04 4:00 UTC+0 PM":   `"2021-05-04 4:00 UTC+0 PM": "4:00 UTC+0 PM" is not a time of day`,
 		"2021-05-04 16:00 +08 UTC":   `"2021-05-04 16:00 +08 UTC": "16:00 +08 UTC" is not a time of day`,
 		"2021-05-04 4:00 +0000 P":    `"2021-05-04 4:00 +0000 P": "4:00 +0000 P" is not a time of day`,
+		"2024-03-05T":                `"2024-03-05T": "T" is not a time of day`,
 		"2021-05-04 4:00 +0000 AMPM": `"2021-05-04 4:00 +0000 AMPM": "4:00 +0000 AMPM" is not a time of day`,
 		// The problem quotes the cell as it came, full-width forms and all.
 		"２０２１-０５-０４（星期一）": `"２０２１-０５-０４（星期一）": 2021-05-04 was a Tuesday`,

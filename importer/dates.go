@@ -85,7 +85,10 @@ func splitDate(s string) (day, rest string) {
 		return s[:m[1]], strings.TrimSpace(s[m[1]:])
 	}
 	if i := strings.IndexAny(s, " Tt"); i > 0 {
-		return s[:i], strings.TrimSpace(s[i+1:])
+		if rest := strings.TrimSpace(s[i+1:]); rest != "" || s[i] == ' ' {
+			return s[:i], rest
+		}
+		return s[:i], s[i:] // a T with no time after it: no time of day
 	}
 	return s, ""
 }
