@@ -172,7 +172,7 @@ func answerImport(c echo.Context, rep domain.ImportReport) error {
 // temporary folder) and returns the file, rewound, and the SHA-256 (hex) of
 // what it holds. The caller closes and removes the file (discard).
 func spool(r io.Reader, dir string) (*os.File, string, error) {
-	f, err := os.CreateTemp(dir, "ledger-import-*")
+	f, err := os.CreateTemp(dir, importer.TempFilePrefix+"*")
 	if err != nil {
 		return nil, "", err
 	}

@@ -205,6 +205,11 @@ type options struct {
 	tempDir string // "" for the system's temporary folder
 }
 
+// TempFilePrefix starts the name of every temporary file an import makes:
+// the copy of a workbook read from a stream (here) and an upload spooled
+// to disk (the API's), so that a server can tell its own leftovers apart.
+const TempFilePrefix = "ledger-import-"
+
 // TempDir makes the reader keep its temporary files (the copy of a
 // workbook that is not a regular file, and what the workbook library
 // unzips to disk) in dir rather than in the system's temporary folder: a

@@ -37,7 +37,7 @@ func openXLSX(r io.Reader, br *bufio.Reader, tempDir string) (_ *xlsxBook, err e
 	if f, ok := r.(*os.File); ok && isRegular(f) {
 		path = f.Name()
 	} else {
-		tmp, err := os.CreateTemp(tempDir, "ledger-import-*.xlsx")
+		tmp, err := os.CreateTemp(tempDir, TempFilePrefix+"*.xlsx")
 		if err != nil {
 			return nil, err
 		}

@@ -282,7 +282,7 @@ func (c *config) prepareDataFolder() error {
 
 // checkWritable checks that a file can be created in the folder dir.
 func checkWritable(dir string) error {
-	f, err := os.CreateTemp(dir, ".write-check-*")
+	f, err := os.CreateTemp(dir, writeCheckPrefix+"*")
 	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 		err = pe.Err // the temporary file's name says nothing
 	}

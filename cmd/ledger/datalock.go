@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/patentledger/ledger/importer"
 )
 
 // lockFileName is the file of the data folder that `ledger serve` and
@@ -56,11 +58,14 @@ func (c *config) lockDataFolder(command string) (release func() error, err error
 // their workbooks unzipped there (api.Config.TempDir).
 const tempFolderName = "tmp"
 
+// writeCheckPrefix starts the name of the file checkWritable makes.
+const writeCheckPrefix = ".write-check-"
+
 // serverTempPrefixes start the names of the files a server makes in its
-// temporary folder: spooled uploads and workbook copies ("ledger-import-",
-// api and importer), the sheets the workbook library unzips ("excelize-")
-// and write checks (".write-check-", checkWritable).
-var serverTempPrefixes = []string{"ledger-import-", "excelize-", ".write-check-"}
+// temporary folder: spooled uploads and workbook copies
+// (importer.TempFilePrefix), the sheets the workbook library unzips (its
+// own "excelize-") and write checks (writeCheckPrefix).
+var serverTempPrefixes = []string{importer.TempFilePrefix, "excelize-", writeCheckPrefix}
 
 // emptyTempFolder creates the data folder's temporary folder, or removes
 // from it what a server that did not end cleanly (killed, or stopped while
