@@ -35,15 +35,18 @@ const regionsMaxAge = 10 * time.Second
 // most once every regionsMaxAge.
 func (db *DB) PatenteeRegions(ctx context.Context) (_ []string, err error) {
 	defer db.queryFailure(&err)
+	m := &db.regions
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.at.IsZero() && time.Since(m.at) < cmp.Or(m.maxAge, regionsMaxAge) {
+		return slices.Clone(m.regions), nil // young enough: no need to read even the checkpoint
+	}
 	return loadSnapshot(ctx, db.read, func(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		position, err := readCheckpoint(ctx, tx, ListingsName)
 		if err != nil {
 			return nil, err
 		}
-		m := &db.regions
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if !m.at.IsZero() && (m.position == position || time.Since(m.at) < cmp.Or(m.maxAge, regionsMaxAge)) {
+		if !m.at.IsZero() && m.position == position {
 			return slices.Clone(m.regions), nil
 		}
 		regions, err := readPatenteeRegions(ctx, tx)
