@@ -570,3 +570,43 @@ func TestLedgerIDIsTheSchemas(t *testing.T) {
 
 // pair returns the two values it is given, as one comparable value.
 func pair(a, b int) [2]int { return [2]int{a, b} }
+
+// TestShortOfResourcesIsUnavailable has PostgreSQL itself refuse an append
+// with each error of a server short of resources or taking no writes, at
+// the insert (a row trigger) and at the COMMIT (a deferred constraint
+// trigger, as a disk that fills under the WAL), and wants an error
+// matching domain.ErrUnavailable that says why (an API client then gets
+// 503 with Retry-After, not 500), nothing written, and appends going
+// through again once the trouble is gone.
+func TestShortOfResourcesIsUnavailable(t *testing.T) {
+	for _, c := range []struct{ code, name, want string }{
+		{"53100", "disk_full", "disk of the event store's database (PostgreSQL) is full"},
+		{"25006", "read_only_sql_transaction", "takes no writes now"},
+		{"53200", "out_of_memory", "lacks the resources"},
+		{"58030", "io_error", "could not write to its disk"},
+	} {
+		for _, at := range []string{"insert", "commit"} {
+			t.Run(c.name+"/"+at, func(t *testing.T) {
+				schema := newSchema(t)
+				s := openTest(t, schema, Options{})
+				mustAppend(t, s, to("a", domain.ExpectNoStream, events(1)...))
+				rawExec(t, schema, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '`+c.code+`'; END $$`)
+				trigger := "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()"
+				if at == "commit" {
+					trigger = "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED " +
+						"FOR EACH ROW EXECUTE FUNCTION refuse()"
+				}
+				rawExec(t, schema, trigger)
+				_, err := s.Append(context.Background(), to("a", domain.ExpectVersion(1), events(2)...))
+				if !errors.Is(err, domain.ErrUnavailable) || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("Append refused with %s = %v, want an unavailable error saying %q", c.code, err, c.want)
+				}
+				verify(t, s, 0, 1)
+				rawExec(t, schema, "DROP TRIGGER refuse ON events")
+				mustAppend(t, s, to("a", domain.ExpectVersion(1), events(2)...))
+				verify(t, s, 0, 3)
+			})
+		}
+	}
+}
