@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/patentledger/ledger/domain"
 )
 
@@ -149,5 +151,95 @@ func TestRequestLinesSayMethodAndCode(t *testing.T) {
 		if strings.Contains(line, `"path":"/healthz"`) && strings.Contains(line, `"code"`) {
 			t.Errorf("a request that succeeded names a problem code: %s", line)
 		}
+	}
+}
+
+// fullStore is a store whose appends are refused as unavailable, as a full
+// disk's are, while full is set.
+type fullStore struct {
+	domain.EventStore
+	full atomic.Bool
+}
+
+func (s *fullStore) Append(ctx context.Context, appends ...domain.StreamAppend) (domain.AppendResult, error) {
+	if s.full.Load() {
+		return domain.AppendResult{}, domain.Unavailable("the disk that holds the event store is full; writes resume once space is freed on it")
+	}
+	return s.EventStore.Append(ctx, appends...)
+}
+
+// TestHealthSaysWhenWritesFail: a store that refuses appends still serves
+// reads, so /healthz stays 200, but it says that writes fail, since when
+// and why, and ledger_store_writes_failing is 1, until an append goes
+// through again; the log says so once when it starts and once when it
+// ends, and a refused command (a conflict) changes nothing.
+func TestHealthSaysWhenWritesFail(t *testing.T) {
+	var logs lockedBuffer
+	var store *fullStore
+	h := oasNewHarness(t, func(c *Config) {
+		store = &fullStore{EventStore: c.Store}
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		c.Writes = NewWriteHealth(c.Logger)
+		svc, err := domain.NewService(store, domain.ServiceOptions{NewID: uuid.NewString, OnAppend: c.Writes.Observe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Service = svc
+	})
+	writes := func() map[string]any {
+		t.Helper()
+		r := h.do(oasCall{method: "GET", path: "/healthz", want: 200})
+		w, _ := r.obj["writes"].(map[string]any)
+		return w
+	}
+	failing := func() string {
+		t.Helper()
+		r := h.do(oasCall{method: "GET", path: "/metrics", want: 200})
+		for line := range strings.Lines(string(r.body)) {
+			if v, ok := strings.CutPrefix(line, "ledger_store_writes_failing "); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatalf("/metrics has no ledger_store_writes_failing:\n%s", r.body)
+		return ""
+	}
+	org := func(name, credit string, want int, code string) oasCall {
+		return oasCall{method: http.MethodPost, path: "/v1/orgs", key: oasAdminKey, want: want, code: code, body: map[string]any{
+			"name": name, "kind": "university", "region_code": "440106", "credit_code": oasCredit(t, credit), "sme": false}}
+	}
+	if w := writes(); w["failing"] != false || len(w) != 1 || failing() != "0" {
+		t.Fatalf("before any write: writes %v, metric %s", w, failing())
+	}
+	store.full.Store(true)
+	before := time.Now().UTC().Truncate(time.Second)
+	for range 3 {
+		h.do(org("华南理工大学", "12440000455416125", http.StatusServiceUnavailable, "unavailable"))
+	}
+	w := writes()
+	since, _ := time.Parse(time.RFC3339, fmt.Sprint(w["since"]))
+	if w["failing"] != true || since.Before(before) || since.After(time.Now()) ||
+		w["detail"] != "the disk that holds the event store is full; writes resume once space is freed on it" || failing() != "1" {
+		t.Fatalf("writes refused: %v, metric %s", w, failing())
+	}
+	store.full.Store(false)
+	h.do(org("华南理工大学", "12440000455416125", http.StatusCreated, ""))
+	if w := writes(); w["failing"] != false || w["since"] != nil || failing() != "0" {
+		t.Fatalf("after a write went through: writes %v, metric %s", w, failing())
+	}
+	store.full.Store(true)
+	h.do(org("中山大学", "12440000455350371", http.StatusServiceUnavailable, "unavailable"))
+	store.full.Store(false)
+	again := org("华南理工大学", "12440000455416125", http.StatusConflict, "rule_violation")
+	again.rule = "org_already_registered"
+	h.do(again)
+	if w := writes(); w["failing"] != true {
+		t.Fatalf("a refused command cleared the failing writes: %v", w)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "the event store refuses appends"); n != 2 {
+		t.Errorf("two runs of failing writes were logged %d times:\n%s", n, out)
+	}
+	if n := strings.Count(out, "the event store takes appends again"); n != 1 {
+		t.Errorf("one recovery was logged %d times:\n%s", n, out)
 	}
 }

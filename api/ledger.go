@@ -32,7 +32,9 @@ func (s *Server) ledgerHead(c echo.Context) error {
 
 // health answers 200 while the server can read its store and every
 // projection applies events, with each projection's checkpoint, lag
-// (head − checkpoint) and whether it is catching up since the start;
+// (head − checkpoint) and whether it is catching up since the start, and
+// whether the store takes appends (WriteHealth: a store that refuses them,
+// its disk full, still serves reads, so the answer stays 200);
 // 503 with Retry-After when the store cannot be read, and 503 naming the
 // projections that stopped otherwise. With min_position it answers once
 // every projection (the store, on a server without read models) has
@@ -96,6 +98,9 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 		}
 	}
 	if len(stopped) > 0 {
+		if w := s.writeStatus(); w.Failing {
+			stopped = append(stopped, "writes to the event store fail since "+w.Since.Format(time.RFC3339)+": "+w.Detail)
+		}
 		return &unavailableError{detail: strings.Join(stopped, "; "), retryAfter: retryAfter}
 	}
 	if ready && len(catching) > 0 {
@@ -103,6 +108,9 @@ func (s *Server) healthAnswer(c echo.Context, ready bool) error {
 			strings.Join(catching, "; ") + "); their answers are not yet current", retryAfter: "5"}
 	}
 	answer := map[string]any{"status": "ok", "position": h.Position, "projections": views}
+	if s.writes != nil {
+		answer["writes"] = s.writeStatus()
+	}
 	if bus, ok := s.reads.(BusReporter); ok {
 		if status, ok := bus.BusStatus(); ok {
 			if status.NameTaken != "" {

@@ -37,6 +37,11 @@ func (s *Server) instrument(reg MetricsRegistry) echo.MiddlewareFunc {
 			latency = are.ExistingCollector.(*prometheus.HistogramVec)
 		}
 	}
+	if s.writes != nil {
+		if err := s.writes.register(reg); err != nil {
+			panic(err) // a name of the server's own clashes: a programming error
+		}
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()

@@ -67,6 +67,9 @@ type Config struct {
 	// of the data folder that it empties when it starts, so that a server
 	// killed during an import leaves no file behind for good.
 	TempDir string
+	// Writes, when set, follows whether the store takes appends (fed by
+	// domain.ServiceOptions.OnAppend): /healthz and /metrics report it.
+	Writes *WriteHealth
 }
 
 // Server is the HTTP server of the ledger.
@@ -89,6 +92,9 @@ type Server struct {
 	// an outage is logged once when it starts and once when it ends, not
 	// on every probe.
 	storeUnreadable atomic.Bool
+	// writes follows whether the store takes appends (Config.Writes); nil
+	// when not followed.
+	writes *WriteHealth
 	// workbooks holds a token for each Excel file being built; a request
 	// waits workbookPatience for one.
 	workbooks        chan struct{}
@@ -109,7 +115,7 @@ func New(cfg Config) *Server {
 	s := &Server{echo: echo.New(), svc: cfg.Service, store: cfg.Store, orgs: cfg.Service,
 		adminKey: cfg.AdminKey, log: cfg.Logger, readWait: cfg.ReadWaitLimit, reads: cfg.ReadModels,
 		workbooks: newWorkbookSlots(), workbookPatience: workbookWait, bodyLimit: orDefault(cfg.BodyLimit, "1M"),
-		imports: importSlots{running: map[string]int{}}, tempDir: cfg.TempDir}
+		imports: importSlots{running: map[string]int{}}, tempDir: cfg.TempDir, writes: cfg.Writes}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -951,7 +951,7 @@ func (s *Service) appendBatch(ctx context.Context, c command, entries []*cacheEn
 	if err != nil {
 		return 0, err
 	}
-	ar, err := s.store.Append(ctx, appends...)
+	ar, err := s.append(ctx, appends...)
 	if err != nil {
 		return 0, err
 	}

@@ -262,7 +262,7 @@ func (s *Service) appendImportEvent(ctx context.Context, req Request, stream str
 	if err != nil {
 		return err
 	}
-	_, err = s.store.Append(ctx, StreamAppend{Stream: stream, Expected: expected, Events: []EventData{{
+	_, err = s.append(ctx, StreamAppend{Stream: stream, Expected: expected, Events: []EventData{{
 		ID: s.newID(), Type: typ, Data: data, Meta: Metadata{
 			RecordedAt: s.clock().UTC().Truncate(time.Microsecond), Actor: req.Actor.String(),
 			CorrelationID: req.CorrelationID, CausationID: req.CausationID, IdempotencyKey: req.IdempotencyKey,

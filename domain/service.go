@@ -76,6 +76,11 @@ type ServiceOptions struct {
 	// another process is taken for dead when the store has other writers;
 	// an hour when zero. A repeat before then answers ErrConflict.
 	StaleImportAfter time.Duration
+	// OnAppend, when set, is told the outcome of every append the service
+	// makes to the store: nil once the store took it, else its error (an
+	// error matching ErrUnavailable says the store takes no writes now).
+	// It is called from many goroutines and must not block.
+	OnAppend func(err error)
 }
 
 // Service is the command service: it loads a command's streams, decides,
@@ -101,6 +106,7 @@ type Service struct {
 	runningImports sync.Map // import ID → struct{}
 	soleWriter     bool
 	staleImport    time.Duration
+	onAppend       func(error)
 }
 
 // NewService returns a command service over store.
@@ -117,6 +123,7 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 		processID:   opts.NewID(),
 		soleWriter:  opts.SoleWriter,
 		staleImport: opts.StaleImportAfter,
+		onAppend:    opts.OnAppend,
 	}
 	if s.staleImport <= 0 {
 		s.staleImport = defaultStaleImport
@@ -130,10 +137,20 @@ func NewService(store EventStore, opts ServiceOptions) (*Service, error) {
 	if s.onSnapErr == nil {
 		s.onSnapErr = func(error) {}
 	}
+	if s.onAppend == nil {
+		s.onAppend = func(error) {}
+	}
 	if s.snapshots != nil {
 		s.orgs.withSnapshots(s.snapshots, s.onSnapErr)
 	}
 	return s, nil
+}
+
+// append appends to the store and tells OnAppend how it went.
+func (s *Service) append(ctx context.Context, appends ...StreamAppend) (AppendResult, error) {
+	ar, err := s.store.Append(ctx, appends...)
+	s.onAppend(err)
+	return ar, err
 }
 
 // positiveOr returns v when it is positive, else def.
@@ -335,7 +352,7 @@ func (s *Service) decideAndAppend(ctx context.Context, c command, entries []*cac
 	if err != nil {
 		return Result{}, err
 	}
-	ar, err := s.store.Append(ctx, appends...)
+	ar, err := s.append(ctx, appends...)
 	if cmdID != "" && errors.Is(err, ErrIdempotencyMismatch) {
 		return Result{}, errKeyReused() // the key's first event is stored on another stream
 	}

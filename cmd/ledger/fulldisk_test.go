@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,7 @@ func TestE2EServeOnAFullDisk(t *testing.T) {
 		t.Fatalf("a write on a full disk: %d %s (Retry-After %q), want 503 unavailable saying the disk is full",
 			refused.status, refused.raw, refused.header.Get("Retry-After"))
 	}
+	wantWrites(t, s, true)
 	var csv strings.Builder
 	csv.WriteString("number,title,patentees,ipc,filed_on,granted_on,abstract\n")
 	for i := range 50 {
@@ -99,6 +101,7 @@ func TestE2EServeOnAFullDisk(t *testing.T) {
 	n := s.registerPatent(t, p, "202110900001")
 	s.declare(t, p, n)
 	declared++
+	wantWrites(t, s, false)
 	imported := must(t, s.call(t, "POST", "/v1/imports/patents", p.uniKey, csv.String(), "Content-Type", "text/csv"), 200)
 	if imported.num("imported")+imported.num("unchanged") != 50 || imported.num("rejected_rows") != 0 {
 		t.Fatalf("the import again once there is room: %s", imported.raw)
@@ -115,5 +118,23 @@ func TestE2EServeOnAFullDisk(t *testing.T) {
 			t.Fatalf("health once there is room: %d %s", health.status, health.raw)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wantWrites checks that the server's /healthz and /metrics say whether
+// writes to the event store fail: the writes part of a 200 answer, or the
+// detail of a 503 (the read models, on the same full disk, wait for room).
+func wantWrites(t *testing.T, s *server, failing bool) {
+	t.Helper()
+	health := s.call(t, "GET", "/healthz", "", nil)
+	said := health.status == http.StatusOK && strings.Contains(string(health.raw), `"writes":{"failing":true,"since":`) &&
+		strings.Contains(string(health.raw), "disk that holds the event store is full") ||
+		health.status == http.StatusServiceUnavailable && strings.Contains(health.str("detail"), "writes to the event store fail since")
+	if failing != said {
+		t.Fatalf("/healthz: %d %s; want it to say writes fail: %v", health.status, health.raw, failing)
+	}
+	metrics := s.call(t, "GET", "/metrics", "", nil)
+	if want := fmt.Sprintf("\nledger_store_writes_failing %d\n", map[bool]int{true: 1}[failing]); !strings.Contains(string(metrics.raw), want) {
+		t.Fatalf("/metrics lacks %q:\n%s", strings.TrimSpace(want), metrics.raw)
 	}
 }

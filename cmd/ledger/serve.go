@@ -179,8 +179,10 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	// On SQLite no other process claims imports in the store: only a server
 	// takes them under an Idempotency-Key, and this one holds the data
 	// folder's lock.
+	writes := api.NewWriteHealth(log)
 	svc, err := domain.NewService(store, domain.ServiceOptions{NewID: newID, Snapshots: snapshots,
-		OnSnapshotError: func(err error) { log.Warn("snapshot", "error", err) }, SoleWriter: cfg.store == "sqlite"})
+		OnSnapshotError: func(err error) { log.Warn("snapshot", "error", err) }, SoleWriter: cfg.store == "sqlite",
+		OnAppend: writes.Observe})
 	if err != nil {
 		return err
 	}
@@ -224,7 +226,7 @@ func serve(ctx context.Context, cfg config, sf serveFlags, log *slog.Logger, std
 	}
 	srv := api.New(api.Config{Service: svc, Store: store, AdminKey: cfg.adminKey, Logger: log,
 		BodyLimit: sf.bodyLimit, RateLimit: sf.rateLimit, TrustProxy: sf.trustProxy, TrustedProxies: sf.trustedProxies,
-		ReadModels: reads, Metrics: metrics, TempDir: tempDir})
+		ReadModels: reads, Metrics: metrics, TempDir: tempDir, Writes: writes})
 	requests := &inFlight{requests: map[uint64]inFlightRequest{}}
 	httpServer := &http.Server{Handler: requests.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
