@@ -88,7 +88,7 @@ func TestCoOwnerIsNamedNotNumbered(t *testing.T) {
 	_, html, _ := get(t, c, page)
 	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"24"}, "declared_on": {"2024-03-01"}}
 	for lang, want := range map[string]string{"zh": "<li>共有人 广州星能电池科技有限公司 未同意</li>",
-		"en": "<li>Co-owner 广州星能电池科技有限公司 has not consented</li>"} {
+		"en": `<li>Co-owner <span lang="zh-CN">广州星能电池科技有限公司</span> has not consented</li>`} {
 		status, body, _ := post(t, c, page+"/declare?lang="+lang, form)
 		if status != http.StatusConflict || !strings.Contains(body, want) || strings.Contains(problemBox(t, body), f.smeID) {
 			t.Errorf("lang=%s: a declaration without the co-owner's consent: %d, want %q in\n%s", lang, status, want, body)
@@ -176,7 +176,7 @@ func TestInvalidFieldsAreMarkedWhereTheyAre(t *testing.T) {
 	withdraw := url.Values{"csrf": {csrfOf(t, html)}, "declaration_id": {declarationIDOf(t, html)}, "effective_on": {"2024-06-01"}, "reason": {"重新定价"}}
 	_, body, _ = post(t, c, shared+"/withdraw?lang=en", withdraw)
 	for _, want := range []string{
-		`<p class="field-problem" id="co_owner_consent-problem">Every co-owner must consent. Co-owner 广州星能电池科技有限公司 has not consented</p>`,
+		`<p class="field-problem" id="co_owner_consent-problem">Every co-owner must consent. Co-owner <span lang="zh-CN">广州星能电池科技有限公司</span> has not consented</p>`,
 		`value="` + f.smeID + `" aria-invalid="true" aria-describedby="co_owner_consent-problem problem" autofocus`,
 	} {
 		if !strings.Contains(body, want) {

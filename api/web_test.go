@@ -1198,7 +1198,7 @@ func TestMePageListsABanksPledges(t *testing.T) {
 		SecuredAmountFen: 1_000_050, RegisteredOn: mustDay("2024-05-01"), DebtDueOn: mustDay("2025-05-01")}); err != nil {
 		t.Fatal(err)
 	}
-	row := `<tr><td>华南理工大学</td><td><a href="/patents/` + number + `?lang=en">` + number + `</a></td><td>¥10,000.50</td><td>2024-05-01</td><td>—</td></tr>`
+	row := `<tr><td lang="zh-CN">华南理工大学</td><td><a href="/patents/` + number + `?lang=en">` + number + `</a></td><td>¥10,000.50</td><td>2024-05-01</td><td>—</td></tr>`
 	for _, c := range []struct {
 		key       string
 		want, not []string
