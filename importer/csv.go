@@ -29,6 +29,7 @@ type csvSource struct {
 	sniff    *sniffReader
 	row      int // row number of the last record
 	lastLine int // line on which the last record ended
+	bound    *tokenBound
 }
 
 // openCSV reads CSV text from br: UTF-8 after a UTF-8 BOM, UTF-16 after a
@@ -56,11 +57,45 @@ func openCSV(br *bufio.Reader) (*csvSource, error) {
 		lines = crLines{text}
 		first = bytes.ReplaceAll(first, []byte{'\r'}, []byte{'\n'})
 	}
-	r := csv.NewReader(lines)
+	bound := &tokenBound{r: lines, until: maxCSVRecord}
+	r := csv.NewReader(bound)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	r.Comma = sniffDelimiter(first)
-	return &csvSource{r: r, sniff: s}, nil
+	return &csvSource{r: r, sniff: s, bound: bound}, nil
+}
+
+// maxCSVRecord is the most bytes a CSV record may take: encoding/csv holds
+// a whole record in memory (several times over), so one cell of 100 MB took
+// the server half a gigabyte before the row was refused for its length. A
+// row of fifteen cells of Excel's most, 32,767 characters each, takes under
+// 2 MB.
+const maxCSVRecord = 4 << 20
+
+// tokenBound is the reader under a decoder that lets no token (a CSV
+// record) grow past a bound: it delivers bytes only up to until, which the
+// caller moves to the bound past the end of each token the decoder
+// returns, and then errTokenTooLong (the decoder reads ahead of its tokens
+// by a buffer of a few kilobytes at most). Once read reaches until, the
+// token being read was cut.
+type tokenBound struct {
+	r     io.Reader
+	read  int64 // bytes delivered
+	until int64
+}
+
+// Read implements io.Reader.
+func (b *tokenBound) Read(p []byte) (int, error) {
+	room := b.until - b.read
+	if room <= 0 {
+		return 0, errTokenTooLong
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	return n, err
 }
 
 // endsLinesWithCR reports whether the first line of text ends with a
@@ -125,6 +160,11 @@ func (s *csvSource) encoding() string { return s.sniff.encoding() }
 
 func (s *csvSource) next() (int, []string, error) {
 	rec, err := s.r.Read()
+	if s.bound.read >= s.bound.until {
+		return 0, nil, domain.Invalid("file", "row %d of the CSV file (from line %d) is longer than %d MB, and a cell holds at most 32,767 characters: "+
+			"check that its quotes are closed", s.row+1, s.lastLine+1, maxCSVRecord>>20)
+	}
+	s.bound.until = s.r.InputOffset() + maxCSVRecord
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && isSyntax(pe.Err) {
 		s.advance(pe.StartLine, pe.Line)

@@ -67,6 +67,9 @@ func openXLSX(r io.Reader, br *bufio.Reader, tempDir string) (_ *xlsxBook, err e
 	if err := notAWorkbook(&b.zip.Reader); err != nil {
 		return nil, err
 	}
+	if err := checkXMLBounds(&b.zip.Reader); err != nil {
+		return nil, err
+	}
 	b.f, err = excelize.OpenFile(path, excelize.Options{TmpDir: tempDir})
 	if err != nil {
 		return nil, notReadable(err)
