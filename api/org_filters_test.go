@@ -93,3 +93,28 @@ func TestSearchForAPatentNumberOpensThePatent(t *testing.T) {
 		t.Errorf("a number the ledger does not hold: %d\n%s", status, page)
 	}
 }
+
+// TestSearchPageShowsThePatenteeFilter: a search filtered by a patentee (a
+// result's patentee followed) names the patentee above its form and links
+// to the same search over every patentee, which keeps the other filters
+// and starts again at the first page; a search without one shows neither
+// (a11y audit F3: the filter was an invisible field that every later
+// search kept).
+func TestSearchPageShowsThePatenteeFilter(t *testing.T) {
+	h := newReadsHarness(t, readsOptions{})
+	pos := h.licensedFor(1, 123450)
+	h.getWith("/v1/listings?min_position=" + pos)
+	status, page := h.getPage("/?patentee_id="+h.uni+"&q=%E7%94%B5%E6%B1%A0&page=3&lang=en", "")
+	want := `<p class="filter-note" id="patentee-filter">Only patents of this patentee: <strong lang="zh-CN">华南理工大学</strong> · ` +
+		`<a href="/?lang=en&amp;q=%E7%94%B5%E6%B1%A0">Search every patentee</a></p>`
+	if status != http.StatusOK || !strings.Contains(page, want) {
+		t.Errorf("a search by a patentee: %d, want %s in\n%s", status, want, page)
+	}
+	status, page = h.getPage("/?patentee_id="+h.uni+"&lang=en", "")
+	if status != http.StatusOK || !strings.Contains(page, `Only patents of this patentee: <strong lang="zh-CN">华南理工大学</strong> · <a href="/?lang=en">`) {
+		t.Errorf("a search by a patentee alone: %d\n%s", status, page)
+	}
+	if _, page := h.getPage("/?lang=en", ""); strings.Contains(page, "patentee-filter") {
+		t.Errorf("a search without a patentee names one:\n%s", page)
+	}
+}

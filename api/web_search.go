@@ -47,6 +47,10 @@ type searchPage struct {
 	Regions  [][2]string
 	Kinds    []domain.PatentKind
 	Sorts    []string
+	// WithoutPatentee is the same search for every patentee, the link that
+	// removes the patentee filter (a patentee's name on a result sets it);
+	// "" when there is none.
+	WithoutPatentee string
 }
 
 // maxRegionSuggestions bounds the regions the search page suggests: past
@@ -112,6 +116,13 @@ func (s *Server) searchPage(c echo.Context, refused error) error {
 		Sorts: []string{"relevance", "newest", "fee"}}
 	for _, k := range []string{"q", "ipc", "kind", "region", "fee_mode", "max_fee_yuan", "sort", "patentee_id"} {
 		sp.Query[k] = c.QueryParam(k)
+	}
+	if sp.Query["patentee_id"] != "" {
+		rest := c.QueryParams()
+		rest.Del("patentee_id")
+		rest.Del("cursor")
+		rest.Del("page")
+		sp.WithoutPatentee = "/?" + rest.Encode()
 	}
 	p.Search = sp
 	if refused == nil {
