@@ -114,6 +114,9 @@ func TestSearchPageShowsThePatenteeFilter(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(page, `Only patents of this patentee: <strong lang="zh-CN">华南理工大学</strong> · <a href="/?lang=en">`) {
 		t.Errorf("a search by a patentee alone: %d\n%s", status, page)
 	}
+	if _, page := h.getPage("/?patentee_id="+h.sme+"&lang=en", ""); !strings.Contains(page, "Patents found: 0") {
+		t.Errorf("a search by a patentee of no listed patent found some:\n%s", page)
+	}
 	if _, page := h.getPage("/?lang=en", ""); strings.Contains(page, "patentee-filter") {
 		t.Errorf("a search without a patentee names one:\n%s", page)
 	}

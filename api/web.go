@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -382,8 +383,12 @@ func (s *Server) webError(c echo.Context, err error) error {
 	if page, ok := s.queryPages()[c.Path()]; ok && c.Request().Method == http.MethodGet {
 		return page(c, err)
 	}
-	p := s.newPage(c, translator(pageLang(c))("error.title"))
-	p.Problem = s.pageProblemOf(c, err, p.Lang)
+	lang := pageLang(c)
+	problem := s.pageProblemOf(c, err, lang)
+	// The page is named by what went wrong ("Not found"), in its title and
+	// heading alike, not as an error of no kind.
+	p := s.newPage(c, cmp.Or(problem.Title, translator(lang)("error.title")))
+	p.Problem = problem
 	return s.render(c, problemOf(err).Status, "error", p)
 }
 

@@ -118,7 +118,7 @@ func (s *Server) searchPage(c echo.Context, refused error) error {
 		sp.Query[k] = c.QueryParam(k)
 	}
 	if sp.Query["patentee_id"] != "" {
-		rest := c.QueryParams()
+		rest := c.Request().URL.Query() // a copy: echo's QueryParams is the request's own, which the search reads after
 		rest.Del("patentee_id")
 		rest.Del("cursor")
 		rest.Del("page")

@@ -294,8 +294,13 @@ func TestPatentPageLanguages(t *testing.T) {
 		t.Fatal("pages must work without JavaScript")
 	}
 	status, missing, _ := get(t, c, f.url+"/patents/ZL202010999999.9")
-	if status < 400 || !strings.Contains(missing, "出错了") {
-		t.Fatalf("page of a bad number: %d", status)
+	if status != http.StatusBadRequest || !strings.Contains(missing, "<title>错误：输入有误 · ") || !strings.Contains(missing, "<h1>输入有误</h1>") {
+		t.Fatalf("page of a bad number (the page named by what went wrong): %d\n%s", status, missing)
+	}
+	c2, _ := domain.PatentCheckChar("209912345678")
+	status, missing, _ = get(t, c, f.url+"/patents/ZL209912345678."+string(c2)+"?lang=en")
+	if status != http.StatusNotFound || !strings.Contains(missing, "<title>Error: Not found · ") || !strings.Contains(missing, "<h1>Not found</h1>") {
+		t.Fatalf("page of an unknown patent (a11y audit F4: titled \"Something went wrong\"): %d\n%s", status, missing)
 	}
 	status, css, h := get(t, c, f.url+"/static/style.css")
 	if status != 200 || !strings.Contains(css, "@media") || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
