@@ -136,6 +136,7 @@ func New(cfg Config) *Server {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(dropUnusableRequestID)
+	e.Use(noStoreForKeys)
 	e.Use(middleware.RequestID())
 	e.Use(middleware.SecureWithConfig(securityHeaders))
 	e.Use(s.instrument(cfg.Metrics))
@@ -330,6 +331,20 @@ func dropUnusableRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		if id := h.Get(echo.HeaderXRequestID); len(id) > maxRequestIDLength ||
 			strings.IndexFunc(id, func(r rune) bool { return r < '!' || r > '~' }) >= 0 {
 			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+// noStoreForKeys marks the API's answers to a request with a key (or any
+// Authorization) Cache-Control: no-store: they are that organisation's,
+// and a new key is answered once; no cache between the client and the
+// server, nor the client's own, may keep them. Answers to requests without
+// one (the public listings and tallies) are left to caches.
+func noStoreForKeys(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Header.Get(echo.HeaderAuthorization) != "" && strings.HasPrefix(r.URL.Path, "/v1/") {
+			c.Response().Header().Set("Cache-Control", "no-store")
 		}
 		return next(c)
 	}
