@@ -285,6 +285,12 @@ func TestDashboardAndSearchMarkRegionsAndLanguages(t *testing.T) {
 			t.Errorf("GET %s: %d, want %s in\n%s", path, status, want, page)
 		}
 	}
+	// The figures under a chart are a table named by its caption (a11y audit F5: it had no name).
+	if _, page := h.getPage("/dashboard?from=2024-01-01&to=2024-12-31&lang=en", ""); !strings.Contains(page,
+		`<details><summary>Figures</summary>
+  <table><caption>Licences concluded</caption><thead>`) {
+		t.Errorf("the dashboard's figures are not named by a caption:\n%s", page)
+	}
 }
 
 // TestSearchSuggestsThePatenteesRegions: the search page's region field
