@@ -36,6 +36,7 @@ var zhDetails = map[string]string{
 	"effective_on %s is not after open licence %s, which took effect on %s under declaration %s": "撤回生效日 %[1]s 不晚于依据声明 %[4]s 取得的开放许可 %[2]s 的生效日 %[3]s",
 	"co-owner %s has not consented":                                                              "共有人 %s 未同意",
 	"%s %s is before %s became a patentee of %s on %s":                                           "%[1]s %[2]s 早于 %[3]s 成为专利 %[4]s 的专利权人之日 %[5]s",
+	"a write sent by a page of another site is refused (cross-site request forgery)":             "来自其他网站页面的提交已被拒绝（跨站请求伪造）",
 	"only a patentee of %s may do this":                                                          "只有专利 %s 的专利权人才能办理",
 	"only a patentee of %s may do this; transfer %s made %s its patentee from %s":                "只有专利 %s 的专利权人才能办理；转让 %s 使 %s 自 %s 起成为其专利权人",
 	"unknown acting organisation %q":                                                             "办理机构 %q 不存在",

@@ -1253,11 +1253,11 @@ func TestFormSentAfterTheSessionEndedComesBack(t *testing.T) {
 	form := url.Values{"csrf": {token}, "mode": {"lump_sum"}, "lump_sum_yuan": {"12,000.50"}, "term_months": {"18"},
 		"declared_on": {"2024-06-01"}, "other_terms": {"我方提供技术培训 <b>"}}
 	// Another site's form to the same address keeps nothing: it could fill
-	// the patentee's form with its own terms.
+	// the patentee's form with its own terms. It is refused outright.
 	forged := browser(t)
 	forged.Transport = withHeader{"Origin", "https://evil.example"}
-	if status, _, h := post(t, forged, page+"/declare", form); status != http.StatusSeeOther || strings.Contains(h.Get("Set-Cookie"), draftCookie) {
-		t.Errorf("another site's form: %d, Set-Cookie %q; want 303 and no draft kept", status, h.Get("Set-Cookie"))
+	if status, _, h := post(t, forged, page+"/declare", form); status != http.StatusForbidden || strings.Contains(h.Get("Set-Cookie"), draftCookie) {
+		t.Errorf("another site's form: %d, Set-Cookie %q; want 403 and no draft kept", status, h.Get("Set-Cookie"))
 	}
 	c.Transport = withHeader{"Sec-Fetch-Site", "same-origin"}
 	// Terms too long for a cookie are not kept, and the sign-in page says so.
@@ -1479,5 +1479,50 @@ func TestRegionChoices(t *testing.T) {
 	got = regionChoices(many)
 	if len(got) != 30 || got[0] != "4401" || got[29] != "4430" {
 		t.Errorf("330 choices: %d, %q…", len(got), got[:min(len(got), 3)])
+	}
+}
+
+// postFrom posts form to u as a browser on a page of origin does, with the
+// Sec-Fetch-Site it says (none when ""), and returns the status and body.
+func postFrom(t *testing.T, c *http.Client, u string, form url.Values, origin, fetchSite string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	if fetchSite != "" {
+		req.Header.Set("Sec-Fetch-Site", fetchSite)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestFormsRefuseOtherSites: a form sent by a page of another site is
+// refused 403 and writes nothing, even with a good token (which such a
+// page cannot read, but a second guard costs nothing): by its
+// Sec-Fetch-Site, or by its Origin when a browser sends no Sec-Fetch-Site.
+// The same form from the ledger's own pages goes through (security audit
+// 3, a note).
+func TestFormsRefuseOtherSites(t *testing.T) {
+	f := newWebFixture(t)
+	c := browser(t)
+	signIn(t, c, f.url+"/signin", f.uniKey)
+	page := f.url + "/patents/" + string(f.number)
+	_, html, _ := get(t, c, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"}}
+	before := f.head(t)
+	for _, from := range []struct{ origin, site string }{{"https://evil.example", "cross-site"}, {"https://evil.example", ""},
+		{f.url, "same-site"}} {
+		if status, body := postFrom(t, c, page+"/declare?lang=en", form, from.origin, from.site); status != http.StatusForbidden ||
+			!strings.Contains(body, "sent by a page of another site is refused") || f.head(t) != before {
+			t.Errorf("a form from %s (Sec-Fetch-Site %q): %d, head %d→%d\n%s", from.origin, from.site, status, before, f.head(t), body)
+		}
+	}
+	if status, _ := postFrom(t, c, page+"/declare", form, f.url, "same-origin"); status != http.StatusSeeOther || f.head(t) == before {
+		t.Fatalf("the form from the ledger's own page: %d, head %d→%d", status, before, f.head(t))
 	}
 }
