@@ -137,12 +137,12 @@ func New(cfg Config) *Server {
 	}
 	e.Use(dropUnusableRequestID)
 	e.Use(noStoreForKeys)
-	e.Use(refuseCrossOrigin(http.NewCrossOriginProtection()))
 	e.Use(middleware.RequestID())
 	e.Use(middleware.SecureWithConfig(securityHeaders))
 	e.Use(s.instrument(cfg.Metrics))
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
+	e.Use(refuseCrossOrigin(http.NewCrossOriginProtection())) // logged, measured and answered with the headers above
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: s.bodyLimit,
 		// Imports take whole spreadsheets; their route sets its own limit.
 		Skipper: func(c echo.Context) bool { return c.Path() == importRoute }}))

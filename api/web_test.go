@@ -1484,7 +1484,7 @@ func TestRegionChoices(t *testing.T) {
 
 // postFrom posts form to u as a browser on a page of origin does, with the
 // Sec-Fetch-Site it says (none when ""), and returns the status and body.
-func postFrom(t *testing.T, c *http.Client, u string, form url.Values, origin, fetchSite string) (int, string) {
+func postFrom(t *testing.T, c *http.Client, u string, form url.Values, origin, fetchSite string) (int, string, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -1498,7 +1498,7 @@ func postFrom(t *testing.T, c *http.Client, u string, form url.Values, origin, f
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), resp.Header
 }
 
 // TestFormsRefuseOtherSites: a form sent by a page of another site is
@@ -1517,12 +1517,13 @@ func TestFormsRefuseOtherSites(t *testing.T) {
 	before := f.head(t)
 	for _, from := range []struct{ origin, site string }{{"https://evil.example", "cross-site"}, {"https://evil.example", ""},
 		{f.url, "same-site"}} {
-		if status, body := postFrom(t, c, page+"/declare?lang=en", form, from.origin, from.site); status != http.StatusForbidden ||
-			!strings.Contains(body, "sent by a page of another site is refused") || f.head(t) != before {
-			t.Errorf("a form from %s (Sec-Fetch-Site %q): %d, head %d→%d\n%s", from.origin, from.site, status, before, f.head(t), body)
+		if status, body, header := postFrom(t, c, page+"/declare?lang=en", form, from.origin, from.site); status != http.StatusForbidden ||
+			!strings.Contains(body, "sent by a page of another site is refused") || f.head(t) != before ||
+			header.Get("X-Frame-Options") != "DENY" || header.Get("X-Request-Id") == "" {
+			t.Errorf("a form from %s (Sec-Fetch-Site %q): %d, head %d→%d, headers %v\n%s", from.origin, from.site, status, before, f.head(t), header, body)
 		}
 	}
-	if status, _ := postFrom(t, c, page+"/declare", form, f.url, "same-origin"); status != http.StatusSeeOther || f.head(t) == before {
+	if status, _, _ := postFrom(t, c, page+"/declare", form, f.url, "same-origin"); status != http.StatusSeeOther || f.head(t) == before {
 		t.Fatalf("the form from the ledger's own page: %d, head %d→%d", status, before, f.head(t))
 	}
 }
