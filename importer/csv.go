@@ -57,11 +57,12 @@ func openCSV(br *bufio.Reader) (*csvSource, error) {
 		lines = crLines{text}
 		first = bytes.ReplaceAll(first, []byte{'\r'}, []byte{'\n'})
 	}
-	bound := &tokenBound{r: lines, until: maxCSVRecord}
+	comma := sniffDelimiter(first)
+	bound := &tokenBound{r: lines, until: maxCSVRecord, sep: byte(comma)}
 	r := csv.NewReader(bound)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	r.Comma = sniffDelimiter(first)
+	r.Comma = comma
 	return &csvSource{r: r, sniff: s, bound: bound}, nil
 }
 
@@ -69,7 +70,9 @@ func openCSV(br *bufio.Reader) (*csvSource, error) {
 // a whole record in memory (several times over), so one cell of 100 MB took
 // the server half a gigabyte before the row was refused for its length. A
 // row of fifteen cells of Excel's most, 32,767 characters each, takes under
-// 2 MB.
+// 2 MB. A record may hold at most maxRowCells separators besides (quoted
+// ones included), as encoding/csv keeps about 75 bytes for each field: 4 MB
+// of commas took 300 MB.
 const maxCSVRecord = 4 << 20
 
 // tokenBound is the reader under a decoder that lets no token (a CSV
@@ -82,12 +85,18 @@ type tokenBound struct {
 	r     io.Reader
 	read  int64 // bytes delivered
 	until int64
+	// seps counts the bytes sep delivered since the caller last zeroed it,
+	// at the end of a token; past maxRowCells the reader delivers no more
+	// (those of the next token that the decoder read ahead are not counted:
+	// the count bounds the memory, the caller counts the fields).
+	sep  byte
+	seps int
 }
 
 // Read implements io.Reader.
 func (b *tokenBound) Read(p []byte) (int, error) {
 	room := b.until - b.read
-	if room <= 0 {
+	if room <= 0 || b.seps > maxRowCells {
 		return 0, errTokenTooLong
 	}
 	if int64(len(p)) > room {
@@ -95,8 +104,13 @@ func (b *tokenBound) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.read += int64(n)
+	b.seps += bytes.Count(p[:n], []byte{b.sep})
 	return n, err
 }
+
+// cut reports whether the reader stopped delivering within the token
+// being read.
+func (b *tokenBound) cut() bool { return b.read >= b.until || b.seps > maxRowCells }
 
 // endsLinesWithCR reports whether the first line of text ends with a
 // carriage return alone, as classic Mac OS text (Excel's "CSV
@@ -160,11 +174,11 @@ func (s *csvSource) encoding() string { return s.sniff.encoding() }
 
 func (s *csvSource) next() (int, []string, error) {
 	rec, err := s.r.Read()
-	if s.bound.read >= s.bound.until {
-		return 0, nil, domain.Invalid("file", "row %d of the CSV file (from line %d) is longer than %d MB, and a cell holds at most 32,767 characters: "+
-			"check that its quotes are closed", s.row+1, s.lastLine+1, maxCSVRecord>>20)
+	if s.bound.cut() || len(rec) > maxRowCells {
+		return 0, nil, domain.Invalid("file", "row %d of the CSV file (from line %d) is longer than %d MB or has more than %d cells, "+
+			"and a cell holds at most 32,767 characters: check that its quotes are closed", s.row+1, s.lastLine+1, maxCSVRecord>>20, maxRowCells)
 	}
-	s.bound.until = s.r.InputOffset() + maxCSVRecord
+	s.bound.until, s.bound.seps = s.r.InputOffset()+maxCSVRecord, 0
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && isSyntax(pe.Err) {
 		s.advance(pe.StartLine, pe.Line)

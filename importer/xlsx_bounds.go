@@ -5,7 +5,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/patentledger/ledger/domain"
 )
@@ -13,89 +16,113 @@ import (
 // Bounds of a workbook's XML that keep the memory and time an import takes
 // in proportion to its rows, whatever its parts unzip to: Go's XML decoder
 // (and so the workbook library's) holds a whole text, tag or comment in
-// memory, so one run of 256 MB of spaces in a sheet took a gigabyte; and a
-// sheet of millions of empty rows or cells kept the reader busy for minutes.
+// memory, and a frame for each element left open, so one run of 256 MB of
+// spaces in a sheet took a gigabyte, and 3,000,000 nested elements 700 MB;
+// a sheet of millions of empty rows or cells kept the reader busy for
+// minutes; twelve million tiny shared strings took 1.3 GB.
 const (
-	// maxXMLToken is the most bytes a text, tag, comment or directive of
-	// the XML may take: an Excel cell holds at most 32,767 characters,
-	// which escaped in XML take well under 1 MB.
+	// maxXMLToken is the most bytes a text, tag, comment or processing
+	// instruction of the XML may take: an Excel cell holds at most 32,767
+	// characters, which escaped in XML take well under 1 MB.
 	maxXMLToken = 1 << 20
+	// maxXMLDepth is the most elements that may be open at once; Excel's
+	// parts nest a few tens deep at most.
+	maxXMLDepth = 256
 	// maxSheetRows and maxRowCells are a worksheet's limits in Excel.
 	maxSheetRows = 1_048_576
 	maxRowCells  = 16_384
+	// maxSharedStrings bounds a workbook's shared strings (<si>), which the
+	// workbook library holds in memory: four texts for each row a sheet can
+	// hold.
+	maxSharedStrings = 4 * maxSheetRows
 )
 
-// errTokenTooLong ends the scan of a part at a token longer than
-// maxXMLToken, and the reading of a CSV record longer than maxCSVRecord.
-var errTokenTooLong = errors.New("a token is too long")
+// Errors that end the scan of a part.
+var (
+	// errTokenTooLong ends the scan of a part at a token longer than
+	// maxXMLToken, and the reading of a CSV record longer than maxCSVRecord.
+	errTokenTooLong = errors.New("a token is too long")
+	errDTD          = errors.New("a document type declaration")
+	errTooDeep      = errors.New("elements nested too deep")
+	errNotUTF8      = errors.New("an encoding other than UTF-8")
+)
 
-// checkXMLBounds refuses a workbook one of whose XML parts holds a token
-// longer than maxXMLToken, or one of whose worksheets has more rows than
-// maxSheetRows or a row with more cells than maxRowCells, reading each
-// part once, before the workbook library reads any. A part that is not
-// well-formed is left to the checks that name the damage.
+// checkXMLBounds refuses a workbook one of whose parts, read as XML, holds
+// a token longer than maxXMLToken, elements nested deeper than maxXMLDepth,
+// a document type declaration, or an encoding other than UTF-8 (which the
+// scan, reading bytes, could not follow), or has more rows than
+// maxSheetRows, a row with more cells than maxRowCells, or more shared
+// strings than maxSharedStrings. It reads every part that starts as text,
+// whatever its name (the workbook's relationships, which the library
+// follows, may give a sheet any name), once, before the workbook library
+// reads any. Whether a part is well-formed is left to the checks that name
+// the damage.
 func checkXMLBounds(zr *zip.Reader) error {
 	for _, f := range zr.File {
-		name := strings.ToLower(f.Name)
-		if !strings.HasSuffix(name, ".xml") && !strings.HasSuffix(name, ".rels") {
-			continue
-		}
-		if err := checkPartBounds(f, strings.HasPrefix(name, "xl/worksheets/")); err != nil {
+		if err := checkPartBounds(f); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkPartBounds scans the XML part f (see xmlScan); for a worksheet it
-// counts the rows and each row's cells.
-func checkPartBounds(f *zip.File, worksheet bool) error {
+// checkPartBounds scans the part f (see xmlScan) when it starts as text.
+func checkPartBounds(f *zip.File) error {
 	rc, err := f.Open()
 	if err != nil {
 		return nil // not readable: openXLSX's other checks say so
 	}
 	defer rc.Close()
-	scan := &xmlScan{in: bufio.NewReaderSize(rc, 64<<10), limit: maxXMLToken, worksheet: worksheet}
+	scan := &xmlScan{in: bufio.NewReaderSize(rc, 64<<10), limit: maxXMLToken}
+	refused := func(what string) error {
+		return domain.Invalid("file", "part %s of the workbook %s; open the workbook in Excel or WPS, save it again and import it again", f.Name, what)
+	}
 	switch err := scan.run(); {
 	case errors.Is(err, errTokenTooLong):
-		return domain.Invalid("file", "part %s of the workbook holds a text or tag of more than %d MB (a cell holds at most 32,767 characters); "+
-			"open the workbook in Excel or WPS, save it again and import it again", f.Name, maxXMLToken>>20)
+		return refused(fmt.Sprintf("holds a text or tag of more than %d MB (a cell holds at most 32,767 characters)", maxXMLToken>>20))
 	case errors.Is(err, errDTD):
-		return domain.Invalid("file", "part %s of the workbook holds a document type declaration, which a workbook may not (ECMA-376 part 2); "+
-			"open the workbook in Excel or WPS, save it again and import it again", f.Name)
+		return refused("holds a document type declaration, which a workbook may not (ECMA-376 part 2)")
+	case errors.Is(err, errTooDeep):
+		return refused(fmt.Sprintf("nests elements more than %d deep", maxXMLDepth))
+	case errors.Is(err, errNotUTF8):
+		return refused("is not written in UTF-8, as Excel and WPS write workbooks")
 	case scan.rows > maxSheetRows:
-		return domain.Invalid("file", "part %s of the workbook has more than %d rows, more than a worksheet can hold", f.Name, maxSheetRows)
+		return refused(fmt.Sprintf("has more than %d rows, more than a worksheet can hold", maxSheetRows))
 	case scan.cells > maxRowCells:
-		return domain.Invalid("file", "part %s of the workbook has a row of more than %d cells, more than a worksheet can hold", f.Name, maxRowCells)
+		return refused(fmt.Sprintf("has a row of more than %d cells, more than a worksheet can hold", maxRowCells))
+	case scan.strings > maxSharedStrings:
+		return refused(fmt.Sprintf("holds more than %d shared texts", maxSharedStrings))
 	}
 	return nil
 }
 
-// errDTD ends the scan of a part at a document type declaration.
-var errDTD = errors.New("a document type declaration")
-
-// xmlScan reads XML a byte at a time, far faster than a decoder, to find
-// what would make a decoder hold too much in memory: a text, a tag (quoted
-// attribute values may hold '>'), a comment, a CDATA section or a
-// processing instruction longer than limit bytes, or a document type
-// declaration, which a workbook may not hold. In a worksheet it counts the
-// row elements and the cell elements of each, whatever their namespace
-// prefix, and stops past Excel's limits. Whether the XML is well-formed is
-// left to the decoders that read it next: they stop at its first error,
-// which this scan has passed too.
+// xmlScan reads XML bytes, far faster than a decoder, to find what would
+// make a decoder hold too much in memory: a text, a tag (quoted attribute
+// values may hold '>'), a comment, a CDATA section or a processing
+// instruction longer than limit bytes, more than maxXMLDepth elements open
+// at once, or a document type declaration, which a workbook may not hold.
+// It counts the row elements, the cell elements of each and the shared
+// strings (si), whatever their namespace prefix, and stops past the
+// limits. The bytes must be UTF-8, which is what it reads: an XML
+// declaration of another encoding is refused. Whether
+// the XML is well-formed is left to the decoders that read it next: they
+// stop at its first error, which this scan has passed too.
 type xmlScan struct {
-	in          *bufio.Reader
-	limit       int // maxXMLToken; less in tests
-	worksheet   bool
-	rows, cells int
+	in                   *bufio.Reader
+	limit                int // maxXMLToken; less in tests
+	depth                int
+	rows, cells, strings int
 }
 
-// run scans to the end of the input or the first excess (errTokenTooLong,
-// errDTD, or rows or cells past the limits); the input's own read errors
-// end it with nil.
+// run scans to the end of the input or the first excess (an error, or
+// counts past the limits); a part that does not start as text (an image),
+// and the input's own read errors, end it with nil.
 func (s *xmlScan) run() error {
+	if !s.isText() {
+		return nil
+	}
 	text := 0
-	for s.rows <= maxSheetRows && s.cells <= maxRowCells {
+	for s.rows <= maxSheetRows && s.cells <= maxRowCells && s.strings <= maxSharedStrings {
 		chunk, err := s.in.ReadSlice('<')
 		text += len(chunk)
 		if err == nil {
@@ -118,43 +145,80 @@ func (s *xmlScan) run() error {
 	return nil
 }
 
+// isText reports whether the part starts as text, which an XML decoder
+// reads: its first bytes are UTF-8 without a zero byte. A binary part (an
+// image) is not scanned: a decoder stops at its first bytes too.
+func (s *xmlScan) isText() bool {
+	head, _ := s.in.Peek(512)
+	if bytes.IndexByte(head, 0) >= 0 {
+		return false
+	}
+	for cut := 0; cut < utf8.UTFMax-1 && !utf8.Valid(head); cut++ {
+		head = head[:len(head)-1] // a character the peek cut in two
+	}
+	return utf8.Valid(head)
+}
+
 // markup scans what follows a '<'.
 func (s *xmlScan) markup() error {
 	next, _ := s.in.Peek(8)
 	switch {
 	case bytes.HasPrefix(next, []byte("!--")):
-		return s.until("-->")
+		_, err := s.until("-->")
+		return err
 	case bytes.HasPrefix(next, []byte("![CDATA[")):
-		return s.until("]]>")
+		_, err := s.until("]]>")
+		return err
 	case bytes.HasPrefix(next, []byte("?")):
-		return s.until("?>")
+		head, err := s.until("?>")
+		if err == nil && !utf8Declared(head) {
+			err = errNotUTF8
+		}
+		return err
 	case bytes.HasPrefix(next, []byte("!")):
 		return errDTD
 	}
 	return s.tag()
 }
 
-// until reads past the first end, which must come within limit bytes.
-func (s *xmlScan) until(end string) error {
+// xmlEncoding finds the encoding an XML declaration names.
+var xmlEncoding = regexp.MustCompile(`^\?xml\s[^>]*encoding\s*=\s*["']([^"']*)["']`)
+
+// utf8Declared reports whether a processing instruction, of which head is
+// the start, is not an XML declaration naming an encoding other than
+// UTF-8.
+func utf8Declared(head []byte) bool {
+	m := xmlEncoding.FindSubmatch(head)
+	return m == nil || strings.EqualFold(string(m[1]), "utf-8")
+}
+
+// until reads past the first end, which must come within limit bytes, and
+// returns the first bytes it read (up to 256).
+func (s *xmlScan) until(end string) ([]byte, error) {
+	var head []byte
 	var last [3]byte // the bytes read last, the latest at the end
 	for n := 1; n <= s.limit; n++ {
 		b, err := s.in.ReadByte()
 		if err != nil {
-			return nil
+			return head, nil
+		}
+		if len(head) < 256 {
+			head = append(head, b)
 		}
 		last = [3]byte{last[1], last[2], b}
 		if n >= len(end) && string(last[3-len(end):]) == end {
-			return nil
+			return head, nil
 		}
 	}
-	return errTokenTooLong
+	return head, errTokenTooLong
 }
 
 // tag reads a start or end tag to its '>' outside quotes, which must come
-// within limit bytes, counting rows and cells in a worksheet.
+// within limit bytes, following the depth and counting rows, cells and
+// shared strings.
 func (s *xmlScan) tag() error {
 	var name []byte
-	naming, quote := true, byte(0)
+	naming, quote, prev := true, byte(0), byte(0)
 	for n := 1; n <= s.limit; n++ {
 		b, err := s.in.ReadByte()
 		if err != nil {
@@ -169,8 +233,7 @@ func (s *xmlScan) tag() error {
 		case b == '"' || b == '\'':
 			quote = b
 		case b == '>':
-			s.count(name)
-			return nil
+			return s.element(name, prev == '/')
 		}
 		if naming && (b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '/' && len(name) > 0) {
 			naming = false
@@ -178,15 +241,23 @@ func (s *xmlScan) tag() error {
 		if naming && len(name) < 64 {
 			name = append(name, b)
 		}
+		prev = b
 	}
 	return errTokenTooLong
 }
 
-// count counts the element a start tag named (an end tag's name starts
-// with '/'): a row, or a cell of the row.
-func (s *xmlScan) count(name []byte) {
-	if !s.worksheet || bytes.HasPrefix(name, []byte("/")) {
-		return
+// element follows a tag named name (an end tag's name starts with '/'),
+// empty when it ends "/>": the depth, and the rows, the cells of the row
+// and the shared strings.
+func (s *xmlScan) element(name []byte, empty bool) error {
+	if bytes.HasPrefix(name, []byte("/")) {
+		s.depth = max(0, s.depth-1)
+		return nil
+	}
+	if !empty {
+		if s.depth++; s.depth > maxXMLDepth {
+			return errTooDeep
+		}
 	}
 	if i := bytes.LastIndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
@@ -196,5 +267,8 @@ func (s *xmlScan) count(name []byte) {
 		s.rows, s.cells = s.rows+1, 0
 	case "c":
 		s.cells++
+	case "si":
+		s.strings++
 	}
+	return nil
 }

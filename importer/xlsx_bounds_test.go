@@ -1,8 +1,10 @@
 package importer_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -52,6 +54,26 @@ func TestXLSXBoundsTheXML(t *testing.T) {
 			}
 		})
 	}
+	// The workbook's relationships may give a sheet any name, which the
+	// workbook library follows: the scan reads every part that starts as
+	// XML (re-check 6, F1), and the bytes it reads are the ones a decoder
+	// reads (F3: ISO-2022-JP made tags of kanji halves).
+	for _, c := range []struct {
+		name, to, mark, insert, want string
+	}{
+		{"spaces in a sheet named .bin", "xl/worksheets/sheet1.bin", "</sheetData>", long, "part xl/worksheets/sheet1.bin of the workbook holds a text or tag"},
+		{"rows in a sheet elsewhere", "xl/sheets/sheet1.xml", "</sheetData>", strings.Repeat("<row/>", 1_048_577), "part xl/sheets/sheet1.xml of the workbook has more than 1048576 rows"},
+		{"elements nested deep", "xl/worksheets/sheet1.xml", "</sheetData>", strings.Repeat("<x>", 300), "nests elements more than 256 deep"},
+		{"another encoding", "xl/worksheets/sheet1.xml", "?>", ` encoding="ISO-2022-JP"`, "is not written in UTF-8"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := renamePart(t, rewriteZip(t, book, "xl/worksheets/sheet1.xml", before(c.mark, c.insert)), "xl/worksheets/sheet1.xml", c.to)
+			_, err := importer.NewReader(bytes.NewReader(data))
+			if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want invalid_argument saying %q, got %v", c.want, err)
+			}
+		})
+	}
 	table := sheet(t)
 	table[1][1] = strings.Repeat("锂", 32_767)
 	_, rows := readAll(t, bytes.NewReader(writeXLSX(t, table, 1)))
@@ -76,9 +98,55 @@ func TestCSVBoundsARecord(t *testing.T) {
 	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "row 3 of the CSV file (from line 3) is longer than 4 MB") {
 		t.Fatalf("a record of 6 MB: want invalid_argument naming row 3, got %v", err)
 	}
+	// 4 MB of commas made four million fields, 300 MB (re-check 6, F5).
+	commas := head + strings.Repeat(",", 20_000) + "\r\n"
+	rd, err = importer.NewReader(strings.NewReader(commas))
+	for err == nil {
+		_, err = rd.Next(10)
+	}
+	if !errors.Is(err, domain.ErrInvalidArgument) || !strings.Contains(err.Error(), "row 3 of the CSV file (from line 3) is longer than 4 MB or has more than 16384 cells") {
+		t.Fatalf("a record of 20,001 cells: want invalid_argument naming row 3, got %v", err)
+	}
 	long := head + number(t, "202010000009") + "," + strings.Repeat("长", 1<<20) + ",SCUT,H01M 10/42,2020-03-15,2022-01-10\r\n"
 	_, rows := readAll(t, strings.NewReader(long))
 	if len(rows) != 2 || len([]rune(rows[1].Patent.Title)) != 1<<20 {
 		t.Fatalf("a record of 3 MB: %d rows, want 2, the second with its title whole", len(rows))
 	}
+}
+
+// renamePart returns a copy of the workbook data with its part from named
+// to, and the workbook's relationships and content types naming it so.
+func renamePart(t *testing.T, data []byte, from, to string) []byte {
+	t.Helper()
+	if from == to {
+		return data
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, _ := io.ReadAll(rc)
+		rc.Close()
+		name := f.Name
+		if name == from {
+			name = to
+		}
+		text := strings.ReplaceAll(string(content), strings.TrimPrefix(from, "xl/"), strings.TrimPrefix(to, "xl/"))
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(text))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
