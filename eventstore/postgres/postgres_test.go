@@ -579,11 +579,12 @@ func pair(a, b int) [2]int { return [2]int{a, b} }
 // 503 with Retry-After, not 500), nothing written, and appends going
 // through again once the trouble is gone.
 func TestShortOfResourcesIsUnavailable(t *testing.T) {
-	for _, c := range []struct{ code, name, want string }{
-		{"53100", "disk_full", "disk of the event store's database (PostgreSQL) is full"},
-		{"25006", "read_only_sql_transaction", "takes no writes now"},
-		{"53200", "out_of_memory", "lacks the resources"},
-		{"58030", "io_error", "could not write to its disk"},
+	for _, c := range []struct{ code, name, message, want string }{
+		{"53100", "disk_full", "could not extend file: No space left on device", "disk of the event store's database (PostgreSQL) is full"},
+		{"25006", "read_only_sql_transaction", "cannot execute INSERT in a read-only transaction", "takes no writes now"},
+		{"53200", "out_of_memory", "out of memory", "lacks the resources"},
+		{"58030", "io_error", "could not write to file", "could not write to its disk"},
+		{"57014", "query_canceled", "canceling statement due to statement timeout", "canceled the statement at its statement timeout"},
 	} {
 		for _, at := range []string{"insert", "commit"} {
 			t.Run(c.name+"/"+at, func(t *testing.T) {
@@ -591,7 +592,7 @@ func TestShortOfResourcesIsUnavailable(t *testing.T) {
 				s := openTest(t, schema, Options{})
 				mustAppend(t, s, to("a", domain.ExpectNoStream, events(1)...))
 				rawExec(t, schema, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-					BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '`+c.code+`'; END $$`)
+					BEGIN RAISE EXCEPTION '`+c.message+`' USING ERRCODE = '`+c.code+`'; END $$`)
 				trigger := "CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()"
 				if at == "commit" {
 					trigger = "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED " +

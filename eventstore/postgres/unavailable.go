@@ -43,7 +43,8 @@ func unreachable(err error) error {
 // resources (53100 disk full, 53200 out of memory, 53400 a configured limit;
 // 53300, too many connections, is a connection failure), 25006 (a read-only
 // transaction: a standby, or a primary set read-only, as during a
-// failover) and 58030 (an I/O error of the server's disk). The transaction
+// failover), 57014 for a statement_timeout (not the cancel a caller's
+// own context sends) and 58030 (an I/O error of the server's disk). The transaction
 // has been rolled back then, so the work is worth retrying later.
 func shortOfResources(err error) (string, bool) {
 	var pgErr *pgconn.PgError
@@ -55,6 +56,8 @@ func shortOfResources(err error) (string, bool) {
 		return "the disk of the event store's database (PostgreSQL) is full; writes resume once space is freed on it", true
 	case pgErr.Code == "25006":
 		return "the event store's database (PostgreSQL) takes no writes now (a standby, or a primary set read-only, as during a failover); retry later", true
+	case pgErr.Code == "57014" && strings.Contains(pgErr.Message, "statement timeout"): // not a cancel of the caller's own
+		return "the event store's database (PostgreSQL) canceled the statement at its statement timeout; retry later", true
 	case pgErr.Code == "58030":
 		return "the event store's database (PostgreSQL) could not write to its disk (an I/O error); retry later", true
 	case strings.HasPrefix(pgErr.Code, "53") && pgErr.Code != "53300":
