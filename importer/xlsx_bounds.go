@@ -104,9 +104,9 @@ func checkPartBounds(f *zip.File) error {
 // It counts the row elements, the cell elements of each and the shared
 // strings (si), whatever their namespace prefix, and stops past the
 // limits. The bytes must be UTF-8, which is what it reads: an XML
-// declaration of another encoding is refused. Whether
-// the XML is well-formed is left to the decoders that read it next: they
-// stop at its first error, which this scan has passed too.
+// declaration of another encoding is refused. Whether the XML is
+// well-formed is left to the decoders that read it next: they stop at its
+// first error, which this scan has passed too.
 type xmlScan struct {
 	in                   *bufio.Reader
 	limit                int // maxXMLToken; less in tests
