@@ -161,6 +161,12 @@ func get(t *testing.T, c *http.Client, u string, header ...string) (int, string,
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	return send(t, c, req)
+}
+
+// send sends req with c and returns the answer's status, body and headers.
+func send(t *testing.T, c *http.Client, req *http.Request) (int, string, http.Header) {
+	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -172,13 +178,7 @@ func get(t *testing.T, c *http.Client, u string, header ...string) (int, string,
 
 func post(t *testing.T, c *http.Client, u string, form url.Values) (int, string, http.Header) {
 	t.Helper()
-	resp, err := c.PostForm(u, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
+	return postFrom(t, c, u, form, "", "")
 }
 
 // TestFormOfAnotherPatenteeIsForbidden: a signed-in SME posting the
@@ -1483,22 +1483,19 @@ func TestRegionChoices(t *testing.T) {
 }
 
 // postFrom posts form to u as a browser on a page of origin does, with the
-// Sec-Fetch-Site it says (none when ""), and returns the status and body.
+// Sec-Fetch-Site it says (neither header when ""), and returns the status,
+// body and headers.
 func postFrom(t *testing.T, c *http.Client, u string, form url.Values, origin, fetchSite string) (int, string, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", origin)
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
 	if fetchSite != "" {
 		req.Header.Set("Sec-Fetch-Site", fetchSite)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
+	return send(t, c, req)
 }
 
 // TestFormsRefuseOtherSites: a form sent by a page of another site is

@@ -645,6 +645,18 @@ func TestTestdataFiles(t *testing.T) {
 // passed through edit.
 func rewriteZip(t testing.TB, data []byte, name string, edit func(string) string) []byte {
 	t.Helper()
+	return transformZip(t, data, func(n, content string) (string, string) {
+		if n == name {
+			content = edit(content)
+		}
+		return n, content
+	})
+}
+
+// transformZip returns a copy of the ZIP archive data with each file's name
+// and content passed through edit.
+func transformZip(t testing.TB, data []byte, edit func(name, content string) (string, string)) []byte {
+	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
@@ -661,14 +673,12 @@ func rewriteZip(t testing.TB, data []byte, name string, edit func(string) string
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Name == name {
-			content = []byte(edit(string(content)))
-		}
-		w, err := zw.Create(f.Name)
+		name, text := edit(f.Name, string(content))
+		w, err := zw.Create(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(content)
+		w.Write([]byte(text))
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package importer_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -118,35 +116,10 @@ func TestCSVBoundsARecord(t *testing.T) {
 // to, and the workbook's relationships and content types naming it so.
 func renamePart(t *testing.T, data []byte, from, to string) []byte {
 	t.Helper()
-	if from == to {
-		return data
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		content, _ := io.ReadAll(rc)
-		rc.Close()
-		name := f.Name
+	return transformZip(t, data, func(name, content string) (string, string) {
 		if name == from {
 			name = to
 		}
-		text := strings.ReplaceAll(string(content), strings.TrimPrefix(from, "xl/"), strings.TrimPrefix(to, "xl/"))
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(text))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+		return name, strings.ReplaceAll(content, strings.TrimPrefix(from, "xl/"), strings.TrimPrefix(to, "xl/"))
+	})
 }
