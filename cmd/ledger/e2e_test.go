@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -714,28 +712,7 @@ func TestE2ESignedInViews(t *testing.T) {
 	declID := s.declare(t, p, n)
 	lic := must(t, s.call(t, "POST", "/v1/patents/"+n+"/licenses", p.smeKey, openLicenseBody(p.sme, declID)), 201)
 	must(t, s.call(t, "GET", fmt.Sprintf("/v1/listings?min_position=%d", lic.num("position")), "", nil), 200)
-	page := func(key string) string {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
-		form, err := c.Get(s.base + "/signin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		html, _ := io.ReadAll(form.Body)
-		form.Body.Close()
-		_, rest, _ := strings.Cut(string(html), `name="csrf" value="`)
-		token, _, _ := strings.Cut(rest, `"`)
-		resp, err := c.PostForm(s.base+"/signin", url.Values{"key": {key}, "csrf": {token}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 || !strings.Contains(resp.Request.URL.Path, "/me") {
-			t.Fatalf("sign-in ended at %s with %d", resp.Request.URL, resp.StatusCode)
-		}
-		return string(body)
-	}
+	page := func(key string) string { return getPage(t, signedIn(t, s, key), s.base+"/me") }
 	uni := page(p.uniKey)
 	if !strings.Contains(uni, `id="my-patents"`) || !strings.Contains(uni, n) || !strings.Contains(uni, "开放许可中") {
 		t.Fatalf("the university's page does not list its declared patent:\n%s", uni)
