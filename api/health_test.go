@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -241,5 +242,37 @@ func TestHealthSaysWhenWritesFail(t *testing.T) {
 	}
 	if n := strings.Count(out, "the event store takes appends again"); n != 1 {
 		t.Errorf("one recovery was logged %d times:\n%s", n, out)
+	}
+}
+
+// TestWebFormOnAStoreThatTakesNoWritesSaysWhenToRetry: a web form the store
+// refuses as unavailable (its disk full) answers 503 with Retry-After, as
+// the API does, and writes nothing (re-check 6: the page had no
+// Retry-After).
+func TestWebFormOnAStoreThatTakesNoWritesSaysWhenToRetry(t *testing.T) {
+	var store *fullStore
+	w := newAuthzWorld(t, func(c *Config) {
+		store = &fullStore{EventStore: c.Store}
+		svc, err := domain.NewService(store, domain.ServiceOptions{Clock: func() time.Time { return oasToday }, NewID: uuid.NewString})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Service = svc
+	})
+	target := w.patent()
+	uni := w.signin(w.uni.key)
+	page := w.h.http.URL + "/patents/" + target.number
+	_, html, _ := get(t, uni, page)
+	form := url.Values{"csrf": {csrfOf(t, html)}, "mode": {"free"}, "term_months": {"12"}, "declared_on": {"2024-06-01"},
+		"co_owner_consent": {w.co.id}}
+	store.full.Store(true)
+	before := w.head()
+	status, body, header := post(t, uni, page+"/declare?lang=en", form)
+	if status != http.StatusServiceUnavailable || header.Get("Retry-After") != storeRetryAfter || w.head() != before {
+		t.Fatalf("a declaration form on a full disk: %d, Retry-After %q, head %d→%d\n%s", status, header.Get("Retry-After"), before, w.head(), body)
+	}
+	store.full.Store(false)
+	if status, _, _ := post(t, uni, page+"/declare?lang=en", form); status != http.StatusSeeOther || w.head() == before {
+		t.Fatalf("the same form once the disk has room: %d, head %d→%d", status, before, w.head())
 	}
 }

@@ -389,7 +389,7 @@ func (s *Server) webError(c echo.Context, err error) error {
 	// heading alike, not as an error of no kind.
 	p := s.newPage(c, cmp.Or(problem.Title, translator(lang)("error.title")))
 	p.Problem = problem
-	return s.render(c, problemOf(err).Status, "error", p)
+	return s.renderRefused(c, err, "error", p)
 }
 
 func (s *Server) patentPage(c echo.Context) error {
@@ -646,7 +646,17 @@ func (s *Server) webPatentForm(c echo.Context, run func(context.Context, domain.
 	for i := range p.CoOwners {
 		p.CoOwners[i].Consented = slices.Contains(form[coOwnerConsent], p.CoOwners[i].ID)
 	}
-	return s.render(c, problemOf(err).Status, "patent", p)
+	return s.renderRefused(c, err, "patent", p)
+}
+
+// renderRefused renders the named page, which shows err, with err's status
+// and the Retry-After it calls for (a store that takes no writes now), as
+// the API answers it.
+func (s *Server) renderRefused(c echo.Context, err error, name string, p *page) error {
+	if ra := retryAfterOf(err); ra != "" {
+		c.Response().Header().Set("Retry-After", ra)
+	}
+	return s.render(c, problemOf(err).Status, name, p)
 }
 
 // errFormExpired answers a form whose CSRF token is not its session's.

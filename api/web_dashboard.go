@@ -141,7 +141,7 @@ func (s *Server) dashboardOf(c echo.Context, refused error) error {
 	}
 	if err != nil {
 		p.Problem = s.pageProblemOf(c, err, p.Lang)
-		return s.render(c, problemOf(err).Status, "dashboard", p)
+		return s.renderRefused(c, err, "dashboard", p)
 	}
 	return s.render(c, http.StatusOK, "dashboard", p)
 }

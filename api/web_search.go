@@ -143,7 +143,7 @@ func (s *Server) searchPage(c echo.Context, refused error) error {
 	}
 	if err != nil {
 		p.Problem = s.pageProblemOf(c, err, p.Lang)
-		return s.render(c, problemOf(err).Status, "search", p)
+		return s.renderRefused(c, err, "search", p)
 	}
 	return s.render(c, http.StatusOK, "search", p)
 }
