@@ -611,3 +611,21 @@ func TestShortOfResourcesIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenOnAReadOnlyDatabase: a node starts on a PostgreSQL that takes no
+// writes for now (default_transaction_read_only, as a primary is set
+// during a failover) when its schema is current: it reads, and its appends
+// answer unavailable, saying so (re-check 6, F6: the start-up migration
+// step wrote, and the node did not start).
+func TestOpenOnAReadOnlyDatabase(t *testing.T) {
+	schema := newSchema(t)
+	mustAppend(t, openTest(t, schema, Options{}), to("a", domain.ExpectNoStream, events(2)...))
+	s := openURL(t, withParams(t, "options", "-cdefault_transaction_read_only=on"), schema, Options{})
+	if head, err := s.Head(context.Background()); err != nil || head.Position != 2 {
+		t.Fatalf("Head on a read-only database = %d, %v; want 2", head.Position, err)
+	}
+	_, err := s.Append(context.Background(), to("a", domain.ExpectVersion(2), events(1)...))
+	if !errors.Is(err, domain.ErrUnavailable) || !strings.Contains(err.Error(), "takes no writes now") {
+		t.Fatalf("Append on a read-only database = %v, want an unavailable error saying it takes no writes", err)
+	}
+}

@@ -116,8 +116,14 @@ func firstSchema(searchPath string) string {
 // migrate creates schema when missing and applies the migrations it lacks,
 // all in one transaction that holds an advisory lock on the schema's name,
 // so that nodes starting at once migrate it once. It returns the version
-// the schema had (0 for a new one).
+// the schema had (0 for a new one). A schema at this program's version is
+// left alone without writing, so that a node starts on a PostgreSQL that
+// takes no writes for now (a primary set read-only during a failover),
+// reading, its appends answering unavailable until it takes writes again.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (from int, err error) {
+	if current, err := schemaVersion(ctx, pool, schema); err == nil && current == len(migrations) {
+		return current, nil
+	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("begin migration: %w", err)
