@@ -105,7 +105,7 @@ func (s *Store) bounded(ctx context.Context, read func(context.Context) error) e
 		return fmt.Errorf("%w: %w",
 			domain.Unavailable("the event store (PostgreSQL) did not answer within %s; retry later", s.readTimeout), err)
 	}
-	return unreachable(err)
+	return unavailableWhenTransient(err)
 }
 
 // Head returns the last position of the global log and its hash; an empty

@@ -166,7 +166,7 @@ func (s *Store) SchemaUpgrade() (from, to int) { return s.migratedFrom, len(migr
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s, err := open(ctx, url, opts.withDefaults())
 	if err != nil {
-		return nil, fmt.Errorf("postgres: open: %w", unreachable(err))
+		return nil, fmt.Errorf("postgres: open: %w", unavailableWhenTransient(err))
 	}
 	return s, nil
 }

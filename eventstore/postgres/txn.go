@@ -230,7 +230,7 @@ func (t *txn) insertAlone(recs []domain.RecordedEvent) (refused, err error) {
 	if pgErr.ConstraintName == "events_id_key" {
 		return t.storedError(recs, insertErr)
 	}
-	return fmt.Errorf("postgres: insert events: %w", unreachable(insertErr)), nil
+	return fmt.Errorf("postgres: insert events: %w", unavailableWhenTransient(insertErr)), nil
 }
 
 // storedError explains a unique violation on the ID of one of recs: it

@@ -13,9 +13,10 @@ import (
 	"github.com/patentledger/ledger/domain"
 )
 
-// unreachable returns err wrapped with a domain.ErrUnavailable error when it
-// says that PostgreSQL cannot take the work for now, so that callers can
-// tell "try again later" from a refusal of the data: it could not be reached
+// unavailableWhenTransient returns err wrapped with a domain.ErrUnavailable
+// error when it says that PostgreSQL cannot take the work for now, as the
+// SQLite store's function of that name does, so that callers can tell "try
+// again later" from a refusal of the data: it could not be reached
 // or the connection was lost (a refused or broken connection, a server
 // shutting down or refusing connections), or it answered that it lacks the
 // resources (see shortOfResources: a full disk, no memory) or takes no
@@ -24,7 +25,7 @@ import (
 // cancellation) outside connecting, and a server's refusal while connecting
 // (no such database or role, a wrong password): retrying does not help, the
 // configuration must change.
-func unreachable(err error) error {
+func unavailableWhenTransient(err error) error {
 	if why, ok := shortOfResources(err); ok {
 		return fmt.Errorf("%w: %w", domain.Unavailable("%s", why), err)
 	}

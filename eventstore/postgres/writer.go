@@ -75,7 +75,7 @@ func (w *writer) commit(batch []*appendqueue.Request, notify *headwatch.Notifier
 		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w: %w",
 			domain.Unavailable("the event store (PostgreSQL) did not answer within %s; retry later", w.timeout), err))
 	case err != nil:
-		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w", unreachable(err)))
+		appendqueue.FailAll(replies, fmt.Errorf("postgres: append: %w", unavailableWhenTransient(err)))
 	default:
 		notify.Advance(head)
 	}
