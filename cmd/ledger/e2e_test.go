@@ -45,6 +45,15 @@ func startServer(t testing.TB, extra ...string) *server {
 // data, and returns once it listens; see startServer.
 func startServerWith(t testing.TB, data string, args []string) *server {
 	t.Helper()
+	return startServerReading(t, data, args, func(line string) bool { return !strings.HasPrefix(line, "ledger listening on ") })
+}
+
+// startServerReading runs `ledger` with args, which serve the data folder
+// data, and hands each line it prints to read until read returns false
+// (the rest is discarded); it fails t when the server printed no address
+// by then. See startServer.
+func startServerReading(t testing.TB, data string, args []string, read func(line string) bool) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
@@ -53,13 +62,6 @@ func startServerWith(t testing.TB, data string, args []string) *server {
 		pw.Close()
 		done <- code
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("server did not start: %v", err)
-	}
-	go io.Copy(io.Discard, pr)
-	base := strings.TrimSpace(strings.TrimPrefix(line, "ledger listening on "))
 	var once sync.Once
 	code := 0
 	stop := func() int {
@@ -67,7 +69,20 @@ func startServerWith(t testing.TB, data string, args []string) *server {
 		return code
 	}
 	t.Cleanup(func() { stop() })
-	return &server{base: base, data: data, stop: stop}
+	s := &server{data: data, stop: stop}
+	for lines := bufio.NewScanner(pr); lines.Scan(); {
+		if base, ok := strings.CutPrefix(lines.Text(), "ledger listening on "); ok {
+			s.base = strings.TrimSpace(base)
+		}
+		if !read(lines.Text()) {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if s.base == "" {
+		t.Fatal("server did not start")
+	}
+	return s
 }
 
 // reply is an HTTP answer with its decoded JSON body.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -24,38 +21,20 @@ import (
 func startDemoServer(t *testing.T) (*server, map[string]string) {
 	t.Helper()
 	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, pw, io.Discard)
-		pw.Close()
-		done <- code
-	}()
-	var once sync.Once
-	stop := func() int {
-		code := 0
-		once.Do(func() { cancel(); code = <-done })
-		return code
-	}
-	t.Cleanup(func() { stop() })
-	lines := bufio.NewScanner(pr)
-	s, keys, role := &server{data: data, stop: stop}, map[string]string{}, ""
-	for len(keys) < 4 && lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
+	keys, role := map[string]string{}, ""
+	s := startServerReading(t, data, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, func(line string) bool {
+		line = strings.TrimSpace(line)
 		fields := strings.Fields(line)
 		switch {
-		case strings.HasPrefix(line, "ledger listening on "):
-			s.base = strings.TrimPrefix(line, "ledger listening on ")
 		case len(fields) > 1 && slices.Contains([]string{"university", "sme", "bank", "regulator"}, fields[0]):
 			role = fields[0]
 		case role != "" && strings.HasPrefix(line, "lk_"):
 			keys[role], role = line, ""
 		}
-	}
-	go io.Copy(io.Discard, pr)
-	if s.base == "" || len(keys) < 4 {
-		t.Fatalf("the demo server printed its address %q and keys %v", s.base, keys)
+		return len(keys) < 4
+	})
+	if len(keys) < 4 {
+		t.Fatalf("the demo server printed the keys %v", keys)
 	}
 	return s, keys
 }
